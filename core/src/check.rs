@@ -1,0 +1,517 @@
+//! Package checks (DESIGN §3.4): given a package's files, its manifest and signature file, and
+//! what the caller pins (a digest, keys and a threshold), produce a report listing every
+//! signature verdict and every missing, extra and changed file, and fail with the first
+//! problem in the order signatures → files (path order) → digest.
+//!
+//! Signature verification is planned first and run afterwards, so that a check of many
+//! packages at once ([`check_packages`]) verifies all their signatures in one batch.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use crate::ed25519::{self, BatchItem};
+use crate::error::{fail, Error, ErrorCode, Result};
+use crate::hash::blake2b512;
+use crate::keys::{KeyId, PublicKey};
+use crate::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};
+use crate::signature::{Algorithm, LegacyPolicy, SignatureBlock};
+use crate::tree::{FileEntry, TreeDigest, TreeListing};
+
+/// What the caller pins: a content digest, keys with a threshold, or both.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Pins {
+    /// The expected `b2tree:` digest of the files.
+    pub digest: Option<TreeDigest>,
+    /// Trusted keys; at least `threshold` distinct ones must have signed the manifest.
+    pub keys: Vec<PublicKey>,
+    /// How many distinct pinned keys must sign (≥ 1 when keys are pinned).
+    pub threshold: u32,
+    /// Whether legacy (`Ed`) signature blocks may count.
+    pub legacy: LegacyPolicy,
+}
+
+impl Pins {
+    /// Pins a digest only (content pin; no signature needed).
+    pub fn digest(digest: TreeDigest) -> Pins {
+        Pins {
+            digest: Some(digest),
+            keys: Vec::new(),
+            threshold: 0,
+            legacy: LegacyPolicy::Refuse,
+        }
+    }
+    /// Pins keys only, with a threshold.
+    pub fn keys(keys: Vec<PublicKey>, threshold: u32) -> Pins {
+        Pins {
+            digest: None,
+            keys,
+            threshold,
+            legacy: LegacyPolicy::Refuse,
+        }
+    }
+}
+
+/// A package as read from a directory, a tarball or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct PackageInput<'a> {
+    /// How messages name the package (its directory or name).
+    pub label: &'a str,
+    /// The files, `.omega/` excluded.
+    pub files: &'a TreeListing,
+    /// The bytes of `.omega/manifest.json`, if present.
+    pub manifest: Option<&'a [u8]>,
+    /// The bytes of `.omega/manifest.json.minisig`, if present.
+    pub signatures: Option<&'a [u8]>,
+}
+
+/// One problem found by a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The error code.
+    pub code: ErrorCode,
+    /// The file concerned, for file problems.
+    pub path: Option<String>,
+    /// The key concerned (`RW…` or key id), for signature problems.
+    pub key: Option<String>,
+    /// A sentence that names the package and the file or key.
+    pub message: String,
+}
+
+/// The verdict on one signature block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureReport {
+    /// Key id in the block.
+    pub key_id: KeyId,
+    /// The pinned key that made it, when one matches the key id.
+    pub key: Option<PublicKey>,
+    /// The trusted comment (authenticated only when `valid`).
+    pub trusted_comment: String,
+    /// `None` when valid; otherwise why it does not count.
+    pub error: Option<ErrorCode>,
+}
+
+/// The outcome of a check: everything that was looked at and every problem found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Package name (from the manifest) or the label.
+    pub package: String,
+    /// Version from the manifest.
+    pub version: Option<String>,
+    /// Sequence from the manifest.
+    pub sequence: Option<u64>,
+    /// Digest of the files as found.
+    pub tree: TreeDigest,
+    /// Digest the manifest declares.
+    pub manifest_tree: Option<TreeDigest>,
+    /// Digest the caller pinned.
+    pub pinned_digest: Option<TreeDigest>,
+    /// Threshold required (0 when no keys were pinned).
+    pub threshold: u32,
+    /// Distinct pinned keys with a valid signature.
+    pub signed_by: Vec<PublicKey>,
+    /// One entry per signature block.
+    pub signatures: Vec<SignatureReport>,
+    /// Number of files found.
+    pub files: usize,
+    /// Every problem, in verdict order.
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// True when there is no problem.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// `Ok(self)` when there is no problem; otherwise the error of the first problem, carrying
+    /// this report.
+    pub fn into_result(self) -> Result<Report> {
+        match self.problems.first() {
+            None => Ok(self),
+            Some(p) => {
+                let more = self.problems.len() - 1;
+                let msg = if more == 0 {
+                    p.message.clone()
+                } else {
+                    format!(
+                        "{} (and {more} more problem{})",
+                        p.message,
+                        if more == 1 { "" } else { "s" }
+                    )
+                };
+                Err(Error::new(p.code, msg).with_report(self))
+            }
+        }
+    }
+}
+
+/// A planned signature verification: block `block` checked with pinned key `key`.
+struct Planned {
+    block: usize,
+    key: usize,
+    signed: Vec<u8>,
+    global: Vec<u8>,
+}
+
+/// A check whose signature verifications are planned but not run yet.
+struct Prepared<'a> {
+    input: PackageInput<'a>,
+    pins: &'a Pins,
+    manifest: Option<Manifest>,
+    blocks: Vec<SignatureBlock>,
+    block_errors: Vec<Option<ErrorCode>>,
+    block_keys: Vec<Option<usize>>,
+    planned: Vec<Planned>,
+    missing_signatures: bool,
+}
+
+fn prepare<'a>(input: PackageInput<'a>, pins: &'a Pins) -> Result<Prepared<'a>> {
+    let label = input.label;
+    if pins.digest.is_none() && pins.keys.is_empty() {
+        return fail(
+            ErrorCode::KeyNotTrusted,
+            format!("{label}: nothing pinned (give a digest or at least one key)"),
+        );
+    }
+    if !pins.keys.is_empty() && (pins.threshold == 0 || pins.threshold as usize > pins.keys.len()) {
+        return fail(
+            ErrorCode::Malformed,
+            format!(
+                "{label}: threshold {} must be between 1 and the number of pinned keys ({})",
+                pins.threshold,
+                pins.keys.len()
+            ),
+        );
+    }
+    let manifest = match input.manifest {
+        Some(bytes) => Some(
+            Manifest::parse(bytes).map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?,
+        ),
+        None if !pins.keys.is_empty() => {
+            return fail(
+                ErrorCode::NotFound,
+                format!("{label}: no {MANIFEST_PATH}, so no signature can be checked"),
+            );
+        }
+        None => None,
+    };
+    let mut prepared = Prepared {
+        input,
+        pins,
+        manifest,
+        blocks: Vec::new(),
+        block_errors: Vec::new(),
+        block_keys: Vec::new(),
+        planned: Vec::new(),
+        missing_signatures: false,
+    };
+    if pins.keys.is_empty() {
+        return Ok(prepared);
+    }
+    let (Some(manifest_bytes), Some(sig_bytes)) = (input.manifest, input.signatures) else {
+        prepared.missing_signatures = true;
+        return Ok(prepared);
+    };
+    prepared.blocks = SignatureBlock::parse_all(sig_bytes, &format!("{label}/{SIGNATURE_PATH}"))?;
+    let mut prehash: Option<[u8; 64]> = None;
+    for (bi, block) in prepared.blocks.iter().enumerate() {
+        let candidates: Vec<usize> = (0..pins.keys.len())
+            .filter(|&k| pins.keys[k].key_id() == block.key_id())
+            .collect();
+        if candidates.is_empty() {
+            prepared.block_errors.push(Some(ErrorCode::KeyNotTrusted));
+            prepared.block_keys.push(None);
+            continue;
+        }
+        if let Err(e) = block.precheck(&pins.keys[candidates[0]], pins.legacy) {
+            prepared.block_errors.push(Some(e.code()));
+            prepared.block_keys.push(Some(candidates[0]));
+            continue;
+        }
+        let signed = match block.algorithm() {
+            Algorithm::Prehashed => prehash
+                .get_or_insert_with(|| blake2b512(manifest_bytes))
+                .to_vec(),
+            Algorithm::Legacy => manifest_bytes.to_vec(),
+        };
+        prepared.block_errors.push(None);
+        prepared.block_keys.push(Some(candidates[0]));
+        for k in candidates {
+            prepared.planned.push(Planned {
+                block: bi,
+                key: k,
+                signed: signed.clone(),
+                global: block.global_message(),
+            });
+        }
+    }
+    Ok(prepared)
+}
+
+fn batch_items<'p>(p: &'p Prepared<'_>, out: &mut Vec<BatchItem<'p>>) {
+    for plan in &p.planned {
+        let block = &p.blocks[plan.block];
+        let key = &p.pins.keys[plan.key];
+        out.push(BatchItem {
+            key,
+            message: &plan.signed,
+            signature: block.signature_bytes(),
+        });
+        out.push(BatchItem {
+            key,
+            message: &plan.global,
+            signature: block.global_signature_bytes(),
+        });
+    }
+}
+
+fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
+    let label = p.input.label;
+    let pins = p.pins;
+    let package = p
+        .manifest
+        .as_ref()
+        .map_or_else(|| label.to_string(), |m| m.name.clone());
+    let tree = p.input.files.digest();
+    let mut problems = Vec::new();
+    let mut signatures = Vec::new();
+    let mut signed_by: Vec<PublicKey> = Vec::new();
+
+    // Signatures: a block is valid when some pinned key with its id verifies both signatures.
+    for (bi, block) in p.blocks.iter().enumerate() {
+        let mut error = p.block_errors[bi];
+        let mut key = p.block_keys[bi].map(|k| pins.keys[k]);
+        if error.is_none() {
+            error = Some(ErrorCode::SignatureInvalid);
+            for (pi, plan) in p
+                .planned
+                .iter()
+                .enumerate()
+                .filter(|(_, plan)| plan.block == bi)
+            {
+                if verdicts[2 * pi] && verdicts[2 * pi + 1] {
+                    error = None;
+                    key = Some(pins.keys[plan.key]);
+                    break;
+                }
+            }
+        }
+        if error.is_none() {
+            if let Some(k) = key {
+                if !signed_by.contains(&k) {
+                    signed_by.push(k);
+                }
+            }
+        }
+        signatures.push(SignatureReport {
+            key_id: block.key_id(),
+            key,
+            trusted_comment: block.trusted_comment().to_string(),
+            error,
+        });
+    }
+    let threshold_met = signed_by.len() >= pins.threshold as usize;
+    for s in &signatures {
+        let key_text = s.key.map_or_else(
+            || format!("key id {}", s.key_id),
+            |k| format!("{k} (id {})", s.key_id),
+        );
+        match s.error {
+            Some(ErrorCode::SignatureInvalid) => problems.push(Problem {
+                code: ErrorCode::SignatureInvalid,
+                path: Some(SIGNATURE_PATH.to_string()),
+                key: Some(key_text.clone()),
+                message: format!("{package}: signature by {key_text} does not verify"),
+            }),
+            Some(ErrorCode::LegacySignatureRefused) => problems.push(Problem {
+                code: ErrorCode::LegacySignatureRefused,
+                path: Some(SIGNATURE_PATH.to_string()),
+                key: Some(key_text.clone()),
+                message: format!("{package}: signature by {key_text} is a legacy (non-prehashed) signature, which is not allowed"),
+            }),
+            _ => {}
+        }
+    }
+    if !pins.keys.is_empty() && !threshold_met {
+        let untrusted: Vec<&SignatureReport> = signatures
+            .iter()
+            .filter(|s| s.error == Some(ErrorCode::KeyNotTrusted))
+            .collect();
+        if p.missing_signatures {
+            problems.push(Problem {
+                code: ErrorCode::ThresholdNotMet,
+                path: Some(SIGNATURE_PATH.to_string()),
+                key: None,
+                message: format!(
+                    "{package}: no {SIGNATURE_PATH}: 0 of {} required signatures",
+                    pins.threshold
+                ),
+            });
+        } else if !untrusted.is_empty() && signed_by.is_empty() {
+            let ids: Vec<String> = untrusted.iter().map(|s| s.key_id.to_string()).collect();
+            problems.push(Problem {
+                code: ErrorCode::KeyNotTrusted,
+                path: Some(SIGNATURE_PATH.to_string()),
+                key: Some(ids.join(", ")),
+                message: format!(
+                    "{package}: signed only by keys that are not pinned (key id {})",
+                    ids.join(", ")
+                ),
+            });
+        } else {
+            problems.push(Problem {
+                code: ErrorCode::ThresholdNotMet,
+                path: Some(SIGNATURE_PATH.to_string()),
+                key: None,
+                message: format!(
+                    "{package}: {} of {} required distinct pinned keys signed",
+                    signed_by.len(),
+                    pins.threshold
+                ),
+            });
+        }
+    }
+
+    // Files, in path order.
+    if let Some(m) = &p.manifest {
+        problems.extend(compare_files(&package, &m.files, p.input.files.entries()));
+    }
+    // Digest.
+    if let Some(pin) = pins.digest {
+        let manifest_matches_files = problems.iter().all(|pr| {
+            !matches!(
+                pr.code,
+                ErrorCode::FileChanged | ErrorCode::FileMissing | ErrorCode::FileExtra
+            )
+        });
+        if pin != tree && manifest_matches_files {
+            problems.push(Problem {
+                code: ErrorCode::DigestMismatch,
+                path: None,
+                key: None,
+                message: format!("{package}: files hash to {tree}, but {pin} is pinned"),
+            });
+        }
+    }
+    let manifest = p.manifest.take();
+    Report {
+        package,
+        version: manifest.as_ref().map(|m| m.version.clone()),
+        sequence: manifest.as_ref().map(|m| m.sequence),
+        tree,
+        manifest_tree: manifest.as_ref().map(|m| m.tree),
+        pinned_digest: pins.digest,
+        threshold: if pins.keys.is_empty() {
+            0
+        } else {
+            pins.threshold
+        },
+        signed_by,
+        signatures,
+        files: p.input.files.entries().len(),
+        problems,
+    }
+}
+
+/// Compares the manifest's file list with the files found; both sorted by path. Returns one
+/// problem per missing, extra or changed file, in path order.
+pub fn compare_files(package: &str, expected: &[FileEntry], actual: &[FileEntry]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    let prob = |code, path: &str, what: &str| Problem {
+        code,
+        path: Some(path.to_string()),
+        key: None,
+        message: format!("{package}: file {path:?} {what}"),
+    };
+    while i < expected.len() || j < actual.len() {
+        let ord = match (expected.get(i), actual.get(j)) {
+            (Some(e), Some(a)) => e.path.as_bytes().cmp(a.path.as_bytes()),
+            (Some(_), None) => core::cmp::Ordering::Less,
+            _ => core::cmp::Ordering::Greater,
+        };
+        match ord {
+            core::cmp::Ordering::Less => {
+                out.push(prob(
+                    ErrorCode::FileMissing,
+                    &expected[i].path,
+                    "is missing",
+                ));
+                i += 1;
+            }
+            core::cmp::Ordering::Greater => {
+                out.push(prob(
+                    ErrorCode::FileExtra,
+                    &actual[j].path,
+                    "is not listed in the manifest",
+                ));
+                j += 1;
+            }
+            core::cmp::Ordering::Equal => {
+                let (e, a) = (&expected[i], &actual[j]);
+                if e.hash != a.hash || e.size != a.size {
+                    out.push(prob(
+                        ErrorCode::FileChanged,
+                        &e.path,
+                        "has changed contents",
+                    ));
+                } else if e.kind != a.kind {
+                    out.push(prob(
+                        ErrorCode::FileChanged,
+                        &e.path,
+                        &format!(
+                            "changed kind (expected {}, found {})",
+                            e.kind.as_str(),
+                            a.kind.as_str()
+                        ),
+                    ));
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Checks one package against `pins`. `Ok(report)` when everything holds; otherwise the error
+/// of the first problem, carrying the report. Unparseable input fails without a report.
+pub fn check_package(input: PackageInput<'_>, pins: &Pins) -> Result<Report> {
+    let p = prepare(input, pins)?;
+    let verdicts: Vec<bool> = p
+        .planned
+        .iter()
+        .flat_map(|plan| {
+            let block = &p.blocks[plan.block];
+            let key = &pins.keys[plan.key];
+            [
+                ed25519::verify_strict(key, &plan.signed, block.signature_bytes()),
+                ed25519::verify_strict(key, &plan.global, block.global_signature_bytes()),
+            ]
+        })
+        .collect();
+    finish(p, &verdicts).into_result()
+}
+
+/// Checks many packages, verifying all their signatures in one batch (same verdicts as
+/// [`check_package`] on each, faster). One result per input, in order.
+pub fn check_packages(inputs: &[(PackageInput<'_>, &Pins)]) -> Vec<Result<Report>> {
+    let prepared: Vec<Result<Prepared<'_>>> = inputs.iter().map(|(i, p)| prepare(*i, p)).collect();
+    let mut items = Vec::new();
+    let mut spans = Vec::with_capacity(prepared.len());
+    for p in &prepared {
+        let start = items.len();
+        if let Ok(p) = p {
+            batch_items(p, &mut items);
+        }
+        spans.push(start..items.len());
+    }
+    let verdicts = ed25519::verify_batch_strict(&items);
+    drop(items);
+    prepared
+        .into_iter()
+        .zip(spans)
+        .map(|(p, span)| p.and_then(|p| finish(p, &verdicts[span]).into_result()))
+        .collect()
+}

@@ -1,0 +1,171 @@
+//! Errors: the one error type of omega-core, with the stable string codes of DESIGN §4.
+//!
+//! Every refusal is an [`Error`]: a [`ErrorCode`] that bindings expose verbatim (`err.code`,
+//! `exc.code`, the CLI's `--json`), and a message that names the file, package or key.
+//! A failed package check also carries its whole [`Report`](crate::check::Report).
+
+use alloc::boxed::Box;
+use alloc::string::String;
+use core::fmt;
+
+use crate::check::Report;
+
+/// The stable error codes of DESIGN §4. The string form ([`ErrorCode::as_str`]) is the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// Unparseable key, signature, manifest, lock file or statement.
+    Malformed,
+    /// A format version (or signature algorithm) this implementation does not know.
+    UnsupportedVersion,
+    /// A signature that does not verify.
+    SignatureInvalid,
+    /// A signature by a key that is not pinned or not trusted.
+    KeyNotTrusted,
+    /// A signature by a key that was revoked.
+    KeyRevoked,
+    /// Fewer distinct trusted keys signed than the threshold requires.
+    ThresholdNotMet,
+    /// A legacy (non-prehashed) minisign signature when the caller did not allow it.
+    LegacySignatureRefused,
+    /// The files match their manifest but not the pinned digest.
+    DigestMismatch,
+    /// A file listed in the manifest is absent.
+    FileMissing,
+    /// A file is present that the manifest does not list.
+    FileExtra,
+    /// A file's contents, size or kind differ from the manifest.
+    FileChanged,
+    /// A path that is not allowed (traversal, control characters, case collision …).
+    UnsafePath,
+    /// A symbolic link, device, socket or FIFO inside a package.
+    UnsupportedFileType,
+    /// A release whose sequence is not newer than the pinned one.
+    Rollback,
+    /// A file, package or lock entry that does not exist.
+    NotFound,
+    /// An operating-system input/output error.
+    Io,
+    /// Input over one of the documented limits (see [`crate::limits`]).
+    TooLarge,
+}
+
+impl ErrorCode {
+    /// Every code, in DESIGN §4 order.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::Malformed,
+        ErrorCode::UnsupportedVersion,
+        ErrorCode::SignatureInvalid,
+        ErrorCode::KeyNotTrusted,
+        ErrorCode::KeyRevoked,
+        ErrorCode::ThresholdNotMet,
+        ErrorCode::LegacySignatureRefused,
+        ErrorCode::DigestMismatch,
+        ErrorCode::FileMissing,
+        ErrorCode::FileExtra,
+        ErrorCode::FileChanged,
+        ErrorCode::UnsafePath,
+        ErrorCode::UnsupportedFileType,
+        ErrorCode::Rollback,
+        ErrorCode::NotFound,
+        ErrorCode::Io,
+        ErrorCode::TooLarge,
+    ];
+
+    /// The stable string code, e.g. `"SIGNATURE_INVALID"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Malformed => "MALFORMED",
+            ErrorCode::UnsupportedVersion => "UNSUPPORTED_VERSION",
+            ErrorCode::SignatureInvalid => "SIGNATURE_INVALID",
+            ErrorCode::KeyNotTrusted => "KEY_NOT_TRUSTED",
+            ErrorCode::KeyRevoked => "KEY_REVOKED",
+            ErrorCode::ThresholdNotMet => "THRESHOLD_NOT_MET",
+            ErrorCode::LegacySignatureRefused => "LEGACY_SIGNATURE_REFUSED",
+            ErrorCode::DigestMismatch => "DIGEST_MISMATCH",
+            ErrorCode::FileMissing => "FILE_MISSING",
+            ErrorCode::FileExtra => "FILE_EXTRA",
+            ErrorCode::FileChanged => "FILE_CHANGED",
+            ErrorCode::UnsafePath => "UNSAFE_PATH",
+            ErrorCode::UnsupportedFileType => "UNSUPPORTED_FILE_TYPE",
+            ErrorCode::Rollback => "ROLLBACK",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Io => "IO",
+            ErrorCode::TooLarge => "TOO_LARGE",
+        }
+    }
+
+    /// Parses a string code; `None` for anything that is not exactly one of DESIGN §4.
+    pub fn from_code(code: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An omega-core error: a stable [`ErrorCode`], a message naming the thing refused, and for
+/// failed package checks the whole report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    code: ErrorCode,
+    message: String,
+    report: Option<Box<Report>>,
+}
+
+impl Error {
+    /// A new error with `code` and a message that names the file, package or key.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error {
+            code,
+            message: message.into(),
+            report: None,
+        }
+    }
+
+    /// Attaches the report of a failed package check.
+    pub fn with_report(mut self, report: Report) -> Error {
+        self.report = Some(Box::new(report));
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The human message (without the code).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The report of a failed package check, when this error comes from one.
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_deref()
+    }
+
+    /// Prefixes the message with context, e.g. the file it came from.
+    pub fn context(mut self, what: &str) -> Error {
+        self.message = alloc::format!("{what}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl core::error::Error for Error {}
+
+/// Shorthand for `Err(Error::new(code, message))`.
+pub(crate) fn fail<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, Error> {
+    Err(Error::new(code, message))
+}
+
+/// The result type of omega-core.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,279 @@
+//! Filesystem access (feature `std`), and the only module that touches files: walks a package
+//! directory (refusing links, devices, sockets, FIFOs and unsafe names), hashes files by
+//! streaming through a reused buffer — in parallel under the `parallel` feature — and reads
+//! `.omega/` for package checks.
+//!
+//! Each file is opened once (`O_NOFOLLOW | O_NONBLOCK`), checked with `fstat` on the open
+//! descriptor (no stat-then-open race), read to the end and closed.
+
+extern crate std;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use crate::check::{check_package, PackageInput, Pins, Report};
+use crate::error::{fail, Error, ErrorCode, Result};
+use crate::hash::Blake2b256;
+use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
+use crate::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
+use crate::tree::{validate_path, FileEntry, FileKind, TreeDigest, TreeListing, METADATA_DIR};
+
+/// Size of the read buffer each hashing thread reuses.
+pub const READ_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Maps an I/O error to `NOT_FOUND` or `IO`, naming the path.
+pub fn io_error(path: &Path, e: &io::Error) -> Error {
+    let code = if e.kind() == io::ErrorKind::NotFound {
+        ErrorCode::NotFound
+    } else {
+        ErrorCode::Io
+    };
+    Error::new(code, format!("{}: {e}", path.display()))
+}
+
+fn open_nofollow(path: &Path) -> io::Result<File> {
+    let mut opts = fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    }
+    opts.open(path)
+}
+
+fn kind_of(meta: &fs::Metadata) -> FileKind {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o100 != 0 {
+            return FileKind::Executable;
+        }
+    }
+    let _ = meta;
+    FileKind::Regular
+}
+
+fn type_error(rel: &str, ft: &fs::FileType) -> Error {
+    let what = if ft.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file or directory (device, socket or FIFO)"
+    };
+    Error::new(ErrorCode::UnsupportedFileType, format!("{rel:?} is {what}"))
+}
+
+/// Hashes one file through `buf`: returns its kind, size and BLAKE2b-256. `rel` names it in
+/// errors.
+pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
+    let mut f = open_nofollow(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc_eloop()) {
+            Error::new(
+                ErrorCode::UnsupportedFileType,
+                format!("{rel:?} is a symbolic link"),
+            )
+        } else {
+            io_error(path, &e)
+        }
+    })?;
+    let meta = f.metadata().map_err(|e| io_error(path, &e))?;
+    if !meta.is_file() {
+        return Err(type_error(rel, &meta.file_type()));
+    }
+    let mut h = Blake2b256::new();
+    let mut size: u64 = 0;
+    loop {
+        let n = match f.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(io_error(path, &e)),
+        };
+        h.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok(FileEntry {
+        path: rel.to_string(),
+        kind: kind_of(&meta),
+        size,
+        hash: h.finalize(),
+    })
+}
+
+#[cfg(unix)]
+fn libc_eloop() -> i32 {
+    libc::ELOOP
+}
+#[cfg(not(unix))]
+fn libc_eloop() -> i32 {
+    -1
+}
+
+/// Lists the regular files below `root` (relative path, absolute path), skipping the top-level
+/// `.omega/` folder. Refuses links, special files and names that are not valid UTF-8 or break
+/// the path rules.
+pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+    let meta = fs::metadata(root).map_err(|e| io_error(root, &e))?;
+    if !meta.is_dir() {
+        return fail(
+            ErrorCode::NotFound,
+            format!("{}: not a directory", root.display()),
+        );
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.to_path_buf())];
+    while let Some((prefix, dir)) = stack.pop() {
+        let rd = fs::read_dir(&dir).map_err(|e| io_error(&dir, &e))?;
+        for ent in rd {
+            let ent = ent.map_err(|e| io_error(&dir, &e))?;
+            let name = ent.file_name();
+            let Some(name) = name.to_str() else {
+                return fail(
+                    ErrorCode::UnsafePath,
+                    format!(
+                        "{}: a file name below {prefix:?} is not valid UTF-8",
+                        root.display()
+                    ),
+                );
+            };
+            let rel = if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            let ft = ent.file_type().map_err(|e| io_error(&ent.path(), &e))?;
+            if ft.is_dir() {
+                if prefix.is_empty() && name == METADATA_DIR {
+                    continue;
+                }
+                validate_path(&rel)?;
+                stack.push((rel, ent.path()));
+            } else if ft.is_file() {
+                validate_path(&rel)?;
+                out.push((rel, ent.path()));
+                if out.len() > MAX_FILES {
+                    return fail(
+                        ErrorCode::TooLarge,
+                        format!("{}: more than {MAX_FILES} files", root.display()),
+                    );
+                }
+            } else {
+                return Err(type_error(&rel, &ft));
+            }
+        }
+    }
+    out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(out)
+}
+
+/// Hashes every listed file, in parallel under the `parallel` feature. The first error in
+/// path order wins, so results do not depend on thread timing.
+pub fn hash_files(files: &[(String, PathBuf)]) -> Result<Vec<FileEntry>> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map_init(
+                || vec![0u8; READ_BUFFER_BYTES],
+                |buf, (rel, abs)| hash_file(abs, rel, buf),
+            )
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        files
+            .iter()
+            .map(|(rel, abs)| hash_file(abs, rel, &mut buf))
+            .collect()
+    }
+}
+
+/// The validated listing of the directory `root` (its `.omega/` excluded).
+pub fn read_tree(root: &Path) -> Result<TreeListing> {
+    let files = walk(root)?;
+    TreeListing::new(hash_files(&files)?)
+}
+
+/// The `b2tree:` digest of the directory `root`.
+pub fn digest_dir(root: &Path) -> Result<TreeDigest> {
+    Ok(read_tree(root)?.digest())
+}
+
+/// Reads a file of at most `limit` bytes without following a final symlink; `None` if absent.
+pub fn read_limited(path: &Path, limit: usize) -> Result<Option<Vec<u8>>> {
+    let f = match open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc_eloop()) => {
+            return fail(
+                ErrorCode::UnsupportedFileType,
+                format!("{} is a symbolic link", path.display()),
+            )
+        }
+        Err(e) => return Err(io_error(path, &e)),
+    };
+    let meta = f.metadata().map_err(|e| io_error(path, &e))?;
+    if !meta.is_file() {
+        return Err(type_error(&path.display().to_string(), &meta.file_type()));
+    }
+    let mut out = Vec::new();
+    f.take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| io_error(path, &e))?;
+    if out.len() > limit {
+        return fail(
+            ErrorCode::TooLarge,
+            format!("{}: larger than {limit} bytes", path.display()),
+        );
+    }
+    Ok(Some(out))
+}
+
+/// A package directory as read from disk.
+#[derive(Clone, Debug)]
+pub struct PackageDir {
+    /// The files (`.omega/` excluded).
+    pub listing: TreeListing,
+    /// `.omega/manifest.json`, if present.
+    pub manifest: Option<Vec<u8>>,
+    /// `.omega/manifest.json.minisig`, if present.
+    pub signatures: Option<Vec<u8>>,
+}
+
+/// Reads a package directory: its files, manifest and signatures.
+pub fn read_package(root: &Path) -> Result<PackageDir> {
+    let listing = read_tree(root)?;
+    let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)?;
+    let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)?;
+    Ok(PackageDir {
+        listing,
+        manifest,
+        signatures,
+    })
+}
+
+impl PackageDir {
+    /// The check input for this package, named `label` in messages.
+    pub fn input<'a>(&'a self, label: &'a str) -> PackageInput<'a> {
+        PackageInput {
+            label,
+            files: &self.listing,
+            manifest: self.manifest.as_deref(),
+            signatures: self.signatures.as_deref(),
+        }
+    }
+}
+
+/// Checks the package directory `root` against `pins` (DESIGN §3.4).
+pub fn check_dir(root: &Path, pins: &Pins) -> Result<Report> {
+    let pkg = read_package(root)?;
+    let label = root.display().to_string();
+    check_package(pkg.input(&label), pins)
+}

@@ -1,0 +1,60 @@
+//! omega-core: the one verifier every Ωpm runtime embeds.
+//!
+//! Bytes in, verdict out: no clock, no randomness, no global state. `#![no_std]` + `alloc`;
+//! the `std` feature adds the filesystem walk ([`fs`]), `parallel` multi-threaded hashing, and
+//! `sign` signing and minisign secret-key files ([`secret`]).
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`error`] | the error type and the stable codes of DESIGN §4 |
+//! | [`limits`] | every size limit |
+//! | [`hash`] | BLAKE2b-256/512, hex |
+//! | [`ed25519`] | the strict verification rule, batch verification |
+//! | [`keys`] | minisign/signify public keys |
+//! | [`signature`] | minisign signature blocks, streaming verification |
+//! | [`tree`] | `b2tree:` digests and path rules |
+//! | [`manifest`] | `.omega/manifest.json` |
+//! | [`check`] | package checks and reports |
+//! | [`lock`] | `omega.lock`, update rules, revocation |
+//! | [`fs`] | (std) directory walking and file hashing |
+//! | [`secret`] | (sign) secret keys and signing |
+
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+extern crate alloc;
+
+pub mod check;
+pub mod ed25519;
+pub mod error;
+#[cfg(feature = "std")]
+pub mod fs;
+pub mod hash;
+mod json;
+pub mod keys;
+pub mod limits;
+pub mod lock;
+pub mod manifest;
+#[cfg(feature = "sign")]
+pub mod secret;
+pub mod signature;
+mod text;
+pub mod tree;
+
+pub use check::{
+    check_package, check_packages, PackageInput, Pins, Problem, Report, SignatureReport,
+};
+pub use error::{Error, ErrorCode, Result};
+pub use keys::{KeyId, PublicKey};
+pub use lock::{
+    admit, apply_revocation, Admission, Candidate, Change, FirstSight, LockEntry, Lockfile,
+    Release, Revocation,
+};
+pub use manifest::{KeySet, Manifest};
+pub use signature::{Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier};
+pub use tree::{FileEntry, FileKind, TreeDigest, TreeListing};

@@ -1,0 +1,38 @@
+//! Limits: every size bound omega-core enforces, in one place (documented in docs/format.md).
+//! Input over a limit is refused with `TOO_LARGE`, before it is parsed further.
+
+/// Largest `.omega/manifest.json`, in bytes.
+pub const MAX_MANIFEST_BYTES: usize = 32 * 1024 * 1024;
+/// Most files in one package (manifest `files`, or a directory being digested).
+pub const MAX_FILES: usize = 100_000;
+/// Longest relative path, in bytes.
+pub const MAX_PATH_BYTES: usize = 4096;
+/// Longest path component, in bytes.
+pub const MAX_COMPONENT_BYTES: usize = 255;
+/// Largest signature file (`.minisig`), in bytes.
+pub const MAX_SIGNATURE_FILE_BYTES: usize = 1024 * 1024;
+/// Most signature blocks in one signature file.
+pub const MAX_SIGNATURE_BLOCKS: usize = 64;
+/// Longest untrusted comment line, in bytes, prefix included (minisign's COMMENTMAXBYTES).
+pub const MAX_UNTRUSTED_COMMENT_BYTES: usize = 1024;
+/// Longest trusted comment, in bytes, prefix excluded (minisign's TRUSTEDCOMMENTMAXBYTES).
+pub const MAX_TRUSTED_COMMENT_BYTES: usize = 8192;
+/// Largest lock file, in bytes.
+pub const MAX_LOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most packages in one lock file.
+pub const MAX_LOCK_PACKAGES: usize = 100_000;
+/// Most keys (signers + next) one package may declare.
+pub const MAX_KEYS: usize = 256;
+/// Largest revocation statement, in bytes.
+pub const MAX_REVOCATION_BYTES: usize = 64 * 1024;
+/// Longest package name (npm's rule).
+pub const MAX_NAME_BYTES: usize = 214;
+/// Longest version string.
+pub const MAX_VERSION_BYTES: usize = 256;
+/// Largest message verified with a legacy (`Ed`, non-prehashed) signature; legacy mode has
+/// to hold the whole message in memory.
+pub const MAX_LEGACY_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Largest key file (public or secret), in bytes.
+pub const MAX_KEY_FILE_BYTES: usize = 4096;
+/// Largest scrypt memory a secret-key file may demand (minisign's default is 1 GiB).
+pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 2 * 1024 * 1024 * 1024;

@@ -1,0 +1,617 @@
+//! The lock file `omega.lock` and its update rules (DESIGN §3.5): trust on first use, explicit
+//! key pins, a threshold of distinct keys, rotation through pre-committed `next` keys,
+//! sequence-based rollback refusal, and signed revocation statements.
+//!
+//! Everything here is a pure function of its inputs; callers read files and write the lock
+//! (atomically). No clock is read: nothing here depends on time.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{fail, Error, ErrorCode, Result};
+use crate::hash::blake2b512;
+use crate::json::{self, UniqueMap};
+use crate::keys::PublicKey;
+use crate::limits::{MAX_LOCK_BYTES, MAX_LOCK_PACKAGES, MAX_REVOCATION_BYTES};
+use crate::manifest::{validate_name, validate_version, KeySet, Manifest, RawKeys};
+use crate::signature::{Algorithm, LegacyPolicy, SignatureBlock};
+use crate::tree::{validate_path, TreeDigest};
+
+/// The lock format version this build reads and writes.
+pub const LOCK_VERSION: u64 = 1;
+/// The lock file's name at a project's root.
+pub const LOCK_FILE: &str = "omega.lock";
+/// The revocation statement format version.
+pub const REVOCATION_VERSION: u64 = 1;
+
+/// What is pinned for one package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockEntry {
+    /// Version of the pinned release.
+    pub version: String,
+    /// Sequence of the pinned release (0 for unsigned packages).
+    pub sequence: u64,
+    /// Digest of the pinned files.
+    pub tree: TreeDigest,
+    /// Who may sign the next release; `None` for a package pinned by digest only.
+    pub keys: Option<KeySet>,
+    /// Keys revoked for this package; never trusted again.
+    pub revoked: Vec<PublicKey>,
+    /// Where the package lives, relative to the project root.
+    pub path: String,
+}
+
+/// A parsed lock file.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Lockfile {
+    /// Entries by package name.
+    pub packages: BTreeMap<String, LockEntry>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawLock {
+    #[serde(rename = "omega-lock")]
+    omega_lock: u64,
+    packages: UniqueMap<RawEntry>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawEntry {
+    version: String,
+    sequence: u64,
+    tree: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    keys: Option<RawKeys>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    revoked: Vec<String>,
+    path: String,
+}
+
+impl Lockfile {
+    /// Parses and validates a lock file.
+    pub fn parse(bytes: &[u8]) -> Result<Lockfile> {
+        let what = LOCK_FILE;
+        if bytes.len() > MAX_LOCK_BYTES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{what}: larger than {MAX_LOCK_BYTES} bytes"),
+            );
+        }
+        json::probe_version(bytes, "omega-lock", what, LOCK_VERSION)?;
+        let raw: RawLock = json::from_slice(bytes, what)?;
+        if raw.packages.0.len() > MAX_LOCK_PACKAGES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{what}: more than {MAX_LOCK_PACKAGES} packages"),
+            );
+        }
+        let mut packages = BTreeMap::new();
+        for (name, e) in raw.packages.0 {
+            validate_name(&name).map_err(|e| e.context(what))?;
+            let ctx = format!("{what}: package {name}");
+            validate_version(&e.version).map_err(|e| e.context(&ctx))?;
+            validate_path(&e.path).map_err(|e| e.context(&ctx))?;
+            let tree = TreeDigest::parse(&e.tree).map_err(|e| e.context(&ctx))?;
+            let keys = match e.keys {
+                Some(k) => Some(KeySet::from_raw(k, &ctx, false)?),
+                None => None,
+            };
+            let revoked = e
+                .revoked
+                .iter()
+                .map(|k| PublicKey::from_base64(k).map_err(|e| e.context(&ctx)))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(ks) = &keys {
+                if let Some(k) = revoked.iter().find(|k| ks.allows(k)) {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: key {k} is both pinned and revoked"),
+                    );
+                }
+            }
+            packages.insert(
+                name,
+                LockEntry {
+                    version: e.version,
+                    sequence: e.sequence,
+                    tree,
+                    keys,
+                    revoked,
+                    path: e.path,
+                },
+            );
+        }
+        Ok(Lockfile { packages })
+    }
+
+    /// The canonical bytes (pretty JSON, packages sorted by name, final newline).
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        let raw = RawLock {
+            omega_lock: LOCK_VERSION,
+            packages: UniqueMap(
+                self.packages
+                    .iter()
+                    .map(|(name, e)| {
+                        (
+                            name.clone(),
+                            RawEntry {
+                                version: e.version.clone(),
+                                sequence: e.sequence,
+                                tree: e.tree.to_string(),
+                                keys: e.keys.as_ref().map(KeySet::to_raw),
+                                revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
+                                path: e.path.clone(),
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
+        };
+        json::to_pretty(&raw)
+    }
+}
+
+/// A signed release as found on disk: its manifest (already parsed), the exact manifest bytes
+/// the signatures cover, and the signature blocks.
+#[derive(Clone, Copy, Debug)]
+pub struct Release<'a> {
+    /// The parsed manifest.
+    pub manifest: &'a Manifest,
+    /// The exact bytes of `.omega/manifest.json`.
+    pub manifest_bytes: &'a [u8],
+    /// The signature blocks of `.omega/manifest.json.minisig`.
+    pub signatures: &'a [SignatureBlock],
+}
+
+/// A package found in a project, offered for pinning.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Where it lives, relative to the project root.
+    pub path: &'a str,
+    /// The digest of its files as found.
+    pub tree: TreeDigest,
+    /// Its version (from the manifest, or from package.json for unsigned packages).
+    pub version: &'a str,
+    /// Its signed release, when it carries `.omega/`.
+    pub release: Option<Release<'a>>,
+}
+
+/// How a package came to be pinned the first time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FirstSight {
+    /// Its own signers signed it (trust on first use).
+    TrustOnFirstUse,
+    /// A key the user named (`--trust`) signed it.
+    Explicit,
+    /// No signatures: pinned by digest only.
+    Unsigned,
+}
+
+/// What [`admit`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// First pin.
+    New(FirstSight),
+    /// Same release as pinned.
+    Unchanged,
+    /// A newer release replaced the pin.
+    Updated {
+        /// The version pinned before.
+        from_version: String,
+        /// The sequence pinned before.
+        from_sequence: u64,
+    },
+}
+
+/// The outcome of [`admit`]: the entry to store and how it came about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Admission {
+    /// The lock entry to store.
+    pub entry: LockEntry,
+    /// What changed.
+    pub change: Change,
+    /// The distinct keys whose signatures counted.
+    pub signed_by: Vec<PublicKey>,
+}
+
+/// Counts the distinct keys of `allowed` with a valid signature block over the manifest.
+/// Fails with `SIGNATURE_INVALID` if a block by an allowed key does not verify (or with
+/// `LEGACY_SIGNATURE_REFUSED`), and reports how many blocks came from `revoked` keys.
+fn valid_signers(
+    name: &str,
+    release: &Release<'_>,
+    allowed: &[PublicKey],
+    revoked: &[PublicKey],
+    legacy: LegacyPolicy,
+) -> Result<(Vec<PublicKey>, usize, usize)> {
+    verify_blocks(
+        name,
+        release.manifest_bytes,
+        release.signatures,
+        allowed,
+        revoked,
+        legacy,
+    )
+}
+
+fn verify_blocks(
+    name: &str,
+    message: &[u8],
+    blocks: &[SignatureBlock],
+    allowed: &[PublicKey],
+    revoked: &[PublicKey],
+    legacy: LegacyPolicy,
+) -> Result<(Vec<PublicKey>, usize, usize)> {
+    let prehash = blake2b512(message);
+    let mut valid: Vec<PublicKey> = Vec::new();
+    let (mut unknown, mut by_revoked) = (0, 0);
+    for block in blocks {
+        if revoked.iter().any(|k| k.key_id() == block.key_id())
+            && !allowed.iter().any(|k| k.key_id() == block.key_id())
+        {
+            by_revoked += 1;
+            continue;
+        }
+        let mut matched = false;
+        let mut ok = false;
+        let mut last_err: Option<Error> = None;
+        for key in allowed.iter().filter(|k| k.key_id() == block.key_id()) {
+            matched = true;
+            let res = block.precheck(key, legacy).and_then(|()| {
+                let signed: &[u8] = if block.algorithm() == Algorithm::Prehashed {
+                    &prehash
+                } else {
+                    message
+                };
+                block.verify_signed_bytes(key, signed)
+            });
+            match res {
+                Ok(()) => {
+                    ok = true;
+                    if !valid.contains(key) {
+                        valid.push(*key);
+                    }
+                    break;
+                }
+                Err(e) => last_err = Some(e),
+            }
+        }
+        if !matched {
+            unknown += 1;
+        } else if !ok {
+            if let Some(e) = last_err {
+                return Err(e.context(name));
+            }
+        }
+    }
+    Ok((valid, unknown, by_revoked))
+}
+
+fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoked: usize) -> Error {
+    if have == 0 && by_revoked > 0 {
+        Error::new(
+            ErrorCode::KeyRevoked,
+            format!("{name}: signed by a revoked key"),
+        )
+    } else if have == 0 && unknown > 0 {
+        Error::new(
+            ErrorCode::KeyNotTrusted,
+            format!("{name}: signed only by keys that are not pinned for it"),
+        )
+    } else {
+        Error::new(
+            ErrorCode::ThresholdNotMet,
+            format!("{name}: {have} of {need} required distinct trusted keys signed"),
+        )
+    }
+}
+
+fn entry_from(c: &Candidate<'_>, keys: Option<KeySet>, revoked: Vec<PublicKey>) -> LockEntry {
+    LockEntry {
+        version: c.version.to_string(),
+        sequence: c.release.map_or(0, |r| r.manifest.sequence),
+        tree: c.tree,
+        keys,
+        revoked,
+        path: c.path.to_string(),
+    }
+}
+
+/// Decides whether `candidate` may be pinned, given what is pinned now (`pinned`), the keys
+/// the user names explicitly for it (`trust`), and the legacy policy. Returns the new entry,
+/// or the refusal (`KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED`, `ROLLBACK`,
+/// `SIGNATURE_INVALID`, `DIGEST_MISMATCH`, `MALFORMED`).
+pub fn admit(
+    pinned: Option<&LockEntry>,
+    candidate: &Candidate<'_>,
+    trust: &[PublicKey],
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
+    let name = candidate.name;
+    validate_name(name)?;
+    validate_path(candidate.path).map_err(|e| e.context(name))?;
+    if let Some(r) = candidate.release {
+        if r.manifest.name != name {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{name}: its manifest is for package {:?}", r.manifest.name),
+            );
+        }
+        if r.manifest.tree != candidate.tree {
+            return fail(
+                ErrorCode::DigestMismatch,
+                format!(
+                    "{name}: files hash to {}, but the manifest says {}",
+                    candidate.tree, r.manifest.tree
+                ),
+            );
+        }
+    }
+    match pinned {
+        None => first_sight(candidate, trust, legacy),
+        Some(p) => match (&p.keys, candidate.release) {
+            (None, _) if candidate.tree == p.tree => match candidate.release {
+                // Same content as pinned, now signed: learn its keys as on first sight.
+                Some(_) => first_sight(candidate, trust, legacy),
+                None => Ok(Admission { entry: p.clone(), change: Change::Unchanged, signed_by: Vec::new() }),
+            },
+            (None, _) => fail(
+                ErrorCode::DigestMismatch,
+                format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; remove its entry from {LOCK_FILE} to re-pin it", p.tree, candidate.tree),
+            ),
+            (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: p.clone(), change: Change::Unchanged, signed_by: Vec::new() }),
+            (Some(ks), None) => fail(ErrorCode::ThresholdNotMet, format!("{name}: pinned with keys (threshold {}), but this release is unsigned", ks.threshold)),
+            (Some(ks), Some(release)) => update(p, ks, candidate, release, legacy),
+        },
+    }
+}
+
+fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> Result<Admission> {
+    let name = c.name;
+    let Some(release) = c.release else {
+        if !trust.is_empty() {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!("{name}: a key is named for it, but the package is unsigned"),
+            );
+        }
+        return Ok(Admission {
+            entry: entry_from(c, None, Vec::new()),
+            change: Change::New(FirstSight::Unsigned),
+            signed_by: Vec::new(),
+        });
+    };
+    let keys = &release.manifest.keys;
+    let (valid, unknown, _) = valid_signers(name, &release, &keys.signers, &[], legacy)?;
+    if valid.len() < keys.threshold as usize {
+        return Err(threshold_error(
+            name,
+            valid.len(),
+            keys.threshold,
+            unknown,
+            0,
+        ));
+    }
+    let how = if trust.is_empty() {
+        FirstSight::TrustOnFirstUse
+    } else if valid.iter().any(|k| trust.contains(k)) {
+        FirstSight::Explicit
+    } else {
+        let named: Vec<String> = trust
+            .iter()
+            .map(|k| format!("{} (id {})", k, k.key_id()))
+            .collect();
+        return fail(
+            ErrorCode::KeyNotTrusted,
+            format!("{name}: not signed by the trusted key {}", named.join(", ")),
+        );
+    };
+    Ok(Admission {
+        entry: entry_from(c, Some(keys.clone()), Vec::new()),
+        change: Change::New(how),
+        signed_by: valid,
+    })
+}
+
+fn update(
+    p: &LockEntry,
+    ks: &KeySet,
+    c: &Candidate<'_>,
+    release: Release<'_>,
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
+    let name = c.name;
+    let allowed: Vec<PublicKey> = ks
+        .signers
+        .iter()
+        .chain(&ks.next)
+        .filter(|k| !p.revoked.contains(k))
+        .copied()
+        .collect();
+    let (valid, unknown, by_revoked) = valid_signers(name, &release, &allowed, &p.revoked, legacy)?;
+    if valid.len() < ks.threshold as usize {
+        return Err(threshold_error(
+            name,
+            valid.len(),
+            ks.threshold,
+            unknown,
+            by_revoked,
+        ));
+    }
+    let m = release.manifest;
+    if let Some(k) = m
+        .keys
+        .signers
+        .iter()
+        .chain(&m.keys.next)
+        .find(|k| p.revoked.contains(k))
+    {
+        return fail(
+            ErrorCode::KeyRevoked,
+            format!(
+                "{name}: release {} declares the revoked key {k} (id {})",
+                m.version,
+                k.key_id()
+            ),
+        );
+    }
+    let change = if m.sequence > p.sequence {
+        Change::Updated {
+            from_version: p.version.clone(),
+            from_sequence: p.sequence,
+        }
+    } else if m.sequence == p.sequence && c.tree == p.tree {
+        Change::Unchanged
+    } else {
+        return fail(
+            ErrorCode::Rollback,
+            format!(
+                "{name}: release {} has sequence {}, not greater than the pinned {} (version {})",
+                m.version, m.sequence, p.sequence, p.version
+            ),
+        );
+    };
+    if change == Change::Unchanged {
+        return Ok(Admission {
+            entry: p.clone(),
+            change,
+            signed_by: valid,
+        });
+    }
+    Ok(Admission {
+        entry: entry_from(c, Some(m.keys.clone()), p.revoked.clone()),
+        change,
+        signed_by: valid,
+    })
+}
+
+/// A revocation statement: `{"omega-revoke": 1, "name", "key", "reason"}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// The package.
+    pub name: String,
+    /// The revoked key.
+    pub key: PublicKey,
+    /// Why.
+    pub reason: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawRevocation {
+    #[serde(rename = "omega-revoke")]
+    omega_revoke: u64,
+    name: String,
+    key: String,
+    reason: String,
+}
+
+impl Revocation {
+    /// Parses a statement strictly.
+    pub fn parse(bytes: &[u8]) -> Result<Revocation> {
+        let what = "revocation statement";
+        if bytes.len() > MAX_REVOCATION_BYTES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{what}: larger than {MAX_REVOCATION_BYTES} bytes"),
+            );
+        }
+        json::probe_version(bytes, "omega-revoke", what, REVOCATION_VERSION)?;
+        let raw: RawRevocation = json::from_slice(bytes, what)?;
+        validate_name(&raw.name).map_err(|e| e.context(what))?;
+        let key = PublicKey::from_base64(&raw.key).map_err(|e| e.context(what))?;
+        Ok(Revocation {
+            name: raw.name,
+            key,
+            reason: raw.reason,
+        })
+    }
+
+    /// The canonical bytes of the statement (what gets signed).
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        json::to_pretty(&RawRevocation {
+            omega_revoke: REVOCATION_VERSION,
+            name: self.name.clone(),
+            key: self.key.to_base64(),
+            reason: self.reason.clone(),
+        })
+    }
+}
+
+/// Applies a signed revocation statement to `entry` (the pin of package `name`): accepted when
+/// signed by the revoked key itself or by `threshold` distinct pinned signers. The key leaves
+/// `signers` and `next` and joins `revoked`. Returns the statement.
+pub fn apply_revocation(
+    name: &str,
+    entry: &mut LockEntry,
+    statement: &[u8],
+    signatures: &[SignatureBlock],
+    legacy: LegacyPolicy,
+) -> Result<Revocation> {
+    let rev = Revocation::parse(statement)?;
+    if rev.name != name {
+        return fail(
+            ErrorCode::Malformed,
+            format!(
+                "revocation statement is for package {:?}, not {name:?}",
+                rev.name
+            ),
+        );
+    }
+    let Some(ks) = entry.keys.as_mut() else {
+        return fail(
+            ErrorCode::NotFound,
+            format!("{name}: pinned by digest only, it has no keys to revoke"),
+        );
+    };
+    if entry.revoked.contains(&rev.key) {
+        return fail(
+            ErrorCode::KeyRevoked,
+            format!("{name}: key {} is already revoked", rev.key),
+        );
+    }
+    if !ks.allows(&rev.key) {
+        return fail(
+            ErrorCode::NotFound,
+            format!(
+                "{name}: key {} (id {}) is not pinned for it",
+                rev.key,
+                rev.key.key_id()
+            ),
+        );
+    }
+    let what = format!("{name}: revocation of key {}", rev.key.key_id());
+    let (by_self, _, _) = verify_blocks(
+        &what,
+        statement,
+        signatures,
+        core::slice::from_ref(&rev.key),
+        &[],
+        legacy,
+    )?;
+    if by_self.is_empty() {
+        let (valid, unknown, _) =
+            verify_blocks(&what, statement, signatures, &ks.signers, &[], legacy)?;
+        if valid.len() < ks.threshold as usize {
+            return Err(threshold_error(
+                &what,
+                valid.len(),
+                ks.threshold,
+                unknown,
+                0,
+            ));
+        }
+    }
+    ks.signers.retain(|k| *k != rev.key);
+    ks.next.retain(|k| *k != rev.key);
+    entry.revoked.push(rev.key);
+    Ok(rev)
+}

@@ -1,0 +1,252 @@
+//! Tree digests (`b2tree:`, DESIGN §3.2): path rules, file entries, the sorted listing and its
+//! BLAKE2b-256 digest. Pure data in, digest out; the filesystem walk lives in `fs`.
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::error::{fail, Error, ErrorCode, Result};
+use crate::hash::{parse_hex32, to_hex, Blake2b256};
+use crate::limits::{MAX_COMPONENT_BYTES, MAX_FILES, MAX_PATH_BYTES};
+
+/// The text prefix of a tree digest.
+pub const TREE_PREFIX: &str = "b2tree:";
+/// The domain-separation header hashed before the listing.
+pub const TREE_HEADER: &[u8] = b"omega-tree-v1\n";
+/// The top-level folder excluded from the digest (it holds the manifest and signatures).
+pub const METADATA_DIR: &str = ".omega";
+
+/// A `b2tree:` digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TreeDigest(pub [u8; 32]);
+
+impl TreeDigest {
+    /// Parses `b2tree:` followed by 64 lowercase hex characters.
+    pub fn parse(text: &str) -> Result<TreeDigest> {
+        let Some(hex) = text.strip_prefix(TREE_PREFIX) else {
+            let shown: String = text.chars().take(16).collect();
+            return fail(
+                ErrorCode::Malformed,
+                format!("digest {shown:?}: must start with {TREE_PREFIX:?}"),
+            );
+        };
+        Ok(TreeDigest(parse_hex32(hex, "digest")?))
+    }
+}
+
+impl fmt::Display for TreeDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{TREE_PREFIX}{}", to_hex(&self.0))
+    }
+}
+
+impl fmt::Debug for TreeDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// `f` (regular) or `x` (owner-execute bit set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileKind {
+    /// A regular file (`f`).
+    Regular,
+    /// A regular file with the owner-execute bit set (`x`).
+    Executable,
+}
+
+impl FileKind {
+    /// The one-letter form used in listings and manifests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileKind::Regular => "f",
+            FileKind::Executable => "x",
+        }
+    }
+    /// Parses `f` or `x`.
+    pub fn parse(s: &str) -> Option<FileKind> {
+        match s {
+            "f" => Some(FileKind::Regular),
+            "x" => Some(FileKind::Executable),
+            _ => None,
+        }
+    }
+}
+
+/// One file of a tree: relative path, kind, size and BLAKE2b-256 of its contents.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FileEntry {
+    /// Path relative to the package root, `/`-separated.
+    pub path: String,
+    /// Regular or executable.
+    pub kind: FileKind,
+    /// Length in bytes.
+    pub size: u64,
+    /// BLAKE2b-256 of the contents.
+    pub hash: [u8; 32],
+}
+
+impl FileEntry {
+    /// The entry for `contents` at `path`.
+    pub fn from_contents(path: impl Into<String>, kind: FileKind, contents: &[u8]) -> FileEntry {
+        FileEntry {
+            path: path.into(),
+            kind,
+            size: contents.len() as u64,
+            hash: crate::hash::blake2b256(contents),
+        }
+    }
+}
+
+/// Checks one relative path against the rules of DESIGN §3.2 (`UNSAFE_PATH` otherwise):
+/// no empty, `.` or `..` component, no `\`, NUL or control character, bounded lengths.
+pub fn validate_path(path: &str) -> Result<()> {
+    let bad = |why: &str| {
+        Err(Error::new(
+            ErrorCode::UnsafePath,
+            format!("path {path:?}: {why}"),
+        ))
+    };
+    if path.is_empty() {
+        return bad("empty path");
+    }
+    if path.len() > MAX_PATH_BYTES {
+        return Err(Error::new(
+            ErrorCode::UnsafePath,
+            format!(
+                "path starting {:?}: longer than {MAX_PATH_BYTES} bytes",
+                path.get(..64).unwrap_or("")
+            ),
+        ));
+    }
+    for b in path.bytes() {
+        if b < 0x20 || b == 0x7f {
+            return bad("contains a control character");
+        }
+        if b == b'\\' {
+            return bad("contains a backslash");
+        }
+    }
+    for component in path.split('/') {
+        match component {
+            "" => return bad("has an empty component (leading, trailing or double slash)"),
+            "." | ".." => return bad("has a `.` or `..` component"),
+            c if c.len() > MAX_COMPONENT_BYTES => {
+                return bad("has a component longer than 255 bytes")
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether `path` lies in the top-level `.omega/` folder, which the digest excludes.
+pub fn is_metadata_path(path: &str) -> bool {
+    path.strip_prefix(METADATA_DIR)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// A validated tree: entries sorted by path as bytes, every path safe, no duplicates, no two
+/// paths that differ only in ASCII case, nothing inside the top-level `.omega/`.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TreeListing {
+    entries: Vec<FileEntry>,
+}
+
+impl TreeListing {
+    /// Validates and sorts `entries` (in any order).
+    pub fn new(mut entries: Vec<FileEntry>) -> Result<TreeListing> {
+        if entries.len() > MAX_FILES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("tree has {} files, more than {MAX_FILES}", entries.len()),
+            );
+        }
+        for e in &entries {
+            validate_path(&e.path)?;
+            if is_metadata_path(&e.path) {
+                return fail(
+                    ErrorCode::UnsafePath,
+                    format!(
+                        "path {:?}: lies in the reserved top-level `.omega/` folder",
+                        e.path
+                    ),
+                );
+            }
+        }
+        entries.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        check_collisions(entries.iter().map(|e| e.path.as_str()))?;
+        Ok(TreeListing { entries })
+    }
+
+    /// Entries, sorted by path.
+    pub fn entries(&self) -> &[FileEntry] {
+        &self.entries
+    }
+
+    /// Consumes the listing.
+    pub fn into_entries(self) -> Vec<FileEntry> {
+        self.entries
+    }
+
+    /// The listing text that is hashed (after the header): `kind size hash path\n` per file.
+    pub fn listing_text(&self) -> String {
+        let mut s = String::new();
+        for e in &self.entries {
+            push_line(&mut s, e);
+        }
+        s
+    }
+
+    /// The `b2tree:` digest.
+    pub fn digest(&self) -> TreeDigest {
+        let mut h = Blake2b256::new();
+        h.update(TREE_HEADER);
+        let mut line = String::with_capacity(256);
+        for e in &self.entries {
+            line.clear();
+            push_line(&mut line, e);
+            h.update(line.as_bytes());
+        }
+        TreeDigest(h.finalize())
+    }
+}
+
+fn push_line(s: &mut String, e: &FileEntry) {
+    use core::fmt::Write;
+    let _ = write!(
+        s,
+        "{} {} {} {}\n",
+        e.kind.as_str(),
+        e.size,
+        to_hex(&e.hash),
+        e.path
+    );
+}
+
+/// Refuses duplicate paths and paths equal up to ASCII case (`UNSAFE_PATH`). `sorted` must be
+/// in byte order.
+pub(crate) fn check_collisions<'a>(sorted: impl Iterator<Item = &'a str> + Clone) -> Result<()> {
+    let mut prev: Option<&str> = None;
+    for p in sorted.clone() {
+        if prev == Some(p) {
+            return fail(ErrorCode::UnsafePath, format!("path {p:?}: listed twice"));
+        }
+        prev = Some(p);
+    }
+    let mut lower: Vec<(String, &str)> = sorted.map(|p| (p.to_ascii_lowercase(), p)).collect();
+    lower.sort_unstable();
+    for w in lower.windows(2) {
+        if w[0].0 == w[1].0 {
+            return fail(
+                ErrorCode::UnsafePath,
+                format!(
+                    "paths {:?} and {:?} differ only in letter case",
+                    w[0].1, w[1].1
+                ),
+            );
+        }
+    }
+    Ok(())
+}
