@@ -515,3 +515,53 @@ pub fn check_packages(inputs: &[(PackageInput<'_>, &Pins)]) -> Vec<Result<Report
         .map(|(p, span)| p.and_then(|p| finish(p, &verdicts[span]).into_result()))
         .collect()
 }
+
+/// A package held in memory (a tarball's entries, files fetched by a browser, test vectors):
+/// `.omega/manifest.json` and its signature file are split out, every other file of the
+/// top-level `.omega/` is ignored, the rest forms the tree.
+#[derive(Clone, Debug)]
+pub struct MemoryPackage {
+    /// The files, `.omega/` excluded.
+    pub listing: TreeListing,
+    /// `.omega/manifest.json`, if present.
+    pub manifest: Option<Vec<u8>>,
+    /// `.omega/manifest.json.minisig`, if present.
+    pub signatures: Option<Vec<u8>>,
+}
+
+impl MemoryPackage {
+    /// Builds the package from `(path, executable, contents)` triples in any order.
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, bool, &'a [u8])>) -> Result<MemoryPackage> {
+        use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
+        use crate::tree::{is_metadata_path, FileKind};
+        let mut entries = Vec::new();
+        let (mut manifest, mut signatures) = (None, None);
+        for (path, executable, data) in files {
+            if entries.len() >= MAX_FILES {
+                return fail(ErrorCode::TooLarge, format!("package has more than {MAX_FILES} files"));
+            }
+            if is_metadata_path(path) {
+                let (slot, limit) = match path {
+                    MANIFEST_PATH => (&mut manifest, MAX_MANIFEST_BYTES),
+                    SIGNATURE_PATH => (&mut signatures, MAX_SIGNATURE_FILE_BYTES),
+                    _ => continue,
+                };
+                if data.len() > limit {
+                    return fail(ErrorCode::TooLarge, format!("{path}: larger than {limit} bytes"));
+                }
+                if slot.replace(data.to_vec()).is_some() {
+                    return fail(ErrorCode::UnsafePath, format!("path {path:?}: listed twice"));
+                }
+                continue;
+            }
+            let kind = if executable { FileKind::Executable } else { FileKind::Regular };
+            entries.push(FileEntry::from_contents(path, kind, data));
+        }
+        Ok(MemoryPackage { listing: TreeListing::new(entries)?, manifest, signatures })
+    }
+
+    /// The check input for this package, named `label` in messages.
+    pub fn input<'a>(&'a self, label: &'a str) -> PackageInput<'a> {
+        PackageInput { label, files: &self.listing, manifest: self.manifest.as_deref(), signatures: self.signatures.as_deref() }
+    }
+}

@@ -56,5 +56,5 @@ pub use lock::{
     Release, Revocation,
 };
 pub use manifest::{KeySet, Manifest};
-pub use signature::{Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier};
+pub use signature::{verify_detached, Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier};
 pub use tree::{FileEntry, FileKind, TreeDigest, TreeListing};

@@ -41,6 +41,9 @@ pub struct LockEntry {
     pub keys: Option<KeySet>,
     /// Keys revoked for this package; never trusted again.
     pub revoked: Vec<PublicKey>,
+    /// The keys whose valid signatures admitted the pinned release (empty when unsigned);
+    /// an audit verifies exactly these signatures again.
+    pub signed_by: Vec<PublicKey>,
     /// Where the package lives, relative to the project root.
     pub path: String,
 }
@@ -70,6 +73,8 @@ struct RawEntry {
     keys: Option<RawKeys>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     revoked: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    signed_by: Vec<String>,
     path: String,
 }
 
@@ -93,7 +98,7 @@ impl Lockfile {
         }
         let mut packages = BTreeMap::new();
         for (name, e) in raw.packages.0 {
-            validate_name(&name).map_err(|e| e.context(what))?;
+            validate_lock_key(&name).map_err(|e| e.context(what))?;
             let ctx = format!("{what}: package {name}");
             validate_version(&e.version).map_err(|e| e.context(&ctx))?;
             validate_path(&e.path).map_err(|e| e.context(&ctx))?;
@@ -102,11 +107,16 @@ impl Lockfile {
                 Some(k) => Some(KeySet::from_raw(k, &ctx, false)?),
                 None => None,
             };
-            let revoked = e
-                .revoked
-                .iter()
-                .map(|k| PublicKey::from_base64(k).map_err(|e| e.context(&ctx)))
-                .collect::<Result<Vec<_>>>()?;
+            let keylist = |v: &[String]| {
+                v.iter()
+                    .map(|k| PublicKey::from_base64(k).map_err(|e| e.context(&ctx)))
+                    .collect::<Result<Vec<_>>>()
+            };
+            let revoked = keylist(&e.revoked)?;
+            let signed_by = keylist(&e.signed_by)?;
+            if keys.is_none() && !signed_by.is_empty() {
+                return fail(ErrorCode::Malformed, format!("{ctx}: signed_by without keys"));
+            }
             if let Some(ks) = &keys {
                 if let Some(k) = revoked.iter().find(|k| ks.allows(k)) {
                     return fail(
@@ -123,6 +133,7 @@ impl Lockfile {
                     tree,
                     keys,
                     revoked,
+                    signed_by,
                     path: e.path,
                 },
             );
@@ -146,6 +157,7 @@ impl Lockfile {
                                 tree: e.tree.to_string(),
                                 keys: e.keys.as_ref().map(KeySet::to_raw),
                                 revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
+                                signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
                                 path: e.path.clone(),
                             },
                         )
@@ -155,6 +167,29 @@ impl Lockfile {
         };
         json::to_pretty(&raw)
     }
+}
+
+/// Checks a lock key: a package name (for the shallowest install of that name), or, for
+/// another install of a name already used, its install path ending in
+/// `node_modules/<name>` (e.g. `node_modules/send/node_modules/ms`).
+pub fn validate_lock_key(key: &str) -> Result<()> {
+    if validate_name(key).is_ok() {
+        return Ok(());
+    }
+    validate_path(key)?;
+    match package_name_of_key(key) {
+        Some(name) if validate_name(name).is_ok() => Ok(()),
+        _ => fail(ErrorCode::Malformed, format!("lock key {key:?}: neither a package name nor an install path ending in node_modules/<name>")),
+    }
+}
+
+/// The package name a lock key stands for: the key itself, or the part after the last
+/// `node_modules/` of an install-path key.
+pub fn package_name_of_key(key: &str) -> Option<&str> {
+    if !key.contains("node_modules/") {
+        return Some(key);
+    }
+    key.rsplit_once("node_modules/").map(|(_, name)| name)
 }
 
 /// A signed release as found on disk: its manifest (already parsed), the exact manifest bytes
@@ -314,8 +349,9 @@ fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoke
     }
 }
 
-fn entry_from(c: &Candidate<'_>, keys: Option<KeySet>, revoked: Vec<PublicKey>) -> LockEntry {
+fn entry_from(c: &Candidate<'_>, keys: Option<KeySet>, revoked: Vec<PublicKey>, signed_by: Vec<PublicKey>) -> LockEntry {
     LockEntry {
+        signed_by,
         version: c.version.to_string(),
         sequence: c.release.map_or(0, |r| r.manifest.sequence),
         tree: c.tree,
@@ -384,7 +420,7 @@ fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> 
             );
         }
         return Ok(Admission {
-            entry: entry_from(c, None, Vec::new()),
+            entry: entry_from(c, None, Vec::new(), Vec::new()),
             change: Change::New(FirstSight::Unsigned),
             signed_by: Vec::new(),
         });
@@ -415,7 +451,7 @@ fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> 
         );
     };
     Ok(Admission {
-        entry: entry_from(c, Some(keys.clone()), Vec::new()),
+        entry: entry_from(c, Some(keys.clone()), Vec::new(), valid.clone()),
         change: Change::New(how),
         signed_by: valid,
     })
@@ -487,7 +523,7 @@ fn update(
         });
     }
     Ok(Admission {
-        entry: entry_from(c, Some(m.keys.clone()), p.revoked.clone()),
+        entry: entry_from(c, Some(m.keys.clone()), p.revoked.clone(), valid.clone()),
         change,
         signed_by: valid,
     })
@@ -612,6 +648,7 @@ pub fn apply_revocation(
     }
     ks.signers.retain(|k| *k != rev.key);
     ks.next.retain(|k| *k != rev.key);
+    entry.signed_by.retain(|k| *k != rev.key);
     entry.revoked.push(rev.key);
     Ok(rev)
 }

@@ -386,3 +386,17 @@ impl<'a> StreamVerifier<'a> {
         Ok(self.block.trusted_comment())
     }
 }
+
+/// Verifies a detached signature file (`text`, one or more blocks) over `message` with `key`:
+/// the block made by `key` is used (`KEY_NOT_TRUSTED` when none is). Returns the trusted
+/// comment. This is `minisign -V` / `omega verify`.
+pub fn verify_detached(key: &PublicKey, message: &[u8], text: &[u8], legacy: LegacyPolicy) -> Result<String> {
+    let blocks = SignatureBlock::parse_all(text, "signature file")?;
+    match blocks.iter().find(|b| b.key_id() == key.key_id()) {
+        Some(block) => Ok(String::from(block.verify(key, message, legacy)?)),
+        None => fail(
+            ErrorCode::KeyNotTrusted,
+            format!("signature made by key {}, not by key {}", blocks[0].key_id(), key.key_id()),
+        ),
+    }
+}
