@@ -5,7 +5,7 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 10
 
-.PHONY: all setup build test demo bench fuzz fuzz-ci lint test-rust test-nostd vectors
+.PHONY: all setup build test demo bench fuzz fuzz-ci lint test-rust test-nostd vectors vectors-check
 
 all: build
 
@@ -30,7 +30,13 @@ test-rust: setup
 	$(CARGO) test --workspace
 	$(CARGO) test -p omega-core --features sign,parallel
 
-test: lint test-nostd test-rust fuzz-ci
+# The committed vectors must be exactly what the generator makes today.
+vectors-check:
+	@tmp=$$(mktemp -d) && $(CARGO) run -q -p omega-core --example gen-vectors --features sign -- $$tmp >/dev/null \
+	  && for f in $$tmp/*.json; do cmp -s $$f tests/vectors/$$(basename $$f) || { echo "tests/vectors/$$(basename $$f) is stale: run make vectors"; exit 1; }; done \
+	  && echo "vectors: committed files match the generator"; rm -rf $$tmp
+
+test: lint test-nostd test-rust vectors-check fuzz-ci
 
 # Regenerates tests/vectors/*.json (deterministic: same output every run).
 vectors:
@@ -40,7 +46,7 @@ demo: setup
 	$(CARGO) run -p omega-core --example demo --features sign
 
 bench: setup
-	$(CARGO) bench -p omega-core --features sign,parallel
+	scripts/bench.sh
 
 fuzz:
 	OMEGA_SETUP_FUZZ=1 scripts/setup.sh

@@ -171,34 +171,50 @@ pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// Hashes every listed file, in parallel under the `parallel` feature. The first error in
-/// path order wins, so results do not depend on thread timing.
-pub fn hash_files(files: &[(String, PathBuf)]) -> Result<Vec<FileEntry>> {
+/// How files are hashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hashing {
+    /// One file after another on the calling thread.
+    Sequential,
+    /// Files spread over rayon's thread pool (feature `parallel`; otherwise sequential).
+    Parallel,
+}
+
+impl Default for Hashing {
+    fn default() -> Self {
+        if cfg!(feature = "parallel") {
+            Hashing::Parallel
+        } else {
+            Hashing::Sequential
+        }
+    }
+}
+
+/// Hashes every listed file. The first error in path order wins, so results do not depend on
+/// thread timing.
+pub fn hash_files(files: &[(String, PathBuf)], how: Hashing) -> Result<Vec<FileEntry>> {
     #[cfg(feature = "parallel")]
-    {
+    if how == Hashing::Parallel {
         use rayon::prelude::*;
-        files
+        return files
             .par_iter()
-            .map_init(
-                || vec![0u8; READ_BUFFER_BYTES],
-                |buf, (rel, abs)| hash_file(abs, rel, buf),
-            )
-            .collect()
+            .map_init(|| vec![0u8; READ_BUFFER_BYTES], |buf, (rel, abs)| hash_file(abs, rel, buf))
+            .collect();
     }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let mut buf = vec![0u8; READ_BUFFER_BYTES];
-        files
-            .iter()
-            .map(|(rel, abs)| hash_file(abs, rel, &mut buf))
-            .collect()
-    }
+    let _ = how;
+    let mut buf = vec![0u8; READ_BUFFER_BYTES];
+    files.iter().map(|(rel, abs)| hash_file(abs, rel, &mut buf)).collect()
+}
+
+/// The validated listing of the directory `root`, hashing as `how` says.
+pub fn read_tree_with(root: &Path, how: Hashing) -> Result<TreeListing> {
+    let files = walk(root)?;
+    TreeListing::new(hash_files(&files, how)?)
 }
 
 /// The validated listing of the directory `root` (its `.omega/` excluded).
 pub fn read_tree(root: &Path) -> Result<TreeListing> {
-    let files = walk(root)?;
-    TreeListing::new(hash_files(&files)?)
+    read_tree_with(root, Hashing::default())
 }
 
 /// The `b2tree:` digest of the directory `root`.
