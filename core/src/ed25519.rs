@@ -8,7 +8,6 @@ use alloc::vec::Vec;
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, VerifyingKey};
 
-
 use crate::keys::PublicKey;
 
 /// Strict verification of a raw 32-byte key, message and 64-byte signature. Returns `false`
@@ -46,36 +45,49 @@ pub struct BatchItem<'a> {
     pub signature: &'a [u8; 64],
 }
 
-/// Whether `item` passes every check of `verify_strict` that does not involve the curve
-/// equation: canonical S, R decodes canonically, neither A nor R has small order, A canonical.
-fn strict_prechecks(item: &BatchItem<'_>) -> bool {
-    let sig = item.signature;
-    // S must be canonical (< L); dalek's batch checks this too, but be explicit.
+/// Whether a point encoding is canonical: its y coordinate (the low 255 bits) is below
+/// p = 2^255 - 19. (The other non-canonical form, x = 0 with the sign bit set, only exists for
+/// points of small order, which are refused separately.)
+fn y_is_canonical(bytes: &[u8; 32]) -> bool {
+    let top = bytes[31] & 0x7f;
+    !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
+}
+
+/// The part of `verify_strict` that concerns the key alone: canonical, not of small order.
+/// Returns the decompressed point. Computed once per distinct key in a batch.
+fn key_prechecks(key: &PublicKey) -> Option<curve25519_dalek::EdwardsPoint> {
+    let vk = key.verifying_key();
+    if vk.is_weak() || !y_is_canonical(vk.as_bytes()) {
+        return None;
+    }
+    Some(vk.to_edwards())
+}
+
+/// The part of `verify_strict` that concerns the signature alone and needs no curve equation:
+/// canonical S below L, R canonical, decodable and not of small order. Returns S and R.
+fn signature_prechecks(
+    sig: &[u8; 64],
+) -> Option<(curve25519_dalek::Scalar, curve25519_dalek::EdwardsPoint)> {
     let mut s = [0u8; 32];
     s.copy_from_slice(&sig[32..]);
-    if Option::<curve25519_dalek::Scalar>::from(curve25519_dalek::Scalar::from_canonical_bytes(s))
-        .is_none()
-    {
-        return false;
-    }
+    let s = Option::<curve25519_dalek::Scalar>::from(
+        curve25519_dalek::Scalar::from_canonical_bytes(s),
+    )?;
     let mut r = [0u8; 32];
     r.copy_from_slice(&sig[..32]);
-    let compressed_r = CompressedEdwardsY(r);
-    let Some(point_r) = compressed_r.decompress() else {
-        return false;
-    };
-    if point_r.is_small_order() || point_r.compress() != compressed_r {
-        return false;
+    if !y_is_canonical(&r) {
+        return None;
     }
-    let vk = item.key.verifying_key();
-    if vk.is_weak() {
-        return false;
+    let point_r = CompressedEdwardsY(r).decompress()?;
+    if point_r.is_small_order() {
+        return None;
     }
-    let compressed_a = CompressedEdwardsY(*vk.as_bytes());
-    match compressed_a.decompress() {
-        Some(a) => a.compress() == compressed_a,
-        None => false,
-    }
+    Some((s, point_r))
+}
+
+#[cfg(test)]
+fn strict_prechecks(item: &BatchItem<'_>) -> bool {
+    key_prechecks(item.key).is_some() && signature_prechecks(item.signature).is_some()
 }
 
 /// Verifies many signatures at once. The verdict of each item is that of [`verify_strict`]:
@@ -96,86 +108,110 @@ fn strict_prechecks(item: &BatchItem<'_>) -> bool {
 /// each other. Only the holder of the secret key can make such signatures (they are not
 /// forgeries). Returns one verdict per item, in order.
 pub fn verify_batch_strict(items: &[BatchItem<'_>]) -> Vec<bool> {
-    let mut verdicts: Vec<bool> = items.iter().map(strict_prechecks).collect();
-    let idx: Vec<usize> = (0..items.len()).filter(|&i| verdicts[i]).collect();
-    if idx.len() < 2 || !batch_equation_holds(items, &idx) {
-        for &i in &idx {
-            verdicts[i] = verify_strict(items[i].key, items[i].message, items[i].signature);
+    use curve25519_dalek::{EdwardsPoint, Scalar};
+    // Key checks once per distinct key (an audit has many signatures, few keys).
+    let mut keys: Vec<(&PublicKey, Option<EdwardsPoint>)> = Vec::new();
+    let mut key_of: Vec<usize> = Vec::with_capacity(items.len());
+    for it in items {
+        let k = match keys.iter().position(|(k, _)| *k == it.key) {
+            Some(k) => k,
+            None => {
+                keys.push((it.key, key_prechecks(it.key)));
+                keys.len() - 1
+            }
+        };
+        key_of.push(k);
+    }
+    let mut verdicts = alloc::vec![false; items.len()];
+    let mut survivors: Vec<(usize, Scalar, EdwardsPoint)> = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        if keys[key_of[i]].1.is_none() {
+            continue;
         }
+        if let Some((s, r)) = signature_prechecks(it.signature) {
+            survivors.push((i, s, r));
+        }
+    }
+    let batch_ok = survivors.len() >= 2 && batch_equation_holds(items, &survivors, &keys, &key_of);
+    for (i, _, _) in &survivors {
+        verdicts[*i] =
+            batch_ok || verify_strict(items[*i].key, items[*i].message, items[*i].signature);
     }
     verdicts
 }
 
-/// The batch equation over `items[idx]` (all of which passed [`strict_prechecks`]).
-fn batch_equation_holds(items: &[BatchItem<'_>], idx: &[usize]) -> bool {
+/// The batch equation over the `survivors` of the pre-checks (index, S, R).
+fn batch_equation_holds(
+    items: &[BatchItem<'_>],
+    survivors: &[(
+        usize,
+        curve25519_dalek::Scalar,
+        curve25519_dalek::EdwardsPoint,
+    )],
+    keys: &[(&PublicKey, Option<curve25519_dalek::EdwardsPoint>)],
+    key_of: &[usize],
+) -> bool {
     use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
     use curve25519_dalek::{EdwardsPoint, Scalar};
     use sha2::{Digest, Sha512};
 
-    // k_i = SHA-512(R || A || M) mod L, and a transcript of every input for the coefficients.
+    // A transcript of every input seeds the coefficients: deterministic, no RNG, and no
+    // coefficient can be chosen without fixing every signature first.
     let mut transcript = crate::hash::Blake2b256::new();
     transcript.update(b"omega-batch-v1");
-    let mut ks = Vec::with_capacity(idx.len());
-    for &i in idx {
-        let it = &items[i];
+    for (i, _, _) in survivors {
+        let it = &items[*i];
+        transcript.update(it.key.as_bytes());
+        transcript.update(it.signature);
+        transcript.update(&(it.message.len() as u64).to_le_bytes());
+        transcript.update(it.message);
+    }
+    let seed = transcript.finalize();
+
+    let mut b_coeff = Scalar::ZERO;
+    let mut key_coeff: Vec<Scalar> = alloc::vec![Scalar::ZERO; keys.len()];
+    let mut scalars: Vec<Scalar> = Vec::with_capacity(survivors.len() + keys.len() + 1);
+    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(survivors.len() + keys.len() + 1);
+    for (n, (i, s, r)) in survivors.iter().enumerate() {
+        let it = &items[*i];
+        // k = SHA-512(R || A || M) mod L.
         let mut h = Sha512::new();
         h.update(&it.signature[..32]);
         h.update(it.key.as_bytes());
         h.update(it.message);
         let wide: [u8; 64] = h.finalize().into();
-        ks.push(Scalar::from_bytes_mod_order_wide(&wide));
-        transcript.update(it.key.as_bytes());
-        transcript.update(it.signature);
-        transcript.update(&(it.message.len() as u64).to_le_bytes());
-        transcript.update(&crate::hash::blake2b256(it.message));
-    }
-    let seed = transcript.finalize();
-
-    let mut b_coeff = Scalar::ZERO;
-    let mut scalars: Vec<Scalar> = Vec::with_capacity(idx.len() * 2 + 1);
-    let mut points: Vec<EdwardsPoint> = Vec::with_capacity(idx.len() * 2 + 1);
-    // Aᵢ terms are grouped by key: an audit has many signatures but few keys.
-    let mut key_terms: Vec<(&PublicKey, Scalar)> = Vec::new();
-    for (n, &i) in idx.iter().enumerate() {
-        let it = &items[i];
+        let k = Scalar::from_bytes_mod_order_wide(&wide);
         let mut zh = crate::hash::Blake2b256::new();
         zh.update(&seed);
         zh.update(&(n as u64).to_le_bytes());
         let zb = zh.finalize();
         let mut z16 = [0u8; 16];
         z16.copy_from_slice(&zb[..16]);
+        // The R coefficient is z itself (odd, below 2^128 < L, never reduced), so it acts on
+        // a torsion component as an odd integer; a negated scalar (L - z) would act as an even
+        // one, since L = 5 mod 8.
         let z = Scalar::from(u128::from_le_bytes(z16) | 1);
-        let mut s = [0u8; 32];
-        s.copy_from_slice(&it.signature[32..]);
-        let mut r = [0u8; 32];
-        r.copy_from_slice(&it.signature[..32]);
-        let (Some(s), Some(r)) = (Option::<Scalar>::from(Scalar::from_canonical_bytes(s)), CompressedEdwardsY(r).decompress()) else {
-            return false;
-        };
-        // The R coefficient is z itself (odd, below 2^128 < L, never reduced), so its action
-        // on a torsion component is that of an odd integer; a negated scalar (L - z) would act
-        // as an even one, since L = 5 mod 8.
         b_coeff += z * s;
+        key_coeff[key_of[*i]] += z * k;
         scalars.push(z);
-        points.push(r);
-        let zk = z * ks[n];
-        match key_terms.iter_mut().find(|(k, _)| *k == it.key) {
-            Some((_, acc)) => *acc += zk,
-            None => key_terms.push((it.key, zk)),
-        }
+        points.push(*r);
     }
-    for (key, coeff) in key_terms {
-        let a = key.verifying_key().to_edwards();
+    for ((_, a), coeff) in keys.iter().zip(key_coeff) {
+        let Some(a) = a else { continue };
+        if coeff == Scalar::ZERO {
+            continue;
+        }
         // With a torsion component in A, coefficients reduced mod L would not act on it as in
         // one-by-one verification; such keys (never honest ones) go one by one.
         if !a.is_torsion_free() {
             return false;
         }
         scalars.push(coeff);
-        points.push(a);
+        points.push(*a);
     }
     scalars.push(-b_coeff);
     points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
+    // Σ z(R + [k]A - [S]B) = 0
     EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
 }
 
@@ -206,14 +242,45 @@ mod tests {
         (pk, sig)
     }
 
+    fn batch_holds(items: &[BatchItem<'_>]) -> bool {
+        let keys: Vec<(&PublicKey, Option<curve25519_dalek::EdwardsPoint>)> = items
+            .iter()
+            .map(|i| (i.key, key_prechecks(i.key)))
+            .collect();
+        let key_of: Vec<usize> = (0..items.len()).collect();
+        let survivors: Vec<_> = items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| {
+                let (s, r) = signature_prechecks(it.signature).unwrap();
+                (i, s, r)
+            })
+            .collect();
+        batch_equation_holds(items, &survivors, &keys, &key_of)
+    }
+
     #[test]
     fn batch_equation_accepts_valid_and_rejects_torsion_discrepancies() {
         let msgs: Vec<Vec<u8>> = (0..6u8).map(|i| alloc::vec![i; 10 + i as usize]).collect();
-        let sigs: Vec<(PublicKey, [u8; 64])> = (0..6).map(|i| crafted(11 + (i % 2) as u64, 100 + i as u64, 0, &msgs[i])).collect();
-        let items: Vec<BatchItem<'_>> = sigs.iter().zip(&msgs).map(|((k, s), m)| BatchItem { key: k, message: m, signature: s }).collect();
-        assert!(items.iter().all(|i| verify_strict(i.key, i.message, i.signature)));
-        let all: Vec<usize> = (0..items.len()).collect();
-        assert!(batch_equation_holds(&items, &all), "valid signatures must pass the batch equation");
+        let sigs: Vec<(PublicKey, [u8; 64])> = (0..6)
+            .map(|i| crafted(11 + (i % 2) as u64, 100 + i as u64, 0, &msgs[i]))
+            .collect();
+        let items: Vec<BatchItem<'_>> = sigs
+            .iter()
+            .zip(&msgs)
+            .map(|((k, s), m)| BatchItem {
+                key: k,
+                message: m,
+                signature: s,
+            })
+            .collect();
+        assert!(items
+            .iter()
+            .all(|i| verify_strict(i.key, i.message, i.signature)));
+        assert!(
+            batch_holds(&items),
+            "valid signatures must pass the batch equation"
+        );
         assert_eq!(verify_batch_strict(&items), alloc::vec![true; 6]);
         // Each torsion shift (orders 2, 4 and 8) in one signature: strict rejects it, and the
         // batch equation must fail too (odd coefficients), for every position in the batch.
@@ -222,9 +289,19 @@ mod tests {
                 let bad = crafted(11 + (pos % 2) as u64, 100 + pos as u64, t, &msgs[pos]);
                 assert!(!verify_strict(&bad.0, &msgs[pos], &bad.1));
                 let mut with_bad = items.clone();
-                with_bad[pos] = BatchItem { key: &bad.0, message: &msgs[pos], signature: &bad.1 };
-                assert!(strict_prechecks(&with_bad[pos]), "mixed-order R passes the pre-checks");
-                assert!(!batch_equation_holds(&with_bad, &all), "torsion {t} at {pos} slipped through");
+                with_bad[pos] = BatchItem {
+                    key: &bad.0,
+                    message: &msgs[pos],
+                    signature: &bad.1,
+                };
+                assert!(
+                    strict_prechecks(&with_bad[pos]),
+                    "mixed-order R passes the pre-checks"
+                );
+                assert!(
+                    !batch_holds(&with_bad),
+                    "torsion {t} at {pos} slipped through"
+                );
                 let mut want = alloc::vec![true; 6];
                 want[pos] = false;
                 assert_eq!(verify_batch_strict(&with_bad), want);
