@@ -27,7 +27,9 @@ fn bench_hash(c: &mut Criterion) {
     for size in [4096usize, 1 << 20] {
         let data = vec![0xa5u8; size];
         g.throughput(Throughput::Bytes(size as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(size), &data, |b, d| b.iter(|| blake2b256(d)));
+        g.bench_with_input(BenchmarkId::from_parameter(size), &data, |b, d| {
+            b.iter(|| blake2b256(d))
+        });
     }
     g.finish();
 }
@@ -44,11 +46,15 @@ fn make_tree(root: &Path, files: usize, size: usize) {
 
 /// `b2sum -l 256` over every file of the tree (through xargs, like a shell user would).
 fn b2sum(root: &Path) {
-    let list: Vec<u8> = walk(root).unwrap().into_iter().flat_map(|(_, p)| {
-        let mut v = p.into_os_string().into_encoded_bytes();
-        v.push(0);
-        v
-    }).collect();
+    let list: Vec<u8> = walk(root)
+        .unwrap()
+        .into_iter()
+        .flat_map(|(_, p)| {
+            let mut v = p.into_os_string().into_encoded_bytes();
+            v.push(0);
+            v
+        })
+        .collect();
     let mut child = Command::new("xargs")
         .args(["-0", "b2sum", "-l", "256"])
         .stdin(std::process::Stdio::piped())
@@ -61,21 +67,36 @@ fn b2sum(root: &Path) {
 }
 
 fn bench_tree(c: &mut Criterion, name: &str, root: &Path, samples: usize) {
-    let bytes: u64 = walk(root).unwrap().iter().map(|(_, p)| std::fs::metadata(p).unwrap().len()).sum();
+    let bytes: u64 = walk(root)
+        .unwrap()
+        .iter()
+        .map(|(_, p)| std::fs::metadata(p).unwrap().len())
+        .sum();
     let mut g = c.benchmark_group(format!("tree/{name}"));
-    g.sample_size(samples).measurement_time(Duration::from_secs(if quick() { 3 } else { 10 }));
+    g.sample_size(samples)
+        .measurement_time(Duration::from_secs(if quick() { 3 } else { 10 }));
     g.throughput(Throughput::Bytes(bytes));
-    g.bench_function("omega-sequential", |b| b.iter(|| read_tree_with(root, Hashing::Sequential).unwrap().digest()));
-    g.bench_function("omega-parallel", |b| b.iter(|| read_tree_with(root, Hashing::Parallel).unwrap().digest()));
+    g.bench_function("omega-sequential", |b| {
+        b.iter(|| read_tree_with(root, Hashing::Sequential).unwrap().digest())
+    });
+    g.bench_function("omega-parallel", |b| {
+        b.iter(|| read_tree_with(root, Hashing::Parallel).unwrap().digest())
+    });
     g.bench_function("b2sum", |b| b.iter(|| b2sum(root)));
     g.finish();
 }
 
 fn bench_trees(c: &mut Criterion) {
-    let base = PathBuf::from(std::env::var("OMEGA_BENCH_DIR").unwrap_or_else(|_| "/tmp/omega-bench".into()));
+    let base = PathBuf::from(
+        std::env::var("OMEGA_BENCH_DIR").unwrap_or_else(|_| "/tmp/omega-bench".into()),
+    );
     let big = base.join("one-big-file");
     let big_size: usize = if quick() { 64 << 20 } else { 1 << 30 };
-    if std::fs::metadata(big.join("big.bin")).map(|m| m.len() as usize) .ok() != Some(big_size) {
+    if std::fs::metadata(big.join("big.bin"))
+        .map(|m| m.len() as usize)
+        .ok()
+        != Some(big_size)
+    {
         std::fs::create_dir_all(&big).unwrap();
         let chunk: Vec<u8> = (0..(1 << 20)).map(|i| (i * 7) as u8).collect();
         let mut f = std::fs::File::create(big.join("big.bin")).unwrap();
@@ -103,25 +124,58 @@ fn bench_trees(c: &mut Criterion) {
 }
 
 fn bench_verify(c: &mut Criterion) {
-    let keys: Vec<SecretKey> = (0..4u8).map(|i| SecretKey::from_seed(&[i + 1; 32], KeyId([i; 8]))).collect();
-    let msgs: Vec<Vec<u8>> = (0..256u32).map(|i| format!("manifest {i}").into_bytes()).collect();
-    let sigs: Vec<[u8; 64]> = msgs.iter().enumerate().map(|(i, m)| keys[i % 4].sign_raw(m)).collect();
+    let keys: Vec<SecretKey> = (0..4u8)
+        .map(|i| SecretKey::from_seed(&[i + 1; 32], KeyId([i; 8])))
+        .collect();
+    let msgs: Vec<Vec<u8>> = (0..256u32)
+        .map(|i| format!("manifest {i}").into_bytes())
+        .collect();
+    let sigs: Vec<[u8; 64]> = msgs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| keys[i % 4].sign_raw(m))
+        .collect();
     let pks: Vec<_> = keys.iter().map(|k| k.public_key()).collect();
     let mut g = c.benchmark_group("verify");
     g.throughput(Throughput::Elements(1));
     let dalek = pks[0].verifying_key();
     let sig0 = ed25519_dalek::Signature::from_bytes(&sigs[0]);
-    g.bench_function("dalek-verify_strict", |b| b.iter(|| dalek.verify_strict(&msgs[0], &sig0).is_ok()));
-    g.bench_function("omega-verify_strict", |b| b.iter(|| verify_strict(&pks[0], &msgs[0], &sigs[0])));
-    let block = keys[0].sign(b"a small manifest", "trusted", "untrusted").unwrap();
+    g.bench_function("dalek-verify_strict", |b| {
+        b.iter(|| dalek.verify_strict(&msgs[0], &sig0).is_ok())
+    });
+    g.bench_function("omega-verify_strict", |b| {
+        b.iter(|| verify_strict(&pks[0], &msgs[0], &sigs[0]))
+    });
+    let block = keys[0]
+        .sign(b"a small manifest", "trusted", "untrusted")
+        .unwrap();
     g.throughput(Throughput::Elements(1));
-    g.bench_function("minisign-block (2 verifications)", |b| b.iter(|| block.verify(&pks[0], b"a small manifest", LegacyPolicy::Refuse).is_ok()));
+    g.bench_function("minisign-block (2 verifications)", |b| {
+        b.iter(|| {
+            block
+                .verify(&pks[0], b"a small manifest", LegacyPolicy::Refuse)
+                .is_ok()
+        })
+    });
     for n in [16usize, 64, 256] {
-        let items: Vec<BatchItem<'_>> = (0..n).map(|i| BatchItem { key: &pks[i % 4], message: &msgs[i], signature: &sigs[i] }).collect();
+        let items: Vec<BatchItem<'_>> = (0..n)
+            .map(|i| BatchItem {
+                key: &pks[i % 4],
+                message: &msgs[i],
+                signature: &sigs[i],
+            })
+            .collect();
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("omega-batch", n), &items, |b, items| b.iter(|| verify_batch_strict(items)));
+        g.bench_with_input(BenchmarkId::new("omega-batch", n), &items, |b, items| {
+            b.iter(|| verify_batch_strict(items))
+        });
         g.bench_with_input(BenchmarkId::new("one-by-one", n), &items, |b, items| {
-            b.iter(|| items.iter().map(|i| verify_strict(i.key, i.message, i.signature)).collect::<Vec<_>>())
+            b.iter(|| {
+                items
+                    .iter()
+                    .map(|i| verify_strict(i.key, i.message, i.signature))
+                    .collect::<Vec<_>>()
+            })
         });
     }
     g.finish();

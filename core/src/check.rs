@@ -531,14 +531,19 @@ pub struct MemoryPackage {
 
 impl MemoryPackage {
     /// Builds the package from `(path, executable, contents)` triples in any order.
-    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, bool, &'a [u8])>) -> Result<MemoryPackage> {
+    pub fn from_files<'a>(
+        files: impl IntoIterator<Item = (&'a str, bool, &'a [u8])>,
+    ) -> Result<MemoryPackage> {
         use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
         use crate::tree::{is_metadata_path, FileKind};
         let mut entries = Vec::new();
         let (mut manifest, mut signatures) = (None, None);
         for (path, executable, data) in files {
             if entries.len() >= MAX_FILES {
-                return fail(ErrorCode::TooLarge, format!("package has more than {MAX_FILES} files"));
+                return fail(
+                    ErrorCode::TooLarge,
+                    format!("package has more than {MAX_FILES} files"),
+                );
             }
             if is_metadata_path(path) {
                 let (slot, limit) = match path {
@@ -547,21 +552,40 @@ impl MemoryPackage {
                     _ => continue,
                 };
                 if data.len() > limit {
-                    return fail(ErrorCode::TooLarge, format!("{path}: larger than {limit} bytes"));
+                    return fail(
+                        ErrorCode::TooLarge,
+                        format!("{path}: larger than {limit} bytes"),
+                    );
                 }
                 if slot.replace(data.to_vec()).is_some() {
-                    return fail(ErrorCode::UnsafePath, format!("path {path:?}: listed twice"));
+                    return fail(
+                        ErrorCode::UnsafePath,
+                        format!("path {path:?}: listed twice"),
+                    );
                 }
                 continue;
             }
-            let kind = if executable { FileKind::Executable } else { FileKind::Regular };
+            let kind = if executable {
+                FileKind::Executable
+            } else {
+                FileKind::Regular
+            };
             entries.push(FileEntry::from_contents(path, kind, data));
         }
-        Ok(MemoryPackage { listing: TreeListing::new(entries)?, manifest, signatures })
+        Ok(MemoryPackage {
+            listing: TreeListing::new(entries)?,
+            manifest,
+            signatures,
+        })
     }
 
     /// The check input for this package, named `label` in messages.
     pub fn input<'a>(&'a self, label: &'a str) -> PackageInput<'a> {
-        PackageInput { label, files: &self.listing, manifest: self.manifest.as_deref(), signatures: self.signatures.as_deref() }
+        PackageInput {
+            label,
+            files: &self.listing,
+            manifest: self.manifest.as_deref(),
+            signatures: self.signatures.as_deref(),
+        }
     }
 }

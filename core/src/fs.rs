@@ -198,12 +198,18 @@ pub fn hash_files(files: &[(String, PathBuf)], how: Hashing) -> Result<Vec<FileE
         use rayon::prelude::*;
         return files
             .par_iter()
-            .map_init(|| vec![0u8; READ_BUFFER_BYTES], |buf, (rel, abs)| hash_file(abs, rel, buf))
+            .map_init(
+                || vec![0u8; READ_BUFFER_BYTES],
+                |buf, (rel, abs)| hash_file(abs, rel, buf),
+            )
             .collect();
     }
     let _ = how;
     let mut buf = vec![0u8; READ_BUFFER_BYTES];
-    files.iter().map(|(rel, abs)| hash_file(abs, rel, &mut buf)).collect()
+    files
+        .iter()
+        .map(|(rel, abs)| hash_file(abs, rel, &mut buf))
+        .collect()
 }
 
 /// The validated listing of the directory `root`, hashing as `how` says.

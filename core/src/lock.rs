@@ -115,7 +115,10 @@ impl Lockfile {
             let revoked = keylist(&e.revoked)?;
             let signed_by = keylist(&e.signed_by)?;
             if keys.is_none() && !signed_by.is_empty() {
-                return fail(ErrorCode::Malformed, format!("{ctx}: signed_by without keys"));
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("{ctx}: signed_by without keys"),
+                );
             }
             if let Some(ks) = &keys {
                 if let Some(k) = revoked.iter().find(|k| ks.allows(k)) {
@@ -349,7 +352,12 @@ fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoke
     }
 }
 
-fn entry_from(c: &Candidate<'_>, keys: Option<KeySet>, revoked: Vec<PublicKey>, signed_by: Vec<PublicKey>) -> LockEntry {
+fn entry_from(
+    c: &Candidate<'_>,
+    keys: Option<KeySet>,
+    revoked: Vec<PublicKey>,
+    signed_by: Vec<PublicKey>,
+) -> LockEntry {
     LockEntry {
         signed_by,
         version: c.version.to_string(),

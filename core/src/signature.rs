@@ -375,12 +375,14 @@ impl<'a> StreamVerifier<'a> {
     pub fn finalize(self) -> Result<&'a str> {
         match self.state {
             StreamState::Prehash(h) => self.block.verify_signed_bytes(self.key, &h.finalize())?,
-            StreamState::Buffer(_, true) => return fail(
-                ErrorCode::TooLarge,
-                format!(
+            StreamState::Buffer(_, true) => {
+                return fail(
+                    ErrorCode::TooLarge,
+                    format!(
                     "message larger than {MAX_LEGACY_MESSAGE_BYTES} bytes for a legacy signature"
                 ),
-            ),
+                )
+            }
             StreamState::Buffer(buf, false) => self.block.verify_signed_bytes(self.key, &buf)?,
         }
         Ok(self.block.trusted_comment())
@@ -390,13 +392,22 @@ impl<'a> StreamVerifier<'a> {
 /// Verifies a detached signature file (`text`, one or more blocks) over `message` with `key`:
 /// the block made by `key` is used (`KEY_NOT_TRUSTED` when none is). Returns the trusted
 /// comment. This is `minisign -V` / `omega verify`.
-pub fn verify_detached(key: &PublicKey, message: &[u8], text: &[u8], legacy: LegacyPolicy) -> Result<String> {
+pub fn verify_detached(
+    key: &PublicKey,
+    message: &[u8],
+    text: &[u8],
+    legacy: LegacyPolicy,
+) -> Result<String> {
     let blocks = SignatureBlock::parse_all(text, "signature file")?;
     match blocks.iter().find(|b| b.key_id() == key.key_id()) {
         Some(block) => Ok(String::from(block.verify(key, message, legacy)?)),
         None => fail(
             ErrorCode::KeyNotTrusted,
-            format!("signature made by key {}, not by key {}", blocks[0].key_id(), key.key_id()),
+            format!(
+                "signature made by key {}, not by key {}",
+                blocks[0].key_id(),
+                key.key_id()
+            ),
         ),
     }
 }

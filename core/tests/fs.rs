@@ -18,8 +18,16 @@ fn write(root: &Path, rel: &str, data: &[u8], mode: u32) {
 
 fn shell_digest(dir: &Path) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/b2tree.sh");
-    let out = Command::new("bash").arg(script).arg(dir).output().expect("run scripts/b2tree.sh (needs bash, b2sum)");
-    assert!(out.status.success(), "b2tree.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("bash")
+        .arg(script)
+        .arg(dir)
+        .output()
+        .expect("run scripts/b2tree.sh (needs bash, b2sum)");
+    assert!(
+        out.status.success(),
+        "b2tree.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -32,13 +40,21 @@ fn digest_matches_shell_recipe() {
     write(r, "sub dir/b.txt", b"", 0o644);
     write(r, ".omega/manifest.json", b"{}", 0o644);
     let got = digest_dir(r).unwrap().to_string();
-    assert_eq!(got, "b2tree:130036ea55b1b15aba1af4aafbf6ffb086ef9e8ea64dac5280520a2760b8893d");
+    assert_eq!(
+        got,
+        "b2tree:130036ea55b1b15aba1af4aafbf6ffb086ef9e8ea64dac5280520a2760b8893d"
+    );
     assert_eq!(got, shell_digest(r));
     // A larger, varied tree: many directories, odd names, sizes across buffer boundaries.
     for i in 0..300u32 {
         let size = (i as usize * 7919) % (600 * 1024);
         let data: Vec<u8> = (0..size).map(|j| (j as u32 ^ i) as u8).collect();
-        write(r, &format!("d{}/sub {}/f-{i}.bin", i % 7, i % 3), &data, if i % 5 == 0 { 0o755 } else { 0o644 });
+        write(
+            r,
+            &format!("d{}/sub {}/f-{i}.bin", i % 7, i % 3),
+            &data,
+            if i % 5 == 0 { 0o755 } else { 0o644 },
+        );
     }
     write(r, "Z-upper", b"z", 0o644);
     write(r, "_under", b"u", 0o644);
@@ -51,7 +67,10 @@ fn digest_matches_shell_recipe() {
 fn empty_directory_and_empty_subdirs() {
     let d = tempfile::tempdir().unwrap();
     fs::create_dir_all(d.path().join("a/b/c")).unwrap();
-    assert_eq!(digest_dir(d.path()).unwrap().to_string(), "b2tree:49fb03e0ce1f219ec679c306b5d822af7a2a3ad9b74a5928549d3e83c858e7f2");
+    assert_eq!(
+        digest_dir(d.path()).unwrap().to_string(),
+        "b2tree:49fb03e0ce1f219ec679c306b5d822af7a2a3ad9b74a5928549d3e83c858e7f2"
+    );
 }
 
 #[test]
@@ -66,43 +85,73 @@ fn symlinks_are_refused_anywhere() {
     let d2 = tempfile::tempdir().unwrap();
     write(d2.path(), "x", b"x", 0o644);
     std::os::unix::fs::symlink("/etc", d2.path().join("etc")).unwrap();
-    assert_eq!(digest_dir(d2.path()).unwrap_err().code(), ErrorCode::UnsupportedFileType);
+    assert_eq!(
+        digest_dir(d2.path()).unwrap_err().code(),
+        ErrorCode::UnsupportedFileType
+    );
     // Even a dangling symlink named .omega at the top.
     let d3 = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink("/nonexistent", d3.path().join(".omega")).unwrap();
-    assert_eq!(digest_dir(d3.path()).unwrap_err().code(), ErrorCode::UnsupportedFileType);
+    assert_eq!(
+        digest_dir(d3.path()).unwrap_err().code(),
+        ErrorCode::UnsupportedFileType
+    );
 }
 
 #[test]
 fn fifos_are_refused() {
     let d = tempfile::tempdir().unwrap();
-    let st = Command::new("mkfifo").arg(d.path().join("pipe")).status().expect("mkfifo");
+    let st = Command::new("mkfifo")
+        .arg(d.path().join("pipe"))
+        .status()
+        .expect("mkfifo");
     assert!(st.success());
-    assert_eq!(digest_dir(d.path()).unwrap_err().code(), ErrorCode::UnsupportedFileType);
+    assert_eq!(
+        digest_dir(d.path()).unwrap_err().code(),
+        ErrorCode::UnsupportedFileType
+    );
 }
 
 #[test]
 fn non_utf8_names_are_unsafe() {
     use std::os::unix::ffi::OsStrExt;
     let d = tempfile::tempdir().unwrap();
-    fs::write(d.path().join(std::ffi::OsStr::from_bytes(b"bad\xffname")), b"x").unwrap();
-    assert_eq!(digest_dir(d.path()).unwrap_err().code(), ErrorCode::UnsafePath);
+    fs::write(
+        d.path().join(std::ffi::OsStr::from_bytes(b"bad\xffname")),
+        b"x",
+    )
+    .unwrap();
+    assert_eq!(
+        digest_dir(d.path()).unwrap_err().code(),
+        ErrorCode::UnsafePath
+    );
 }
 
 #[test]
 fn control_characters_and_case_collisions_are_unsafe() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "new\nline", b"x", 0o644);
-    assert_eq!(digest_dir(d.path()).unwrap_err().code(), ErrorCode::UnsafePath);
+    assert_eq!(
+        digest_dir(d.path()).unwrap_err().code(),
+        ErrorCode::UnsafePath
+    );
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "Readme", b"x", 0o644);
     write(d.path(), "README", b"y", 0o644);
-    assert_eq!(digest_dir(d.path()).unwrap_err().code(), ErrorCode::UnsafePath);
+    assert_eq!(
+        digest_dir(d.path()).unwrap_err().code(),
+        ErrorCode::UnsafePath
+    );
 }
 
 #[test]
 fn missing_directory_is_not_found() {
-    assert_eq!(digest_dir(Path::new("/nonexistent/omega")).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        digest_dir(Path::new("/nonexistent/omega"))
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotFound
+    );
 }
 
 #[test]
@@ -122,14 +171,23 @@ fn digest_only_check_of_a_directory() {
 fn oversized_manifest_is_refused_before_parsing() {
     let d = tempfile::tempdir().unwrap();
     write(d.path(), "index.js", b"x", 0o644);
-    let f = fs::File::create(d.path().join(".omega/manifest.json")).map(|_| ()).or_else(|_| {
-        fs::create_dir_all(d.path().join(".omega"))?;
-        fs::File::create(d.path().join(".omega/manifest.json")).map(|_| ())
-    });
+    let f = fs::File::create(d.path().join(".omega/manifest.json"))
+        .map(|_| ())
+        .or_else(|_| {
+            fs::create_dir_all(d.path().join(".omega"))?;
+            fs::File::create(d.path().join(".omega/manifest.json")).map(|_| ())
+        });
     f.unwrap();
-    let file = fs::OpenOptions::new().write(true).open(d.path().join(".omega/manifest.json")).unwrap();
-    file.set_len(omega_core::limits::MAX_MANIFEST_BYTES as u64 + 1).unwrap();
-    assert_eq!(read_package(d.path()).unwrap_err().code(), ErrorCode::TooLarge);
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .open(d.path().join(".omega/manifest.json"))
+        .unwrap();
+    file.set_len(omega_core::limits::MAX_MANIFEST_BYTES as u64 + 1)
+        .unwrap();
+    assert_eq!(
+        read_package(d.path()).unwrap_err().code(),
+        ErrorCode::TooLarge
+    );
 }
 
 #[cfg(feature = "sign")]
@@ -144,11 +202,31 @@ fn signed_package_directory_end_to_end() {
     write(r, "bin/pad", b"#!/bin/sh\n", 0o755);
     let k = SecretKey::from_seed(&[7; 32], KeyId([7; 8]));
     let listing = omega_core::fs::read_tree(r).unwrap();
-    let m = Manifest::new("left-pad", "1.0.0", 1, &listing, Default::default(), KeySet { threshold: 1, signers: vec![k.public_key()], next: vec![] }).unwrap();
+    let m = Manifest::new(
+        "left-pad",
+        "1.0.0",
+        1,
+        &listing,
+        Default::default(),
+        KeySet {
+            threshold: 1,
+            signers: vec![k.public_key()],
+            next: vec![],
+        },
+    )
+    .unwrap();
     let bytes = m.to_json_bytes();
     write(r, MANIFEST_PATH, &bytes, 0o644);
-    write(r, SIGNATURE_PATH, k.sign(&bytes, "t", "u").unwrap().to_text().as_bytes(), 0o644);
-    let pins = Pins { digest: Some(m.tree), ..Pins::keys(vec![k.public_key()], 1) };
+    write(
+        r,
+        SIGNATURE_PATH,
+        k.sign(&bytes, "t", "u").unwrap().to_text().as_bytes(),
+        0o644,
+    );
+    let pins = Pins {
+        digest: Some(m.tree),
+        ..Pins::keys(vec![k.public_key()], 1)
+    };
     let report = check_dir(r, &pins).unwrap();
     assert_eq!(report.signed_by, vec![k.public_key()]);
     // Tamper, add, remove: every problem is reported, in path order.
@@ -156,7 +234,20 @@ fn signed_package_directory_end_to_end() {
     write(r, "aaa.js", b"new\n", 0o644);
     fs::remove_file(r.join("bin/pad")).unwrap();
     let e = check_dir(r, &pins).unwrap_err();
-    let codes: Vec<_> = e.report().unwrap().problems.iter().map(|p| (p.code, p.path.clone().unwrap_or_default())).collect();
-    assert_eq!(codes, vec![(ErrorCode::FileExtra, "aaa.js".into()), (ErrorCode::FileMissing, "bin/pad".into()), (ErrorCode::FileChanged, "index.js".into())]);
+    let codes: Vec<_> = e
+        .report()
+        .unwrap()
+        .problems
+        .iter()
+        .map(|p| (p.code, p.path.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            (ErrorCode::FileExtra, "aaa.js".into()),
+            (ErrorCode::FileMissing, "bin/pad".into()),
+            (ErrorCode::FileChanged, "index.js".into())
+        ]
+    );
     assert_eq!(e.code(), ErrorCode::FileExtra);
 }

@@ -20,9 +20,24 @@ fn path() -> impl Strategy<Value = String> {
 }
 
 fn entries() -> impl Strategy<Value = Vec<FileEntry>> {
-    prop::collection::btree_map(path().prop_map(|p| p.to_ascii_lowercase()), (any::<bool>(), prop::collection::vec(any::<u8>(), 0..64)), 0..24).prop_map(|m| {
+    prop::collection::btree_map(
+        path().prop_map(|p| p.to_ascii_lowercase()),
+        (any::<bool>(), prop::collection::vec(any::<u8>(), 0..64)),
+        0..24,
+    )
+    .prop_map(|m| {
         m.into_iter()
-            .map(|(p, (x, data))| FileEntry::from_contents(p, if x { FileKind::Executable } else { FileKind::Regular }, &data))
+            .map(|(p, (x, data))| {
+                FileEntry::from_contents(
+                    p,
+                    if x {
+                        FileKind::Executable
+                    } else {
+                        FileKind::Regular
+                    },
+                    &data,
+                )
+            })
             .collect()
     })
 }
@@ -30,7 +45,10 @@ fn entries() -> impl Strategy<Value = Vec<FileEntry>> {
 fn no_prefix_conflicts(v: &[FileEntry]) -> bool {
     // A path can't be both a file and a directory in a real tree; the digest itself doesn't
     // care, so only keep inputs that are listings (keeps the generated trees realistic).
-    v.iter().all(|a| v.iter().all(|b| !b.path.starts_with(&format!("{}/", a.path))))
+    v.iter().all(|a| {
+        v.iter()
+            .all(|b| !b.path.starts_with(&format!("{}/", a.path)))
+    })
 }
 
 #[cfg(feature = "sign")]
@@ -143,7 +161,9 @@ mod ed25519_point {
     /// A valid Ed25519 public key: a multiple of the basepoint.
     pub fn point(n: u8) -> [u8; 32] {
         let s = curve25519_dalek::Scalar::from(u64::from(n) + 2);
-        (curve25519_dalek::constants::ED25519_BASEPOINT_POINT * s).compress().to_bytes()
+        (curve25519_dalek::constants::ED25519_BASEPOINT_POINT * s)
+            .compress()
+            .to_bytes()
     }
 }
 
