@@ -24,6 +24,8 @@ use omega_core::{ErrorCode, KeyId, PublicKey};
 use serde_json::{json, Value};
 
 type Files = Vec<(String, bool, Vec<u8>)>;
+/// The intended outcome of a package check: the signing keys, or the code and every problem.
+type PackageExpect<'a> = Result<Vec<PublicKey>, (ErrorCode, Vec<(&'a str, Option<&'a str>)>)>;
 
 fn key(n: u8) -> SecretKey {
     SecretKey::from_seed(&[n; 32], KeyId([n, 0x6f, 0x6d, 0x65, 0x67, 0x61, 0x00, n]))
@@ -116,7 +118,7 @@ fn err_json(code: ErrorCode) -> Value {
     json!({"error": code.as_str()})
 }
 
-fn write(dir: &PathBuf, name: &str, description: &str, cases: Vec<Value>) {
+fn write(dir: &std::path::Path, name: &str, description: &str, cases: Vec<Value>) {
     let doc = json!({
         "description": description,
         "generator": "cargo run -p omega-core --example gen-vectors --features sign -- tests/vectors",
@@ -662,7 +664,7 @@ fn package_vectors() -> Vec<Value> {
         |name: &str,
          files: &Files,
          pins: Pins,
-         expect: Result<Vec<PublicKey>, (ErrorCode, Vec<(&str, Option<&str>)>)>| {
+         expect: PackageExpect<'_>| {
             let mem = MemoryPackage::from_files(
                 files.iter().map(|(p, x, d)| (p.as_str(), *x, d.as_slice())),
             )

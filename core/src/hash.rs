@@ -111,7 +111,7 @@ pub fn parse_hex32(text: &str, what: &str) -> Result<[u8; 32]> {
 /// Decodes lowercase or uppercase hex of any even length (for test vectors and tools).
 pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
     let b = text.as_bytes();
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return None;
     }
     b.chunks_exact(2)

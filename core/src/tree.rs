@@ -215,9 +215,9 @@ impl TreeListing {
 
 fn push_line(s: &mut String, e: &FileEntry) {
     use core::fmt::Write;
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "{} {} {} {}\n",
+        "{} {} {} {}",
         e.kind.as_str(),
         e.size,
         to_hex(&e.hash),
