@@ -660,43 +660,38 @@ fn package_vectors() -> Vec<Value> {
     );
     let digest = listing(&pkg).digest();
     let mut cases = Vec::new();
-    let mut case =
-        |name: &str,
-         files: &Files,
-         pins: Pins,
-         expect: PackageExpect<'_>| {
-            let mem = MemoryPackage::from_files(
-                files.iter().map(|(p, x, d)| (p.as_str(), *x, d.as_slice())),
-            )
-            .expect(name);
-            let got = check_package(mem.input("left-pad"), &pins);
-            let exp = match (&got, &expect) {
-                (Ok(r), Ok(keys)) => {
-                    assert_eq!(&r.signed_by, keys, "package vector {name}");
-                    json!({"ok": true, "tree": r.tree.to_string(), "signed_by": keys.iter().map(|k| k.to_base64()).collect::<Vec<_>>()})
-                }
-                (Err(e), Err((code, problems))) => {
-                    assert_eq!(e.code(), *code, "package vector {name}: {e}");
-                    let got_problems: Vec<(String, Option<String>)> = e
-                        .report()
-                        .map(|r| {
-                            r.problems
-                                .iter()
-                                .map(|p| (p.code.as_str().to_string(), p.path.clone()))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    let want: Vec<(String, Option<String>)> = problems
-                        .iter()
-                        .map(|(c, p)| (c.to_string(), p.map(str::to_string)))
-                        .collect();
-                    assert_eq!(got_problems, want, "package vector {name} problems");
-                    json!({"error": code.as_str(), "problems": problems.iter().map(|(c, p)| json!({"code": c, "path": p})).collect::<Vec<_>>()})
-                }
-                _ => panic!("package vector {name}: got {got:?}, intended {expect:?}"),
-            };
-            cases.push(json!({"name": name, "files": files_json(files), "pins": pins_json(&pins), "expect": exp}));
+    let mut case = |name: &str, files: &Files, pins: Pins, expect: PackageExpect<'_>| {
+        let mem =
+            MemoryPackage::from_files(files.iter().map(|(p, x, d)| (p.as_str(), *x, d.as_slice())))
+                .expect(name);
+        let got = check_package(mem.input("left-pad"), &pins);
+        let exp = match (&got, &expect) {
+            (Ok(r), Ok(keys)) => {
+                assert_eq!(&r.signed_by, keys, "package vector {name}");
+                json!({"ok": true, "tree": r.tree.to_string(), "signed_by": keys.iter().map(|k| k.to_base64()).collect::<Vec<_>>()})
+            }
+            (Err(e), Err((code, problems))) => {
+                assert_eq!(e.code(), *code, "package vector {name}: {e}");
+                let got_problems: Vec<(String, Option<String>)> = e
+                    .report()
+                    .map(|r| {
+                        r.problems
+                            .iter()
+                            .map(|p| (p.code.as_str().to_string(), p.path.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let want: Vec<(String, Option<String>)> = problems
+                    .iter()
+                    .map(|(c, p)| (c.to_string(), p.map(str::to_string)))
+                    .collect();
+                assert_eq!(got_problems, want, "package vector {name} problems");
+                json!({"error": code.as_str(), "problems": problems.iter().map(|(c, p)| json!({"code": c, "path": p})).collect::<Vec<_>>()})
+            }
+            _ => panic!("package vector {name}: got {got:?}, intended {expect:?}"),
         };
+        cases.push(json!({"name": name, "files": files_json(files), "pins": pins_json(&pins), "expect": exp}));
+    };
     let pa = a.public_key();
     let pb = b.public_key();
     case(

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use omega_core::lock::{admit, Candidate, Change, LockEntry, Lockfile, Release};
+use omega_core::lock::{LockEntry, Lockfile};
 use omega_core::manifest::{KeySet, Manifest};
-use omega_core::signature::{LegacyPolicy, SignatureBlock};
 use omega_core::tree::{validate_path, FileEntry, FileKind, TreeListing};
 use omega_core::{ErrorCode, KeyId, PublicKey};
 use proptest::prelude::*;
@@ -168,32 +167,38 @@ mod ed25519_point {
 }
 
 #[cfg(feature = "sign")]
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+mod lock_rules {
+    use super::*;
+    use omega_core::lock::{admit, Candidate, Change, Release};
+    use omega_core::signature::{LegacyPolicy, SignatureBlock};
 
-    /// Sequence rule: a signed release is accepted iff its sequence is greater than the pinned
-    /// one, or equal with the identical tree (unchanged); otherwise ROLLBACK.
-    #[test]
-    fn sequence_rule(pinned_seq in 0u64..6, cand_seq in 0u64..6, same_tree in any::<bool>()) {
-        let a = key(1);
-        let make = |seq: u64, body: &str| {
-            let listing = TreeListing::new(vec![FileEntry::from_contents("index.js", FileKind::Regular, body.as_bytes())]).unwrap();
-            let m = Manifest::new("left-pad", "1.0.0", seq, &listing, BTreeMap::new(), KeySet { threshold: 1, signers: vec![a.public_key()], next: vec![] }).unwrap();
-            let bytes = m.to_json_bytes();
-            let sig = a.sign(&bytes, "t", "u").unwrap().to_text();
-            (listing, m, bytes, SignatureBlock::parse_all(sig.as_bytes(), "s").unwrap())
-        };
-        let (l0, m0, b0, s0) = make(pinned_seq, "v0");
-        let first = admit(None, &Candidate { name: "left-pad", path: "node_modules/left-pad", tree: l0.digest(), version: "1.0.0", release: Some(Release { manifest: &m0, manifest_bytes: &b0, signatures: &s0 }) }, &[], LegacyPolicy::Refuse).unwrap();
-        let (l1, m1, b1, s1) = make(cand_seq, if same_tree { "v0" } else { "v1" });
-        let got = admit(Some(&first.entry), &Candidate { name: "left-pad", path: "node_modules/left-pad", tree: l1.digest(), version: "1.0.0", release: Some(Release { manifest: &m1, manifest_bytes: &b1, signatures: &s1 }) }, &[], LegacyPolicy::Refuse);
-        if cand_seq > pinned_seq {
-            let updated = matches!(got.unwrap().change, Change::Updated { .. });
-            prop_assert!(updated);
-        } else if cand_seq == pinned_seq && same_tree {
-            prop_assert_eq!(got.unwrap().change, Change::Unchanged);
-        } else {
-            prop_assert_eq!(got.unwrap_err().code(), ErrorCode::Rollback);
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Sequence rule: a signed release is accepted iff its sequence is greater than the pinned
+        /// one, or equal with the identical tree (unchanged); otherwise ROLLBACK.
+        #[test]
+        fn sequence_rule(pinned_seq in 0u64..6, cand_seq in 0u64..6, same_tree in any::<bool>()) {
+            let a = key(1);
+            let make = |seq: u64, body: &str| {
+                let listing = TreeListing::new(vec![FileEntry::from_contents("index.js", FileKind::Regular, body.as_bytes())]).unwrap();
+                let m = Manifest::new("left-pad", "1.0.0", seq, &listing, BTreeMap::new(), KeySet { threshold: 1, signers: vec![a.public_key()], next: vec![] }).unwrap();
+                let bytes = m.to_json_bytes();
+                let sig = a.sign(&bytes, "t", "u").unwrap().to_text();
+                (listing, m, bytes, SignatureBlock::parse_all(sig.as_bytes(), "s").unwrap())
+            };
+            let (l0, m0, b0, s0) = make(pinned_seq, "v0");
+            let first = admit(None, &Candidate { name: "left-pad", path: "node_modules/left-pad", tree: l0.digest(), version: "1.0.0", release: Some(Release { manifest: &m0, manifest_bytes: &b0, signatures: &s0 }) }, &[], LegacyPolicy::Refuse).unwrap();
+            let (l1, m1, b1, s1) = make(cand_seq, if same_tree { "v0" } else { "v1" });
+            let got = admit(Some(&first.entry), &Candidate { name: "left-pad", path: "node_modules/left-pad", tree: l1.digest(), version: "1.0.0", release: Some(Release { manifest: &m1, manifest_bytes: &b1, signatures: &s1 }) }, &[], LegacyPolicy::Refuse);
+            if cand_seq > pinned_seq {
+                let updated = matches!(got.unwrap().change, Change::Updated { .. });
+                prop_assert!(updated);
+            } else if cand_seq == pinned_seq && same_tree {
+                prop_assert_eq!(got.unwrap().change, Change::Unchanged);
+            } else {
+                prop_assert_eq!(got.unwrap_err().code(), ErrorCode::Rollback);
+            }
         }
     }
 }
