@@ -369,10 +369,26 @@ fn minisign_vectors() -> Vec<Value> {
         Err(ErrorCode::Malformed),
     );
     case(
-        "fail_trailing_blank_line",
+        "trailing_blank_lines_ignored",
         pk_bare.clone(),
         &msg,
-        format!("{}\n", good.to_text()),
+        format!("{}\n  \r\n", good.to_text()),
+        false,
+        Ok(&tc),
+    );
+    case(
+        "public_key_first_line_any_text",
+        format!("my release key\n{pk_bare}\n\n"),
+        &msg,
+        good.to_text(),
+        false,
+        Ok(&tc),
+    );
+    case(
+        "fail_text_after_block",
+        pk_bare.clone(),
+        &msg,
+        format!("{}garbage\n", good.to_text()),
         false,
         Err(ErrorCode::Malformed),
     );

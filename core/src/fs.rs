@@ -118,6 +118,17 @@ fn libc_eloop() -> i32 {
 /// `.omega/` folder. Refuses links, special files and names that are not valid UTF-8 or break
 /// the path rules.
 pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+    walk_excluding(root, &[])
+}
+
+/// The top-level folder of an installed npm package that holds its nested dependencies. It is
+/// an artefact of installation, not part of the package: [`read_installed_package`] leaves it
+/// out, and each package inside it is checked as a package of its own.
+pub const NESTED_MODULES_DIR: &str = "node_modules";
+
+/// As [`walk`], also skipping the top-level *directories* named in `excluded` (a file or link
+/// with such a name is not skipped).
+pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(String, PathBuf)>> {
     let meta = fs::metadata(root).map_err(|e| io_error(root, &e))?;
     if !meta.is_dir() {
         return fail(
@@ -148,7 +159,7 @@ pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>> {
             };
             let ft = ent.file_type().map_err(|e| io_error(&ent.path(), &e))?;
             if ft.is_dir() {
-                if prefix.is_empty() && name == METADATA_DIR {
+                if prefix.is_empty() && (name == METADATA_DIR || excluded.contains(&name)) {
                     continue;
                 }
                 validate_path(&rel)?;
@@ -271,7 +282,19 @@ pub struct PackageDir {
 
 /// Reads a package directory: its files, manifest and signatures.
 pub fn read_package(root: &Path) -> Result<PackageDir> {
-    let listing = read_tree(root)?;
+    read_package_from(root, read_tree(root)?)
+}
+
+/// Reads an installed npm package (`node_modules/<name>`) as [`read_package`] does, leaving
+/// out its top-level [`NESTED_MODULES_DIR`] (the nested installs of its dependencies, which
+/// are packages of their own). Used by `omega lock` and `omega audit`.
+pub fn read_installed_package(root: &Path) -> Result<PackageDir> {
+    let files = walk_excluding(root, &[NESTED_MODULES_DIR])?;
+    let listing = TreeListing::new(hash_files(&files, Hashing::default())?)?;
+    read_package_from(root, listing)
+}
+
+fn read_package_from(root: &Path, listing: TreeListing) -> Result<PackageDir> {
     let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)?;
     let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)?;
     Ok(PackageDir {

@@ -95,10 +95,11 @@ impl PublicKey {
             return fail(ErrorCode::TooLarge, "public key file: larger than 4 KiB");
         }
         let mut lines = Lines::new(text);
-        let first = lines
-            .next_line("public key")?
-            .ok_or_else(|| crate::Error::new(ErrorCode::Malformed, "public key: empty"))?;
-        let key_line = if first.starts_with(UNTRUSTED_PREFIX) {
+        let empty = || crate::Error::new(ErrorCode::Malformed, "public key: empty");
+        let first = lines.next_line("public key")?.ok_or_else(empty)?;
+        // minisign reads the first line of a key file as a comment whatever it says, and the
+        // key from the second; a file of one line is the bare `RW…` form.
+        let key_line = if first.starts_with(UNTRUSTED_PREFIX) || !lines.rest_is_blank() {
             lines.next_line("public key")?.ok_or_else(|| {
                 crate::Error::new(
                     ErrorCode::Malformed,
@@ -109,7 +110,7 @@ impl PublicKey {
             first
         };
         let key = PublicKey::from_base64(key_line)?;
-        if lines.next_line("public key")?.is_some() {
+        if !lines.rest_is_blank() {
             return fail(
                 ErrorCode::Malformed,
                 format!("public key {}: trailing data after the key", key.key_id),

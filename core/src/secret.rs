@@ -337,7 +337,7 @@ impl SecretKeyFile {
                 )
             }
         }
-        if lines.next_line(what)?.is_some() {
+        if !lines.rest_is_blank() {
             return fail(
                 ErrorCode::Malformed,
                 format!("{what}: trailing data after line 2"),

@@ -107,7 +107,7 @@ impl SignatureBlock {
         }
         let mut lines = Lines::new(text);
         let mut blocks = Vec::new();
-        while !lines.is_empty() {
+        while !lines.rest_is_blank() {
             if blocks.len() == MAX_SIGNATURE_BLOCKS {
                 return fail(
                     ErrorCode::TooLarge,

@@ -24,9 +24,12 @@ impl<'a> Lines<'a> {
         self.line_no
     }
 
-    /// True once every byte has been consumed.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.rest.is_empty()
+    /// True when only blank lines (spaces, tabs, CR, LF) remain: minisign ignores whatever
+    /// follows the lines it reads, and editors leave trailing blank lines.
+    pub(crate) fn rest_is_blank(&self) -> bool {
+        self.rest
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
     }
 
     /// The next line without its line end, `None` at the end of input.

@@ -61,8 +61,13 @@ fn fail_public_key_variants() {
         code(PublicKey::parse(format!(" {KEY}").as_bytes())),
         ErrorCode::Malformed
     );
+    // Trailing blank lines are ignored (as minisign does); other trailing text is not.
     assert_eq!(
-        code(PublicKey::parse(format!("{KEY}\n\n").as_bytes())),
+        PublicKey::parse(format!("{KEY}\n\n").as_bytes()).unwrap(),
+        PublicKey::from_base64(KEY).unwrap()
+    );
+    assert_eq!(
+        code(PublicKey::parse(format!("c\n{KEY}\nextra\n").as_bytes())),
         ErrorCode::Malformed
     );
     assert_eq!(code(PublicKey::parse(b"")), ErrorCode::Malformed);

@@ -135,7 +135,7 @@ fn minisign_vectors() {
             ),
         }
     }
-    assert_eq!(cases.len(), 20);
+    assert_eq!(cases.len(), 22);
 }
 
 #[test]
