@@ -589,3 +589,68 @@ impl MemoryPackage {
         }
     }
 }
+
+impl Problem {
+    /// The problem as a JSON object: `code`, `path`, `key`, `message`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "code": self.code.as_str(),
+            "path": self.path,
+            "key": self.key,
+            "message": self.message,
+        })
+    }
+}
+
+impl Report {
+    /// The report as one JSON object, the shape shared by the CLI's `--json` and every binding:
+    /// `ok`, `code` and `message` (of the first problem, or null), `package`, `version`,
+    /// `sequence`, `files`, `tree`, `manifest_tree`, `pinned_digest`, `threshold`, `signed_by`,
+    /// `signatures` (`key_id`, `key`, `trusted_comment`, `error`) and `problems`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let first = self.problems.first();
+        serde_json::json!({
+            "ok": self.is_ok(),
+            "code": first.map(|p| p.code.as_str()),
+            "message": first.map(|p| p.message.clone()),
+            "package": self.package,
+            "version": self.version,
+            "sequence": self.sequence,
+            "files": self.files,
+            "tree": self.tree.to_string(),
+            "manifest_tree": self.manifest_tree.map(|d| d.to_string()),
+            "pinned_digest": self.pinned_digest.map(|d| d.to_string()),
+            "threshold": self.threshold,
+            "signed_by": self.signed_by.iter().map(PublicKey::to_base64).collect::<Vec<_>>(),
+            "signatures": self.signatures.iter().map(|s| serde_json::json!({
+                "key_id": s.key_id.to_string(),
+                "key": s.key.map(|k| k.to_base64()),
+                "trusted_comment": s.trusted_comment,
+                "error": s.error.map(ErrorCode::as_str),
+            })).collect::<Vec<_>>(),
+            "problems": self.problems.iter().map(Problem::to_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+impl Error {
+    /// The error as one JSON object: its report's fields (see [`Report::to_json`]) when it
+    /// carries one, with `ok: false` and this error's `code` and `message`; otherwise the same
+    /// keys with nulls and empty lists.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = match self.report() {
+            Some(r) => r.to_json(),
+            None => serde_json::json!({
+                "package": null, "version": null, "sequence": null, "files": null, "tree": null,
+                "manifest_tree": null, "pinned_digest": null, "threshold": null,
+                "signed_by": [], "signatures": [], "problems": [],
+            }),
+        };
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("ok".into(), false.into());
+            m.insert("code".into(), self.code().as_str().into());
+            m.insert("message".into(), self.message().into());
+        }
+        v
+    }
+}

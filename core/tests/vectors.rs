@@ -62,6 +62,10 @@ fn code(v: &Value) -> Option<ErrorCode> {
         .map(|c| ErrorCode::from_code(c.as_str().expect("code")).expect("known code"))
 }
 
+fn want_code_str(c: ErrorCode) -> Value {
+    Value::String(c.as_str().to_string())
+}
+
 fn keys(v: &Value) -> Vec<PublicKey> {
     v.as_array()
         .expect("keys")
@@ -210,10 +214,26 @@ fn package_vectors() {
                     })
                     .collect();
                 assert_eq!(problems, want, "{name}");
+                // The shared JSON shape carries the same verdict.
+                let j = e.to_json();
+                assert_eq!(j["ok"], false, "{name}");
+                assert_eq!(j["code"], want_code_str(e.code()), "{name}");
+                assert_eq!(
+                    j["problems"].as_array().map(Vec::len),
+                    Some(want.len()),
+                    "{name}"
+                );
             }
             None => {
                 let r = got.unwrap_or_else(|e| panic!("{name}: {e}"));
                 assert_eq!(r.signed_by, keys(&c["expect"]["signed_by"]), "{name}");
+                let j = r.to_json();
+                assert_eq!(
+                    (j["ok"].clone(), j["code"].clone()),
+                    (Value::Bool(true), Value::Null),
+                    "{name}"
+                );
+                assert_eq!(j["signed_by"], c["expect"]["signed_by"], "{name}");
                 assert_eq!(
                     r.tree.to_string(),
                     c["expect"]["tree"].as_str().expect("tree"),

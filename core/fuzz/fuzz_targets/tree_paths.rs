@@ -1,0 +1,80 @@
+//! Tree listings from fuzzed paths. The input is a list of NUL-separated strings; the valid
+//! UTF-8 ones become file entries (kind, size and hash derived from the piece) for
+//! `TreeListing::new`, which never panics; an accepted listing is sorted by path bytes without
+//! duplicates or case collisions, every path passes `validate_path`, and its digest is
+//! deterministic and independent of the input order. `validate_path` also runs on the whole
+//! input (lossy UTF-8) and on each piece.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use omega_core::tree::{is_metadata_path, validate_path, TREE_HEADER};
+use omega_core::{FileEntry, FileKind, TreeDigest, TreeListing};
+
+mod common;
+
+/// The file entries of the valid UTF-8 pieces of `data`, split at NUL bytes.
+fn entries_of(data: &[u8]) -> Vec<FileEntry> {
+    data.split(|&b| b == 0)
+        .enumerate()
+        .filter_map(|(i, piece)| {
+            let path = core::str::from_utf8(piece).ok()?;
+            let kind = if i % 2 == 0 {
+                FileKind::Regular
+            } else {
+                FileKind::Executable
+            };
+            Some(FileEntry::from_contents(path, kind, piece))
+        })
+        .collect()
+}
+
+fn check_path(path: &str) {
+    if validate_path(path).is_ok() {
+        assert!(!path.is_empty() && path.len() <= omega_core::limits::MAX_PATH_BYTES);
+        assert!(!path.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\'));
+        assert!(path.split('/').all(|c| {
+            !c.is_empty()
+                && c != "."
+                && c != ".."
+                && c.len() <= omega_core::limits::MAX_COMPONENT_BYTES
+        }));
+    }
+}
+
+fuzz_target!(init: {
+    common::check_seeds(|d| TreeListing::new(entries_of(d)).is_ok());
+}, |data: &[u8]| {
+    check_path(&String::from_utf8_lossy(data));
+    let entries = entries_of(data);
+    for e in &entries {
+        check_path(&e.path);
+    }
+
+    let Ok(listing) = TreeListing::new(entries.clone()) else {
+        return;
+    };
+    let sorted = listing.entries();
+    assert_eq!(sorted.len(), entries.len());
+    for w in sorted.windows(2) {
+        assert!(w[0].path.as_bytes() < w[1].path.as_bytes(), "not sorted, or a duplicate");
+        assert_ne!(w[0].path.to_ascii_lowercase(), w[1].path.to_ascii_lowercase());
+    }
+    for e in sorted {
+        assert!(validate_path(&e.path).is_ok(), "accepted path {:?} fails validate_path", e.path);
+        assert!(!is_metadata_path(&e.path));
+        assert!(entries.contains(e));
+    }
+    let digest = listing.digest();
+    assert_eq!(listing.digest(), digest);
+    // The digest is BLAKE2b-256 of the header and the listing text, and its text parses back.
+    let mut text = Vec::from(TREE_HEADER);
+    text.extend_from_slice(listing.listing_text().as_bytes());
+    assert_eq!(omega_core::hash::blake2b256(&text), digest.0);
+    assert_eq!(TreeDigest::parse(&digest.to_string()).ok(), Some(digest));
+    // The order of the input does not matter.
+    let mut reversed = entries;
+    reversed.reverse();
+    let again = TreeListing::new(reversed).expect("the same entries in another order");
+    assert_eq!(again.digest(), digest);
+    assert_eq!(again, listing);
+});
