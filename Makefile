@@ -5,6 +5,13 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 60
 FUZZ_CI_SECONDS ?= 10
 
+# Each binding adds its targets in mk/<name>.mk and appends them to BUILD_TARGETS,
+# TEST_TARGETS and DEMO_TARGETS.
+BUILD_TARGETS :=
+TEST_TARGETS :=
+DEMO_TARGETS :=
+-include mk/*.mk
+
 .PHONY: all setup build test demo bench fuzz fuzz-ci lint test-rust test-nostd vectors vectors-check
 
 all: build
@@ -12,8 +19,8 @@ all: build
 setup:
 	@scripts/setup.sh
 
-build: setup
-	$(CARGO) build --workspace --release
+build: setup $(BUILD_TARGETS)
+	$(CARGO) build --release -p omega-core -p omega-cli
 
 lint: setup
 	$(CARGO) fmt --all -- --check
@@ -36,14 +43,14 @@ vectors-check:
 	  && for f in $$tmp/*.json; do cmp -s $$f tests/vectors/$$(basename $$f) || { echo "tests/vectors/$$(basename $$f) is stale: run make vectors"; exit 1; }; done \
 	  && echo "vectors: committed files match the generator"; rm -rf $$tmp
 
-test: lint test-nostd test-rust vectors-check fuzz-ci
+test: lint test-nostd test-rust vectors-check $(TEST_TARGETS) fuzz-ci
 
 # Regenerates tests/vectors/*.json (deterministic: same output every run).
 vectors:
 	$(CARGO) run -p omega-core --example gen-vectors --features sign -- tests/vectors
 
 demo: setup
-	$(CARGO) run -p omega-core --example demo --features sign
+	scripts/demo.sh
 
 bench: setup
 	scripts/bench.sh
