@@ -16,6 +16,7 @@
 //! | [`manifest`] | `.omega/manifest.json` |
 //! | [`check`] | package checks and reports |
 //! | [`lock`] | `omega.lock`, update rules, revocation |
+//! | [`tarball`] | npm-style `.tgz` reading and deterministic writing |
 //! | [`fs`] | (std) directory walking and file hashing |
 //! | [`secret`] | (sign) secret keys and signing |
 
@@ -43,11 +44,13 @@ pub mod manifest;
 #[cfg(feature = "sign")]
 pub mod secret;
 pub mod signature;
+pub mod tarball;
 mod text;
 pub mod tree;
 
 pub use check::{
-    check_package, check_packages, PackageInput, Pins, Problem, Report, SignatureReport,
+    check_package, check_packages, MemoryPackage, PackageInput, Pins, Problem, Report,
+    SignatureReport,
 };
 pub use error::{Error, ErrorCode, Result};
 pub use keys::{KeyId, PublicKey};
