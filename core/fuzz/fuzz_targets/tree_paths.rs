@@ -3,12 +3,15 @@
 //! `TreeListing::new`, which never panics; an accepted listing is sorted by path bytes without
 //! duplicates or case collisions, every path passes `validate_path`, and its digest is
 //! deterministic and independent of the input order. `validate_path` also runs on the whole
-//! input (lossy UTF-8) and on each piece.
+//! input (lossy UTF-8) and on each piece. An accepted listing also goes through a manifest
+//! (`Manifest::new` → `to_json_bytes` → `Manifest::parse`), which exercises the JSON escaping
+//! of arbitrary paths: the `manifest` target rarely gets there, as a mutated path no longer
+//! matches the manifest's tree digest.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use omega_core::tree::{is_metadata_path, validate_path, TREE_HEADER};
-use omega_core::{FileEntry, FileKind, TreeDigest, TreeListing};
+use omega_core::{FileEntry, FileKind, KeySet, Manifest, PublicKey, TreeDigest, TreeListing};
 
 mod common;
 
@@ -77,4 +80,13 @@ fuzz_target!(init: {
     let again = TreeListing::new(reversed).expect("the same entries in another order");
     assert_eq!(again.digest(), digest);
     assert_eq!(again, listing);
+
+    let key = PublicKey::parse(include_bytes!("../fixtures/signer.pub")).expect("fixtures/signer.pub");
+    let keys = KeySet { threshold: 1, signers: vec![key], next: Vec::new() };
+    let manifest = Manifest::new("fuzz", "1.0.0", 1, &listing, Default::default(), keys)
+        .expect("a manifest of a valid listing");
+    let bytes = manifest.to_json_bytes();
+    let parsed = Manifest::parse(&bytes).expect("to_json_bytes of a new manifest must parse");
+    assert_eq!(parsed, manifest);
+    assert_eq!(parsed.tree, digest);
 });
