@@ -847,6 +847,15 @@ fn package_vectors() -> Vec<Value> {
             vec![("THRESHOLD_NOT_MET", Some(".omega/manifest.json.minisig"))],
         )),
     );
+    case(
+        "fail_no_manifest_with_key_pin",
+        &base,
+        Pins::keys(vec![pa], 1),
+        Err((
+            ErrorCode::ThresholdNotMet,
+            vec![("THRESHOLD_NOT_MET", Some(".omega/manifest.json.minisig"))],
+        )),
+    );
     // A signature over other bytes: re-sign a different manifest and swap the file in.
     let other_pkg = package(
         base.clone(),

@@ -188,12 +188,8 @@ fn prepare<'a>(input: PackageInput<'a>, pins: &'a Pins) -> Result<Prepared<'a>> 
         Some(bytes) => Some(
             Manifest::parse(bytes).map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?,
         ),
-        None if !pins.keys.is_empty() => {
-            return fail(
-                ErrorCode::NotFound,
-                format!("{label}: no {MANIFEST_PATH}, so no signature can be checked"),
-            );
-        }
+        // No manifest while keys are pinned: an unsigned package, a verification failure
+        // (THRESHOLD_NOT_MET, reported by `finish`), not an input error.
         None => None,
     };
     let mut prepared = Prepared {

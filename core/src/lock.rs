@@ -352,6 +352,13 @@ fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoke
     }
 }
 
+/// The pinned entry, at the candidate's current path (a package may move when npm hoists it).
+fn moved(p: &LockEntry, c: &Candidate<'_>) -> LockEntry {
+    let mut e = p.clone();
+    e.path = c.path.to_string();
+    e
+}
+
 fn entry_from(
     c: &Candidate<'_>,
     keys: Option<KeySet>,
@@ -382,6 +389,7 @@ pub fn admit(
     let name = candidate.name;
     validate_name(name)?;
     validate_path(candidate.path).map_err(|e| e.context(name))?;
+    validate_version(candidate.version).map_err(|e| e.context(name))?;
     if let Some(r) = candidate.release {
         if r.manifest.name != name {
             return fail(
@@ -405,13 +413,13 @@ pub fn admit(
             (None, _) if candidate.tree == p.tree => match candidate.release {
                 // Same content as pinned, now signed: learn its keys as on first sight.
                 Some(_) => first_sight(candidate, trust, legacy),
-                None => Ok(Admission { entry: p.clone(), change: Change::Unchanged, signed_by: Vec::new() }),
+                None => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
             },
             (None, _) => fail(
                 ErrorCode::DigestMismatch,
                 format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; remove its entry from {LOCK_FILE} to re-pin it", p.tree, candidate.tree),
             ),
-            (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: p.clone(), change: Change::Unchanged, signed_by: Vec::new() }),
+            (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
             (Some(ks), None) => fail(ErrorCode::ThresholdNotMet, format!("{name}: pinned with keys (threshold {}), but this release is unsigned", ks.threshold)),
             (Some(ks), Some(release)) => update(p, ks, candidate, release, legacy),
         },
@@ -525,7 +533,7 @@ fn update(
     };
     if change == Change::Unchanged {
         return Ok(Admission {
-            entry: p.clone(),
+            entry: moved(p, c),
             change,
             signed_by: valid,
         });

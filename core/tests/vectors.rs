@@ -242,7 +242,7 @@ fn package_vectors() {
             }
         }
     }
-    assert_eq!(cases.len(), 18);
+    assert_eq!(cases.len(), 19);
 }
 
 #[test]

@@ -1,0 +1,297 @@
+//! Command-line arguments (clap derive). The doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Ωpm: sign and verify files and packages, pin a project's packages, audit them.
+///
+/// Keys and signatures are minisign's: keys made by `minisign -G` work with omega and the other
+/// way round, and `minisign -V` accepts the signatures omega makes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "omega",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Exit status: 0 ok, 1 verification failed, 2 usage or malformed input.\n\
+Run `omega help <command>` for each command's options."
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands of DESIGN §5.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make a key pair (minisign format).
+    Keygen(KeygenArgs),
+    /// Sign files: writes FILE.minisig next to each FILE.
+    Sign(SignArgs),
+    /// Verify a file's minisign signature.
+    Verify(VerifyArgs),
+    /// Print the b2tree: digest of a directory.
+    Digest(DigestArgs),
+    /// Write and sign a package's manifest (DIR/.omega/).
+    Pack(PackArgs),
+    /// Add another key's signature to a package's manifest.
+    Cosign(CosignArgs),
+    /// Check a package directory against a pinned digest and/or keys.
+    Check(CheckArgs),
+    /// Pin every package of ROOT/node_modules into ROOT/omega.lock.
+    Lock(LockArgs),
+    /// Verify every package of ROOT against ROOT/omega.lock (never changes the lock).
+    Audit(AuditArgs),
+}
+
+/// `omega keygen`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "The password is read from the terminal (asked twice, not echoed) or \
+from the OMEGA_PASSWORD environment variable. The secret key is encrypted as minisign does \
+(scrypt, 1 GiB), so deriving the key takes a few seconds.\n\n\
+Defaults as minisign: ./minisign.pub and ~/.minisign/minisign.key ($MINISIGN_CONFIG_DIR \
+instead of ~/.minisign when set).\n\nExit status: 0 ok, 2 usage error (e.g. the key file \
+exists and -f was not given)."
+)]
+pub struct KeygenArgs {
+    /// Public key file to write [default: ./minisign.pub].
+    #[arg(short = 'p', value_name = "PUB")]
+    pub public_key: Option<PathBuf>,
+    /// Secret key file to write, created with mode 0600 [default: ~/.minisign/minisign.key].
+    #[arg(short = 's', value_name = "SEC")]
+    pub secret_key: Option<PathBuf>,
+    /// Do not encrypt the secret key (no password).
+    #[arg(short = 'W')]
+    pub unencrypted: bool,
+    /// Untrusted comment written in the secret key file.
+    #[arg(short = 'c', value_name = "COMMENT")]
+    pub comment: Option<String>,
+    /// Overwrite existing key files.
+    #[arg(short = 'f')]
+    pub force: bool,
+}
+
+/// `omega sign`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = "The default trusted comment is minisign's: \
+\"timestamp:<unix seconds>\\tfile:<file name>\\thashed\". Signatures are prehashed (ED), as \
+minisign makes them. The password of an encrypted key is read from the terminal or from \
+OMEGA_PASSWORD.\n\nExit status: 0 ok, 2 usage error, unreadable file or wrong password \
+(nothing is written then).")]
+pub struct SignArgs {
+    /// Files to sign.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Secret key file [default: ~/.minisign/minisign.key].
+    #[arg(short = 's', value_name = "SEC")]
+    pub secret_key: Option<PathBuf>,
+    /// Trusted comment (signed too).
+    #[arg(short = 't', value_name = "TRUSTED_COMMENT")]
+    pub trusted_comment: Option<String>,
+    /// Signature file to write (only with a single FILE) [default: FILE.minisig].
+    #[arg(short = 'x', value_name = "SIGFILE")]
+    pub signature: Option<PathBuf>,
+}
+
+/// `omega verify`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "Of a signature file with several blocks, the block made by the key \
+is verified. Legacy (Ed, non-prehashed) signatures are refused unless --legacy is given.\n\n\
+Exit status: 0 verified; 1 SIGNATURE_INVALID, KEY_NOT_TRUSTED (signed by another key), \
+LEGACY_SIGNATURE_REFUSED; 2 usage error, MALFORMED, NOT_FOUND, IO, TOO_LARGE, \
+UNSUPPORTED_VERSION."
+)]
+pub struct VerifyArgs {
+    /// File to verify.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Public key file [default: ./minisign.pub when -P is not given].
+    #[arg(short = 'p', value_name = "PUBFILE", conflicts_with = "key")]
+    pub public_key_file: Option<PathBuf>,
+    /// Public key, as the base64 line (RW…).
+    #[arg(short = 'P', value_name = "KEY")]
+    pub key: Option<String>,
+    /// Signature file [default: FILE.minisig].
+    #[arg(short = 'x', value_name = "SIGFILE")]
+    pub signature: Option<PathBuf>,
+    /// Quiet: print nothing, only set the exit status.
+    #[arg(short = 'q')]
+    pub quiet: bool,
+    /// Accept legacy (Ed, non-prehashed) signatures.
+    #[arg(long)]
+    pub legacy: bool,
+}
+
+/// `omega digest`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "The digest covers every regular file below DIR except the top-level \
+.omega/ folder (docs/format.md §2); scripts/b2tree.sh recomputes it with standard tools.\n\n\
+Exit status: 0 ok; 1 UNSAFE_PATH or UNSUPPORTED_FILE_TYPE (a link, device, socket or FIFO); \
+2 NOT_FOUND, IO, TOO_LARGE."
+)]
+pub struct DigestArgs {
+    /// Directory to digest.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `omega pack`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = "Writes DIR/.omega/manifest.json (canonical bytes) and \
+DIR/.omega/manifest.json.minisig (one block, by SEC), each atomically, replacing earlier ones. \
+Without --signer the signing key is the only signer; with --signer the signing key must be \
+one of them. --next pre-commits keys that may sign the next release (rotation).\n\n\
+Exit status: 0 ok; 1 UNSAFE_PATH or UNSUPPORTED_FILE_TYPE in DIR; 2 usage error, MALFORMED \
+(bad name, version, key or threshold), NOT_FOUND, IO, TOO_LARGE.")]
+pub struct PackArgs {
+    /// Package directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Package name (npm rules: lowercase, optional @scope/).
+    #[arg(long, value_name = "N")]
+    pub name: String,
+    /// Version (printable ASCII, no spaces).
+    #[arg(long = "version", value_name = "V")]
+    pub pkg_version: String,
+    /// Release counter, strictly increasing from release to release.
+    #[arg(long, value_name = "S")]
+    pub sequence: u64,
+    /// Secret key that signs the manifest [default: ~/.minisign/minisign.key].
+    #[arg(short = 's', value_name = "SEC")]
+    pub secret_key: Option<PathBuf>,
+    /// A key allowed to sign the next release (RW…); repeat for several.
+    #[arg(long = "signer", value_name = "KEY")]
+    pub signers: Vec<String>,
+    /// A key pre-committed for rotation (RW…); repeat for several.
+    #[arg(long = "next", value_name = "KEY")]
+    pub next: Vec<String>,
+    /// How many distinct signers must sign a release [default: 1].
+    #[arg(long, value_name = "K")]
+    pub threshold: Option<u32>,
+    /// Exact pin of a dependency, NAME=b2tree:…; repeat for several.
+    #[arg(long = "dep", value_name = "NAME=DIGEST")]
+    pub deps: Vec<String>,
+}
+
+/// `omega cosign`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "The manifest must be valid, DIR's files must match it, and the key \
+must be one of its keys.signers or keys.next and must not have signed it already.\n\n\
+Exit status: 0 ok; 1 the files do not match the manifest (FILE_CHANGED, FILE_MISSING, \
+FILE_EXTRA, DIGEST_MISMATCH, UNSAFE_PATH, UNSUPPORTED_FILE_TYPE); 2 usage error, MALFORMED, \
+NOT_FOUND, IO, TOO_LARGE."
+)]
+pub struct CosignArgs {
+    /// Package directory (with .omega/manifest.json).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Secret key of the co-signer [default: ~/.minisign/minisign.key].
+    #[arg(short = 's', value_name = "SEC")]
+    pub secret_key: Option<PathBuf>,
+}
+
+/// `omega check`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CHECK_HELP)]
+pub struct CheckArgs {
+    /// Package directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Pinned b2tree: digest of the files.
+    #[arg(long, value_name = "D", required_unless_present = "keys")]
+    pub digest: Option<String>,
+    /// A pinned key (RW…); repeat for several.
+    #[arg(short = 'P', long = "key", value_name = "KEY")]
+    pub keys: Vec<String>,
+    /// How many distinct pinned keys must have signed [default: 1].
+    #[arg(long, value_name = "K", requires = "keys")]
+    pub threshold: Option<u32>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const CHECK_HELP: &str =
+    "Give a digest, keys, or both. Every signature and every missing, extra and changed file is \
+listed, one line each, with its code; the first line's code is the verdict (signatures, then \
+files in path order, then DIGEST_MISMATCH).\n\n\
+--json prints one object: ok, code, message, package, version, sequence, files, tree, \
+manifest_tree, pinned_digest, threshold, signed_by, signatures[{key_id, key, trusted_comment, \
+error}], problems[{code, path, key, message}].\n\n\
+Exit status:
+  0  the package verified
+  1  verification failed: SIGNATURE_INVALID, KEY_NOT_TRUSTED, KEY_REVOKED, THRESHOLD_NOT_MET,
+     LEGACY_SIGNATURE_REFUSED, DIGEST_MISMATCH, FILE_CHANGED, FILE_MISSING, FILE_EXTRA,
+     UNSAFE_PATH, UNSUPPORTED_FILE_TYPE
+  2  usage error or input that cannot be read: MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND (no
+     such directory, or keys pinned and no manifest), IO, TOO_LARGE";
+
+/// `omega lock`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = "Walks ROOT/node_modules: every node_modules/<name> and \
+node_modules/@scope/<name>, and the nested node_modules of each (entries starting with `.`, \
+such as .bin, are skipped; a package's own node_modules/ is not part of its files). A package \
+seen for the first time is pinned from its own signed manifest (trust on first use, the keys \
+are shown), or by the key named with --trust, or, unsigned, by its digest alone. A pinned \
+package is re-admitted only if signed by its pinned signers or next keys, with a higher \
+sequence. Installs of a name already used higher up are keyed by their install path. Entries \
+of packages no longer installed are removed.\n\n\
+Nothing is written unless every package is admitted. Symlinked package directories (npm link, \
+pnpm) are refused with UNSUPPORTED_FILE_TYPE.\n\n\
+--json prints one object: ok, code, message, lockfile, written, packages[{key, name, path, ok, \
+change, version, sequence, tree, keys, signed_by, previous, code, message}], removed, \
+problems[{code, path, key, message}].\n\n\
+Exit status: 0 omega.lock written (or already up to date); 1 a package was refused (its code is \
+printed; omega.lock is left as it was); 2 usage error, or omega.lock or ROOT cannot be read \
+(MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND, IO, TOO_LARGE).")]
+pub struct LockArgs {
+    /// Project root [default: .].
+    #[arg(value_name = "ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// Pin NAME to a key (RW…) that must have signed it; repeat for several.
+    #[arg(long = "trust", value_name = "NAME=KEY")]
+    pub trust: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega audit`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "Every lock entry is checked at its path with the pinned digest and, \
+for signed pins, all of its signed_by keys (one batch verification for the whole project). \
+A pinned package that is not installed, and an installed package that is not pinned, are \
+reported as NOT_FOUND.\n\n\
+--json prints one object: ok, code, message, lockfile, packages[{key, path, ok, code, message, \
+package, version, sequence, tree, pinned_digest, signed_by, signatures, problems}], \
+problems[{code, path, key, message}].\n\n\
+Exit status: 0 every package verified; 1 any package failed (including NOT_FOUND for a \
+missing or unpinned package); 2 usage error, or omega.lock is missing (NOT_FOUND) or cannot \
+be read (MALFORMED, UNSUPPORTED_VERSION, IO, TOO_LARGE)."
+)]
+pub struct AuditArgs {
+    /// Project root [default: .].
+    #[arg(value_name = "ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

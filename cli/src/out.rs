@@ -1,0 +1,170 @@
+//! Output: colours (only on a terminal), key fingerprints, reports as text and as JSON, and
+//! progress indicators (stderr, only on a terminal).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use omega_core::{Error, ErrorCode, Problem, PublicKey, Report};
+use serde_json::{json, Value};
+
+/// Colours for one stream: on only when it is a terminal and `NO_COLOR` is not set.
+#[derive(Clone, Copy, Debug)]
+pub struct Paint {
+    on: bool,
+}
+
+fn colour_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+impl Paint {
+    /// Colours for stdout.
+    pub fn stdout() -> Paint {
+        Paint {
+            on: std::io::stdout().is_terminal() && colour_allowed(),
+        }
+    }
+    /// Colours for stderr.
+    pub fn stderr() -> Paint {
+        Paint {
+            on: std::io::stderr().is_terminal() && colour_allowed(),
+        }
+    }
+    fn wrap(self, sgr: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{sgr}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    /// Success.
+    pub fn good(self, text: &str) -> String {
+        self.wrap("1;32", text)
+    }
+    /// Failure.
+    pub fn bad(self, text: &str) -> String {
+        self.wrap("1;31", text)
+    }
+    /// Attention (unsigned, removed …).
+    pub fn warn(self, text: &str) -> String {
+        self.wrap("1;33", text)
+    }
+    /// Less important detail.
+    pub fn dim(self, text: &str) -> String {
+        self.wrap("2", text)
+    }
+}
+
+/// A key as people compare it: `RW… (id XXXXXXXXXXXXXXXX)`.
+pub fn key_text(k: &PublicKey) -> String {
+    format!("{k} (id {})", k.key_id())
+}
+
+/// A list of keys, comma-separated, or `-` when empty.
+pub fn keys_text(keys: &[PublicKey]) -> String {
+    if keys.is_empty() {
+        "-".to_string()
+    } else {
+        keys.iter().map(key_text).collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Prints a core error on stderr as `omega: CODE: message`.
+pub fn print_error(e: &Error) {
+    let p = Paint::stderr();
+    esay!("omega: {}: {}", p.bad(e.code().as_str()), e.message());
+}
+
+/// One problem line: `CODE message`.
+pub fn problem_line(p: Paint, pr: &Problem) -> String {
+    format!("{} {}", p.bad(pr.code.as_str()), pr.message)
+}
+
+/// The JSON object of one problem.
+pub fn problem_json(pr: &Problem) -> Value {
+    json!({
+        "code": pr.code.as_str(),
+        "path": pr.path,
+        "key": pr.key,
+        "message": pr.message,
+    })
+}
+
+/// A problem that is not part of a core report (a package not installed, not pinned …).
+pub fn problem_from(
+    code: ErrorCode,
+    path: Option<&str>,
+    key: Option<&str>,
+    message: String,
+) -> Problem {
+    Problem {
+        code,
+        path: path.map(str::to_string),
+        key: key.map(str::to_string),
+        message,
+    }
+}
+
+/// The report fields of the `--json` objects (DESIGN §3.4: the whole report), from core's
+/// one JSON shape (`Report::to_json`, shared with every binding) without its verdict keys,
+/// which the command sets itself.
+pub fn report_fields(r: &Report) -> serde_json::Map<String, Value> {
+    match r.to_json() {
+        Value::Object(mut m) => {
+            for k in ["ok", "code", "message"] {
+                m.remove(k);
+            }
+            m
+        }
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The empty report fields, for a check that failed before producing a report.
+pub fn empty_report_fields() -> serde_json::Map<String, Value> {
+    let v = json!({
+        "package": null, "version": null, "sequence": null, "files": null, "tree": null,
+        "manifest_tree": null, "pinned_digest": null, "threshold": null,
+        "signed_by": [], "signatures": [], "problems": [],
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Prints one JSON object on stdout (pretty, final newline).
+pub fn print_json(v: &Value) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => say!("{s}"),
+        Err(e) => esay!("omega: IO: cannot serialise JSON: {e}"),
+    }
+}
+
+/// A spinner on stderr while `f` runs, only when stderr is a terminal.
+pub fn with_spinner<T>(message: &str, f: impl FnOnce() -> T) -> T {
+    if !std::io::stderr().is_terminal() {
+        return f();
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_message(message.to_string());
+    pb.enable_steady_tick(Duration::from_millis(100));
+    let out = f();
+    pb.finish_and_clear();
+    out
+}
+
+/// A progress bar over `len` steps on stderr, hidden when stderr is not a terminal.
+pub fn progress(len: usize, what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() || len < 2 {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new(len as u64);
+    if let Ok(style) = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}") {
+        pb.set_style(style.progress_chars("=> "));
+    }
+    pb.set_prefix(what.to_string());
+    pb
+}

@@ -1,0 +1,850 @@
+//! `omega lock` and `omega audit`: a project's `node_modules` against its `omega.lock`.
+//!
+//! This module finds the installed packages and their lock keys, reads each package through
+//! core, and hands every decision to core (`admit` for lock, `check_packages` for audit).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use omega_core::fs::{read_installed_package, read_limited, PackageDir, NESTED_MODULES_DIR};
+use omega_core::limits::{MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
+use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
+use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
+use omega_core::{
+    admit, check_packages, Admission, Candidate, Change, Error, ErrorCode, FirstSight,
+    LegacyPolicy, LockEntry, Lockfile, Manifest, Pins, Problem, PublicKey, Release, Report,
+    SignatureBlock,
+};
+use serde_json::{json, Value};
+
+use crate::args::{AuditArgs, LockArgs};
+use crate::out::{
+    empty_report_fields, keys_text, print_json, problem_from, problem_json, problem_line, progress,
+    report_fields, Paint,
+};
+use crate::util::{
+    parse_key_arg, split_assignment, write_atomic, CmdResult, Failure, Overwrite, EXIT_FAILED,
+    EXIT_OK, EXIT_USAGE,
+};
+
+/// A package directory found below `ROOT/node_modules`.
+#[derive(Clone, Debug)]
+struct Install {
+    /// Path relative to the root, `/`-separated (`node_modules/@scope/pkg`).
+    path: String,
+    /// Package name, from the directory layout.
+    name: String,
+    /// How many `node_modules` levels deep (0 for `ROOT/node_modules/<name>`).
+    depth: usize,
+    /// Lock key: the name for the shallowest install of a name, else the path.
+    key: String,
+}
+
+/// Every package installed below `ROOT/node_modules`, with lock keys assigned, and the
+/// entries that are not package directories (links, stray files).
+#[derive(Debug, Default)]
+struct Installed {
+    installs: Vec<Install>,
+    problems: Vec<Problem>,
+}
+
+fn unsupported(rel: &str, what: &str) -> Problem {
+    problem_from(
+        ErrorCode::UnsupportedFileType,
+        Some(rel),
+        None,
+        format!("{rel}: {what}"),
+    )
+}
+
+/// The entries of a directory, sorted by name, dot-entries left out (`.bin`,
+/// `.package-lock.json`, …).
+fn entries(dir: &Path, rel: &str, problems: &mut Vec<Problem>) -> Vec<(String, fs::FileType)> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            let err = omega_core::fs::io_error(dir, &e);
+            problems.push(problem_from(
+                err.code(),
+                Some(rel),
+                None,
+                err.message().to_string(),
+            ));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for ent in rd {
+        let ent = match ent {
+            Ok(e) => e,
+            Err(e) => {
+                let err = omega_core::fs::io_error(dir, &e);
+                problems.push(problem_from(
+                    err.code(),
+                    Some(rel),
+                    None,
+                    err.message().to_string(),
+                ));
+                continue;
+            }
+        };
+        let Some(name) = ent.file_name().to_str().map(str::to_string) else {
+            problems.push(problem_from(
+                ErrorCode::UnsafePath,
+                Some(rel),
+                None,
+                format!("{rel}: an entry's name is not valid UTF-8"),
+            ));
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        match ent.file_type() {
+            Ok(ft) => out.push((name, ft)),
+            Err(e) => {
+                let err = omega_core::fs::io_error(&ent.path(), &e);
+                problems.push(problem_from(
+                    err.code(),
+                    Some(rel),
+                    None,
+                    err.message().to_string(),
+                ));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out
+}
+
+/// Whether `ft` is a real directory; otherwise records why it is not a package.
+fn package_dir_ok(ft: &fs::FileType, rel: &str, problems: &mut Vec<Problem>) -> bool {
+    if ft.is_symlink() {
+        problems.push(unsupported(
+            rel,
+            "is a symbolic link (npm link, pnpm); Ωpm checks package directories in place and does not follow links",
+        ));
+        false
+    } else if !ft.is_dir() {
+        problems.push(unsupported(rel, "is not a package directory"));
+        false
+    } else {
+        true
+    }
+}
+
+fn scan(root: &Path, modules_rel: &str, depth: usize, found: &mut Installed) {
+    let dir = root.join(modules_rel);
+    for (name, ft) in entries(&dir, modules_rel, &mut found.problems) {
+        let rel = format!("{modules_rel}/{name}");
+        if !package_dir_ok(&ft, &rel, &mut found.problems) {
+            continue;
+        }
+        if name.starts_with('@') {
+            for (sub, sft) in entries(&root.join(&rel), &rel, &mut found.problems) {
+                let sub_rel = format!("{rel}/{sub}");
+                if package_dir_ok(&sft, &sub_rel, &mut found.problems) {
+                    add_install(root, format!("{name}/{sub}"), sub_rel, depth, found);
+                }
+            }
+        } else {
+            add_install(root, name, rel, depth, found);
+        }
+    }
+}
+
+fn add_install(root: &Path, name: String, rel: String, depth: usize, found: &mut Installed) {
+    let nested = format!("{rel}/{NESTED_MODULES_DIR}");
+    found.installs.push(Install {
+        path: rel,
+        key: String::new(),
+        name,
+        depth,
+    });
+    match root.join(&nested).symlink_metadata() {
+        Ok(m) if m.is_dir() => scan(root, &nested, depth + 1, found),
+        Ok(m) => {
+            if m.file_type().is_symlink() {
+                found.problems.push(unsupported(
+                    &nested,
+                    "is a symbolic link; Ωpm does not follow links",
+                ));
+            }
+            // A plain file named node_modules is part of the package's files.
+        }
+        Err(_) => {}
+    }
+}
+
+/// Finds the installed packages and assigns lock keys: the name for the shallowest install of
+/// each name (ties broken by path), the install path for the others.
+fn find_installs(root: &Path) -> Installed {
+    let mut found = Installed::default();
+    scan(root, NESTED_MODULES_DIR, 0, &mut found);
+    found
+        .installs
+        .sort_by(|a, b| (a.depth, a.path.as_bytes()).cmp(&(b.depth, b.path.as_bytes())));
+    let mut used: BTreeSet<String> = BTreeSet::new();
+    for i in &mut found.installs {
+        i.key = if used.insert(i.name.clone()) {
+            i.name.clone()
+        } else {
+            i.path.clone()
+        };
+    }
+    found
+        .installs
+        .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    found
+}
+
+/// ` at PATH` for a package keyed by its install path, else nothing.
+fn at_path(key: &str, name: &str) -> Option<String> {
+    (key != name).then(|| key.to_string())
+}
+
+/// The lock file of `root`: `None` when there is none.
+fn read_lock(root: &Path) -> Result<Option<(Lockfile, Vec<u8>)>, Error> {
+    let path = root.join(LOCK_FILE);
+    match read_limited(&path, MAX_LOCK_BYTES)? {
+        None => Ok(None),
+        Some(bytes) => {
+            let lock =
+                Lockfile::parse(&bytes).map_err(|e| e.context(&path.display().to_string()))?;
+            Ok(Some((lock, bytes)))
+        }
+    }
+}
+
+fn root_dir_ok(root: &Path) -> Result<(), Error> {
+    match fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::new(
+            ErrorCode::NotFound,
+            format!("{}: not a directory", root.display()),
+        )),
+        Err(e) => Err(omega_core::fs::io_error(root, &e)),
+    }
+}
+
+/// A failure of the command itself (not of a package): exit 2, as text or JSON.
+fn fatal(e: &Error, json_mode: bool, lockfile: &Path, lock_fields: bool) -> CmdResult {
+    if json_mode {
+        let mut v = json!({
+            "ok": false,
+            "code": e.code().as_str(),
+            "message": e.message(),
+            "lockfile": lockfile.display().to_string(),
+            "packages": [],
+            "problems": [],
+        });
+        if lock_fields {
+            v["written"] = json!(false);
+            v["removed"] = json!([]);
+        }
+        print_json(&v);
+        Ok(EXIT_USAGE)
+    } else {
+        Err(Failure::Core(e.clone()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// omega lock
+
+/// The version of an unsigned package: `package.json`'s `"version"`, else `0.0.0`.
+fn package_json_version(dir: &Path, rel: &str) -> Result<String, Error> {
+    let Some(bytes) = read_limited(&dir.join("package.json"), MAX_MANIFEST_BYTES)? else {
+        return Ok("0.0.0".to_string());
+    };
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::new(
+            ErrorCode::Malformed,
+            format!("{rel}/package.json: not valid JSON: {e}"),
+        )
+    })?;
+    let version = v
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or("0.0.0")
+        .to_string();
+    validate_version(&version).map_err(|e| e.context(&format!("{rel}/package.json")))?;
+    Ok(version)
+}
+
+/// Reads one installed package and asks core whether it may be pinned.
+fn admit_install(
+    root: &Path,
+    install: &Install,
+    pinned: Option<&LockEntry>,
+    trust: &[PublicKey],
+) -> Result<Admission, Error> {
+    let dir = root.join(&install.path);
+    let rel = install.path.as_str();
+    let pkg = read_installed_package(&dir).map_err(|e| e.context(rel))?;
+    let manifest = match &pkg.manifest {
+        Some(b) => Some(Manifest::parse(b).map_err(|e| e.context(rel))?),
+        None => None,
+    };
+    let blocks = match &pkg.signatures {
+        Some(b) => Some(SignatureBlock::parse_all(
+            b,
+            &format!("{rel}/{SIGNATURE_PATH}"),
+        )?),
+        None => None,
+    };
+    let unsigned_version;
+    let (version, release) = match (&manifest, &blocks, &pkg.manifest) {
+        (Some(m), Some(b), Some(bytes)) => (
+            m.version.as_str(),
+            Some(Release {
+                manifest: m,
+                manifest_bytes: bytes,
+                signatures: b,
+            }),
+        ),
+        (None, Some(_), _) => {
+            return Err(Error::new(
+                ErrorCode::NotFound,
+                format!("{rel}: has {SIGNATURE_PATH} but no manifest, so nothing can be verified"),
+            ))
+        }
+        _ => {
+            unsigned_version = package_json_version(&dir, rel)?;
+            (unsigned_version.as_str(), None)
+        }
+    };
+    let candidate = Candidate {
+        name: &install.name,
+        path: &install.path,
+        tree: pkg.listing.digest(),
+        version,
+        release,
+    };
+    let mut admission = admit(pinned, &candidate, trust, LegacyPolicy::Refuse)?;
+    // An unchanged package may have moved (e.g. hoisted): record where it is now.
+    admission.entry.path = install.path.clone();
+    Ok(admission)
+}
+
+struct LockResult {
+    install: Install,
+    outcome: Result<Admission, Error>,
+}
+
+fn keyset_json(entry: &LockEntry) -> Value {
+    match &entry.keys {
+        None => Value::Null,
+        Some(ks) => json!({
+            "threshold": ks.threshold,
+            "signers": ks.signers.iter().map(PublicKey::to_base64).collect::<Vec<_>>(),
+            "next": ks.next.iter().map(PublicKey::to_base64).collect::<Vec<_>>(),
+        }),
+    }
+}
+
+fn lock_result_json(r: &LockResult) -> Value {
+    let i = &r.install;
+    match &r.outcome {
+        Ok(a) => {
+            let (change, first_sight, previous) = match &a.change {
+                Change::New(how) => (
+                    "new",
+                    Some(match how {
+                        FirstSight::TrustOnFirstUse => "trust-on-first-use",
+                        FirstSight::Explicit => "explicit",
+                        FirstSight::Unsigned => "unsigned",
+                    }),
+                    Value::Null,
+                ),
+                Change::Unchanged => ("unchanged", None, Value::Null),
+                Change::Updated {
+                    from_version,
+                    from_sequence,
+                } => (
+                    "updated",
+                    None,
+                    json!({"version": from_version, "sequence": from_sequence}),
+                ),
+            };
+            json!({
+                "key": i.key, "name": i.name, "path": i.path, "ok": true,
+                "change": change, "first_sight": first_sight,
+                "version": a.entry.version, "sequence": a.entry.sequence,
+                "tree": a.entry.tree.to_string(), "keys": keyset_json(&a.entry),
+                "signed_by": a.entry.signed_by.iter().map(PublicKey::to_base64).collect::<Vec<_>>(),
+                "previous": previous, "code": null, "message": null,
+            })
+        }
+        Err(e) => json!({
+            "key": i.key, "name": i.name, "path": i.path, "ok": false,
+            "change": null, "first_sight": null, "version": null, "sequence": null,
+            "tree": null, "keys": null, "signed_by": [], "previous": null,
+            "code": e.code().as_str(), "message": e.message(),
+        }),
+    }
+}
+
+fn print_lock_result(p: Paint, r: &LockResult, committed: bool) {
+    let (pinned, updated) = if committed {
+        ("pinned", "updated")
+    } else {
+        ("would pin", "would update")
+    };
+    let i = &r.install;
+    let who = &i.name;
+    let at = at_path(&i.key, &i.name).map_or_else(String::new, |k| format!(" at {k}"));
+    let a = match &r.outcome {
+        Ok(a) => a,
+        Err(e) => {
+            say!(
+                "{} {} {}",
+                p.bad(e.code().as_str()),
+                e.message(),
+                p.dim(&format!("[{}]", i.path))
+            );
+            return;
+        }
+    };
+    let e = &a.entry;
+    let release = if e.keys.is_some() {
+        format!("{who}@{} (sequence {}){at}", e.version, e.sequence)
+    } else {
+        format!("{who}@{}{at}", e.version)
+    };
+    match &a.change {
+        Change::New(FirstSight::Unsigned) => say!(
+            "{}  {release}: {} {}",
+            p.warn(pinned),
+            e.tree,
+            p.warn("UNSIGNED: pinned by digest only")
+        ),
+        Change::New(how) => {
+            let why = if *how == FirstSight::Explicit {
+                "signed by the key you trust"
+            } else {
+                "trust on first use"
+            };
+            say!("{}  {release}: {} [{why}]", p.good(pinned), e.tree);
+            say!("        signed by {}", keys_text(&e.signed_by));
+            if let Some(ks) = &e.keys {
+                say!(
+                    "        next release needs {} of: {}{}",
+                    ks.threshold,
+                    keys_text(&ks.signers),
+                    if ks.next.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; or next keys: {}", keys_text(&ks.next))
+                    }
+                );
+            }
+        }
+        Change::Unchanged => say!("{}      {release}: unchanged", p.good("ok")),
+        Change::Updated {
+            from_version,
+            from_sequence,
+        } => {
+            say!(
+                "{} {who}{at} {from_version} (sequence {from_sequence}) -> {} (sequence {}): {}",
+                p.good(updated),
+                e.version,
+                e.sequence,
+                e.tree
+            );
+            say!("        signed by {}", keys_text(&a.signed_by));
+            if let Some(ks) = &e.keys {
+                say!(
+                    "        next release needs {} of: {}",
+                    ks.threshold,
+                    keys_text(&ks.signers)
+                );
+            }
+        }
+    }
+}
+
+/// `omega lock`.
+pub fn lock(a: &LockArgs) -> CmdResult {
+    let lock_path = a.root.join(LOCK_FILE);
+    let mut trust: BTreeMap<String, Vec<PublicKey>> = BTreeMap::new();
+    for t in &a.trust {
+        let (name, key) = split_assignment(t, "--trust")?;
+        validate_name(name).map_err(|e| Failure::Core(e.context("--trust")))?;
+        let key = parse_key_arg(key, &format!("--trust {name}"))?;
+        let keys = trust.entry(name.to_string()).or_default();
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    if let Err(e) = root_dir_ok(&a.root) {
+        return fatal(&e, a.json, &lock_path, true);
+    }
+    let (old, old_bytes) = match read_lock(&a.root) {
+        Ok(Some((l, b))) => (l, Some(b)),
+        Ok(None) => (Lockfile::default(), None),
+        Err(e) => return fatal(&e, a.json, &lock_path, true),
+    };
+    let modules = a.root.join(NESTED_MODULES_DIR);
+    if !modules.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        let e = Error::new(
+            ErrorCode::NotFound,
+            format!(
+                "{}: no node_modules directory (install the packages first)",
+                a.root.display()
+            ),
+        );
+        return fatal(&e, a.json, &lock_path, true);
+    }
+    let found = find_installs(&a.root);
+    for name in trust.keys() {
+        if !found.installs.iter().any(|i| &i.name == name) {
+            let e = Error::new(
+                ErrorCode::NotFound,
+                format!("--trust {name}: no package {name} is installed"),
+            );
+            return fatal(&e, a.json, &lock_path, true);
+        }
+    }
+
+    // core's admit uses --trust on first sight only: say so instead of ignoring it silently.
+    for i in &found.installs {
+        if trust.contains_key(&i.name)
+            && old.packages.get(&i.key).is_some_and(|e| e.keys.is_some())
+            && !a.json
+        {
+            esay!(
+                "omega: note: --trust {} has no effect on {}: it is already pinned with keys (remove its entry from {LOCK_FILE} to re-pin it)",
+                i.name,
+                i.key
+            );
+        }
+    }
+    let pb = progress(found.installs.len(), "lock");
+    let mut results = Vec::with_capacity(found.installs.len());
+    for install in &found.installs {
+        pb.set_message(install.path.clone());
+        let none = Vec::new();
+        let trusted = trust.get(&install.name).unwrap_or(&none);
+        let outcome = validate_lock_key(&install.key).and_then(|()| {
+            admit_install(&a.root, install, old.packages.get(&install.key), trusted)
+        });
+        results.push(LockResult {
+            install: install.clone(),
+            outcome,
+        });
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+
+    let mut problems: Vec<Problem> = found.problems;
+    for r in &results {
+        if let Err(e) = &r.outcome {
+            problems.push(problem_from(
+                e.code(),
+                Some(&r.install.path),
+                Some(&r.install.key),
+                e.message().to_string(),
+            ));
+        }
+    }
+    let ok = problems.is_empty();
+    let mut removed: Vec<String> = Vec::new();
+    let mut written = false;
+    if ok {
+        let mut new_lock = Lockfile::default();
+        for r in &results {
+            if let Ok(adm) = &r.outcome {
+                new_lock
+                    .packages
+                    .insert(r.install.key.clone(), adm.entry.clone());
+            }
+        }
+        removed = old
+            .packages
+            .keys()
+            .filter(|k| !new_lock.packages.contains_key(*k))
+            .cloned()
+            .collect();
+        let bytes = new_lock.to_json_bytes();
+        if old_bytes.as_deref() != Some(bytes.as_slice()) {
+            write_atomic(&lock_path, &bytes, 0o644, Overwrite::Replace)?;
+            written = true;
+        }
+    }
+
+    if a.json {
+        let first = problems.first();
+        print_json(&json!({
+            "ok": ok,
+            "code": first.map(|p| p.code.as_str()),
+            "message": first.map(|p| summary_message(p, problems.len())),
+            "lockfile": lock_path.display().to_string(),
+            "written": written,
+            "packages": results.iter().map(lock_result_json).collect::<Vec<_>>(),
+            "removed": removed,
+            "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
+        }));
+    } else {
+        let p = Paint::stdout();
+        for r in &results {
+            print_lock_result(p, r, ok);
+        }
+        for pr in problems.iter().filter(|pr| pr.key.is_none()) {
+            say!("{}", problem_line(p, pr));
+        }
+        for k in &removed {
+            say!("{} {k}: no longer installed", p.warn("removed"));
+        }
+        let n = results.len();
+        if !ok {
+            let refused = results.iter().filter(|r| r.outcome.is_err()).count();
+            say!(
+                "{}: {} not written ({refused} of {n} packages refused, {}); the pins it holds are unchanged",
+                p.bad("refused"),
+                lock_path.display(),
+                plural(problems.len(), "problem")
+            );
+        } else if written {
+            say!("wrote {} ({n} packages)", lock_path.display());
+        } else {
+            say!("{} is up to date ({n} packages)", lock_path.display());
+        }
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_FAILED })
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+fn summary_message(first: &Problem, total: usize) -> String {
+    if total > 1 {
+        format!("{} (and {} more problems)", first.message, total - 1)
+    } else {
+        first.message.clone()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// omega audit
+
+struct AuditResult {
+    key: String,
+    entry: LockEntry,
+    outcome: Result<Report, Error>,
+}
+
+fn audit_result_json(r: &AuditResult) -> Value {
+    let (ok, code, message, report) = match &r.outcome {
+        Ok(rep) => (true, None, None, Some(rep)),
+        Err(e) => (
+            false,
+            Some(e.code().as_str()),
+            Some(e.message()),
+            e.report(),
+        ),
+    };
+    let mut obj = serde_json::Map::new();
+    obj.insert("key".into(), json!(r.key));
+    obj.insert("path".into(), json!(r.entry.path));
+    obj.insert("ok".into(), json!(ok));
+    obj.insert("code".into(), json!(code));
+    obj.insert("message".into(), json!(message));
+    obj.extend(report.map_or_else(empty_report_fields, report_fields));
+    Value::Object(obj)
+}
+
+/// The verdict line of a package that verified, described by its lock entry.
+fn audit_ok_line(p: Paint, r: &AuditResult, rep: &Report) -> String {
+    let name = package_name_of_key(&r.key).unwrap_or(&r.key);
+    let at = at_path(&r.key, name).map_or_else(String::new, |k| format!(" at {k}"));
+    let e = &r.entry;
+    let how = if e.signed_by.is_empty() {
+        format!(
+            "{} {}",
+            rep.tree,
+            p.warn("(unsigned: pinned by digest only)")
+        )
+    } else {
+        format!("{}, signed by {}", rep.tree, keys_text(&rep.signed_by))
+    };
+    let seq = if e.keys.is_some() {
+        format!(" (sequence {})", e.sequence)
+    } else {
+        String::new()
+    };
+    format!("{} {name}@{}{seq}{at}: {how}", p.good("OK"), e.version)
+}
+
+/// `omega audit`.
+pub fn audit(a: &AuditArgs) -> CmdResult {
+    let lock_path = a.root.join(LOCK_FILE);
+    if let Err(e) = root_dir_ok(&a.root) {
+        return fatal(&e, a.json, &lock_path, false);
+    }
+    let lock = match read_lock(&a.root) {
+        Ok(Some((l, _))) => l,
+        Ok(None) => {
+            let e = Error::new(
+                ErrorCode::NotFound,
+                format!(
+                    "{}: no lock file (run omega lock first)",
+                    lock_path.display()
+                ),
+            );
+            return fatal(&e, a.json, &lock_path, false);
+        }
+        Err(e) => return fatal(&e, a.json, &lock_path, false),
+    };
+    let modules = a.root.join(NESTED_MODULES_DIR);
+    let found = if modules.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        find_installs(&a.root)
+    } else {
+        Installed::default()
+    };
+
+    // Read every pinned package, then check them all with one batch of signatures.
+    let entries: Vec<(&String, &LockEntry)> = lock.packages.iter().collect();
+    let pb = progress(entries.len(), "audit");
+    let mut read: Vec<Result<PackageDir, Error>> = Vec::with_capacity(entries.len());
+    for (key, entry) in &entries {
+        pb.set_message((*key).clone());
+        let dir = a.root.join(&entry.path);
+        let pkg = read_installed_package(&dir).map_err(|e| {
+            if e.code() == ErrorCode::NotFound {
+                Error::new(
+                    ErrorCode::NotFound,
+                    format!(
+                        "{key}: pinned in {LOCK_FILE} but not installed at {}",
+                        entry.path
+                    ),
+                )
+            } else {
+                e.context(key)
+            }
+        });
+        read.push(pkg);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    let pins: Vec<Pins> = entries
+        .iter()
+        .map(|(_, e)| Pins {
+            digest: Some(e.tree),
+            keys: e.signed_by.clone(),
+            threshold: u32::try_from(e.signed_by.len()).unwrap_or(u32::MAX),
+            legacy: LegacyPolicy::Refuse,
+        })
+        .collect();
+    let inputs: Vec<_> = entries
+        .iter()
+        .zip(&read)
+        .zip(&pins)
+        .filter_map(|(((key, _), pkg), pins)| {
+            pkg.as_ref().ok().map(|p| (p.input(key.as_str()), pins))
+        })
+        .collect();
+    let mut checked = check_packages(&inputs).into_iter();
+    let mut results = Vec::with_capacity(entries.len());
+    for ((key, entry), pkg) in entries.iter().zip(read) {
+        let outcome = match pkg {
+            Ok(_) => checked.next().unwrap_or_else(|| {
+                Err(Error::new(ErrorCode::Io, "internal: missing check result"))
+            }),
+            Err(e) => Err(e),
+        };
+        results.push(AuditResult {
+            key: (*key).clone(),
+            entry: (*entry).clone(),
+            outcome,
+        });
+    }
+
+    // Installed packages that are not pinned, and entries that are not packages.
+    let pinned_paths: BTreeSet<&str> = lock.packages.values().map(|e| e.path.as_str()).collect();
+    let mut extra: Vec<Problem> = found.problems;
+    for i in &found.installs {
+        if !pinned_paths.contains(i.path.as_str()) {
+            extra.push(problem_from(
+                ErrorCode::NotFound,
+                Some(&i.path),
+                None,
+                format!(
+                    "{}: installed but not pinned in {LOCK_FILE} (run omega lock)",
+                    i.path
+                ),
+            ));
+        }
+    }
+
+    let mut problems: Vec<Problem> = Vec::new();
+    for r in &results {
+        match &r.outcome {
+            Ok(_) => {}
+            Err(e) => match e.report() {
+                Some(rep) => problems.extend(rep.problems.iter().cloned()),
+                None => problems.push(problem_from(
+                    e.code(),
+                    Some(&r.entry.path),
+                    Some(&r.key),
+                    e.message().to_string(),
+                )),
+            },
+        }
+    }
+    problems.extend(extra.iter().cloned());
+    let ok = problems.is_empty();
+
+    if a.json {
+        let first = problems.first();
+        print_json(&json!({
+            "ok": ok,
+            "code": first.map(|p| p.code.as_str()),
+            "message": first.map(|p| summary_message(p, problems.len())),
+            "lockfile": lock_path.display().to_string(),
+            "packages": results.iter().map(audit_result_json).collect::<Vec<_>>(),
+            "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
+        }));
+    } else {
+        let p = Paint::stdout();
+        for r in &results {
+            match &r.outcome {
+                Ok(rep) => say!("{}", audit_ok_line(p, r, rep)),
+                Err(e) => match e.report() {
+                    Some(rep) => {
+                        for pr in &rep.problems {
+                            say!("{}", problem_line(p, pr));
+                        }
+                    }
+                    None => say!("{} {}", p.bad(e.code().as_str()), e.message()),
+                },
+            }
+        }
+        for pr in &extra {
+            say!("{}", problem_line(p, pr));
+        }
+        let failed = results.iter().filter(|r| r.outcome.is_err()).count();
+        let n = results.len();
+        if ok {
+            say!("audit: all {n} pinned packages verified");
+        } else {
+            let others = if extra.is_empty() {
+                String::new()
+            } else {
+                format!("; {} not pinned or not a package", extra.len())
+            };
+            say!(
+                "{}: {failed} of {n} pinned packages failed{others}; {} in all",
+                p.bad("audit failed"),
+                plural(problems.len(), "problem")
+            );
+        }
+    }
+    Ok(if ok { EXIT_OK } else { EXIT_FAILED })
+}
