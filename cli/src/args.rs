@@ -183,6 +183,11 @@ pub struct PackArgs {
     /// Exact pin of a dependency, NAME=b2tree:…; repeat for several.
     #[arg(long = "dep", value_name = "NAME=DIGEST")]
     pub deps: Vec<String>,
+    /// Also write a reproducible npm-style tarball of the package, .omega/ included
+    /// (sorted entries, fixed mtime/uid/gid/modes, fixed gzip header; set SOURCE_DATE_EPOCH
+    /// to make the signature's timestamp, and so the whole file, reproducible).
+    #[arg(long = "tgz", value_name = "OUT")]
+    pub tgz: Option<PathBuf>,
 }
 
 /// `omega cosign`.

@@ -124,6 +124,35 @@ pub fn pack(a: &PackArgs) -> CmdResult {
         0o644,
         Overwrite::Replace,
     )?;
+    if let Some(out) = &a.tgz {
+        let mut files: Vec<(String, bool, Vec<u8>)> =
+            Vec::with_capacity(listing.entries().len() + 2);
+        for e in listing.entries() {
+            let path = a.dir.join(&e.path);
+            let data = std::fs::read(&path).map_err(|err| io_err(&path, &err))?;
+            // The tarball holds exactly the bytes that were hashed.
+            if omega_core::hash::blake2b256(&data) != e.hash {
+                return Err(Failure::Core(Error::new(
+                    ErrorCode::FileChanged,
+                    format!("{}: changed while packing", path.display()),
+                )));
+            }
+            files.push((
+                e.path.clone(),
+                e.kind == omega_core::FileKind::Executable,
+                data,
+            ));
+        }
+        files.push((MANIFEST_PATH.to_string(), false, bytes.clone()));
+        files.push((
+            SIGNATURE_PATH.to_string(),
+            false,
+            block.to_text().into_bytes(),
+        ));
+        let tgz = omega_core::tarball::write_tgz(&files)?;
+        write_atomic(out, &tgz, 0o644, Overwrite::Replace)?;
+        say!("  tarball {} ({} bytes)", out.display(), tgz.len());
+    }
     let p = Paint::stdout();
     say!(
         "{} {}@{} (sequence {}, {} files): {}",

@@ -267,7 +267,15 @@ pub fn split_assignment<'a>(text: &'a str, what: &str) -> Result<(&'a str, &'a s
 }
 
 /// The current time in Unix seconds (for trusted comments).
+/// Seconds since the epoch for trusted comments: `SOURCE_DATE_EPOCH` when set (reproducible
+/// builds: the same tree and key then give the same signature bytes), else the clock.
 pub fn unix_now() -> u64 {
+    if let Some(t) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return t;
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
