@@ -16,7 +16,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use crate::check::{check_package, PackageInput, Pins, Report};
+use crate::check::{check_package, MemoryPackage, Pins, Report};
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::Blake2b256;
 use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
@@ -269,16 +269,8 @@ pub fn read_limited(path: &Path, limit: usize) -> Result<Option<Vec<u8>>> {
     Ok(Some(out))
 }
 
-/// A package directory as read from disk.
-#[derive(Clone, Debug)]
-pub struct PackageDir {
-    /// The files (`.omega/` excluded).
-    pub listing: TreeListing,
-    /// `.omega/manifest.json`, if present.
-    pub manifest: Option<Vec<u8>>,
-    /// `.omega/manifest.json.minisig`, if present.
-    pub signatures: Option<Vec<u8>>,
-}
+/// A package directory as read from disk: the same shape as a package held in memory.
+pub type PackageDir = MemoryPackage;
 
 /// Reads a package directory: its files, manifest and signatures.
 pub fn read_package(root: &Path) -> Result<PackageDir> {
@@ -302,18 +294,6 @@ fn read_package_from(root: &Path, listing: TreeListing) -> Result<PackageDir> {
         manifest,
         signatures,
     })
-}
-
-impl PackageDir {
-    /// The check input for this package, named `label` in messages.
-    pub fn input<'a>(&'a self, label: &'a str) -> PackageInput<'a> {
-        PackageInput {
-            label,
-            files: &self.listing,
-            manifest: self.manifest.as_deref(),
-            signatures: self.signatures.as_deref(),
-        }
-    }
 }
 
 /// Checks the package directory `root` against `pins` (DESIGN §3.4).

@@ -65,6 +65,20 @@ pub struct SignatureBlock {
     global_signature: [u8; 64],
 }
 
+fn strip_line_prefix<'l>(
+    line: &'l str,
+    prefix: &str,
+    what: &str,
+    line_no: usize,
+) -> Result<&'l str> {
+    line.strip_prefix(prefix).ok_or_else(|| {
+        Error::new(
+            ErrorCode::Malformed,
+            format!("{what}: line {line_no} should start with {prefix:?}"),
+        )
+    })
+}
+
 fn decode_b64<const N: usize>(line: &str, what: &str, line_no: usize) -> Result<[u8; N]> {
     let mut out = [0u8; N];
     match Base64::decode(line, &mut out) {
@@ -157,15 +171,7 @@ impl SignatureBlock {
                 ),
             );
         }
-        let Some(untrusted) = comment.strip_prefix(UNTRUSTED_PREFIX) else {
-            return fail(
-                ErrorCode::Malformed,
-                format!(
-                    "{what}: line {} should start with {UNTRUSTED_PREFIX:?}",
-                    lines.line_no()
-                ),
-            );
-        };
+        let untrusted = strip_line_prefix(comment, UNTRUSTED_PREFIX, what, lines.line_no())?;
         let untrusted = String::from(untrusted);
         let sig_line = need(lines, what)?;
         let blob: [u8; SIG_BLOB_LEN] = decode_b64(sig_line, what, lines.line_no())?;
@@ -187,15 +193,7 @@ impl SignatureBlock {
         let mut signature = [0u8; 64];
         signature.copy_from_slice(&blob[10..74]);
         let tc_line = need(lines, what)?;
-        let Some(trusted) = tc_line.strip_prefix(TRUSTED_PREFIX) else {
-            return fail(
-                ErrorCode::Malformed,
-                format!(
-                    "{what}: line {} should start with {TRUSTED_PREFIX:?}",
-                    lines.line_no()
-                ),
-            );
-        };
+        let trusted = strip_line_prefix(tc_line, TRUSTED_PREFIX, what, lines.line_no())?;
         if trusted.len() > MAX_TRUSTED_COMMENT_BYTES {
             return fail(
                 ErrorCode::TooLarge,
