@@ -12,14 +12,11 @@ use omega_core::{
     Error, ErrorCode, KeySet, LegacyPolicy, Manifest, Pins, PublicKey, Report, SignatureBlock,
     TreeDigest,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::args::{CheckArgs, CosignArgs, DigestArgs, PackArgs};
 use crate::cmd_keys::SIGNATURE_COMMENT;
-use crate::out::{
-    empty_report_fields, key_text, keys_text, print_json, problem_line, report_fields,
-    with_spinner, Paint,
-};
+use crate::out::{key_text, keys_text, print_json, problem_line, with_spinner, Paint};
 use crate::util::{
     exit_for, io_err, load_secret_key, parse_key_arg, split_assignment, unix_now, usage,
     write_atomic, CmdResult, Failure, Overwrite, EXIT_OK,
@@ -257,23 +254,9 @@ fn print_refusal(e: &Error) -> Failure {
     }
 }
 
-/// The `--json` object of a check.
+/// The `--json` object of a check: core's one JSON shape of a report or a failed check.
 pub fn check_json(result: &Result<Report, Error>) -> Value {
-    let (ok, code, message, report) = match result {
-        Ok(r) => (true, None, None, Some(r)),
-        Err(e) => (
-            false,
-            Some(e.code().as_str()),
-            Some(e.message()),
-            e.report(),
-        ),
-    };
-    let mut obj = serde_json::Map::new();
-    obj.insert("ok".into(), json!(ok));
-    obj.insert("code".into(), json!(code));
-    obj.insert("message".into(), json!(message));
-    obj.extend(report.map_or_else(empty_report_fields, report_fields));
-    Value::Object(obj)
+    result.as_ref().map_or_else(Error::to_json, Report::to_json)
 }
 
 /// The one-line verdict of a passing report; `at` names the install path when it matters.

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use omega_core::{Error, ErrorCode, Problem, PublicKey, Report};
+use omega_core::{Error, ErrorCode, Problem, PublicKey};
 use serde_json::{json, Value};
 
 /// Colours for one stream: on only when it is a terminal and `NO_COLOR` is not set.
@@ -104,34 +104,6 @@ pub fn problem_from(
         path: path.map(str::to_string),
         key: key.map(str::to_string),
         message,
-    }
-}
-
-/// The report fields of the `--json` objects (DESIGN §3.4: the whole report), from core's
-/// one JSON shape (`Report::to_json`, shared with every binding) without its verdict keys,
-/// which the command sets itself.
-pub fn report_fields(r: &Report) -> serde_json::Map<String, Value> {
-    match r.to_json() {
-        Value::Object(mut m) => {
-            for k in ["ok", "code", "message"] {
-                m.remove(k);
-            }
-            m
-        }
-        _ => serde_json::Map::new(),
-    }
-}
-
-/// The empty report fields, for a check that failed before producing a report.
-pub fn empty_report_fields() -> serde_json::Map<String, Value> {
-    let v = json!({
-        "package": null, "version": null, "sequence": null, "files": null, "tree": null,
-        "manifest_tree": null, "pinned_digest": null, "threshold": null,
-        "signed_by": [], "signatures": [], "problems": [],
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
     }
 }
 

@@ -20,8 +20,7 @@ use serde_json::{json, Value};
 
 use crate::args::{AuditArgs, LockArgs};
 use crate::out::{
-    empty_report_fields, keys_text, print_json, problem_from, problem_json, problem_line, progress,
-    report_fields, Paint,
+    keys_text, print_json, problem_from, problem_json, problem_line, progress, Paint,
 };
 use crate::util::{
     parse_key_arg, split_assignment, write_atomic, CmdResult, Failure, Overwrite, EXIT_FAILED,
@@ -641,22 +640,12 @@ struct AuditResult {
 }
 
 fn audit_result_json(r: &AuditResult) -> Value {
-    let (ok, code, message, report) = match &r.outcome {
-        Ok(rep) => (true, None, None, Some(rep)),
-        Err(e) => (
-            false,
-            Some(e.code().as_str()),
-            Some(e.message()),
-            e.report(),
-        ),
-    };
     let mut obj = serde_json::Map::new();
     obj.insert("key".into(), json!(r.key));
     obj.insert("path".into(), json!(r.entry.path));
-    obj.insert("ok".into(), json!(ok));
-    obj.insert("code".into(), json!(code));
-    obj.insert("message".into(), json!(message));
-    obj.extend(report.map_or_else(empty_report_fields, report_fields));
+    if let Value::Object(fields) = crate::cmd_pkg::check_json(&r.outcome) {
+        obj.extend(fields);
+    }
     Value::Object(obj)
 }
 
