@@ -4,13 +4,11 @@ use std::fs::{DirBuilder, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use omega_core::limits::{MAX_KEY_FILE_BYTES, MAX_SIGNATURE_FILE_BYTES};
+use omega_core::limits::MAX_KEY_FILE_BYTES;
 use omega_core::secret::{
     KeyProtection, SecretKey, StreamSigner, DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT,
 };
-use omega_core::{
-    Error, ErrorCode, KeyId, LegacyPolicy, PublicKey, SignatureBlock, StreamVerifier,
-};
+use omega_core::{Error, ErrorCode, KeyId, LegacyPolicy, PublicKey};
 
 use crate::args::{KeygenArgs, SignArgs, VerifyArgs};
 use crate::out::with_spinner;
@@ -220,46 +218,13 @@ pub fn public_key_from(key: Option<&str>, file: Option<&Path>) -> Result<PublicK
 /// `omega verify`.
 pub fn verify(a: &VerifyArgs) -> CmdResult {
     let key = public_key_from(a.key.as_deref(), a.public_key_file.as_deref())?;
-    let sig_path = a
-        .signature
-        .clone()
-        .unwrap_or_else(|| with_suffix(&a.file, ".minisig"));
-    let sig_text = read_small(&sig_path, MAX_SIGNATURE_FILE_BYTES)?;
-    let blocks = SignatureBlock::parse_all(&sig_text, &sig_path.display().to_string())?;
     let legacy = if a.legacy {
         LegacyPolicy::Allow
     } else {
         LegacyPolicy::Refuse
     };
-    // The block made by this key: core's cheap checks (key id, legacy policy) pick it.
-    let mut verifier = None;
-    let mut refusal: Option<Error> = None;
-    for block in &blocks {
-        match StreamVerifier::new(&key, block, legacy) {
-            Ok(v) => {
-                verifier = Some(v);
-                break;
-            }
-            Err(e) => {
-                let more_telling = e.code() != ErrorCode::KeyNotTrusted;
-                if refusal.is_none() || more_telling {
-                    refusal = Some(e);
-                }
-            }
-        }
-    }
-    let file_shown = a.file.display().to_string();
-    let Some(mut verifier) = verifier else {
-        let e = refusal.unwrap_or_else(|| Error::new(ErrorCode::Malformed, "no signature block"));
-        return Err(Failure::Core(e.context(&file_shown)));
-    };
-    let (f, len) = open_regular(&a.file)?;
-    let cap = usize::try_from(len.saturating_add(1))
-        .unwrap_or(STREAM_BUFFER_BYTES)
-        .min(STREAM_BUFFER_BYTES);
-    let mut buf = vec![0u8; cap];
-    stream(&a.file, f, &mut buf, |chunk| verifier.update(chunk))?;
-    let trusted = verifier.finalize().map_err(|e| e.context(&file_shown))?;
+    // Core picks the block made by this key and streams the file through it.
+    let trusted = omega_core::fs::verify_file(&a.file, &key, a.signature.as_deref(), legacy)?;
     if !a.quiet {
         say!("Signature and comment signature verified");
         say!("Trusted comment: {trusted}");

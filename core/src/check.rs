@@ -166,24 +166,34 @@ struct Prepared<'a> {
     missing_signatures: bool,
 }
 
+impl Pins {
+    /// Checks that something is pinned and the threshold is sensible, before any work.
+    pub fn validate(&self, label: &str) -> Result<()> {
+        if self.digest.is_none() && self.keys.is_empty() {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!("{label}: nothing pinned (give a digest or at least one key)"),
+            );
+        }
+        if !self.keys.is_empty()
+            && (self.threshold == 0 || self.threshold as usize > self.keys.len())
+        {
+            return fail(
+                ErrorCode::Malformed,
+                format!(
+                    "{label}: threshold {} must be between 1 and the number of pinned keys ({})",
+                    self.threshold,
+                    self.keys.len()
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
 fn prepare<'a>(input: PackageInput<'a>, pins: &'a Pins) -> Result<Prepared<'a>> {
     let label = input.label;
-    if pins.digest.is_none() && pins.keys.is_empty() {
-        return fail(
-            ErrorCode::KeyNotTrusted,
-            format!("{label}: nothing pinned (give a digest or at least one key)"),
-        );
-    }
-    if !pins.keys.is_empty() && (pins.threshold == 0 || pins.threshold as usize > pins.keys.len()) {
-        return fail(
-            ErrorCode::Malformed,
-            format!(
-                "{label}: threshold {} must be between 1 and the number of pinned keys ({})",
-                pins.threshold,
-                pins.keys.len()
-            ),
-        );
-    }
+    pins.validate(label)?;
     let manifest = match input.manifest {
         Some(bytes) => Some(
             Manifest::parse(bytes).map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?,

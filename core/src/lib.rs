@@ -59,5 +59,7 @@ pub use lock::{
     Release, Revocation,
 };
 pub use manifest::{KeySet, Manifest};
-pub use signature::{verify_detached, Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier};
+pub use signature::{
+    select_block, verify_detached, Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier,
+};
 pub use tree::{FileEntry, FileKind, TreeDigest, TreeListing};

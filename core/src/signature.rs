@@ -387,9 +387,41 @@ impl<'a> StreamVerifier<'a> {
     }
 }
 
-/// Verifies a detached signature file (`text`, one or more blocks) over `message` with `key`:
-/// the block made by `key` is used (`KEY_NOT_TRUSTED` when none is). Returns the trusted
-/// comment. This is `minisign -V` / `omega verify`.
+/// Picks the block of `blocks` that `key` should verify: the first block with the key's id
+/// that passes the cheap checks (algorithm allowed by `legacy`). `KEY_NOT_TRUSTED` when no
+/// block has the key's id; the pre-check's error (e.g. `LEGACY_SIGNATURE_REFUSED`) when every
+/// block with its id fails it. One rule for `omega verify` and every binding.
+pub fn select_block<'b>(
+    blocks: &'b [SignatureBlock],
+    key: &PublicKey,
+    legacy: LegacyPolicy,
+) -> Result<&'b SignatureBlock> {
+    let mut first_err = None;
+    for b in blocks.iter().filter(|b| b.key_id() == key.key_id()) {
+        match b.precheck(key, legacy) {
+            Ok(()) => return Ok(b),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match (first_err, blocks.first()) {
+        (Some(e), _) => Err(e),
+        (None, Some(b)) => fail(
+            ErrorCode::KeyNotTrusted,
+            format!(
+                "signature made by key {}, not by key {}",
+                b.key_id(),
+                key.key_id()
+            ),
+        ),
+        (None, None) => fail(ErrorCode::Malformed, "signature file: no signature block"),
+    }
+}
+
+/// Verifies a detached signature file (`text`, one or more blocks) over `message` with `key`,
+/// using the block [`select_block`] picks. Returns the trusted comment. This is `minisign -V`
+/// / `omega verify` over bytes in memory (see `fs::verify_file` for streaming from disk).
 pub fn verify_detached(
     key: &PublicKey,
     message: &[u8],
@@ -397,15 +429,6 @@ pub fn verify_detached(
     legacy: LegacyPolicy,
 ) -> Result<String> {
     let blocks = SignatureBlock::parse_all(text, "signature file")?;
-    match blocks.iter().find(|b| b.key_id() == key.key_id()) {
-        Some(block) => Ok(String::from(block.verify(key, message, legacy)?)),
-        None => fail(
-            ErrorCode::KeyNotTrusted,
-            format!(
-                "signature made by key {}, not by key {}",
-                blocks[0].key_id(),
-                key.key_id()
-            ),
-        ),
-    }
+    let block = select_block(&blocks, key, legacy)?;
+    Ok(String::from(block.verify(key, message, legacy)?))
 }

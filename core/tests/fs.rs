@@ -251,3 +251,45 @@ fn signed_package_directory_end_to_end() {
     );
     assert_eq!(e.code(), ErrorCode::FileExtra);
 }
+
+#[cfg(feature = "sign")]
+#[test]
+fn verify_file_streams_and_picks_the_block_for_the_key() {
+    use omega_core::fs::verify_file;
+    use omega_core::secret::SecretKey;
+    use omega_core::{KeyId, LegacyPolicy};
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("release.bin");
+    let data: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    fs::write(&file, &data).unwrap();
+    let a = SecretKey::from_seed(&[1; 32], KeyId([1; 8]));
+    let b = SecretKey::from_seed(&[2; 32], KeyId([2; 8]));
+    // A legacy block then a prehashed block by the same key, and a block by another key.
+    let text = format!(
+        "{}{}{}",
+        b.sign(&data, "by b", "u").unwrap().to_text(),
+        a.sign_legacy(&data, "legacy by a", "u").unwrap().to_text(),
+        a.sign(&data, "prehashed by a", "u").unwrap().to_text()
+    );
+    fs::write(d.path().join("release.bin.minisig"), &text).unwrap();
+    assert_eq!(verify_file(&file, &a.public_key(), None, LegacyPolicy::Refuse).unwrap(), "prehashed by a");
+    assert_eq!(verify_file(&file, &a.public_key(), None, LegacyPolicy::Allow).unwrap(), "legacy by a");
+    assert_eq!(verify_file(&file, &b.public_key(), None, LegacyPolicy::Refuse).unwrap(), "by b");
+    // The same rule in memory.
+    assert_eq!(omega_core::verify_detached(&a.public_key(), &data, text.as_bytes(), LegacyPolicy::Refuse).unwrap(), "prehashed by a");
+    let c = SecretKey::from_seed(&[3; 32], KeyId([3; 8]));
+    assert_eq!(verify_file(&file, &c.public_key(), None, LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::KeyNotTrusted);
+    // Only a legacy block by the key: the legacy refusal, not "no block".
+    let only_legacy = d.path().join("legacy.minisig");
+    fs::write(&only_legacy, a.sign_legacy(&data, "l", "u").unwrap().to_text()).unwrap();
+    assert_eq!(verify_file(&file, &a.public_key(), Some(&only_legacy), LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::LegacySignatureRefused);
+    fs::write(&file, b"tampered").unwrap();
+    assert_eq!(verify_file(&file, &a.public_key(), None, LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::SignatureInvalid);
+    assert_eq!(verify_file(&d.path().join("absent"), &a.public_key(), None, LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::NotFound);
+}
+
+#[test]
+fn check_dir_refuses_bad_pins_before_reading() {
+    let e = check_dir(Path::new("/nonexistent/never-read"), &Pins::default()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KeyNotTrusted);
+}
