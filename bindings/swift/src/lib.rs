@@ -1,0 +1,160 @@
+//! omega-swift: the Ωpm verifier for Swift and Kotlin, through uniffi (DESIGN §5, the Swift
+//! line): the operations of the Python API, `digestDir`, `checkPackage`, `verifyFile`,
+//! `verifyEd25519` and `blake2b256`, throwing [`OmegaError`] with the DESIGN §4 codes.
+//!
+//! Thin by rule: every check is omega-core's; this crate converts arguments (text keys and
+//! digests, paths) into core types, and core results and errors into uniffi records and the
+//! error enum. The Swift package in `OmegaVerify/` and the Kotlin file in `kotlin/` are
+//! generated from this crate's built library by `uniffi-bindgen` (`make test-swift` checks
+//! that the committed copies are current).
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod error;
+mod report;
+
+use std::path::{Path, PathBuf};
+
+use omega_core::limits::MAX_SIGNATURE_FILE_BYTES;
+use omega_core::{fs, signature, ErrorCode, LegacyPolicy, Pins, PublicKey, TreeDigest};
+
+pub use error::OmegaError;
+pub use report::{Problem, Report, SignatureReport};
+
+uniffi::setup_scaffolding!();
+
+/// The `b2tree:` digest of the directory at `path` (DESIGN §3.2): every regular file below it,
+/// the top-level `.omega/` excluded. Throws `UNSUPPORTED_FILE_TYPE` for a symbolic link,
+/// device, socket or FIFO, `UNSAFE_PATH` for a name the path rules refuse, `NOT_FOUND` when
+/// `path` is not a directory.
+#[uniffi::export]
+pub fn digest_dir(path: String) -> Result<String, OmegaError> {
+    Ok(fs::digest_dir(Path::new(&path))?.to_string())
+}
+
+/// Checks the package directory at `path` (DESIGN §3.4) against a pinned `digest`
+/// (`b2tree:…`), pinned `keys` (minisign public keys, `RW…` or a key file's text) and
+/// `threshold` (how many distinct pinned keys must have signed; ignored when `keys` is
+/// empty). Pin a digest, keys, or both. Returns the report when everything holds; otherwise
+/// throws the error of the first problem, whose `report` lists every problem.
+#[uniffi::export(default(digest = None, keys = [], threshold = 1))]
+pub fn check_package(
+    path: String,
+    digest: Option<String>,
+    keys: Vec<String>,
+    threshold: u32,
+) -> Result<Report, OmegaError> {
+    let pins = Pins {
+        digest: digest.as_deref().map(TreeDigest::parse).transpose()?,
+        keys: keys
+            .iter()
+            .map(|k| PublicKey::parse(k.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()?,
+        threshold,
+        legacy: LegacyPolicy::Refuse,
+    };
+    Ok(Report::from(&fs::check_dir(Path::new(&path), &pins)?))
+}
+
+/// Verifies the minisign signature of the file at `path` with `public_key` (`RW…` or a key
+/// file's text) and returns the trusted comment. `signature` is the signature file (default
+/// `path` + `.minisig`); it may hold several blocks, and the one made by `public_key` is used.
+/// `legacy` allows legacy (`Ed`, non-prehashed) signatures, which are refused by default.
+///
+/// The file is read whole into memory (omega-core has no streaming file verifier for
+/// bindings yet).
+#[uniffi::export(default(signature = None, legacy = false))]
+pub fn verify_file(
+    path: String,
+    public_key: String,
+    signature: Option<String>,
+    legacy: bool,
+) -> Result<String, OmegaError> {
+    let key = PublicKey::parse(public_key.as_bytes())?;
+    let file = PathBuf::from(&path);
+    let sig_file = match signature {
+        Some(s) => PathBuf::from(s),
+        None => PathBuf::from(format!("{path}.minisig")),
+    };
+    let sig_text = fs::read_limited(&sig_file, MAX_SIGNATURE_FILE_BYTES)?.ok_or_else(|| {
+        omega_core::Error::new(
+            ErrorCode::NotFound,
+            format!("{}: no such signature file", sig_file.display()),
+        )
+    })?;
+    let message = std::fs::read(&file).map_err(|e| fs::io_error(&file, &e))?;
+    let policy = if legacy {
+        LegacyPolicy::Allow
+    } else {
+        LegacyPolicy::Refuse
+    };
+    signature::verify_detached(&key, &message, &sig_text, policy).map_err(|e| {
+        OmegaError::from(e.context(&format!(
+            "{} (signature file {})",
+            file.display(),
+            sig_file.display()
+        )))
+    })
+}
+
+/// Strict Ed25519 verification (ed25519-dalek `verify_strict`, as libsodium) of a raw 32-byte
+/// public key, message and 64-byte signature. False for any malformed input.
+#[uniffi::export]
+pub fn verify_ed25519(public_key: Vec<u8>, message: Vec<u8>, signature: Vec<u8>) -> bool {
+    omega_core::ed25519::verify_strict_raw(&public_key, &message, &signature)
+}
+
+/// BLAKE2b-256 (unkeyed, 32-byte output) of `data`.
+#[uniffi::export]
+pub fn blake2b256(data: Vec<u8>) -> Vec<u8> {
+    omega_core::hash::blake2b256(&data).to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blake2b256_of_abc() {
+        assert_eq!(
+            omega_core::hash::to_hex(&blake2b256(b"abc".to_vec())),
+            "bddd813c634239723171ef3fee98579b94964e3bb1cb3e427262c8c068d52319"
+        );
+    }
+
+    #[test]
+    fn verify_ed25519_rejects_wrong_lengths() {
+        assert!(!verify_ed25519(vec![0; 31], vec![], vec![0; 64]));
+        assert!(!verify_ed25519(vec![0; 32], vec![], vec![0; 63]));
+    }
+
+    #[test]
+    fn digest_dir_of_a_missing_directory_is_not_found() {
+        let e = digest_dir("/nonexistent/omega-swift-test".into()).unwrap_err();
+        assert_eq!(e.code(), "NOT_FOUND");
+        assert!(e.detail().contains("/nonexistent/omega-swift-test"), "{e}");
+    }
+
+    #[test]
+    fn check_package_with_nothing_pinned_is_refused() {
+        let dir = std::env::temp_dir().join(format!("omega-swift-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = check_package(dir.display().to_string(), None, vec![], 1).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(e.code(), "KEY_NOT_TRUSTED");
+        assert!(e.report().is_none());
+    }
+
+    #[test]
+    fn malformed_pins_are_refused_before_reading() {
+        let e =
+            check_package("/nonexistent".into(), Some("sha256:00".into()), vec![], 1).unwrap_err();
+        assert_eq!(e.code(), "MALFORMED");
+        let e =
+            check_package("/nonexistent".into(), None, vec!["RWQnotakey".into()], 1).unwrap_err();
+        assert_eq!(e.code(), "MALFORMED");
+    }
+}
