@@ -18,8 +18,7 @@ mod report;
 
 use std::path::{Path, PathBuf};
 
-use omega_core::limits::MAX_SIGNATURE_FILE_BYTES;
-use omega_core::{fs, signature, ErrorCode, LegacyPolicy, Pins, PublicKey, TreeDigest};
+use omega_core::{fs, LegacyPolicy, Pins, PublicKey, TreeDigest};
 
 pub use error::OmegaError;
 pub use report::{Problem, Report, SignatureReport};
@@ -63,9 +62,7 @@ pub fn check_package(
 /// file's text) and returns the trusted comment. `signature` is the signature file (default
 /// `path` + `.minisig`); it may hold several blocks, and the one made by `public_key` is used.
 /// `legacy` allows legacy (`Ed`, non-prehashed) signatures, which are refused by default.
-///
-/// The file is read whole into memory (omega-core has no streaming file verifier for
-/// bindings yet).
+/// The file is streamed, never held in memory whole.
 #[uniffi::export(default(signature = None, legacy = false))]
 pub fn verify_file(
     path: String,
@@ -74,30 +71,18 @@ pub fn verify_file(
     legacy: bool,
 ) -> Result<String, OmegaError> {
     let key = PublicKey::parse(public_key.as_bytes())?;
-    let file = PathBuf::from(&path);
-    let sig_file = match signature {
-        Some(s) => PathBuf::from(s),
-        None => PathBuf::from(format!("{path}.minisig")),
-    };
-    let sig_text = fs::read_limited(&sig_file, MAX_SIGNATURE_FILE_BYTES)?.ok_or_else(|| {
-        omega_core::Error::new(
-            ErrorCode::NotFound,
-            format!("{}: no such signature file", sig_file.display()),
-        )
-    })?;
-    let message = std::fs::read(&file).map_err(|e| fs::io_error(&file, &e))?;
     let policy = if legacy {
         LegacyPolicy::Allow
     } else {
         LegacyPolicy::Refuse
     };
-    signature::verify_detached(&key, &message, &sig_text, policy).map_err(|e| {
-        OmegaError::from(e.context(&format!(
-            "{} (signature file {})",
-            file.display(),
-            sig_file.display()
-        )))
-    })
+    // Core streams the file (never held in memory) and picks the key's block.
+    Ok(fs::verify_file(
+        &PathBuf::from(path),
+        &key,
+        signature.map(PathBuf::from).as_deref(),
+        policy,
+    )?)
 }
 
 /// Strict Ed25519 verification (ed25519-dalek `verify_strict`, as libsodium) of a raw 32-byte

@@ -1603,9 +1603,7 @@ public func verifyEd25519(publicKey: Data, message: Data, signature: Data) -> Bo
  * file's text) and returns the trusted comment. `signature` is the signature file (default
  * `path` + `.minisig`); it may hold several blocks, and the one made by `public_key` is used.
  * `legacy` allows legacy (`Ed`, non-prehashed) signatures, which are refused by default.
- *
- * The file is read whole into memory (omega-core has no streaming file verifier for
- * bindings yet).
+ * The file is streamed, never held in memory whole.
  */
 public func verifyFile(path: String, publicKey: String, signature: String? = nil, legacy: Bool = false)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
@@ -1646,7 +1644,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_omega_swift_checksum_func_verify_ed25519() != 43955) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_omega_swift_checksum_func_verify_file() != 9895) {
+    if (uniffi_omega_swift_checksum_func_verify_file() != 24562) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -844,7 +844,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_omega_swift_checksum_func_verify_ed25519() and 0xFFFF) != 43955) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_omega_swift_checksum_func_verify_file() and 0xFFFF) != 9895) {
+    if ((lib.uniffi_omega_swift_checksum_func_verify_file() and 0xFFFF) != 24562) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2270,9 +2270,7 @@ public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<Li
          * file's text) and returns the trusted comment. `signature` is the signature file (default
          * `path` + `.minisig`); it may hold several blocks, and the one made by `public_key` is used.
          * `legacy` allows legacy (`Ed`, non-prehashed) signatures, which are refused by default.
-         *
-         * The file is read whole into memory (omega-core has no streaming file verifier for
-         * bindings yet).
+         * The file is streamed, never held in memory whole.
          */
     @Throws(OmegaException::class) fun `verifyFile`(`path`: kotlin.String, `publicKey`: kotlin.String, `signature`: kotlin.String? = null, `legacy`: kotlin.Boolean = false): kotlin.String {
             return FfiConverterString.lift(
