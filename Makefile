@@ -49,7 +49,7 @@ test: lint test-nostd test-rust vectors-check $(TEST_TARGETS) fuzz-ci
 vectors:
 	$(CARGO) run -p omega-core --example gen-vectors --features sign -- tests/vectors
 
-demo: setup
+demo: setup $(DEMO_TARGETS)
 	scripts/demo.sh
 
 bench: setup

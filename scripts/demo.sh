@@ -82,3 +82,54 @@ cp -- "$work/index.js.orig" "$victim"
 rm -f -- "$work/index.js.orig"
 run omega audit "$APP"
 printf '\n%sdemo complete%s\n' "$green" "$off"
+
+# ---------------------------------------------------------------------------------------------
+# Node binding (omega-verify, bindings/node; issue 5). Appended by the Node binding: the same
+# app under the enforcing loader (`node --require omega-verify/register`), which checks every
+# package of node_modules against omega.lock before its first file loads; then a tampered
+# dependency, refused before any of its code runs.
+node_victim=$APP/node_modules/left-pad/index.js
+node_restore() {
+    if [ -f "$node_work/index.js.orig" ]; then cp -- "$node_work/index.js.orig" "$node_victim"; fi
+    rm -rf -- "$node_work"
+}
+if command -v node >/dev/null 2>&1; then
+    node_work=$(mktemp -d)
+    trap 'node_restore; restore' EXIT
+    if [ ! -f bindings/node/omega.node ]; then
+        step "8. Build the Node addon (omega-verify)"
+        run "${CARGO:-cargo}" build --release -p omega-node
+        run cp "${CARGO_TARGET_DIR:-target}/release/libomega_node.so" bindings/node/omega.node
+    fi
+    register=$PWD/bindings/node/register.js
+
+    step "9. Run the app under the enforcing loader (OMEGA_VERIFY=tree, then files)"
+    show "cd $APP && node --require omega-verify/register index.js"
+    (cd "$APP" && node --require "$register" index.js)
+    show "cd $APP && OMEGA_VERIFY=files node --require omega-verify/register index.js"
+    (cd "$APP" && OMEGA_VERIFY=files node --require "$register" index.js)
+
+    step "10. A dependency is tampered with; the loader refuses it before its code runs"
+    cp -- "$node_victim" "$node_work/index.js.orig"
+    show "echo 'console.log(\"PWNED: this code must never run\");' >> $node_victim"
+    echo 'console.log("PWNED: this code must never run");' >> "$node_victim"
+    for verify in tree files; do
+        show "cd $APP && OMEGA_VERIFY=$verify node --require omega-verify/register index.js"
+        set +e
+        out=$(cd "$APP" && OMEGA_VERIFY=$verify node --require "$register" index.js 2>&1)
+        status=$?
+        set -e
+        printf '%s\n' "$out" | grep -E 'FILE_CHANGED|refused|PWNED' | head -3
+        [ "$status" -ne 0 ] || die "the app ran with a tampered left-pad (OMEGA_VERIFY=$verify)"
+        grep -q 'FILE_CHANGED: left-pad: file "index.js" has changed contents' <<<"$out" \
+            || die "no FILE_CHANGED refusal for left-pad/index.js (OMEGA_VERIFY=$verify)"
+        if grep -q PWNED <<<"$out"; then die "the tampered code ran (OMEGA_VERIFY=$verify)"; fi
+    done
+    printf '%sthe loader refused the tampered package (FILE_CHANGED), and its code never ran%s\n' "$green" "$off"
+
+    step "Restore the file; the app runs again"
+    cp -- "$node_work/index.js.orig" "$node_victim"
+    rm -f -- "$node_work/index.js.orig"
+    (cd "$APP" && node --require "$register" index.js)
+    printf '\n%sNode demo complete%s\n' "$green" "$off"
+fi

@@ -722,15 +722,7 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    let pins: Vec<Pins> = entries
-        .iter()
-        .map(|(_, e)| Pins {
-            digest: Some(e.tree),
-            keys: e.signed_by.clone(),
-            threshold: u32::try_from(e.signed_by.len()).unwrap_or(u32::MAX),
-            legacy: LegacyPolicy::Refuse,
-        })
-        .collect();
+    let pins: Vec<Pins> = entries.iter().map(|(_, e)| e.audit_pins()).collect();
     let inputs: Vec<_> = entries
         .iter()
         .zip(&read)

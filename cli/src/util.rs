@@ -41,14 +41,7 @@ pub type CmdResult = Result<u8, Failure>;
 /// The exit status for a core error code: 2 when the input could not be read or parsed, 1 when
 /// it was read and refused.
 pub fn exit_for(code: ErrorCode) -> u8 {
-    match code {
-        ErrorCode::Malformed
-        | ErrorCode::UnsupportedVersion
-        | ErrorCode::NotFound
-        | ErrorCode::Io
-        | ErrorCode::TooLarge => EXIT_USAGE,
-        _ => EXIT_FAILED,
-    }
+    code.exit_status()
 }
 
 /// Shorthand for a usage failure.

@@ -644,7 +644,7 @@ impl Error {
     /// carries one, with `ok: false` and this error's `code` and `message`; otherwise the same
     /// keys with nulls and empty lists.
     pub fn to_json(&self) -> serde_json::Value {
-        let mut v = match self.report() {
+        let fields = match self.report() {
             Some(r) => r.to_json(),
             None => serde_json::json!({
                 "package": null, "version": null, "sequence": null, "files": null, "tree": null,
@@ -652,11 +652,18 @@ impl Error {
                 "signed_by": [], "signatures": [], "problems": [],
             }),
         };
-        if let serde_json::Value::Object(m) = &mut v {
-            m.insert("ok".into(), false.into());
-            m.insert("code".into(), self.code().as_str().into());
-            m.insert("message".into(), self.message().into());
+        // The verdict keys first, as in Report::to_json (the order shows in the CLI's output).
+        let mut m = serde_json::Map::new();
+        m.insert("ok".into(), false.into());
+        m.insert("code".into(), self.code().as_str().into());
+        m.insert("message".into(), self.message().into());
+        if let serde_json::Value::Object(rest) = fields {
+            for (k, v) in rest {
+                if !matches!(k.as_str(), "ok" | "code" | "message") {
+                    m.insert(k, v);
+                }
+            }
         }
-        v
+        serde_json::Value::Object(m)
     }
 }

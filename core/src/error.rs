@@ -95,6 +95,21 @@ impl ErrorCode {
         }
     }
 
+    /// The process exit status for a refusal with this code, the same for the CLI and every
+    /// command-line mirror: 2 for input that could not be read or understood (`MALFORMED`,
+    /// `UNSUPPORTED_VERSION`, `NOT_FOUND`, `IO`, `TOO_LARGE`), 1 for every verification
+    /// failure.
+    pub const fn exit_status(self) -> u8 {
+        match self {
+            ErrorCode::Malformed
+            | ErrorCode::UnsupportedVersion
+            | ErrorCode::NotFound
+            | ErrorCode::Io
+            | ErrorCode::TooLarge => 2,
+            _ => 1,
+        }
+    }
+
     /// Parses a string code; `None` for anything that is not exactly one of DESIGN §4.
     pub fn from_code(code: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)

@@ -48,6 +48,19 @@ pub struct LockEntry {
     pub path: String,
 }
 
+impl LockEntry {
+    /// What an audit (or an enforcing loader) checks the installed package against: the pinned
+    /// tree, and for signed pins every key in `signed_by`, all of them required.
+    pub fn audit_pins(&self) -> crate::check::Pins {
+        crate::check::Pins {
+            digest: Some(self.tree),
+            keys: self.signed_by.clone(),
+            threshold: u32::try_from(self.signed_by.len()).unwrap_or(u32::MAX),
+            legacy: LegacyPolicy::Refuse,
+        }
+    }
+}
+
 /// A parsed lock file.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Lockfile {

@@ -272,20 +272,72 @@ fn verify_file_streams_and_picks_the_block_for_the_key() {
         a.sign(&data, "prehashed by a", "u").unwrap().to_text()
     );
     fs::write(d.path().join("release.bin.minisig"), &text).unwrap();
-    assert_eq!(verify_file(&file, &a.public_key(), None, LegacyPolicy::Refuse).unwrap(), "prehashed by a");
-    assert_eq!(verify_file(&file, &a.public_key(), None, LegacyPolicy::Allow).unwrap(), "legacy by a");
-    assert_eq!(verify_file(&file, &b.public_key(), None, LegacyPolicy::Refuse).unwrap(), "by b");
+    assert_eq!(
+        verify_file(&file, &a.public_key(), None, LegacyPolicy::Refuse).unwrap(),
+        "prehashed by a"
+    );
+    assert_eq!(
+        verify_file(&file, &a.public_key(), None, LegacyPolicy::Allow).unwrap(),
+        "legacy by a"
+    );
+    assert_eq!(
+        verify_file(&file, &b.public_key(), None, LegacyPolicy::Refuse).unwrap(),
+        "by b"
+    );
     // The same rule in memory.
-    assert_eq!(omega_core::verify_detached(&a.public_key(), &data, text.as_bytes(), LegacyPolicy::Refuse).unwrap(), "prehashed by a");
+    assert_eq!(
+        omega_core::verify_detached(
+            &a.public_key(),
+            &data,
+            text.as_bytes(),
+            LegacyPolicy::Refuse
+        )
+        .unwrap(),
+        "prehashed by a"
+    );
     let c = SecretKey::from_seed(&[3; 32], KeyId([3; 8]));
-    assert_eq!(verify_file(&file, &c.public_key(), None, LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::KeyNotTrusted);
+    assert_eq!(
+        verify_file(&file, &c.public_key(), None, LegacyPolicy::Refuse)
+            .unwrap_err()
+            .code(),
+        ErrorCode::KeyNotTrusted
+    );
     // Only a legacy block by the key: the legacy refusal, not "no block".
     let only_legacy = d.path().join("legacy.minisig");
-    fs::write(&only_legacy, a.sign_legacy(&data, "l", "u").unwrap().to_text()).unwrap();
-    assert_eq!(verify_file(&file, &a.public_key(), Some(&only_legacy), LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::LegacySignatureRefused);
+    fs::write(
+        &only_legacy,
+        a.sign_legacy(&data, "l", "u").unwrap().to_text(),
+    )
+    .unwrap();
+    assert_eq!(
+        verify_file(
+            &file,
+            &a.public_key(),
+            Some(&only_legacy),
+            LegacyPolicy::Refuse
+        )
+        .unwrap_err()
+        .code(),
+        ErrorCode::LegacySignatureRefused
+    );
     fs::write(&file, b"tampered").unwrap();
-    assert_eq!(verify_file(&file, &a.public_key(), None, LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::SignatureInvalid);
-    assert_eq!(verify_file(&d.path().join("absent"), &a.public_key(), None, LegacyPolicy::Refuse).unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        verify_file(&file, &a.public_key(), None, LegacyPolicy::Refuse)
+            .unwrap_err()
+            .code(),
+        ErrorCode::SignatureInvalid
+    );
+    assert_eq!(
+        verify_file(
+            &d.path().join("absent"),
+            &a.public_key(),
+            None,
+            LegacyPolicy::Refuse
+        )
+        .unwrap_err()
+        .code(),
+        ErrorCode::NotFound
+    );
 }
 
 #[test]

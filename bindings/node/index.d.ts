@@ -1,0 +1,174 @@
+// Type definitions for omega-verify (the Ωpm verifier for Node). docs/node.md has the guide.
+
+/// <reference types="node" />
+
+declare namespace Ω {
+  /** The DESIGN §4 error codes. */
+  type ErrorCode =
+    | 'MALFORMED'
+    | 'UNSUPPORTED_VERSION'
+    | 'SIGNATURE_INVALID'
+    | 'KEY_NOT_TRUSTED'
+    | 'KEY_REVOKED'
+    | 'THRESHOLD_NOT_MET'
+    | 'LEGACY_SIGNATURE_REFUSED'
+    | 'DIGEST_MISMATCH'
+    | 'FILE_MISSING'
+    | 'FILE_EXTRA'
+    | 'FILE_CHANGED'
+    | 'UNSAFE_PATH'
+    | 'UNSUPPORTED_FILE_TYPE'
+    | 'ROLLBACK'
+    | 'NOT_FOUND'
+    | 'IO'
+    | 'TOO_LARGE';
+
+  /** A `b2tree:` digest: `b2tree:` and 64 lowercase hex digits. */
+  type TreeDigest = `b2tree:${string}`;
+
+  /** A public key: the bare `RW…` line, or the text of a minisign/signify key file. */
+  type PublicKey = string;
+
+  /** One problem found by a check. */
+  interface Problem {
+    code: ErrorCode;
+    /** The file concerned (package-relative), for file and signature problems. */
+    path: string | null;
+    /** The key concerned, for signature problems. */
+    key: string | null;
+    /** A sentence that names the package and the file or key. */
+    message: string;
+  }
+
+  /** The verdict on one signature block of `.omega/manifest.json.minisig`. */
+  interface SignatureVerdict {
+    key_id: string;
+    /** The pinned key that made it, when one has its key id. */
+    key: string | null;
+    trusted_comment: string;
+    /** null when the block counts; otherwise why not. */
+    error: ErrorCode | null;
+  }
+
+  /** The report of a package check: the same object as `omega check --json` prints. */
+  interface Report {
+    ok: boolean;
+    /** Code of the first problem (null when ok). */
+    code: ErrorCode | null;
+    message: string | null;
+    /** Package name from the manifest, or the label. */
+    package: string;
+    version: string | null;
+    sequence: number | null;
+    /** Number of files found. */
+    files: number;
+    /** Digest of the files as found. */
+    tree: TreeDigest;
+    /** Digest the manifest declares. */
+    manifest_tree: TreeDigest | null;
+    /** Digest the caller pinned. */
+    pinned_digest: TreeDigest | null;
+    threshold: number;
+    /** Distinct pinned keys with a valid signature. */
+    signed_by: string[];
+    signatures: SignatureVerdict[];
+    problems: Problem[];
+  }
+
+  /** Every refusal: an Error with a DESIGN §4 code; a failed check also carries its report. */
+  class OmegaError extends Error {
+    constructor(code: ErrorCode, message: string, report?: Report);
+    readonly name: 'OmegaError';
+    readonly code: ErrorCode;
+    /** The report of a failed package check (`ok` is false). */
+    readonly report?: Report;
+    /** The file whose load was refused (enforcing mode). */
+    readonly file?: string;
+    /** The message without its `CODE: ` prefix. */
+    readonly detail: string;
+  }
+
+  interface LoadOptions {
+    /** Keys that must have signed the package's manifest. */
+    keys?: PublicKey | PublicKey[];
+    /** How many distinct `keys` must have signed (default 1). */
+    threshold?: number;
+    /** Allow legacy (non-prehashed) minisign signatures. */
+    legacy?: boolean;
+    /** Check against this lock file's entry (digest and signing keys); `true`: the nearest
+     * omega.lock above the caller (or OMEGA_LOCK). */
+    lock?: string | boolean;
+  }
+
+  interface Pins {
+    /** The expected `b2tree:` digest. */
+    digest?: TreeDigest | string | null;
+    keys?: PublicKey | PublicKey[];
+    threshold?: number;
+    legacy?: boolean;
+  }
+
+  interface CheckOptions extends Pins {
+    /** Check as an installed package: leave out its top-level node_modules/. */
+    installed?: boolean;
+    /** Names the package in messages (default: the directory). */
+    label?: string;
+  }
+
+  interface DigestOptions {
+    /** Digest as an installed package: leave out its top-level node_modules/. */
+    installed?: boolean;
+  }
+
+  interface VerifyFileOptions {
+    publicKey: PublicKey | Uint8Array;
+    /** The signature file's path (default: the file's path + ".minisig"), or its contents. */
+    signature?: string | Uint8Array;
+    legacy?: boolean;
+  }
+
+  interface Verified {
+    /** The signature's trusted comment (authenticated). */
+    trustedComment: string;
+  }
+
+  type Callback<T> = (err: OmegaError | Error | null, exports?: T) => void;
+
+  /** Ω.sync(name, digest[, options]): verifies, then requires, synchronously. */
+  function sync<T = any>(name: string, digest: TreeDigest | string | null, options?: LoadOptions): T;
+  /** Promise of the `b2tree:` digest of a directory; hashing runs off the main thread. */
+  function digestDir(dir: string, options?: DigestOptions): Promise<string>;
+  /** The `b2tree:` digest of a directory. */
+  function digestDirSync(dir: string, options?: DigestOptions): string;
+  /** Checks a package directory; rejects with an OmegaError carrying `.report` on failure. */
+  function checkPackage(dir: string, options: CheckOptions): Promise<Report>;
+  /** The same, synchronously. */
+  function checkPackageSync(dir: string, options: CheckOptions): Report;
+  /** Verifies a file's minisign signature. */
+  function verifyFile(file: string, options: VerifyFileOptions): Verified;
+  /** The same, as a promise (hashing off the main thread). */
+  function verifyFileAsync(file: string, options: VerifyFileOptions): Promise<Verified>;
+  /** BLAKE2b-256 (unkeyed, 32 bytes). */
+  function blake2b256(data: Uint8Array | ArrayBuffer | string): Buffer;
+  /** Strict Ed25519 verification of a raw signature (32-byte key, 64-byte signature). */
+  function verifyEd25519(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): boolean;
+  /** Which build of omega-core runs. */
+  const engine: 'native' | 'wasm';
+  /** The same function under ASCII and Greek names (`import { Ω, omega } from 'omega-verify'`). */
+  const omega: OmegaApi;
+  const Ω: OmegaApi;
+}
+
+/** The whole API: the function Ω and its members. */
+type OmegaApi = typeof Ω;
+
+/**
+ * Verifies package `name` (resolved as `require` would from the calling file) against `digest`
+ * (and keys or a lock entry, when given), then loads it with `require`.
+ * With a callback: `cb(err, exports)`; without: a promise of the exports.
+ */
+declare function Ω<T = any>(name: string, digest: Ω.TreeDigest | string | null, callback: Ω.Callback<T>): void;
+declare function Ω<T = any>(name: string, digest: Ω.TreeDigest | string | null, options: Ω.LoadOptions | undefined, callback: Ω.Callback<T>): void;
+declare function Ω<T = any>(name: string, digest: Ω.TreeDigest | string | null, options?: Ω.LoadOptions): Promise<T>;
+
+export = Ω;

@@ -1,0 +1,229 @@
+'use strict';
+// omega-verify: load a package only once its files are verified.
+//
+//   const Ω = require('omega-verify');
+//   Ω('left-pad', 'b2tree:…', (err, leftPad) => { … });   // callback
+//   const leftPad = await Ω('left-pad', 'b2tree:…');       // promise
+//   const leftPad = Ω.sync('left-pad', 'b2tree:…');        // synchronous
+//
+// Ω finds the package the way `require` would from the calling file (nested and scoped
+// packages included), checks its files against the digest (and its signatures, when keys or a
+// lock file are given) with omega-core, and only then requires it. The callback and promise
+// forms hash off the main thread. Successful checks are cached for the process.
+// docs/node.md has the whole API, the register hook (`node --require omega-verify/register`)
+// and what this does and does not protect against.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const engine = require('./lib/engine.js');
+const { OmegaError, typeError, fromFs } = require('./lib/errors.js');
+const opt = require('./lib/options.js');
+const lockfile = require('./lib/lockfile.js');
+const { callerFile, requireFrom, splitSpecifier, packageDir, inside } = require('./lib/resolve.js');
+
+const LOAD_OPTIONS = ['keys', 'threshold', 'legacy', 'lock'];
+const CHECK_OPTIONS = ['digest', 'keys', 'threshold', 'legacy', 'installed', 'label'];
+
+/** What a load will check: the package directory, the pins, the require to load it with. */
+function plan(name, digest, options, caller) {
+  const { name: pkg } = splitSpecifier(name);
+  const o = opt.options(options, LOAD_OPTIONS);
+  const pins = opt.pins(digest, o);
+  const req = requireFrom(caller);
+  const dir = packageDir(req, pkg);
+  if (o.lock !== undefined && o.lock !== null && o.lock !== false) {
+    let file;
+    if (o.lock === true) {
+      file = process.env.OMEGA_LOCK || lockfile.findUp(caller ? path.dirname(caller) : process.cwd());
+      if (!file) throw new OmegaError('NOT_FOUND', `${pkg}: no ${lockfile.LOCK_FILE} above ${caller || process.cwd()}`);
+    } else {
+      file = opt.string(o.lock, 'options.lock');
+    }
+    const entry = lockfile.entryFor(lockfile.load(engine, file), dir, pkg);
+    const locked = lockfile.entryPins(entry);
+    if (pins.digest !== undefined && pins.digest !== locked.digest) {
+      throw new OmegaError('DIGEST_MISMATCH', `${pkg}: the code pins ${pins.digest}, but ${file} pins ${locked.digest}`);
+    }
+    pins.digest = locked.digest;
+    if (pins.keys === undefined && locked.keys) {
+      pins.keys = locked.keys;
+      pins.threshold = locked.threshold;
+    }
+  }
+  return { name, pkg, dir, pins, req };
+}
+
+/** Requires the planned package, refusing a file outside the verified directory. */
+function load(p) {
+  let file;
+  try {
+    file = fs.realpathSync(p.req.resolve(p.name));
+  } catch (e) {
+    if (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
+    throw fromFs(e, p.name);
+  }
+  if (!inside(file, p.dir)) {
+    throw new OmegaError('NOT_FOUND', `${p.pkg}: ${p.name} resolves to ${file}, outside the verified directory ${p.dir}`);
+  }
+  return p.req(p.name);
+}
+
+function checkOptions(p) {
+  return { installed: true, label: p.pkg, cache: true };
+}
+
+const inflight = new Map();
+
+/** Promise of the check of a planned load (concurrent loads of one package share it). */
+function checkAsync(p) {
+  const key = JSON.stringify([p.dir, p.pins]);
+  let pending = inflight.get(key);
+  if (!pending) {
+    pending = engine.checkDir(p.dir, p.pins, checkOptions(p)).finally(() => inflight.delete(key));
+    inflight.set(key, pending);
+  }
+  return pending;
+}
+
+/**
+ * Ω(name, digest[, options][, callback]): verifies package `name` against `digest` (a
+ * `b2tree:` string; null to pin keys only) and loads it with `require`. Without a callback it
+ * returns a promise of the package's exports.
+ */
+function Ω(name, digest, options, callback) {
+  if (typeof options === 'function' && callback === undefined) {
+    callback = options;
+    options = undefined;
+  }
+  const caller = callerFile();
+  if (callback === undefined) {
+    let p;
+    try {
+      p = plan(name, digest, options, caller);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return checkAsync(p).then(() => load(p));
+  }
+  if (typeof callback !== 'function') throw typeError('callback must be a function');
+  const p = plan(name, digest, options, caller); // argument errors throw here, as in node:fs
+  checkAsync(p).then(
+    () => {
+      let exports;
+      try {
+        exports = load(p);
+      } catch (e) {
+        process.nextTick(callback, e);
+        return;
+      }
+      process.nextTick(callback, null, exports);
+    },
+    (e) => process.nextTick(callback, e),
+  );
+  return undefined;
+}
+
+/** Ω.sync(name, digest[, options]): the same, synchronously; returns the exports. */
+Ω.sync = function sync(name, digest, options) {
+  const p = plan(name, digest, options, callerFile());
+  engine.checkDirSync(p.dir, p.pins, checkOptions(p));
+  return load(p);
+};
+
+function dirArg(dir) {
+  return path.resolve(opt.string(dir, 'dir'));
+}
+
+/** Ω.digestDir(dir[, {installed}]): promise of the `b2tree:` digest of a directory. */
+Ω.digestDir = function digestDir(dir, options) {
+  try {
+    const o = opt.options(options, ['installed']);
+    return engine.digestDir(dirArg(dir), opt.bool(o.installed, 'options.installed'));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+};
+
+/** Ω.digestDirSync(dir[, {installed}]): the `b2tree:` digest of a directory. */
+Ω.digestDirSync = function digestDirSync(dir, options) {
+  const o = opt.options(options, ['installed']);
+  return engine.digestDirSync(dirArg(dir), opt.bool(o.installed, 'options.installed'));
+};
+
+function checkArgs(dir, options) {
+  const o = opt.options(options, CHECK_OPTIONS);
+  const d = dirArg(dir);
+  const label = o.label === undefined || o.label === null ? d : opt.string(o.label, 'options.label');
+  return [d, opt.pins(o.digest, o), { installed: opt.bool(o.installed, 'options.installed'), label }];
+}
+
+/**
+ * Ω.checkPackage(dir, {digest, keys, threshold, legacy, installed, label}): promise of the
+ * report (DESIGN §3.4); rejects with an OmegaError carrying `.report` when the check fails.
+ */
+Ω.checkPackage = function checkPackage(dir, options) {
+  try {
+    return engine.checkDir(...checkArgs(dir, options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+};
+
+/** Ω.checkPackageSync(dir, options): the same, synchronously. */
+Ω.checkPackageSync = function checkPackageSync(dir, options) {
+  return engine.checkDirSync(...checkArgs(dir, options));
+};
+
+function verifyArgs(file, options) {
+  const f = opt.string(file, 'file');
+  const o = opt.options(options, ['publicKey', 'signature', 'legacy']);
+  let key = o.publicKey;
+  if (key instanceof Uint8Array) key = Buffer.from(key).toString('utf8');
+  key = opt.string(key, 'options.publicKey');
+  let signature;
+  if (o.signature === undefined || o.signature === null) {
+    signature = {};
+  } else if (typeof o.signature === 'string' && !o.signature.startsWith('untrusted comment:')) {
+    signature = { path: path.resolve(o.signature) };
+  } else {
+    signature = { text: opt.bytes(o.signature, 'options.signature') };
+  }
+  return [path.resolve(f), key, signature, opt.bool(o.legacy, 'options.legacy')];
+}
+
+/**
+ * Ω.verifyFile(file, {publicKey, signature?, legacy?}) -> {trustedComment}: verifies a
+ * minisign signature of a file. `signature` is the signature file's path (default
+ * `file + ".minisig"`), or its contents (a Buffer, or text starting with "untrusted comment:").
+ */
+Ω.verifyFile = function verifyFile(file, options) {
+  return engine.verifyFileSync(...verifyArgs(file, options));
+};
+
+/** Ω.verifyFileAsync(file, options): the same as a promise, hashing off the main thread. */
+Ω.verifyFileAsync = function verifyFileAsync(file, options) {
+  try {
+    return engine.verifyFile(...verifyArgs(file, options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+};
+
+/** BLAKE2b-256 of bytes (or a string's UTF-8), as a Buffer. */
+Ω.blake2b256 = function blake2b256(data) {
+  return Buffer.from(engine.blake2b256(opt.bytes(data, 'data')));
+};
+
+/** Strict Ed25519 verification of a raw signature (32-byte key, 64-byte signature). */
+Ω.verifyEd25519 = function verifyEd25519(publicKey, message, signature) {
+  return engine.verifyEd25519(opt.bytes(publicKey, 'publicKey'), opt.bytes(message, 'message'), opt.bytes(signature, 'signature'));
+};
+
+/** "native" or "wasm": which build of omega-core runs. */
+Ω.engine = engine.name;
+Ω.OmegaError = OmegaError;
+Ω.Ω = Ω;
+Ω.omega = Ω;
+Ω.default = Ω;
+
+module.exports = Ω;

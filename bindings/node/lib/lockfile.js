@@ -1,0 +1,68 @@
+'use strict';
+// Finding omega.lock and the entry of a package directory in it. The lock is parsed by the
+// engine (omega-core); this file only locates files and matches entries by their `path`.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { OmegaError, withContext, fromFs } = require('./errors.js');
+
+const LOCK_FILE = 'omega.lock';
+
+/** The nearest omega.lock in `dir` or a parent, or null. */
+function findUp(dir) {
+  let d = path.resolve(dir);
+  for (;;) {
+    const f = path.join(d, LOCK_FILE);
+    try {
+      if (fs.statSync(f).isFile()) return f;
+    } catch {
+      // not here
+    }
+    const up = path.dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
+}
+
+/**
+ * Reads a lock file with `engine`: {file, root (real path of its directory), byPath: Map from
+ * the real absolute package directory to its entry}.
+ */
+function load(engine, file) {
+  let bytes;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw fromFs(e, file);
+  }
+  let entries;
+  try {
+    entries = engine.lockEntries(bytes);
+  } catch (e) {
+    throw withContext(e, file);
+  }
+  const root = fs.realpathSync(path.dirname(path.resolve(file)));
+  const byPath = new Map();
+  for (const e of entries) byPath.set(path.join(root, ...e.path.split('/')), e);
+  return { file, root, byPath };
+}
+
+/** The lock entry of the package directory `dir` (real path), or NOT_FOUND naming `name`. */
+function entryFor(lock, dir, name) {
+  const e = lock.byPath.get(dir);
+  if (e) return e;
+  const rel = path.relative(lock.root, dir).split(path.sep).join('/');
+  throw new OmegaError('NOT_FOUND', `${name}: not pinned in ${lock.file} (no entry with path ${rel}; run omega lock)`);
+}
+
+/** Pins for a lock entry, as `omega audit` checks it: the tree, and every `signed_by` key. */
+function entryPins(entry) {
+  const pins = { digest: entry.tree };
+  if (entry.signed_by.length) {
+    pins.keys = entry.signed_by;
+    pins.threshold = entry.signed_by.length;
+  }
+  return pins;
+}
+
+module.exports = { LOCK_FILE, findUp, load, entryFor, entryPins };

@@ -1,0 +1,74 @@
+'use strict';
+// The native engine: omega-core compiled into a Node addon (omega.node, built from src/ by
+// `make build`). Each addon function returns a JSON envelope (see src/envelope.rs) that this
+// file turns into a value or an OmegaError; the promise forms hash on the libuv thread pool.
+
+const path = require('node:path');
+const { OmegaError } = require('./errors.js');
+
+const ADDON = path.join(__dirname, '..', 'omega.node');
+const addon = require(ADDON);
+
+function unwrap(text) {
+  const env = JSON.parse(text);
+  if (env.ok) return env.value;
+  const e = env.error;
+  throw new OmegaError(e.code, e.message, env.report ? e : undefined);
+}
+
+function pinsArg(pins) {
+  return {
+    digest: pins.digest ?? undefined,
+    keys: pins.keys ?? undefined,
+    threshold: pins.threshold ?? undefined,
+    legacy: pins.legacy ?? undefined,
+  };
+}
+
+const native = {
+  name: 'native',
+  version: addon.version(),
+
+  digestDirSync(dir, installed) {
+    return unwrap(addon.digestDirSync(dir, !!installed));
+  },
+  async digestDir(dir, installed) {
+    return unwrap(await addon.digestDir(dir, !!installed));
+  },
+
+  /** opts: {installed, label, cache} */
+  checkDirSync(dir, pins, opts = {}) {
+    return unwrap(addon.checkDirSync(dir, pinsArg(pins), !!opts.installed, opts.label ?? undefined, !!opts.cache));
+  },
+  async checkDir(dir, pins, opts = {}) {
+    return unwrap(await addon.checkDir(dir, pinsArg(pins), !!opts.installed, opts.label ?? undefined, !!opts.cache));
+  },
+
+  /** signature: {path} (a signature file, default file + ".minisig") or {text} (its bytes). */
+  verifyFileSync(file, publicKey, signature, legacy) {
+    return unwrap(addon.verifyFileSync(file, publicKey, signature.path ?? undefined, signature.text ?? undefined, !!legacy));
+  },
+  async verifyFile(file, publicKey, signature, legacy) {
+    return unwrap(await addon.verifyFile(file, publicKey, signature.path ?? undefined, signature.text ?? undefined, !!legacy));
+  },
+
+  lockEntries(bytes) {
+    return unwrap(addon.lockEntries(Buffer.from(bytes)));
+  },
+
+  openPinnedFiles(dir, pins, label) {
+    return unwrap(addon.openPinnedFiles(dir, pinsArg(pins), label));
+  },
+  checkPinnedFile(id, rel, abs) {
+    return unwrap(addon.checkPinnedFile(id, rel, abs));
+  },
+
+  blake2b256(data) {
+    return addon.blake2b256(data);
+  },
+  verifyEd25519(publicKey, message, signature) {
+    return addon.verifyEd25519(publicKey, message, signature);
+  },
+};
+
+module.exports = native;

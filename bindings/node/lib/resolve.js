@@ -1,0 +1,142 @@
+'use strict';
+// Where packages are: the caller of Ω(…) (from the stack), the directory `require` would use
+// for a package name from there, and the package a loaded file belongs to. No verification
+// rule lives here; this is Node's module resolution, seen from the outside.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const Module = require('node:module');
+const { fileURLToPath } = require('node:url');
+const { OmegaError, typeError } = require('./errors.js');
+
+/** This package's root: frames and files inside it are omega-verify itself. */
+const OWN_DIR = path.resolve(__dirname, '..');
+const NM = `${path.sep}node_modules${path.sep}`;
+
+function inside(file, dir) {
+  const rel = path.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * The file of the first stack frame outside omega-verify (the code that called Ω), or null
+ * (REPL, `node -e`): then packages resolve from the working directory, as `require` does there.
+ */
+function callerFile() {
+  const saved = Error.prepareStackTrace;
+  const savedLimit = Error.stackTraceLimit;
+  let frames;
+  try {
+    Error.prepareStackTrace = (_, callSites) => callSites;
+    Error.stackTraceLimit = 50;
+    const holder = {};
+    Error.captureStackTrace(holder);
+    frames = holder.stack;
+  } finally {
+    Error.prepareStackTrace = saved;
+    Error.stackTraceLimit = savedLimit;
+  }
+  for (const f of frames || []) {
+    let name = f.getFileName && f.getFileName();
+    if (!name) continue;
+    if (name.startsWith('file:')) name = fileURLToPath(name);
+    if (!path.isAbsolute(name)) continue; // node:internal/…, evalmachine, <repl>
+    if (name === OWN_DIR || inside(name, OWN_DIR)) continue;
+    return name;
+  }
+  return null;
+}
+
+/** A `require` function as seen from `file` (or from the working directory). */
+function requireFrom(file) {
+  return Module.createRequire(file || path.join(process.cwd(), '[eval]'));
+}
+
+/**
+ * Splits a bare specifier into the package name and the rest: `@scope/pkg/sub` ->
+ * {name: "@scope/pkg", subpath: "/sub"}. Paths, URLs and built-in modules are refused: Ω
+ * loads packages by name.
+ */
+function splitSpecifier(spec) {
+  if (typeof spec !== 'string' || spec === '') throw typeError('name must be a non-empty string (a package name)');
+  if (spec.startsWith('.') || spec.startsWith('/') || path.isAbsolute(spec) || /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(spec)) {
+    throw typeError(`name ${JSON.stringify(spec)}: Ω loads packages by name; use require() for files`);
+  }
+  if (Module.isBuiltin(spec)) {
+    throw typeError(`name ${JSON.stringify(spec)} is a Node built-in module, not a package`);
+  }
+  const parts = spec.split('/');
+  const n = spec.startsWith('@') ? 2 : 1;
+  if (parts.length < n || parts.slice(0, n).some((p) => p === '')) {
+    throw typeError(`name ${JSON.stringify(spec)} is not a package name`);
+  }
+  return { name: parts.slice(0, n).join('/'), subpath: parts.length > n ? `/${parts.slice(n).join('/')}` : '' };
+}
+
+function isDir(p) {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The directory of package `name` as `require` finds it from `req` (the first
+ * `node_modules/<name>` on its lookup path that is a directory), real path. NOT_FOUND if none.
+ */
+function packageDir(req, name) {
+  const paths = req.resolve.paths(name) || [];
+  for (const p of paths) {
+    const d = path.join(p, name);
+    if (isDir(d)) return fs.realpathSync(d);
+  }
+  const from = paths.length ? path.dirname(paths[0]) : process.cwd();
+  throw new OmegaError('NOT_FOUND', `${name}: package not found from ${from} (no node_modules/${name} on the lookup path)`);
+}
+
+/**
+ * The package a file belongs to, from its real path: the innermost `node_modules/<name>` (or
+ * `node_modules/@scope/<name>`) directory above it. Returns {dir, name, rel} (`rel`: the
+ * file's path in the package, `/`-separated), {dir: null, name, rel} for a file lying directly
+ * in a `node_modules` folder (not a package), or null for a file outside any `node_modules`.
+ */
+function packageOfFile(file) {
+  const i = file.lastIndexOf(NM);
+  if (i < 0) return null;
+  const base = file.slice(0, i + NM.length);
+  const rest = file.slice(i + NM.length).split(path.sep);
+  const n = rest[0].startsWith('@') ? 2 : 1;
+  if (rest.length <= n) return { dir: null, name: rest.join('/'), rel: rest.join('/') };
+  const name = rest.slice(0, n).join('/');
+  return { dir: base + rest.slice(0, n).join(path.sep), name, rel: rest.slice(n).join('/') };
+}
+
+/**
+ * The package of a bare specifier's name as Node's lookup from `fromDir` meets it: the first
+ * `node_modules/<name>` directory in `fromDir` or a parent (real path), or null. This is the
+ * directory whose package.json steered the resolution, even when `main` or `exports` point
+ * elsewhere.
+ */
+function lookupPackage(name, fromDir) {
+  let d = path.resolve(fromDir);
+  for (;;) {
+    if (path.basename(d) !== 'node_modules') {
+      const candidate = path.join(d, 'node_modules', name);
+      if (isDir(candidate)) return fs.realpathSync(candidate);
+    }
+    const up = path.dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
+}
+
+/** Whether `spec` is a bare specifier (a package name, maybe with a subpath). */
+function isBare(spec) {
+  return typeof spec === 'string' && spec !== '' && !spec.startsWith('.') && !spec.startsWith('/')
+    && !path.isAbsolute(spec) && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(spec) && !Module.isBuiltin(spec);
+}
+
+module.exports = {
+  OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupPackage, isBare,
+};

@@ -1,0 +1,211 @@
+'use strict';
+// The WASM engine: the same omega-core, compiled to WebAssembly (bindings/wasm, built for Node
+// into bindings/wasm/pkg-node/ by `make build-wasm`), with files read by Node's fs (walk.js).
+// It is the fallback when the native addon cannot load, or the choice with OMEGA_ENGINE=wasm.
+//
+// Differences from the native engine, all documented in docs/node.md:
+// - the promise forms run the WebAssembly module in a worker thread (wasm-worker.js), so they
+//   do not block the event loop either, but each call copies the files to the worker;
+// - the loader's caches are per thread, not per process;
+// - `OMEGA_VERIFY=files` opens a package by checking all its files once (as tree mode does)
+//   and then checks each file again as it loads, against the digest of the bytes that passed;
+// - lock files are read with JSON.parse: every digest and key in them is still parsed by
+//   omega-core when a package is checked, but unknown fields are not refused.
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { OmegaError, fromWasm, withContext, fromFs } = require('./errors.js');
+const walk = require('./walk.js');
+
+/** Where the Node build of the WASM module may be: packed with this package, or in the repo. */
+const CANDIDATES = [
+  path.join(__dirname, '..', 'wasm'),
+  path.join(__dirname, '..', '..', 'wasm', 'pkg-node'),
+];
+
+function locate() {
+  for (const dir of CANDIDATES) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  const e = new Error(`omega-verify: the WebAssembly build is missing (looked in ${CANDIDATES.join(', ')}; run make build-wasm)`);
+  e.code = 'MODULE_NOT_FOUND';
+  throw e;
+}
+
+const WASM_DIR = locate();
+const wasm = require(WASM_DIR);
+
+function call(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw fromWasm(e);
+  }
+}
+
+function wasmPins(pins, label) {
+  const out = { label };
+  if (pins.digest != null) out.digest = pins.digest;
+  if (pins.keys != null) out.keys = pins.keys;
+  if (pins.threshold != null) out.threshold = pins.threshold;
+  if (pins.legacy != null) out.legacy = pins.legacy;
+  return out;
+}
+
+function cacheKey(dir, pins, extra) {
+  let real;
+  try {
+    real = fs.realpathSync(dir);
+  } catch {
+    return null;
+  }
+  return JSON.stringify([real, extra, pins.digest ?? null, pins.keys ?? null, pins.threshold ?? null, pins.legacy ?? null]);
+}
+
+const checked = new Map(); // cache key -> report (successes only)
+const tables = []; // files mode: {report, files: Map(path -> single-file digest)}
+const tableIds = new Map(); // cache key -> table id
+
+function checkPackage(pkg, pins, label) {
+  return call(() => wasm.checkPackageFiles(pkg.files, pkg.manifest, pkg.signature, wasmPins(pins, label)));
+}
+
+function fileProblem(table, code, rel, what) {
+  const message = `${table.report.package}: file ${JSON.stringify(rel)} ${what}`;
+  const problem = { code, path: rel, key: null, message };
+  const report = { ...table.report, ok: false, code, message, problems: [problem] };
+  return new OmegaError(code, message, report);
+}
+
+const engine = {
+  name: 'wasm',
+  dir: WASM_DIR,
+
+  digestDirSync(dir, installed) {
+    const pkg = walk.readPackageSync(dir, !!installed);
+    return call(() => wasm.digestFiles(pkg.files));
+  },
+
+  checkDirSync(dir, pins, opts = {}) {
+    const key = opts.cache ? cacheKey(dir, pins, !!opts.installed) : null;
+    if (key && checked.has(key)) return checked.get(key);
+    const label = opts.label ?? dir;
+    let pkg;
+    try {
+      pkg = walk.readPackageSync(dir, !!opts.installed);
+    } catch (e) {
+      throw e instanceof OmegaError && !e.detail.includes(label) ? withContext(e, label) : e;
+    }
+    const report = checkPackage(pkg, pins, label);
+    if (key) checked.set(key, report);
+    return report;
+  },
+
+  /** signature: {path} (a signature file, default file + ".minisig") or {text} (its bytes). */
+  verifyFileSync(file, publicKey, signature, legacy) {
+    let text = signature.text;
+    if (text === undefined || text === null) {
+      const sigPath = signature.path ?? `${file}.minisig`;
+      try {
+        text = fs.readFileSync(sigPath);
+      } catch (e) {
+        throw fromFs(e, sigPath);
+      }
+    }
+    let message;
+    try {
+      message = fs.readFileSync(file);
+    } catch (e) {
+      throw fromFs(e, file);
+    }
+    try {
+      const trustedComment = call(() => wasm.verifyMinisign(message, text, publicKey, { legacy: !!legacy }));
+      return { trustedComment };
+    } catch (e) {
+      throw withContext(e, file);
+    }
+  },
+
+  lockEntries(bytes) {
+    let lock;
+    try {
+      lock = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch (e) {
+      throw new OmegaError('MALFORMED', `omega.lock: ${e.message}`);
+    }
+    if (lock === null || typeof lock !== 'object' || lock['omega-lock'] !== 1 || typeof lock.packages !== 'object' || lock.packages === null) {
+      throw new OmegaError('MALFORMED', 'omega.lock: not an omega-lock 1 file');
+    }
+    return Object.entries(lock.packages).map(([key, e]) => {
+      if (e === null || typeof e !== 'object' || typeof e.path !== 'string' || typeof e.tree !== 'string') {
+        throw new OmegaError('MALFORMED', `omega.lock: package ${key}: missing path or tree`);
+      }
+      const i = key.lastIndexOf('node_modules/');
+      return {
+        key,
+        name: i < 0 ? key : key.slice(i + 'node_modules/'.length),
+        path: e.path,
+        version: e.version,
+        sequence: e.sequence,
+        tree: e.tree,
+        keys: e.keys ?? null,
+        signed_by: Array.isArray(e.signed_by) ? e.signed_by : [],
+        revoked: Array.isArray(e.revoked) ? e.revoked : [],
+      };
+    });
+  },
+
+  openPinnedFiles(dir, pins, label) {
+    const key = cacheKey(dir, pins, 'files');
+    if (key && tableIds.has(key)) {
+      const id = tableIds.get(key);
+      return { id, report: tables[id].report };
+    }
+    let pkg;
+    try {
+      pkg = walk.readPackageSync(dir, true);
+    } catch (e) {
+      throw withContext(e, label);
+    }
+    const report = checkPackage(pkg, pins, label);
+    // Each verified file's digest as a one-file tree: omega-core's digest covers its path,
+    // kind, size and BLAKE2b-256, so comparing two of them compares all four.
+    const files = new Map();
+    for (const f of pkg.files) files.set(f.path, call(() => wasm.digestFiles([f])));
+    const id = tables.length;
+    tables.push({ report, files });
+    if (key) tableIds.set(key, id);
+    return { id, report };
+  },
+
+  checkPinnedFile(id, rel, abs) {
+    const table = tables[id];
+    if (!table) throw new OmegaError('NOT_FOUND', `no verified file table number ${id}`);
+    let file;
+    try {
+      file = walk.readFileSync(abs, rel);
+    } catch (e) {
+      throw withContext(e, table.report.package);
+    }
+    const expected = table.files.get(rel);
+    if (expected === undefined) throw fileProblem(table, 'FILE_EXTRA', rel, 'is not listed in the manifest');
+    const actual = call(() => wasm.digestFiles([{ path: rel, data: file.data, executable: file.executable }]));
+    if (actual !== expected) throw fileProblem(table, 'FILE_CHANGED', rel, 'has changed contents');
+    return true;
+  },
+
+  blake2b256(data) {
+    return Buffer.from(call(() => wasm.blake2b256(data)));
+  },
+  verifyEd25519(publicKey, message, signature) {
+    return call(() => wasm.verifyEd25519(publicKey, message, signature));
+  },
+};
+
+module.exports = engine;
+
+// Promise forms: off the main thread, in a worker.
+const { run } = require('./wasm-async.js');
+engine.digestDir = (dir, installed) => run('digestDirSync', [dir, installed]);
+engine.checkDir = (dir, pins, opts) => run('checkDirSync', [dir, pins, opts]);
+engine.verifyFile = (file, publicKey, signature, legacy) => run('verifyFileSync', [file, publicKey, signature, legacy]);

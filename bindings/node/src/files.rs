@@ -1,0 +1,152 @@
+//! `OMEGA_VERIFY=files`: a package's file table is verified against its pins once, then each
+//! file is checked against the table as it is loaded.
+//!
+//! - Signed package: the table is the manifest's file list. omega-core checks the manifest
+//!   (parse, signatures by the pinned keys, its file list's digest against the pinned digest)
+//!   with `check_package` over that list, so no file is read to open the table.
+//! - Unsigned package: no file list to trust, so the table is the package's files as read and
+//!   checked (`check_package`) when it is opened.
+//!
+//! Each loaded file is then hashed (`omega_core::fs::hash_file`: no symlinks, regular files
+//! only) and compared with its entry by `omega_core::check::compare_files`; a failure carries
+//! the table's report with that problem.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use omega_core::check::compare_files;
+use omega_core::fs::{hash_file, read_installed_package, read_limited, READ_BUFFER_BYTES};
+use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
+use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
+use omega_core::{
+    check_package, Error, ErrorCode, FileEntry, Manifest, PackageInput, Report, TreeListing,
+};
+use serde_json::{json, Value};
+
+use crate::envelope::Outcome;
+use crate::pins::PinsArg;
+
+/// A verified file table.
+struct Table {
+    /// The report of the check that verified the table.
+    report: Report,
+    /// The files, sorted by path (as a [`TreeListing`] sorts them).
+    files: Vec<FileEntry>,
+}
+
+#[derive(Default)]
+struct Tables {
+    all: Vec<Arc<Table>>,
+    by_key: HashMap<String, u32>,
+}
+
+fn tables() -> MutexGuard<'static, Tables> {
+    static TABLES: OnceLock<Mutex<Tables>> = OnceLock::new();
+    TABLES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn opened(id: u32, report: &Report) -> Value {
+    json!({ "id": id, "report": report.to_json() })
+}
+
+/// Verifies the table of the package at `dir` (once per process for the same directory and
+/// pins) and returns `{id, report}`.
+pub fn open(dir: &str, pins_arg: &PinsArg, label: &str) -> Outcome {
+    let key = std::fs::canonicalize(dir).ok().and_then(|p| {
+        p.to_str()
+            .map(|s| format!("{s}\u{0}{}", pins_arg.cache_text()))
+    });
+    if let Some(k) = &key {
+        let t = tables();
+        if let Some(&id) = t.by_key.get(k) {
+            if let Some(table) = t.all.get(id as usize) {
+                return Ok(opened(id, &table.report));
+            }
+        }
+    }
+    let pins = pins_arg.to_pins()?;
+    let root = Path::new(dir);
+    let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)
+        .map_err(|e| e.context(label))?;
+    let table = match manifest {
+        Some(manifest_bytes) => {
+            let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)
+                .map_err(|e| e.context(label))?;
+            let manifest = Manifest::parse(&manifest_bytes)
+                .map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?;
+            // The manifest's own file list stands for the files: core checks the signatures
+            // and that this list hashes to the pinned digest.
+            let listed = TreeListing::new(manifest.files)?;
+            let report = check_package(
+                PackageInput {
+                    label,
+                    files: &listed,
+                    manifest: Some(&manifest_bytes),
+                    signatures: signatures.as_deref(),
+                },
+                &pins,
+            )?;
+            Table {
+                report,
+                files: listed.into_entries(),
+            }
+        }
+        None => {
+            let pkg = read_installed_package(root).map_err(|e| e.context(label))?;
+            let report = check_package(pkg.input(label), &pins)?;
+            Table {
+                report,
+                files: pkg.listing.into_entries(),
+            }
+        }
+    };
+    let mut t = tables();
+    let id = u32::try_from(t.all.len())
+        .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;
+    let out = opened(id, &table.report);
+    t.all.push(Arc::new(table));
+    if let Some(k) = key {
+        t.by_key.insert(k, id);
+    }
+    Ok(out)
+}
+
+thread_local! {
+    static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_BUFFER_BYTES]);
+}
+
+/// Checks the file `rel` (at `abs`) against table `id`.
+pub fn check(id: u32, rel: &str, abs: &Path) -> Outcome {
+    let table = tables().all.get(id as usize).cloned().ok_or_else(|| {
+        Error::new(
+            ErrorCode::NotFound,
+            format!("no verified file table number {id}"),
+        )
+    })?;
+    let package = table.report.package.as_str();
+    let actual = BUFFER
+        .with(|b| hash_file(abs, rel, &mut b.borrow_mut()))
+        .map_err(|e| e.context(package))?;
+    let expected = match table
+        .files
+        .binary_search_by(|f| f.path.as_bytes().cmp(rel.as_bytes()))
+    {
+        Ok(i) => &table.files[i..=i],
+        Err(_) => &[],
+    };
+    let problems = compare_files(package, expected, std::slice::from_ref(&actual));
+    if problems.is_empty() {
+        return Ok(Value::Bool(true));
+    }
+    let mut report = table.report.clone();
+    report.problems = problems;
+    match report.into_result() {
+        Ok(_) => Ok(Value::Bool(true)),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,343 @@
+//! omega-node: the native addon of the npm package `omega-verify` (napi-rs).
+//!
+//! A thin layer over omega-core: it converts arguments, runs core's checks (on the libuv
+//! thread pool for the promise forms, so the event loop never waits for hashing), and returns
+//! results and errors as JSON text that `lib/native.js` turns into values and `Error`s with
+//! `.code` and `.report` (the one report shape of `Report::to_json` / `Error::to_json`).
+//!
+//! Every function returns an *envelope*: `{"ok":true,"value":…}` or
+//! `{"ok":false,"error":<Error::to_json()>,"report":<whether the error carries a report>}`.
+//! Only arguments of the wrong JavaScript type throw here (napi's `TypeError`).
+//!
+//! Two process-wide caches serve the loader (`Ω(…)` and `omega-verify/register`): successful
+//! checks by (directory, pins), and verified file tables for `OMEGA_VERIFY=files`. They live in
+//! this library's static memory, so the main thread and the ESM hooks thread share them.
+
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod cache;
+mod envelope;
+mod files;
+mod lock;
+mod pins;
+
+use std::path::Path;
+
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::{Env, Task};
+use napi_derive::napi;
+use omega_core::fs::{digest_dir as core_digest_dir, read_installed_package, read_package};
+use omega_core::{check_package, verify_detached, Error, ErrorCode};
+use serde_json::{json, Value};
+
+use crate::envelope::{envelope, Outcome};
+pub use crate::pins::PinsArg;
+
+/// The version of this addon (the workspace version).
+#[napi]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Digests
+
+fn digest_one(dir: &str, installed: bool) -> Outcome {
+    let root = Path::new(dir);
+    let d = if installed {
+        read_installed_package(root)?.listing.digest()
+    } else {
+        core_digest_dir(root)?
+    };
+    Ok(Value::String(d.to_string()))
+}
+
+/// The `b2tree:` digest of `dir` (DESIGN §3.2); with `installed`, of an installed npm package,
+/// leaving out its top-level `node_modules/` (as `omega lock` pins it).
+#[napi]
+pub fn digest_dir_sync(dir: String, installed: bool) -> String {
+    envelope(digest_one(&dir, installed))
+}
+
+/// [`digest_dir_sync`] on the libuv thread pool.
+pub struct DigestTask {
+    dir: String,
+    installed: bool,
+}
+
+impl Task for DigestTask {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> napi::Result<String> {
+        Ok(envelope(digest_one(&self.dir, self.installed)))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// Promise form of [`digest_dir_sync`]: hashing runs off the main thread.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn digest_dir(dir: String, installed: bool) -> AsyncTask<DigestTask> {
+    AsyncTask::new(DigestTask { dir, installed })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Package checks
+
+struct CheckJob {
+    dir: String,
+    pins: PinsArg,
+    installed: bool,
+    label: Option<String>,
+    cache: bool,
+}
+
+fn check_one(job: &CheckJob) -> Outcome {
+    let key = job
+        .cache
+        .then(|| cache::check_key(&job.dir, &job.pins, job.installed));
+    if let Some(Some(k)) = &key {
+        if let Some(hit) = cache::checked(k) {
+            return Ok(hit);
+        }
+    }
+    let pins = job.pins.to_pins()?;
+    let root = Path::new(&job.dir);
+    let pkg = if job.installed {
+        read_installed_package(root)
+    } else {
+        read_package(root)
+    };
+    let label = job.label.clone().unwrap_or_else(|| job.dir.clone());
+    let pkg = pkg.map_err(|e| labelled(e, &label))?;
+    let report = check_package(pkg.input(&label), &pins)?.to_json();
+    if let Some(Some(k)) = key {
+        cache::remember_checked(k, report.clone());
+    }
+    Ok(report)
+}
+
+/// Prefixes a read error with the package's label unless its message already names it.
+fn labelled(e: Error, label: &str) -> Error {
+    if e.message().contains(label) {
+        e
+    } else {
+        e.context(label)
+    }
+}
+
+/// Checks the package directory `dir` against `pins` (DESIGN §3.4) and returns the report.
+/// `installed` leaves out the top-level `node_modules/`; `label` names the package in messages
+/// (default: the directory); `cache` reuses an earlier success for the same directory and pins
+/// (the loader's per-process cache).
+#[napi]
+pub fn check_dir_sync(
+    dir: String,
+    pins: PinsArg,
+    installed: bool,
+    label: Option<String>,
+    cache: bool,
+) -> String {
+    envelope(check_one(&CheckJob {
+        dir,
+        pins,
+        installed,
+        label,
+        cache,
+    }))
+}
+
+/// [`check_dir_sync`] on the libuv thread pool.
+pub struct CheckTask(CheckJob);
+
+impl Task for CheckTask {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> napi::Result<String> {
+        Ok(envelope(check_one(&self.0)))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// Promise form of [`check_dir_sync`]: reading and hashing run off the main thread.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn check_dir(
+    dir: String,
+    pins: PinsArg,
+    installed: bool,
+    label: Option<String>,
+    cache: bool,
+) -> AsyncTask<CheckTask> {
+    AsyncTask::new(CheckTask(CheckJob {
+        dir,
+        pins,
+        installed,
+        label,
+        cache,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files mode (`OMEGA_VERIFY=files`)
+
+/// Verifies a package's file table against `pins` once and returns `{id, report}`: `id` names
+/// the table in [`check_pinned_file`]. A signed package's table is its manifest's file list
+/// (checked against the pinned digest and keys without reading the files); an unsigned one's is
+/// its files as read and checked now. Tables are kept for the life of the process.
+#[napi]
+pub fn open_pinned_files(dir: String, pins: PinsArg, label: String) -> String {
+    envelope(files::open(&dir, &pins, &label))
+}
+
+/// Checks one file of an opened table as it is about to be loaded: `rel` is its path in the
+/// package (`/`-separated), `abs` where it is. `FILE_CHANGED` or `FILE_EXTRA` (with the report)
+/// unless its kind, size and BLAKE2b-256 are those of the table.
+#[napi]
+pub fn check_pinned_file(id: u32, rel: String, abs: String) -> String {
+    envelope(files::check(id, &rel, Path::new(&abs)))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lock files
+
+/// Parses `omega.lock` (strictly, by omega-core) and returns its entries as
+/// `[{key, name, path, version, sequence, tree, keys, signed_by, revoked}]`.
+#[napi]
+pub fn lock_entries(lock: Buffer) -> String {
+    envelope(lock::entries(&lock))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signatures and hashes
+
+/// Where a signature comes from: a signature file (default: the file's path + `.minisig`), or
+/// its contents.
+enum SignatureSource {
+    File(Option<String>),
+    Text(Vec<u8>),
+}
+
+struct VerifyJob {
+    file: String,
+    public_key: String,
+    signature: SignatureSource,
+    legacy: bool,
+}
+
+fn verify_one(job: &VerifyJob) -> Outcome {
+    let key = omega_core::PublicKey::parse(job.public_key.as_bytes())?;
+    let legacy = if job.legacy {
+        omega_core::LegacyPolicy::Allow
+    } else {
+        omega_core::LegacyPolicy::Refuse
+    };
+    let file = Path::new(&job.file);
+    let comment = match &job.signature {
+        // Streams the file: a large release never sits in memory.
+        SignatureSource::File(sig) => {
+            omega_core::fs::verify_file(file, &key, sig.as_deref().map(Path::new), legacy)?
+        }
+        SignatureSource::Text(text) => {
+            let message = std::fs::read(file).map_err(|e| omega_core::fs::io_error(file, &e))?;
+            verify_detached(&key, &message, text, legacy).map_err(|e| e.context(&job.file))?
+        }
+    };
+    Ok(json!({ "trustedComment": comment }))
+}
+
+fn verify_job(
+    file: String,
+    public_key: String,
+    signature_path: Option<String>,
+    signature_text: Option<Buffer>,
+    legacy: bool,
+) -> VerifyJob {
+    VerifyJob {
+        file,
+        public_key,
+        signature: match signature_text {
+            Some(text) => SignatureSource::Text(text.to_vec()),
+            None => SignatureSource::File(signature_path),
+        },
+        legacy,
+    }
+}
+
+/// Verifies `file` with a minisign signature and a public key (`RW…` or key file text);
+/// returns `{trustedComment}`. The signature is `signature_text` (the signature file's
+/// contents) when given, else the file `signature_path` (default: `file` + `.minisig`).
+#[napi]
+pub fn verify_file_sync(
+    file: String,
+    public_key: String,
+    signature_path: Option<String>,
+    signature_text: Option<Buffer>,
+    legacy: bool,
+) -> String {
+    envelope(verify_one(&verify_job(
+        file,
+        public_key,
+        signature_path,
+        signature_text,
+        legacy,
+    )))
+}
+
+/// [`verify_file_sync`] on the libuv thread pool.
+pub struct VerifyTask(VerifyJob);
+
+impl Task for VerifyTask {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> napi::Result<String> {
+        Ok(envelope(verify_one(&self.0)))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// Promise form of [`verify_file_sync`]: hashing runs off the main thread.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn verify_file(
+    file: String,
+    public_key: String,
+    signature_path: Option<String>,
+    signature_text: Option<Buffer>,
+    legacy: bool,
+) -> AsyncTask<VerifyTask> {
+    AsyncTask::new(VerifyTask(verify_job(
+        file,
+        public_key,
+        signature_path,
+        signature_text,
+        legacy,
+    )))
+}
+
+/// BLAKE2b-256 (unkeyed, 32 bytes) of `data`.
+#[napi(js_name = "blake2b256")]
+pub fn blake2b256(data: &[u8]) -> Buffer {
+    omega_core::hash::blake2b256(data).to_vec().into()
+}
+
+/// Strict Ed25519 verification of a raw signature (32-byte key, 64-byte signature).
+#[napi(js_name = "verifyEd25519")]
+pub fn verify_ed25519(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+    omega_core::ed25519::verify_strict_raw(public_key, message, signature)
+}
+
+/// The DESIGN §4 codes, so that JS can tell core errors from others.
+#[napi]
+pub fn error_codes() -> Vec<String> {
+    ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str().to_string())
+        .collect()
+}

@@ -1,0 +1,59 @@
+// A typed CommonJS user of omega-verify: `tsc -p types-test` must accept it (make test-node),
+// and the @ts-expect-error lines must stay errors.
+import Ω = require('omega-verify');
+
+interface LeftPad {
+  (s: string, n: number, c?: string): string;
+}
+const digest: Ω.TreeDigest = 'b2tree:0dc9af4aae30cebd410318d3416e8f80cc18bbb51199173a6e457f0ae772a1d7';
+
+Ω<LeftPad>('left-pad', digest, (err, leftPad) => {
+  if (err) {
+    const code: string | undefined = (err as Ω.OmegaError).code;
+    console.error(code, err.message);
+    return;
+  }
+  if (leftPad) console.log(leftPad('1', 3, '0'));
+});
+Ω('left-pad', digest, { keys: ['RW…'], threshold: 1 }, (err) => void err);
+
+async function main(): Promise<void> {
+  const leftPad = await Ω<LeftPad>('left-pad', digest, { lock: true });
+  const s: string = leftPad('x', 2);
+  const sync: LeftPad = Ω.sync('left-pad', digest);
+  const keysOnly = Ω.sync<LeftPad>('left-pad', null, { keys: 'RW…' });
+  const d: string = await Ω.digestDir('node_modules/left-pad', { installed: true });
+  const d2: string = Ω.digestDirSync('node_modules/left-pad');
+  try {
+    const report: Ω.Report = await Ω.checkPackage('node_modules/left-pad', { digest, keys: ['RW…'], threshold: 1 });
+    const ok: boolean = report.ok;
+    const signers: string[] = report.signed_by;
+    const first: Ω.Problem | undefined = report.problems[0];
+    console.log(ok, signers, first?.code);
+  } catch (e) {
+    if (e instanceof Ω.OmegaError) {
+      const code: Ω.ErrorCode = e.code;
+      const problems = e.report?.problems ?? [];
+      console.log(code, problems.map((p) => p.path));
+    }
+  }
+  const sync2: Ω.Report = Ω.checkPackageSync('dir', { digest: null, keys: 'RW…', installed: false, label: 'x' });
+  const { trustedComment } = Ω.verifyFile('release.tgz', { publicKey: 'RW…' });
+  const v: Ω.Verified = await Ω.verifyFileAsync('release.tgz', { publicKey: 'RW…', signature: Buffer.from('') });
+  const h: Buffer = Ω.blake2b256('abc');
+  const ok: boolean = Ω.verifyEd25519(new Uint8Array(32), 'm', new Uint8Array(64));
+  const engine: 'native' | 'wasm' = Ω.engine;
+  const alias: typeof Ω = Ω.omega;
+  console.log(s, sync, keysOnly, d, d2, sync2, trustedComment, v, h, ok, engine, alias);
+
+  // @ts-expect-error: a misspelt option is a type error too
+  Ω.sync('left-pad', digest, { key: ['RW…'] });
+  // @ts-expect-error: the digest is a string
+  Ω.sync('left-pad', 42);
+  // @ts-expect-error: verifyFile needs the public key
+  Ω.verifyFile('release.tgz', {});
+  // @ts-expect-error: the engine is one of two names
+  const e2: 'fast' = Ω.engine;
+  void e2;
+}
+void main;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the Ωpm WebAssembly binding (run by `make build-wasm`; idempotent on a fresh machine):
+#   pkg/       ES module for browsers (`import init, {checkTarball} from "./pkg/omega.js"`)
+#   pkg-node/  CommonJS module for Node (`require("./pkg-node/omega.js")`), the native addon's fallback
+# Tools: wasm-bindgen-cli, exactly the version of the `wasm-bindgen` crate (installed with cargo
+# if missing; ~4 min once), and wasm-opt from the npm `binaryen` package (`npm ci`). Never
+# Debian's binaryen: its wasm-opt 108 writes a broken module without complaint (TOOLCHAIN §2).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cargo=${CARGO:-cargo}
+features=${OMEGA_WASM_FEATURES:-}   # e.g. "--no-default-features" to build without `fast`
+
+# The CLI must match the crate exactly (wasm-bindgen refuses a different schema version).
+want=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$here/Cargo.toml")
+[ -n "$want" ] || { echo "build-wasm: cannot read the pinned wasm-bindgen version from Cargo.toml" >&2; exit 1; }
+if ! command -v wasm-bindgen >/dev/null 2>&1 || [ "$(wasm-bindgen --version)" != "wasm-bindgen $want" ]; then
+  echo "build-wasm: installing wasm-bindgen-cli $want (cargo install, a few minutes, once)"
+  # No --locked: its lock file pins a webpki-roots the registry may not serve (TOOLCHAIN §2).
+  "$cargo" install wasm-bindgen-cli --version "$want"
+fi
+rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+# npm ci only when node_modules is missing or older than the lock file.
+if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+wasm_opt="$here/node_modules/.bin/wasm-opt"
+[ -x "$wasm_opt" ] || { echo "build-wasm: $wasm_opt missing (npm ci failed?)" >&2; exit 1; }
+
+# Always -p: a workspace-wide wasm32 build fails on pyo3 (TOOLCHAIN §2).
+# shellcheck disable=SC2086
+(cd "$root" && "$cargo" build -p omega-wasm --target wasm32-unknown-unknown --release $features)
+raw="$root/target/wasm32-unknown-unknown/release/omega_wasm.wasm"
+
+build() { # target out-dir package-type
+  local tmp="$here/$2.tmp"
+  rm -rf "$tmp"
+  wasm-bindgen --target "$1" --out-dir "$tmp" --out-name omega \
+    --remove-producers-section "$raw"
+  "$wasm_opt" -Oz "$tmp/omega_bg.wasm" -o "$tmp/omega_bg.wasm"
+  cat >"$tmp/package.json" <<EOF
+{
+  "name": "omega-verify-wasm",
+  "version": "$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)",
+  "description": "Ωpm verifier (WebAssembly): verify packages, tarballs and minisign signatures in memory",
+  "license": "MIT OR Apache-2.0",
+  "type": "$3",
+  "main": "omega.js",
+  "types": "omega.d.ts",
+  "files": ["omega.js", "omega.d.ts", "omega_bg.wasm", "omega_bg.wasm.d.ts"],
+  "sideEffects": false
+}
+EOF
+  rm -rf "${here:?}/$2" && mv "$tmp" "$here/$2"
+}
+build web pkg module
+build nodejs pkg-node commonjs
+
+size=$(stat -c %s "$here/pkg/omega_bg.wasm")
+gz=$(gzip -9 -c "$here/pkg/omega_bg.wasm" | wc -c)
+echo "build-wasm: pkg/omega_bg.wasm $size bytes ($((size / 1024)) KiB), $gz gzipped; pkg-node/ ready"
