@@ -12,11 +12,13 @@ mkdir -p "$out"
 command -v hyperfine >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hyperfine >/dev/null; }
 
 if [ ! -d "$out/express-lodash/node_modules/express" ]; then
-  mkdir -p "$out/express-lodash" && (cd "$out/express-lodash" && npm init -y >/dev/null && npm install --no-audit --no-fund express@4 lodash@4 >/dev/null)
+  mkdir -p "$out/express-lodash" && (cd "$out/express-lodash" && npm init -y >/dev/null && npm install --no-audit --no-fund --no-bin-links express@4 lodash@4 >/dev/null)
 fi
 if [ ! -d "$out/big-tree/node_modules/webpack" ]; then
-  mkdir -p "$out/big-tree" && (cd "$out/big-tree" && npm init -y >/dev/null && npm install --no-audit --no-fund express@4 lodash@4 webpack@5 typescript@5 >/dev/null)
+  mkdir -p "$out/big-tree" && (cd "$out/big-tree" && npm init -y >/dev/null && npm install --no-audit --no-fund --no-bin-links express@4 lodash@4 webpack@5 typescript@5 >/dev/null)
 fi
+# npm --no-bin-links avoids .bin symlinks, which omega (rightly) refuses inside a tree.
+find "$out" -path "*/node_modules/.bin" -prune -exec rm -rf {} +
 nm="$out/express-lodash/node_modules"
 echo "node_modules: $(find "$nm" -type f | wc -l) files, $(du -sh "$nm" | cut -f1) in $nm"
 echo "big tree: $(find "$out/big-tree/node_modules" -type f | wc -l) files in $(ls "$out/big-tree/node_modules" | wc -l) entries"
