@@ -262,6 +262,20 @@ pub enum Change {
     },
 }
 
+impl Change {
+    /// The change's name in the cross-language vectors (`tests/vectors/lock.json`):
+    /// `new-tofu`, `new-explicit`, `new-unsigned`, `unchanged` or `updated`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Change::New(FirstSight::TrustOnFirstUse) => "new-tofu",
+            Change::New(FirstSight::Explicit) => "new-explicit",
+            Change::New(FirstSight::Unsigned) => "new-unsigned",
+            Change::Unchanged => "unchanged",
+            Change::Updated { .. } => "updated",
+        }
+    }
+}
+
 /// The outcome of [`admit`]: the entry to store and how it came about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Admission {
