@@ -8,7 +8,7 @@ use std::process::Command;
 
 use omega_core::fs::digest_dir;
 use omega_core::tarball::{gunzip, read_tar, read_tgz, write_tgz, TarFile};
-use omega_core::{ErrorCode, Pins};
+use omega_core::ErrorCode;
 
 fn tree(root: &Path) {
     let w = |rel: &str, data: &[u8], mode: u32| {
@@ -143,6 +143,7 @@ fn signed_tarball_checks_with_its_manifest() {
     use omega_core::manifest::{KeySet, Manifest};
     use omega_core::secret::SecretKey;
     use omega_core::tarball::check_tarball;
+    use omega_core::Pins;
     let k = SecretKey::from_seed(&[9; 32], omega_core::KeyId([9; 8]));
     let mut files: Vec<TarFile> = vec![("index.js".into(), false, b"x\n".to_vec())];
     let pkg = omega_core::MemoryPackage::from_files(
