@@ -36,7 +36,7 @@ pub fn io_error(path: &Path, e: &io::Error) -> Error {
     Error::new(code, format!("{}: {e}", path.display()))
 }
 
-fn open_nofollow(path: &Path) -> io::Result<File> {
+pub(crate) fn open_nofollow(path: &Path) -> io::Result<File> {
     let mut opts = fs::OpenOptions::new();
     opts.read(true);
     #[cfg(unix)]
@@ -47,7 +47,7 @@ fn open_nofollow(path: &Path) -> io::Result<File> {
     opts.open(path)
 }
 
-fn kind_of(meta: &fs::Metadata) -> FileKind {
+pub(crate) fn kind_of(meta: &fs::Metadata) -> FileKind {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -59,7 +59,7 @@ fn kind_of(meta: &fs::Metadata) -> FileKind {
     FileKind::Regular
 }
 
-fn type_error(rel: &str, ft: &fs::FileType) -> Error {
+pub(crate) fn type_error(rel: &str, ft: &fs::FileType) -> Error {
     let what = if ft.is_symlink() {
         "a symbolic link"
     } else {
@@ -106,11 +106,11 @@ pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
 }
 
 #[cfg(unix)]
-fn libc_eloop() -> i32 {
+pub(crate) fn libc_eloop() -> i32 {
     libc::ELOOP
 }
 #[cfg(not(unix))]
-fn libc_eloop() -> i32 {
+pub(crate) fn libc_eloop() -> i32 {
     -1
 }
 

@@ -35,6 +35,8 @@ pub mod ed25519;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;
+#[cfg(feature = "std")]
+pub mod listed;
 pub mod hash;
 mod json;
 pub mod keys;

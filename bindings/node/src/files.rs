@@ -7,17 +7,20 @@
 //! - Unsigned package: no file list to trust, so the table is the package's files as read and
 //!   checked (`check_package`) when it is opened.
 //!
-//! Each loaded file is then hashed (`omega_core::fs::hash_file`: no symlinks, regular files
-//! only) and compared with its entry by `omega_core::check::compare_files`; a failure carries
-//! the table's report with that problem.
+//! - Tree mode (`whole`): the table is the package's files as read and checked (the whole
+//!   directory, signed or not), so that every file loaded later is compared with what passed.
+//!
+//! Each loaded file is then read, hashed and compared with its entry by
+//! `omega_core::listed::read_listed_file` (no symlinks, regular files only, size first), which
+//! returns the bytes it hashed: the loader compiles exactly those. A failure carries the
+//! table's report with that problem.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use omega_core::check::compare_files;
-use omega_core::fs::{hash_file, read_installed_package, read_limited, READ_BUFFER_BYTES};
+use omega_core::fs::{read_installed_package, read_limited};
+use omega_core::listed::read_listed_file;
 use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 use omega_core::{
@@ -54,12 +57,13 @@ fn opened(id: u32, report: &Report) -> Value {
     json!({ "id": id, "report": report.to_json() })
 }
 
-/// Verifies the table of the package at `dir` (once per process for the same directory and
-/// pins) and returns `{id, report}`.
-pub fn open(dir: &str, pins_arg: &PinsArg, label: &str) -> Outcome {
+/// Verifies the table of the package at `dir` (once per process for the same directory, pins
+/// and `whole`) and returns `{id, report}`. With `whole`, the table is the files as read and
+/// checked now, even for a signed package (tree mode).
+pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome {
     let key = std::fs::canonicalize(dir).ok().and_then(|p| {
         p.to_str()
-            .map(|s| format!("{s}\u{0}{}", pins_arg.cache_text()))
+            .map(|s| format!("{s}\u{0}{}\u{0}{}", u8::from(whole), pins_arg.cache_text()))
     });
     if let Some(k) = &key {
         let t = tables();
@@ -71,8 +75,11 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str) -> Outcome {
     }
     let pins = pins_arg.to_pins()?;
     let root = Path::new(dir);
-    let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)
-        .map_err(|e| e.context(label))?;
+    let manifest = if whole {
+        None
+    } else {
+        read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES).map_err(|e| e.context(label))?
+    };
     let table = match manifest {
         Some(manifest_bytes) => {
             let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)
@@ -116,37 +123,22 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str) -> Outcome {
     Ok(out)
 }
 
-thread_local! {
-    static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_BUFFER_BYTES]);
-}
-
-/// Checks the file `rel` (at `abs`) against table `id`.
-pub fn check(id: u32, rel: &str, abs: &Path) -> Outcome {
-    let table = tables().all.get(id as usize).cloned().ok_or_else(|| {
+fn table(id: u32) -> Result<Arc<Table>, Error> {
+    tables().all.get(id as usize).cloned().ok_or_else(|| {
         Error::new(
             ErrorCode::NotFound,
             format!("no verified file table number {id}"),
         )
-    })?;
-    let package = table.report.package.as_str();
-    let actual = BUFFER
-        .with(|b| hash_file(abs, rel, &mut b.borrow_mut()))
-        .map_err(|e| e.context(package))?;
-    let expected = match table
-        .files
-        .binary_search_by(|f| f.path.as_bytes().cmp(rel.as_bytes()))
-    {
-        Ok(i) => &table.files[i..=i],
-        Err(_) => &[],
-    };
-    let problems = compare_files(package, expected, std::slice::from_ref(&actual));
-    if problems.is_empty() {
-        return Ok(Value::Bool(true));
-    }
-    let mut report = table.report.clone();
-    report.problems = problems;
-    match report.into_result() {
-        Ok(_) => Ok(Value::Bool(true)),
-        Err(e) => Err(e),
-    }
+    })
+}
+
+/// Reads the file `rel` (at `abs`) and returns its bytes if they are those of table `id`.
+pub fn read(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
+    let table = table(id)?;
+    read_listed_file(abs, rel, &table.files, &table.report)
+}
+
+/// Checks the file `rel` (at `abs`) against table `id`.
+pub fn check(id: u32, rel: &str, abs: &Path) -> Outcome {
+    read(id, rel, abs).map(|_| Value::Bool(true))
 }

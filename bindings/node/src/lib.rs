@@ -26,7 +26,7 @@ mod pins;
 
 use std::path::Path;
 
-use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either};
 use napi::{Env, Task};
 use napi_derive::napi;
 use omega_core::fs::{digest_dir as core_digest_dir, read_installed_package, read_package};
@@ -187,12 +187,64 @@ pub fn check_dir(
 // Files mode (`OMEGA_VERIFY=files`)
 
 /// Verifies a package's file table against `pins` once and returns `{id, report}`: `id` names
-/// the table in [`check_pinned_file`]. A signed package's table is its manifest's file list
-/// (checked against the pinned digest and keys without reading the files); an unsigned one's is
-/// its files as read and checked now. Tables are kept for the life of the process.
+/// the table in [`check_pinned_file`] and [`read_pinned_file`]. A signed package's table is its
+/// manifest's file list (checked against the pinned digest and keys without reading the
+/// files); an unsigned one's, or any package's with `whole` (tree mode), is its files as read
+/// and checked now. Tables are kept for the life of the process.
 #[napi]
-pub fn open_pinned_files(dir: String, pins: PinsArg, label: String) -> String {
-    envelope(files::open(&dir, &pins, &label))
+pub fn open_pinned_files(dir: String, pins: PinsArg, label: String, whole: Option<bool>) -> String {
+    envelope(files::open(&dir, &pins, &label, whole.unwrap_or(false)))
+}
+
+/// [`open_pinned_files`] on the libuv thread pool.
+pub struct OpenTask {
+    dir: String,
+    pins: PinsArg,
+    label: String,
+    whole: bool,
+}
+
+impl Task for OpenTask {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> napi::Result<String> {
+        Ok(envelope(files::open(
+            &self.dir,
+            &self.pins,
+            &self.label,
+            self.whole,
+        )))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
+}
+
+/// Promise form of [`open_pinned_files`]: reading and hashing run off the main thread.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn open_pinned_files_async(
+    dir: String,
+    pins: PinsArg,
+    label: String,
+    whole: Option<bool>,
+) -> AsyncTask<OpenTask> {
+    AsyncTask::new(OpenTask {
+        dir,
+        pins,
+        label,
+        whole: whole.unwrap_or(false),
+    })
+}
+
+/// Reads the file `rel` of an opened table (at `abs`) for loading: its bytes (a Buffer) when
+/// they are those of the table, else the error envelope (text). The loader compiles exactly
+/// these bytes (`omega_core::listed::read_listed_file`).
+#[napi]
+pub fn read_pinned_file(id: u32, rel: String, abs: String) -> Either<Buffer, String> {
+    match files::read(id, &rel, Path::new(&abs)) {
+        Ok(bytes) => Either::A(bytes.into()),
+        Err(e) => Either::B(envelope(Err(e))),
+    }
 }
 
 /// Checks one file of an opened table as it is about to be loaded: `rel` is its path in the
