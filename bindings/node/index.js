@@ -9,7 +9,9 @@
 // Ω finds the package the way `require` would from the calling file (nested and scoped
 // packages included), checks its files against the digest (and its signatures, when keys or a
 // lock file are given) with omega-core, and only then requires it. The callback and promise
-// forms hash off the main thread. Successful checks are cached for the process.
+// forms hash off the main thread. A package's verified file listing is kept for the process,
+// and each of its files is compiled from bytes compared with that listing as it loads
+// (lib/compile.js), so a file changed after the check never loads.
 // docs/node.md has the whole API, the register hook (`node --require omega-verify/register`)
 // and what this does and does not protect against.
 
@@ -19,6 +21,7 @@ const engine = require('./lib/engine.js');
 const { OmegaError, typeError, fromFs } = require('./lib/errors.js');
 const opt = require('./lib/options.js');
 const lockfile = require('./lib/lockfile.js');
+const compile = require('./lib/compile.js');
 const { callerFile, requireFrom, splitSpecifier, packageDir, inside } = require('./lib/resolve.js');
 
 const LOAD_OPTIONS = ['keys', 'threshold', 'legacy', 'lock'];
@@ -34,6 +37,7 @@ function plan(name, digest, options, caller) {
   if (o.lock !== undefined && o.lock !== null && o.lock !== false) {
     let file;
     if (o.lock === true) {
+      // Never a lock inside node_modules (lockfile.js): a library's call finds the app's lock.
       file = process.env.OMEGA_LOCK || lockfile.findUp(caller ? path.dirname(caller) : process.cwd());
       if (!file) throw new OmegaError('NOT_FOUND', `${pkg}: no ${lockfile.LOCK_FILE} above ${caller || process.cwd()}`);
     } else {
@@ -68,9 +72,27 @@ function load(p) {
   return p.req(p.name);
 }
 
-function checkOptions(p) {
-  return { installed: true, label: p.pkg, cache: true };
+/** Ω's verified packages: real package directory -> file table id (engine). */
+const verified = new Map();
+
+/**
+ * The verified bytes of a file of a package Ω loaded (null for any other file): compile.js
+ * compiles these, not what is on disk. A file in a nested node_modules is another package's.
+ */
+function verifiedSource(filename) {
+  let d = path.dirname(filename);
+  for (;;) {
+    const id = verified.get(d);
+    if (id !== undefined) {
+      return engine.readPinnedFile(id, path.relative(d, filename).split(path.sep).join('/'), filename);
+    }
+    if (path.basename(d) === 'node_modules') return null;
+    const up = path.dirname(d);
+    if (up === d) return null;
+    d = up;
+  }
 }
+compile.addSource(verifiedSource);
 
 const inflight = new Map();
 
@@ -79,10 +101,18 @@ function checkAsync(p) {
   const key = JSON.stringify([p.dir, p.pins]);
   let pending = inflight.get(key);
   if (!pending) {
-    pending = engine.checkDir(p.dir, p.pins, checkOptions(p)).finally(() => inflight.delete(key));
+    pending = engine.openPinnedFilesAsync(p.dir, p.pins, p.pkg, true)
+      .then(({ id }) => verified.set(p.dir, id))
+      .finally(() => inflight.delete(key));
     inflight.set(key, pending);
   }
   return pending;
+}
+
+/** The synchronous check of a planned load. */
+function checkSync(p) {
+  const { id } = engine.openPinnedFiles(p.dir, p.pins, p.pkg, true);
+  verified.set(p.dir, id);
 }
 
 /**
@@ -126,7 +156,7 @@ function Ω(name, digest, options, callback) {
 /** Ω.sync(name, digest[, options]): the same, synchronously; returns the exports. */
 Ω.sync = function sync(name, digest, options) {
   const p = plan(name, digest, options, callerFile());
-  engine.checkDirSync(p.dir, p.pins, checkOptions(p));
+  checkSync(p);
   return load(p);
 };
 

@@ -11,14 +11,26 @@
 //   OMEGA_UNPINNED  refuse (default) | warn
 //   OMEGA_ENGINE    auto (default) | native | wasm
 //
-// This file holds the decisions shared by the CommonJS hook (cjs-hook.js) and the ESM hooks
-// (hooks.mjs); every verdict comes from omega-core through the engine.
+// Where a file stands (docs/node.md, "Enforcing mode"): the project is the directory of the
+// lock file. A file under it with no `node_modules` component is the app's own and loads as
+// it is; a file in `<project>/…/node_modules/<pkg>` belongs to that package, which must be
+// pinned and verified, and loads from the verified bytes; anything else (a file directly in a
+// node_modules folder, a file outside the project: global folders, NODE_PATH, the target of a
+// link) is refused. A resolution is refused when the path Node looked up in node_modules is
+// or passes through a symbolic link, or when a package name resolves to a file outside the
+// package the name stands for. omega-verify's own files pass (see register.js for the copy
+// inside node_modules).
+//
+// This file holds the decisions shared by the CommonJS hooks (register.js, compile.js) and the
+// ESM hooks (hooks.mjs); every verdict on contents comes from omega-core through the engine.
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
-const { OWN_DIR, inside, packageOfFile } = require('./resolve.js');
+const {
+  OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
+} = require('./resolve.js');
 
 /** The settings of enforcing mode, from the environment (validated). */
 function configFromEnv(env = process.env, cwd = process.cwd()) {
@@ -44,6 +56,14 @@ function warn(message) {
   process.emitWarning(message, { type: 'OmegaWarning', code: 'OMEGA_UNPINNED' });
 }
 
+function realDir(dir) {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
 class Enforcer {
   /** @param {{mode, unpinned, lock, cwd}} config  @param engine the engine to check with */
   constructor(config, engine) {
@@ -58,73 +78,164 @@ class Enforcer {
     } else {
       throw new OmegaError('NOT_FOUND', `no ${lockfile.LOCK_FILE} in ${config.cwd} or any parent directory (set OMEGA_LOCK, or run omega lock)`);
     }
+    /** The project: the lock file's directory (real path); without a lock, the working directory. */
+    this.root = this.lock ? this.lock.root : realDir(config.cwd);
   }
 
   /**
-   * Checks `file` (a real absolute path) before it loads: throws an OmegaError that names the
-   * package and the file when it must not load. Files outside `node_modules` and omega-verify's
-   * own files pass.
+   * Where the file `file` (a real absolute path) stands: {kind: 'own'} (omega-verify), 'app'
+   * (the project's own files), 'package' (with `pkg` = {dir, name, rel}), 'loose' (directly in
+   * a node_modules folder) or 'outside' (not under the project).
+   */
+  place(file) {
+    if (file === OWN_DIR || inside(file, OWN_DIR)) return { kind: 'own' };
+    if (!inside(file, this.root)) return { kind: 'outside' };
+    if (!inNodeModules(path.relative(this.root, file))) return { kind: 'app' };
+    const pkg = packageOfFile(file);
+    if (!pkg || !pkg.dir || !inside(pkg.dir, this.root)) return { kind: 'loose', pkg };
+    return { kind: 'package', pkg };
+  }
+
+  /** Refuses (or, with OMEGA_UNPINNED=warn, warns about) a file outside the project. */
+  outside(file, what) {
+    const message = `${file}${what} is outside the project ${this.root} (not the app's own file, not in its node_modules)`;
+    if (this.config.unpinned === 'warn') {
+      warn(`omega-verify: ${message}; loading it anyway (OMEGA_UNPINNED=warn)`);
+      return;
+    }
+    throw refusal(new OmegaError('NOT_FOUND', message), file);
+  }
+
+  /**
+   * Checks a resolution before Node returns it (require, require.resolve, import): `request`
+   * from `fromDir` resolved to `file` (a real path); `lookedUp` is the path Node looked up
+   * before it followed links, when known. Throws an OmegaError naming the package and the
+   * file; a package file is checked against its verified table (tree mode: the package is
+   * verified first), so `require.resolve('pkg/bin/tool')` refuses a tampered file too.
+   */
+  checkResolved(request, fromDir, file, lookedUp) {
+    const how = `, the resolution of ${JSON.stringify(request)} from ${fromDir}`;
+    const where = this.place(file);
+    if (where.kind === 'own') return;
+    if (lookedUp && lookedUp !== file && inNodeModules(lookedUp)) {
+      const pkg = packageOfFile(lookedUp);
+      throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `${pkg && pkg.dir ? `package ${pkg.name}: ` : ''}${lookedUp} is or passes through a symbolic link (to ${file}); enforcing mode loads packages only from their real directories`), file, how);
+    }
+    if (isBare(request) && !request.startsWith('#')) {
+      let name = null;
+      try {
+        ({ name } = splitSpecifier(request));
+      } catch {
+        // not a package name: nothing stands for it
+      }
+      const entry = name && lookupEntry(name, fromDir);
+      if (entry && inside(entry, this.root)) {
+        if (!isReal(entry)) {
+          throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${name}: ${entry} is or passes through a symbolic link; enforcing mode loads packages only from their real directories`), file, how);
+        }
+        const steering = this.place(path.join(entry, 'package.json'));
+        // The package the name stands for is verified first: its package.json steered this.
+        if (steering.kind === 'package') this.openPackage(steering.pkg, file, how);
+        if (!inside(file, entry)) {
+          throw refusal(new OmegaError('UNSAFE_PATH', `package ${name} (${entry}): ${JSON.stringify(request)} resolves to ${file}, outside the package`), file, how);
+        }
+      }
+    }
+    this.checkFile(where, file, how, false);
+  }
+
+  /**
+   * Checks `file` (a real absolute path) before it loads and returns the verified bytes to
+   * compile (a Buffer), or null for a file that loads as it is (the app's own files,
+   * omega-verify's, an unpinned package under OMEGA_UNPINNED=warn). Throws an OmegaError that
+   * names the package and the file when it must not load.
    */
   beforeLoad(file) {
-    if (file === OWN_DIR || inside(file, OWN_DIR)) return;
-    const pkg = packageOfFile(file);
-    if (!pkg) return;
-    const state = this.openPackage(pkg, file);
-    if (state.table !== undefined) {
-      try {
-        this.engine.checkPinnedFile(state.table, pkg.rel, file);
-      } catch (e) {
-        throw refusal(e, file);
+    return this.checkFile(this.place(file), file, '', true);
+  }
+
+  checkFile(where, file, how, read) {
+    switch (where.kind) {
+      case 'own':
+      case 'app':
+        return null;
+      case 'outside':
+        this.outside(file, '');
+        return null;
+      case 'loose':
+        throw refusal(new OmegaError('NOT_FOUND', `${file} lies directly in a node_modules folder, in no package directory, and is not pinned`), file, how);
+      default: {
+        const { pkg } = where;
+        const state = this.openPackage(pkg, file, how);
+        if (state.table === undefined) return null;
+        try {
+          if (read) return this.engine.readPinnedFile(state.table, pkg.rel, file);
+          this.engine.checkPinnedFile(state.table, pkg.rel, file);
+          return null;
+        } catch (e) {
+          throw refusal(e, file, how);
+        }
       }
     }
   }
 
   /** Verifies the package `pkg` once (cached, refusals too); returns its state. */
-  openPackage(pkg, file) {
+  openPackage(pkg, file, how = '') {
     const key = pkg.dir || file;
     let state = this.packages.get(key);
     if (state === undefined) {
-      state = this.verify(pkg, file);
+      state = this.verify(pkg, file, how);
       this.packages.set(key, state);
     }
     if (state.error) throw state.error;
     return state;
   }
 
-  verify(pkg, file) {
-    const entry = pkg.dir && this.lock ? this.lock.byPath.get(pkg.dir) : undefined;
+  verify(pkg, file, how) {
+    if (!isReal(pkg.dir)) {
+      // Only with --preserve-symlinks: Node otherwise hands out real paths.
+      return {
+        error: refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${pkg.name}: ${pkg.dir} is or passes through a symbolic link`), file, how),
+      };
+    }
+    const entry = this.lock ? this.lock.byPath.get(pkg.dir) : undefined;
     if (!entry) {
-      const where = pkg.dir ? `package ${pkg.name} (${pkg.dir})` : `file ${file}, which is in no package directory,`;
+      const where = `package ${pkg.name} (${pkg.dir})`;
       const lockName = this.lock ? this.lock.file : lockfile.LOCK_FILE;
       if (this.config.unpinned === 'warn') {
         warn(`omega-verify: ${where} is not pinned in ${lockName}; loading it anyway (OMEGA_UNPINNED=warn)`);
         return {};
       }
       return {
-        error: refusal(new OmegaError('NOT_FOUND', `${where} is not pinned in ${lockName} (run omega lock, or OMEGA_UNPINNED=warn)`), file),
+        error: refusal(new OmegaError('NOT_FOUND', `${where} is not pinned in ${lockName} (run omega lock, or OMEGA_UNPINNED=warn)`), file, how),
       };
     }
     const pins = lockfile.entryPins(entry);
     try {
       if (this.config.mode === 'files') {
-        const { id } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key);
+        const { id } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
         const pj = path.join(pkg.dir, 'package.json');
         if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
         return { table: id };
       }
-      this.engine.checkDirSync(pkg.dir, pins, { installed: true, label: entry.key, cache: true });
-      return {};
+      // Tree mode: the whole directory is checked now, and its files as read are the table
+      // that every file is compared with when it loads.
+      const { id } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, true);
+      return { table: id };
     } catch (e) {
-      return { error: refusal(e, file) };
+      return { error: refusal(e, file, how) };
     }
   }
 }
 
-/** The error to throw for a refused load: the check's error, naming the file refused. */
-function refusal(err, file) {
+/**
+ * The error to throw for a refused load: the check's error, naming the file refused (and,
+ * through `how`, the resolution that found it).
+ */
+function refusal(err, file, how = '') {
   if (!(err instanceof OmegaError)) return err;
-  const e = new OmegaError(err.code, `${err.detail} (omega-verify refused to load ${file})`, err.report);
+  const e = new OmegaError(err.code, `${err.detail} (omega-verify refused to load ${file}${how})`, err.report);
   e.file = file;
   return e;
 }

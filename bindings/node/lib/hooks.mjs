@@ -1,35 +1,46 @@
 // ESM hooks of enforcing mode (registered by lib/register.js through module.register; they run
-// on Node's hooks thread). `resolve` checks the package that steered a bare specifier when the
-// resolved file lies outside it; `load` checks every file's package before its source is read.
-// The checks are lib/enforce.js's, with this thread's engine.
+// on Node's hooks thread). `resolve` checks every resolution (lib/enforce.js checkResolved):
+// the path looked up is the specifier's own path for a relative or file: specifier, and the
+// package the name stands for for a bare one. `load` returns the verified bytes as the
+// module's source (ES modules, JSON); CommonJS files keep Node's own loading, where the
+// CommonJS hooks (compile.js, on the main thread) compile the verified bytes.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 let enforcer = null;
-let checkSteering = null;
 
 export async function initialize(data) {
   const engine = require('./engine.js');
   const { Enforcer } = require('./enforce.js');
-  ({ checkSteering } = require('./register.js'));
   enforcer = new Enforcer(data.config, engine);
+}
+
+function lookedUpPath(specifier, parentURL) {
+  if (specifier.startsWith('file:')) return fileURLToPath(new URL(specifier));
+  if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/')) {
+    const base = parentURL && parentURL.startsWith('file:') ? parentURL : pathToFileURL(`${process.cwd()}${path.sep}`).href;
+    return fileURLToPath(new URL(specifier, base));
+  }
+  return null;
 }
 
 export async function resolve(specifier, context, nextResolve) {
   const result = await nextResolve(specifier, context);
   if (enforcer && result.url.startsWith('file:')) {
-    const from = context.parentURL && context.parentURL.startsWith('file:')
-      ? path.dirname(fileURLToPath(context.parentURL))
-      : process.cwd();
-    checkSteering(enforcer, specifier, from, fileURLToPath(result.url));
+    const parent = context.parentURL && context.parentURL.startsWith('file:') ? fileURLToPath(context.parentURL) : null;
+    const from = parent ? path.dirname(parent) : process.cwd();
+    enforcer.checkResolved(specifier, from, fileURLToPath(result.url), lookedUpPath(specifier, context.parentURL));
   }
   return result;
 }
 
 export async function load(url, context, nextLoad) {
-  if (enforcer && url.startsWith('file:')) enforcer.beforeLoad(fileURLToPath(url));
-  return nextLoad(url, context);
+  if (!enforcer || !url.startsWith('file:')) return nextLoad(url, context);
+  const bytes = enforcer.beforeLoad(fileURLToPath(url));
+  const result = await nextLoad(url, context);
+  if (bytes === null || result.format === 'commonjs' || result.format === 'builtin') return result;
+  return { ...result, source: bytes };
 }

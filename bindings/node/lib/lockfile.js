@@ -1,6 +1,9 @@
 'use strict';
 // Finding omega.lock and the entry of a package directory in it. The lock is parsed by the
 // engine (omega-core); this file only locates files and matches entries by their `path`.
+// A lock file inside a `node_modules` tree is never accepted (no digest covers it, and anyone
+// who can write a package can write it): the project's lock is the one at the app root, found
+// from above the outermost `node_modules`, or the one OMEGA_LOCK names.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -8,13 +11,25 @@ const { OmegaError, withContext, fromFs } = require('./errors.js');
 
 const LOCK_FILE = 'omega.lock';
 
-/** The nearest omega.lock in `dir` or a parent, or null. */
+/** Whether a path has a `node_modules` component. */
+function inNodeModules(p) {
+  return p.split(path.sep).includes('node_modules');
+}
+
+/**
+ * The nearest omega.lock in `dir` or a parent, starting above the outermost `node_modules`
+ * of `dir` (a library's caller finds the app's lock, not one planted in node_modules), and
+ * skipping any whose real path lies in a `node_modules` tree; or null.
+ */
 function findUp(dir) {
   let d = path.resolve(dir);
+  const parts = d.split(path.sep);
+  const i = parts.indexOf('node_modules');
+  if (i >= 0) d = parts.slice(0, i).join(path.sep) || path.sep;
   for (;;) {
     const f = path.join(d, LOCK_FILE);
     try {
-      if (fs.statSync(f).isFile()) return f;
+      if (fs.statSync(f).isFile() && !inNodeModules(fs.realpathSync(f))) return f;
     } catch {
       // not here
     }
@@ -31,6 +46,9 @@ function findUp(dir) {
 function load(engine, file) {
   let bytes;
   try {
+    if (inNodeModules(fs.realpathSync(file))) {
+      throw new OmegaError('UNSAFE_PATH', `${file}: a lock file inside node_modules is refused (no digest covers it; the project's ${LOCK_FILE} is at the app root, or set OMEGA_LOCK)`);
+    }
     bytes = fs.readFileSync(file);
   } catch (e) {
     throw fromFs(e, file);

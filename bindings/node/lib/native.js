@@ -56,11 +56,20 @@ const native = {
     return unwrap(addon.lockEntries(Buffer.from(bytes)));
   },
 
-  openPinnedFiles(dir, pins, label) {
-    return unwrap(addon.openPinnedFiles(dir, pinsArg(pins), label));
+  /** A verified file table of a package: {id, report}; `whole` (tree mode): from all its files. */
+  openPinnedFiles(dir, pins, label, whole) {
+    return unwrap(addon.openPinnedFiles(dir, pinsArg(pins), label, !!whole));
+  },
+  async openPinnedFilesAsync(dir, pins, label, whole) {
+    return unwrap(await addon.openPinnedFilesAsync(dir, pinsArg(pins), label, !!whole));
   },
   checkPinnedFile(id, rel, abs) {
     return unwrap(addon.checkPinnedFile(id, rel, abs));
+  },
+  /** The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws). */
+  readPinnedFile(id, rel, abs) {
+    const r = addon.readPinnedFile(id, rel, abs);
+    return typeof r === 'string' ? unwrap(r) : r;
   },
 
   blake2b256(data) {

@@ -1,53 +1,90 @@
 'use strict';
-// Installs enforcing mode once per thread: the CommonJS hook on this thread, and the ESM hooks
-// (hooks.mjs, on Node's hooks thread) through module.register. Both register.js (--require)
-// and register.mjs (--import) call this, so either flag covers require(), import and import().
+// Installs enforcing mode once per thread: omega-verify's own copy is checked first (when it
+// lies in the project's node_modules), then the CommonJS hooks on this thread (resolution here,
+// verified bytes in compile.js) and the ESM hooks (hooks.mjs, on Node's hooks thread) through
+// module.register. Both register.js (--require) and register.mjs (--import) call this, so
+// either flag covers require(), require.resolve(), import and import().
 
+const fs = require('node:fs');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
 const Module = require('node:module');
 const engine = require('./engine.js');
-const { configFromEnv, Enforcer } = require('./enforce.js');
-const { packageOfFile, lookupPackage, isBare, splitSpecifier } = require('./resolve.js');
+const { configFromEnv, Enforcer, refusal } = require('./enforce.js');
+const { OmegaError } = require('./errors.js');
+const lockfile = require('./lockfile.js');
+const compile = require('./compile.js');
+const { OWN_DIR, inside, inNodeModules } = require('./resolve.js');
 
 const INSTALLED = Symbol.for('omega-verify.register');
 
 /**
- * For a bare specifier whose resolved file lies outside the package the name stands for (its
- * package.json `main` or `exports` point elsewhere), the package that steered it is checked
- * too, before the file loads.
+ * A copy of omega-verify inside the project's node_modules is the tree it guards: it starts
+ * only if its whole directory (lib/, omega.node, wasm/, …) verifies against its lock entry.
+ * The check runs before any hook is installed and before the app's first line, but it runs
+ * the code it checks: it catches a copy changed by someone who did not also change this check,
+ * not a determined attacker (docs/node.md: use a copy outside node_modules).
  */
-function checkSteering(enforcer, request, fromDir, file) {
-  if (!isBare(request) || request.startsWith('#')) return; // '#x': the package's own imports
-  let name;
-  try {
-    ({ name } = splitSpecifier(request));
-  } catch {
-    return; // not a package name: Node's resolution has already failed or will
+function checkOwnCopy(enforcer) {
+  if (!inside(OWN_DIR, enforcer.root) || !inNodeModules(path.relative(enforcer.root, OWN_DIR))) return;
+  const entry = enforcer.lock ? enforcer.lock.byPath.get(OWN_DIR) : undefined;
+  if (!entry) {
+    throw new OmegaError('NOT_FOUND', `omega-verify itself (${OWN_DIR}) lies in the node_modules tree it guards and is not pinned in ${enforcer.lock ? enforcer.lock.file : lockfile.LOCK_FILE}: pin it (omega lock), or better load a copy outside node_modules (NODE_OPTIONS=--require /opt/omega/register.js)`);
   }
-  const pkg = packageOfFile(file);
-  if (pkg && pkg.name === name) return;
-  const dir = lookupPackage(name, fromDir);
-  if (!dir) return;
-  const steering = packageOfFile(path.join(dir, 'package.json'));
-  if (steering && steering.dir) enforcer.openPackage(steering, file);
+  try {
+    engine.checkDirSync(OWN_DIR, lockfile.entryPins(entry), { installed: true, label: entry.key });
+  } catch (e) {
+    throw refusal(e, OWN_DIR, ', omega-verify\'s own copy in node_modules');
+  }
 }
 
+/**
+ * The CommonJS resolution hook. Node's lookup realpaths what it finds through fs.realpathSync
+ * (cjs/loader's toRealPath); the calls made while one resolution runs show the path Node
+ * looked up before it followed links. A resolution answered from Node's path cache makes no
+ * call: its verdict on links is the one remembered for the same request and directory.
+ */
 function installCommonJS(enforcer) {
-  const load = Module.prototype.load;
-  Module.prototype.load = function omegaVerifiedLoad(filename) {
-    enforcer.beforeLoad(filename);
-    return load.call(this, filename);
+  let calls = null;
+  const realpathSync = fs.realpathSync;
+  const wrapped = function omegaRealpathSync(p, ...rest) {
+    const out = realpathSync.call(this, p, ...rest);
+    if (calls !== null && typeof p === 'string') calls.push([p, out]);
+    return out;
   };
+  wrapped.native = realpathSync.native;
+  fs.realpathSync = wrapped;
+
+  const linkVerdicts = new Map(); // request \0 directory -> the path looked up, when seen
   const resolveFilename = Module._resolveFilename;
   Module._resolveFilename = function omegaResolveFilename(request, parent, ...rest) {
-    const file = resolveFilename.call(this, request, parent, ...rest);
-    if (typeof file === 'string' && path.isAbsolute(file)) {
-      const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
-      checkSteering(enforcer, request, from, file);
+    const saved = calls;
+    calls = [];
+    let file;
+    let seen;
+    try {
+      file = resolveFilename.call(this, request, parent, ...rest);
+    } finally {
+      seen = calls;
+      calls = saved;
     }
+    if (typeof file !== 'string' || !path.isAbsolute(file)) return file; // built-in modules
+    const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
+    const key = `${request}\0${from}`;
+    let lookedUp = null;
+    for (let i = seen.length - 1; i >= 0; i--) {
+      if (seen[i][1] === file) {
+        lookedUp = path.resolve(seen[i][0]);
+        break;
+      }
+    }
+    if (lookedUp !== null) linkVerdicts.set(key, lookedUp);
+    else lookedUp = linkVerdicts.get(key) ?? null;
+    enforcer.checkResolved(request, from, file, lookedUp);
     return file;
   };
+
+  compile.addSource((filename) => enforcer.beforeLoad(filename));
 }
 
 /** Installs enforcing mode (idempotent); throws at startup for a bad setting or lock. */
@@ -55,6 +92,7 @@ function install() {
   if (globalThis[INSTALLED]) return globalThis[INSTALLED];
   const config = configFromEnv();
   const enforcer = new Enforcer(config, engine);
+  checkOwnCopy(enforcer);
   installCommonJS(enforcer);
   let esm = false;
   if (typeof Module.register === 'function') {
@@ -66,4 +104,4 @@ function install() {
   return state;
 }
 
-module.exports = { install, checkSteering };
+module.exports = { install };

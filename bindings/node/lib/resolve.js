@@ -113,21 +113,35 @@ function packageOfFile(file) {
 }
 
 /**
- * The package of a bare specifier's name as Node's lookup from `fromDir` meets it: the first
- * `node_modules/<name>` directory in `fromDir` or a parent (real path), or null. This is the
- * directory whose package.json steered the resolution, even when `main` or `exports` point
- * elsewhere.
+ * The entry of a bare specifier's package as Node's lookup from `fromDir` meets it: the first
+ * `node_modules/<name>` in `fromDir` or a parent that is a directory (or a link to one), as
+ * looked up (not a real path), or null. This is the package the name stands for, whose
+ * package.json steers the resolution.
  */
-function lookupPackage(name, fromDir) {
+function lookupEntry(name, fromDir) {
   let d = path.resolve(fromDir);
   for (;;) {
     if (path.basename(d) !== 'node_modules') {
       const candidate = path.join(d, 'node_modules', name);
-      if (isDir(candidate)) return fs.realpathSync(candidate);
+      if (isDir(candidate)) return candidate;
     }
     const up = path.dirname(d);
     if (up === d) return null;
     d = up;
+  }
+}
+
+/** Whether a path has a `node_modules` component. */
+function inNodeModules(p) {
+  return p.split(path.sep).includes('node_modules');
+}
+
+/** Whether `p` is its own real path (no symbolic link on the way); false if it is missing. */
+function isReal(p) {
+  try {
+    return fs.realpathSync(p) === p;
+  } catch {
+    return false;
   }
 }
 
@@ -138,5 +152,6 @@ function isBare(spec) {
 }
 
 module.exports = {
-  OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupPackage, isBare,
+  OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
+  inNodeModules, isReal,
 };

@@ -17,7 +17,9 @@ const MANIFEST_PATH = '.omega/manifest.json';
 const SIGNATURE_PATH = '.omega/manifest.json.minisig';
 const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = fs.constants;
 const OPEN_FLAGS = O_RDONLY | (O_NOFOLLOW || 0) | (O_NONBLOCK || 0);
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a name that starts with U+FEFF keeps it, as omega-core reads it (a decoder that
+// strips it would list, and open, another file).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function typeError(rel, isLink) {
   const what = isLink ? 'a symbolic link' : 'not a regular file or directory (device, socket or FIFO)';
@@ -38,6 +40,39 @@ function readFileSync(abs, rel) {
     if (!st.isFile()) throw typeError(rel, false);
     const data = fs.readFileSync(fd);
     return { data, executable: (st.mode & 0o100) !== 0 };
+  } catch (e) {
+    throw fromFs(e, abs);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads one file of a verified listing for loading, without following a final link:
+ * {data, executable}, or {size} (the size found) without reading a byte when its size is not
+ * `size`. Reads at most `size` + 1 bytes, so a file that grows meanwhile shows as changed.
+ */
+function readListedSync(abs, rel, size) {
+  let fd;
+  try {
+    fd = fs.openSync(abs, OPEN_FLAGS);
+  } catch (e) {
+    if (e.code === 'ELOOP') throw typeError(rel, true);
+    throw fromFs(e, abs);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw typeError(rel, false);
+    if (st.size !== size) return { size: st.size };
+    const data = Buffer.allocUnsafe(size + 1);
+    let n = 0;
+    for (;;) {
+      const got = fs.readSync(fd, data, n, data.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n === data.length) break;
+    }
+    return { data: data.subarray(0, n), executable: (st.mode & 0o100) !== 0 };
   } catch (e) {
     throw fromFs(e, abs);
   } finally {
@@ -128,4 +163,4 @@ function readPackageSync(root, installed) {
   };
 }
 
-module.exports = { listSync, readFileSync, readPackageSync, MANIFEST_PATH, SIGNATURE_PATH };
+module.exports = { listSync, readFileSync, readListedSync, readPackageSync, MANIFEST_PATH, SIGNATURE_PATH };

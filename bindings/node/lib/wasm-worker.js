@@ -6,7 +6,7 @@
 const { parentPort } = require('node:worker_threads');
 const engine = require('./wasm.js');
 
-const OPS = new Set(['digestDirSync', 'checkDirSync', 'verifyFileSync']);
+const OPS = new Set(['digestDirSync', 'checkDirSync', 'verifyFileSync', 'tableSync']);
 
 parentPort.on('message', ({ id, op, args }) => {
   try {

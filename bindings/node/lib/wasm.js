@@ -7,8 +7,9 @@
 // - the promise forms run the WebAssembly module in a worker thread (wasm-worker.js), so they
 //   do not block the event loop either, but each call copies the files to the worker;
 // - the loader's caches are per thread, not per process;
-// - `OMEGA_VERIFY=files` opens a package by checking all its files once (as tree mode does)
-//   and then checks each file again as it loads, against the digest of the bytes that passed;
+// - a package's file table (both OMEGA_VERIFY modes, and Ω) is built by checking all its files
+//   once; each file is then read again as it loads and compared, size first, with the digest
+//   of the bytes that passed;
 // - lock files are read with JSON.parse: every digest and key in them is still parsed by
 //   omega-core when a package is checked, but unknown fields are not refused.
 
@@ -63,7 +64,7 @@ function cacheKey(dir, pins, extra) {
 }
 
 const checked = new Map(); // cache key -> report (successes only)
-const tables = []; // files mode: {report, files: Map(path -> single-file digest)}
+const tables = []; // verified file tables: {report, files: Map(path -> {digest (one-file tree), size})}
 const tableIds = new Map(); // cache key -> table id
 
 function checkPackage(pkg, pins, label) {
@@ -75,6 +76,19 @@ function fileProblem(table, code, rel, what) {
   const problem = { code, path: rel, key: null, message };
   const report = { ...table.report, ok: false, code, message, problems: [problem] };
   return new OmegaError(code, message, report);
+}
+
+/** Keeps a table ({report, files: [[path, digest, size]]}) and returns {id, report}. */
+function adopt(key, table) {
+  if (key && tableIds.has(key)) {
+    const id = tableIds.get(key);
+    return { id, report: tables[id].report };
+  }
+  const files = new Map(table.files.map(([p, digest, size]) => [p, { digest, size }]));
+  const id = tables.length;
+  tables.push({ report: table.report, files });
+  if (key) tableIds.set(key, id);
+  return { id, report: table.report };
 }
 
 const engine = {
@@ -155,12 +169,21 @@ const engine = {
     });
   },
 
-  openPinnedFiles(dir, pins, label) {
+  /**
+   * A verified file table of a package: {id, report}. The WASM engine always builds it from
+   * the files as read and checked (in files mode too; `whole` changes nothing here).
+   */
+  openPinnedFiles(dir, pins, label, whole) {
     const key = cacheKey(dir, pins, 'files');
     if (key && tableIds.has(key)) {
       const id = tableIds.get(key);
       return { id, report: tables[id].report };
     }
+    return adopt(key, engine.tableSync(dir, pins, label, whole));
+  },
+
+  /** The table of a package as plain data (run in the worker for openPinnedFilesAsync). */
+  tableSync(dir, pins, label) {
     let pkg;
     try {
       pkg = walk.readPackageSync(dir, true);
@@ -170,28 +193,34 @@ const engine = {
     const report = checkPackage(pkg, pins, label);
     // Each verified file's digest as a one-file tree: omega-core's digest covers its path,
     // kind, size and BLAKE2b-256, so comparing two of them compares all four.
-    const files = new Map();
-    for (const f of pkg.files) files.set(f.path, call(() => wasm.digestFiles([f])));
-    const id = tables.length;
-    tables.push({ report, files });
-    if (key) tableIds.set(key, id);
-    return { id, report };
+    const files = pkg.files.map((f) => [f.path, call(() => wasm.digestFiles([f])), f.data.length]);
+    return { report, files };
   },
 
   checkPinnedFile(id, rel, abs) {
+    engine.readPinnedFile(id, rel, abs);
+    return true;
+  },
+
+  /** The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws). */
+  readPinnedFile(id, rel, abs) {
     const table = tables[id];
     if (!table) throw new OmegaError('NOT_FOUND', `no verified file table number ${id}`);
-    let file;
-    try {
-      file = walk.readFileSync(abs, rel);
-    } catch (e) {
-      throw withContext(e, table.report.package);
+    if (rel.startsWith('.omega/')) {
+      throw fileProblem(table, 'FILE_EXTRA', rel, "is in the package's .omega/ folder (signing metadata, not a file of the package)");
     }
     const expected = table.files.get(rel);
     if (expected === undefined) throw fileProblem(table, 'FILE_EXTRA', rel, 'is not listed in the manifest');
+    let file;
+    try {
+      file = walk.readListedSync(abs, rel, expected.size);
+    } catch (e) {
+      throw withContext(e, table.report.package);
+    }
+    if (file.data === undefined) throw fileProblem(table, 'FILE_CHANGED', rel, 'has changed contents');
     const actual = call(() => wasm.digestFiles([{ path: rel, data: file.data, executable: file.executable }]));
-    if (actual !== expected) throw fileProblem(table, 'FILE_CHANGED', rel, 'has changed contents');
-    return true;
+    if (actual !== expected.digest) throw fileProblem(table, 'FILE_CHANGED', rel, 'has changed contents');
+    return file.data;
   },
 
   blake2b256(data) {
@@ -209,3 +238,8 @@ const { run } = require('./wasm-async.js');
 engine.digestDir = (dir, installed) => run('digestDirSync', [dir, installed]);
 engine.checkDir = (dir, pins, opts) => run('checkDirSync', [dir, pins, opts]);
 engine.verifyFile = (file, publicKey, signature, legacy) => run('verifyFileSync', [file, publicKey, signature, legacy]);
+engine.openPinnedFilesAsync = async (dir, pins, label, whole) => {
+  const key = cacheKey(dir, pins, 'files');
+  if (key && tableIds.has(key)) return engine.openPinnedFiles(dir, pins, label, whole);
+  return adopt(key, await run('tableSync', [dir, pins, label, whole]));
+};

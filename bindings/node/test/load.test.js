@@ -58,7 +58,9 @@ test('scoped packages, and nested installs resolve as require does from the call
   assert.equal(beta.name, '@scope/beta');
   assert.equal(beta.alpha, '2.0.0', 'beta requires its nested alpha');
   // From inside beta, "alpha" is beta's nested copy (2.0.0), pinned by its own digest.
-  const inBeta = callerIn(path.join(p.root, 'node_modules', '@scope', 'beta'));
+  // A caller in beta's own node_modules folder resolves as beta does (a file in beta itself
+  // would be a file its verified listing lacks).
+  const inBeta = callerIn(path.join(p.root, 'node_modules', '@scope', 'beta', 'node_modules'));
   assert.equal(inBeta.sync('alpha', p.digests.nestedAlpha).version, '2.0.0');
   await assert.rejects(inBeta.promise('alpha', p.digests.alpha), { code: 'DIGEST_MISMATCH' });
   assert.equal(top.sync('alpha', p.digests.alpha).version, '1.0.0');
@@ -159,7 +161,9 @@ test('lock: the entry of the package gives the digest and the signing keys', asy
   const lock = path.join(p.root, 'omega.lock');
   assert.equal(from.sync('alpha', p.digests.alpha, { lock }).version, '1.0.0');
   assert.equal((await from.promise('@scope/beta', null, { lock: true })).name, '@scope/beta');
-  const inBeta = callerIn(path.join(p.root, 'node_modules', '@scope', 'beta'));
+  // A caller in beta's own node_modules folder resolves as beta does (a file in beta itself
+  // would be a file its verified listing lacks).
+  const inBeta = callerIn(path.join(p.root, 'node_modules', '@scope', 'beta', 'node_modules'));
   assert.equal(inBeta.sync('alpha', null, { lock }).version, '2.0.0', 'nested entry, keyed by its path');
   assert.throws(() => from.sync('alpha', p.digests.gamma, { lock }), { code: 'DIGEST_MISMATCH' });
   assert.throws(() => from.sync('stray', null, { lock }), (e) => e.code === 'NOT_FOUND' && /stray: not pinned in/.test(e.message));
