@@ -182,16 +182,33 @@ require('alpha');
   }
 });
 
-test('N2: an ES module changed after its package was checked never loads', () => {
+test('N2: an ES module changed after its package was checked and loaded never loads again', () => {
   for (const mode of MODES) {
     const p = app();
     const idx = nm(p, 'delta', 'index.js');
     write(path.join(p.root, 'swap.mjs'), `import fs from 'node:fs';
-import.meta.resolve('delta'); // the package is checked here
+import { pathToFileURL } from 'node:url';
+await import('delta'); // the package is checked and its entry point runs
 fs.writeFileSync(${JSON.stringify(idx)}, ${JSON.stringify(EVIL_ESM)});
-await import('delta');
+await import(pathToFileURL(${JSON.stringify(idx)}).href + '?again');
 `);
-    refused(run(p, ['--import', REGISTER_ESM, 'swap.mjs'], {}, mode), { code: 'FILE_CHANGED', names: ['delta', idx] });
+    const r = run(p, ['--import', REGISTER_ESM, 'swap.mjs'], {}, mode);
+    refused(r, { code: 'FILE_CHANGED', names: ['delta', idx] });
+    assert.ok(r.ran.includes('delta'), 'the genuine delta ran first');
+  }
+});
+
+test('N2: CommonJS imported from an ES module compiles the verified bytes too', () => {
+  for (const mode of MODES) {
+    const p = app();
+    const util = nm(p, 'alpha', 'lib', 'util.js');
+    write(path.join(p.root, 'swap.mjs'), `import fs from 'node:fs';
+import { createRequire } from 'node:module';
+createRequire(import.meta.url).resolve('alpha'); // the package is checked here
+fs.writeFileSync(${JSON.stringify(util)}, ${JSON.stringify(EVIL)});
+await import('alpha');
+`);
+    refused(run(p, ['--import', REGISTER_ESM, 'swap.mjs'], {}, mode), { code: 'FILE_CHANGED', names: ['alpha', 'lib/util.js'] });
   }
 });
 
