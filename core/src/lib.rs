@@ -35,12 +35,12 @@ pub mod ed25519;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;
-#[cfg(feature = "std")]
-pub mod listed;
 pub mod hash;
 mod json;
 pub mod keys;
 pub mod limits;
+#[cfg(feature = "std")]
+pub mod listed;
 pub mod lock;
 pub mod manifest;
 #[cfg(feature = "sign")]

@@ -20,8 +20,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use omega_core::fs::{read_installed_package, read_limited};
-use omega_core::listed::read_listed_file;
 use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
+use omega_core::listed::read_listed_file;
 use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 use omega_core::{
     check_package, Error, ErrorCode, FileEntry, Manifest, PackageInput, Report, TreeListing,
