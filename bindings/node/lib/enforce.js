@@ -69,7 +69,8 @@ class Enforcer {
   constructor(config, engine) {
     this.config = config;
     this.engine = engine;
-    this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table} | {}
+    this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table, dependencies} | {}
+    this.dependencyPins = new Map(); // package dir \0 pinned digest -> null (verified) | the refusal
     this.lock = null;
     if (config.lock) {
       this.lock = lockfile.load(engine, config.lock); // a corrupt lock throws here, at startup
@@ -139,6 +140,7 @@ class Enforcer {
         if (!inside(file, entry)) {
           throw refusal(new OmegaError('UNSAFE_PATH', `package ${name} (${entry}): ${JSON.stringify(request)} resolves to ${file}, outside the package`), file, how);
         }
+        this.checkDependencyPin(fromDir, name, entry, file, how);
       }
     }
     this.checkFile(where, file, how, false);
@@ -179,6 +181,34 @@ class Enforcer {
     }
   }
 
+  /**
+   * When the package requiring `name` (the one holding `fromDir`) is signed and its manifest
+   * pins `name` (`dependencies`), the package found at `entry` must also verify against that
+   * pin (once per directory and pin; refusals kept).
+   */
+  checkDependencyPin(fromDir, name, entry, file, how) {
+    const requester = this.place(path.join(fromDir, '_'));
+    if (requester.kind !== 'package') return;
+    const state = this.packages.get(requester.pkg.dir);
+    const deps = state && state.dependencies;
+    if (!deps || !Object.prototype.hasOwnProperty.call(deps, name)) return;
+    const pin = deps[name];
+    const key = `${entry}\0${pin}`;
+    let verdict = this.dependencyPins.get(key);
+    if (verdict === undefined) {
+      verdict = null;
+      try {
+        this.engine.openPinnedFiles(entry, { digest: pin }, name, this.config.mode === 'tree');
+      } catch (e) {
+        verdict = e instanceof OmegaError
+          ? refusal(new OmegaError(e.code, `package ${requester.pkg.name}'s signed manifest pins its dependency ${name} to ${pin}: ${e.detail}`, e.report), file, how)
+          : e;
+      }
+      this.dependencyPins.set(key, verdict);
+    }
+    if (verdict) throw verdict;
+  }
+
   /** Verifies the package `pkg` once (cached, refusals too); returns its state. */
   openPackage(pkg, file, how = '') {
     const key = pkg.dir || file;
@@ -213,16 +243,16 @@ class Enforcer {
     const pins = lockfile.entryPins(entry);
     try {
       if (this.config.mode === 'files') {
-        const { id } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, false);
+        const { id, dependencies } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
         const pj = path.join(pkg.dir, 'package.json');
         if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
-        return { table: id };
+        return { table: id, dependencies };
       }
       // Tree mode: the whole directory is checked now, and its files as read are the table
       // that every file is compared with when it loads.
-      const { id } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, true);
-      return { table: id };
+      const { id, dependencies } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, true);
+      return { table: id, dependencies };
     } catch (e) {
       return { error: refusal(e, file, how) };
     }

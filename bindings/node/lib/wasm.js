@@ -82,13 +82,13 @@ function fileProblem(table, code, rel, what) {
 function adopt(key, table) {
   if (key && tableIds.has(key)) {
     const id = tableIds.get(key);
-    return { id, report: tables[id].report };
+    return { id, report: tables[id].report, dependencies: tables[id].dependencies };
   }
   const files = new Map(table.files.map(([p, digest, size]) => [p, { digest, size }]));
   const id = tables.length;
-  tables.push({ report: table.report, files });
+  tables.push({ report: table.report, files, dependencies: table.dependencies });
   if (key) tableIds.set(key, id);
-  return { id, report: table.report };
+  return { id, report: table.report, dependencies: table.dependencies };
 }
 
 const engine = {
@@ -177,7 +177,7 @@ const engine = {
     const key = cacheKey(dir, pins, 'files');
     if (key && tableIds.has(key)) {
       const id = tableIds.get(key);
-      return { id, report: tables[id].report };
+      return { id, report: tables[id].report, dependencies: tables[id].dependencies };
     }
     return adopt(key, engine.tableSync(dir, pins, label, whole));
   },
@@ -194,7 +194,14 @@ const engine = {
     // Each verified file's digest as a one-file tree: omega-core's digest covers its path,
     // kind, size and BLAKE2b-256, so comparing two of them compares all four.
     const files = pkg.files.map((f) => [f.path, call(() => wasm.digestFiles([f])), f.data.length]);
-    return { report, files };
+    // The signed dependency pins of the manifest the check has just accepted (omega-core
+    // refuses duplicate keys and unknown fields, so JSON.parse reads it as core did).
+    let dependencies = {};
+    if (pkg.manifest) {
+      const deps = JSON.parse(Buffer.from(pkg.manifest).toString('utf8')).dependencies;
+      if (deps && typeof deps === 'object') dependencies = deps;
+    }
+    return { report, files, dependencies };
   },
 
   checkPinnedFile(id, rel, abs) {

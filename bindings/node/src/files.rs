@@ -37,6 +37,18 @@ struct Table {
     report: Report,
     /// The files, sorted by path (as a [`TreeListing`] sorts them).
     files: Vec<FileEntry>,
+    /// The verified manifest's signed `dependencies` pins (name, `b2tree:` text); empty for a
+    /// package without a manifest.
+    dependencies: Vec<(String, String)>,
+}
+
+/// The `dependencies` of a manifest that `check_package` has just accepted.
+fn dependencies_of(manifest: &Manifest) -> Vec<(String, String)> {
+    manifest
+        .dependencies
+        .iter()
+        .map(|(name, digest)| (name.clone(), digest.to_string()))
+        .collect()
 }
 
 #[derive(Default)]
@@ -53,8 +65,13 @@ fn tables() -> MutexGuard<'static, Tables> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn opened(id: u32, report: &Report) -> Value {
-    json!({ "id": id, "report": report.to_json() })
+fn opened(id: u32, table: &Table) -> Value {
+    let deps: serde_json::Map<String, Value> = table
+        .dependencies
+        .iter()
+        .map(|(n, d)| (n.clone(), Value::String(d.clone())))
+        .collect();
+    json!({ "id": id, "report": table.report.to_json(), "dependencies": deps })
 }
 
 /// Verifies the table of the package at `dir` (once per process for the same directory, pins
@@ -69,7 +86,7 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome 
         let t = tables();
         if let Some(&id) = t.by_key.get(k) {
             if let Some(table) = t.all.get(id as usize) {
-                return Ok(opened(id, &table.report));
+                return Ok(opened(id, table));
             }
         }
     }
@@ -88,6 +105,7 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome 
                 .map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?;
             // The manifest's own file list stands for the files: core checks the signatures
             // and that this list hashes to the pinned digest.
+            let dependencies = dependencies_of(&manifest);
             let listed = TreeListing::new(manifest.files)?;
             let report = check_package(
                 PackageInput {
@@ -101,21 +119,28 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome 
             Table {
                 report,
                 files: listed.into_entries(),
+                dependencies,
             }
         }
         None => {
             let pkg = read_installed_package(root).map_err(|e| e.context(label))?;
             let report = check_package(pkg.input(label), &pins)?;
+            // Accepted by the check, so it parses; a package without a manifest pins nothing.
+            let dependencies = match pkg.manifest.as_deref().map(Manifest::parse) {
+                Some(Ok(m)) => dependencies_of(&m),
+                _ => Vec::new(),
+            };
             Table {
                 report,
                 files: pkg.listing.into_entries(),
+                dependencies,
             }
         }
     };
     let mut t = tables();
     let id = u32::try_from(t.all.len())
         .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;
-    let out = opened(id, &table.report);
+    let out = opened(id, &table);
     t.all.push(Arc::new(table));
     if let Some(k) = key {
         t.by_key.insert(k, id);

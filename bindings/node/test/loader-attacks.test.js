@@ -390,6 +390,34 @@ require('alpha');
   refused(run(p, ['--require', REGISTER_CJS, 'grow.js'], {}, 'files'), { code: 'FILE_CHANGED', names: ['alpha', 'lib/util.js'] });
 });
 
+// N9 ---------------------------------------------------------------------------------------
+
+test('N9: a dependency that matches the lock but not its dependent\'s signed pin is refused', () => {
+  const p = app();
+  // Two signed packages that require alpha: one pins alpha's real digest, one another digest
+  // (as if alpha had been swapped for another release, and the lock re-made to match it).
+  for (const [name, pin] of [['honest', p.digests.alpha], ['pinned-elsewhere', p.digests.gamma]]) {
+    const dir = nm(p, name);
+    write(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0' }));
+    write(path.join(dir, 'index.js'), "module.exports = require('alpha').version;\n");
+    omega('pack', dir, '--name', name, '--version', '1.0.0', '--sequence', '1', '-s', p.key, '--dep', `alpha=${pin}`);
+  }
+  omega('lock', p.root);
+  write(path.join(p.root, 'honest.js'), "console.log(require('honest'));\n");
+  write(path.join(p.root, 'other.js'), "console.log(require('pinned-elsewhere'));\n");
+  write(path.join(p.root, 'other.mjs'), "const { default: v } = await import('pinned-elsewhere');\nconsole.log(v);\n");
+  for (const mode of MODES) {
+    const ok = run(p, ['--require', REGISTER_CJS, 'honest.js'], {}, mode);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, '1.0.0\n');
+    for (const args of [['--require', REGISTER_CJS, 'other.js'], ['--import', REGISTER_ESM, 'other.mjs']]) {
+      refused(run(p, args, {}, mode), {
+        code: 'DIGEST_MISMATCH', names: ["pinned-elsewhere's signed manifest pins its dependency alpha"], notRan: ['alpha@1.0.0'],
+      });
+    }
+  }
+});
+
 test('engine under test', () => {
   assert.ok(['native', 'wasm'].includes(ENGINE));
 });
