@@ -41,6 +41,10 @@ export async function load(url, context, nextLoad) {
   if (!enforcer || !url.startsWith('file:')) return nextLoad(url, context);
   const bytes = enforcer.beforeLoad(fileURLToPath(url));
   const result = await nextLoad(url, context);
-  if (bytes === null || result.format === 'commonjs' || result.format === 'builtin') return result;
+  if (bytes === null || result.format === 'builtin') return result;
+  // CommonJS on Node 20: no source here; Node's CommonJS loader reads the file, and the
+  // CommonJS hooks compile the verified bytes. Where a source is given (newer Nodes), it is
+  // the verified one.
+  if (result.format === 'commonjs' && (result.source === null || result.source === undefined)) return result;
   return { ...result, source: bytes };
 }
