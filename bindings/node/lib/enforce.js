@@ -98,13 +98,13 @@ class Enforcer {
   }
 
   /** Refuses (or, with OMEGA_UNPINNED=warn, warns about) a file outside the project. */
-  outside(file, what) {
-    const message = `${file}${what} is outside the project ${this.root} (not the app's own file, not in its node_modules)`;
+  outside(file, how) {
+    const message = `${file} is outside the project ${this.root} (not the app's own file, not in its node_modules)`;
     if (this.config.unpinned === 'warn') {
       warn(`omega-verify: ${message}; loading it anyway (OMEGA_UNPINNED=warn)`);
       return;
     }
-    throw refusal(new OmegaError('NOT_FOUND', message), file);
+    throw refusal(new OmegaError('NOT_FOUND', message), file, how);
   }
 
   /**
@@ -162,7 +162,7 @@ class Enforcer {
       case 'app':
         return null;
       case 'outside':
-        this.outside(file, '');
+        this.outside(file, how);
         return null;
       case 'loose':
         throw refusal(new OmegaError('NOT_FOUND', `${file} lies directly in a node_modules folder, in no package directory, and is not pinned`), file, how);
