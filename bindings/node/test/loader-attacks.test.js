@@ -66,6 +66,17 @@ test('N1: node_modules/<pkg> replaced by a link to a folder elsewhere is refused
   }
 });
 
+test('N1: with --preserve-symlinks, a linked package is refused too', () => {
+  const p = app();
+  const elsewhere = path.join(tmpdir(), 'alpha');
+  fs.cpSync(nm(p, 'alpha'), elsewhere, { recursive: true });
+  fs.rmSync(nm(p, 'alpha'), { recursive: true });
+  fs.symlinkSync(elsewhere, nm(p, 'alpha'));
+  for (const mode of MODES) {
+    refused(run(p, ['--preserve-symlinks', ...CJS], {}, mode), { code: 'UNSUPPORTED_FILE_TYPE', names: ['alpha', 'symbolic link'], notRan: ['alpha@1.0.0'] });
+  }
+});
+
 test('N1: node_modules/<pkg> linked to another pinned package is refused', () => {
   for (const args of [CJS, ESM]) {
     const p = app();
