@@ -110,11 +110,12 @@ class Enforcer {
   /**
    * Checks a resolution before Node returns it (require, require.resolve, import): `request`
    * from `fromDir` resolved to `file` (a real path); `lookedUp` is the path Node looked up
-   * before it followed links, when known. Throws an OmegaError naming the package and the
+   * before it followed links, when known; `searchDirs`, the directories whose node_modules
+   * the lookup searched (default: `fromDir`; `require.resolve(x, {paths})` gives others). Throws an OmegaError naming the package and the
    * file; a package file is checked against its verified table (tree mode: the package is
    * verified first), so `require.resolve('pkg/bin/tool')` refuses a tampered file too.
    */
-  checkResolved(request, fromDir, file, lookedUp) {
+  checkResolved(request, fromDir, file, lookedUp, searchDirs = [fromDir]) {
     const how = `, the resolution of ${JSON.stringify(request)} from ${fromDir}`;
     const where = this.place(file);
     if (where.kind === 'own') return;
@@ -129,7 +130,11 @@ class Enforcer {
       } catch {
         // not a package name: nothing stands for it
       }
-      const entry = name && lookupEntry(name, fromDir);
+      let entry = null;
+      for (const d of name ? searchDirs : []) {
+        entry = lookupEntry(name, d);
+        if (entry) break;
+      }
       if (entry && inside(entry, this.root)) {
         if (!isReal(entry)) {
           throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${name}: ${entry} is or passes through a symbolic link; enforcing mode loads packages only from their real directories`), file, how);

@@ -80,7 +80,11 @@ function installCommonJS(enforcer) {
     }
     if (lookedUp !== null) linkVerdicts.set(key, lookedUp);
     else lookedUp = linkVerdicts.get(key) ?? null;
-    enforcer.checkResolved(request, from, file, lookedUp);
+    const options = rest[1];
+    const searchDirs = options && Array.isArray(options.paths)
+      ? options.paths.filter((d) => typeof d === 'string').map((d) => path.resolve(d))
+      : [from];
+    enforcer.checkResolved(request, from, file, lookedUp, searchDirs);
     return file;
   };
 
