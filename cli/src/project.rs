@@ -11,20 +11,21 @@ use omega_core::fs::{read_installed_package, read_limited, PackageDir, NESTED_MO
 use omega_core::limits::{MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
+use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::{
-    admit, check_packages, Admission, Candidate, Change, Error, ErrorCode, FirstSight,
-    LegacyPolicy, LockEntry, Lockfile, Manifest, Pins, Problem, PublicKey, Release, Report,
-    SignatureBlock,
+    admit_in_lock, check_packages, Admission, Candidate, Change, Error, ErrorCode, FirstSight,
+    LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode, Pins, Problem, PublicKey, Release,
+    Report, SignatureBlock,
 };
 use serde_json::{json, Value};
 
-use crate::args::{AuditArgs, LockArgs};
+use crate::args::{AuditArgs, LockArgs, RevokeArgs};
 use crate::out::{
     keys_text, print_json, problem_from, problem_json, problem_line, progress, Paint,
 };
 use crate::util::{
-    parse_key_arg, split_assignment, write_atomic, CmdResult, Failure, Overwrite, EXIT_FAILED,
-    EXIT_OK, EXIT_USAGE,
+    exit_for, parse_key_arg, read_small, split_assignment, write_atomic, CmdResult, Failure,
+    Overwrite, EXIT_FAILED, EXIT_OK, EXIT_USAGE,
 };
 
 /// A package directory found below `ROOT/node_modules`.
@@ -272,12 +273,14 @@ fn package_json_version(dir: &Path, rel: &str) -> Result<String, Error> {
     Ok(version)
 }
 
-/// Reads one installed package and asks core whether it may be pinned.
+/// Reads one installed package and asks core whether it may be pinned, given the whole lock
+/// (a new install of a pinned name is held to the name's pins).
 fn admit_install(
     root: &Path,
     install: &Install,
-    pinned: Option<&LockEntry>,
+    old: &Lockfile,
     trust: &[PublicKey],
+    mode: PinMode,
 ) -> Result<Admission, Error> {
     let dir = root.join(&install.path);
     let rel = install.path.as_str();
@@ -321,7 +324,14 @@ fn admit_install(
         version,
         release,
     };
-    let mut admission = admit(pinned, &candidate, trust, LegacyPolicy::Refuse)?;
+    let mut admission = admit_in_lock(
+        old,
+        &install.key,
+        &candidate,
+        trust,
+        mode,
+        LegacyPolicy::Refuse,
+    )?;
     // An unchanged package may have moved (e.g. hoisted): record where it is now.
     admission.entry.path = install.path.clone();
     Ok(admission)
@@ -354,6 +364,7 @@ fn lock_result_json(r: &LockResult) -> Value {
                         FirstSight::TrustOnFirstUse => "trust-on-first-use",
                         FirstSight::Explicit => "explicit",
                         FirstSight::Unsigned => "unsigned",
+                        FirstSight::PinnedName => "pinned-name",
                     }),
                     Value::Null,
                 ),
@@ -420,10 +431,12 @@ fn print_lock_result(p: Paint, r: &LockResult, committed: bool) {
             p.warn("UNSIGNED: pinned by digest only")
         ),
         Change::New(how) => {
-            let why = if *how == FirstSight::Explicit {
-                "signed by the key you trust"
-            } else {
-                "trust on first use"
+            let why = match how {
+                FirstSight::Explicit => "signed by the key you trust",
+                FirstSight::PinnedName => {
+                    "a new install of a pinned name: signed by its pinned keys, not older"
+                }
+                _ => "trust on first use",
             };
             say!("{}  {release}: {} [{why}]", p.good(pinned), e.tree);
             say!("        signed by {}", keys_text(&e.signed_by));
@@ -477,6 +490,11 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             keys.push(key);
         }
     }
+    let mut repin: BTreeSet<String> = BTreeSet::new();
+    for name in &a.repin {
+        validate_name(name).map_err(|e| Failure::Core(e.context("--repin")))?;
+        repin.insert(name.clone());
+    }
     if let Err(e) = root_dir_ok(&a.root) {
         return fatal(&e, a.json, &lock_path, true);
     }
@@ -507,17 +525,13 @@ pub fn lock(a: &LockArgs) -> CmdResult {
         }
     }
 
-    // core's admit uses --trust on first sight only: say so instead of ignoring it silently.
-    for i in &found.installs {
-        if trust.contains_key(&i.name)
-            && old.packages.get(&i.key).is_some_and(|e| e.keys.is_some())
-            && !a.json
-        {
-            esay!(
-                "omega: note: --trust {} has no effect on {}: it is already pinned with keys (remove its entry from {LOCK_FILE} to re-pin it)",
-                i.name,
-                i.key
+    for name in &repin {
+        if old.entries_of(name).next().is_none() {
+            let e = Error::new(
+                ErrorCode::NotFound,
+                format!("--repin {name}: {name} is not pinned in {LOCK_FILE}"),
             );
+            return fatal(&e, a.json, &lock_path, true);
         }
     }
     let pb = progress(found.installs.len(), "lock");
@@ -526,9 +540,13 @@ pub fn lock(a: &LockArgs) -> CmdResult {
         pb.set_message(install.path.clone());
         let none = Vec::new();
         let trusted = trust.get(&install.name).unwrap_or(&none);
-        let outcome = validate_lock_key(&install.key).and_then(|()| {
-            admit_install(&a.root, install, old.packages.get(&install.key), trusted)
-        });
+        let mode = if repin.contains(&install.name) {
+            PinMode::Repin
+        } else {
+            PinMode::Update
+        };
+        let outcome = validate_lock_key(&install.key)
+            .and_then(|()| admit_install(&a.root, install, &old, trusted, mode));
         results.push(LockResult {
             install: install.clone(),
             outcome,
@@ -828,4 +846,92 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         }
     }
     Ok(if ok { EXIT_OK } else { EXIT_FAILED })
+}
+
+// ---------------------------------------------------------------------------------------------
+// omega revoke
+
+fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}
+
+/// The revocation's inputs: the lock bytes, the statement and its signature file.
+fn revoke_inputs(a: &RevokeArgs) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Error> {
+    let lock_path = a.root.join(LOCK_FILE);
+    root_dir_ok(&a.root)?;
+    let Some(lock) = read_limited(&lock_path, MAX_LOCK_BYTES)? else {
+        return Err(Error::new(
+            ErrorCode::NotFound,
+            format!("{}: no lock file (run omega lock first)", lock_path.display()),
+        ));
+    };
+    let small = |path: &Path, limit: usize| match read_small(path, limit) {
+        Ok(b) => Ok(b),
+        Err(Failure::Core(e)) => Err(e),
+        Err(_) => Err(Error::new(
+            ErrorCode::Io,
+            format!("{}: cannot be read", path.display()),
+        )),
+    };
+    let statement = small(&a.statement, MAX_REVOCATION_BYTES)?;
+    let sig_path = a
+        .signature
+        .clone()
+        .unwrap_or_else(|| with_suffix(&a.statement, ".minisig"));
+    let signatures = small(&sig_path, MAX_SIGNATURE_FILE_BYTES)?;
+    Ok((lock, statement, signatures))
+}
+
+/// `omega revoke`: core checks the statement against every lock entry of its package and
+/// returns the new lock bytes; this writes them atomically.
+pub fn revoke(a: &RevokeArgs) -> CmdResult {
+    let lock_path = a.root.join(LOCK_FILE);
+    let outcome = revoke_inputs(a).and_then(|(lock, statement, signatures)| {
+        omega_core::revoke(&lock, &statement, &signatures, LegacyPolicy::Refuse)
+            .map_err(|e| e.context(&format!("revoke {}", a.statement.display())))
+    });
+    let revoked = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            if a.json {
+                print_json(&json!({
+                    "ok": false,
+                    "code": e.code().as_str(),
+                    "message": e.message(),
+                    "lockfile": lock_path.display().to_string(),
+                    "written": false,
+                    "package": null, "key": null, "reason": null, "entries": [],
+                }));
+                return Ok(exit_for(e.code()));
+            }
+            return Err(Failure::Core(e));
+        }
+    };
+    write_atomic(&lock_path, &revoked.lock, 0o644, Overwrite::Replace)?;
+    let rev = &revoked.revocation;
+    if a.json {
+        print_json(&json!({
+            "ok": true, "code": null, "message": null,
+            "lockfile": lock_path.display().to_string(),
+            "written": true,
+            "package": rev.name,
+            "key": rev.key.to_base64(),
+            "reason": rev.reason,
+            "entries": revoked.entries,
+        }));
+    } else {
+        let p = Paint::stdout();
+        say!(
+            "{} key {} for {} ({}): {}",
+            p.good("revoked"),
+            keys_text(std::slice::from_ref(&rev.key)),
+            rev.name,
+            revoked.entries.join(", "),
+            rev.reason
+        );
+        say!("wrote {}", lock_path.display());
+    }
+    Ok(EXIT_OK)
 }

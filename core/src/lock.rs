@@ -127,6 +127,18 @@ impl Lockfile {
             };
             let revoked = keylist(&e.revoked)?;
             let signed_by = keylist(&e.signed_by)?;
+            for (field, list) in [("revoked", &revoked), ("signed_by", &signed_by)] {
+                let twice = list
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, k)| list[..i].contains(k).then_some(k));
+                if let Some(k) = twice {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: {field} lists key {k} twice (keys are compared without their key ids)"),
+                    );
+                }
+            }
             if keys.is_none() && !signed_by.is_empty() {
                 return fail(
                     ErrorCode::Malformed,
@@ -155,6 +167,31 @@ impl Lockfile {
             );
         }
         Ok(Lockfile { packages })
+    }
+
+    /// The entries of package `name`, in key order: its shallowest install (key `name`) and
+    /// every other install (key: a path ending in `node_modules/<name>`).
+    pub fn entries_of<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a LockEntry)> + 'a {
+        self.packages
+            .iter()
+            .filter(move |(k, _)| package_name_of_key(k) == Some(name))
+    }
+
+    /// The keys revoked for package `name`: a key revoked in any of its entries is revoked
+    /// for every install of the name.
+    pub fn revoked_for(&self, name: &str) -> Vec<PublicKey> {
+        let mut out: Vec<PublicKey> = Vec::new();
+        for (_, e) in self.entries_of(name) {
+            for k in &e.revoked {
+                if !out.contains(k) {
+                    out.push(*k);
+                }
+            }
+        }
+        out
     }
 
     /// The canonical bytes (pretty JSON, packages sorted by name, final newline).
@@ -244,6 +281,9 @@ pub enum FirstSight {
     Explicit,
     /// No signatures: pinned by digest only.
     Unsigned,
+    /// A new install of a name already pinned at other paths, admitted by the name's pins:
+    /// signed by the keys of one of them and not older than the highest pinned sequence.
+    PinnedName,
 }
 
 /// What [`admit`] did.
@@ -264,12 +304,13 @@ pub enum Change {
 
 impl Change {
     /// The change's name in the cross-language vectors (`tests/vectors/lock.json`):
-    /// `new-tofu`, `new-explicit`, `new-unsigned`, `unchanged` or `updated`.
+    /// `new-tofu`, `new-explicit`, `new-unsigned`, `new-pinned-name`, `unchanged` or `updated`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Change::New(FirstSight::TrustOnFirstUse) => "new-tofu",
             Change::New(FirstSight::Explicit) => "new-explicit",
             Change::New(FirstSight::Unsigned) => "new-unsigned",
+            Change::New(FirstSight::PinnedName) => "new-pinned-name",
             Change::Unchanged => "unchanged",
             Change::Updated { .. } => "updated",
         }
@@ -434,23 +475,276 @@ pub fn admit(
             );
         }
     }
-    match pinned {
-        None => first_sight(candidate, trust, legacy),
-        Some(p) => match (&p.keys, candidate.release) {
-            (None, _) if candidate.tree == p.tree => match candidate.release {
-                // Same content as pinned, now signed: learn its keys as on first sight.
-                Some(_) => first_sight(candidate, trust, legacy),
-                None => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
-            },
-            (None, _) => fail(
+    let Some(p) = pinned else {
+        return first_sight(candidate, trust, legacy);
+    };
+    if let Some(ks) = &p.keys {
+        // `--trust` on a pinned package names a key it already trusts, or is refused: it
+        // never silently keeps other keys, and never replaces them (that is a re-pin).
+        if let Some(t) = trust.iter().find(|t| !ks.allows(t) || p.revoked.contains(t)) {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{name}: the key you trust, {t} (id {}), is not among its pinned signers or next keys ({}); the pin is kept. To re-pin {name} with this key deliberately, run omega lock --repin {name} --trust {name}={t}",
+                    t.key_id(),
+                    key_list(&ks.signers, &ks.next)
+                ),
+            );
+        }
+    }
+    match (&p.keys, candidate.release) {
+        (None, Some(release)) if candidate.tree == p.tree => {
+            if trust.is_empty() {
+                // `.omega/` is outside the digest: anyone can sign unchanged files. A digest
+                // pin never learns keys by itself.
+                return fail(
+                    ErrorCode::KeyNotTrusted,
+                    format!(
+                        "{name}: pinned by digest only (unsigned) in {LOCK_FILE}; its unchanged files now carry signatures declaring signers {}, which are not learned automatically (anyone can add .omega/ to unchanged files). To pin a key, run omega lock --trust {name}=KEY",
+                        key_list(&release.manifest.keys.signers, &[])
+                    ),
+                );
+            }
+            first_sight(candidate, trust, legacy)
+        }
+        (None, None) if candidate.tree == p.tree => {
+            if !trust.is_empty() {
+                return fail(
+                    ErrorCode::KeyNotTrusted,
+                    format!("{name}: a key is named for it, but the package is unsigned"),
+                );
+            }
+            Ok(Admission {
+                entry: moved(p, candidate),
+                change: Change::Unchanged,
+                signed_by: Vec::new(),
+            })
+        }
+        (None, _) => fail(
                 ErrorCode::DigestMismatch,
-                format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; remove its entry from {LOCK_FILE} to re-pin it", p.tree, candidate.tree),
+                format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; to re-pin it deliberately, run omega lock --repin {name}", p.tree, candidate.tree),
             ),
             (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
             (Some(ks), None) => fail(ErrorCode::ThresholdNotMet, format!("{name}: pinned with keys (threshold {}), but this release is unsigned", ks.threshold)),
             (Some(ks), Some(release)) => update(p, ks, candidate, release, legacy),
-        },
     }
+}
+
+/// `K1, K2 (next: K3)`: keys for messages.
+fn key_list(signers: &[PublicKey], next: &[PublicKey]) -> String {
+    let show = |v: &[PublicKey]| {
+        v.iter()
+            .map(|k| format!("{k} (id {})", k.key_id()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if next.is_empty() {
+        show(signers)
+    } else {
+        format!("{}; next: {}", show(signers), show(next))
+    }
+}
+
+/// Whether [`admit_in_lock`] holds a name's installs to its current pins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinMode {
+    /// The lock's rules: a pinned install is updated only by its pinned keys, and a new
+    /// install of a pinned name is admitted by the name's pins.
+    Update,
+    /// A deliberate re-pin of the name (`omega lock --repin NAME`): its current pins are set
+    /// aside and every install of it is seen for the first time, except that the keys revoked
+    /// for the name stay revoked.
+    Repin,
+}
+
+/// Decides whether the install at lock key `key` (the package's name for its shallowest
+/// install, else its install path) may be pinned, given the whole current `lock`:
+/// - an install whose key has an entry is admitted by [`admit`] against that entry;
+/// - a new install of a name that has entries at other keys is admitted by the name's pins
+///   (DESIGN §3.5 extended, docs/format.md §4): signed by `threshold` distinct keys of one
+///   signed entry's signers ∪ next, with a sequence above the highest pinned sequence of the
+///   name (equal only with the tree of an entry at that sequence); unsigned, or signed while
+///   the name is pinned by digest only, it is refused unless `trust` names a key (which must
+///   then be one of the name's pinned keys, when it has any);
+/// - an install of a name without entries is seen for the first time.
+///
+/// A key revoked in any entry of the name is revoked for every install of it: a release that
+/// declares or is signed by it is refused (`KEY_REVOKED`), and the new entry records it.
+pub fn admit_in_lock(
+    lock: &Lockfile,
+    key: &str,
+    candidate: &Candidate<'_>,
+    trust: &[PublicKey],
+    mode: PinMode,
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
+    let name = candidate.name;
+    validate_lock_key(key)?;
+    if package_name_of_key(key) != Some(name) {
+        return fail(
+            ErrorCode::Malformed,
+            format!("lock key {key:?} is not a key of package {name}"),
+        );
+    }
+    let revoked = lock.revoked_for(name);
+    let mut adm = match (mode, lock.packages.get(key)) {
+        (PinMode::Repin, _) => admit(None, candidate, trust, legacy)?,
+        (PinMode::Update, Some(p)) => admit(Some(p), candidate, trust, legacy)?,
+        (PinMode::Update, None) => {
+            let others: Vec<(&String, &LockEntry)> = lock.entries_of(name).collect();
+            if others.is_empty() {
+                admit(None, candidate, trust, legacy)?
+            } else {
+                admit_new_install(&others, &revoked, candidate, trust, legacy)?
+            }
+        }
+    };
+    let e = &adm.entry;
+    let declared = e.keys.iter().flat_map(|ks| ks.signers.iter().chain(&ks.next));
+    if let Some(k) = declared
+        .chain(&e.signed_by)
+        .chain(&adm.signed_by)
+        .find(|k| revoked.contains(k))
+    {
+        return fail(
+            ErrorCode::KeyRevoked,
+            format!(
+                "{name} at {}: key {k} (id {}) is revoked for {name} in {LOCK_FILE}",
+                candidate.path,
+                k.key_id()
+            ),
+        );
+    }
+    for k in revoked {
+        if !adm.entry.revoked.contains(&k) {
+            adm.entry.revoked.push(k);
+        }
+    }
+    Ok(adm)
+}
+
+/// A new install of a name pinned at other keys (`others`, at least one).
+fn admit_new_install(
+    others: &[(&String, &LockEntry)],
+    revoked: &[PublicKey],
+    c: &Candidate<'_>,
+    trust: &[PublicKey],
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
+    let name = c.name;
+    let at = c.path;
+    let pinned_at = others
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut signed: Vec<(&String, &LockEntry, &KeySet)> = others
+        .iter()
+        .filter_map(|(k, e)| e.keys.as_ref().map(|ks| (*k, *e, ks)))
+        .collect();
+    // Newest pin first: its verdict is the one reported when no pin admits the release.
+    signed.sort_by(|a, b| b.1.sequence.cmp(&a.1.sequence));
+    if signed.is_empty() {
+        // Pinned by digest only everywhere: nothing to hold a new install to, except that
+        // keys are never learned for a name that is already pinned without a named key.
+        if c.release.is_some() && trust.is_empty() {
+            let declared = c
+                .release
+                .map(|r| key_list(&r.manifest.keys.signers, &[]))
+                .unwrap_or_default();
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{name} at {at}: {name} is pinned by digest only (unsigned) in {LOCK_FILE} (at {pinned_at}); this install is signed, declaring signers {declared}, which are not learned automatically for a pinned name. To pin a key, run omega lock --trust {name}=KEY"
+                ),
+            );
+        }
+        return first_sight(c, trust, legacy);
+    }
+    let allowed_of = |ks: &KeySet| -> Vec<PublicKey> {
+        ks.signers
+            .iter()
+            .chain(&ks.next)
+            .filter(|k| !revoked.contains(k))
+            .copied()
+            .collect()
+    };
+    if !trust.is_empty() {
+        // The user names a key: it must be one the name's pins already trust; the release
+        // must then be signed by it (explicit pin, which may be older than the other pins).
+        if let Some(t) = trust
+            .iter()
+            .find(|t| !signed.iter().any(|(_, _, ks)| allowed_of(ks).contains(t)))
+        {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{name} at {at}: the key you trust, {t} (id {}), is not among the pinned keys of {name} (pinned at {pinned_at}). To re-pin {name} with this key deliberately, run omega lock --repin {name} --trust {name}={t}",
+                    t.key_id()
+                ),
+            );
+        }
+        return first_sight(c, trust, legacy);
+    }
+    let Some(release) = c.release else {
+        return fail(
+            ErrorCode::ThresholdNotMet,
+            format!(
+                "{name} at {at}: {name} is pinned with keys in {LOCK_FILE} (at {pinned_at}), but this install is unsigned"
+            ),
+        );
+    };
+    let mut refusal: Option<Error> = None;
+    let mut admitted: Option<Vec<PublicKey>> = None;
+    for (key, _, ks) in &signed {
+        let allowed = allowed_of(ks);
+        let (valid, unknown, by_revoked) =
+            valid_signers(name, &release, &allowed, revoked, legacy)?;
+        if valid.len() >= ks.threshold as usize {
+            admitted = Some(valid);
+            break;
+        }
+        if refusal.is_none() {
+            let e = threshold_error(name, valid.len(), ks.threshold, unknown, by_revoked);
+            refusal = Some(Error::new(
+                e.code(),
+                format!(
+                    "{} (a new install at {at}, admitted only by the pins of {name}; the newest, {key}, needs {} of: {})",
+                    e.message(),
+                    ks.threshold,
+                    key_list(&ks.signers, &ks.next)
+                ),
+            ));
+        }
+    }
+    let Some(valid) = admitted else {
+        return Err(refusal.unwrap_or_else(|| {
+            Error::new(ErrorCode::KeyNotTrusted, format!("{name} at {at}: not admitted"))
+        }));
+    };
+    let m = release.manifest;
+    let floor = signed.iter().map(|(_, e, _)| e.sequence).max().unwrap_or(0);
+    let same_release = signed
+        .iter()
+        .any(|(_, e, _)| e.sequence == m.sequence && e.tree == c.tree);
+    if m.sequence < floor || (m.sequence == floor && !same_release) {
+        let newest = signed
+            .iter()
+            .find(|(_, e, _)| e.sequence == floor)
+            .map_or("", |(k, _, _)| k.as_str());
+        return fail(
+            ErrorCode::Rollback,
+            format!(
+                "{name} at {at}: release {} has sequence {}, but {name} is pinned at sequence {floor} (at {newest}); a new install of a pinned name must not be older. To accept it deliberately, run omega lock --trust {name}=KEY with one of its pinned keys",
+                m.version, m.sequence
+            ),
+        );
+    }
+    Ok(Admission {
+        entry: entry_from(c, Some(m.keys.clone()), revoked.to_vec(), valid.clone()),
+        change: Change::New(FirstSight::PinnedName),
+        signed_by: valid,
+    })
 }
 
 fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> Result<Admission> {
@@ -694,4 +988,88 @@ pub fn apply_revocation(
     entry.signed_by.retain(|k| *k != rev.key);
     entry.revoked.push(rev.key);
     Ok(rev)
+}
+
+/// The outcome of [`revoke`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revoked {
+    /// The new lock file's bytes (canonical), to be written in place of the old one.
+    pub lock: Vec<u8>,
+    /// The statement that was applied.
+    pub revocation: Revocation,
+    /// The lock keys of the entries whose pins lost the key.
+    pub entries: Vec<String>,
+}
+
+/// Applies a signed revocation statement to a whole lock file: the statement (DESIGN §3.5) is
+/// parsed, the lock's entries of its package (every install of the name) are found, and the
+/// key is removed from each entry that pins it, each of which must accept the statement (the
+/// key's own signature, or `threshold` of that entry's signers); the key is then recorded as
+/// revoked in every entry of the name. All or nothing: on any refusal nothing is returned but
+/// the error, whose code and message name the package, the key and the lock entry.
+///
+/// `lock` is the bytes of `omega.lock`, `statement` the exact bytes signed, `signatures` the
+/// text of its signature file (one or more minisign blocks). Returns the new lock bytes.
+pub fn revoke(
+    lock: &[u8],
+    statement: &[u8],
+    signatures: &[u8],
+    legacy: LegacyPolicy,
+) -> Result<Revoked> {
+    let mut lockfile = Lockfile::parse(lock)?;
+    let rev = Revocation::parse(statement)?;
+    let blocks = SignatureBlock::parse_all(signatures, "revocation statement signature")?;
+    let name = rev.name.as_str();
+    let keys: Vec<String> = lockfile.entries_of(name).map(|(k, _)| k.clone()).collect();
+    if keys.is_empty() {
+        return fail(
+            ErrorCode::NotFound,
+            format!("revocation of key {} for {name}: {name} is not pinned in {LOCK_FILE}", rev.key),
+        );
+    }
+    let mut entries = Vec::new();
+    let mut already = false;
+    for key in &keys {
+        let Some(e) = lockfile.packages.get_mut(key) else {
+            continue;
+        };
+        if e.revoked.contains(&rev.key) {
+            already = true;
+            continue;
+        }
+        if e.keys.as_ref().is_some_and(|ks| ks.allows(&rev.key)) {
+            apply_revocation(name, e, statement, &blocks, legacy)
+                .map_err(|err| err.context(&format!("{LOCK_FILE} entry {key:?}")))?;
+            entries.push(key.clone());
+        }
+    }
+    if entries.is_empty() {
+        return if already {
+            fail(
+                ErrorCode::KeyRevoked,
+                format!("{name}: key {} (id {}) is already revoked", rev.key, rev.key.key_id()),
+            )
+        } else {
+            fail(
+                ErrorCode::NotFound,
+                format!(
+                    "{name}: key {} (id {}) is not pinned for it in {LOCK_FILE}",
+                    rev.key,
+                    rev.key.key_id()
+                ),
+            )
+        };
+    }
+    for key in &keys {
+        if let Some(e) = lockfile.packages.get_mut(key) {
+            if !e.revoked.contains(&rev.key) {
+                e.revoked.push(rev.key);
+            }
+        }
+    }
+    Ok(Revoked {
+        lock: lockfile.to_json_bytes(),
+        revocation: rev,
+        entries,
+    })
 }
