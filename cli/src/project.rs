@@ -9,9 +9,9 @@ use std::path::Path;
 
 use omega_core::fs::{read_installed_package, read_limited, PackageDir, NESTED_MODULES_DIR};
 use omega_core::limits::{MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
+use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
-use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::{
     admit_in_lock, check_packages, Admission, Candidate, Change, Error, ErrorCode, FirstSight,
     LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode, Pins, Problem, PublicKey, Release,
@@ -864,7 +864,10 @@ fn revoke_inputs(a: &RevokeArgs) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Error> {
     let Some(lock) = read_limited(&lock_path, MAX_LOCK_BYTES)? else {
         return Err(Error::new(
             ErrorCode::NotFound,
-            format!("{}: no lock file (run omega lock first)", lock_path.display()),
+            format!(
+                "{}: no lock file (run omega lock first)",
+                lock_path.display()
+            ),
         ));
     };
     let small = |path: &Path, limit: usize| match read_small(path, limit) {

@@ -481,7 +481,10 @@ pub fn admit(
     if let Some(ks) = &p.keys {
         // `--trust` on a pinned package names a key it already trusts, or is refused: it
         // never silently keeps other keys, and never replaces them (that is a re-pin).
-        if let Some(t) = trust.iter().find(|t| !ks.allows(t) || p.revoked.contains(t)) {
+        if let Some(t) = trust
+            .iter()
+            .find(|t| !ks.allows(t) || p.revoked.contains(t))
+        {
             return fail(
                 ErrorCode::KeyNotTrusted,
                 format!(
@@ -600,7 +603,10 @@ pub fn admit_in_lock(
         }
     };
     let e = &adm.entry;
-    let declared = e.keys.iter().flat_map(|ks| ks.signers.iter().chain(&ks.next));
+    let declared = e
+        .keys
+        .iter()
+        .flat_map(|ks| ks.signers.iter().chain(&ks.next));
     if let Some(k) = declared
         .chain(&e.signed_by)
         .chain(&adm.signed_by)
@@ -719,7 +725,10 @@ fn admit_new_install(
     }
     let Some(valid) = admitted else {
         return Err(refusal.unwrap_or_else(|| {
-            Error::new(ErrorCode::KeyNotTrusted, format!("{name} at {at}: not admitted"))
+            Error::new(
+                ErrorCode::KeyNotTrusted,
+                format!("{name} at {at}: not admitted"),
+            )
         }));
     };
     let m = release.manifest;
@@ -1024,7 +1033,10 @@ pub fn revoke(
     if keys.is_empty() {
         return fail(
             ErrorCode::NotFound,
-            format!("revocation of key {} for {name}: {name} is not pinned in {LOCK_FILE}", rev.key),
+            format!(
+                "revocation of key {} for {name}: {name} is not pinned in {LOCK_FILE}",
+                rev.key
+            ),
         );
     }
     let mut entries = Vec::new();
@@ -1047,7 +1059,11 @@ pub fn revoke(
         return if already {
             fail(
                 ErrorCode::KeyRevoked,
-                format!("{name}: key {} (id {}) is already revoked", rev.key, rev.key.key_id()),
+                format!(
+                    "{name}: key {} (id {}) is already revoked",
+                    rev.key,
+                    rev.key.key_id()
+                ),
             )
         } else {
             fail(
