@@ -857,8 +857,14 @@ fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
     std::path::PathBuf::from(s)
 }
 
-/// The revocation's inputs: the lock bytes, the statement and its signature file.
-fn revoke_inputs(a: &RevokeArgs) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Error> {
+/// What `omega revoke` reads: the lock, the statement and its signature file, as bytes.
+struct RevokeInputs {
+    lock: Vec<u8>,
+    statement: Vec<u8>,
+    signatures: Vec<u8>,
+}
+
+fn revoke_inputs(a: &RevokeArgs) -> Result<RevokeInputs, Error> {
     let lock_path = a.root.join(LOCK_FILE);
     root_dir_ok(&a.root)?;
     let Some(lock) = read_limited(&lock_path, MAX_LOCK_BYTES)? else {
@@ -884,15 +890,19 @@ fn revoke_inputs(a: &RevokeArgs) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), Error> {
         .clone()
         .unwrap_or_else(|| with_suffix(&a.statement, ".minisig"));
     let signatures = small(&sig_path, MAX_SIGNATURE_FILE_BYTES)?;
-    Ok((lock, statement, signatures))
+    Ok(RevokeInputs {
+        lock,
+        statement,
+        signatures,
+    })
 }
 
 /// `omega revoke`: core checks the statement against every lock entry of its package and
 /// returns the new lock bytes; this writes them atomically.
 pub fn revoke(a: &RevokeArgs) -> CmdResult {
     let lock_path = a.root.join(LOCK_FILE);
-    let outcome = revoke_inputs(a).and_then(|(lock, statement, signatures)| {
-        omega_core::revoke(&lock, &statement, &signatures, LegacyPolicy::Refuse)
+    let outcome = revoke_inputs(a).and_then(|i| {
+        omega_core::revoke(&i.lock, &i.statement, &i.signatures, LegacyPolicy::Refuse)
             .map_err(|e| e.context(&format!("revoke {}", a.statement.display())))
     });
     let revoked = match outcome {

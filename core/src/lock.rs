@@ -649,7 +649,7 @@ fn admit_new_install(
         .filter_map(|(k, e)| e.keys.as_ref().map(|ks| (*k, *e, ks)))
         .collect();
     // Newest pin first: its verdict is the one reported when no pin admits the release.
-    signed.sort_by(|a, b| b.1.sequence.cmp(&a.1.sequence));
+    signed.sort_by_key(|e| core::cmp::Reverse(e.1.sequence));
     if signed.is_empty() {
         // Pinned by digest only everywhere: nothing to hold a new install to, except that
         // keys are never learned for a name that is already pinned without a named key.
