@@ -329,7 +329,10 @@ pub struct RevokeArgs {
     after_help = "Every lock entry is checked at its path with the pinned digest and, \
 for signed pins, all of its signed_by keys (one batch verification for the whole project). \
 A pinned package that is not installed, and an installed package that is not pinned, are \
-reported as NOT_FOUND.\n\n\
+reported as NOT_FOUND. Every entry of each node_modules/.bin (npm scripts run them) must be a \
+link to a file of a pinned package below the same node_modules, outside its .omega/ and its own \
+node_modules/: a file or directory there is UNSUPPORTED_FILE_TYPE, a link elsewhere (or \
+dangling) NOT_FOUND.\n\n\
 --json prints one object: ok, code, message, lockfile, packages[{key, path, ok, code, message, \
 package, version, sequence, tree, pinned_digest, signed_by, signatures, problems}], \
 problems[{code, path, key, message}].\n\n\

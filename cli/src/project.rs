@@ -13,9 +13,9 @@ use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
 use omega_core::{
-    admit_in_lock, check_packages, Admission, Candidate, Change, Error, ErrorCode, FirstSight,
-    LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode, Pins, Problem, PublicKey, Release,
-    Report, SignatureBlock,
+    admit_in_lock, bin_link_package, check_packages, Admission, Candidate, Change, Error,
+    ErrorCode, FirstSight, LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode, Pins, Problem,
+    PublicKey, Release, Report, SignatureBlock,
 };
 use serde_json::{json, Value};
 
@@ -651,6 +651,138 @@ fn summary_message(first: &Problem, total: usize) -> String {
 // ---------------------------------------------------------------------------------------------
 // omega audit
 
+/// The `node_modules` directories of the project (relative to the root): the top one and the
+/// nested one of every install that has it.
+fn modules_dirs(root: &Path, found: &Installed) -> Vec<String> {
+    let mut out = vec![NESTED_MODULES_DIR.to_string()];
+    for i in &found.installs {
+        let nested = format!("{}/{NESTED_MODULES_DIR}", i.path);
+        if root
+            .join(&nested)
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_dir())
+        {
+            out.push(nested);
+        }
+    }
+    out
+}
+
+/// Checks every entry of each `node_modules/.bin` (npm scripts run them): each must be a link
+/// that resolves to a file of a package pinned in `lock` below the same `node_modules` (core's
+/// `bin_link_package` decides); anything else is a problem naming the entry.
+fn audit_bin_dirs(root: &Path, lock: &Lockfile, found: &Installed) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let canonical_root = match fs::canonicalize(root) {
+        Ok(r) => r,
+        Err(e) => {
+            let err = omega_core::fs::io_error(root, &e);
+            problems.push(problem_from(
+                err.code(),
+                None,
+                None,
+                err.message().to_string(),
+            ));
+            return problems;
+        }
+    };
+    for modules in modules_dirs(root, found) {
+        let bin_rel = format!("{modules}/.bin");
+        let bin = root.join(&bin_rel);
+        match bin.symlink_metadata() {
+            Err(_) => continue,
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                problems.push(unsupported(
+                    &bin_rel,
+                    "is not a directory (a link or a file); npm scripts run what it holds",
+                ));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        let rd = match fs::read_dir(&bin) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let err = omega_core::fs::io_error(&bin, &e);
+                problems.push(problem_from(
+                    err.code(),
+                    Some(&bin_rel),
+                    None,
+                    err.message().to_string(),
+                ));
+                continue;
+            }
+        };
+        let mut names: Vec<std::ffi::OsString> =
+            rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+        names.sort();
+        for name in names {
+            let Some(text) = name.to_str() else {
+                problems.push(problem_from(
+                    ErrorCode::UnsafePath,
+                    Some(&bin_rel),
+                    None,
+                    format!("{bin_rel}: an entry's name is not valid UTF-8"),
+                ));
+                continue;
+            };
+            let link = format!("{bin_rel}/{text}");
+            if let Err(pr) = check_bin_entry(root, &canonical_root, lock, &modules, &link) {
+                problems.push(pr);
+            }
+        }
+    }
+    problems
+}
+
+/// One entry of a `.bin` directory: a link resolving to a pinned file.
+fn check_bin_entry(
+    root: &Path,
+    canonical_root: &Path,
+    lock: &Lockfile,
+    modules: &str,
+    link: &str,
+) -> Result<(), Problem> {
+    let path = root.join(link);
+    let problem = |code: ErrorCode, message: String| problem_from(code, Some(link), None, message);
+    let meta = path
+        .symlink_metadata()
+        .map_err(|e| problem(ErrorCode::Io, format!("{link}: {e}")))?;
+    if !meta.file_type().is_symlink() {
+        return Err(problem(
+            ErrorCode::UnsupportedFileType,
+            format!("{link}: not a link into a pinned package (npm scripts would run it)"),
+        ));
+    }
+    let shown = fs::read_link(&path).map_or_else(|_| "?".to_string(), |t| t.display().to_string());
+    let resolved = fs::canonicalize(&path).map_err(|_| {
+        problem(
+            ErrorCode::NotFound,
+            format!("{link}: links to {shown}, which does not exist"),
+        )
+    })?;
+    let outside = || {
+        problem(
+            ErrorCode::NotFound,
+            format!("{link}: links to {shown}, outside the project; npm scripts would run it"),
+        )
+    };
+    let rel = resolved
+        .strip_prefix(canonical_root)
+        .map_err(|_| outside())?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    let target = parts.ok_or_else(outside)?.join("/");
+    if !fs::metadata(&resolved).is_ok_and(|m| m.is_file()) {
+        return Err(problem(
+            ErrorCode::UnsupportedFileType,
+            format!("{link}: links to {target}, which is not a regular file"),
+        ));
+    }
+    bin_link_package(lock, modules, link, &target)
+        .map(|_| ())
+        .map_err(|e| problem(e.code(), e.message().to_string()))
+}
+
 struct AuditResult {
     key: String,
     entry: LockEntry,
@@ -765,7 +897,9 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         });
     }
 
-    // Installed packages that are not pinned, and entries that are not packages.
+    // Installed packages that are not pinned, entries that are not packages, and commands of
+    // node_modules/.bin that do not lead into pinned packages.
+    let bin_problems = audit_bin_dirs(&a.root, &lock, &found);
     let pinned_paths: BTreeSet<&str> = lock.packages.values().map(|e| e.path.as_str()).collect();
     let mut extra: Vec<Problem> = found.problems;
     for i in &found.installs {
@@ -781,6 +915,7 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
             ));
         }
     }
+    extra.extend(bin_problems);
 
     let mut problems: Vec<Problem> = Vec::new();
     for r in &results {

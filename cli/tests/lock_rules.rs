@@ -484,3 +484,77 @@ fn fail_sign_with_signature_file_over_its_input() {
     omega(d, &["sign", "f", "-s", k.sec(), "-x", "f.sig"]).expect(0);
     omega(d, &["verify", "f", "-P", &k.key, "-x", "f.sig"]).expect(0);
 }
+
+#[cfg(unix)]
+#[test]
+fn fail_node_modules_bin_entries_outside_pinned_packages() {
+    use std::os::unix::fs::symlink;
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    p.install("node_modules/tool", "tool", "1.0.0", 1, Some(&alice), &[]);
+    p.install("node_modules/foo", "foo", "1.0.0", 0, None, &[]);
+    p.install(
+        "node_modules/foo/node_modules/ms",
+        "ms",
+        "1.0.0",
+        0,
+        None,
+        &[],
+    );
+    let bin = p.app().join("node_modules/.bin");
+    fs::create_dir_all(&bin).unwrap();
+    symlink("../tool/index.js", bin.join("tool")).unwrap();
+    let nested_bin = p.app().join("node_modules/foo/node_modules/.bin");
+    fs::create_dir_all(&nested_bin).unwrap();
+    symlink("../ms/index.js", nested_bin.join("ms")).unwrap();
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+
+    // Each attack alone: the audit fails with a code naming the .bin entry.
+    let outside = p.root().join("evil.sh");
+    fs::write(&outside, "#!/bin/sh\necho pwned\n").unwrap();
+    fs::write(p.app().join("node_modules/tool/.omega/evil.js"), "evil\n").unwrap();
+    // (entry, link target or None for a plain file, expected code)
+    let cases: Vec<(&str, Option<PathBuf>, &str)> = vec![
+        ("plain", None, "UNSUPPORTED_FILE_TYPE"),
+        ("out", Some(outside), "NOT_FOUND"),
+        ("meta", Some("../tool/.omega/evil.js".into()), "NOT_FOUND"),
+        ("deep", Some("../foo/node_modules/ms/index.js".into()), "OK"),
+        ("gone", Some("../tool/missing.js".into()), "NOT_FOUND"),
+        ("dir", Some("../tool".into()), "UNSUPPORTED_FILE_TYPE"),
+        ("up", Some("../../omega.lock".into()), "NOT_FOUND"),
+    ];
+    for (name, target, want) in cases {
+        match target {
+            None => fs::write(bin.join(name), "#!/bin/sh\n").unwrap(),
+            Some(t) => symlink(t, bin.join(name)).unwrap(),
+        }
+        let r = p.audit();
+        let j = r.json();
+        let link = format!("node_modules/.bin/{name}");
+        if want == "OK" {
+            // A link to a pinned package below the same node_modules, even a nested one.
+            assert_eq!(r.status, 0, "{name}: {j}");
+        } else {
+            assert_eq!(r.status, 1, "{name}: {j}");
+            let pr = j["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|pr| pr["path"] == link.as_str())
+                .unwrap_or_else(|| panic!("{name}: no problem for {link}: {j}"));
+            assert_eq!(pr["code"], want, "{name}: {j}");
+        }
+        fs::remove_file(bin.join(name)).unwrap();
+    }
+    // In a nested .bin, a link to the parent tree's package is not of the same tree.
+    symlink("../../../tool/index.js", nested_bin.join("tool")).unwrap();
+    let r = p.audit().expect(1);
+    assert!(
+        r.stdout.contains("node_modules/foo/node_modules/.bin/tool"),
+        "{}",
+        r.stdout
+    );
+    fs::remove_file(nested_bin.join("tool")).unwrap();
+    p.audit().expect(0);
+}

@@ -55,8 +55,8 @@ pub use check::{
 pub use error::{Error, ErrorCode, Result};
 pub use keys::{KeyId, PublicKey};
 pub use lock::{
-    admit, admit_in_lock, apply_revocation, revoke, Admission, Candidate, Change, FirstSight,
-    LockEntry, Lockfile, PinMode, Release, Revocation, Revoked,
+    admit, admit_in_lock, apply_revocation, bin_link_package, revoke, Admission, Candidate, Change,
+    FirstSight, LockEntry, Lockfile, PinMode, Release, Revocation, Revoked,
 };
 pub use manifest::{KeySet, Manifest};
 pub use signature::{

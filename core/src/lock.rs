@@ -1089,3 +1089,52 @@ pub fn revoke(
         entries,
     })
 }
+
+/// Where a command link of `<modules>/.bin` may lead (docs/format.md §4.4): npm scripts run what
+/// `node_modules/.bin` holds, so each entry must be a link to a file of a package pinned in
+/// `lock` and installed below the same `modules` directory, outside that package's `.omega/`
+/// and its own `node_modules/` (neither is covered by its pin).
+///
+/// `link` names the entry in messages (`node_modules/.bin/tsc`); `target` is the path the
+/// link resolves to, relative to the project root, `/`-separated, every link followed.
+/// Returns the lock key of the package holding the target, or `NOT_FOUND` naming the link.
+pub fn bin_link_package<'a>(
+    lock: &'a Lockfile,
+    modules: &str,
+    link: &str,
+    target: &str,
+) -> Result<&'a str> {
+    let refuse = |why: String| {
+        fail(
+            ErrorCode::NotFound,
+            format!("{link}: links to {target}, {why}; npm scripts would run it"),
+        )
+    };
+    let inside_modules = target
+        .strip_prefix(modules)
+        .is_some_and(|rest| rest.starts_with('/'));
+    if !inside_modules {
+        return refuse(format!("outside {modules}"));
+    }
+    let holder = lock
+        .packages
+        .iter()
+        .filter(|(_, e)| {
+            target
+                .strip_prefix(e.path.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|(_, e)| e.path.len());
+    let Some((key, entry)) = holder else {
+        return refuse(format!("which is in no package pinned in {LOCK_FILE}"));
+    };
+    let within = &target[entry.path.len() + 1..];
+    if within.starts_with(".omega/") || within.starts_with("node_modules/") {
+        return refuse(format!(
+            "which is not among the pinned files of {key} (at {})",
+            entry.path
+        ));
+    }
+    validate_path(within).map_err(|e| e.context(link))?;
+    Ok(key.as_str())
+}
