@@ -332,7 +332,8 @@ A pinned package that is not installed, and an installed package that is not pin
 reported as NOT_FOUND. Every entry of each node_modules/.bin (npm scripts run them) must be a \
 link to a file of a pinned package below the same node_modules, outside its .omega/ and its own \
 node_modules/: a file or directory there is UNSUPPORTED_FILE_TYPE, a link elsewhere (or \
-dangling) NOT_FOUND.\n\n\
+dangling) NOT_FOUND. The signed dependencies of each verified package must be what Node \
+resolves from it, pinned with the same tree (DIGEST_MISMATCH, NOT_FOUND).\n\n\
 --json prints one object: ok, code, message, lockfile, packages[{key, path, ok, code, message, \
 package, version, sequence, tree, pinned_digest, signed_by, signatures, problems}], \
 problems[{code, path, key, message}].\n\n\

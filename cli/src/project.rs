@@ -13,9 +13,9 @@ use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
 use omega_core::{
-    admit_in_lock, bin_link_package, check_packages, Admission, Candidate, Change, Error,
-    ErrorCode, FirstSight, LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode, Pins, Problem,
-    PublicKey, Release, Report, SignatureBlock,
+    admit_in_lock, bin_link_package, check_packages, dependency_problems, Admission, Candidate,
+    Change, Error, ErrorCode, FirstSight, LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode,
+    Pins, Problem, PublicKey, Release, Report, SignatureBlock,
 };
 use serde_json::{json, Value};
 
@@ -883,11 +883,23 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         .collect();
     let mut checked = check_packages(&inputs).into_iter();
     let mut results = Vec::with_capacity(entries.len());
+    // The signed `dependencies` of every package that verified with its pinned keys.
+    let mut dependency_checks: Vec<(String, Manifest)> = Vec::new();
     for ((key, entry), pkg) in entries.iter().zip(read) {
         let outcome = match pkg {
-            Ok(_) => checked.next().unwrap_or_else(|| {
-                Err(Error::new(ErrorCode::Io, "internal: missing check result"))
-            }),
+            Ok(p) => {
+                let outcome = checked.next().unwrap_or_else(|| {
+                    Err(Error::new(ErrorCode::Io, "internal: missing check result"))
+                });
+                if outcome.is_ok() && !entry.signed_by.is_empty() {
+                    if let Some(m) = p.manifest.as_deref().and_then(|b| Manifest::parse(b).ok()) {
+                        if !m.dependencies.is_empty() {
+                            dependency_checks.push(((*key).clone(), m));
+                        }
+                    }
+                }
+                outcome
+            }
             Err(e) => Err(e),
         };
         results.push(AuditResult {
@@ -916,6 +928,10 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         }
     }
     extra.extend(bin_problems);
+    let installed: Vec<&str> = found.installs.iter().map(|i| i.path.as_str()).collect();
+    for (key, manifest) in &dependency_checks {
+        extra.extend(dependency_problems(&lock, &installed, key, manifest));
+    }
 
     let mut problems: Vec<Problem> = Vec::new();
     for r in &results {

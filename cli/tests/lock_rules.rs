@@ -558,3 +558,69 @@ fn fail_node_modules_bin_entries_outside_pinned_packages() {
     fs::remove_file(nested_bin.join("tool")).unwrap();
     p.audit().expect(0);
 }
+
+#[test]
+fn fail_signed_dependency_pin_not_what_node_resolves() {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    p.install("node_modules/dep", "dep", "1.0.0", 0, None, &[]);
+    let r = omega(p.root(), &["digest", "app/node_modules/dep"]).expect(0);
+    let dep_tree = r.stdout.trim().to_string();
+    let pin = format!("dep={dep_tree}");
+    p.install(
+        "node_modules/lib",
+        "lib",
+        "1.0.0",
+        1,
+        Some(&alice),
+        &["--dep", &pin],
+    );
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+
+    // Shadow the dependency where Node looks first from lib: lib/node_modules/dep, another
+    // release. omega lock pins it (an unsigned new install of a digest-only name), but lib's
+    // signed manifest says which dep it was released with.
+    p.install(
+        "node_modules/lib/node_modules/dep",
+        "dep",
+        "6.6.6",
+        0,
+        None,
+        &[],
+    );
+    p.lock(&[]).expect(0);
+    let r = p.audit().expect(1);
+    let j = r.json();
+    let pr = j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pr| pr["key"] == "lib")
+        .unwrap_or_else(|| panic!("no problem for lib: {j}"));
+    assert_eq!(pr["code"], "DIGEST_MISMATCH", "{j}");
+    assert!(
+        pr["message"]
+            .as_str()
+            .unwrap()
+            .contains("node_modules/lib/node_modules/dep"),
+        "{j}"
+    );
+    fs::remove_dir_all(p.app().join("node_modules/lib/node_modules")).unwrap();
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+
+    // The dependency missing altogether: NOT_FOUND naming it.
+    fs::remove_dir_all(p.app().join("node_modules/dep")).unwrap();
+    p.lock(&[]).expect(0);
+    let r = p.audit().expect(1);
+    let j = r.json();
+    assert!(
+        j["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pr| pr["key"] == "lib" && pr["code"] == "NOT_FOUND"),
+        "{j}"
+    );
+}

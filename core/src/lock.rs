@@ -1138,3 +1138,73 @@ pub fn bin_link_package<'a>(
     validate_path(within).map_err(|e| e.context(link))?;
     Ok(key.as_str())
 }
+
+/// Where Node looks for package `dep` required from the package installed at `from` (a path
+/// relative to the project root): `<dir>/node_modules/<dep>` for `from` and each of its
+/// ancestors up to the root, nearest first, skipping directories that are themselves named
+/// `node_modules` (Node's `NODE_MODULES_PATHS`).
+pub fn node_resolution_paths(from: &str, dep: &str) -> Vec<String> {
+    let parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = Vec::new();
+    for end in (0..=parts.len()).rev() {
+        if end > 0 && parts[end - 1] == "node_modules" {
+            continue;
+        }
+        let dir = parts[..end].join("/");
+        out.push(if dir.is_empty() {
+            format!("node_modules/{dep}")
+        } else {
+            format!("{dir}/node_modules/{dep}")
+        });
+    }
+    out
+}
+
+/// Enforces a package's signed `dependencies` pins (docs/format.md §3.1, §4.4): for each
+/// dependency, the install Node would resolve from the package (among `installed`, the paths of
+/// the project's package directories) must be pinned in `lock` with exactly that tree.
+/// `from_key` is the package's lock key and `manifest` its verified manifest. Returns one
+/// problem per dependency that is not installed where Node looks, or not pinned there
+/// (`NOT_FOUND`), or pinned with another tree (`DIGEST_MISMATCH`).
+pub fn dependency_problems(
+    lock: &Lockfile,
+    installed: &[&str],
+    from_key: &str,
+    manifest: &Manifest,
+) -> Vec<crate::check::Problem> {
+    let mut out = Vec::new();
+    let Some(from) = lock.packages.get(from_key) else {
+        return out;
+    };
+    let from_path = from.path.as_str();
+    let problem = |code: ErrorCode, message: String| crate::check::Problem {
+        code,
+        path: Some(from_path.to_string()),
+        key: Some(from_key.to_string()),
+        message,
+    };
+    for (dep, want) in &manifest.dependencies {
+        let resolved = node_resolution_paths(from_path, dep)
+            .into_iter()
+            .find(|p| installed.contains(&p.as_str()));
+        let Some(path) = resolved else {
+            out.push(problem(
+                ErrorCode::NotFound,
+                format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but no {dep} is installed where Node resolves it from {from_path}"),
+            ));
+            continue;
+        };
+        match lock.packages.values().find(|e| e.path == path) {
+            None => out.push(problem(
+                ErrorCode::NotFound,
+                format!("{from_key}: dependency {dep} resolves to {path}, which is not pinned in {LOCK_FILE} (its signed manifest pins {want})"),
+            )),
+            Some(e) if e.tree != *want => out.push(problem(
+                ErrorCode::DigestMismatch,
+                format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but Node resolves {dep} from {from_path} to {path}, pinned at {}", e.tree),
+            )),
+            Some(_) => {}
+        }
+    }
+    out
+}

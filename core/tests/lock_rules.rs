@@ -615,3 +615,24 @@ fn fail_revoke_not_authorised_for_every_entry_changes_nothing() {
         ErrorCode::Malformed
     );
 }
+
+#[test]
+fn node_resolution_paths_follow_node() {
+    use omega_core::lock::node_resolution_paths;
+    assert_eq!(
+        node_resolution_paths("node_modules/a/node_modules/foo", "dep"),
+        [
+            "node_modules/a/node_modules/foo/node_modules/dep",
+            "node_modules/a/node_modules/dep",
+            "node_modules/dep",
+        ]
+    );
+    assert_eq!(
+        node_resolution_paths("node_modules/@s/foo", "@t/dep"),
+        [
+            "node_modules/@s/foo/node_modules/@t/dep",
+            "node_modules/@s/node_modules/@t/dep",
+            "node_modules/@t/dep",
+        ]
+    );
+}
