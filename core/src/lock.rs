@@ -1,6 +1,9 @@
 //! The lock file `omega.lock` and its update rules (DESIGN §3.5): trust on first use, explicit
 //! key pins, a threshold of distinct keys, rotation through pre-committed `next` keys,
-//! sequence-based rollback refusal, and signed revocation statements.
+//! sequence-based rollback refusal, and signed revocation statements; pins held per package
+//! name across its install paths ([`admit_in_lock`]), revocation over a whole lock
+//! ([`revoke`]), and the audit's rules for `node_modules/.bin` links ([`bin_link_package`]) and
+//! signed dependency pins ([`dependency_problems`]).
 //!
 //! Everything here is a pure function of its inputs; callers read files and write the lock
 //! (atomically). No clock is read: nothing here depends on time.
@@ -448,6 +451,12 @@ fn entry_from(
 /// the user names explicitly for it (`trust`), and the legacy policy. Returns the new entry,
 /// or the refusal (`KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED`, `ROLLBACK`,
 /// `SIGNATURE_INVALID`, `DIGEST_MISMATCH`, `MALFORMED`).
+///
+/// This is the rule for one lock entry; a project's lock goes through [`admit_in_lock`], which
+/// also holds a new install of an already pinned name to the name's pins. `trust` on a pin with
+/// keys must name pinned `signers`/`next` keys (`KEY_NOT_TRUSTED` otherwise, never ignored); a
+/// pin by digest only learns keys only through `trust` (`KEY_NOT_TRUSTED` when its unchanged
+/// files turn up signed without it).
 pub fn admit(
     pinned: Option<&LockEntry>,
     candidate: &Candidate<'_>,
