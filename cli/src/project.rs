@@ -713,8 +713,21 @@ fn audit_bin_dirs(root: &Path, lock: &Lockfile, found: &Installed) -> Vec<Proble
                 continue;
             }
         };
-        let mut names: Vec<std::ffi::OsString> =
-            rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+        let mut names: Vec<std::ffi::OsString> = Vec::new();
+        for ent in rd {
+            match ent {
+                Ok(e) => names.push(e.file_name()),
+                Err(e) => {
+                    let err = omega_core::fs::io_error(&bin, &e);
+                    problems.push(problem_from(
+                        err.code(),
+                        Some(&bin_rel),
+                        None,
+                        err.message().to_string(),
+                    ));
+                }
+            }
+        }
         names.sort();
         for name in names {
             let Some(text) = name.to_str() else {
