@@ -670,7 +670,7 @@ fn admit_new_install(
             return fail(
                 ErrorCode::KeyNotTrusted,
                 format!(
-                    "{name} at {at}: {name} is pinned by digest only (unsigned) in {LOCK_FILE} (at {pinned_at}); this install is signed, declaring signers {declared}, which are not learned automatically for a pinned name. To pin a key, run omega lock --trust {name}=KEY"
+                    "{name} at {at}: {name} is pinned by digest only (unsigned) in {LOCK_FILE} (lock entries: {pinned_at}); this install is signed, declaring signers {declared}, which are not learned automatically for a pinned name. To pin a key, run omega lock --trust {name}=KEY"
                 ),
             );
         }
@@ -694,7 +694,7 @@ fn admit_new_install(
             return fail(
                 ErrorCode::KeyNotTrusted,
                 format!(
-                    "{name} at {at}: the key you trust, {t} (id {}), is not among the pinned keys of {name} (pinned at {pinned_at}). To re-pin {name} with this key deliberately, run omega lock --repin {name} --trust {name}={t}",
+                    "{name} at {at}: the key you trust, {t} (id {}), is not among the pinned keys of {name} (lock entries: {pinned_at}). To re-pin {name} with this key deliberately, run omega lock --repin {name} --trust {name}={t}",
                     t.key_id()
                 ),
             );
@@ -705,7 +705,7 @@ fn admit_new_install(
         return fail(
             ErrorCode::ThresholdNotMet,
             format!(
-                "{name} at {at}: {name} is pinned with keys in {LOCK_FILE} (at {pinned_at}), but this install is unsigned"
+                "{name} at {at}: {name} is pinned with keys in {LOCK_FILE} (lock entries: {pinned_at}), but this install is unsigned"
             ),
         );
     };
@@ -724,7 +724,7 @@ fn admit_new_install(
             refusal = Some(Error::new(
                 e.code(),
                 format!(
-                    "{} (a new install at {at}, admitted only by the pins of {name}; the newest, {key}, needs {} of: {})",
+                    "{} (a new install at {at}, admitted only by the pins of {name}; the newest, lock entry {key}, needs {} of: {})",
                     e.message(),
                     ks.threshold,
                     key_list(&ks.signers, &ks.next)
@@ -753,7 +753,7 @@ fn admit_new_install(
         return fail(
             ErrorCode::Rollback,
             format!(
-                "{name} at {at}: release {} has sequence {}, but {name} is pinned at sequence {floor} (at {newest}); a new install of a pinned name must not be older. To accept it deliberately, run omega lock --trust {name}=KEY with one of its pinned keys",
+                "{name} at {at}: release {} has sequence {}, but {name} is pinned at sequence {floor} (lock entry {newest}); a new install of a pinned name must not be older. To accept it deliberately, run omega lock --trust {name}=KEY with one of its pinned keys",
                 m.version, m.sequence
             ),
         );
