@@ -624,3 +624,78 @@ fn fail_signed_dependency_pin_not_what_node_resolves() {
         "{j}"
     );
 }
+
+#[test]
+fn fail_one_signature_relabelled_meets_threshold_two() {
+    use omega_core::secret::{KeyProtection, SecretKey};
+    use omega_core::KeyId;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // alice, and the same secret key under another key id (ids are labels no signature covers).
+    let alice = SecretKey::from_seed(&[7; 32], KeyId([1; 8]));
+    let alias = SecretKey::from_seed(&[7; 32], KeyId([2; 8]));
+    let sec = d.join("alice.key");
+    fs::write(
+        &sec,
+        alice
+            .to_file_text(KeyProtection::Unencrypted, "alice")
+            .unwrap(),
+    )
+    .unwrap();
+    write_tree(&d.join("pkg"), &[("index.js", "module.exports = 1;\n")]);
+    omega(
+        d,
+        &[
+            "pack",
+            "pkg",
+            "--name",
+            "p",
+            "--version",
+            "1.0.0",
+            "--sequence",
+            "1",
+            "-s",
+            sec.to_str().unwrap(),
+        ],
+    )
+    .expect(0);
+    // The attacker copies alice's one signature as a block of "another" key.
+    let manifest = fs::read(d.join("pkg/.omega/manifest.json")).unwrap();
+    let extra = alias.sign(&manifest, "copied", "copied").unwrap().to_text();
+    let sig_path = d.join("pkg/.omega/manifest.json.minisig");
+    let mut sig = fs::read_to_string(&sig_path).unwrap();
+    sig.push_str(&extra);
+    fs::write(&sig_path, sig).unwrap();
+    let (a, b) = (
+        alice.public_key().to_base64(),
+        alias.public_key().to_base64(),
+    );
+    assert_ne!(a, b, "two key texts");
+    let r = omega(
+        d,
+        &[
+            "check",
+            "pkg",
+            "-P",
+            &a,
+            "-P",
+            &b,
+            "--threshold",
+            "2",
+            "--json",
+        ],
+    )
+    .expect(2);
+    assert_eq!(r.json()["code"], "MALFORMED", "{}", r.stdout);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("pinned twice"),
+        "{}",
+        r.stdout
+    );
+    // One pin of the key: one signer, whatever the number of blocks.
+    let r = omega(d, &["check", "pkg", "-P", &a, "--json"]).expect(0);
+    assert_eq!(r.json()["signed_by"].as_array().unwrap().len(), 1);
+}
