@@ -314,7 +314,7 @@ pub struct RevokeArgs {
     /// Signature file [default: STATEMENT.minisig].
     #[arg(short = 'x', value_name = "SIGFILE")]
     pub signature: Option<PathBuf>,
-    /// Project root holding omega.lock [default: .].
+    /// Project root holding omega.lock.
     #[arg(value_name = "ROOT", default_value = ".")]
     pub root: PathBuf,
     /// Print one JSON object instead of text.
