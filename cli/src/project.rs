@@ -14,8 +14,8 @@ use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
 use omega_core::{
     admit_in_lock, bin_link_package, check_packages, dependency_problems, Admission, Candidate,
-    Change, Error, ErrorCode, FirstSight, LegacyPolicy, LockEntry, Lockfile, Manifest, PinMode,
-    Pins, Problem, PublicKey, Release, Report, SignatureBlock,
+    Change, Error, ErrorCode, FirstSight, LegacyPolicy, LockEntry, LockIndex, Lockfile, Manifest,
+    PinMode, Pins, Problem, PublicKey, Release, Report, SignatureBlock,
 };
 use serde_json::{json, Value};
 
@@ -278,7 +278,7 @@ fn package_json_version(dir: &Path, rel: &str) -> Result<String, Error> {
 fn admit_install(
     root: &Path,
     install: &Install,
-    old: &Lockfile,
+    old: &LockIndex<'_>,
     trust: &[PublicKey],
     mode: PinMode,
 ) -> Result<Admission, Error> {
@@ -534,6 +534,7 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             return fatal(&e, a.json, &lock_path, true);
         }
     }
+    let index = LockIndex::new(&old);
     let pb = progress(found.installs.len(), "lock");
     let mut results = Vec::with_capacity(found.installs.len());
     for install in &found.installs {
@@ -546,7 +547,7 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             PinMode::Update
         };
         let outcome = validate_lock_key(&install.key)
-            .and_then(|()| admit_install(&a.root, install, &old, trusted, mode));
+            .and_then(|()| admit_install(&a.root, install, &index, trusted, mode));
         results.push(LockResult {
             install: install.clone(),
             outcome,
@@ -942,9 +943,11 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     }
     extra.extend(bin_problems);
     let installed: Vec<&str> = found.installs.iter().map(|i| i.path.as_str()).collect();
-    for (key, manifest) in &dependency_checks {
-        extra.extend(dependency_problems(&lock, &installed, key, manifest));
-    }
+    let dependents: Vec<(&str, &Manifest)> = dependency_checks
+        .iter()
+        .map(|(k, m)| (k.as_str(), m))
+        .collect();
+    extra.extend(dependency_problems(&lock, &installed, &dependents));
 
     let mut problems: Vec<Problem> = Vec::new();
     for r in &results {

@@ -8,7 +8,7 @@
 //! Everything here is a pure function of its inputs; callers read files and write the lock
 //! (atomically). No clock is read: nothing here depends on time.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -557,6 +557,51 @@ fn key_list(signers: &[PublicKey], next: &[PublicKey]) -> String {
     }
 }
 
+/// A lock file with its entries grouped by package name, built once for the many admissions of
+/// one `omega lock` run (a project may have 100,000 entries; finding a name's entries must not
+/// scan them all for every install).
+#[derive(Clone, Debug)]
+pub struct LockIndex<'a> {
+    lock: &'a Lockfile,
+    by_name: BTreeMap<&'a str, Vec<(&'a String, &'a LockEntry)>>,
+}
+
+impl<'a> LockIndex<'a> {
+    /// Groups the entries of `lock` by package name.
+    pub fn new(lock: &'a Lockfile) -> LockIndex<'a> {
+        let mut by_name: BTreeMap<&'a str, Vec<(&'a String, &'a LockEntry)>> = BTreeMap::new();
+        for (k, e) in &lock.packages {
+            if let Some(name) = package_name_of_key(k) {
+                by_name.entry(name).or_default().push((k, e));
+            }
+        }
+        LockIndex { lock, by_name }
+    }
+
+    /// The lock file.
+    pub fn lock(&self) -> &'a Lockfile {
+        self.lock
+    }
+
+    /// The entries of package `name`, in key order (as [`Lockfile::entries_of`]).
+    pub fn entries_of(&self, name: &str) -> Vec<(&'a String, &'a LockEntry)> {
+        self.by_name.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The keys revoked for package `name` (as [`Lockfile::revoked_for`]).
+    pub fn revoked_for(&self, name: &str) -> Vec<PublicKey> {
+        let mut out: Vec<PublicKey> = Vec::new();
+        for (_, e) in self.by_name.get(name).map_or(&[][..], Vec::as_slice) {
+            for k in &e.revoked {
+                if !out.contains(k) {
+                    out.push(*k);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Whether [`admit_in_lock`] holds a name's installs to its current pins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PinMode {
@@ -583,7 +628,7 @@ pub enum PinMode {
 /// A key revoked in any entry of the name is revoked for every install of it: a release that
 /// declares or is signed by it is refused (`KEY_REVOKED`), and the new entry records it.
 pub fn admit_in_lock(
-    lock: &Lockfile,
+    lock: &LockIndex<'_>,
     key: &str,
     candidate: &Candidate<'_>,
     trust: &[PublicKey],
@@ -599,11 +644,11 @@ pub fn admit_in_lock(
         );
     }
     let revoked = lock.revoked_for(name);
-    let mut adm = match (mode, lock.packages.get(key)) {
+    let mut adm = match (mode, lock.lock.packages.get(key)) {
         (PinMode::Repin, _) => admit(None, candidate, trust, legacy)?,
         (PinMode::Update, Some(p)) => admit(Some(p), candidate, trust, legacy)?,
         (PinMode::Update, None) => {
-            let others: Vec<(&String, &LockEntry)> = lock.entries_of(name).collect();
+            let others = lock.entries_of(name);
             if others.is_empty() {
                 admit(None, candidate, trust, legacy)?
             } else {
@@ -1169,50 +1214,57 @@ pub fn node_resolution_paths(from: &str, dep: &str) -> Vec<String> {
     out
 }
 
-/// Enforces a package's signed `dependencies` pins (docs/format.md §3.1, §4.4): for each
-/// dependency, the install Node would resolve from the package (among `installed`, the paths of
-/// the project's package directories) must be pinned in `lock` with exactly that tree.
-/// `from_key` is the package's lock key and `manifest` its verified manifest. Returns one
-/// problem per dependency that is not installed where Node looks, or not pinned there
-/// (`NOT_FOUND`), or pinned with another tree (`DIGEST_MISMATCH`).
+/// Enforces the signed `dependencies` pins of `packages` (each a lock key and that package's
+/// verified manifest; docs/format.md §3.1, §4.4): for each dependency, the install Node would
+/// resolve from the package (among `installed`, the paths of the project's package
+/// directories) must be pinned in `lock` with exactly that tree. Returns one problem per
+/// dependency that is not installed where Node looks, or not pinned there (`NOT_FOUND`), or
+/// pinned with another tree (`DIGEST_MISMATCH`), in the order of `packages`.
 pub fn dependency_problems(
     lock: &Lockfile,
     installed: &[&str],
-    from_key: &str,
-    manifest: &Manifest,
+    packages: &[(&str, &Manifest)],
 ) -> Vec<crate::check::Problem> {
+    let installed: BTreeSet<&str> = installed.iter().copied().collect();
+    let by_path: BTreeMap<&str, &LockEntry> = lock
+        .packages
+        .values()
+        .map(|e| (e.path.as_str(), e))
+        .collect();
     let mut out = Vec::new();
-    let Some(from) = lock.packages.get(from_key) else {
-        return out;
-    };
-    let from_path = from.path.as_str();
-    let problem = |code: ErrorCode, message: String| crate::check::Problem {
-        code,
-        path: Some(from_path.to_string()),
-        key: Some(from_key.to_string()),
-        message,
-    };
-    for (dep, want) in &manifest.dependencies {
-        let resolved = node_resolution_paths(from_path, dep)
-            .into_iter()
-            .find(|p| installed.contains(&p.as_str()));
-        let Some(path) = resolved else {
-            out.push(problem(
-                ErrorCode::NotFound,
-                format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but no {dep} is installed where Node resolves it from {from_path}"),
-            ));
+    for (from_key, manifest) in packages {
+        let Some(from) = lock.packages.get(*from_key) else {
             continue;
         };
-        match lock.packages.values().find(|e| e.path == path) {
-            None => out.push(problem(
-                ErrorCode::NotFound,
-                format!("{from_key}: dependency {dep} resolves to {path}, which is not pinned in {LOCK_FILE} (its signed manifest pins {want})"),
-            )),
-            Some(e) if e.tree != *want => out.push(problem(
-                ErrorCode::DigestMismatch,
-                format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but Node resolves {dep} from {from_path} to {path}, pinned at {}", e.tree),
-            )),
-            Some(_) => {}
+        let from_path = from.path.as_str();
+        let problem = |code: ErrorCode, message: String| crate::check::Problem {
+            code,
+            path: Some(from_path.to_string()),
+            key: Some(from_key.to_string()),
+            message,
+        };
+        for (dep, want) in &manifest.dependencies {
+            let resolved = node_resolution_paths(from_path, dep)
+                .into_iter()
+                .find(|p| installed.contains(p.as_str()));
+            let Some(path) = resolved else {
+                out.push(problem(
+                    ErrorCode::NotFound,
+                    format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but no {dep} is installed where Node resolves it from {from_path}"),
+                ));
+                continue;
+            };
+            match by_path.get(path.as_str()) {
+                None => out.push(problem(
+                    ErrorCode::NotFound,
+                    format!("{from_key}: dependency {dep} resolves to {path}, which is not pinned in {LOCK_FILE} (its signed manifest pins {want})"),
+                )),
+                Some(e) if e.tree != *want => out.push(problem(
+                    ErrorCode::DigestMismatch,
+                    format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but Node resolves {dep} from {from_path} to {path}, pinned at {}", e.tree),
+                )),
+                Some(_) => {}
+            }
         }
     }
     out

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use base64ct::{Base64, Encoding};
 use omega_core::check::{check_package, MemoryPackage, Pins};
 use omega_core::lock::{
-    admit, admit_in_lock, revoke, Admission, Candidate, Change, FirstSight, LockEntry, Lockfile,
-    PinMode, Release, Revocation,
+    admit, admit_in_lock, revoke, Admission, Candidate, Change, FirstSight, LockEntry, LockIndex,
+    Lockfile, PinMode, Release, Revocation,
 };
 use omega_core::manifest::{KeySet, Manifest};
 use omega_core::secret::SecretKey;
@@ -133,7 +133,7 @@ fn at_nested(
     trust: &[PublicKey],
 ) -> omega_core::Result<Admission> {
     admit_in_lock(
-        lock,
+        &LockIndex::new(lock),
         NESTED,
         c,
         trust,
@@ -224,7 +224,7 @@ fn new_install_of_pinned_name_admitted_by_its_pins() {
     assert_eq!(e.code(), ErrorCode::KeyNotTrusted, "{e}");
     // Re-pinning the name deliberately sets its pins aside.
     let repinned = admit_in_lock(
-        &lock,
+        &LockIndex::new(&lock),
         NESTED,
         &candidate("ms", NESTED, &evil),
         &[mallory.public_key()],
@@ -253,7 +253,7 @@ fn highest_pin_of_the_name_is_the_floor() {
     let third = "node_modules/bar/node_modules/ms";
     let r3 = release("ms", "v3", "1.1.0", 3, ks(1, &[&alice], &[]), &[&alice]);
     let e = admit_in_lock(
-        &lock,
+        &LockIndex::new(&lock),
         third,
         &candidate("ms", third, &r3),
         &[],
@@ -264,7 +264,7 @@ fn highest_pin_of_the_name_is_the_floor() {
     assert_eq!(e.code(), ErrorCode::Rollback, "{e}");
     // The nested pin itself still updates by its own rule (sequence above 2).
     let ok = admit_in_lock(
-        &lock,
+        &LockIndex::new(&lock),
         NESTED,
         &candidate("ms", NESTED, &r3),
         &[],
@@ -313,7 +313,7 @@ fn fail_digest_pin_learns_keys_of_added_omega() {
     lock.packages.insert("left-pad".into(), plain.entry.clone());
     let nested = "node_modules/x/node_modules/left-pad";
     let e = admit_in_lock(
-        &lock,
+        &LockIndex::new(&lock),
         nested,
         &candidate("left-pad", nested, &r),
         &[],
@@ -510,7 +510,7 @@ fn revoke_applies_to_every_install_of_the_name() {
     let r9 = release("ms", "v9", "9.0.0", 9, ks(1, &[&alice], &[]), &[&alice]);
     let third = "node_modules/bar/node_modules/ms";
     let e = admit_in_lock(
-        &after,
+        &LockIndex::new(&after),
         third,
         &candidate("ms", third, &r9),
         &[],
