@@ -46,6 +46,8 @@ pub enum Command {
     Lock(LockArgs),
     /// Verify every package of ROOT against ROOT/omega.lock (never changes the lock).
     Audit(AuditArgs),
+    /// Apply a signed revocation statement to ROOT/omega.lock (the key leaves the pins).
+    Revoke(RevokeArgs),
 }
 
 /// `omega keygen`.
@@ -257,6 +259,13 @@ are shown), or by the key named with --trust, or, unsigned, by its digest alone.
 package is re-admitted only if signed by its pinned signers or next keys, with a higher \
 sequence. Installs of a name already used higher up are keyed by their install path. Entries \
 of packages no longer installed are removed.\n\n\
+Pins are per name: a new install of a name already pinned elsewhere in omega.lock is admitted \
+like an update, by the keys of one of the name's pins and not older than its highest pinned \
+sequence (docs/format.md §4). Keys are learned only on a name's first sight: a package pinned \
+by digest only that becomes signed needs --trust. --trust NAME=KEY on a pinned name must name \
+one of its pinned signers or next keys (KEY_NOT_TRUSTED otherwise). --repin NAME sets aside the \
+pins of NAME (its revoked keys stay revoked) and pins every install of it as if first seen, \
+with --trust NAME=KEY to name the key deliberately.\n\n\
 Nothing is written unless every package is admitted. Symlinked package directories (npm link, \
 pnpm) are refused with UNSUPPORTED_FILE_TYPE.\n\n\
 --json prints one object: ok, code, message, lockfile, written, packages[{key, name, path, ok, \
@@ -272,6 +281,42 @@ pub struct LockArgs {
     /// Pin NAME to a key (RW…) that must have signed it; repeat for several.
     #[arg(long = "trust", value_name = "NAME=KEY")]
     pub trust: Vec<String>,
+    /// Re-pin NAME deliberately: set aside its pins, pin every install of it as if first seen
+    /// (its revoked keys stay revoked); combine with --trust NAME=KEY.
+    #[arg(long = "repin", value_name = "NAME")]
+    pub repin: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega revoke`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = "A revocation statement is the JSON object \
+{\"omega-revoke\": 1, \"name\": NAME, \"key\": \"RW...\", \"reason\": \"...\"}, signed with \
+omega sign (or minisign) by the revoked key itself or by threshold of the package's pinned \
+signers (several blocks in one .minisig: concatenate them). Every omega.lock entry of NAME \
+(all its installs) that pins the key must accept the statement; the key then leaves their \
+signers and next keys and is recorded as revoked for NAME, so no release signed by it or \
+declaring it is admitted again. omega.lock is replaced atomically, or left as it was on any \
+refusal.\n\n\
+--json prints one object: ok, code, message, lockfile, written, package, key, reason, \
+entries.\n\n\
+Exit status: 0 applied; 1 refused (SIGNATURE_INVALID, KEY_NOT_TRUSTED, THRESHOLD_NOT_MET, \
+KEY_REVOKED: already revoked, LEGACY_SIGNATURE_REFUSED); 2 usage error, or a file cannot be \
+read or names nothing pinned (MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND: no omega.lock, package \
+or key not pinned, IO, TOO_LARGE).")]
+pub struct RevokeArgs {
+    /// The statement file (its exact bytes are what was signed).
+    #[arg(value_name = "STATEMENT")]
+    pub statement: PathBuf,
+    /// Signature file [default: STATEMENT.minisig].
+    #[arg(short = 'x', value_name = "SIGFILE")]
+    pub signature: Option<PathBuf>,
+    /// Project root holding omega.lock.
+    #[arg(value_name = "ROOT", default_value = ".")]
+    pub root: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -284,7 +329,11 @@ pub struct LockArgs {
     after_help = "Every lock entry is checked at its path with the pinned digest and, \
 for signed pins, all of its signed_by keys (one batch verification for the whole project). \
 A pinned package that is not installed, and an installed package that is not pinned, are \
-reported as NOT_FOUND.\n\n\
+reported as NOT_FOUND. Every entry of each node_modules/.bin (npm scripts run them) must be a \
+link to a file of a pinned package below the same node_modules, outside its .omega/ and its own \
+node_modules/: a file or directory there is UNSUPPORTED_FILE_TYPE, a link elsewhere (or \
+dangling) NOT_FOUND. The signed dependencies of each verified package must be what Node \
+resolves from it, pinned with the same tree (DIGEST_MISMATCH, NOT_FOUND).\n\n\
 --json prints one object: ok, code, message, lockfile, packages[{key, path, ok, code, message, \
 package, version, sequence, tree, pinned_digest, signed_by, signatures, problems}], \
 problems[{code, path, key, message}].\n\n\

@@ -167,11 +167,56 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// The signature file `sign` writes for `file`.
+fn signature_path(a: &SignArgs, file: &Path) -> PathBuf {
+    a.signature
+        .clone()
+        .unwrap_or_else(|| with_suffix(file, ".minisig"))
+}
+
+/// Whether two paths name the same existing file: same device and inode (so `./f`, `f`, a hard
+/// link and a symbolic link to it all match), else the same canonical path.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if ma.dev() == mb.dev() && ma.ino() == mb.ino() {
+            return true;
+        }
+    }
+    let _ = (ma, mb);
+    matches!(
+        (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
+}
+
+/// Refuses a signature file that is one of the files being signed (`omega sign f -x f`, or
+/// `omega sign f f.minisig`): writing it would destroy an input.
+fn refuse_output_over_input(a: &SignArgs) -> Result<(), Failure> {
+    for file in &a.files {
+        let out = signature_path(a, file);
+        if let Some(input) = a.files.iter().find(|i| same_file(&out, i)) {
+            return usage(format!(
+                "the signature file {} for {} is the input file {}: it would be overwritten; write the signature elsewhere",
+                out.display(),
+                file.display(),
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `omega sign`.
 pub fn sign(a: &SignArgs) -> CmdResult {
     if a.signature.is_some() && a.files.len() > 1 {
         return usage("-x names one signature file: give a single FILE with -x");
     }
+    refuse_output_over_input(a)?;
     let sk = load_secret_key(a.secret_key.as_deref())?;
     let mut buf = vec![0u8; STREAM_BUFFER_BYTES];
     for file in &a.files {
@@ -191,10 +236,7 @@ pub fn sign(a: &SignArgs) -> CmdResult {
         let block = signer
             .finalize(&sk, &trusted, SIGNATURE_COMMENT)
             .map_err(|e| e.context(&file.display().to_string()))?;
-        let sig_path = a
-            .signature
-            .clone()
-            .unwrap_or_else(|| with_suffix(file, ".minisig"));
+        let sig_path = signature_path(a, file);
         write_atomic(
             &sig_path,
             block.to_text().as_bytes(),

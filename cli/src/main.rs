@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         Command::Check(a) => cmd_pkg::check(a),
         Command::Lock(a) => project::lock(a),
         Command::Audit(a) => project::audit(a),
+        Command::Revoke(a) => project::revoke(a),
     };
     let status = match result {
         Ok(status) => status,

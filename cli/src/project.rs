@@ -9,22 +9,23 @@ use std::path::Path;
 
 use omega_core::fs::{read_installed_package, read_limited, PackageDir, NESTED_MODULES_DIR};
 use omega_core::limits::{MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
+use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
 use omega_core::{
-    admit, check_packages, Admission, Candidate, Change, Error, ErrorCode, FirstSight,
-    LegacyPolicy, LockEntry, Lockfile, Manifest, Pins, Problem, PublicKey, Release, Report,
-    SignatureBlock,
+    admit_in_lock, bin_link_package, check_packages, dependency_problems, Admission, Candidate,
+    Change, Error, ErrorCode, FirstSight, LegacyPolicy, LockEntry, LockIndex, Lockfile, Manifest,
+    PinMode, Pins, Problem, PublicKey, Release, Report, SignatureBlock,
 };
 use serde_json::{json, Value};
 
-use crate::args::{AuditArgs, LockArgs};
+use crate::args::{AuditArgs, LockArgs, RevokeArgs};
 use crate::out::{
     keys_text, print_json, problem_from, problem_json, problem_line, progress, Paint,
 };
 use crate::util::{
-    parse_key_arg, split_assignment, write_atomic, CmdResult, Failure, Overwrite, EXIT_FAILED,
-    EXIT_OK, EXIT_USAGE,
+    exit_for, parse_key_arg, read_small, split_assignment, write_atomic, CmdResult, Failure,
+    Overwrite, EXIT_FAILED, EXIT_OK, EXIT_USAGE,
 };
 
 /// A package directory found below `ROOT/node_modules`.
@@ -272,12 +273,14 @@ fn package_json_version(dir: &Path, rel: &str) -> Result<String, Error> {
     Ok(version)
 }
 
-/// Reads one installed package and asks core whether it may be pinned.
+/// Reads one installed package and asks core whether it may be pinned, given the whole lock
+/// (a new install of a pinned name is held to the name's pins).
 fn admit_install(
     root: &Path,
     install: &Install,
-    pinned: Option<&LockEntry>,
+    old: &LockIndex<'_>,
     trust: &[PublicKey],
+    mode: PinMode,
 ) -> Result<Admission, Error> {
     let dir = root.join(&install.path);
     let rel = install.path.as_str();
@@ -321,7 +324,14 @@ fn admit_install(
         version,
         release,
     };
-    let mut admission = admit(pinned, &candidate, trust, LegacyPolicy::Refuse)?;
+    let mut admission = admit_in_lock(
+        old,
+        &install.key,
+        &candidate,
+        trust,
+        mode,
+        LegacyPolicy::Refuse,
+    )?;
     // An unchanged package may have moved (e.g. hoisted): record where it is now.
     admission.entry.path = install.path.clone();
     Ok(admission)
@@ -354,6 +364,7 @@ fn lock_result_json(r: &LockResult) -> Value {
                         FirstSight::TrustOnFirstUse => "trust-on-first-use",
                         FirstSight::Explicit => "explicit",
                         FirstSight::Unsigned => "unsigned",
+                        FirstSight::PinnedName => "pinned-name",
                     }),
                     Value::Null,
                 ),
@@ -420,10 +431,12 @@ fn print_lock_result(p: Paint, r: &LockResult, committed: bool) {
             p.warn("UNSIGNED: pinned by digest only")
         ),
         Change::New(how) => {
-            let why = if *how == FirstSight::Explicit {
-                "signed by the key you trust"
-            } else {
-                "trust on first use"
+            let why = match how {
+                FirstSight::Explicit => "signed by the key you trust",
+                FirstSight::PinnedName => {
+                    "a new install of a pinned name: signed by its pinned keys, not older"
+                }
+                _ => "trust on first use",
             };
             say!("{}  {release}: {} [{why}]", p.good(pinned), e.tree);
             say!("        signed by {}", keys_text(&e.signed_by));
@@ -477,6 +490,11 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             keys.push(key);
         }
     }
+    let mut repin: BTreeSet<String> = BTreeSet::new();
+    for name in &a.repin {
+        validate_name(name).map_err(|e| Failure::Core(e.context("--repin")))?;
+        repin.insert(name.clone());
+    }
     if let Err(e) = root_dir_ok(&a.root) {
         return fatal(&e, a.json, &lock_path, true);
     }
@@ -507,28 +525,29 @@ pub fn lock(a: &LockArgs) -> CmdResult {
         }
     }
 
-    // core's admit uses --trust on first sight only: say so instead of ignoring it silently.
-    for i in &found.installs {
-        if trust.contains_key(&i.name)
-            && old.packages.get(&i.key).is_some_and(|e| e.keys.is_some())
-            && !a.json
-        {
-            esay!(
-                "omega: note: --trust {} has no effect on {}: it is already pinned with keys (remove its entry from {LOCK_FILE} to re-pin it)",
-                i.name,
-                i.key
+    for name in &repin {
+        if old.entries_of(name).next().is_none() {
+            let e = Error::new(
+                ErrorCode::NotFound,
+                format!("--repin {name}: {name} is not pinned in {LOCK_FILE}"),
             );
+            return fatal(&e, a.json, &lock_path, true);
         }
     }
+    let index = LockIndex::new(&old);
     let pb = progress(found.installs.len(), "lock");
     let mut results = Vec::with_capacity(found.installs.len());
     for install in &found.installs {
         pb.set_message(install.path.clone());
         let none = Vec::new();
         let trusted = trust.get(&install.name).unwrap_or(&none);
-        let outcome = validate_lock_key(&install.key).and_then(|()| {
-            admit_install(&a.root, install, old.packages.get(&install.key), trusted)
-        });
+        let mode = if repin.contains(&install.name) {
+            PinMode::Repin
+        } else {
+            PinMode::Update
+        };
+        let outcome = validate_lock_key(&install.key)
+            .and_then(|()| admit_install(&a.root, install, &index, trusted, mode));
         results.push(LockResult {
             install: install.clone(),
             outcome,
@@ -633,6 +652,151 @@ fn summary_message(first: &Problem, total: usize) -> String {
 // ---------------------------------------------------------------------------------------------
 // omega audit
 
+/// The `node_modules` directories of the project (relative to the root): the top one and the
+/// nested one of every install that has it.
+fn modules_dirs(root: &Path, found: &Installed) -> Vec<String> {
+    let mut out = vec![NESTED_MODULES_DIR.to_string()];
+    for i in &found.installs {
+        let nested = format!("{}/{NESTED_MODULES_DIR}", i.path);
+        if root
+            .join(&nested)
+            .symlink_metadata()
+            .is_ok_and(|m| m.is_dir())
+        {
+            out.push(nested);
+        }
+    }
+    out
+}
+
+/// Checks every entry of each `node_modules/.bin` (npm scripts run them): each must be a link
+/// that resolves to a file of a package pinned in `lock` below the same `node_modules` (core's
+/// `bin_link_package` decides); anything else is a problem naming the entry.
+fn audit_bin_dirs(root: &Path, lock: &Lockfile, found: &Installed) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let canonical_root = match fs::canonicalize(root) {
+        Ok(r) => r,
+        Err(e) => {
+            let err = omega_core::fs::io_error(root, &e);
+            problems.push(problem_from(
+                err.code(),
+                None,
+                None,
+                err.message().to_string(),
+            ));
+            return problems;
+        }
+    };
+    for modules in modules_dirs(root, found) {
+        let bin_rel = format!("{modules}/.bin");
+        let bin = root.join(&bin_rel);
+        match bin.symlink_metadata() {
+            Err(_) => continue,
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                problems.push(unsupported(
+                    &bin_rel,
+                    "is not a directory (a link or a file); npm scripts run what it holds",
+                ));
+                continue;
+            }
+            Ok(_) => {}
+        }
+        let rd = match fs::read_dir(&bin) {
+            Ok(rd) => rd,
+            Err(e) => {
+                let err = omega_core::fs::io_error(&bin, &e);
+                problems.push(problem_from(
+                    err.code(),
+                    Some(&bin_rel),
+                    None,
+                    err.message().to_string(),
+                ));
+                continue;
+            }
+        };
+        let mut names: Vec<std::ffi::OsString> = Vec::new();
+        for ent in rd {
+            match ent {
+                Ok(e) => names.push(e.file_name()),
+                Err(e) => {
+                    let err = omega_core::fs::io_error(&bin, &e);
+                    problems.push(problem_from(
+                        err.code(),
+                        Some(&bin_rel),
+                        None,
+                        err.message().to_string(),
+                    ));
+                }
+            }
+        }
+        names.sort();
+        for name in names {
+            let Some(text) = name.to_str() else {
+                problems.push(problem_from(
+                    ErrorCode::UnsafePath,
+                    Some(&bin_rel),
+                    None,
+                    format!("{bin_rel}: an entry's name is not valid UTF-8"),
+                ));
+                continue;
+            };
+            let link = format!("{bin_rel}/{text}");
+            if let Err(pr) = check_bin_entry(root, &canonical_root, lock, &modules, &link) {
+                problems.push(pr);
+            }
+        }
+    }
+    problems
+}
+
+/// One entry of a `.bin` directory: a link resolving to a pinned file.
+fn check_bin_entry(
+    root: &Path,
+    canonical_root: &Path,
+    lock: &Lockfile,
+    modules: &str,
+    link: &str,
+) -> Result<(), Problem> {
+    let path = root.join(link);
+    let problem = |code: ErrorCode, message: String| problem_from(code, Some(link), None, message);
+    let meta = path
+        .symlink_metadata()
+        .map_err(|e| problem(ErrorCode::Io, format!("{link}: {e}")))?;
+    if !meta.file_type().is_symlink() {
+        return Err(problem(
+            ErrorCode::UnsupportedFileType,
+            format!("{link}: not a link into a pinned package (npm scripts would run it)"),
+        ));
+    }
+    let shown = fs::read_link(&path).map_or_else(|_| "?".to_string(), |t| t.display().to_string());
+    let resolved = fs::canonicalize(&path).map_err(|_| {
+        problem(
+            ErrorCode::NotFound,
+            format!("{link}: links to {shown}, which does not exist"),
+        )
+    })?;
+    let outside = || {
+        problem(
+            ErrorCode::NotFound,
+            format!("{link}: links to {shown}, outside the project; npm scripts would run it"),
+        )
+    };
+    let rel = resolved
+        .strip_prefix(canonical_root)
+        .map_err(|_| outside())?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    let target = parts.ok_or_else(outside)?.join("/");
+    if !fs::metadata(&resolved).is_ok_and(|m| m.is_file()) {
+        return Err(problem(
+            ErrorCode::UnsupportedFileType,
+            format!("{link}: links to {target}, which is not a regular file"),
+        ));
+    }
+    bin_link_package(lock, modules, link, &target)
+        .map(|_| ())
+        .map_err(|e| problem(e.code(), e.message().to_string()))
+}
+
 struct AuditResult {
     key: String,
     entry: LockEntry,
@@ -733,11 +897,23 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         .collect();
     let mut checked = check_packages(&inputs).into_iter();
     let mut results = Vec::with_capacity(entries.len());
+    // The signed `dependencies` of every package that verified with its pinned keys.
+    let mut dependency_checks: Vec<(String, Manifest)> = Vec::new();
     for ((key, entry), pkg) in entries.iter().zip(read) {
         let outcome = match pkg {
-            Ok(_) => checked.next().unwrap_or_else(|| {
-                Err(Error::new(ErrorCode::Io, "internal: missing check result"))
-            }),
+            Ok(p) => {
+                let outcome = checked.next().unwrap_or_else(|| {
+                    Err(Error::new(ErrorCode::Io, "internal: missing check result"))
+                });
+                if outcome.is_ok() && !entry.signed_by.is_empty() {
+                    if let Some(m) = p.manifest.as_deref().and_then(|b| Manifest::parse(b).ok()) {
+                        if !m.dependencies.is_empty() {
+                            dependency_checks.push(((*key).clone(), m));
+                        }
+                    }
+                }
+                outcome
+            }
             Err(e) => Err(e),
         };
         results.push(AuditResult {
@@ -747,7 +923,9 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         });
     }
 
-    // Installed packages that are not pinned, and entries that are not packages.
+    // Installed packages that are not pinned, entries that are not packages, and commands of
+    // node_modules/.bin that do not lead into pinned packages.
+    let bin_problems = audit_bin_dirs(&a.root, &lock, &found);
     let pinned_paths: BTreeSet<&str> = lock.packages.values().map(|e| e.path.as_str()).collect();
     let mut extra: Vec<Problem> = found.problems;
     for i in &found.installs {
@@ -763,6 +941,13 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
             ));
         }
     }
+    extra.extend(bin_problems);
+    let installed: Vec<&str> = found.installs.iter().map(|i| i.path.as_str()).collect();
+    let dependents: Vec<(&str, &Manifest)> = dependency_checks
+        .iter()
+        .map(|(k, m)| (k.as_str(), m))
+        .collect();
+    extra.extend(dependency_problems(&lock, &installed, &dependents));
 
     let mut problems: Vec<Problem> = Vec::new();
     for r in &results {
@@ -828,4 +1013,105 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         }
     }
     Ok(if ok { EXIT_OK } else { EXIT_FAILED })
+}
+
+// ---------------------------------------------------------------------------------------------
+// omega revoke
+
+fn with_suffix(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut s = path.as_os_str().to_os_string();
+    s.push(suffix);
+    std::path::PathBuf::from(s)
+}
+
+/// What `omega revoke` reads: the lock, the statement and its signature file, as bytes.
+struct RevokeInputs {
+    lock: Vec<u8>,
+    statement: Vec<u8>,
+    signatures: Vec<u8>,
+}
+
+fn revoke_inputs(a: &RevokeArgs) -> Result<RevokeInputs, Error> {
+    let lock_path = a.root.join(LOCK_FILE);
+    root_dir_ok(&a.root)?;
+    let Some(lock) = read_limited(&lock_path, MAX_LOCK_BYTES)? else {
+        return Err(Error::new(
+            ErrorCode::NotFound,
+            format!(
+                "{}: no lock file (run omega lock first)",
+                lock_path.display()
+            ),
+        ));
+    };
+    let small = |path: &Path, limit: usize| match read_small(path, limit) {
+        Ok(b) => Ok(b),
+        Err(Failure::Core(e)) => Err(e),
+        Err(_) => Err(Error::new(
+            ErrorCode::Io,
+            format!("{}: cannot be read", path.display()),
+        )),
+    };
+    let statement = small(&a.statement, MAX_REVOCATION_BYTES)?;
+    let sig_path = a
+        .signature
+        .clone()
+        .unwrap_or_else(|| with_suffix(&a.statement, ".minisig"));
+    let signatures = small(&sig_path, MAX_SIGNATURE_FILE_BYTES)?;
+    Ok(RevokeInputs {
+        lock,
+        statement,
+        signatures,
+    })
+}
+
+/// `omega revoke`: core checks the statement against every lock entry of its package and
+/// returns the new lock bytes; this writes them atomically.
+pub fn revoke(a: &RevokeArgs) -> CmdResult {
+    let lock_path = a.root.join(LOCK_FILE);
+    let outcome = revoke_inputs(a).and_then(|i| {
+        omega_core::revoke(&i.lock, &i.statement, &i.signatures, LegacyPolicy::Refuse)
+            .map_err(|e| e.context(&format!("revoke {}", a.statement.display())))
+    });
+    let revoked = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            if a.json {
+                print_json(&json!({
+                    "ok": false,
+                    "code": e.code().as_str(),
+                    "message": e.message(),
+                    "lockfile": lock_path.display().to_string(),
+                    "written": false,
+                    "package": null, "key": null, "reason": null, "entries": [],
+                }));
+                return Ok(exit_for(e.code()));
+            }
+            return Err(Failure::Core(e));
+        }
+    };
+    write_atomic(&lock_path, &revoked.lock, 0o644, Overwrite::Replace)?;
+    let rev = &revoked.revocation;
+    if a.json {
+        print_json(&json!({
+            "ok": true, "code": null, "message": null,
+            "lockfile": lock_path.display().to_string(),
+            "written": true,
+            "package": rev.name,
+            "key": rev.key.to_base64(),
+            "reason": rev.reason,
+            "entries": revoked.entries,
+        }));
+    } else {
+        let p = Paint::stdout();
+        say!(
+            "{} key {} for {} ({}): {}",
+            p.good("revoked"),
+            keys_text(std::slice::from_ref(&rev.key)),
+            rev.name,
+            revoked.entries.join(", "),
+            rev.reason
+        );
+        say!("wrote {}", lock_path.display());
+    }
+    Ok(EXIT_OK)
 }

@@ -128,14 +128,9 @@ fn lock_pins_scoped_nested_and_unsigned_packages_then_audit_passes() {
         None,
         &[],
     );
-    // npm's bookkeeping entries are skipped.
-    write_tree(
-        &p.app(),
-        &[
-            ("node_modules/.package-lock.json", "{}"),
-            ("node_modules/.bin/placeholder", ""),
-        ],
-    );
+    // npm's bookkeeping entries are skipped (and .bin/ links into pinned packages pass audit).
+    write_tree(&p.app(), &[("node_modules/.package-lock.json", "{}")]);
+    fs::create_dir_all(p.app().join("node_modules/.bin")).unwrap();
     std::os::unix::fs::symlink(
         "../left-pad/index.js",
         p.app().join("node_modules/.bin/left-pad"),
@@ -452,9 +447,12 @@ fn trust_names_the_key_that_must_have_signed() {
     let j = r.json();
     assert_eq!(j["packages"][0]["first_sight"], "explicit");
     assert_eq!(j["written"], true);
-    // Once pinned, --trust no longer changes anything, and the command says so.
-    let r = p.lock(&["--trust", &wrong]).expect(0);
-    assert!(r.stderr.contains("has no effect"), "{}", r.stderr);
+    // Once pinned, --trust naming another key is refused (KEY_NOT_TRUSTED), never ignored.
+    let pinned = fs::read(p.lock_path()).unwrap();
+    let r = p.lock(&["--trust", &wrong, "--json"]).expect(1);
+    assert_eq!(r.json()["code"], "KEY_NOT_TRUSTED", "{}", r.stdout);
+    assert_eq!(fs::read(p.lock_path()).unwrap(), pinned);
+    p.lock(&["--trust", &right]).expect(0);
     // Naming a package that is not installed, or a malformed key: usage errors.
     p.lock(&["--trust", &format!("nope={}", a.key)]).expect(2);
     p.lock(&["--trust", "@scope/pkg=RWbad"]).expect(2);

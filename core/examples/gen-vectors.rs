@@ -1120,6 +1120,36 @@ fn lock_vectors() -> Vec<Value> {
         &[],
         Err(ErrorCode::DigestMismatch),
     );
+    // A digest pin never learns keys by itself: anyone can add .omega/ to unchanged files.
+    case(
+        "fail_unsigned_pin_signed_later_without_trust",
+        Some(&pin_unsigned),
+        &v1,
+        &[],
+        Err(ErrorCode::KeyNotTrusted),
+    );
+    case(
+        "unsigned_pin_signed_later_with_trust",
+        Some(&pin_unsigned),
+        &v1,
+        &[&a],
+        Ok("new-explicit"),
+    );
+    // --trust on a signed pin must name one of its signers or next keys.
+    case(
+        "fail_trust_other_key_on_signed_pin",
+        Some(&pin1),
+        &v1,
+        &[&c],
+        Err(ErrorCode::KeyNotTrusted),
+    );
+    case(
+        "trust_pinned_key_on_signed_pin",
+        Some(&pin1),
+        &v2,
+        &[&a],
+        Ok("updated"),
+    );
     let v_t2 = package(
         src("1"),
         "left-pad",

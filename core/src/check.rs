@@ -187,6 +187,19 @@ impl Pins {
                 ),
             );
         }
+        // Keys are compared by their 32 bytes (PublicKey's equality): one key pinned twice
+        // under two key ids would let one signature, relabelled, count twice.
+        for (i, k) in self.keys.iter().enumerate() {
+            if self.keys[..i].contains(k) {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!(
+                        "{label}: key {k} (id {}) is pinned twice (keys are compared without their key ids)",
+                        k.key_id()
+                    ),
+                );
+            }
+        }
         Ok(())
     }
 }

@@ -33,11 +33,24 @@ impl fmt::Display for KeyId {
 }
 
 /// An Ed25519 public key with its minisign key id.
-#[derive(Clone, Copy, PartialEq, Eq)]
+///
+/// Two keys are equal when their 32 key bytes are equal, whatever their key ids: the key id
+/// is a label that no signature covers, so anyone can relabel a signature block or a key with
+/// another id. Comparing keys (distinct signers for a threshold, revocation, pins) must
+/// never count one key twice because it carries two ids.
+#[derive(Clone, Copy)]
 pub struct PublicKey {
     key_id: KeyId,
     verifying: VerifyingKey,
 }
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for PublicKey {}
 
 impl PublicKey {
     /// A key from its parts.

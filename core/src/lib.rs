@@ -57,8 +57,9 @@ pub use check::{
 pub use error::{Error, ErrorCode, Result};
 pub use keys::{KeyId, PublicKey};
 pub use lock::{
-    admit, apply_revocation, Admission, Candidate, Change, FirstSight, LockEntry, Lockfile,
-    Release, Revocation,
+    admit, admit_in_lock, apply_revocation, bin_link_package, dependency_problems,
+    node_resolution_paths, revoke, Admission, Candidate, Change, FirstSight, LockEntry, LockIndex,
+    Lockfile, PinMode, Release, Revocation, Revoked,
 };
 pub use manifest::{KeySet, Manifest};
 pub use signature::{

@@ -1,11 +1,14 @@
 //! The lock file `omega.lock` and its update rules (DESIGN §3.5): trust on first use, explicit
 //! key pins, a threshold of distinct keys, rotation through pre-committed `next` keys,
-//! sequence-based rollback refusal, and signed revocation statements.
+//! sequence-based rollback refusal, and signed revocation statements; pins held per package
+//! name across its install paths ([`admit_in_lock`]), revocation over a whole lock
+//! ([`revoke`]), and the audit's rules for `node_modules/.bin` links ([`bin_link_package`]) and
+//! signed dependency pins ([`dependency_problems`]).
 //!
 //! Everything here is a pure function of its inputs; callers read files and write the lock
 //! (atomically). No clock is read: nothing here depends on time.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -127,6 +130,18 @@ impl Lockfile {
             };
             let revoked = keylist(&e.revoked)?;
             let signed_by = keylist(&e.signed_by)?;
+            for (field, list) in [("revoked", &revoked), ("signed_by", &signed_by)] {
+                let twice = list
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, k)| list[..i].contains(k).then_some(k));
+                if let Some(k) = twice {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: {field} lists key {k} twice (keys are compared without their key ids)"),
+                    );
+                }
+            }
             if keys.is_none() && !signed_by.is_empty() {
                 return fail(
                     ErrorCode::Malformed,
@@ -155,6 +170,31 @@ impl Lockfile {
             );
         }
         Ok(Lockfile { packages })
+    }
+
+    /// The entries of package `name`, in key order: its shallowest install (key `name`) and
+    /// every other install (key: a path ending in `node_modules/<name>`).
+    pub fn entries_of<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a LockEntry)> + 'a {
+        self.packages
+            .iter()
+            .filter(move |(k, _)| package_name_of_key(k) == Some(name))
+    }
+
+    /// The keys revoked for package `name`: a key revoked in any of its entries is revoked
+    /// for every install of the name.
+    pub fn revoked_for(&self, name: &str) -> Vec<PublicKey> {
+        let mut out: Vec<PublicKey> = Vec::new();
+        for (_, e) in self.entries_of(name) {
+            for k in &e.revoked {
+                if !out.contains(k) {
+                    out.push(*k);
+                }
+            }
+        }
+        out
     }
 
     /// The canonical bytes (pretty JSON, packages sorted by name, final newline).
@@ -244,6 +284,9 @@ pub enum FirstSight {
     Explicit,
     /// No signatures: pinned by digest only.
     Unsigned,
+    /// A new install of a name already pinned at other paths, admitted by the name's pins:
+    /// signed by the keys of one of them and not older than the highest pinned sequence.
+    PinnedName,
 }
 
 /// What [`admit`] did.
@@ -264,12 +307,13 @@ pub enum Change {
 
 impl Change {
     /// The change's name in the cross-language vectors (`tests/vectors/lock.json`):
-    /// `new-tofu`, `new-explicit`, `new-unsigned`, `unchanged` or `updated`.
+    /// `new-tofu`, `new-explicit`, `new-unsigned`, `new-pinned-name`, `unchanged` or `updated`.
     pub fn as_str(&self) -> &'static str {
         match self {
             Change::New(FirstSight::TrustOnFirstUse) => "new-tofu",
             Change::New(FirstSight::Explicit) => "new-explicit",
             Change::New(FirstSight::Unsigned) => "new-unsigned",
+            Change::New(FirstSight::PinnedName) => "new-pinned-name",
             Change::Unchanged => "unchanged",
             Change::Updated { .. } => "updated",
         }
@@ -407,6 +451,12 @@ fn entry_from(
 /// the user names explicitly for it (`trust`), and the legacy policy. Returns the new entry,
 /// or the refusal (`KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED`, `ROLLBACK`,
 /// `SIGNATURE_INVALID`, `DIGEST_MISMATCH`, `MALFORMED`).
+///
+/// This is the rule for one lock entry; a project's lock goes through [`admit_in_lock`], which
+/// also holds a new install of an already pinned name to the name's pins. `trust` on a pin with
+/// keys must name pinned `signers`/`next` keys (`KEY_NOT_TRUSTED` otherwise, never ignored); a
+/// pin by digest only learns keys only through `trust` (`KEY_NOT_TRUSTED` when its unchanged
+/// files turn up signed without it).
 pub fn admit(
     pinned: Option<&LockEntry>,
     candidate: &Candidate<'_>,
@@ -434,23 +484,330 @@ pub fn admit(
             );
         }
     }
-    match pinned {
-        None => first_sight(candidate, trust, legacy),
-        Some(p) => match (&p.keys, candidate.release) {
-            (None, _) if candidate.tree == p.tree => match candidate.release {
-                // Same content as pinned, now signed: learn its keys as on first sight.
-                Some(_) => first_sight(candidate, trust, legacy),
-                None => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
-            },
-            (None, _) => fail(
+    let Some(p) = pinned else {
+        return first_sight(candidate, trust, legacy);
+    };
+    if let Some(ks) = &p.keys {
+        // `--trust` on a pinned package names a key it already trusts, or is refused: it
+        // never silently keeps other keys, and never replaces them (that is a re-pin).
+        if let Some(t) = trust
+            .iter()
+            .find(|t| !ks.allows(t) || p.revoked.contains(t))
+        {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{name}: the key you trust, {t} (id {}), is not among its pinned signers or next keys ({}); the pin is kept. To re-pin {name} with this key deliberately, run omega lock --repin {name} --trust {name}={t}",
+                    t.key_id(),
+                    key_list(&ks.signers, &ks.next)
+                ),
+            );
+        }
+    }
+    match (&p.keys, candidate.release) {
+        (None, Some(release)) if candidate.tree == p.tree => {
+            if trust.is_empty() {
+                // `.omega/` is outside the digest: anyone can sign unchanged files. A digest
+                // pin never learns keys by itself.
+                return fail(
+                    ErrorCode::KeyNotTrusted,
+                    format!(
+                        "{name}: pinned by digest only (unsigned) in {LOCK_FILE}; its unchanged files now carry signatures declaring signers {}, which are not learned automatically (anyone can add .omega/ to unchanged files). To pin a key, run omega lock --trust {name}=KEY",
+                        key_list(&release.manifest.keys.signers, &[])
+                    ),
+                );
+            }
+            first_sight(candidate, trust, legacy)
+        }
+        (None, None) if candidate.tree == p.tree => {
+            if !trust.is_empty() {
+                return fail(
+                    ErrorCode::KeyNotTrusted,
+                    format!("{name}: a key is named for it, but the package is unsigned"),
+                );
+            }
+            Ok(Admission {
+                entry: moved(p, candidate),
+                change: Change::Unchanged,
+                signed_by: Vec::new(),
+            })
+        }
+        (None, _) => fail(
                 ErrorCode::DigestMismatch,
-                format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; remove its entry from {LOCK_FILE} to re-pin it", p.tree, candidate.tree),
+                format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; to re-pin it deliberately, run omega lock --repin {name}", p.tree, candidate.tree),
             ),
             (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
             (Some(ks), None) => fail(ErrorCode::ThresholdNotMet, format!("{name}: pinned with keys (threshold {}), but this release is unsigned", ks.threshold)),
             (Some(ks), Some(release)) => update(p, ks, candidate, release, legacy),
-        },
     }
+}
+
+/// `K1, K2 (next: K3)`: keys for messages.
+fn key_list(signers: &[PublicKey], next: &[PublicKey]) -> String {
+    let show = |v: &[PublicKey]| {
+        v.iter()
+            .map(|k| format!("{k} (id {})", k.key_id()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if next.is_empty() {
+        show(signers)
+    } else {
+        format!("{}; next: {}", show(signers), show(next))
+    }
+}
+
+/// A lock file with its entries grouped by package name, built once for the many admissions of
+/// one `omega lock` run (a project may have 100,000 entries; finding a name's entries must not
+/// scan them all for every install).
+#[derive(Clone, Debug)]
+pub struct LockIndex<'a> {
+    lock: &'a Lockfile,
+    by_name: BTreeMap<&'a str, Vec<(&'a String, &'a LockEntry)>>,
+}
+
+impl<'a> LockIndex<'a> {
+    /// Groups the entries of `lock` by package name.
+    pub fn new(lock: &'a Lockfile) -> LockIndex<'a> {
+        let mut by_name: BTreeMap<&'a str, Vec<(&'a String, &'a LockEntry)>> = BTreeMap::new();
+        for (k, e) in &lock.packages {
+            if let Some(name) = package_name_of_key(k) {
+                by_name.entry(name).or_default().push((k, e));
+            }
+        }
+        LockIndex { lock, by_name }
+    }
+
+    /// The lock file.
+    pub fn lock(&self) -> &'a Lockfile {
+        self.lock
+    }
+
+    /// The entries of package `name`, in key order (as [`Lockfile::entries_of`]).
+    pub fn entries_of(&self, name: &str) -> Vec<(&'a String, &'a LockEntry)> {
+        self.by_name.get(name).cloned().unwrap_or_default()
+    }
+
+    /// The keys revoked for package `name` (as [`Lockfile::revoked_for`]).
+    pub fn revoked_for(&self, name: &str) -> Vec<PublicKey> {
+        let mut out: Vec<PublicKey> = Vec::new();
+        for (_, e) in self.by_name.get(name).map_or(&[][..], Vec::as_slice) {
+            for k in &e.revoked {
+                if !out.contains(k) {
+                    out.push(*k);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Whether [`admit_in_lock`] holds a name's installs to its current pins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinMode {
+    /// The lock's rules: a pinned install is updated only by its pinned keys, and a new
+    /// install of a pinned name is admitted by the name's pins.
+    Update,
+    /// A deliberate re-pin of the name (`omega lock --repin NAME`): its current pins are set
+    /// aside and every install of it is seen for the first time, except that the keys revoked
+    /// for the name stay revoked.
+    Repin,
+}
+
+/// Decides whether the install at lock key `key` (the package's name for its shallowest
+/// install, else its install path) may be pinned, given the whole current `lock`:
+/// - an install whose key has an entry is admitted by [`admit`] against that entry;
+/// - a new install of a name that has entries at other keys is admitted by the name's pins
+///   (DESIGN §3.5 extended, docs/format.md §4): signed by `threshold` distinct keys of one
+///   signed entry's signers ∪ next, with a sequence above the highest pinned sequence of the
+///   name (equal only with the tree of an entry at that sequence); unsigned, or signed while
+///   the name is pinned by digest only, it is refused unless `trust` names a key (which must
+///   then be one of the name's pinned keys, when it has any);
+/// - an install of a name without entries is seen for the first time.
+///
+/// A key revoked in any entry of the name is revoked for every install of it: a release that
+/// declares or is signed by it is refused (`KEY_REVOKED`), and the new entry records it.
+pub fn admit_in_lock(
+    lock: &LockIndex<'_>,
+    key: &str,
+    candidate: &Candidate<'_>,
+    trust: &[PublicKey],
+    mode: PinMode,
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
+    let name = candidate.name;
+    validate_lock_key(key)?;
+    if package_name_of_key(key) != Some(name) {
+        return fail(
+            ErrorCode::Malformed,
+            format!("lock key {key:?} is not a key of package {name}"),
+        );
+    }
+    let revoked = lock.revoked_for(name);
+    let mut adm = match (mode, lock.lock.packages.get(key)) {
+        (PinMode::Repin, _) => admit(None, candidate, trust, legacy)?,
+        (PinMode::Update, Some(p)) => admit(Some(p), candidate, trust, legacy)?,
+        (PinMode::Update, None) => {
+            let others = lock.entries_of(name);
+            if others.is_empty() {
+                admit(None, candidate, trust, legacy)?
+            } else {
+                admit_new_install(&others, &revoked, candidate, trust, legacy)?
+            }
+        }
+    };
+    let e = &adm.entry;
+    let declared = e
+        .keys
+        .iter()
+        .flat_map(|ks| ks.signers.iter().chain(&ks.next));
+    if let Some(k) = declared
+        .chain(&e.signed_by)
+        .chain(&adm.signed_by)
+        .find(|k| revoked.contains(k))
+    {
+        return fail(
+            ErrorCode::KeyRevoked,
+            format!(
+                "{name} at {}: key {k} (id {}) is revoked for {name} in {LOCK_FILE}",
+                candidate.path,
+                k.key_id()
+            ),
+        );
+    }
+    for k in revoked {
+        if !adm.entry.revoked.contains(&k) {
+            adm.entry.revoked.push(k);
+        }
+    }
+    Ok(adm)
+}
+
+/// A new install of a name pinned at other keys (`others`, at least one).
+fn admit_new_install(
+    others: &[(&String, &LockEntry)],
+    revoked: &[PublicKey],
+    c: &Candidate<'_>,
+    trust: &[PublicKey],
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
+    let name = c.name;
+    let at = c.path;
+    let pinned_at = others
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut signed: Vec<(&String, &LockEntry, &KeySet)> = others
+        .iter()
+        .filter_map(|(k, e)| e.keys.as_ref().map(|ks| (*k, *e, ks)))
+        .collect();
+    // Newest pin first: its verdict is the one reported when no pin admits the release.
+    signed.sort_by_key(|e| core::cmp::Reverse(e.1.sequence));
+    if signed.is_empty() {
+        // Pinned by digest only everywhere: nothing to hold a new install to, except that
+        // keys are never learned for a name that is already pinned without a named key.
+        if c.release.is_some() && trust.is_empty() {
+            let declared = c
+                .release
+                .map(|r| key_list(&r.manifest.keys.signers, &[]))
+                .unwrap_or_default();
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{name} at {at}: {name} is pinned by digest only (unsigned) in {LOCK_FILE} (lock entries: {pinned_at}); this install is signed, declaring signers {declared}, which are not learned automatically for a pinned name. To pin a key, run omega lock --trust {name}=KEY"
+                ),
+            );
+        }
+        return first_sight(c, trust, legacy);
+    }
+    let allowed_of = |ks: &KeySet| -> Vec<PublicKey> {
+        ks.signers
+            .iter()
+            .chain(&ks.next)
+            .filter(|k| !revoked.contains(k))
+            .copied()
+            .collect()
+    };
+    if !trust.is_empty() {
+        // The user names a key: it must be one the name's pins already trust; the release
+        // must then be signed by it (explicit pin, which may be older than the other pins).
+        if let Some(t) = trust
+            .iter()
+            .find(|t| !signed.iter().any(|(_, _, ks)| allowed_of(ks).contains(t)))
+        {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{name} at {at}: the key you trust, {t} (id {}), is not among the pinned keys of {name} (lock entries: {pinned_at}). To re-pin {name} with this key deliberately, run omega lock --repin {name} --trust {name}={t}",
+                    t.key_id()
+                ),
+            );
+        }
+        return first_sight(c, trust, legacy);
+    }
+    let Some(release) = c.release else {
+        return fail(
+            ErrorCode::ThresholdNotMet,
+            format!(
+                "{name} at {at}: {name} is pinned with keys in {LOCK_FILE} (lock entries: {pinned_at}), but this install is unsigned"
+            ),
+        );
+    };
+    let mut refusal: Option<Error> = None;
+    let mut admitted: Option<Vec<PublicKey>> = None;
+    for (key, _, ks) in &signed {
+        let allowed = allowed_of(ks);
+        let (valid, unknown, by_revoked) =
+            valid_signers(name, &release, &allowed, revoked, legacy)?;
+        if valid.len() >= ks.threshold as usize {
+            admitted = Some(valid);
+            break;
+        }
+        if refusal.is_none() {
+            let e = threshold_error(name, valid.len(), ks.threshold, unknown, by_revoked);
+            refusal = Some(Error::new(
+                e.code(),
+                format!(
+                    "{} (a new install at {at}, admitted only by the pins of {name}; the newest, lock entry {key}, needs {} of: {})",
+                    e.message(),
+                    ks.threshold,
+                    key_list(&ks.signers, &ks.next)
+                ),
+            ));
+        }
+    }
+    let Some(valid) = admitted else {
+        return Err(refusal.unwrap_or_else(|| {
+            Error::new(
+                ErrorCode::KeyNotTrusted,
+                format!("{name} at {at}: not admitted"),
+            )
+        }));
+    };
+    let m = release.manifest;
+    let floor = signed.iter().map(|(_, e, _)| e.sequence).max().unwrap_or(0);
+    let same_release = signed
+        .iter()
+        .any(|(_, e, _)| e.sequence == m.sequence && e.tree == c.tree);
+    if m.sequence < floor || (m.sequence == floor && !same_release) {
+        let newest = signed
+            .iter()
+            .find(|(_, e, _)| e.sequence == floor)
+            .map_or("", |(k, _, _)| k.as_str());
+        return fail(
+            ErrorCode::Rollback,
+            format!(
+                "{name} at {at}: release {} has sequence {}, but {name} is pinned at sequence {floor} (lock entry {newest}); a new install of a pinned name must not be older. To accept it deliberately, run omega lock --trust {name}=KEY with one of its pinned keys",
+                m.version, m.sequence
+            ),
+        );
+    }
+    Ok(Admission {
+        entry: entry_from(c, Some(m.keys.clone()), revoked.to_vec(), valid.clone()),
+        change: Change::New(FirstSight::PinnedName),
+        signed_by: valid,
+    })
 }
 
 fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> Result<Admission> {
@@ -694,4 +1051,221 @@ pub fn apply_revocation(
     entry.signed_by.retain(|k| *k != rev.key);
     entry.revoked.push(rev.key);
     Ok(rev)
+}
+
+/// The outcome of [`revoke`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revoked {
+    /// The new lock file's bytes (canonical), to be written in place of the old one.
+    pub lock: Vec<u8>,
+    /// The statement that was applied.
+    pub revocation: Revocation,
+    /// The lock keys of the entries whose pins lost the key.
+    pub entries: Vec<String>,
+}
+
+/// Applies a signed revocation statement to a whole lock file: the statement (DESIGN §3.5) is
+/// parsed, the lock's entries of its package (every install of the name) are found, and the
+/// key is removed from each entry that pins it, each of which must accept the statement (the
+/// key's own signature, or `threshold` of that entry's signers); the key is then recorded as
+/// revoked in every entry of the name. All or nothing: on any refusal nothing is returned but
+/// the error, whose code and message name the package, the key and the lock entry.
+///
+/// `lock` is the bytes of `omega.lock`, `statement` the exact bytes signed, `signatures` the
+/// text of its signature file (one or more minisign blocks). Returns the new lock bytes.
+pub fn revoke(
+    lock: &[u8],
+    statement: &[u8],
+    signatures: &[u8],
+    legacy: LegacyPolicy,
+) -> Result<Revoked> {
+    let mut lockfile = Lockfile::parse(lock)?;
+    let rev = Revocation::parse(statement)?;
+    let blocks = SignatureBlock::parse_all(signatures, "revocation statement signature")?;
+    let name = rev.name.as_str();
+    let keys: Vec<String> = lockfile.entries_of(name).map(|(k, _)| k.clone()).collect();
+    if keys.is_empty() {
+        return fail(
+            ErrorCode::NotFound,
+            format!(
+                "revocation of key {} for {name}: {name} is not pinned in {LOCK_FILE}",
+                rev.key
+            ),
+        );
+    }
+    let mut entries = Vec::new();
+    let mut already = false;
+    for key in &keys {
+        let Some(e) = lockfile.packages.get_mut(key) else {
+            continue;
+        };
+        if e.revoked.contains(&rev.key) {
+            already = true;
+            continue;
+        }
+        if e.keys.as_ref().is_some_and(|ks| ks.allows(&rev.key)) {
+            apply_revocation(name, e, statement, &blocks, legacy)
+                .map_err(|err| err.context(&format!("{LOCK_FILE} entry {key:?}")))?;
+            entries.push(key.clone());
+        }
+    }
+    if entries.is_empty() {
+        return if already {
+            fail(
+                ErrorCode::KeyRevoked,
+                format!(
+                    "{name}: key {} (id {}) is already revoked",
+                    rev.key,
+                    rev.key.key_id()
+                ),
+            )
+        } else {
+            fail(
+                ErrorCode::NotFound,
+                format!(
+                    "{name}: key {} (id {}) is not pinned for it in {LOCK_FILE}",
+                    rev.key,
+                    rev.key.key_id()
+                ),
+            )
+        };
+    }
+    for key in &keys {
+        if let Some(e) = lockfile.packages.get_mut(key) {
+            if !e.revoked.contains(&rev.key) {
+                e.revoked.push(rev.key);
+            }
+        }
+    }
+    Ok(Revoked {
+        lock: lockfile.to_json_bytes(),
+        revocation: rev,
+        entries,
+    })
+}
+
+/// Where a command link of `<modules>/.bin` may lead (docs/format.md §4.4): npm scripts run what
+/// `node_modules/.bin` holds, so each entry must be a link to a file of a package pinned in
+/// `lock` and installed below the same `modules` directory, outside that package's `.omega/`
+/// and its own `node_modules/` (neither is covered by its pin).
+///
+/// `link` names the entry in messages (`node_modules/.bin/tsc`); `target` is the path the
+/// link resolves to, relative to the project root, `/`-separated, every link followed.
+/// Returns the lock key of the package holding the target, or `NOT_FOUND` naming the link.
+pub fn bin_link_package<'a>(
+    lock: &'a Lockfile,
+    modules: &str,
+    link: &str,
+    target: &str,
+) -> Result<&'a str> {
+    let refuse = |why: String| {
+        fail(
+            ErrorCode::NotFound,
+            format!("{link}: links to {target}, {why}; npm scripts would run it"),
+        )
+    };
+    let inside_modules = target
+        .strip_prefix(modules)
+        .is_some_and(|rest| rest.starts_with('/'));
+    if !inside_modules {
+        return refuse(format!("outside {modules}"));
+    }
+    let holder = lock
+        .packages
+        .iter()
+        .filter(|(_, e)| {
+            target
+                .strip_prefix(e.path.as_str())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|(_, e)| e.path.len());
+    let Some((key, entry)) = holder else {
+        return refuse(format!("which is in no package pinned in {LOCK_FILE}"));
+    };
+    let within = &target[entry.path.len() + 1..];
+    if within.starts_with(".omega/") || within.starts_with("node_modules/") {
+        return refuse(format!(
+            "which is not among the pinned files of {key} (at {})",
+            entry.path
+        ));
+    }
+    validate_path(within).map_err(|e| e.context(link))?;
+    Ok(key.as_str())
+}
+
+/// Where Node looks for package `dep` required from the package installed at `from` (a path
+/// relative to the project root): `<dir>/node_modules/<dep>` for `from` and each of its
+/// ancestors up to the root, nearest first, skipping directories that are themselves named
+/// `node_modules` (Node's `NODE_MODULES_PATHS`).
+pub fn node_resolution_paths(from: &str, dep: &str) -> Vec<String> {
+    let parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
+    let mut out = Vec::new();
+    for end in (0..=parts.len()).rev() {
+        if end > 0 && parts[end - 1] == "node_modules" {
+            continue;
+        }
+        let dir = parts[..end].join("/");
+        out.push(if dir.is_empty() {
+            format!("node_modules/{dep}")
+        } else {
+            format!("{dir}/node_modules/{dep}")
+        });
+    }
+    out
+}
+
+/// Enforces the signed `dependencies` pins of `packages` (each a lock key and that package's
+/// verified manifest; docs/format.md §3.1, §4.4): for each dependency, the install Node would
+/// resolve from the package (among `installed`, the paths of the project's package
+/// directories) must be pinned in `lock` with exactly that tree. Returns one problem per
+/// dependency that is not installed where Node looks, or not pinned there (`NOT_FOUND`), or
+/// pinned with another tree (`DIGEST_MISMATCH`), in the order of `packages`.
+pub fn dependency_problems(
+    lock: &Lockfile,
+    installed: &[&str],
+    packages: &[(&str, &Manifest)],
+) -> Vec<crate::check::Problem> {
+    let installed: BTreeSet<&str> = installed.iter().copied().collect();
+    let by_path: BTreeMap<&str, &LockEntry> = lock
+        .packages
+        .values()
+        .map(|e| (e.path.as_str(), e))
+        .collect();
+    let mut out = Vec::new();
+    for (from_key, manifest) in packages {
+        let Some(from) = lock.packages.get(*from_key) else {
+            continue;
+        };
+        let from_path = from.path.as_str();
+        let problem = |code: ErrorCode, message: String| crate::check::Problem {
+            code,
+            path: Some(from_path.to_string()),
+            key: Some(from_key.to_string()),
+            message,
+        };
+        for (dep, want) in &manifest.dependencies {
+            let resolved = node_resolution_paths(from_path, dep)
+                .into_iter()
+                .find(|p| installed.contains(p.as_str()));
+            let Some(path) = resolved else {
+                out.push(problem(
+                    ErrorCode::NotFound,
+                    format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but no {dep} is installed where Node resolves it from {from_path}"),
+                ));
+                continue;
+            };
+            match by_path.get(path.as_str()) {
+                None => out.push(problem(
+                    ErrorCode::NotFound,
+                    format!("{from_key}: dependency {dep} resolves to {path}, which is not pinned in {LOCK_FILE} (its signed manifest pins {want})"),
+                )),
+                Some(e) if e.tree != *want => out.push(problem(
+                    ErrorCode::DigestMismatch,
+                    format!("{from_key}: its signed manifest pins dependency {dep} to {want}, but Node resolves {dep} from {from_path} to {path}, pinned at {}", e.tree),
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    out
 }

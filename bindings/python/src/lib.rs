@@ -156,6 +156,27 @@ fn blake2b256<'py>(py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<
     Ok(PyBytes::new(py, &digest))
 }
 
+/// Applies a signed revocation statement (DESIGN §3.5) to the bytes of an `omega.lock`:
+/// every entry of the statement's package must accept it (the revoked key's own signature, or
+/// `threshold` of the entry's pinned signers); returns the new lock bytes, to be written in
+/// place of the old ones. All the rules are core's `revoke`.
+#[pyfunction]
+fn apply_revocation<'py>(
+    py: Python<'py>,
+    lock: &Bound<'py, PyAny>,
+    statement: &Bound<'py, PyAny>,
+    signature_text: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let lock = bytes_arg(lock, "lock")?;
+    let statement = bytes_arg(statement, "statement")?;
+    let sig_text = text_arg(signature_text, "signature_text")?;
+    let (lock, statement) = (lock.as_slice(), statement.as_slice());
+    let revoked = py
+        .detach(|| omega_core::revoke(lock, statement, &sig_text, legacy_policy(false)))
+        .py_err(py)?;
+    Ok(PyBytes::new(py, &revoked.lock))
+}
+
 /// The extension module.
 #[pymodule]
 fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -165,6 +186,7 @@ fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_minisign, m)?)?;
     m.add_function(wrap_pyfunction!(verify_ed25519, m)?)?;
     m.add_function(wrap_pyfunction!(blake2b256, m)?)?;
+    m.add_function(wrap_pyfunction!(apply_revocation, m)?)?;
     m.add_class::<PyPublicKey>()?;
     m.add_class::<PySignature>()?;
     let codes = ErrorCode::ALL.map(ErrorCode::as_str);

@@ -9,7 +9,8 @@
 | manifest.json | the manifest written to DIR/.omega/manifest.json, then check_package     |
 |               | (a digest pin): core parses it before anything else                     |
 
-lock.json and revocation.json exercise lock-file operations, which this API does not expose.
+lock.json exercises lock admission, which this API does not expose; revocation.json runs in
+test_revocation.py (apply_revocation).
 
 Some tree.json cases hold paths that no filesystem can hold (`..`, `a//b`, an empty name …):
 they cannot be written to a directory, so digest_dir cannot see them. Each is asserted to be

@@ -1,6 +1,7 @@
 //! omega-swift: the Ωpm verifier for Swift and Kotlin, through uniffi (DESIGN §5, the Swift
 //! line): the operations of the Python API, `digestDir`, `checkPackage`, `verifyFile`,
-//! `verifyEd25519` and `blake2b256`, throwing [`OmegaError`] with the DESIGN §4 codes.
+//! `verifyEd25519`, `blake2b256` and `applyRevocation`, throwing [`OmegaError`] with the
+//! DESIGN §4 codes.
 //!
 //! Thin by rule: every check is omega-core's; this crate converts arguments (text keys and
 //! digests, paths) into core types, and core results and errors into uniffi records and the
@@ -90,6 +91,28 @@ pub fn verify_file(
 #[uniffi::export]
 pub fn verify_ed25519(public_key: Vec<u8>, message: Vec<u8>, signature: Vec<u8>) -> bool {
     omega_core::ed25519::verify_strict_raw(&public_key, &message, &signature)
+}
+
+/// Applies a signed revocation statement (DESIGN §3.5; docs/format.md §5) to the bytes of an
+/// `omega.lock`: `statement` is the statement's exact bytes, `signature_text` its minisign
+/// signature file (one or more blocks). Every lock entry of the statement's package that pins
+/// the key must accept it (the key's own signature, or `threshold` of the entry's pinned
+/// signers). Returns the new lock bytes, to be written in place of the old file; throws
+/// `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED` (already revoked),
+/// `NOT_FOUND` (package or key not pinned) or `MALFORMED`, and changes nothing then.
+#[uniffi::export]
+pub fn apply_revocation(
+    lock: Vec<u8>,
+    statement: Vec<u8>,
+    signature_text: String,
+) -> Result<Vec<u8>, OmegaError> {
+    Ok(omega_core::revoke(
+        &lock,
+        &statement,
+        signature_text.as_bytes(),
+        LegacyPolicy::Refuse,
+    )?
+    .lock)
 }
 
 /// BLAKE2b-256 (unkeyed, 32-byte output) of `data`.

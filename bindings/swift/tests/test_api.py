@@ -29,8 +29,8 @@ CODES = [
     "FILE_EXTRA", "FILE_CHANGED", "UNSAFE_PATH", "UNSUPPORTED_FILE_TYPE", "ROLLBACK",
     "NOT_FOUND", "IO", "TOO_LARGE",
 ]
-# Raised only by lock-file operations (omega lock/audit), which this API does not expose.
-NOT_REACHABLE = {"KEY_REVOKED", "ROLLBACK"}
+# Raised only by lock admission (omega lock), which this API does not expose.
+NOT_REACHABLE = {"ROLLBACK"}
 # Filled by the tests below (every code they saw raised), checked by the last test.
 SEEN = set()
 
@@ -439,6 +439,27 @@ def test_verify_file_refusals(ov, tmp_path, minisign_cases):
     unknown = minisign_cases["fail_unknown_algorithm"]
     sig.write_text(unknown["signature"])
     raises(ov, "UNSUPPORTED_VERSION", ov.verify_file, str(msg), KEY1)
+
+
+# --------------------------------------------------------------------------------------------
+# applyRevocation
+
+def test_apply_revocation_revokes_then_refuses_a_second_time(ov, vectors_dir):
+    cases = {c["name"]: c for c in load_cases(vectors_dir / "revocation.json")}
+    c = cases["self_signed"]
+    nested = "node_modules/x/node_modules/" + c["package"]
+    packages = {c["package"]: c["pinned"], nested: dict(c["pinned"], path=nested)}
+    lock = json.dumps({"omega-lock": 1, "packages": packages}).encode()
+    out = ov.apply_revocation(lock, c["statement"].encode(), c["signature"])
+    assert isinstance(out, bytes)
+    doc = json.loads(out)
+    for key in (c["package"], nested):
+        assert doc["packages"][key]["revoked"] == [c["expect"]["revoked"]], key
+    raises(ov, "KEY_REVOKED", ov.apply_revocation, out, c["statement"].encode(), c["signature"])
+    forged = cases["fail_signed_by_outsider"]
+    raises(ov, forged["expect"]["error"], ov.apply_revocation, lock,
+           forged["statement"].encode(), forged["signature"])
+    raises(ov, "MALFORMED", ov.apply_revocation, b"{", c["statement"].encode(), c["signature"])
 
 
 # --------------------------------------------------------------------------------------------

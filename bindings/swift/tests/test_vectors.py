@@ -10,8 +10,9 @@ silently skipped case is noticed:
 - package.json  files (with .omega/) written to a temporary directory, then checkPackage.
 - minisign.json message and signature written to files, then verifyFile.
 - wycheproof, RFC 8032, ed25519-speccheck, CCTV: verifyEd25519 (strict rule).
-manifest.json, lock.json and revocation.json exercise operations this API does not expose
-(manifest parsing alone, lock files); omega-core and the CLI run them.
+- revocation.json  applyRevocation over a lock holding the case's pinned entry.
+manifest.json and lock.json exercise operations this API does not expose (manifest parsing
+alone, lock admission); omega-core and the CLI run them.
 """
 
 import json
@@ -209,8 +210,27 @@ def test_cctv_914_vectors_match_dalek_strict(ov, shared_vectors_dir):
 
 def test_no_vector_file_was_left_out(vectors_dir):
     """Every tests/vectors file is either run here or named as outside this API."""
-    run_here = {"tree.json", "package.json", "minisign.json"}
-    outside_api = {"manifest.json", "lock.json", "revocation.json"}
+    run_here = {"tree.json", "package.json", "minisign.json", "revocation.json"}
+    outside_api = {"manifest.json", "lock.json"}
     found = {p.name for p in vectors_dir.glob("*.json")}
     assert found == run_here | outside_api, sorted(found)
     assert os.path.isfile(vectors_dir / "README.md")
+
+
+def test_revocation_vectors(ov, vectors_dir):
+    """revocation.json through applyRevocation: the case's pinned entry in a one-entry lock.
+    A statement for another package finds no entry of it in the lock: NOT_FOUND."""
+    cases = load_cases(vectors_dir / "revocation.json")
+    assert len(cases) >= 8
+    for c in cases:
+        lock = json.dumps({"omega-lock": 1, "packages": {c["package"]: c["pinned"]}}).encode()
+        want = c["expect"]
+        if json.loads(c["statement"])["name"] != c["package"]:
+            want = {"error": "NOT_FOUND"}
+        if "error" in want:
+            with pytest.raises(ov.OmegaError) as ei:
+                ov.apply_revocation(lock, c["statement"].encode(), c["signature"])
+            assert ei.value.code() == want["error"], c["name"]
+        else:
+            out = json.loads(ov.apply_revocation(lock, c["statement"].encode(), c["signature"]))
+            assert out["packages"][c["package"]] == want["entry"], c["name"]

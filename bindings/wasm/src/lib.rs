@@ -14,6 +14,7 @@
 //! | `verifyEd25519(publicKey, message, signature)` | `ed25519::verify_strict_raw` |
 //! | `verifyEd25519Batch(items)` | `ed25519::verify_batch_strict` |
 //! | `blake2b256(data)` | `hash::Blake2b256` |
+//! | `revokeLock(lock, statement, signature)` | `lock::revoke` |
 //!
 //! Reports are `Report::to_json` (errors: `Error::to_json`) as plain JS objects: the
 //! one report shape of every binding and of `omega check --json`.
@@ -206,6 +207,32 @@ pub fn verify_minisign(
     let message = convert::bytes(&message, "message", true)?;
     let signature = convert::bytes(&signature, "signatureText", true)?;
     verify_detached(&key, &message, &signature, legacy).map_err(core)
+}
+
+/// Applies a signed revocation statement (DESIGN §3.5; docs/format.md §5) to the bytes of an
+/// `omega.lock`: every lock entry of the statement's package that pins the key must accept it
+/// (the key's own signature, or `threshold` of the entry's pinned signers). Returns the new
+/// lock bytes; throws an `OmegaError` (`SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`,
+/// `THRESHOLD_NOT_MET`, `KEY_REVOKED`, `NOT_FOUND`, `MALFORMED` …) and changes nothing otherwise.
+#[wasm_bindgen(js_name = revokeLock)]
+pub fn revoke_lock(
+    #[wasm_bindgen(js_name = lockBytes, unchecked_param_type = "OmegaBytes | string")]
+    lock: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "OmegaBytes | string")] statement: JsValue,
+    #[wasm_bindgen(js_name = signatureText, unchecked_param_type = "string | OmegaBytes")]
+    signature: JsValue,
+) -> Result<Uint8Array, JsValue> {
+    let lock = convert::bytes(&lock, "lockBytes", true)?;
+    let statement = convert::bytes(&statement, "statement", true)?;
+    let signature = convert::bytes(&signature, "signatureText", true)?;
+    let revoked = omega_core::revoke(
+        &lock,
+        &statement,
+        &signature,
+        omega_core::LegacyPolicy::Refuse,
+    )
+    .map_err(core)?;
+    Ok(Uint8Array::from(revoked.lock.as_slice()))
 }
 
 /// Strict Ed25519 verification (DESIGN §3.1; docs/ed25519.md) of a raw 64-byte `signature`

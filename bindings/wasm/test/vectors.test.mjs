@@ -2,7 +2,8 @@
 // WASM API. Mapped: tree.json (digestFiles, treeListing), package.json (checkPackageFiles, the
 // `.omega/` files passed inside `files` AND split out into the manifest/signature arguments),
 // minisign.json (verifyMinisign), manifest.json (checkPackageFiles with the manifest alone).
-// Not mapped: lock.json and revocation.json (lock files are not part of the WASM API).
+// Not mapped here: lock.json (admission is not part of the WASM API); revocation.json runs in
+// revoke.test.mjs (revokeLock).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOmega, projectCases, vectorFile, fromHex, codeOf } from './helpers.mjs';

@@ -59,6 +59,16 @@ def verify_ed25519(public_key: _BytesLike, message: _BytesLike, signature: _Byte
 def blake2b256(data: _BytesLike) -> bytes:
     """BLAKE2b-256 (unkeyed, 32-byte digest) of ``data``."""
 
+def apply_revocation(lock: _BytesLike, statement: _BytesLike, signature_text: _Text) -> bytes:
+    """Applies a signed revocation statement (``{"omega-revoke": 1, "name", "key", "reason"}``,
+    its exact bytes) to the bytes of an ``omega.lock``: every lock entry of the package that
+    pins the key must accept it (the key's own signature, or ``threshold`` of the entry's
+    pinned signers); the key leaves their signers and next keys and is recorded as revoked for
+    the package. Returns the new lock bytes (write them atomically in place of the old ones).
+    Raises ``VerificationError`` (``SIGNATURE_INVALID``, ``KEY_NOT_TRUSTED``,
+    ``THRESHOLD_NOT_MET``, ``KEY_REVOKED``), ``NotFoundError`` (package or key not pinned) or
+    ``MalformedError``."""
+
 @final
 class PublicKey:
     """An Ed25519 public key in minisign's format, with its key id."""

@@ -1542,6 +1542,25 @@ fileprivate struct FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuff
     }
 }
 /**
+ * Applies a signed revocation statement (DESIGN §3.5; docs/format.md §5) to the bytes of an
+ * `omega.lock`: `statement` is the statement's exact bytes, `signature_text` its minisign
+ * signature file (one or more blocks). Every lock entry of the statement's package that pins
+ * the key must accept it (the key's own signature, or `threshold` of the entry's pinned
+ * signers). Returns the new lock bytes, to be written in place of the old file; throws
+ * `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED` (already revoked),
+ * `NOT_FOUND` (package or key not pinned) or `MALFORMED`, and changes nothing then.
+ */
+public func applyRevocation(lock: Data, statement: Data, signatureText: String)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_apply_revocation(
+        FfiConverterData.lower(lock),
+        FfiConverterData.lower(statement),
+        FfiConverterString.lower(signatureText),uniffiCallStatus
+    )
+})
+}
+/**
  * BLAKE2b-256 (unkeyed, 32-byte output) of `data`.
  */
 public func blake2b256(data: Data) -> Data  {
@@ -1631,6 +1650,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_omega_swift_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_apply_revocation() != 60006) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_omega_swift_checksum_func_blake2b256() != 32114) {
         return InitializationResult.apiChecksumMismatch

@@ -253,6 +253,11 @@ RustBuffer uniffi_omega_swift_fn_method_omegaerror_code(RustBuffer ptr, RustCall
 RustBuffer uniffi_omega_swift_fn_method_omegaerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_APPLY_REVOCATION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_APPLY_REVOCATION
+RustBuffer uniffi_omega_swift_fn_func_apply_revocation(RustBuffer lock, RustBuffer statement, RustBuffer signature_text, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_BLAKE2B256
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_BLAKE2B256
 RustBuffer uniffi_omega_swift_fn_func_blake2b256(RustBuffer data, RustCallStatus *_Nonnull out_status
@@ -536,6 +541,12 @@ void ffi_omega_swift_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_OMEGA_SWIFT_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_OMEGA_SWIFT_RUST_FUTURE_COMPLETE_VOID
 void ffi_omega_swift_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_APPLY_REVOCATION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_APPLY_REVOCATION
+uint16_t uniffi_omega_swift_checksum_func_apply_revocation(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_BLAKE2B256

@@ -674,6 +674,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_omega_swift_checksum_func_apply_revocation(
+    ): Int
     external fun uniffi_omega_swift_checksum_func_blake2b256(
     ): Int
     external fun uniffi_omega_swift_checksum_func_check_package(
@@ -702,6 +704,8 @@ internal object UniffiLib {
     external fun uniffi_omega_swift_fn_method_omegaerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_omegaerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_apply_revocation(`lock`: RustBuffer.ByValue,`statement`: RustBuffer.ByValue,`signatureText`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_func_blake2b256(`data`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -832,6 +836,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_omega_swift_checksum_func_apply_revocation() and 0xFFFF) != 60006) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_omega_swift_checksum_func_blake2b256() and 0xFFFF) != 32114) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2194,6 +2201,29 @@ public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<Li
         }
     }
 }
+        /**
+         * Applies a signed revocation statement (DESIGN §3.5; docs/format.md §5) to the bytes of an
+         * `omega.lock`: `statement` is the statement's exact bytes, `signature_text` its minisign
+         * signature file (one or more blocks). Every lock entry of the statement's package that pins
+         * the key must accept it (the key's own signature, or `threshold` of the entry's pinned
+         * signers). Returns the new lock bytes, to be written in place of the old file; throws
+         * `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED` (already revoked),
+         * `NOT_FOUND` (package or key not pinned) or `MALFORMED`, and changes nothing then.
+         */
+    @Throws(OmegaException::class) fun `applyRevocation`(`lock`: kotlin.ByteArray, `statement`: kotlin.ByteArray, `signatureText`: kotlin.String): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_apply_revocation(
+    
+        
+        FfiConverterByteArray.lower(`lock`),
+        FfiConverterByteArray.lower(`statement`),
+        FfiConverterString.lower(`signatureText`),_status)
+}
+    )
+    }
+    
+
         /**
          * BLAKE2b-256 (unkeyed, 32-byte output) of `data`.
          */ fun `blake2b256`(`data`: kotlin.ByteArray): kotlin.ByteArray {

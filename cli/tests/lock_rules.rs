@@ -1,0 +1,701 @@
+//! Attacks on `omega lock`, `omega revoke` and `omega sign` found by review (docs/threat-model.md,
+//! "Review fixes: lock rules and CLI"), each performed against the built binary.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("app/node_modules")).unwrap();
+        Project { dir }
+    }
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+    fn app(&self) -> PathBuf {
+        self.root().join("app")
+    }
+    fn lock_path(&self) -> PathBuf {
+        self.app().join("omega.lock")
+    }
+    fn lock_bytes(&self) -> Vec<u8> {
+        fs::read(self.lock_path()).unwrap()
+    }
+    fn lock_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.lock_bytes()).unwrap()
+    }
+    /// Installs package `name` at `app/<rel>` (its files depend only on name and version),
+    /// signed by `key` when given; a nested node_modules is kept.
+    fn install(
+        &self,
+        rel: &str,
+        name: &str,
+        version: &str,
+        seq: u64,
+        key: Option<&Key>,
+        extra: &[&str],
+    ) {
+        let dir = self.app().join(rel);
+        let _ = fs::remove_dir_all(dir.join(".omega"));
+        write_tree(
+            &dir,
+            &[
+                (
+                    "index.js",
+                    &format!("module.exports = '{name} {version}';\n"),
+                ),
+                (
+                    "package.json",
+                    &format!("{{\"name\": \"{name}\", \"version\": \"{version}\"}}\n"),
+                ),
+            ],
+        );
+        if let Some(k) = key {
+            let tmp = self.root().join("pack-tmp");
+            let _ = fs::remove_dir_all(&tmp);
+            fs::create_dir_all(&tmp).unwrap();
+            for f in ["index.js", "package.json"] {
+                fs::copy(dir.join(f), tmp.join(f)).unwrap();
+            }
+            pack(self.root(), &tmp, name, version, seq, k, extra);
+            fs::rename(tmp.join(".omega"), dir.join(".omega")).unwrap();
+            fs::remove_dir_all(&tmp).unwrap();
+        }
+    }
+    fn lock(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["lock", "app"];
+        args.extend_from_slice(extra);
+        omega(self.root(), &args)
+    }
+    fn audit(&self) -> Run {
+        omega(self.root(), &["audit", "app", "--json"])
+    }
+}
+
+const NESTED: &str = "node_modules/foo/node_modules/ms";
+
+/// `ms` pinned at sequence 5 by alice, and `foo` (unsigned) installed next to it.
+fn ms_pinned_at_five() -> (Project, Key, Key) {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let mallory = keygen(p.root(), "mallory");
+    p.install("node_modules/ms", "ms", "2.1.3", 5, Some(&alice), &[]);
+    p.install("node_modules/foo", "foo", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    (p, alice, mallory)
+}
+
+fn package<'a>(j: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    j["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["path"] == path)
+        .unwrap_or_else(|| panic!("no package at {path}: {j}"))
+}
+
+#[test]
+fn fail_older_release_at_a_new_install_path_is_rollback() {
+    let (p, alice, _) = ms_pinned_at_five();
+    let pinned = p.lock_bytes();
+    p.install(NESTED, "ms", "0.7.0", 1, Some(&alice), &[]);
+    let r = p.lock(&["--json"]).expect(1);
+    let j = r.json();
+    let nested = package(&j, NESTED);
+    assert_eq!(nested["code"], "ROLLBACK", "{j}");
+    assert!(
+        nested["message"].as_str().unwrap().contains("sequence 5"),
+        "{j}"
+    );
+    assert_eq!(p.lock_bytes(), pinned, "omega.lock unchanged");
+    // The audit does not let it through either: it is installed but not pinned.
+    let a = p.audit().expect(1);
+    assert!(a.stdout.contains(NESTED), "{}", a.stdout);
+    // Named deliberately with the pinned key, it is admitted (explicit pin).
+    let r = p
+        .lock(&["--trust", &format!("ms={}", alice.key), "--json"])
+        .expect(0);
+    assert_eq!(package(&r.json(), NESTED)["first_sight"], "explicit");
+    p.audit().expect(0);
+}
+
+#[test]
+fn fail_release_by_another_key_at_a_new_install_path() {
+    let (p, _, mallory) = ms_pinned_at_five();
+    let pinned = p.lock_bytes();
+    p.install(NESTED, "ms", "9.0.0", 9, Some(&mallory), &[]);
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(
+        package(&r.json(), NESTED)["code"],
+        "KEY_NOT_TRUSTED",
+        "{}",
+        r.stdout
+    );
+    assert_eq!(p.lock_bytes(), pinned);
+    // --trust with the attacker's key is refused too: it is not one of ms's pinned keys.
+    let r = p
+        .lock(&["--trust", &format!("ms={}", mallory.key), "--json"])
+        .expect(1);
+    assert_eq!(r.json()["code"], "KEY_NOT_TRUSTED", "{}", r.stdout);
+    // Unsigned at the new path: refused as an unsigned release of a signed name.
+    fs::remove_dir_all(p.app().join(NESTED).join(".omega")).unwrap();
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(
+        package(&r.json(), NESTED)["code"],
+        "THRESHOLD_NOT_MET",
+        "{}",
+        r.stdout
+    );
+    assert_eq!(p.lock_bytes(), pinned);
+}
+
+#[test]
+fn same_or_newer_release_at_a_new_install_path_is_admitted_by_the_pins() {
+    let (p, alice, _) = ms_pinned_at_five();
+    // An exact duplicate of the pinned release (npm's nested copies).
+    p.install(NESTED, "ms", "2.1.3", 5, Some(&alice), &[]);
+    let r = p.lock(&["--json"]).expect(0);
+    let j = r.json();
+    assert_eq!(package(&j, NESTED)["first_sight"], "pinned-name", "{j}");
+    assert_eq!(p.lock_json()["packages"][NESTED]["sequence"], 5);
+    // A newer release at another new path.
+    p.install("node_modules/bar", "bar", "1.0.0", 0, None, &[]);
+    p.install(
+        "node_modules/bar/node_modules/ms",
+        "ms",
+        "3.0.0",
+        6,
+        Some(&alice),
+        &[],
+    );
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+}
+
+#[test]
+fn fail_digest_pin_taken_over_by_adding_omega() {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let mallory = keygen(p.root(), "mallory");
+    p.install("node_modules/left-pad", "left-pad", "1.0.0", 1, None, &[]);
+    p.lock(&[]).expect(0);
+    let pinned = p.lock_bytes();
+    // mallory adds .omega/ (signed by her) over the unchanged files.
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.0.0",
+        1,
+        Some(&mallory),
+        &[],
+    );
+    let r = p.lock(&["--json"]).expect(1);
+    let j = r.json();
+    assert_eq!(j["code"], "KEY_NOT_TRUSTED", "{j}");
+    assert!(
+        j["message"].as_str().unwrap().contains("--trust left-pad="),
+        "{j}"
+    );
+    assert_eq!(p.lock_bytes(), pinned, "no key learned");
+    // Her next release (new files) is not an update of a pin she owns.
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.1.0",
+        2,
+        Some(&mallory),
+        &[],
+    );
+    p.lock(&[]).expect(1);
+    assert_eq!(p.lock_bytes(), pinned);
+    // The author signs the same files; the user names her key: learned explicitly.
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.0.0",
+        1,
+        Some(&alice),
+        &[],
+    );
+    let r = p
+        .lock(&["--trust", &format!("left-pad={}", alice.key), "--json"])
+        .expect(0);
+    assert_eq!(r.json()["packages"][0]["first_sight"], "explicit");
+    assert_eq!(
+        p.lock_json()["packages"]["left-pad"]["keys"]["signers"][0],
+        alice.key.as_str()
+    );
+}
+
+#[test]
+fn fail_trust_ignored_for_a_pinned_name() {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let mallory = keygen(p.root(), "mallory");
+    // First sight signed by the attacker: her key is pinned on first use.
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&mallory), &[]);
+    p.lock(&[]).expect(0);
+    let pinned = p.lock_bytes();
+    // The user learns it and names the real key: refused, not ok:true with mallory kept.
+    let r = p
+        .lock(&["--trust", &format!("foo={}", alice.key), "--json"])
+        .expect(1);
+    let j = r.json();
+    assert_eq!(j["ok"], false);
+    assert_eq!(j["code"], "KEY_NOT_TRUSTED", "{j}");
+    assert!(
+        j["message"].as_str().unwrap().contains("--repin foo"),
+        "{j}"
+    );
+    assert_eq!(p.lock_bytes(), pinned);
+    let r = p
+        .lock(&["--trust", &format!("foo={}", alice.key)])
+        .expect(1);
+    assert!(r.stdout.contains("KEY_NOT_TRUSTED"), "{}", r.stdout);
+    // The deliberate re-pin: the real release, named key, --repin.
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&alice), &[]);
+    let r = p
+        .lock(&[
+            "--repin",
+            "foo",
+            "--trust",
+            &format!("foo={}", alice.key),
+            "--json",
+        ])
+        .expect(0);
+    assert_eq!(r.json()["packages"][0]["first_sight"], "explicit");
+    assert_eq!(
+        p.lock_json()["packages"]["foo"]["keys"]["signers"][0],
+        alice.key.as_str()
+    );
+    // --repin of a name that is not pinned: exit 2.
+    p.lock(&["--repin", "nope"]).expect(2);
+    // On an unsigned pin, --trust is refused as well (nothing signed it).
+    p.install("node_modules/plain", "plain", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    let r = p
+        .lock(&["--trust", &format!("plain={}", alice.key), "--json"])
+        .expect(1);
+    assert_eq!(r.json()["code"], "KEY_NOT_TRUSTED", "{}", r.stdout);
+}
+
+fn write_statement(dir: &Path, file: &str, name: &str, key: &str) -> PathBuf {
+    let path = dir.join(file);
+    fs::write(
+        &path,
+        format!("{{\"omega-revoke\": 1, \"name\": \"{name}\", \"key\": \"{key}\", \"reason\": \"laptop stolen\"}}\n"),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn revoke_applies_a_signed_statement_then_the_key_is_refused() {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let bob = keygen(p.root(), "bob");
+    let next = ["--next", bob.key.as_str()];
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.0.0",
+        1,
+        Some(&alice),
+        &next,
+    );
+    p.install("node_modules/x", "x", "1.0.0", 0, None, &[]);
+    p.install(
+        "node_modules/x/node_modules/left-pad",
+        "left-pad",
+        "1.0.0",
+        1,
+        Some(&alice),
+        &next,
+    );
+    p.lock(&[]).expect(0);
+    let stmt = write_statement(p.root(), "revoke.json", "left-pad", &alice.key);
+    omega(
+        p.root(),
+        &["sign", stmt.to_str().unwrap(), "-s", alice.sec()],
+    )
+    .expect(0);
+    let r = omega(p.root(), &["revoke", "revoke.json", "app", "--json"]).expect(0);
+    let j = r.json();
+    assert_eq!(j["ok"], true, "{j}");
+    assert_eq!(j["key"], alice.key.as_str());
+    assert_eq!(j["entries"].as_array().unwrap().len(), 2, "{j}");
+    let lock = p.lock_json();
+    for k in ["left-pad", "node_modules/x/node_modules/left-pad"] {
+        assert_eq!(
+            lock["packages"][k]["revoked"][0],
+            alice.key.as_str(),
+            "{lock}"
+        );
+        assert_eq!(
+            lock["packages"][k]["keys"]["signers"],
+            serde_json::json!([]),
+            "{lock}"
+        );
+    }
+    p.audit().expect(0);
+    // A new release signed by the stolen key is refused; the next key still works.
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.1.0",
+        2,
+        Some(&alice),
+        &[],
+    );
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.1.0",
+        2,
+        Some(&bob),
+        &[],
+    );
+    // The nested install, still signed only by the revoked key, is refused until replaced.
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(
+        package(&r.json(), "node_modules/x/node_modules/left-pad")["code"],
+        "KEY_REVOKED"
+    );
+    p.install(
+        "node_modules/x/node_modules/left-pad",
+        "left-pad",
+        "1.1.0",
+        2,
+        Some(&bob),
+        &[],
+    );
+    p.lock(&[]).expect(0);
+    // Applying the statement again: already revoked, exit 1.
+    let before = p.lock_bytes();
+    let r = omega(p.root(), &["revoke", "revoke.json", "app"]).expect(1);
+    assert!(r.all().contains("KEY_REVOKED"), "{}", r.all());
+    assert_eq!(p.lock_bytes(), before);
+}
+
+#[test]
+fn fail_revoke_signed_by_an_outsider_changes_nothing() {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let bob = keygen(p.root(), "bob");
+    let mallory = keygen(p.root(), "mallory");
+    p.install(
+        "node_modules/left-pad",
+        "left-pad",
+        "1.0.0",
+        1,
+        Some(&alice),
+        &["--next", &bob.key],
+    );
+    p.lock(&[]).expect(0);
+    let before = p.lock_bytes();
+    // mallory tries to revoke alice's key (and so freeze the package).
+    let stmt = write_statement(p.root(), "evil.json", "left-pad", &alice.key);
+    omega(
+        p.root(),
+        &[
+            "sign",
+            stmt.to_str().unwrap(),
+            "-s",
+            mallory.sec(),
+            "-x",
+            "evil.sig",
+        ],
+    )
+    .expect(0);
+    let r = omega(
+        p.root(),
+        &["revoke", "evil.json", "-x", "evil.sig", "app", "--json"],
+    )
+    .expect(1);
+    assert_eq!(r.json()["code"], "KEY_NOT_TRUSTED", "{}", r.stdout);
+    assert_eq!(r.json()["written"], false);
+    assert_eq!(p.lock_bytes(), before);
+    // A statement edited after signing: SIGNATURE_INVALID.
+    let stmt = write_statement(p.root(), "s.json", "left-pad", &alice.key);
+    omega(
+        p.root(),
+        &["sign", stmt.to_str().unwrap(), "-s", alice.sec()],
+    )
+    .expect(0);
+    write_statement(p.root(), "s.json", "left-pad", &bob.key);
+    let r = omega(p.root(), &["revoke", "s.json", "app"]).expect(1);
+    assert!(
+        r.all().contains("SIGNATURE_INVALID") || r.all().contains("KEY_NOT_TRUSTED"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(p.lock_bytes(), before);
+    // No lock file, a malformed statement, no signature file: exit 2.
+    fs::create_dir_all(p.root().join("empty")).unwrap();
+    omega(p.root(), &["revoke", "s.json", "empty"]).expect(2);
+    fs::write(p.root().join("bad.json"), "{\"omega-revoke\": 1}").unwrap();
+    fs::copy(
+        p.root().join("s.json.minisig"),
+        p.root().join("bad.json.minisig"),
+    )
+    .unwrap();
+    omega(p.root(), &["revoke", "bad.json", "app"]).expect(2);
+    omega(p.root(), &["revoke", "nosig.json", "app"]).expect(2);
+    assert_eq!(p.lock_bytes(), before);
+}
+
+#[test]
+fn fail_sign_with_signature_file_over_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let k = keygen(d, "k");
+    let body = b"the input file\n";
+    fs::write(d.join("f"), body).unwrap();
+    fs::hard_link(d.join("f"), d.join("hard")).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("f", d.join("soft")).unwrap();
+    let mut outs = vec!["f", "./f", "hard"];
+    if cfg!(unix) {
+        outs.push("soft");
+    }
+    for out in outs {
+        let r = omega(d, &["sign", "f", "-s", k.sec(), "-x", out]).expect(2);
+        assert!(r.stderr.contains("would be overwritten"), "{}", r.stderr);
+        assert_eq!(fs::read(d.join("f")).unwrap(), body, "-x {out}");
+    }
+    // Two inputs, one of which is the other's signature file.
+    fs::write(d.join("g"), b"g\n").unwrap();
+    fs::write(d.join("g.minisig"), b"also an input\n").unwrap();
+    omega(d, &["sign", "g", "g.minisig", "-s", k.sec()]).expect(2);
+    assert_eq!(fs::read(d.join("g.minisig")).unwrap(), b"also an input\n");
+    // A signature file elsewhere works.
+    omega(d, &["sign", "f", "-s", k.sec(), "-x", "f.sig"]).expect(0);
+    omega(d, &["verify", "f", "-P", &k.key, "-x", "f.sig"]).expect(0);
+}
+
+#[cfg(unix)]
+#[test]
+fn fail_node_modules_bin_entries_outside_pinned_packages() {
+    use std::os::unix::fs::symlink;
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    p.install("node_modules/tool", "tool", "1.0.0", 1, Some(&alice), &[]);
+    p.install("node_modules/foo", "foo", "1.0.0", 0, None, &[]);
+    p.install(
+        "node_modules/foo/node_modules/ms",
+        "ms",
+        "1.0.0",
+        0,
+        None,
+        &[],
+    );
+    let bin = p.app().join("node_modules/.bin");
+    fs::create_dir_all(&bin).unwrap();
+    symlink("../tool/index.js", bin.join("tool")).unwrap();
+    let nested_bin = p.app().join("node_modules/foo/node_modules/.bin");
+    fs::create_dir_all(&nested_bin).unwrap();
+    symlink("../ms/index.js", nested_bin.join("ms")).unwrap();
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+
+    // Each attack alone: the audit fails with a code naming the .bin entry.
+    let outside = p.root().join("evil.sh");
+    fs::write(&outside, "#!/bin/sh\necho pwned\n").unwrap();
+    fs::write(p.app().join("node_modules/tool/.omega/evil.js"), "evil\n").unwrap();
+    // (entry, link target or None for a plain file, expected code)
+    let cases: Vec<(&str, Option<PathBuf>, &str)> = vec![
+        ("plain", None, "UNSUPPORTED_FILE_TYPE"),
+        ("out", Some(outside), "NOT_FOUND"),
+        ("meta", Some("../tool/.omega/evil.js".into()), "NOT_FOUND"),
+        ("deep", Some("../foo/node_modules/ms/index.js".into()), "OK"),
+        ("gone", Some("../tool/missing.js".into()), "NOT_FOUND"),
+        ("dir", Some("../tool".into()), "UNSUPPORTED_FILE_TYPE"),
+        ("up", Some("../../omega.lock".into()), "NOT_FOUND"),
+    ];
+    for (name, target, want) in cases {
+        match target {
+            None => fs::write(bin.join(name), "#!/bin/sh\n").unwrap(),
+            Some(t) => symlink(t, bin.join(name)).unwrap(),
+        }
+        let r = p.audit();
+        let j = r.json();
+        let link = format!("node_modules/.bin/{name}");
+        if want == "OK" {
+            // A link to a pinned package below the same node_modules, even a nested one.
+            assert_eq!(r.status, 0, "{name}: {j}");
+        } else {
+            assert_eq!(r.status, 1, "{name}: {j}");
+            let pr = j["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|pr| pr["path"] == link.as_str())
+                .unwrap_or_else(|| panic!("{name}: no problem for {link}: {j}"));
+            assert_eq!(pr["code"], want, "{name}: {j}");
+        }
+        fs::remove_file(bin.join(name)).unwrap();
+    }
+    // In a nested .bin, a link to the parent tree's package is not of the same tree.
+    symlink("../../../tool/index.js", nested_bin.join("tool")).unwrap();
+    let r = p.audit().expect(1);
+    assert!(
+        r.stdout.contains("node_modules/foo/node_modules/.bin/tool"),
+        "{}",
+        r.stdout
+    );
+    fs::remove_file(nested_bin.join("tool")).unwrap();
+    p.audit().expect(0);
+}
+
+#[test]
+fn fail_signed_dependency_pin_not_what_node_resolves() {
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    p.install("node_modules/dep", "dep", "1.0.0", 0, None, &[]);
+    let r = omega(p.root(), &["digest", "app/node_modules/dep"]).expect(0);
+    let dep_tree = r.stdout.trim().to_string();
+    let pin = format!("dep={dep_tree}");
+    p.install(
+        "node_modules/lib",
+        "lib",
+        "1.0.0",
+        1,
+        Some(&alice),
+        &["--dep", &pin],
+    );
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+
+    // Shadow the dependency where Node looks first from lib: lib/node_modules/dep, another
+    // release. omega lock pins it (an unsigned new install of a digest-only name), but lib's
+    // signed manifest says which dep it was released with.
+    p.install(
+        "node_modules/lib/node_modules/dep",
+        "dep",
+        "6.6.6",
+        0,
+        None,
+        &[],
+    );
+    p.lock(&[]).expect(0);
+    let r = p.audit().expect(1);
+    let j = r.json();
+    let pr = j["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pr| pr["key"] == "lib")
+        .unwrap_or_else(|| panic!("no problem for lib: {j}"));
+    assert_eq!(pr["code"], "DIGEST_MISMATCH", "{j}");
+    assert!(
+        pr["message"]
+            .as_str()
+            .unwrap()
+            .contains("node_modules/lib/node_modules/dep"),
+        "{j}"
+    );
+    fs::remove_dir_all(p.app().join("node_modules/lib/node_modules")).unwrap();
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+
+    // The dependency missing altogether: NOT_FOUND naming it.
+    fs::remove_dir_all(p.app().join("node_modules/dep")).unwrap();
+    p.lock(&[]).expect(0);
+    let r = p.audit().expect(1);
+    let j = r.json();
+    assert!(
+        j["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|pr| pr["key"] == "lib" && pr["code"] == "NOT_FOUND"),
+        "{j}"
+    );
+}
+
+#[test]
+fn fail_one_signature_relabelled_meets_threshold_two() {
+    use omega_core::secret::{KeyProtection, SecretKey};
+    use omega_core::KeyId;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // alice, and the same secret key under another key id (ids are labels no signature covers).
+    let alice = SecretKey::from_seed(&[7; 32], KeyId([1; 8]));
+    let alias = SecretKey::from_seed(&[7; 32], KeyId([2; 8]));
+    let sec = d.join("alice.key");
+    fs::write(
+        &sec,
+        alice
+            .to_file_text(KeyProtection::Unencrypted, "alice")
+            .unwrap(),
+    )
+    .unwrap();
+    write_tree(&d.join("pkg"), &[("index.js", "module.exports = 1;\n")]);
+    omega(
+        d,
+        &[
+            "pack",
+            "pkg",
+            "--name",
+            "p",
+            "--version",
+            "1.0.0",
+            "--sequence",
+            "1",
+            "-s",
+            sec.to_str().unwrap(),
+        ],
+    )
+    .expect(0);
+    // The attacker copies alice's one signature as a block of "another" key.
+    let manifest = fs::read(d.join("pkg/.omega/manifest.json")).unwrap();
+    let extra = alias.sign(&manifest, "copied", "copied").unwrap().to_text();
+    let sig_path = d.join("pkg/.omega/manifest.json.minisig");
+    let mut sig = fs::read_to_string(&sig_path).unwrap();
+    sig.push_str(&extra);
+    fs::write(&sig_path, sig).unwrap();
+    let (a, b) = (
+        alice.public_key().to_base64(),
+        alias.public_key().to_base64(),
+    );
+    assert_ne!(a, b, "two key texts");
+    let r = omega(
+        d,
+        &[
+            "check",
+            "pkg",
+            "-P",
+            &a,
+            "-P",
+            &b,
+            "--threshold",
+            "2",
+            "--json",
+        ],
+    )
+    .expect(2);
+    assert_eq!(r.json()["code"], "MALFORMED", "{}", r.stdout);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("pinned twice"),
+        "{}",
+        r.stdout
+    );
+    // One pin of the key: one signer, whatever the number of blocks.
+    let r = omega(d, &["check", "pkg", "-P", &a, "--json"]).expect(0);
+    assert_eq!(r.json()["signed_by"].as_array().unwrap().len(), 1);
+}
