@@ -6,8 +6,10 @@
 #   samples/left-pad-1.3.0.tgz               signed with `omega pack --tgz`
 #   samples/left-pad-1.3.0-tampered.tgz      same, index.js changed after signing (FILE_CHANGED)
 #   samples/left-pad-1.3.0-injected.tgz      same, a file added after signing (FILE_EXTRA)
-#   sw/app/.omega/                           the service-worker example app, signed
-#   sw/index.html                            its pinned key (the <script id="omega-pins"> block)
+#   sw/app/.omega/                           the service-worker example app, signed (1.1.0, sequence 2)
+#   samples/sw-app-1.0.0/                    its previous release, signed by the same key (1.0.0,
+#                                            sequence 1): what a rollback attack serves
+#   sw/index.src.html                        its pinned key (the <script id="omega-pins"> block)
 #   sw/app/injected.js                       written AFTER signing: the unlisted script
 # Usage: examples/browser/make-samples.sh   (OMEGA=/path/to/omega to use a given binary)
 set -euo pipefail
@@ -72,14 +74,23 @@ repack "$work/injected" "$here/samples/left-pad-1.3.0-injected.tgz"
 app=$here/sw/app
 rm -f "$app/injected.js"
 rm -rf "$app/.omega"
-"$OMEGA" pack "$app" --name omega-sw-example-app --version 1.0.0 --sequence 1 -s "$work/author.key" >/dev/null
+# The previous release (1.0.0, sequence 1): the same app with another release number in
+# lib/details.js, signed by the same key. A mirror serving it after 1.1.0 is a rollback.
+old=$here/samples/sw-app-1.0.0
+rm -rf "$old"
+mkdir -p "$old"
+(cd "$app" && tar --exclude=.omega --exclude=injected.js -cf - .) | tar -xf - -C "$old"
+sed -i "s/RELEASE = '1.1.0'/RELEASE = '1.0.0'/" "$old/lib/details.js"
+grep -q "RELEASE = '1.0.0'" "$old/lib/details.js"
+"$OMEGA" pack "$old" --name omega-sw-example-app --version 1.0.0 --sequence 1 -s "$work/author.key" >/dev/null
+"$OMEGA" pack "$app" --name omega-sw-example-app --version 1.1.0 --sequence 2 -s "$work/author.key" >/dev/null
 cat >"$app/injected.js" <<'JS'
 // NOT part of the signed app: it stands for a script an attacker added to the server.
 // The service worker refuses it (FILE_EXTRA); without Ωpm it would run.
 window.__omegaInjected = true;
 document.body.style.outline = '6px solid #c0392b';
 JS
-node - "$here/sw/index.html" "$key" <<'JS'
+node - "$here/sw/index.src.html" "$key" <<'JS'
 const fs = require('fs');
 const [file, key] = process.argv.slice(2);
 const html = fs.readFileSync(file, 'utf8');

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -29,18 +29,35 @@ export const TAMPER_LINE = '\n;globalThis.__tampered = true; /* added by a compr
 
 /**
  * Starts the server. `tamper`: repository-relative paths whose bodies get TAMPER_LINE appended.
- * Resolves to {url, server, close()}; `port` 0 picks a free port.
+ * The other options stand for a compromised server or mirror, for the attack tests; they are
+ * read at each request from `options`, which the caller may change while the server runs:
+ *   append:  {"repo/relative/file": text}       text appended to that file's body
+ *   replace: {"repo/relative/file": [[from, to], …]}   text replaced in that file's body
+ *   headers: {"/url/path": {name: value}}       extra response headers for that URL path
+ *   delay:   {"/url/path": ms}                  answer that URL path only after ms
+ *   mount:   {"/url/prefix/": "repo/relative/dir/"}   serve another directory under a prefix
+ * Resolves to {url, server, options, close()}; `port` 0 picks a free port.
  */
-export function startServer({ root = REPO, port = 0, tamper = [] } = {}) {
-  const tampered = new Set(tamper.map((p) => resolve(REPO, p)));
+export function startServer({ root = REPO, port = 0, tamper = [], ...attacks } = {}) {
+  const options = { append: {}, replace: {}, headers: {}, delay: {}, mount: {}, ...attacks };
+  for (const t of tamper) options.append[t] = (options.append[t] ?? '') + TAMPER_LINE;
   const server = createServer(async (req, res) => {
+    let url;
+    try {
+      url = new URL(req.url, 'http://127.0.0.1');
+    } catch {
+      url = new URL('http://127.0.0.1/.bad-request');
+    }
     const send = (status, body, type = 'text/plain; charset=utf-8', extra = {}) => {
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+      res.writeHead(status, {
+        'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff',
+        ...extra, ...(options.headers[url.pathname] ?? {}),
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     try {
+      if (options.delay[url.pathname]) await new Promise((r) => setTimeout(r, options.delay[url.pathname]));
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
-      const url = new URL(req.url, 'http://127.0.0.1');
       if (url.pathname === '/') return send(302, '', undefined, { location: '/examples/browser/' });
       let rel;
       try {
@@ -49,6 +66,12 @@ export function startServer({ root = REPO, port = 0, tamper = [] } = {}) {
         return send(400, 'bad path\n');
       }
       if (rel.includes('\0') || rel.split('/').some((c) => c === '..')) return send(400, 'bad path\n');
+      for (const [prefix, dir] of Object.entries(options.mount)) {
+        if (rel.startsWith(prefix)) {
+          rel = `/${dir.replace(/\/?$/, '/')}${rel.slice(prefix.length)}`;
+          break;
+        }
+      }
       let file = resolve(root, '.' + rel);
       if (file !== root && !file.startsWith(root + sep)) return send(403, 'outside the root\n');
       let info = await stat(file).catch(() => null);
@@ -60,7 +83,9 @@ export function startServer({ root = REPO, port = 0, tamper = [] } = {}) {
       if (!info?.isFile()) return send(404, 'not found\n');
       if (info.size > MAX_FILE_BYTES) return send(413, 'too large\n');
       let body = await readFile(file);
-      if (tampered.has(file)) body = Buffer.concat([body, Buffer.from(TAMPER_LINE)]);
+      const key = relative(REPO, file).split(sep).join('/');
+      for (const [from, to] of options.replace[key] ?? []) body = Buffer.from(body.toString('utf8').split(from).join(to));
+      if (options.append[key] !== undefined) body = Buffer.concat([body, Buffer.from(options.append[key])]);
       return send(200, body, TYPES[extname(file)] ?? 'application/octet-stream');
     } catch (e) {
       return send(500, `error: ${e.message}\n`);
@@ -76,6 +101,7 @@ export function startServer({ root = REPO, port = 0, tamper = [] } = {}) {
       resolvePromise({
         url: `http://127.0.0.1:${p}`,
         server,
+        options,
         close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
       });
     });
