@@ -36,10 +36,11 @@ export const TAMPER_LINE = '\n;globalThis.__tampered = true; /* added by a compr
  *   headers: {"/url/path": {name: value}}       extra response headers for that URL path
  *   delay:   {"/url/path": ms}                  answer that URL path only after ms
  *   mount:   {"/url/prefix/": "repo/relative/dir/"}   serve another directory under a prefix
+ * and, when `requests: []` is given, `options.requests` lists the URL paths asked for, in order.
  * Resolves to {url, server, options, close()}; `port` 0 picks a free port.
  */
 export function startServer({ root = REPO, port = 0, tamper = [], ...attacks } = {}) {
-  const options = { append: {}, replace: {}, headers: {}, delay: {}, mount: {}, ...attacks };
+  const options = { append: {}, replace: {}, headers: {}, delay: {}, mount: {}, requests: null, ...attacks };
   for (const t of tamper) options.append[t] = (options.append[t] ?? '') + TAMPER_LINE;
   const server = createServer(async (req, res) => {
     let url;
@@ -55,6 +56,7 @@ export function startServer({ root = REPO, port = 0, tamper = [], ...attacks } =
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    options.requests?.push(url.pathname);
     try {
       if (options.delay[url.pathname]) await new Promise((r) => setTimeout(r, options.delay[url.pathname]));
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
