@@ -9,6 +9,7 @@
 #   sw/app/.omega/                           the service-worker example app, signed (1.1.0, sequence 2)
 #   samples/sw-app-1.0.0/                    its previous release, signed by the same key (1.0.0,
 #                                            sequence 1): what a rollback attack serves
+#   samples/sw-app-1.1.0-other/              1.1.0 again (sequence 2) with another tree
 #   sw/index.src.html                        its pinned key (the <script id="omega-pins"> block)
 #   sw/app/injected.js                       written AFTER signing: the unlisted script
 # Usage: examples/browser/make-samples.sh   (OMEGA=/path/to/omega to use a given binary)
@@ -83,6 +84,14 @@ mkdir -p "$old"
 sed -i "s/RELEASE = '1.1.0'/RELEASE = '1.0.0'/" "$old/lib/details.js"
 grep -q "RELEASE = '1.0.0'" "$old/lib/details.js"
 "$OMEGA" pack "$old" --name omega-sw-example-app --version 1.0.0 --sequence 1 -s "$work/author.key" >/dev/null
+# Another tree under the same sequence (2): a re-signed 1.1.0 with one comment more. Accepting it
+# after the real 1.1.0 would let a server swap releases without raising the sequence.
+other=$here/samples/sw-app-1.1.0-other
+rm -rf "$other"
+mkdir -p "$other"
+(cd "$app" && tar --exclude=.omega --exclude=injected.js -cf - .) | tar -xf - -C "$other"
+printf '// Rebuilt: another tree with the same sequence.\n' >>"$other/lib/details.js"
+"$OMEGA" pack "$other" --name omega-sw-example-app --version 1.1.0 --sequence 2 -s "$work/author.key" >/dev/null
 "$OMEGA" pack "$app" --name omega-sw-example-app --version 1.1.0 --sequence 2 -s "$work/author.key" >/dev/null
 cat >"$app/injected.js" <<'JS'
 // NOT part of the signed app: it stands for a script an attacker added to the server.

@@ -229,6 +229,7 @@ await scenario('service worker: a tampered script is refused and the app does no
 const SW = '/examples/browser/sw';
 const APP_FILES = 'examples/browser/sw/app';
 const OLD_RELEASE = 'examples/browser/samples/sw-app-1.0.0/';
+const OTHER_TREE = 'examples/browser/samples/sw-app-1.1.0-other/';
 
 async function withServer(opts, fn) {
   const srv = await startServer({ requests: [], ...opts });
@@ -321,6 +322,8 @@ await scenario('B2 service worker: a changed worker script is not let in; the pa
       assert.match(await p.textContent('#guard-warning'), /service-worker script changed/);
       assert.notEqual(await p.getAttribute('#app', 'data-state'), 'running', 'the app did not start');
       assert.equal(await p.$('.app-greeting'), null, 'no app code ran');
+      // The changed worker is not left waiting to take over once the page closes.
+      await p.waitForFunction(async () => (await navigator.serviceWorker.getRegistrations()).length === 0, null, { timeout: 10_000 });
       await p.shot('browser-b2-worker-changed.png');
     } finally {
       await p.done();
@@ -405,6 +408,26 @@ await scenario('B5 service worker: an older signed release is refused with ROLLB
       assert.match(await p.textContent('#verdict'), /sequence 1.*already verified release 1\.1\.0 \(sequence 2/);
       await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
       await p.shot('browser-b5-rollback.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B5 service worker: the same sequence with another tree is refused with ROLLBACK', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b5-same-seq');
+    try {
+      await appRunning(p);
+      srv.options.mount[`${SW}/app/`] = OTHER_TREE;
+      const other = await (await fetch(`${srv.url}${SW}/app/.omega/manifest.json`)).json();
+      assert.equal(other.sequence, 2, 'the server really serves another tree with sequence 2');
+      await stopWorkers(p);
+      await p.reload();
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await p.getAttribute('body', 'data-verdict'), 'ROLLBACK');
+      assert.match(await p.textContent('#verdict'), /sequence 2 and another tree/);
+      await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
     } finally {
       await p.done();
     }

@@ -102,9 +102,13 @@ async function servedWorkerDigest() {
 async function checkWorkerScript(when) {
   const got = await servedWorkerDigest();
   if (got !== WORKER.sha384) {
+    // Unregister: a changed worker waiting behind the pinned one would otherwise take over once
+    // every page of the app is closed. The next visit checks the script before registering.
+    await navigator.serviceWorker.getRegistration(location.href).then((r) => r?.unregister()).catch(() => {});
     lose('WORKER_CHANGED', 'The service-worker script changed',
       `${when}, the server serves ${WORKER.script} as ${got}, not the ${WORKER.sha384} this page pins. ` +
-      'A changed worker could pass anything, so the app is not started. (A server that controls this origin ' +
+      'A changed worker could pass anything, so the app is not started and the worker is unregistered. ' +
+      '(A server that controls this origin ' +
       'can also change this page; see the threat model.)');
   }
 }
