@@ -169,6 +169,12 @@ await scenario('service worker: the signed app is verified and runs', async () =
     assert.equal(await p.getAttribute('body', 'data-verdict'), 'ok');
     await p.waitForSelector('#app[data-state="running"]', { timeout: 10_000 });
     assert.match(await p.textContent('#app'), /matched its signed manifest/);
+    assert.equal(await p.isVisible('#guard-warning'), false, 'no worker warning');
+    assert.equal(await p.getAttribute('body', 'data-guard'), null);
+    // The lazy import goes through the guard and the worker.
+    await p.click('#app-details');
+    await p.waitForSelector('#app[data-details]', { timeout: 10_000 });
+    assert.equal(await p.getAttribute('#app', 'data-details'), '1.1.0');
     // The worker answered from verified bytes.
     const h = await p.evaluate(async () => {
       const r = await fetch('app/lib/greet.js');

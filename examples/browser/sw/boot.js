@@ -167,13 +167,15 @@ async function controlled() {
   watch(reg.installing);
   watch(reg.waiting);
 
+  const activated = new WeakSet();
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (lost) throw lost;
     // A worker with this page's URL waiting behind another: its bytes are the server's current
     // ones, which match the pin (checked above). Let it in; it takes over this page.
     const waiting = reg.waiting;
-    if (waiting && waiting.scriptURL === SW_URL) {
+    if (waiting && waiting.scriptURL === SW_URL && !activated.has(waiting)) {
+      activated.add(waiting);
       await checkWorkerScript('Before activating a waiting worker');
       waiting.postMessage({ type: 'omega-activate' });
     }
