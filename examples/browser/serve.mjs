@@ -1,8 +1,10 @@
 // A tiny static server for the browser examples (and their tests): serves the repository on
 // 127.0.0.1 only, GET/HEAD only, files below the root only, no directory listings, no caching.
-//   node examples/browser/serve.mjs [--port 8080] [--tamper FILE]...
+//   node examples/browser/serve.mjs [--port 8080] [--tamper FILE]... [--mount /URL/PREFIX/=DIR/]...
 // --tamper FILE (relative to the repository) appends a line of JavaScript to that file as it
 // is served: a compromised server or CDN, for trying the service-worker example.
+// --mount /examples/browser/sw/app/=examples/browser/samples/sw-app-1.0.0/ serves another
+// directory under a URL prefix: here the app's previous signed release (a rollback).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -114,19 +116,24 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   let port = 8080;
   const tamper = [];
+  const mount = {};
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--port') port = Number(args[++i]);
     else if (args[i] === '--tamper') tamper.push(args[++i]);
-    else {
-      console.error('usage: node examples/browser/serve.mjs [--port 8080] [--tamper FILE]...');
+    else if (args[i] === '--mount' && /^\/.+=.+/.test(args[i + 1] ?? '')) {
+      const [prefix, dir] = args[++i].split('=');
+      mount[prefix] = dir;
+    } else {
+      console.error('usage: node examples/browser/serve.mjs [--port 8080] [--tamper FILE]... [--mount /URL/PREFIX/=DIR/]...');
       process.exit(2);
     }
   }
-  const { url } = await startServer({ port, tamper });
+  const { url } = await startServer({ port, tamper, mount });
   console.log(`Ωpm browser examples on ${url}/examples/browser/ (Ctrl-C to stop)`);
   console.log(`  package check:        ${url}/examples/browser/index.html`);
   console.log(`  service-worker app:   ${url}/examples/browser/sw/index.html`);
   for (const t of tamper) console.log(`  tampering with:       ${t}`);
+  for (const [prefix, dir] of Object.entries(mount)) console.log(`  serving ${dir} as ${prefix}`);
   if (!process.env.OMEGA_NO_BUILD_CHECK) {
     const pkg = join(REPO, 'bindings', 'wasm', 'pkg', 'omega_bg.wasm');
     if (!(await stat(pkg).catch(() => null))) console.log('  (bindings/wasm/pkg/ is missing: run `make build-wasm` first)');
