@@ -337,6 +337,29 @@ await scenario('B2 service worker: a changed worker script is not let in; the pa
   });
 });
 
+await scenario('B2 service worker: a changed worker found while the app runs stops the app and is never let in', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b2-running');
+    try {
+      await appRunning(p);
+      srv.options.append['examples/browser/sw/omega-sw.js'] = '\n;self.__evil = true;\n';
+      // The browser's own update check (it runs one on navigations and at least daily).
+      await p.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update().catch(() => null));
+      await p.waitForSelector('body[data-guard="WORKER_CHANGED"]', { timeout: 15_000 });
+      assert.equal(await p.isVisible('#guard-warning'), true, 'the warning is shown');
+      assert.equal(await p.getAttribute('#app', 'data-state'), 'stopped');
+      srv.options.append[`${APP_FILES}/lib/details.js`] = TAMPER_LINE;
+      await p.click('#app-details');
+      await p.waitForSelector('#app[data-details]', { timeout: 10_000 });
+      assert.equal(await p.getAttribute('#app', 'data-details'), 'refused', 'no code is loaded any more');
+      assert.equal(await p.evaluate(() => globalThis.__tampered ?? false), false);
+      await p.waitForFunction(async () => (await navigator.serviceWorker.getRegistrations()).length === 0, null, { timeout: 10_000 });
+    } finally {
+      await p.done();
+    }
+  });
+});
+
 await scenario('B2 service worker: on a first visit, a changed worker script is never registered', async () => {
   await withServer({ append: { 'examples/browser/sw/omega-sw.js': '\n;self.__evil = true;\n' } }, async (srv) => {
     const p = await swPage(srv, 'sw-b2-first');

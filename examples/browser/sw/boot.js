@@ -264,12 +264,13 @@ async function main() {
     }
   });
   $('load-injected').addEventListener('click', async () => {
+    if (lost) return; // the worker is gone: nothing more is loaded
     const s = document.createElement('script');
     s.src = `app/injected.js?t=${Date.now()}`;
     const done = new Promise((resolve) => { s.onload = () => resolve('loaded'); s.onerror = () => resolve('refused'); });
     document.head.append(s);
     document.body.dataset.injected = await done;
-    render(await ask(navigator.serviceWorker.controller, { type: 'omega-verdict' }));
+    await guard('Reading the verdict').then(() => ask(navigator.serviceWorker.controller, { type: 'omega-verdict' })).then(render, () => {});
   });
   document.body.dataset.ready = 'true';
 }
