@@ -110,3 +110,9 @@ fs.writeFileSync(file, html.replace(block, `$1\n  ${pins}\n  $2`));
 JS
 echo "samples: signed with $key"
 "$OMEGA" check "$app" -P "$key" 2>&1 | sed 's/^/  /' || true   # FILE_EXTRA for injected.js, by design
+# The page (sw/index.html) is generated from sw/index.src.html with the worker's pins.
+if [ -f "$root/bindings/wasm/pkg/omega.js" ]; then
+  node "$here/sw/build-worker.mjs"
+else
+  echo "samples: run make build-wasm to generate sw/index.html and sw/omega-sw.js"
+fi

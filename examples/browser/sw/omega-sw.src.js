@@ -262,6 +262,7 @@ function summary(v) {
 
 async function notify(refusal) {
   refusals.push(refusal);
+  if (refusals.length > 200) refusals.splice(0, refusals.length - 200); // the latest ones
   for (const client of await self.clients.matchAll({ includeUncontrolled: true })) {
     client.postMessage({ type: 'omega-refused', refusal });
   }
