@@ -90,6 +90,9 @@ export function buildWorker() {
     glueAsFunctionBody(glue),
     parts[1],
   ].join('');
+  // The worker must fetch no code: anything it imported would be unpinned.
+  const imports = /^\s*import\b|\bimport\s*\(|\bimportScripts\s*\(/m.exec(worker);
+  if (imports) throw new Error(`build-worker: the worker would load code ("${imports[0].trim()}"); it must import nothing`);
   const workerPin = sri(Buffer.from(worker));
 
   const html = readFileSync(join(here, 'index.src.html'), 'utf8');
