@@ -131,15 +131,15 @@ async function guard(what) {
   const c = navigator.serviceWorker.controller;
   if (!c || c.scriptURL !== SW_URL) {
     lose('WORKER_LOST', 'The Ωpm service worker no longer controls this page',
-      `${what} was refused: ${c ? `the controller is ${c.scriptURL}` : 'the page has no controller (was the site data cleared?)'}. Reload the page.`);
+      `${what} is refused: ${c ? `the controller is ${c.scriptURL}` : 'the page has no controller (was the site data cleared?)'}. Reload the page.`);
   }
   const reg = await navigator.serviceWorker.getRegistration(location.href);
   if (reg?.active?.scriptURL !== SW_URL) {
-    lose('WORKER_LOST', 'The Ωpm service worker was unregistered', `${what} was refused. Reload the page.`);
+    lose('WORKER_LOST', 'The Ωpm service worker was unregistered', `${what} is refused. Reload the page.`);
   }
-  const hello = await ask(c, { type: 'omega-hello' }, 10_000).catch((e) => lose('WORKER_LOST', 'The Ωpm service worker does not answer', `${what} was refused: ${e.message}`));
+  const hello = await ask(c, { type: 'omega-hello' }, 10_000).catch((e) => lose('WORKER_LOST', 'The Ωpm service worker does not answer', `${what} is refused: ${e.message}`));
   if (hello.scriptURL !== SW_URL || !samePins(hello.pins)) {
-    lose('WORKER_LOST', 'Another service worker answers', `${what} was refused: it reports ${hello.scriptURL}`);
+    lose('WORKER_LOST', 'Another service worker answers', `${what} is refused: it reports ${hello.scriptURL}`);
   }
   if (lost) throw lost;
 }
@@ -247,7 +247,7 @@ async function main() {
   const worker = await controlled();
   // From now on, any change of controller (a new worker, or none after Clear-Site-Data) stops the app.
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    guard('the change of service worker').catch(() => {});
+    guard('Any further app code').catch(() => {});
   });
   const v = await ask(worker, { type: 'omega-verdict' });
   render(v);
@@ -257,7 +257,7 @@ async function main() {
   $('reverify').addEventListener('click', async () => {
     setVerdict('pending', 'Verifying the app again…');
     try {
-      await guard('Verify again');
+      await guard('Verifying again');
       render(await ask(navigator.serviceWorker.controller, { type: 'omega-verdict', fresh: true }));
     } catch (e) {
       setVerdict('bad', `Refused: ${e.code ?? 'IO'}`, e.message);
@@ -270,7 +270,7 @@ async function main() {
     const done = new Promise((resolve) => { s.onload = () => resolve('loaded'); s.onerror = () => resolve('refused'); });
     document.head.append(s);
     document.body.dataset.injected = await done;
-    await guard('Reading the verdict').then(() => ask(navigator.serviceWorker.controller, { type: 'omega-verdict' })).then(render, () => {});
+    await guard('Asking the worker').then(() => ask(navigator.serviceWorker.controller, { type: 'omega-verdict' })).then(render, () => {});
   });
   document.body.dataset.ready = 'true';
 }
