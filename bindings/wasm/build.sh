@@ -60,3 +60,7 @@ build nodejs pkg-node commonjs
 size=$(stat -c %s "$here/pkg/omega_bg.wasm")
 gz=$(gzip -9 -c "$here/pkg/omega_bg.wasm" | wc -c)
 echo "build-wasm: pkg/omega_bg.wasm $size bytes ($((size / 1024)) KiB), $gz gzipped; pkg-node/ ready"
+
+# The service-worker example pins this build: the worker inlines pkg/omega.js and the SHA-384 of
+# pkg/omega_bg.wasm; its page pins the worker's SHA-384 (examples/browser/sw/build-worker.mjs).
+node "$root/examples/browser/sw/build-worker.mjs"

@@ -6,8 +6,11 @@
 #   samples/left-pad-1.3.0.tgz               signed with `omega pack --tgz`
 #   samples/left-pad-1.3.0-tampered.tgz      same, index.js changed after signing (FILE_CHANGED)
 #   samples/left-pad-1.3.0-injected.tgz      same, a file added after signing (FILE_EXTRA)
-#   sw/app/.omega/                           the service-worker example app, signed
-#   sw/index.html                            its pinned key (the <script id="omega-pins"> block)
+#   sw/app/.omega/                           the service-worker example app, signed (1.1.0, sequence 2)
+#   samples/sw-app-1.0.0/                    its previous release, signed by the same key (1.0.0,
+#                                            sequence 1): what a rollback attack serves
+#   samples/sw-app-1.1.0-other/              1.1.0 again (sequence 2) with another tree
+#   sw/index.src.html                        its pinned key (the <script id="omega-pins"> block)
 #   sw/app/injected.js                       written AFTER signing: the unlisted script
 # Usage: examples/browser/make-samples.sh   (OMEGA=/path/to/omega to use a given binary)
 set -euo pipefail
@@ -72,14 +75,31 @@ repack "$work/injected" "$here/samples/left-pad-1.3.0-injected.tgz"
 app=$here/sw/app
 rm -f "$app/injected.js"
 rm -rf "$app/.omega"
-"$OMEGA" pack "$app" --name omega-sw-example-app --version 1.0.0 --sequence 1 -s "$work/author.key" >/dev/null
+# The previous release (1.0.0, sequence 1): the same app with another release number in
+# lib/details.js, signed by the same key. A mirror serving it after 1.1.0 is a rollback.
+old=$here/samples/sw-app-1.0.0
+rm -rf "$old"
+mkdir -p "$old"
+(cd "$app" && tar --exclude=.omega --exclude=injected.js -cf - .) | tar -xf - -C "$old"
+sed -i "s/RELEASE = '1.1.0'/RELEASE = '1.0.0'/" "$old/lib/details.js"
+grep -q "RELEASE = '1.0.0'" "$old/lib/details.js"
+"$OMEGA" pack "$old" --name omega-sw-example-app --version 1.0.0 --sequence 1 -s "$work/author.key" >/dev/null
+# Another tree under the same sequence (2): a re-signed 1.1.0 with one comment more. Accepting it
+# after the real 1.1.0 would let a server swap releases without raising the sequence.
+other=$here/samples/sw-app-1.1.0-other
+rm -rf "$other"
+mkdir -p "$other"
+(cd "$app" && tar --exclude=.omega --exclude=injected.js -cf - .) | tar -xf - -C "$other"
+printf '// Rebuilt: another tree with the same sequence.\n' >>"$other/lib/details.js"
+"$OMEGA" pack "$other" --name omega-sw-example-app --version 1.1.0 --sequence 2 -s "$work/author.key" >/dev/null
+"$OMEGA" pack "$app" --name omega-sw-example-app --version 1.1.0 --sequence 2 -s "$work/author.key" >/dev/null
 cat >"$app/injected.js" <<'JS'
 // NOT part of the signed app: it stands for a script an attacker added to the server.
 // The service worker refuses it (FILE_EXTRA); without Ωpm it would run.
 window.__omegaInjected = true;
 document.body.style.outline = '6px solid #c0392b';
 JS
-node - "$here/sw/index.html" "$key" <<'JS'
+node - "$here/sw/index.src.html" "$key" <<'JS'
 const fs = require('fs');
 const [file, key] = process.argv.slice(2);
 const html = fs.readFileSync(file, 'utf8');
@@ -90,3 +110,9 @@ fs.writeFileSync(file, html.replace(block, `$1\n  ${pins}\n  $2`));
 JS
 echo "samples: signed with $key"
 "$OMEGA" check "$app" -P "$key" 2>&1 | sed 's/^/  /' || true   # FILE_EXTRA for injected.js, by design
+# The page (sw/index.html) is generated from sw/index.src.html with the worker's pins.
+if [ -f "$root/bindings/wasm/pkg/omega.js" ]; then
+  node "$here/sw/build-worker.mjs"
+else
+  echo "samples: run make build-wasm to generate sw/index.html and sw/omega-sw.js"
+fi

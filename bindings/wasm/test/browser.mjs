@@ -7,6 +7,11 @@
 //   2. the service worker: the signed app runs; with a server that tampers a script, the
 //      worker refuses it (FILE_CHANGED) and the app does not run; an unlisted script is
 //      refused (FILE_EXTRA)
+//   3. attacks on the service worker itself (docs/threat-model.md, B1–B6), each performed by a
+//      server that misbehaves: it changes the verifier's glue or module, changes the worker
+//      script, serves a page with new pins while delaying the new worker, clears the site's
+//      storage, serves an older signed release (also after a forced worker stop, over CDP), or
+//      answers other spellings of app URLs
 // Screenshots go to test-artifacts/ (git-ignored). Run: node bindings/wasm/test/browser.mjs
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -16,7 +21,7 @@ import { repo, wasmDir } from './helpers.mjs';
 
 const CHROMIUM = process.env.OMEGA_CHROMIUM || '/usr/bin/chromium';
 const ARTIFACTS = join(repo, 'test-artifacts');
-const DEADLINE_MS = 180_000;
+const DEADLINE_MS = 480_000;
 
 function die(msg) {
   console.error(`\nbrowser tests: FAILED: ${msg}\n`);
@@ -33,7 +38,15 @@ try {
 } catch (e) {
   die(`playwright-core is missing (${e.message}): run \`npm ci\` in bindings/wasm (make build-wasm does)`);
 }
-const { startServer } = await import(join(repo, 'examples', 'browser', 'serve.mjs'));
+const { startServer, TAMPER_LINE } = await import(join(repo, 'examples', 'browser', 'serve.mjs'));
+// The worker and its page are build products pinned to pkg/: make sure they are this build's.
+const { buildWorker } = await import(join(repo, 'examples', 'browser', 'sw', 'build-worker.mjs'));
+let PINNED;
+try {
+  PINNED = buildWorker();
+} catch (e) {
+  die(e.message);
+}
 
 const watchdog = setTimeout(() => die(`still running after ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -156,6 +169,12 @@ await scenario('service worker: the signed app is verified and runs', async () =
     assert.equal(await p.getAttribute('body', 'data-verdict'), 'ok');
     await p.waitForSelector('#app[data-state="running"]', { timeout: 10_000 });
     assert.match(await p.textContent('#app'), /matched its signed manifest/);
+    assert.equal(await p.isVisible('#guard-warning'), false, 'no worker warning');
+    assert.equal(await p.getAttribute('body', 'data-guard'), null);
+    // The lazy import goes through the guard and the worker.
+    await p.click('#app-details');
+    await p.waitForSelector('#app[data-details]', { timeout: 10_000 });
+    assert.equal(await p.getAttribute('#app', 'data-details'), '1.1.0');
     // The worker answered from verified bytes.
     const h = await p.evaluate(async () => {
       const r = await fetch('app/lib/greet.js');
@@ -206,6 +225,291 @@ await scenario('service worker: a tampered script is refused and the app does no
   } finally {
     await p.done();
   }
+});
+
+
+// ---------------------------------------------------------------------------------------------
+// 3. Attacks on the service worker (docs/threat-model.md, "Review fixes: the browser service
+// worker"). Each runs against its own server (a fresh one per scenario), in a fresh profile.
+
+const SW = '/examples/browser/sw';
+const APP_FILES = 'examples/browser/sw/app';
+const OLD_RELEASE = 'examples/browser/samples/sw-app-1.0.0/';
+const OTHER_TREE = 'examples/browser/samples/sw-app-1.1.0-other/';
+
+async function withServer(opts, fn) {
+  const srv = await startServer({ requests: [], ...opts });
+  try {
+    return await fn(srv);
+  } finally {
+    await srv.close();
+  }
+}
+
+/** Stops every service worker of the browser (CDP ServiceWorker.stopAllWorkers) and waits until
+ * CDP reports each running version stopped: its memory (any verdict it held) is gone. */
+async function stopWorkers(p) {
+  const cdp = await p.context().newCDPSession(p);
+  const running = new Map();
+  cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    for (const v of versions) running.set(v.versionId, v.runningStatus);
+  });
+  await cdp.send('ServiceWorker.enable');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.ok([...running.values()].includes('running'), `a worker was running before the stop: ${JSON.stringify([...running])}`);
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  const until = Date.now() + 10_000;
+  while ([...running.values()].some((s) => s !== 'stopped')) {
+    if (Date.now() > until) throw new Error(`workers still running: ${JSON.stringify([...running])}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await cdp.detach();
+}
+
+async function appRunning(p) {
+  await p.waitForSelector('#app[data-state="running"]', { timeout: 10_000 });
+  assert.equal(await p.getAttribute('body', 'data-verdict'), 'ok');
+}
+
+// A line that, appended to the wasm-bindgen glue, makes every check pass: the glue's exports are
+// live bindings of its function declarations, so reassigning one changes what importers call.
+const FORGE_GLUE = `
+;checkPackageFiles = (files) => ({ ok: true, code: null, message: null, package: 'omega-sw-example-app',
+  version: '6.6.6', sequence: 666, files: files.length, tree: 'b2tree:${'0'.repeat(64)}', manifest_tree: null,
+  pinned_digest: null, threshold: 1, signed_by: ['forged'], signatures: [], problems: [] });
+`;
+
+await scenario('B1 service worker: a server that changes the verifier glue (omega.js) cannot pass a tampered app', async () => {
+  await withServer({ tamper: [`${APP_FILES}/lib/greet.js`], append: { 'bindings/wasm/pkg/omega.js': FORGE_GLUE } }, async (srv) => {
+    const glue = await (await fetch(`${srv.url}/bindings/wasm/pkg/omega.js`)).text();
+    assert.ok(glue.includes('forged'), 'the server really serves the forged glue');
+    srv.options.requests.length = 0;
+    const p = await swPage(srv, 'sw-b1-glue');
+    try {
+      assert.equal(await p.getAttribute('body', 'data-verdict'), 'FILE_CHANGED');
+      await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
+      assert.equal(await p.evaluate(() => globalThis.__tampered ?? false), false, 'the tampered script did not run');
+      assert.ok(!srv.options.requests.some((r) => r.endsWith('/omega.js')), 'the worker never fetched the glue');
+      await p.shot('browser-b1-glue-forged.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B1 service worker: a changed verifier module (omega_bg.wasm) is refused before it is instantiated', async () => {
+  // A custom section appended: still a valid module that behaves the same; the unpinned worker ran it.
+  const section = Buffer.from([0x00, 0x06, 0x01, 0x78, 0x65, 0x76, 0x69, 0x6c]); // id 0, size 6, name "x", "evil"
+  await withServer({ append: { 'bindings/wasm/pkg/omega_bg.wasm': section } }, async (srv) => {
+    const p = await swPage(srv, 'sw-b1-wasm');
+    try {
+      assert.equal(await p.getAttribute('body', 'data-verdict'), 'FILE_CHANGED');
+      assert.match(await p.textContent('#verdict'), /omega_bg\.wasm served is sha384-.*not the sha384-/);
+      assert.match(await p.textContent('#verdict'), new RegExp(PINNED.verifier.replace(/[+/]/g, '\\$&')));
+      await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
+      await p.shot('browser-b1-wasm-changed.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B2 service worker: a changed worker script is not let in; the page warns and stops the app', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b2-update');
+    try {
+      await appRunning(p);
+      // The server now serves another worker script (one line added), as a compromised origin file would.
+      srv.options.append['examples/browser/sw/omega-sw.js'] = '\n;self.__evil = true;\n';
+      await p.reload();
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await p.getAttribute('body', 'data-guard'), 'WORKER_CHANGED');
+      assert.equal(await p.isVisible('#guard-warning'), true, 'the warning is shown');
+      assert.match(await p.textContent('#guard-warning'), /service-worker script changed/);
+      assert.notEqual(await p.getAttribute('#app', 'data-state'), 'running', 'the app did not start');
+      assert.equal(await p.$('.app-greeting'), null, 'no app code ran');
+      // The changed worker is not left waiting to take over once the page closes.
+      await p.waitForFunction(async () => (await navigator.serviceWorker.getRegistrations()).length === 0, null, { timeout: 10_000 });
+      await p.shot('browser-b2-worker-changed.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B2 service worker: a changed worker found while the app runs stops the app and is never let in', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b2-running');
+    try {
+      await appRunning(p);
+      srv.options.append['examples/browser/sw/omega-sw.js'] = '\n;self.__evil = true;\n';
+      // The browser's own update check (it runs one on navigations and at least daily).
+      await p.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update().catch(() => null));
+      await p.waitForSelector('body[data-guard="WORKER_CHANGED"]', { timeout: 15_000 });
+      assert.equal(await p.isVisible('#guard-warning'), true, 'the warning is shown');
+      assert.equal(await p.getAttribute('#app', 'data-state'), 'stopped');
+      srv.options.append[`${APP_FILES}/lib/details.js`] = TAMPER_LINE;
+      await p.click('#app-details');
+      await p.waitForSelector('#app[data-details]', { timeout: 10_000 });
+      assert.equal(await p.getAttribute('#app', 'data-details'), 'refused', 'no code is loaded any more');
+      assert.equal(await p.evaluate(() => globalThis.__tampered ?? false), false);
+      await p.waitForFunction(async () => (await navigator.serviceWorker.getRegistrations()).length === 0, null, { timeout: 10_000 });
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B2 service worker: on a first visit, a changed worker script is never registered', async () => {
+  await withServer({ append: { 'examples/browser/sw/omega-sw.js': '\n;self.__evil = true;\n' } }, async (srv) => {
+    const p = await swPage(srv, 'sw-b2-first');
+    try {
+      assert.equal(await p.getAttribute('body', 'data-guard'), 'WORKER_CHANGED');
+      assert.equal(await p.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length), 0, 'nothing registered');
+      assert.notEqual(await p.getAttribute('#app', 'data-state'), 'running');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B3 service worker: a page with new pins never runs under the worker of its previous pins', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b3-pins');
+    try {
+      await appRunning(p);
+      // The page now pins a digest the app does not have (as after pinning a new key), and the
+      // server delays the new worker so that the old one is still the active controller.
+      const digest = `b2tree:${'0'.repeat(64)}`;
+      srv.options.replace['examples/browser/sw/index.html'] = [['"threshold": 1', `"threshold": 1, "digest": "${digest}"`]];
+      srv.options.delay[`${SW}/omega-sw.js`] = 2_500;
+      await p.reload();
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 40_000 });
+      assert.ok((await p.textContent('#omega-pins')).includes(digest), 'the page pins the digest');
+      assert.equal(await p.getAttribute('body', 'data-verdict'), 'DIGEST_MISMATCH');
+      await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
+      const ctl = await p.evaluate(() => decodeURIComponent(navigator.serviceWorker.controller.scriptURL));
+      assert.ok(ctl.includes(digest), `the controller is the worker of the new pins: ${ctl}`);
+      await p.shot('browser-b3-new-pins.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B4 service worker: after Clear-Site-Data unregisters the worker, a tampered lazy import does not run', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b4-clear');
+    try {
+      await appRunning(p);
+      srv.options.headers[`${SW}/ping.txt`] = { 'clear-site-data': '"storage"' };
+      srv.options.append[`${APP_FILES}/lib/details.js`] = TAMPER_LINE;
+      await p.evaluate(() => fetch('ping.txt').catch(() => null));
+      await p.waitForFunction(() => !navigator.serviceWorker.controller, null, { timeout: 10_000 });
+      const before = srv.options.requests.length;
+      await p.click('#app-details');
+      await p.waitForSelector('#app[data-details]', { timeout: 10_000 });
+      assert.equal(await p.getAttribute('#app', 'data-details'), 'refused');
+      assert.equal(await p.evaluate(() => globalThis.__tampered ?? false), false, 'the tampered module did not run');
+      assert.equal(await p.getAttribute('body', 'data-guard'), 'WORKER_LOST');
+      assert.equal(await p.isVisible('#guard-warning'), true, 'the warning is shown');
+      assert.ok(!srv.options.requests.slice(before).some((r) => r.endsWith('/lib/details.js')), 'details.js was not requested after the worker was gone');
+      await p.shot('browser-b4-clear-site-data.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B5 service worker: an older signed release is refused with ROLLBACK, also after the worker restarts', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b5-rollback');
+    try {
+      await appRunning(p);
+      assert.match(await p.textContent('#verdict'), /@1\.1\.0/);
+      srv.options.mount[`${SW}/app/`] = OLD_RELEASE;
+      const old = await (await fetch(`${srv.url}${SW}/app/.omega/manifest.json`)).json();
+      assert.equal(old.sequence, 1, 'the server really serves the older release');
+      await stopWorkers(p);
+      await p.reload();
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await p.getAttribute('body', 'data-verdict'), 'ROLLBACK');
+      assert.match(await p.textContent('#verdict'), /sequence 1.*already verified release 1\.1\.0 \(sequence 2/);
+      await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
+      await p.shot('browser-b5-rollback.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B5 service worker: the same sequence with another tree is refused with ROLLBACK', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b5-same-seq');
+    try {
+      await appRunning(p);
+      srv.options.mount[`${SW}/app/`] = OTHER_TREE;
+      const other = await (await fetch(`${srv.url}${SW}/app/.omega/manifest.json`)).json();
+      assert.equal(other.sequence, 2, 'the server really serves another tree with sequence 2');
+      await stopWorkers(p);
+      await p.reload();
+      await p.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+      assert.equal(await p.getAttribute('body', 'data-verdict'), 'ROLLBACK');
+      assert.match(await p.textContent('#verdict'), /sequence 2 and another tree/);
+      await p.waitForSelector('#app[data-state="blocked"]', { timeout: 10_000 });
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B5 service worker: a running page keeps to its release: after a worker stop, a lazy import comes from the verified snapshot', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b5-mix');
+    try {
+      await appRunning(p);
+      srv.options.mount[`${SW}/app/`] = OLD_RELEASE;
+      await stopWorkers(p);
+      await p.click('#app-details');
+      await p.waitForSelector('#app[data-details]', { timeout: 10_000 });
+      assert.equal(await p.getAttribute('#app', 'data-details'), '1.1.0', 'served from the release the page started with');
+      assert.match(await p.textContent('.app-details'), /Release 1\.1\.0/);
+      await p.shot('browser-b5-snapshot.png');
+    } finally {
+      await p.done();
+    }
+  });
+});
+
+await scenario('B6 service worker: other spellings of app URLs cannot skip the worker', async () => {
+  await withServer({}, async (srv) => {
+    const p = await swPage(srv, 'sw-b6-spelling');
+    try {
+      await appRunning(p);
+      const spellings = ['%61pp/injected.js', 'app%2Finjected.js', 'app%2F..%2Fapp/injected.js', '%2561pp/injected.js', 'app/lib%2F..%2Finjected.js', 'app\\injected.js'];
+      for (const s of spellings) {
+        const r = await p.evaluate((src) => new Promise((resolve) => {
+          const el = document.createElement('script');
+          el.src = src;
+          el.onload = () => resolve('loaded');
+          el.onerror = () => resolve('refused');
+          document.head.append(el);
+        }), s);
+        assert.equal(r, 'refused', `${s} was refused`);
+        assert.equal(await p.evaluate(() => window.__omegaInjected ?? false), false, `${s} did not run`);
+      }
+      // A listed file under another spelling is served from the verified bytes.
+      const h = await p.evaluate(async () => {
+        const r = await fetch('%61pp/lib/greet.js');
+        return { status: r.status, verified: r.headers.get('x-omega-verified') };
+      });
+      assert.equal(h.status, 200);
+      assert.match(h.verified ?? '', /^b2tree:/);
+      await p.shot('browser-b6-spellings.png');
+    } finally {
+      await p.done();
+    }
+  });
 });
 
 await browser.close();
