@@ -152,6 +152,13 @@ declare namespace Ω {
   function blake2b256(data: Uint8Array | ArrayBuffer | string): Buffer;
   /** Strict Ed25519 verification of a raw signature (32-byte key, 64-byte signature). */
   function verifyEd25519(publicKey: Uint8Array, message: Uint8Array | string, signature: Uint8Array): boolean;
+  /**
+   * Applies a signed revocation statement (`{"omega-revoke": 1, name, key, reason}` and its
+   * minisign signature text) to the bytes of an omega.lock; returns the new lock's bytes.
+   * Throws an OmegaError (`KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `SIGNATURE_INVALID`,
+   * `KEY_REVOKED`, `NOT_FOUND`, `MALFORMED`) and changes nothing otherwise.
+   */
+  function applyRevocation(lock: Uint8Array | string, statement: Uint8Array | string, signature: Uint8Array | string): Buffer;
   /** Which build of omega-core runs. */
   const engine: 'native' | 'wasm';
   /** The same function under ASCII and Greek names (`import { Ω, omega } from 'omega-verify'`). */

@@ -239,6 +239,17 @@ function verifyArgs(file, options) {
   }
 };
 
+/**
+ * Ω.applyRevocation(lock, statement, signature) -> Buffer: applies a signed revocation
+ * statement (DESIGN §3.5) to the bytes of an omega.lock and returns the new lock's bytes
+ * (omega-core's `revoke`: every entry of the package, all or nothing). Write them atomically
+ * (temp file, then rename), as `omega revoke` does. Throws an OmegaError and changes nothing
+ * when the statement is not accepted.
+ */
+Ω.applyRevocation = function applyRevocation(lock, statement, signature) {
+  return engine.applyRevocation(opt.bytes(lock, 'lock'), opt.bytes(statement, 'statement'), opt.bytes(signature, 'signature'));
+};
+
 /** BLAKE2b-256 of bytes (or a string's UTF-8), as a Buffer. */
 Ω.blake2b256 = function blake2b256(data) {
   return Buffer.from(engine.blake2b256(opt.bytes(data, 'data')));

@@ -197,6 +197,36 @@ impl Lockfile {
         out
     }
 
+    /// The entries as one JSON array, in key order, for bindings that locate packages by
+    /// their `path` (the Node loader, on either engine): `[{key, name, path, version,
+    /// sequence, tree, keys: {threshold, signers, next} | null, signed_by, revoked}]`. The
+    /// one shape of a parsed lock outside Rust; keys are `RW…` strings.
+    pub fn entries_json(&self) -> serde_json::Value {
+        let keys = |v: &[PublicKey]| v.iter().map(PublicKey::to_base64).collect::<Vec<_>>();
+        serde_json::Value::Array(
+            self.packages
+                .iter()
+                .map(|(key, e)| {
+                    serde_json::json!({
+                        "key": key,
+                        "name": package_name_of_key(key),
+                        "path": e.path,
+                        "version": e.version,
+                        "sequence": e.sequence,
+                        "tree": e.tree.to_string(),
+                        "keys": e.keys.as_ref().map(|ks| serde_json::json!({
+                            "threshold": ks.threshold,
+                            "signers": keys(&ks.signers),
+                            "next": keys(&ks.next),
+                        })),
+                        "signed_by": keys(&e.signed_by),
+                        "revoked": keys(&e.revoked),
+                    })
+                })
+                .collect(),
+        )
+    }
+
     /// The canonical bytes (pretty JSON, packages sorted by name, final newline).
     pub fn to_json_bytes(&self) -> Vec<u8> {
         let raw = RawLock {

@@ -55,6 +55,9 @@ const native = {
   lockEntries(bytes) {
     return unwrap(addon.lockEntries(Buffer.from(bytes)));
   },
+  applyRevocation(lock, statement, signature) {
+    return Buffer.from(unwrap(addon.applyRevocation(lock, statement, signature)).lock, 'utf8');
+  },
 
   /** A verified file table of a package: {id, report}; `whole` (tree mode): from all its files. */
   openPinnedFiles(dir, pins, label, whole) {

@@ -10,8 +10,6 @@
 // - a package's file table (both OMEGA_VERIFY modes, and Ω) is built by checking all its files
 //   once; each file is then read again as it loads and compared, size first, with the digest
 //   of the bytes that passed;
-// - lock files are read with JSON.parse: every digest and key in them is still parsed by
-//   omega-core when a package is checked, but unknown fields are not refused.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -141,32 +139,11 @@ const engine = {
   },
 
   lockEntries(bytes) {
-    let lock;
-    try {
-      lock = JSON.parse(Buffer.from(bytes).toString('utf8'));
-    } catch (e) {
-      throw new OmegaError('MALFORMED', `omega.lock: ${e.message}`);
-    }
-    if (lock === null || typeof lock !== 'object' || lock['omega-lock'] !== 1 || typeof lock.packages !== 'object' || lock.packages === null) {
-      throw new OmegaError('MALFORMED', 'omega.lock: not an omega-lock 1 file');
-    }
-    return Object.entries(lock.packages).map(([key, e]) => {
-      if (e === null || typeof e !== 'object' || typeof e.path !== 'string' || typeof e.tree !== 'string') {
-        throw new OmegaError('MALFORMED', `omega.lock: package ${key}: missing path or tree`);
-      }
-      const i = key.lastIndexOf('node_modules/');
-      return {
-        key,
-        name: i < 0 ? key : key.slice(i + 'node_modules/'.length),
-        path: e.path,
-        version: e.version,
-        sequence: e.sequence,
-        tree: e.tree,
-        keys: e.keys ?? null,
-        signed_by: Array.isArray(e.signed_by) ? e.signed_by : [],
-        revoked: Array.isArray(e.revoked) ? e.revoked : [],
-      };
-    });
+    return call(() => wasm.lockEntries(Buffer.from(bytes)));
+  },
+
+  applyRevocation(lock, statement, signature) {
+    return Buffer.from(call(() => wasm.revokeLock(lock, statement, signature)));
   },
 
   /**

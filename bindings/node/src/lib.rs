@@ -265,6 +265,15 @@ pub fn lock_entries(lock: Buffer) -> String {
     envelope(lock::entries(&lock))
 }
 
+/// Applies a signed revocation statement (DESIGN §3.5) to the bytes of an `omega.lock` and
+/// returns `{lock, entries}` (the new lock text; the lock keys whose pins lost the key).
+/// Refusals (`SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED`,
+/// `NOT_FOUND`, `MALFORMED`) change nothing.
+#[napi]
+pub fn apply_revocation(lock: Buffer, statement: Buffer, signature: Buffer) -> String {
+    envelope(lock::revoke(&lock, &statement, &signature))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signatures and hashes
 

@@ -1,42 +1,31 @@
 //! `omega.lock` for the loader: parsed and validated by omega-core, returned as a list of
 //! entries so that the JS side can find the entry of a package directory by its `path`.
 
-use omega_core::lock::package_name_of_key;
-use omega_core::{Lockfile, PublicKey, Result};
+use omega_core::{Error, ErrorCode, LegacyPolicy, Lockfile, Result};
 use serde_json::{json, Value};
 
-/// The entries of the lock file `bytes`, in key order.
+/// The entries of the lock file `bytes`, in key order (`Lockfile::entries_json`).
 pub fn entries(bytes: &[u8]) -> Result<Value> {
-    let lock = Lockfile::parse(bytes)?;
-    let keys = |v: &[PublicKey]| v.iter().map(PublicKey::to_base64).collect::<Vec<_>>();
-    Ok(Value::Array(
-        lock.packages
-            .iter()
-            .map(|(key, e)| {
-                json!({
-                    "key": key,
-                    "name": package_name_of_key(key),
-                    "path": e.path,
-                    "version": e.version,
-                    "sequence": e.sequence,
-                    "tree": e.tree.to_string(),
-                    "keys": e.keys.as_ref().map(|ks| json!({
-                        "threshold": ks.threshold,
-                        "signers": keys(&ks.signers),
-                        "next": keys(&ks.next),
-                    })),
-                    "signed_by": keys(&e.signed_by),
-                    "revoked": keys(&e.revoked),
-                })
-            })
-            .collect(),
-    ))
+    Ok(Lockfile::parse(bytes)?.entries_json())
+}
+
+/// Applies a signed revocation statement to the lock file `lock` (`omega_core::revoke`: every
+/// entry of the statement's package, all or nothing) and returns `{lock, entries}`: the new
+/// lock file's text and the lock keys of the entries that lost the key.
+pub fn revoke(lock: &[u8], statement: &[u8], signature: &[u8]) -> Result<Value> {
+    let r = omega_core::revoke(lock, statement, signature, LegacyPolicy::Refuse)?;
+    let text = String::from_utf8(r.lock).map_err(|_| {
+        Error::new(
+            ErrorCode::Malformed,
+            "omega.lock: the new lock is not UTF-8",
+        )
+    })?;
+    Ok(json!({ "lock": text, "entries": r.entries }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use omega_core::ErrorCode;
 
     #[test]
     fn nested_keys_name_their_package() {

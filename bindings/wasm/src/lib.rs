@@ -15,6 +15,7 @@
 //! | `verifyEd25519Batch(items)` | `ed25519::verify_batch_strict` |
 //! | `blake2b256(data)` | `hash::Blake2b256` |
 //! | `revokeLock(lock, statement, signature)` | `lock::revoke` |
+//! | `lockEntries(lock)` | `Lockfile::parse` → `Lockfile::entries_json` |
 //!
 //! Reports are `Report::to_json` (errors: `Error::to_json`) as plain JS objects: the
 //! one report shape of every binding and of `omega check --json`.
@@ -207,6 +208,20 @@ pub fn verify_minisign(
     let message = convert::bytes(&message, "message", true)?;
     let signature = convert::bytes(&signature, "signatureText", true)?;
     verify_detached(&key, &message, &signature, legacy).map_err(core)
+}
+
+/// Parses an `omega.lock` strictly (omega-core: unknown fields, duplicate keys, trailing data,
+/// bad digests or keys are `MALFORMED`; another version `UNSUPPORTED_VERSION`) and returns its
+/// entries, `[{key, name, path, version, sequence, tree, keys, signed_by, revoked}]` — the
+/// shape the Node loader uses on either engine.
+#[wasm_bindgen(js_name = lockEntries)]
+pub fn lock_entries(
+    #[wasm_bindgen(js_name = lockBytes, unchecked_param_type = "OmegaBytes | string")]
+    lock: JsValue,
+) -> Result<JsValue, JsValue> {
+    let lock = convert::bytes(&lock, "lockBytes", true)?;
+    let parsed = omega_core::Lockfile::parse(&lock).map_err(core)?;
+    Ok(json_to_js(&parsed.entries_json()))
 }
 
 /// Applies a signed revocation statement (DESIGN §3.5; docs/format.md §5) to the bytes of an
