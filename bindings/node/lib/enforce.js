@@ -204,7 +204,7 @@ class Enforcer {
     if (verdict === undefined) {
       verdict = null;
       try {
-        this.engine.openPinnedFiles(entry, { digest: pin }, name, this.config.mode === 'tree');
+        this.engine.openTable(entry, { digest: pin }, name, this.config.mode === 'tree');
       } catch (e) {
         verdict = e instanceof OmegaError
           ? refusal(new OmegaError(e.code, `package ${requester.pkg.name}'s signed manifest pins its dependency ${name} to ${pin}: ${e.detail}`, e.report), file, how)
@@ -249,7 +249,7 @@ class Enforcer {
     const pins = lockfile.entryPins(entry);
     try {
       if (this.config.mode === 'files') {
-        const { id, dependencies } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, false);
+        const { id, dependencies } = this.engine.openTable(pkg.dir, pins, entry.key, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
         const pj = path.join(pkg.dir, 'package.json');
         if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
@@ -257,7 +257,7 @@ class Enforcer {
       }
       // Tree mode: the whole directory is checked now, and its files as read are the table
       // that every file is compared with when it loads.
-      const { id, dependencies } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, true);
+      const { id, dependencies } = this.engine.openTable(pkg.dir, pins, entry.key, true);
       return { table: id, dependencies };
     } catch (e) {
       return { error: refusal(e, file, how) };

@@ -66,8 +66,17 @@ const native = {
   async openPinnedFilesAsync(dir, pins, label, whole) {
     return unwrap(await addon.openPinnedFilesAsync(dir, pinsArg(pins), label, !!whole));
   },
+  /** The table for the loader: {id, dependencies: {name: digest}}; no JSON unless refused. */
+  openTable(dir, pins, label, whole) {
+    const r = addon.openTable(dir, pinsArg(pins), label, !!whole);
+    if (typeof r === 'string') unwrap(r);
+    return { id: r.id, dependencies: Object.fromEntries(r.dependencies) };
+  },
+  /** Checks file `rel` (at `abs`) against table `id` (else throws); its bytes wait for the load. */
   checkPinnedFile(id, rel, abs) {
-    return unwrap(addon.checkPinnedFile(id, rel, abs));
+    const r = addon.checkPinnedFile(id, rel, abs);
+    if (typeof r === 'string') unwrap(r);
+    return true;
   },
   /** The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws). */
   readPinnedFile(id, rel, abs) {

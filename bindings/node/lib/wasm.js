@@ -159,6 +159,11 @@ const engine = {
     return adopt(key, engine.tableSync(dir, pins, label, whole));
   },
 
+  /** The table for the loader: {id, dependencies} (as the native engine's). */
+  openTable(dir, pins, label, whole) {
+    return engine.openPinnedFiles(dir, pins, label, whole);
+  },
+
   /** The table of a package as plain data (run in the worker for openPinnedFilesAsync). */
   tableSync(dir, pins, label) {
     let pkg;

@@ -14,9 +14,14 @@
 //! `omega_core::listed::read_listed_file` (no symlinks, regular files only, size first), which
 //! returns the bytes it hashed: the loader compiles exactly those. A failure carries the
 //! table's report with that problem.
+//!
+//! A resolution is checked too (`check`): the bytes it read and hashed are kept, in this
+//! library's memory, until the load of the same file takes them (`read`), so a file that is
+//! resolved and then loaded is opened, read and hashed once. The kept bytes are bounded
+//! ([`PENDING_LIMIT`]); past it they are dropped and the load reads the file again.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use omega_core::fs::{read_installed_package, read_limited};
@@ -65,6 +70,33 @@ fn tables() -> MutexGuard<'static, Tables> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// The most bytes kept between a resolution's check and the file's load.
+pub const PENDING_LIMIT: usize = 64 << 20;
+
+/// Verified bytes waiting for their load: (table, file) -> bytes, and their total size.
+#[derive(Default)]
+struct Pending {
+    files: HashMap<(u32, PathBuf), Vec<u8>>,
+    bytes: usize,
+}
+
+fn pending() -> MutexGuard<'static, Pending> {
+    static PENDING: OnceLock<Mutex<Pending>> = OnceLock::new();
+    PENDING
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What [`open_table`] gives the loader: the table's number and the verified manifest's
+/// signed dependency pins.
+pub struct Opened {
+    /// The table's number for [`read`] and [`check`].
+    pub id: u32,
+    /// The signed `dependencies` (name, `b2tree:` text).
+    pub dependencies: Vec<(String, String)>,
+}
+
 fn opened(id: u32, table: &Table) -> Value {
     let deps: serde_json::Map<String, Value> = table
         .dependencies
@@ -78,6 +110,30 @@ fn opened(id: u32, table: &Table) -> Value {
 /// and `whole`) and returns `{id, report}`. With `whole`, the table is the files as read and
 /// checked now, even for a signed package (tree mode).
 pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome {
+    let (id, table) = open_table(dir, pins_arg, label, whole)?;
+    Ok(opened(id, &table))
+}
+
+/// [`open`] without the JSON: the table's number and dependency pins.
+pub fn open_pinned(
+    dir: &str,
+    pins_arg: &PinsArg,
+    label: &str,
+    whole: bool,
+) -> Result<Opened, Error> {
+    let (id, table) = open_table(dir, pins_arg, label, whole)?;
+    Ok(Opened {
+        id,
+        dependencies: table.dependencies.clone(),
+    })
+}
+
+fn open_table(
+    dir: &str,
+    pins_arg: &PinsArg,
+    label: &str,
+    whole: bool,
+) -> Result<(u32, Arc<Table>), Error> {
     let key = std::fs::canonicalize(dir).ok().and_then(|p| {
         p.to_str()
             .map(|s| format!("{s}\u{0}{}\u{0}{}", u8::from(whole), pins_arg.cache_text()))
@@ -86,7 +142,7 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome 
         let t = tables();
         if let Some(&id) = t.by_key.get(k) {
             if let Some(table) = t.all.get(id as usize) {
-                return Ok(opened(id, table));
+                return Ok((id, Arc::clone(table)));
             }
         }
     }
@@ -140,12 +196,12 @@ pub fn open(dir: &str, pins_arg: &PinsArg, label: &str, whole: bool) -> Outcome 
     let mut t = tables();
     let id = u32::try_from(t.all.len())
         .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;
-    let out = opened(id, &table);
-    t.all.push(Arc::new(table));
+    let table = Arc::new(table);
+    t.all.push(Arc::clone(&table));
     if let Some(k) = key {
         t.by_key.insert(k, id);
     }
-    Ok(out)
+    Ok((id, table))
 }
 
 fn table(id: u32) -> Result<Arc<Table>, Error> {
@@ -157,13 +213,36 @@ fn table(id: u32) -> Result<Arc<Table>, Error> {
     })
 }
 
-/// Reads the file `rel` (at `abs`) and returns its bytes if they are those of table `id`.
+/// The bytes of the file `rel` (at `abs`) if they are those of table `id`: the ones a check of
+/// its resolution kept, else read and hashed now.
 pub fn read(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
+    {
+        let mut p = pending();
+        if let Some(bytes) = p.files.remove(&(id, abs.to_path_buf())) {
+            p.bytes = p.bytes.saturating_sub(bytes.len());
+            return Ok(bytes);
+        }
+    }
+    read_now(id, rel, abs)
+}
+
+fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
     let table = table(id)?;
     read_listed_file(abs, rel, &table.files, &table.report)
 }
 
-/// Checks the file `rel` (at `abs`) against table `id`.
-pub fn check(id: u32, rel: &str, abs: &Path) -> Outcome {
-    read(id, rel, abs).map(|_| Value::Bool(true))
+/// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified
+/// bytes for its load.
+pub fn check(id: u32, rel: &str, abs: &Path) -> Result<(), Error> {
+    let bytes = read_now(id, rel, abs)?;
+    let mut p = pending();
+    if p.bytes.saturating_add(bytes.len()) > PENDING_LIMIT {
+        p.files.clear();
+        p.bytes = 0;
+    }
+    p.bytes += bytes.len();
+    if let Some(old) = p.files.insert((id, abs.to_path_buf()), bytes) {
+        p.bytes = p.bytes.saturating_sub(old.len());
+    }
+    Ok(())
 }

@@ -236,6 +236,41 @@ pub fn open_pinned_files_async(
     })
 }
 
+/// A verified file table, as [`open_table`] returns it.
+#[napi(object)]
+pub struct OpenedTable {
+    /// The table's number for [`read_pinned_file`] and [`check_pinned_file`].
+    pub id: u32,
+    /// The verified manifest's signed dependency pins: `[name, b2tree digest]` pairs.
+    pub dependencies: Vec<Vec<String>>,
+}
+
+fn opened_table(o: files::Opened) -> OpenedTable {
+    OpenedTable {
+        id: o.id,
+        dependencies: o
+            .dependencies
+            .into_iter()
+            .map(|(n, d)| vec![n, d])
+            .collect(),
+    }
+}
+
+/// [`open_pinned_files`] for the loader: the table as an object, or the error envelope (text)
+/// when it is refused. No JSON on success.
+#[napi]
+pub fn open_table(
+    dir: String,
+    pins: PinsArg,
+    label: String,
+    whole: bool,
+) -> Either<OpenedTable, String> {
+    match files::open_pinned(&dir, &pins, &label, whole) {
+        Ok(o) => Either::A(opened_table(o)),
+        Err(e) => Either::B(envelope(Err(e))),
+    }
+}
+
 /// Reads the file `rel` of an opened table (at `abs`) for loading: its bytes (a Buffer) when
 /// they are those of the table, else the error envelope (text). The loader compiles exactly
 /// these bytes (`omega_core::listed::read_listed_file`).
@@ -247,12 +282,15 @@ pub fn read_pinned_file(id: u32, rel: String, abs: String) -> Either<Buffer, Str
     }
 }
 
-/// Checks one file of an opened table as it is about to be loaded: `rel` is its path in the
-/// package (`/`-separated), `abs` where it is. `FILE_CHANGED` or `FILE_EXTRA` (with the report)
-/// unless its kind, size and BLAKE2b-256 are those of the table.
+/// Checks one file of an opened table when a resolution finds it: `rel` is its path in the
+/// package (`/`-separated), `abs` where it is. Nothing (undefined) when its kind, size and
+/// BLAKE2b-256 are those of the table (the bytes are kept for its load); else the error
+/// envelope (`FILE_CHANGED` or `FILE_EXTRA`, with the report).
 #[napi]
-pub fn check_pinned_file(id: u32, rel: String, abs: String) -> String {
-    envelope(files::check(id, &rel, Path::new(&abs)))
+pub fn check_pinned_file(id: u32, rel: String, abs: String) -> Option<String> {
+    files::check(id, &rel, Path::new(&abs))
+        .err()
+        .map(|e| envelope(Err(e)))
 }
 
 // ---------------------------------------------------------------------------------------------
