@@ -43,16 +43,11 @@ function plan(name, digest, options, caller) {
     } else {
       file = opt.string(o.lock, 'options.lock');
     }
-    const entry = lockfile.entryFor(lockfile.load(engine, file), dir, pkg);
-    const locked = lockfile.entryPins(entry);
-    if (pins.digest !== undefined && pins.digest !== locked.digest) {
-      throw new OmegaError('DIGEST_MISMATCH', `${pkg}: the code pins ${pins.digest}, but ${file} pins ${locked.digest}`);
-    }
-    pins.digest = locked.digest;
-    if (pins.keys === undefined && locked.keys) {
-      pins.keys = locked.keys;
-      pins.threshold = locked.threshold;
-    }
+    const lock = lockfile.load(engine, file);
+    lockfile.entryFor(lock, dir, pkg);
+    // omega-core merges (loader::merge_pins): a conflicting digest is DIGEST_MISMATCH, the
+    // lock's entry fills in the rest.
+    return { name, pkg, dir, pins: engine.lockPins(lock.handle, lock.rel(dir), pins, pkg, file), req };
   }
   return { name, pkg, dir, pins, req };
 }

@@ -41,6 +41,7 @@ pub mod keys;
 pub mod limits;
 #[cfg(feature = "std")]
 pub mod listed;
+pub mod loader;
 pub mod lock;
 pub mod manifest;
 #[cfg(feature = "sign")]

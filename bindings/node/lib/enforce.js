@@ -234,8 +234,8 @@ class Enforcer {
         error: refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${pkg.name}: ${pkg.dir} is or passes through a symbolic link`), file, how),
       };
     }
-    const entry = this.lock ? this.lock.byPath.get(pkg.dir) : undefined;
-    if (!entry) {
+    const key = this.lock ? this.lock.keyOf(pkg.dir) : null;
+    if (key === null) {
       const where = `package ${pkg.name} (${pkg.dir})`;
       const lockName = this.lock ? this.lock.file : lockfile.LOCK_FILE;
       if (this.config.unpinned === 'warn') {
@@ -246,10 +246,10 @@ class Enforcer {
         error: refusal(new OmegaError('NOT_FOUND', `${where} is not pinned in ${lockName} (run omega lock, or OMEGA_UNPINNED=warn)`), file, how),
       };
     }
-    const pins = lockfile.entryPins(entry);
+    const rel = this.lock.rel(pkg.dir);
     try {
       if (this.config.mode === 'files') {
-        const { id, dependencies } = this.engine.openTable(pkg.dir, pins, entry.key, false);
+        const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
         const pj = path.join(pkg.dir, 'package.json');
         if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
@@ -257,7 +257,7 @@ class Enforcer {
       }
       // Tree mode: the whole directory is checked now, and its files as read are the table
       // that every file is compared with when it loads.
-      const { id, dependencies } = this.engine.openTable(pkg.dir, pins, entry.key, true);
+      const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, true);
       return { table: id, dependencies };
     } catch (e) {
       return { error: refusal(e, file, how) };

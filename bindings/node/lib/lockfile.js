@@ -1,6 +1,8 @@
 'use strict';
-// Finding omega.lock and the entry of a package directory in it. The lock is parsed by the
-// engine (omega-core); this file only locates files and matches entries by their `path`.
+// Finding omega.lock. The lock is parsed and kept by the engine (omega-core: a handle per lock
+// file); entries are asked for by a package folder's path relative to the project, and their
+// pins never come to JS: the engine opens a package against the entry (openLockedTable) and
+// merges a caller's pins with it (lockPins). This file only locates files.
 // A lock file inside a `node_modules` tree is never accepted (no digest covers it, and anyone
 // who can write a package can write it): the project's lock is the one at the app root, found
 // from above the outermost `node_modules`, or the one OMEGA_LOCK names.
@@ -40,8 +42,9 @@ function findUp(dir) {
 }
 
 /**
- * Reads a lock file with `engine`: {file, root (real path of its directory), byPath: Map from
- * the real absolute package directory to its entry}.
+ * Reads a lock file with `engine`: {file, root (real path of its directory), handle (the
+ * engine's), keyOf(dir) -> the key of the entry pinning the real package directory `dir`, or
+ * null; rel(dir) -> that directory relative to the project, as the lock writes it}.
  */
 function load(engine, file) {
   let bytes;
@@ -53,34 +56,32 @@ function load(engine, file) {
   } catch (e) {
     throw fromFs(e, file);
   }
-  let entries;
+  let handle;
   try {
-    entries = engine.lockEntries(bytes);
+    handle = engine.lockOpen(bytes);
   } catch (e) {
     throw withContext(e, file);
   }
   const root = fs.realpathSync(path.dirname(path.resolve(file)));
-  const byPath = new Map();
-  for (const e of entries) byPath.set(path.join(root, ...e.path.split('/')), e);
-  return { file, root, byPath };
+  const rel = (dir) => path.relative(root, dir).split(path.sep).join('/');
+  const keys = new Map();
+  const keyOf = (dir) => {
+    let k = keys.get(dir);
+    if (k === undefined) {
+      const r = rel(dir);
+      k = r === '' || r.startsWith('..') || path.isAbsolute(r) ? null : engine.lockKey(handle, r);
+      keys.set(dir, k);
+    }
+    return k;
+  };
+  return { file, root, handle, keyOf, rel };
 }
 
-/** The lock entry of the package directory `dir` (real path), or NOT_FOUND naming `name`. */
+/** The key of the entry pinning the package directory `dir` (real path), or NOT_FOUND naming `name`. */
 function entryFor(lock, dir, name) {
-  const e = lock.byPath.get(dir);
-  if (e) return e;
-  const rel = path.relative(lock.root, dir).split(path.sep).join('/');
-  throw new OmegaError('NOT_FOUND', `${name}: not pinned in ${lock.file} (no entry with path ${rel}; run omega lock)`);
+  const k = lock.keyOf(dir);
+  if (k !== null) return k;
+  throw new OmegaError('NOT_FOUND', `${name}: not pinned in ${lock.file} (no entry with path ${lock.rel(dir)}; run omega lock)`);
 }
 
-/** Pins for a lock entry, as `omega audit` checks it: the tree, and every `signed_by` key. */
-function entryPins(entry) {
-  const pins = { digest: entry.tree };
-  if (entry.signed_by.length) {
-    pins.keys = entry.signed_by;
-    pins.threshold = entry.signed_by.length;
-  }
-  return pins;
-}
-
-module.exports = { LOCK_FILE, findUp, load, entryFor, entryPins };
+module.exports = { LOCK_FILE, findUp, load, entryFor };

@@ -55,6 +55,27 @@ const native = {
   lockEntries(bytes) {
     return unwrap(addon.lockEntries(Buffer.from(bytes)));
   },
+  /** Parses and keeps a lock file (omega-core): its handle. */
+  lockOpen(bytes) {
+    const r = addon.lockOpen(Buffer.from(bytes));
+    return typeof r === 'string' ? unwrap(r) : r;
+  },
+  /** The key of the entry pinning the package folder `rel` (relative, `/`-separated), or null. */
+  lockKey(handle, rel) {
+    return addon.lockKey(handle, rel) ?? null;
+  },
+  /** The verified table of the package at `dir` against its lock entry: {id, dependencies}. */
+  openLockedTable(handle, rel, dir, whole) {
+    const r = addon.openLockedTable(handle, rel, dir, !!whole);
+    if (typeof r === 'string') unwrap(r);
+    return { id: r.id, dependencies: Object.fromEntries(r.dependencies) };
+  },
+  /** A caller's pins merged with the lock entry of `rel` (omega-core's merge_pins). */
+  lockPins(handle, rel, pins, label, lockName) {
+    const r = addon.lockPins(handle, rel, pinsArg(pins), label, lockName);
+    if (typeof r === 'string') unwrap(r);
+    return { digest: r.digest ?? undefined, keys: r.keys ?? undefined, threshold: r.threshold ?? undefined, legacy: r.legacy ?? undefined };
+  },
   applyRevocation(lock, statement, signature) {
     return Buffer.from(unwrap(addon.applyRevocation(lock, statement, signature)).lock, 'utf8');
   },

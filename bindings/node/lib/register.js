@@ -33,12 +33,13 @@ const INSTALLED = Symbol.for('omega-verify.register');
  */
 function checkOwnCopy(enforcer) {
   if (!inside(OWN_DIR, enforcer.root) || !inNodeModules(path.relative(enforcer.root, OWN_DIR))) return;
-  const entry = enforcer.lock ? enforcer.lock.byPath.get(OWN_DIR) : undefined;
-  if (!entry) {
+  const key = enforcer.lock ? enforcer.lock.keyOf(OWN_DIR) : null;
+  if (key === null) {
     throw new OmegaError('NOT_FOUND', `omega-verify itself (${OWN_DIR}) lies in the node_modules tree it guards and is not pinned in ${enforcer.lock ? enforcer.lock.file : lockfile.LOCK_FILE}: pin it (omega lock), or better load a copy outside node_modules (NODE_OPTIONS=--require /opt/omega/register.js)`);
   }
   try {
-    engine.checkDirSync(OWN_DIR, lockfile.entryPins(entry), { installed: true, label: entry.key });
+    // The whole directory against its entry (as tree mode checks a package).
+    engine.openLockedTable(enforcer.lock.handle, enforcer.lock.rel(OWN_DIR), OWN_DIR, true);
   } catch (e) {
     throw refusal(e, OWN_DIR, ', omega-verify\'s own copy in node_modules');
   }

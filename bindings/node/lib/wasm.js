@@ -61,6 +61,18 @@ function cacheKey(dir, pins, extra) {
   return JSON.stringify([real, extra, pins.digest ?? null, pins.keys ?? null, pins.threshold ?? null, pins.legacy ?? null]);
 }
 
+const locks = []; // lock handle -> Map(entry path -> entry)
+
+/** LockEntry::audit_pins: the tree, and every `signed_by` key, all required. */
+function auditPins(entry) {
+  const pins = { digest: entry.tree };
+  if (entry.signed_by.length) {
+    pins.keys = entry.signed_by;
+    pins.threshold = entry.signed_by.length;
+  }
+  return pins;
+}
+
 const checked = new Map(); // cache key -> report (successes only)
 const tables = []; // verified file tables: {report, files: Map(path -> {digest (one-file tree), size})}
 const tableIds = new Map(); // cache key -> table id
@@ -140,6 +152,39 @@ const engine = {
 
   lockEntries(bytes) {
     return call(() => wasm.lockEntries(Buffer.from(bytes)));
+  },
+
+  // The lock for the loader. The WASM build (bindings/wasm) has no lock handles yet: the lock
+  // is parsed by omega-core (lockEntries) and kept here, and an entry's pins are built here as
+  // LockEntry::audit_pins builds them (the native engine asks omega-core for both).
+  lockOpen(bytes) {
+    const byPath = new Map();
+    for (const e of engine.lockEntries(bytes)) byPath.set(e.path, e);
+    locks.push(byPath);
+    return locks.length - 1;
+  },
+  lockKey(handle, rel) {
+    const e = locks[handle].get(rel);
+    return e ? e.key : null;
+  },
+  openLockedTable(handle, rel, dir, whole) {
+    const e = locks[handle].get(rel);
+    if (!e) throw new OmegaError('NOT_FOUND', `no entry of the lock pins ${rel}`);
+    return engine.openPinnedFiles(dir, auditPins(e), e.key, whole);
+  },
+  lockPins(handle, rel, pins, label, lockName) {
+    const e = locks[handle].get(rel);
+    if (!e) throw new OmegaError('NOT_FOUND', `no entry of the lock pins ${rel}`);
+    const locked = auditPins(e);
+    if (pins.digest !== undefined && pins.digest !== null && pins.digest !== locked.digest) {
+      throw new OmegaError('DIGEST_MISMATCH', `${label}: the code pins ${pins.digest}, but ${lockName} pins ${locked.digest}`);
+    }
+    const out = { ...pins, digest: locked.digest };
+    if ((pins.keys === undefined || pins.keys === null || pins.keys.length === 0) && locked.keys) {
+      out.keys = locked.keys;
+      out.threshold = locked.threshold;
+    }
+    return out;
   },
 
   applyRevocation(lock, statement, signature) {

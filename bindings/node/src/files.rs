@@ -29,7 +29,7 @@ use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::listed::read_listed_file;
 use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 use omega_core::{
-    check_package, Error, ErrorCode, FileEntry, Manifest, PackageInput, Report, TreeListing,
+    check_package, Error, ErrorCode, FileEntry, Manifest, PackageInput, Pins, Report, TreeListing,
 };
 use serde_json::{json, Value};
 
@@ -128,15 +128,46 @@ pub fn open_pinned(
     })
 }
 
+/// [`open_pinned`] with core pins (a lock entry's); `pins_text` identifies them in the cache.
+pub fn open_pins(
+    dir: &str,
+    pins: Pins,
+    pins_text: &str,
+    label: &str,
+    whole: bool,
+) -> Result<Opened, Error> {
+    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole)?;
+    Ok(Opened {
+        id,
+        dependencies: table.dependencies.clone(),
+    })
+}
+
 fn open_table(
     dir: &str,
     pins_arg: &PinsArg,
     label: &str,
     whole: bool,
 ) -> Result<(u32, Arc<Table>), Error> {
+    open_with(
+        dir,
+        || pins_arg.to_pins(),
+        &pins_arg.cache_text(),
+        label,
+        whole,
+    )
+}
+
+fn open_with(
+    dir: &str,
+    pins: impl FnOnce() -> Result<Pins, Error>,
+    pins_text: &str,
+    label: &str,
+    whole: bool,
+) -> Result<(u32, Arc<Table>), Error> {
     let key = std::fs::canonicalize(dir).ok().and_then(|p| {
         p.to_str()
-            .map(|s| format!("{s}\u{0}{}\u{0}{}", u8::from(whole), pins_arg.cache_text()))
+            .map(|s| format!("{s}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
     });
     if let Some(k) = &key {
         let t = tables();
@@ -146,7 +177,7 @@ fn open_table(
             }
         }
     }
-    let pins = pins_arg.to_pins()?;
+    let pins = pins()?;
     let root = Path::new(dir);
     let manifest = if whole {
         None

@@ -303,6 +303,65 @@ pub fn lock_entries(lock: Buffer) -> String {
     envelope(lock::entries(&lock))
 }
 
+/// Parses `omega.lock` (strictly, by omega-core) and keeps it: its handle (a number), or the
+/// error envelope (text).
+#[napi]
+pub fn lock_open(lock: Buffer) -> Either<u32, String> {
+    match lock::open(&lock) {
+        Ok(id) => Either::A(id),
+        Err(e) => Either::B(envelope(Err(e))),
+    }
+}
+
+/// The key of the entry of lock `id` that pins the package folder `path` (relative to the
+/// project, `/`-separated), or null when none does. An unknown handle throws (a bug, not a
+/// verdict).
+#[napi]
+pub fn lock_key(id: u32, path: String) -> napi::Result<Option<String>> {
+    lock::key_for(id, &path).map_err(|e| napi::Error::from_reason(e.message().to_string()))
+}
+
+/// Opens the verified file table of the package at `dir` against the entry of lock `id` that
+/// pins `path` (its audit pins: the tree, every `signed_by` key required), as [`open_table`].
+#[napi]
+pub fn open_locked_table(
+    id: u32,
+    path: String,
+    dir: String,
+    whole: bool,
+) -> Either<OpenedTable, String> {
+    let opened = lock::entry(id, &path).and_then(|(key, e)| {
+        files::open_pins(
+            &dir,
+            e.audit_pins(),
+            &format!("lock\u{0}{id}\u{0}{path}"),
+            &key,
+            whole,
+        )
+    });
+    match opened {
+        Ok(o) => Either::A(opened_table(o)),
+        Err(e) => Either::B(envelope(Err(e))),
+    }
+}
+
+/// A caller's pins combined with the entry of lock `id` pinning `path`
+/// (`omega_core::loader::merge_pins`: a conflicting digest is `DIGEST_MISMATCH`, the lock fills
+/// in the rest); `label` names the package and `lock_name` the lock file in messages.
+#[napi]
+pub fn lock_pins(
+    id: u32,
+    path: String,
+    pins: PinsArg,
+    label: String,
+    lock_name: String,
+) -> Either<PinsArg, String> {
+    match lock::merged(id, &path, &pins, &label, &lock_name) {
+        Ok(p) => Either::A(p),
+        Err(e) => Either::B(envelope(Err(e))),
+    }
+}
+
 /// Applies a signed revocation statement (DESIGN §3.5) to the bytes of an `omega.lock` and
 /// returns `{lock, entries}` (the new lock text; the lock keys whose pins lost the key).
 /// Refusals (`SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`, `THRESHOLD_NOT_MET`, `KEY_REVOKED`,

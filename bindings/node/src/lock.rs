@@ -1,8 +1,79 @@
-//! `omega.lock` for the loader: parsed and validated by omega-core, returned as a list of
-//! entries so that the JS side can find the entry of a package directory by its `path`.
+//! `omega.lock` for the loader: parsed and validated by omega-core and kept in this library's
+//! memory (a handle per lock file). The loader asks it, by a package folder's path relative to
+//! the project, for the entry's key and its pins (`Lockfile::entry_for_path`,
+//! `LockEntry::audit_pins`, `omega_core::loader::merge_pins`): no lock parsing and no pin rule
+//! in JS. `entries` (the list as JSON) stays for tools.
 
-use omega_core::{Error, ErrorCode, LegacyPolicy, Lockfile, Result};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use omega_core::loader::merge_pins;
+use omega_core::{Error, ErrorCode, LegacyPolicy, LockEntry, Lockfile, Pins, Result};
 use serde_json::{json, Value};
+
+use crate::pins::PinsArg;
+
+fn locks() -> MutexGuard<'static, Vec<Arc<Lockfile>>> {
+    static LOCKS: OnceLock<Mutex<Vec<Arc<Lockfile>>>> = OnceLock::new();
+    LOCKS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Parses a lock file and keeps it: its handle.
+pub fn open(bytes: &[u8]) -> Result<u32> {
+    let lock = Lockfile::parse(bytes)?;
+    let mut all = locks();
+    let id = u32::try_from(all.len())
+        .map_err(|_| Error::new(ErrorCode::TooLarge, "too many lock files opened"))?;
+    all.push(Arc::new(lock));
+    Ok(id)
+}
+
+fn get(id: u32) -> Result<Arc<Lockfile>> {
+    locks()
+        .get(id as usize)
+        .cloned()
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, format!("no lock file number {id}")))
+}
+
+/// The key of the entry pinning the package folder `path` (relative, `/`-separated).
+pub fn key_for(id: u32, path: &str) -> Result<Option<String>> {
+    Ok(get(id)?.entry_for_path(path).map(|(k, _)| k.to_string()))
+}
+
+/// The entry pinning `path` and its key, or `NOT_FOUND`.
+pub fn entry(id: u32, path: &str) -> Result<(String, LockEntry)> {
+    get(id)?
+        .entry_for_path(path)
+        .map(|(k, e)| (k.to_string(), e.clone()))
+        .ok_or_else(|| {
+            Error::new(
+                ErrorCode::NotFound,
+                format!("no entry of the lock pins {path}"),
+            )
+        })
+}
+
+/// Pins as the JS side passes them on (to the promise form of a check).
+pub fn pins_arg(p: &Pins) -> PinsArg {
+    PinsArg {
+        digest: p.digest.map(|d| d.to_string()),
+        keys: (!p.keys.is_empty()).then(|| p.keys.iter().map(|k| k.to_base64()).collect()),
+        threshold: Some(p.threshold),
+        legacy: Some(p.legacy == LegacyPolicy::Allow),
+    }
+}
+
+/// A caller's pins combined with the entry pinning `path` (`merge_pins`).
+pub fn merged(id: u32, path: &str, caller: &PinsArg, label: &str, lock: &str) -> Result<PinsArg> {
+    let (_, e) = entry(id, path)?;
+    let mut caller = caller.to_pins()?;
+    if caller.keys.is_empty() {
+        caller.threshold = 0;
+    }
+    Ok(pins_arg(&merge_pins(caller, &e, label, lock)?))
+}
 
 /// The entries of the lock file `bytes`, in key order (`Lockfile::entries_json`).
 pub fn entries(bytes: &[u8]) -> Result<Value> {
