@@ -21,13 +21,20 @@ const OPEN_FLAGS = O_RDONLY | (O_NOFOLLOW || 0) | (O_NONBLOCK || 0);
 // strips it would list, and open, another file).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+// omega-core's limits (core/src/limits.rs), applied before any file's contents are read, as
+// omega_core::fs applies them on the native engine. The WASM build exports none, so they are
+// repeated here: keep in step.
+const MAX_FILES = 100_000;
+const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
+const MAX_SIGNATURE_FILE_BYTES = 1024 * 1024;
+
 function typeError(rel, isLink) {
   const what = isLink ? 'a symbolic link' : 'not a regular file or directory (device, socket or FIFO)';
   return new OmegaError('UNSUPPORTED_FILE_TYPE', `${JSON.stringify(rel)} is ${what}`);
 }
 
-/** Reads one file without following a final link: {data, executable}. */
-function readFileSync(abs, rel) {
+/** Reads one file without following a final link: {data, executable}; TOO_LARGE past `limit`. */
+function readFileSync(abs, rel, limit = Infinity) {
   let fd;
   try {
     fd = fs.openSync(abs, OPEN_FLAGS);
@@ -38,7 +45,9 @@ function readFileSync(abs, rel) {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw typeError(rel, false);
+    if (st.size > limit) throw new OmegaError('TOO_LARGE', `${abs}: larger than ${limit} bytes`);
     const data = fs.readFileSync(fd);
+    if (data.length > limit) throw new OmegaError('TOO_LARGE', `${abs}: larger than ${limit} bytes`);
     return { data, executable: (st.mode & 0o100) !== 0 };
   } catch (e) {
     throw fromFs(e, abs);
@@ -81,9 +90,9 @@ function readListedSync(abs, rel, size) {
 }
 
 /** As readFileSync, or null when the file does not exist. */
-function readOptionalSync(abs, rel) {
+function readOptionalSync(abs, rel, limit) {
   try {
-    return readFileSync(abs, rel).data;
+    return readFileSync(abs, rel, limit).data;
   } catch (e) {
     if (e.code === 'NOT_FOUND') return null;
     throw e;
@@ -138,6 +147,7 @@ function listSync(root, installed) {
         stack.push([rel, abs]);
       } else if (isFile) {
         out.push({ rel, abs });
+        if (out.length > MAX_FILES) throw new OmegaError('TOO_LARGE', `${root}: more than ${MAX_FILES} files`);
       } else {
         throw typeError(rel, isLink);
       }
@@ -152,14 +162,17 @@ function listSync(root, installed) {
  * `manifest` and `signature` = the bytes of `.omega/manifest.json` and its `.minisig`, or null.
  */
 function readPackageSync(root, installed) {
+  // The metadata first (bounded), then the listing (bounded), then the contents.
+  const manifest = readOptionalSync(path.join(root, MANIFEST_PATH), MANIFEST_PATH, MAX_MANIFEST_BYTES);
+  const signature = readOptionalSync(path.join(root, SIGNATURE_PATH), SIGNATURE_PATH, MAX_SIGNATURE_FILE_BYTES);
   const files = listSync(root, installed).map(({ rel, abs }) => {
     const { data, executable } = readFileSync(abs, rel);
     return { path: rel, data, executable };
   });
   return {
     files,
-    manifest: readOptionalSync(path.join(root, MANIFEST_PATH), MANIFEST_PATH),
-    signature: readOptionalSync(path.join(root, SIGNATURE_PATH), SIGNATURE_PATH),
+    manifest,
+    signature,
   };
 }
 

@@ -54,3 +54,17 @@ test('OMEGA_ENGINE selects the engine; both agree', () => {
   const bad = node(`require(${JSON.stringify(PKG_DIR)})`, { OMEGA_ENGINE: 'turbo' });
   assert.match(bad.stderr, /OMEGA_ENGINE=turbo: must be native, wasm or auto/);
 });
+
+test("core's limits hold on both engines before contents are read: a manifest past 32 MiB is TOO_LARGE", () => {
+  const p = project();
+  const dir = path.join(p.root, 'node_modules', 'alpha');
+  fs.writeFileSync(path.join(dir, '.omega', 'manifest.json'), Buffer.alloc(32 * 1024 * 1024 + 1, 0x20));
+  const code = `const Ω = require(${JSON.stringify(PKG_DIR)});
+try { Ω.checkPackageSync(${JSON.stringify(dir)}, { digest: ${JSON.stringify(p.digests.alpha)}, installed: true }); console.log('accepted'); }
+catch (e) { console.log(e.code); }`;
+  for (const engine of ['native', 'wasm']) {
+    const r = node(code, { OMEGA_ENGINE: engine });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'TOO_LARGE\n', `${engine}: ${r.stdout}${r.stderr}`);
+  }
+});
