@@ -11,8 +11,9 @@
 #               (bindings/node/types-test). The suites make their fixtures with the omega
 #               command line (release build). NODE_WASM_VERSIONS: the versions that also run the
 #               WASM engine's suite (all three by default).
-#   bench-node  bindings/node/bench/cold-start.sh (express from the npm registry; see
-#               docs/benchmarks.md)
+#   bench-node  bindings/node/bench/cold-start.sh (express 5 + lodash 4, and a ~500-package
+#               toolchain, from the npm registry; hyperfine on each pinned Node version; needs
+#               `apt-get install hyperfine`; see docs/benchmarks.md)
 
 NODE_DIR := bindings/node
 NODE_TARGET := $(or $(CARGO_TARGET_DIR),target)
@@ -55,6 +56,6 @@ test-node: build-node build-wasm node-deps node-versions
 	cd $(NODE_DIR) && node_modules/.bin/tsc -p types-test
 	@echo "test-node: index.d.ts type-checks (tsc --noEmit, types-test/)"
 
-bench-node: build-node
+bench-node: build-node build-wasm node-versions
 	$(CARGO) build --release -p omega-cli
-	$(NODE_DIR)/bench/cold-start.sh
+	NODE_CACHE=$(NODE_CACHE) $(NODE_DIR)/bench/cold-start.sh
