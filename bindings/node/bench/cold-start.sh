@@ -64,7 +64,9 @@ function scan(nm) {
     for (const d of dirs) {
       let pj;
       try { pj = JSON.parse(fs.readFileSync(path.join(d, 'package.json'), 'utf8')); } catch { continue; }
-      process.stdout.write(`${d}\t${pj.name}\t${pj.version}\0`);
+      // The name it is installed under: an npm alias (string-width-cjs holding string-width) is
+      // signed under its folder's name, as omega lock pins it.
+      process.stdout.write(`${d}\t${path.relative(nm, d).split(path.sep).join('/')}\t${pj.version}\0`);
       if (fs.existsSync(path.join(d, 'node_modules'))) scan(path.join(d, 'node_modules'));
     }
   }
@@ -72,7 +74,7 @@ function scan(nm) {
 scan(process.argv[2]);
 JS
 )
-    "$omega" lock "$app" >/dev/null
+    "$omega" lock "$app" >"$out/lock-$1.log" 2>&1 || { tail -20 "$out/lock-$1.log" >&2; echo "cold-start: omega lock refused $1 (see $out/lock-$1.log)" >&2; exit 1; }
     echo "cold-start: $1…: signed and pinned $count packages" >&2
   fi
 }

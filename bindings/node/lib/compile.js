@@ -79,17 +79,21 @@ function packageType(dir) {
   return type;
 }
 
-/** The format of a file with JavaScript or JSON source, when it is known without reading it. */
+/**
+ * The format of a file with JavaScript or JSON source, when it is known without reading it.
+ * For require(), a .js (or unknown extension) file's format is left to Node (undefined): its
+ * CommonJS loader finds the package scope's `type` itself, and detects ES syntax in the source
+ * we give, so no package.json is read here.
+ */
 function formatOf(filename, fromRequire) {
   const ext = path.extname(filename);
   if (ext === '.cjs') return 'commonjs';
   if (ext === '.mjs') return 'module';
   if (ext === '.json') return 'json';
-  if (ext === '.js' || (fromRequire && ext !== '.node')) {
+  if (fromRequire) return ext === '.node' ? null : undefined;
+  if (ext === '.js') {
     const type = packageType(path.dirname(filename));
-    if (type !== '') return type;
-    // require: Node decides (CommonJS, or an ES module by syntax detection) from our source.
-    return fromRequire ? undefined : null;
+    return type !== '' ? type : null;
   }
   return null;
 }
