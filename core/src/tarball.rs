@@ -180,17 +180,22 @@ fn octal_field(field: &[u8], what: &str, at: At, terminated: bool) -> Result<Opt
 
 /// A ustar text field: bytes up to the first NUL, and nothing but NULs after it (node-tar cuts
 /// at the first NUL *on the same line*, so `a\0\nb` would read as `a\nb` there).
-fn text_field<'a>(field: &'a [u8], what: &str, at: At) -> Result<&'a str> {
+fn text_field<'a>(field: &'a [u8], what: &str, at: At) -> Result<&'a [u8]> {
     let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
     if field[end..].iter().any(|&b| b != 0) {
         return Err(malformed(format!(
             "tarball: {at}: {what} has bytes after its terminating NUL"
         )));
     }
-    core::str::from_utf8(&field[..end]).map_err(|_| {
+    Ok(&field[..end])
+}
+
+/// A path from the ustar name and prefix fields, which must be UTF-8.
+fn utf8_path(bytes: Vec<u8>, at: At) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| {
         Error::new(
             ErrorCode::UnsafePath,
-            format!("tarball: {at}: {what} is not valid UTF-8"),
+            format!("tarball: {at}: name is not valid UTF-8"),
         )
     })
 }
@@ -374,14 +379,15 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
         }
         let typeflag = h[156];
         let name = text_field(&h[0..100], "name", at)?;
-        let prefix = if posix {
+        let prefix: &[u8] = if posix {
             text_field(&h[345..500], "path prefix", at)?
         } else {
-            ""
+            b""
         };
         if !text_field(&h[157..257], "link name", at)?.is_empty() {
             return Err(malformed(format!(
-                "tarball: {at}: entry {name:?} has a link name but is not a link"
+                "tarball: {at}: entry {:?} has a link name but is not a link",
+                String::from_utf8_lossy(name)
             )));
         }
         text_field(&h[265..297], "user name", at)?;
@@ -395,12 +401,14 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
         octal_field(&h[337..345], "device minor", at, false)?;
         let (Some(mode), Some(header_size)) = (mode, header_size) else {
             return Err(malformed(format!(
-                "tarball: {at}: entry {name:?} has an empty mode or size"
+                "tarball: {at}: entry {:?} has an empty mode or size",
+                String::from_utf8_lossy(name)
             )));
         };
         if mode & !0o777 != 0 {
             return Err(malformed(format!(
-                "tarball: {at}: entry {name:?} has mode {mode:o} (setuid, setgid, sticky or type bits)"
+                "tarball: {at}: entry {:?} has mode {mode:o} (setuid, setgid, sticky or type bits)",
+                String::from_utf8_lossy(name)
             )));
         }
         if name.is_empty() {
@@ -409,10 +417,10 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
                 format!("tarball: {at}: entry without a name"),
             ));
         }
-        let ustar_path = if prefix.is_empty() {
-            name.to_string()
+        let ustar_path: Vec<u8> = if prefix.is_empty() {
+            name.to_vec()
         } else {
-            format!("{prefix}/{name}")
+            [prefix, b"/", name].concat()
         };
         if pax.is_some() && typeflag != b'0' && typeflag != b'5' {
             return Err(malformed(format!(
@@ -431,16 +439,19 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
                 match &p.path {
                     // node-tar drops a pax record whose UTF-8 straddles two reads and falls back
                     // to the ustar fields: a non-ASCII pax path must equal them.
-                    Some(path) if !path.is_ascii() && *path != ustar_path => {
+                    Some(path) if !path.is_ascii() && path.as_bytes() != ustar_path => {
                         return Err(malformed(format!(
-                            "tarball: {pax_at}: non-ASCII pax path {path:?} differs from the header's {ustar_path:?}"
+                            "tarball: {pax_at}: non-ASCII pax path {path:?} differs from the name in the header it describes"
                         )))
                     }
                     Some(path) => (path.clone(), header_size),
-                    None => (ustar_path, header_size),
+                    None => (utf8_path(ustar_path, at)?, header_size),
                 }
             }
-            None => (ustar_path, header_size),
+            // A pax header's own name is never used (GNU tar cuts it anywhere, even inside
+            // a UTF-8 sequence).
+            None if typeflag == b'x' => (String::new(), header_size),
+            None => (utf8_path(ustar_path, at)?, header_size),
         };
         match typeflag {
             b'0' | b'5' | b'x' => {}
@@ -474,10 +485,13 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
             }
         }
         if typeflag == b'x' {
-            if size == 0 || size > MAX_PAX_BYTES as u64 {
+            if size == 0 {
+                return Err(malformed(format!("tarball: {at}: empty pax header")));
+            }
+            if size > MAX_PAX_BYTES as u64 {
                 return fail(
                     ErrorCode::TooLarge,
-                    format!("tarball: {at}: pax header of {size} bytes (1 to {MAX_PAX_BYTES})"),
+                    format!("tarball: {at}: pax header of {size} bytes, more than {MAX_PAX_BYTES}"),
                 );
             }
         } else if size > MAX_FILE_BYTES {
