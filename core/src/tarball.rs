@@ -384,12 +384,7 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
         } else {
             b""
         };
-        if !text_field(&h[157..257], "link name", at)?.is_empty() {
-            return Err(malformed(format!(
-                "tarball: {at}: entry {:?} has a link name but is not a link",
-                String::from_utf8_lossy(name)
-            )));
-        }
+        let link_name = text_field(&h[157..257], "link name", at)?;
         text_field(&h[265..297], "user name", at)?;
         text_field(&h[297..329], "group name", at)?;
         let mode = octal_field(&h[100..108], "mode", at, false)?;
@@ -499,6 +494,13 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
                 ErrorCode::TooLarge,
                 format!("tarball: {path:?} is {size} bytes, larger than {MAX_FILE_BYTES}"),
             );
+        }
+        if !link_name.is_empty() {
+            // node-tar skips such a header ("linkpath forbidden") and reads its contents as
+            // entries.
+            return Err(malformed(format!(
+                "tarball: {at}: entry {path:?} has a link name but is not a link"
+            )));
         }
         let size_usize = usize::try_from(size).unwrap_or(usize::MAX);
         let data_start = pos + BLOCK;

@@ -1101,6 +1101,19 @@ fn hostile_archives() -> Vec<Hostile> {
         )
         .npm("evil.js"),
         hostile(
+            "symbolic link with its target",
+            tar_of(&[
+                genuine(),
+                ent(
+                    Hdr::new("package/l", b'2', 0)
+                        .at(157, b"/etc/passwd")
+                        .sealed(),
+                    b"",
+                ),
+            ]),
+            UnsupportedFileType,
+        ),
+        hostile(
             "GNU magic with a prefix (only a naive reader joins it)",
             tar_of(&[ent(
                 Hdr::new("package/index.js", b'0', GENUINE.len())
