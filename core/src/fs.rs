@@ -4,7 +4,10 @@
 //! `.omega/` for package checks.
 //!
 //! Each file is opened once (`O_NOFOLLOW | O_NONBLOCK`), checked with `fstat` on the open
-//! descriptor (no stat-then-open race), read to the end and closed.
+//! descriptor (no stat-then-open race) — its size against [`MAX_FILE_BYTES`], or against its
+//! manifest entry in [`verify_dir`], before any byte is hashed — read and closed.
+//! [`check_dir`] reports every problem; [`verify_dir`] gives the verdict alone and stops at the
+//! first problem (docs/format.md §7).
 
 extern crate std;
 
