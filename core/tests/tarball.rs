@@ -506,6 +506,13 @@ fn node_tar() -> PathBuf {
     dir
 }
 
+/// The version of the node-tar [`node_tar`] found, for messages.
+fn node_tar_version() -> String {
+    let meta: serde_json::Value =
+        serde_json::from_slice(&fs::read(node_tar().join("package.json")).unwrap()).unwrap();
+    format!("tar {} at {}", meta["version"], node_tar().display())
+}
+
 /// Extracts each `(tgz, dest)` with node-tar as npm does (pacote's `tar.x` options: `strip: 1`,
 /// links skipped, `.gitignore` renamed to `.npmignore`, modes widened to 0666/0777, no chmod,
 /// no mtime, no owner), in one node process. Returns per archive: `None` when node-tar threw,
@@ -1327,8 +1334,10 @@ fn differential_hostile_archives_are_refused() {
         if let Some(p) = &h.npm_installs {
             assert!(
                 r.npm.1.iter().any(|f| f.0 == *p),
-                "{}: expected npm's node-tar to install {p:?}; it installed {:?} (warnings {:?})",
+                "{}: expected npm's node-tar ({}) to install {p:?}; it installed {:?} (warnings \
+                 {:?})",
                 h.name,
+                node_tar_version(),
                 names(&r.npm.1),
                 r.npm.0
             );
