@@ -743,6 +743,36 @@ fn accepted_archives() -> Vec<(String, Vec<u8>)> {
             fs::read(&tgz).unwrap(),
         ));
     }
+    // GNU tar's own formats (magic `ustar  `), on a tree whose names fit without GNU long-name
+    // entries (which we refuse).
+    let short = d.path().join("short/package");
+    for (rel, data, mode) in [
+        ("index.js", &b"module.exports = 1;\n"[..], 0o644),
+        ("bin/run", b"#!/bin/sh\n", 0o755),
+        ("lib/a/b/c.js", b"c\n", 0o644),
+        ("empty", b"", 0o600),
+    ] {
+        fs::create_dir_all(short.join(rel).parent().unwrap()).unwrap();
+        fs::write(short.join(rel), data).unwrap();
+        fs::set_permissions(short.join(rel), fs::Permissions::from_mode(mode)).unwrap();
+    }
+    for format in ["gnu", "oldgnu"] {
+        let tgz = d.path().join(format!("{format}.tgz"));
+        run(
+            &d.path().join("short"),
+            "tar",
+            &[
+                &format!("--format={format}"),
+                "-czf",
+                tgz.to_str().unwrap(),
+                "package",
+            ],
+        );
+        out.push((
+            format!("GNU tar --format={format}"),
+            fs::read(&tgz).unwrap(),
+        ));
+    }
     let npm = Command::new("npm")
         .args(["pack", "--silent", "--pack-destination"])
         .arg(d.path())
