@@ -621,15 +621,14 @@ fn check_npm_path(rest: &str, is_dir: bool, path: &str) -> Result<()> {
 
 /// Refuses a layout that no filesystem holds, or that a case-insensitive one folds: a path
 /// listed twice, a file that is also a folder (`a` and `a/b`), and two paths that differ only
-/// in ASCII case, in the file name or in any folder above it.
+/// in letter case (Unicode lower case), in the file name or in any folder above it.
 fn check_layout(files: &[TarFile], dirs: &[String]) -> Result<()> {
+    // Unicode lower case (stricter than the ASCII rule of DESIGN §3.2: macOS and Windows fold
+    // `Ä` and `ä` to one name too).
     let mut all: Vec<(String, &str, bool)> = files
         .iter()
-        .map(|f| (f.0.to_ascii_lowercase(), f.0.as_str(), false))
-        .chain(
-            dirs.iter()
-                .map(|d| (d.to_ascii_lowercase(), d.as_str(), true)),
-        )
+        .map(|f| (f.0.to_lowercase(), f.0.as_str(), false))
+        .chain(dirs.iter().map(|d| (d.to_lowercase(), d.as_str(), true)))
         .collect();
     all.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let unsafe_path = |msg: String| fail(ErrorCode::UnsafePath, format!("tarball: {msg}"));
@@ -646,18 +645,15 @@ fn check_layout(files: &[TarFile], dirs: &[String]) -> Result<()> {
                 format!("{a:?} and {b:?} differ only in letter case")
             });
         }
-        // The folders the two paths share (lower case) must be spelled the same.
+        // The leading components the two paths share (in lower case) — folders of both, or
+        // one path's own name when it is a folder of the other — must be spelled the same.
+        // Lower-casing never makes or removes a `/`, so components line up.
         let shared = la
-            .bytes()
-            .zip(lb.bytes())
+            .split('/')
+            .zip(lb.split('/'))
             .take_while(|(x, y)| x == y)
             .count();
-        let boundary = |s: &[u8], p: usize| p == s.len() || s[p] == b'/';
-        let dir_len = (0..=shared)
-            .rev()
-            .find(|&p| boundary(la.as_bytes(), p) && boundary(lb.as_bytes(), p))
-            .unwrap_or(0);
-        if a.as_bytes()[..dir_len] != b.as_bytes()[..dir_len] {
+        if a.split('/').take(shared).ne(b.split('/').take(shared)) {
             return unsafe_path(format!(
                 "{a:?} and {b:?} lie in folders that differ only in letter case"
             ));

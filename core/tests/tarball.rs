@@ -1235,6 +1235,27 @@ fn hostile_archives() -> Vec<Hostile> {
             UnsafePath,
         ),
         hostile(
+            "non-ASCII names that differ in case (one file on macOS and Windows)",
+            tar_of(&[file("package/Ä.js", GENUINE), file("package/ä.js", EVIL)]),
+            UnsafePath,
+        ),
+        hostile(
+            "non-ASCII folders that differ in case",
+            tar_of(&[
+                file("package/Ü/a.js", GENUINE),
+                file("package/ü/b.js", EVIL),
+            ]),
+            UnsafePath,
+        ),
+        hostile(
+            "a folder entry whose name differs in case from a file's folder",
+            tar_of(&[
+                ent(Hdr::new("package/LIB/", b'5', 0).sealed(), b""),
+                file("package/lib/a.js", GENUINE),
+            ]),
+            UnsafePath,
+        ),
+        hostile(
             "a lone zero block, then more entries",
             [genuine(), vec![0; 512], tar_of(&[evil()])].concat(),
             Malformed,
