@@ -405,10 +405,11 @@ pub fn check_dir(root: &Path, pins: &Pins) -> Result<Report> {
 /// before it runs a package — doing as little work as the verdict allows:
 ///
 /// 1. signatures are checked before any file is opened;
-/// 2. with a manifest, each file's path and `fstat` size are compared with its manifest entry,
-///    in path order, before any byte is hashed; the check stops at the first extra, missing or
-///    resized file (a sparse terabyte file costs one `fstat`), and hashes only the files before
-///    it, each read no further than its manifest size;
+/// 2. with a manifest, each file's path and size (`lstat`, no read) are compared with its
+///    manifest entry, in path order, before any byte is hashed; the check stops at the first
+///    extra, missing or resized file (a sparse terabyte file costs one `lstat`), and hashes
+///    only the files before it, each measured again with `fstat` on its open descriptor and
+///    read no further than its manifest size;
 /// 3. the remaining checks (contents, kinds, digest pin) are those of [`check_dir`].
 ///
 /// `Ok(report)` when the package passes: the report [`check_dir`] returns. Otherwise the error of
