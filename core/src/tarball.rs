@@ -596,6 +596,13 @@ fn check_npm_path(rest: &str, is_dir: bool, path: &str) -> Result<()> {
         // node-tar strips a Windows drive root ("c:") from every path, on every platform.
         return unsafe_path("starts with a drive letter, which npm strips");
     }
+    if rest
+        .split('/')
+        .any(|c| c.ends_with('.') || c.ends_with(' '))
+    {
+        // Windows drops a trailing dot or space: `index.js.` would overwrite `index.js` there.
+        return unsafe_path("has a name ending in a dot or space, which Windows drops");
+    }
     if rest.split('/').count() > MAX_TARBALL_PATH_DEPTH {
         return unsafe_path(&format!(
             "is deeper than {MAX_TARBALL_PATH_DEPTH} folders (npm skips it)"

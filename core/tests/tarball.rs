@@ -1256,6 +1256,16 @@ fn hostile_archives() -> Vec<Hostile> {
             UnsafePath,
         ),
         hostile(
+            "a name with a trailing dot (the same file as index.js on Windows)",
+            tar_of(&[genuine(), file("package/index.js.", EVIL)]),
+            UnsafePath,
+        ),
+        hostile(
+            "a folder with a trailing space",
+            tar_of(&[genuine(), file("package/lib /a.js", EVIL)]),
+            UnsafePath,
+        ),
+        hostile(
             "a lone zero block, then more entries",
             [genuine(), vec![0; 512], tar_of(&[evil()])].concat(),
             Malformed,
