@@ -285,14 +285,14 @@ fn batch_items<'p>(p: &'p Prepared<'_>, out: &mut Vec<BatchItem<'p>>) {
     }
 }
 
-fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
-    let label = p.input.label;
+/// The signature part of a check: one verdict per block, the distinct pinned keys that signed,
+/// and the signature problems (they come first in a report, and do not depend on the files).
+fn signature_verdicts(
+    p: &Prepared<'_>,
+    package: &str,
+    verdicts: &[bool],
+) -> (Vec<SignatureReport>, Vec<PublicKey>, Vec<Problem>) {
     let pins = p.pins;
-    let package = p
-        .manifest
-        .as_ref()
-        .map_or_else(|| label.to_string(), |m| m.name.clone());
-    let tree = p.input.files.digest();
     let mut problems = Vec::new();
     let mut signatures = Vec::new();
     let mut signed_by: Vec<PublicKey> = Vec::new();
@@ -391,6 +391,18 @@ fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
             });
         }
     }
+    (signatures, signed_by, problems)
+}
+
+fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
+    let label = p.input.label;
+    let pins = p.pins;
+    let package = p
+        .manifest
+        .as_ref()
+        .map_or_else(|| label.to_string(), |m| m.name.clone());
+    let tree = p.input.files.digest();
+    let (signatures, signed_by, mut problems) = signature_verdicts(&p, &package, verdicts);
 
     // Files, in path order.
     if let Some(m) = &p.manifest {
@@ -433,17 +445,23 @@ fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
     }
 }
 
+/// A problem with the file `path` of `package`, worded as every report words it: `what` is
+/// "is missing", "is not listed in the manifest", "has changed contents" or "changed kind (…)".
+pub fn file_problem(package: &str, code: ErrorCode, path: &str, what: &str) -> Problem {
+    Problem {
+        code,
+        path: Some(path.to_string()),
+        key: None,
+        message: format!("{package}: file {path:?} {what}"),
+    }
+}
+
 /// Compares the manifest's file list with the files found; both sorted by path. Returns one
 /// problem per missing, extra or changed file, in path order.
 pub fn compare_files(package: &str, expected: &[FileEntry], actual: &[FileEntry]) -> Vec<Problem> {
     let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
-    let prob = |code, path: &str, what: &str| Problem {
-        code,
-        path: Some(path.to_string()),
-        key: None,
-        message: format!("{package}: file {path:?} {what}"),
-    };
+    let prob = |code, path: &str, what: &str| file_problem(package, code, path, what);
     while i < expected.len() || j < actual.len() {
         let ord = match (expected.get(i), actual.get(j)) {
             (Some(e), Some(a)) => e.path.as_bytes().cmp(a.path.as_bytes()),
@@ -498,19 +516,39 @@ pub fn compare_files(package: &str, expected: &[FileEntry], actual: &[FileEntry]
 /// of the first problem, carrying the report. Unparseable input fails without a report.
 pub fn check_package(input: PackageInput<'_>, pins: &Pins) -> Result<Report> {
     let p = prepare(input, pins)?;
-    let verdicts: Vec<bool> = p
-        .planned
+    let verdicts = verify_planned(&p);
+    finish(p, &verdicts).into_result()
+}
+
+/// Runs the planned signature verifications one by one (two per plan: signature, global).
+fn verify_planned(p: &Prepared<'_>) -> Vec<bool> {
+    p.planned
         .iter()
         .flat_map(|plan| {
             let block = &p.blocks[plan.block];
-            let key = &pins.keys[plan.key];
+            let key = &p.pins.keys[plan.key];
             [
                 ed25519::verify_strict(key, &plan.signed, block.signature_bytes()),
                 ed25519::verify_strict(key, &plan.global, block.global_signature_bytes()),
             ]
         })
-        .collect();
-    finish(p, &verdicts).into_result()
+        .collect()
+}
+
+/// The first signature problem of checking `input` against `pins`, or `None` when the
+/// signatures satisfy the pins. Signature problems come before any file problem in a report
+/// (DESIGN §3.4) and do not depend on the files, so a verdict-only check asks this before it
+/// opens a single file (`input.files` is not looked at). Unparseable input and bad pins are
+/// errors, as in [`check_package`].
+pub fn first_signature_problem(input: PackageInput<'_>, pins: &Pins) -> Result<Option<Problem>> {
+    let p = prepare(input, pins)?;
+    let verdicts = verify_planned(&p);
+    let package = p
+        .manifest
+        .as_ref()
+        .map_or_else(|| input.label.to_string(), |m| m.name.clone());
+    let (_, _, problems) = signature_verdicts(&p, &package, &verdicts);
+    Ok(problems.into_iter().next())
 }
 
 /// Checks many packages, verifying all their signatures in one batch (same verdicts as

@@ -5,6 +5,12 @@
 pub const MAX_MANIFEST_BYTES: usize = 32 * 1024 * 1024;
 /// Most files in one package (manifest `files`, or a directory being digested).
 pub const MAX_FILES: usize = 100_000;
+/// Largest single file, in bytes: a package file on disk (checked with `fstat` before any byte
+/// is hashed) or a tarball entry (checked on its header). Bounds the work one file can cost.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Deepest path in a tarball, in folders below the leading one (node-tar's `maxDepth`: npm
+/// silently skips deeper entries).
+pub const MAX_TARBALL_PATH_DEPTH: usize = 1024;
 /// Longest relative path, in bytes.
 pub const MAX_PATH_BYTES: usize = 4096;
 /// Longest path component, in bytes.
