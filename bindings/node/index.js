@@ -44,6 +44,9 @@ function plan(name, digest, options, caller) {
       file = opt.string(o.lock, 'options.lock');
     }
     const entry = lockfile.entryFor(lockfile.load(engine, file), dir, pkg);
+    if (entry.name !== pkg) {
+      throw new OmegaError('NOT_FOUND', `${pkg}: the entry of ${dir} in ${file} is package ${entry.name}, not ${pkg}`);
+    }
     const locked = lockfile.entryPins(entry);
     if (pins.digest !== undefined && pins.digest !== locked.digest) {
       throw new OmegaError('DIGEST_MISMATCH', `${pkg}: the code pins ${pins.digest}, but ${file} pins ${locked.digest}`);

@@ -58,6 +58,9 @@ function installCommonJS(enforcer) {
   const linkVerdicts = new Map(); // request \0 directory -> the path looked up, when seen
   const resolveFilename = Module._resolveFilename;
   Module._resolveFilename = function omegaResolveFilename(request, parent, ...rest) {
+    const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
+    const searchDirs = searchDirsOf(rest[1], from);
+    if (typeof request === 'string') enforcer.beforeResolve(request, from, searchDirs);
     const saved = calls;
     calls = [];
     let file;
@@ -69,7 +72,6 @@ function installCommonJS(enforcer) {
       calls = saved;
     }
     if (typeof file !== 'string' || !path.isAbsolute(file)) return file; // built-in modules
-    const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
     const key = `${request}\0${from}`;
     let lookedUp = null;
     for (let i = seen.length - 1; i >= 0; i--) {
@@ -80,15 +82,18 @@ function installCommonJS(enforcer) {
     }
     if (lookedUp !== null) linkVerdicts.set(key, lookedUp);
     else lookedUp = linkVerdicts.get(key) ?? null;
-    const options = rest[1];
-    const searchDirs = options && Array.isArray(options.paths)
-      ? options.paths.filter((d) => typeof d === 'string').map((d) => path.resolve(d))
-      : [from];
     enforcer.checkResolved(request, from, file, lookedUp, searchDirs);
     return file;
   };
 
   compile.addSource((filename) => enforcer.beforeLoad(filename));
+}
+
+/** The directories a lookup searches: `require.resolve(x, {paths})`'s, else the requester's. */
+function searchDirsOf(options, from) {
+  return options && Array.isArray(options.paths)
+    ? options.paths.filter((d) => typeof d === 'string').map((d) => path.resolve(d))
+    : [from];
 }
 
 /** Installs enforcing mode (idempotent); throws at startup for a bad setting or lock. */
