@@ -34,6 +34,11 @@ function locate() {
 const WASM_DIR = locate();
 const wasm = require(WASM_DIR);
 
+/** A folder's path in a package, judged by omega-core as its walk judges it (UNSAFE_PATH). */
+function checkDir(rel) {
+  call(() => wasm.checkPath(rel));
+}
+
 function call(fn) {
   try {
     return fn();
@@ -94,7 +99,7 @@ const engine = {
   dir: WASM_DIR,
 
   digestDirSync(dir, installed) {
-    const pkg = walk.readPackageSync(dir, !!installed);
+    const pkg = walk.readPackageSync(dir, !!installed, checkDir);
     return call(() => wasm.digestFiles(pkg.files));
   },
 
@@ -104,7 +109,7 @@ const engine = {
     const label = opts.label ?? dir;
     let pkg;
     try {
-      pkg = walk.readPackageSync(dir, !!opts.installed);
+      pkg = walk.readPackageSync(dir, !!opts.installed, checkDir);
     } catch (e) {
       throw e instanceof OmegaError && !e.detail.includes(label) ? withContext(e, label) : e;
     }
@@ -163,7 +168,7 @@ const engine = {
   tableSync(dir, pins, label) {
     let pkg;
     try {
-      pkg = walk.readPackageSync(dir, true);
+      pkg = walk.readPackageSync(dir, true, checkDir);
     } catch (e) {
       throw withContext(e, label);
     }

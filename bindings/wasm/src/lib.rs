@@ -6,6 +6,7 @@
 //! | export | omega-core |
 //! |---|---|
 //! | `digestFiles(files)` | `MemoryPackage::from_files` → `TreeListing::digest` |
+//! | `checkPath(path)` | `tree::validate_path` |
 //! | `treeListing(files)` | the same → `TreeListing::listing_text` |
 //! | `checkPackageFiles(files, manifest, signature, pins)` | `MemoryPackage::from_files` → `check_package` |
 //! | `checkTarball(tgz, pins)` | `tarball::check_tarball` |
@@ -104,6 +105,15 @@ pub fn digest_files(
 ) -> Result<String, JsValue> {
     let files = convert::files(&files)?;
     Ok(package(&files)?.listing.digest().to_string())
+}
+
+/// Validates one path of a package, a file's or a folder's, as omega-core's walk does
+/// (DESIGN §3.2 rule 3): throws `UNSAFE_PATH` for a path the digest refuses. The Node
+/// loader's WASM engine hands it every folder it walks: an empty folder lists no file, and
+/// both engines must refuse the same names.
+#[wasm_bindgen(js_name = checkPath)]
+pub fn check_path(path: &str) -> Result<(), JsValue> {
+    omega_core::tree::validate_path(path).map_err(core)
 }
 
 /// The exact listing text the digest hashes after its `omega-tree-v1` header, one
