@@ -172,7 +172,15 @@ class Enforcer {
       const pj = path.join(entry, 'package.json');
       if (!isReal(entry)) throw linkRefusal(name, entry, pj, how);
       const steering = this.place(pj);
-      if (steering.kind === 'package') this.openPackage(steering.pkg, pj, how);
+      if (steering.kind !== 'package') continue;
+      try {
+        this.openPackage(steering.pkg, pj, how);
+      } catch (e) {
+        // Refused now only when Node could not read the package.json safely (a FIFO would
+        // block it); otherwise the refusal is made again naming the file Node resolves to.
+        if (readableByNode(pj)) this.packages.delete(steering.pkg.dir);
+        else throw e;
+      }
     }
   }
 
@@ -374,6 +382,15 @@ function firstEntry(name, dirs) {
     if (entry) return entry;
   }
   return null;
+}
+
+/** Whether Node may open `file` without blocking: a regular file, or nothing there. */
+function readableByNode(file) {
+  try {
+    return fs.statSync(file).isFile();
+  } catch (e) {
+    return e.code === 'ENOENT' || e.code === 'ENOTDIR';
+  }
 }
 
 function linkRefusal(name, entry, file, how) {
