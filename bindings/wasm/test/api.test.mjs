@@ -239,8 +239,15 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
   assert.deepEqual(
     readFileSync(join(wasmDir, 'pkg', 'omega.d.ts'), 'utf8').match(/export function \w+/g).sort(),
     [
-      'blake2b256', 'checkPackageFiles', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
-      'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
+      'blake2b256', 'checkPackageFiles', 'checkPath', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
+      'lockEntries', 'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
     ].map((n) => `export function ${n}`),
   );
+});
+
+test('checkPath: omega-core\'s rule for a file or folder path (the Node engine\'s walk hands it every folder)', () => {
+  for (const ok of ['lib', 'lib/x.js', '.github', 'a b/é']) assert.equal(omega.checkPath(ok), undefined);
+  for (const bad of ['a\\b', 'x\x01y', 'x\x7fy', '', 'a//b', 'a/./b', '../x', 'x'.repeat(256)]) {
+    assert.equal(codeOf(() => omega.checkPath(bad)).code, 'UNSAFE_PATH', JSON.stringify(bad));
+  }
 });
