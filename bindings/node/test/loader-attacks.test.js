@@ -540,6 +540,17 @@ try { console.log('sync', JSON.stringify(Ω.sync('alpha', null, { lock: true }))
   assert.match(r.stdout, /^sync refused UNSUPPORTED_FILE_TYPE .*package alpha: .*node_modules\/alpha is or passes through a symbolic link/m, r.stdout);
   assert.match(r.stdout, /^async refused UNSUPPORTED_FILE_TYPE$/m, r.stdout);
   assert.deepEqual(r.ran, []);
+  // The lock entry found by the folder must be one of the requested name (core's `name`).
+  fs.rmSync(nm(p, 'alpha'));
+  fs.renameSync(path.join(p.root, 'alpha.orig'), nm(p, 'alpha'));
+  const lockFile = path.join(p.root, 'omega.lock');
+  const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8'));
+  lock.packages.gamma = { ...lock.packages.alpha, path: 'node_modules/alpha' };
+  delete lock.packages.alpha;
+  fs.writeFileSync(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
+  const named = runNode(p.root, ['api.js']);
+  assert.match(named.stdout, /^sync refused NOT_FOUND .*alpha: the entry of .*node_modules\/alpha in .*omega\.lock is package gamma, not alpha/m, named.stdout);
+  assert.deepEqual(named.ran, []);
 });
 
 // N12: a FIFO package.json -----------------------------------------------------------------
