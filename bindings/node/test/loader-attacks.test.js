@@ -524,6 +524,40 @@ test('N10: a signed package reaching its dependency through "#imports" is held t
   }
 });
 
+test('N10: "#imports" patterns and conditions still load; the app\'s own "#imports" to a linked package is refused (ESM and CommonJS)', () => {
+  const p = app();
+  const dir = nm(p, 'pat');
+  write(path.join(dir, 'lib', 'a.js'), "export default 'a';\n");
+  write(path.join(dir, 'lib', 'sub', 'b.js'), "export default 'b';\n");
+  write(path.join(dir, 'lib', 'b.js'), "export default 'bb';\n");
+  importsPackages(p, [
+    ['pat', 'module', { '#lib/*': './lib/*.js', '#cond': { import: './lib/a.js', require: './lib/b.js' }, '#g': { node: 'gamma' } },
+      "import a from '#lib/a';\nimport b from '#lib/sub/b';\nimport c from '#cond';\nimport g from '#g';\nexport default [a, b, c, g].join(',');\n"],
+  ]);
+  write(path.join(p.root, 'package.json'), JSON.stringify({ name: 'fixture-app', private: true, imports: { '#a': 'alpha' } }));
+  write(path.join(p.root, 'pat.mjs'), "const { default: v } = await import('pat');\nconsole.log(v);\n");
+  write(path.join(p.root, 'own.mjs'), "import a from '#a';\nconsole.log(a.version);\n");
+  write(path.join(p.root, 'own.js'), "console.log(require('#a').version);\n");
+  const runs = [['--import', REGISTER_ESM, 'own.mjs'], ['--require', REGISTER_CJS, 'own.js']];
+  for (const mode of MODES) {
+    const ok = run(p, ['--import', REGISTER_ESM, 'pat.mjs'], {}, mode);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, 'a,b,a,gamma\n');
+    for (const args of runs) {
+      const own = run(p, args, {}, mode);
+      assert.equal(own.status, 0, own.stderr);
+      assert.equal(own.stdout, '1.0.0\n');
+    }
+  }
+  fs.renameSync(nm(p, 'alpha'), path.join(p.root, 'alpha.orig'));
+  fs.symlinkSync('gamma', nm(p, 'alpha'));
+  for (const mode of MODES) {
+    for (const args of runs) {
+      refused(run(p, args, {}, mode), { code: 'UNSUPPORTED_FILE_TYPE', names: ['package alpha', 'symbolic link'], notRan: ['gamma'] });
+    }
+  }
+});
+
 // N11: Ω(name, null, {lock: true}) and links ---------------------------------------------
 
 test('N11: Ω(name, null, {lock: true}) refuses node_modules/<name> linked to another pinned package', () => {
