@@ -886,13 +886,23 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    let pins: Vec<Pins> = entries.iter().map(|(_, e)| e.audit_pins()).collect();
+    // A signed pin left without a valid signer is refused before its files are read.
+    let pins: Vec<Result<Pins, Error>> = entries.iter().map(|(k, e)| e.audit_pins(k)).collect();
+    let read: Vec<Result<PackageDir, Error>> = read
+        .into_iter()
+        .zip(&pins)
+        .map(|(pkg, pins)| match pins {
+            Err(e) => Err(e.clone()),
+            Ok(_) => pkg,
+        })
+        .collect();
     let inputs: Vec<_> = entries
         .iter()
         .zip(&read)
         .zip(&pins)
-        .filter_map(|(((key, _), pkg), pins)| {
-            pkg.as_ref().ok().map(|p| (p.input(key.as_str()), pins))
+        .filter_map(|(((key, _), pkg), pins)| match (pkg, pins) {
+            (Ok(p), Ok(pins)) => Some((p.input(key.as_str()), pins)),
+            _ => None,
         })
         .collect();
     let mut checked = check_packages(&inputs).into_iter();

@@ -347,7 +347,9 @@ fn revoke_applies_a_signed_statement_then_the_key_is_refused() {
             "{lock}"
         );
     }
-    p.audit().expect(0);
+    // The pinned release was signed by the revoked key only: audit refuses it (L13).
+    let r = p.audit().expect(1);
+    assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
     // A new release signed by the stolen key is refused; the next key still works.
     p.install(
         "node_modules/left-pad",
@@ -698,4 +700,97 @@ fn fail_one_signature_relabelled_meets_threshold_two() {
     // One pin of the key: one signer, whatever the number of blocks.
     let r = omega(d, &["check", "pkg", "-P", &a, "--json"]).expect(0);
     assert_eq!(r.json()["signed_by"].as_array().unwrap().len(), 1);
+}
+
+/// Revokes `key` for `name` in the project `p` with a statement signed by `signer`.
+fn revoke_key(p: &Project, name: &str, key: &Key, signer: &Key, reason: &str) -> Run {
+    let path = p.root().join(format!("revoke-{name}.json"));
+    fs::write(
+        &path,
+        format!(
+            "{{\"omega-revoke\": 1, \"name\": \"{name}\", \"key\": \"{}\", \"reason\": \"{reason}\"}}\n",
+            key.key
+        ),
+    )
+    .unwrap();
+    omega(
+        p.root(),
+        &["sign", path.to_str().unwrap(), "-s", signer.sec()],
+    )
+    .expect(0);
+    omega(p.root(), &["revoke", path.to_str().unwrap(), "app"])
+}
+
+#[test]
+fn fail_release_signed_only_by_a_revoked_key_still_passes_audit() {
+    // t_revoke_still_loads.sh: a release signed by a stolen key, locked, then the key revoked.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+    revoke_key(&p, "foo", &k, &k, "key stolen").expect(0);
+    let r = p.audit().expect(1);
+    let j = r.json();
+    assert_eq!(j["code"], "KEY_REVOKED", "{j}");
+    let msg = j["message"].as_str().unwrap();
+    assert!(msg.contains("foo") && msg.contains(&k.key), "{j}");
+    // Text mode too, and `omega lock` agrees.
+    let r = omega(p.root(), &["audit", "app"]).expect(1);
+    assert!(
+        r.stdout.contains("KEY_REVOKED") && r.stdout.contains("foo"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(p.lock(&["--json"]).expect(1).json()["code"], "KEY_REVOKED");
+}
+
+#[test]
+fn threshold_two_with_one_signer_revoked_is_checked_against_the_other() {
+    // A release signed by alice and bob at threshold 2; alice's key is revoked. The holder of
+    // alice's key alone could not have made it: audit still passes, checking bob's signature
+    // (and only his); once bob is revoked too, it is refused.
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let bob = keygen(p.root(), "bob");
+    let both = [
+        "--signer",
+        alice.key.as_str(),
+        "--signer",
+        bob.key.as_str(),
+        "--threshold",
+        "2",
+    ];
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&alice), &both);
+    omega(
+        p.root(),
+        &["cosign", "app/node_modules/foo", "-s", bob.sec()],
+    )
+    .expect(0);
+    p.lock(&[]).expect(0);
+    revoke_key(&p, "foo", &alice, &alice, "laptop stolen").expect(0);
+    let lock = p.lock_json();
+    assert_eq!(
+        lock["packages"]["foo"]["signed_by"],
+        serde_json::json!([bob.key]),
+        "{lock}"
+    );
+    let r = p.audit().expect(0);
+    assert_eq!(
+        r.json()["packages"][0]["signed_by"],
+        serde_json::json!([bob.key])
+    );
+    // bob's signature is still verified: a tampered signature file fails.
+    let sig = p
+        .app()
+        .join("node_modules/foo/.omega/manifest.json.minisig");
+    let text = fs::read_to_string(&sig).unwrap();
+    let blocks: Vec<&str> = text.split_inclusive('\n').collect();
+    let alice_only: String = blocks[..blocks.len() / 2].concat();
+    fs::write(&sig, &alice_only).unwrap();
+    p.audit().expect(1);
+    fs::write(&sig, &text).unwrap();
+    // The next release needs 2 of the remaining signers: it cannot be admitted without a re-pin.
+    revoke_key(&p, "foo", &bob, &bob, "also stolen").expect(0);
+    assert_eq!(p.audit().expect(1).json()["code"], "KEY_REVOKED");
 }

@@ -52,15 +52,42 @@ pub struct LockEntry {
 }
 
 impl LockEntry {
-    /// What an audit (or an enforcing loader) checks the installed package against: the pinned
-    /// tree, and for signed pins every key in `signed_by`, all of them required.
-    pub fn audit_pins(&self) -> crate::check::Pins {
-        crate::check::Pins {
+    /// What an audit (or an enforcing loader) checks the installed package at lock key `key`
+    /// against: the pinned tree, and for signed pins every key in `signed_by`, all of them
+    /// required. A signed pin (one with `keys`) whose `signed_by` is empty has no valid
+    /// signer left (every key that signed the pinned release was revoked, DESIGN §3.5): it is
+    /// refused (`KEY_REVOKED`, naming the package and the revoked keys), never checked by
+    /// digest only. A pin whose signers were only partly revoked (threshold 2, one of two
+    /// revoked) is still checked against the remaining signers in `signed_by`: the holder of
+    /// the revoked keys alone could not have made that release.
+    pub fn audit_pins(&self, key: &str) -> Result<crate::check::Pins> {
+        if self.keys.is_some() && self.signed_by.is_empty() {
+            let name = package_name_of_key(key).unwrap_or(key);
+            let revoked = self
+                .revoked
+                .iter()
+                .map(|k| format!("{k} (id {})", k.key_id()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let why = if self.revoked.is_empty() {
+                String::from("no valid signer is recorded for it")
+            } else {
+                format!("every key that signed it is revoked ({revoked})")
+            };
+            return fail(
+                ErrorCode::KeyRevoked,
+                format!(
+                    "{key}: the pinned release {name}@{} (sequence {}) is signed, but {why}; it is not accepted by digest alone. Install a release signed by a valid key and run omega lock (or omega lock --repin {name})",
+                    self.version, self.sequence
+                ),
+            );
+        }
+        Ok(crate::check::Pins {
             digest: Some(self.tree),
             keys: self.signed_by.clone(),
             threshold: u32::try_from(self.signed_by.len()).unwrap_or(u32::MAX),
             legacy: LegacyPolicy::Refuse,
-        }
+        })
     }
 }
 
@@ -199,8 +226,11 @@ impl Lockfile {
 
     /// The entries as one JSON array, in key order, for bindings that locate packages by
     /// their `path` (the Node loader, on either engine): `[{key, name, path, version,
-    /// sequence, tree, keys: {threshold, signers, next} | null, signed_by, revoked}]`. The
-    /// one shape of a parsed lock outside Rust; keys are `RW…` strings.
+    /// sequence, tree, keys: {threshold, signers, next} | null, signed_by, revoked, audit}]`,
+    /// where `audit` is what a loader checks the package against ([`LockEntry::audit_pins`]):
+    /// `{digest, keys, threshold}` (`keys` empty for a digest pin), or `{error: {code,
+    /// message}}` when the entry must be refused. The one shape of a parsed lock outside Rust;
+    /// keys are `RW…` strings.
     pub fn entries_json(&self) -> serde_json::Value {
         let keys = |v: &[PublicKey]| v.iter().map(PublicKey::to_base64).collect::<Vec<_>>();
         serde_json::Value::Array(
@@ -221,6 +251,16 @@ impl Lockfile {
                         })),
                         "signed_by": keys(&e.signed_by),
                         "revoked": keys(&e.revoked),
+                        "audit": match e.audit_pins(key) {
+                            Ok(p) => serde_json::json!({
+                                "digest": e.tree.to_string(),
+                                "keys": keys(&p.keys),
+                                "threshold": p.threshold,
+                            }),
+                            Err(err) => serde_json::json!({
+                                "error": {"code": err.code().as_str(), "message": err.message()},
+                            }),
+                        },
                     })
                 })
                 .collect(),

@@ -636,3 +636,96 @@ fn node_resolution_paths_follow_node() {
         ]
     );
 }
+
+#[test]
+fn fail_signed_pin_whose_signers_are_all_revoked_is_not_a_digest_pin() {
+    // t_revoke_still_loads.sh: after revocation, `signed_by` is empty; the audit pins (and the
+    // loader's, through entries_json) refuse the entry instead of checking its digest only.
+    let (alice, bob, carol) = (key(1), key(2), key(3));
+    let lock = two_installs(&alice, &bob, &carol);
+    let stmt = statement("ms", &alice.public_key());
+    let sig = alice.sign(&stmt, "t", "u").unwrap().to_text();
+    let out = revoke(
+        &lock.to_json_bytes(),
+        &stmt,
+        sig.as_bytes(),
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let after = Lockfile::parse(&out.lock).unwrap();
+    let e = after.packages["ms"].audit_pins("ms").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KeyRevoked, "{e}");
+    assert!(e.message().contains("ms@2.1.3"), "{e}");
+    assert!(e.message().contains(&alice.public_key().to_base64()), "{e}");
+    // The nested install was signed by carol, who is not revoked: still checked by her key.
+    let pins = after.packages[NESTED].audit_pins(NESTED).unwrap();
+    assert_eq!(pins.keys, vec![carol.public_key()]);
+    assert_eq!(pins.threshold, 1);
+    // A digest pin stays a digest pin.
+    let mut plain = after.packages["other"].clone();
+    plain.keys = None;
+    plain.signed_by.clear();
+    assert!(plain.audit_pins("other").unwrap().keys.is_empty());
+    // The loaders read exactly this.
+    let json = after.entries_json();
+    let of = |k: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == k)
+            .unwrap()["audit"]
+            .clone()
+    };
+    assert_eq!(of("ms")["error"]["code"], "KEY_REVOKED");
+    assert_eq!(
+        of(NESTED)["keys"],
+        serde_json::json!([carol.public_key().to_base64()])
+    );
+    assert_eq!(of(NESTED)["threshold"], 1);
+}
+
+#[test]
+fn threshold_two_pin_with_one_signer_revoked_keeps_the_other() {
+    let (alice, bob) = (key(1), key(2));
+    let r = release(
+        "tt",
+        "v1",
+        "1.0.0",
+        1,
+        ks(2, &[&alice, &bob], &[]),
+        &[&alice, &bob],
+    );
+    let adm = admit(
+        None,
+        &candidate("tt", "node_modules/tt", &r),
+        &[],
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let mut lock = Lockfile::default();
+    lock.packages.insert("tt".into(), adm.entry);
+    let stmt = statement("tt", &alice.public_key());
+    let sig = alice.sign(&stmt, "t", "u").unwrap().to_text();
+    let out = revoke(
+        &lock.to_json_bytes(),
+        &stmt,
+        sig.as_bytes(),
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let after = Lockfile::parse(&out.lock).unwrap();
+    let pins = after.packages["tt"].audit_pins("tt").unwrap();
+    assert_eq!(pins.keys, vec![bob.public_key()]);
+    assert_eq!(pins.threshold, 1);
+    // The pinned release verifies against bob's signature, which is still required.
+    let with = |sig: String| MemoryPackage {
+        listing: r.listing.clone(),
+        manifest: Some(r.bytes.clone()),
+        signatures: Some(sig.into_bytes()),
+    };
+    let bob_sig = bob.sign(&r.bytes, "t", "u").unwrap().to_text();
+    let alice_sig = alice.sign(&r.bytes, "t", "u").unwrap().to_text();
+    check_package(with(bob_sig).input("tt"), &pins).unwrap();
+    let e = check_package(with(alice_sig).input("tt"), &pins).unwrap_err();
+    assert_ne!(e.code(), ErrorCode::Malformed, "{e}");
+}
