@@ -534,6 +534,26 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             return fatal(&e, a.json, &lock_path, true);
         }
     }
+    let mut forget: BTreeSet<String> = BTreeSet::new();
+    for name in &a.forget {
+        if let Err(e) = validate_name(name) {
+            return fatal(&e.context("--forget"), a.json, &lock_path, true);
+        }
+        let why = if old.entries_of(name).next().is_none() {
+            Some(format!("{name} is not pinned in {LOCK_FILE}"))
+        } else if found.installs.iter().any(|i| &i.name == name) {
+            Some(format!(
+                "{name} is installed (to set aside its pins, use --repin {name})"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let e = Error::new(ErrorCode::NotFound, format!("--forget {name}: {why}"));
+            return fatal(&e, a.json, &lock_path, true);
+        }
+        forget.insert(name.clone());
+    }
     let index = LockIndex::new(&old);
     let pb = progress(found.installs.len(), "lock");
     let mut results = Vec::with_capacity(found.installs.len());
@@ -569,6 +589,10 @@ pub fn lock(a: &LockArgs) -> CmdResult {
     }
     let ok = problems.is_empty();
     let mut removed: Vec<String> = Vec::new();
+    // Names no longer installed: their pins are kept as retired entries (docs/format.md §4.7),
+    // unless --forget drops them.
+    let mut retired: Vec<LockEntry> = Vec::new();
+    let mut retired_names: Vec<String> = Vec::new();
     let mut written = false;
     if ok {
         let mut new_lock = Lockfile::default();
@@ -577,6 +601,23 @@ pub fn lock(a: &LockArgs) -> CmdResult {
                 new_lock
                     .packages
                     .insert(r.install.key.clone(), adm.entry.clone());
+            }
+        }
+        let installed_names: BTreeSet<&str> =
+            found.installs.iter().map(|i| i.name.as_str()).collect();
+        let absent: BTreeSet<&str> = old
+            .packages
+            .keys()
+            .filter_map(|k| package_name_of_key(k))
+            .filter(|n| !installed_names.contains(n) && !forget.contains(*n))
+            .collect();
+        for name in absent {
+            if let Some(e) = old.retired_entry(name) {
+                if !old.packages.get(name).is_some_and(|o| o.retired) {
+                    retired.push(e.clone());
+                    retired_names.push(name.to_string());
+                }
+                new_lock.packages.insert(name.to_string(), e);
             }
         }
         removed = old
@@ -602,6 +643,8 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             "written": written,
             "packages": results.iter().map(lock_result_json).collect::<Vec<_>>(),
             "removed": removed,
+            "retired": retired_names,
+            "forgotten": forget.iter().collect::<Vec<_>>(),
             "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
         }));
     } else {
@@ -612,7 +655,27 @@ pub fn lock(a: &LockArgs) -> CmdResult {
         for pr in problems.iter().filter(|pr| pr.key.is_none()) {
             say!("{}", problem_line(p, pr));
         }
-        for k in &removed {
+        for (name, e) in retired_names.iter().zip(&retired) {
+            let seq = if e.keys.is_some() {
+                format!(" (sequence {})", e.sequence)
+            } else {
+                String::new()
+            };
+            say!(
+                "{} {name}@{}{seq}: no longer installed; its pins (keys, sequence floor, revoked keys) stay in {LOCK_FILE} as retired, and a returning {name} is admitted as an update (omega lock --forget {name} drops them)",
+                p.warn("retired"),
+                e.version
+            );
+        }
+        for name in &forget {
+            if ok {
+                say!(
+                    "{} {name}: its pins, sequence floor and revoked keys are dropped; a returning {name} is pinned as if first seen",
+                    p.warn("forgot")
+                );
+            }
+        }
+        for k in removed.iter().filter(|k| !retired_names.contains(k)) {
             say!("{} {k}: no longer installed", p.warn("removed"));
         }
         let n = results.len();
@@ -863,7 +926,9 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     };
 
     // Read every pinned package, then check them all with one batch of signatures.
-    let entries: Vec<(&String, &LockEntry)> = lock.packages.iter().collect();
+    // Retired entries (names no longer installed, docs/format.md §4.7) are not audited.
+    let entries: Vec<(&String, &LockEntry)> =
+        lock.packages.iter().filter(|(_, e)| !e.retired).collect();
     let pb = progress(entries.len(), "audit");
     let mut read: Vec<Result<PackageDir, Error>> = Vec::with_capacity(entries.len());
     for (key, entry) in &entries {
@@ -936,7 +1001,12 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     // Installed packages that are not pinned, entries that are not packages, and commands of
     // node_modules/.bin that do not lead into pinned packages.
     let bin_problems = audit_bin_dirs(&a.root, &lock, &found);
-    let pinned_paths: BTreeSet<&str> = lock.packages.values().map(|e| e.path.as_str()).collect();
+    let pinned_paths: BTreeSet<&str> = lock
+        .packages
+        .values()
+        .filter(|e| !e.retired)
+        .map(|e| e.path.as_str())
+        .collect();
     let mut extra: Vec<Problem> = found.problems;
     for i in &found.installs {
         if !pinned_paths.contains(i.path.as_str()) {

@@ -794,3 +794,172 @@ fn threshold_two_with_one_signer_revoked_is_checked_against_the_other() {
     revoke_key(&p, "foo", &bob, &bob, "also stolen").expect(0);
     assert_eq!(p.audit().expect(1).json()["code"], "KEY_REVOKED");
 }
+
+#[test]
+fn fail_revoked_key_forgotten_when_the_name_is_absent_for_one_lock() {
+    // t_revoke_forget.sh: the attacker removes foo for one `omega lock`, then puts back a
+    // release signed by the revoked (stolen) key.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.install("node_modules/bar", "bar", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    revoke_key(&p, "foo", &k, &k, "key stolen").expect(0);
+    p.install("node_modules/foo", "foo", "6.6.6", 99, Some(&k), &[]);
+    assert_eq!(p.lock(&["--json"]).expect(1).json()["code"], "KEY_REVOKED");
+    let foo = p.app().join("node_modules/foo");
+    let hidden = p.root().join("foo.hidden");
+    fs::rename(&foo, &hidden).unwrap();
+    let r = p.lock(&["--json"]).expect(0);
+    assert_eq!(
+        r.json()["retired"],
+        serde_json::json!(["foo"]),
+        "{}",
+        r.stdout
+    );
+    let lock = p.lock_json();
+    let e = &lock["packages"]["foo"];
+    assert_eq!(e["retired"], true, "{lock}");
+    assert_eq!(e["revoked"], serde_json::json!([k.key]), "{lock}");
+    // Audit ignores the retired entry (nothing installed under it).
+    p.audit().expect(0);
+    fs::rename(&hidden, &foo).unwrap();
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
+    assert!(r.json()["message"].as_str().unwrap().contains("foo"));
+    assert_eq!(p.lock_json()["packages"]["foo"]["retired"], true);
+    // Not in the lock as a live pin: audit reports foo as installed but not pinned.
+    let r = p.audit().expect(1);
+    assert_eq!(r.json()["code"], "NOT_FOUND", "{}", r.stdout);
+    // The text output says what it kept.
+    fs::rename(&foo, &hidden).unwrap();
+    let r = p.lock(&[]).expect(0);
+    assert!(r.stdout.contains("up to date"), "{}", r.stdout);
+}
+
+#[test]
+fn fail_signed_pin_replaced_by_making_the_name_absent_for_one_lock() {
+    // t_repin_by_absence.sh: a signed pin is replaced by another key without --repin.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    let evil = keygen(p.root(), "evil");
+    p.install("node_modules/foo", "foo", "1.0.0", 5, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    p.install("node_modules/foo", "foo", "1.0.1", 6, Some(&evil), &[]);
+    assert_eq!(
+        p.lock(&["--json"]).expect(1).json()["code"],
+        "KEY_NOT_TRUSTED"
+    );
+    let foo = p.app().join("node_modules/foo");
+    let hidden = p.root().join("foo.hidden");
+    fs::rename(&foo, &hidden).unwrap();
+    let r = p.lock(&[]).expect(0);
+    assert!(
+        r.stdout.contains("retired") && r.stdout.contains("--forget foo"),
+        "{}",
+        r.stdout
+    );
+    fs::rename(&hidden, &foo).unwrap();
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(r.json()["code"], "KEY_NOT_TRUSTED", "{}", r.stdout);
+    // An older release by the pinned key is a rollback, as for an installed name.
+    p.install("node_modules/foo", "foo", "0.9.0", 4, Some(&k), &[]);
+    assert_eq!(p.lock(&["--json"]).expect(1).json()["code"], "ROLLBACK");
+    // A newer release by the pinned key is an update of the retired pin.
+    p.install("node_modules/foo", "foo", "1.1.0", 7, Some(&k), &[]);
+    let r = p.lock(&["--json"]).expect(0);
+    let j = r.json();
+    assert_eq!(package(&j, "node_modules/foo")["change"], "updated", "{j}");
+    assert!(p.lock_json()["packages"]["foo"].get("retired").is_none());
+    p.audit().expect(0);
+    // --repin sets the pins aside deliberately (the attacker's key is then pinned by TOFU).
+    p.install("node_modules/foo", "foo", "1.0.1", 6, Some(&evil), &[]);
+    p.lock(&["--repin", "foo"]).expect(0);
+}
+
+#[test]
+fn forget_drops_retired_pins_deliberately() {
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    let evil = keygen(p.root(), "evil");
+    p.install("node_modules/foo", "foo", "1.0.0", 5, Some(&k), &[]);
+    p.install("node_modules/bar", "bar", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    // --forget of an installed name is refused (that is --repin), as is an unknown name.
+    let r = p.lock(&["--forget", "foo", "--json"]).expect(2);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("--repin foo"));
+    p.lock(&["--forget", "nope"]).expect(2);
+    let foo = p.app().join("node_modules/foo");
+    fs::remove_dir_all(&foo).unwrap();
+    p.lock(&[]).expect(0);
+    let r = p.lock(&["--forget", "foo", "--json"]).expect(0);
+    assert_eq!(r.json()["forgotten"], serde_json::json!(["foo"]));
+    assert!(p.lock_json()["packages"].get("foo").is_none());
+    // Forgotten: a returning foo is seen for the first time.
+    p.install("node_modules/foo", "foo", "1.0.1", 1, Some(&evil), &[]);
+    let r = p.lock(&["--json"]).expect(0);
+    assert_eq!(
+        package(&r.json(), "node_modules/foo")["first_sight"],
+        "trust-on-first-use"
+    );
+}
+
+#[test]
+fn fail_retired_field_is_validated() {
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.install("node_modules/x", "x", "1.0.0", 0, None, &[]);
+    p.install(
+        "node_modules/x/node_modules/foo",
+        "foo",
+        "1.0.0",
+        1,
+        Some(&k),
+        &[],
+    );
+    p.lock(&[]).expect(0);
+    let good = fs::read_to_string(p.lock_path()).unwrap();
+    for (what, text) in [
+        (
+            "false",
+            good.replacen(
+                "\"path\": \"node_modules/foo\"",
+                "\"path\": \"node_modules/foo\",\n      \"retired\": false",
+                1,
+            ),
+        ),
+        (
+            "not a bool",
+            good.replacen(
+                "\"path\": \"node_modules/foo\"",
+                "\"path\": \"node_modules/foo\",\n      \"retired\": 1",
+                1,
+            ),
+        ),
+        (
+            "retired with other entries",
+            good.replacen(
+                "\"path\": \"node_modules/foo\"",
+                "\"path\": \"node_modules/foo\",\n      \"retired\": true",
+                1,
+            ),
+        ),
+        (
+            "retired path key",
+            good.replacen(
+                "\"path\": \"node_modules/x/node_modules/foo\"",
+                "\"path\": \"node_modules/x/node_modules/foo\",\n      \"retired\": true",
+                1,
+            ),
+        ),
+    ] {
+        assert_ne!(text, good, "{what}");
+        fs::write(p.lock_path(), &text).unwrap();
+        let r = omega(p.root(), &["audit", "app", "--json"]).expect(2);
+        assert_eq!(r.json()["code"], "MALFORMED", "{what}: {}", r.stdout);
+    }
+}

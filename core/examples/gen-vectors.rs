@@ -1281,6 +1281,7 @@ fn revocation_vectors() -> Vec<Value> {
         revoked: vec![],
         signed_by: vec![a.public_key(), b.public_key()],
         path: "node_modules/left-pad".into(),
+        retired: false,
     };
     let mut cases = Vec::new();
     let mut case = |name: &str,

@@ -49,6 +49,10 @@ pub struct LockEntry {
     pub signed_by: Vec<PublicKey>,
     /// Where the package lives, relative to the project root.
     pub path: String,
+    /// A retired pin (docs/format.md §4.7): the name is no longer installed, but its pins
+    /// (keys, sequence floor, revoked keys) are kept so that a returning name is admitted as
+    /// an update. `omega audit` and the loaders ignore retired entries.
+    pub retired: bool,
 }
 
 impl LockEntry {
@@ -119,6 +123,8 @@ struct RawEntry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     signed_by: Vec<String>,
     path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired: Option<bool>,
 }
 
 impl Lockfile {
@@ -183,6 +189,22 @@ impl Lockfile {
                     );
                 }
             }
+            let retired = match e.retired {
+                None => false,
+                Some(true) => true,
+                Some(false) => {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: \"retired\": false (omit the field instead)"),
+                    )
+                }
+            };
+            if retired && package_name_of_key(&name) != Some(name.as_str()) {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("{ctx}: a retired entry is keyed by its package name, not by an install path"),
+                );
+            }
             packages.insert(
                 name,
                 LockEntry {
@@ -193,7 +215,24 @@ impl Lockfile {
                     revoked,
                     signed_by,
                     path: e.path,
+                    retired,
                 },
+            );
+        }
+        // A retired name has no other entry: it is installed nowhere.
+        let mut per_name: BTreeMap<&str, usize> = BTreeMap::new();
+        for key in packages.keys() {
+            if let Some(n) = package_name_of_key(key) {
+                *per_name.entry(n).or_default() += 1;
+            }
+        }
+        if let Some((key, _)) = packages
+            .iter()
+            .find(|(k, e)| e.retired && per_name.get(k.as_str()).copied().unwrap_or(0) > 1)
+        {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{what}: package {key} is retired but has other entries (install paths ending in node_modules/{key})"),
             );
         }
         Ok(Lockfile { packages })
@@ -230,12 +269,14 @@ impl Lockfile {
     /// where `audit` is what a loader checks the package against ([`LockEntry::audit_pins`]):
     /// `{digest, keys, threshold}` (`keys` empty for a digest pin), or `{error: {code,
     /// message}}` when the entry must be refused. The one shape of a parsed lock outside Rust;
-    /// keys are `RW…` strings.
+    /// keys are `RW…` strings. Retired entries (§4.7) are left out: nothing is installed
+    /// under them, and nothing may load by them.
     pub fn entries_json(&self) -> serde_json::Value {
         let keys = |v: &[PublicKey]| v.iter().map(PublicKey::to_base64).collect::<Vec<_>>();
         serde_json::Value::Array(
             self.packages
                 .iter()
+                .filter(|(_, e)| !e.retired)
                 .map(|(key, e)| {
                     serde_json::json!({
                         "key": key,
@@ -285,6 +326,7 @@ impl Lockfile {
                                 revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
                                 signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
                                 path: e.path.clone(),
+                                retired: e.retired.then_some(true),
                             },
                         )
                     })
@@ -292,6 +334,31 @@ impl Lockfile {
             ),
         };
         json::to_pretty(&raw)
+    }
+}
+
+impl Lockfile {
+    /// The retired entry (docs/format.md §4.7) that keeps the pins of package `name` when no
+    /// install of it is left: its newest signed entry (highest sequence; else its newest
+    /// entry), keyed by the name, with every key revoked for the name (in any entry) recorded
+    /// as revoked and removed from its keys. `None` when the lock has no entry of `name`.
+    /// `omega lock` stores it in place of the name's entries; a returning install of the name
+    /// is then admitted against it as an update (rollback floor, keys, revoked keys).
+    pub fn retired_entry(&self, name: &str) -> Option<LockEntry> {
+        let revoked = self.revoked_for(name);
+        let mut e = self
+            .entries_of(name)
+            .map(|(_, e)| e)
+            .max_by_key(|e| (e.keys.is_some(), e.sequence))?
+            .clone();
+        if let Some(ks) = e.keys.as_mut() {
+            ks.signers.retain(|k| !revoked.contains(k));
+            ks.next.retain(|k| !revoked.contains(k));
+        }
+        e.signed_by.retain(|k| !revoked.contains(k));
+        e.revoked = revoked;
+        e.retired = true;
+        Some(e)
     }
 }
 
@@ -497,6 +564,7 @@ fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoke
 fn moved(p: &LockEntry, c: &Candidate<'_>) -> LockEntry {
     let mut e = p.clone();
     e.path = c.path.to_string();
+    e.retired = false;
     e
 }
 
@@ -514,6 +582,7 @@ fn entry_from(
         keys,
         revoked,
         path: c.path.to_string(),
+        retired: false,
     }
 }
 
@@ -1243,6 +1312,7 @@ pub fn bin_link_package<'a>(
     let holder = lock
         .packages
         .iter()
+        .filter(|(_, e)| !e.retired)
         .filter(|(_, e)| {
             target
                 .strip_prefix(e.path.as_str())
@@ -1299,6 +1369,7 @@ pub fn dependency_problems(
     let by_path: BTreeMap<&str, &LockEntry> = lock
         .packages
         .values()
+        .filter(|e| !e.retired)
         .map(|e| (e.path.as_str(), e))
         .collect();
     let mut out = Vec::new();

@@ -729,3 +729,70 @@ fn threshold_two_pin_with_one_signer_revoked_keeps_the_other() {
     let e = check_package(with(alice_sig).input("tt"), &pins).unwrap_err();
     assert_ne!(e.code(), ErrorCode::Malformed, "{e}");
 }
+
+#[test]
+fn retired_entry_keeps_the_name_pins_for_its_return() {
+    // t_revoke_forget.sh / t_repin_by_absence.sh in core: the pins of a name no longer
+    // installed are kept as one retired entry; a returning install is an update against it.
+    let (alice, bob, carol) = (key(1), key(2), key(3));
+    let lock = two_installs(&alice, &bob, &carol);
+    let stmt = statement("ms", &carol.public_key());
+    let sig = carol.sign(&stmt, "t", "u").unwrap().to_text();
+    let out = revoke(
+        &lock.to_json_bytes(),
+        &stmt,
+        sig.as_bytes(),
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let after = Lockfile::parse(&out.lock).unwrap();
+    let e = after.retired_entry("ms").unwrap();
+    assert!(e.retired);
+    assert_eq!(e.sequence, 5, "the highest sequence is the floor");
+    assert_eq!(e.revoked, vec![carol.public_key()]);
+    assert!(after.retired_entry("nope").is_none());
+    let mut retired = Lockfile::default();
+    retired.packages.insert("ms".into(), e);
+    retired
+        .packages
+        .insert("other".into(), after.packages["other"].clone());
+    let bytes = retired.to_json_bytes();
+    assert!(String::from_utf8_lossy(&bytes).contains("\"retired\": true"));
+    let parsed = Lockfile::parse(&bytes).unwrap();
+    assert_eq!(parsed, retired);
+    // Loaders never see a retired entry.
+    assert!(parsed
+        .entries_json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["key"] != "ms"));
+    let index = LockIndex::new(&parsed);
+    let at_top = |r: &Rel| {
+        admit_in_lock(
+            &index,
+            "ms",
+            &candidate("ms", TOP, r),
+            &[],
+            PinMode::Update,
+            LegacyPolicy::Refuse,
+        )
+    };
+    // Signed by the revoked key: KEY_REVOKED. By another key: KEY_NOT_TRUSTED. Older: ROLLBACK.
+    let by_carol = release("ms", "c", "9.0.0", 9, ks(1, &[&carol], &[]), &[&carol]);
+    assert_eq!(at_top(&by_carol).unwrap_err().code(), ErrorCode::KeyRevoked);
+    let mallory = key(9);
+    let by_mallory = release("ms", "m", "9.0.0", 9, ks(1, &[&mallory], &[]), &[&mallory]);
+    assert_eq!(
+        at_top(&by_mallory).unwrap_err().code(),
+        ErrorCode::KeyNotTrusted
+    );
+    let old = release("ms", "o", "1.0.0", 4, ks(1, &[&alice], &[]), &[&alice]);
+    assert_eq!(at_top(&old).unwrap_err().code(), ErrorCode::Rollback);
+    // A newer release by the pinned key: an update, no longer retired.
+    let new = release("ms", "n", "3.0.0", 6, ks(1, &[&alice], &[]), &[&alice]);
+    let adm = at_top(&new).unwrap();
+    assert!(matches!(adm.change, Change::Updated { .. }));
+    assert!(!adm.entry.retired);
+    assert_eq!(adm.entry.revoked, vec![carol.public_key()]);
+}
