@@ -134,16 +134,37 @@ fn package_dir_ok(ft: &fs::FileType, rel: &str, problems: &mut Vec<Problem>) -> 
     }
 }
 
+/// A folder named `node_modules` directly inside a `node_modules` or scope folder: Node's ESM
+/// resolver looks there for dependencies (`node_modules/node_modules/<dep>`), CommonJS does
+/// not, so it could shadow a pinned dependency for `import` only; refused (docs/format.md §4.1).
+fn nested_modules_folder(name: &str, rel: &str, problems: &mut Vec<Problem>) -> bool {
+    if !name.eq_ignore_ascii_case(NESTED_MODULES_DIR) {
+        return false;
+    }
+    problems.push(problem_from(
+        ErrorCode::UnsafePath,
+        Some(rel),
+        None,
+        format!("{rel}: a folder named node_modules inside a node_modules or scope folder; Node's ESM resolver would look for dependencies in it (not a package name npm allows)"),
+    ));
+    true
+}
+
 fn scan(root: &Path, modules_rel: &str, depth: usize, found: &mut Installed) {
     let dir = root.join(modules_rel);
     for (name, ft) in entries(&dir, modules_rel, &mut found.problems) {
         let rel = format!("{modules_rel}/{name}");
-        if !package_dir_ok(&ft, &rel, &mut found.problems) {
+        if nested_modules_folder(&name, &rel, &mut found.problems)
+            || !package_dir_ok(&ft, &rel, &mut found.problems)
+        {
             continue;
         }
         if name.starts_with('@') {
             for (sub, sft) in entries(&root.join(&rel), &rel, &mut found.problems) {
                 let sub_rel = format!("{rel}/{sub}");
+                if nested_modules_folder(&sub, &sub_rel, &mut found.problems) {
+                    continue;
+                }
                 if package_dir_ok(&sft, &sub_rel, &mut found.problems) {
                     add_install(root, format!("{name}/{sub}"), sub_rel, depth, found);
                 }

@@ -963,3 +963,41 @@ fn fail_retired_field_is_validated() {
         assert_eq!(r.json()["code"], "MALFORMED", "{what}: {}", r.stdout);
     }
 }
+
+#[test]
+fn fail_node_modules_folder_inside_node_modules_shadows_for_esm() {
+    // t_esm_nmnm.sh: Node's ESM resolver looks in node_modules/node_modules/<dep> (CommonJS
+    // does not); a folder there would be loaded by plain `node` after a passing audit.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/dep", "dep", "1.0.0", 1, Some(&k), &[]);
+    p.install("node_modules/@s/user", "@s/user", "1.0.0", 1, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+    for planted in [
+        "node_modules/node_modules/dep",
+        "node_modules/@s/node_modules/dep",
+        "node_modules/dep/node_modules/node_modules/dep",
+    ] {
+        p.install(planted, "dep", "6.6.6", 0, None, &[]);
+        let folder = planted.strip_suffix("/dep").unwrap();
+        let before = p.lock_bytes();
+        let r = p.lock(&["--json"]).expect(1);
+        let j = r.json();
+        assert_eq!(j["code"], "UNSAFE_PATH", "{planted}: {j}");
+        assert!(j["message"].as_str().unwrap().contains(folder), "{j}");
+        assert_eq!(p.lock_bytes(), before, "{planted}: lock not written");
+        let r = p.audit().expect(1);
+        let j = r.json();
+        assert!(
+            j["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|pr| pr["code"] == "UNSAFE_PATH" && pr["path"] == folder),
+            "{planted}: {j}"
+        );
+        fs::remove_dir_all(p.app().join(folder)).unwrap();
+        p.audit().expect(0);
+    }
+}

@@ -1033,7 +1033,13 @@ fn lock_vectors() -> Vec<Value> {
     // returning release as an update, by the same rules; the new entry is no longer retired.
     let mut retired = pin1.clone();
     retired.retired = true;
-    case("update_of_retired_pin", Some(&retired), &v2, &[], Ok("updated"));
+    case(
+        "update_of_retired_pin",
+        Some(&retired),
+        &v2,
+        &[],
+        Ok("updated"),
+    );
     case(
         "unchanged_release_back_under_retired_pin",
         Some(&retired),

@@ -1337,6 +1337,12 @@ pub fn bin_link_package<'a>(
 /// relative to the project root): `<dir>/node_modules/<dep>` for `from` and each of its
 /// ancestors up to the root, nearest first, skipping directories that are themselves named
 /// `node_modules` (Node's `NODE_MODULES_PATHS`).
+///
+/// This models both of Node's lookups. CommonJS skips those directories; the ESM resolver does
+/// not, and also looks in `…/node_modules/node_modules/<dep>` (and
+/// `…/node_modules/@scope/node_modules/<dep>`). Those folders are refused by `omega lock` and
+/// `omega audit` (`UNSAFE_PATH`) and `node_modules` is not a valid package name
+/// ([`validate_name`]), so on any tree that passes the two lookups find the same install.
 pub fn node_resolution_paths(from: &str, dep: &str) -> Vec<String> {
     let parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
     let mut out = Vec::new();

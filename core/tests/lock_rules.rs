@@ -796,3 +796,17 @@ fn retired_entry_keeps_the_name_pins_for_its_return() {
     assert!(!adm.entry.retired);
     assert_eq!(adm.entry.revoked, vec![carol.public_key()]);
 }
+
+#[test]
+fn fail_package_names_npm_reserves() {
+    use omega_core::manifest::validate_name;
+    for bad in ["node_modules", "favicon.ico", "@s/node_modules", ".x", "_x"] {
+        let e = validate_name(bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Malformed, "{bad}");
+    }
+    for good in ["node-modules", "favicon", "@node_modules/x", "x.ico"] {
+        validate_name(good).unwrap();
+    }
+    // A lock key naming such a package is refused too.
+    assert!(omega_core::lock::validate_lock_key("node_modules/node_modules").is_err());
+}
