@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::args::{AuditArgs, LockArgs, RevokeArgs};
 use crate::out::{
-    keys_text, print_json, problem_from, problem_json, problem_line, progress, Paint,
+    keys_text, print_json, problem_from, problem_json, problem_line, progress, shown, Paint,
 };
 use crate::util::{
     exit_for, parse_key_arg, read_small, split_assignment, write_atomic, CmdResult, Failure,
@@ -424,16 +424,16 @@ fn print_lock_result(p: Paint, r: &LockResult, committed: bool) {
         ("would pin", "would update")
     };
     let i = &r.install;
-    let who = &i.name;
-    let at = at_path(&i.key, &i.name).map_or_else(String::new, |k| format!(" at {k}"));
+    let who = shown(&i.name);
+    let at = at_path(&i.key, &i.name).map_or_else(String::new, |k| format!(" at {}", shown(&k)));
     let a = match &r.outcome {
         Ok(a) => a,
         Err(e) => {
             say!(
                 "{} {} {}",
                 p.bad(e.code().as_str()),
-                e.message(),
-                p.dim(&format!("[{}]", i.path))
+                shown(e.message()),
+                p.dim(&format!("[{}]", shown(&i.path)))
             );
             return;
         }
@@ -1089,7 +1089,7 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
                             say!("{}", problem_line(p, pr));
                         }
                     }
-                    None => say!("{} {}", p.bad(e.code().as_str()), e.message()),
+                    None => say!("{} {}", p.bad(e.code().as_str()), shown(e.message())),
                 },
             }
         }
@@ -1208,9 +1208,9 @@ pub fn revoke(a: &RevokeArgs) -> CmdResult {
             "{} key {} for {} ({}): {}",
             p.good("revoked"),
             keys_text(std::slice::from_ref(&rev.key)),
-            rev.name,
-            revoked.entries.join(", "),
-            rev.reason
+            shown(&rev.name),
+            shown(&revoked.entries.join(", ")),
+            shown(&rev.reason)
         );
         say!("wrote {}", lock_path.display());
     }

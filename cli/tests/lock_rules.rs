@@ -1001,3 +1001,71 @@ fn fail_node_modules_folder_inside_node_modules_shadows_for_esm() {
         p.audit().expect(0);
     }
 }
+
+/// Characters a terminal acts on (ESC, BEL, CR, a C1 control, a bidi override).
+const ACTIVE: [char; 6] = ['\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202e}', '\u{85}'];
+
+#[test]
+fn fail_terminal_escapes_in_printed_input_reach_the_terminal() {
+    // t_reason_escape.sh: a revocation statement's reason with escape sequences.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    let reason = "x\\u001b[2J\\u001b]0;pwned\\u0007\\u001b[31mFAKE: all good\\u001b[0m\\r\\u009b\\u202e\\u0085";
+    let r = revoke_key(&p, "foo", &k, &k, reason).expect(0);
+    for c in ACTIVE {
+        assert!(!r.all().contains(c), "{c:?} printed raw: {:?}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains("x\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"),
+        "{:?}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\\u{d}\\u{9b}\\u{202e}\\u{85}"),
+        "{:?}",
+        r.stdout
+    );
+    // --json stays exact: the reason as the statement holds it.
+    let stmt: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.root().join("revoke-foo.json")).unwrap()).unwrap();
+    assert!(stmt["reason"].as_str().unwrap().contains('\u{1b}'));
+    // A trusted comment, shown by omega verify.
+    let file = p.root().join("note.txt");
+    fs::write(&file, "hello\n").unwrap();
+    let comment = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}";
+    omega(
+        p.root(),
+        &["sign", file.to_str().unwrap(), "-s", k.sec(), "-t", comment],
+    )
+    .expect(0);
+    let r = omega(
+        p.root(),
+        &["verify", file.to_str().unwrap(), "-p", k.public()],
+    )
+    .expect(0);
+    for c in ACTIVE {
+        assert!(!r.all().contains(c), "{c:?} printed raw: {:?}", r.stdout);
+    }
+    assert!(r.stdout.contains("ok\\u{1b}[2J"), "{:?}", r.stdout);
+    // A message naming a file: a package folder whose name holds ESC.
+    let evil = p.app().join("node_modules/bad\u{1b}[2Jname");
+    fs::create_dir_all(&evil).unwrap();
+    fs::write(evil.join("index.js"), "1\n").unwrap();
+    let r = p.lock(&[]).expect(1);
+    for c in ACTIVE {
+        assert!(!r.all().contains(c), "{c:?} printed raw: {:?}", r.all());
+    }
+    assert!(r.all().contains("bad\\u{1b}[2Jname"), "{:?}", r.all());
+    let r = p.lock(&["--json"]).expect(1);
+    let j = r.json();
+    assert_eq!(j["code"], "UNSAFE_PATH", "{j}");
+    assert!(
+        j["problems"][0]["path"]
+            .as_str()
+            .unwrap()
+            .contains('\u{1b}'),
+        "--json holds the path exactly: {j}"
+    );
+}
