@@ -257,8 +257,11 @@ such as .bin, are skipped; a package's own node_modules/ is not part of its file
 seen for the first time is pinned from its own signed manifest (trust on first use, the keys \
 are shown), or by the key named with --trust, or, unsigned, by its digest alone. A pinned \
 package is re-admitted only if signed by its pinned signers or next keys, with a higher \
-sequence. Installs of a name already used higher up are keyed by their install path. Entries \
-of packages no longer installed are removed.\n\n\
+sequence. Installs of a name already used higher up are keyed by their install path. A name no \
+longer installed anywhere keeps its pins as one retired entry (keys, sequence floor, revoked \
+keys; docs/format.md §4.7): when it returns it is admitted as an update, never as a first \
+sight; --forget NAME drops them deliberately. Other entries of packages no longer installed \
+are removed.\n\n\
 Pins are per name: a new install of a name already pinned elsewhere in omega.lock is admitted \
 like an update, by the keys of one of the name's pins and not older than its highest pinned \
 sequence (docs/format.md §4). Keys are learned only on a name's first sight: a package pinned \
@@ -270,7 +273,7 @@ Nothing is written unless every package is admitted. Symlinked package directori
 pnpm) are refused with UNSUPPORTED_FILE_TYPE.\n\n\
 --json prints one object: ok, code, message, lockfile, written, packages[{key, name, path, ok, \
 change, version, sequence, tree, keys, signed_by, previous, code, message}], removed, \
-problems[{code, path, key, message}].\n\n\
+retired, forgotten, problems[{code, path, key, message}].\n\n\
 Exit status: 0 omega.lock written (or already up to date); 1 a package was refused (its code is \
 printed; omega.lock is left as it was); 2 usage error, or omega.lock or ROOT cannot be read \
 (MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND, IO, TOO_LARGE).")]
@@ -285,6 +288,10 @@ pub struct LockArgs {
     /// (its revoked keys stay revoked); combine with --trust NAME=KEY.
     #[arg(long = "repin", value_name = "NAME")]
     pub repin: Vec<String>,
+    /// Drop the retired pins of NAME (a name no longer installed): its keys, sequence floor
+    /// and revoked keys are forgotten, and a returning NAME is pinned as if first seen.
+    #[arg(long = "forget", value_name = "NAME")]
+    pub forget: Vec<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

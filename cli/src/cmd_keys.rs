@@ -269,7 +269,7 @@ pub fn verify(a: &VerifyArgs) -> CmdResult {
     let trusted = omega_core::fs::verify_file(&a.file, &key, a.signature.as_deref(), legacy)?;
     if !a.quiet {
         say!("Signature and comment signature verified");
-        say!("Trusted comment: {trusted}");
+        say!("Trusted comment: {}", crate::out::shown(&trusted));
     }
     Ok(EXIT_OK)
 }

@@ -272,9 +272,11 @@ pub fn ok_line(p: Paint, r: &Report, at: Option<&str>) -> String {
         format!(", signed by {}", keys_text(&r.signed_by))
     };
     format!(
-        "{} {}{version}{at}: {}{signed}",
+        "{} {}{}{}: {}{signed}",
         p.good("OK"),
-        r.package,
+        crate::out::shown(&r.package),
+        crate::out::shown(&version),
+        crate::out::shown(&at),
         r.tree
     )
 }

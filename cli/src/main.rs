@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         }
         Err(Failure::Usage(msg)) => {
             let p = out::Paint::stderr();
-            esay!("omega: {} {msg}", p.bad("error:"));
+            esay!("omega: {} {}", p.bad("error:"), out::shown(&msg));
             EXIT_USAGE
         }
         Err(Failure::Exit(status)) => status,

@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::args::{AuditArgs, LockArgs, RevokeArgs};
 use crate::out::{
-    keys_text, print_json, problem_from, problem_json, problem_line, progress, Paint,
+    keys_text, print_json, problem_from, problem_json, problem_line, progress, shown, Paint,
 };
 use crate::util::{
     exit_for, parse_key_arg, read_small, split_assignment, write_atomic, CmdResult, Failure,
@@ -134,16 +134,37 @@ fn package_dir_ok(ft: &fs::FileType, rel: &str, problems: &mut Vec<Problem>) -> 
     }
 }
 
+/// A folder named `node_modules` directly inside a `node_modules` or scope folder: Node's ESM
+/// resolver looks there for dependencies (`node_modules/node_modules/<dep>`), CommonJS does
+/// not, so it could shadow a pinned dependency for `import` only; refused (docs/format.md §4.1).
+fn nested_modules_folder(name: &str, rel: &str, problems: &mut Vec<Problem>) -> bool {
+    if !name.eq_ignore_ascii_case(NESTED_MODULES_DIR) {
+        return false;
+    }
+    problems.push(problem_from(
+        ErrorCode::UnsafePath,
+        Some(rel),
+        None,
+        format!("{rel}: a folder named node_modules inside a node_modules or scope folder; Node's ESM resolver would look for dependencies in it (not a package name npm allows)"),
+    ));
+    true
+}
+
 fn scan(root: &Path, modules_rel: &str, depth: usize, found: &mut Installed) {
     let dir = root.join(modules_rel);
     for (name, ft) in entries(&dir, modules_rel, &mut found.problems) {
         let rel = format!("{modules_rel}/{name}");
-        if !package_dir_ok(&ft, &rel, &mut found.problems) {
+        if nested_modules_folder(&name, &rel, &mut found.problems)
+            || !package_dir_ok(&ft, &rel, &mut found.problems)
+        {
             continue;
         }
         if name.starts_with('@') {
             for (sub, sft) in entries(&root.join(&rel), &rel, &mut found.problems) {
                 let sub_rel = format!("{rel}/{sub}");
+                if nested_modules_folder(&sub, &sub_rel, &mut found.problems) {
+                    continue;
+                }
                 if package_dir_ok(&sft, &sub_rel, &mut found.problems) {
                     add_install(root, format!("{name}/{sub}"), sub_rel, depth, found);
                 }
@@ -403,16 +424,16 @@ fn print_lock_result(p: Paint, r: &LockResult, committed: bool) {
         ("would pin", "would update")
     };
     let i = &r.install;
-    let who = &i.name;
-    let at = at_path(&i.key, &i.name).map_or_else(String::new, |k| format!(" at {k}"));
+    let who = shown(&i.name);
+    let at = at_path(&i.key, &i.name).map_or_else(String::new, |k| format!(" at {}", shown(&k)));
     let a = match &r.outcome {
         Ok(a) => a,
         Err(e) => {
             say!(
                 "{} {} {}",
                 p.bad(e.code().as_str()),
-                e.message(),
-                p.dim(&format!("[{}]", i.path))
+                shown(e.message()),
+                p.dim(&format!("[{}]", shown(&i.path)))
             );
             return;
         }
@@ -534,6 +555,26 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             return fatal(&e, a.json, &lock_path, true);
         }
     }
+    let mut forget: BTreeSet<String> = BTreeSet::new();
+    for name in &a.forget {
+        if let Err(e) = validate_name(name) {
+            return fatal(&e.context("--forget"), a.json, &lock_path, true);
+        }
+        let why = if old.entries_of(name).next().is_none() {
+            Some(format!("{name} is not pinned in {LOCK_FILE}"))
+        } else if found.installs.iter().any(|i| &i.name == name) {
+            Some(format!(
+                "{name} is installed (to set aside its pins, use --repin {name})"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            let e = Error::new(ErrorCode::NotFound, format!("--forget {name}: {why}"));
+            return fatal(&e, a.json, &lock_path, true);
+        }
+        forget.insert(name.clone());
+    }
     let index = LockIndex::new(&old);
     let pb = progress(found.installs.len(), "lock");
     let mut results = Vec::with_capacity(found.installs.len());
@@ -569,6 +610,10 @@ pub fn lock(a: &LockArgs) -> CmdResult {
     }
     let ok = problems.is_empty();
     let mut removed: Vec<String> = Vec::new();
+    // Names no longer installed: their pins are kept as retired entries (docs/format.md §4.7),
+    // unless --forget drops them.
+    let mut retired: Vec<LockEntry> = Vec::new();
+    let mut retired_names: Vec<String> = Vec::new();
     let mut written = false;
     if ok {
         let mut new_lock = Lockfile::default();
@@ -577,6 +622,23 @@ pub fn lock(a: &LockArgs) -> CmdResult {
                 new_lock
                     .packages
                     .insert(r.install.key.clone(), adm.entry.clone());
+            }
+        }
+        let installed_names: BTreeSet<&str> =
+            found.installs.iter().map(|i| i.name.as_str()).collect();
+        let absent: BTreeSet<&str> = old
+            .packages
+            .keys()
+            .filter_map(|k| package_name_of_key(k))
+            .filter(|n| !installed_names.contains(n) && !forget.contains(*n))
+            .collect();
+        for name in absent {
+            if let Some(e) = old.retired_entry(name) {
+                if !old.packages.get(name).is_some_and(|o| o.retired) {
+                    retired.push(e.clone());
+                    retired_names.push(name.to_string());
+                }
+                new_lock.packages.insert(name.to_string(), e);
             }
         }
         removed = old
@@ -602,6 +664,8 @@ pub fn lock(a: &LockArgs) -> CmdResult {
             "written": written,
             "packages": results.iter().map(lock_result_json).collect::<Vec<_>>(),
             "removed": removed,
+            "retired": retired_names,
+            "forgotten": forget.iter().collect::<Vec<_>>(),
             "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
         }));
     } else {
@@ -612,7 +676,27 @@ pub fn lock(a: &LockArgs) -> CmdResult {
         for pr in problems.iter().filter(|pr| pr.key.is_none()) {
             say!("{}", problem_line(p, pr));
         }
-        for k in &removed {
+        for (name, e) in retired_names.iter().zip(&retired) {
+            let seq = if e.keys.is_some() {
+                format!(" (sequence {})", e.sequence)
+            } else {
+                String::new()
+            };
+            say!(
+                "{} {name}@{}{seq}: no longer installed; its pins (keys, sequence floor, revoked keys) stay in {LOCK_FILE} as retired, and a returning {name} is admitted as an update (omega lock --forget {name} drops them)",
+                p.warn("retired"),
+                e.version
+            );
+        }
+        for name in &forget {
+            if ok {
+                say!(
+                    "{} {name}: its pins, sequence floor and revoked keys are dropped; a returning {name} is pinned as if first seen",
+                    p.warn("forgot")
+                );
+            }
+        }
+        for k in removed.iter().filter(|k| !retired_names.contains(k)) {
             say!("{} {k}: no longer installed", p.warn("removed"));
         }
         let n = results.len();
@@ -863,7 +947,9 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     };
 
     // Read every pinned package, then check them all with one batch of signatures.
-    let entries: Vec<(&String, &LockEntry)> = lock.packages.iter().collect();
+    // Retired entries (names no longer installed, docs/format.md §4.7) are not audited.
+    let entries: Vec<(&String, &LockEntry)> =
+        lock.packages.iter().filter(|(_, e)| !e.retired).collect();
     let pb = progress(entries.len(), "audit");
     let mut read: Vec<Result<PackageDir, Error>> = Vec::with_capacity(entries.len());
     for (key, entry) in &entries {
@@ -886,13 +972,23 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    let pins: Vec<Pins> = entries.iter().map(|(_, e)| e.audit_pins()).collect();
+    // A signed pin left without a valid signer is refused before its files are read.
+    let pins: Vec<Result<Pins, Error>> = entries.iter().map(|(k, e)| e.audit_pins(k)).collect();
+    let read: Vec<Result<PackageDir, Error>> = read
+        .into_iter()
+        .zip(&pins)
+        .map(|(pkg, pins)| match pins {
+            Err(e) => Err(e.clone()),
+            Ok(_) => pkg,
+        })
+        .collect();
     let inputs: Vec<_> = entries
         .iter()
         .zip(&read)
         .zip(&pins)
-        .filter_map(|(((key, _), pkg), pins)| {
-            pkg.as_ref().ok().map(|p| (p.input(key.as_str()), pins))
+        .filter_map(|(((key, _), pkg), pins)| match (pkg, pins) {
+            (Ok(p), Ok(pins)) => Some((p.input(key.as_str()), pins)),
+            _ => None,
         })
         .collect();
     let mut checked = check_packages(&inputs).into_iter();
@@ -926,7 +1022,12 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     // Installed packages that are not pinned, entries that are not packages, and commands of
     // node_modules/.bin that do not lead into pinned packages.
     let bin_problems = audit_bin_dirs(&a.root, &lock, &found);
-    let pinned_paths: BTreeSet<&str> = lock.packages.values().map(|e| e.path.as_str()).collect();
+    let pinned_paths: BTreeSet<&str> = lock
+        .packages
+        .values()
+        .filter(|e| !e.retired)
+        .map(|e| e.path.as_str())
+        .collect();
     let mut extra: Vec<Problem> = found.problems;
     for i in &found.installs {
         if !pinned_paths.contains(i.path.as_str()) {
@@ -988,7 +1089,7 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
                             say!("{}", problem_line(p, pr));
                         }
                     }
-                    None => say!("{} {}", p.bad(e.code().as_str()), e.message()),
+                    None => say!("{} {}", p.bad(e.code().as_str()), shown(e.message())),
                 },
             }
         }
@@ -1107,9 +1208,9 @@ pub fn revoke(a: &RevokeArgs) -> CmdResult {
             "{} key {} for {} ({}): {}",
             p.good("revoked"),
             keys_text(std::slice::from_ref(&rev.key)),
-            rev.name,
-            revoked.entries.join(", "),
-            rev.reason
+            shown(&rev.name),
+            shown(&revoked.entries.join(", ")),
+            shown(&rev.reason)
         );
         say!("wrote {}", lock_path.display());
     }

@@ -1029,6 +1029,24 @@ fn lock_vectors() -> Vec<Value> {
         &[&a],
     );
     case("update_by_signer", Some(&pin1), &v2, &[], Ok("updated"));
+    // A retired pin (docs/format.md §4.7: the name was absent for a lock run) admits a
+    // returning release as an update, by the same rules; the new entry is no longer retired.
+    let mut retired = pin1.clone();
+    retired.retired = true;
+    case(
+        "update_of_retired_pin",
+        Some(&retired),
+        &v2,
+        &[],
+        Ok("updated"),
+    );
+    case(
+        "unchanged_release_back_under_retired_pin",
+        Some(&retired),
+        &v1,
+        &[],
+        Ok("unchanged"),
+    );
     let v2_rot = package(
         src("2"),
         "left-pad",
@@ -1071,6 +1089,13 @@ fn lock_vectors() -> Vec<Value> {
     case(
         "fail_uncommitted_key",
         Some(&pin1),
+        &v2_bad,
+        &[],
+        Err(ErrorCode::KeyNotTrusted),
+    );
+    case(
+        "fail_retired_pin_other_key",
+        Some(&retired),
         &v2_bad,
         &[],
         Err(ErrorCode::KeyNotTrusted),
@@ -1281,6 +1306,7 @@ fn revocation_vectors() -> Vec<Value> {
         revoked: vec![],
         signed_by: vec![a.public_key(), b.public_key()],
         path: "node_modules/left-pad".into(),
+        retired: false,
     };
     let mut cases = Vec::new();
     let mut case = |name: &str,

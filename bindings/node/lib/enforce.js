@@ -347,8 +347,9 @@ class Enforcer {
         error: refusal(new OmegaError('NOT_FOUND', `${where} is not pinned in ${lockName} (run omega lock, or OMEGA_UNPINNED=warn)`), file, how),
       };
     }
-    const pins = lockfile.entryPins(entry);
     try {
+      // omega-core's audit pins of the entry, or its refusal (KEY_REVOKED: signers all revoked).
+      const pins = lockfile.entryPins(entry);
       if (this.config.mode === 'files') {
         const { id, dependencies } = this.engine.openPinnedFiles(pkg.dir, pins, entry.key, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.

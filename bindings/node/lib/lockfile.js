@@ -73,12 +73,21 @@ function entryFor(lock, dir, name) {
   throw new OmegaError('NOT_FOUND', `${name}: not pinned in ${lock.file} (no entry with path ${rel}; run omega lock)`);
 }
 
-/** Pins for a lock entry, as `omega audit` checks it: the tree, and every `signed_by` key. */
+/**
+ * Pins for a lock entry, as `omega audit` checks it: omega-core's `audit` of the entry
+ * (LockEntry::audit_pins, in Lockfile::entries_json), or its refusal (e.g. KEY_REVOKED for a
+ * signed pin whose signers were all revoked). No rule is decided here.
+ */
 function entryPins(entry) {
-  const pins = { digest: entry.tree };
-  if (entry.signed_by.length) {
-    pins.keys = entry.signed_by;
-    pins.threshold = entry.signed_by.length;
+  const a = entry.audit;
+  if (!a || typeof a !== 'object') {
+    throw new OmegaError('MALFORMED', `${entry.key}: lock entry without audit pins from the engine`);
+  }
+  if (a.error) throw new OmegaError(a.error.code, a.error.message);
+  const pins = { digest: a.digest };
+  if (a.keys.length) {
+    pins.keys = a.keys;
+    pins.threshold = a.threshold;
   }
   return pins;
 }
