@@ -82,16 +82,12 @@ impl Key {
     pub fn public(&self) -> &str {
         self.public.to_str().unwrap()
     }
-    /// The key id as minisign prints it.
+    /// The key id in its 16-digit form (as `--json` reports it). The key file's comment
+    /// holds it as minisign writes it, without leading zeros (`%" PRIX64 "`), so pad it.
     pub fn id(&self) -> String {
         let text = fs::read_to_string(&self.public).unwrap();
-        text.lines()
-            .next()
-            .unwrap()
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .to_string()
+        let shown = text.lines().next().unwrap().rsplit(' ').next().unwrap();
+        format!("{shown:0>16}")
     }
 }
 
