@@ -293,17 +293,21 @@ fn audit_reports_unpinned_and_missing_packages() {
         .unwrap()
         .contains("not installed"));
 
-    // lock now drops `a` and pins `b`, and says so.
+    // lock now retires `a` (its pins stay, docs/format.md §4.7) and pins `b`, and says so.
     let r = p.lock(&[]).expect(0);
     assert!(
-        r.stdout.contains("removed a: no longer installed"),
+        r.stdout.contains("retired a@1.0.0: no longer installed"),
         "{}",
         r.stdout
     );
     let lock = p.lock_json();
-    assert!(lock["packages"].get("a").is_none());
+    assert_eq!(lock["packages"]["a"]["retired"], true, "{lock}");
     assert!(lock["packages"].get("b").is_some());
     p.audit(&[]).expect(0);
+    // Only an explicit --forget drops the retired pin.
+    let r = p.lock(&["--forget", "a"]).expect(0);
+    assert!(r.stdout.contains("a"), "{}", r.stdout);
+    assert!(p.lock_json()["packages"].get("a").is_none());
 }
 
 #[test]
