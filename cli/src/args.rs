@@ -107,7 +107,10 @@ pub struct SignArgs {
 #[command(disable_version_flag = true)]
 #[command(
     after_help = "Of a signature file with several blocks, the block made by the key \
-is verified. Legacy (Ed, non-prehashed) signatures are refused unless --legacy is given.\n\n\
+is verified. Legacy (Ed, non-prehashed) signatures are refused unless --legacy is given. \
+signify signature files are recognised by their shape (two lines, no trusted comment; default \
+FILE.sig when FILE.minisig does not exist); --embedded and --gzip read signify's other two \
+forms.\n\n\
 Exit status: 0 verified; 1 SIGNATURE_INVALID, KEY_NOT_TRUSTED (signed by another key), \
 LEGACY_SIGNATURE_REFUSED; 2 usage error, MALFORMED, NOT_FOUND, IO, TOO_LARGE, \
 UNSUPPORTED_VERSION."
@@ -131,6 +134,18 @@ pub struct VerifyArgs {
     /// Accept legacy (Ed, non-prehashed) signatures.
     #[arg(long)]
     pub legacy: bool,
+    /// FILE is a signify embedded signature (`signify -S -e`): the signature lines, then the
+    /// message.
+    #[arg(long, conflicts_with_all = ["gzip", "signature", "legacy"])]
+    pub embedded: bool,
+    /// FILE is a signify-signed gzip file (`signify -S -z`): every block is checked against
+    /// the signed SHA-512/256 list in the gzip header as it is read.
+    #[arg(long, conflicts_with_all = ["signature", "legacy"])]
+    pub gzip: bool,
+    /// With --embedded: write the verified message to OUT; with --gzip: write the verified
+    /// file, as `signify -V -z -m OUT` does. Written only once everything verified.
+    #[arg(short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 /// `omega digest`.

@@ -260,6 +260,9 @@ pub fn public_key_from(key: Option<&str>, file: Option<&Path>) -> Result<PublicK
 /// `omega verify`.
 pub fn verify(a: &VerifyArgs) -> CmdResult {
     let key = public_key_from(a.key.as_deref(), a.public_key_file.as_deref())?;
+    if let Some(status) = crate::cmd_signify::verify(a, &key)? {
+        return Ok(status);
+    }
     let legacy = if a.legacy {
         LegacyPolicy::Allow
     } else {
