@@ -542,3 +542,76 @@ impl GzipHasher {
         self.hashes
     }
 }
+
+/// Checks an untrusted comment signify can read back: 1..=1023 bytes, no LF, no NUL.
+pub fn check_comment(comment: &[u8]) -> Result<()> {
+    if comment.is_empty() || comment.len() > MAX_SIGNIFY_COMMENT_BYTES {
+        return fail(
+            ErrorCode::Malformed,
+            format!("signify untrusted comment: must be 1..={MAX_SIGNIFY_COMMENT_BYTES} bytes"),
+        );
+    }
+    if comment.iter().any(|&b| b == b'\n' || b == 0) {
+        return fail(
+            ErrorCode::Malformed,
+            "signify untrusted comment: must not contain a newline or NUL",
+        );
+    }
+    Ok(())
+}
+
+/// Signs `message` (the message itself, as signify does) with `secret`; `comment` is the
+/// untrusted comment (see [`check_comment`]).
+#[cfg(feature = "sign")]
+pub fn sign(
+    secret: &crate::secret::SecretKey,
+    message: &[u8],
+    comment: &[u8],
+) -> Result<SignifySignature> {
+    check_comment(comment)?;
+    if message.len() > MAX_SIGNIFY_MESSAGE_BYTES {
+        return fail(
+            ErrorCode::TooLarge,
+            format!("message larger than {MAX_SIGNIFY_MESSAGE_BYTES} bytes (signify's limit)"),
+        );
+    }
+    Ok(SignifySignature::from_parts(
+        comment,
+        secret.key_id(),
+        secret.sign_raw(message),
+    ))
+}
+
+/// The header of a signed gzip file (`signify -S -z`) for a payload whose block hashes
+/// ([`GzipHasher`]) are `hashes`: the fixed header with `xfl`, then the comment (signature
+/// lines and signed text) and its NUL. The payload (the input's bytes after its own header)
+/// follows unchanged.
+#[cfg(feature = "sign")]
+pub fn sign_gzip_header(
+    secret: &crate::secret::SecretKey,
+    xfl: u8,
+    comment: &[u8],
+    date: &str,
+    key_name: &str,
+    hashes: &[[u8; 32]],
+) -> Result<Vec<u8>> {
+    if date.contains(['\n', '\0']) || key_name.contains(['\n', '\0']) {
+        return fail(
+            ErrorCode::Malformed,
+            "signify gzip signature: date and key name must not contain a newline or NUL",
+        );
+    }
+    let signed = gzip_signed_text(date, key_name, hashes);
+    let sig = sign(secret, signed.as_bytes(), comment)?;
+    let mut out = gzip_fixed_header(xfl).to_vec();
+    out.extend_from_slice(&sig.to_text());
+    out.extend_from_slice(signed.as_bytes());
+    out.push(0);
+    if out.len() > MAX_SIGNIFY_GZIP_HEADER_BYTES {
+        return fail(
+            ErrorCode::TooLarge,
+            format!("gzip header larger than {MAX_SIGNIFY_GZIP_HEADER_BYTES} bytes"),
+        );
+    }
+    Ok(out)
+}
