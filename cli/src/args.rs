@@ -85,7 +85,8 @@ pub struct KeygenArgs {
 #[command(after_help = "The default trusted comment is minisign's: \
 \"timestamp:<unix seconds>\\tfile:<file name>\\thashed\". Signatures are prehashed (ED), as \
 minisign makes them. The password of an encrypted key is read from the terminal or from \
-OMEGA_PASSWORD.\n\nExit status: 0 ok, 2 usage error, unreadable file or wrong password \
+OMEGA_PASSWORD.\n\n--signify, --embedded and --gzip write signify's three forms, with a signify secret key \
+(signify -G, with or without a passphrase) or an omega/minisign one.\n\nExit status: 0 ok, 2 usage error, unreadable file or wrong password \
 (nothing is written then).")]
 pub struct SignArgs {
     /// Files to sign.
@@ -97,9 +98,20 @@ pub struct SignArgs {
     /// Trusted comment (signed too).
     #[arg(short = 't', value_name = "TRUSTED_COMMENT")]
     pub trusted_comment: Option<String>,
-    /// Signature file to write (only with a single FILE) [default: FILE.minisig].
+    /// Signature file to write (only with a single FILE) [default: FILE.minisig; FILE.sig
+    /// with --signify and --embedded].
     #[arg(short = 'x', value_name = "SIGFILE")]
     pub signature: Option<PathBuf>,
+    /// Write a signify signature (`signify -S`: two lines, Ed25519 over the file itself).
+    #[arg(long, conflicts_with_all = ["trusted_comment", "embedded", "gzip"])]
+    pub signify: bool,
+    /// Write a signify embedded signature (`signify -S -e`): the signature lines, then FILE.
+    #[arg(long, conflicts_with_all = ["trusted_comment", "gzip"])]
+    pub embedded: bool,
+    /// Sign a gzip file as `signify -S -z` does: -x OUT (required) gets FILE with the
+    /// signature and its SHA-512/256 block hashes in the gzip header.
+    #[arg(long, conflicts_with = "trusted_comment", requires = "signature")]
+    pub gzip: bool,
 }
 
 /// `omega verify`.

@@ -213,6 +213,9 @@ fn refuse_output_over_input(a: &SignArgs) -> Result<(), Failure> {
 
 /// `omega sign`.
 pub fn sign(a: &SignArgs) -> CmdResult {
+    if a.signify || a.embedded || a.gzip {
+        return crate::cmd_signify::sign(a);
+    }
     if a.signature.is_some() && a.files.len() > 1 {
         return usage("-x names one signature file: give a single FILE with -x");
     }

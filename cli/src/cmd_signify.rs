@@ -1,17 +1,20 @@
-//! `omega verify` for signify's three signature forms (detached, `--embedded`, `--gzip`): file
-//! reading and writing only; every rule is omega-core's (`omega_core::signify`).
+//! `omega verify` and `omega sign` for signify's three signature forms (detached, `--embedded`,
+//! `--gzip`): file reading and writing only; every rule is omega-core's (`omega_core::signify`).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
-use omega_core::limits::{MAX_SIGNATURE_FILE_BYTES, MAX_SIGNIFY_MESSAGE_BYTES};
-use omega_core::signify::{self, GzipVerifier};
+use omega_core::limits::{MAX_KEY_FILE_BYTES, MAX_SIGNATURE_FILE_BYTES, MAX_SIGNIFY_MESSAGE_BYTES};
+use omega_core::secret::SecretKey;
+use omega_core::signify::{self, GzipHasher, GzipVerifier, SignifySecretKeyFile};
 use omega_core::{Error, ErrorCode, PublicKey};
 
-use crate::args::VerifyArgs;
-use crate::util::EXIT_OK;
-use crate::util::{io_err, random_bytes, read_small, usage, write_atomic, Failure, Overwrite};
+use crate::args::{SignArgs, VerifyArgs};
+use crate::util::{
+    io_err, load_secret_key, password_from_env, prompt_password, random_bytes, read_small,
+    secret_key_path, unix_now, usage, write_atomic, CmdResult, Failure, Overwrite, EXIT_OK,
+};
 
 /// Payload read size for `--gzip`.
 const GZIP_READ_BYTES: usize = 64 * 1024;
@@ -205,4 +208,185 @@ fn verify_gzip(a: &VerifyArgs, key: &PublicKey) -> Result<u8, Failure> {
         say!("Signature Verified (signify, gzip)");
     }
     Ok(EXIT_OK)
+}
+
+/// Loads the signing key: a signify secret key (`signify -G`, passphrase from OMEGA_PASSWORD
+/// or the terminal when it is encrypted) or an omega/minisign one.
+fn load_any_secret_key(given: Option<&Path>) -> Result<(SecretKey, PathBuf), Failure> {
+    let path = secret_key_path(given)?;
+    let text = read_small(&path, MAX_KEY_FILE_BYTES)?;
+    if !SignifySecretKeyFile::is_signify(&text) {
+        return Ok((load_secret_key(Some(&path))?, path));
+    }
+    let what = path.display().to_string();
+    let file = SignifySecretKeyFile::parse(&text).map_err(|e| e.context(&what))?;
+    let pass = if file.is_encrypted() {
+        Some(match password_from_env() {
+            Some(p) => p,
+            None => prompt_password("passphrase: ")?,
+        })
+    } else {
+        None
+    };
+    let key = file
+        .decrypt(pass.as_deref())
+        .map_err(|e| e.context(&what))?;
+    Ok((key, path))
+}
+
+/// signify's untrusted comment: `verify with NAME.pub`, NAME the secret key file's name
+/// without `.sec` (or `.key`).
+fn verify_with_comment(sec: &Path) -> String {
+    let name = sec
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".sec")
+        .or_else(|| name.strip_suffix(".key"))
+        .unwrap_or(&name);
+    format!("verify with {stem}.pub")
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    matches!(
+        (fs::canonicalize(a), fs::canonicalize(b)),
+        (Ok(x), Ok(y)) if x == y
+    )
+}
+
+/// UTC `YYYY-MM-DDTHH:MM:SSZ` of `secs` since the epoch (signify's `date=` line).
+fn utc_date(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// `omega sign --signify | --embedded | --gzip`.
+pub fn sign(a: &SignArgs) -> CmdResult {
+    if a.files.len() > 1 && (a.signature.is_some() || a.gzip) {
+        return usage("-x names one output file: give a single FILE with -x");
+    }
+    let outputs: Vec<PathBuf> = a
+        .files
+        .iter()
+        .map(|f| {
+            a.signature
+                .clone()
+                .unwrap_or_else(|| with_suffix(f, ".sig"))
+        })
+        .collect();
+    for (out, file) in outputs.iter().zip(&a.files) {
+        if a.files.iter().any(|i| same_file(out, i)) {
+            return usage(format!(
+                "the output file {} for {} is an input file: it would be overwritten; write it elsewhere",
+                out.display(),
+                file.display()
+            ));
+        }
+    }
+    let (sk, sec_path) = load_any_secret_key(a.secret_key.as_deref())?;
+    let comment = verify_with_comment(&sec_path);
+    for (file, out) in a.files.iter().zip(&outputs) {
+        let what = file.display().to_string();
+        if a.gzip {
+            sign_gzip(&sk, file, out, comment.as_bytes(), &sec_path)?;
+            continue;
+        }
+        let message = read_small(file, MAX_SIGNIFY_MESSAGE_BYTES)?;
+        let sig = signify::sign(&sk, &message, comment.as_bytes()).map_err(|e| e.context(&what))?;
+        let bytes = if a.embedded {
+            signify::embed(&sig, &message)
+        } else {
+            sig.to_text()
+        };
+        write_atomic(out, &bytes, 0o644, Overwrite::Replace)?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn sign_gzip(
+    sk: &SecretKey,
+    file: &Path,
+    out: &Path,
+    comment: &[u8],
+    sec_path: &Path,
+) -> Result<(), Failure> {
+    let what = file.display().to_string();
+    let mut f = File::open(file).map_err(|e| io_err(file, &e))?;
+    let mut buf = vec![0u8; GZIP_READ_BYTES];
+    let mut head = Vec::new();
+    let header = loop {
+        if let Some(h) = signify::parse_gzip_header(&head, &what)? {
+            break h;
+        }
+        let n = read_some(&mut f, file, &mut buf)?;
+        if n == 0 {
+            return Err(Failure::Core(Error::new(
+                ErrorCode::Malformed,
+                format!("{what}: gzip header truncated"),
+            )));
+        }
+        head.extend_from_slice(&buf[..n]);
+    };
+    // First pass: the block hashes.
+    let mut hasher = GzipHasher::new();
+    hasher.update(&head[header.len..]);
+    loop {
+        let n = read_some(&mut f, file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let hashes = hasher.finish();
+    let signed_header = signify::sign_gzip_header(
+        sk,
+        header.xfl,
+        comment,
+        &utc_date(unix_now()),
+        &sec_path.display().to_string(),
+        &hashes,
+    )
+    .map_err(|e| e.context(&what))?;
+    // Second pass: copy the payload, hashing it again: a file that changed in between is
+    // refused (nothing is written).
+    let mut f = File::open(file).map_err(|e| io_err(file, &e))?;
+    let mut pending = PendingFile::create(out)?;
+    pending.write(&signed_header)?;
+    let mut skip = header.len;
+    let mut again = GzipHasher::new();
+    loop {
+        let n = read_some(&mut f, file, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let from = skip.min(n);
+        skip -= from;
+        again.update(&buf[from..n]);
+        pending.write(&buf[from..n])?;
+    }
+    if skip != 0 || again.finish() != hashes {
+        return Err(Failure::Core(Error::new(
+            ErrorCode::Io,
+            format!("{what}: the file changed while it was being signed"),
+        )));
+    }
+    pending.commit(out)
 }

@@ -47,3 +47,5 @@ pub const MAX_SIGNIFY_MESSAGE_BYTES: usize = 1 << 30;
 pub const MAX_SIGNIFY_GZIP_HEADER_BYTES: usize = 16 * 1024 * 1024;
 /// Largest `blocksize=` a signify gzip signature may declare (signify writes 65536).
 pub const MAX_SIGNIFY_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most bcrypt_pbkdf rounds a signify secret-key file may demand (signify writes 42).
+pub const MAX_SIGNIFY_KDF_ROUNDS: u32 = 1000;

@@ -615,3 +615,162 @@ pub fn sign_gzip_header(
     }
     Ok(out)
 }
+
+/// A signify secret-key file (`signify -G`): `Ed` ‖ `BK` ‖ kdfrounds (u32, big-endian) ‖
+/// salt (16) ‖ checksum (8, the SHA-512 of the secret key, truncated) ‖ keynum (8) ‖ the
+/// 64-byte Ed25519 secret key (seed ‖ public key) XOR bcrypt_pbkdf(passphrase, salt, rounds).
+/// Rounds 0 means unencrypted (`signify -G -n`).
+#[cfg(feature = "sign")]
+#[derive(Clone)]
+pub struct SignifySecretKeyFile {
+    rounds: u32,
+    salt: [u8; 16],
+    checksum: [u8; 8],
+    key_num: KeyId,
+    sealed: [u8; 64],
+}
+
+#[cfg(feature = "sign")]
+impl SignifySecretKeyFile {
+    /// Whether `text` looks like a signify secret-key file (its second line decodes to a
+    /// blob starting `EdBK`); the secret-key loaders use it to pick the format.
+    pub fn is_signify(text: &[u8]) -> bool {
+        text.len() <= crate::limits::MAX_KEY_FILE_BYTES
+            && SignifySignature::decode_line2::<104>(text).is_some_and(|b| b[..4] == *b"EdBK")
+    }
+
+    /// Parses a signify secret-key file with signify's rules (comment line, base64 line).
+    pub fn parse(text: &[u8]) -> Result<SignifySecretKeyFile> {
+        if text.len() > crate::limits::MAX_KEY_FILE_BYTES {
+            return fail(
+                ErrorCode::TooLarge,
+                "signify secret key file: larger than 4 KiB",
+            );
+        }
+        let Some(blob) = SignifySignature::decode_line2::<104>(text) else {
+            return fail(
+                ErrorCode::Malformed,
+                "signify secret key file: not an untrusted comment line and the base64 of 104 bytes",
+            );
+        };
+        if blob[..2] != KEY_ALG || blob[2..4] != *b"BK" {
+            return fail(
+                ErrorCode::UnsupportedVersion,
+                "signify secret key file: algorithm is not Ed25519 with bcrypt_pbkdf (`EdBK`)",
+            );
+        }
+        let rounds = u32::from_be_bytes([blob[4], blob[5], blob[6], blob[7]]);
+        if rounds > crate::limits::MAX_SIGNIFY_KDF_ROUNDS {
+            return fail(
+                ErrorCode::TooLarge,
+                format!(
+                    "signify secret key file: {rounds} bcrypt_pbkdf rounds (at most {})",
+                    crate::limits::MAX_SIGNIFY_KDF_ROUNDS
+                ),
+            );
+        }
+        let mut f = SignifySecretKeyFile {
+            rounds,
+            salt: [0; 16],
+            checksum: [0; 8],
+            key_num: KeyId([0; 8]),
+            sealed: [0; 64],
+        };
+        f.salt.copy_from_slice(&blob[8..24]);
+        f.checksum.copy_from_slice(&blob[24..32]);
+        f.key_num.0.copy_from_slice(&blob[32..40]);
+        f.sealed.copy_from_slice(&blob[40..104]);
+        Ok(f)
+    }
+
+    /// Whether a passphrase is needed (rounds > 0).
+    pub fn is_encrypted(&self) -> bool {
+        self.rounds != 0
+    }
+
+    /// The key number.
+    pub fn key_num(&self) -> KeyId {
+        self.key_num
+    }
+
+    /// Decrypts the key (`passphrase` ignored when unencrypted; required and non-empty
+    /// otherwise). A wrong passphrase fails the checksum: `MALFORMED` "incorrect passphrase",
+    /// as signify. The public half must be the seed's.
+    pub fn decrypt(&self, passphrase: Option<&[u8]>) -> Result<crate::secret::SecretKey> {
+        use sha2::Sha512;
+        let mut key = self.sealed;
+        if self.rounds != 0 {
+            let pass = match passphrase {
+                Some(p) if !p.is_empty() => p,
+                _ => {
+                    return fail(
+                        ErrorCode::Malformed,
+                        "signify secret key: encrypted, a passphrase is needed",
+                    )
+                }
+            };
+            let mut xor = [0u8; 64];
+            let mut memory = [0u8; 64];
+            bcrypt_pbkdf::bcrypt_pbkdf_with_memory(
+                pass,
+                &self.salt,
+                self.rounds,
+                &mut xor,
+                &mut memory,
+            )
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::Malformed,
+                    "signify secret key: bcrypt_pbkdf failed",
+                )
+            })?;
+            for (k, x) in key.iter_mut().zip(xor) {
+                *k ^= x;
+            }
+        }
+        let digest = Sha512::digest(key);
+        if digest[..8] != self.checksum {
+            return fail(
+                ErrorCode::Malformed,
+                "signify secret key: incorrect passphrase (checksum mismatch)",
+            );
+        }
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&key[..32]);
+        let sk = crate::secret::SecretKey::from_seed(&seed, self.key_num);
+        if sk.public_key().as_bytes()[..] != key[32..] {
+            return fail(
+                ErrorCode::Malformed,
+                "signify secret key: the public half does not match the secret seed",
+            );
+        }
+        Ok(sk)
+    }
+}
+
+impl SignifySignature {
+    /// The base64 line of a two-line signify file, decoded to exactly `N` bytes (signify's
+    /// `parseb64file` rules), or `None`.
+    fn decode_line2<const N: usize>(text: &[u8]) -> Option<[u8; N]> {
+        let cstr = match text.iter().position(|&b| b == 0) {
+            Some(i) => &text[..i],
+            None => text,
+        };
+        let nl = cstr.iter().position(|&b| b == b'\n')?;
+        if nl <= UNTRUSTED_PREFIX.len() || !cstr.starts_with(UNTRUSTED_PREFIX.as_bytes()) {
+            return None;
+        }
+        let rest = &cstr[nl + 1..];
+        let end = rest.iter().position(|&b| b == b'\n')?;
+        let compact: Vec<u8> = rest[..end]
+            .iter()
+            .copied()
+            .filter(|&b| !is_c_space(b))
+            .collect();
+        let mut out = [0u8; N];
+        match Base64::decode(&compact, &mut out) {
+            Ok(d) if d.len() == N => Some(out),
+            _ => None,
+        }
+    }
+}
