@@ -748,6 +748,7 @@ impl SignifySecretKeyFile {
     }
 }
 
+#[cfg(feature = "sign")]
 impl SignifySignature {
     /// The base64 line of a two-line signify file, decoded to exactly `N` bytes (signify's
     /// `parseb64file` rules), or `None`.
