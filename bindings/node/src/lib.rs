@@ -23,7 +23,7 @@ mod envelope;
 mod files;
 mod lock;
 mod pins;
-mod signify;
+pub mod signify;
 
 use std::path::Path;
 
