@@ -873,3 +873,43 @@ fn omega_signatures_verify_with_signify() {
         sig
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. The bindings' vectors (tests/signify/vectors.json)
+
+#[test]
+fn vectors_agree_with_core_and_signify() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/signify/vectors.json");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("tests/signify/vectors.json")).unwrap();
+    let d = TempDir::new().unwrap();
+    let dir = d.path();
+    for name in ["signer", "other"] {
+        write(
+            dir,
+            &format!("{name}.pub"),
+            doc["keys"][name].as_str().unwrap(),
+        );
+    }
+    let cases = doc["cases"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for c in cases {
+        let name = c["name"].as_str().unwrap();
+        let msg = c["message"].as_str().unwrap().as_bytes();
+        let sig = c["signature"].as_str().unwrap().as_bytes();
+        let key_name = c["key"].as_str().unwrap();
+        let key = PublicKey::parse(doc["keys"][key_name].as_str().unwrap().as_bytes()).unwrap();
+        let expect = c["expect"].as_str();
+        let ours = signify::verify_detached(&key, msg, sig, name).map_err(|e| e.code());
+        match expect {
+            None => assert_eq!(ours, Ok(()), "{name}"),
+            Some(code) => assert_eq!(ours.map_err(|c| c.as_str()), Err(code), "{name}"),
+        }
+        let theirs = signify_accepts_detached(dir, &format!("{key_name}.pub"), msg, sig);
+        assert_eq!(
+            theirs,
+            expect.is_none(),
+            "{name}: signify-openbsd disagrees"
+        );
+    }
+}
