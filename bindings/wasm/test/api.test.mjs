@@ -240,7 +240,8 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
     readFileSync(join(wasmDir, 'pkg', 'omega.d.ts'), 'utf8').match(/export function \w+/g).sort(),
     [
       'blake2b256', 'checkPackageFiles', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
-      'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
+      'lockEntries', 'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch',
+      'verifyMinisign', 'verifySignify',
     ].map((n) => `export function ${n}`),
   );
 });
