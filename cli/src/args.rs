@@ -30,9 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Make a key pair (minisign format).
     Keygen(KeygenArgs),
-    /// Sign files: writes FILE.minisig next to each FILE.
+    /// Sign files: writes FILE.minisig next to each FILE (or signify's forms: --signify ...).
     Sign(SignArgs),
-    /// Verify a file's minisign signature.
+    /// Verify a file's minisign or signify signature.
     Verify(VerifyArgs),
     /// Print the b2tree: digest of a directory.
     Digest(DigestArgs),

@@ -390,3 +390,29 @@ fn sign_gzip(
     }
     pending.commit(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_as_signify_writes_them() {
+        assert_eq!(utc_date(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_date(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_date(1_798_569_317), "2026-12-29T18:35:17Z");
+        assert_eq!(utc_date(4_107_542_399), "2100-02-28T23:59:59Z");
+    }
+
+    #[test]
+    fn verify_with_comment_names_the_public_key() {
+        assert_eq!(
+            verify_with_comment(Path::new("/etc/signify/openbsd-79-base.sec")),
+            "verify with openbsd-79-base.pub"
+        );
+        assert_eq!(verify_with_comment(Path::new("k.key")), "verify with k.pub");
+        assert_eq!(
+            verify_with_comment(Path::new("plain")),
+            "verify with plain.pub"
+        );
+    }
+}

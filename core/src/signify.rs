@@ -775,3 +775,80 @@ impl SignifySignature {
         }
     }
 }
+
+#[cfg(all(test, feature = "sign"))]
+mod tests {
+    use super::*;
+    use crate::secret::SecretKey;
+
+    fn signed_file(payload: &[u8]) -> (PublicKey, Vec<u8>) {
+        let sk = SecretKey::from_seed(&[3u8; 32], KeyId(*b"unittest"));
+        let mut h = GzipHasher::new();
+        h.update(payload);
+        let header =
+            sign_gzip_header(&sk, 0, b"t", "1970-01-01T00:00:00Z", "k", &h.finish()).unwrap();
+        (sk.public_key(), [header.as_slice(), payload].concat())
+    }
+
+    #[test]
+    fn gzip_blocks_are_checked_as_they_complete_whatever_the_feeding() {
+        let payload: Vec<u8> = (0..(2 * GZIP_BLOCK_BYTES + 5)).map(|i| i as u8).collect();
+        let (pk, file) = signed_file(&payload);
+        let header = parse_gzip_header(&file, "f").unwrap().unwrap();
+        for step in [
+            1usize,
+            4095,
+            GZIP_BLOCK_BYTES,
+            GZIP_BLOCK_BYTES + 1,
+            payload.len(),
+        ] {
+            let mut v = GzipVerifier::new(&pk, &header, "f").unwrap();
+            let mut checked = 0;
+            for piece in payload.chunks(step) {
+                checked += v.update(piece).unwrap();
+            }
+            assert_eq!(checked, 2 * GZIP_BLOCK_BYTES, "step {step}");
+            assert_eq!(v.pending(), 5);
+            v.finish().unwrap();
+        }
+        // A changed byte in block 1 fails as soon as block 1 is complete.
+        let mut bad = payload.clone();
+        bad[GZIP_BLOCK_BYTES + 7] ^= 1;
+        let mut v = GzipVerifier::new(&pk, &header, "f").unwrap();
+        assert_eq!(
+            v.update(&bad[..GZIP_BLOCK_BYTES]).unwrap(),
+            GZIP_BLOCK_BYTES
+        );
+        let e = v
+            .update(&bad[GZIP_BLOCK_BYTES..2 * GZIP_BLOCK_BYTES])
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::SignatureInvalid);
+        assert!(e.message().contains("block 1"), "{e}");
+    }
+
+    #[test]
+    fn gzip_block_boundary_payloads_need_the_empty_block_hash() {
+        for len in [0, GZIP_BLOCK_BYTES, 2 * GZIP_BLOCK_BYTES] {
+            let payload = alloc::vec![7u8; len];
+            let (pk, file) = signed_file(&payload);
+            assert_eq!(verify_gzip(&pk, &file, "f").unwrap(), file, "len {len}");
+        }
+    }
+
+    #[test]
+    fn block_sizes() {
+        assert_eq!(parse_block_size(b"65536"), Some(65536));
+        assert_eq!(parse_block_size(b"1"), Some(1));
+        for bad in [
+            &b""[..],
+            b"0",
+            b"+1",
+            b" 1",
+            b"1x",
+            b"67108865",
+            b"999999999999999",
+        ] {
+            assert_eq!(parse_block_size(bad), None, "{bad:?}");
+        }
+    }
+}
