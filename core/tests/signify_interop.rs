@@ -874,6 +874,136 @@ fn omega_signatures_verify_with_signify() {
     );
 }
 
+/// signify secret keys (`signify -G`, with and without a passphrase): omega decrypts them and
+/// its signatures verify with signify; a wrong or missing passphrase, an edited key and a key
+/// whose public half is not its seed's are refused.
+#[test]
+fn signify_secret_keys_sign_for_signify() {
+    use omega_core::signify::SignifySecretKeyFile;
+    let d = TempDir::new().unwrap();
+    let dir = d.path();
+    keygen(dir, "plain");
+    let o = Command::new(signify_bin())
+        .args(["-G", "-p", "enc.pub", "-s", "enc.sec", "-c", "enc"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"pass phrase\n")?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(o.success(), "signify -G with a passphrase");
+    write(dir, "msg", b"signed with a signify key by omega\n");
+    for (name, pass) in [("plain", None), ("enc", Some(&b"pass phrase"[..]))] {
+        let text = read(dir, &format!("{name}.sec"));
+        assert!(SignifySecretKeyFile::is_signify(&text));
+        let file = SignifySecretKeyFile::parse(&text).unwrap();
+        assert_eq!(file.is_encrypted(), pass.is_some());
+        let sk = file.decrypt(pass).unwrap();
+        let pk = PublicKey::parse(&read(dir, &format!("{name}.pub"))).unwrap();
+        assert_eq!(sk.public_key(), pk);
+        assert_eq!(sk.key_id(), pk.key_id());
+        let sig = signify::sign(
+            &sk,
+            b"signed with a signify key by omega\n",
+            b"verify with x.pub",
+        )
+        .unwrap();
+        write(dir, "msg.sig", sig.to_text());
+        ok(
+            dir,
+            &["-V", "-q", "-p", &format!("{name}.pub"), "-m", "msg"],
+        );
+        // signify's own signature with that key has the same bytes (Ed25519 is deterministic):
+        // omega decrypted exactly signify's key.
+        let o = Command::new(signify_bin())
+            .args([
+                "-S",
+                "-s",
+                &format!("{name}.sec"),
+                "-m",
+                "msg",
+                "-x",
+                "theirs.sig",
+            ])
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write;
+                c.stdin.take().unwrap().write_all(b"pass phrase\n")?;
+                c.wait()
+            })
+            .unwrap();
+        assert!(o.success(), "signify -S with {name}.sec");
+        assert_eq!(
+            blob_of(&read(dir, "theirs.sig")),
+            blob_of(&sig.to_text()),
+            "{name}"
+        );
+    }
+    let enc = SignifySecretKeyFile::parse(&read(dir, "enc.sec")).unwrap();
+    for wrong in [None, Some(&b""[..]), Some(&b"pass phrasE"[..])] {
+        assert_eq!(
+            enc.decrypt(wrong).unwrap_err().code(),
+            ErrorCode::Malformed,
+            "{wrong:?}"
+        );
+    }
+    // Edited secret-key bytes fail the checksum; a minisign key is not a signify key.
+    let text = String::from_utf8(read(dir, "plain.sec")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut blob = Base64::decode_vec(&lines[1]).unwrap();
+    blob[50] ^= 1;
+    lines[1] = Base64::encode_string(&blob);
+    let edited =
+        SignifySecretKeyFile::parse(format!("{}\n{}\n", lines[0], lines[1]).as_bytes()).unwrap();
+    assert_eq!(
+        edited.decrypt(None).unwrap_err().code(),
+        ErrorCode::Malformed
+    );
+    // The public half replaced (checksum recomputed over the edited key): refused too.
+    let mut blob = Base64::decode_vec(&text.lines().nth(1).unwrap()).unwrap();
+    blob[40 + 63] ^= 1;
+    let digest = sha512(&blob[40..104]);
+    blob[24..32].copy_from_slice(&digest[..8]);
+    let swapped = format!("untrusted comment: x\n{}\n", Base64::encode_string(&blob));
+    let e = SignifySecretKeyFile::parse(swapped.as_bytes())
+        .unwrap()
+        .decrypt(None)
+        .unwrap_err();
+    assert!(e.message().contains("public half"), "{e}");
+    assert!(!SignifySecretKeyFile::is_signify(
+        SecretKey::from_seed(&[1; 32], KeyId([1; 8]))
+            .to_file_text(omega_core::secret::KeyProtection::Unencrypted, "m")
+            .unwrap()
+            .as_bytes()
+    ));
+}
+
+fn sha512(data: &[u8]) -> Vec<u8> {
+    let out = Command::new("sha512sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(data)?;
+            c.wait_with_output()
+        })
+        .expect("sha512sum");
+    let hex = String::from_utf8(out.stdout).unwrap();
+    (0..64)
+        .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. The bindings' vectors (tests/signify/vectors.json)
 
