@@ -969,7 +969,7 @@ fn signify_secret_keys_sign_for_signify() {
         ErrorCode::Malformed
     );
     // The public half replaced (checksum recomputed over the edited key): refused too.
-    let mut blob = Base64::decode_vec(&text.lines().nth(1).unwrap()).unwrap();
+    let mut blob = Base64::decode_vec(text.lines().nth(1).unwrap()).unwrap();
     blob[40 + 63] ^= 1;
     let digest = sha512(&blob[40..104]);
     blob[24..32].copy_from_slice(&digest[..8]);
