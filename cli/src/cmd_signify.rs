@@ -155,26 +155,40 @@ fn read_some(f: &mut File, path: &Path, buf: &mut [u8]) -> Result<usize, Failure
     }
 }
 
-fn verify_gzip(a: &VerifyArgs, key: &PublicKey) -> Result<u8, Failure> {
-    let path = &a.file;
-    let what = path.display().to_string();
-    let mut f = File::open(path).map_err(|e| io_err(path, &e))?;
-    // The header first: read until core has all of it (or refuses it).
+/// Reads the start of `f` until core has the whole gzip header (or refuses it): the header and
+/// every byte read so far (the payload starts at `header.len`). Each read asks for as much as
+/// has been read already, so a long header is parsed O(log n) times, not once per 64 KiB.
+fn read_gzip_header(
+    f: &mut File,
+    path: &Path,
+    what: &str,
+) -> Result<(signify::GzipHeader, Vec<u8>), Failure> {
     let mut head = Vec::new();
-    let mut buf = vec![0u8; GZIP_READ_BYTES];
-    let header = loop {
-        if let Some(h) = signify::parse_gzip_header(&head, &what)? {
-            break h;
+    loop {
+        if let Some(h) = signify::parse_gzip_header(&head, what)? {
+            return Ok((h, head));
         }
-        let n = read_some(&mut f, path, &mut buf)?;
-        if n == 0 {
+        let want = head.len().max(GZIP_READ_BYTES) as u64;
+        let before = head.len();
+        Read::by_ref(f)
+            .take(want)
+            .read_to_end(&mut head)
+            .map_err(|e| io_err(path, &e))?;
+        if head.len() == before {
             return Err(Failure::Core(Error::new(
                 ErrorCode::Malformed,
                 format!("{what}: gzip header truncated"),
             )));
         }
-        head.extend_from_slice(&buf[..n]);
-    };
+    }
+}
+
+fn verify_gzip(a: &VerifyArgs, key: &PublicKey) -> Result<u8, Failure> {
+    let path = &a.file;
+    let what = path.display().to_string();
+    let mut f = File::open(path).map_err(|e| io_err(path, &e))?;
+    let (header, head) = read_gzip_header(&mut f, path, &what)?;
+    let mut buf = vec![0u8; GZIP_READ_BYTES];
     let mut verifier = GzipVerifier::new(key, &header, &what)?;
     let mut out = match &a.output {
         Some(o) => Some(PendingFile::create(o)?),
@@ -330,21 +344,8 @@ fn sign_gzip(
 ) -> Result<(), Failure> {
     let what = file.display().to_string();
     let mut f = File::open(file).map_err(|e| io_err(file, &e))?;
+    let (header, head) = read_gzip_header(&mut f, file, &what)?;
     let mut buf = vec![0u8; GZIP_READ_BYTES];
-    let mut head = Vec::new();
-    let header = loop {
-        if let Some(h) = signify::parse_gzip_header(&head, &what)? {
-            break h;
-        }
-        let n = read_some(&mut f, file, &mut buf)?;
-        if n == 0 {
-            return Err(Failure::Core(Error::new(
-                ErrorCode::Malformed,
-                format!("{what}: gzip header truncated"),
-            )));
-        }
-        head.extend_from_slice(&buf[..n]);
-    };
     // First pass: the block hashes.
     let mut hasher = GzipHasher::new();
     hasher.update(&head[header.len..]);
