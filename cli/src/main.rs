@@ -40,6 +40,7 @@ macro_rules! eput {
 mod args;
 mod cmd_keys;
 mod cmd_pkg;
+mod cmd_signify;
 mod out;
 mod project;
 mod util;

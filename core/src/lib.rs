@@ -12,6 +12,7 @@
 //! | [`ed25519`] | the strict verification rule, batch verification |
 //! | [`keys`] | minisign/signify public keys |
 //! | [`signature`] | minisign signature blocks, streaming verification |
+//! | [`signify`] | signify signature files: detached, embedded, gzip |
 //! | [`tree`] | `b2tree:` digests and path rules |
 //! | [`manifest`] | `.omega/manifest.json` |
 //! | [`check`] | package checks and reports |
@@ -46,6 +47,7 @@ pub mod manifest;
 #[cfg(feature = "sign")]
 pub mod secret;
 pub mod signature;
+pub mod signify;
 pub mod tarball;
 mod text;
 pub mod tree;

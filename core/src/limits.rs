@@ -42,3 +42,16 @@ pub const MAX_LEGACY_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_KEY_FILE_BYTES: usize = 4096;
 /// Largest scrypt memory a secret-key file may demand (minisign's default is 1 GiB).
 pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Longest signify untrusted comment, in bytes, prefix excluded (signify's COMMENTMAXLEN
+/// 1024, NUL included).
+pub const MAX_SIGNIFY_COMMENT_BYTES: usize = 1023;
+/// Largest message a signify signature covers, in bytes (signify's own limit, 1 GiB: the
+/// signature is over the message itself, held in memory).
+pub const MAX_SIGNIFY_MESSAGE_BYTES: usize = 1 << 30;
+/// Largest gzip header of a signify-signed `.tgz` (the comment holds one 65-byte hash line per
+/// block: 16 MiB covers 16 GiB of payload in 64 KiB blocks).
+pub const MAX_SIGNIFY_GZIP_HEADER_BYTES: usize = 16 * 1024 * 1024;
+/// Largest `blocksize=` a signify gzip signature may declare (signify writes 65536).
+pub const MAX_SIGNIFY_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most bcrypt_pbkdf rounds a signify secret-key file may demand (signify writes 42).
+pub const MAX_SIGNIFY_KDF_ROUNDS: u32 = 1000;

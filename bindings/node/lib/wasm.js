@@ -232,3 +232,8 @@ engine.openPinnedFilesAsync = async (dir, pins, label, whole) => {
   if (key && tableIds.has(key)) return engine.openPinnedFiles(dir, pins, label, whole);
   return adopt(key, await run('tableSync', [dir, pins, label, whole]));
 };
+
+// signify (detached): core's signify::verify_detached, through the WASM binding.
+engine.verifySignify = function verifySignify(message, signature, publicKey) {
+  call(() => wasm.verifySignify(message, signature, publicKey));
+};

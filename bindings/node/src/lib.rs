@@ -23,6 +23,7 @@ mod envelope;
 mod files;
 mod lock;
 mod pins;
+pub mod signify;
 
 use std::path::Path;
 

@@ -123,6 +123,24 @@ fn verify_minisign(
         .py_err(py)
 }
 
+/// Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+/// by `signify -S`) over `message` with `public_key`: signify's parsing rules, omega's strict
+/// Ed25519 (core's `signify::verify_detached`). Returns None; raises otherwise.
+#[pyfunction]
+fn verify_signify(
+    py: Python<'_>,
+    message: &Bound<'_, PyAny>,
+    signature_text: &Bound<'_, PyAny>,
+    public_key: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let key = key_arg(py, public_key, "public_key")?;
+    let message = bytes_arg(message, "message")?;
+    let message = message.as_slice();
+    let sig_text = text_arg(signature_text, "signature_text")?;
+    py.detach(|| omega_core::signify::verify_detached(&key, message, &sig_text, "signature"))
+        .py_err(py)
+}
+
 /// Strict Ed25519 verification of a raw 32-byte key, message and 64-byte signature: `True`
 /// only when valid (keys and signatures of the wrong length are simply invalid).
 #[pyfunction]
@@ -184,6 +202,7 @@ fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_package, m)?)?;
     m.add_function(wrap_pyfunction!(verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(verify_minisign, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_signify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_ed25519, m)?)?;
     m.add_function(wrap_pyfunction!(blake2b256, m)?)?;
     m.add_function(wrap_pyfunction!(apply_revocation, m)?)?;

@@ -462,6 +462,18 @@ def test_apply_revocation_revokes_then_refuses_a_second_time(ov, vectors_dir):
     raises(ov, "MALFORMED", ov.apply_revocation, b"{", c["statement"].encode(), c["signature"])
 
 
+def test_verify_signify_vectors(ov, vectors_dir):
+    """verifySignify over tests/signify/vectors.json (made by signify-openbsd)."""
+    doc = json.loads((vectors_dir.parent / "signify" / "vectors.json").read_text())
+    for c in doc["cases"]:
+        key = doc["keys"][c["key"]]
+        args = (c["message"].encode(), c["signature"], key)
+        if c["expect"] is None:
+            assert ov.verify_signify(*args) is None, c["name"]
+        else:
+            raises(ov, c["expect"], ov.verify_signify, *args)
+
+
 # --------------------------------------------------------------------------------------------
 # The error enum
 

@@ -12,6 +12,7 @@
 //! | `checkTarball(tgz, pins)` | `tarball::check_tarball` |
 //! | `listTarball(tgz)` | `tarball::read_tgz` |
 //! | `verifyMinisign(message, signature, publicKey, {legacy})` | `PublicKey::parse` → `verify_detached` |
+//! | `verifySignify(message, signatureText, publicKey)` | `PublicKey::parse` → `signify::verify_detached` |
 //! | `verifyEd25519(publicKey, message, signature)` | `ed25519::verify_strict_raw` |
 //! | `verifyEd25519Batch(items)` | `ed25519::verify_batch_strict` |
 //! | `blake2b256(data)` | `hash::Blake2b256` |
@@ -28,6 +29,7 @@
 
 pub mod convert;
 pub mod errors;
+pub mod signify;
 
 use js_sys::{Array, Uint8Array};
 use omega_core::check::{check_package, MemoryPackage};

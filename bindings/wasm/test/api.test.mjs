@@ -241,6 +241,7 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
     [
       'blake2b256', 'checkPackageFiles', 'checkPath', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
       'lockEntries', 'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
+      'verifySignify',
     ].map((n) => `export function ${n}`),
   );
 });

@@ -53,6 +53,11 @@ def verify_minisign(
     """``verify_file`` in memory: verifies ``message`` with the text of a minisign signature
     file (one or more blocks); returns the trusted comment."""
 
+def verify_signify(message: _BytesLike, signature_text: _Text, public_key: _Key) -> None:
+    """Verifies ``message`` with the text of a detached signify signature file (``signify
+    -S``) and ``public_key``: signify's parsing rules, omega's strict Ed25519. Raises
+    ``VerificationError`` (``SIGNATURE_INVALID``, ``KEY_NOT_TRUSTED``) or ``MalformedError``."""
+
 def verify_ed25519(public_key: _BytesLike, message: _BytesLike, signature: _BytesLike) -> bool:
     """Strict Ed25519 verification of a raw 32-byte key and 64-byte signature."""
 

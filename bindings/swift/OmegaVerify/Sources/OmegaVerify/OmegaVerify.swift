@@ -1635,6 +1635,21 @@ public func verifyFile(path: String, publicKey: String, signature: String? = nil
     )
 })
 }
+/**
+ * Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+ * by `signify -S`) over `message` with `public_key` (`RW…` or a key file's text): signify's
+ * parsing rules, omega's strict Ed25519. Throws `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`
+ * (another key number), `MALFORMED` …
+ */
+public func verifySignify(message: Data, signatureText: String, publicKey: String)throws   {try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_signify(
+        FfiConverterData.lower(message),
+        FfiConverterString.lower(signatureText),
+        FfiConverterString.lower(publicKey),uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok
@@ -1667,6 +1682,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_omega_swift_checksum_func_verify_file() != 24562) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_signify() != 15239) {
         return InitializationResult.apiChecksumMismatch
     }
 

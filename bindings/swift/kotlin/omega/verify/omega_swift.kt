@@ -686,6 +686,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_omega_swift_checksum_func_verify_file(
     ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_signify(
+    ): Int
     external fun ffi_omega_swift_uniffi_contract_version(
     ): Int
 
@@ -717,6 +719,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_omega_swift_fn_func_verify_file(`path`: RustBuffer.ByValue,`publicKey`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`legacy`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_verify_signify(`message`: RustBuffer.ByValue,`signatureText`: RustBuffer.ByValue,`publicKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_omega_swift_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_omega_swift_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -852,6 +856,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_omega_swift_checksum_func_verify_file() and 0xFFFF) != 24562) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_signify() and 0xFFFF) != 15239) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2315,6 +2322,25 @@ public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<Li
 }
     )
     }
+    
+
+        /**
+         * Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+         * by `signify -S`) over `message` with `public_key` (`RW…` or a key file's text): signify's
+         * parsing rules, omega's strict Ed25519. Throws `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`
+         * (another key number), `MALFORMED` …
+         */
+    @Throws(OmegaException::class) fun `verifySignify`(`message`: kotlin.ByteArray, `signatureText`: kotlin.String, `publicKey`: kotlin.String)
+        = 
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_signify(
+    
+        
+        FfiConverterByteArray.lower(`message`),
+        FfiConverterString.lower(`signatureText`),
+        FfiConverterString.lower(`publicKey`),_status)
+}
+    
     
 
 
