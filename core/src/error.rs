@@ -8,7 +8,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt;
 
-use crate::check::Report;
+use crate::report::Report;
 
 /// The stable error codes of DESIGN §4. The string form ([`ErrorCode::as_str`]) is the contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

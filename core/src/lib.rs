@@ -14,7 +14,8 @@
 //! | [`signature`] | minisign signature blocks, streaming verification |
 //! | [`tree`] | `b2tree:` digests and path rules |
 //! | [`manifest`] | `.omega/manifest.json` |
-//! | [`check`] | package checks and reports |
+//! | [`check`] | package checks |
+//! | [`report`] | check reports and their one JSON shape |
 //! | [`lock`] | `omega.lock`, update rules, revocation |
 //! | [`tarball`] | npm-style `.tgz` reading and deterministic writing |
 //! | [`fs`] | (std) directory walking and file hashing |
@@ -43,6 +44,7 @@ pub mod limits;
 pub mod listed;
 pub mod lock;
 pub mod manifest;
+pub mod report;
 #[cfg(feature = "sign")]
 pub mod secret;
 pub mod signature;
