@@ -12,17 +12,17 @@ use omega_core::limits::{MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
 use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
 use omega_core::manifest::{validate_name, validate_version, SIGNATURE_PATH};
+use omega_core::summary_message;
 use omega_core::{
     admit_in_lock, bin_link_package, check_packages, dependency_problems, Admission, Candidate,
     Change, Error, ErrorCode, FirstSight, LegacyPolicy, LockEntry, LockIndex, Lockfile, Manifest,
-    PinMode, Pins, Problem, PublicKey, Release, Report, SignatureBlock,
+    PinMode, Pins, Problem, PublicKey, Release, Report, ReportJson, SignatureBlock,
 };
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::args::{AuditArgs, LockArgs, RevokeArgs};
-use crate::out::{
-    keys_text, print_json, problem_from, problem_json, problem_line, progress, Paint,
-};
+use crate::out::{keys_text, print_json, problem_from, problem_line, progress, Paint};
 use crate::util::{
     exit_for, parse_key_arg, read_small, split_assignment, write_atomic, CmdResult, Failure,
     Overwrite, EXIT_FAILED, EXIT_OK, EXIT_USAGE,
@@ -597,12 +597,12 @@ pub fn lock(a: &LockArgs) -> CmdResult {
         print_json(&json!({
             "ok": ok,
             "code": first.map(|p| p.code.as_str()),
-            "message": first.map(|p| summary_message(p, problems.len())),
+            "message": summary_message(&problems),
             "lockfile": lock_path.display().to_string(),
             "written": written,
             "packages": results.iter().map(lock_result_json).collect::<Vec<_>>(),
             "removed": removed,
-            "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
+            "problems": problems.iter().map(Problem::json).collect::<Vec<_>>(),
         }));
     } else {
         let p = Paint::stdout();
@@ -638,14 +638,6 @@ fn plural(n: usize, what: &str) -> String {
         format!("1 {what}")
     } else {
         format!("{n} {what}s")
-    }
-}
-
-fn summary_message(first: &Problem, total: usize) -> String {
-    if total > 1 {
-        format!("{} (and {} more problems)", first.message, total - 1)
-    } else {
-        first.message.clone()
     }
 }
 
@@ -803,14 +795,21 @@ struct AuditResult {
     outcome: Result<Report, Error>,
 }
 
-fn audit_result_json(r: &AuditResult) -> Value {
-    let mut obj = serde_json::Map::new();
-    obj.insert("key".into(), json!(r.key));
-    obj.insert("path".into(), json!(r.entry.path));
-    if let Value::Object(fields) = crate::cmd_pkg::check_json(&r.outcome) {
-        obj.extend(fields);
+/// One package of `omega audit --json`: its lock key and path, then core's report object.
+#[derive(Serialize)]
+struct AuditPackageJson<'a> {
+    key: &'a str,
+    path: &'a str,
+    #[serde(flatten)]
+    check: ReportJson<'a>,
+}
+
+fn audit_result_json(r: &AuditResult) -> AuditPackageJson<'_> {
+    AuditPackageJson {
+        key: &r.key,
+        path: &r.entry.path,
+        check: crate::cmd_pkg::check_json(&r.outcome),
     }
-    Value::Object(obj)
 }
 
 /// The verdict line of a package that verified, described by its lock entry.
@@ -972,10 +971,10 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         print_json(&json!({
             "ok": ok,
             "code": first.map(|p| p.code.as_str()),
-            "message": first.map(|p| summary_message(p, problems.len())),
+            "message": summary_message(&problems),
             "lockfile": lock_path.display().to_string(),
             "packages": results.iter().map(audit_result_json).collect::<Vec<_>>(),
-            "problems": problems.iter().map(problem_json).collect::<Vec<_>>(),
+            "problems": problems.iter().map(Problem::json).collect::<Vec<_>>(),
         }));
     } else {
         let p = Paint::stdout();

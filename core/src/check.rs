@@ -34,23 +34,47 @@ pub struct Pins {
 }
 
 impl Pins {
+    /// The pins a caller gives, with the one defaulting rule every runtime shares: without an
+    /// explicit `threshold`, it is 1 when keys are given and 0 otherwise. Whether the pins make
+    /// sense (something pinned, threshold in range) is [`Pins::validate`]'s call, at check time.
+    pub fn new(
+        digest: Option<TreeDigest>,
+        keys: Vec<PublicKey>,
+        threshold: Option<u32>,
+        legacy: LegacyPolicy,
+    ) -> Pins {
+        let threshold = threshold.unwrap_or(u32::from(!keys.is_empty()));
+        Pins {
+            digest,
+            keys,
+            threshold,
+            legacy,
+        }
+    }
+
+    /// [`Pins::new`] from text: a `b2tree:` digest and public keys (`RW…` lines or key-file
+    /// texts). A digest or key that does not parse is refused (`MALFORMED`) naming it.
+    pub fn from_text<K: AsRef<str>>(
+        digest: Option<&str>,
+        keys: &[K],
+        threshold: Option<u32>,
+        legacy: LegacyPolicy,
+    ) -> Result<Pins> {
+        let digest = digest.map(TreeDigest::parse).transpose()?;
+        let keys = keys
+            .iter()
+            .map(|k| PublicKey::parse(k.as_ref().as_bytes()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Pins::new(digest, keys, threshold, legacy))
+    }
+
     /// Pins a digest only (content pin; no signature needed).
     pub fn digest(digest: TreeDigest) -> Pins {
-        Pins {
-            digest: Some(digest),
-            keys: Vec::new(),
-            threshold: 0,
-            legacy: LegacyPolicy::Refuse,
-        }
+        Pins::new(Some(digest), Vec::new(), None, LegacyPolicy::Refuse)
     }
     /// Pins keys only, with a threshold.
     pub fn keys(keys: Vec<PublicKey>, threshold: u32) -> Pins {
-        Pins {
-            digest: None,
-            keys,
-            threshold,
-            legacy: LegacyPolicy::Refuse,
-        }
+        Pins::new(None, keys, Some(threshold), LegacyPolicy::Refuse)
     }
 }
 

@@ -52,11 +52,8 @@ pub mod tarball;
 mod text;
 pub mod tree;
 
-pub use check::{
-    check_package, check_packages, MemoryPackage, PackageInput, Pins, Problem, Report,
-    SignatureReport,
-};
-pub use error::{Error, ErrorCode, Result};
+pub use check::{check_package, check_packages, MemoryPackage, PackageInput, Pins};
+pub use error::{Error, ErrorCode, ErrorKind, Result};
 pub use keys::{KeyId, PublicKey};
 pub use lock::{
     admit, admit_in_lock, apply_revocation, bin_link_package, dependency_problems,
@@ -64,6 +61,9 @@ pub use lock::{
     Lockfile, PinMode, Release, Revocation, Revoked,
 };
 pub use manifest::{KeySet, Manifest};
+pub use report::{
+    summary_message, Problem, ProblemJson, Report, ReportJson, SignatureReport, SignatureReportJson,
+};
 pub use signature::{
     select_block, verify_detached, Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier,
 };

@@ -6,6 +6,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use serde::Serialize;
+
 use crate::error::{Error, ErrorCode, Result};
 use crate::keys::{KeyId, PublicKey};
 use crate::tree::TreeDigest;
@@ -75,90 +77,198 @@ impl Report {
         match self.problems.first() {
             None => Ok(self),
             Some(p) => {
-                let more = self.problems.len() - 1;
-                let msg = if more == 0 {
-                    p.message.clone()
-                } else {
-                    format!(
-                        "{} (and {more} more problem{})",
-                        p.message,
-                        if more == 1 { "" } else { "s" }
-                    )
-                };
+                let msg = summary_message(&self.problems).unwrap_or_else(|| p.message.clone());
                 Err(Error::new(p.code, msg).with_report(self))
             }
         }
     }
 }
 
+/// The message of a list of problems, as errors and `--json` outputs state it: the first
+/// problem's message, followed by `(and N more problem[s])` when there are others. `None` when
+/// the list is empty.
+pub fn summary_message(problems: &[Problem]) -> Option<String> {
+    let first = problems.first()?;
+    Some(match problems.len() - 1 {
+        0 => first.message.clone(),
+        1 => format!("{} (and 1 more problem)", first.message),
+        more => format!("{} (and {more} more problems)", first.message),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON. The structs below are the one JSON shape of reports; their fields serialise in
+// declaration order with any serde serializer, whatever serde_json features the build turns on.
+
+/// The JSON object of one [`Problem`]: `code`, `path`, `key`, `message`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProblemJson<'a> {
+    /// The DESIGN §4 code.
+    pub code: &'static str,
+    /// The file concerned, or null.
+    pub path: Option<&'a str>,
+    /// The key concerned, or null.
+    pub key: Option<&'a str>,
+    /// A sentence that names the package and the file or key.
+    pub message: &'a str,
+}
+
+/// The JSON object of one [`SignatureReport`]: `key_id`, `key`, `trusted_comment`, `error`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignatureReportJson<'a> {
+    /// The key id of the block (16 hex digits).
+    pub key_id: String,
+    /// The pinned key (`RW…`) that made the block, or null.
+    pub key: Option<String>,
+    /// The trusted comment.
+    pub trusted_comment: &'a str,
+    /// Null when the block counts; otherwise the code saying why not.
+    pub error: Option<&'static str>,
+}
+
+/// The JSON object of a check's outcome — a [`Report`], or an [`Error`] with or without one —
+/// the shape shared by `omega check --json` and every binding: `ok`, `code`, `message`,
+/// `package`, `version`, `sequence`, `files`, `tree`, `manifest_tree`, `pinned_digest`,
+/// `threshold`, `signed_by`, `signatures` and `problems`, in that order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportJson<'a> {
+    /// True when there is no problem.
+    pub ok: bool,
+    /// The code of the error (or of the first problem), or null.
+    pub code: Option<&'static str>,
+    /// The message of the error (or of the first problem), or null.
+    pub message: Option<&'a str>,
+    /// Package name (from the manifest) or the label; null without a report.
+    pub package: Option<&'a str>,
+    /// Version from the manifest.
+    pub version: Option<&'a str>,
+    /// Sequence from the manifest.
+    pub sequence: Option<u64>,
+    /// Number of files found; null without a report.
+    pub files: Option<usize>,
+    /// `b2tree:` digest of the files as found; null without a report.
+    pub tree: Option<String>,
+    /// Digest the manifest declares.
+    pub manifest_tree: Option<String>,
+    /// Digest the caller pinned.
+    pub pinned_digest: Option<String>,
+    /// Threshold required; null without a report.
+    pub threshold: Option<u32>,
+    /// Distinct pinned keys (`RW…`) with a valid signature.
+    pub signed_by: Vec<String>,
+    /// One entry per signature block.
+    pub signatures: Vec<SignatureReportJson<'a>>,
+    /// Every problem, in verdict order.
+    pub problems: Vec<ProblemJson<'a>>,
+}
+
+impl ReportJson<'_> {
+    /// Compact JSON text, keys in declaration order.
+    pub fn to_text(&self) -> String {
+        // Serialising plain structs of strings, numbers and lists cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// 2-space pretty JSON text (no final newline), keys in declaration order.
+    pub fn to_pretty_text(&self) -> String {
+        let bytes = crate::json::to_pretty(self);
+        String::from_utf8(bytes)
+            .map(|s| s.trim_end_matches('\n').to_string())
+            .unwrap_or_default()
+    }
+}
+
 impl Problem {
-    /// The problem as a JSON object: `code`, `path`, `key`, `message`.
+    /// The problem's JSON object.
+    pub fn json(&self) -> ProblemJson<'_> {
+        ProblemJson {
+            code: self.code.as_str(),
+            path: self.path.as_deref(),
+            key: self.key.as_deref(),
+            message: &self.message,
+        }
+    }
+
+    /// The problem as a JSON value: `code`, `path`, `key`, `message` (see [`Problem::json`]).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "code": self.code.as_str(),
-            "path": self.path,
-            "key": self.key,
-            "message": self.message,
-        })
+        serde_json::to_value(self.json()).unwrap_or_default()
+    }
+}
+
+impl SignatureReport {
+    /// The verdict's JSON object.
+    pub fn json(&self) -> SignatureReportJson<'_> {
+        SignatureReportJson {
+            key_id: self.key_id.to_string(),
+            key: self.key.map(|k| k.to_base64()),
+            trusted_comment: &self.trusted_comment,
+            error: self.error.map(ErrorCode::as_str),
+        }
     }
 }
 
 impl Report {
-    /// The report as one JSON object, the shape shared by the CLI's `--json` and every binding:
-    /// `ok`, `code` and `message` (of the first problem, or null), `package`, `version`,
-    /// `sequence`, `files`, `tree`, `manifest_tree`, `pinned_digest`, `threshold`, `signed_by`,
-    /// `signatures` (`key_id`, `key`, `trusted_comment`, `error`) and `problems`.
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The report's JSON object; `code` and `message` are the first problem's (null when the
+    /// check passed).
+    pub fn json(&self) -> ReportJson<'_> {
         let first = self.problems.first();
-        serde_json::json!({
-            "ok": self.is_ok(),
-            "code": first.map(|p| p.code.as_str()),
-            "message": first.map(|p| p.message.clone()),
-            "package": self.package,
-            "version": self.version,
-            "sequence": self.sequence,
-            "files": self.files,
-            "tree": self.tree.to_string(),
-            "manifest_tree": self.manifest_tree.map(|d| d.to_string()),
-            "pinned_digest": self.pinned_digest.map(|d| d.to_string()),
-            "threshold": self.threshold,
-            "signed_by": self.signed_by.iter().map(PublicKey::to_base64).collect::<Vec<_>>(),
-            "signatures": self.signatures.iter().map(|s| serde_json::json!({
-                "key_id": s.key_id.to_string(),
-                "key": s.key.map(|k| k.to_base64()),
-                "trusted_comment": s.trusted_comment,
-                "error": s.error.map(ErrorCode::as_str),
-            })).collect::<Vec<_>>(),
-            "problems": self.problems.iter().map(Problem::to_json).collect::<Vec<_>>(),
-        })
+        ReportJson {
+            ok: self.is_ok(),
+            code: first.map(|p| p.code.as_str()),
+            message: first.map(|p| p.message.as_str()),
+            package: Some(&self.package),
+            version: self.version.as_deref(),
+            sequence: self.sequence,
+            files: Some(self.files),
+            tree: Some(self.tree.to_string()),
+            manifest_tree: self.manifest_tree.map(|d| d.to_string()),
+            pinned_digest: self.pinned_digest.map(|d| d.to_string()),
+            threshold: Some(self.threshold),
+            signed_by: self.signed_by.iter().map(PublicKey::to_base64).collect(),
+            signatures: self.signatures.iter().map(SignatureReport::json).collect(),
+            problems: self.problems.iter().map(Problem::json).collect(),
+        }
+    }
+
+    /// The report as a JSON value (see [`Report::json`]). A `serde_json::Value` orders its keys
+    /// only when serde_json's `preserve_order` is on: to print, use [`ReportJson::to_text`].
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
     }
 }
 
 impl Error {
-    /// The error as one JSON object: its report's fields (see [`Report::to_json`]) when it
-    /// carries one, with `ok: false` and this error's `code` and `message`; otherwise the same
-    /// keys with nulls and empty lists.
-    pub fn to_json(&self) -> serde_json::Value {
-        let fields = match self.report() {
-            Some(r) => r.to_json(),
-            None => serde_json::json!({
-                "package": null, "version": null, "sequence": null, "files": null, "tree": null,
-                "manifest_tree": null, "pinned_digest": null, "threshold": null,
-                "signed_by": [], "signatures": [], "problems": [],
-            }),
+    /// The error's JSON object: its report's fields (see [`Report::json`]) when it carries
+    /// one, with `ok: false` and this error's `code` and `message`; otherwise the same keys
+    /// with nulls and empty lists.
+    pub fn json(&self) -> ReportJson<'_> {
+        let mut j = match self.report() {
+            Some(r) => r.json(),
+            None => ReportJson {
+                ok: false,
+                code: None,
+                message: None,
+                package: None,
+                version: None,
+                sequence: None,
+                files: None,
+                tree: None,
+                manifest_tree: None,
+                pinned_digest: None,
+                threshold: None,
+                signed_by: Vec::new(),
+                signatures: Vec::new(),
+                problems: Vec::new(),
+            },
         };
-        // The verdict keys first, as in Report::to_json (the order shows in the CLI's output).
-        let mut m = serde_json::Map::new();
-        m.insert("ok".into(), false.into());
-        m.insert("code".into(), self.code().as_str().into());
-        m.insert("message".into(), self.message().into());
-        if let serde_json::Value::Object(rest) = fields {
-            for (k, v) in rest {
-                if !matches!(k.as_str(), "ok" | "code" | "message") {
-                    m.insert(k, v);
-                }
-            }
-        }
-        serde_json::Value::Object(m)
+        j.ok = false;
+        j.code = Some(self.code().as_str());
+        j.message = Some(self.message());
+        j
+    }
+
+    /// The error as a JSON value (see [`Error::json`]).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
     }
 }
