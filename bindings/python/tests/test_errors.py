@@ -42,8 +42,10 @@ EXPECTED_CLASS: Dict[str, Type[ov.OmegaError]] = {
     "FILE_MISSING": ov.VerificationError,
     "FILE_EXTRA": ov.VerificationError,
     "FILE_CHANGED": ov.VerificationError,
-    "UNSAFE_PATH": ov.MalformedError,
-    "UNSUPPORTED_FILE_TYPE": ov.MalformedError,
+    # Core's ErrorCode::kind (and the CLI's exit status 1): a package with an unsafe path or a
+    # link was read and refused. Python's own table used to say MalformedError: core wins.
+    "UNSAFE_PATH": ov.VerificationError,
+    "UNSUPPORTED_FILE_TYPE": ov.VerificationError,
     "ROLLBACK": ov.VerificationError,
     "NOT_FOUND": ov.NotFoundError,
     "IO": ov.OmegaIOError,
