@@ -1,13 +1,15 @@
 //! `omega lock` and `omega audit`: a project's `node_modules` against its `omega.lock`.
 //!
-//! This module finds the installed packages and their lock keys, reads each package through
-//! core, and hands every decision to core (`admit` for lock, `check_packages` for audit).
+//! Core finds the installed packages and their lock keys (`omega_core::installs`); this module
+//! reads each package through core and hands every decision to core (`admit` for lock,
+//! `check_packages` for audit).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
 use omega_core::fs::{read_installed_package, read_limited, PackageDir, NESTED_MODULES_DIR};
+use omega_core::installs::{find_installs, Install, Installs};
 use omega_core::limits::{MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
 use omega_core::limits::{MAX_REVOCATION_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::lock::{package_name_of_key, validate_lock_key, LOCK_FILE};
@@ -28,27 +30,6 @@ use crate::util::{
     Overwrite, EXIT_FAILED, EXIT_OK, EXIT_USAGE,
 };
 
-/// A package directory found below `ROOT/node_modules`.
-#[derive(Clone, Debug)]
-struct Install {
-    /// Path relative to the root, `/`-separated (`node_modules/@scope/pkg`).
-    path: String,
-    /// Package name, from the directory layout.
-    name: String,
-    /// How many `node_modules` levels deep (0 for `ROOT/node_modules/<name>`).
-    depth: usize,
-    /// Lock key: the name for the shallowest install of a name, else the path.
-    key: String,
-}
-
-/// Every package installed below `ROOT/node_modules`, with lock keys assigned, and the
-/// entries that are not package directories (links, stray files).
-#[derive(Debug, Default)]
-struct Installed {
-    installs: Vec<Install>,
-    problems: Vec<Problem>,
-}
-
 fn unsupported(rel: &str, what: &str) -> Problem {
     problem_from(
         ErrorCode::UnsupportedFileType,
@@ -56,147 +37,6 @@ fn unsupported(rel: &str, what: &str) -> Problem {
         None,
         format!("{rel}: {what}"),
     )
-}
-
-/// The entries of a directory, sorted by name, dot-entries left out (`.bin`,
-/// `.package-lock.json`, …).
-fn entries(dir: &Path, rel: &str, problems: &mut Vec<Problem>) -> Vec<(String, fs::FileType)> {
-    let rd = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) => {
-            let err = omega_core::fs::io_error(dir, &e);
-            problems.push(problem_from(
-                err.code(),
-                Some(rel),
-                None,
-                err.message().to_string(),
-            ));
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    for ent in rd {
-        let ent = match ent {
-            Ok(e) => e,
-            Err(e) => {
-                let err = omega_core::fs::io_error(dir, &e);
-                problems.push(problem_from(
-                    err.code(),
-                    Some(rel),
-                    None,
-                    err.message().to_string(),
-                ));
-                continue;
-            }
-        };
-        let Some(name) = ent.file_name().to_str().map(str::to_string) else {
-            problems.push(problem_from(
-                ErrorCode::UnsafePath,
-                Some(rel),
-                None,
-                format!("{rel}: an entry's name is not valid UTF-8"),
-            ));
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        match ent.file_type() {
-            Ok(ft) => out.push((name, ft)),
-            Err(e) => {
-                let err = omega_core::fs::io_error(&ent.path(), &e);
-                problems.push(problem_from(
-                    err.code(),
-                    Some(rel),
-                    None,
-                    err.message().to_string(),
-                ));
-            }
-        }
-    }
-    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    out
-}
-
-/// Whether `ft` is a real directory; otherwise records why it is not a package.
-fn package_dir_ok(ft: &fs::FileType, rel: &str, problems: &mut Vec<Problem>) -> bool {
-    if ft.is_symlink() {
-        problems.push(unsupported(
-            rel,
-            "is a symbolic link (npm link, pnpm); Ωpm checks package directories in place and does not follow links",
-        ));
-        false
-    } else if !ft.is_dir() {
-        problems.push(unsupported(rel, "is not a package directory"));
-        false
-    } else {
-        true
-    }
-}
-
-fn scan(root: &Path, modules_rel: &str, depth: usize, found: &mut Installed) {
-    let dir = root.join(modules_rel);
-    for (name, ft) in entries(&dir, modules_rel, &mut found.problems) {
-        let rel = format!("{modules_rel}/{name}");
-        if !package_dir_ok(&ft, &rel, &mut found.problems) {
-            continue;
-        }
-        if name.starts_with('@') {
-            for (sub, sft) in entries(&root.join(&rel), &rel, &mut found.problems) {
-                let sub_rel = format!("{rel}/{sub}");
-                if package_dir_ok(&sft, &sub_rel, &mut found.problems) {
-                    add_install(root, format!("{name}/{sub}"), sub_rel, depth, found);
-                }
-            }
-        } else {
-            add_install(root, name, rel, depth, found);
-        }
-    }
-}
-
-fn add_install(root: &Path, name: String, rel: String, depth: usize, found: &mut Installed) {
-    let nested = format!("{rel}/{NESTED_MODULES_DIR}");
-    found.installs.push(Install {
-        path: rel,
-        key: String::new(),
-        name,
-        depth,
-    });
-    match root.join(&nested).symlink_metadata() {
-        Ok(m) if m.is_dir() => scan(root, &nested, depth + 1, found),
-        Ok(m) => {
-            if m.file_type().is_symlink() {
-                found.problems.push(unsupported(
-                    &nested,
-                    "is a symbolic link; Ωpm does not follow links",
-                ));
-            }
-            // A plain file named node_modules is part of the package's files.
-        }
-        Err(_) => {}
-    }
-}
-
-/// Finds the installed packages and assigns lock keys: the name for the shallowest install of
-/// each name (ties broken by path), the install path for the others.
-fn find_installs(root: &Path) -> Installed {
-    let mut found = Installed::default();
-    scan(root, NESTED_MODULES_DIR, 0, &mut found);
-    found
-        .installs
-        .sort_by(|a, b| (a.depth, a.path.as_bytes()).cmp(&(b.depth, b.path.as_bytes())));
-    let mut used: BTreeSet<String> = BTreeSet::new();
-    for i in &mut found.installs {
-        i.key = if used.insert(i.name.clone()) {
-            i.name.clone()
-        } else {
-            i.path.clone()
-        };
-    }
-    found
-        .installs
-        .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    found
 }
 
 /// ` at PATH` for a package keyed by its install path, else nothing.
@@ -646,7 +486,7 @@ fn plural(n: usize, what: &str) -> String {
 
 /// The `node_modules` directories of the project (relative to the root): the top one and the
 /// nested one of every install that has it.
-fn modules_dirs(root: &Path, found: &Installed) -> Vec<String> {
+fn modules_dirs(root: &Path, found: &Installs) -> Vec<String> {
     let mut out = vec![NESTED_MODULES_DIR.to_string()];
     for i in &found.installs {
         let nested = format!("{}/{NESTED_MODULES_DIR}", i.path);
@@ -664,7 +504,7 @@ fn modules_dirs(root: &Path, found: &Installed) -> Vec<String> {
 /// Checks every entry of each `node_modules/.bin` (npm scripts run them): each must be a link
 /// that resolves to a file of a package pinned in `lock` below the same `node_modules` (core's
 /// `bin_link_package` decides); anything else is a problem naming the entry.
-fn audit_bin_dirs(root: &Path, lock: &Lockfile, found: &Installed) -> Vec<Problem> {
+fn audit_bin_dirs(root: &Path, lock: &Lockfile, found: &Installs) -> Vec<Problem> {
     let mut problems = Vec::new();
     let canonical_root = match fs::canonicalize(root) {
         Ok(r) => r,
@@ -858,7 +698,7 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     let found = if modules.symlink_metadata().is_ok_and(|m| m.is_dir()) {
         find_installs(&a.root)
     } else {
-        Installed::default()
+        Installs::default()
     };
 
     // Read every pinned package, then check them all with one batch of signatures.

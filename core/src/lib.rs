@@ -19,6 +19,7 @@
 //! | [`lock`] | `omega.lock`, update rules, revocation |
 //! | [`tarball`] | npm-style `.tgz` reading and deterministic writing |
 //! | [`fs`] | (std) directory walking and file hashing |
+//! | [`installs`] | a project's installed packages and their lock keys (the scan needs std) |
 //! | [`secret`] | (sign) secret keys and signing |
 
 #![no_std]
@@ -37,6 +38,7 @@ pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;
 pub mod hash;
+pub mod installs;
 mod json;
 pub mod keys;
 pub mod limits;
