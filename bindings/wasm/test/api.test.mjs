@@ -239,7 +239,7 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
   assert.deepEqual(
     readFileSync(join(wasmDir, 'pkg', 'omega.d.ts'), 'utf8').match(/export function \w+/g).sort(),
     [
-      'blake2b256', 'checkPackageFiles', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
+      'blake2b256', 'checkPackageFiles', 'checkTarball', 'digestFiles', 'initSync', 'listTarball', 'lockEntries',
       'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
     ].map((n) => `export function ${n}`),
   );
