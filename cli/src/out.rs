@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use omega_core::{Error, ErrorCode, Problem, PublicKey};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// Colours for one stream: on only when it is a terminal and `NO_COLOR` is not set.
 #[derive(Clone, Copy, Debug)]
@@ -118,16 +118,6 @@ pub fn problem_line(p: Paint, pr: &Problem) -> String {
     format!("{} {}", p.bad(pr.code.as_str()), shown(&pr.message))
 }
 
-/// The JSON object of one problem.
-pub fn problem_json(pr: &Problem) -> Value {
-    json!({
-        "code": pr.code.as_str(),
-        "path": pr.path,
-        "key": pr.key,
-        "message": pr.message,
-    })
-}
-
 /// A problem that is not part of a core report (a package not installed, not pinned …).
 pub fn problem_from(
     code: ErrorCode,
@@ -143,8 +133,9 @@ pub fn problem_from(
     }
 }
 
-/// Prints one JSON object on stdout (pretty, final newline).
-pub fn print_json(v: &Value) {
+/// Prints one JSON object on stdout (pretty, final newline); keys in the order the value
+/// serialises them (declaration order for core's report structs).
+pub fn print_json<T: Serialize + ?Sized>(v: &T) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => say!("{s}"),
         Err(e) => esay!("omega: IO: cannot serialise JSON: {e}"),

@@ -601,3 +601,43 @@ fn unsigned_package_json_version_and_bad_package_json() {
     assert_eq!(lock["packages"]["noversion"]["version"], "0.0.0");
     assert_eq!(lock["packages"]["badjson"]["version"], "3.1.4");
 }
+
+/// The `--json` message of lock and audit is core's `summary_message`: with two problems it
+/// says "(and 1 more problem)" (the CLI's own copy of the rule said "1 more problems"), and the
+/// keys of each package's object come in core's declared order after `key` and `path`.
+#[test]
+fn audit_json_message_and_key_order_come_from_core() {
+    let p = Project::new();
+    p.install("node_modules/a", "a", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    p.install("node_modules/b", "b", "1.0.0", 0, None, &[]);
+    fs::remove_dir_all(p.app().join("node_modules/a")).unwrap();
+    let r = p.audit(&["--json"]).expect(1);
+    let j = r.json();
+    assert_eq!(codes(&j["problems"]), ["NOT_FOUND", "NOT_FOUND"]);
+    let msg = j["message"].as_str().unwrap();
+    assert!(msg.ends_with(" (and 1 more problem)"), "{msg}");
+    let pkg = j["packages"][0].as_object().unwrap();
+    let keys: Vec<&str> = pkg.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "key",
+            "path",
+            "ok",
+            "code",
+            "message",
+            "package",
+            "version",
+            "sequence",
+            "files",
+            "tree",
+            "manifest_tree",
+            "pinned_digest",
+            "threshold",
+            "signed_by",
+            "signatures",
+            "problems"
+        ]
+    );
+}

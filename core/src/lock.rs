@@ -468,6 +468,48 @@ pub struct Admission {
     pub signed_by: Vec<PublicKey>,
 }
 
+/// How the signature blocks over a manifest or statement counted: the distinct allowed keys
+/// with a valid block, the blocks by keys that are not allowed, and the blocks by revoked keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    /// Distinct allowed keys with a valid signature block, in block order.
+    valid: Vec<PublicKey>,
+    /// Blocks whose key id matches no allowed key (and no revoked one).
+    unknown: usize,
+    /// Blocks by revoked keys (that are not also allowed).
+    by_revoked: usize,
+}
+
+impl Tally {
+    /// Whether at least `threshold` distinct allowed keys signed.
+    fn meets(&self, threshold: u32) -> bool {
+        self.valid.len() >= threshold as usize
+    }
+
+    /// The refusal when `need` distinct keys were required: `KEY_REVOKED` when only revoked
+    /// keys signed, `KEY_NOT_TRUSTED` when only keys that are not pinned did, otherwise
+    /// `THRESHOLD_NOT_MET`.
+    fn error(&self, name: &str, need: u32) -> Error {
+        let have = self.valid.len();
+        if have == 0 && self.by_revoked > 0 {
+            Error::new(
+                ErrorCode::KeyRevoked,
+                format!("{name}: signed by a revoked key"),
+            )
+        } else if have == 0 && self.unknown > 0 {
+            Error::new(
+                ErrorCode::KeyNotTrusted,
+                format!("{name}: signed only by keys that are not pinned for it"),
+            )
+        } else {
+            Error::new(
+                ErrorCode::ThresholdNotMet,
+                format!("{name}: {have} of {need} required distinct trusted keys signed"),
+            )
+        }
+    }
+}
+
 /// Counts the distinct keys of `allowed` with a valid signature block over the manifest.
 /// Fails with `SIGNATURE_INVALID` if a block by an allowed key does not verify (or with
 /// `LEGACY_SIGNATURE_REFUSED`), and reports how many blocks came from `revoked` keys.
@@ -477,7 +519,7 @@ fn valid_signers(
     allowed: &[PublicKey],
     revoked: &[PublicKey],
     legacy: LegacyPolicy,
-) -> Result<(Vec<PublicKey>, usize, usize)> {
+) -> Result<Tally> {
     verify_blocks(
         name,
         release.manifest_bytes,
@@ -495,7 +537,7 @@ fn verify_blocks(
     allowed: &[PublicKey],
     revoked: &[PublicKey],
     legacy: LegacyPolicy,
-) -> Result<(Vec<PublicKey>, usize, usize)> {
+) -> Result<Tally> {
     let prehash = blake2b512(message);
     let mut valid: Vec<PublicKey> = Vec::new();
     let (mut unknown, mut by_revoked) = (0, 0);
@@ -538,26 +580,11 @@ fn verify_blocks(
             }
         }
     }
-    Ok((valid, unknown, by_revoked))
-}
-
-fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoked: usize) -> Error {
-    if have == 0 && by_revoked > 0 {
-        Error::new(
-            ErrorCode::KeyRevoked,
-            format!("{name}: signed by a revoked key"),
-        )
-    } else if have == 0 && unknown > 0 {
-        Error::new(
-            ErrorCode::KeyNotTrusted,
-            format!("{name}: signed only by keys that are not pinned for it"),
-        )
-    } else {
-        Error::new(
-            ErrorCode::ThresholdNotMet,
-            format!("{name}: {have} of {need} required distinct trusted keys signed"),
-        )
-    }
+    Ok(Tally {
+        valid,
+        unknown,
+        by_revoked,
+    })
 }
 
 /// The pinned entry, at the candidate's current path (a package may move when npm hoists it).
@@ -897,14 +924,13 @@ fn admit_new_install(
     let mut admitted: Option<Vec<PublicKey>> = None;
     for (key, _, ks) in &signed {
         let allowed = allowed_of(ks);
-        let (valid, unknown, by_revoked) =
-            valid_signers(name, &release, &allowed, revoked, legacy)?;
-        if valid.len() >= ks.threshold as usize {
-            admitted = Some(valid);
+        let tally = valid_signers(name, &release, &allowed, revoked, legacy)?;
+        if tally.meets(ks.threshold) {
+            admitted = Some(tally.valid);
             break;
         }
         if refusal.is_none() {
-            let e = threshold_error(name, valid.len(), ks.threshold, unknown, by_revoked);
+            let e = tally.error(name, ks.threshold);
             refusal = Some(Error::new(
                 e.code(),
                 format!(
@@ -965,16 +991,11 @@ fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> 
         });
     };
     let keys = &release.manifest.keys;
-    let (valid, unknown, _) = valid_signers(name, &release, &keys.signers, &[], legacy)?;
-    if valid.len() < keys.threshold as usize {
-        return Err(threshold_error(
-            name,
-            valid.len(),
-            keys.threshold,
-            unknown,
-            0,
-        ));
+    let tally = valid_signers(name, &release, &keys.signers, &[], legacy)?;
+    if !tally.meets(keys.threshold) {
+        return Err(tally.error(name, keys.threshold));
     }
+    let valid = tally.valid;
     let how = if trust.is_empty() {
         FirstSight::TrustOnFirstUse
     } else if valid.iter().any(|k| trust.contains(k)) {
@@ -1011,16 +1032,11 @@ fn update(
         .filter(|k| !p.revoked.contains(k))
         .copied()
         .collect();
-    let (valid, unknown, by_revoked) = valid_signers(name, &release, &allowed, &p.revoked, legacy)?;
-    if valid.len() < ks.threshold as usize {
-        return Err(threshold_error(
-            name,
-            valid.len(),
-            ks.threshold,
-            unknown,
-            by_revoked,
-        ));
+    let tally = valid_signers(name, &release, &allowed, &p.revoked, legacy)?;
+    if !tally.meets(ks.threshold) {
+        return Err(tally.error(name, ks.threshold));
     }
+    let valid = tally.valid;
     let m = release.manifest;
     if let Some(k) = m
         .keys
@@ -1164,7 +1180,7 @@ pub fn apply_revocation(
         );
     }
     let what = format!("{name}: revocation of key {}", rev.key.key_id());
-    let (by_self, _, _) = verify_blocks(
+    let by_self = verify_blocks(
         &what,
         statement,
         signatures,
@@ -1172,17 +1188,10 @@ pub fn apply_revocation(
         &[],
         legacy,
     )?;
-    if by_self.is_empty() {
-        let (valid, unknown, _) =
-            verify_blocks(&what, statement, signatures, &ks.signers, &[], legacy)?;
-        if valid.len() < ks.threshold as usize {
-            return Err(threshold_error(
-                &what,
-                valid.len(),
-                ks.threshold,
-                unknown,
-                0,
-            ));
+    if by_self.valid.is_empty() {
+        let tally = verify_blocks(&what, statement, signatures, &ks.signers, &[], legacy)?;
+        if !tally.meets(ks.threshold) {
+            return Err(tally.error(&what, ks.threshold));
         }
     }
     ks.signers.retain(|k| *k != rev.key);

@@ -57,7 +57,7 @@ fn check_package<'py>(
     path: &Bound<'py, PyAny>,
     digest: Option<&Bound<'py, PyAny>>,
     keys: Option<&Bound<'py, PyAny>>,
-    threshold: i64,
+    threshold: Option<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let path = path_arg(path)?;
     let digest = match digest {
@@ -69,13 +69,10 @@ fn check_package<'py>(
         }
         _ => None,
     };
-    let pins = Pins {
-        digest,
-        keys: keys_arg(py, keys)?,
-        // Out-of-range thresholds stay out of range, for core to refuse (MALFORMED).
-        threshold: u32::try_from(threshold.max(0)).unwrap_or(u32::MAX),
-        legacy: legacy_policy(false),
-    };
+    // Out-of-range thresholds stay out of range, for core to refuse (MALFORMED); None takes
+    // core's default (1 with keys).
+    let threshold = threshold.map(|t| u32::try_from(t.max(0)).unwrap_or(u32::MAX));
+    let pins = Pins::new(digest, keys_arg(py, keys)?, threshold, legacy_policy(false));
     let report = py.detach(|| check_dir(&path, &pins)).py_err(py)?;
     report_to_py(py, &report)
 }
@@ -195,10 +192,19 @@ fn apply_revocation<'py>(
     Ok(PyBytes::new(py, &revoked.lock))
 }
 
+/// The class of refusal of the DESIGN §4 code `code` (core's `ErrorCode::kind`):
+/// `"verification"`, `"malformed"`, `"not_found"` or `"io"`; `None` for an unknown code.
+/// `omega_verify._errors` picks each code's exception class from it.
+#[pyfunction]
+fn _error_kind(code: &str) -> Option<&'static str> {
+    ErrorCode::from_code(code).map(|c| c.kind().as_str())
+}
+
 /// The extension module.
 #[pymodule]
 fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(digest_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(_error_kind, m)?)?;
     m.add_function(wrap_pyfunction!(check_package, m)?)?;
     m.add_function(wrap_pyfunction!(verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(verify_minisign, m)?)?;

@@ -19,7 +19,7 @@ mod report;
 
 use std::path::{Path, PathBuf};
 
-use omega_core::{fs, LegacyPolicy, Pins, PublicKey, TreeDigest};
+use omega_core::{fs, LegacyPolicy, Pins, PublicKey};
 
 pub use error::OmegaError;
 pub use report::{Problem, Report, SignatureReport};
@@ -47,15 +47,12 @@ pub fn check_package(
     keys: Vec<String>,
     threshold: u32,
 ) -> Result<Report, OmegaError> {
-    let pins = Pins {
-        digest: digest.as_deref().map(TreeDigest::parse).transpose()?,
-        keys: keys
-            .iter()
-            .map(|k| PublicKey::parse(k.as_bytes()))
-            .collect::<Result<Vec<_>, _>>()?,
-        threshold,
-        legacy: LegacyPolicy::Refuse,
-    };
+    let pins = Pins::from_text(
+        digest.as_deref(),
+        &keys,
+        Some(threshold),
+        LegacyPolicy::Refuse,
+    )?;
     Ok(Report::from(&fs::check_dir(Path::new(&path), &pins)?))
 }
 

@@ -503,6 +503,30 @@ def test_error_with_a_report_crosses_the_abi(ov, pkg):
     assert back.code() == "FILE_MISSING"
 
 
+def test_error_kind_and_report_json_order_come_from_core(ov, pkg):
+    """kind() is omega-core's ErrorCode::kind (the CLI's exit status follows it), and the
+    report's JSON keeps core's declared key order (the CLI's), whatever serde_json features
+    this crate was built with."""
+    kinds = {
+        "MALFORMED": "malformed", "UNSUPPORTED_VERSION": "malformed", "TOO_LARGE": "malformed",
+        "NOT_FOUND": "not_found", "IO": "io",
+    }
+    variants = {
+        name: cls
+        for name, cls in vars(ov.OmegaError).items()
+        if isinstance(cls, type) and issubclass(cls, ov.OmegaError)
+    }
+    for code in CODES:
+        e = variants[variant_name(code)]("x", None)
+        assert e.kind() == kinds.get(code, "verification"), code
+    r = ov.check_package(str(pkg), keys=[KEY1])
+    assert list(json.loads(r.json)) == [
+        "ok", "code", "message", "package", "version", "sequence", "files", "tree",
+        "manifest_tree", "pinned_digest", "threshold", "signed_by", "signatures", "problems",
+    ]
+    assert r.threshold == 1  # Pins::from_text: the given threshold (1 by default)
+
+
 def test_every_reachable_code_was_raised():
     """Runs last in this file (pytest keeps file order): the tests above raised every code."""
     assert SEEN == set(CODES) - NOT_REACHABLE, sorted(set(CODES) - NOT_REACHABLE - SEEN)

@@ -41,7 +41,7 @@ use omega_core::{KeyId, PublicKey, Report};
 use wasm_bindgen::prelude::*;
 
 use convert::{core, InputFile};
-use errors::{expected, json_to_js};
+use errors::{expected, json_to_js, report_to_js};
 
 /// The metadata paths inside a package's files (DESIGN §3.3).
 const MANIFEST_PATH: &str = omega_core::manifest::MANIFEST_PATH;
@@ -78,7 +78,9 @@ export interface OmegaReport {
   problems: OmegaProblem[];
 }
 /** What every function throws: `.code` always; `.report` when a package check failed. */
-export interface OmegaError extends Error { code: OmegaErrorCode; report?: OmegaReport }
+/** omega-core's class of a code (`ErrorCode::kind`), which the CLI's exit status follows. */
+export type OmegaErrorKind = "verification" | "malformed" | "not_found" | "io";
+export interface OmegaError extends Error { code: OmegaErrorCode; kind: OmegaErrorKind; report?: OmegaReport }
 export interface OmegaTarballListing {
   tree: string;
   files: { path: string; kind: "f" | "x"; size: number; blake2b256: string }[];
@@ -94,7 +96,7 @@ fn package(files: &[InputFile]) -> Result<MemoryPackage, JsValue> {
 
 fn report(result: omega_core::Result<Report>) -> Result<JsValue, JsValue> {
     match result {
-        Ok(r) => Ok(json_to_js(&r.to_json())),
+        Ok(r) => Ok(report_to_js(&r.json())),
         Err(e) => Err(core(e)),
     }
 }

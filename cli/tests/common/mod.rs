@@ -82,12 +82,12 @@ impl Key {
     pub fn public(&self) -> &str {
         self.public.to_str().unwrap()
     }
-    /// The key id in its 16-digit form (as `--json` reports it). The key file's comment
-    /// holds it as minisign writes it, without leading zeros (`%" PRIX64 "`), so pad it.
+    /// The key id as Ωpm prints it (16 hex digits). The key file's comment is minisign's
+    /// form, without leading zeros, so it is padded back.
     pub fn id(&self) -> String {
         let text = fs::read_to_string(&self.public).unwrap();
-        let shown = text.lines().next().unwrap().rsplit(' ').next().unwrap();
-        format!("{shown:0>16}")
+        let comment_id = text.lines().next().unwrap().rsplit(' ').next().unwrap();
+        format!("{comment_id:0>16}")
     }
 }
 

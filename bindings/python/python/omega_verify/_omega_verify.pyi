@@ -20,19 +20,20 @@ __version__: str
 
 def digest_dir(path: _Path) -> str:
     """The ``b2tree:`` digest of the directory ``path`` (every regular file below it except
-    the top-level ``.omega/``). Raises ``NotFoundError``, ``MalformedError`` (``UNSAFE_PATH``,
-    ``UNSUPPORTED_FILE_TYPE``, ``TOO_LARGE``) or ``OmegaIOError``."""
+    the top-level ``.omega/``). Raises ``NotFoundError``, ``VerificationError`` (``UNSAFE_PATH``,
+    ``UNSUPPORTED_FILE_TYPE``), ``MalformedError`` (``TOO_LARGE``) or ``OmegaIOError``."""
 
 def check_package(
     path: _Path,
     digest: Optional[str] = None,
     keys: Optional[Iterable[_Key]] = (),
-    threshold: int = 1,
+    threshold: Optional[int] = 1,
 ) -> Report:
     """Checks the package directory ``path`` against a pinned ``digest`` (``b2tree:…``)
     and/or pinned ``keys`` (``PublicKey`` or ``RW…`` text), at least ``threshold`` distinct
     ones of which must have signed its manifest. Returns the report when everything holds;
-    otherwise raises the error of the first problem with the whole report as ``exc.report``."""
+    otherwise raises the error of the first problem with the whole report as ``exc.report``.
+    ``threshold=None`` takes core's default: 1 when keys are given."""
 
 def verify_file(
     path: _Path,
@@ -125,3 +126,7 @@ class Signature:
         """Verifies this block over ``message``; returns the trusted comment."""
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
+
+def _error_kind(code: str) -> Optional[str]:
+    """Core's class of refusal for ``code``: ``"verification"``, ``"malformed"``,
+    ``"not_found"`` or ``"io"``; None for a code this build does not know."""

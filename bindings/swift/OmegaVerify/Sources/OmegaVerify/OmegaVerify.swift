@@ -1157,6 +1157,20 @@ public func code() -> String  {
 })
 }
     
+    /**
+     * The class of refusal, omega-core's `ErrorCode::kind`: `"verification"` (the input was
+     * read and refused), `"malformed"`, `"not_found"` or `"io"`; the CLI's exit status and
+     * Python's exception class follow the same classification.
+     */
+public func kind() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_omegaerror_kind(
+            FfiConverterTypeOmegaError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
 
     
 // The local Rust `Display` implementation.

@@ -248,6 +248,11 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
 RustBuffer uniffi_omega_swift_fn_method_omegaerror_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_KIND
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_KIND
+RustBuffer uniffi_omega_swift_fn_method_omegaerror_kind(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_omega_swift_fn_method_omegaerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status

@@ -705,6 +705,8 @@ internal object UniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_omega_swift_fn_method_omegaerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_omegaerror_kind(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_omegaerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_func_apply_revocation(`lock`: RustBuffer.ByValue,`statement`: RustBuffer.ByValue,`signatureText`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1708,6 +1710,21 @@ sealed class OmegaException: kotlin.Exception() {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_omega_swift_fn_method_omegaerror_code(FfiConverterTypeOmegaError.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
+        /**
+         * The class of refusal, omega-core's `ErrorCode::kind`: `"verification"` (the input was
+         * read and refused), `"malformed"`, `"not_found"` or `"io"`; the CLI's exit status and
+         * Python's exception class follow the same classification.
+         */ fun `kind`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_omegaerror_kind(FfiConverterTypeOmegaError.lower(this),
         _status)
 }
     )
