@@ -26,6 +26,7 @@ build-swift: setup
 
 swift-dev-build: setup
 	$(CARGO) build -p omega-swift -p uniffi-bindgen
+	$(CARGO) build -q -p omega-cli
 
 swift-venv:
 	@test -x $(SWIFT_VENV)/bin/pytest && $(SWIFT_VENV)/bin/pytest --version 2>&1 | grep -q ' $(SWIFT_PYTEST)$$' \
@@ -44,4 +45,5 @@ test-swift: swift-dev-build swift-venv
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
 	  && $(SWIFT_DIR)/bindgen.sh python "$$tmp" \
 	  && OMEGA_UNIFFI_PY="$$tmp" OMEGA_STATIC_LIB="$(abspath $(SWIFT_TARGET))/debug/libomega_swift.a" \
+	     OMEGA_CLI="$(abspath $(SWIFT_TARGET))/debug/omega" \
 	     $(SWIFT_VENV)/bin/python -m pytest -q -rP -p no:cacheprovider $(SWIFT_DIR)/tests

@@ -178,4 +178,14 @@ declare function Ω<T = any>(name: string, digest: Ω.TreeDigest | string | null
 declare function Ω<T = any>(name: string, digest: Ω.TreeDigest | string | null, options: Ω.LoadOptions | undefined, callback: Ω.Callback<T>): void;
 declare function Ω<T = any>(name: string, digest: Ω.TreeDigest | string | null, options?: Ω.LoadOptions): Promise<T>;
 
+// signify (detached signatures made by `signify -S`).
+declare namespace Ω {
+  /**
+   * Verifies a detached signify signature (`.sig` contents) over `message` with `publicKey`
+   * (key-file text or `RW…`): signify's parsing rules, omega's strict Ed25519. Throws an
+   * OmegaError (SIGNATURE_INVALID, KEY_NOT_TRUSTED, MALFORMED …) when it does not verify.
+   */
+  function verifySignify(message: Uint8Array | string, signatureText: Uint8Array | string, publicKey: string): void;
+}
+
 export = Ω;

@@ -262,4 +262,16 @@ function verifyArgs(file, options) {
 Ω.omega = Ω;
 Ω.default = Ω;
 
+/**
+ * Ω.verifySignify(message, signatureText, publicKey): verifies a detached signify signature
+ * (the contents of a `.sig` file made by `signify -S`) over `message` (bytes or a string's
+ * UTF-8) with `publicKey` (key-file text or the bare `RW…` line): signify's parsing rules,
+ * omega's strict Ed25519. Returns undefined; throws an OmegaError (SIGNATURE_INVALID,
+ * KEY_NOT_TRUSTED for another key number, MALFORMED …) otherwise.
+ */
+Ω.verifySignify = function verifySignify(message, signatureText, publicKey) {
+  if (typeof publicKey !== 'string') throw new TypeError('publicKey must be a string (RW… or key-file text)');
+  engine.verifySignify(opt.bytes(message, 'message'), opt.bytes(signatureText, 'signatureText'), publicKey);
+};
+
 module.exports = Ω;

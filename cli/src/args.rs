@@ -30,9 +30,9 @@ pub struct Cli {
 pub enum Command {
     /// Make a key pair (minisign format).
     Keygen(KeygenArgs),
-    /// Sign files: writes FILE.minisig next to each FILE.
+    /// Sign files: writes FILE.minisig next to each FILE (or signify's forms: --signify ...).
     Sign(SignArgs),
-    /// Verify a file's minisign signature.
+    /// Verify a file's minisign or signify signature.
     Verify(VerifyArgs),
     /// Print the b2tree: digest of a directory.
     Digest(DigestArgs),
@@ -85,7 +85,8 @@ pub struct KeygenArgs {
 #[command(after_help = "The default trusted comment is minisign's: \
 \"timestamp:<unix seconds>\\tfile:<file name>\\thashed\". Signatures are prehashed (ED), as \
 minisign makes them. The password of an encrypted key is read from the terminal or from \
-OMEGA_PASSWORD.\n\nExit status: 0 ok, 2 usage error, unreadable file or wrong password \
+OMEGA_PASSWORD.\n\n--signify, --embedded and --gzip write signify's three forms, with a signify secret key \
+(signify -G, with or without a passphrase) or an omega/minisign one.\n\nExit status: 0 ok, 2 usage error, unreadable file or wrong password \
 (nothing is written then).")]
 pub struct SignArgs {
     /// Files to sign.
@@ -97,9 +98,20 @@ pub struct SignArgs {
     /// Trusted comment (signed too).
     #[arg(short = 't', value_name = "TRUSTED_COMMENT")]
     pub trusted_comment: Option<String>,
-    /// Signature file to write (only with a single FILE) [default: FILE.minisig].
+    /// Signature file to write (only with a single FILE) [default: FILE.minisig; FILE.sig
+    /// with --signify and --embedded].
     #[arg(short = 'x', value_name = "SIGFILE")]
     pub signature: Option<PathBuf>,
+    /// Write a signify signature (`signify -S`: two lines, Ed25519 over the file itself).
+    #[arg(long, conflicts_with_all = ["trusted_comment", "embedded", "gzip"])]
+    pub signify: bool,
+    /// Write a signify embedded signature (`signify -S -e`): the signature lines, then FILE.
+    #[arg(long, conflicts_with_all = ["trusted_comment", "gzip"])]
+    pub embedded: bool,
+    /// Sign a gzip file as `signify -S -z` does: -x OUT (required) gets FILE with the
+    /// signature and its SHA-512/256 block hashes in the gzip header.
+    #[arg(long, conflicts_with = "trusted_comment", requires = "signature")]
+    pub gzip: bool,
 }
 
 /// `omega verify`.
@@ -107,7 +119,10 @@ pub struct SignArgs {
 #[command(disable_version_flag = true)]
 #[command(
     after_help = "Of a signature file with several blocks, the block made by the key \
-is verified. Legacy (Ed, non-prehashed) signatures are refused unless --legacy is given.\n\n\
+is verified. Legacy (Ed, non-prehashed) signatures are refused unless --legacy is given. \
+signify signature files are recognised by their shape (two lines, no trusted comment; default \
+FILE.sig when FILE.minisig does not exist); --embedded and --gzip read signify's other two \
+forms.\n\n\
 Exit status: 0 verified; 1 SIGNATURE_INVALID, KEY_NOT_TRUSTED (signed by another key), \
 LEGACY_SIGNATURE_REFUSED; 2 usage error, MALFORMED, NOT_FOUND, IO, TOO_LARGE, \
 UNSUPPORTED_VERSION."
@@ -131,6 +146,18 @@ pub struct VerifyArgs {
     /// Accept legacy (Ed, non-prehashed) signatures.
     #[arg(long)]
     pub legacy: bool,
+    /// FILE is a signify embedded signature (`signify -S -e`): the signature lines, then the
+    /// message.
+    #[arg(long, conflicts_with_all = ["gzip", "signature", "legacy"])]
+    pub embedded: bool,
+    /// FILE is a signify-signed gzip file (`signify -S -z`): every block is checked against
+    /// the signed SHA-512/256 list in the gzip header as it is read.
+    #[arg(long, conflicts_with_all = ["signature", "legacy"])]
+    pub gzip: bool,
+    /// With --embedded: write the verified message to OUT; with --gzip: write the verified
+    /// file, as `signify -V -z -m OUT` does. Written only once everything verified.
+    #[arg(short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
 }
 
 /// `omega digest`.
@@ -257,8 +284,11 @@ such as .bin, are skipped; a package's own node_modules/ is not part of its file
 seen for the first time is pinned from its own signed manifest (trust on first use, the keys \
 are shown), or by the key named with --trust, or, unsigned, by its digest alone. A pinned \
 package is re-admitted only if signed by its pinned signers or next keys, with a higher \
-sequence. Installs of a name already used higher up are keyed by their install path. Entries \
-of packages no longer installed are removed.\n\n\
+sequence. Installs of a name already used higher up are keyed by their install path. A name no \
+longer installed anywhere keeps its pins as one retired entry (keys, sequence floor, revoked \
+keys; docs/format.md §4.7): when it returns it is admitted as an update, never as a first \
+sight; --forget NAME drops them deliberately. Other entries of packages no longer installed \
+are removed.\n\n\
 Pins are per name: a new install of a name already pinned elsewhere in omega.lock is admitted \
 like an update, by the keys of one of the name's pins and not older than its highest pinned \
 sequence (docs/format.md §4). Keys are learned only on a name's first sight: a package pinned \
@@ -270,7 +300,7 @@ Nothing is written unless every package is admitted. Symlinked package directori
 pnpm) are refused with UNSUPPORTED_FILE_TYPE.\n\n\
 --json prints one object: ok, code, message, lockfile, written, packages[{key, name, path, ok, \
 change, version, sequence, tree, keys, signed_by, previous, code, message}], removed, \
-problems[{code, path, key, message}].\n\n\
+retired, forgotten, problems[{code, path, key, message}].\n\n\
 Exit status: 0 omega.lock written (or already up to date); 1 a package was refused (its code is \
 printed; omega.lock is left as it was); 2 usage error, or omega.lock or ROOT cannot be read \
 (MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND, IO, TOO_LARGE).")]
@@ -285,6 +315,10 @@ pub struct LockArgs {
     /// (its revoked keys stay revoked); combine with --trust NAME=KEY.
     #[arg(long = "repin", value_name = "NAME")]
     pub repin: Vec<String>,
+    /// Drop the retired pins of NAME (a name no longer installed): its keys, sequence floor
+    /// and revoked keys are forgotten, and a returning NAME is pinned as if first seen.
+    #[arg(long = "forget", value_name = "NAME")]
+    pub forget: Vec<String>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -213,6 +213,9 @@ fn refuse_output_over_input(a: &SignArgs) -> Result<(), Failure> {
 
 /// `omega sign`.
 pub fn sign(a: &SignArgs) -> CmdResult {
+    if a.signify || a.embedded || a.gzip {
+        return crate::cmd_signify::sign(a);
+    }
     if a.signature.is_some() && a.files.len() > 1 {
         return usage("-x names one signature file: give a single FILE with -x");
     }
@@ -260,6 +263,9 @@ pub fn public_key_from(key: Option<&str>, file: Option<&Path>) -> Result<PublicK
 /// `omega verify`.
 pub fn verify(a: &VerifyArgs) -> CmdResult {
     let key = public_key_from(a.key.as_deref(), a.public_key_file.as_deref())?;
+    if let Some(status) = crate::cmd_signify::verify(a, &key)? {
+        return Ok(status);
+    }
     let legacy = if a.legacy {
         LegacyPolicy::Allow
     } else {
@@ -269,7 +275,7 @@ pub fn verify(a: &VerifyArgs) -> CmdResult {
     let trusted = omega_core::fs::verify_file(&a.file, &key, a.signature.as_deref(), legacy)?;
     if !a.quiet {
         say!("Signature and comment signature verified");
-        say!("Trusted comment: {trusted}");
+        say!("Trusted comment: {}", crate::out::shown(&trusted));
     }
     Ok(EXIT_OK)
 }

@@ -8,11 +8,11 @@ use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 use omega_core::secret::SecretKey;
 use omega_core::tree::METADATA_DIR;
+use omega_core::ReportJson;
 use omega_core::{
     Error, ErrorCode, KeySet, LegacyPolicy, Manifest, Pins, PublicKey, Report, SignatureBlock,
     TreeDigest,
 };
-use serde_json::Value;
 
 use crate::args::{CheckArgs, CosignArgs, DigestArgs, PackArgs};
 use crate::cmd_keys::SIGNATURE_COMMENT;
@@ -255,8 +255,8 @@ fn print_refusal(e: &Error) -> Failure {
 }
 
 /// The `--json` object of a check: core's one JSON shape of a report or a failed check.
-pub fn check_json(result: &Result<Report, Error>) -> Value {
-    result.as_ref().map_or_else(Error::to_json, Report::to_json)
+pub fn check_json(result: &Result<Report, Error>) -> ReportJson<'_> {
+    result.as_ref().map_or_else(Error::json, Report::json)
 }
 
 /// The one-line verdict of a passing report; `at` names the install path when it matters.
@@ -272,9 +272,11 @@ pub fn ok_line(p: Paint, r: &Report, at: Option<&str>) -> String {
         format!(", signed by {}", keys_text(&r.signed_by))
     };
     format!(
-        "{} {}{version}{at}: {}{signed}",
+        "{} {}{}{}: {}{signed}",
         p.good("OK"),
-        r.package,
+        crate::out::shown(&r.package),
+        crate::out::shown(&version),
+        crate::out::shown(&at),
         r.tree
     )
 }
@@ -316,15 +318,5 @@ fn check_pins(a: &CheckArgs) -> Result<Pins, Failure> {
         .iter()
         .map(|k| parse_key_arg(k, "-P"))
         .collect::<Result<Vec<_>, _>>()?;
-    let threshold = match a.threshold {
-        Some(t) => t,
-        None if keys.is_empty() => 0,
-        None => 1,
-    };
-    Ok(Pins {
-        digest,
-        keys,
-        threshold,
-        legacy: LegacyPolicy::Refuse,
-    })
+    Ok(Pins::new(digest, keys, a.threshold, LegacyPolicy::Refuse))
 }

@@ -40,6 +40,7 @@ macro_rules! eput {
 mod args;
 mod cmd_keys;
 mod cmd_pkg;
+mod cmd_signify;
 mod out;
 mod project;
 mod util;
@@ -73,7 +74,7 @@ fn main() -> ExitCode {
         }
         Err(Failure::Usage(msg)) => {
             let p = out::Paint::stderr();
-            esay!("omega: {} {msg}", p.bad("error:"));
+            esay!("omega: {} {}", p.bad("error:"), out::shown(&msg));
             EXIT_USAGE
         }
         Err(Failure::Exit(status)) => status,

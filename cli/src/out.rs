@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use omega_core::{Error, ErrorCode, Problem, PublicKey};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// Colours for one stream: on only when it is a terminal and `NO_COLOR` is not set.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +57,38 @@ impl Paint {
     }
 }
 
+/// Text from input (a revocation reason, a trusted comment, a message naming a file or a
+/// package) made safe to print on a terminal: every character a terminal acts on — C0 controls
+/// but tab (including newline, carriage return and ESC), DEL, C1 controls, and the Unicode
+/// bidirectional and line-separator controls — is shown as `\u{XX}`, so the input can neither
+/// move the cursor, clear the screen, set the title nor disguise itself as another line. Tab
+/// is kept (minisign's trusted comments hold tabs, and `omega verify` prints them as minisign
+/// does); backslashes are left as they are (the escapes are for a reader, not a parser). Used for all text-mode output of input; `--json` output is
+/// exact JSON and does not go through it.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    fn active(c: char) -> bool {
+        (c.is_control() && c != '\t')
+            || matches!(
+                c,
+                '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{2028}' | '\u{2029}'
+            )
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }
+    if !text.chars().any(active) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if active(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A key as people compare it: `RW… (id XXXXXXXXXXXXXXXX)`.
 pub fn key_text(k: &PublicKey) -> String {
     format!("{k} (id {})", k.key_id())
@@ -74,22 +106,16 @@ pub fn keys_text(keys: &[PublicKey]) -> String {
 /// Prints a core error on stderr as `omega: CODE: message`.
 pub fn print_error(e: &Error) {
     let p = Paint::stderr();
-    esay!("omega: {}: {}", p.bad(e.code().as_str()), e.message());
+    esay!(
+        "omega: {}: {}",
+        p.bad(e.code().as_str()),
+        shown(e.message())
+    );
 }
 
 /// One problem line: `CODE message`.
 pub fn problem_line(p: Paint, pr: &Problem) -> String {
-    format!("{} {}", p.bad(pr.code.as_str()), pr.message)
-}
-
-/// The JSON object of one problem.
-pub fn problem_json(pr: &Problem) -> Value {
-    json!({
-        "code": pr.code.as_str(),
-        "path": pr.path,
-        "key": pr.key,
-        "message": pr.message,
-    })
+    format!("{} {}", p.bad(pr.code.as_str()), shown(&pr.message))
 }
 
 /// A problem that is not part of a core report (a package not installed, not pinned …).
@@ -107,8 +133,9 @@ pub fn problem_from(
     }
 }
 
-/// Prints one JSON object on stdout (pretty, final newline).
-pub fn print_json(v: &Value) {
+/// Prints one JSON object on stdout (pretty, final newline); keys in the order the value
+/// serialises them (declaration order for core's report structs).
+pub fn print_json<T: Serialize + ?Sized>(v: &T) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => say!("{s}"),
         Err(e) => esay!("omega: IO: cannot serialise JSON: {e}"),

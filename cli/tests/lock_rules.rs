@@ -347,7 +347,9 @@ fn revoke_applies_a_signed_statement_then_the_key_is_refused() {
             "{lock}"
         );
     }
-    p.audit().expect(0);
+    // The pinned release was signed by the revoked key only: audit refuses it (L13).
+    let r = p.audit().expect(1);
+    assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
     // A new release signed by the stolen key is refused; the next key still works.
     p.install(
         "node_modules/left-pad",
@@ -698,4 +700,372 @@ fn fail_one_signature_relabelled_meets_threshold_two() {
     // One pin of the key: one signer, whatever the number of blocks.
     let r = omega(d, &["check", "pkg", "-P", &a, "--json"]).expect(0);
     assert_eq!(r.json()["signed_by"].as_array().unwrap().len(), 1);
+}
+
+/// Revokes `key` for `name` in the project `p` with a statement signed by `signer`.
+fn revoke_key(p: &Project, name: &str, key: &Key, signer: &Key, reason: &str) -> Run {
+    let path = p.root().join(format!("revoke-{name}.json"));
+    fs::write(
+        &path,
+        format!(
+            "{{\"omega-revoke\": 1, \"name\": \"{name}\", \"key\": \"{}\", \"reason\": \"{reason}\"}}\n",
+            key.key
+        ),
+    )
+    .unwrap();
+    omega(
+        p.root(),
+        &["sign", path.to_str().unwrap(), "-s", signer.sec()],
+    )
+    .expect(0);
+    omega(p.root(), &["revoke", path.to_str().unwrap(), "app"])
+}
+
+#[test]
+fn fail_release_signed_only_by_a_revoked_key_still_passes_audit() {
+    // t_revoke_still_loads.sh: a release signed by a stolen key, locked, then the key revoked.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+    revoke_key(&p, "foo", &k, &k, "key stolen").expect(0);
+    let r = p.audit().expect(1);
+    let j = r.json();
+    assert_eq!(j["code"], "KEY_REVOKED", "{j}");
+    let msg = j["message"].as_str().unwrap();
+    assert!(msg.contains("foo") && msg.contains(&k.key), "{j}");
+    // Text mode too, and `omega lock` agrees.
+    let r = omega(p.root(), &["audit", "app"]).expect(1);
+    assert!(
+        r.stdout.contains("KEY_REVOKED") && r.stdout.contains("foo"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(p.lock(&["--json"]).expect(1).json()["code"], "KEY_REVOKED");
+}
+
+#[test]
+fn threshold_two_with_one_signer_revoked_is_checked_against_the_other() {
+    // A release signed by alice and bob at threshold 2; alice's key is revoked. The holder of
+    // alice's key alone could not have made it: audit still passes, checking bob's signature
+    // (and only his); once bob is revoked too, it is refused.
+    let p = Project::new();
+    let alice = keygen(p.root(), "alice");
+    let bob = keygen(p.root(), "bob");
+    let both = [
+        "--signer",
+        alice.key.as_str(),
+        "--signer",
+        bob.key.as_str(),
+        "--threshold",
+        "2",
+    ];
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&alice), &both);
+    omega(
+        p.root(),
+        &["cosign", "app/node_modules/foo", "-s", bob.sec()],
+    )
+    .expect(0);
+    p.lock(&[]).expect(0);
+    revoke_key(&p, "foo", &alice, &alice, "laptop stolen").expect(0);
+    let lock = p.lock_json();
+    assert_eq!(
+        lock["packages"]["foo"]["signed_by"],
+        serde_json::json!([bob.key]),
+        "{lock}"
+    );
+    let r = p.audit().expect(0);
+    assert_eq!(
+        r.json()["packages"][0]["signed_by"],
+        serde_json::json!([bob.key])
+    );
+    // bob's signature is still verified: a tampered signature file fails.
+    let sig = p
+        .app()
+        .join("node_modules/foo/.omega/manifest.json.minisig");
+    let text = fs::read_to_string(&sig).unwrap();
+    let blocks: Vec<&str> = text.split_inclusive('\n').collect();
+    let alice_only: String = blocks[..blocks.len() / 2].concat();
+    fs::write(&sig, &alice_only).unwrap();
+    p.audit().expect(1);
+    fs::write(&sig, &text).unwrap();
+    // The next release needs 2 of the remaining signers: it cannot be admitted without a re-pin.
+    revoke_key(&p, "foo", &bob, &bob, "also stolen").expect(0);
+    assert_eq!(p.audit().expect(1).json()["code"], "KEY_REVOKED");
+}
+
+#[test]
+fn fail_revoked_key_forgotten_when_the_name_is_absent_for_one_lock() {
+    // t_revoke_forget.sh: the attacker removes foo for one `omega lock`, then puts back a
+    // release signed by the revoked (stolen) key.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.install("node_modules/bar", "bar", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    revoke_key(&p, "foo", &k, &k, "key stolen").expect(0);
+    p.install("node_modules/foo", "foo", "6.6.6", 99, Some(&k), &[]);
+    assert_eq!(p.lock(&["--json"]).expect(1).json()["code"], "KEY_REVOKED");
+    let foo = p.app().join("node_modules/foo");
+    let hidden = p.root().join("foo.hidden");
+    fs::rename(&foo, &hidden).unwrap();
+    let r = p.lock(&["--json"]).expect(0);
+    assert_eq!(
+        r.json()["retired"],
+        serde_json::json!(["foo"]),
+        "{}",
+        r.stdout
+    );
+    let lock = p.lock_json();
+    let e = &lock["packages"]["foo"];
+    assert_eq!(e["retired"], true, "{lock}");
+    assert_eq!(e["revoked"], serde_json::json!([k.key]), "{lock}");
+    // Audit ignores the retired entry (nothing installed under it).
+    p.audit().expect(0);
+    fs::rename(&hidden, &foo).unwrap();
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
+    assert!(r.json()["message"].as_str().unwrap().contains("foo"));
+    assert_eq!(p.lock_json()["packages"]["foo"]["retired"], true);
+    // Not in the lock as a live pin: audit reports foo as installed but not pinned.
+    let r = p.audit().expect(1);
+    assert_eq!(r.json()["code"], "NOT_FOUND", "{}", r.stdout);
+    // The text output says what it kept.
+    fs::rename(&foo, &hidden).unwrap();
+    let r = p.lock(&[]).expect(0);
+    assert!(r.stdout.contains("up to date"), "{}", r.stdout);
+}
+
+#[test]
+fn fail_signed_pin_replaced_by_making_the_name_absent_for_one_lock() {
+    // t_repin_by_absence.sh: a signed pin is replaced by another key without --repin.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    let evil = keygen(p.root(), "evil");
+    p.install("node_modules/foo", "foo", "1.0.0", 5, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    p.install("node_modules/foo", "foo", "1.0.1", 6, Some(&evil), &[]);
+    assert_eq!(
+        p.lock(&["--json"]).expect(1).json()["code"],
+        "KEY_NOT_TRUSTED"
+    );
+    let foo = p.app().join("node_modules/foo");
+    let hidden = p.root().join("foo.hidden");
+    fs::rename(&foo, &hidden).unwrap();
+    let r = p.lock(&[]).expect(0);
+    assert!(
+        r.stdout.contains("retired") && r.stdout.contains("--forget foo"),
+        "{}",
+        r.stdout
+    );
+    fs::rename(&hidden, &foo).unwrap();
+    let r = p.lock(&["--json"]).expect(1);
+    assert_eq!(r.json()["code"], "KEY_NOT_TRUSTED", "{}", r.stdout);
+    // An older release by the pinned key is a rollback, as for an installed name.
+    p.install("node_modules/foo", "foo", "0.9.0", 4, Some(&k), &[]);
+    assert_eq!(p.lock(&["--json"]).expect(1).json()["code"], "ROLLBACK");
+    // A newer release by the pinned key is an update of the retired pin.
+    p.install("node_modules/foo", "foo", "1.1.0", 7, Some(&k), &[]);
+    let r = p.lock(&["--json"]).expect(0);
+    let j = r.json();
+    assert_eq!(package(&j, "node_modules/foo")["change"], "updated", "{j}");
+    assert!(p.lock_json()["packages"]["foo"].get("retired").is_none());
+    p.audit().expect(0);
+    // --repin sets the pins aside deliberately (the attacker's key is then pinned by TOFU).
+    p.install("node_modules/foo", "foo", "1.0.1", 6, Some(&evil), &[]);
+    p.lock(&["--repin", "foo"]).expect(0);
+}
+
+#[test]
+fn forget_drops_retired_pins_deliberately() {
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    let evil = keygen(p.root(), "evil");
+    p.install("node_modules/foo", "foo", "1.0.0", 5, Some(&k), &[]);
+    p.install("node_modules/bar", "bar", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    // --forget of an installed name is refused (that is --repin), as is an unknown name.
+    let r = p.lock(&["--forget", "foo", "--json"]).expect(2);
+    assert!(r.json()["message"]
+        .as_str()
+        .unwrap()
+        .contains("--repin foo"));
+    p.lock(&["--forget", "nope"]).expect(2);
+    let foo = p.app().join("node_modules/foo");
+    fs::remove_dir_all(&foo).unwrap();
+    p.lock(&[]).expect(0);
+    let r = p.lock(&["--forget", "foo", "--json"]).expect(0);
+    assert_eq!(r.json()["forgotten"], serde_json::json!(["foo"]));
+    assert!(p.lock_json()["packages"].get("foo").is_none());
+    // Forgotten: a returning foo is seen for the first time.
+    p.install("node_modules/foo", "foo", "1.0.1", 1, Some(&evil), &[]);
+    let r = p.lock(&["--json"]).expect(0);
+    assert_eq!(
+        package(&r.json(), "node_modules/foo")["first_sight"],
+        "trust-on-first-use"
+    );
+}
+
+#[test]
+fn fail_retired_field_is_validated() {
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.install("node_modules/x", "x", "1.0.0", 0, None, &[]);
+    p.install(
+        "node_modules/x/node_modules/foo",
+        "foo",
+        "1.0.0",
+        1,
+        Some(&k),
+        &[],
+    );
+    p.lock(&[]).expect(0);
+    let good = fs::read_to_string(p.lock_path()).unwrap();
+    for (what, text) in [
+        (
+            "false",
+            good.replacen(
+                "\"path\": \"node_modules/foo\"",
+                "\"path\": \"node_modules/foo\",\n      \"retired\": false",
+                1,
+            ),
+        ),
+        (
+            "not a bool",
+            good.replacen(
+                "\"path\": \"node_modules/foo\"",
+                "\"path\": \"node_modules/foo\",\n      \"retired\": 1",
+                1,
+            ),
+        ),
+        (
+            "retired with other entries",
+            good.replacen(
+                "\"path\": \"node_modules/foo\"",
+                "\"path\": \"node_modules/foo\",\n      \"retired\": true",
+                1,
+            ),
+        ),
+        (
+            "retired path key",
+            good.replacen(
+                "\"path\": \"node_modules/x/node_modules/foo\"",
+                "\"path\": \"node_modules/x/node_modules/foo\",\n      \"retired\": true",
+                1,
+            ),
+        ),
+    ] {
+        assert_ne!(text, good, "{what}");
+        fs::write(p.lock_path(), &text).unwrap();
+        let r = omega(p.root(), &["audit", "app", "--json"]).expect(2);
+        assert_eq!(r.json()["code"], "MALFORMED", "{what}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn fail_node_modules_folder_inside_node_modules_shadows_for_esm() {
+    // t_esm_nmnm.sh: Node's ESM resolver looks in node_modules/node_modules/<dep> (CommonJS
+    // does not); a folder there would be loaded by plain `node` after a passing audit.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/dep", "dep", "1.0.0", 1, Some(&k), &[]);
+    p.install("node_modules/@s/user", "@s/user", "1.0.0", 1, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    p.audit().expect(0);
+    for planted in [
+        "node_modules/node_modules/dep",
+        "node_modules/@s/node_modules/dep",
+        "node_modules/dep/node_modules/node_modules/dep",
+    ] {
+        p.install(planted, "dep", "6.6.6", 0, None, &[]);
+        let folder = planted.strip_suffix("/dep").unwrap();
+        let before = p.lock_bytes();
+        let r = p.lock(&["--json"]).expect(1);
+        let j = r.json();
+        assert_eq!(j["code"], "UNSAFE_PATH", "{planted}: {j}");
+        assert!(j["message"].as_str().unwrap().contains(folder), "{j}");
+        assert_eq!(p.lock_bytes(), before, "{planted}: lock not written");
+        let r = p.audit().expect(1);
+        let j = r.json();
+        assert!(
+            j["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|pr| pr["code"] == "UNSAFE_PATH" && pr["path"] == folder),
+            "{planted}: {j}"
+        );
+        fs::remove_dir_all(p.app().join(folder)).unwrap();
+        p.audit().expect(0);
+    }
+}
+
+/// Characters a terminal acts on (ESC, BEL, CR, a C1 control, a bidi override).
+const ACTIVE: [char; 6] = ['\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202e}', '\u{85}'];
+
+#[test]
+fn fail_terminal_escapes_in_printed_input_reach_the_terminal() {
+    // t_reason_escape.sh: a revocation statement's reason with escape sequences.
+    let p = Project::new();
+    let k = keygen(p.root(), "k");
+    p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
+    p.lock(&[]).expect(0);
+    let reason = "x\\u001b[2J\\u001b]0;pwned\\u0007\\u001b[31mFAKE: all good\\u001b[0m\\r\\u009b\\u202e\\u0085";
+    let r = revoke_key(&p, "foo", &k, &k, reason).expect(0);
+    for c in ACTIVE {
+        assert!(!r.all().contains(c), "{c:?} printed raw: {:?}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains("x\\u{1b}[2J\\u{1b}]0;pwned\\u{7}"),
+        "{:?}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\\u{d}\\u{9b}\\u{202e}\\u{85}"),
+        "{:?}",
+        r.stdout
+    );
+    // --json stays exact: the reason as the statement holds it.
+    let stmt: serde_json::Value =
+        serde_json::from_slice(&fs::read(p.root().join("revoke-foo.json")).unwrap()).unwrap();
+    assert!(stmt["reason"].as_str().unwrap().contains('\u{1b}'));
+    // A trusted comment, shown by omega verify.
+    let file = p.root().join("note.txt");
+    fs::write(&file, "hello\n").unwrap();
+    let comment = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}";
+    omega(
+        p.root(),
+        &["sign", file.to_str().unwrap(), "-s", k.sec(), "-t", comment],
+    )
+    .expect(0);
+    let r = omega(
+        p.root(),
+        &["verify", file.to_str().unwrap(), "-p", k.public()],
+    )
+    .expect(0);
+    for c in ACTIVE {
+        assert!(!r.all().contains(c), "{c:?} printed raw: {:?}", r.stdout);
+    }
+    assert!(r.stdout.contains("ok\\u{1b}[2J"), "{:?}", r.stdout);
+    // A message naming a file: a package folder whose name holds ESC.
+    let evil = p.app().join("node_modules/bad\u{1b}[2Jname");
+    fs::create_dir_all(&evil).unwrap();
+    fs::write(evil.join("index.js"), "1\n").unwrap();
+    let r = p.lock(&[]).expect(1);
+    for c in ACTIVE {
+        assert!(!r.all().contains(c), "{c:?} printed raw: {:?}", r.all());
+    }
+    assert!(r.all().contains("bad\\u{1b}[2Jname"), "{:?}", r.all());
+    let r = p.lock(&["--json"]).expect(1);
+    let j = r.json();
+    assert_eq!(j["code"], "UNSAFE_PATH", "{j}");
+    assert!(
+        j["problems"][0]["path"]
+            .as_str()
+            .unwrap()
+            .contains('\u{1b}'),
+        "--json holds the path exactly: {j}"
+    );
 }

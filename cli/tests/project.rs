@@ -293,17 +293,21 @@ fn audit_reports_unpinned_and_missing_packages() {
         .unwrap()
         .contains("not installed"));
 
-    // lock now drops `a` and pins `b`, and says so.
+    // lock now retires `a` (its pins stay, docs/format.md §4.7) and pins `b`, and says so.
     let r = p.lock(&[]).expect(0);
     assert!(
-        r.stdout.contains("removed a: no longer installed"),
+        r.stdout.contains("retired a@1.0.0: no longer installed"),
         "{}",
         r.stdout
     );
     let lock = p.lock_json();
-    assert!(lock["packages"].get("a").is_none());
+    assert_eq!(lock["packages"]["a"]["retired"], true, "{lock}");
     assert!(lock["packages"].get("b").is_some());
     p.audit(&[]).expect(0);
+    // Only an explicit --forget drops the retired pin.
+    let r = p.lock(&["--forget", "a"]).expect(0);
+    assert!(r.stdout.contains("a"), "{}", r.stdout);
+    assert!(p.lock_json()["packages"].get("a").is_none());
 }
 
 #[test]
@@ -596,4 +600,44 @@ fn unsigned_package_json_version_and_bad_package_json() {
     let lock = p.lock_json();
     assert_eq!(lock["packages"]["noversion"]["version"], "0.0.0");
     assert_eq!(lock["packages"]["badjson"]["version"], "3.1.4");
+}
+
+/// The `--json` message of lock and audit is core's `summary_message`: with two problems it
+/// says "(and 1 more problem)" (the CLI's own copy of the rule said "1 more problems"), and the
+/// keys of each package's object come in core's declared order after `key` and `path`.
+#[test]
+fn audit_json_message_and_key_order_come_from_core() {
+    let p = Project::new();
+    p.install("node_modules/a", "a", "1.0.0", 0, None, &[]);
+    p.lock(&[]).expect(0);
+    p.install("node_modules/b", "b", "1.0.0", 0, None, &[]);
+    fs::remove_dir_all(p.app().join("node_modules/a")).unwrap();
+    let r = p.audit(&["--json"]).expect(1);
+    let j = r.json();
+    assert_eq!(codes(&j["problems"]), ["NOT_FOUND", "NOT_FOUND"]);
+    let msg = j["message"].as_str().unwrap();
+    assert!(msg.ends_with(" (and 1 more problem)"), "{msg}");
+    let pkg = j["packages"][0].as_object().unwrap();
+    let keys: Vec<&str> = pkg.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "key",
+            "path",
+            "ok",
+            "code",
+            "message",
+            "package",
+            "version",
+            "sequence",
+            "files",
+            "tree",
+            "manifest_tree",
+            "pinned_digest",
+            "threshold",
+            "signed_by",
+            "signatures",
+            "problems"
+        ]
+    );
 }

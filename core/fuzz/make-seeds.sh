@@ -220,6 +220,25 @@ sed 's/$/\r/' "$tmp/k2.key" > seeds/secret_key/unencrypted-crlf.key
 printf 'fuzz\nfuzz\n' | minisign -G -f -p "$tmp/e.pub" -s "$tmp/e.key" >/dev/null 2>&1
 cp "$tmp/e.key" seeds/secret_key/encrypted.key
 
+# --- signify: detached, embedded, gzip, secret keys (signify-openbsd) --------------------------
+# fixtures/signify.pub is the key the `signify` target verifies the seeds with.
+command -v signify-openbsd >/dev/null || { echo "make-seeds: signify-openbsd is required" >&2; exit 1; }
+mkdir -p seeds/signify
+signify-openbsd -G -n -p "$tmp/sf.pub" -s "$tmp/sf.sec" -c "signify fuzz signer"
+cp "$tmp/sf.pub" fixtures/signify.pub
+signify-openbsd -S -s "$tmp/sf.sec" -m fixtures/message -x seeds/signify/detached.sig
+sed 's/$/\r/' seeds/signify/detached.sig > seeds/signify/detached-crlf.sig
+signify-openbsd -S -e -s "$tmp/sf.sec" -m fixtures/message -x seeds/signify/embedded.sig
+printf '\037\213\010\000\000\000\000\000\000\003' > "$tmp/in.gz"
+head -c 40000 /dev/urandom >> "$tmp/in.gz"  # under the 64 KiB max_len
+signify-openbsd -S -z -s "$tmp/sf.sec" -m "$tmp/in.gz" -x seeds/signify/signed.gz
+cp "$tmp/sf.sec" seeds/signify/unencrypted.sec
+printf 'fuzz\n' | signify-openbsd -G -p "$tmp/se.pub" -s "$tmp/se.sec" -c "encrypted seed"
+cp "$tmp/se.sec" seeds/signify/encrypted.sec
+signify-openbsd -V -q -p fixtures/signify.pub -m fixtures/message -x seeds/signify/detached.sig
+signify-openbsd -V -q -e -p fixtures/signify.pub -x seeds/signify/embedded.sig -m "$tmp/emb.out"
+signify-openbsd -V -z -p fixtures/signify.pub -x seeds/signify/signed.gz -m "$tmp/gz.out"
+
 # Every seed must be accepted by its reference tool where one exists.
 minisign -Vm fixtures/message -x seeds/signature/prehashed.minisig -p fixtures/signer.pub -q
 minisign -Vm fixtures/message -x seeds/signature/legacy.minisig -p fixtures/signer.pub -q

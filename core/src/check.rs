@@ -11,12 +11,14 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use crate::ed25519::{self, BatchItem};
-use crate::error::{fail, Error, ErrorCode, Result};
+use crate::error::{fail, ErrorCode, Result};
 use crate::hash::blake2b512;
-use crate::keys::{KeyId, PublicKey};
+use crate::keys::PublicKey;
 use crate::manifest::{Manifest, MANIFEST_PATH, SIGNATURE_PATH};
 use crate::signature::{Algorithm, LegacyPolicy, SignatureBlock};
 use crate::tree::{FileEntry, TreeDigest, TreeListing};
+
+pub use crate::report::{Problem, Report, SignatureReport};
 
 /// What the caller pins: a content digest, keys with a threshold, or both.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -32,23 +34,47 @@ pub struct Pins {
 }
 
 impl Pins {
+    /// The pins a caller gives, with the one defaulting rule every runtime shares: without an
+    /// explicit `threshold`, it is 1 when keys are given and 0 otherwise. Whether the pins make
+    /// sense (something pinned, threshold in range) is [`Pins::validate`]'s call, at check time.
+    pub fn new(
+        digest: Option<TreeDigest>,
+        keys: Vec<PublicKey>,
+        threshold: Option<u32>,
+        legacy: LegacyPolicy,
+    ) -> Pins {
+        let threshold = threshold.unwrap_or(u32::from(!keys.is_empty()));
+        Pins {
+            digest,
+            keys,
+            threshold,
+            legacy,
+        }
+    }
+
+    /// [`Pins::new`] from text: a `b2tree:` digest and public keys (`RW…` lines or key-file
+    /// texts). A digest or key that does not parse is refused (`MALFORMED`) naming it.
+    pub fn from_text<K: AsRef<str>>(
+        digest: Option<&str>,
+        keys: &[K],
+        threshold: Option<u32>,
+        legacy: LegacyPolicy,
+    ) -> Result<Pins> {
+        let digest = digest.map(TreeDigest::parse).transpose()?;
+        let keys = keys
+            .iter()
+            .map(|k| PublicKey::parse(k.as_ref().as_bytes()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Pins::new(digest, keys, threshold, legacy))
+    }
+
     /// Pins a digest only (content pin; no signature needed).
     pub fn digest(digest: TreeDigest) -> Pins {
-        Pins {
-            digest: Some(digest),
-            keys: Vec::new(),
-            threshold: 0,
-            legacy: LegacyPolicy::Refuse,
-        }
+        Pins::new(Some(digest), Vec::new(), None, LegacyPolicy::Refuse)
     }
     /// Pins keys only, with a threshold.
     pub fn keys(keys: Vec<PublicKey>, threshold: u32) -> Pins {
-        Pins {
-            digest: None,
-            keys,
-            threshold,
-            legacy: LegacyPolicy::Refuse,
-        }
+        Pins::new(None, keys, Some(threshold), LegacyPolicy::Refuse)
     }
 }
 
@@ -63,87 +89,6 @@ pub struct PackageInput<'a> {
     pub manifest: Option<&'a [u8]>,
     /// The bytes of `.omega/manifest.json.minisig`, if present.
     pub signatures: Option<&'a [u8]>,
-}
-
-/// One problem found by a check.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// The error code.
-    pub code: ErrorCode,
-    /// The file concerned, for file problems.
-    pub path: Option<String>,
-    /// The key concerned (`RW…` or key id), for signature problems.
-    pub key: Option<String>,
-    /// A sentence that names the package and the file or key.
-    pub message: String,
-}
-
-/// The verdict on one signature block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignatureReport {
-    /// Key id in the block.
-    pub key_id: KeyId,
-    /// The pinned key that made it, when one matches the key id.
-    pub key: Option<PublicKey>,
-    /// The trusted comment (authenticated only when `valid`).
-    pub trusted_comment: String,
-    /// `None` when valid; otherwise why it does not count.
-    pub error: Option<ErrorCode>,
-}
-
-/// The outcome of a check: everything that was looked at and every problem found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Report {
-    /// Package name (from the manifest) or the label.
-    pub package: String,
-    /// Version from the manifest.
-    pub version: Option<String>,
-    /// Sequence from the manifest.
-    pub sequence: Option<u64>,
-    /// Digest of the files as found.
-    pub tree: TreeDigest,
-    /// Digest the manifest declares.
-    pub manifest_tree: Option<TreeDigest>,
-    /// Digest the caller pinned.
-    pub pinned_digest: Option<TreeDigest>,
-    /// Threshold required (0 when no keys were pinned).
-    pub threshold: u32,
-    /// Distinct pinned keys with a valid signature.
-    pub signed_by: Vec<PublicKey>,
-    /// One entry per signature block.
-    pub signatures: Vec<SignatureReport>,
-    /// Number of files found.
-    pub files: usize,
-    /// Every problem, in verdict order.
-    pub problems: Vec<Problem>,
-}
-
-impl Report {
-    /// True when there is no problem.
-    pub fn is_ok(&self) -> bool {
-        self.problems.is_empty()
-    }
-
-    /// `Ok(self)` when there is no problem; otherwise the error of the first problem, carrying
-    /// this report.
-    pub fn into_result(self) -> Result<Report> {
-        match self.problems.first() {
-            None => Ok(self),
-            Some(p) => {
-                let more = self.problems.len() - 1;
-                let msg = if more == 0 {
-                    p.message.clone()
-                } else {
-                    format!(
-                        "{} (and {more} more problem{})",
-                        p.message,
-                        if more == 1 { "" } else { "s" }
-                    )
-                };
-                Err(Error::new(p.code, msg).with_report(self))
-            }
-        }
-    }
 }
 
 /// A planned signature verification: block `block` checked with pinned key `key`.
@@ -285,14 +230,14 @@ fn batch_items<'p>(p: &'p Prepared<'_>, out: &mut Vec<BatchItem<'p>>) {
     }
 }
 
-fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
-    let label = p.input.label;
+/// The signature part of a check: one verdict per block, the distinct pinned keys that signed,
+/// and the signature problems (they come first in a report, and do not depend on the files).
+fn signature_verdicts(
+    p: &Prepared<'_>,
+    package: &str,
+    verdicts: &[bool],
+) -> (Vec<SignatureReport>, Vec<PublicKey>, Vec<Problem>) {
     let pins = p.pins;
-    let package = p
-        .manifest
-        .as_ref()
-        .map_or_else(|| label.to_string(), |m| m.name.clone());
-    let tree = p.input.files.digest();
     let mut problems = Vec::new();
     let mut signatures = Vec::new();
     let mut signed_by: Vec<PublicKey> = Vec::new();
@@ -391,6 +336,18 @@ fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
             });
         }
     }
+    (signatures, signed_by, problems)
+}
+
+fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
+    let label = p.input.label;
+    let pins = p.pins;
+    let package = p
+        .manifest
+        .as_ref()
+        .map_or_else(|| label.to_string(), |m| m.name.clone());
+    let tree = p.input.files.digest();
+    let (signatures, signed_by, mut problems) = signature_verdicts(&p, &package, verdicts);
 
     // Files, in path order.
     if let Some(m) = &p.manifest {
@@ -433,17 +390,23 @@ fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
     }
 }
 
+/// A problem with the file `path` of `package`, worded as every report words it: `what` is
+/// "is missing", "is not listed in the manifest", "has changed contents" or "changed kind (…)".
+pub fn file_problem(package: &str, code: ErrorCode, path: &str, what: &str) -> Problem {
+    Problem {
+        code,
+        path: Some(path.to_string()),
+        key: None,
+        message: format!("{package}: file {path:?} {what}"),
+    }
+}
+
 /// Compares the manifest's file list with the files found; both sorted by path. Returns one
 /// problem per missing, extra or changed file, in path order.
 pub fn compare_files(package: &str, expected: &[FileEntry], actual: &[FileEntry]) -> Vec<Problem> {
     let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
-    let prob = |code, path: &str, what: &str| Problem {
-        code,
-        path: Some(path.to_string()),
-        key: None,
-        message: format!("{package}: file {path:?} {what}"),
-    };
+    let prob = |code, path: &str, what: &str| file_problem(package, code, path, what);
     while i < expected.len() || j < actual.len() {
         let ord = match (expected.get(i), actual.get(j)) {
             (Some(e), Some(a)) => e.path.as_bytes().cmp(a.path.as_bytes()),
@@ -498,19 +461,39 @@ pub fn compare_files(package: &str, expected: &[FileEntry], actual: &[FileEntry]
 /// of the first problem, carrying the report. Unparseable input fails without a report.
 pub fn check_package(input: PackageInput<'_>, pins: &Pins) -> Result<Report> {
     let p = prepare(input, pins)?;
-    let verdicts: Vec<bool> = p
-        .planned
+    let verdicts = verify_planned(&p);
+    finish(p, &verdicts).into_result()
+}
+
+/// Runs the planned signature verifications one by one (two per plan: signature, global).
+fn verify_planned(p: &Prepared<'_>) -> Vec<bool> {
+    p.planned
         .iter()
         .flat_map(|plan| {
             let block = &p.blocks[plan.block];
-            let key = &pins.keys[plan.key];
+            let key = &p.pins.keys[plan.key];
             [
                 ed25519::verify_strict(key, &plan.signed, block.signature_bytes()),
                 ed25519::verify_strict(key, &plan.global, block.global_signature_bytes()),
             ]
         })
-        .collect();
-    finish(p, &verdicts).into_result()
+        .collect()
+}
+
+/// The first signature problem of checking `input` against `pins`, or `None` when the
+/// signatures satisfy the pins. Signature problems come before any file problem in a report
+/// (DESIGN §3.4) and do not depend on the files, so a verdict-only check asks this before it
+/// opens a single file (`input.files` is not looked at). Unparseable input and bad pins are
+/// errors, as in [`check_package`].
+pub fn first_signature_problem(input: PackageInput<'_>, pins: &Pins) -> Result<Option<Problem>> {
+    let p = prepare(input, pins)?;
+    let verdicts = verify_planned(&p);
+    let package = p
+        .manifest
+        .as_ref()
+        .map_or_else(|| input.label.to_string(), |m| m.name.clone());
+    let (_, _, problems) = signature_verdicts(&p, &package, &verdicts);
+    Ok(problems.into_iter().next())
 }
 
 /// Checks many packages, verifying all their signatures in one batch (same verdicts as
@@ -606,77 +589,5 @@ impl MemoryPackage {
             manifest: self.manifest.as_deref(),
             signatures: self.signatures.as_deref(),
         }
-    }
-}
-
-impl Problem {
-    /// The problem as a JSON object: `code`, `path`, `key`, `message`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "code": self.code.as_str(),
-            "path": self.path,
-            "key": self.key,
-            "message": self.message,
-        })
-    }
-}
-
-impl Report {
-    /// The report as one JSON object, the shape shared by the CLI's `--json` and every binding:
-    /// `ok`, `code` and `message` (of the first problem, or null), `package`, `version`,
-    /// `sequence`, `files`, `tree`, `manifest_tree`, `pinned_digest`, `threshold`, `signed_by`,
-    /// `signatures` (`key_id`, `key`, `trusted_comment`, `error`) and `problems`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let first = self.problems.first();
-        serde_json::json!({
-            "ok": self.is_ok(),
-            "code": first.map(|p| p.code.as_str()),
-            "message": first.map(|p| p.message.clone()),
-            "package": self.package,
-            "version": self.version,
-            "sequence": self.sequence,
-            "files": self.files,
-            "tree": self.tree.to_string(),
-            "manifest_tree": self.manifest_tree.map(|d| d.to_string()),
-            "pinned_digest": self.pinned_digest.map(|d| d.to_string()),
-            "threshold": self.threshold,
-            "signed_by": self.signed_by.iter().map(PublicKey::to_base64).collect::<Vec<_>>(),
-            "signatures": self.signatures.iter().map(|s| serde_json::json!({
-                "key_id": s.key_id.to_string(),
-                "key": s.key.map(|k| k.to_base64()),
-                "trusted_comment": s.trusted_comment,
-                "error": s.error.map(ErrorCode::as_str),
-            })).collect::<Vec<_>>(),
-            "problems": self.problems.iter().map(Problem::to_json).collect::<Vec<_>>(),
-        })
-    }
-}
-
-impl Error {
-    /// The error as one JSON object: its report's fields (see [`Report::to_json`]) when it
-    /// carries one, with `ok: false` and this error's `code` and `message`; otherwise the same
-    /// keys with nulls and empty lists.
-    pub fn to_json(&self) -> serde_json::Value {
-        let fields = match self.report() {
-            Some(r) => r.to_json(),
-            None => serde_json::json!({
-                "package": null, "version": null, "sequence": null, "files": null, "tree": null,
-                "manifest_tree": null, "pinned_digest": null, "threshold": null,
-                "signed_by": [], "signatures": [], "problems": [],
-            }),
-        };
-        // The verdict keys first, as in Report::to_json (the order shows in the CLI's output).
-        let mut m = serde_json::Map::new();
-        m.insert("ok".into(), false.into());
-        m.insert("code".into(), self.code().as_str().into());
-        m.insert("message".into(), self.message().into());
-        if let serde_json::Value::Object(rest) = fields {
-            for (k, v) in rest {
-                if !matches!(k.as_str(), "ok" | "code" | "message") {
-                    m.insert(k, v);
-                }
-            }
-        }
-        serde_json::Value::Object(m)
     }
 }

@@ -5,6 +5,7 @@
 
 use alloc::vec::Vec;
 
+#[cfg(feature = "batch")]
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, VerifyingKey};
 
@@ -48,6 +49,7 @@ pub struct BatchItem<'a> {
 /// Whether a point encoding is canonical: its y coordinate (the low 255 bits) is below
 /// p = 2^255 - 19. (The other non-canonical form, x = 0 with the sign bit set, only exists for
 /// points of small order, which are refused separately.)
+#[cfg(feature = "batch")]
 fn y_is_canonical(bytes: &[u8; 32]) -> bool {
     let top = bytes[31] & 0x7f;
     !(top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed)
@@ -55,6 +57,7 @@ fn y_is_canonical(bytes: &[u8; 32]) -> bool {
 
 /// The part of `verify_strict` that concerns the key alone: canonical, not of small order.
 /// Returns the decompressed point. Computed once per distinct key in a batch.
+#[cfg(feature = "batch")]
 fn key_prechecks(key: &PublicKey) -> Option<curve25519_dalek::EdwardsPoint> {
     let vk = key.verifying_key();
     if vk.is_weak() || !y_is_canonical(vk.as_bytes()) {
@@ -65,6 +68,7 @@ fn key_prechecks(key: &PublicKey) -> Option<curve25519_dalek::EdwardsPoint> {
 
 /// The part of `verify_strict` that concerns the signature alone and needs no curve equation:
 /// canonical S below L, R canonical, decodable and not of small order. Returns S and R.
+#[cfg(feature = "batch")]
 fn signature_prechecks(
     sig: &[u8; 64],
 ) -> Option<(curve25519_dalek::Scalar, curve25519_dalek::EdwardsPoint)> {
@@ -85,7 +89,7 @@ fn signature_prechecks(
     Some((s, point_r))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "batch"))]
 fn strict_prechecks(item: &BatchItem<'_>) -> bool {
     key_prechecks(item.key).is_some() && signature_prechecks(item.signature).is_some()
 }
@@ -111,7 +115,26 @@ fn strict_prechecks(item: &BatchItem<'_>) -> bool {
 /// part of the batch equation). The speed-up over one by one is modest (about 1.25×, see
 /// docs/benchmarks.md): a batch that skipped the torsion check would be about 3.5× faster, and
 /// would let a key holder's crafted signatures pass. Returns one verdict per item, in order.
+///
+/// Without the `batch` feature (the browser build), the items are verified one by one: the
+/// same verdicts, without the batch equation's code.
 pub fn verify_batch_strict(items: &[BatchItem<'_>]) -> Vec<bool> {
+    #[cfg(feature = "batch")]
+    {
+        verify_batch_equation(items)
+    }
+    #[cfg(not(feature = "batch"))]
+    {
+        items
+            .iter()
+            .map(|it| verify_strict(it.key, it.message, it.signature))
+            .collect()
+    }
+}
+
+/// [`verify_batch_strict`] with the batch equation (feature `batch`).
+#[cfg(feature = "batch")]
+fn verify_batch_equation(items: &[BatchItem<'_>]) -> Vec<bool> {
     use curve25519_dalek::{EdwardsPoint, Scalar};
     // Key checks once per distinct key (an audit has many signatures, few keys).
     let mut keys: Vec<(&PublicKey, Option<EdwardsPoint>)> = Vec::new();
@@ -152,12 +175,14 @@ pub fn verify_batch_strict(items: &[BatchItem<'_>]) -> Vec<bool> {
 
 /// Whether `p` has no small-torsion component: [L]p = 0, computed as [L-1]p = -p with a
 /// variable-time double-scalar multiplication (p is public).
+#[cfg(feature = "batch")]
 fn is_torsion_free_vartime(p: &curve25519_dalek::EdwardsPoint) -> bool {
     use curve25519_dalek::{EdwardsPoint, Scalar};
     EdwardsPoint::vartime_double_scalar_mul_basepoint(&-Scalar::ONE, p, &Scalar::ZERO) == -p
 }
 
 /// The batch equation over the `survivors` of the pre-checks (index, S, R).
+#[cfg(feature = "batch")]
 fn batch_equation_holds(
     items: &[BatchItem<'_>],
     survivors: &[(
@@ -232,7 +257,7 @@ fn batch_equation_holds(
     EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "batch"))]
 mod tests {
     use super::*;
     use crate::keys::KeyId;

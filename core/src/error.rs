@@ -8,7 +8,7 @@ use alloc::boxed::Box;
 use alloc::string::String;
 use core::fmt;
 
-use crate::check::Report;
+use crate::report::Report;
 
 /// The stable error codes of DESIGN §4. The string form ([`ErrorCode::as_str`]) is the contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -95,24 +95,95 @@ impl ErrorCode {
         }
     }
 
-    /// The process exit status for a refusal with this code, the same for the CLI and every
-    /// command-line mirror: 2 for input that could not be read or understood (`MALFORMED`,
-    /// `UNSUPPORTED_VERSION`, `NOT_FOUND`, `IO`, `TOO_LARGE`), 1 for every verification
-    /// failure.
-    pub const fn exit_status(self) -> u8 {
+    /// The class of refusal this code belongs to: the one classification that exit statuses,
+    /// Python's exception classes and the JS/Swift error kinds derive from.
+    pub const fn kind(self) -> ErrorKind {
         match self {
-            ErrorCode::Malformed
-            | ErrorCode::UnsupportedVersion
-            | ErrorCode::NotFound
-            | ErrorCode::Io
-            | ErrorCode::TooLarge => 2,
-            _ => 1,
+            ErrorCode::Malformed | ErrorCode::UnsupportedVersion | ErrorCode::TooLarge => {
+                ErrorKind::MalformedInput
+            }
+            ErrorCode::NotFound => ErrorKind::NotFound,
+            ErrorCode::Io => ErrorKind::Io,
+            ErrorCode::SignatureInvalid
+            | ErrorCode::KeyNotTrusted
+            | ErrorCode::KeyRevoked
+            | ErrorCode::ThresholdNotMet
+            | ErrorCode::LegacySignatureRefused
+            | ErrorCode::DigestMismatch
+            | ErrorCode::FileMissing
+            | ErrorCode::FileExtra
+            | ErrorCode::FileChanged
+            | ErrorCode::UnsafePath
+            | ErrorCode::UnsupportedFileType
+            | ErrorCode::Rollback => ErrorKind::VerificationFailed,
         }
+    }
+
+    /// The process exit status for a refusal with this code, the same for the CLI and every
+    /// command-line mirror, derived from [`ErrorCode::kind`]: 1 for a verification failure,
+    /// 2 for input that could not be read or understood (`MALFORMED`, `UNSUPPORTED_VERSION`,
+    /// `NOT_FOUND`, `IO`, `TOO_LARGE`).
+    pub const fn exit_status(self) -> u8 {
+        self.kind().exit_status()
     }
 
     /// Parses a string code; `None` for anything that is not exactly one of DESIGN §4.
     pub fn from_code(code: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+}
+
+/// The class of a refusal ([`ErrorCode::kind`]).
+///
+/// A package that contains an unsafe path or a file type that is not allowed
+/// (`UNSAFE_PATH`, `UNSUPPORTED_FILE_TYPE`) was read and refused: that is a verification
+/// failure (exit status 1), not malformed input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The input was read and refused: a signature, key, threshold, file, path or digest does
+    /// not hold.
+    VerificationFailed,
+    /// The input cannot be accepted as given: unparseable, a newer format, over a limit.
+    MalformedInput,
+    /// A file, package or lock entry that does not exist.
+    NotFound,
+    /// An operating-system input/output error.
+    Io,
+}
+
+impl ErrorKind {
+    /// Every kind.
+    pub const ALL: [ErrorKind; 4] = [
+        ErrorKind::VerificationFailed,
+        ErrorKind::MalformedInput,
+        ErrorKind::NotFound,
+        ErrorKind::Io,
+    ];
+
+    /// The stable string form bindings expose: `"verification"`, `"malformed"`,
+    /// `"not_found"`, `"io"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::VerificationFailed => "verification",
+            ErrorKind::MalformedInput => "malformed",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Io => "io",
+        }
+    }
+
+    /// The process exit status: 1 for a verification failure, 2 otherwise.
+    pub const fn exit_status(self) -> u8 {
+        match self {
+            ErrorKind::VerificationFailed => 1,
+            _ => 2,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -4,7 +4,10 @@
 //! `.omega/` for package checks.
 //!
 //! Each file is opened once (`O_NOFOLLOW | O_NONBLOCK`), checked with `fstat` on the open
-//! descriptor (no stat-then-open race), read to the end and closed.
+//! descriptor (no stat-then-open race) — its size against [`MAX_FILE_BYTES`], or against its
+//! manifest entry in [`verify_dir`], before any byte is hashed — read and closed.
+//! [`check_dir`] reports every problem; [`verify_dir`] gives the verdict alone and stops at the
+//! first problem (docs/format.md §7).
 
 extern crate std;
 
@@ -19,7 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::check::{check_package, MemoryPackage, Pins, Report};
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::Blake2b256;
-use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
+use crate::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use crate::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 use crate::tree::{validate_path, FileEntry, FileKind, TreeDigest, TreeListing, METADATA_DIR};
 
@@ -68,10 +71,27 @@ pub(crate) fn type_error(rel: &str, ft: &fs::FileType) -> Error {
     Error::new(ErrorCode::UnsupportedFileType, format!("{rel:?} is {what}"))
 }
 
-/// Hashes one file through `buf`: returns its kind, size and BLAKE2b-256. `rel` names it in
-/// errors.
-pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
-    let mut f = open_nofollow(path).map_err(|e| {
+/// What [`measure_file`] found: the file hashed, or only its size and kind because it is larger
+/// than the caller's limit (then not one byte of it was hashed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Measured {
+    /// The file's kind, size and BLAKE2b-256.
+    Hashed(FileEntry),
+    /// The file is larger than the limit: its size (as `fstat` reported it, or the bytes read
+    /// so far if it grew while being read) and kind.
+    TooLarge {
+        /// Size in bytes.
+        size: u64,
+        /// Regular or executable.
+        kind: FileKind,
+    },
+}
+
+/// Opens one file (no symbolic link, no special file), measures it with `fstat` on the open
+/// descriptor and hashes it through `buf` only when it holds at most `limit` bytes; should it
+/// grow while being read, reading stops after `limit + 1` bytes. `rel` names it in errors.
+pub fn measure_file(path: &Path, rel: &str, buf: &mut [u8], limit: u64) -> Result<Measured> {
+    let f = open_nofollow(path).map_err(|e| {
         if e.raw_os_error() == Some(libc_eloop()) {
             Error::new(
                 ErrorCode::UnsupportedFileType,
@@ -85,10 +105,18 @@ pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
     if !meta.is_file() {
         return Err(type_error(rel, &meta.file_type()));
     }
+    let kind = kind_of(&meta);
+    if meta.len() > limit {
+        return Ok(Measured::TooLarge {
+            size: meta.len(),
+            kind,
+        });
+    }
     let mut h = Blake2b256::new();
     let mut size: u64 = 0;
+    let mut reader = f.take(limit.saturating_add(1));
     loop {
-        let n = match f.read(buf) {
+        let n = match reader.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -97,12 +125,28 @@ pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
         h.update(&buf[..n]);
         size += n as u64;
     }
-    Ok(FileEntry {
+    if size > limit {
+        return Ok(Measured::TooLarge { size, kind });
+    }
+    Ok(Measured::Hashed(FileEntry {
         path: rel.to_string(),
-        kind: kind_of(&meta),
+        kind,
         size,
         hash: h.finalize(),
-    })
+    }))
+}
+
+/// Hashes one file through `buf`: returns its kind, size and BLAKE2b-256. `rel` names it in
+/// errors. A file over [`MAX_FILE_BYTES`] is refused (`TOO_LARGE`) on its `fstat` size, before
+/// any byte is read.
+pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
+    match measure_file(path, rel, buf, MAX_FILE_BYTES)? {
+        Measured::Hashed(entry) => Ok(entry),
+        Measured::TooLarge { size, .. } => fail(
+            ErrorCode::TooLarge,
+            format!("{rel:?} is {size} bytes, larger than {MAX_FILE_BYTES}"),
+        ),
+    }
 }
 
 #[cfg(unix)]
@@ -355,4 +399,143 @@ pub fn check_dir(root: &Path, pins: &Pins) -> Result<Report> {
     let pkg = read_package(root)?;
     let label = root.display().to_string();
     check_package(pkg.input(&label), pins)
+}
+
+/// Checks the package directory `root` against `pins` for a verdict only — what a loader needs
+/// before it runs a package — doing as little work as the verdict allows:
+///
+/// 1. signatures are checked before any file is opened;
+/// 2. with a manifest, each file's path and size (`lstat`, no read) are compared with its
+///    manifest entry, in path order, before any byte is hashed; the check stops at the first
+///    extra, missing or resized file (a sparse terabyte file costs one `lstat`), and hashes
+///    only the files before it, each measured again with `fstat` on its open descriptor and
+///    read no further than its manifest size;
+/// 3. the remaining checks (contents, kinds, digest pin) are those of [`check_dir`].
+///
+/// `Ok(report)` when the package passes: the report [`check_dir`] returns. Otherwise the error of
+/// the first problem in DESIGN §3.4 order — the code and message of the first problem of
+/// [`check_dir`]'s report — without a report (use [`check_dir`] where the report of every
+/// problem is the product). The verdict (pass or fail) is always [`check_dir`]'s; only where
+/// [`check_dir`] would refuse an input it had to read in full (a file over [`MAX_FILE_BYTES`],
+/// an unreadable file) may this return the problem it met first instead.
+pub fn verify_dir(root: &Path, pins: &Pins) -> Result<Report> {
+    use crate::check::{file_problem, first_signature_problem, PackageInput};
+    use crate::manifest::Manifest;
+    let label = root.display().to_string();
+    pins.validate(&label)?;
+    let files = walk(root)?;
+    let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)?;
+    let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)?;
+    let empty = TreeListing::new(Vec::new())?;
+    let input = |listing| PackageInput {
+        label: &label,
+        files: listing,
+        manifest: manifest.as_deref(),
+        signatures: signatures.as_deref(),
+    };
+    let problem = |p: crate::Problem| Err(Error::new(p.code, p.message));
+    if let Some(p) = first_signature_problem(input(&empty), pins)? {
+        return problem(p);
+    }
+    let Some(bytes) = &manifest else {
+        // No manifest (a digest pin alone): the digest needs every file.
+        let listing = TreeListing::new(hash_files(&files, Hashing::default())?)?;
+        return check_package(input(&listing), pins);
+    };
+    let m = Manifest::parse(bytes).map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?;
+    let package = m.name.as_str();
+    let changed = |path: &str| {
+        file_problem(
+            package,
+            ErrorCode::FileChanged,
+            path,
+            "has changed contents",
+        )
+    };
+    // Pass 1, no byte read: paths and sizes in path order, up to the first certain problem.
+    let (mut i, mut j) = (0, 0);
+    let mut stop = None;
+    let mut matched: Vec<(&FileEntry, &(String, PathBuf))> = Vec::new();
+    while stop.is_none() && (i < m.files.len() || j < files.len()) {
+        let ord = match (m.files.get(i), files.get(j)) {
+            (Some(e), Some(a)) => e.path.as_bytes().cmp(a.0.as_bytes()),
+            (Some(_), None) => core::cmp::Ordering::Less,
+            _ => core::cmp::Ordering::Greater,
+        };
+        match ord {
+            core::cmp::Ordering::Less => {
+                stop = Some(file_problem(
+                    package,
+                    ErrorCode::FileMissing,
+                    &m.files[i].path,
+                    "is missing",
+                ))
+            }
+            core::cmp::Ordering::Greater => {
+                stop = Some(file_problem(
+                    package,
+                    ErrorCode::FileExtra,
+                    &files[j].0,
+                    "is not listed in the manifest",
+                ))
+            }
+            core::cmp::Ordering::Equal => {
+                // A hint only (the size that counts is the one fstat gives on the open file).
+                let size =
+                    fs::symlink_metadata(&files[j].1).map_err(|e| io_error(&files[j].1, &e))?;
+                if size.len() != m.files[i].size {
+                    stop = Some(changed(&m.files[i].path));
+                } else {
+                    matched.push((&m.files[i], &files[j]));
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+    }
+    // Pass 2: hash the files before the stop, each no further than its manifest size.
+    let measure = |buf: &mut Vec<u8>, (e, (rel, abs)): &(&FileEntry, &(String, PathBuf))| {
+        measure_file(abs, rel, buf, e.size)
+    };
+    #[cfg(feature = "parallel")]
+    let measured: Vec<Result<Measured>> = {
+        use rayon::prelude::*;
+        matched
+            .par_iter()
+            .map_init(|| vec![0u8; READ_BUFFER_BYTES], measure)
+            .collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let measured: Vec<Result<Measured>> = {
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        matched.iter().map(|x| measure(&mut buf, x)).collect()
+    };
+    let mut entries = Vec::with_capacity(measured.len());
+    for ((expected, _), found) in matched.iter().zip(measured) {
+        match found? {
+            Measured::Hashed(entry)
+                if entry.hash == expected.hash && entry.size == expected.size =>
+            {
+                if entry.kind != expected.kind {
+                    return problem(file_problem(
+                        package,
+                        ErrorCode::FileChanged,
+                        &entry.path,
+                        &format!(
+                            "changed kind (expected {}, found {})",
+                            expected.kind.as_str(),
+                            entry.kind.as_str()
+                        ),
+                    ));
+                }
+                entries.push(entry);
+            }
+            _ => return problem(changed(&expected.path)),
+        }
+    }
+    if let Some(p) = stop {
+        return problem(p);
+    }
+    // Every file is the manifest's: what is left (the digest pin) is check_dir's.
+    check_package(input(&TreeListing::new(entries)?), pins)
 }

@@ -5,6 +5,12 @@
 pub const MAX_MANIFEST_BYTES: usize = 32 * 1024 * 1024;
 /// Most files in one package (manifest `files`, or a directory being digested).
 pub const MAX_FILES: usize = 100_000;
+/// Largest single file, in bytes: a package file on disk (checked with `fstat` before any byte
+/// is hashed) or a tarball entry (checked on its header). Bounds the work one file can cost.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Deepest path in a tarball, in folders below the leading one (node-tar's `maxDepth`: npm
+/// silently skips deeper entries).
+pub const MAX_TARBALL_PATH_DEPTH: usize = 1024;
 /// Longest relative path, in bytes.
 pub const MAX_PATH_BYTES: usize = 4096;
 /// Longest path component, in bytes.
@@ -36,3 +42,16 @@ pub const MAX_LEGACY_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_KEY_FILE_BYTES: usize = 4096;
 /// Largest scrypt memory a secret-key file may demand (minisign's default is 1 GiB).
 pub const MAX_SCRYPT_MEMORY_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Longest signify untrusted comment, in bytes, prefix excluded (signify's COMMENTMAXLEN
+/// 1024, NUL included).
+pub const MAX_SIGNIFY_COMMENT_BYTES: usize = 1023;
+/// Largest message a signify signature covers, in bytes (signify's own limit, 1 GiB: the
+/// signature is over the message itself, held in memory).
+pub const MAX_SIGNIFY_MESSAGE_BYTES: usize = 1 << 30;
+/// Largest gzip header of a signify-signed `.tgz` (the comment holds one 65-byte hash line per
+/// block: 16 MiB covers 16 GiB of payload in 64 KiB blocks).
+pub const MAX_SIGNIFY_GZIP_HEADER_BYTES: usize = 16 * 1024 * 1024;
+/// Largest `blocksize=` a signify gzip signature may declare (signify writes 65536).
+pub const MAX_SIGNIFY_BLOCK_BYTES: usize = 64 * 1024 * 1024;
+/// Most bcrypt_pbkdf rounds a signify secret-key file may demand (signify writes 42).
+pub const MAX_SIGNIFY_KDF_ROUNDS: u32 = 1000;

@@ -49,18 +49,49 @@ pub struct LockEntry {
     pub signed_by: Vec<PublicKey>,
     /// Where the package lives, relative to the project root.
     pub path: String,
+    /// A retired pin (docs/format.md §4.7): the name is no longer installed, but its pins
+    /// (keys, sequence floor, revoked keys) are kept so that a returning name is admitted as
+    /// an update. `omega audit` and the loaders ignore retired entries.
+    pub retired: bool,
 }
 
 impl LockEntry {
-    /// What an audit (or an enforcing loader) checks the installed package against: the pinned
-    /// tree, and for signed pins every key in `signed_by`, all of them required.
-    pub fn audit_pins(&self) -> crate::check::Pins {
-        crate::check::Pins {
+    /// What an audit (or an enforcing loader) checks the installed package at lock key `key`
+    /// against: the pinned tree, and for signed pins every key in `signed_by`, all of them
+    /// required. A signed pin (one with `keys`) whose `signed_by` is empty has no valid
+    /// signer left (every key that signed the pinned release was revoked, DESIGN §3.5): it is
+    /// refused (`KEY_REVOKED`, naming the package and the revoked keys), never checked by
+    /// digest only. A pin whose signers were only partly revoked (threshold 2, one of two
+    /// revoked) is still checked against the remaining signers in `signed_by`: the holder of
+    /// the revoked keys alone could not have made that release.
+    pub fn audit_pins(&self, key: &str) -> Result<crate::check::Pins> {
+        if self.keys.is_some() && self.signed_by.is_empty() {
+            let name = package_name_of_key(key).unwrap_or(key);
+            let revoked = self
+                .revoked
+                .iter()
+                .map(|k| format!("{k} (id {})", k.key_id()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let why = if self.revoked.is_empty() {
+                String::from("no valid signer is recorded for it")
+            } else {
+                format!("every key that signed it is revoked ({revoked})")
+            };
+            return fail(
+                ErrorCode::KeyRevoked,
+                format!(
+                    "{key}: the pinned release {name}@{} (sequence {}) is signed, but {why}; it is not accepted by digest alone. Install a release signed by a valid key and run omega lock (or omega lock --repin {name})",
+                    self.version, self.sequence
+                ),
+            );
+        }
+        Ok(crate::check::Pins {
             digest: Some(self.tree),
             keys: self.signed_by.clone(),
             threshold: u32::try_from(self.signed_by.len()).unwrap_or(u32::MAX),
             legacy: LegacyPolicy::Refuse,
-        }
+        })
     }
 }
 
@@ -92,6 +123,8 @@ struct RawEntry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     signed_by: Vec<String>,
     path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retired: Option<bool>,
 }
 
 impl Lockfile {
@@ -156,6 +189,22 @@ impl Lockfile {
                     );
                 }
             }
+            let retired = match e.retired {
+                None => false,
+                Some(true) => true,
+                Some(false) => {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: \"retired\": false (omit the field instead)"),
+                    )
+                }
+            };
+            if retired && package_name_of_key(&name) != Some(name.as_str()) {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("{ctx}: a retired entry is keyed by its package name, not by an install path"),
+                );
+            }
             packages.insert(
                 name,
                 LockEntry {
@@ -166,7 +215,24 @@ impl Lockfile {
                     revoked,
                     signed_by,
                     path: e.path,
+                    retired,
                 },
+            );
+        }
+        // A retired name has no other entry: it is installed nowhere.
+        let mut per_name: BTreeMap<&str, usize> = BTreeMap::new();
+        for key in packages.keys() {
+            if let Some(n) = package_name_of_key(key) {
+                *per_name.entry(n).or_default() += 1;
+            }
+        }
+        if let Some((key, _)) = packages
+            .iter()
+            .find(|(k, e)| e.retired && per_name.get(k.as_str()).copied().unwrap_or(0) > 1)
+        {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{what}: package {key} is retired but has other entries (install paths ending in node_modules/{key})"),
             );
         }
         Ok(Lockfile { packages })
@@ -199,13 +265,18 @@ impl Lockfile {
 
     /// The entries as one JSON array, in key order, for bindings that locate packages by
     /// their `path` (the Node loader, on either engine): `[{key, name, path, version,
-    /// sequence, tree, keys: {threshold, signers, next} | null, signed_by, revoked}]`. The
-    /// one shape of a parsed lock outside Rust; keys are `RW…` strings.
+    /// sequence, tree, keys: {threshold, signers, next} | null, signed_by, revoked, audit}]`,
+    /// where `audit` is what a loader checks the package against ([`LockEntry::audit_pins`]):
+    /// `{digest, keys, threshold}` (`keys` empty for a digest pin), or `{error: {code,
+    /// message}}` when the entry must be refused. The one shape of a parsed lock outside Rust;
+    /// keys are `RW…` strings. Retired entries (§4.7) are left out: nothing is installed
+    /// under them, and nothing may load by them.
     pub fn entries_json(&self) -> serde_json::Value {
         let keys = |v: &[PublicKey]| v.iter().map(PublicKey::to_base64).collect::<Vec<_>>();
         serde_json::Value::Array(
             self.packages
                 .iter()
+                .filter(|(_, e)| !e.retired)
                 .map(|(key, e)| {
                     serde_json::json!({
                         "key": key,
@@ -221,6 +292,16 @@ impl Lockfile {
                         })),
                         "signed_by": keys(&e.signed_by),
                         "revoked": keys(&e.revoked),
+                        "audit": match e.audit_pins(key) {
+                            Ok(p) => serde_json::json!({
+                                "digest": e.tree.to_string(),
+                                "keys": keys(&p.keys),
+                                "threshold": p.threshold,
+                            }),
+                            Err(err) => serde_json::json!({
+                                "error": {"code": err.code().as_str(), "message": err.message()},
+                            }),
+                        },
                     })
                 })
                 .collect(),
@@ -245,6 +326,7 @@ impl Lockfile {
                                 revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
                                 signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
                                 path: e.path.clone(),
+                                retired: e.retired.then_some(true),
                             },
                         )
                     })
@@ -252,6 +334,31 @@ impl Lockfile {
             ),
         };
         json::to_pretty(&raw)
+    }
+}
+
+impl Lockfile {
+    /// The retired entry (docs/format.md §4.7) that keeps the pins of package `name` when no
+    /// install of it is left: its newest signed entry (highest sequence; else its newest
+    /// entry), keyed by the name, with every key revoked for the name (in any entry) recorded
+    /// as revoked and removed from its keys. `None` when the lock has no entry of `name`.
+    /// `omega lock` stores it in place of the name's entries; a returning install of the name
+    /// is then admitted against it as an update (rollback floor, keys, revoked keys).
+    pub fn retired_entry(&self, name: &str) -> Option<LockEntry> {
+        let revoked = self.revoked_for(name);
+        let mut e = self
+            .entries_of(name)
+            .map(|(_, e)| e)
+            .max_by_key(|e| (e.keys.is_some(), e.sequence))?
+            .clone();
+        if let Some(ks) = e.keys.as_mut() {
+            ks.signers.retain(|k| !revoked.contains(k));
+            ks.next.retain(|k| !revoked.contains(k));
+        }
+        e.signed_by.retain(|k| !revoked.contains(k));
+        e.revoked = revoked;
+        e.retired = true;
+        Some(e)
     }
 }
 
@@ -361,6 +468,48 @@ pub struct Admission {
     pub signed_by: Vec<PublicKey>,
 }
 
+/// How the signature blocks over a manifest or statement counted: the distinct allowed keys
+/// with a valid block, the blocks by keys that are not allowed, and the blocks by revoked keys.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Tally {
+    /// Distinct allowed keys with a valid signature block, in block order.
+    valid: Vec<PublicKey>,
+    /// Blocks whose key id matches no allowed key (and no revoked one).
+    unknown: usize,
+    /// Blocks by revoked keys (that are not also allowed).
+    by_revoked: usize,
+}
+
+impl Tally {
+    /// Whether at least `threshold` distinct allowed keys signed.
+    fn meets(&self, threshold: u32) -> bool {
+        self.valid.len() >= threshold as usize
+    }
+
+    /// The refusal when `need` distinct keys were required: `KEY_REVOKED` when only revoked
+    /// keys signed, `KEY_NOT_TRUSTED` when only keys that are not pinned did, otherwise
+    /// `THRESHOLD_NOT_MET`.
+    fn error(&self, name: &str, need: u32) -> Error {
+        let have = self.valid.len();
+        if have == 0 && self.by_revoked > 0 {
+            Error::new(
+                ErrorCode::KeyRevoked,
+                format!("{name}: signed by a revoked key"),
+            )
+        } else if have == 0 && self.unknown > 0 {
+            Error::new(
+                ErrorCode::KeyNotTrusted,
+                format!("{name}: signed only by keys that are not pinned for it"),
+            )
+        } else {
+            Error::new(
+                ErrorCode::ThresholdNotMet,
+                format!("{name}: {have} of {need} required distinct trusted keys signed"),
+            )
+        }
+    }
+}
+
 /// Counts the distinct keys of `allowed` with a valid signature block over the manifest.
 /// Fails with `SIGNATURE_INVALID` if a block by an allowed key does not verify (or with
 /// `LEGACY_SIGNATURE_REFUSED`), and reports how many blocks came from `revoked` keys.
@@ -370,7 +519,7 @@ fn valid_signers(
     allowed: &[PublicKey],
     revoked: &[PublicKey],
     legacy: LegacyPolicy,
-) -> Result<(Vec<PublicKey>, usize, usize)> {
+) -> Result<Tally> {
     verify_blocks(
         name,
         release.manifest_bytes,
@@ -388,7 +537,7 @@ fn verify_blocks(
     allowed: &[PublicKey],
     revoked: &[PublicKey],
     legacy: LegacyPolicy,
-) -> Result<(Vec<PublicKey>, usize, usize)> {
+) -> Result<Tally> {
     let prehash = blake2b512(message);
     let mut valid: Vec<PublicKey> = Vec::new();
     let (mut unknown, mut by_revoked) = (0, 0);
@@ -431,32 +580,18 @@ fn verify_blocks(
             }
         }
     }
-    Ok((valid, unknown, by_revoked))
-}
-
-fn threshold_error(name: &str, have: usize, need: u32, unknown: usize, by_revoked: usize) -> Error {
-    if have == 0 && by_revoked > 0 {
-        Error::new(
-            ErrorCode::KeyRevoked,
-            format!("{name}: signed by a revoked key"),
-        )
-    } else if have == 0 && unknown > 0 {
-        Error::new(
-            ErrorCode::KeyNotTrusted,
-            format!("{name}: signed only by keys that are not pinned for it"),
-        )
-    } else {
-        Error::new(
-            ErrorCode::ThresholdNotMet,
-            format!("{name}: {have} of {need} required distinct trusted keys signed"),
-        )
-    }
+    Ok(Tally {
+        valid,
+        unknown,
+        by_revoked,
+    })
 }
 
 /// The pinned entry, at the candidate's current path (a package may move when npm hoists it).
 fn moved(p: &LockEntry, c: &Candidate<'_>) -> LockEntry {
     let mut e = p.clone();
     e.path = c.path.to_string();
+    e.retired = false;
     e
 }
 
@@ -474,6 +609,7 @@ fn entry_from(
         keys,
         revoked,
         path: c.path.to_string(),
+        retired: false,
     }
 }
 
@@ -788,14 +924,13 @@ fn admit_new_install(
     let mut admitted: Option<Vec<PublicKey>> = None;
     for (key, _, ks) in &signed {
         let allowed = allowed_of(ks);
-        let (valid, unknown, by_revoked) =
-            valid_signers(name, &release, &allowed, revoked, legacy)?;
-        if valid.len() >= ks.threshold as usize {
-            admitted = Some(valid);
+        let tally = valid_signers(name, &release, &allowed, revoked, legacy)?;
+        if tally.meets(ks.threshold) {
+            admitted = Some(tally.valid);
             break;
         }
         if refusal.is_none() {
-            let e = threshold_error(name, valid.len(), ks.threshold, unknown, by_revoked);
+            let e = tally.error(name, ks.threshold);
             refusal = Some(Error::new(
                 e.code(),
                 format!(
@@ -856,16 +991,11 @@ fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> 
         });
     };
     let keys = &release.manifest.keys;
-    let (valid, unknown, _) = valid_signers(name, &release, &keys.signers, &[], legacy)?;
-    if valid.len() < keys.threshold as usize {
-        return Err(threshold_error(
-            name,
-            valid.len(),
-            keys.threshold,
-            unknown,
-            0,
-        ));
+    let tally = valid_signers(name, &release, &keys.signers, &[], legacy)?;
+    if !tally.meets(keys.threshold) {
+        return Err(tally.error(name, keys.threshold));
     }
+    let valid = tally.valid;
     let how = if trust.is_empty() {
         FirstSight::TrustOnFirstUse
     } else if valid.iter().any(|k| trust.contains(k)) {
@@ -902,16 +1032,11 @@ fn update(
         .filter(|k| !p.revoked.contains(k))
         .copied()
         .collect();
-    let (valid, unknown, by_revoked) = valid_signers(name, &release, &allowed, &p.revoked, legacy)?;
-    if valid.len() < ks.threshold as usize {
-        return Err(threshold_error(
-            name,
-            valid.len(),
-            ks.threshold,
-            unknown,
-            by_revoked,
-        ));
+    let tally = valid_signers(name, &release, &allowed, &p.revoked, legacy)?;
+    if !tally.meets(ks.threshold) {
+        return Err(tally.error(name, ks.threshold));
     }
+    let valid = tally.valid;
     let m = release.manifest;
     if let Some(k) = m
         .keys
@@ -1055,7 +1180,7 @@ pub fn apply_revocation(
         );
     }
     let what = format!("{name}: revocation of key {}", rev.key.key_id());
-    let (by_self, _, _) = verify_blocks(
+    let by_self = verify_blocks(
         &what,
         statement,
         signatures,
@@ -1063,17 +1188,10 @@ pub fn apply_revocation(
         &[],
         legacy,
     )?;
-    if by_self.is_empty() {
-        let (valid, unknown, _) =
-            verify_blocks(&what, statement, signatures, &ks.signers, &[], legacy)?;
-        if valid.len() < ks.threshold as usize {
-            return Err(threshold_error(
-                &what,
-                valid.len(),
-                ks.threshold,
-                unknown,
-                0,
-            ));
+    if by_self.valid.is_empty() {
+        let tally = verify_blocks(&what, statement, signatures, &ks.signers, &[], legacy)?;
+        if !tally.meets(ks.threshold) {
+            return Err(tally.error(&what, ks.threshold));
         }
     }
     ks.signers.retain(|k| *k != rev.key);
@@ -1203,6 +1321,7 @@ pub fn bin_link_package<'a>(
     let holder = lock
         .packages
         .iter()
+        .filter(|(_, e)| !e.retired)
         .filter(|(_, e)| {
             target
                 .strip_prefix(e.path.as_str())
@@ -1227,6 +1346,12 @@ pub fn bin_link_package<'a>(
 /// relative to the project root): `<dir>/node_modules/<dep>` for `from` and each of its
 /// ancestors up to the root, nearest first, skipping directories that are themselves named
 /// `node_modules` (Node's `NODE_MODULES_PATHS`).
+///
+/// This models both of Node's lookups. CommonJS skips those directories; the ESM resolver does
+/// not, and also looks in `…/node_modules/node_modules/<dep>` (and
+/// `…/node_modules/@scope/node_modules/<dep>`). Those folders are refused by `omega lock` and
+/// `omega audit` (`UNSAFE_PATH`) and `node_modules` is not a valid package name
+/// ([`validate_name`]), so on any tree that passes the two lookups find the same install.
 pub fn node_resolution_paths(from: &str, dep: &str) -> Vec<String> {
     let parts: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
     let mut out = Vec::new();
@@ -1259,6 +1384,7 @@ pub fn dependency_problems(
     let by_path: BTreeMap<&str, &LockEntry> = lock
         .packages
         .values()
+        .filter(|e| !e.retired)
         .map(|e| (e.path.as_str(), e))
         .collect();
     let mut out = Vec::new();

@@ -201,11 +201,17 @@ pub fn validate_name(name: &str) -> Result<()> {
         },
         None => part_ok(name),
     };
-    if ok {
-        Ok(())
-    } else {
-        bad("must be lowercase letters, digits, `-`, `.`, `_`, `~`, optionally `@scope/`, not starting with `.` or `_`")
+    if !ok {
+        return bad("must be lowercase letters, digits, `-`, `.`, `_`, `~`, optionally `@scope/`, not starting with `.` or `_`");
     }
+    // npm's blacklist (validate-npm-package-name). `node_modules` matters here: Node's ESM
+    // resolver also looks in `node_modules/node_modules/<dep>` (and `@scope/node_modules`),
+    // so a package by that name would shadow pinned dependencies (docs/format.md §4.1).
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if ["node_modules", "favicon.ico"].contains(&last) {
+        return bad("is reserved by npm (node_modules, favicon.ico)");
+    }
+    Ok(())
 }
 
 /// Checks a version string: 1–256 bytes of printable ASCII without spaces.

@@ -345,3 +345,178 @@ fn check_dir_refuses_bad_pins_before_reading() {
     let e = check_dir(Path::new("/nonexistent/never-read"), &Pins::default()).unwrap_err();
     assert_eq!(e.code(), ErrorCode::KeyNotTrusted);
 }
+
+/// Makes `rel` a sparse file of `size` bytes: instant to create, and it would take seconds per
+/// GiB (hours per TiB) to hash.
+fn sparse(root: &Path, rel: &str, size: u64) {
+    let f = fs::File::create(root.join(rel)).unwrap();
+    f.set_len(size).unwrap();
+}
+
+const HUGE: u64 = 2 * omega_core::limits::MAX_FILE_BYTES + 1; // 2 GiB + 1 byte
+
+#[test]
+fn fail_sparse_huge_file_refused_on_its_size() {
+    use omega_core::fs::verify_dir;
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, "index.js", b"x\n", 0o644);
+    let pin = digest_dir(r).unwrap();
+    sparse(r, "huge.bin", HUGE);
+    // Every caller that has to read every file refuses it on its fstat size, naming it, and
+    // returns: nothing reads 2 GiB here.
+    for e in [
+        digest_dir(r).unwrap_err(),
+        check_dir(r, &Pins::digest(pin)).unwrap_err(),
+        verify_dir(r, &Pins::digest(pin)).unwrap_err(),
+        read_package(r).unwrap_err(),
+    ] {
+        assert_eq!(e.code(), ErrorCode::TooLarge, "{e}");
+        assert!(e.message().contains("\"huge.bin\""), "{e}");
+    }
+}
+
+#[cfg(feature = "sign")]
+fn signed_package(r: &Path) -> (omega_core::Manifest, omega_core::secret::SecretKey) {
+    use omega_core::manifest::{KeySet, Manifest, MANIFEST_PATH, SIGNATURE_PATH};
+    use omega_core::secret::SecretKey;
+    use omega_core::KeyId;
+    write(r, "index.js", b"module.exports = 'pad';\n", 0o644);
+    write(r, "lib/util.js", b"exports.u = 1;\n", 0o644);
+    write(r, "bin/pad", b"#!/bin/sh\n", 0o755);
+    let k = SecretKey::from_seed(&[7; 32], KeyId([7; 8]));
+    let m = Manifest::new(
+        "left-pad",
+        "1.0.0",
+        1,
+        &omega_core::fs::read_tree(r).unwrap(),
+        Default::default(),
+        KeySet {
+            threshold: 1,
+            signers: vec![k.public_key()],
+            next: vec![],
+        },
+    )
+    .unwrap();
+    let bytes = m.to_json_bytes();
+    write(r, MANIFEST_PATH, &bytes, 0o644);
+    let sig = k.sign(&bytes, "t", "u").unwrap().to_text();
+    write(r, SIGNATURE_PATH, sig.as_bytes(), 0o644);
+    (m, k)
+}
+
+/// A verdict-only check (`verify_dir`) compares sizes with the signed manifest before hashing
+/// and stops at the first extra or resized file: a 2 GiB sparse file costs it one fstat, and
+/// it never even measures a file after the first problem. `check_dir`, whose product is the
+/// report of every problem, must read every file and so refuses the same file as TOO_LARGE.
+#[cfg(feature = "sign")]
+#[test]
+fn fail_sparse_file_in_signed_package_stops_verdict_at_its_size() {
+    use omega_core::fs::verify_dir;
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    let (m, k) = signed_package(r);
+    let pins = Pins {
+        digest: Some(m.tree),
+        ..Pins::keys(vec![k.public_key()], 1)
+    };
+    assert_eq!(verify_dir(r, &pins).unwrap(), check_dir(r, &pins).unwrap());
+
+    // An extra 2 GiB sparse file: FILE_EXTRA from its path alone (had it been hashed or even
+    // measured against the limit, the answer would be TOO_LARGE).
+    sparse(r, "zz-huge.bin", HUGE);
+    let e = verify_dir(r, &pins).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::FileExtra, "{e}");
+    assert!(e.message().contains("\"zz-huge.bin\""), "{e}");
+    assert!(e.report().is_none());
+    let e = check_dir(r, &pins).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TooLarge, "{e}");
+    assert!(e.message().contains("\"zz-huge.bin\""), "{e}");
+
+    // A listed file grown to 2 GiB (sparse): FILE_CHANGED on its size, first in path order.
+    sparse(r, "index.js", HUGE);
+    let e = verify_dir(r, &pins).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::FileChanged, "{e}");
+    assert!(e.message().contains("\"index.js\""), "{e}");
+    fs::remove_file(r.join("zz-huge.bin")).unwrap();
+    let e = check_dir(r, &pins).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TooLarge, "{e}");
+
+    // Signatures come before any file: with another key pinned, the verdict is KEY_NOT_TRUSTED
+    // although index.js is still 2 GiB; check_dir first had to read the files.
+    let other = omega_core::secret::SecretKey::from_seed(&[8; 32], omega_core::KeyId([8; 8]));
+    let e = verify_dir(r, &Pins::keys(vec![other.public_key()], 1)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KeyNotTrusted, "{e}");
+    let e = check_dir(r, &Pins::keys(vec![other.public_key()], 1)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TooLarge, "{e}");
+}
+
+/// Within the limits, `verify_dir` gives exactly `check_dir`'s verdict: the code and message of
+/// its report's first problem.
+#[cfg(feature = "sign")]
+#[test]
+fn verify_dir_agrees_with_the_first_problem_of_check_dir() {
+    use omega_core::fs::verify_dir;
+    type Tamper = fn(&Path);
+    let tampers: Vec<(&str, Tamper)> = vec![
+        ("same size, other bytes", |r| {
+            write(r, "lib/util.js", b"exports.u = 2;\n", 0o644)
+        }),
+        ("other size", |r| {
+            write(r, "lib/util.js", b"evil()\n", 0o644)
+        }),
+        ("kind", |r| {
+            write(r, "lib/util.js", b"exports.u = 1;\n", 0o755)
+        }),
+        ("extra", |r| write(r, "lib/extra.js", b"evil()\n", 0o644)),
+        ("missing", |r| fs::remove_file(r.join("bin/pad")).unwrap()),
+        ("two problems", |r| {
+            write(r, "index.js", b"module.exports = 'bad';\n", 0o644);
+            write(r, "aaa.js", b"", 0o644);
+        }),
+        ("bad signature", |r| {
+            let p = r.join(omega_core::manifest::SIGNATURE_PATH);
+            let mut t = fs::read_to_string(&p).unwrap();
+            t = t.replace("trusted comment: t", "trusted comment: x");
+            fs::write(p, t).unwrap();
+        }),
+    ];
+    for (name, tamper) in tampers {
+        let d = tempfile::tempdir().unwrap();
+        let r = d.path();
+        let (m, k) = signed_package(r);
+        tamper(r);
+        for pins in [
+            Pins {
+                digest: Some(m.tree),
+                ..Pins::keys(vec![k.public_key()], 1)
+            },
+            Pins::keys(vec![k.public_key()], 1),
+        ] {
+            let full = check_dir(r, &pins).unwrap_err();
+            let first = &full.report().unwrap().problems[0];
+            let quick = verify_dir(r, &pins).unwrap_err();
+            assert_eq!(
+                (quick.code(), quick.message()),
+                (first.code, first.message.as_str()),
+                "{name}"
+            );
+        }
+    }
+    // A digest pin that the (genuine, signed) files do not match: DIGEST_MISMATCH from both.
+    let d = tempfile::tempdir().unwrap();
+    let (_, k) = signed_package(d.path());
+    let wrong = omega_core::TreeDigest::parse(&format!("b2tree:{}", "0".repeat(64))).unwrap();
+    let pins = Pins {
+        digest: Some(wrong),
+        ..Pins::keys(vec![k.public_key()], 1)
+    };
+    assert_eq!(
+        verify_dir(d.path(), &pins).unwrap_err().code(),
+        ErrorCode::DigestMismatch
+    );
+    assert_eq!(
+        check_dir(d.path(), &pins).unwrap_err().code(),
+        ErrorCode::DigestMismatch
+    );
+}

@@ -636,3 +636,177 @@ fn node_resolution_paths_follow_node() {
         ]
     );
 }
+
+#[test]
+fn fail_signed_pin_whose_signers_are_all_revoked_is_not_a_digest_pin() {
+    // t_revoke_still_loads.sh: after revocation, `signed_by` is empty; the audit pins (and the
+    // loader's, through entries_json) refuse the entry instead of checking its digest only.
+    let (alice, bob, carol) = (key(1), key(2), key(3));
+    let lock = two_installs(&alice, &bob, &carol);
+    let stmt = statement("ms", &alice.public_key());
+    let sig = alice.sign(&stmt, "t", "u").unwrap().to_text();
+    let out = revoke(
+        &lock.to_json_bytes(),
+        &stmt,
+        sig.as_bytes(),
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let after = Lockfile::parse(&out.lock).unwrap();
+    let e = after.packages["ms"].audit_pins("ms").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KeyRevoked, "{e}");
+    assert!(e.message().contains("ms@2.1.3"), "{e}");
+    assert!(e.message().contains(&alice.public_key().to_base64()), "{e}");
+    // The nested install was signed by carol, who is not revoked: still checked by her key.
+    let pins = after.packages[NESTED].audit_pins(NESTED).unwrap();
+    assert_eq!(pins.keys, vec![carol.public_key()]);
+    assert_eq!(pins.threshold, 1);
+    // A digest pin stays a digest pin.
+    let mut plain = after.packages["other"].clone();
+    plain.keys = None;
+    plain.signed_by.clear();
+    assert!(plain.audit_pins("other").unwrap().keys.is_empty());
+    // The loaders read exactly this.
+    let json = after.entries_json();
+    let of = |k: &str| {
+        json.as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == k)
+            .unwrap()["audit"]
+            .clone()
+    };
+    assert_eq!(of("ms")["error"]["code"], "KEY_REVOKED");
+    assert_eq!(
+        of(NESTED)["keys"],
+        serde_json::json!([carol.public_key().to_base64()])
+    );
+    assert_eq!(of(NESTED)["threshold"], 1);
+}
+
+#[test]
+fn threshold_two_pin_with_one_signer_revoked_keeps_the_other() {
+    let (alice, bob) = (key(1), key(2));
+    let r = release(
+        "tt",
+        "v1",
+        "1.0.0",
+        1,
+        ks(2, &[&alice, &bob], &[]),
+        &[&alice, &bob],
+    );
+    let adm = admit(
+        None,
+        &candidate("tt", "node_modules/tt", &r),
+        &[],
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let mut lock = Lockfile::default();
+    lock.packages.insert("tt".into(), adm.entry);
+    let stmt = statement("tt", &alice.public_key());
+    let sig = alice.sign(&stmt, "t", "u").unwrap().to_text();
+    let out = revoke(
+        &lock.to_json_bytes(),
+        &stmt,
+        sig.as_bytes(),
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let after = Lockfile::parse(&out.lock).unwrap();
+    let pins = after.packages["tt"].audit_pins("tt").unwrap();
+    assert_eq!(pins.keys, vec![bob.public_key()]);
+    assert_eq!(pins.threshold, 1);
+    // The pinned release verifies against bob's signature, which is still required.
+    let with = |sig: String| MemoryPackage {
+        listing: r.listing.clone(),
+        manifest: Some(r.bytes.clone()),
+        signatures: Some(sig.into_bytes()),
+    };
+    let bob_sig = bob.sign(&r.bytes, "t", "u").unwrap().to_text();
+    let alice_sig = alice.sign(&r.bytes, "t", "u").unwrap().to_text();
+    check_package(with(bob_sig).input("tt"), &pins).unwrap();
+    let e = check_package(with(alice_sig).input("tt"), &pins).unwrap_err();
+    assert_ne!(e.code(), ErrorCode::Malformed, "{e}");
+}
+
+#[test]
+fn retired_entry_keeps_the_name_pins_for_its_return() {
+    // t_revoke_forget.sh / t_repin_by_absence.sh in core: the pins of a name no longer
+    // installed are kept as one retired entry; a returning install is an update against it.
+    let (alice, bob, carol) = (key(1), key(2), key(3));
+    let lock = two_installs(&alice, &bob, &carol);
+    let stmt = statement("ms", &carol.public_key());
+    let sig = carol.sign(&stmt, "t", "u").unwrap().to_text();
+    let out = revoke(
+        &lock.to_json_bytes(),
+        &stmt,
+        sig.as_bytes(),
+        LegacyPolicy::Refuse,
+    )
+    .unwrap();
+    let after = Lockfile::parse(&out.lock).unwrap();
+    let e = after.retired_entry("ms").unwrap();
+    assert!(e.retired);
+    assert_eq!(e.sequence, 5, "the highest sequence is the floor");
+    assert_eq!(e.revoked, vec![carol.public_key()]);
+    assert!(after.retired_entry("nope").is_none());
+    let mut retired = Lockfile::default();
+    retired.packages.insert("ms".into(), e);
+    retired
+        .packages
+        .insert("other".into(), after.packages["other"].clone());
+    let bytes = retired.to_json_bytes();
+    assert!(String::from_utf8_lossy(&bytes).contains("\"retired\": true"));
+    let parsed = Lockfile::parse(&bytes).unwrap();
+    assert_eq!(parsed, retired);
+    // Loaders never see a retired entry.
+    assert!(parsed
+        .entries_json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["key"] != "ms"));
+    let index = LockIndex::new(&parsed);
+    let at_top = |r: &Rel| {
+        admit_in_lock(
+            &index,
+            "ms",
+            &candidate("ms", TOP, r),
+            &[],
+            PinMode::Update,
+            LegacyPolicy::Refuse,
+        )
+    };
+    // Signed by the revoked key: KEY_REVOKED. By another key: KEY_NOT_TRUSTED. Older: ROLLBACK.
+    let by_carol = release("ms", "c", "9.0.0", 9, ks(1, &[&carol], &[]), &[&carol]);
+    assert_eq!(at_top(&by_carol).unwrap_err().code(), ErrorCode::KeyRevoked);
+    let mallory = key(9);
+    let by_mallory = release("ms", "m", "9.0.0", 9, ks(1, &[&mallory], &[]), &[&mallory]);
+    assert_eq!(
+        at_top(&by_mallory).unwrap_err().code(),
+        ErrorCode::KeyNotTrusted
+    );
+    let old = release("ms", "o", "1.0.0", 4, ks(1, &[&alice], &[]), &[&alice]);
+    assert_eq!(at_top(&old).unwrap_err().code(), ErrorCode::Rollback);
+    // A newer release by the pinned key: an update, no longer retired.
+    let new = release("ms", "n", "3.0.0", 6, ks(1, &[&alice], &[]), &[&alice]);
+    let adm = at_top(&new).unwrap();
+    assert!(matches!(adm.change, Change::Updated { .. }));
+    assert!(!adm.entry.retired);
+    assert_eq!(adm.entry.revoked, vec![carol.public_key()]);
+}
+
+#[test]
+fn fail_package_names_npm_reserves() {
+    use omega_core::manifest::validate_name;
+    for bad in ["node_modules", "favicon.ico", "@s/node_modules", ".x", "_x"] {
+        let e = validate_name(bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Malformed, "{bad}");
+    }
+    for good in ["node-modules", "favicon", "@node_modules/x", "x.ico"] {
+        validate_name(good).unwrap();
+    }
+    // A lock key naming such a package is refused too.
+    assert!(omega_core::lock::validate_lock_key("node_modules/node_modules").is_err());
+}

@@ -141,6 +141,7 @@ proptest! {
                 keys,
                 revoked: vec![],
                 path: format!("node_modules/pkg-{i}"),
+                retired: false,
             });
         }
         let bytes = lf.to_json_bytes();

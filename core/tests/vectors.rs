@@ -325,7 +325,7 @@ fn lock_vectors() {
             }
         }
     }
-    assert_eq!(cases.len(), 27);
+    assert_eq!(cases.len(), 30);
 }
 
 #[test]

@@ -29,6 +29,7 @@ const path = require('node:path');
 const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
+const walk = require('./walk.js');
 const {
   OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
 } = require('./resolve.js');
@@ -124,32 +125,133 @@ class Enforcer {
       const pkg = packageOfFile(lookedUp);
       throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `${pkg && pkg.dir ? `package ${pkg.name}: ` : ''}${lookedUp} is or passes through a symbolic link (to ${file}); enforcing mode loads packages only from their real directories`), file, how);
     }
-    if (isBare(request) && !request.startsWith('#')) {
-      let name = null;
-      try {
-        ({ name } = splitSpecifier(request));
-      } catch {
-        // not a package name: nothing stands for it
-      }
-      let entry = null;
-      for (const d of name ? searchDirs : []) {
-        entry = lookupEntry(name, d);
-        if (entry) break;
-      }
-      if (entry && inside(entry, this.root)) {
-        if (!isReal(entry)) {
-          throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${name}: ${entry} is or passes through a symbolic link; enforcing mode loads packages only from their real directories`), file, how);
-        }
-        const steering = this.place(path.join(entry, 'package.json'));
-        // The package the name stands for is verified first: its package.json steered this.
-        if (steering.kind === 'package') this.openPackage(steering.pkg, file, how);
-        if (!inside(file, entry)) {
-          throw refusal(new OmegaError('UNSAFE_PATH', `package ${name} (${entry}): ${JSON.stringify(request)} resolves to ${file}, outside the package`), file, how);
-        }
-        this.checkDependencyPin(fromDir, name, entry, file, how);
-      }
+    if (request.startsWith('#')) {
+      this.checkImports(request, fromDir, file, how);
+    } else if (isBare(request)) {
+      const name = bareName(request);
+      if (name) this.checkBareName(name, request, fromDir, file, how, searchDirs);
     }
     this.checkFile(where, file, how, false);
+  }
+
+  /**
+   * The checks of a bare name `name` (from `request`, or the `imports` target it maps to):
+   * the package the name stands for (the first node_modules/<name> searched from
+   * `searchDirs`) must be its own real path, is verified first, must hold `file`, and must
+   * match the requester's signed dependency pin (N1, N9).
+   */
+  checkBareName(name, request, fromDir, file, how, searchDirs) {
+    const entry = firstEntry(name, searchDirs);
+    if (!entry || !inside(entry, this.root)) return;
+    if (!isReal(entry)) throw linkRefusal(name, entry, file, how);
+    const steering = this.place(path.join(entry, 'package.json'));
+    // The package the name stands for is verified first: its package.json steered this.
+    if (steering.kind === 'package') this.openPackage(steering.pkg, file, how);
+    if (!inside(file, entry)) {
+      throw refusal(new OmegaError('UNSAFE_PATH', `package ${name} (${entry}): ${JSON.stringify(request)} resolves to ${file}, outside the package`), file, how);
+    }
+    this.checkDependencyPin(fromDir, name, entry, file, how);
+  }
+
+  /**
+   * Before Node resolves a bare request (and so before it reads any package.json the name
+   * steers to): the package each name stands for is verified (its tree is opened without
+   * blocking: a FIFO package.json is refused, not read) and must be its own real path. For a
+   * `#imports` request, the bare names its targets map to (finding 6, N12).
+   */
+  beforeResolve(request, fromDir, searchDirs = [fromDir]) {
+    if (!isBare(request)) return;
+    const how = `, the resolution of ${JSON.stringify(request)} from ${fromDir}`;
+    let names = [[bareName(request), searchDirs]];
+    if (request.startsWith('#')) {
+      const scope = this.importsScope(fromDir, how);
+      names = scope ? importTargets(scope.imports, request).filter(isBare).map((t) => [bareName(t), [scope.dir]]) : [];
+    }
+    for (const [name, dirs] of names) {
+      const entry = name ? firstEntry(name, dirs) : null;
+      if (!entry || !inside(entry, this.root)) continue;
+      const pj = path.join(entry, 'package.json');
+      if (!isReal(entry)) throw linkRefusal(name, entry, pj, how);
+      const steering = this.place(pj);
+      if (steering.kind !== 'package') continue;
+      try {
+        this.openPackage(steering.pkg, pj, how);
+      } catch (e) {
+        // Refused now only when Node could not read the package.json safely (a FIFO would
+        // block it); otherwise the refusal is made again naming the file Node resolves to.
+        if (readableByNode(pj)) this.packages.delete(steering.pkg.dir);
+        else throw e;
+      }
+    }
+  }
+
+  /**
+   * A `#imports` request (N10): the requester's `imports` map, read from its verified
+   * package.json, says what `request` stands for. A bare target gets the checks of a bare
+   * name (checkBareName) with the mapped name; a relative one must be `file` itself, inside
+   * the requester's package, with no link on the way from the package folder.
+   */
+  checkImports(request, fromDir, file, how) {
+    const scope = this.importsScope(fromDir, how);
+    if (!scope) return;
+    const targets = importTargets(scope.imports, request);
+    const relative = targets.filter((t) => t.startsWith('./')).map((t) => path.resolve(scope.dir, t));
+    if (relative.includes(file) && (!scope.pkg || inside(file, scope.pkg.dir))) return;
+    const bare = targets.filter((t) => isBare(t) && bareName(t));
+    if (bare.length) {
+      const realOf = (e) => (e ? realDir(e) : null);
+      const chosen = bare.find((t) => {
+        const real = realOf(firstEntry(bareName(t), [scope.dir]));
+        return real && (file === real || inside(file, real));
+      }) || bare[0];
+      this.checkBareName(bareName(chosen), chosen, fromDir, file, `${how} (its imports target ${JSON.stringify(chosen)})`, [scope.dir]);
+      return;
+    }
+    if (!scope.pkg) return; // the app's own imports: its files may link among themselves
+    const linked = relative.find((c) => realDir(c) === file);
+    const what = linked
+      ? new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${scope.pkg.name}: ${linked} (its imports target for ${JSON.stringify(request)}) is or passes through a symbolic link (to ${file}); enforcing mode loads packages only from their real directories`)
+      : new OmegaError('UNSAFE_PATH', `package ${scope.pkg.name} (${scope.pkg.dir}): ${JSON.stringify(request)} resolves to ${file}, not the file its imports map names inside the package`);
+    throw refusal(what, file, how);
+  }
+
+  /**
+   * The package scope of a file in `fromDir` for `#imports`: the nearest package.json from
+   * `fromDir` up to its package folder (or, for the app's files, up to the project), as
+   * {dir, pkg (null for the app), imports}; a package's is read from its verified bytes.
+   */
+  importsScope(fromDir, how) {
+    const requester = this.place(path.join(fromDir, '_'));
+    if (requester.kind !== 'package' && requester.kind !== 'app') return null;
+    const top = requester.kind === 'package' ? requester.pkg.dir : this.root;
+    for (let d = fromDir; d === top || inside(d, top); d = path.dirname(d)) {
+      const pj = path.join(d, 'package.json');
+      try {
+        fs.lstatSync(pj);
+      } catch {
+        continue;
+      }
+      let bytes;
+      if (requester.kind === 'package') {
+        const state = this.openPackage(requester.pkg, pj, how);
+        const rel = path.relative(requester.pkg.dir, pj).split(path.sep).join('/');
+        try {
+          bytes = state.table === undefined ? walk.readFileSync(pj, rel).data : this.engine.readPinnedFile(state.table, rel, pj);
+        } catch (e) {
+          throw refusal(e, pj, how);
+        }
+      } else {
+        bytes = fs.readFileSync(pj);
+      }
+      let imports = null;
+      try {
+        imports = JSON.parse(Buffer.from(bytes).toString('utf8')).imports;
+      } catch {
+        // Node refuses it too
+      }
+      return { dir: d, pkg: requester.kind === 'package' ? requester.pkg : null, imports };
+    }
+    return null;
   }
 
   /**
@@ -248,6 +350,8 @@ class Enforcer {
     }
     const rel = this.lock.rel(pkg.dir);
     try {
+      // Against omega-core's audit pins of the entry (LockEntry::audit_pins), or its refusal
+      // (KEY_REVOKED: a signed entry whose signers were all revoked).
       if (this.config.mode === 'files') {
         const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
@@ -263,6 +367,74 @@ class Enforcer {
       return { error: refusal(e, file, how) };
     }
   }
+}
+
+/** The package name of a bare specifier, or null when it is not one. */
+function bareName(spec) {
+  try {
+    return splitSpecifier(spec).name;
+  } catch {
+    return null;
+  }
+}
+
+/** The first node_modules/<name> entry (as looked up) from `dirs`, or null. */
+function firstEntry(name, dirs) {
+  for (const d of dirs) {
+    const entry = lookupEntry(name, d);
+    if (entry) return entry;
+  }
+  return null;
+}
+
+/** Whether Node may open `file` without blocking: a regular file, or nothing there. */
+function readableByNode(file) {
+  try {
+    return fs.statSync(file).isFile();
+  } catch (e) {
+    return e.code === 'ENOENT' || e.code === 'ENOTDIR';
+  }
+}
+
+function linkRefusal(name, entry, file, how) {
+  return refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${name}: ${entry} is or passes through a symbolic link; enforcing mode loads packages only from their real directories`), file, how);
+}
+
+/**
+ * The targets `request` (a `#…` specifier) may stand for in an `imports` map, as Node matches
+ * it (an exact key, else the pattern key with the longest prefix; `*` substituted): every
+ * string under the match's conditions, so whichever condition Node chose is among them.
+ */
+function importTargets(imports, request) {
+  if (!imports || typeof imports !== 'object' || Array.isArray(imports)) return [];
+  let target;
+  let subst = null;
+  if (Object.prototype.hasOwnProperty.call(imports, request) && !request.includes('*')) {
+    target = imports[request];
+  } else {
+    let best = null;
+    for (const key of Object.keys(imports)) {
+      const star = key.indexOf('*');
+      if (star < 0 || key.indexOf('*', star + 1) >= 0) continue;
+      const prefix = key.slice(0, star);
+      const suffix = key.slice(star + 1);
+      if (request.length < key.length || !request.startsWith(prefix) || !request.endsWith(suffix)) continue;
+      if (best === null || prefix.length > best.prefix.length || (prefix.length === best.prefix.length && key.length > best.key.length)) {
+        best = { key, prefix, sub: request.slice(prefix.length, request.length - suffix.length) };
+      }
+    }
+    if (!best) return [];
+    target = imports[best.key];
+    subst = best.sub;
+  }
+  const out = [];
+  const flatten = (t) => {
+    if (typeof t === 'string') out.push(subst === null ? t : t.split('*').join(subst));
+    else if (Array.isArray(t)) t.forEach(flatten);
+    else if (t && typeof t === 'object') Object.values(t).forEach(flatten);
+  };
+  flatten(target);
+  return out;
 }
 
 /**

@@ -21,11 +21,17 @@ export async function initialize(data) {
   lookedUpPath = esmLookedUp;
 }
 
+function fromDirOf(context) {
+  const parent = context.parentURL && context.parentURL.startsWith('file:') ? fileURLToPath(context.parentURL) : null;
+  return parent ? path.dirname(parent) : process.cwd();
+}
+
 export async function resolve(specifier, context, nextResolve) {
+  // A bare name's package is verified before Node reads its package.json (a FIFO never blocks).
+  if (enforcer) enforcer.beforeResolve(specifier, fromDirOf(context));
   const result = await nextResolve(specifier, context);
   if (enforcer && result.url.startsWith('file:')) {
-    const parent = context.parentURL && context.parentURL.startsWith('file:') ? fileURLToPath(context.parentURL) : null;
-    const from = parent ? path.dirname(parent) : process.cwd();
+    const from = fromDirOf(context);
     enforcer.checkResolved(specifier, from, fileURLToPath(result.url), lookedUpPath(specifier, context.parentURL));
   }
   return result;

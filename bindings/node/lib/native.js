@@ -114,3 +114,8 @@ const native = {
 };
 
 module.exports = native;
+
+// signify (detached): core's signify::verify_detached.
+native.verifySignify = function verifySignify(message, signature, publicKey) {
+  unwrap(addon.verifySignify(Buffer.from(message), Buffer.from(signature), publicKey));
+};

@@ -65,6 +65,9 @@ function installCommonJS(enforcer) {
   const linkVerdicts = new Map(); // request \0 directory -> the path looked up, when seen
   const resolveFilename = Module._resolveFilename;
   Module._resolveFilename = function omegaResolveFilename(request, parent, ...rest) {
+    const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
+    const searchDirs = searchDirsOf(rest[1], from);
+    if (typeof request === 'string') enforcer.beforeResolve(request, from, searchDirs);
     const saved = calls;
     calls = [];
     let file;
@@ -76,7 +79,6 @@ function installCommonJS(enforcer) {
       calls = saved;
     }
     if (typeof file !== 'string' || !path.isAbsolute(file)) return file; // built-in modules
-    const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
     const key = `${request}\0${from}`;
     let lookedUp = null;
     for (let i = seen.length - 1; i >= 0; i--) {
@@ -87,10 +89,6 @@ function installCommonJS(enforcer) {
     }
     if (lookedUp !== null) linkVerdicts.set(key, lookedUp);
     else lookedUp = linkVerdicts.get(key) ?? null;
-    const options = rest[1];
-    const searchDirs = options && Array.isArray(options.paths)
-      ? options.paths.filter((d) => typeof d === 'string').map((d) => path.resolve(d))
-      : [from];
     enforcer.checkResolved(request, from, file, lookedUp, searchDirs);
     return file;
   };
@@ -104,14 +102,23 @@ function installCommonJS(enforcer) {
  * hook, which sees Node's lookup from inside.
  */
 function esmResolve(enforcer, specifier, context, nextResolve) {
+  if (Array.isArray(context.conditions) && context.conditions.includes('require')) return nextResolve(specifier, context);
+  const parent = context.parentURL && context.parentURL.startsWith('file:') ? fileURLToPath(context.parentURL) : null;
+  const from = parent ? path.dirname(parent) : process.cwd();
+  // A bare name's package is verified before Node reads its package.json (a FIFO never blocks).
+  enforcer.beforeResolve(specifier, from);
   const result = nextResolve(specifier, context);
-  if (Array.isArray(context.conditions) && context.conditions.includes('require')) return result;
   if (result && typeof result.url === 'string' && result.url.startsWith('file:')) {
-    const parent = context.parentURL && context.parentURL.startsWith('file:') ? fileURLToPath(context.parentURL) : null;
-    const from = parent ? path.dirname(parent) : process.cwd();
     enforcer.checkResolved(specifier, from, fileURLToPath(result.url), esmLookedUp(specifier, context.parentURL));
   }
   return result;
+}
+
+/** The directories a lookup searches: `require.resolve(x, {paths})`'s, else the requester's. */
+function searchDirsOf(options, from) {
+  return options && Array.isArray(options.paths)
+    ? options.paths.filter((d) => typeof d === 'string').map((d) => path.resolve(d))
+    : [from];
 }
 
 /** Installs enforcing mode (idempotent); throws at startup for a bad setting or lock. */

@@ -89,10 +89,22 @@ function packageDir(req, name) {
   const paths = req.resolve.paths(name) || [];
   for (const p of paths) {
     const d = path.join(p, name);
-    if (isDir(d)) return fs.realpathSync(d);
+    if (isDir(d)) return ownRealPath(d, name);
   }
   const from = paths.length ? path.dirname(paths[0]) : process.cwd();
   throw new OmegaError('NOT_FOUND', `${name}: package not found from ${from} (no node_modules/${name} on the lookup path)`);
+}
+
+/**
+ * `d` (the node_modules/<name> Node's lookup meets) when it is its own real path; refuses a
+ * link, or a path through one, as the loader does (N1, N13).
+ */
+function ownRealPath(d, name) {
+  const real = fs.realpathSync(d);
+  if (real !== path.resolve(d)) {
+    throw new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${name}: ${d} is or passes through a symbolic link (to ${real}); Ω loads packages only from their real directories`);
+  }
+  return real;
 }
 
 /**

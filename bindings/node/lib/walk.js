@@ -109,9 +109,12 @@ function nameOf(dirent, dir) {
 
 /**
  * Lists the regular files below `root` as [{rel, abs}], sorted, skipping the top-level
- * `.omega/` and, with `installed`, the top-level `node_modules/` directories.
+ * `.omega/` and, with `installed`, the top-level `node_modules/` directories. `checkDir(rel)`
+ * judges each folder's path before it is entered (the WASM engine hands it to omega-core's
+ * validate_path, as core's walk does: an empty folder lists no file, so its name would
+ * otherwise never reach core).
  */
-function listSync(root, installed) {
+function listSync(root, installed, checkDir = () => {}) {
   let st;
   try {
     st = fs.statSync(root);
@@ -144,6 +147,7 @@ function listSync(root, installed) {
       }
       if (isDir) {
         if (!prefix && (name === METADATA_DIR || (installed && name === NESTED_MODULES_DIR))) continue;
+        checkDir(rel);
         stack.push([rel, abs]);
       } else if (isFile) {
         out.push({ rel, abs });
@@ -158,14 +162,14 @@ function listSync(root, installed) {
 }
 
 /**
- * Reads a package directory: `files` = [{path, data, executable}] (`.omega/` left out),
+ * Reads a package directory (`checkDir`: as listSync): `files` = [{path, data, executable}] (`.omega/` left out),
  * `manifest` and `signature` = the bytes of `.omega/manifest.json` and its `.minisig`, or null.
  */
-function readPackageSync(root, installed) {
+function readPackageSync(root, installed, checkDir) {
   // The metadata first (bounded), then the listing (bounded), then the contents.
   const manifest = readOptionalSync(path.join(root, MANIFEST_PATH), MANIFEST_PATH, MAX_MANIFEST_BYTES);
   const signature = readOptionalSync(path.join(root, SIGNATURE_PATH), SIGNATURE_PATH, MAX_SIGNATURE_FILE_BYTES);
-  const files = listSync(root, installed).map(({ rel, abs }) => {
+  const files = listSync(root, installed, checkDir).map(({ rel, abs }) => {
     const { data, executable } = readFileSync(abs, rel);
     return { path: rel, data, executable };
   });

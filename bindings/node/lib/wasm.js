@@ -34,6 +34,11 @@ function locate() {
 const WASM_DIR = locate();
 const wasm = require(WASM_DIR);
 
+/** A folder's path in a package, judged by omega-core as its walk judges it (UNSAFE_PATH). */
+function checkDir(rel) {
+  call(() => wasm.checkPath(rel));
+}
+
 function call(fn) {
   try {
     return fn();
@@ -63,12 +68,22 @@ function cacheKey(dir, pins, extra) {
 
 const locks = []; // lock handle -> Map(entry path -> entry)
 
-/** LockEntry::audit_pins: the tree, and every `signed_by` key, all required. */
+/**
+ * The pins of a lock entry as omega-core's LockEntry::audit_pins gives them (the `audit`
+ * member of Lockfile::entries_json: the tree, and every `signed_by` key, all required), or its
+ * refusal (KEY_REVOKED for a signed entry whose signers were all revoked). No rule is decided
+ * here.
+ */
 function auditPins(entry) {
-  const pins = { digest: entry.tree };
-  if (entry.signed_by.length) {
-    pins.keys = entry.signed_by;
-    pins.threshold = entry.signed_by.length;
+  const a = entry.audit;
+  if (!a || typeof a !== 'object') {
+    throw new OmegaError('MALFORMED', `${entry.key}: lock entry without audit pins from the engine`);
+  }
+  if (a.error) throw new OmegaError(a.error.code, a.error.message);
+  const pins = { digest: a.digest };
+  if (a.keys.length) {
+    pins.keys = a.keys;
+    pins.threshold = a.threshold;
   }
   return pins;
 }
@@ -114,7 +129,7 @@ const engine = {
   dir: WASM_DIR,
 
   digestDirSync(dir, installed) {
-    const pkg = walk.readPackageSync(dir, !!installed);
+    const pkg = walk.readPackageSync(dir, !!installed, checkDir);
     return call(() => wasm.digestFiles(pkg.files));
   },
 
@@ -124,7 +139,7 @@ const engine = {
     const label = opts.label ?? dir;
     let pkg;
     try {
-      pkg = walk.readPackageSync(dir, !!opts.installed);
+      pkg = walk.readPackageSync(dir, !!opts.installed, checkDir);
     } catch (e) {
       throw e instanceof OmegaError && !e.detail.includes(label) ? withContext(e, label) : e;
     }
@@ -163,8 +178,9 @@ const engine = {
   },
 
   // The lock for the loader. The WASM build (bindings/wasm) has no lock handles yet: the lock
-  // is parsed by omega-core (lockEntries) and kept here, and an entry's pins are built here as
-  // LockEntry::audit_pins builds them (the native engine asks omega-core for both).
+  // is parsed by omega-core (the WASM export lockEntries: Lockfile::entries_json, retired
+  // entries left out, each entry's `audit` pins or refusal from LockEntry::audit_pins) and
+  // kept here, by entry path.
   lockOpen(bytes) {
     const byPath = new Map();
     for (const e of engine.lockEntries(bytes)) byPath.set(e.path, e);
@@ -183,6 +199,9 @@ const engine = {
   lockPins(handle, rel, pins, label, lockName) {
     const e = locks[handle].get(rel);
     if (!e) throw new OmegaError('NOT_FOUND', `no entry of the lock pins ${rel}`);
+    if (e.name !== label) {
+      throw new OmegaError('NOT_FOUND', `${label}: the entry of ${rel} in ${lockName} is package ${e.name}, not ${label}`);
+    }
     const locked = auditPins(e);
     if (pins.digest !== undefined && pins.digest !== null && pins.digest !== locked.digest) {
       throw new OmegaError('DIGEST_MISMATCH', `${label}: the code pins ${pins.digest}, but ${lockName} pins ${locked.digest}`);
@@ -221,7 +240,7 @@ const engine = {
   tableSync(dir, pins, label) {
     let pkg;
     try {
-      pkg = walk.readPackageSync(dir, true);
+      pkg = walk.readPackageSync(dir, true, checkDir);
     } catch (e) {
       throw withContext(e, label);
     }
@@ -293,4 +312,9 @@ engine.openPinnedFilesAsync = async (dir, pins, label, whole) => {
   const key = cacheKey(dir, pins, 'files');
   if (key && tableIds.has(key)) return engine.openPinnedFiles(dir, pins, label, whole);
   return adopt(key, await run('tableSync', [dir, pins, label, whole]));
+};
+
+// signify (detached): core's signify::verify_detached, through the WASM binding.
+engine.verifySignify = function verifySignify(message, signature, publicKey) {
+  call(() => wasm.verifySignify(message, signature, publicKey));
 };

@@ -23,6 +23,7 @@ mod envelope;
 mod files;
 mod lock;
 mod pins;
+pub mod signify;
 
 use std::path::Path;
 
@@ -322,7 +323,9 @@ pub fn lock_key(id: u32, path: String) -> napi::Result<Option<String>> {
 }
 
 /// Opens the verified file table of the package at `dir` against the entry of lock `id` that
-/// pins `path` (its audit pins: the tree, every `signed_by` key required), as [`open_table`].
+/// pins `path` (its audit pins, `LockEntry::audit_pins`: the tree, every `signed_by` key
+/// required; `KEY_REVOKED` when the entry is signed but all its signers were revoked), as
+/// [`open_table`].
 #[napi]
 pub fn open_locked_table(
     id: u32,
@@ -333,7 +336,7 @@ pub fn open_locked_table(
     let opened = lock::entry(id, &path).and_then(|(key, e)| {
         files::open_pins(
             &dir,
-            e.audit_pins(),
+            e.audit_pins(&key)?,
             &format!("lock\u{0}{id}\u{0}{path}"),
             &key,
             whole,

@@ -1,12 +1,14 @@
 //! `omega.lock` for the loader: parsed and validated by omega-core and kept in this library's
 //! memory (a handle per lock file). The loader asks it, by a package folder's path relative to
 //! the project, for the entry's key and its pins (`Lockfile::entry_for_path`,
-//! `LockEntry::audit_pins`, `omega_core::loader::merge_pins`): no lock parsing and no pin rule
+//! `LockEntry::audit_pins`, `omega_core::loader::merge_pins`; retired entries pin nothing,
+//! a signed entry whose signers were all revoked is `KEY_REVOKED`): no lock parsing and no pin rule
 //! in JS. `entries` (the list as JSON) stays for tools.
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use omega_core::loader::merge_pins;
+use omega_core::lock::package_name_of_key;
 use omega_core::{Error, ErrorCode, LegacyPolicy, LockEntry, Lockfile, Pins, Result};
 use serde_json::{json, Value};
 
@@ -65,14 +67,22 @@ pub fn pins_arg(p: &Pins) -> PinsArg {
     }
 }
 
-/// A caller's pins combined with the entry pinning `path` (`merge_pins`).
+/// A caller's pins combined with the entry pinning `path` (`merge_pins`); `label` is the
+/// package name asked for: an entry of another name is `NOT_FOUND`.
 pub fn merged(id: u32, path: &str, caller: &PinsArg, label: &str, lock: &str) -> Result<PinsArg> {
-    let (_, e) = entry(id, path)?;
+    let (key, e) = entry(id, path)?;
+    let name = package_name_of_key(&key).unwrap_or(&key);
+    if name != label {
+        return Err(Error::new(
+            ErrorCode::NotFound,
+            format!("{label}: the entry of {path} in {lock} is package {name}, not {label}"),
+        ));
+    }
     let mut caller = caller.to_pins()?;
     if caller.keys.is_empty() {
         caller.threshold = 0;
     }
-    Ok(pins_arg(&merge_pins(caller, &e, label, lock)?))
+    Ok(pins_arg(&merge_pins(caller, &key, &e, label, lock)?))
 }
 
 /// The entries of the lock file `bytes`, in key order (`Lockfile::entries_json`).

@@ -3,7 +3,7 @@
 //! threshold in range) is decided by `check_package`.
 
 use napi_derive::napi;
-use omega_core::{LegacyPolicy, Pins, PublicKey, Result, TreeDigest};
+use omega_core::{LegacyPolicy, Pins, Result};
 
 /// Pins as the JS side passes them (already type-checked there).
 #[napi(object)]
@@ -22,24 +22,13 @@ pub struct PinsArg {
 impl PinsArg {
     /// Parses into core pins.
     pub fn to_pins(&self) -> Result<Pins> {
-        let digest = self.digest.as_deref().map(TreeDigest::parse).transpose()?;
-        let keys = self
-            .keys
-            .iter()
-            .flatten()
-            .map(|k| PublicKey::parse(k.as_bytes()))
-            .collect::<Result<Vec<_>>>()?;
-        let threshold = self.threshold.unwrap_or(u32::from(!keys.is_empty()));
-        Ok(Pins {
-            digest,
-            keys,
-            threshold,
-            legacy: if self.legacy == Some(true) {
-                LegacyPolicy::Allow
-            } else {
-                LegacyPolicy::Refuse
-            },
-        })
+        let keys = self.keys.as_deref().unwrap_or_default();
+        let legacy = if self.legacy == Some(true) {
+            LegacyPolicy::Allow
+        } else {
+            LegacyPolicy::Refuse
+        };
+        Pins::from_text(self.digest.as_deref(), keys, self.threshold, legacy)
     }
 
     /// A text that identifies these pins exactly, for cache keys (before parsing: a cache hit

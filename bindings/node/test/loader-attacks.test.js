@@ -1,6 +1,6 @@
 'use strict';
 // The attacks of the loader review (docs/threat-model.md, "Review fixes: the Node loader",
-// rows N1–N8), each performed against enforcing mode (`--require`/`--import
+// rows N1–N13), each performed against enforcing mode (`--require`/`--import
 // omega-verify/register`) or Ω, in child processes on the fixture project. The attacker
 // controls bytes under node_modules (files, links, package.json, a planted omega.lock), not the
 // pinned keys and not the app's own files. Every refusal is checked for its code, the package
@@ -427,6 +427,228 @@ test('N9: a dependency that matches the lock but not its dependent\'s signed pin
       });
     }
   }
+});
+
+// N10: "#imports" specifiers ---------------------------------------------------------------
+
+/** Packages (not pinned yet) whose package.json maps `#…` names: [name, type, imports, index.js]. */
+function importsPackages(p, list) {
+  for (const [name, type, imports, index, deps] of list) {
+    const dir = nm(p, name);
+    write(path.join(dir, 'package.json'), JSON.stringify({ name, version: '1.0.0', type, main: 'index.js', imports }));
+    write(path.join(dir, 'index.js'), index);
+    if (type === 'module' && !index.includes('util')) write(path.join(dir, 'util.js'), "export default 'genuine util';\n");
+    if (type === 'commonjs' && !index.includes('util')) write(path.join(dir, 'util.js'), "module.exports = 'genuine util';\n");
+    const args = ['pack', dir, '--name', name, '--version', '1.0.0', '--sequence', '1', '-s', p.key];
+    if (deps) args.push('--dep', deps);
+    omega(...args);
+  }
+  omega('lock', p.root);
+}
+
+test('N10: a package\'s own "#imports" file replaced by a link to another pinned package\'s file is refused (CommonJS and ESM)', () => {
+  const p = app();
+  for (const [name, type] of [['esmint', 'module'], ['cjsint', 'commonjs']]) {
+    const dir = nm(p, name);
+    write(path.join(dir, 'util.js'), type === 'module' ? "export default 'genuine util';\n" : "module.exports = 'genuine util';\n");
+  }
+  importsPackages(p, [
+    ['esmint', 'module', { '#util': './util.js' }, "import u from '#util';\nexport default u;\n"],
+    ['cjsint', 'commonjs', { '#util': './util.js' }, "module.exports = require('#util');\n"],
+  ]);
+  write(path.join(p.root, 'int.mjs'), "const { default: v } = await import('esmint');\nconsole.log(v);\n");
+  write(path.join(p.root, 'int.js'), "console.log(require('cjsint'));\n");
+  const runs = [['--import', REGISTER_ESM, 'int.mjs'], ['--require', REGISTER_CJS, 'int.js']];
+  for (const mode of MODES) {
+    for (const args of runs) {
+      const ok = run(p, args, {}, mode);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(ok.stdout, 'genuine util\n');
+    }
+  }
+  fs.unlinkSync(nm(p, 'esmint', 'util.js'));
+  fs.symlinkSync('../delta/index.js', nm(p, 'esmint', 'util.js'));
+  fs.unlinkSync(nm(p, 'cjsint', 'util.js'));
+  fs.symlinkSync('../gamma/index.js', nm(p, 'cjsint', 'util.js'));
+  for (const mode of MODES) {
+    refused(run(p, runs[0], {}, mode), { code: 'UNSUPPORTED_FILE_TYPE', names: ['esmint', 'util.js'], notRan: ['delta'] });
+    refused(run(p, runs[1], {}, mode), { code: 'UNSUPPORTED_FILE_TYPE', names: ['cjsint', 'util.js'], notRan: ['gamma'] });
+  }
+});
+
+test('N10: node_modules/<dep> reached through "#imports" and replaced by a link is refused (CommonJS and ESM)', () => {
+  const p = app();
+  importsPackages(p, [
+    ['esmuser', 'module', { '#dep': 'alpha' }, "import a from '#dep';\nexport default a.version;\n"],
+    ['cjsuser', 'commonjs', { '#dep': { node: 'alpha', default: './util.js' } }, "module.exports = require('#dep').version;\n"],
+  ]);
+  write(path.join(p.root, 'dep.mjs'), "const { default: v } = await import('esmuser');\nconsole.log(v);\n");
+  write(path.join(p.root, 'dep.js'), "console.log(require('cjsuser'));\n");
+  const runs = [['--import', REGISTER_ESM, 'dep.mjs'], ['--require', REGISTER_CJS, 'dep.js']];
+  for (const args of runs) {
+    const ok = run(p, args);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, '1.0.0\n');
+  }
+  fs.renameSync(nm(p, 'alpha'), path.join(p.root, 'alpha.orig'));
+  for (const [target, victim] of [['gamma', 'gamma'], [path.join('@scope', 'beta', 'node_modules', 'alpha'), 'alpha@2.0.0']]) {
+    fs.rmSync(nm(p, 'alpha'), { force: true });
+    fs.symlinkSync(target, nm(p, 'alpha'));
+    for (const mode of MODES) {
+      for (const args of runs) {
+        refused(run(p, args, {}, mode), { code: 'UNSUPPORTED_FILE_TYPE', names: ['package alpha', 'symbolic link', '"#dep"'], notRan: [victim] });
+      }
+    }
+  }
+});
+
+test('N10: a signed package reaching its dependency through "#imports" is held to its signed dependency pin (N9)', () => {
+  const p = app();
+  importsPackages(p, [
+    ['viaimports', 'commonjs', { '#alpha': 'alpha' }, "module.exports = require('#alpha').version;\n", `alpha=${p.digests.gamma}`],
+    ['esmimports', 'module', { '#alpha': 'alpha' }, "import a from '#alpha';\nexport default a.version;\n", `alpha=${p.digests.gamma}`],
+    ['honestimports', 'module', { '#alpha': 'alpha' }, "import a from '#alpha';\nexport default a.version;\n", `alpha=${p.digests.alpha}`],
+  ]);
+  write(path.join(p.root, 'imp.js'), "console.log(require('viaimports'));\n");
+  write(path.join(p.root, 'imp.mjs'), "const { default: v } = await import('esmimports');\nconsole.log(v);\n");
+  write(path.join(p.root, 'honest.mjs'), "const { default: v } = await import('honestimports');\nconsole.log(v);\n");
+  for (const mode of MODES) {
+    const ok = run(p, ['--import', REGISTER_ESM, 'honest.mjs'], {}, mode);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, '1.0.0\n');
+    for (const [name, args] of [['viaimports', ['--require', REGISTER_CJS, 'imp.js']], ['esmimports', ['--import', REGISTER_ESM, 'imp.mjs']]]) {
+      refused(run(p, args, {}, mode), {
+        code: 'DIGEST_MISMATCH', names: [`${name}'s signed manifest pins its dependency alpha`], notRan: ['alpha@1.0.0'],
+      });
+    }
+  }
+});
+
+test('N10: "#imports" patterns and conditions still load; the app\'s own "#imports" to a linked package is refused (ESM and CommonJS)', () => {
+  const p = app();
+  const dir = nm(p, 'pat');
+  write(path.join(dir, 'lib', 'a.js'), "export default 'a';\n");
+  write(path.join(dir, 'lib', 'sub', 'b.js'), "export default 'b';\n");
+  write(path.join(dir, 'lib', 'b.js'), "export default 'bb';\n");
+  importsPackages(p, [
+    ['pat', 'module', { '#lib/*': './lib/*.js', '#cond': { import: './lib/a.js', require: './lib/b.js' }, '#g': { node: 'gamma' } },
+      "import a from '#lib/a';\nimport b from '#lib/sub/b';\nimport c from '#cond';\nimport g from '#g';\nexport default [a, b, c, g].join(',');\n"],
+  ]);
+  write(path.join(p.root, 'package.json'), JSON.stringify({ name: 'fixture-app', private: true, imports: { '#a': 'alpha' } }));
+  write(path.join(p.root, 'pat.mjs'), "const { default: v } = await import('pat');\nconsole.log(v);\n");
+  write(path.join(p.root, 'own.mjs'), "import a from '#a';\nconsole.log(a.version);\n");
+  write(path.join(p.root, 'own.js'), "console.log(require('#a').version);\n");
+  const runs = [['--import', REGISTER_ESM, 'own.mjs'], ['--require', REGISTER_CJS, 'own.js']];
+  for (const mode of MODES) {
+    const ok = run(p, ['--import', REGISTER_ESM, 'pat.mjs'], {}, mode);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, 'a,b,a,gamma\n');
+    for (const args of runs) {
+      const own = run(p, args, {}, mode);
+      assert.equal(own.status, 0, own.stderr);
+      assert.equal(own.stdout, '1.0.0\n');
+    }
+  }
+  fs.renameSync(nm(p, 'alpha'), path.join(p.root, 'alpha.orig'));
+  fs.symlinkSync('gamma', nm(p, 'alpha'));
+  for (const mode of MODES) {
+    for (const args of runs) {
+      refused(run(p, args, {}, mode), { code: 'UNSUPPORTED_FILE_TYPE', names: ['package alpha', 'symbolic link'], notRan: ['gamma'] });
+    }
+  }
+});
+
+// N11: Ω(name, null, {lock: true}) and links ---------------------------------------------
+
+test('N11: Ω(name, null, {lock: true}) refuses node_modules/<name> linked to another pinned package', () => {
+  const p = project();
+  fs.renameSync(nm(p, 'alpha'), path.join(p.root, 'alpha.orig'));
+  fs.symlinkSync('gamma', nm(p, 'alpha'));
+  write(path.join(p.root, 'api.js'), `
+const Ω = require(${JSON.stringify(PKG_DIR)});
+try { console.log('sync', JSON.stringify(Ω.sync('alpha', null, { lock: true }))); } catch (e) { console.log('sync refused', e.code, e.message); }
+Ω('alpha', null, { lock: true }).then((v) => console.log('async', JSON.stringify(v)), (e) => console.log('async refused', e.code));
+`);
+  const r = runNode(p.root, ['api.js']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^sync refused UNSUPPORTED_FILE_TYPE .*package alpha: .*node_modules\/alpha is or passes through a symbolic link/m, r.stdout);
+  assert.match(r.stdout, /^async refused UNSUPPORTED_FILE_TYPE$/m, r.stdout);
+  assert.deepEqual(r.ran, []);
+  // The lock entry found by the folder must be one of the requested name (core's `name`).
+  fs.rmSync(nm(p, 'alpha'));
+  fs.renameSync(path.join(p.root, 'alpha.orig'), nm(p, 'alpha'));
+  const lockFile = path.join(p.root, 'omega.lock');
+  const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8'));
+  lock.packages.gamma = { ...lock.packages.alpha, path: 'node_modules/alpha' };
+  delete lock.packages.alpha;
+  fs.writeFileSync(lockFile, `${JSON.stringify(lock, null, 2)}\n`);
+  const named = runNode(p.root, ['api.js']);
+  assert.match(named.stdout, /^sync refused NOT_FOUND .*alpha: the entry of .*node_modules\/alpha in .*omega\.lock is package gamma, not alpha/m, named.stdout);
+  assert.deepEqual(named.ran, []);
+});
+
+// N12: a FIFO package.json -----------------------------------------------------------------
+
+test('N12: a FIFO as a package\'s package.json is refused, and the process does not hang (CommonJS and ESM)', () => {
+  const p = app();
+  const foo = nm(p, 'foo');
+  write(path.join(foo, 'package.json'), JSON.stringify({ name: 'foo', version: '1.0.0' }));
+  write(path.join(foo, 'index.js'), "require('node:fs').appendFileSync(process.env.OMEGA_TEST_MARKER, 'foo\\n');\nmodule.exports = 1;\n");
+  omega('lock', p.root);
+  fs.rmSync(path.join(foo, 'package.json'));
+  require('node:child_process').execFileSync('mkfifo', [path.join(foo, 'package.json')]);
+  write(path.join(p.root, 'fifo.js'), "require('foo');\n");
+  write(path.join(p.root, 'fifo.mjs'), "await import('foo');\n");
+  const { spawnSync } = require('node:child_process');
+  for (const mode of MODES) {
+    for (const args of [['--require', REGISTER_CJS, 'fifo.js'], ['--import', REGISTER_ESM, 'fifo.mjs']]) {
+      const marker = path.join(tmpdir('omega-marker-'), 'ran');
+      fs.writeFileSync(marker, '');
+      const r = spawnSync(process.execPath, args, {
+        cwd: p.root, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', env: { ...process.env, OMEGA_VERIFY: mode, OMEGA_TEST_MARKER: marker },
+      });
+      assert.equal(r.signal, null, `the process hung (killed after 20 s): ${args.join(' ')} ${mode}`);
+      refused({ ...r, ran: fs.readFileSync(marker, 'utf8').split('\n').filter(Boolean) }, {
+        code: 'UNSUPPORTED_FILE_TYPE', names: ['foo', 'package.json'], notRan: ['foo'],
+      });
+    }
+  }
+});
+
+// N13: empty folders with unsafe names ----------------------------------------------------
+
+const UNSAFE_FOLDERS = ['a\\b', 'x\x01y', 'x\x1fy', 'x\x7fy', 'ok\nno', path.join('lib', 'c\\d')];
+
+test('N13: both engines refuse an empty folder with an unsafe name alike (omega-core\'s validate_path)', () => {
+  const native = require('../lib/native.js');
+  const wasm = require('../lib/wasm.js');
+  const p = project();
+  const pins = { digest: p.digests.alpha };
+  for (const name of UNSAFE_FOLDERS) {
+    const dir = path.join(tmpdir(), 'alpha');
+    fs.cpSync(nm(p, 'alpha'), dir, { recursive: true });
+    fs.mkdirSync(path.join(dir, name), { recursive: true });
+    const verdicts = [native, wasm].map((engine) => {
+      try {
+        engine.checkDirSync(dir, pins, { installed: true, label: 'alpha' });
+        return 'accepted';
+      } catch (e) {
+        return `${e.code}: ${e.message}`;
+      }
+    });
+    assert.match(verdicts[0], /^UNSAFE_PATH: /, `${JSON.stringify(name)}: ${verdicts[0]}`);
+    assert.equal(verdicts[1], verdicts[0], `${JSON.stringify(name)}: the engines disagree`);
+  }
+  // Performed through the loader, on each engine: the same refusal.
+  fs.mkdirSync(nm(p, 'alpha', 'a\\b'));
+  fs.mkdirSync(nm(p, 'gamma', 'x\x01y'));
+  write(path.join(p.root, 'empty.js'), "console.log(require('alpha').name, require('gamma'));\n");
+  const out = ['native', 'wasm'].map((engine) => {
+    const r = run(p, ['--require', REGISTER_CJS, 'empty.js'], { OMEGA_ENGINE: engine });
+    refused(r, { code: 'UNSAFE_PATH', names: ['alpha', 'a\\\\b', 'backslash'], notRan: ['alpha@1.0.0', 'gamma'] });
+    return r.stderr.split('\n').find((l) => l.includes('UNSAFE_PATH'));
+  });
+  assert.equal(out[1], out[0]);
 });
 
 test('engine under test', () => {

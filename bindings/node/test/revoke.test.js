@@ -106,3 +106,38 @@ test('the register hook parses omega.lock with omega-core on each engine: a dupl
   assert.match(r.stderr, /MALFORMED/);
   assert.match(r.stderr, /duplicate|packages/i);
 });
+
+// L13 (docs/threat-model.md): after the only key that signed the pinned release is revoked,
+// that release is refused by the enforcing loader (KEY_REVOKED), never checked by digest only;
+// the rule is omega-core's (Lockfile::entries_json "audit"), so both engines agree.
+for (const how of ['omega revoke', 'Ω.applyRevocation']) {
+  test(`after ${how} of its only signer, enforcing mode refuses the package with KEY_REVOKED on both engines`, () => {
+    const { p, stmt, lock } = revocation();
+    // Loads before the revocation.
+    const before = runNode(p.root, ['--require', path.join(PKG_DIR, 'register.js'), '-e', "require('alpha')"]);
+    assert.equal(before.status, 0, before.stderr);
+    if (how === 'omega revoke') {
+      omega('revoke', stmt, p.root);
+    } else {
+      fs.writeFileSync(lock, Ω.applyRevocation(fs.readFileSync(lock), fs.readFileSync(stmt), fs.readFileSync(`${stmt}.minisig`)));
+    }
+    for (const engine of ['native', 'wasm']) {
+      for (const mode of ['files', 'tree']) {
+        const r = runNode(p.root, ['--require', path.join(PKG_DIR, 'register.js'), '-e', "require('alpha')"], { OMEGA_ENGINE: engine, OMEGA_VERIFY: mode });
+        assert.notEqual(r.status, 0, `${engine}/${mode}: ${r.stderr}`);
+        assert.match(r.stderr, /KEY_REVOKED/, `${engine}/${mode}`);
+        assert.match(r.stderr, /alpha/, `${engine}/${mode}`);
+        assert.ok(!r.ran.includes('alpha@1.0.0'), `${engine}/${mode}: alpha ran`);
+        // An unsigned package of the same lock still loads.
+        const g = runNode(p.root, ['--require', path.join(PKG_DIR, 'register.js'), '-e', "require('gamma')"], { OMEGA_ENGINE: engine, OMEGA_VERIFY: mode });
+        assert.equal(g.status, 0, `${engine}/${mode}: ${g.stderr}`);
+      }
+    }
+    // The API with the project's lock refuses it too.
+    const api = `require(${JSON.stringify(PKG_DIR)})('alpha', null, { lock: true }).then(() => console.log('loaded'), (e) => console.log(e.code))`;
+    for (const engine of ['native', 'wasm']) {
+      const r = runNode(p.root, ['-e', api], { OMEGA_ENGINE: engine });
+      assert.equal(r.stdout.trim(), 'KEY_REVOKED', `${engine}: ${r.stdout}${r.stderr}`);
+    }
+  });
+}

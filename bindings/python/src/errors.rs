@@ -1,7 +1,7 @@
 //! Errors and reports: turns omega-core's [`Error`] into the Python exception of its code
 //! (`omega_verify.OmegaError` and its subclasses, defined in `omega_verify/_errors.py`) and its
 //! [`Report`] into `omega_verify.Report`. Both go through the one JSON shape of core
-//! ([`Report::to_json`], [`Error::to_json`]); nothing is re-derived here.
+//! ([`Report::json`], [`Error::json`], whose keys keep their declared order); nothing is re-derived here.
 
 use omega_core::{Error, Report};
 use pyo3::prelude::*;
@@ -17,13 +17,8 @@ static REPORT_FROM_JSON: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 pub fn to_py_err(py: Python<'_>, e: &Error) -> PyErr {
     let build = || -> PyResult<Bound<'_, PyAny>> {
         let from_core = FROM_CORE.import(py, "omega_verify._errors", "_from_core")?;
-        let report = e.report().map(|r| r.to_json().to_string());
-        from_core.call1((
-            e.code().as_str(),
-            e.message(),
-            e.to_json().to_string(),
-            report,
-        ))
+        let report = e.report().map(|r| r.json().to_text());
+        from_core.call1((e.code().as_str(), e.message(), e.json().to_text(), report))
     };
     match build() {
         Ok(exc) => PyErr::from_value(exc),
@@ -35,7 +30,7 @@ pub fn to_py_err(py: Python<'_>, e: &Error) -> PyErr {
 /// The `omega_verify.Report` of a passing check.
 pub fn report_to_py<'py>(py: Python<'py>, r: &Report) -> PyResult<Bound<'py, PyAny>> {
     let from_json = REPORT_FROM_JSON.import(py, "omega_verify._report", "_report_from_json")?;
-    from_json.call1((r.to_json().to_string(),))
+    from_json.call1((r.json().to_text(),))
 }
 
 /// Extension: `result.map_err(|e| to_py_err(py, &e))`, shorter.

@@ -57,7 +57,7 @@ fn check_package<'py>(
     path: &Bound<'py, PyAny>,
     digest: Option<&Bound<'py, PyAny>>,
     keys: Option<&Bound<'py, PyAny>>,
-    threshold: i64,
+    threshold: Option<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let path = path_arg(path)?;
     let digest = match digest {
@@ -69,13 +69,10 @@ fn check_package<'py>(
         }
         _ => None,
     };
-    let pins = Pins {
-        digest,
-        keys: keys_arg(py, keys)?,
-        // Out-of-range thresholds stay out of range, for core to refuse (MALFORMED).
-        threshold: u32::try_from(threshold.max(0)).unwrap_or(u32::MAX),
-        legacy: legacy_policy(false),
-    };
+    // Out-of-range thresholds stay out of range, for core to refuse (MALFORMED); None takes
+    // core's default (1 with keys).
+    let threshold = threshold.map(|t| u32::try_from(t.max(0)).unwrap_or(u32::MAX));
+    let pins = Pins::new(digest, keys_arg(py, keys)?, threshold, legacy_policy(false));
     let report = py.detach(|| check_dir(&path, &pins)).py_err(py)?;
     report_to_py(py, &report)
 }
@@ -120,6 +117,24 @@ fn verify_minisign(
     let sig_text = text_arg(signature_text, "signature_text")?;
     let policy = legacy_policy(legacy);
     py.detach(|| verify_detached(&key, message, &sig_text, policy))
+        .py_err(py)
+}
+
+/// Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+/// by `signify -S`) over `message` with `public_key`: signify's parsing rules, omega's strict
+/// Ed25519 (core's `signify::verify_detached`). Returns None; raises otherwise.
+#[pyfunction]
+fn verify_signify(
+    py: Python<'_>,
+    message: &Bound<'_, PyAny>,
+    signature_text: &Bound<'_, PyAny>,
+    public_key: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let key = key_arg(py, public_key, "public_key")?;
+    let message = bytes_arg(message, "message")?;
+    let message = message.as_slice();
+    let sig_text = text_arg(signature_text, "signature_text")?;
+    py.detach(|| omega_core::signify::verify_detached(&key, message, &sig_text, "signature"))
         .py_err(py)
 }
 
@@ -177,13 +192,23 @@ fn apply_revocation<'py>(
     Ok(PyBytes::new(py, &revoked.lock))
 }
 
+/// The class of refusal of the DESIGN §4 code `code` (core's `ErrorCode::kind`):
+/// `"verification"`, `"malformed"`, `"not_found"` or `"io"`; `None` for an unknown code.
+/// `omega_verify._errors` picks each code's exception class from it.
+#[pyfunction]
+fn _error_kind(code: &str) -> Option<&'static str> {
+    ErrorCode::from_code(code).map(|c| c.kind().as_str())
+}
+
 /// The extension module.
 #[pymodule]
 fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(digest_dir, m)?)?;
+    m.add_function(wrap_pyfunction!(_error_kind, m)?)?;
     m.add_function(wrap_pyfunction!(check_package, m)?)?;
     m.add_function(wrap_pyfunction!(verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(verify_minisign, m)?)?;
+    m.add_function(wrap_pyfunction!(verify_signify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_ed25519, m)?)?;
     m.add_function(wrap_pyfunction!(blake2b256, m)?)?;
     m.add_function(wrap_pyfunction!(apply_revocation, m)?)?;

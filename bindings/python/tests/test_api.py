@@ -337,3 +337,11 @@ def test_blake2b256_argument_types() -> None:
     for bad in ("abc", 3, None):
         with pytest.raises(TypeError, match="bytes-like"):
             ov.blake2b256(bad)  # type: ignore[arg-type]
+
+
+def test_threshold_none_takes_cores_default(left_pad: Path) -> None:
+    # Pins::new in omega-core holds the one rule: 1 when keys are given, 0 without keys.
+    r = ov.check_package(left_pad, keys=[VECTOR_KEY], threshold=None)
+    assert r.ok and r.threshold == 1
+    r = ov.check_package(left_pad, digest=LEFT_PAD_TREE, threshold=None)
+    assert r.ok and r.threshold == 0

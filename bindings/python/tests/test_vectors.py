@@ -128,7 +128,8 @@ def test_tree(case: Dict[str, Any], tmp_path: Path) -> None:
         with pytest.raises(ov.OmegaError) as e:
             ov.digest_dir(root)
         assert e.value.code == case["expect"]["error"]
-        assert isinstance(e.value, ov.MalformedError)
+        # UNSAFE_PATH: a verification failure, as core's ErrorCode::kind says (exit status 1).
+        assert isinstance(e.value, ov.VerificationError)
     else:
         assert ov.digest_dir(root) == case["expect"]["digest"]
 
@@ -208,7 +209,10 @@ def test_manifest(case: Dict[str, Any], tmp_path: Path) -> None:
     if "error" in expect:
         assert e.value.code == expect["error"]
         assert e.value.report is None  # refused while parsing, before any check
-        assert isinstance(e.value, ov.MalformedError)
+        # The class follows core's ErrorCode::kind: MALFORMED and UNSUPPORTED_VERSION are
+        # malformed input; an UNSAFE_PATH in the file list is a verification failure.
+        assert isinstance(e.value, ov.error_class(expect["error"]))
+        assert isinstance(e.value, ov.VerificationError if expect["error"] == "UNSAFE_PATH" else ov.MalformedError)
     else:
         # A valid manifest: the check runs, and every file it lists is missing from the
         # empty directory.

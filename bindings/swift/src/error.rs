@@ -233,6 +233,13 @@ impl OmegaError {
     pub fn code(&self) -> String {
         self.error_code().as_str().to_string()
     }
+
+    /// The class of refusal, omega-core's `ErrorCode::kind`: `"verification"` (the input was
+    /// read and refused), `"malformed"`, `"not_found"` or `"io"`; the CLI's exit status and
+    /// Python's exception class follow the same classification.
+    pub fn kind(&self) -> String {
+        self.error_code().kind().as_str().to_string()
+    }
 }
 
 impl From<omega_core::Error> for OmegaError {

@@ -1,6 +1,6 @@
 //! omega-swift: the Ωpm verifier for Swift and Kotlin, through uniffi (DESIGN §5, the Swift
 //! line): the operations of the Python API, `digestDir`, `checkPackage`, `verifyFile`,
-//! `verifyEd25519`, `blake2b256` and `applyRevocation`, throwing [`OmegaError`] with the
+//! `verifyEd25519`, `verifySignify`, `blake2b256` and `applyRevocation`, throwing [`OmegaError`] with the
 //! DESIGN §4 codes.
 //!
 //! Thin by rule: every check is omega-core's; this crate converts arguments (text keys and
@@ -19,7 +19,7 @@ mod report;
 
 use std::path::{Path, PathBuf};
 
-use omega_core::{fs, LegacyPolicy, Pins, PublicKey, TreeDigest};
+use omega_core::{fs, LegacyPolicy, Pins, PublicKey};
 
 pub use error::OmegaError;
 pub use report::{Problem, Report, SignatureReport};
@@ -47,15 +47,12 @@ pub fn check_package(
     keys: Vec<String>,
     threshold: u32,
 ) -> Result<Report, OmegaError> {
-    let pins = Pins {
-        digest: digest.as_deref().map(TreeDigest::parse).transpose()?,
-        keys: keys
-            .iter()
-            .map(|k| PublicKey::parse(k.as_bytes()))
-            .collect::<Result<Vec<_>, _>>()?,
-        threshold,
-        legacy: LegacyPolicy::Refuse,
-    };
+    let pins = Pins::from_text(
+        digest.as_deref(),
+        &keys,
+        Some(threshold),
+        LegacyPolicy::Refuse,
+    )?;
     Ok(Report::from(&fs::check_dir(Path::new(&path), &pins)?))
 }
 
@@ -83,6 +80,25 @@ pub fn verify_file(
         &key,
         signature.map(PathBuf::from).as_deref(),
         policy,
+    )?)
+}
+
+/// Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+/// by `signify -S`) over `message` with `public_key` (`RW…` or a key file's text): signify's
+/// parsing rules, omega's strict Ed25519. Throws `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`
+/// (another key number), `MALFORMED` …
+#[uniffi::export]
+pub fn verify_signify(
+    message: Vec<u8>,
+    signature_text: String,
+    public_key: String,
+) -> Result<(), OmegaError> {
+    let key = PublicKey::parse(public_key.as_bytes())?;
+    Ok(omega_core::signify::verify_detached(
+        &key,
+        &message,
+        signature_text.as_bytes(),
+        "signature",
     )?)
 }
 

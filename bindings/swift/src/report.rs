@@ -94,7 +94,7 @@ impl From<&omega_core::Report> for Report {
                 })
                 .collect(),
             files: r.files as u64,
-            json: r.to_json().to_string(),
+            json: r.json().to_text(),
         }
     }
 }

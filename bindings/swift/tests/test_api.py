@@ -462,6 +462,18 @@ def test_apply_revocation_revokes_then_refuses_a_second_time(ov, vectors_dir):
     raises(ov, "MALFORMED", ov.apply_revocation, b"{", c["statement"].encode(), c["signature"])
 
 
+def test_verify_signify_vectors(ov, vectors_dir):
+    """verifySignify over tests/signify/vectors.json (made by signify-openbsd)."""
+    doc = json.loads((vectors_dir.parent / "signify" / "vectors.json").read_text())
+    for c in doc["cases"]:
+        key = doc["keys"][c["key"]]
+        args = (c["message"].encode(), c["signature"], key)
+        if c["expect"] is None:
+            assert ov.verify_signify(*args) is None, c["name"]
+        else:
+            raises(ov, c["expect"], ov.verify_signify, *args)
+
+
 # --------------------------------------------------------------------------------------------
 # The error enum
 
@@ -489,6 +501,30 @@ def test_error_with_a_report_crosses_the_abi(ov, pkg):
     assert type(back) is type(e)
     assert back.detail == e.detail and back.report == e.report
     assert back.code() == "FILE_MISSING"
+
+
+def test_error_kind_and_report_json_order_come_from_core(ov, pkg):
+    """kind() is omega-core's ErrorCode::kind (the CLI's exit status follows it), and the
+    report's JSON keeps core's declared key order (the CLI's), whatever serde_json features
+    this crate was built with."""
+    kinds = {
+        "MALFORMED": "malformed", "UNSUPPORTED_VERSION": "malformed", "TOO_LARGE": "malformed",
+        "NOT_FOUND": "not_found", "IO": "io",
+    }
+    variants = {
+        name: cls
+        for name, cls in vars(ov.OmegaError).items()
+        if isinstance(cls, type) and issubclass(cls, ov.OmegaError)
+    }
+    for code in CODES:
+        e = variants[variant_name(code)]("x", None)
+        assert e.kind() == kinds.get(code, "verification"), code
+    r = ov.check_package(str(pkg), keys=[KEY1])
+    assert list(json.loads(r.json)) == [
+        "ok", "code", "message", "package", "version", "sequence", "files", "tree",
+        "manifest_tree", "pinned_digest", "threshold", "signed_by", "signatures", "problems",
+    ]
+    assert r.threshold == 1  # Pins::from_text: the given threshold (1 by default)
 
 
 def test_every_reachable_code_was_raised():

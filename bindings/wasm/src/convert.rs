@@ -238,15 +238,19 @@ pub fn check_options(options: &JsValue, default_label: &str) -> Result<CheckOpti
         ));
     }
     let threshold = get(options, "threshold")?;
-    out.pins.threshold = if absent(&threshold) {
-        u32::from(!out.pins.keys.is_empty())
+    let threshold = if absent(&threshold) {
+        None
     } else {
         match threshold.as_f64() {
-            Some(t) if t.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&t) => t as u32,
+            Some(t) if t.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&t) => {
+                Some(t as u32)
+            }
             _ => return Err(expected("options.threshold", "a non-negative integer")),
         }
     };
-    out.pins.legacy = legacy(&get(options, "legacy")?, "options.legacy")?;
+    let legacy = legacy(&get(options, "legacy")?, "options.legacy")?;
+    let (digest, keys) = (out.pins.digest.take(), core::mem::take(&mut out.pins.keys));
+    out.pins = Pins::new(digest, keys, threshold, legacy);
     let label = get(options, "label")?;
     if !absent(&label) {
         out.label = string(&label, "options.label")?;

@@ -1,13 +1,14 @@
 //! Errors to JavaScript: every omega-core error becomes a JS `Error` whose `message` is the
 //! core's text (`CODE: message`, as Node's own `ENOENT: …` errors read), with `.code` the
-//! DESIGN §4 string and, for a failed package check, `.report` the report object (the shape of
-//! `Error::to_json`, shared by the CLI's `--json` and every binding).
+//! DESIGN §4 string, `.kind` core's class of the code (`ErrorCode::kind`) and, for a failed
+//! package check, `.report` the report object (the shape of `Error::json`, shared by the CLI's
+//! `--json` and every binding, keys in the same order).
 //!
 //! Arguments of the wrong JavaScript type throw a `TypeError`, also with `.code = "MALFORMED"`,
 //! so that every error this module throws carries a DESIGN §4 code.
 
 use js_sys::Reflect;
-use omega_core::{Error, ErrorCode};
+use omega_core::{Error, ErrorCode, ReportJson};
 use wasm_bindgen::JsValue;
 
 /// A JSON value (from omega-core's `to_json`) as the plain JS value `JSON.parse` would give,
@@ -35,22 +36,33 @@ pub fn json_to_js(value: &serde_json::Value) -> JsValue {
     }
 }
 
+/// A report object (omega-core's [`ReportJson`]) as the JS object `JSON.parse` gives for the
+/// CLI's `--json` text: keys in core's declared order, whatever serde_json features this build
+/// has (a `serde_json::Value` would sort them).
+pub fn report_to_js(report: &ReportJson<'_>) -> JsValue {
+    js_sys::JSON::parse(&report.to_text()).unwrap_or(JsValue::NULL)
+}
+
 fn set(target: &JsValue, key: &str, value: &JsValue) {
     // Setting a property on a fresh Error object cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
 
-/// An omega-core error as a JS `Error` with `.code` and, when it carries one, `.report`.
+/// An omega-core error as a JS `Error` with `.code`, `.kind` (core's `ErrorCode::kind`:
+/// `"verification"`, `"malformed"`, `"not_found"` or `"io"`) and, when it carries one,
+/// `.report`.
 pub fn to_js(err: &Error) -> JsValue {
     let js: JsValue = js_sys::Error::new(&err.to_string()).into();
     set(&js, "code", &JsValue::from_str(err.code().as_str()));
+    set(&js, "kind", &JsValue::from_str(err.code().kind().as_str()));
     if err.report().is_some() {
-        set(&js, "report", &json_to_js(&err.to_json()));
+        set(&js, "report", &report_to_js(&err.json()));
     }
     js
 }
 
-/// A `TypeError` for an argument of the wrong JS type, with `.code = "MALFORMED"`.
+/// A `TypeError` for an argument of the wrong JS type, with `.code = "MALFORMED"` (and its
+/// `.kind`).
 pub fn type_error(message: impl Into<String>) -> JsValue {
     let message: String = message.into();
     let js: JsValue = js_sys::TypeError::new(&message).into();
@@ -58,6 +70,11 @@ pub fn type_error(message: impl Into<String>) -> JsValue {
         &js,
         "code",
         &JsValue::from_str(ErrorCode::Malformed.as_str()),
+    );
+    set(
+        &js,
+        "kind",
+        &JsValue::from_str(ErrorCode::Malformed.kind().as_str()),
     );
     js
 }

@@ -6,11 +6,13 @@
 //! | export | omega-core |
 //! |---|---|
 //! | `digestFiles(files)` | `MemoryPackage::from_files` → `TreeListing::digest` |
+//! | `checkPath(path)` | `tree::validate_path` |
 //! | `treeListing(files)` | the same → `TreeListing::listing_text` |
 //! | `checkPackageFiles(files, manifest, signature, pins)` | `MemoryPackage::from_files` → `check_package` |
 //! | `checkTarball(tgz, pins)` | `tarball::check_tarball` |
 //! | `listTarball(tgz)` | `tarball::read_tgz` |
 //! | `verifyMinisign(message, signature, publicKey, {legacy})` | `PublicKey::parse` → `verify_detached` |
+//! | `verifySignify(message, signatureText, publicKey)` | `PublicKey::parse` → `signify::verify_detached` |
 //! | `verifyEd25519(publicKey, message, signature)` | `ed25519::verify_strict_raw` |
 //! | `verifyEd25519Batch(items)` | `ed25519::verify_batch_strict` |
 //! | `blake2b256(data)` | `hash::Blake2b256` |
@@ -27,6 +29,7 @@
 
 pub mod convert;
 pub mod errors;
+pub mod signify;
 
 use js_sys::{Array, Uint8Array};
 use omega_core::check::{check_package, MemoryPackage};
@@ -38,7 +41,7 @@ use omega_core::{KeyId, PublicKey, Report};
 use wasm_bindgen::prelude::*;
 
 use convert::{core, InputFile};
-use errors::{expected, json_to_js};
+use errors::{expected, json_to_js, report_to_js};
 
 /// The metadata paths inside a package's files (DESIGN §3.3).
 const MANIFEST_PATH: &str = omega_core::manifest::MANIFEST_PATH;
@@ -75,7 +78,9 @@ export interface OmegaReport {
   problems: OmegaProblem[];
 }
 /** What every function throws: `.code` always; `.report` when a package check failed. */
-export interface OmegaError extends Error { code: OmegaErrorCode; report?: OmegaReport }
+/** omega-core's class of a code (`ErrorCode::kind`), which the CLI's exit status follows. */
+export type OmegaErrorKind = "verification" | "malformed" | "not_found" | "io";
+export interface OmegaError extends Error { code: OmegaErrorCode; kind: OmegaErrorKind; report?: OmegaReport }
 export interface OmegaTarballListing {
   tree: string;
   files: { path: string; kind: "f" | "x"; size: number; blake2b256: string }[];
@@ -91,7 +96,7 @@ fn package(files: &[InputFile]) -> Result<MemoryPackage, JsValue> {
 
 fn report(result: omega_core::Result<Report>) -> Result<JsValue, JsValue> {
     match result {
-        Ok(r) => Ok(json_to_js(&r.to_json())),
+        Ok(r) => Ok(report_to_js(&r.json())),
         Err(e) => Err(core(e)),
     }
 }
@@ -104,6 +109,15 @@ pub fn digest_files(
 ) -> Result<String, JsValue> {
     let files = convert::files(&files)?;
     Ok(package(&files)?.listing.digest().to_string())
+}
+
+/// Validates one path of a package, a file's or a folder's, as omega-core's walk does
+/// (DESIGN §3.2 rule 3): throws `UNSAFE_PATH` for a path the digest refuses. The Node
+/// loader's WASM engine hands it every folder it walks: an empty folder lists no file, and
+/// both engines must refuse the same names.
+#[wasm_bindgen(js_name = checkPath)]
+pub fn check_path(path: &str) -> Result<(), JsValue> {
+    omega_core::tree::validate_path(path).map_err(core)
 }
 
 /// The exact listing text the digest hashes after its `omega-tree-v1` header, one

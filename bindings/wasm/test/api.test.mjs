@@ -239,8 +239,36 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
   assert.deepEqual(
     readFileSync(join(wasmDir, 'pkg', 'omega.d.ts'), 'utf8').match(/export function \w+/g).sort(),
     [
-      'blake2b256', 'checkPackageFiles', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
-      'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
+      'blake2b256', 'checkPackageFiles', 'checkPath', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
+      'lockEntries', 'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
+      'verifySignify',
     ].map((n) => `export function ${n}`),
   );
+});
+
+test('checkPath: omega-core\'s rule for a file or folder path (the Node engine\'s walk hands it every folder)', () => {
+  for (const ok of ['lib', 'lib/x.js', '.github', 'a b/é']) assert.equal(omega.checkPath(ok), undefined);
+  for (const bad of ['a\\b', 'x\x01y', 'x\x7fy', '', 'a//b', 'a/./b', '../x', 'x'.repeat(256)]) {
+    assert.equal(codeOf(() => omega.checkPath(bad)).code, 'UNSAFE_PATH', JSON.stringify(bad));
+  }
+});
+
+test('reports keep core\'s key order (the CLI\'s), and errors carry core\'s kind', () => {
+  const ORDER = [
+    'ok', 'code', 'message', 'package', 'version', 'sequence', 'files', 'tree', 'manifest_tree',
+    'pinned_digest', 'threshold', 'signed_by', 'signatures', 'problems',
+  ];
+  const r = omega.checkTarball(makeTgz(FILES), { keys: [KEY], digest: TREE });
+  assert.deepEqual(Object.keys(r), ORDER);
+  assert.deepEqual(Object.keys(r.signatures[0]), ['key_id', 'key', 'trusted_comment', 'error']);
+  const e = codeOf(() => omega.checkTarball(makeTgz(withData('lib/a.js', 'x')), { keys: [KEY] }));
+  assert.deepEqual(Object.keys(e.report), ORDER);
+  assert.deepEqual(Object.keys(e.report.problems[0]), ['code', 'path', 'key', 'message']);
+  // ErrorCode::kind: FILE_CHANGED is a verification failure, a bad key text malformed input.
+  assert.equal(e.kind, 'verification');
+  assert.equal(codeOf(() => omega.checkTarball(makeTgz(FILES), { keys: ['RWnot-a-key'] })).kind, 'malformed');
+  assert.equal(codeOf(() => omega.checkTarball(makeTgz(FILES), { threshold: 'x' })).kind, 'malformed');
+  // Without a threshold, core's default: 1 with keys.
+  assert.equal(omega.checkTarball(makeTgz(FILES), { keys: [KEY] }).threshold, 1);
+  assert.equal(omega.checkTarball(makeTgz(FILES), { digest: TREE }).threshold, 0);
 });

@@ -82,16 +82,12 @@ impl Key {
     pub fn public(&self) -> &str {
         self.public.to_str().unwrap()
     }
-    /// The key id as minisign prints it.
+    /// The key id as Ωpm prints it (16 hex digits). The key file's comment is minisign's
+    /// form, without leading zeros, so it is padded back.
     pub fn id(&self) -> String {
         let text = fs::read_to_string(&self.public).unwrap();
-        text.lines()
-            .next()
-            .unwrap()
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .to_string()
+        let comment_id = text.lines().next().unwrap().rsplit(' ').next().unwrap();
+        format!("{comment_id:0>16}")
     }
 }
 

@@ -35,6 +35,7 @@ from ._omega_verify import (
     verify_ed25519,
     verify_file,
     verify_minisign,
+    verify_signify,
 )
 
 # Public classes show (and pickle) as omega_verify.X rather than omega_verify._errors.X.
@@ -72,4 +73,5 @@ __all__ = [
     "verify_ed25519",
     "verify_file",
     "verify_minisign",
+    "verify_signify",
 ]

@@ -161,7 +161,7 @@ def _cmd_check(a: argparse.Namespace) -> int:
             a.dir,
             digest=a.digest,
             keys=keys,
-            threshold=1 if a.threshold is None else a.threshold,
+            threshold=a.threshold,  # None: core's default (1 with keys)
         )
     except OmegaError as e:
         if a.json:

@@ -8,7 +8,8 @@
     ├── NotFoundError(OmegaError, FileNotFoundError)
     └── OmegaIOError(OmegaError, OSError)
 
-The code decides the class; the code itself is core's (DESIGN §4).
+The code decides the class, through omega-core's ``ErrorCode::kind`` (the classification the
+CLI's exit statuses follow too); the code itself is core's (DESIGN §4).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import copy
 import json
 from typing import Any, Dict, Optional, Type
 
+from ._omega_verify import _error_kind
 from ._report import Report
 
 __all__ = [
@@ -68,16 +70,15 @@ class OmegaError(Exception):
 
 
 class VerificationError(OmegaError):
-    """The input was read and refused: a signature, key, threshold, file or digest does not
-    hold (``SIGNATURE_INVALID``, ``KEY_NOT_TRUSTED``, ``KEY_REVOKED``, ``THRESHOLD_NOT_MET``,
+    """The input was read and refused: a signature, key, threshold, file, path or digest does
+    not hold (``SIGNATURE_INVALID``, ``KEY_NOT_TRUSTED``, ``KEY_REVOKED``, ``THRESHOLD_NOT_MET``,
     ``LEGACY_SIGNATURE_REFUSED``, ``DIGEST_MISMATCH``, ``FILE_CHANGED``, ``FILE_MISSING``,
-    ``FILE_EXTRA``, ``ROLLBACK``)."""
+    ``FILE_EXTRA``, ``UNSAFE_PATH``, ``UNSUPPORTED_FILE_TYPE``, ``ROLLBACK``)."""
 
 
 class MalformedError(OmegaError, ValueError):
     """The input cannot be accepted as given: unparseable (``MALFORMED``), a newer format
-    (``UNSUPPORTED_VERSION``), over a limit (``TOO_LARGE``), an unsafe path (``UNSAFE_PATH``)
-    or a link, device, socket or FIFO in a package (``UNSUPPORTED_FILE_TYPE``)."""
+    (``UNSUPPORTED_VERSION``) or over a limit (``TOO_LARGE``)."""
 
 
 class NotFoundError(OmegaError, FileNotFoundError):
@@ -88,24 +89,12 @@ class OmegaIOError(OmegaError, OSError):
     """An operating-system input/output error (``IO``)."""
 
 
-_CLASS_BY_CODE: Dict[str, Type[OmegaError]] = {
-    "MALFORMED": MalformedError,
-    "UNSUPPORTED_VERSION": MalformedError,
-    "SIGNATURE_INVALID": VerificationError,
-    "KEY_NOT_TRUSTED": VerificationError,
-    "KEY_REVOKED": VerificationError,
-    "THRESHOLD_NOT_MET": VerificationError,
-    "LEGACY_SIGNATURE_REFUSED": VerificationError,
-    "DIGEST_MISMATCH": VerificationError,
-    "FILE_MISSING": VerificationError,
-    "FILE_EXTRA": VerificationError,
-    "FILE_CHANGED": VerificationError,
-    "UNSAFE_PATH": MalformedError,
-    "UNSUPPORTED_FILE_TYPE": MalformedError,
-    "ROLLBACK": VerificationError,
-    "NOT_FOUND": NotFoundError,
-    "IO": OmegaIOError,
-    "TOO_LARGE": MalformedError,
+# One class per kind of omega-core's ErrorCode::kind (``_error_kind``).
+_CLASS_BY_KIND: Dict[str, Type[OmegaError]] = {
+    "verification": VerificationError,
+    "malformed": MalformedError,
+    "not_found": NotFoundError,
+    "io": OmegaIOError,
 }
 
 _REPORT_FIELDS = (
@@ -123,7 +112,8 @@ _REPORT_FIELDS = (
 def error_class(code: str) -> Type[OmegaError]:
     """The exception class raised for ``code`` (``OmegaError`` for a code this version does
     not know)."""
-    return _CLASS_BY_CODE.get(code, OmegaError)
+    kind = _error_kind(code)
+    return OmegaError if kind is None else _CLASS_BY_KIND[kind]
 
 
 def _rebuild(

@@ -20,19 +20,20 @@ __version__: str
 
 def digest_dir(path: _Path) -> str:
     """The ``b2tree:`` digest of the directory ``path`` (every regular file below it except
-    the top-level ``.omega/``). Raises ``NotFoundError``, ``MalformedError`` (``UNSAFE_PATH``,
-    ``UNSUPPORTED_FILE_TYPE``, ``TOO_LARGE``) or ``OmegaIOError``."""
+    the top-level ``.omega/``). Raises ``NotFoundError``, ``VerificationError`` (``UNSAFE_PATH``,
+    ``UNSUPPORTED_FILE_TYPE``), ``MalformedError`` (``TOO_LARGE``) or ``OmegaIOError``."""
 
 def check_package(
     path: _Path,
     digest: Optional[str] = None,
     keys: Optional[Iterable[_Key]] = (),
-    threshold: int = 1,
+    threshold: Optional[int] = 1,
 ) -> Report:
     """Checks the package directory ``path`` against a pinned ``digest`` (``b2tree:…``)
     and/or pinned ``keys`` (``PublicKey`` or ``RW…`` text), at least ``threshold`` distinct
     ones of which must have signed its manifest. Returns the report when everything holds;
-    otherwise raises the error of the first problem with the whole report as ``exc.report``."""
+    otherwise raises the error of the first problem with the whole report as ``exc.report``.
+    ``threshold=None`` takes core's default: 1 when keys are given."""
 
 def verify_file(
     path: _Path,
@@ -52,6 +53,11 @@ def verify_minisign(
 ) -> str:
     """``verify_file`` in memory: verifies ``message`` with the text of a minisign signature
     file (one or more blocks); returns the trusted comment."""
+
+def verify_signify(message: _BytesLike, signature_text: _Text, public_key: _Key) -> None:
+    """Verifies ``message`` with the text of a detached signify signature file (``signify
+    -S``) and ``public_key``: signify's parsing rules, omega's strict Ed25519. Raises
+    ``VerificationError`` (``SIGNATURE_INVALID``, ``KEY_NOT_TRUSTED``) or ``MalformedError``."""
 
 def verify_ed25519(public_key: _BytesLike, message: _BytesLike, signature: _BytesLike) -> bool:
     """Strict Ed25519 verification of a raw 32-byte key and 64-byte signature."""
@@ -120,3 +126,7 @@ class Signature:
         """Verifies this block over ``message``; returns the trusted comment."""
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
+
+def _error_kind(code: str) -> Optional[str]:
+    """Core's class of refusal for ``code``: ``"verification"``, ``"malformed"``,
+    ``"not_found"`` or ``"io"``; None for a code this build does not know."""

@@ -1157,6 +1157,20 @@ public func code() -> String  {
 })
 }
     
+    /**
+     * The class of refusal, omega-core's `ErrorCode::kind`: `"verification"` (the input was
+     * read and refused), `"malformed"`, `"not_found"` or `"io"`; the CLI's exit status and
+     * Python's exception class follow the same classification.
+     */
+public func kind() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_omegaerror_kind(
+            FfiConverterTypeOmegaError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
 
     
 // The local Rust `Display` implementation.
@@ -1635,6 +1649,21 @@ public func verifyFile(path: String, publicKey: String, signature: String? = nil
     )
 })
 }
+/**
+ * Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+ * by `signify -S`) over `message` with `public_key` (`RW…` or a key file's text): signify's
+ * parsing rules, omega's strict Ed25519. Throws `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`
+ * (another key number), `MALFORMED` …
+ */
+public func verifySignify(message: Data, signatureText: String, publicKey: String)throws   {try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_signify(
+        FfiConverterData.lower(message),
+        FfiConverterString.lower(signatureText),
+        FfiConverterString.lower(publicKey),uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok
@@ -1667,6 +1696,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_omega_swift_checksum_func_verify_file() != 24562) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_signify() != 15239) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -248,6 +248,11 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
 RustBuffer uniffi_omega_swift_fn_method_omegaerror_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_KIND
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_KIND
+RustBuffer uniffi_omega_swift_fn_method_omegaerror_kind(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_omega_swift_fn_method_omegaerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -281,6 +286,11 @@ int8_t uniffi_omega_swift_fn_func_verify_ed25519(RustBuffer public_key, RustBuff
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_FILE
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_FILE
 RustBuffer uniffi_omega_swift_fn_func_verify_file(RustBuffer path, RustBuffer public_key, RustBuffer signature, int8_t legacy, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_SIGNIFY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_SIGNIFY
+void uniffi_omega_swift_fn_func_verify_signify(RustBuffer message, RustBuffer signature_text, RustBuffer public_key, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_OMEGA_SWIFT_RUSTBUFFER_ALLOC
@@ -576,6 +586,12 @@ uint16_t uniffi_omega_swift_checksum_func_verify_ed25519(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_FILE
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_FILE
 uint16_t uniffi_omega_swift_checksum_func_verify_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_SIGNIFY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_SIGNIFY
+uint16_t uniffi_omega_swift_checksum_func_verify_signify(void
     
 );
 #endif

@@ -686,6 +686,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_omega_swift_checksum_func_verify_file(
     ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_signify(
+    ): Int
     external fun ffi_omega_swift_uniffi_contract_version(
     ): Int
 
@@ -703,6 +705,8 @@ internal object UniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_omega_swift_fn_method_omegaerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_omegaerror_kind(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_omegaerror_uniffi_trait_display(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_func_apply_revocation(`lock`: RustBuffer.ByValue,`statement`: RustBuffer.ByValue,`signatureText`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -717,6 +721,8 @@ internal object UniffiLib {
     ): Byte
     external fun uniffi_omega_swift_fn_func_verify_file(`path`: RustBuffer.ByValue,`publicKey`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`legacy`: Byte,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_verify_signify(`message`: RustBuffer.ByValue,`signatureText`: RustBuffer.ByValue,`publicKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_omega_swift_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_omega_swift_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -852,6 +858,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_omega_swift_checksum_func_verify_file() and 0xFFFF) != 24562) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_signify() and 0xFFFF) != 15239) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1708,6 +1717,21 @@ sealed class OmegaException: kotlin.Exception() {
     
 
     
+        /**
+         * The class of refusal, omega-core's `ErrorCode::kind`: `"verification"` (the input was
+         * read and refused), `"malformed"`, `"not_found"` or `"io"`; the CLI's exit status and
+         * Python's exception class follow the same classification.
+         */ fun `kind`(): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_omegaerror_kind(FfiConverterTypeOmegaError.lower(this),
+        _status)
+}
+    )
+    }
+    
+
+    
 
     // The local Rust `Display`/`Debug` implementation.
     override fun toString(): String {
@@ -2315,6 +2339,25 @@ public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<Li
 }
     )
     }
+    
+
+        /**
+         * Verifies a detached signify signature (`signature_text`: the contents of a `.sig` file made
+         * by `signify -S`) over `message` with `public_key` (`RW…` or a key file's text): signify's
+         * parsing rules, omega's strict Ed25519. Throws `SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`
+         * (another key number), `MALFORMED` …
+         */
+    @Throws(OmegaException::class) fun `verifySignify`(`message`: kotlin.ByteArray, `signatureText`: kotlin.String, `publicKey`: kotlin.String)
+        = 
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_signify(
+    
+        
+        FfiConverterByteArray.lower(`message`),
+        FfiConverterString.lower(`signatureText`),
+        FfiConverterString.lower(`publicKey`),_status)
+}
+    
     
 
 

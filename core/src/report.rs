@@ -1,0 +1,274 @@
+//! Reports (DESIGN §3.4): what a package check found — [`Report`], its [`Problem`]s and the
+//! verdict on each signature block ([`SignatureReport`]) — and their one JSON shape, shared by
+//! the CLI's `--json` and every binding.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::keys::{KeyId, PublicKey};
+use crate::tree::TreeDigest;
+
+/// One problem found by a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The error code.
+    pub code: ErrorCode,
+    /// The file concerned, for file problems.
+    pub path: Option<String>,
+    /// The key concerned (`RW…` or key id), for signature problems.
+    pub key: Option<String>,
+    /// A sentence that names the package and the file or key.
+    pub message: String,
+}
+
+/// The verdict on one signature block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureReport {
+    /// Key id in the block.
+    pub key_id: KeyId,
+    /// The pinned key that made it, when one matches the key id.
+    pub key: Option<PublicKey>,
+    /// The trusted comment (authenticated only when `valid`).
+    pub trusted_comment: String,
+    /// `None` when valid; otherwise why it does not count.
+    pub error: Option<ErrorCode>,
+}
+
+/// The outcome of a check: everything that was looked at and every problem found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    /// Package name (from the manifest) or the label.
+    pub package: String,
+    /// Version from the manifest.
+    pub version: Option<String>,
+    /// Sequence from the manifest.
+    pub sequence: Option<u64>,
+    /// Digest of the files as found.
+    pub tree: TreeDigest,
+    /// Digest the manifest declares.
+    pub manifest_tree: Option<TreeDigest>,
+    /// Digest the caller pinned.
+    pub pinned_digest: Option<TreeDigest>,
+    /// Threshold required (0 when no keys were pinned).
+    pub threshold: u32,
+    /// Distinct pinned keys with a valid signature.
+    pub signed_by: Vec<PublicKey>,
+    /// One entry per signature block.
+    pub signatures: Vec<SignatureReport>,
+    /// Number of files found.
+    pub files: usize,
+    /// Every problem, in verdict order.
+    pub problems: Vec<Problem>,
+}
+
+impl Report {
+    /// True when there is no problem.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// `Ok(self)` when there is no problem; otherwise the error of the first problem, carrying
+    /// this report.
+    pub fn into_result(self) -> Result<Report> {
+        match self.problems.first() {
+            None => Ok(self),
+            Some(p) => {
+                let msg = summary_message(&self.problems).unwrap_or_else(|| p.message.clone());
+                Err(Error::new(p.code, msg).with_report(self))
+            }
+        }
+    }
+}
+
+/// The message of a list of problems, as errors and `--json` outputs state it: the first
+/// problem's message, followed by `(and N more problem[s])` when there are others. `None` when
+/// the list is empty.
+pub fn summary_message(problems: &[Problem]) -> Option<String> {
+    let first = problems.first()?;
+    Some(match problems.len() - 1 {
+        0 => first.message.clone(),
+        1 => format!("{} (and 1 more problem)", first.message),
+        more => format!("{} (and {more} more problems)", first.message),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON. The structs below are the one JSON shape of reports; their fields serialise in
+// declaration order with any serde serializer, whatever serde_json features the build turns on.
+
+/// The JSON object of one [`Problem`]: `code`, `path`, `key`, `message`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProblemJson<'a> {
+    /// The DESIGN §4 code.
+    pub code: &'static str,
+    /// The file concerned, or null.
+    pub path: Option<&'a str>,
+    /// The key concerned, or null.
+    pub key: Option<&'a str>,
+    /// A sentence that names the package and the file or key.
+    pub message: &'a str,
+}
+
+/// The JSON object of one [`SignatureReport`]: `key_id`, `key`, `trusted_comment`, `error`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignatureReportJson<'a> {
+    /// The key id of the block (16 hex digits).
+    pub key_id: String,
+    /// The pinned key (`RW…`) that made the block, or null.
+    pub key: Option<String>,
+    /// The trusted comment.
+    pub trusted_comment: &'a str,
+    /// Null when the block counts; otherwise the code saying why not.
+    pub error: Option<&'static str>,
+}
+
+/// The JSON object of a check's outcome — a [`Report`], or an [`Error`] with or without one —
+/// the shape shared by `omega check --json` and every binding: `ok`, `code`, `message`,
+/// `package`, `version`, `sequence`, `files`, `tree`, `manifest_tree`, `pinned_digest`,
+/// `threshold`, `signed_by`, `signatures` and `problems`, in that order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportJson<'a> {
+    /// True when there is no problem.
+    pub ok: bool,
+    /// The code of the error (or of the first problem), or null.
+    pub code: Option<&'static str>,
+    /// The message of the error (or of the first problem), or null.
+    pub message: Option<&'a str>,
+    /// Package name (from the manifest) or the label; null without a report.
+    pub package: Option<&'a str>,
+    /// Version from the manifest.
+    pub version: Option<&'a str>,
+    /// Sequence from the manifest.
+    pub sequence: Option<u64>,
+    /// Number of files found; null without a report.
+    pub files: Option<usize>,
+    /// `b2tree:` digest of the files as found; null without a report.
+    pub tree: Option<String>,
+    /// Digest the manifest declares.
+    pub manifest_tree: Option<String>,
+    /// Digest the caller pinned.
+    pub pinned_digest: Option<String>,
+    /// Threshold required; null without a report.
+    pub threshold: Option<u32>,
+    /// Distinct pinned keys (`RW…`) with a valid signature.
+    pub signed_by: Vec<String>,
+    /// One entry per signature block.
+    pub signatures: Vec<SignatureReportJson<'a>>,
+    /// Every problem, in verdict order.
+    pub problems: Vec<ProblemJson<'a>>,
+}
+
+impl ReportJson<'_> {
+    /// Compact JSON text, keys in declaration order.
+    pub fn to_text(&self) -> String {
+        // Serialising plain structs of strings, numbers and lists cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// 2-space pretty JSON text (no final newline), keys in declaration order.
+    pub fn to_pretty_text(&self) -> String {
+        let bytes = crate::json::to_pretty(self);
+        String::from_utf8(bytes)
+            .map(|s| s.trim_end_matches('\n').to_string())
+            .unwrap_or_default()
+    }
+}
+
+impl Problem {
+    /// The problem's JSON object.
+    pub fn json(&self) -> ProblemJson<'_> {
+        ProblemJson {
+            code: self.code.as_str(),
+            path: self.path.as_deref(),
+            key: self.key.as_deref(),
+            message: &self.message,
+        }
+    }
+
+    /// The problem as a JSON value: `code`, `path`, `key`, `message` (see [`Problem::json`]).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
+    }
+}
+
+impl SignatureReport {
+    /// The verdict's JSON object.
+    pub fn json(&self) -> SignatureReportJson<'_> {
+        SignatureReportJson {
+            key_id: self.key_id.to_string(),
+            key: self.key.map(|k| k.to_base64()),
+            trusted_comment: &self.trusted_comment,
+            error: self.error.map(ErrorCode::as_str),
+        }
+    }
+}
+
+impl Report {
+    /// The report's JSON object; `code` and `message` are the first problem's (null when the
+    /// check passed).
+    pub fn json(&self) -> ReportJson<'_> {
+        let first = self.problems.first();
+        ReportJson {
+            ok: self.is_ok(),
+            code: first.map(|p| p.code.as_str()),
+            message: first.map(|p| p.message.as_str()),
+            package: Some(&self.package),
+            version: self.version.as_deref(),
+            sequence: self.sequence,
+            files: Some(self.files),
+            tree: Some(self.tree.to_string()),
+            manifest_tree: self.manifest_tree.map(|d| d.to_string()),
+            pinned_digest: self.pinned_digest.map(|d| d.to_string()),
+            threshold: Some(self.threshold),
+            signed_by: self.signed_by.iter().map(PublicKey::to_base64).collect(),
+            signatures: self.signatures.iter().map(SignatureReport::json).collect(),
+            problems: self.problems.iter().map(Problem::json).collect(),
+        }
+    }
+
+    /// The report as a JSON value (see [`Report::json`]). A `serde_json::Value` orders its keys
+    /// only when serde_json's `preserve_order` is on: to print, use [`ReportJson::to_text`].
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
+    }
+}
+
+impl Error {
+    /// The error's JSON object: its report's fields (see [`Report::json`]) when it carries
+    /// one, with `ok: false` and this error's `code` and `message`; otherwise the same keys
+    /// with nulls and empty lists.
+    pub fn json(&self) -> ReportJson<'_> {
+        let mut j = match self.report() {
+            Some(r) => r.json(),
+            None => ReportJson {
+                ok: false,
+                code: None,
+                message: None,
+                package: None,
+                version: None,
+                sequence: None,
+                files: None,
+                tree: None,
+                manifest_tree: None,
+                pinned_digest: None,
+                threshold: None,
+                signed_by: Vec::new(),
+                signatures: Vec::new(),
+                problems: Vec::new(),
+            },
+        };
+        j.ok = false;
+        j.code = Some(self.code().as_str());
+        j.message = Some(self.message());
+        j
+    }
+
+    /// The error as a JSON value (see [`Error::json`]).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.json()).unwrap_or_default()
+    }
+}
