@@ -40,8 +40,9 @@ declare namespace Ω {
     message: string;
   }
 
-  /** The verdict on one signature block of `.omega/manifest.json.minisig`. */
-  interface SignatureVerdict {
+  /** The verdict on one signature block of `.omega/manifest.json.minisig` (core's
+   * `SignatureReport`, the same name as in Python, Swift and WASM). */
+  interface SignatureReport {
     key_id: string;
     /** The pinned key that made it, when one has its key id. */
     key: string | null;
@@ -49,6 +50,8 @@ declare namespace Ω {
     /** null when the block counts; otherwise why not. */
     error: ErrorCode | null;
   }
+  /** @deprecated the earlier name of {@link SignatureReport}. */
+  type SignatureVerdict = SignatureReport;
 
   /** The report of a package check: the same object as `omega check --json` prints. */
   interface Report {
@@ -71,7 +74,7 @@ declare namespace Ω {
     threshold: number;
     /** Distinct pinned keys with a valid signature. */
     signed_by: string[];
-    signatures: SignatureVerdict[];
+    signatures: SignatureReport[];
     problems: Problem[];
   }
 

@@ -29,7 +29,9 @@ async function main(): Promise<void> {
     const ok: boolean = report.ok;
     const signers: string[] = report.signed_by;
     const first: Ω.Problem | undefined = report.problems[0];
-    console.log(ok, signers, first?.code);
+    const block: Ω.SignatureReport | undefined = report.signatures[0];
+    const blockError: Ω.ErrorCode | null | undefined = block?.error;
+    console.log(ok, signers, first?.code, block?.key_id, blockError);
   } catch (e) {
     if (e instanceof Ω.OmegaError) {
       const code: Ω.ErrorCode = e.code;
