@@ -252,15 +252,7 @@ impl Lockfile {
     /// The keys revoked for package `name`: a key revoked in any of its entries is revoked
     /// for every install of the name.
     pub fn revoked_for(&self, name: &str) -> Vec<PublicKey> {
-        let mut out: Vec<PublicKey> = Vec::new();
-        for (_, e) in self.entries_of(name) {
-            for k in &e.revoked {
-                if !out.contains(k) {
-                    out.push(*k);
-                }
-            }
-        }
-        out
+        revoked_in(self.entries_of(name).map(|(_, e)| e))
     }
 
     /// The entries as one JSON array, in key order, for bindings that locate packages by
@@ -756,16 +748,26 @@ impl<'a> LockIndex<'a> {
 
     /// The keys revoked for package `name` (as [`Lockfile::revoked_for`]).
     pub fn revoked_for(&self, name: &str) -> Vec<PublicKey> {
-        let mut out: Vec<PublicKey> = Vec::new();
-        for (_, e) in self.by_name.get(name).map_or(&[][..], Vec::as_slice) {
-            for k in &e.revoked {
-                if !out.contains(k) {
-                    out.push(*k);
-                }
-            }
-        }
-        out
+        revoked_in(
+            self.by_name
+                .get(name)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|(_, e)| *e),
+        )
     }
+}
+
+/// The distinct keys revoked in any of `entries` (the installs of one name): a key revoked in
+/// one of them is revoked for every install of the name.
+fn revoked_in<'e>(entries: impl Iterator<Item = &'e LockEntry>) -> Vec<PublicKey> {
+    let mut out: Vec<PublicKey> = Vec::new();
+    for k in entries.flat_map(|e| &e.revoked) {
+        if !out.contains(k) {
+            out.push(*k);
+        }
+    }
+    out
 }
 
 /// Whether [`admit_in_lock`] holds a name's installs to its current pins.
