@@ -33,8 +33,8 @@ function typeError(rel, isLink) {
   return new OmegaError('UNSUPPORTED_FILE_TYPE', `${JSON.stringify(rel)} is ${what}`);
 }
 
-/** Reads one file without following a final link: {data, executable}; TOO_LARGE past `limit`. */
-function readFileSync(abs, rel, limit = Infinity) {
+/** Opens a regular file without following a final link: {fd, st}; the caller closes fd. */
+function openRegular(abs, rel) {
   let fd;
   try {
     fd = fs.openSync(abs, OPEN_FLAGS);
@@ -45,6 +45,17 @@ function readFileSync(abs, rel, limit = Infinity) {
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) throw typeError(rel, false);
+    return { fd, st };
+  } catch (e) {
+    fs.closeSync(fd);
+    throw fromFs(e, abs);
+  }
+}
+
+/** Reads one file without following a final link: {data, executable}; TOO_LARGE past `limit`. */
+function readFileSync(abs, rel, limit = Infinity) {
+  const { fd, st } = openRegular(abs, rel);
+  try {
     if (st.size > limit) throw new OmegaError('TOO_LARGE', `${abs}: larger than ${limit} bytes`);
     const data = fs.readFileSync(fd);
     if (data.length > limit) throw new OmegaError('TOO_LARGE', `${abs}: larger than ${limit} bytes`);
@@ -62,16 +73,8 @@ function readFileSync(abs, rel, limit = Infinity) {
  * `size`. Reads at most `size` + 1 bytes, so a file that grows meanwhile shows as changed.
  */
 function readListedSync(abs, rel, size) {
-  let fd;
+  const { fd, st } = openRegular(abs, rel);
   try {
-    fd = fs.openSync(abs, OPEN_FLAGS);
-  } catch (e) {
-    if (e.code === 'ELOOP') throw typeError(rel, true);
-    throw fromFs(e, abs);
-  }
-  try {
-    const st = fs.fstatSync(fd);
-    if (!st.isFile()) throw typeError(rel, false);
     if (st.size !== size) return { size: st.size };
     const data = Buffer.allocUnsafe(size + 1);
     let n = 0;
