@@ -9,31 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 
-struct Project {
-    dir: tempfile::TempDir,
-}
-
 impl Project {
-    fn new() -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("app/node_modules")).unwrap();
-        Project { dir }
-    }
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-    fn app(&self) -> PathBuf {
-        self.root().join("app")
-    }
-    fn lock_path(&self) -> PathBuf {
-        self.app().join("omega.lock")
-    }
-    fn lock_bytes(&self) -> Vec<u8> {
-        fs::read(self.lock_path()).unwrap()
-    }
-    fn lock_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.lock_bytes()).unwrap()
-    }
     /// Installs package `name` at `app/<rel>` (its files depend only on name and version),
     /// signed by `key` when given; a nested node_modules is kept.
     fn install(
@@ -71,14 +47,6 @@ impl Project {
             fs::rename(tmp.join(".omega"), dir.join(".omega")).unwrap();
             fs::remove_dir_all(&tmp).unwrap();
         }
-    }
-    fn lock(&self, extra: &[&str]) -> Run {
-        let mut args = vec!["lock", "app"];
-        args.extend_from_slice(extra);
-        omega(self.root(), &args)
-    }
-    fn audit(&self) -> Run {
-        omega(self.root(), &["audit", "app", "--json"])
     }
 }
 
@@ -119,14 +87,14 @@ fn fail_older_release_at_a_new_install_path_is_rollback() {
     );
     assert_eq!(p.lock_bytes(), pinned, "omega.lock unchanged");
     // The audit does not let it through either: it is installed but not pinned.
-    let a = p.audit().expect(1);
+    let a = p.audit(&["--json"]).expect(1);
     assert!(a.stdout.contains(NESTED), "{}", a.stdout);
     // Named deliberately with the pinned key, it is admitted (explicit pin).
     let r = p
         .lock(&["--trust", &format!("ms={}", alice.key), "--json"])
         .expect(0);
     assert_eq!(package(&r.json(), NESTED)["first_sight"], "explicit");
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
 }
 
 #[test]
@@ -179,7 +147,7 @@ fn same_or_newer_release_at_a_new_install_path_is_admitted_by_the_pins() {
         &[],
     );
     p.lock(&[]).expect(0);
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
 }
 
 #[test]
@@ -348,7 +316,7 @@ fn revoke_applies_a_signed_statement_then_the_key_is_refused() {
         );
     }
     // The pinned release was signed by the revoked key only: audit refuses it (L13).
-    let r = p.audit().expect(1);
+    let r = p.audit(&["--json"]).expect(1);
     assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
     // A new release signed by the stolen key is refused; the next key still works.
     p.install(
@@ -510,7 +478,7 @@ fn fail_node_modules_bin_entries_outside_pinned_packages() {
     fs::create_dir_all(&nested_bin).unwrap();
     symlink("../ms/index.js", nested_bin.join("ms")).unwrap();
     p.lock(&[]).expect(0);
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
 
     // Each attack alone: the audit fails with a code naming the .bin entry.
     let outside = p.root().join("evil.sh");
@@ -531,7 +499,7 @@ fn fail_node_modules_bin_entries_outside_pinned_packages() {
             None => fs::write(bin.join(name), "#!/bin/sh\n").unwrap(),
             Some(t) => symlink(t, bin.join(name)).unwrap(),
         }
-        let r = p.audit();
+        let r = p.audit(&["--json"]);
         let j = r.json();
         let link = format!("node_modules/.bin/{name}");
         if want == "OK" {
@@ -551,14 +519,14 @@ fn fail_node_modules_bin_entries_outside_pinned_packages() {
     }
     // In a nested .bin, a link to the parent tree's package is not of the same tree.
     symlink("../../../tool/index.js", nested_bin.join("tool")).unwrap();
-    let r = p.audit().expect(1);
+    let r = p.audit(&["--json"]).expect(1);
     assert!(
         r.stdout.contains("node_modules/foo/node_modules/.bin/tool"),
         "{}",
         r.stdout
     );
     fs::remove_file(nested_bin.join("tool")).unwrap();
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
 }
 
 #[test]
@@ -578,7 +546,7 @@ fn fail_signed_dependency_pin_not_what_node_resolves() {
         &["--dep", &pin],
     );
     p.lock(&[]).expect(0);
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
 
     // Shadow the dependency where Node looks first from lib: lib/node_modules/dep, another
     // release. omega lock pins it (an unsigned new install of a digest-only name), but lib's
@@ -592,7 +560,7 @@ fn fail_signed_dependency_pin_not_what_node_resolves() {
         &[],
     );
     p.lock(&[]).expect(0);
-    let r = p.audit().expect(1);
+    let r = p.audit(&["--json"]).expect(1);
     let j = r.json();
     let pr = j["problems"]
         .as_array()
@@ -610,12 +578,12 @@ fn fail_signed_dependency_pin_not_what_node_resolves() {
     );
     fs::remove_dir_all(p.app().join("node_modules/lib/node_modules")).unwrap();
     p.lock(&[]).expect(0);
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
 
     // The dependency missing altogether: NOT_FOUND naming it.
     fs::remove_dir_all(p.app().join("node_modules/dep")).unwrap();
     p.lock(&[]).expect(0);
-    let r = p.audit().expect(1);
+    let r = p.audit(&["--json"]).expect(1);
     let j = r.json();
     assert!(
         j["problems"]
@@ -728,9 +696,9 @@ fn fail_release_signed_only_by_a_revoked_key_still_passes_audit() {
     let k = keygen(p.root(), "k");
     p.install("node_modules/foo", "foo", "1.0.0", 1, Some(&k), &[]);
     p.lock(&[]).expect(0);
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
     revoke_key(&p, "foo", &k, &k, "key stolen").expect(0);
-    let r = p.audit().expect(1);
+    let r = p.audit(&["--json"]).expect(1);
     let j = r.json();
     assert_eq!(j["code"], "KEY_REVOKED", "{j}");
     let msg = j["message"].as_str().unwrap();
@@ -775,7 +743,7 @@ fn threshold_two_with_one_signer_revoked_is_checked_against_the_other() {
         serde_json::json!([bob.key]),
         "{lock}"
     );
-    let r = p.audit().expect(0);
+    let r = p.audit(&["--json"]).expect(0);
     assert_eq!(
         r.json()["packages"][0]["signed_by"],
         serde_json::json!([bob.key])
@@ -788,11 +756,11 @@ fn threshold_two_with_one_signer_revoked_is_checked_against_the_other() {
     let blocks: Vec<&str> = text.split_inclusive('\n').collect();
     let alice_only: String = blocks[..blocks.len() / 2].concat();
     fs::write(&sig, &alice_only).unwrap();
-    p.audit().expect(1);
+    p.audit(&["--json"]).expect(1);
     fs::write(&sig, &text).unwrap();
     // The next release needs 2 of the remaining signers: it cannot be admitted without a re-pin.
     revoke_key(&p, "foo", &bob, &bob, "also stolen").expect(0);
-    assert_eq!(p.audit().expect(1).json()["code"], "KEY_REVOKED");
+    assert_eq!(p.audit(&["--json"]).expect(1).json()["code"], "KEY_REVOKED");
 }
 
 #[test]
@@ -822,14 +790,14 @@ fn fail_revoked_key_forgotten_when_the_name_is_absent_for_one_lock() {
     assert_eq!(e["retired"], true, "{lock}");
     assert_eq!(e["revoked"], serde_json::json!([k.key]), "{lock}");
     // Audit ignores the retired entry (nothing installed under it).
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
     fs::rename(&hidden, &foo).unwrap();
     let r = p.lock(&["--json"]).expect(1);
     assert_eq!(r.json()["code"], "KEY_REVOKED", "{}", r.stdout);
     assert!(r.json()["message"].as_str().unwrap().contains("foo"));
     assert_eq!(p.lock_json()["packages"]["foo"]["retired"], true);
     // Not in the lock as a live pin: audit reports foo as installed but not pinned.
-    let r = p.audit().expect(1);
+    let r = p.audit(&["--json"]).expect(1);
     assert_eq!(r.json()["code"], "NOT_FOUND", "{}", r.stdout);
     // The text output says what it kept.
     fs::rename(&foo, &hidden).unwrap();
@@ -871,7 +839,7 @@ fn fail_signed_pin_replaced_by_making_the_name_absent_for_one_lock() {
     let j = r.json();
     assert_eq!(package(&j, "node_modules/foo")["change"], "updated", "{j}");
     assert!(p.lock_json()["packages"]["foo"].get("retired").is_none());
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
     // --repin sets the pins aside deliberately (the attacker's key is then pinned by TOFU).
     p.install("node_modules/foo", "foo", "1.0.1", 6, Some(&evil), &[]);
     p.lock(&["--repin", "foo"]).expect(0);
@@ -973,7 +941,7 @@ fn fail_node_modules_folder_inside_node_modules_shadows_for_esm() {
     p.install("node_modules/dep", "dep", "1.0.0", 1, Some(&k), &[]);
     p.install("node_modules/@s/user", "@s/user", "1.0.0", 1, Some(&k), &[]);
     p.lock(&[]).expect(0);
-    p.audit().expect(0);
+    p.audit(&["--json"]).expect(0);
     for planted in [
         "node_modules/node_modules/dep",
         "node_modules/@s/node_modules/dep",
@@ -987,7 +955,7 @@ fn fail_node_modules_folder_inside_node_modules_shadows_for_esm() {
         assert_eq!(j["code"], "UNSAFE_PATH", "{planted}: {j}");
         assert!(j["message"].as_str().unwrap().contains(folder), "{j}");
         assert_eq!(p.lock_bytes(), before, "{planted}: lock not written");
-        let r = p.audit().expect(1);
+        let r = p.audit(&["--json"]).expect(1);
         let j = r.json();
         assert!(
             j["problems"]
@@ -998,7 +966,7 @@ fn fail_node_modules_folder_inside_node_modules_shadows_for_esm() {
             "{planted}: {j}"
         );
         fs::remove_dir_all(p.app().join(folder)).unwrap();
-        p.audit().expect(0);
+        p.audit(&["--json"]).expect(0);
     }
 }
 

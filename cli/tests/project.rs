@@ -4,29 +4,11 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::*;
 
-struct Project {
-    dir: tempfile::TempDir,
-}
-
 impl Project {
-    fn new() -> Project {
-        let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("app/node_modules")).unwrap();
-        Project { dir }
-    }
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-    fn app(&self) -> PathBuf {
-        self.root().join("app")
-    }
-    fn lock_path(&self) -> PathBuf {
-        self.app().join("omega.lock")
-    }
     /// Installs a package at `app/<rel>` with the given files, signed by `key` when given.
     fn install(
         &self,
@@ -79,22 +61,6 @@ impl Project {
             fs::remove_dir_all(&tmp).unwrap();
         }
         dir
-    }
-    fn omega(&self, args: &[&str]) -> Run {
-        omega(self.root(), args)
-    }
-    fn lock(&self, extra: &[&str]) -> Run {
-        let mut args = vec!["lock", "app"];
-        args.extend_from_slice(extra);
-        self.omega(&args)
-    }
-    fn audit(&self, extra: &[&str]) -> Run {
-        let mut args = vec!["audit", "app"];
-        args.extend_from_slice(extra);
-        self.omega(&args)
-    }
-    fn lock_json(&self) -> serde_json::Value {
-        serde_json::from_slice(&fs::read(self.lock_path()).unwrap()).unwrap()
     }
 }
 

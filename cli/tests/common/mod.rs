@@ -190,3 +190,48 @@ pub fn codes(problems: &serde_json::Value) -> Vec<String> {
         .map(|p| p["code"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// A project folder for `omega lock`/`audit`: `<tmp>/app` with an empty `node_modules`. Each
+/// test file adds its own way of installing packages (`impl Project { fn install … }`).
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("app/node_modules")).unwrap();
+        Project { dir }
+    }
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+    pub fn app(&self) -> PathBuf {
+        self.root().join("app")
+    }
+    pub fn lock_path(&self) -> PathBuf {
+        self.app().join("omega.lock")
+    }
+    pub fn lock_bytes(&self) -> Vec<u8> {
+        fs::read(self.lock_path()).unwrap()
+    }
+    pub fn lock_json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.lock_bytes()).unwrap()
+    }
+    /// `omega ARGS…` run in the folder above `app`.
+    pub fn omega(&self, args: &[&str]) -> Run {
+        omega(self.root(), args)
+    }
+    /// `omega lock app EXTRA…`.
+    pub fn lock(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["lock", "app"];
+        args.extend_from_slice(extra);
+        self.omega(&args)
+    }
+    /// `omega audit app EXTRA…`.
+    pub fn audit(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["audit", "app"];
+        args.extend_from_slice(extra);
+        self.omega(&args)
+    }
+}
