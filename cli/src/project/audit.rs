@@ -224,10 +224,17 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
     // Retired entries (names no longer installed, docs/format.md §4.7) are not audited.
     let entries: Vec<(&String, &LockEntry)> =
         lock.packages.iter().filter(|(_, e)| !e.retired).collect();
+    // A signed pin left without a valid signer is refused before its files are read.
+    let pins: Vec<Result<Pins, Error>> = entries.iter().map(|(k, e)| e.audit_pins(k)).collect();
     let pb = progress(entries.len(), "audit");
     let mut read: Vec<Result<PackageDir, Error>> = Vec::with_capacity(entries.len());
-    for (key, entry) in &entries {
+    for ((key, entry), pins) in entries.iter().zip(&pins) {
         pb.set_message((*key).clone());
+        if let Err(e) = pins {
+            read.push(Err(e.clone()));
+            pb.inc(1);
+            continue;
+        }
         let dir = a.root.join(&entry.path);
         let pkg = read_installed_package(&dir).map_err(|e| {
             if e.code() == ErrorCode::NotFound {
@@ -246,16 +253,6 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
         pb.inc(1);
     }
     pb.finish_and_clear();
-    // A signed pin left without a valid signer is refused before its files are read.
-    let pins: Vec<Result<Pins, Error>> = entries.iter().map(|(k, e)| e.audit_pins(k)).collect();
-    let read: Vec<Result<PackageDir, Error>> = read
-        .into_iter()
-        .zip(&pins)
-        .map(|(pkg, pins)| match pins {
-            Err(e) => Err(e.clone()),
-            Ok(_) => pkg,
-        })
-        .collect();
     let inputs: Vec<_> = entries
         .iter()
         .zip(&read)
