@@ -21,7 +21,11 @@ declare namespace Ω {
     | 'ROLLBACK'
     | 'NOT_FOUND'
     | 'IO'
-    | 'TOO_LARGE';
+    | 'TOO_LARGE'
+    | 'LOG_INCONSISTENT'
+    | 'NOT_IN_LOG'
+    | 'QUORUM_NOT_MET'
+    | 'STALE';
 
   /** A `b2tree:` digest: `b2tree:` and 64 lowercase hex digits. */
   type TreeDigest = `b2tree:${string}`;

@@ -48,11 +48,21 @@ pub enum ErrorCode {
     Io,
     /// Input over one of the documented limits (see [`crate::limits`]).
     TooLarge,
+    /// A log that is not an append-only extension of the one seen before (a fork, a
+    /// rollback, a consistency proof that does not verify). REGISTRY.md R6.
+    LogInconsistent,
+    /// An entry that is not in the log (no valid inclusion proof), or a logged entry that does
+    /// not match the object it describes.
+    NotInLog,
+    /// A checkpoint without the log signature or the cosignature quorum its policy requires.
+    QuorumNotMet,
+    /// A checkpoint or index older than the caller's `max_age`, expired, or from the future.
+    Stale,
 }
 
 impl ErrorCode {
     /// Every code, in DESIGN §4 order.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Malformed,
         ErrorCode::UnsupportedVersion,
         ErrorCode::SignatureInvalid,
@@ -70,6 +80,10 @@ impl ErrorCode {
         ErrorCode::NotFound,
         ErrorCode::Io,
         ErrorCode::TooLarge,
+        ErrorCode::LogInconsistent,
+        ErrorCode::NotInLog,
+        ErrorCode::QuorumNotMet,
+        ErrorCode::Stale,
     ];
 
     /// The stable string code, e.g. `"SIGNATURE_INVALID"`.
@@ -92,6 +106,10 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Io => "IO",
             ErrorCode::TooLarge => "TOO_LARGE",
+            ErrorCode::LogInconsistent => "LOG_INCONSISTENT",
+            ErrorCode::NotInLog => "NOT_IN_LOG",
+            ErrorCode::QuorumNotMet => "QUORUM_NOT_MET",
+            ErrorCode::Stale => "STALE",
         }
     }
 
@@ -115,7 +133,11 @@ impl ErrorCode {
             | ErrorCode::FileChanged
             | ErrorCode::UnsafePath
             | ErrorCode::UnsupportedFileType
-            | ErrorCode::Rollback => ErrorKind::VerificationFailed,
+            | ErrorCode::Rollback
+            | ErrorCode::LogInconsistent
+            | ErrorCode::NotInLog
+            | ErrorCode::QuorumNotMet
+            | ErrorCode::Stale => ErrorKind::VerificationFailed,
         }
     }
 

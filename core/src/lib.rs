@@ -22,6 +22,7 @@
 //! | [`fs`] | (std) directory walking and file hashing |
 //! | [`installs`] | a project's installed packages and their lock keys (the scan needs std) |
 //! | [`secret`] | (sign) secret keys and signing |
+//! | [`vkey`] | signed-note verifier keys (`name+id+key`) and key IDs |
 //!
 //! # Examples
 //!
@@ -116,6 +117,7 @@ pub mod signify;
 pub mod tarball;
 mod text;
 pub mod tree;
+pub mod vkey;
 
 pub use check::{check_package, check_packages, MemoryPackage, PackageInput, Pins};
 pub use error::{Error, ErrorCode, ErrorKind, Result};

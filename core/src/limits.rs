@@ -55,3 +55,24 @@ pub const MAX_SIGNIFY_GZIP_HEADER_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_SIGNIFY_BLOCK_BYTES: usize = 64 * 1024 * 1024;
 /// Most bcrypt_pbkdf rounds a signify secret-key file may demand (signify writes 42).
 pub const MAX_SIGNIFY_KDF_ROUNDS: u32 = 1000;
+
+// Registry side (REGISTRY.md R6): transparency log, notes, entries, indexes.
+
+/// Largest signed note (checkpoint, index note, cosigned checkpoint), in bytes.
+pub const MAX_NOTE_BYTES: usize = 64 * 1024;
+/// Most signature lines one note may carry (C2SP asks verifiers to accept at least 16).
+pub const MAX_NOTE_SIGNATURES: usize = 64;
+/// Largest log entry, in bytes (the tlog-tiles entry-bundle length prefix is a uint16).
+pub const MAX_ENTRY_BYTES: usize = 65_535;
+/// Largest statement (the compact JSON line of an entry), in bytes.
+pub const MAX_STATEMENT_BYTES: usize = 16 * 1024;
+/// Most minisign signature blocks on one log entry.
+pub const MAX_ENTRY_SIGNATURES: usize = 16;
+/// Largest per-package index note, in bytes.
+pub const MAX_INDEX_BYTES: usize = 1024 * 1024;
+/// Most entry bundles a client scans after an index's `as-of` (the delta scan).
+pub const MAX_DELTA_SCAN_BUNDLES: usize = 256;
+/// Largest client policy text (tlog-policy subset), in bytes.
+pub const MAX_POLICY_BYTES: usize = 64 * 1024;
+/// Longest key name in a vkey or a signature line, in bytes.
+pub const MAX_KEY_NAME_BYTES: usize = 256;

@@ -28,6 +28,10 @@ LEFT_PAD_TREE = "b2tree:5b472f0ad42698f9db8c3aba09c982ce6621e3fa555a707403f1d015
 UNREACHABLE = {
     "KEY_REVOKED": "only lock-file operations (revocation) produce it; not part of this API",
     "ROLLBACK": "only lock-file operations (admitting a release) produce it; not part of this API",
+    "LOG_INCONSISTENT": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
+    "NOT_IN_LOG": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
+    "QUORUM_NOT_MET": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
+    "STALE": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
 }
 
 EXPECTED_CLASS: Dict[str, Type[ov.OmegaError]] = {
@@ -50,6 +54,10 @@ EXPECTED_CLASS: Dict[str, Type[ov.OmegaError]] = {
     "NOT_FOUND": ov.NotFoundError,
     "IO": ov.OmegaIOError,
     "TOO_LARGE": ov.MalformedError,
+    "LOG_INCONSISTENT": ov.VerificationError,
+    "NOT_IN_LOG": ov.VerificationError,
+    "QUORUM_NOT_MET": ov.VerificationError,
+    "STALE": ov.VerificationError,
 }
 
 

@@ -139,6 +139,34 @@ pub enum OmegaError {
         /// The report of a failed package check; null otherwise.
         report: Option<Box<Report>>,
     },
+    /// `LOG_INCONSISTENT`: a log that is not an append-only extension of the one seen before.
+    LogInconsistent {
+        /// What was refused and why, naming the file, package or key.
+        detail: String,
+        /// The report of a failed package check; null otherwise.
+        report: Option<Box<Report>>,
+    },
+    /// `NOT_IN_LOG`: an entry that is not in the log, or does not match its object.
+    NotInLog {
+        /// What was refused and why, naming the file, package or key.
+        detail: String,
+        /// The report of a failed package check; null otherwise.
+        report: Option<Box<Report>>,
+    },
+    /// `QUORUM_NOT_MET`: a checkpoint without its policy's log signature or cosignature quorum.
+    QuorumNotMet {
+        /// What was refused and why, naming the file, package or key.
+        detail: String,
+        /// The report of a failed package check; null otherwise.
+        report: Option<Box<Report>>,
+    },
+    /// `STALE`: a checkpoint or index older than allowed, expired, or from the future.
+    Stale {
+        /// What was refused and why, naming the file, package or key.
+        detail: String,
+        /// The report of a failed package check; null otherwise.
+        report: Option<Box<Report>>,
+    },
 }
 
 impl OmegaError {
@@ -164,6 +192,10 @@ impl OmegaError {
             ErrorCode::NotFound => OmegaError::NotFound { detail, report },
             ErrorCode::Io => OmegaError::Io { detail, report },
             ErrorCode::TooLarge => OmegaError::TooLarge { detail, report },
+            ErrorCode::LogInconsistent => OmegaError::LogInconsistent { detail, report },
+            ErrorCode::NotInLog => OmegaError::NotInLog { detail, report },
+            ErrorCode::QuorumNotMet => OmegaError::QuorumNotMet { detail, report },
+            ErrorCode::Stale => OmegaError::Stale { detail, report },
             // `ErrorCode` is non-exhaustive. A code added to core without a variant here makes
             // the unit test `every_core_code_has_its_own_variant` fail; until then it keeps
             // its string in the detail rather than vanishing.
@@ -207,6 +239,14 @@ impl OmegaError {
             OmegaError::NotFound { detail, report } => (ErrorCode::NotFound, detail, report),
             OmegaError::Io { detail, report } => (ErrorCode::Io, detail, report),
             OmegaError::TooLarge { detail, report } => (ErrorCode::TooLarge, detail, report),
+            OmegaError::LogInconsistent { detail, report } => {
+                (ErrorCode::LogInconsistent, detail, report)
+            }
+            OmegaError::NotInLog { detail, report } => (ErrorCode::NotInLog, detail, report),
+            OmegaError::QuorumNotMet { detail, report } => {
+                (ErrorCode::QuorumNotMet, detail, report)
+            }
+            OmegaError::Stale { detail, report } => (ErrorCode::Stale, detail, report),
         };
         (code, detail.as_str(), report.as_deref())
     }

@@ -64,7 +64,8 @@ export interface OmegaPins {
 export type OmegaErrorCode = "MALFORMED" | "UNSUPPORTED_VERSION" | "SIGNATURE_INVALID"
   | "KEY_NOT_TRUSTED" | "KEY_REVOKED" | "THRESHOLD_NOT_MET" | "LEGACY_SIGNATURE_REFUSED"
   | "DIGEST_MISMATCH" | "FILE_MISSING" | "FILE_EXTRA" | "FILE_CHANGED" | "UNSAFE_PATH"
-  | "UNSUPPORTED_FILE_TYPE" | "ROLLBACK" | "NOT_FOUND" | "IO" | "TOO_LARGE";
+  | "UNSUPPORTED_FILE_TYPE" | "ROLLBACK" | "NOT_FOUND" | "IO" | "TOO_LARGE"
+  | "LOG_INCONSISTENT" | "NOT_IN_LOG" | "QUORUM_NOT_MET" | "STALE";
 export interface OmegaProblem { code: OmegaErrorCode; path: string | null; key: string | null; message: string }
 export interface OmegaSignatureReport {
   key_id: string; key: string | null; trusted_comment: string; error: OmegaErrorCode | null;
