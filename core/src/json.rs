@@ -75,6 +75,18 @@ pub(crate) fn probe_version(
     what: &str,
     supported: u64,
 ) -> Result<()> {
+    probe_version_in(bytes, field, what, supported, supported).map(|_| ())
+}
+
+/// Like [`probe_version`], for a reader of every version from `oldest` to `newest`: returns
+/// the version found.
+pub(crate) fn probe_version_in(
+    bytes: &[u8],
+    field: &'static str,
+    what: &str,
+    oldest: u64,
+    newest: u64,
+) -> Result<u64> {
     struct Probe {
         version: Option<u64>,
     }
@@ -108,8 +120,9 @@ pub(crate) fn probe_version(
         .map_err(|e| malformed(what, &e))?;
     match probe.version {
         None => fail(ErrorCode::Malformed, format!("{what}: missing the {field:?} version field")),
-        Some(v) if v == supported => Ok(()),
-        Some(v) => fail(ErrorCode::UnsupportedVersion, format!("{what}: {field:?} version {v} is not supported (this build reads version {supported})")),
+        Some(v) if (oldest..=newest).contains(&v) => Ok(v),
+        Some(v) if oldest == newest => fail(ErrorCode::UnsupportedVersion, format!("{what}: {field:?} version {v} is not supported (this build reads version {newest})")),
+        Some(v) => fail(ErrorCode::UnsupportedVersion, format!("{what}: {field:?} version {v} is not supported (this build reads versions {oldest} to {newest})")),
     }
 }
 

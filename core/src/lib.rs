@@ -65,7 +65,7 @@
 //! ] {
 //!     assert_eq!(Lockfile::parse(bad).unwrap_err().code(), ErrorCode::Malformed);
 //! }
-//! let newer = Lockfile::parse(br#"{"omega-lock": 2, "packages": {}}"#).unwrap_err();
+//! let newer = Lockfile::parse(br#"{"omega-lock": 3, "packages": {}}"#).unwrap_err();
 //! assert_eq!(newer.code(), ErrorCode::UnsupportedVersion);
 //! # Ok::<(), omega_core::Error>(())
 //! ```
@@ -125,7 +125,7 @@ pub use keys::{KeyId, PublicKey};
 pub use lock::{
     admit, admit_in_lock, apply_revocation, bin_link_package, dependency_problems,
     node_resolution_paths, revoke, Admission, Candidate, Change, FirstSight, LockEntry, LockIndex,
-    Lockfile, PinMode, Release, Revocation, Revoked,
+    Lockfile, PinMode, RegistryPin, RegistryRef, Release, Revocation, Revoked,
 };
 pub use manifest::{KeySet, Manifest};
 pub use report::{

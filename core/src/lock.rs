@@ -5,6 +5,11 @@
 //! ([`revoke`]), and the audit's rules for `node_modules/.bin` links ([`bin_link_package`]) and
 //! signed dependency pins ([`dependency_problems`]).
 //!
+//! Version 2 (REGISTRY.md R6) adds the `registries` section ([`RegistryPin`]) and, on packages
+//! installed from a registry, `registry` (its origin) and `entry` (the log index of the release
+//! entry). A version-1 lock is read as a version-2 lock without registries and is written back
+//! as version 2.
+//!
 //! Everything here is a pure function of its inputs; callers read files and write the lock
 //! (atomically). No clock is read: nothing here depends on time.
 
@@ -24,8 +29,14 @@ use crate::manifest::{validate_name, validate_version, KeySet, Manifest, RawKeys
 use crate::signature::{Algorithm, LegacyPolicy, SignatureBlock};
 use crate::tree::{validate_path, TreeDigest};
 
-/// The lock format version this build reads and writes.
-pub const LOCK_VERSION: u64 = 1;
+mod registries;
+use registries::RawRegistry;
+pub use registries::{validate_origin, RegistryPin};
+
+/// The lock format version this build writes.
+pub const LOCK_VERSION: u64 = 2;
+/// The oldest lock format version this build reads (and upgrades on write).
+pub const LOCK_VERSION_OLDEST: u64 = 1;
 /// The lock file's name at a project's root.
 pub const LOCK_FILE: &str = "omega.lock";
 /// The revocation statement format version.
@@ -53,6 +64,19 @@ pub struct LockEntry {
     /// (keys, sequence floor, revoked keys) are kept so that a returning name is admitted as
     /// an update. `omega audit` and the loaders ignore retired entries.
     pub retired: bool,
+    /// Where the release came from: the origin of a registry in [`Lockfile::registries`]
+    /// and the log index of its `release` entry (lock version 2); `None` for packages not
+    /// installed from a registry.
+    pub registry: Option<RegistryRef>,
+}
+
+/// The registry release a lock entry was installed from (lock version 2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryRef {
+    /// The registry's origin, a key of [`Lockfile::registries`].
+    pub origin: String,
+    /// The log index of the release's `release` entry.
+    pub entry: u64,
 }
 
 impl LockEntry {
@@ -100,6 +124,8 @@ impl LockEntry {
 pub struct Lockfile {
     /// Entries by package name.
     pub packages: BTreeMap<String, LockEntry>,
+    /// Registries by origin (lock version 2; empty for a version-1 lock).
+    pub registries: BTreeMap<String, RegistryPin>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -107,6 +133,8 @@ pub struct Lockfile {
 struct RawLock {
     #[serde(rename = "omega-lock")]
     omega_lock: u64,
+    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
+    registries: UniqueMap<RawRegistry>,
     packages: UniqueMap<RawEntry>,
 }
 
@@ -125,6 +153,10 @@ struct RawEntry {
     path: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retired: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registry: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    entry: Option<u64>,
 }
 
 impl Lockfile {
@@ -137,8 +169,20 @@ impl Lockfile {
                 format!("{what}: larger than {MAX_LOCK_BYTES} bytes"),
             );
         }
-        json::probe_version(bytes, "omega-lock", what, LOCK_VERSION)?;
+        let version =
+            json::probe_version_in(bytes, "omega-lock", what, LOCK_VERSION_OLDEST, LOCK_VERSION)?;
         let raw: RawLock = json::from_slice(bytes, what)?;
+        if version < 2 && !raw.registries.is_empty() {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{what}: \"registries\" needs \"omega-lock\": 2 (this lock says version {version})"),
+            );
+        }
+        let mut registries = BTreeMap::new();
+        for (origin, r) in raw.registries.0 {
+            let pin = RegistryPin::from_raw(&origin, r, what)?;
+            registries.insert(origin, pin);
+        }
         if raw.packages.0.len() > MAX_LOCK_PACKAGES {
             return fail(
                 ErrorCode::TooLarge,
@@ -199,6 +243,30 @@ impl Lockfile {
                     )
                 }
             };
+            let registry = match (e.registry, e.entry) {
+                (None, None) => None,
+                (Some(_), _) | (_, Some(_)) if version < 2 => {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: \"registry\" and \"entry\" need \"omega-lock\": 2"),
+                    )
+                }
+                (Some(origin), Some(entry)) => {
+                    if !registries.contains_key(&origin) {
+                        return fail(
+                            ErrorCode::Malformed,
+                            format!("{ctx}: registry {origin:?} is not in \"registries\""),
+                        );
+                    }
+                    Some(RegistryRef { origin, entry })
+                }
+                _ => {
+                    return fail(
+                        ErrorCode::Malformed,
+                        format!("{ctx}: \"registry\" and \"entry\" go together"),
+                    )
+                }
+            };
             if retired && package_name_of_key(&name) != Some(name.as_str()) {
                 return fail(
                     ErrorCode::Malformed,
@@ -216,6 +284,7 @@ impl Lockfile {
                     signed_by,
                     path: e.path,
                     retired,
+                    registry,
                 },
             );
         }
@@ -235,7 +304,10 @@ impl Lockfile {
                 format!("{what}: package {key} is retired but has other entries (install paths ending in node_modules/{key})"),
             );
         }
-        Ok(Lockfile { packages })
+        Ok(Lockfile {
+            packages,
+            registries,
+        })
     }
 
     /// The entries of package `name`, in key order: its shallowest install (key `name`) and
@@ -304,6 +376,12 @@ impl Lockfile {
     pub fn to_json_bytes(&self) -> Vec<u8> {
         let raw = RawLock {
             omega_lock: LOCK_VERSION,
+            registries: UniqueMap(
+                self.registries
+                    .iter()
+                    .map(|(origin, r)| (origin.clone(), r.to_raw()))
+                    .collect(),
+            ),
             packages: UniqueMap(
                 self.packages
                     .iter()
@@ -319,6 +397,8 @@ impl Lockfile {
                                 signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
                                 path: e.path.clone(),
                                 retired: e.retired.then_some(true),
+                                registry: e.registry.as_ref().map(|r| r.origin.clone()),
+                                entry: e.registry.as_ref().map(|r| r.entry),
                             },
                         )
                     })
@@ -602,6 +682,7 @@ fn entry_from(
         revoked,
         path: c.path.to_string(),
         retired: false,
+        registry: None,
     }
 }
 

@@ -142,6 +142,7 @@ proptest! {
                 revoked: vec![],
                 path: format!("node_modules/pkg-{i}"),
                 retired: false,
+                registry: None,
             });
         }
         let bytes = lf.to_json_bytes();

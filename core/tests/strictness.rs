@@ -253,7 +253,7 @@ fn fail_lock_file_variants() {
     let ok = br#"{"omega-lock": 1, "packages": {}}"#;
     assert!(Lockfile::parse(ok).unwrap().packages.is_empty());
     assert_eq!(
-        code(Lockfile::parse(br#"{"omega-lock": 2, "packages": {}}"#)),
+        code(Lockfile::parse(br#"{"omega-lock": 3, "packages": {}}"#)),
         ErrorCode::UnsupportedVersion
     );
     assert_eq!(

@@ -5,6 +5,7 @@ use super::*;
 pub fn entry_json(e: &LockEntry) -> Value {
     let lf = Lockfile {
         packages: [("x".to_string(), e.clone())].into_iter().collect(),
+        ..Lockfile::default()
     };
     let v: Value = serde_json::from_slice(&lf.to_json_bytes()).expect("json");
     v["packages"]["x"].clone()

@@ -24,6 +24,7 @@ pub fn revocation_vectors() -> Vec<Value> {
         signed_by: vec![a.public_key(), b.public_key()],
         path: "node_modules/left-pad".into(),
         retired: false,
+        registry: None,
     };
     let mut cases = Vec::new();
     let mut case = |name: &str,

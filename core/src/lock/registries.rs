@@ -1,0 +1,112 @@
+//! The `registries` section of a version-2 lock (REGISTRY.md R6): for each registry origin
+//! the client trusts, where it is (`url`), the tlog-policy it pinned on first use, the
+//! freshness bound, the SHA-256 of its genesis entry, and the last checkpoint note it
+//! verified. The checkpoint only moves forward (the caller proves consistency first).
+
+use alloc::format;
+use alloc::string::String;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorCode;
+use crate::error::{fail, Result};
+use crate::hash::{parse_hex32, to_hex};
+use crate::limits::{MAX_KEY_NAME_BYTES, MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_URL_BYTES};
+
+/// What a lock pins for one registry (one log origin).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryPin {
+    /// Where the registry's folder is served (`https://…`, `http://…`, `file://…` or a path).
+    pub url: String,
+    /// The client policy (tlog-policy subset, REGISTRY.md R2) pinned on first use.
+    pub policy: String,
+    /// The largest age, in seconds, of the cosignatures that make a checkpoint fresh.
+    pub max_age: u64,
+    /// SHA-256 of log entry 0 (the genesis `registry` statement), pinned on first use.
+    pub genesis: [u8; 32],
+    /// The whole last verified checkpoint note (log signature and cosignatures).
+    pub checkpoint: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRegistry {
+    url: String,
+    policy: String,
+    max_age: u64,
+    genesis: String,
+    checkpoint: String,
+}
+
+/// Checks a registry origin used as a key of `registries`: non-empty, at most
+/// [`MAX_KEY_NAME_BYTES`], printable without spaces (it is a log origin line and a key name).
+pub fn validate_origin(origin: &str) -> Result<()> {
+    if origin.is_empty()
+        || origin.len() > MAX_KEY_NAME_BYTES
+        || origin
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+    {
+        return fail(
+            ErrorCode::Malformed,
+            format!("registry origin {origin:?}: empty, longer than {MAX_KEY_NAME_BYTES} bytes, or holding a space, '+' or a control character"),
+        );
+    }
+    Ok(())
+}
+
+fn text_field(ctx: &str, field: &str, text: &str, max: usize) -> Result<()> {
+    if text.len() > max {
+        return fail(
+            ErrorCode::TooLarge,
+            format!("{ctx}: {field} is longer than {max} bytes"),
+        );
+    }
+    if text.is_empty() {
+        return fail(ErrorCode::Malformed, format!("{ctx}: {field} is empty"));
+    }
+    Ok(())
+}
+
+impl RegistryPin {
+    pub(super) fn from_raw(origin: &str, raw: RawRegistry, what: &str) -> Result<RegistryPin> {
+        validate_origin(origin).map_err(|e| e.context(what))?;
+        let ctx = format!("{what}: registry {origin}");
+        text_field(&ctx, "url", &raw.url, MAX_URL_BYTES)?;
+        if raw.url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{ctx}: url holds a space or a control character"),
+            );
+        }
+        text_field(&ctx, "policy", &raw.policy, MAX_POLICY_BYTES)?;
+        text_field(&ctx, "checkpoint", &raw.checkpoint, MAX_NOTE_BYTES)?;
+        if !raw.checkpoint.ends_with('\n') {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{ctx}: checkpoint is not a signed note (it must end with a newline)"),
+            );
+        }
+        if raw.max_age == 0 {
+            return fail(ErrorCode::Malformed, format!("{ctx}: max_age is 0"));
+        }
+        let genesis = parse_hex32(&raw.genesis, "genesis").map_err(|e| e.context(&ctx))?;
+        Ok(RegistryPin {
+            url: raw.url,
+            policy: raw.policy,
+            max_age: raw.max_age,
+            genesis,
+            checkpoint: raw.checkpoint,
+        })
+    }
+
+    pub(super) fn to_raw(&self) -> RawRegistry {
+        RawRegistry {
+            url: self.url.clone(),
+            policy: self.policy.clone(),
+            max_age: self.max_age,
+            genesis: to_hex(&self.genesis),
+            checkpoint: self.checkpoint.clone(),
+        }
+    }
+}

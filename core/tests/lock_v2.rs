@@ -1,0 +1,158 @@
+//! Lock version 2 (REGISTRY.md R6): the `registries` section, `registry`/`entry` on packages,
+//! version-1 locks read and written back as version 2, and the strictness of the new fields.
+
+use omega_core::{ErrorCode, Lockfile};
+
+const TREE: &str = "b2tree:5b472f0ad42698f9db8c3aba09c982ce6621e3fa555a707403f1d015b1ae5d65";
+const GENESIS: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+fn v1() -> String {
+    format!(
+        r#"{{"omega-lock": 1, "packages": {{"left-pad": {{"version": "1.0.0", "sequence": 0, "tree": "{TREE}", "path": "node_modules/left-pad"}}}}}}"#
+    )
+}
+
+fn v2(registry: &str, package_extra: &str) -> String {
+    format!(
+        r#"{{"omega-lock": 2, "registries": {{{registry}}}, "packages": {{"left-pad": {{"version": "1.0.0", "sequence": 0, "tree": "{TREE}", "path": "node_modules/left-pad"{package_extra}}}}}}}"#
+    )
+}
+
+fn reg(origin: &str, fields: &str) -> String {
+    format!(r#""{origin}": {{{fields}}}"#)
+}
+
+fn good_fields() -> String {
+    format!(
+        r#""url": "https://registry.example/omega/", "policy": "log example.org/omega+12345678+AAAA\nquorum none\n", "max_age": 86400, "genesis": "{GENESIS}", "checkpoint": "example.org/omega\n1\nAAAA\n\n— example.org/omega AAAA\n""#
+    )
+}
+
+#[test]
+fn version_1_reads_and_writes_back_as_version_2() {
+    let lock = Lockfile::parse(v1().as_bytes()).unwrap();
+    assert!(lock.registries.is_empty());
+    assert!(lock.packages["left-pad"].registry.is_none());
+    let out = String::from_utf8(lock.to_json_bytes()).unwrap();
+    assert!(
+        out.starts_with("{\n  \"omega-lock\": 2,\n  \"packages\""),
+        "{out}"
+    );
+    let again = Lockfile::parse(out.as_bytes()).unwrap();
+    assert_eq!(again, lock);
+    assert_eq!(again.to_json_bytes(), out.as_bytes());
+}
+
+#[test]
+fn version_2_round_trips_registries_and_entries() {
+    let text = v2(
+        &reg("example.org/omega", &good_fields()),
+        r#", "registry": "example.org/omega", "entry": 42"#,
+    );
+    let lock = Lockfile::parse(text.as_bytes()).unwrap();
+    let pin = &lock.registries["example.org/omega"];
+    assert_eq!(pin.max_age, 86400);
+    assert_eq!(pin.url, "https://registry.example/omega/");
+    assert!(pin.checkpoint.starts_with("example.org/omega\n1\n"));
+    let r = lock.packages["left-pad"].registry.as_ref().unwrap();
+    assert_eq!((r.origin.as_str(), r.entry), ("example.org/omega", 42));
+    let out = lock.to_json_bytes();
+    let back = Lockfile::parse(&out).unwrap();
+    assert_eq!(back, lock);
+    assert_eq!(back.to_json_bytes(), out);
+    // The canonical form lists registries before packages.
+    let s = String::from_utf8(out).unwrap();
+    assert!(s.find("\"registries\"").unwrap() < s.find("\"packages\"").unwrap());
+}
+
+#[test]
+fn version_2_fields_are_strict() {
+    let good = good_fields();
+    let bad: Vec<(String, ErrorCode)> = vec![
+        // registries in a version-1 lock
+        (
+            v1().replace(
+                r#""omega-lock": 1,"#,
+                &format!(r#""omega-lock": 1, "registries": {{{}}},"#, reg("o", &good)),
+            ),
+            ErrorCode::Malformed,
+        ),
+        // registry/entry in a version-1 lock
+        (
+            v1().replace(
+                r#""path": "node_modules/left-pad""#,
+                r#""path": "node_modules/left-pad", "registry": "o", "entry": 1"#,
+            ),
+            ErrorCode::Malformed,
+        ),
+        // a package naming a registry the lock does not pin
+        (
+            v2("", r#", "registry": "nowhere", "entry": 1"#),
+            ErrorCode::Malformed,
+        ),
+        // registry without entry, entry without registry
+        (
+            v2(&reg("o", &good), r#", "registry": "o""#),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(&reg("o", &good), r#", "entry": 3"#),
+            ErrorCode::Malformed,
+        ),
+        // unknown field in a registry pin, duplicate registry
+        (
+            v2(&reg("o", &format!(r#"{good}, "x": 1"#)), ""),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(&format!("{}, {}", reg("o", &good), reg("o", &good)), ""),
+            ErrorCode::Malformed,
+        ),
+        // bad origin, bad genesis, zero max_age, checkpoint not a note, url with a space
+        (v2(&reg("has space", &good), ""), ErrorCode::Malformed),
+        (
+            v2(&reg("o", &good.replace(GENESIS, "00")), ""),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(&reg("o", &good.replace("86400", "0")), ""),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(&reg("o", &good.replace(r#"AAAA\n""#, r#"AAAA""#)), ""),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(
+                &reg("o", &good.replace("https://registry", "https:// registry")),
+                "",
+            ),
+            ErrorCode::Malformed,
+        ),
+        // a policy past the limit
+        (
+            v2(
+                &reg(
+                    "o",
+                    &good.replace(
+                        "quorum none",
+                        &"#".repeat(omega_core::limits::MAX_POLICY_BYTES),
+                    ),
+                ),
+                "",
+            ),
+            ErrorCode::TooLarge,
+        ),
+        // a newer version
+        (
+            v1().replace(r#""omega-lock": 1"#, r#""omega-lock": 3"#),
+            ErrorCode::UnsupportedVersion,
+        ),
+    ];
+    for (i, (text, want)) in bad.iter().enumerate() {
+        let got = Lockfile::parse(text.as_bytes()).unwrap_err();
+        assert_eq!(got.code(), *want, "case {i}: {got}\n{text}");
+    }
+    // The good form of each for comparison.
+    Lockfile::parse(v2(&reg("o", &good), r#", "registry": "o", "entry": 0"#).as_bytes()).unwrap();
+}
