@@ -1143,6 +1143,50 @@ enum OmegaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * The report of a failed package check; null otherwise.
          */report: Report?
     )
+    /**
+     * `LOG_INCONSISTENT`: a log that is not an append-only extension of the one seen before.
+     */
+    case LogInconsistent(
+        /**
+         * What was refused and why, naming the file, package or key.
+         */detail: String, 
+        /**
+         * The report of a failed package check; null otherwise.
+         */report: Report?
+    )
+    /**
+     * `NOT_IN_LOG`: an entry that is not in the log, or does not match its object.
+     */
+    case NotInLog(
+        /**
+         * What was refused and why, naming the file, package or key.
+         */detail: String, 
+        /**
+         * The report of a failed package check; null otherwise.
+         */report: Report?
+    )
+    /**
+     * `QUORUM_NOT_MET`: a checkpoint without its policy's log signature or cosignature quorum.
+     */
+    case QuorumNotMet(
+        /**
+         * What was refused and why, naming the file, package or key.
+         */detail: String, 
+        /**
+         * The report of a failed package check; null otherwise.
+         */report: Report?
+    )
+    /**
+     * `STALE`: a checkpoint or index older than allowed, expired, or from the future.
+     */
+    case Stale(
+        /**
+         * What was refused and why, naming the file, package or key.
+         */detail: String, 
+        /**
+         * The report of a failed package check; null otherwise.
+         */report: Report?
+    )
 
     
     /**
@@ -1277,6 +1321,22 @@ public struct FfiConverterTypeOmegaError: FfiConverterRustBuffer {
             detail: try FfiConverterString.read(from: &buf), 
             report: try FfiConverterOptionTypeReport.read(from: &buf)
             )
+        case 18: return .LogInconsistent(
+            detail: try FfiConverterString.read(from: &buf), 
+            report: try FfiConverterOptionTypeReport.read(from: &buf)
+            )
+        case 19: return .NotInLog(
+            detail: try FfiConverterString.read(from: &buf), 
+            report: try FfiConverterOptionTypeReport.read(from: &buf)
+            )
+        case 20: return .QuorumNotMet(
+            detail: try FfiConverterString.read(from: &buf), 
+            report: try FfiConverterOptionTypeReport.read(from: &buf)
+            )
+        case 21: return .Stale(
+            detail: try FfiConverterString.read(from: &buf), 
+            report: try FfiConverterOptionTypeReport.read(from: &buf)
+            )
 
          default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -1387,6 +1447,30 @@ public struct FfiConverterTypeOmegaError: FfiConverterRustBuffer {
         
         case let .TooLarge(detail,report):
             writeInt(&buf, Int32(17))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterOptionTypeReport.write(report, into: &buf)
+            
+        
+        case let .LogInconsistent(detail,report):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterOptionTypeReport.write(report, into: &buf)
+            
+        
+        case let .NotInLog(detail,report):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterOptionTypeReport.write(report, into: &buf)
+            
+        
+        case let .QuorumNotMet(detail,report):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(detail, into: &buf)
+            FfiConverterOptionTypeReport.write(report, into: &buf)
+            
+        
+        case let .Stale(detail,report):
+            writeInt(&buf, Int32(21))
             FfiConverterString.write(detail, into: &buf)
             FfiConverterOptionTypeReport.write(report, into: &buf)
             

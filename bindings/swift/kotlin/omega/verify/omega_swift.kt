@@ -1702,6 +1702,82 @@ sealed class OmegaException: kotlin.Exception() {
             get() = "detail=${ `detail` }, report=${ `report` }"
     }
     
+    /**
+     * `LOG_INCONSISTENT`: a log that is not an append-only extension of the one seen before.
+     */
+    class LogInconsistent(
+        
+        /**
+         * What was refused and why, naming the file, package or key.
+         */
+        val `detail`: kotlin.String, 
+        
+        /**
+         * The report of a failed package check; null otherwise.
+         */
+        val `report`: Report?
+        ) : OmegaException() {
+        override val message
+            get() = "detail=${ `detail` }, report=${ `report` }"
+    }
+    
+    /**
+     * `NOT_IN_LOG`: an entry that is not in the log, or does not match its object.
+     */
+    class NotInLog(
+        
+        /**
+         * What was refused and why, naming the file, package or key.
+         */
+        val `detail`: kotlin.String, 
+        
+        /**
+         * The report of a failed package check; null otherwise.
+         */
+        val `report`: Report?
+        ) : OmegaException() {
+        override val message
+            get() = "detail=${ `detail` }, report=${ `report` }"
+    }
+    
+    /**
+     * `QUORUM_NOT_MET`: a checkpoint without its policy's log signature or cosignature quorum.
+     */
+    class QuorumNotMet(
+        
+        /**
+         * What was refused and why, naming the file, package or key.
+         */
+        val `detail`: kotlin.String, 
+        
+        /**
+         * The report of a failed package check; null otherwise.
+         */
+        val `report`: Report?
+        ) : OmegaException() {
+        override val message
+            get() = "detail=${ `detail` }, report=${ `report` }"
+    }
+    
+    /**
+     * `STALE`: a checkpoint or index older than allowed, expired, or from the future.
+     */
+    class Stale(
+        
+        /**
+         * What was refused and why, naming the file, package or key.
+         */
+        val `detail`: kotlin.String, 
+        
+        /**
+         * The report of a failed package check; null otherwise.
+         */
+        val `report`: Report?
+        ) : OmegaException() {
+        override val message
+            get() = "detail=${ `detail` }, report=${ `report` }"
+    }
+    
 
     
         /**
@@ -1826,6 +1902,22 @@ public object FfiConverterTypeOmegaError : FfiConverterRustBuffer<OmegaException
                 FfiConverterString.read(buf),
                 FfiConverterOptionalTypeReport.read(buf),
                 )
+            18 -> OmegaException.LogInconsistent(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeReport.read(buf),
+                )
+            19 -> OmegaException.NotInLog(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeReport.read(buf),
+                )
+            20 -> OmegaException.QuorumNotMet(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeReport.read(buf),
+                )
+            21 -> OmegaException.Stale(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalTypeReport.read(buf),
+                )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
     }
@@ -1934,6 +2026,30 @@ public object FfiConverterTypeOmegaError : FfiConverterRustBuffer<OmegaException
                 + FfiConverterString.allocationSize(value.`detail`)
                 + FfiConverterOptionalTypeReport.allocationSize(value.`report`)
             )
+            is OmegaException.LogInconsistent -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterOptionalTypeReport.allocationSize(value.`report`)
+            )
+            is OmegaException.NotInLog -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterOptionalTypeReport.allocationSize(value.`report`)
+            )
+            is OmegaException.QuorumNotMet -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterOptionalTypeReport.allocationSize(value.`report`)
+            )
+            is OmegaException.Stale -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
+                + FfiConverterOptionalTypeReport.allocationSize(value.`report`)
+            )
         }
     }
 
@@ -2037,6 +2153,30 @@ public object FfiConverterTypeOmegaError : FfiConverterRustBuffer<OmegaException
             }
             is OmegaException.TooLarge -> {
                 buf.putInt(17)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterOptionalTypeReport.write(value.`report`, buf)
+                Unit
+            }
+            is OmegaException.LogInconsistent -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterOptionalTypeReport.write(value.`report`, buf)
+                Unit
+            }
+            is OmegaException.NotInLog -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterOptionalTypeReport.write(value.`report`, buf)
+                Unit
+            }
+            is OmegaException.QuorumNotMet -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`detail`, buf)
+                FfiConverterOptionalTypeReport.write(value.`report`, buf)
+                Unit
+            }
+            is OmegaException.Stale -> {
+                buf.putInt(21)
                 FfiConverterString.write(value.`detail`, buf)
                 FfiConverterOptionalTypeReport.write(value.`report`, buf)
                 Unit
