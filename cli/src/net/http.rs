@@ -411,8 +411,11 @@ impl HttpClient {
             let status = resp.status().as_u16();
             match status {
                 301 | 302 | 303 | 307 | 308 => {
-                    let Some(location) =
-                        resp.headers().get("location").and_then(|v| v.to_str().ok())
+                    let Some(location) = resp
+                        .headers()
+                        .get("location")
+                        .and_then(|v| v.to_str().ok())
+                        .filter(|v| !v.trim().is_empty())
                     else {
                         return Err(Error::new(
                             ErrorCode::Io,
