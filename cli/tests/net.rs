@@ -515,8 +515,9 @@ fn https_refuses_a_server_of_an_unknown_ca() {
 // Misbehaving servers
 
 /// Accepts one connection on a free port, reads the request head, then runs `then` on it
+/// (with the head)
 /// in a thread of its own (left running: each behaviour ends by itself).
-fn raw_server(then: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
+fn raw_server(then: impl FnOnce(TcpStream, String) + Send + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -532,7 +533,7 @@ fn raw_server(then: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
                 _ => break,
             }
         }
-        then(stream);
+        then(stream, String::from_utf8_lossy(&head).into_owned());
     });
     port
 }
@@ -540,7 +541,7 @@ fn raw_server(then: impl FnOnce(TcpStream) + Send + 'static) -> u16 {
 #[test]
 fn lying_content_length_is_refused_before_the_body() {
     // Claims a gigabyte and sends nothing more: refused at once, not after a timeout.
-    let port = raw_server(|mut s| {
+    let port = raw_server(|mut s, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n");
         std::thread::sleep(Duration::from_secs(8));
     });
@@ -584,7 +585,7 @@ fn endless(mut s: TcpStream, chunked: bool) {
 #[test]
 fn endless_body_is_cut_at_the_cap() {
     for chunked in [false, true] {
-        let port = raw_server(move |s| endless(s, chunked));
+        let port = raw_server(move |s, _| endless(s, chunked));
         let s = source(&format!("http://127.0.0.1:{port}"));
         let start = Instant::now();
         let msg = expect_code(s.get(&rel("checkpoint"), 100_000), ErrorCode::TooLarge);
@@ -594,12 +595,36 @@ fn endless_body_is_cut_at_the_cap() {
 }
 
 #[test]
+fn content_encoding_is_never_undone() {
+    // No Accept-Encoding is sent and nothing is decompressed: a server that gzips anyway hands
+    // over its raw bytes (then the hash check fails), and a gzip bomb stays a small body.
+    let gz: Vec<u8> = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3];
+    let body = gz.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let port = raw_server(move |mut s, head| {
+        tx.send(head).unwrap();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let _ = s.write_all(head.as_bytes());
+        let _ = s.write_all(&body);
+    });
+    let s = source(&format!("http://127.0.0.1:{port}"));
+    assert_eq!(s.get(&rel("checkpoint"), 1000).unwrap(), gz);
+    let head = rx.recv().unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("get /checkpoint http/1.1\r\n"), "{head}");
+    assert!(!head.contains("accept-encoding"), "{head}");
+    assert!(head.contains("user-agent: omega/"), "{head}");
+}
+
+#[test]
 fn silent_server_times_out() {
     if !in_child("silent_server_times_out", &[("OMEGA_HTTP_TIMEOUT", "2")]) {
         return;
     }
     // Accepts, reads the request, never answers.
-    let port = raw_server(|_s| std::thread::sleep(Duration::from_secs(10)));
+    let port = raw_server(|_s, _| std::thread::sleep(Duration::from_secs(10)));
     let s = Source::parse(&format!("http://127.0.0.1:{port}/reg")).unwrap();
     let start = Instant::now();
     let msg = expect_code(s.get(&rel("checkpoint"), 1000), ErrorCode::Io);
@@ -618,7 +643,7 @@ fn slowloris_body_times_out() {
     }
     // Headers at once, then one byte a second: every read is within the timeout, but the
     // whole body must arrive within timeout + cap / 32 KiB/s = 2 s here.
-    let port = raw_server(|mut s| {
+    let port = raw_server(|mut s, _| {
         let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
         for _ in 0..10 {
             if s.write_all(b"a").is_err() {
