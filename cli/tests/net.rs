@@ -341,13 +341,17 @@ fn http_conditional_get_and_etag_store() {
     assert!(second.not_modified);
     assert_eq!(second.bytes, first.bytes);
 
-    // The file changes (a larger tree): nginx's ETag changes, the new bytes come.
-    std::thread::sleep(Duration::from_millis(1100)); // nginx's ETag has the mtime in seconds
-    fs::write(
-        dir.path().join("reg/checkpoint"),
-        "example.com/log\n4\nBBBB\n",
-    )
-    .unwrap();
+    // The file changes (a larger tree, same length): nginx's ETag (mtime and length) changes,
+    // the new bytes come.
+    let path = dir.path().join("reg/checkpoint");
+    fs::write(&path, "example.com/log\n4\nBBBB\n").unwrap();
+    let later = fs::metadata(&path).unwrap().modified().unwrap() + Duration::from_secs(10);
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
     let third = net::fetch_mutable(&s, &cache, &cp, 1000).unwrap();
     assert!(!third.not_modified);
     assert_eq!(third.bytes, b"example.com/log\n4\nBBBB\n");
@@ -439,8 +443,11 @@ fn https_fetch_with_ssl_cert_file() {
         https: true,
         http_extra: "location = /up { return 302 https://127.0.0.1:{https_port}/reg/checkpoint; }"
             .to_string(),
-        https_extra: "location = /down { return 302 http://127.0.0.1:{http_port}/reg/checkpoint; }"
-            .to_string(),
+        https_extra: [
+            "location = /down { return 302 http://127.0.0.1:{http_port}/reg/checkpoint; }",
+            "location = /moved { return 302 https://localhost:{https_port}/reg/checkpoint; }",
+        ]
+        .join("\n"),
     };
     let nginx = Nginx::start_with(dir.path(), &opts);
     // SSL_CERT_FILE names the file the roots are read from; they are read at the first
@@ -473,6 +480,26 @@ fn https_fetch_with_ssl_cert_file() {
     let secure = Source::parse(&nginx.https_url()).unwrap();
     let msg = expect_code(secure.get(&rel("down"), 1000), ErrorCode::Io);
     assert!(msg.contains("refused"), "{msg}");
+    // https → https on another origin (a CDN's storage host) is followed.
+    assert_eq!(
+        secure.get(&rel("moved"), 1000).unwrap(),
+        b"example.com/log\n3\nAAAA\n"
+    );
+}
+
+#[test]
+fn a_bad_timeout_setting_is_refused() {
+    if !in_child(
+        "a_bad_timeout_setting_is_refused",
+        &[("OMEGA_HTTP_TIMEOUT", "soon")],
+    ) {
+        return;
+    }
+    let msg = expect_code(
+        Source::parse("https://example.com/reg"),
+        ErrorCode::Malformed,
+    );
+    assert!(msg.contains("OMEGA_HTTP_TIMEOUT"), "{msg}");
 }
 
 #[test]
