@@ -7,6 +7,9 @@ need_apt=()
 command -v minisign >/dev/null 2>&1 || need_apt+=(minisign)
 command -v signify-openbsd >/dev/null 2>&1 || need_apt+=(signify-openbsd)
 command -v b2sum >/dev/null 2>&1 || need_apt+=(coreutils)
+# nginx serves a registry folder over HTTP and HTTPS in cli/tests/net.rs (never as a service:
+# the tests start their own, non-daemon, on a free loopback port).
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx-light)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: apt-get install ${need_apt[*]}"
   apt-get update -qq

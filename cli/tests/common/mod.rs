@@ -5,6 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+pub mod nginx;
+
 /// The outcome of one run of `omega`.
 #[derive(Debug)]
 pub struct Run {

@@ -1,0 +1,271 @@
+//! [`Cache`]: the user cache of one log, `$XDG_CACHE_HOME/omega/<origin>/` (default
+//! `~/.cache/omega/<origin>/`), with the origin escaped into one safe folder name
+//! ([`origin_dir_name`]). It holds:
+//!
+//! ```text
+//! tile/…, objects/…        immutable files, stored only after the caller verified them
+//! checkpoint               the latest verified checkpoint of the log (REGISTRY R6 step 2)
+//! etag/<source>/<path>     "<ETag> LF <bytes>" of `checkpoint` and `index/<name>` per source
+//! .lock                    flock held while the latest checkpoint is compared and replaced
+//! ```
+//!
+//! Every write is a temporary file, flushed, then renamed ([`RootDir::write_atomic`]), so a
+//! crash leaves the old file or the new one, never half of one. **Nothing read back is
+//! trusted**: a cache file may have been corrupted or planted by anything that can write the
+//! user's home. Callers verify what [`Cache::get`] returns exactly as if it had been fetched
+//! (tile hashes against the tree, entries against tiles, checkpoints against the policy) and
+//! call [`Cache::forget`] on a failure; `objects/<hh>/<hex>` are checked here too (their
+//! BLAKE2b-256 must be their name) and dropped when wrong. An unreadable, oversize or linked
+//! cache file is a miss, never an error.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use omega_core::hash::{blake2b256, to_hex};
+use omega_core::limits::MAX_NOTE_BYTES;
+use omega_core::{Error, ErrorCode, Result};
+
+use super::http::{Conditional, MAX_ETAG_BYTES};
+use super::path::RelPath;
+use super::root::RootDir;
+use super::source::Source;
+
+/// Longest origin folder name; longer escaped origins are shortened and given a hash.
+pub const MAX_ORIGIN_DIR_BYTES: usize = 200;
+/// How long [`Cache::update_latest_checkpoint`] waits for another omega to finish.
+pub const CACHE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// The lock file in an origin's folder.
+pub const CACHE_LOCK_FILE: &str = ".lock";
+
+/// The folder holding every origin's cache: `$XDG_CACHE_HOME/omega` when that is an absolute
+/// path (the XDG rule: a relative one is ignored), else `$HOME/.cache/omega`; `IO` when
+/// neither is set.
+pub fn cache_base() -> Result<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CACHE_HOME") {
+        let p = PathBuf::from(x);
+        if p.is_absolute() {
+            return Ok(p.join("omega"));
+        }
+    }
+    match std::env::var_os("HOME") {
+        Some(h) if !h.is_empty() => Ok(PathBuf::from(h).join(".cache").join("omega")),
+        _ => Err(Error::new(
+            ErrorCode::Io,
+            "no cache folder: set XDG_CACHE_HOME or HOME",
+        )),
+    }
+}
+
+/// A log origin as one folder name, injectively: lowercase letters, digits and `-` are kept,
+/// `.` too except first; every other byte becomes `_` and two lowercase hex digits (so
+/// `example.com/omega` → `example.com_2fomega`, and no two origins share a folder even on a
+/// case-insensitive filesystem). The empty origin is `_`. A name over
+/// [`MAX_ORIGIN_DIR_BYTES`] keeps its first 150 bytes, then `~` and 32 hex digits of the
+/// origin's BLAKE2b-256 (`~` never appears otherwise).
+pub fn origin_dir_name(origin: &str) -> String {
+    let mut out = String::with_capacity(origin.len());
+    for (i, b) in origin.bytes().enumerate() {
+        if b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (b == b'.' && i > 0) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("_{b:02x}"));
+        }
+    }
+    if out.is_empty() {
+        return "_".to_string();
+    }
+    if out.len() > MAX_ORIGIN_DIR_BYTES {
+        let digest = to_hex(&blake2b256(origin.as_bytes()));
+        let keep: String = out.chars().take(150).collect();
+        return format!("{keep}~{}", digest.get(..32).unwrap_or(&digest));
+    }
+    out
+}
+
+/// A mutable file and the ETag it was served with, as kept by [`Cache::put_etag`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EtagEntry {
+    /// The ETag, verbatim.
+    pub etag: String,
+    /// The bytes it belongs to (unverified at rest: verify again before use).
+    pub bytes: Vec<u8>,
+}
+
+/// A mutable file fetched by [`fetch_mutable`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mutable {
+    /// The bytes: new ones, or on 304 the cached ones the ETag belongs to.
+    pub bytes: Vec<u8>,
+    /// Their ETag, when the server gave one.
+    pub etag: Option<String>,
+    /// Whether the server answered 304 (the bytes come from the cache).
+    pub not_modified: bool,
+}
+
+/// The cache of one log origin; see the module documentation.
+#[derive(Debug)]
+pub struct Cache {
+    root: RootDir,
+}
+
+impl Cache {
+    /// The cache of `origin` in [`cache_base`], created when absent.
+    pub fn open(origin: &str) -> Result<Cache> {
+        Cache::open_in(&cache_base()?, origin)
+    }
+
+    /// The cache of `origin` below `base` (the folder holding every origin), created when
+    /// absent.
+    pub fn open_in(base: &Path, origin: &str) -> Result<Cache> {
+        Ok(Cache {
+            root: RootDir::create(&base.join(origin_dir_name(origin)))?,
+        })
+    }
+
+    /// The origin's cache folder.
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// The cached immutable file `rel` of at most `cap` bytes, or `None` (absent, unreadable,
+    /// over the cap, a link, or an object whose BLAKE2b-256 is not its name — that one is also
+    /// removed). The bytes must be verified before use (module documentation).
+    pub fn get(&self, rel: &RelPath, cap: u64) -> Option<Vec<u8>> {
+        let bytes = self.root.read(rel, cap).ok().flatten()?;
+        if let Some(hex) = rel.as_str().strip_prefix("objects/") {
+            let name = hex.rsplit('/').next().unwrap_or("");
+            if to_hex(&blake2b256(&bytes)) != name {
+                let _ = self.root.remove(rel);
+                return None;
+            }
+        }
+        Some(bytes)
+    }
+
+    /// Stores `bytes` at `rel` after the caller verified them. Only the immutable paths of R3
+    /// (`tile/…`, `objects/…`) are cached this way (`MALFORMED` otherwise); the write is atomic
+    /// and replaces a file already there (that one was unverified at rest; these bytes are not).
+    pub fn put_verified(&self, rel: &RelPath, bytes: &[u8]) -> Result<()> {
+        if !rel.is_immutable() {
+            return Err(Error::new(
+                ErrorCode::Malformed,
+                format!("{rel}: only tile/… and objects/… are cached as immutable files"),
+            ));
+        }
+        self.root.write_atomic(rel, bytes)
+    }
+
+    /// Drops the cached `rel` (it failed verification).
+    pub fn forget(&self, rel: &RelPath) -> Result<()> {
+        self.root.remove(rel)
+    }
+
+    /// The latest checkpoint this user verified for the log (at most `MAX_NOTE_BYTES`), or
+    /// `None`. Verify it again before relying on it.
+    pub fn latest_checkpoint(&self) -> Option<Vec<u8>> {
+        self.root
+            .read(&RelPath::checkpoint(), MAX_NOTE_BYTES as u64)
+            .ok()
+            .flatten()
+    }
+
+    /// Compares and replaces the latest checkpoint under the origin's lock, so two omega
+    /// processes cannot move it backwards by racing: `decide` gets the current bytes (or `None`)
+    /// and returns the bytes to store (a verified checkpoint at least as large, consistent with
+    /// the current one) or `None` to keep it. Returns whether it was replaced.
+    pub fn update_latest_checkpoint(
+        &self,
+        decide: impl FnOnce(Option<&[u8]>) -> Result<Option<Vec<u8>>>,
+    ) -> Result<bool> {
+        let _lock = self.root.lock(CACHE_LOCK_FILE, CACHE_LOCK_TIMEOUT, || {})?;
+        let current = self.latest_checkpoint();
+        match decide(current.as_deref())? {
+            Some(new) if current.as_deref() != Some(new.as_slice()) => {
+                if new.len() > MAX_NOTE_BYTES {
+                    return Err(Error::new(
+                        ErrorCode::TooLarge,
+                        format!("checkpoint: larger than {MAX_NOTE_BYTES} bytes"),
+                    ));
+                }
+                self.root.write_atomic(&RelPath::checkpoint(), &new)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn etag_path(&self, source: &Source, rel: &RelPath) -> Result<RelPath> {
+        RelPath::new(&format!(
+            "etag/{}/{}",
+            origin_dir_name(&source.text()),
+            rel.as_str()
+        ))
+    }
+
+    /// The ETag and bytes last kept for `rel` of `source` (bytes at most `cap`), or `None`.
+    pub fn etag(&self, source: &Source, rel: &RelPath, cap: u64) -> Option<EtagEntry> {
+        let path = self.etag_path(source, rel).ok()?;
+        let limit = cap.saturating_add(MAX_ETAG_BYTES as u64 + 1);
+        let raw = self.root.read(&path, limit).ok().flatten()?;
+        let nl = raw.iter().position(|&b| b == b'\n')?;
+        let etag = std::str::from_utf8(raw.get(..nl)?).ok()?;
+        let bytes = raw.get(nl + 1..)?;
+        if etag.is_empty() || etag.len() > MAX_ETAG_BYTES || bytes.len() as u64 > cap {
+            return None;
+        }
+        Some(EtagEntry {
+            etag: etag.to_string(),
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// Keeps `etag` with the exact `bytes` it was served with (after the caller verified them),
+    /// so a later 304 gives those bytes back. `MALFORMED` for an ETag that is empty, longer
+    /// than `MAX_ETAG_BYTES` or not printable ASCII.
+    pub fn put_etag(&self, source: &Source, rel: &RelPath, etag: &str, bytes: &[u8]) -> Result<()> {
+        if etag.is_empty()
+            || etag.len() > MAX_ETAG_BYTES
+            || !etag.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+        {
+            return Err(Error::new(
+                ErrorCode::Malformed,
+                format!("{rel}: ETag {etag:?} is not kept (empty, too long or not printable)"),
+            ));
+        }
+        let mut raw = Vec::with_capacity(etag.len() + 1 + bytes.len());
+        raw.extend_from_slice(etag.as_bytes());
+        raw.push(b'\n');
+        raw.extend_from_slice(bytes);
+        self.root.write_atomic(&self.etag_path(source, rel)?, &raw)
+    }
+}
+
+/// Fetches a mutable file (`checkpoint`, `index/<name>`) conditionally: with the ETag kept in
+/// `cache` for this source and path, a 304 gives the kept bytes back (`not_modified`). The
+/// caller verifies the bytes either way, then keeps the new ETag with [`Cache::put_etag`].
+/// A 304 never moves the client backwards: the kept bytes were verified when kept, and the
+/// checkpoint's freshness is judged from its cosignatures, not from the 304.
+pub fn fetch_mutable(source: &Source, cache: &Cache, rel: &RelPath, cap: u64) -> Result<Mutable> {
+    let kept = cache.etag(source, rel, cap);
+    match source.get_conditional(rel, kept.as_ref().map(|k| k.etag.as_str()), cap)? {
+        Conditional::Modified { bytes, etag } => Ok(Mutable {
+            bytes,
+            etag,
+            not_modified: false,
+        }),
+        Conditional::NotModified => match kept {
+            Some(k) => Ok(Mutable {
+                bytes: k.bytes,
+                etag: Some(k.etag),
+                not_modified: true,
+            }),
+            None => Err(Error::new(
+                ErrorCode::Io,
+                format!(
+                    "{}: HTTP 304 to a request without an ETag",
+                    source.shown(rel)
+                ),
+            )),
+        },
+    }
+}
