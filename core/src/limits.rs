@@ -76,3 +76,9 @@ pub const MAX_DELTA_SCAN_BUNDLES: usize = 256;
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 /// Longest key name in a vkey or a signature line, in bytes.
 pub const MAX_KEY_NAME_BYTES: usize = 256;
+/// Largest entry bundle (`tile/entries/…`), in bytes: 256 entries of 65,535 bytes, each with
+/// its 2-byte length prefix.
+pub const MAX_BUNDLE_BYTES: usize = 256 * (2 + MAX_ENTRY_BYTES);
+/// Longest tile path (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`), in bytes; the
+/// longest valid one (`tile/entries/` + 7 index groups + `.p/255`) has 53.
+pub const MAX_TILE_PATH_BYTES: usize = 64;
