@@ -52,7 +52,9 @@ fn hex32(s: &str) -> Hash {
 }
 
 fn leaves(n: u64) -> Vec<Hash> {
-    (0..n).map(|i| leaf_hash(format!("entry {i}").as_bytes())).collect()
+    (0..n)
+        .map(|i| leaf_hash(format!("entry {i}").as_bytes()))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -119,7 +121,11 @@ fn transparency_dev_inclusion_vectors() {
         let want_err = c["wantErr"].as_bool().unwrap();
         let index = c["leafIdx"].as_u64().unwrap();
         let size = c["treeSize"].as_u64().unwrap();
-        let got = match (b64_hash(&c["root"]), b64_hash(&c["leafHash"]), b64_proof(&c["proof"])) {
+        let got = match (
+            b64_hash(&c["root"]),
+            b64_hash(&c["leafHash"]),
+            b64_proof(&c["proof"]),
+        ) {
             (Some(r), Some(l), Some(p)) => verify_inclusion(index, size, &l, &p, &r),
             _ => Err(omega_core::Error::new(ErrorCode::Malformed, "not a hash")),
         };
@@ -149,7 +155,11 @@ fn transparency_dev_consistency_vectors() {
         let want_err = c["wantErr"].as_bool().unwrap();
         let m = c["size1"].as_u64().unwrap();
         let n = c["size2"].as_u64().unwrap();
-        let got = match (b64_hash(&c["root1"]), b64_hash(&c["root2"]), b64_proof(&c["proof"])) {
+        let got = match (
+            b64_hash(&c["root1"]),
+            b64_hash(&c["root2"]),
+            b64_proof(&c["proof"]),
+        ) {
             (Some(r1), Some(r2), Some(p)) => verify_consistency(m, n, &r1, &r2, &p),
             _ => Err(omega_core::Error::new(ErrorCode::Malformed, "not a hash")),
         };
@@ -189,7 +199,10 @@ fn refusals_name_index_and_sizes() {
     let r = root(&l);
     let e = verify_inclusion(5, 5, &l[0], &[], &r).unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotInLog);
-    assert!(e.message().contains("entry 5") && e.message().contains("size 5"), "{e}");
+    assert!(
+        e.message().contains("entry 5") && e.message().contains("size 5"),
+        "{e}"
+    );
     let e = verify_inclusion(0, 0, &l[0], &[], &EMPTY_ROOT).unwrap_err();
     assert_eq!(e.code(), ErrorCode::NotInLog);
     let p = inclusion_proof(1, 5, &l[..]).unwrap();
@@ -204,7 +217,10 @@ fn refusals_name_index_and_sizes() {
     verify_consistency(3, 5, &r3, &r, &p).unwrap();
     let e = verify_consistency(3, 5, &r, &r, &p).unwrap_err();
     assert_eq!(e.code(), ErrorCode::LogInconsistent);
-    assert!(e.message().contains("size 3") && e.message().contains("size 5"), "{e}");
+    assert!(
+        e.message().contains("size 3") && e.message().contains("size 5"),
+        "{e}"
+    );
     let e = verify_consistency(5, 3, &r, &r3, &[]).unwrap_err();
     assert_eq!(e.code(), ErrorCode::LogInconsistent);
     let e = verify_consistency(3, 5, &r3, &r, &p[1..]).unwrap_err();
@@ -240,7 +256,16 @@ fn leaf_and_node_hashes_are_domain_separated() {
 #[test]
 fn stored_hash_index_round_trips() {
     // Go's tlog_test.go: the first stored hashes in order.
-    let want = [(0, 0), (0, 1), (1, 0), (0, 2), (0, 3), (1, 1), (2, 0), (0, 4)];
+    let want = [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (0, 2),
+        (0, 3),
+        (1, 1),
+        (2, 0),
+        (0, 4),
+    ];
     for (i, &(level, n)) in want.iter().enumerate() {
         assert_eq!(stored_hash_index(level, n), Some(i as u64));
         assert_eq!(split_stored_hash_index(i as u64), (level, n));
