@@ -864,7 +864,7 @@ impl Publisher {
                 .tiles
                 .get(&(level, count >> TILE_HEIGHT))
                 .and_then(|t| t.nodes.first())
-                .filter(|_| count % u64::from(TILE_WIDTH) != 0)
+                .filter(|_| !count.is_multiple_of(u64::from(TILE_WIDTH)))
                 .cloned()
                 .unwrap_or_default();
             levels.push(hashes);
