@@ -498,27 +498,29 @@ pub fn stored_hash_index(level: u8, n: u64) -> Option<u64> {
     i.checked_add(u64::from(level))
 }
 
-/// Go's `SplitStoredHashIndex`, the inverse of [`stored_hash_index`].
-pub fn split_stored_hash_index(index: u64) -> (u8, u64) {
-    // StoredHashIndex(0, n) < 2n, so the record n is in [index/2, index/2 + log2(index)].
+/// Go's `SplitStoredHashIndex`, the inverse of [`stored_hash_index`]; `None` for an index
+/// no `u64`-sized tree reaches.
+pub fn split_stored_hash_index(index: u64) -> Option<(u8, u64)> {
+    // StoredHashIndex(0, n) ≤ index for n = index/2, and the record n holding `index` is in
+    // [index/2, index/2 + log2(index)].
     let mut n = index / 2;
-    let mut index_n = stored_hash_index(0, n).unwrap_or(u64::MAX);
-    while index_n > index && n > 0 {
-        n -= 1;
-        index_n = stored_hash_index(0, n).unwrap_or(u64::MAX);
+    let mut index_n = stored_hash_index(0, n)?;
+    if index_n > index {
+        return None;
     }
     loop {
-        let x = index_n
-            .saturating_add(1)
-            .saturating_add(u64::from((n.wrapping_add(1)).trailing_zeros()));
-        if x > index {
+        // Record n+1 starts after record n's leaf and the subtrees it completes.
+        let next = index_n
+            .checked_add(1)?
+            .checked_add(u64::from(n.checked_add(1)?.trailing_zeros()))?;
+        if next > index {
             break;
         }
         n += 1;
-        index_n = x;
+        index_n = next;
     }
-    let level = (index - index_n) as u8;
-    (level, n >> level)
+    let level = u8::try_from(index - index_n).ok()?;
+    Some((level, n.checked_shr(u32::from(level))?))
 }
 
 /// The hashes a publisher stores when appending entry `n` with leaf hash `leaf` (Go's

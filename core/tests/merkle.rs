@@ -268,11 +268,17 @@ fn stored_hash_index_round_trips() {
     ];
     for (i, &(level, n)) in want.iter().enumerate() {
         assert_eq!(stored_hash_index(level, n), Some(i as u64));
-        assert_eq!(split_stored_hash_index(i as u64), (level, n));
+        assert_eq!(split_stored_hash_index(i as u64), Some((level, n)));
     }
     for i in 0..5000u64 {
-        let (level, n) = split_stored_hash_index(i);
+        let (level, n) = split_stored_hash_index(i).unwrap();
         assert_eq!(stored_hash_index(level, n), Some(i), "{i}");
+    }
+    // Far indexes terminate (no overflow loop) and round-trip where they exist.
+    for i in [u64::MAX, u64::MAX - 1, 1 << 63, (1 << 62) + 12345] {
+        if let Some((level, n)) = split_stored_hash_index(i) {
+            assert_eq!(stored_hash_index(level, n), Some(i), "{i}");
+        }
     }
 }
 
@@ -392,5 +398,32 @@ proptest! {
         let mut bad_root = rm;
         bad_root[usize::from(bit) % 32] ^= 0x80;
         prop_assert!(verify_consistency(m, n, &bad_root, &r, &c).is_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Arbitrary sizes, indexes and proofs (up to 2^64−1) never panic, and a refusal is one of
+    /// the documented codes; the tiles a proof needs stay within 2·ceil(log256 n) + 2.
+    #[test]
+    fn arbitrary_inputs_never_panic(index in any::<u64>(), size in any::<u64>(), m in any::<u64>(), len in 0usize..140, fill in any::<u8>()) {
+        let proof = vec![[fill; 32]; len];
+        if let Err(e) = verify_inclusion(index, size, &[fill; 32], &proof, &[0; 32]) {
+            prop_assert!(matches!(e.code(), ErrorCode::NotInLog | ErrorCode::Malformed));
+        }
+        if let Err(e) = verify_consistency(m, size, &[fill; 32], &[0; 32], &proof) {
+            prop_assert!(matches!(e.code(), ErrorCode::LogInconsistent | ErrorCode::Malformed));
+        }
+        let levels = (0..=8).find(|&k| k == 8 || 256u128.pow(k) >= u128::from(size)).unwrap() as usize;
+        if index < size {
+            let t = omega_core::tiles::tiles_for_inclusion(index, size).unwrap();
+            prop_assert!(t.len() <= 2 * levels + 2, "{} tiles for {index} of {size}", t.len());
+            prop_assert_eq!(omega_core::merkle::inclusion_proof_coords(index, size).unwrap().len() >= inclusion_proof_len(index, size).unwrap(), true);
+        }
+        if m >= 1 && m <= size {
+            let t = omega_core::tiles::tiles_for_consistency(m, size).unwrap();
+            prop_assert!(t.len() <= 2 * levels + 2, "{} tiles for {m} -> {size}", t.len());
+        }
     }
 }
