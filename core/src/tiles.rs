@@ -770,6 +770,101 @@ impl HashSource for TileHashes {
     }
 }
 
+/// The entry bundle holding entry `index` of the tree of `size` (`NOT_IN_LOG` when
+/// `index ≥ size`).
+pub fn bundle_for_entry(index: u64, size: u64) -> Result<TilePath> {
+    if index >= size {
+        return fail(
+            ErrorCode::NotInLog,
+            format!("entry {index} is not in a log of size {size}"),
+        );
+    }
+    let n = index >> TILE_HEIGHT;
+    TilePath::entries(n, tile_width(size, 0, n))
+}
+
+/// The entry bundles holding entries `[start, end)` of the tree of `size`, in order (a
+/// monitor's replay, a client's delta scan). The caller bounds the range (e.g.
+/// [`crate::limits::MAX_DELTA_SCAN_BUNDLES`] bundles); `NOT_IN_LOG` when `end > size`,
+/// `MALFORMED` when `start > end`.
+pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
+    if end > size {
+        return fail(
+            ErrorCode::NotInLog,
+            format!("entries up to {end} are not in a log of size {size}"),
+        );
+    }
+    if start > end {
+        return fail(
+            ErrorCode::Malformed,
+            format!("entry range {start}..{end} is backwards"),
+        );
+    }
+    if start == end {
+        return Ok(Vec::new());
+    }
+    ((start >> TILE_HEIGHT)..=((end - 1) >> TILE_HEIGHT))
+        .map(|n| TilePath::entries(n, tile_width(size, 0, n)))
+        .collect()
+}
+
+/// The hash tiles needed to check the bundles of [`bundles_for_range`]: the root tiles, the
+/// level-0 tile of each bundle, and their parents.
+pub fn tiles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
+    let coords: Vec<(u8, u64)> = bundles_for_range(start, end, size)?
+        .iter()
+        .map(|b| (0u8, b.index() << TILE_HEIGHT))
+        .collect();
+    tiles_for_hashes(size, &coords)
+}
+
+/// The bytes of bundle `path` from the source, or those of its full bundle when the partial
+/// one is absent (the fallback; [`TileHashes::verify_bundle`] then uses the prefix).
+pub fn bundle_bytes<'a>(
+    source: &'a (impl TileSource + ?Sized),
+    path: &TilePath,
+) -> Result<&'a [u8]> {
+    match source.tile(path) {
+        Some(b) => Ok(b),
+        None => match path
+            .is_partial()
+            .then(|| source.tile(&path.full()))
+            .flatten()
+        {
+            Some(b) => Ok(b),
+            None => fail(
+                ErrorCode::NotFound,
+                format!("bundle {path} was not supplied"),
+            ),
+        },
+    }
+}
+
+/// One-shot client helper (REGISTRY.md R6 step 4): the bytes of entry `index`, read from its
+/// entry bundle and proven to be in the tree of `size` with `root` (the bundle's entries hash
+/// to the verified level-0 tile, which the root authenticates). The host supplies
+/// [`tiles_for_inclusion`]`(index, size)` and [`bundle_for_entry`]`(index, size)` (or the
+/// full bundle).
+pub fn read_entry(
+    index: u64,
+    size: u64,
+    root: &Hash,
+    source: &(impl TileSource + ?Sized),
+) -> Result<Vec<u8>> {
+    let path = bundle_for_entry(index, size)?;
+    let mut th = TileHashes::verify(size, root, source)?;
+    th.load(&tiles_for_inclusion(index, size)?, source)?;
+    let entries = th.verify_bundle(&path, bundle_bytes(source, &path)?)?;
+    let within = (index - (path.index() << TILE_HEIGHT)) as usize;
+    match entries.get(within) {
+        Some(e) => Ok(e.to_vec()),
+        None => fail(
+            ErrorCode::NotInLog,
+            format!("entry {index} is not in bundle {path}"),
+        ),
+    }
+}
+
 /// One-shot client helper: verifies the tree's root tiles, loads the tiles for entry
 /// `index`, and returns its leaf hash and inclusion proof (already checked against `root`).
 pub fn prove_inclusion(

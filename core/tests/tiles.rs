@@ -639,6 +639,7 @@ proptest! {
         let i = i_seed % size;
         let (leaf, proof) = prove_inclusion(i, size, &r, &store).unwrap();
         prop_assert_eq!(leaf, leaf_hash(&entry(i)));
+        prop_assert_eq!(&proof, &merkle::inclusion_proof(i, size, &leaves(size)[..]).unwrap());
         verify_inclusion(i, size, &leaf, &proof, &r).unwrap();
         prop_assert!(tiles_for_inclusion(i, size).unwrap().len() <= tile_bound(size));
         let m = 1 + m_seed % size;
@@ -862,4 +863,96 @@ mod vectors {
         assert_eq!(counts["tile_log"], 6);
         assert_eq!(counts["tile_path"], 23);
     }
+}
+
+#[test]
+fn entries_read_and_ranges() {
+    use omega_core::tiles::{bundle_for_entry, bundles_for_range, read_entry, tiles_for_range};
+    let (store, r, n) = small_log();
+    for i in [0u64, 255, 256, 511, 512, 599] {
+        assert_eq!(read_entry(i, n, &r, &store).unwrap(), entry(i), "{i}");
+    }
+    assert_eq!(
+        read_entry(600, n, &r, &store).unwrap_err().code(),
+        ErrorCode::NotInLog
+    );
+    assert_eq!(
+        bundle_for_entry(599, n).unwrap().to_string(),
+        "tile/entries/002.p/88"
+    );
+    assert_eq!(
+        paths(&bundles_for_range(200, 600, n).unwrap()),
+        [
+            "tile/entries/000",
+            "tile/entries/001",
+            "tile/entries/002.p/88"
+        ]
+    );
+    assert!(bundles_for_range(5, 5, n).unwrap().is_empty());
+    assert_eq!(
+        bundles_for_range(0, 601, n).unwrap_err().code(),
+        ErrorCode::NotInLog
+    );
+    assert_eq!(
+        bundles_for_range(7, 5, n).unwrap_err().code(),
+        ErrorCode::Malformed
+    );
+    // Every bundle of a range verifies against tiles loaded for the range.
+    let mut th = TileHashes::verify(n, &r, &store).unwrap();
+    th.load(&tiles_for_range(0, n, n).unwrap(), &store).unwrap();
+    let mut all = Vec::new();
+    for b in bundles_for_range(0, n, n).unwrap() {
+        all.extend(
+            th.verify_bundle(&b, &store[&b])
+                .unwrap()
+                .into_iter()
+                .map(<[u8]>::to_vec),
+        );
+    }
+    assert_eq!(all, (0..n).map(entry).collect::<Vec<_>>());
+    // Entry of an older size read with the full-bundle fallback (its partial bundle gone).
+    let m = 300u64;
+    let rm = root(&leaves(m));
+    let mut older = store.clone();
+    let mut p = Publisher::new();
+    let a = p.append(&(0..m).map(entry).collect::<Vec<_>>()).unwrap();
+    for f in a.files.iter().filter(|f| f.path.level() == Some(1)) {
+        older.insert(f.path, f.bytes.clone());
+    }
+    assert!(!older.contains_key(&path("tile/entries/001.p/44")));
+    assert_eq!(read_entry(299, m, &rm, &older).unwrap(), entry(299));
+}
+
+/// Every hash the publisher writes is the spec's formula:
+/// tile (L, N), hash i = MTH(D[(N·256 + i)·256^L : (N·256 + i + 1)·256^L]).
+#[test]
+fn publisher_tiles_match_the_spec_formula() {
+    let (store, _) = build(70_000, 4_099);
+    let l = leaves(70_000);
+    let mut checked = 0;
+    for (p, bytes) in &store {
+        match p.kind() {
+            TileKind::Hashes(level) => {
+                assert_eq!(bytes.len(), usize::from(p.width()) * 32, "{p}");
+                let span = 256u64.pow(u32::from(level));
+                for (i, h) in bytes.chunks_exact(32).enumerate() {
+                    let lo = (p.index() * 256 + i as u64) * span;
+                    let hi = lo + span;
+                    assert_eq!(h, root(&l[lo as usize..hi as usize]), "{p} hash {i}");
+                    checked += 1;
+                }
+            }
+            TileKind::Entries => {
+                let es = parse_bundle(bytes, p.width()).unwrap();
+                for (i, e) in es.iter().enumerate() {
+                    assert_eq!(
+                        e.to_vec(),
+                        entry(p.index() * 256 + i as u64),
+                        "{p} entry {i}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 70_000);
 }
