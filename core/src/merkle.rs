@@ -26,7 +26,7 @@ use crate::error::{fail, ErrorCode, Result};
 /// A SHA-256 Merkle tree hash.
 pub type Hash = [u8; 32];
 
-/// Size of a [`Hash`] in bytes.
+/// Size of a [`Hash`](type@Hash) in bytes.
 pub const HASH_SIZE: usize = 32;
 
 /// The root of the empty tree: SHA-256 of the empty string (RFC 6962 §2.1).

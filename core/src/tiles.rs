@@ -515,13 +515,8 @@ impl VerifiedTile {
             if prev.len() < 2 {
                 break;
             }
-            let next: Vec<Hash> = prev
-                .chunks_exact(2)
-                .map(|p| match p {
-                    [l, r] => node_hash(l, r),
-                    _ => EMPTY_ROOT,
-                })
-                .collect();
+            let (pairs, _) = prev.as_chunks::<2>();
+            let next: Vec<Hash> = pairs.iter().map(|[l, r]| node_hash(l, r)).collect();
             nodes.push(next);
         }
         VerifiedTile { nodes }
