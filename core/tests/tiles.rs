@@ -956,3 +956,59 @@ fn publisher_tiles_match_the_spec_formula() {
     }
     assert!(checked > 70_000);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The fuzz target `bundle`'s properties on random inputs: an accepted bundle has exactly
+    /// its width of entries and writes back to the same bytes; the prefix reader agrees.
+    #[test]
+    fn bundle_round_trip(entries in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 1..20), cut in any::<usize>(), extra in any::<u8>()) {
+        let b = write_bundle(&entries).unwrap();
+        let w = entries.len() as u16;
+        prop_assert_eq!(parse_bundle(&b, w).unwrap(), entries.iter().map(Vec::as_slice).collect::<Vec<_>>());
+        prop_assert_eq!(parse_bundle_prefix(&b, w).unwrap().len(), entries.len());
+        // Truncated anywhere, or one byte longer: refused.
+        let k = cut % b.len();
+        prop_assert!(parse_bundle(&b[..k], w).is_err());
+        let mut longer = b.clone();
+        longer.push(extra);
+        prop_assert!(parse_bundle(&longer, w).is_err());
+    }
+
+    /// The fuzz target `tile`'s property: served as the partial tile of a fixed log, bytes are
+    /// accepted iff their first `W` hashes are the real ones (exact length, or a full tile).
+    #[test]
+    fn partial_tile_accepted_iff_prefix_is_real(len_choice in 0usize..4, flip in any::<Option<u16>>(), tail in any::<u8>()) {
+        let (store, r, n) = small_log();
+        let p = path("tile/0/002.p/88");
+        let real = store[&p].clone();
+        let mut data = match len_choice {
+            0 => real.clone(),
+            1 => { let mut d = real.clone(); d.resize(8192, tail); d }
+            2 => { let mut d = real.clone(); d.push(tail); d }
+            _ => real[..real.len() - 1 - usize::from(tail) % 32].to_vec(),
+        };
+        if let Some(f) = flip {
+            let k = usize::from(f) % (data.len() * 8);
+            data[k / 8] ^= 1 << (k % 8);
+        }
+        let mut served = store.clone();
+        served.insert(p, data.clone());
+        let ok = TileHashes::verify(n, &r, &served).is_ok();
+        let want = (data.len() == real.len() || data.len() == 8192) && data.starts_with(&real);
+        prop_assert_eq!(ok, want);
+    }
+
+    /// Parse ∘ format is the identity on every path the constructors can make.
+    #[test]
+    fn path_round_trip(level in proptest::option::of(0u8..=63), index in any::<u64>(), width in 1u16..=256) {
+        let p = match level {
+            Some(l) => TilePath::hashes(l, index, width).unwrap(),
+            None => TilePath::entries(index, width).unwrap(),
+        };
+        let s = p.to_string();
+        prop_assert!(s.len() <= omega_core::limits::MAX_TILE_PATH_BYTES);
+        prop_assert_eq!(TilePath::parse(&s).unwrap(), p);
+    }
+}
