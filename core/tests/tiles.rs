@@ -1012,3 +1012,38 @@ proptest! {
         prop_assert_eq!(TilePath::parse(&s).unwrap(), p);
     }
 }
+
+/// Hashes recomputed from verified tiles at every height 0..=16 equal the hashes of the
+/// leaves they cover (levels inside a tile are rebuilt from its hashes).
+#[test]
+fn hashes_at_any_height_from_tiles() {
+    use omega_core::merkle::HashSource;
+    let n = 70_000u64;
+    let (store, r) = build(n, 70_000);
+    let l = leaves(n);
+    let mut th = TileHashes::verify(n, &r, &store).unwrap();
+    let mut checked = 0;
+    for level in 0u8..=16 {
+        let count = n >> level;
+        for k in [0, count / 3, count.saturating_sub(1)] {
+            if count == 0 {
+                continue;
+            }
+            th.load_hashes(&[(level, k)], &store).unwrap();
+            let lo = (k << level) as usize;
+            let hi = ((k + 1) << level) as usize;
+            assert_eq!(
+                th.subtree_hash(level, k).unwrap(),
+                root(&l[lo..hi]),
+                "({level}, {k})"
+            );
+            checked += 1;
+        }
+        // A subtree that is not complete in this tree is not a hash of it.
+        assert_eq!(
+            th.subtree_hash(level, count).unwrap_err().code(),
+            ErrorCode::NotInLog
+        );
+    }
+    assert_eq!(checked, 3 * 17);
+}
