@@ -17,6 +17,33 @@
 //! at 8 and without Go's height element in paths, as tlog-tiles specifies. Hashes are named
 //! by `(level, n)` coordinates (see [`HashSource`]) rather than Go's stored-hash indexes
 //! ([`crate::merkle::stored_hash_index`] converts).
+//!
+//! # Example
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use omega_core::merkle::{leaf_hash, verify_inclusion};
+//! use omega_core::tiles::{read_entry, tiles_for_inclusion, Publisher, TileHashes};
+//!
+//! // The publisher appends entries and writes the files it returns (then the checkpoint).
+//! let mut log = Publisher::new();
+//! let appended = log.append(&[&b"first"[..], b"second", b"third"])?;
+//! let (size, root) = (appended.size, appended.root);
+//! let served: BTreeMap<String, Vec<u8>> =
+//!     appended.files.into_iter().map(|f| (f.path.to_string(), f.bytes)).collect();
+//!
+//! // A client holding (size, root) from a verified checkpoint asks which tiles it needs,
+//! // fetches them (here: the map), and verifies before using any hash.
+//! let need = tiles_for_inclusion(1, size)?;
+//! assert_eq!(need[0].to_string(), "tile/0/000.p/3");
+//! let mut tiles = TileHashes::verify(size, &root, &served)?;
+//! tiles.load(&need, &served)?;
+//! let proof = tiles.inclusion_proof(1)?;
+//! verify_inclusion(1, size, &leaf_hash(b"second"), &proof, &root)?;
+//! // Or in one call, with the entry's bytes read from its bundle:
+//! assert_eq!(read_entry(1, size, &root, &served)?, b"second");
+//! # Ok::<(), omega_core::Error>(())
+//! ```
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
