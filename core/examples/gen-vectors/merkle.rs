@@ -306,7 +306,7 @@ pub fn log_proof_vectors() -> Vec<Value> {
         (Some(0), 273, 112),
         (None, 999, 255),
         (None, 1000, 256),
-        (Some(63), u64::MAX, 256),
+        (Some(63), (1u64 << 53) - 1, 256),
     ] {
         let p = match level {
             Some(l) => TilePath::hashes(l, index, width),
