@@ -243,3 +243,11 @@ signify-openbsd -V -z -p fixtures/signify.pub -x seeds/signify/signed.gz -m "$tm
 minisign -Vm fixtures/message -x seeds/signature/prehashed.minisig -p fixtures/signer.pub -q
 minisign -Vm fixtures/message -x seeds/signature/legacy.minisig -p fixtures/signer.pub -q
 find seeds fixtures -type f | sort | while read -r f; do printf '%6d %s\n' "$(wc -c < "$f")" "$f"; done
+
+# --- bundle, tile (written by hand: no reference tool) -----------------------------------------
+mkdir -p seeds/bundle seeds/tile
+printf '\001\000\001a' > seeds/bundle/one-entry
+printf '\003\000\001a\000\000\000\003ccc' > seeds/bundle/three-with-empty
+printf 'tile/0/x001/x234/067' > seeds/tile/full-hash-tile
+printf 'tile/entries/x001/x234/067.p/8' > seeds/tile/partial-bundle
+printf 'tile/2/000.p/1' > seeds/tile/top-partial

@@ -23,6 +23,9 @@
 //! | [`installs`] | a project's installed packages and their lock keys (the scan needs std) |
 //! | [`secret`] | (sign) secret keys and signing |
 //! | [`vkey`] | signed-note verifier keys (`name+id+key`) and key IDs |
+//! | [`merkle`] | RFC 6962 Merkle trees (SHA-256): roots, inclusion and consistency proofs |
+//! | [`tiles`] | C2SP tlog-tiles: tile paths, tiles verified against a root, proofs from tiles, the publisher |
+//! | [`bundle`] | tlog-tiles entry bundles (uint16 length-prefixed entries) |
 //!
 //! # Examples
 //!
@@ -94,6 +97,7 @@
 
 extern crate alloc;
 
+pub mod bundle;
 pub mod check;
 pub mod ed25519;
 pub mod error;
@@ -109,6 +113,7 @@ pub mod listed;
 pub mod loader;
 pub mod lock;
 pub mod manifest;
+pub mod merkle;
 pub mod report;
 #[cfg(feature = "sign")]
 pub mod secret;
@@ -116,6 +121,7 @@ pub mod signature;
 pub mod signify;
 pub mod tarball;
 mod text;
+pub mod tiles;
 pub mod tree;
 pub mod vkey;
 

@@ -78,3 +78,10 @@ pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 pub const MAX_KEY_NAME_BYTES: usize = 256;
 /// Longest registry URL in a lock file, in bytes.
 pub const MAX_URL_BYTES: usize = 2048;
+
+/// Largest entry bundle (`tile/entries/…`), in bytes: 256 entries of 65,535 bytes, each with
+/// its 2-byte length prefix.
+pub const MAX_BUNDLE_BYTES: usize = 256 * (2 + MAX_ENTRY_BYTES);
+/// Longest tile path (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`), in bytes; the
+/// longest valid one (`tile/entries/` + 7 index groups + `.p/255`) has 53.
+pub const MAX_TILE_PATH_BYTES: usize = 64;

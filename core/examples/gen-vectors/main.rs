@@ -24,6 +24,7 @@ use serde_json::{json, Value};
 
 mod lock;
 mod manifest;
+mod merkle;
 mod minisign;
 mod package;
 mod revocation;
@@ -31,6 +32,7 @@ mod tree;
 
 use lock::lock_vectors;
 use manifest::manifest_vectors;
+use merkle::log_proof_vectors;
 use minisign::minisign_vectors;
 use package::package_vectors;
 use revocation::revocation_vectors;
@@ -155,5 +157,6 @@ fn main() {
     write(&dir, "manifest.json", "manifest parsing (DESIGN 3.3): valid manifests are canonical (re-serialise to the same bytes); expect.valid or expect.error", manifest_vectors());
     write(&dir, "package.json", "package checks (DESIGN 3.4) over in-memory files with pins; expect.ok with signed_by, or expect.error with every problem in order", package_vectors());
     write(&dir, "lock.json", "lock update rules (DESIGN 3.5): admit package files given the pinned entry and --trust keys; expect.change + entry, or expect.error", lock_vectors());
+    write(&dir, "log_proofs.json", "RFC 6962 Merkle hashes and proofs (leaf_hash, root, inclusion, consistency), tlog-tiles paths (tile_path), which tiles a root or proof needs (tiles_for_*), a small tiled log with proof requests (tile_log), entry bundles (bundle) and a publisher append (publish); hashes and bytes hex; expect holds the result or expect.error", log_proof_vectors());
     write(&dir, "revocation.json", "revocation statements (DESIGN 3.5) applied to a pinned entry; expect.revoked + entry, or expect.error", revocation_vectors());
 }
