@@ -23,6 +23,9 @@
 //! | [`installs`] | a project's installed packages and their lock keys (the scan needs std) |
 //! | [`secret`] | (sign) secret keys and signing |
 //! | [`vkey`] | signed-note verifier keys (`name+id+key`) and key IDs |
+//! | [`statement`] | registry statements (R4): strict parsing, one canonical byte form |
+//! | [`entry`] | log entries: `omega-entry/v1`, statement, minisign blocks; signing (sign) |
+//! | [`registry`] | the replay state machine: authorisation of each entry, per-name state |
 //!
 //! # Examples
 //!
@@ -95,6 +98,7 @@
 extern crate alloc;
 
 pub mod check;
+pub mod entry;
 pub mod ed25519;
 pub mod error;
 #[cfg(feature = "std")]
@@ -109,11 +113,13 @@ pub mod listed;
 pub mod loader;
 pub mod lock;
 pub mod manifest;
+pub mod registry;
 pub mod report;
 #[cfg(feature = "sign")]
 pub mod secret;
 pub mod signature;
 pub mod signify;
+pub mod statement;
 pub mod tarball;
 mod text;
 pub mod tree;

@@ -76,3 +76,9 @@ pub const MAX_DELTA_SCAN_BUNDLES: usize = 256;
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 /// Longest key name in a vkey or a signature line, in bytes.
 pub const MAX_KEY_NAME_BYTES: usize = 256;
+/// Longest security-notice `id` in a `notice` statement, in bytes.
+pub const MAX_NOTICE_ID_BYTES: usize = 128;
+/// Most `affected` sequence ranges in one `notice` statement.
+pub const MAX_NOTICE_RANGES: usize = 256;
+/// Largest saved registry replay state (`RegistryState::to_json_bytes`) this build reads.
+pub const MAX_REGISTRY_STATE_BYTES: usize = 256 * 1024 * 1024;
