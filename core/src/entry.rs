@@ -204,9 +204,12 @@ impl Entry {
         }
         let public = key.public_key();
         let prehash = self.prehash();
-        if self.signatures.iter().any(|b| {
-            b.key_id() == public.key_id() && b.verify_signed_bytes(&public, &prehash).is_ok()
-        }) {
+        // By key bytes, whatever key id a block carries.
+        if self
+            .signatures
+            .iter()
+            .any(|b| b.verify_signed_bytes(&public, &prehash).is_ok())
+        {
             return fail(
                 ErrorCode::Malformed,
                 format!("{what}: key {public} has already signed it"),
