@@ -47,7 +47,10 @@ fn check_blocks(blocks: &[SignatureBlock], what: &str) -> Result<()> {
             ),
         );
     }
-    if let Some(b) = blocks.iter().find(|b| b.algorithm() != Algorithm::Prehashed) {
+    if let Some(b) = blocks
+        .iter()
+        .find(|b| b.algorithm() != Algorithm::Prehashed)
+    {
         return fail(
             ErrorCode::LegacySignatureRefused,
             format!(
@@ -79,7 +82,10 @@ impl Entry {
         };
         let (header, rest) = bytes.split_at(nl);
         if header != ENTRY_HEADER.as_bytes() {
-            let code = if header.starts_with(b"omega-entry/") {
+            let other_version = header
+                .strip_prefix(b"omega-entry/v")
+                .is_some_and(|v| !v.is_empty() && v.iter().all(u8::is_ascii_digit));
+            let code = if other_version {
                 ErrorCode::UnsupportedVersion
             } else {
                 ErrorCode::Malformed
@@ -135,7 +141,10 @@ impl Entry {
         if len > MAX_ENTRY_BYTES {
             return fail(
                 ErrorCode::TooLarge,
-                format!("log entry ({}): {len} bytes, larger than {MAX_ENTRY_BYTES}", entry.statement),
+                format!(
+                    "log entry ({}): {len} bytes, larger than {MAX_ENTRY_BYTES}",
+                    entry.statement
+                ),
             );
         }
         Ok(entry)
@@ -143,7 +152,10 @@ impl Entry {
 
     /// The signature blocks as one minisign signature file (what `.minisig` holds).
     pub fn signature_text(&self) -> String {
-        self.signatures.iter().map(SignatureBlock::to_text).collect()
+        self.signatures
+            .iter()
+            .map(SignatureBlock::to_text)
+            .collect()
     }
 
     /// The entry bytes: header LF statement LF blocks.
@@ -216,11 +228,7 @@ impl Entry {
             );
         }
         let block = key
-            .sign_prehashed(
-                &prehash,
-                trusted_comment,
-                "signature from omega secret key",
-            )
+            .sign_prehashed(&prehash, trusted_comment, "signature from omega secret key")
             .map_err(|e: Error| e.context(&what))?;
         self.signatures.push(block);
         let len = self.to_bytes().len();

@@ -98,8 +98,8 @@
 extern crate alloc;
 
 pub mod check;
-pub mod entry;
 pub mod ed25519;
+pub mod entry;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;

@@ -365,7 +365,11 @@ fn authorise(
             if let Some(r) = roles.iter().find(|r| !met(r)) {
                 return fail(
                     ErrorCode::ThresholdNotMet,
-                    format!("{what}: {} signed (every one of {} must sign)", tally(r), labels()),
+                    format!(
+                        "{what}: {} signed (every one of {} must sign)",
+                        tally(r),
+                        labels()
+                    ),
                 );
             }
         }
@@ -442,7 +446,8 @@ impl Replay {
         if let Some((_, e)) = self.first_invalid() {
             return Err(e.clone());
         }
-        self.state.ok_or_else(|| Error::new(ErrorCode::NotFound, "log: no entries"))
+        self.state
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, "log: no entries"))
     }
 }
 
@@ -567,7 +572,10 @@ impl RegistryState {
         if reg.serial != 0 {
             return fail(
                 ErrorCode::Malformed,
-                format!("{}: the genesis must have serial 0", ctx(0, &entry.statement)),
+                format!(
+                    "{}: the genesis must have serial 0",
+                    ctx(0, &entry.statement)
+                ),
             );
         }
         let rule = Rule::Any(alloc::vec![Role::of(
@@ -657,7 +665,10 @@ impl RegistryState {
                         let mut roles = alloc::vec![self.janitors_role()];
                         if self.mode == Mode::Open {
                             roles.push(Role::of(
-                                format!("its own keys (first claim of {} in an open registry)", o.name),
+                                format!(
+                                    "its own keys (first claim of {} in an open registry)",
+                                    o.name
+                                ),
                                 &o.keys,
                                 &[],
                             ));
@@ -1019,9 +1030,15 @@ pub fn release_matches_manifest(
     } else if release.name != manifest.name {
         Some(format!("name (the manifest says {:?})", manifest.name))
     } else if release.version != manifest.version {
-        Some(format!("version (the manifest says {:?})", manifest.version))
+        Some(format!(
+            "version (the manifest says {:?})",
+            manifest.version
+        ))
     } else if release.sequence != manifest.sequence {
-        Some(format!("sequence (the manifest says {})", manifest.sequence))
+        Some(format!(
+            "sequence (the manifest says {})",
+            manifest.sequence
+        ))
     } else if release.tree != manifest.tree {
         Some(format!("tree (the manifest says {})", manifest.tree))
     } else if release.keys != manifest.keys {
@@ -1181,7 +1198,11 @@ impl RegistryState {
                                                 id.clone(),
                                                 RawNoticeRecord {
                                                     entry: n.entry,
-                                                    severity: n.notice.severity.as_str().to_string(),
+                                                    severity: n
+                                                        .notice
+                                                        .severity
+                                                        .as_str()
+                                                        .to_string(),
                                                     affected: n
                                                         .notice
                                                         .affected

@@ -680,7 +680,9 @@ impl Statement {
                 format!("release {}@{} sequence {}", s.name, s.version, s.sequence)
             }
             Statement::Revoke(s) => format!("revocation of key {} for {}", s.key, s.name),
-            Statement::Yank(s) => format!("yank of {}@{} sequence {}", s.name, s.version, s.sequence),
+            Statement::Yank(s) => {
+                format!("yank of {}@{} sequence {}", s.name, s.version, s.sequence)
+            }
             Statement::Notice(s) => format!("notice {} for {}", s.id, s.name),
         }
     }

@@ -119,8 +119,15 @@ impl Log {
     }
     /// janitors j1, j2, j3 (threshold 2); owners of left-pad: a (threshold 1, next b).
     fn standard(mode: Mode) -> Log {
-        let mut log = Log::new(ks(2, &[&key(1), &key(2), &key(3)], &[]), &[&key(1), &key(2)], mode);
-        log.ok(&owners("left-pad", 0, ks(1, &[&key(10)], &[&key(11)])), &[&key(1), &key(3)]);
+        let mut log = Log::new(
+            ks(2, &[&key(1), &key(2), &key(3)], &[]),
+            &[&key(1), &key(2)],
+            mode,
+        );
+        log.ok(
+            &owners("left-pad", 0, ks(1, &[&key(10)], &[&key(11)])),
+            &[&key(1), &key(3)],
+        );
         log
     }
     fn ok(&mut self, st: &Statement, by: &[&SecretKey]) {
@@ -177,11 +184,26 @@ fn genesis_signed_by_its_own_janitors_threshold() {
 fn fail_genesis_bad_signers() {
     let j = ks(2, &[&key(1), &key(2), &key(3)], &[]);
     let cases: Vec<(Vec<u8>, ErrorCode)> = vec![
-        (sign(&registry(0, j.clone(), Mode::Open), &[&key(9)]), ErrorCode::KeyNotTrusted),
-        (sign(&registry(0, j.clone(), Mode::Open), &[&key(1)]), ErrorCode::ThresholdNotMet),
-        (sign(&registry(0, j.clone(), Mode::Open), &[&key(1), &key(9)]), ErrorCode::KeyNotTrusted),
-        (sign(&registry(1, j.clone(), Mode::Open), &[&key(1), &key(2)]), ErrorCode::Malformed),
-        (sign(&owners("x", 0, j.clone()), &[&key(1), &key(2)]), ErrorCode::Malformed),
+        (
+            sign(&registry(0, j.clone(), Mode::Open), &[&key(9)]),
+            ErrorCode::KeyNotTrusted,
+        ),
+        (
+            sign(&registry(0, j.clone(), Mode::Open), &[&key(1)]),
+            ErrorCode::ThresholdNotMet,
+        ),
+        (
+            sign(&registry(0, j.clone(), Mode::Open), &[&key(1), &key(9)]),
+            ErrorCode::KeyNotTrusted,
+        ),
+        (
+            sign(&registry(1, j.clone(), Mode::Open), &[&key(1), &key(2)]),
+            ErrorCode::Malformed,
+        ),
+        (
+            sign(&owners("x", 0, j.clone()), &[&key(1), &key(2)]),
+            ErrorCode::Malformed,
+        ),
     ];
     for (bytes, code) in cases {
         let err = RegistryState::genesis(&bytes).unwrap_err();
@@ -201,8 +223,14 @@ fn janitor_rotation_needs_both_quorums() {
     for (signers, want) in [
         (vec![key(1), key(2)], Some(ErrorCode::ThresholdNotMet)), // old only
         (vec![key(5), key(6)], Some(ErrorCode::ThresholdNotMet)), // new only
-        (vec![key(1), key(5), key(6)], Some(ErrorCode::ThresholdNotMet)), // one old
-        (vec![key(1), key(2), key(5)], Some(ErrorCode::ThresholdNotMet)), // one new
+        (
+            vec![key(1), key(5), key(6)],
+            Some(ErrorCode::ThresholdNotMet),
+        ), // one old
+        (
+            vec![key(1), key(2), key(5)],
+            Some(ErrorCode::ThresholdNotMet),
+        ), // one new
         (vec![key(1), key(2), key(5), key(6)], None),             // both
     ] {
         let mut log = Log::standard(Mode::Open);
@@ -220,8 +248,15 @@ fn janitor_rotation_needs_both_quorums() {
                 assert_eq!(log.state.mode, Mode::Curated);
                 assert_eq!(log.state.registry_entry, 2);
                 // The old janitors no longer administer the registry.
-                log.bad(&owners("b", 0, ks(1, &[&key(20)], &[])), &[&key(1), &key(2)], ErrorCode::KeyNotTrusted);
-                log.ok(&owners("b", 0, ks(1, &[&key(20)], &[])), &[&key(5), &key(7)]);
+                log.bad(
+                    &owners("b", 0, ks(1, &[&key(20)], &[])),
+                    &[&key(1), &key(2)],
+                    ErrorCode::KeyNotTrusted,
+                );
+                log.ok(
+                    &owners("b", 0, ks(1, &[&key(20)], &[])),
+                    &[&key(5), &key(7)],
+                );
             }
         }
     }
@@ -232,16 +267,28 @@ fn janitor_rotation_to_next_keys_and_serial_and_origin_rules() {
     // Janitors with a pre-committed next key: the next key counts in the old quorum.
     let mut log = Log::new(ks(1, &[&key(1)], &[&key(2)]), &[&key(1)], Mode::Open);
     log.ok(&registry(1, ks(1, &[&key(2)], &[]), Mode::Open), &[&key(2)]);
-    log.bad(&registry(1, ks(1, &[&key(3)], &[]), Mode::Open), &[&key(2), &key(3)], ErrorCode::Rollback);
-    log.bad(&registry(3, ks(1, &[&key(3)], &[]), Mode::Open), &[&key(2), &key(3)], ErrorCode::Malformed);
+    log.bad(
+        &registry(1, ks(1, &[&key(3)], &[]), Mode::Open),
+        &[&key(2), &key(3)],
+        ErrorCode::Rollback,
+    );
+    log.bad(
+        &registry(3, ks(1, &[&key(3)], &[]), Mode::Open),
+        &[&key(2), &key(3)],
+        ErrorCode::Malformed,
+    );
     let mut moved = registry(2, ks(1, &[&key(3)], &[]), Mode::Open);
     if let Statement::Registry(r) = &mut moved {
         r.origin = "elsewhere.example/log".into();
-        r.log_key = Vkey::ed25519("elsewhere.example/log", [9; 32]).unwrap_or_else(|_| unreachable!());
+        r.log_key =
+            Vkey::ed25519("elsewhere.example/log", [9; 32]).unwrap_or_else(|_| unreachable!());
     }
     let msg = log.bad(&moved, &[&key(2), &key(3)], ErrorCode::Malformed);
     assert!(msg.contains("origin"), "{msg}");
-    log.ok(&registry(2, ks(1, &[&key(3)], &[]), Mode::Open), &[&key(2), &key(3)]);
+    log.ok(
+        &registry(2, ks(1, &[&key(3)], &[]), Mode::Open),
+        &[&key(2), &key(3)],
+    );
 }
 
 // ---- owners ----
@@ -266,20 +313,38 @@ fn owners_by_janitors_in_curated_and_first_come_in_open() {
     // The claimants cannot change their own owners: that needs the janitors.
     let change = owners("left-pad", 1, ks(1, &[&key(12)], &[]));
     o.bad(&change, &[&key(10), &key(11)], ErrorCode::KeyNotTrusted);
-    o.bad(&owners("left-pad", 2, ks(1, &[&key(12)], &[])), &[&key(1)], ErrorCode::Malformed);
-    o.bad(&owners("other", 1, ks(1, &[&key(12)], &[])), &[&key(1)], ErrorCode::Malformed);
+    o.bad(
+        &owners("left-pad", 2, ks(1, &[&key(12)], &[])),
+        &[&key(1)],
+        ErrorCode::Malformed,
+    );
+    o.bad(
+        &owners("other", 1, ks(1, &[&key(12)], &[])),
+        &[&key(1)],
+        ErrorCode::Malformed,
+    );
     o.ok(&change, &[&key(1)]);
-    assert_eq!(o.state.name("left-pad").unwrap().owners, ks(1, &[&key(12)], &[]));
+    assert_eq!(
+        o.state.name("left-pad").unwrap().owners,
+        ks(1, &[&key(12)], &[])
+    );
     // A mixed claim: one janitor signature is enough, whatever else signs (as long as every
     // block is by a key that may sign).
-    o.ok(&owners("mixed", 0, ks(2, &[&key(30), &key(31)], &[])), &[&key(1), &key(30)]);
+    o.ok(
+        &owners("mixed", 0, ks(2, &[&key(30), &key(31)], &[])),
+        &[&key(1), &key(30)],
+    );
 }
 
 #[test]
 fn fail_owners_listing_a_revoked_key() {
     let mut log = Log::standard(Mode::Open);
     log.ok(&revoke("left-pad", &key(11)), &[&key(11)]);
-    let msg = log.bad(&owners("left-pad", 1, ks(1, &[&key(11)], &[])), &[&key(1), &key(2)], ErrorCode::KeyRevoked);
+    let msg = log.bad(
+        &owners("left-pad", 1, ks(1, &[&key(11)], &[])),
+        &[&key(1), &key(2)],
+        ErrorCode::KeyRevoked,
+    );
     assert!(msg.contains(&key(11).public_key().to_base64()), "{msg}");
 }
 
@@ -293,21 +358,56 @@ fn release_rules() {
     // By a `next` key of the owners.
     log.ok(&release("left-pad", "1.0.1", 2, k.clone()), &[&key(11)]);
     // By a stranger, or by a janitor (janitors do not publish).
-    let msg = log.bad(&release("left-pad", "1.0.2", 3, k.clone()), &[&key(9)], ErrorCode::KeyNotTrusted);
+    let msg = log.bad(
+        &release("left-pad", "1.0.2", 3, k.clone()),
+        &[&key(9)],
+        ErrorCode::KeyNotTrusted,
+    );
     assert!(msg.contains("left-pad"), "{msg}");
-    log.bad(&release("left-pad", "1.0.2", 3, k.clone()), &[&key(1), &key(2)], ErrorCode::KeyNotTrusted);
+    log.bad(
+        &release("left-pad", "1.0.2", 3, k.clone()),
+        &[&key(1), &key(2)],
+        ErrorCode::KeyNotTrusted,
+    );
     // An owner plus a stranger: every block must be by a key that may sign.
-    log.bad(&release("left-pad", "1.0.2", 3, k.clone()), &[&key(10), &key(9)], ErrorCode::KeyNotTrusted);
+    log.bad(
+        &release("left-pad", "1.0.2", 3, k.clone()),
+        &[&key(10), &key(9)],
+        ErrorCode::KeyNotTrusted,
+    );
     // Sequence rollback and replay of an equal sequence.
-    log.bad(&release("left-pad", "0.9.0", 1, k.clone()), &[&key(10)], ErrorCode::Rollback);
-    log.bad(&release("left-pad", "1.0.2", 2, k.clone()), &[&key(10)], ErrorCode::Rollback);
+    log.bad(
+        &release("left-pad", "0.9.0", 1, k.clone()),
+        &[&key(10)],
+        ErrorCode::Rollback,
+    );
+    log.bad(
+        &release("left-pad", "1.0.2", 2, k.clone()),
+        &[&key(10)],
+        ErrorCode::Rollback,
+    );
     // A version is released once.
-    log.bad(&release("left-pad", "1.0.0", 9, k.clone()), &[&key(10)], ErrorCode::Malformed);
+    log.bad(
+        &release("left-pad", "1.0.0", 9, k.clone()),
+        &[&key(10)],
+        ErrorCode::Malformed,
+    );
     // Unclaimed name.
-    log.bad(&release("right-pad", "1.0.0", 1, k.clone()), &[&key(10)], ErrorCode::NotFound);
+    log.bad(
+        &release("right-pad", "1.0.0", 1, k.clone()),
+        &[&key(10)],
+        ErrorCode::NotFound,
+    );
     // `keys` must be owners' keys.
-    log.bad(&release("left-pad", "1.0.2", 3, ks(1, &[&key(9)], &[])), &[&key(10)], ErrorCode::KeyNotTrusted);
-    log.ok(&release("left-pad", "1.0.2", 3, ks(1, &[&key(11)], &[])), &[&key(10)]);
+    log.bad(
+        &release("left-pad", "1.0.2", 3, ks(1, &[&key(9)], &[])),
+        &[&key(10)],
+        ErrorCode::KeyNotTrusted,
+    );
+    log.ok(
+        &release("left-pad", "1.0.2", 3, ks(1, &[&key(11)], &[])),
+        &[&key(10)],
+    );
     let ns = log.state.name("left-pad").unwrap();
     assert_eq!(ns.last_sequence, Some(3));
     assert_eq!(ns.releases.len(), 3);
@@ -320,7 +420,11 @@ fn release_threshold_counts_distinct_keys() {
     let mut log = Log::new(ks(1, &[&key(1)], &[]), &[&key(1)], Mode::Curated);
     let two = ks(2, &[&key(10), &key(11)], &[]);
     log.ok(&owners("p", 0, two.clone()), &[&key(1)]);
-    log.bad(&release("p", "1", 1, two.clone()), &[&key(10)], ErrorCode::ThresholdNotMet);
+    log.bad(
+        &release("p", "1", 1, two.clone()),
+        &[&key(10)],
+        ErrorCode::ThresholdNotMet,
+    );
     // The same key twice is refused, not counted twice.
     let mut twice = Entry::sign(&release("p", "1", 1, two.clone()), &[&key(10)], "t").unwrap();
     twice.signatures.push(twice.signatures[0].clone());
@@ -342,14 +446,21 @@ fn fail_same_key_under_two_key_ids_counted_twice() {
     };
     let mut log = Log::new(janitors, &[&alias], Mode::Curated);
     log.ok(&owners("p", 0, ks(2, &[&k10, &key(11)], &[])), &[&alias]);
-    log.ok(&release("p", "1", 1, ks(2, &[&k10, &key(11)], &[])), &[&k10, &key(11)]);
+    log.ok(
+        &release("p", "1", 1, ks(2, &[&k10, &key(11)], &[])),
+        &[&k10, &key(11)],
+    );
     // A yank needs 2 owners or 1 janitor: the janitor alone suffices, but two blocks by the
     // same key bytes are refused whatever the ids.
     let msg = log.bad(&yank("p", "1", 1), &[&k10, &alias], ErrorCode::Malformed);
     assert!(msg.contains("twice"), "{msg}");
     // A release (owners only) with the janitor id block plus one owner: the alias id is not an
     // owners key id, so the block is by no key that may sign.
-    log.bad(&release("p", "2", 2, ks(2, &[&k10, &key(11)], &[])), &[&alias, &key(11)], ErrorCode::KeyNotTrusted);
+    log.bad(
+        &release("p", "2", 2, ks(2, &[&k10, &key(11)], &[])),
+        &[&alias, &key(11)],
+        ErrorCode::KeyNotTrusted,
+    );
 }
 
 #[test]
@@ -358,7 +469,12 @@ fn fail_bad_signature_block() {
     let st = release("left-pad", "1.0.0", 1, ks(1, &[&key(10)], &[]));
     let good = Entry::sign(&st, &[&key(10)], "t").unwrap();
     // A block made over another statement, under the owner's key.
-    let other = Entry::sign(&release("left-pad", "6.6.6", 1, ks(1, &[&key(10)], &[])), &[&key(10)], "t").unwrap();
+    let other = Entry::sign(
+        &release("left-pad", "6.6.6", 1, ks(1, &[&key(10)], &[])),
+        &[&key(10)],
+        "t",
+    )
+    .unwrap();
     let forged = Entry {
         signatures: other.signatures.clone(),
         ..good.clone()
@@ -372,18 +488,23 @@ fn fail_bad_signature_block() {
 #[test]
 fn revocation_by_key_owners_janitors_not_stranger() {
     for (by, want) in [
-        (vec![key(11)], None),                               // the key itself
-        (vec![key(10)], None),                               // the owners' threshold
-        (vec![key(2), key(3)], None),                        // the janitors' threshold
-        (vec![key(2)], Some(ErrorCode::ThresholdNotMet)),    // one janitor of two
-        (vec![key(9)], Some(ErrorCode::KeyNotTrusted)),      // a stranger
+        (vec![key(11)], None),                            // the key itself
+        (vec![key(10)], None),                            // the owners' threshold
+        (vec![key(2), key(3)], None),                     // the janitors' threshold
+        (vec![key(2)], Some(ErrorCode::ThresholdNotMet)), // one janitor of two
+        (vec![key(9)], Some(ErrorCode::KeyNotTrusted)),   // a stranger
     ] {
         let mut log = Log::standard(Mode::Open);
         let by: Vec<&SecretKey> = by.iter().collect();
         match want {
             None => {
                 log.ok(&revoke("left-pad", &key(11)), &by);
-                let r = log.state.name("left-pad").unwrap().revocation(&key(11).public_key()).unwrap();
+                let r = log
+                    .state
+                    .name("left-pad")
+                    .unwrap()
+                    .revocation(&key(11).public_key())
+                    .unwrap();
                 assert_eq!(r.entry, 2);
             }
             Some(code) => {
@@ -392,11 +513,27 @@ fn revocation_by_key_owners_janitors_not_stranger() {
         }
     }
     let mut log = Log::standard(Mode::Open);
-    log.bad(&revoke("left-pad", &key(9)), &[&key(9)], ErrorCode::NotFound);
-    log.bad(&revoke("right-pad", &key(10)), &[&key(10)], ErrorCode::NotFound);
+    log.bad(
+        &revoke("left-pad", &key(9)),
+        &[&key(9)],
+        ErrorCode::NotFound,
+    );
+    log.bad(
+        &revoke("right-pad", &key(10)),
+        &[&key(10)],
+        ErrorCode::NotFound,
+    );
     log.ok(&revoke("left-pad", &key(11)), &[&key(11)]);
-    log.bad(&revoke("left-pad", &key(11)), &[&key(11)], ErrorCode::KeyRevoked);
-    log.bad(&revoke("left-pad", &key(11)), &[&key(10)], ErrorCode::KeyRevoked);
+    log.bad(
+        &revoke("left-pad", &key(11)),
+        &[&key(11)],
+        ErrorCode::KeyRevoked,
+    );
+    log.bad(
+        &revoke("left-pad", &key(11)),
+        &[&key(10)],
+        ErrorCode::KeyRevoked,
+    );
 }
 
 #[test]
@@ -408,20 +545,46 @@ fn revocation_clock_counts_before_and_never_after() {
     // Key 11 signs its own revocation...
     log.ok(&revoke("left-pad", &key(11)), &[&key(11)]);
     // ...and is never counted again: release, yank, notice, revoke of another key.
-    let msg = log.bad(&release("left-pad", "1.0.1", 2, ks(1, &[&key(10)], &[])), &[&key(11)], ErrorCode::KeyRevoked);
+    let msg = log.bad(
+        &release("left-pad", "1.0.1", 2, ks(1, &[&key(10)], &[])),
+        &[&key(11)],
+        ErrorCode::KeyRevoked,
+    );
     assert!(msg.contains("revoked for left-pad at entry 3"), "{msg}");
-    log.bad(&yank("left-pad", "1.0.0", 1), &[&key(11)], ErrorCode::KeyRevoked);
-    log.bad(&notice("left-pad", "N-1"), &[&key(11)], ErrorCode::KeyRevoked);
-    log.bad(&revoke("left-pad", &key(10)), &[&key(11)], ErrorCode::KeyRevoked);
+    log.bad(
+        &yank("left-pad", "1.0.0", 1),
+        &[&key(11)],
+        ErrorCode::KeyRevoked,
+    );
+    log.bad(
+        &notice("left-pad", "N-1"),
+        &[&key(11)],
+        ErrorCode::KeyRevoked,
+    );
+    log.bad(
+        &revoke("left-pad", &key(10)),
+        &[&key(11)],
+        ErrorCode::KeyRevoked,
+    );
     // A release may not declare it either.
-    log.bad(&release("left-pad", "1.0.1", 2, k), &[&key(10)], ErrorCode::KeyRevoked);
+    log.bad(
+        &release("left-pad", "1.0.1", 2, k),
+        &[&key(10)],
+        ErrorCode::KeyRevoked,
+    );
     // The entry before the revocation stays valid when the log is replayed.
     let state = replay_log(log.entries.iter().map(Vec::as_slice)).unwrap();
     assert_eq!(state, log.state);
     assert_eq!(state.name("left-pad").unwrap().releases["1.0.0"].entry, 2);
     // Remaining owners keep working.
-    log.ok(&release("left-pad", "1.0.1", 2, ks(1, &[&key(10)], &[])), &[&key(10)]);
-    assert_eq!(log.state.name("left-pad").unwrap().active_owner_keys(), vec![key(10).public_key()]);
+    log.ok(
+        &release("left-pad", "1.0.1", 2, ks(1, &[&key(10)], &[])),
+        &[&key(10)],
+    );
+    assert_eq!(
+        log.state.name("left-pad").unwrap().active_owner_keys(),
+        vec![key(10).public_key()]
+    );
 }
 
 // ---- yank, notice ----
@@ -429,14 +592,40 @@ fn revocation_clock_counts_before_and_never_after() {
 #[test]
 fn yank_rules() {
     let mut log = Log::standard(Mode::Open);
-    log.ok(&release("left-pad", "1.0.0", 1, ks(1, &[&key(10)], &[])), &[&key(10)]);
-    log.ok(&release("left-pad", "1.0.1", 2, ks(1, &[&key(10)], &[])), &[&key(10)]);
-    log.bad(&yank("left-pad", "9.9.9", 1), &[&key(10)], ErrorCode::NotFound);
-    log.bad(&yank("left-pad", "1.0.0", 2), &[&key(10)], ErrorCode::NotFound);
-    log.bad(&yank("left-pad", "1.0.0", 1), &[&key(9)], ErrorCode::KeyNotTrusted);
-    log.bad(&yank("left-pad", "1.0.0", 1), &[&key(1)], ErrorCode::ThresholdNotMet);
+    log.ok(
+        &release("left-pad", "1.0.0", 1, ks(1, &[&key(10)], &[])),
+        &[&key(10)],
+    );
+    log.ok(
+        &release("left-pad", "1.0.1", 2, ks(1, &[&key(10)], &[])),
+        &[&key(10)],
+    );
+    log.bad(
+        &yank("left-pad", "9.9.9", 1),
+        &[&key(10)],
+        ErrorCode::NotFound,
+    );
+    log.bad(
+        &yank("left-pad", "1.0.0", 2),
+        &[&key(10)],
+        ErrorCode::NotFound,
+    );
+    log.bad(
+        &yank("left-pad", "1.0.0", 1),
+        &[&key(9)],
+        ErrorCode::KeyNotTrusted,
+    );
+    log.bad(
+        &yank("left-pad", "1.0.0", 1),
+        &[&key(1)],
+        ErrorCode::ThresholdNotMet,
+    );
     log.ok(&yank("left-pad", "1.0.0", 1), &[&key(10)]);
-    log.bad(&yank("left-pad", "1.0.0", 1), &[&key(10)], ErrorCode::Malformed);
+    log.bad(
+        &yank("left-pad", "1.0.0", 1),
+        &[&key(10)],
+        ErrorCode::Malformed,
+    );
     log.ok(&yank("left-pad", "1.0.1", 2), &[&key(1), &key(2)]);
     let ns = log.state.name("left-pad").unwrap();
     assert_eq!(ns.releases["1.0.0"].yanked.as_ref().unwrap().entry, 4);
@@ -446,10 +635,22 @@ fn yank_rules() {
 #[test]
 fn notice_rules() {
     let mut log = Log::standard(Mode::Open);
-    log.bad(&notice("left-pad", "N-1"), &[&key(9)], ErrorCode::KeyNotTrusted);
-    log.bad(&notice("right-pad", "N-1"), &[&key(1), &key(2)], ErrorCode::NotFound);
+    log.bad(
+        &notice("left-pad", "N-1"),
+        &[&key(9)],
+        ErrorCode::KeyNotTrusted,
+    );
+    log.bad(
+        &notice("right-pad", "N-1"),
+        &[&key(1), &key(2)],
+        ErrorCode::NotFound,
+    );
     log.ok(&notice("left-pad", "N-1"), &[&key(10)]);
-    log.bad(&notice("left-pad", "N-1"), &[&key(10)], ErrorCode::Malformed);
+    log.bad(
+        &notice("left-pad", "N-1"),
+        &[&key(10)],
+        ErrorCode::Malformed,
+    );
     log.ok(&notice("left-pad", "N-2"), &[&key(1), &key(3)]);
     let ns = log.state.name("left-pad").unwrap();
     assert_eq!(ns.notices["N-1"].entry, 2);
@@ -461,16 +662,31 @@ fn notice_rules() {
 fn sample_log() -> Log {
     let mut log = Log::standard(Mode::Open);
     let k = ks(1, &[&key(10)], &[&key(11)]);
-    log.ok(&owners("right-pad", 0, ks(1, &[&key(20)], &[])), &[&key(20)]);
+    log.ok(
+        &owners("right-pad", 0, ks(1, &[&key(20)], &[])),
+        &[&key(20)],
+    );
     log.ok(&release("left-pad", "1.0.0", 1, k.clone()), &[&key(10)]);
-    log.ok(&release("right-pad", "0.1.0", 5, ks(1, &[&key(20)], &[])), &[&key(20)]);
+    log.ok(
+        &release("right-pad", "0.1.0", 5, ks(1, &[&key(20)], &[])),
+        &[&key(20)],
+    );
     log.ok(&notice("left-pad", "N-1"), &[&key(10)]);
     log.ok(&revoke("left-pad", &key(11)), &[&key(11)]);
-    log.ok(&release("left-pad", "1.1.0", 2, ks(1, &[&key(10)], &[])), &[&key(10)]);
+    log.ok(
+        &release("left-pad", "1.1.0", 2, ks(1, &[&key(10)], &[])),
+        &[&key(10)],
+    );
     log.ok(&yank("left-pad", "1.0.0", 1), &[&key(1), &key(2)]);
-    log.ok(&registry(1, ks(1, &[&key(4)], &[]), Mode::Curated), &[&key(1), &key(2), &key(4)]);
+    log.ok(
+        &registry(1, ks(1, &[&key(4)], &[]), Mode::Curated),
+        &[&key(1), &key(2), &key(4)],
+    );
     log.ok(&owners("left-pad", 1, ks(1, &[&key(12)], &[])), &[&key(4)]);
-    log.ok(&release("left-pad", "2.0.0", 3, ks(1, &[&key(12)], &[])), &[&key(12)]);
+    log.ok(
+        &release("left-pad", "2.0.0", 3, ks(1, &[&key(12)], &[])),
+        &[&key(12)],
+    );
     log
 }
 
@@ -485,7 +701,14 @@ fn replay_whole_log_equals_incremental_state_and_json_round_trips() {
     let again = RegistryState::parse(&json).unwrap();
     assert_eq!(again, state);
     assert_eq!(again.to_json_bytes(), json);
-    let batch = replay(None, entries.iter().copied(), ReplayOptions { verification: Verification::Batch, ..Default::default() });
+    let batch = replay(
+        None,
+        entries.iter().copied(),
+        ReplayOptions {
+            verification: Verification::Batch,
+            ..Default::default()
+        },
+    );
     assert_eq!(batch.state.as_ref(), Some(&state));
     assert!(batch.verdicts.iter().all(Result::is_ok));
 }
@@ -494,13 +717,41 @@ fn replay_whole_log_equals_incremental_state_and_json_round_trips() {
 fn fail_saved_state_strictness() {
     let json = String::from_utf8(sample_log().state.to_json_bytes()).unwrap();
     for (bad, code) in [
-        (json.replacen("\"omega-registry-state\":1", "\"omega-registry-state\":2", 1), ErrorCode::UnsupportedVersion),
-        (json.replacen("{\"omega-registry-state\":1,", "{\"omega-registry-state\":1,\"x\":1,", 1), ErrorCode::Malformed),
-        (json.replacen("{\"omega-registry-state\":1,", "{\"omega-registry-state\":1,\"size\":0,", 1), ErrorCode::Malformed),
+        (
+            json.replacen(
+                "\"omega-registry-state\":1",
+                "\"omega-registry-state\":2",
+                1,
+            ),
+            ErrorCode::UnsupportedVersion,
+        ),
+        (
+            json.replacen(
+                "{\"omega-registry-state\":1,",
+                "{\"omega-registry-state\":1,\"x\":1,",
+                1,
+            ),
+            ErrorCode::Malformed,
+        ),
+        (
+            json.replacen(
+                "{\"omega-registry-state\":1,",
+                "{\"omega-registry-state\":1,\"size\":0,",
+                1,
+            ),
+            ErrorCode::Malformed,
+        ),
         (format!("{json} {{}}"), ErrorCode::Malformed),
-        (json.replacen("\"mode\":\"curated\"", "\"mode\":\"closed\"", 1), ErrorCode::Malformed),
+        (
+            json.replacen("\"mode\":\"curated\"", "\"mode\":\"closed\"", 1),
+            ErrorCode::Malformed,
+        ),
     ] {
-        assert_eq!(RegistryState::parse(bad.as_bytes()).unwrap_err().code(), code, "{bad}");
+        assert_eq!(
+            RegistryState::parse(bad.as_bytes()).unwrap_err().code(),
+            code,
+            "{bad}"
+        );
     }
 }
 
@@ -508,7 +759,10 @@ fn fail_saved_state_strictness() {
 fn invalid_entry_stops_or_is_skipped() {
     let log = sample_log();
     let mut entries: Vec<Vec<u8>> = log.entries.clone();
-    let stranger = sign(&release("left-pad", "6.6.6", 99, ks(1, &[&key(10)], &[])), &[&key(9)]);
+    let stranger = sign(
+        &release("left-pad", "6.6.6", 99, ks(1, &[&key(10)], &[])),
+        &[&key(9)],
+    );
     entries.insert(4, stranger);
     let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
     let stop = replay(None, refs.iter().copied(), ReplayOptions::default());
@@ -517,26 +771,59 @@ fn invalid_entry_stops_or_is_skipped() {
     assert!(err.message().contains("entry 4"), "{err}");
     assert_eq!(stop.verdicts.len(), 5);
     assert_eq!(stop.state.as_ref().unwrap().size, 4);
-    assert_eq!(replay_log(refs.iter().copied()).unwrap_err().code(), ErrorCode::KeyNotTrusted);
+    assert_eq!(
+        replay_log(refs.iter().copied()).unwrap_err().code(),
+        ErrorCode::KeyNotTrusted
+    );
 
-    let skip = replay(None, refs.iter().copied(), ReplayOptions { on_invalid: OnInvalid::Skip, ..Default::default() });
+    let skip = replay(
+        None,
+        refs.iter().copied(),
+        ReplayOptions {
+            on_invalid: OnInvalid::Skip,
+            ..Default::default()
+        },
+    );
     assert_eq!(skip.verdicts.len(), refs.len());
-    let bad: Vec<usize> = skip.verdicts.iter().enumerate().filter(|(_, v)| v.is_err()).map(|(i, _)| i).collect();
+    let bad: Vec<usize> = skip
+        .verdicts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.is_err())
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(bad, vec![4]);
     let s = skip.state.unwrap();
     assert_eq!(s.skipped, vec![4]);
     assert_eq!(s.size, refs.len() as u64);
     // Entry indexes after the skipped one moved by one; the same names and releases.
     let shape = |st: &RegistryState| -> Vec<(String, Vec<String>)> {
-        st.names.iter().map(|(n, ns)| (n.clone(), ns.releases.keys().cloned().collect())).collect()
+        st.names
+            .iter()
+            .map(|(n, ns)| (n.clone(), ns.releases.keys().cloned().collect()))
+            .collect()
     };
     assert_eq!(shape(&s), shape(&log.state));
     assert!(s.name("left-pad").unwrap().releases.get("6.6.6").is_none());
 
     // Batched: the same verdicts and state as one by one, with an invalid entry inside.
     for on_invalid in [OnInvalid::Stop, OnInvalid::Skip] {
-        let one = replay(None, refs.iter().copied(), ReplayOptions { on_invalid, verification: Verification::OneByOne });
-        let batch = replay(None, refs.iter().copied(), ReplayOptions { on_invalid, verification: Verification::Batch });
+        let one = replay(
+            None,
+            refs.iter().copied(),
+            ReplayOptions {
+                on_invalid,
+                verification: Verification::OneByOne,
+            },
+        );
+        let batch = replay(
+            None,
+            refs.iter().copied(),
+            ReplayOptions {
+                on_invalid,
+                verification: Verification::Batch,
+            },
+        );
         assert_eq!(one, batch);
     }
 }
@@ -555,10 +842,20 @@ fn batched_replay_catches_a_bad_signature() {
     e = Entry::assemble(&e.statement_bytes, text.as_bytes()).unwrap();
     entries[5] = e.to_bytes();
     let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
-    let batch = replay(None, refs.iter().copied(), ReplayOptions { verification: Verification::Batch, ..Default::default() });
+    let batch = replay(
+        None,
+        refs.iter().copied(),
+        ReplayOptions {
+            verification: Verification::Batch,
+            ..Default::default()
+        },
+    );
     let (i, err) = batch.first_invalid().unwrap();
     assert_eq!((i, err.code()), (5, ErrorCode::SignatureInvalid));
-    assert_eq!(batch, replay(None, refs.iter().copied(), ReplayOptions::default()));
+    assert_eq!(
+        batch,
+        replay(None, refs.iter().copied(), ReplayOptions::default())
+    );
 }
 
 fn base64_decode(s: &str) -> Vec<u8> {
@@ -574,9 +871,22 @@ fn base64_encode(b: &[u8]) -> String {
 
 #[test]
 fn release_matches_its_manifest_field_by_field() {
-    let listing = TreeListing::new(vec![FileEntry::from_contents("index.js", FileKind::Regular, b"x")]).unwrap();
+    let listing = TreeListing::new(vec![FileEntry::from_contents(
+        "index.js",
+        FileKind::Regular,
+        b"x",
+    )])
+    .unwrap();
     let keys = ks(1, &[&key(10)], &[&key(11)]);
-    let m = Manifest::new("left-pad", "1.0.0", 7, &listing, Default::default(), keys.clone()).unwrap();
+    let m = Manifest::new(
+        "left-pad",
+        "1.0.0",
+        7,
+        &listing,
+        Default::default(),
+        keys.clone(),
+    )
+    .unwrap();
     let bytes = m.to_json_bytes();
     let good = ReleaseStatement {
         name: "left-pad".into(),
@@ -590,18 +900,38 @@ fn release_matches_its_manifest_field_by_field() {
     };
     release_matches_manifest(&good, &bytes, &m).unwrap();
     let mut variants = Vec::new();
-    let mut v = good.clone(); v.name = "right-pad".into(); variants.push(v);
-    let mut v = good.clone(); v.version = "1.0.1".into(); variants.push(v);
-    let mut v = good.clone(); v.sequence = 8; variants.push(v);
-    let mut v = good.clone(); v.tree = TreeDigest([0; 32]); variants.push(v);
-    let mut v = good.clone(); v.keys = ks(1, &[&key(10)], &[]); variants.push(v);
-    let mut v = good.clone(); v.manifest = [0; 32]; variants.push(v);
+    let mut v = good.clone();
+    v.name = "right-pad".into();
+    variants.push(v);
+    let mut v = good.clone();
+    v.version = "1.0.1".into();
+    variants.push(v);
+    let mut v = good.clone();
+    v.sequence = 8;
+    variants.push(v);
+    let mut v = good.clone();
+    v.tree = TreeDigest([0; 32]);
+    variants.push(v);
+    let mut v = good.clone();
+    v.keys = ks(1, &[&key(10)], &[]);
+    variants.push(v);
+    let mut v = good.clone();
+    v.manifest = [0; 32];
+    variants.push(v);
     for v in variants {
-        assert_eq!(release_matches_manifest(&v, &bytes, &m).unwrap_err().code(), ErrorCode::NotInLog);
+        assert_eq!(
+            release_matches_manifest(&v, &bytes, &m).unwrap_err().code(),
+            ErrorCode::NotInLog
+        );
     }
     let mut other = bytes.clone();
     other.push(b'\n');
-    assert_eq!(release_matches_manifest(&good, &other, &m).unwrap_err().code(), ErrorCode::NotInLog);
+    assert_eq!(
+        release_matches_manifest(&good, &other, &m)
+            .unwrap_err()
+            .code(),
+        ErrorCode::NotInLog
+    );
 }
 
 // ---- properties ----
@@ -662,7 +992,9 @@ fn untrusted_comment_is_not_authenticated_but_changes_the_entry() {
     let mut log = Log::standard(Mode::Open);
     let st = release("left-pad", "1.0.0", 1, ks(1, &[&key(10)], &[]));
     let bytes = sign(&st, &[&key(10)]);
-    let edited = String::from_utf8(bytes.clone()).unwrap().replace("signature from omega secret key", "edited by a relay");
+    let edited = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("signature from omega secret key", "edited by a relay");
     assert_ne!(edited.as_bytes(), bytes.as_slice());
     log.state.clone().apply(edited.as_bytes()).unwrap();
     log.ok(&st, &[&key(10)]);

@@ -27,6 +27,7 @@ mod manifest;
 mod minisign;
 mod package;
 mod revocation;
+mod statements;
 mod tree;
 
 use lock::lock_vectors;
@@ -34,6 +35,7 @@ use manifest::manifest_vectors;
 use minisign::minisign_vectors;
 use package::package_vectors;
 use revocation::revocation_vectors;
+use statements::statement_vectors;
 use tree::tree_vectors;
 
 type Files = Vec<(String, bool, Vec<u8>)>;
@@ -155,5 +157,6 @@ fn main() {
     write(&dir, "manifest.json", "manifest parsing (DESIGN 3.3): valid manifests are canonical (re-serialise to the same bytes); expect.valid or expect.error", manifest_vectors());
     write(&dir, "package.json", "package checks (DESIGN 3.4) over in-memory files with pins; expect.ok with signed_by, or expect.error with every problem in order", package_vectors());
     write(&dir, "lock.json", "lock update rules (DESIGN 3.5): admit package files given the pinned entry and --trust keys; expect.change + entry, or expect.error", lock_vectors());
+    write(&dir, "statements.json", "registry statements, log entries and replayed logs (REGISTRY.md R4): kind statement/entry: expect.type (valid and canonical) or expect.error; kind log: entries replayed from the genesis with invalid ones skipped, expect.verdicts (\"ok\" or a code per entry), expect.genesis (SHA-256 hex of entry 0), expect.state (RegistryState JSON, or null)", statement_vectors());
     write(&dir, "revocation.json", "revocation statements (DESIGN 3.5) applied to a pinned entry; expect.revoked + entry, or expect.error", revocation_vectors());
 }
