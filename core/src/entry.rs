@@ -15,7 +15,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::error::{fail, Error, ErrorCode, Result};
+use crate::error::{fail, ErrorCode, Result};
 use crate::limits::{MAX_ENTRY_BYTES, MAX_ENTRY_SIGNATURES};
 use crate::signature::{Algorithm, SignatureBlock};
 use crate::statement::Statement;
@@ -229,7 +229,7 @@ impl Entry {
         }
         let block = key
             .sign_prehashed(&prehash, trusted_comment, "signature from omega secret key")
-            .map_err(|e: Error| e.context(&what))?;
+            .map_err(|e| e.context(&what))?;
         self.signatures.push(block);
         let len = self.to_bytes().len();
         if len > MAX_ENTRY_BYTES {

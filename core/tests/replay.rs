@@ -804,7 +804,7 @@ fn invalid_entry_stops_or_is_skipped() {
             .collect()
     };
     assert_eq!(shape(&s), shape(&log.state));
-    assert!(s.name("left-pad").unwrap().releases.get("6.6.6").is_none());
+    assert!(!s.name("left-pad").unwrap().releases.contains_key("6.6.6"));
 
     // Batched: the same verdicts and state as one by one, with an invalid entry inside.
     for on_invalid in [OnInvalid::Stop, OnInvalid::Skip] {

@@ -299,7 +299,7 @@ pub fn statement_vectors() -> Vec<Value> {
             "fail_key_listed_twice",
             {
                 let k = a.public_key().to_base64();
-                own.replacen(&format!("\"next\":[]"), &format!("\"next\":[\"{k}\"]"), 1)
+                own.replacen("\"next\":[]", &format!("\"next\":[\"{k}\"]"), 1)
             },
             Malformed,
         ),
