@@ -12,6 +12,7 @@ use omega_core::entry::Entry;
 use omega_core::manifest::KeySet;
 use omega_core::registry::{replay, ReplayOptions, Verification};
 use omega_core::secret::SecretKey;
+use omega_core::signature::LegacyPolicy;
 use omega_core::statement::{
     Mode, OwnersStatement, RegistryStatement, ReleaseStatement, Statement,
 };

@@ -205,15 +205,39 @@ pub struct RegistryState {
 }
 
 /// A signer role: a key set's threshold, counted over its signers ∪ next minus excluded keys.
+/// Who a role is, for messages (formatted only on a refusal).
+#[derive(Clone, Copy)]
+enum Label<'a> {
+    OwnJanitors,
+    Janitors(u64),
+    NewJanitors(u64),
+    Owners(&'a str, u64),
+    Claim(&'a str),
+    KeyItself(crate::keys::KeyId),
+}
+
+impl core::fmt::Display for Label<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Label::OwnJanitors => f.write_str("its own janitors"),
+            Label::Janitors(s) => write!(f, "the janitors (serial {s})"),
+            Label::NewJanitors(s) => write!(f, "the new janitors (serial {s})"),
+            Label::Owners(n, s) => write!(f, "the owners of {n} (serial {s})"),
+            Label::Claim(n) => write!(f, "its own keys (first claim of {n} in an open registry)"),
+            Label::KeyItself(id) => write!(f, "the key {id} itself"),
+        }
+    }
+}
+
 struct Role<'a> {
-    label: String,
+    label: Label<'a>,
     threshold: u32,
     keys: Vec<PublicKey>,
     excluded: &'a [RevokedKey],
 }
 
 impl<'a> Role<'a> {
-    fn of(label: String, ks: &KeySet, excluded: &'a [RevokedKey]) -> Role<'a> {
+    fn of(label: Label<'a>, ks: &KeySet, excluded: &'a [RevokedKey]) -> Role<'a> {
         Role {
             label,
             threshold: ks.threshold,
@@ -271,8 +295,17 @@ impl Verifier {
     }
 }
 
-fn ctx(index: u64, st: &Statement) -> String {
-    format!("entry {index} ({st})")
+/// `entry <index> (<statement>)`, formatted only when a message needs it.
+struct Ctx<'a>(u64, &'a Statement);
+
+impl core::fmt::Display for Ctx<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "entry {} ({})", self.0, self.1)
+    }
+}
+
+fn ctx(index: u64, st: &Statement) -> Ctx<'_> {
+    Ctx(index, st)
 }
 
 fn authorise(
@@ -299,7 +332,7 @@ fn authorise(
     let labels = || {
         roles
             .iter()
-            .map(|r| r.label.as_str())
+            .map(|r| r.label.to_string())
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -435,10 +468,11 @@ pub struct Replay {
 impl Replay {
     /// The first invalid entry: its index and error.
     pub fn first_invalid(&self) -> Option<(u64, &Error)> {
-        self.verdicts
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| v.as_ref().err().map(|e| (self.start + i as u64, e)))
+        self.verdicts.iter().enumerate().find_map(|(i, v)| {
+            v.as_ref()
+                .err()
+                .map(|e| (self.start.saturating_add(i as u64), e))
+        })
     }
 
     /// The state, or the first invalid entry's error.
@@ -483,7 +517,7 @@ fn replay_with<'e>(
                 let v = s.apply_with(bytes, &mut Verifier::Now);
                 if v.is_err() && on_invalid == OnInvalid::Skip {
                     s.skipped.push(s.size);
-                    s.size += 1;
+                    s.size = s.size.saturating_add(1);
                 }
                 v
             }
@@ -579,7 +613,7 @@ impl RegistryState {
             );
         }
         let rule = Rule::Any(alloc::vec![Role::of(
-            "its own janitors".to_string(),
+            Label::OwnJanitors,
             &reg.janitors,
             &[]
         )]);
@@ -628,19 +662,15 @@ impl RegistryState {
         let entry = parse_at(entry_bytes, index)?;
         self.decide(&entry, index, verifier)?;
         self.commit(entry, index);
-        self.size += 1;
+        self.size = self.size.saturating_add(1);
         Ok(())
     }
 
     fn janitors_role(&self) -> Role<'static> {
-        Role::of(
-            format!("the janitors (serial {})", self.serial),
-            &self.janitors,
-            &[],
-        )
+        Role::of(Label::Janitors(self.serial), &self.janitors, &[])
     }
 
-    fn claimed<'s>(&'s self, name: &str, what: &str) -> Result<&'s NameState> {
+    fn claimed<'s>(&'s self, name: &str, what: &Ctx<'_>) -> Result<&'s NameState> {
         self.names.get(name).ok_or_else(|| {
             Error::new(
                 ErrorCode::NotFound,
@@ -664,14 +694,7 @@ impl RegistryState {
                         }
                         let mut roles = alloc::vec![self.janitors_role()];
                         if self.mode == Mode::Open {
-                            roles.push(Role::of(
-                                format!(
-                                    "its own keys (first claim of {} in an open registry)",
-                                    o.name
-                                ),
-                                &o.keys,
-                                &[],
-                            ));
+                            roles.push(Role::of(Label::Claim(&o.name), &o.keys, &[]));
                         }
                         (Rule::Any(roles), &[])
                     }
@@ -766,7 +789,7 @@ impl RegistryState {
                     }
                 }
                 let rule = Rule::Any(alloc::vec![Role::of(
-                    format!("the owners of {} (serial {})", r.name, ns.owners_serial),
+                    Label::Owners(&r.name, ns.owners_serial),
                     &ns.owners,
                     &ns.revoked
                 )]);
@@ -800,9 +823,9 @@ impl RegistryState {
                     next: Vec::new(),
                 };
                 let rule = Rule::Any(alloc::vec![
-                    Role::of(format!("the key {} itself", rv.key.key_id()), &itself, &[]),
+                    Role::of(Label::KeyItself(rv.key.key_id()), &itself, &[]),
                     Role::of(
-                        format!("the owners of {} (serial {})", rv.name, ns.owners_serial),
+                        Label::Owners(&rv.name, ns.owners_serial),
                         &ns.owners,
                         &ns.revoked
                     ),
@@ -862,7 +885,7 @@ impl RegistryState {
     ) -> Result<()> {
         let rule = Rule::Any(alloc::vec![
             Role::of(
-                format!("the owners of {name} (serial {})", ns.owners_serial),
+                Label::Owners(name, ns.owners_serial),
                 &ns.owners,
                 &ns.revoked
             ),
@@ -910,11 +933,7 @@ impl RegistryState {
         }
         let rule = Rule::All(alloc::vec![
             self.janitors_role(),
-            Role::of(
-                format!("the new janitors (serial {})", reg.serial),
-                &reg.janitors,
-                &[]
-            ),
+            Role::of(Label::NewJanitors(reg.serial), &reg.janitors, &[]),
         ]);
         authorise(entry, index, &rule, &[], verifier)
     }

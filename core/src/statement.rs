@@ -370,10 +370,47 @@ struct RawNotice {
     url: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct TypeProbe {
-    #[serde(rename = "type")]
+/// The version and type of a statement, read in one pass before the strict parse, so that a
+/// newer version is `UNSUPPORTED_VERSION` (not unknown fields) and the type picks the parser.
+struct Probe {
+    version: Option<u64>,
     kind: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Probe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Probe, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Probe;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> core::result::Result<Probe, A::Error> {
+                let mut p = Probe {
+                    version: None,
+                    kind: None,
+                };
+                while let Some(k) = access.next_key::<alloc::borrow::Cow<'de, str>>()? {
+                    let dup = match &*k {
+                        "omega-entry" => p.version.replace(access.next_value()?).is_some(),
+                        "type" => p.kind.replace(access.next_value()?).is_some(),
+                        _ => {
+                            access.next_value::<serde::de::IgnoredAny>()?;
+                            false
+                        }
+                    };
+                    if dup {
+                        return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Free text (`reason`, `summary`): no control characters, no `"` or `\` (so the canonical
@@ -560,8 +597,22 @@ impl Statement {
                 ),
             );
         }
-        json::probe_version(bytes, "omega-entry", what, STATEMENT_VERSION)?;
-        let probe: TypeProbe = json::from_slice(bytes, what)?;
+        let probe: Probe = json::from_slice(bytes, what)?;
+        match probe.version {
+            None => {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("{what}: missing the \"omega-entry\" version field"),
+                )
+            }
+            Some(STATEMENT_VERSION) => {}
+            Some(v) => {
+                return fail(
+                    ErrorCode::UnsupportedVersion,
+                    format!("{what}: \"omega-entry\" version {v} is not supported (this build reads version {STATEMENT_VERSION})"),
+                )
+            }
+        }
         let kind = probe.kind.ok_or_else(|| {
             Error::new(
                 ErrorCode::Malformed,

@@ -452,7 +452,13 @@ fn fail_same_key_under_two_key_ids_counted_twice() {
     );
     // A yank needs 2 owners or 1 janitor: the janitor alone suffices, but two blocks by the
     // same key bytes are refused whatever the ids.
-    let msg = log.bad(&yank("p", "1", 1), &[&k10, &alias], ErrorCode::Malformed);
+    let mut both = Entry::sign(&yank("p", "1", 1), &[&k10], "t").unwrap();
+    both.signatures.extend(
+        Entry::sign(&yank("p", "1", 1), &[&alias], "t")
+            .unwrap()
+            .signatures,
+    );
+    let msg = log.bad_bytes(&both.to_bytes(), ErrorCode::Malformed);
     assert!(msg.contains("twice"), "{msg}");
     // A release (owners only) with the janitor id block plus one owner: the alias id is not an
     // owners key id, so the block is by no key that may sign.
