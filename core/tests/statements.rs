@@ -277,3 +277,69 @@ mod signing {
         assert_eq!(Entry::parse(&big).unwrap_err().code(), ErrorCode::TooLarge);
     }
 }
+
+mod mutations {
+    //! A cheap stand-in for the `statement` and `entry` fuzz targets that runs with the tests:
+    //! random edits of valid statements and entries never panic, and whatever is accepted is
+    //! its own canonical form.
+    use super::*;
+    use proptest::prelude::*;
+
+    fn seeds(kind: &str, field: &str) -> Vec<Vec<u8>> {
+        load()
+            .iter()
+            .filter(|c| c["kind"] == kind && c["expect"].get("type").is_some())
+            .map(|c| c[field].as_str().unwrap().as_bytes().to_vec())
+            .collect()
+    }
+
+    fn mutate(mut data: Vec<u8>, edits: &[(prop::sample::Index, u8, u8)]) -> Vec<u8> {
+        for (at, op, byte) in edits {
+            if data.is_empty() {
+                break;
+            }
+            let i = at.index(data.len());
+            match op % 4 {
+                0 => data[i] ^= 1 << (byte % 8),
+                1 => data[i] = *byte,
+                2 => data.insert(i, *byte),
+                _ => {
+                    data.remove(i);
+                }
+            }
+        }
+        data
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, .. ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_statements_accepted_only_in_canonical_form(
+            which in any::<prop::sample::Index>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), any::<u8>()), 1..4),
+        ) {
+            let all = seeds("statement", "statement");
+            let data = mutate(all[which.index(all.len())].clone(), &edits);
+            if let Ok(st) = Statement::parse(&data) {
+                prop_assert_eq!(st.to_bytes(), data.clone());
+                prop_assert_eq!(Statement::parse(&st.to_bytes()).unwrap(), st);
+            }
+        }
+
+        #[test]
+        fn mutated_entries_accepted_only_in_their_one_form(
+            which in any::<prop::sample::Index>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), any::<u8>()), 1..4),
+        ) {
+            let all = seeds("entry", "entry");
+            let data = mutate(all[which.index(all.len())].clone(), &edits);
+            let _ = RegistryState::genesis(&data);
+            if let Ok(e) = Entry::parse(&data) {
+                prop_assert_eq!(e.to_bytes(), data.clone());
+                let again = Entry::assemble(&e.statement_bytes, e.signature_text().as_bytes()).unwrap();
+                prop_assert_eq!(again, e);
+            }
+        }
+    }
+}
