@@ -29,6 +29,51 @@
 //! (one of the roles above): a block by any other key is `KEY_NOT_TRUSTED` (`KEY_REVOKED` if
 //! the key was revoked for the name), a block that does not verify `SIGNATURE_INVALID`, a key
 //! that signs twice `MALFORMED`. Keys are compared by their 32 key bytes, never by key id.
+//!
+//! ```
+//! # #[cfg(feature = "sign")] {
+//! use omega_core::entry::Entry;
+//! use omega_core::manifest::KeySet;
+//! use omega_core::registry::{genesis_hash, replay, ReplayOptions, RegistryState};
+//! use omega_core::secret::SecretKey;
+//! use omega_core::statement::{Mode, OwnersStatement, RegistryStatement, Statement};
+//! use omega_core::vkey::Vkey;
+//! use omega_core::{ErrorCode, KeyId};
+//!
+//! let janitor = SecretKey::from_seed(&[1; 32], KeyId([1; 8]));
+//! let owner = SecretKey::from_seed(&[2; 32], KeyId([2; 8]));
+//! let one = |k: &SecretKey| KeySet { threshold: 1, signers: vec![k.public_key()], next: vec![] };
+//! let genesis = Entry::sign(&Statement::Registry(RegistryStatement {
+//!     origin: "example.org/log".into(),
+//!     serial: 0,
+//!     janitors: one(&janitor),
+//!     log_key: Vkey::ed25519("example.org/log", [7; 32])?,
+//!     index_key: Vkey::ed25519("example.org/index", [8; 32])?,
+//!     mode: Mode::Open,
+//! }), &[&janitor], "genesis")?.to_bytes();
+//! let claim = Statement::Owners(OwnersStatement {
+//!     name: "left-pad".into(), serial: 0, keys: one(&owner), reason: String::new(),
+//! });
+//! // First come in an open registry: the claim is signed by its own key.
+//! let owners = Entry::sign(&claim, &[&owner], "claim")?.to_bytes();
+//! let r = replay(None, [&genesis[..], &owners[..]], ReplayOptions::default());
+//! let mut state = r.into_result()?;
+//! assert_eq!(state.genesis_hex(), genesis_hash(&genesis));
+//! assert_eq!(state.name("left-pad").map(|n| n.owners_entry), Some(1));
+//! // A second claim loses; the state is unchanged and the error names the entry.
+//! let stranger = SecretKey::from_seed(&[3; 32], KeyId([3; 8]));
+//! let Statement::Owners(mut again) = claim else { unreachable!() };
+//! again.keys = one(&stranger);
+//! let late = Entry::sign(&Statement::Owners(again), &[&stranger], "claim")?.to_bytes();
+//! let err = state.apply(&late).unwrap_err();
+//! assert_eq!(err.code(), ErrorCode::Rollback);
+//! assert!(err.message().starts_with("entry 2 (owners of left-pad serial 0)"));
+//! // Save, and later replay only new entries from the saved state.
+//! let saved = RegistryState::parse(&state.to_json_bytes())?;
+//! assert_eq!(saved, state);
+//! # }
+//! # Ok::<(), omega_core::Error>(())
+//! ```
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -165,6 +210,19 @@ impl NameState {
             .filter(|k| self.revocation(k).is_none())
             .copied()
             .collect()
+    }
+
+    /// The notices whose affected ranges contain `sequence` (what `omega status` prints for an
+    /// installed release), in id order.
+    pub fn notices_for(&self, sequence: u64) -> impl Iterator<Item = &NoticeRecord> {
+        self.notices
+            .values()
+            .filter(move |n| n.notice.affected.iter().any(|r| r.contains(sequence)))
+    }
+
+    /// The release with this sequence, if logged.
+    pub fn release_by_sequence(&self, sequence: u64) -> Option<(&String, &ReleaseRecord)> {
+        self.releases.iter().find(|(_, r)| r.sequence == sequence)
     }
 
     /// The release with the highest sequence that is not yanked.

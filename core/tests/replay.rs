@@ -412,6 +412,8 @@ fn release_rules() {
     assert_eq!(ns.last_sequence, Some(3));
     assert_eq!(ns.releases.len(), 3);
     assert_eq!(ns.releases["1.0.1"].entry, 3);
+    assert_eq!(ns.release_by_sequence(2).unwrap().0, "1.0.1");
+    assert!(ns.release_by_sequence(9).is_none());
     assert_eq!(ns.latest_unyanked().unwrap().0, "1.0.2");
 }
 
@@ -661,6 +663,14 @@ fn notice_rules() {
     let ns = log.state.name("left-pad").unwrap();
     assert_eq!(ns.notices["N-1"].entry, 2);
     assert_eq!(ns.notices["N-2"].notice.severity, Severity::High);
+    // The sample notices affect sequences 1..=2.
+    let ids = |seq| {
+        ns.notices_for(seq)
+            .map(|n| n.notice.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(2), ["N-1", "N-2"]);
+    assert!(ids(3).is_empty());
 }
 
 // ---- replay modes ----
