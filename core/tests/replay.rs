@@ -953,7 +953,7 @@ fn release_matches_its_manifest_field_by_field() {
 // ---- properties ----
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
     /// Replaying in two chunks (through the saved JSON state) equals replaying at once.
     #[test]
