@@ -26,6 +26,10 @@
 //! | [`merkle`] | RFC 6962 Merkle trees (SHA-256): roots, inclusion and consistency proofs |
 //! | [`tiles`] | C2SP tlog-tiles: tile paths, tiles verified against a root, proofs from tiles, the publisher |
 //! | [`bundle`] | tlog-tiles entry bundles (uint16 length-prefixed entries) |
+
+//! | [`statement`] | registry statements (R4): strict parsing, one canonical byte form |
+//! | [`entry`] | log entries: `omega-entry/v1`, statement, minisign blocks; signing (sign) |
+//! | [`registry`] | the replay state machine: authorisation of each entry, per-name state |
 //!
 //! # Examples
 //!
@@ -100,6 +104,7 @@ extern crate alloc;
 pub mod bundle;
 pub mod check;
 pub mod ed25519;
+pub mod entry;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;
@@ -114,11 +119,14 @@ pub mod loader;
 pub mod lock;
 pub mod manifest;
 pub mod merkle;
+
+pub mod registry;
 pub mod report;
 #[cfg(feature = "sign")]
 pub mod secret;
 pub mod signature;
 pub mod signify;
+pub mod statement;
 pub mod tarball;
 mod text;
 pub mod tiles;

@@ -85,3 +85,10 @@ pub const MAX_BUNDLE_BYTES: usize = 256 * (2 + MAX_ENTRY_BYTES);
 /// Longest tile path (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`), in bytes; the
 /// longest valid one (`tile/entries/` + 7 index groups + `.p/255`) has 53.
 pub const MAX_TILE_PATH_BYTES: usize = 64;
+
+/// Longest security-notice `id` in a `notice` statement, in bytes.
+pub const MAX_NOTICE_ID_BYTES: usize = 128;
+/// Most `affected` sequence ranges in one `notice` statement.
+pub const MAX_NOTICE_RANGES: usize = 256;
+/// Largest saved registry replay state (`RegistryState::to_json_bytes`) this build reads.
+pub const MAX_REGISTRY_STATE_BYTES: usize = 256 * 1024 * 1024;

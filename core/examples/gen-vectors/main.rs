@@ -28,6 +28,7 @@ mod merkle;
 mod minisign;
 mod package;
 mod revocation;
+mod statements;
 mod tree;
 
 use lock::lock_vectors;
@@ -36,6 +37,7 @@ use merkle::log_proof_vectors;
 use minisign::minisign_vectors;
 use package::package_vectors;
 use revocation::revocation_vectors;
+use statements::statement_vectors;
 use tree::tree_vectors;
 
 type Files = Vec<(String, bool, Vec<u8>)>;
@@ -158,5 +160,7 @@ fn main() {
     write(&dir, "package.json", "package checks (DESIGN 3.4) over in-memory files with pins; expect.ok with signed_by, or expect.error with every problem in order", package_vectors());
     write(&dir, "lock.json", "lock update rules (DESIGN 3.5): admit package files given the pinned entry and --trust keys; expect.change + entry, or expect.error", lock_vectors());
     write(&dir, "log_proofs.json", "RFC 6962 Merkle hashes and proofs (leaf_hash, root, inclusion, consistency), tlog-tiles paths (tile_path), which tiles a root or proof needs (tiles_for_*), a small tiled log with proof requests (tile_log), entry bundles (bundle) and a publisher append (publish); hashes and bytes hex; expect holds the result or expect.error", log_proof_vectors());
+
+    write(&dir, "statements.json", "registry statements, log entries and replayed logs (REGISTRY.md R4): kind statement/entry: expect.type (valid and canonical) or expect.error; kind log: entries replayed from the genesis with invalid ones skipped, expect.verdicts (\"ok\" or a code per entry), expect.genesis (SHA-256 hex of entry 0), expect.state (RegistryState JSON, or null)", statement_vectors());
     write(&dir, "revocation.json", "revocation statements (DESIGN 3.5) applied to a pinned entry; expect.revoked + entry, or expect.error", revocation_vectors());
 }

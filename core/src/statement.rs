@@ -1,0 +1,820 @@
+//! Registry statements (REGISTRY.md R4): the compact JSON object inside every log entry, one
+//! type per kind of change (`registry`, `owners`, `release`, `revoke`, `yank`, `notice`),
+//! their strict parsing and their one canonical byte form.
+//!
+//! **Canonical form.** A statement has exactly one byte form, and [`Statement::parse`] accepts
+//! only that form: compact JSON (no whitespace), `"omega-entry"` first, `"type"` second, then
+//! the type's fields in the order of R4's table (key sets as `threshold`, `signers`, `next`,
+//! with `next` always present; ranges as `from`, `to`); optional fields (`fixed`, `url`)
+//! absent when unset (never `null`); integers in shortest decimal; strings with no escapes
+//! at all (text fields may not hold control characters, `"` or `\`, so nothing needs
+//! escaping, and non-ASCII is raw UTF-8). `parse` first parses strictly (duplicate keys,
+//! unknown fields, trailing data and wrong types are `MALFORMED`), then re-serialises with
+//! [`Statement::to_bytes`] and refuses the input unless the bytes are identical. So
+//! `to_bytes(parse(b)) == b` for every accepted `b`, and `parse(to_bytes(s)) == s` for every
+//! valid `s`.
+
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{fail, Error, ErrorCode, Result};
+use crate::hash::{parse_hex32, to_hex};
+use crate::json;
+use crate::keys::PublicKey;
+use crate::limits::{MAX_KEYS, MAX_NOTICE_ID_BYTES, MAX_NOTICE_RANGES, MAX_STATEMENT_BYTES};
+use crate::manifest::{validate_name, validate_version, KeySet};
+use crate::tree::TreeDigest;
+use crate::vkey::{Vkey, TYPE_ED25519};
+
+/// The statement format version (`"omega-entry": 1`).
+pub const STATEMENT_VERSION: u64 = 1;
+
+/// How owners are first authorised for a name (the `mode` of a `registry` statement).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// First come: serial 0 of an unclaimed name may be signed by its own keys.
+    Open,
+    /// Every `owners` statement needs the janitors' threshold.
+    Curated,
+}
+
+impl Mode {
+    /// `"open"` or `"curated"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Open => "open",
+            Mode::Curated => "curated",
+        }
+    }
+    /// Parses `"open"` or `"curated"`.
+    pub fn parse(s: &str) -> Result<Mode> {
+        match s {
+            "open" => Ok(Mode::Open),
+            "curated" => Ok(Mode::Curated),
+            _ => fail(
+                ErrorCode::Malformed,
+                format!("mode {s:?}: expected \"open\" or \"curated\""),
+            ),
+        }
+    }
+}
+
+/// The severity of a security notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// `low`
+    Low,
+    /// `moderate`
+    Moderate,
+    /// `high`
+    High,
+    /// `critical`: `omega install` exits 1 unless the notice is accepted.
+    Critical,
+}
+
+impl Severity {
+    /// The text form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Moderate => "moderate",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    /// Parses `low`, `moderate`, `high` or `critical`.
+    pub fn parse(s: &str) -> Result<Severity> {
+        match s {
+            "low" => Ok(Severity::Low),
+            "moderate" => Ok(Severity::Moderate),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => fail(
+                ErrorCode::Malformed,
+                format!("severity {s:?}: expected low, moderate, high or critical"),
+            ),
+        }
+    }
+}
+
+/// `registry`: the registry's origin, janitors, log and index keys, and mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistryStatement {
+    /// The log origin (checkpoint origin line; also the log key's name).
+    pub origin: String,
+    /// 0 for the genesis, then +1 per janitor rotation.
+    pub serial: u64,
+    /// Who administers the registry.
+    pub janitors: KeySet,
+    /// The log's checkpoint key (Ed25519 note key named `origin`).
+    pub log_key: Vkey,
+    /// The per-package index note key (Ed25519).
+    pub index_key: Vkey,
+    /// First-come claims allowed or not.
+    pub mode: Mode,
+}
+
+/// `owners`: who may publish a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnersStatement {
+    /// The package name.
+    pub name: String,
+    /// 0 for the first owners of the name, then +1.
+    pub serial: u64,
+    /// The owners' keys.
+    pub keys: KeySet,
+    /// Why (free text, may be empty).
+    pub reason: String,
+}
+
+/// `release`: one release of a name, bound to its manifest and tarball.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReleaseStatement {
+    /// The package name.
+    pub name: String,
+    /// The version string.
+    pub version: String,
+    /// The manifest's sequence.
+    pub sequence: u64,
+    /// The manifest's tree digest.
+    pub tree: TreeDigest,
+    /// BLAKE2b-256 of the exact manifest.json bytes.
+    pub manifest: [u8; 32],
+    /// BLAKE2b-256 of the .tgz.
+    pub tgz: [u8; 32],
+    /// Size of the .tgz in bytes.
+    pub size: u64,
+    /// The manifest's `keys`.
+    pub keys: KeySet,
+}
+
+/// `revoke`: a key may no longer sign for a name, from this log position on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokeStatement {
+    /// The package name.
+    pub name: String,
+    /// The revoked key.
+    pub key: PublicKey,
+    /// Why.
+    pub reason: String,
+}
+
+/// `yank`: a release is not chosen for new installs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YankStatement {
+    /// The package name.
+    pub name: String,
+    /// The release's version.
+    pub version: String,
+    /// The release's sequence.
+    pub sequence: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// An inclusive range of release sequences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SequenceRange {
+    /// First affected sequence.
+    pub from: u64,
+    /// Last affected sequence (≥ `from`).
+    pub to: u64,
+}
+
+impl SequenceRange {
+    /// Whether `sequence` lies in the range.
+    pub fn contains(&self, sequence: u64) -> bool {
+        self.from <= sequence && sequence <= self.to
+    }
+}
+
+/// `notice`: a security notice about a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeStatement {
+    /// The package name.
+    pub name: String,
+    /// The notice id (unique per name), e.g. `OSA-2026-1`.
+    pub id: String,
+    /// How bad.
+    pub severity: Severity,
+    /// Affected sequence ranges (at least one).
+    pub affected: Vec<SequenceRange>,
+    /// The first fixed sequence, if any.
+    pub fixed: Option<u64>,
+    /// One-paragraph summary.
+    pub summary: String,
+    /// Where to read more (`https://…`).
+    pub url: Option<String>,
+}
+
+/// A registry statement: the JSON line of a log entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Statement {
+    /// `registry`
+    Registry(RegistryStatement),
+    /// `owners`
+    Owners(OwnersStatement),
+    /// `release`
+    Release(ReleaseStatement),
+    /// `revoke`
+    Revoke(RevokeStatement),
+    /// `yank`
+    Yank(YankStatement),
+    /// `notice`
+    Notice(NoticeStatement),
+}
+
+// ---- raw serde forms (field order = canonical order) ----
+
+#[derive(Deserialize, Serialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawKeySet {
+    pub(crate) threshold: u64,
+    pub(crate) signers: Vec<String>,
+    pub(crate) next: Vec<String>,
+}
+
+impl RawKeySet {
+    pub(crate) fn from_keys(ks: &KeySet) -> RawKeySet {
+        RawKeySet {
+            threshold: u64::from(ks.threshold),
+            signers: ks.signers.iter().map(|k| k.to_base64()).collect(),
+            next: ks.next.iter().map(|k| k.to_base64()).collect(),
+        }
+    }
+
+    pub(crate) fn to_keys(&self, what: &str) -> Result<KeySet> {
+        if self.signers.len() + self.next.len() > MAX_KEYS {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{what}: more than {MAX_KEYS} keys"),
+            );
+        }
+        let parse = |v: &[String]| -> Result<Vec<PublicKey>> {
+            v.iter()
+                .map(|k| PublicKey::from_base64(k).map_err(|e| e.context(what)))
+                .collect()
+        };
+        let threshold = u32::try_from(self.threshold).map_err(|_| {
+            Error::new(
+                ErrorCode::Malformed,
+                format!("{what}: threshold out of range"),
+            )
+        })?;
+        let ks = KeySet {
+            threshold,
+            signers: parse(&self.signers)?,
+            next: parse(&self.next)?,
+        };
+        ks.validate(what)?;
+        Ok(ks)
+    }
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRange {
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistry {
+    #[serde(rename = "omega-entry")]
+    version: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    origin: String,
+    serial: u64,
+    janitors: RawKeySet,
+    log_key: String,
+    index_key: String,
+    mode: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawOwners {
+    #[serde(rename = "omega-entry")]
+    version: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    serial: u64,
+    keys: RawKeySet,
+    reason: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelease {
+    #[serde(rename = "omega-entry")]
+    version_field: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    version: String,
+    sequence: u64,
+    tree: String,
+    manifest: String,
+    tgz: String,
+    size: u64,
+    keys: RawKeySet,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawRevoke {
+    #[serde(rename = "omega-entry")]
+    version: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    key: String,
+    reason: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawYank {
+    #[serde(rename = "omega-entry")]
+    version_field: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    version: String,
+    sequence: u64,
+    reason: String,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotice {
+    #[serde(rename = "omega-entry")]
+    version: u64,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    id: String,
+    severity: String,
+    affected: Vec<RawRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fixed: Option<u64>,
+    summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+/// The version and type of a statement, read in one pass before the strict parse, so that a
+/// newer version is `UNSUPPORTED_VERSION` (not unknown fields) and the type picks the parser.
+struct Probe {
+    version: Option<u64>,
+    kind: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for Probe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Probe, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Probe;
+            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> core::result::Result<Probe, A::Error> {
+                let mut p = Probe {
+                    version: None,
+                    kind: None,
+                };
+                while let Some(k) = access.next_key::<alloc::borrow::Cow<'de, str>>()? {
+                    let dup = match &*k {
+                        "omega-entry" => p.version.replace(access.next_value()?).is_some(),
+                        "type" => p.kind.replace(access.next_value()?).is_some(),
+                        _ => {
+                            access.next_value::<serde::de::IgnoredAny>()?;
+                            false
+                        }
+                    };
+                    if dup {
+                        return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
+                    }
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Free text (`reason`, `summary`): no control characters, no `"` or `\` (so the canonical
+/// JSON needs no escapes).
+pub(crate) fn check_text(text: &str, what: &str) -> Result<()> {
+    if text
+        .chars()
+        .any(|c| c.is_control() || c == '"' || c == '\\')
+    {
+        return fail(
+            ErrorCode::Malformed,
+            format!("{what}: may not contain control characters, '\"' or '\\'"),
+        );
+    }
+    Ok(())
+}
+
+fn check_token(text: &str, max: usize, what: &str) -> Result<()> {
+    if text.is_empty()
+        || text.len() > max
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\')
+    {
+        return fail(
+            ErrorCode::Malformed,
+            format!("{what} {text:?}: must be 1 to {max} printable ASCII characters without spaces, '\"' or '\\'"),
+        );
+    }
+    Ok(())
+}
+
+fn digest_hex(text: &str, what: &str) -> Result<[u8; 32]> {
+    parse_hex32(text, what)
+}
+
+fn check_vkey(v: &Vkey, what: &str) -> Result<()> {
+    if v.key_type() != TYPE_ED25519 {
+        return fail(
+            ErrorCode::Malformed,
+            format!(
+                "{what} {}: must be an Ed25519 (type 0x01) note key",
+                v.name()
+            ),
+        );
+    }
+    Ok(())
+}
+
+impl RegistryStatement {
+    /// Checks the fields: origin is a valid key name, the log key is an Ed25519 note key named
+    /// after the origin, the index key an Ed25519 note key, the janitors a valid key set.
+    pub fn validate(&self) -> Result<()> {
+        crate::vkey::check_key_name(&self.origin).map_err(|e| e.context("registry origin"))?;
+        let what = format!("registry {} serial {}", self.origin, self.serial);
+        check_text(&self.origin, "registry origin")?;
+        check_text(self.index_key.name(), &format!("{what}: index_key name"))?;
+        self.janitors.validate(&format!("{what}: janitors"))?;
+        check_vkey(&self.log_key, &format!("{what}: log_key"))?;
+        check_vkey(&self.index_key, &format!("{what}: index_key"))?;
+        if self.log_key.name() != self.origin {
+            return fail(
+                ErrorCode::Malformed,
+                format!(
+                    "{what}: the log key's name {:?} is not the origin",
+                    self.log_key.name()
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl NoticeStatement {
+    fn validate(&self) -> Result<()> {
+        let what = format!("notice for {}", self.name);
+        check_token(&self.id, MAX_NOTICE_ID_BYTES, &format!("{what}: id"))?;
+        let what = format!("notice {} for {}", self.id, self.name);
+        if self.affected.is_empty() {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{what}: \"affected\" is empty"),
+            );
+        }
+        if self.affected.len() > MAX_NOTICE_RANGES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{what}: more than {MAX_NOTICE_RANGES} affected ranges"),
+            );
+        }
+        if let Some(r) = self.affected.iter().find(|r| r.from > r.to) {
+            return fail(
+                ErrorCode::Malformed,
+                format!(
+                    "{what}: affected range {}-{} is empty (from > to)",
+                    r.from, r.to
+                ),
+            );
+        }
+        check_text(&self.summary, &format!("{what}: summary"))?;
+        if self.summary.is_empty() {
+            return fail(ErrorCode::Malformed, format!("{what}: summary is empty"));
+        }
+        if let Some(url) = &self.url {
+            check_token(url, 2048, &format!("{what}: url"))?;
+            if !url.starts_with("https://") {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("{what}: url {url:?} must start with https://"),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Statement {
+    /// The statement's `type`: `registry`, `owners`, `release`, `revoke`, `yank` or `notice`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Statement::Registry(_) => "registry",
+            Statement::Owners(_) => "owners",
+            Statement::Release(_) => "release",
+            Statement::Revoke(_) => "revoke",
+            Statement::Yank(_) => "yank",
+            Statement::Notice(_) => "notice",
+        }
+    }
+
+    /// The package name the statement is about (`None` for `registry`).
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Statement::Registry(_) => None,
+            Statement::Owners(s) => Some(&s.name),
+            Statement::Release(s) => Some(&s.name),
+            Statement::Revoke(s) => Some(&s.name),
+            Statement::Yank(s) => Some(&s.name),
+            Statement::Notice(s) => Some(&s.name),
+        }
+    }
+
+    /// Checks every field (names, versions, key sets, keys, text). `parse` runs this; builders
+    /// run it before signing.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(name) = self.name() {
+            validate_name(name).map_err(|e| e.context(&format!("{} statement", self.kind())))?;
+        }
+        match self {
+            Statement::Registry(s) => s.validate(),
+            Statement::Owners(s) => {
+                let what = format!("owners of {} serial {}", s.name, s.serial);
+                s.keys.validate(&format!("{what}: keys"))?;
+                check_text(&s.reason, &format!("{what}: reason"))
+            }
+            Statement::Release(s) => {
+                let what = format!("release {}@{}", s.name, s.version);
+                validate_version(&s.version).map_err(|e| e.context(&what))?;
+                s.keys.validate(&format!("{what}: keys"))
+            }
+            Statement::Revoke(s) => check_text(
+                &s.reason,
+                &format!("revocation of key {} for {}: reason", s.key, s.name),
+            ),
+            Statement::Yank(s) => {
+                let what = format!("yank of {}@{}", s.name, s.version);
+                validate_version(&s.version).map_err(|e| e.context(&what))?;
+                check_text(&s.reason, &format!("{what}: reason"))
+            }
+            Statement::Notice(s) => s.validate(),
+        }
+    }
+
+    /// Parses a statement strictly; accepts only its canonical bytes (see the module docs).
+    /// `TOO_LARGE` over [`MAX_STATEMENT_BYTES`], `UNSUPPORTED_VERSION` for an `omega-entry`
+    /// version other than 1, `MALFORMED` for anything else that is wrong.
+    pub fn parse(bytes: &[u8]) -> Result<Statement> {
+        let what = "statement";
+        if bytes.len() > MAX_STATEMENT_BYTES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!(
+                    "{what}: {} bytes, larger than {MAX_STATEMENT_BYTES}",
+                    bytes.len()
+                ),
+            );
+        }
+        let probe: Probe = json::from_slice(bytes, what)?;
+        match probe.version {
+            None => {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("{what}: missing the \"omega-entry\" version field"),
+                )
+            }
+            Some(STATEMENT_VERSION) => {}
+            Some(v) => {
+                return fail(
+                    ErrorCode::UnsupportedVersion,
+                    format!("{what}: \"omega-entry\" version {v} is not supported (this build reads version {STATEMENT_VERSION})"),
+                )
+            }
+        }
+        let kind = probe.kind.ok_or_else(|| {
+            Error::new(
+                ErrorCode::Malformed,
+                format!("{what}: missing the \"type\" field"),
+            )
+        })?;
+        let what = format!("{kind} statement");
+        let st = match kind.as_str() {
+            "registry" => {
+                let r: RawRegistry = json::from_slice(bytes, &what)?;
+                Statement::Registry(RegistryStatement {
+                    janitors: r.janitors.to_keys(&format!(
+                        "registry {} serial {}: janitors",
+                        r.origin, r.serial
+                    ))?,
+                    log_key: Vkey::parse(&r.log_key).map_err(|e| e.context("registry log_key"))?,
+                    index_key: Vkey::parse(&r.index_key)
+                        .map_err(|e| e.context("registry index_key"))?,
+                    mode: Mode::parse(&r.mode).map_err(|e| e.context("registry"))?,
+                    origin: r.origin,
+                    serial: r.serial,
+                })
+            }
+            "owners" => {
+                let r: RawOwners = json::from_slice(bytes, &what)?;
+                validate_name(&r.name).map_err(|e| e.context(&what))?;
+                Statement::Owners(OwnersStatement {
+                    keys: r
+                        .keys
+                        .to_keys(&format!("owners of {} serial {}: keys", r.name, r.serial))?,
+                    name: r.name,
+                    serial: r.serial,
+                    reason: r.reason,
+                })
+            }
+            "release" => {
+                let r: RawRelease = json::from_slice(bytes, &what)?;
+                validate_name(&r.name).map_err(|e| e.context(&what))?;
+                let w = format!("release {}@{}", r.name, r.version);
+                Statement::Release(ReleaseStatement {
+                    tree: TreeDigest::parse(&r.tree).map_err(|e| e.context(&w))?,
+                    manifest: digest_hex(&r.manifest, &format!("{w}: manifest"))?,
+                    tgz: digest_hex(&r.tgz, &format!("{w}: tgz"))?,
+                    keys: r.keys.to_keys(&format!("{w}: keys"))?,
+                    name: r.name,
+                    version: r.version,
+                    sequence: r.sequence,
+                    size: r.size,
+                })
+            }
+            "revoke" => {
+                let r: RawRevoke = json::from_slice(bytes, &what)?;
+                validate_name(&r.name).map_err(|e| e.context(&what))?;
+                Statement::Revoke(RevokeStatement {
+                    key: PublicKey::from_base64(&r.key)
+                        .map_err(|e| e.context(&format!("revocation for {}", r.name)))?,
+                    name: r.name,
+                    reason: r.reason,
+                })
+            }
+            "yank" => {
+                let r: RawYank = json::from_slice(bytes, &what)?;
+                Statement::Yank(YankStatement {
+                    name: r.name,
+                    version: r.version,
+                    sequence: r.sequence,
+                    reason: r.reason,
+                })
+            }
+            "notice" => {
+                let r: RawNotice = json::from_slice(bytes, &what)?;
+                Statement::Notice(NoticeStatement {
+                    severity: Severity::parse(&r.severity)
+                        .map_err(|e| e.context(&format!("notice {} for {}", r.id, r.name)))?,
+                    affected: r
+                        .affected
+                        .iter()
+                        .map(|a| SequenceRange {
+                            from: a.from,
+                            to: a.to,
+                        })
+                        .collect(),
+                    name: r.name,
+                    id: r.id,
+                    fixed: r.fixed,
+                    summary: r.summary,
+                    url: r.url,
+                })
+            }
+            other => {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!("statement: unknown type {other:?}"),
+                )
+            }
+        };
+        st.validate()?;
+        if st.to_bytes() != bytes {
+            return fail(
+                ErrorCode::Malformed,
+                format!(
+                    "{}: not in canonical form (compact JSON, fields in R4 order, no escapes; see docs/registry.md)",
+                    st.describe()
+                ),
+            );
+        }
+        Ok(st)
+    }
+
+    /// A short description for messages: `release left-pad@1.0.0`, `owners of left-pad`, …
+    pub fn describe(&self) -> String {
+        match self {
+            Statement::Registry(s) => format!("registry {} serial {}", s.origin, s.serial),
+            Statement::Owners(s) => format!("owners of {} serial {}", s.name, s.serial),
+            Statement::Release(s) => {
+                format!("release {}@{} sequence {}", s.name, s.version, s.sequence)
+            }
+            Statement::Revoke(s) => format!("revocation of key {} for {}", s.key, s.name),
+            Statement::Yank(s) => {
+                format!("yank of {}@{} sequence {}", s.name, s.version, s.sequence)
+            }
+            Statement::Notice(s) => format!("notice {} for {}", s.id, s.name),
+        }
+    }
+
+    /// The canonical bytes (compact JSON, one line, no final newline): what is signed and
+    /// logged. For a valid statement, `parse` accepts exactly these bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let kind = self.kind().to_owned();
+        let v = STATEMENT_VERSION;
+        let out = match self {
+            Statement::Registry(s) => serde_json::to_vec(&RawRegistry {
+                version: v,
+                kind,
+                origin: s.origin.clone(),
+                serial: s.serial,
+                janitors: RawKeySet::from_keys(&s.janitors),
+                log_key: s.log_key.to_string(),
+                index_key: s.index_key.to_string(),
+                mode: s.mode.as_str().to_owned(),
+            }),
+            Statement::Owners(s) => serde_json::to_vec(&RawOwners {
+                version: v,
+                kind,
+                name: s.name.clone(),
+                serial: s.serial,
+                keys: RawKeySet::from_keys(&s.keys),
+                reason: s.reason.clone(),
+            }),
+            Statement::Release(s) => serde_json::to_vec(&RawRelease {
+                version_field: v,
+                kind,
+                name: s.name.clone(),
+                version: s.version.clone(),
+                sequence: s.sequence,
+                tree: s.tree.to_string(),
+                manifest: to_hex(&s.manifest),
+                tgz: to_hex(&s.tgz),
+                size: s.size,
+                keys: RawKeySet::from_keys(&s.keys),
+            }),
+            Statement::Revoke(s) => serde_json::to_vec(&RawRevoke {
+                version: v,
+                kind,
+                name: s.name.clone(),
+                key: s.key.to_base64(),
+                reason: s.reason.clone(),
+            }),
+            Statement::Yank(s) => serde_json::to_vec(&RawYank {
+                version_field: v,
+                kind,
+                name: s.name.clone(),
+                version: s.version.clone(),
+                sequence: s.sequence,
+                reason: s.reason.clone(),
+            }),
+            Statement::Notice(s) => serde_json::to_vec(&RawNotice {
+                version: v,
+                kind,
+                name: s.name.clone(),
+                id: s.id.clone(),
+                severity: s.severity.as_str().to_owned(),
+                affected: s
+                    .affected
+                    .iter()
+                    .map(|r| RawRange {
+                        from: r.from,
+                        to: r.to,
+                    })
+                    .collect(),
+                fixed: s.fixed,
+                summary: s.summary.clone(),
+                url: s.url.clone(),
+            }),
+        };
+        // Serialising plain structs of strings and integers into a Vec cannot fail.
+        out.unwrap_or_default()
+    }
+}
+
+impl core::fmt::Display for Statement {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
