@@ -23,6 +23,10 @@
 //! | [`installs`] | a project's installed packages and their lock keys (the scan needs std) |
 //! | [`secret`] | (sign) secret keys and signing |
 //! | [`vkey`] | signed-note verifier keys (`name+id+key`) and key IDs |
+//! | [`note`] | C2SP signed notes: parsing, verification (Ed25519, cosignature/v1), signing |
+//! | [`checkpoint`] | C2SP tlog-checkpoint note texts |
+//! | [`policy`] | tlog-policy subset and the checkpoint evaluator (log key, quorum, freshness) |
+//! | [`index`] | per-package index notes (REGISTRY.md R5) |
 //!
 //! # Examples
 //!
@@ -95,11 +99,13 @@
 extern crate alloc;
 
 pub mod check;
+pub mod checkpoint;
 pub mod ed25519;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;
 pub mod hash;
+pub mod index;
 pub mod installs;
 mod json;
 pub mod keys;
@@ -109,6 +115,8 @@ pub mod listed;
 pub mod loader;
 pub mod lock;
 pub mod manifest;
+pub mod note;
+pub mod policy;
 pub mod report;
 #[cfg(feature = "sign")]
 pub mod secret;
