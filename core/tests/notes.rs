@@ -113,7 +113,11 @@ fn run_note_case(case: &Value) -> String {
             }
             Some(g) if g.starts_with("invalid signature for key ") => {
                 assert_eq!(err.code(), ErrorCode::SignatureInvalid, "{id}: {err}");
-                assert!(err.message().contains(&g["invalid signature for key ".len()..]), "{id}: {err}");
+                assert!(
+                    err.message()
+                        .contains(&g["invalid signature for key ".len()..]),
+                    "{id}: {err}"
+                );
             }
             Some(g) if g.starts_with("ambiguous key ") => {
                 assert_eq!(err.code(), ErrorCode::Malformed, "{id}: {err}");
@@ -125,7 +129,10 @@ fn run_note_case(case: &Value) -> String {
         // Parse-only examples: parse, format back identically, and no key → KEY_NOT_TRUSTED.
         let note = Note::parse(&bytes).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(note.to_text().as_bytes(), &bytes[..], "{id}");
-        assert_eq!(note::verify(&note, &keys).unwrap_err().code(), ErrorCode::KeyNotTrusted);
+        assert_eq!(
+            note::verify(&note, &keys).unwrap_err().code(),
+            ErrorCode::KeyNotTrusted
+        );
     } else {
         panic!("{id}: unknown expectation {expect}");
     }
@@ -134,14 +141,21 @@ fn run_note_case(case: &Value) -> String {
         let c = Checkpoint::parse(note.text()).unwrap();
         assert_eq!(c.origin, s(cp, "origin"), "{id}");
         assert_eq!(c.size, cp["size"].as_u64().unwrap(), "{id}");
-        assert_eq!(Base64::encode_string(&c.root), s(cp, "root_hash_b64"), "{id}");
+        assert_eq!(
+            Base64::encode_string(&c.root),
+            s(cp, "root_hash_b64"),
+            "{id}"
+        );
     }
     if let Some(d) = case.get("cosignature_decoded") {
         let note = Note::parse(&bytes).unwrap();
         let sig = &note.signatures()[1];
         assert_eq!(omega_core::hash::to_hex(&sig.key_id()), s(d, "key_id_hex"));
         assert_eq!(sig.cosignature_time(), d["timestamp"].as_u64());
-        assert_eq!(4 + sig.bytes().len() as u64, d["total_bytes"].as_u64().unwrap());
+        assert_eq!(
+            4 + sig.bytes().len() as u64,
+            d["total_bytes"].as_u64().unwrap()
+        );
     }
     id
 }
@@ -251,12 +265,18 @@ fn public_signed_notes_every_case() {
         // for vkey.rs (its buffer holds type || 32 bytes) or unsupported.
         let err = Vkey::parse(s(case, "verifier_key")).unwrap_err();
         assert!(
-            matches!(err.code(), ErrorCode::UnsupportedVersion | ErrorCode::Malformed),
+            matches!(
+                err.code(),
+                ErrorCode::UnsupportedVersion | ErrorCode::Malformed
+            ),
             "{err}"
         );
         let got = note::open(s(case, "note").as_bytes(), &[]);
         let code = got.unwrap_err().code();
-        assert!(matches!(code, ErrorCode::KeyNotTrusted | ErrorCode::Malformed), "{code}");
+        assert!(
+            matches!(code, ErrorCode::KeyNotTrusted | ErrorCode::Malformed),
+            "{code}"
+        );
         ran += 1;
     }
 
@@ -327,7 +347,9 @@ fn cosignature_round_trip_and_message() {
     // The same key as an Ed25519 signer has another key ID: the cosignature is not its.
     let as_ed = note::signer_vkey("w.example", &sk(9)).unwrap();
     assert_eq!(
-        note::open(n.to_text().as_bytes(), &[as_ed]).unwrap_err().code(),
+        note::open(n.to_text().as_bytes(), &[as_ed])
+            .unwrap_err()
+            .code(),
         ErrorCode::KeyNotTrusted
     );
     // A message with the wrong time does not verify: flip the timestamp.
@@ -375,9 +397,15 @@ fn fail_key_id_collisions() {
     let n = format!("{text}\n{}{}", other_name.to_line(), good.to_line());
     assert_eq!(note::open(n.as_bytes(), &[v.clone()]).unwrap().1.len(), 1);
     let n = format!("{text}\n{}", other_name.to_line());
-    assert_eq!(note::open(n.as_bytes(), &[v.clone()]).unwrap_err().code(), ErrorCode::KeyNotTrusted);
+    assert_eq!(
+        note::open(n.as_bytes(), &[v.clone()]).unwrap_err().code(),
+        ErrorCode::KeyNotTrusted
+    );
     let n = format!("{text}\n{}{}", good.to_line(), same_pair.to_line());
-    assert_eq!(note::open(n.as_bytes(), &[v]).unwrap_err().code(), ErrorCode::SignatureInvalid);
+    assert_eq!(
+        note::open(n.as_bytes(), &[v]).unwrap_err().code(),
+        ErrorCode::SignatureInvalid
+    );
 }
 
 #[test]
@@ -387,31 +415,40 @@ fn fail_note_shapes() {
     let ok = format!("{text}\n{line}");
     assert!(Note::parse(ok.as_bytes()).is_ok());
     let many = format!("{text}\n{}", line.repeat(65));
-    assert_eq!(Note::parse(many.as_bytes()).unwrap_err().code(), ErrorCode::TooLarge);
+    assert_eq!(
+        Note::parse(many.as_bytes()).unwrap_err().code(),
+        ErrorCode::TooLarge
+    );
     let sixty_four = format!("{text}\n{}", line.repeat(64));
     assert!(Note::parse(sixty_four.as_bytes()).is_ok());
     let big = format!("{}\n\n{line}", "a".repeat(70_000));
-    assert_eq!(Note::parse(big.as_bytes()).unwrap_err().code(), ErrorCode::TooLarge);
+    assert_eq!(
+        Note::parse(big.as_bytes()).unwrap_err().code(),
+        ErrorCode::TooLarge
+    );
     for bad in [
-        format!("{text}{line}"),                 // no empty line
-        format!("{text}\n"),                     // no signatures
-        format!("{text}\n{}", line.trim_end()),  // no final LF
-        format!("{text}\n{line}junk\n"),         // a non-signature line
-        format!("hel\rlo\n\n{line}"),            // a control character
-        format!("hel\tlo\n\n{line}"),            // a tab is a control character
+        format!("{text}{line}"),                                // no empty line
+        format!("{text}\n"),                                    // no signatures
+        format!("{text}\n{}", line.trim_end()),                 // no final LF
+        format!("{text}\n{line}junk\n"),                        // a non-signature line
+        format!("hel\rlo\n\n{line}"),                           // a control character
+        format!("hel\tlo\n\n{line}"),                           // a tab is a control character
         format!("{text}\n{}", line.replace(" k ", " k\u{a0}")), // no-break space in the name
-        format!("{text}\n{}", line.replace(" k ", " k+x ")), // plus in the name
-        format!("{text}\n\u{2014}  {}", &line[4..]),           // empty name
-        format!("{text}\n\u{2014} k AAAAAA==\n"),              // 4 bytes: no signature
-        format!("{text}\n\u{2014} k AAAAAAB=\n"),              // non-canonical base64
-        format!("{text}\n\u{2014} k AAAAAAA\n"),               // missing padding
+        format!("{text}\n{}", line.replace(" k ", " k+x ")),    // plus in the name
+        format!("{text}\n\u{2014}  {}", &line[4..]),            // empty name
+        format!("{text}\n\u{2014} k AAAAAA==\n"),               // 4 bytes: no signature
+        format!("{text}\n\u{2014} k AAAAAAB=\n"),               // non-canonical base64
+        format!("{text}\n\u{2014} k AAAAAAA\n"),                // missing padding
     ] {
         let e = Note::parse(bad.as_bytes()).unwrap_err();
         assert_eq!(e.code(), ErrorCode::Malformed, "{bad:?}: {e}");
     }
     let mut bytes = ok.clone().into_bytes();
     bytes[1] = 0xff;
-    assert_eq!(Note::parse(&bytes).unwrap_err().code(), ErrorCode::Malformed);
+    assert_eq!(
+        Note::parse(&bytes).unwrap_err().code(),
+        ErrorCode::Malformed
+    );
     // DEL (0x7f) is not below U+0020: allowed, like Go.
     assert!(Note::parse(format!("a\u{7f}\n\n{line}").as_bytes()).is_ok());
     // The text may hold empty lines; the LAST empty line splits.
@@ -426,12 +463,18 @@ fn fail_note_shapes() {
 fn add_signature_replaces_the_same_key() {
     let text = checkpoint_text(3);
     let mut n = Note::new(&text).unwrap();
-    n.add_signature(cosign(&text, "w", &sk(5), 10).unwrap()).unwrap();
-    n.add_signature(sign_ed25519(&text, ORIGIN, &sk(1)).unwrap()).unwrap();
-    n.add_signature(cosign(&text, "w", &sk(5), 20).unwrap()).unwrap();
+    n.add_signature(cosign(&text, "w", &sk(5), 10).unwrap())
+        .unwrap();
+    n.add_signature(sign_ed25519(&text, ORIGIN, &sk(1)).unwrap())
+        .unwrap();
+    n.add_signature(cosign(&text, "w", &sk(5), 20).unwrap())
+        .unwrap();
     assert_eq!(n.signatures().len(), 2);
     assert_eq!(n.signatures()[1].cosignature_time(), Some(20));
-    assert_eq!(Note::new("no newline").unwrap_err().code(), ErrorCode::Malformed);
+    assert_eq!(
+        Note::new("no newline").unwrap_err().code(),
+        ErrorCode::Malformed
+    );
     assert!(cosign(&text, "w", &sk(5), 1 << 63).is_err());
 }
 
@@ -456,7 +499,10 @@ fn policy_grammar() {
     assert_eq!(p.groups()[1].threshold, 2);
     assert_eq!(p.logs()[0].url.as_deref(), Some("https://r.example/"));
     assert_eq!(Policy::parse(&p.to_text()).unwrap(), p);
-    assert!(Policy::parse(&policy_text("quorum none\n")).unwrap().quorum().is_none());
+    assert!(Policy::parse(&policy_text("quorum none\n"))
+        .unwrap()
+        .quorum()
+        .is_none());
 
     let w14 = note::cosigner_vkey("w14.example", &sk(14)).unwrap();
     let same_as_log = note::cosigner_vkey("self", &sk(1)).unwrap();
@@ -472,8 +518,14 @@ fn policy_grammar() {
         ("group G 01 W11\nquorum G\n", "leading zero"),
         ("group G 1\nquorum G\n", "no members"),
         ("group G 1 W11 W11\nquorum G\n", "member twice"),
-        ("group G 1 W11\ngroup H 1 W11\nquorum H\n", "member of two groups"),
-        ("group G 1 H\ngroup H 1 G\nquorum H\n", "cycle / forward reference"),
+        (
+            "group G 1 W11\ngroup H 1 W11\nquorum H\n",
+            "member of two groups",
+        ),
+        (
+            "group G 1 H\ngroup H 1 G\nquorum H\n",
+            "cycle / forward reference",
+        ),
         ("group G 1 G\nquorum G\n", "self reference"),
         ("group W11 1 W12\nquorum W11\n", "duplicate name"),
         ("group none 1 W12\nquorum none\n", "reserved name"),
@@ -490,18 +542,36 @@ fn policy_grammar() {
     for (text, why) in [
         (format!("witness A {w14}\nquorum A\n"), "no log"),
         (format!("log {log}\nlog {log}\nquorum none\n"), "log twice"),
-        (format!("log {log}\nwitness A {w14}\nwitness B {w14}\nquorum none\n"), "witness key twice"),
-        (format!("log {log}\nwitness A {same_as_log}\nquorum A\n"), "witness = log key"),
-        (format!("log {log}\nwitness A {ed_witness}\nquorum A\n"), "witness key type 0x01"),
+        (
+            format!("log {log}\nwitness A {w14}\nwitness B {w14}\nquorum none\n"),
+            "witness key twice",
+        ),
+        (
+            format!("log {log}\nwitness A {same_as_log}\nquorum A\n"),
+            "witness = log key",
+        ),
+        (
+            format!("log {log}\nwitness A {ed_witness}\nquorum A\n"),
+            "witness key type 0x01",
+        ),
         (format!("log {cos_log}\nquorum none\n"), "log key type 0x04"),
-        (format!("log {log}\nwitness A {w14}\nwitness A {w}\nquorum A\n"), "witness name twice"),
-        (format!("log {log}\nquorum none\u{1}\n"), "control character"),
+        (
+            format!("log {log}\nwitness A {w14}\nwitness A {w}\nquorum A\n"),
+            "witness name twice",
+        ),
+        (
+            format!("log {log}\nquorum none\u{1}\n"),
+            "control character",
+        ),
     ] {
         let e = Policy::parse(&text).unwrap_err();
         assert_eq!(e.code(), ErrorCode::Malformed, "{why}: {e}");
     }
     let huge = "#".repeat(70_000);
-    assert_eq!(Policy::parse(&huge).unwrap_err().code(), ErrorCode::TooLarge);
+    assert_eq!(
+        Policy::parse(&huge).unwrap_err().code(),
+        ErrorCode::TooLarge
+    );
 }
 
 #[test]
@@ -514,13 +584,18 @@ fn checkpoint_quorum_and_freshness() {
         .verify_checkpoint(note.as_bytes(), Some(NOW), DAY)
         .unwrap();
     assert_eq!(v.checkpoint.size, 10);
-    assert_eq!(v.witnesses, vec![("W11".into(), fresh), ("W13".into(), fresh - 10)]);
+    assert_eq!(
+        v.witnesses,
+        vec![("W11".into(), fresh), ("W13".into(), fresh - 10)]
+    );
     assert_eq!(v.freshness, Freshness::Fresh { as_of: fresh - 10 });
     assert_eq!(v.note_text, note);
     assert!(v.log_key.starts_with(ORIGIN));
     // Offline: not checked, even with old cosignatures.
     let old = signed_checkpoint(10, &[(11, NOW - 5 * DAY), (12, NOW - 5 * DAY)]);
-    let v = two_of_three.verify_checkpoint(old.as_bytes(), None, DAY).unwrap();
+    let v = two_of_three
+        .verify_checkpoint(old.as_bytes(), None, DAY)
+        .unwrap();
     assert_eq!(v.freshness, Freshness::NotChecked);
     // Stale: quorum met, but not by fresh cosignatures.
     let e = two_of_three
@@ -530,47 +605,86 @@ fn checkpoint_quorum_and_freshness() {
     // One fresh and one old: the quorum is not met by fresh ones alone.
     let mixed = signed_checkpoint(10, &[(11, NOW), (12, NOW - 2 * DAY)]);
     assert_eq!(
-        two_of_three.verify_checkpoint(mixed.as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        two_of_three
+            .verify_checkpoint(mixed.as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::Stale
     );
     // Three cosign, one old: the two fresh ones meet it; as_of is the older fresh one.
     let three = signed_checkpoint(10, &[(11, NOW - 100), (12, NOW - 2 * DAY), (13, NOW - 50)]);
-    let v = two_of_three.verify_checkpoint(three.as_bytes(), Some(NOW), DAY).unwrap();
+    let v = two_of_three
+        .verify_checkpoint(three.as_bytes(), Some(NOW), DAY)
+        .unwrap();
     assert_eq!(v.freshness, Freshness::Fresh { as_of: NOW - 100 });
     // Future beyond 300 s does not count (RN4); within 300 s does.
     let future = signed_checkpoint(10, &[(11, NOW + 301), (12, NOW)]);
     assert_eq!(
-        two_of_three.verify_checkpoint(future.as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        two_of_three
+            .verify_checkpoint(future.as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::Stale
     );
     let skew = signed_checkpoint(10, &[(11, NOW + 300), (12, NOW)]);
-    assert!(two_of_three.verify_checkpoint(skew.as_bytes(), Some(NOW), DAY).is_ok());
+    assert!(two_of_three
+        .verify_checkpoint(skew.as_bytes(), Some(NOW), DAY)
+        .is_ok());
     // Not met: one cosignature.
     let one = signed_checkpoint(10, &[(11, NOW)]);
-    let e = two_of_three.verify_checkpoint(one.as_bytes(), Some(NOW), DAY).unwrap_err();
+    let e = two_of_three
+        .verify_checkpoint(one.as_bytes(), Some(NOW), DAY)
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::QuorumNotMet);
     assert!(e.message().contains("W11"), "{e}");
     // Cosignatures by keys outside the policy do not count.
     let outsiders = signed_checkpoint(10, &[(11, NOW), (21, NOW), (22, NOW)]);
     assert_eq!(
-        two_of_three.verify_checkpoint(outsiders.as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        two_of_three
+            .verify_checkpoint(outsiders.as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::QuorumNotMet
     );
     // quorum none: no witness needed; freshness rests on the index.
     let none = Policy::parse(&policy_text("quorum none\n")).unwrap();
     let bare = signed_checkpoint(10, &[]);
-    let v = none.verify_checkpoint(bare.as_bytes(), Some(NOW), DAY).unwrap();
+    let v = none
+        .verify_checkpoint(bare.as_bytes(), Some(NOW), DAY)
+        .unwrap();
     assert_eq!(v.freshness, Freshness::NotWitnessed);
     // Nested groups: (W11 and (W12 or W13)).
-    let nested = Policy::parse(&policy_text("group Y any W12 W13\ngroup Q all W11 Y\nquorum Q\n")).unwrap();
-    assert!(nested.verify_checkpoint(signed_checkpoint(1, &[(11, NOW), (13, NOW)]).as_bytes(), Some(NOW), DAY).is_ok());
+    let nested = Policy::parse(&policy_text(
+        "group Y any W12 W13\ngroup Q all W11 Y\nquorum Q\n",
+    ))
+    .unwrap();
+    assert!(nested
+        .verify_checkpoint(
+            signed_checkpoint(1, &[(11, NOW), (13, NOW)]).as_bytes(),
+            Some(NOW),
+            DAY
+        )
+        .is_ok());
     assert_eq!(
-        nested.verify_checkpoint(signed_checkpoint(1, &[(12, NOW), (13, NOW)]).as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        nested
+            .verify_checkpoint(
+                signed_checkpoint(1, &[(12, NOW), (13, NOW)]).as_bytes(),
+                Some(NOW),
+                DAY
+            )
+            .unwrap_err()
+            .code(),
         ErrorCode::QuorumNotMet
     );
     // A single witness as quorum.
     let single = Policy::parse(&policy_text("quorum W12\n")).unwrap();
-    assert!(single.verify_checkpoint(signed_checkpoint(1, &[(12, NOW)]).as_bytes(), Some(NOW), DAY).is_ok());
+    assert!(single
+        .verify_checkpoint(
+            signed_checkpoint(1, &[(12, NOW)]).as_bytes(),
+            Some(NOW),
+            DAY
+        )
+        .is_ok());
 }
 
 #[test]
@@ -579,14 +693,20 @@ fn fail_checkpoint_log_signature() {
     let text = checkpoint_text(4);
     // No log signature: only a cosignature.
     let mut n = Note::new(&text).unwrap();
-    n.add_signature(cosign(&text, "w11.example", &sk(11), NOW).unwrap()).unwrap();
-    let e = p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY).unwrap_err();
+    n.add_signature(cosign(&text, "w11.example", &sk(11), NOW).unwrap())
+        .unwrap();
+    let e = p
+        .verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY)
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::QuorumNotMet, "{e}");
     // No policy key at all.
     let mut n = Note::new(&text).unwrap();
-    n.add_signature(sign_ed25519(&text, "stranger", &sk(30)).unwrap()).unwrap();
+    n.add_signature(sign_ed25519(&text, "stranger", &sk(30)).unwrap())
+        .unwrap();
     assert_eq!(
-        p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::QuorumNotMet
     );
     // A bad log signature.
@@ -598,33 +718,51 @@ fn fail_checkpoint_log_signature() {
         1,
     );
     assert_ne!(bad, good);
-    let e = p.verify_checkpoint(bad.as_bytes(), Some(NOW), DAY).unwrap_err();
+    let e = p
+        .verify_checkpoint(bad.as_bytes(), Some(NOW), DAY)
+        .unwrap_err();
     assert_eq!(e.code(), ErrorCode::SignatureInvalid);
     assert!(e.message().contains(ORIGIN), "{e}");
     // A bad cosignature of a policy witness (RN: fails closed).
     let wrong_time = cosign(&text, "w11.example", &sk(11), NOW).unwrap();
     let mut bytes = wrong_time.bytes().to_vec();
     bytes[7] ^= 1;
-    let line = NoteSignature::new("w11.example", wrong_time.key_id(), bytes).unwrap().to_line();
+    let line = NoteSignature::new("w11.example", wrong_time.key_id(), bytes)
+        .unwrap()
+        .to_line();
     let bad = good.replacen(&wrong_time.to_line(), &line, 1);
     assert_ne!(bad, good);
     assert_eq!(
-        p.verify_checkpoint(bad.as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        p.verify_checkpoint(bad.as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::SignatureInvalid
     );
     // Another origin: the policy has no log by that name.
-    let other = Checkpoint { origin: "other.example/log".into(), size: 1, root: ROOT, extensions: vec![] }.to_text();
+    let other = Checkpoint {
+        origin: "other.example/log".into(),
+        size: 1,
+        root: ROOT,
+        extensions: vec![],
+    }
+    .to_text();
     let mut n = Note::new(&other).unwrap();
-    n.add_signature(sign_ed25519(&other, ORIGIN, &sk(1)).unwrap()).unwrap();
+    n.add_signature(sign_ed25519(&other, ORIGIN, &sk(1)).unwrap())
+        .unwrap();
     assert_eq!(
-        p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::KeyNotTrusted
     );
     // Not a checkpoint.
     let mut n = Note::new("just text\n").unwrap();
-    n.add_signature(sign_ed25519("just text\n", ORIGIN, &sk(1)).unwrap()).unwrap();
+    n.add_signature(sign_ed25519("just text\n", ORIGIN, &sk(1)).unwrap())
+        .unwrap();
     assert_eq!(
-        p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY).unwrap_err().code(),
+        p.verify_checkpoint(n.to_text().as_bytes(), Some(NOW), DAY)
+            .unwrap_err()
+            .code(),
         ErrorCode::Malformed
     );
 }
@@ -676,9 +814,20 @@ fn sample_index() -> IndexNote {
                 tgz: [0xab; 32],
                 manifest: [0x01; 32],
             },
-            IndexLine::Revoke { entry: 9, key: sk(41).public_key().to_base64() },
-            IndexLine::Notice { entry: 12, id: "OMEGA-2026-0001".into(), severity: Severity::Critical },
-            IndexLine::Yank { entry: 99, version: "1.0.0-rc.1+b".into(), sequence: 1 },
+            IndexLine::Revoke {
+                entry: 9,
+                key: sk(41).public_key().to_base64(),
+            },
+            IndexLine::Notice {
+                entry: 12,
+                id: "OMEGA-2026-0001".into(),
+                severity: Severity::Critical,
+            },
+            IndexLine::Yank {
+                entry: 99,
+                version: "1.0.0-rc.1+b".into(),
+                sequence: 1,
+            },
         ],
     }
 }
@@ -691,11 +840,35 @@ fn index_note_round_trip_and_verify() {
     assert!(text.starts_with("registry.example/log\nindex @scope/left-pad\nas-of 100\nexpires 1800086400\nowners 3\nrelease 7 1.0.0-rc.1+b 1 abab"));
     assert_eq!(IndexNote::parse(&text).unwrap(), idx);
     let signed = idx.sign("registry.example/index", &k).unwrap();
-    let got = IndexNote::verify(signed.as_bytes(), &v, INDEX_ORIGIN, "@scope/left-pad", 100, Some(NOW)).unwrap();
+    let got = IndexNote::verify(
+        signed.as_bytes(),
+        &v,
+        INDEX_ORIGIN,
+        "@scope/left-pad",
+        100,
+        Some(NOW),
+    )
+    .unwrap();
     assert_eq!(got, idx);
     // Offline: expiry not checked.
-    assert!(IndexNote::verify(signed.as_bytes(), &v, INDEX_ORIGIN, "@scope/left-pad", 100, Some(NOW + 2 * DAY)).is_err());
-    assert!(IndexNote::verify(signed.as_bytes(), &v, INDEX_ORIGIN, "@scope/left-pad", 100, None).is_ok());
+    assert!(IndexNote::verify(
+        signed.as_bytes(),
+        &v,
+        INDEX_ORIGIN,
+        "@scope/left-pad",
+        100,
+        Some(NOW + 2 * DAY)
+    )
+    .is_err());
+    assert!(IndexNote::verify(
+        signed.as_bytes(),
+        &v,
+        INDEX_ORIGIN,
+        "@scope/left-pad",
+        100,
+        None
+    )
+    .is_ok());
 }
 
 #[test]
@@ -703,27 +876,58 @@ fn fail_index_note_checks() {
     let (k, v) = index_key();
     let idx = sample_index();
     let signed = idx.sign("registry.example/index", &k).unwrap();
-    let verify = |bytes: &[u8], key: &Vkey, origin: &str, name: &str, size: u64, now: Option<u64>| {
-        IndexNote::verify(bytes, key, origin, name, size, now).unwrap_err().code()
-    };
+    let verify =
+        |bytes: &[u8], key: &Vkey, origin: &str, name: &str, size: u64, now: Option<u64>| {
+            IndexNote::verify(bytes, key, origin, name, size, now)
+                .unwrap_err()
+                .code()
+        };
     let n = "@scope/left-pad";
     // RN7: replayed index past its expiry; exactly at expiry is expired.
-    assert_eq!(verify(signed.as_bytes(), &v, ORIGIN, n, 100, Some(NOW + DAY)), ErrorCode::Stale);
+    assert_eq!(
+        verify(signed.as_bytes(), &v, ORIGIN, n, 100, Some(NOW + DAY)),
+        ErrorCode::Stale
+    );
     assert!(IndexNote::verify(signed.as_bytes(), &v, ORIGIN, n, 100, Some(NOW + DAY - 1)).is_ok());
     // as-of beyond the checkpoint.
-    assert_eq!(verify(signed.as_bytes(), &v, ORIGIN, n, 99, Some(NOW)), ErrorCode::Stale);
+    assert_eq!(
+        verify(signed.as_bytes(), &v, ORIGIN, n, 99, Some(NOW)),
+        ErrorCode::Stale
+    );
     // Wrong origin, wrong package (a substituted index).
-    assert_eq!(verify(signed.as_bytes(), &v, "other.example/log", n, 100, Some(NOW)), ErrorCode::KeyNotTrusted);
-    assert_eq!(verify(signed.as_bytes(), &v, ORIGIN, "left-pad", 100, Some(NOW)), ErrorCode::KeyNotTrusted);
+    assert_eq!(
+        verify(
+            signed.as_bytes(),
+            &v,
+            "other.example/log",
+            n,
+            100,
+            Some(NOW)
+        ),
+        ErrorCode::KeyNotTrusted
+    );
+    assert_eq!(
+        verify(signed.as_bytes(), &v, ORIGIN, "left-pad", 100, Some(NOW)),
+        ErrorCode::KeyNotTrusted
+    );
     // RN6: signed by the log key instead of the index key.
     let log_signed = idx.sign(ORIGIN, &sk(1)).unwrap();
-    assert_eq!(verify(log_signed.as_bytes(), &v, ORIGIN, n, 100, Some(NOW)), ErrorCode::KeyNotTrusted);
+    assert_eq!(
+        verify(log_signed.as_bytes(), &v, ORIGIN, n, 100, Some(NOW)),
+        ErrorCode::KeyNotTrusted
+    );
     // Tampered text.
     let tampered = signed.replace("owners 3", "owners 4");
-    assert_eq!(verify(tampered.as_bytes(), &v, ORIGIN, n, 100, Some(NOW)), ErrorCode::SignatureInvalid);
+    assert_eq!(
+        verify(tampered.as_bytes(), &v, ORIGIN, n, 100, Some(NOW)),
+        ErrorCode::SignatureInvalid
+    );
     // A cosigner-type key is not an index key.
     let cos = note::cosigner_vkey("registry.example/index", &k).unwrap();
-    assert_eq!(verify(signed.as_bytes(), &cos, ORIGIN, n, 100, Some(NOW)), ErrorCode::Malformed);
+    assert_eq!(
+        verify(signed.as_bytes(), &cos, ORIGIN, n, 100, Some(NOW)),
+        ErrorCode::Malformed
+    );
     // Larger than 64 KiB is fine for an index (1 MiB limit); larger than 1 MiB is not.
     let mut big = idx.clone();
     big.as_of = 100_000;
@@ -732,7 +936,10 @@ fn fail_index_note_checks() {
     assert!(signed_big.len() > 64 * 1024);
     assert!(IndexNote::verify(signed_big.as_bytes(), &v, ORIGIN, n, 100_000, Some(NOW)).is_ok());
     let huge = vec![b'a'; 1024 * 1024 + 1];
-    assert_eq!(verify(&huge, &v, ORIGIN, n, 100, Some(NOW)), ErrorCode::TooLarge);
+    assert_eq!(
+        verify(&huge, &v, ORIGIN, n, 100, Some(NOW)),
+        ErrorCode::TooLarge
+    );
 }
 
 #[test]
@@ -747,11 +954,14 @@ fn fail_index_note_tokens() {
         "notice 9 GHSA-xxxx low".to_string(),
         "yank 2 1.0.0 18446744073709551615".to_string(),
     ] {
-        assert!(IndexNote::parse(&format!("{head}{line}\n")).is_ok(), "{line}");
+        assert!(
+            IndexNote::parse(&format!("{head}{line}\n")).is_ok(),
+            "{line}"
+        );
     }
     for line in [
         "owners 01".to_string(),
-        "owners 10".to_string(),   // not below as-of
+        "owners 10".to_string(), // not below as-of
         "owners -1".to_string(),
         "owners  1".to_string(),
         "owners 1 ".to_string(),
@@ -783,7 +993,11 @@ fn fail_index_note_tokens() {
         format!("{ORIGIN}\nindex left-pad\nas-of 10\nexpires 5"),
         format!("{ORIGIN}\nindex left-pad\nas-of 1e3\nexpires 5\n"),
     ] {
-        assert_eq!(IndexNote::parse(&bad).unwrap_err().code(), ErrorCode::Malformed, "{bad:?}");
+        assert_eq!(
+            IndexNote::parse(&bad).unwrap_err().code(),
+            ErrorCode::Malformed,
+            "{bad:?}"
+        );
     }
 }
 
@@ -806,7 +1020,10 @@ fn code_of(r: Result<Value, omega_core::Error>) -> Value {
 
 #[test]
 fn our_vectors_every_case() {
-    let doc = load(PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/vectors/notes.json")));
+    let doc = load(PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/vectors/notes.json"
+    )));
     let cases = arr(&doc, "cases");
     let mut counts = std::collections::BTreeMap::new();
     for case in cases {
@@ -815,7 +1032,10 @@ fn our_vectors_every_case() {
         *counts.entry(kind.to_string()).or_insert(0) += 1;
         let got = match kind {
             "note" => {
-                let keys: Vec<Vkey> = arr(case, "keys").iter().map(|k| Vkey::parse(k.as_str().unwrap()).unwrap()).collect();
+                let keys: Vec<Vkey> = arr(case, "keys")
+                    .iter()
+                    .map(|k| Vkey::parse(k.as_str().unwrap()).unwrap())
+                    .collect();
                 code_of(note::open(&b64_or_text(case, "note"), &keys).map(|(_, v)| {
                     serde_json::json!({"verified": v.iter().map(|v| serde_json::json!({
                         "name": v.name, "key_id": omega_core::hash::to_hex(&v.key_id), "type": v.key_type, "timestamp": v.timestamp,
@@ -840,13 +1060,22 @@ fn our_vectors_every_case() {
                     })
                 }))
             }
-            "policy" => code_of(Policy::parse(s(case, "policy")).map(|p| serde_json::json!({"text": p.to_text()}))),
+            "policy" => code_of(
+                Policy::parse(s(case, "policy")).map(|p| serde_json::json!({"text": p.to_text()})),
+            ),
             "index" => {
                 let key = Vkey::parse(s(case, "index_key")).unwrap();
-                code_of(IndexNote::verify(
-                    &b64_or_text(case, "note"), &key, s(case, "origin"), s(case, "package"),
-                    case["checkpoint_size"].as_u64().unwrap(), case["now"].as_u64(),
-                ).map(|i| serde_json::json!({"text": i.to_text(), "lines": i.lines.len()})))
+                code_of(
+                    IndexNote::verify(
+                        &b64_or_text(case, "note"),
+                        &key,
+                        s(case, "origin"),
+                        s(case, "package"),
+                        case["checkpoint_size"].as_u64().unwrap(),
+                        case["now"].as_u64(),
+                    )
+                    .map(|i| serde_json::json!({"text": i.to_text(), "lines": i.lines.len()})),
+                )
             }
             other => panic!("{name}: unknown kind {other}"),
         };
@@ -854,7 +1083,16 @@ fn our_vectors_every_case() {
     }
     let total: usize = counts.values().sum();
     assert_eq!(total, cases.len());
-    assert!(counts["note"] >= 10 && counts["checkpoint"] >= 8 && counts["policy"] >= 5 && counts["index"] >= 4, "{counts:?}");
+    assert_eq!(
+        (
+            counts["note"],
+            counts["checkpoint"],
+            counts["policy"],
+            counts["index"]
+        ),
+        (27, 20, 12, 11),
+        "tests/vectors/notes.json changed: update the counts with the generator"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 mod lock;
 mod manifest;
 mod minisign;
+mod notes;
 mod package;
 mod revocation;
 mod tree;
@@ -32,6 +33,7 @@ mod tree;
 use lock::lock_vectors;
 use manifest::manifest_vectors;
 use minisign::minisign_vectors;
+use notes::notes_vectors;
 use package::package_vectors;
 use revocation::revocation_vectors;
 use tree::tree_vectors;
@@ -156,4 +158,5 @@ fn main() {
     write(&dir, "package.json", "package checks (DESIGN 3.4) over in-memory files with pins; expect.ok with signed_by, or expect.error with every problem in order", package_vectors());
     write(&dir, "lock.json", "lock update rules (DESIGN 3.5): admit package files given the pinned entry and --trust keys; expect.change + entry, or expect.error", lock_vectors());
     write(&dir, "revocation.json", "revocation statements (DESIGN 3.5) applied to a pinned entry; expect.revoked + entry, or expect.error", revocation_vectors());
+    write(&dir, "notes.json", "signed notes (C2SP signed-note), checkpoints under tlog policies, policies and index notes (REGISTRY.md R2, R5, R6 step 1); kind note|checkpoint|policy|index; inputs as text (`<field>_base64` when not UTF-8); expect is the output or expect.error", notes_vectors());
 }
