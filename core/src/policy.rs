@@ -185,7 +185,7 @@ impl Policy {
                         [name, k, u] => (name, k, Some(String::from(*u))),
                         _ => return Err(bad("expected `witness <name> <vkey> [<url>]`".into())),
                     };
-                    p.check_new_name(name).map_err(|why| bad(why))?;
+                    p.check_new_name(name).map_err(&bad)?;
                     let key =
                         Vkey::parse(key).map_err(|e| e.context(&format!("policy line {n}")))?;
                     if key.key_type() != TYPE_COSIGNATURE_V1 {
@@ -208,7 +208,7 @@ impl Policy {
                     let [name, k, members @ ..] = args else {
                         return Err(bad("expected `group <name> <k|all|any> <member>...`".into()));
                     };
-                    p.check_new_name(name).map_err(|why| bad(why))?;
+                    p.check_new_name(name).map_err(&bad)?;
                     if members.is_empty() {
                         return Err(bad(format!("group {name}: no members")));
                     }

@@ -341,7 +341,7 @@ fn cosignature_round_trip_and_message() {
     assert_eq!(v.key_type(), TYPE_COSIGNATURE_V1);
     let mut n = Note::new(&text).unwrap();
     n.add_signature(sig).unwrap();
-    let got = note::open(n.to_text().as_bytes(), &[v.clone()]).unwrap().1;
+    let got = note::open(n.to_text().as_bytes(), std::slice::from_ref(&v)).unwrap().1;
     assert_eq!(got[0].timestamp, Some(1_679_315_147));
     assert_eq!(got[0].key_type, TYPE_COSIGNATURE_V1);
     // The same key as an Ed25519 signer has another key ID: the cosignature is not its.
@@ -372,7 +372,7 @@ fn fail_duplicate_signature_lines_of_one_key() {
     let good = sign_ed25519(text, "k", &sk(3)).unwrap();
     let v = note::signer_vkey("k", &sk(3)).unwrap();
     let twice = format!("{text}\n{}{}", good.to_line(), good.to_line());
-    let got = note::open(twice.as_bytes(), &[v.clone()]).unwrap().1;
+    let got = note::open(twice.as_bytes(), std::slice::from_ref(&v)).unwrap().1;
     assert_eq!(got.len(), 1);
     let mut bad = good.bytes().to_vec();
     bad[0] ^= 1;
@@ -395,10 +395,10 @@ fn fail_key_id_collisions() {
     let other_name = NoteSignature::new("k2", v.id(), forged.bytes().to_vec()).unwrap();
     let same_pair = NoteSignature::new("k", v.id(), forged.bytes().to_vec()).unwrap();
     let n = format!("{text}\n{}{}", other_name.to_line(), good.to_line());
-    assert_eq!(note::open(n.as_bytes(), &[v.clone()]).unwrap().1.len(), 1);
+    assert_eq!(note::open(n.as_bytes(), std::slice::from_ref(&v)).unwrap().1.len(), 1);
     let n = format!("{text}\n{}", other_name.to_line());
     assert_eq!(
-        note::open(n.as_bytes(), &[v.clone()]).unwrap_err().code(),
+        note::open(n.as_bytes(), std::slice::from_ref(&v)).unwrap_err().code(),
         ErrorCode::KeyNotTrusted
     );
     let n = format!("{text}\n{}{}", good.to_line(), same_pair.to_line());
@@ -989,7 +989,7 @@ fn fail_index_note_tokens() {
         format!("{ORIGIN}\nindex node_modules\nas-of 10\nexpires 5\n"),
         format!("{ORIGIN}\nas-of 10\nindex left-pad\nexpires 5\n"),
         format!("{ORIGIN}\nindex left-pad\nas-of 10\n"),
-        format!("\nindex left-pad\nas-of 10\nexpires 5\n"),
+        "\nindex left-pad\nas-of 10\nexpires 5\n".to_string(),
         format!("{ORIGIN}\nindex left-pad\nas-of 10\nexpires 5"),
         format!("{ORIGIN}\nindex left-pad\nas-of 1e3\nexpires 5\n"),
     ] {

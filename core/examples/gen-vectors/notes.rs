@@ -133,7 +133,7 @@ fn note_cases(cases: &mut Vec<Value>) {
     );
     add(
         "fail-unknown-key-only",
-        signed(text, &[s_other.clone()]).into_bytes(),
+        signed(text, std::slice::from_ref(&s_other)).into_bytes(),
         &[&log],
         Some(ErrorCode::KeyNotTrusted),
     );
