@@ -142,8 +142,9 @@ impl IndexLine {
     fn parse(line: &str, what: &str) -> Result<IndexLine> {
         let bad = |why: &str| Error::new(ErrorCode::Malformed, format!("{what}: {why}"));
         let items: Vec<&str> = line.split(' ').collect();
-        let num = |t: &str, field: &str| parse_decimal(t, &format!("{what}: {field}"));
-        let hash = |t: &str, field: &str| parse_hex32(t, &format!("{what}: {field}"));
+        // Context strings are built only when a token is refused.
+        let num = |t: &str, field: &str| parse_decimal(t, field).map_err(|e| e.context(what));
+        let hash = |t: &str, field: &str| parse_hex32(t, field).map_err(|e| e.context(what));
         let version = |t: &str| -> Result<String> {
             validate_version(t).map_err(|e| e.context(what))?;
             Ok(String::from(t))
@@ -282,19 +283,24 @@ impl IndexNote {
         let mut out = Vec::new();
         let mut last: Option<u64> = None;
         for (i, line) in lines.enumerate() {
-            let line_what = format!("{what}: line {}", i + 5);
-            let l = IndexLine::parse(line, &line_what)?;
+            let line_what = || format!("{what}: line {}", i + 5);
+            let l = IndexLine::parse(line, "").map_err(|e| {
+                Error::new(e.code(), format!("{}{}", line_what(), e.message()))
+            })?;
             let e = l.entry();
             if e >= as_of {
                 return fail(
                     ErrorCode::Malformed,
-                    format!("{line_what}: entry {e} is not below as-of {as_of}"),
+                    format!("{}: entry {e} is not below as-of {as_of}", line_what()),
                 );
             }
             if last.is_some_and(|p| e <= p) {
                 return fail(
                     ErrorCode::Malformed,
-                    format!("{line_what}: entry {e} does not follow the previous line's entry in increasing order"),
+                    format!(
+                        "{}: entry {e} does not follow the previous line's entry in increasing order",
+                        line_what()
+                    ),
                 );
             }
             last = Some(e);
