@@ -32,13 +32,10 @@ use crate::checkpoint::parse_decimal;
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::{parse_hex32, to_hex};
 use crate::keys::PublicKey;
-use crate::limits::MAX_INDEX_BYTES;
+use crate::limits::{MAX_INDEX_BYTES, MAX_NOTICE_ID_BYTES};
 use crate::manifest::{validate_name, validate_version};
 use crate::note::{self, Note};
 use crate::vkey::{Vkey, TYPE_ED25519};
-
-/// Longest notice id, in bytes.
-pub const MAX_NOTICE_ID_BYTES: usize = 128;
 
 /// The severity of a security notice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

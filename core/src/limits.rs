@@ -76,3 +76,5 @@ pub const MAX_DELTA_SCAN_BUNDLES: usize = 256;
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 /// Longest key name in a vkey or a signature line, in bytes.
 pub const MAX_KEY_NAME_BYTES: usize = 256;
+/// Longest security-notice id in an index note, in bytes.
+pub const MAX_NOTICE_ID_BYTES: usize = 128;

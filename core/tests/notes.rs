@@ -586,6 +586,42 @@ fn policy_grammar() {
     );
 }
 
+/// The tlog-policy spec's example (two levels of groups), with real keys in place of the
+/// elided ones: 2 of the X witnesses and 1 of the Y witnesses.
+#[test]
+fn tlog_policy_spec_example() {
+    let example = "log <vkey>\n\nwitness X1 <vkey>\nwitness X2 <vkey>\nwitness X3 <vkey>\ngroup X-witnesses 2 X1 X2 X3\n\nwitness Y1 <vkey>\nwitness Y2 <vkey>\nwitness Y3 <vkey>\ngroup Y-witnesses any Y1 Y2 Y3\n\ngroup X-and-Y all X-witnesses Y-witnesses\nquorum X-and-Y\n";
+    let mut text = String::new();
+    let mut n = 50u8;
+    for line in example.lines() {
+        let mut l = line.to_string();
+        if l.starts_with("log ") {
+            l = l.replace("<vkey>", &note::signer_vkey(ORIGIN, &sk(1)).unwrap().to_string());
+        } else if let Some(rest) = l.strip_prefix("witness ") {
+            let name = rest.split(' ').next().unwrap().to_string();
+            let v = note::cosigner_vkey(&format!("{name}.example"), &sk(n)).unwrap();
+            n += 1;
+            l = l.replace("<vkey>", &v.to_string());
+        }
+        text.push_str(&l);
+        text.push('\n');
+    }
+    let p = Policy::parse(&text).unwrap();
+    assert_eq!(p.witnesses().len(), 6);
+    assert_eq!(p.groups().len(), 3);
+    assert_eq!(p.groups()[1].threshold, 1);
+    assert_eq!(p.groups()[2].threshold, 2);
+    let idx = |names: &[&str]| -> Vec<bool> {
+        p.witnesses().iter().map(|w| names.contains(&w.name.as_str())).collect()
+    };
+    assert!(p.quorum_met(&idx(&["X1", "X3", "Y2"])));
+    assert!(p.quorum_met(&idx(&["X1", "X2", "X3", "Y1", "Y2", "Y3"])));
+    assert!(!p.quorum_met(&idx(&["X1", "Y1", "Y2", "Y3"])));
+    assert!(!p.quorum_met(&idx(&["X1", "X2", "X3"])));
+    assert!(!p.quorum_met(&idx(&[])));
+    assert_eq!(Policy::parse(&p.to_text()).unwrap(), p);
+}
+
 #[test]
 fn checkpoint_quorum_and_freshness() {
     let two_of_three = Policy::parse(&policy_text("group G 2 W11 W12 W13\nquorum G\n")).unwrap();
