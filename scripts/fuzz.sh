@@ -17,7 +17,7 @@ seconds=$1; shift
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz_dir="$root/core/fuzz"
-all_targets=(public_key signature manifest lock revocation tree_paths secret_key tarball signify bundle tile statement entry)
+all_targets=(public_key signature manifest lock revocation tree_paths secret_key tarball signify bundle tile statement entry note checkpoint policy index_note)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do
   [ -f "$fuzz_dir/fuzz_targets/$t.rs" ] || { echo "fuzz: no target $t (have: ${all_targets[*]})" >&2; exit 2; }

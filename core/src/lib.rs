@@ -26,10 +26,13 @@
 //! | [`merkle`] | RFC 6962 Merkle trees (SHA-256): roots, inclusion and consistency proofs |
 //! | [`tiles`] | C2SP tlog-tiles: tile paths, tiles verified against a root, proofs from tiles, the publisher |
 //! | [`bundle`] | tlog-tiles entry bundles (uint16 length-prefixed entries) |
-
 //! | [`statement`] | registry statements (R4): strict parsing, one canonical byte form |
 //! | [`entry`] | log entries: `omega-entry/v1`, statement, minisign blocks; signing (sign) |
 //! | [`registry`] | the replay state machine: authorisation of each entry, per-name state |
+//! | [`note`] | C2SP signed notes: parsing, verification (Ed25519, cosignature/v1), signing |
+//! | [`checkpoint`] | C2SP tlog-checkpoint note texts |
+//! | [`policy`] | tlog-policy subset and the checkpoint evaluator (log key, quorum, freshness) |
+//! | [`index`] | per-package index notes (REGISTRY.md R5) |
 //!
 //! # Examples
 //!
@@ -103,12 +106,14 @@ extern crate alloc;
 
 pub mod bundle;
 pub mod check;
+pub mod checkpoint;
 pub mod ed25519;
 pub mod entry;
 pub mod error;
 #[cfg(feature = "std")]
 pub mod fs;
 pub mod hash;
+pub mod index;
 pub mod installs;
 mod json;
 pub mod keys;
@@ -119,7 +124,8 @@ pub mod loader;
 pub mod lock;
 pub mod manifest;
 pub mod merkle;
-
+pub mod note;
+pub mod policy;
 pub mod registry;
 pub mod report;
 #[cfg(feature = "sign")]

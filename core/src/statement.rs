@@ -77,8 +77,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// The text form.
-    pub fn as_str(self) -> &'static str {
+    /// The text form (also the token of an index note's `notice` line).
+    pub const fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
             Severity::Moderate => "moderate",
@@ -428,6 +428,12 @@ pub(crate) fn check_text(text: &str, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Checks a security-notice id, the one rule for `notice` statements and index-note `notice`
+/// lines: 1 to [`MAX_NOTICE_ID_BYTES`] printable ASCII characters, no space, `"` or `\`.
+pub fn check_notice_id(id: &str) -> Result<()> {
+    check_token(id, MAX_NOTICE_ID_BYTES, "notice id")
+}
+
 fn check_token(text: &str, max: usize, what: &str) -> Result<()> {
     if text.is_empty()
         || text.len() > max
@@ -487,7 +493,7 @@ impl RegistryStatement {
 impl NoticeStatement {
     fn validate(&self) -> Result<()> {
         let what = format!("notice for {}", self.name);
-        check_token(&self.id, MAX_NOTICE_ID_BYTES, &format!("{what}: id"))?;
+        check_notice_id(&self.id).map_err(|e| e.context(&what))?;
         let what = format!("notice {} for {}", self.id, self.name);
         if self.affected.is_empty() {
             return fail(
