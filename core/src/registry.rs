@@ -1158,6 +1158,7 @@ struct RawName {
     owners: RawKeySet,
     owners_serial: u64,
     owners_entry: u64,
+    #[serde(deserialize_with = "present")]
     last_sequence: Option<u64>,
     releases: UniqueMap<RawReleaseRecord>,
     revoked: Vec<RawRevoked>,
@@ -1175,6 +1176,7 @@ struct RawReleaseRecord {
     size: u64,
     keys: RawKeySet,
     entry: u64,
+    #[serde(deserialize_with = "present")]
     yanked: Option<RawYank>,
 }
 
@@ -1199,9 +1201,20 @@ struct RawNoticeRecord {
     entry: u64,
     severity: String,
     affected: Vec<RawRange>,
+    #[serde(deserialize_with = "present")]
     fixed: Option<u64>,
     summary: String,
+    #[serde(deserialize_with = "present")]
     url: Option<String>,
+}
+
+/// An `Option` member that must be present (`null` or a value): serde's derive reads a
+/// missing `Option` member as `None` unless the field has a `deserialize_with`, and the saved
+/// state has one form (`to_json_bytes` writes every member).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> core::result::Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
 }
 
 fn key_b64(k: &str, what: &str) -> Result<PublicKey> {
