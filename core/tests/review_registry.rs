@@ -435,3 +435,38 @@ fn finding_bundle_range_of_a_huge_tree_is_refused_before_allocating() {
     assert!(tiles::bundles_for_range(max - w, max, max).is_err());
     assert!(tiles::tiles_for_range(max - w + 1, max, max).is_ok());
 }
+
+// ---- policies: two keys that one signature line cannot tell apart ----
+
+/// Two different 32-byte keys whose cosigner key IDs under `name` collide (a birthday search:
+/// about 2^16 tries; a witness that targets one given key needs about 2^32, minutes of CPU).
+fn colliding_cosigner_keys(name: &str) -> ([u8; 32], [u8; 32]) {
+    let mut seen = std::collections::HashMap::new();
+    for i in 0u64.. {
+        let mut k = [0x5a; 32];
+        k[..8].copy_from_slice(&i.to_le_bytes());
+        let id = omega_core::vkey::key_id(name, omega_core::vkey::TYPE_COSIGNATURE_V1, &k);
+        if let Some(other) = seen.insert(id, k) {
+            return (other, k);
+        }
+    }
+    unreachable!()
+}
+
+#[test]
+fn finding_policy_refuses_two_keys_with_one_name_and_key_id() {
+    let name = "witness.example";
+    let (a, b) = colliding_cosigner_keys(name);
+    let va = Vkey::cosigner(name, a).unwrap();
+    let vb = Vkey::cosigner(name, b).unwrap();
+    assert_eq!(va.id(), vb.id());
+    assert_ne!(va.key(), vb.key());
+    let log = note::signer_vkey(ORIGIN, &key(1)).unwrap();
+    let text = format!("log {log}\nwitness honest {va}\nwitness evil {vb}\nquorum honest\n");
+    // Accepted today; then every checkpoint carrying the honest witness's cosignature is
+    // MALFORMED ("ambiguous key"): the second witness silently disables the first, and with
+    // it every update. The policy must be refused when it is read, naming the key.
+    let err = Policy::parse(&text).map(|_| ()).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Malformed, "{err}");
+    assert!(err.message().contains(name), "{err}");
+}
