@@ -470,3 +470,50 @@ fn finding_policy_refuses_two_keys_with_one_name_and_key_id() {
     assert_eq!(err.code(), ErrorCode::Malformed, "{err}");
     assert!(err.message().contains(name), "{err}");
 }
+
+// ---- replay across registries ----
+
+#[test]
+#[ignore = "finding 5: statements other than `registry` do not name the registry's origin, so a janitor- or owner-signed entry of one registry replays into another that shares the keys (fix: bind every statement to its origin, e.g. an `origin` field after `type`, checked by replay; format change)"]
+fn finding_janitor_signed_owner_change_does_not_replay_into_another_registry() {
+    // One janitor key for two registries (a staging and a production registry, say).
+    let j = key(1);
+    let regs = |origin: &str| {
+        let st = Statement::Registry(RegistryStatement {
+            origin: origin.into(),
+            serial: 0,
+            janitors: ks(1, &[&j]),
+            log_key: Vkey::ed25519(origin, *key(200).public_key().as_bytes()).unwrap(),
+            index_key: Vkey::ed25519("idx", *key(201).public_key().as_bytes()).unwrap(),
+            mode: Mode::Curated,
+        });
+        let g = Entry::sign(&st, &[&j], "g").unwrap().to_bytes();
+        let mut s = RegistryState::genesis(&g).unwrap();
+        let o = Statement::Owners(OwnersStatement {
+            name: "left-pad".into(),
+            serial: 0,
+            keys: ks(1, &[&key(10)]),
+            reason: String::new(),
+        });
+        s.apply(&Entry::sign(&o, &[&j], "o").unwrap().to_bytes())
+            .unwrap();
+        s
+    };
+    let mut staging = regs("staging.example/log");
+    let mut prod = regs("registry.example/log");
+    // In staging, the janitor hands left-pad to a test key.
+    let handover = Statement::Owners(OwnersStatement {
+        name: "left-pad".into(),
+        serial: 1,
+        keys: ks(1, &[&key(66)]),
+        reason: "staging test".into(),
+    });
+    let entry = Entry::sign(&handover, &[&j], "staging").unwrap().to_bytes();
+    staging.apply(&entry).unwrap();
+    // Anyone who saw the staging log can submit the same entry to production: it must not
+    // move production's left-pad to the test key.
+    assert!(
+        prod.apply(&entry).is_err(),
+        "a staging entry changed production's owners of left-pad"
+    );
+}
