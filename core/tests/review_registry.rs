@@ -517,3 +517,23 @@ fn finding_janitor_signed_owner_change_does_not_replay_into_another_registry() {
         "a staging entry changed production's owners of left-pad"
     );
 }
+
+// ---- vkeys ----
+
+#[test]
+fn held_vkey_has_one_text_form() {
+    const PETER: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+    let v = Vkey::parse(PETER).unwrap();
+    assert_eq!(v.to_string(), PETER);
+    for bad in [
+        format!("{PETER}="),
+        format!("{PETER}\n"),
+        format!(" {PETER}"),
+        PETER.replace("c74f20a3", "C74F20A3"),
+        PETER.replace("+ARpc", "+ ARpc"),
+        PETER.replace("10TW", "10TX"),
+        PETER.replace("PeterNeumann", "Peter\u{85}Neumann"),
+    ] {
+        assert!(Vkey::parse(&bad).is_err(), "{bad:?}");
+    }
+}
