@@ -52,7 +52,8 @@
 //!     mode: Mode::Open,
 //! }), &[&janitor], "genesis")?.to_bytes();
 //! let claim = Statement::Owners(OwnersStatement {
-//!     name: "left-pad".into(), serial: 0, keys: one(&owner), reason: String::new(),
+//!     origin: "example.org/log".into(), name: "left-pad".into(), serial: 0, keys: one(&owner),
+//!     reason: String::new(),
 //! });
 //! // First come in an open registry: the claim is signed by its own key.
 //! let owners = Entry::sign(&claim, &[&owner], "claim")?.to_bytes();
@@ -739,6 +740,21 @@ impl RegistryState {
 
     fn decide(&self, entry: &Entry, index: u64, verifier: &mut Verifier) -> Result<()> {
         let what = ctx(index, &entry.statement);
+        // Every statement names its registry: an entry signed for another log (a staging
+        // registry sharing janitor or owner keys) is not valid here (threat model RV5).
+        // (A `registry` statement with another origin is refused by the rotation rules.)
+        if !matches!(entry.statement, Statement::Registry(_))
+            && entry.statement.origin() != self.origin
+        {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{what}: signed for registry {:?}, not this registry ({:?})",
+                    entry.statement.origin(),
+                    self.origin
+                ),
+            );
+        }
         match &entry.statement {
             Statement::Registry(reg) => self.decide_registry(entry, reg, index, verifier),
             Statement::Owners(o) => {
@@ -1363,6 +1379,7 @@ impl RegistryState {
             let mut notices = BTreeMap::new();
             for (id, n) in rn.notices.0 {
                 let notice = NoticeStatement {
+                    origin: raw.origin.clone(),
                     name: name.clone(),
                     id: id.clone(),
                     severity: Severity::parse(&n.severity).map_err(|e| e.context(&w))?,
