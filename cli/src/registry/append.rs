@@ -276,8 +276,6 @@ fn writer_dir(writer: &RegistryWriter<'_>) -> PathBuf {
 /// A registry folder open for writing: its lock held, its log read and replayed, its keys
 /// loaded, a journal of a killed writer found.
 pub struct Session<'a> {
-    /// The folder's path.
-    pub path: PathBuf,
     /// The lock.
     pub writer: RegistryWriter<'a>,
     /// The folder as a source.
@@ -336,7 +334,6 @@ impl<'a> Session<'a> {
             }
         }
         Ok(Session {
-            path,
             writer,
             source,
             log,
