@@ -50,6 +50,7 @@ mod out;
 #[allow(dead_code)]
 mod progress;
 mod project;
+mod registry;
 #[allow(dead_code)]
 mod registry_dir;
 mod util;
@@ -74,6 +75,21 @@ fn main() -> ExitCode {
         Command::Lock(a) => project::lock(a),
         Command::Audit(a) => project::audit(a),
         Command::Revoke(a) => project::revoke(a),
+        // The registry block (issue 14: cli/src/registry/).
+        Command::Registry(c) => match c {
+            args::RegistryCommand::Init(a) => registry::init::init(a),
+            args::RegistryCommand::Submit(a) => registry::publish::submit(a),
+            args::RegistryCommand::Cosign(a) => registry::witness::registry_cosign(a),
+            args::RegistryCommand::Refresh(a) => registry::publish::refresh(a),
+        },
+        Command::Publish(a) => registry::publish::publish(a),
+        Command::Statement(c) => registry::statement::statement(c),
+        Command::Witness(c) => match c {
+            args::WitnessCommand::Key(a) => registry::witness::key(a),
+            args::WitnessCommand::Cosign(a) => registry::witness::witness_cosign(a),
+        },
+        Command::Log(c) => registry::monitor::log(c),
+        Command::Note(c) => registry::monitor::note(c),
     };
     let status = match result {
         Ok(status) => status,
