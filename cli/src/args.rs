@@ -67,6 +67,15 @@ pub enum Command {
     #[command(subcommand)]
     Note(NoteCommand),
     // ---- end of the registry block ----
+    // ---- the registry client (issue 14; cli/src/install/) ----
+    /// Install packages from a registry, every file verified against its transparency log
+    /// (without NAME: lay out exactly what omega.lock pins).
+    Install(InstallArgs),
+    /// Move installed registry packages to their latest unyanked releases.
+    Update(UpdateArgs),
+    /// Notices, yanks and revocations the registry logged for what ROOT has installed.
+    Status(StatusArgs),
+    // ---- end of the registry client block ----
 }
 
 /// `omega keygen`.
@@ -402,6 +411,10 @@ pub struct AuditArgs {
     /// Project root [default: .].
     #[arg(value_name = "ROOT", default_value = ".")]
     pub root: PathBuf,
+    /// Also check the registry packages against their registries (checkpoint, consistency
+    /// with the lock, inclusion, notices, yanks, revocations).
+    #[arg(long)]
+    pub online: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -809,6 +822,69 @@ pub struct NoteVerifyArgs {
     /// A verifier key (vkey, name+hex8+base64); repeat for several.
     #[arg(long = "key", value_name = "VKEY", required = true)]
     pub keys: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// ---- the registry client (issue 14; cli/src/install/) ----
+
+const CLIENT_EXIT: &str = "Exit status: 0 ok; 1 refused (LOG_INCONSISTENT with an evidence \
+file, NOT_IN_LOG, QUORUM_NOT_MET, STALE, KEY_NOT_TRUSTED (also a critical notice or an owner \
+change not accepted), KEY_REVOKED, SIGNATURE_INVALID, ROLLBACK, DIGEST_MISMATCH); 2 usage error \
+or unreadable input (MALFORMED, NOT_FOUND, IO, TOO_LARGE). On any refusal nothing is written to \
+node_modules or omega.lock.";
+
+/// `omega install`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CLIENT_EXIT)]
+pub struct InstallArgs {
+    /// Packages to add (latest unyanked release, or NAME@VERSION); none: lay out omega.lock.
+    #[arg(value_name = "NAME[@VERSION]")]
+    pub packages: Vec<String>,
+    /// The registry (https://…, http://…, file://… or a folder) [default: the lock's only
+    /// registry].
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+    /// The trust policy to pin on first use [default: the registry's own URL/policy, shown].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Project root [default: .].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Do not check freshness (the checkpoint's cosignature times, index expiry).
+    #[arg(long)]
+    pub offline: bool,
+    /// Install despite the critical notice ID; repeat for several.
+    #[arg(long = "accept-notice", value_name = "ID")]
+    pub accept_notice: Vec<String>,
+    /// Let NAME's pin move to the owners the janitors set; repeat for several.
+    #[arg(long = "accept-owner-change", value_name = "NAME")]
+    pub accept_owner_change: Vec<String>,
+}
+
+/// `omega update`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CLIENT_EXIT)]
+pub struct UpdateArgs {
+    /// Packages to update [default: every registry package of the lock].
+    #[arg(value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Project root [default: .].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+}
+
+/// `omega status`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CLIENT_EXIT)]
+pub struct StatusArgs {
+    /// Project root [default: .].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -41,6 +41,7 @@ mod args;
 mod cmd_keys;
 mod cmd_pkg;
 mod cmd_signify;
+mod install;
 // The registry client's I/O: issue 14's commands (publish, install, log verify …) use these
 // three; until they land nothing calls most of it (cli/tests/net.rs tests it against nginx).
 // Remove these allows when the commands use the modules.
@@ -90,6 +91,10 @@ fn main() -> ExitCode {
         },
         Command::Log(c) => registry::monitor::log(c),
         Command::Note(c) => registry::monitor::note(c),
+        // The registry client (issue 14: cli/src/install/).
+        Command::Install(a) => install::install(a),
+        Command::Update(a) => install::update(a),
+        Command::Status(a) => install::status(a),
     };
     let status = match result {
         Ok(status) => status,

@@ -102,13 +102,15 @@ impl Trust {
         let policy = Policy::parse(policy_text)?;
         let origin = match policy.logs() {
             [one] => one.key.name().to_string(),
-            logs => return fail(
-                ErrorCode::Malformed,
-                format!(
+            logs => {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!(
                     "registry policy for {url}: names {} logs; a registry policy names exactly one",
                     logs.len()
                 ),
-            ),
+                )
+            }
         };
         Ok(Trust {
             origin,
@@ -748,6 +750,8 @@ pub struct VerifiedRelease {
     pub package: MemoryPackage,
     /// The part-1 package check's report (signers, files).
     pub report: Report,
+    /// The tarball's bytes (what to unpack: the strict reader gives the same files again).
+    pub tgz: Vec<u8>,
 }
 
 /// R6 step 4 on the objects: `manifest_bytes`, `signature_bytes` (manifest.json.minisig)
@@ -821,6 +825,7 @@ pub fn verify_release(
         manifest_bytes: manifest_bytes.to_vec(),
         package,
         report,
+        tgz: tgz.to_vec(),
     })
 }
 
