@@ -170,8 +170,8 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         }
     } else {
         for (name, version) in &req.names {
-            s.check_index(name)?;
             let (v, rec) = client::choose_release(&s.state, name, version.as_deref(), false)?;
+            s.check_index(name)?;
             queue.push((name.clone(), v.to_string(), rec.clone(), None, None));
         }
     }
