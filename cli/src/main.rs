@@ -74,7 +74,7 @@ fn main() -> ExitCode {
         Command::Cosign(a) => cmd_pkg::cosign(a),
         Command::Check(a) => cmd_pkg::check(a),
         Command::Lock(a) => project::lock(a),
-        Command::Audit(a) => project::audit(a),
+        Command::Audit(a) => install::audit_online(a),
         Command::Revoke(a) => project::revoke(a),
         // The registry block (issue 14: cli/src/registry/).
         Command::Registry(c) => match c {

@@ -59,6 +59,14 @@ fn install_audit_status_and_reinstall_from_the_lock_is_byte_identical() {
     assert_eq!(lock["registries"][fixture::ORIGIN]["url"], url.as_str());
     assert!(w.app().join("node_modules/left-pad/index.js").exists());
     w.omega(&["audit", w.app().to_str().unwrap()]).expect(0);
+    let run = w
+        .omega(&["audit", w.app().to_str().unwrap(), "--online"])
+        .expect(0);
+    assert!(
+        run.stdout.contains("proven in their logs"),
+        "{}",
+        run.stdout
+    );
     // Clean folder, same lock, cold cache: byte-identical node_modules (modes, mtimes too).
     let modules = w.modules_snapshot();
     let lock_bytes = fs::read(w.app().join("omega.lock")).unwrap();

@@ -60,6 +60,16 @@ fn split_spec(spec: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// A release waiting to be verified: name, version, its record, a fixed install path (from
+/// the lock) or `None`, and the install path of the package that depends on it.
+type Queued = (
+    String,
+    String,
+    ReleaseRecord,
+    Option<String>,
+    Option<String>,
+);
+
 /// What an install run is asked to do.
 struct Request<'a> {
     /// Names (and versions) to add or update; empty with `from_lock`.
@@ -135,13 +145,7 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
     let origin = s.trust.origin.clone();
     // The releases to install: (name, version, record, install path or None for top level,
     // dependent path).
-    let mut queue: Vec<(
-        String,
-        String,
-        ReleaseRecord,
-        Option<String>,
-        Option<String>,
-    )> = Vec::new();
+    let mut queue: Vec<Queued> = Vec::new();
     if req.from_lock {
         for (key, e) in &lock.packages {
             let Some(r) = &e.registry else { continue };
@@ -336,15 +340,19 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
 }
 
 /// The status of a project's registry packages (JSON value and text lines).
+/// With `audit`, each package's logged release is also proven (its entry's inclusion, the same
+/// tree as the lock, its objects), and the first that is not, or that has a critical notice
+/// or a revoked signer, is an error.
 pub fn status_of(
     root: &Path,
     lock: &Lockfile,
+    audit: bool,
 ) -> Result<(serde_json::Value, Vec<String>), Failure> {
     let mut packages = Vec::new();
     let mut lines = Vec::new();
     let mut registries = Vec::new();
     for origin in lock.registries.keys() {
-        let s = Session::open(root, lock, Some(&lock.registries[origin].url), None, false)?;
+        let mut s = Session::open(root, lock, Some(&lock.registries[origin].url), None, false)?;
         registries.push(json!({
             "origin": origin,
             "size": s.verified.checkpoint.size,
@@ -357,6 +365,9 @@ pub fn status_of(
             }
             let name = omega_core::lock::package_name_of_key(key).unwrap_or(key);
             let adv = client::advisories(&s.state, name, &e.version, e.sequence, &e.signed_by);
+            if audit {
+                audit_entry(&mut s, key, name, e, r.entry, &adv)?;
+            }
             let notices: Vec<serde_json::Value> = adv
                 .notices
                 .iter()
@@ -407,9 +418,75 @@ pub fn status_of(
     ))
 }
 
+/// `omega audit --online`'s registry part for one package.
+fn audit_entry(
+    s: &mut Session,
+    key: &str,
+    name: &str,
+    e: &LockEntry,
+    entry: u64,
+    adv: &client::Advisories,
+) -> Result<(), Failure> {
+    let found = s.state.name(name).and_then(|ns| {
+        ns.releases
+            .iter()
+            .find(|(_, rec)| rec.entry == entry)
+            .map(|(v, rec)| (v.clone(), rec.clone()))
+    });
+    let Some((version, record)) = found else {
+        return Err(Failure::Core(Error::new(
+            ErrorCode::NotInLog,
+            format!("{key}: entry {entry} is not a release of {name} in the log"),
+        )));
+    };
+    if record.tree != e.tree || version != e.version {
+        return Err(Failure::Core(Error::new(
+            ErrorCode::NotInLog,
+            format!(
+                "{key}: omega.lock pins {}@{} ({}), the log's entry {entry} is {name}@{version} ({})",
+                name, e.version, e.tree, record.tree
+            ),
+        )));
+    }
+    s.verify(name, &version, &record)?;
+    client::check_notices(name, adv, &[])?;
+    if let Some(r) = adv.revoked_signers.first() {
+        return Err(Failure::Core(Error::new(
+            ErrorCode::KeyRevoked,
+            format!(
+                "{key}: signer {} was revoked by entry {} ({})",
+                r.key.key_id(),
+                r.entry,
+                r.reason
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// `omega audit --online`: the audit, then the registry checks of every registry package.
+pub fn audit_online(a: &crate::args::AuditArgs) -> CmdResult {
+    let status = crate::project::audit(a)?;
+    if status != EXIT_OK || !a.online {
+        return Ok(status);
+    }
+    let lock = read_lock(&a.root)?;
+    let (value, lines) = status_of(&a.root, &lock, true)?;
+    if a.json {
+        print_json(&value);
+    } else {
+        for l in &lines {
+            say!("{l}");
+        }
+        let n = value["packages"].as_array().map_or(0, Vec::len);
+        say!("audit --online: {n} registry package(s) proven in their logs");
+    }
+    Ok(EXIT_OK)
+}
+
 pub fn status(a: &StatusArgs) -> CmdResult {
     let lock = read_lock(&a.root)?;
-    let (value, lines) = status_of(&a.root, &lock)?;
+    let (value, lines) = status_of(&a.root, &lock, false)?;
     if a.json {
         print_json(&value);
     } else {

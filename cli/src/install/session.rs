@@ -225,7 +225,7 @@ impl Fetcher {
                             });
                             match cached {
                                 Some(b) => {
-                                    self.files.insert(p.clone(), b);
+                                    self.files.insert(*p, b);
                                 }
                                 None => return Err(e),
                             }
