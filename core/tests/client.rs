@@ -871,3 +871,103 @@ proptest! {
         }
     }
 }
+
+// ---- tests/vectors/client.json: every case ----
+
+fn vector_case(
+    files: &BTreeMap<String, Vec<u8>>,
+    policy: &str,
+    genesis: &str,
+    case: &serde_json::Value,
+) -> omega_core::Result<serde_json::Value> {
+    let s = |k: &str| case[k].as_str().map(str::to_string);
+    let now = case["now"].as_u64();
+    let trust = Trust::first_use("vectors", policy, case["max_age"].as_u64().unwrap())?;
+    let v = trust.verify_checkpoint(s("checkpoint").unwrap().as_bytes(), now)?;
+    let fetched = Held::from_verified(&v);
+    let mut latest = fetched.clone();
+    if let Some(p) = s("pinned") {
+        let held = trust.verify_cached(p.as_bytes())?;
+        let proof = client::consistency_proof(&held.checkpoint, &fetched.checkpoint, files)?;
+        latest = client::check_consistency(&held, &fetched, &proof)?.latest;
+    }
+    let g = omega_core::hash::parse_hex32(genesis, "genesis")?;
+    let state = client::replay_to(None, Some(&g), &v.checkpoint, &v.log_key, files)?;
+    let name = s("package").unwrap();
+    let version = s("version");
+    let (ver, record) = client::choose_release(&state, &name, version.as_deref(), false)?;
+    let index = files
+        .get(&format!("index/{name}"))
+        .cloned()
+        .unwrap_or_default();
+    client::verify_index(&state, &index, &name, now)?;
+    let st = client::read_release_entry(&v.checkpoint, &name, ver, record, files)?;
+    let get = |h: &[u8; 32]| {
+        files
+            .get(&client::object_path(h))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let revoked: Vec<_> = state
+        .name(&name)
+        .map(|n| n.revoked.iter().map(|r| r.key).collect())
+        .unwrap_or_default();
+    let rel = client::verify_release(
+        &st,
+        record.entry,
+        &get(&st.manifest),
+        &get(&st.tgz),
+        &revoked,
+    )?;
+    let adv = client::advisories(&state, &name, ver, st.sequence, &rel.report.signed_by);
+    let accepted: Vec<String> = case["accept_notices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    client::check_notices(&name, &adv, &accepted)?;
+    Ok(serde_json::json!({
+        "checkpoint_size": latest.checkpoint.size,
+        "entry": record.entry,
+        "notices": adv.notices.iter().map(|n| n.notice.id.clone()).collect::<Vec<_>>(),
+        "sequence": st.sequence,
+        "signed_by": rel.report.signed_by.iter().map(|k| k.to_base64()).collect::<Vec<_>>(),
+        "version": ver,
+    }))
+}
+
+#[test]
+fn client_vectors_every_case() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/client.json");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let decode = |v: &serde_json::Value| -> BTreeMap<String, Vec<u8>> {
+        v.as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, b)| (k.clone(), Base64::decode_vec(b.as_str().unwrap()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let files = decode(&doc["files"]);
+    let mut n = 0;
+    for case in doc["cases"].as_array().unwrap() {
+        let mut f = files.clone();
+        f.extend(decode(&case["replace"]));
+        let got = vector_case(
+            &f,
+            doc["policy"].as_str().unwrap(),
+            doc["genesis"].as_str().unwrap(),
+            case,
+        );
+        let got = match got {
+            Ok(v) => v,
+            Err(e) => serde_json::json!({"error": e.code().as_str()}),
+        };
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+        n += 1;
+    }
+    assert_eq!(n, 14);
+}
