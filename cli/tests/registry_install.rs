@@ -334,3 +334,152 @@ fn yank_revocation_critical_notice_and_owner_change() {
     fs::create_dir_all(w.app().join("node_modules")).unwrap();
     refused(&w, &[], "KEY_REVOKED");
 }
+
+#[test]
+fn dependencies_are_installed_from_their_exact_pins_and_nested_on_conflict() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("dep-a", "1.0.0", 1, &w.owner);
+    w.publish("dep-a", "2.0.0", 2, &w.owner);
+    let digest = |v: &str| {
+        w.omega(&[
+            "digest",
+            w.root().join(format!("pkg-dep-a-{v}")).to_str().unwrap(),
+        ])
+        .expect(0)
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+    };
+    let (d1, d2) = (digest("1.0.0"), digest("2.0.0"));
+    for (name, dep) in [("app-b", &d1), ("app-c", &d2)] {
+        let pkg = w.root().join(format!("pkg-{name}"));
+        common::write_tree(
+            &pkg,
+            &[
+                ("index.js", "require('dep-a');\n"),
+                ("package.json", "{}\n"),
+            ],
+        );
+        let pin = format!("dep-a={dep}");
+        common::pack(w.root(), &pkg, name, "1.0.0", 1, &w.owner, &["--dep", &pin]);
+        w.omega(&[
+            "publish",
+            pkg.to_str().unwrap(),
+            "--registry",
+            w.reg().to_str().unwrap(),
+            "-s",
+            w.owner.sec(),
+        ])
+        .expect(0);
+    }
+    w.cosign();
+    w.serve();
+    w.install(&["app-b", "--registry", &url]).expect(0);
+    w.install(&["app-c"]).expect(0);
+    let m = |p: &str| fs::read_to_string(w.app().join(p).join("index.js")).unwrap();
+    assert!(m("node_modules/dep-a").contains("1.0.0"));
+    assert!(m("node_modules/app-c/node_modules/dep-a").contains("2.0.0"));
+    let lock = w.lock_json();
+    assert_eq!(lock["packages"]["dep-a"]["version"], "1.0.0");
+    assert_eq!(
+        lock["packages"]["node_modules/app-c/node_modules/dep-a"]["version"],
+        "2.0.0"
+    );
+    w.omega(&["audit", w.app().to_str().unwrap()]).expect(0);
+    // Reinstall from the lock on a clean folder: the same tree.
+    let modules = w.modules_snapshot();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    w.install(&[]).expect(0);
+    assert_eq!(w.modules_snapshot(), modules);
+}
+
+#[test]
+fn fail_release_signed_by_a_non_owner_in_a_misbehaving_registry() {
+    use omega_core::checkpoint::Checkpoint;
+    use omega_core::entry::Entry;
+    use omega_core::note::{sign_ed25519, Note};
+    use omega_core::secret::SecretKeyFile;
+    use omega_core::statement::{ReleaseStatement, Statement};
+    use omega_core::tiles::Publisher;
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    // The registry (it holds the log key) appends a release of left-pad signed by a stranger,
+    // skipping the validation `omega registry submit` does.
+    let reg = w.reg();
+    let load = |p: &std::path::Path| {
+        SecretKeyFile::parse(&fs::read(p).unwrap())
+            .unwrap()
+            .decrypt(None)
+            .unwrap()
+    };
+    let stranger = load(&w.stranger.sec);
+    let log_key = load(&reg.join(".keys/log.key"));
+    let st = Statement::Release(ReleaseStatement {
+        name: "left-pad".into(),
+        version: "6.6.6".into(),
+        sequence: 9,
+        tree: omega_core::TreeDigest([1; 32]),
+        manifest: [2; 32],
+        tgz: [3; 32],
+        size: 10,
+        keys: omega_core::KeySet {
+            threshold: 1,
+            signers: vec![stranger.public_key()],
+            next: vec![],
+        },
+    });
+    let entry = Entry::sign(&st, &[&stranger], "omega-entry/v1")
+        .unwrap()
+        .to_bytes();
+    let note = Note::parse(&fs::read(reg.join("checkpoint")).unwrap()).unwrap();
+    let cp = Checkpoint::parse(note.text()).unwrap();
+    let mut tiles = std::collections::BTreeMap::new();
+    fn walk(
+        base: &std::path::Path,
+        d: &std::path::Path,
+        out: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    ) {
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap().to_str().unwrap().to_string();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    walk(&reg, &reg.join("tile"), &mut tiles);
+    let mut publisher = Publisher::resume(cp.size, &cp.root, &tiles).unwrap();
+    let app = publisher.append(&[&entry]).unwrap();
+    for f in app.files {
+        let p = reg.join(f.path.to_string());
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, f.bytes).unwrap();
+    }
+    let text = Checkpoint {
+        origin: cp.origin.clone(),
+        size: app.size,
+        root: app.root,
+        extensions: vec![],
+    }
+    .to_text();
+    let mut note = Note::new(&text).unwrap();
+    note.add_signature(sign_ed25519(&text, &cp.origin, &log_key).unwrap())
+        .unwrap();
+    fs::write(reg.join("checkpoint"), note.to_text()).unwrap();
+    w.cosign();
+    w.serve();
+    let err = refused(&w, &["left-pad"], "KEY_NOT_TRUSTED");
+    assert!(err.contains("entry 3"), "{err}");
+    // A fresh client (cold cache, no lock) refuses it too.
+    fs::remove_dir_all(w.cache()).unwrap();
+    fs::remove_file(w.app().join("omega.lock")).unwrap();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    refused(&w, &["left-pad", "--registry", &url], "KEY_NOT_TRUSTED");
+}

@@ -181,7 +181,15 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
     }
     let progress = Progress::items(queue.len() as u64, "verifying", false);
     let mut planned: Vec<Planned> = Vec::new();
-    let mut taken: BTreeMap<String, omega_core::TreeDigest> = BTreeMap::new();
+    // Paths already holding a release (from the lock), so that a dependency whose name is
+    // held at the top level by another release is nested under its dependent.
+    let mut taken: BTreeMap<String, omega_core::TreeDigest> = lock
+        .packages
+        .values()
+        .filter(|e| !e.retired)
+        .map(|e| (e.path.clone(), e.tree))
+        .collect();
+    let mut placed: BTreeMap<String, omega_core::TreeDigest> = BTreeMap::new();
     let mut i = 0;
     while let Some(item) = queue.get(i).cloned() {
         i += 1;
@@ -191,12 +199,12 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
             Some(p) => p,
             None => match (taken.get(&top), &dependent) {
                 (None, _) => top.clone(),
-                (Some(t), _) if *t == record.tree => continue,
+                (Some(t), _) if *t == record.tree => top.clone(),
                 (Some(_), Some(d)) => format!("{d}/node_modules/{name}"),
                 (Some(_), None) => top.clone(),
             },
         };
-        if taken.get(&path) == Some(&record.tree) {
+        if placed.get(&path) == Some(&record.tree) {
             continue;
         }
         let release = s.verify(&name, &version, &record)?;
@@ -241,6 +249,7 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
             path.clone()
         };
         taken.insert(path.clone(), record.tree);
+        placed.insert(path.clone(), record.tree);
         planned.push(Planned { key, path, release });
         progress.inc(1);
     }
