@@ -137,6 +137,20 @@ fn update_moves_to_the_latest_release_and_a_stale_mirror_does_not_move_the_lock_
     );
     w.omega(&["status", "--root", w.app().to_str().unwrap()])
         .expect(0);
+    // The same through another URL (a mirror serving the old copy): the pin applies, the
+    // lock's URL and checkpoint stay.
+    let mirror = Nginx::start(&old);
+    let run = w
+        .install(&["left-pad", "--registry", &mirror.http_url()])
+        .expect(0);
+    assert!(
+        run.stderr.contains("which omega.lock pins"),
+        "{}",
+        run.stderr
+    );
+    let lock = w.lock_json();
+    assert_eq!(lock["registries"][fixture::ORIGIN]["checkpoint"], cp);
+    assert_eq!(lock["registries"][fixture::ORIGIN]["url"], url.as_str());
     // Laying out the lock needs entry 4 (right-pad), which the stale mirror does not have.
     fs::remove_dir_all(w.app().join("node_modules")).unwrap();
     fs::create_dir_all(w.app().join("node_modules")).unwrap();

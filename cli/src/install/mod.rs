@@ -170,6 +170,12 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
                     ),
                 )));
             };
+            if s.verified.freshness == omega_core::policy::Freshness::NotWitnessed
+                && !key.contains("node_modules/")
+            {
+                // No witness vouches for a time: the index's expiry is the freshness.
+                s.check_index(&name)?;
+            }
             queue.push((name, version, record, Some(e.path.clone()), None));
         }
     } else {

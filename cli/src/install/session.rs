@@ -76,8 +76,9 @@ impl Session {
             }
             None => return usage("omega.lock pins several registries: give --registry URL"),
         };
-        let trust = match pinned {
-            Some((origin, pin)) => Trust::from_pin(origin, pin)?,
+        // The trust, and a mirror URL when a pinned registry is fetched from another URL.
+        let (trust, mirror) = match pinned {
+            Some((origin, pin)) => (Trust::from_pin(origin, pin)?, None),
             None => {
                 let Some(u) = url else {
                     return usage("no registry: give --registry URL");
@@ -90,15 +91,6 @@ impl Session {
                 let text = String::from_utf8(text).map_err(|_| {
                     Error::new(ErrorCode::Malformed, format!("policy of {u}: not UTF-8"))
                 })?;
-                esay!(
-                    "omega: first use of {u}: pinning its policy{} in omega.lock:\n{}",
-                    if policy_file.is_some() {
-                        " (--policy)"
-                    } else {
-                        " (served by the registry)"
-                    },
-                    text.trim_end()
-                );
                 // A folder is pinned by its absolute path: the lock is read from anywhere.
                 let pinned_url = if u.contains("://") {
                     u.to_string()
@@ -108,10 +100,34 @@ impl Session {
                         .display()
                         .to_string()
                 };
-                Trust::first_use(&pinned_url, &text, client::DEFAULT_MAX_AGE)?
+                let fresh = Trust::first_use(&pinned_url, &text, client::DEFAULT_MAX_AGE)?;
+                match lock.registries.get(&fresh.origin) {
+                    // Another URL of a pinned registry (a mirror): the pin applies, the
+                    // policy it serves does not.
+                    Some(pin) => {
+                        esay!(
+                            "omega: {u} serves {}, which omega.lock pins (from {}): using the pinned policy and checkpoint",
+                            fresh.origin,
+                            pin.url
+                        );
+                        (Trust::from_pin(&fresh.origin, pin)?, Some(pinned_url))
+                    }
+                    None => {
+                        esay!(
+                            "omega: first use of {u}: pinning its policy{} in omega.lock:\n{}",
+                            if policy_file.is_some() {
+                                " (--policy)"
+                            } else {
+                                " (served by the registry)"
+                            },
+                            text.trim_end()
+                        );
+                        (fresh, None)
+                    }
+                }
             }
         };
-        let source = Source::parse(&trust.url)?;
+        let source = Source::parse(mirror.as_deref().unwrap_or(&trust.url))?;
         if let Some(w) = source.warning() {
             esay!("omega: warning: {w}");
         }
