@@ -220,7 +220,9 @@ pub fn write_append(
     for o in objects {
         writer.write_object(o)?;
     }
+    crash_point("objects");
     write_journal(&dir, base, new)?;
+    crash_point("journal");
     let mut publisher = match source {
         Some(src) if base > 0 => {
             let edge = fetch_tiles(src, &edge_paths(base)?, &Progress::hidden())?;
@@ -231,6 +233,7 @@ pub fn write_append(
     let appended = publisher.append(new)?;
     for f in &appended.files {
         writer.write_immutable(&RelPath::new(&f.path.to_string())?, &f.bytes)?;
+        crash_point("tile");
     }
     // Index notes of every name the new entries touch.
     let mut all: Vec<Vec<u8>> = old.to_vec();
@@ -252,9 +255,11 @@ pub fn write_append(
         let text = index_note(origin, name, appended.size, expires, l, keys)?;
         writer.write_mutable(&RelPath::index(name)?, text.as_bytes())?;
         indexes.push(name.clone());
+        crash_point("index");
     }
     let cp = checkpoint_note(origin, appended.size, appended.root, keys)?;
     writer.write_mutable(&RelPath::checkpoint(), cp.as_bytes())?;
+    crash_point("checkpoint");
     let jp = journal_path(&dir);
     std::fs::remove_file(&jp).map_err(|e| io_err(&jp, &e))?;
     Ok(Written {
@@ -264,6 +269,15 @@ pub fn write_append(
         entries: described,
         indexes,
     })
+}
+
+/// Test hook: `OMEGA_REGISTRY_CRASH_AT=<step>` aborts the process (no cleanup, like SIGKILL)
+/// right after that step of [`write_append`] (`objects`, `journal`, `tile`, `index`,
+/// `checkpoint`), so the tests can stop a writer at every point deterministically.
+fn crash_point(step: &str) {
+    if std::env::var_os("OMEGA_REGISTRY_CRASH_AT").is_some_and(|v| v == step) {
+        std::process::abort();
+    }
 }
 
 fn writer_dir(writer: &RegistryWriter<'_>) -> PathBuf {
@@ -360,12 +374,19 @@ impl<'a> Session<'a> {
         objects: &[Vec<u8>],
         index_ttl: u64,
     ) -> Result<Written, Failure> {
+        // A retry of a killed write: entries already journalled (byte-identical, as
+        // signatures are deterministic) are not appended twice.
+        let new: Vec<Vec<u8>> = new
+            .iter()
+            .filter(|e| !self.pending.contains(e))
+            .cloned()
+            .collect();
         let mut st = self.current_state()?;
-        for e in new {
+        for e in &new {
             st.apply(e)?;
         }
         let mut all = self.pending.clone();
-        all.extend(new.iter().cloned());
+        all.extend(new);
         write_append(
             &self.writer,
             Some(&self.source),
