@@ -166,7 +166,10 @@ fn write_journal(dir: &Path, base: u64, entries: &[Vec<u8>]) -> Result<(), Failu
 }
 
 /// Reads the journal: its base size and entries; `None` when there is none.
-fn read_journal(dir: &Path) -> Result<Option<(u64, Vec<Vec<u8>>)>, Failure> {
+/// A journal: its base size and its entries.
+type Journal = (u64, Vec<Vec<u8>>);
+
+fn read_journal(dir: &Path) -> Result<Option<Journal>, Failure> {
     let path = journal_path(dir);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -174,7 +177,7 @@ fn read_journal(dir: &Path) -> Result<Option<(u64, Vec<Vec<u8>>)>, Failure> {
         Err(e) => return Err(io_err(&path, &e)),
     };
     let bad = || {
-        err::<Option<(u64, Vec<Vec<u8>>)>>(
+        err::<Option<Journal>>(
             ErrorCode::Malformed,
             format!(
                 "{}: not an omega journal; inspect it, then remove it",

@@ -79,7 +79,7 @@ pub fn fetch_tiles(
     for (path, result) in paths.iter().zip(results) {
         match result {
             Ok(bytes) => {
-                out.insert(path.clone(), bytes);
+                out.insert(*path, bytes);
             }
             Err(e) if e.code() == ErrorCode::NotFound && path.is_partial() => {
                 let full = path.full();

@@ -102,7 +102,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
     let mut keys = m.keys.signers.clone();
     keys.extend(m.keys.next.iter().cloned());
     let pins = Pins {
-        digest: Some(m.tree.clone()),
+        digest: Some(m.tree),
         keys,
         threshold: m.keys.threshold,
         legacy: LegacyPolicy::Refuse,
@@ -135,7 +135,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
         name: m.name.clone(),
         version: m.version.clone(),
         sequence: m.sequence,
-        tree: m.tree.clone(),
+        tree: m.tree,
         manifest: blake2b256(&manifest_bytes),
         tgz: blake2b256(&tgz),
         size: tgz.len() as u64,
