@@ -696,3 +696,114 @@ fn note_verify_sum_golang_org() {
         "SIGNATURE_INVALID",
     );
 }
+
+#[test]
+fn janitor_rotation_needs_old_and_new_sets() {
+    let t = tmp();
+    let root = t.path();
+    let j1 = keygen(root, "j1");
+    let j2 = keygen(root, "j2");
+    let a = keygen(root, "alice");
+    let reg = init(root, "reg", "rotate.example", "curated", &[&j1], &[]);
+    let regs = reg.to_str().unwrap();
+    let st = root.join("r.json");
+    let sts = st.to_str().unwrap();
+    omega(
+        root,
+        &[
+            "statement",
+            "registry",
+            "--registry",
+            regs,
+            "--janitor",
+            &j2.key,
+            "-o",
+            sts,
+        ],
+    )
+    .expect(0);
+    assert!(fs::read_to_string(&st).unwrap().contains(r#""serial":1,"#));
+    omega(root, &["sign", sts, "-s", j1.sec(), "--append"]).expect(0);
+    // The old set alone: the new keys have not shown they are held.
+    refused(
+        omega(root, &["registry", "submit", regs, sts]),
+        1,
+        "THRESHOLD_NOT_MET",
+    );
+    omega(root, &["sign", sts, "-s", j2.sec(), "--append"]).expect(0);
+    omega(root, &["registry", "submit", regs, sts]).expect(0);
+    // j1 is no longer a janitor.
+    let own = root.join("o.json");
+    let owns = own.to_str().unwrap();
+    omega(
+        root,
+        &[
+            "statement",
+            "owners",
+            "x",
+            "--registry",
+            regs,
+            "--owner",
+            &a.key,
+            "-o",
+            owns,
+        ],
+    )
+    .expect(0);
+    omega(root, &["sign", owns, "-s", j1.sec(), "--append"]).expect(0);
+    refused(
+        omega(root, &["registry", "submit", regs, owns]),
+        1,
+        "KEY_NOT_TRUSTED",
+    );
+    fs::remove_file(root.join("o.json.minisig")).unwrap();
+    omega(root, &["sign", owns, "-s", j2.sec(), "--append"]).expect(0);
+    omega(root, &["registry", "submit", regs, owns]).expect(0);
+    omega(root, &["log", "verify", regs]).expect(0);
+}
+
+#[test]
+fn refresh_re_signs_index_notes_near_expiry() {
+    let t = tmp();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let reg = init(root, "reg", "refresh.example", "open", &[&j], &[]);
+    let regs = reg.to_str().unwrap();
+    let pkg = packed(root, "p", "fresh", "1.0.0", 1, &a);
+    omega(
+        root,
+        &[
+            "publish",
+            pkg.to_str().unwrap(),
+            "--registry",
+            regs,
+            "-s",
+            a.sec(),
+            "--index-ttl",
+            "60",
+        ],
+    )
+    .expect(0);
+    let expires = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("expires "))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let before = fs::read_to_string(reg.join("index/fresh")).unwrap();
+    // Not within 10 s of expiry: kept.
+    let out = omega(root, &["registry", "refresh", regs, "--within", "10"]).expect(0);
+    assert!(out.stdout.contains("re-signed 0 index"), "{}", out.stdout);
+    assert_eq!(before, fs::read_to_string(reg.join("index/fresh")).unwrap());
+    // Within a day of expiry: re-signed for a week.
+    let out = omega(root, &["registry", "refresh", regs, "--within", "86400"]).expect(0);
+    assert!(out.stdout.contains("re-signed 1 index"), "{}", out.stdout);
+    let after = fs::read_to_string(reg.join("index/fresh")).unwrap();
+    assert!(expires(&after) >= expires(&before) + 6 * 86400, "{after}");
+    // A deleted index note is written again.
+    fs::remove_file(reg.join("index/fresh")).unwrap();
+    omega(root, &["registry", "refresh", regs]).expect(0);
+    omega(root, &["log", "verify", regs]).expect(0);
+}
