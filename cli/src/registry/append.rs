@@ -309,11 +309,11 @@ pub struct Session<'a> {
 
 impl<'a> Session<'a> {
     /// Takes the lock of `dir` and reads everything.
-    pub fn open(dir: &'a RegistryDir, progress: &Progress) -> Result<Session<'a>, Failure> {
+    pub fn open(dir: &'a RegistryDir, quiet: bool) -> Result<Session<'a>, Failure> {
         let writer = dir.lock_default()?;
         let path = dir.path().to_path_buf();
         let source = dir_source(&path)?;
-        let log = read_log(&source, progress)?;
+        let log = read_log(&source, quiet)?;
         let state = log.state()?;
         let keys = keys::load(&path, &state.log_key, &state.index_key)?;
         // The checkpoint must be ours (a folder whose checkpoint another key signed is not

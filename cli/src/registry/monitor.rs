@@ -221,7 +221,7 @@ fn monitor(a: &LogMonitorArgs) -> CmdResult {
     if let Some(w) = source.warning() {
         esay!("omega: {w}");
     }
-    let log = super::log::read_log(&source, &Progress::spinner("reading the log", a.json))?;
+    let log = super::log::read_log(&source, a.json)?;
     let state = log.state()?;
     note::verify(&log.checkpoint.note, std::slice::from_ref(&state.log_key))
         .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
