@@ -807,3 +807,60 @@ fn refresh_re_signs_index_notes_near_expiry() {
     omega(root, &["registry", "refresh", regs]).expect(0);
     omega(root, &["log", "verify", regs]).expect(0);
 }
+
+/// A log whose operator appended an invalid entry (a replayed owners statement) and signed the
+/// checkpoint: tiles and signatures are fine, the monitor's replay names the entry.
+#[test]
+fn log_verify_names_the_first_invalid_entry() {
+    use omega_core::checkpoint::Checkpoint;
+    use omega_core::note::{sign_ed25519, Note};
+    use omega_core::secret::SecretKeyFile;
+    use omega_core::tiles::Publisher;
+
+    let t = tmp();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let reg = init(root, "reg", "rogue.example", "open", &[&j], &[]);
+    let pkg = packed(root, "p", "victim", "1.0.0", 1, &a);
+    publish(root, &pkg, &reg, &[&a]).expect(0);
+    let bundle = fs::read(reg.join("tile/entries/000.p/3")).unwrap();
+    let mut entries: Vec<Vec<u8>> = omega_core::bundle::parse_bundle(&bundle, 3)
+        .unwrap()
+        .into_iter()
+        .map(<[u8]>::to_vec)
+        .collect();
+    entries.push(entries[1].clone()); // the owners claim again: serial 0 twice
+    let appended = Publisher::new().append(&entries).unwrap();
+    for f in &appended.files {
+        let p = reg.join(f.path.to_string());
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, &f.bytes).unwrap();
+    }
+    let sk = SecretKeyFile::parse(&fs::read(reg.join(".keys/log.key")).unwrap())
+        .unwrap()
+        .decrypt(None)
+        .unwrap();
+    let text = Checkpoint {
+        origin: "rogue.example".into(),
+        size: 4,
+        root: appended.root,
+        extensions: vec![],
+    }
+    .to_text();
+    let mut note = Note::new(&text).unwrap();
+    note.add_signature(sign_ed25519(&text, "rogue.example", &sk).unwrap())
+        .unwrap();
+    fs::write(reg.join("checkpoint"), note.to_text()).unwrap();
+    let r = omega(root, &["log", "verify", reg.to_str().unwrap(), "--json"]);
+    assert_eq!(r.status, 1, "{}", r.all());
+    let v = r.json();
+    assert_eq!(v["code"], "ROLLBACK");
+    assert!(
+        v["message"].as_str().unwrap().starts_with("entry 3 "),
+        "{v}"
+    );
+    // The registry's own writers refuse to extend it too.
+    let pkg2 = packed(root, "p", "victim", "1.0.1", 2, &a);
+    refused(publish(root, &pkg2, &reg, &[&a]), 1, "ROLLBACK");
+}
