@@ -864,3 +864,74 @@ fn log_verify_names_the_first_invalid_entry() {
     let pkg2 = packed(root, "p", "victim", "1.0.1", 2, &a);
     refused(publish(root, &pkg2, &reg, &[&a]), 1, "ROLLBACK");
 }
+
+/// Writers start from the cached state (`DIR/.state`) when it belongs to the checkpoint; the
+/// index notes they write equal those of a full replay, and a missing, stale or corrupt cache
+/// only costs a replay.
+#[test]
+fn state_cache_and_full_replay_agree() {
+    let t = tmp();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let b = keygen(root, "bob");
+    let reg = init(root, "reg", "cache.example", "open", &[&j], &[]);
+    let regs = reg.to_str().unwrap();
+    for v in 1..=3u64 {
+        let pa = packed(root, "pa", "alpha", &format!("1.0.{v}"), v, &a);
+        publish(root, &pa, &reg, &[&a]).expect(0);
+        let pb = packed(root, "pb", "beta", &format!("2.0.{v}"), v, &b);
+        publish(root, &pb, &reg, &[&b]).expect(0);
+    }
+    assert!(reg.join(".state").is_file());
+    let st = root.join("y.json");
+    omega(
+        root,
+        &[
+            "statement",
+            "yank",
+            "alpha",
+            "--registry",
+            regs,
+            "--version",
+            "1.0.2",
+            "--sequence",
+            "2",
+            "-o",
+            st.to_str().unwrap(),
+        ],
+    )
+    .expect(0);
+    omega(
+        root,
+        &["sign", st.to_str().unwrap(), "-s", a.sec(), "--append"],
+    )
+    .expect(0);
+    omega(root, &["registry", "submit", regs, st.to_str().unwrap()]).expect(0);
+    // A full replay computes the same lines for every name: nothing to re-sign.
+    let out = omega(root, &["registry", "refresh", regs, "--within", "0"]).expect(0);
+    assert!(out.stdout.contains("re-signed 0 index"), "{}", out.stdout);
+    // A stale cache (from an older size) is ignored; so is a corrupt one.
+    let stale = fs::read(reg.join(".state")).unwrap();
+    let pa = packed(root, "pa", "alpha", "1.0.4", 4, &a);
+    publish(root, &pa, &reg, &[&a]).expect(0);
+    fs::write(reg.join(".state"), &stale).unwrap();
+    let pb = packed(root, "pb", "beta", "2.0.4", 4, &b);
+    publish(root, &pb, &reg, &[&b]).expect(0);
+    let mut corrupt = fs::read(reg.join(".state")).unwrap();
+    let n = corrupt.len() - 3;
+    corrupt[n] ^= 0x20;
+    fs::write(reg.join(".state"), &corrupt).unwrap();
+    let pa = packed(root, "pa", "alpha", "1.0.5", 5, &a);
+    publish(root, &pa, &reg, &[&a]).expect(0);
+    fs::remove_file(reg.join(".state")).unwrap();
+    let pb = packed(root, "pb", "beta", "2.0.5", 5, &b);
+    publish(root, &pb, &reg, &[&b]).expect(0);
+    let out = omega(root, &["registry", "refresh", regs, "--within", "0"]).expect(0);
+    assert!(out.stdout.contains("re-signed 0 index"), "{}", out.stdout);
+    let index = fs::read_to_string(reg.join("index/alpha")).unwrap();
+    assert!(index.contains("\nyank 9 1.0.2 2\n"), "{index}");
+    let cache = fs::read_to_string(reg.join(".state")).unwrap();
+    assert!(cache.starts_with("omega-registry-cache/v1 14 "), "{cache}");
+    omega(root, &["log", "verify", regs]).expect(0);
+}

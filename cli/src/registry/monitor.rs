@@ -98,7 +98,7 @@ fn verify_log(a: &LogVerifyArgs, source: &Source) -> Result<Verified, Error> {
         ));
     }
     // Every index note must list exactly the entries of its name below its as-of.
-    let lines = index_lines(&entries).map_err(into_error)?;
+    let lines = index_lines(&entries, 0).map_err(into_error)?;
     for (name, all) in &lines {
         let rel = RelPath::index(name)?;
         let bytes = source.get(&rel, MAX_INDEX_BYTES as u64)?;

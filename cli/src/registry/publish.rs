@@ -118,7 +118,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
     let refs: Vec<&_> = secrets.iter().collect();
 
     let dir = RegistryDir::open(&a.registry)?;
-    let session = Session::open(&dir, a.json)?;
+    let session = Session::open(&dir, a.json, false)?;
     let state = session.current_state()?;
     let mut entries = Vec::new();
     if state.name(&m.name).is_none() && state.mode == Mode::Open {
@@ -174,7 +174,7 @@ pub fn submit(a: &RegistrySubmitArgs) -> CmdResult {
     let entry =
         Entry::assemble(&statement, &sigs).map_err(|e| e.context(&a.file.display().to_string()))?;
     let dir = RegistryDir::open(&a.dir)?;
-    let session = Session::open(&dir, a.json)?;
+    let session = Session::open(&dir, a.json, false)?;
     let w = session.commit(
         &[entry.to_bytes()],
         &[],
@@ -194,7 +194,7 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
     let ttl = a.index_ttl.unwrap_or(DEFAULT_INDEX_TTL);
     let within = a.within.unwrap_or(DEFAULT_REFRESH_WITHIN);
     let dir = RegistryDir::open(&a.dir)?;
-    let mut session = Session::open(&dir, false)?;
+    let mut session = Session::open(&dir, false, true)?;
     if !session.pending.is_empty() {
         let w = session.commit(&[], &[], ttl)?;
         say!(
@@ -203,13 +203,14 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
             w.size
         );
         drop(session);
-        session = Session::open(&dir, true)?;
+        session = Session::open(&dir, true, true)?;
     }
-    let size = session.log.checkpoint.checkpoint.size;
+    let size = session.size();
     let origin = session.state.origin.clone();
     let now = clock_now();
     let mut refreshed = 0usize;
-    for (name, lines) in index_lines(&session.log.entries)? {
+    let all = session.entries.clone().unwrap_or_default();
+    for (name, lines) in index_lines(&all, 0)? {
         let rel = RelPath::index(&name)?;
         let current = session.writer.read(&rel, MAX_INDEX_BYTES as u64)?;
         let fresh = current.as_deref().and_then(|b| {

@@ -111,7 +111,8 @@ pub fn size(reg: &Path) -> u64 {
         .unwrap()
 }
 
-/// Every file below `dir` (dot files included) with its bytes, the lock file left out.
+/// Every file below `dir` (dot files included) with its bytes; the lock file and the
+/// writers' state cache (`.state`, rebuilt at will) left out.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(base: &Path, d: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for e in fs::read_dir(d).unwrap() {
@@ -119,7 +120,7 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             let p = e.path();
             if p.is_dir() {
                 walk(base, &p, out);
-            } else if p.file_name().unwrap() != ".lock" {
+            } else if p.file_name().unwrap() != ".lock" && p.file_name().unwrap() != ".state" {
                 out.insert(
                     p.strip_prefix(base).unwrap().to_path_buf(),
                     fs::read(&p).unwrap(),
