@@ -119,6 +119,29 @@ fn init_publish_and_verify_over_http() {
     .expect(0)
     .json();
     assert_eq!(m["entries"].as_array().unwrap().len(), 1);
+    // Statements read the state over http too (serials, existing releases).
+    let st = root.join("yank.json");
+    omega(
+        root,
+        &[
+            "statement",
+            "yank",
+            "left-pad",
+            "--registry",
+            &url,
+            "--version",
+            "1.0.0",
+            "--sequence",
+            "1",
+            "-o",
+            st.to_str().unwrap(),
+        ],
+    )
+    .expect(0);
+    assert_eq!(
+        fs::read_to_string(&st).unwrap(),
+        r#"{"omega-entry":1,"type":"yank","name":"left-pad","version":"1.0.0","sequence":1,"reason":""}"#
+    );
     // The checkpoint verifies as a C2SP note with the log key.
     let n = omega(
         root,
