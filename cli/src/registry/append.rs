@@ -25,7 +25,9 @@ use std::path::{Path, PathBuf};
 use omega_core::bundle::{parse_bundle, write_bundle};
 use omega_core::checkpoint::Checkpoint;
 use omega_core::entry::Entry;
+use omega_core::hash::to_hex;
 use omega_core::index::{IndexLine, IndexNote};
+use omega_core::limits::MAX_INDEX_BYTES;
 use omega_core::merkle::Hash;
 use omega_core::note::{sign_ed25519, Note};
 use omega_core::registry::RegistryState;
@@ -39,7 +41,9 @@ use crate::registry_dir::{RegistryDir, RegistryWriter};
 use crate::util::{io_err, usage, write_atomic, Failure, Overwrite};
 
 use super::keys::{self, RegistryKeys};
-use super::log::{edge_paths, fetch_tiles, read_log, Log};
+use super::log::{
+    edge_paths, fetch_tiles, read_checkpoint, read_entries, read_log_at, ReadCheckpoint,
+};
 use super::{clock_now, err};
 
 /// The journal of a write in progress (a dot file: never fetched).
@@ -69,11 +73,15 @@ pub struct Written {
     pub indexes: Vec<String>,
 }
 
-/// The index lines of every name, from the log's entries (in entry order).
-pub fn index_lines(entries: &[Vec<u8>]) -> Result<BTreeMap<String, Vec<IndexLine>>, Failure> {
+/// The index lines of every name, from the log's entries (in entry order); `first` is the
+/// index of `entries[0]` in the log.
+pub fn index_lines(
+    entries: &[Vec<u8>],
+    first: u64,
+) -> Result<BTreeMap<String, Vec<IndexLine>>, Failure> {
     let mut out: BTreeMap<String, Vec<IndexLine>> = BTreeMap::new();
     for (i, bytes) in entries.iter().enumerate() {
-        let entry = i as u64;
+        let entry = first + i as u64;
         let e = Entry::parse(bytes).map_err(|e| e.context(&format!("entry {entry}")))?;
         let (name, line) = match e.statement {
             Statement::Registry(_) => continue,
@@ -166,7 +174,10 @@ fn write_journal(dir: &Path, base: u64, entries: &[Vec<u8>]) -> Result<(), Failu
 }
 
 /// Reads the journal: its base size and entries; `None` when there is none.
-fn read_journal(dir: &Path) -> Result<Option<(u64, Vec<Vec<u8>>)>, Failure> {
+/// A journal: its base size and its entries.
+type Journal = (u64, Vec<Vec<u8>>);
+
+fn read_journal(dir: &Path) -> Result<Option<Journal>, Failure> {
     let path = journal_path(dir);
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -174,7 +185,7 @@ fn read_journal(dir: &Path) -> Result<Option<(u64, Vec<Vec<u8>>)>, Failure> {
         Err(e) => return Err(io_err(&path, &e)),
     };
     let bad = || {
-        err::<Option<(u64, Vec<Vec<u8>>)>>(
+        err::<Option<Journal>>(
             ErrorCode::Malformed,
             format!(
                 "{}: not an omega journal; inspect it, then remove it",
@@ -207,20 +218,22 @@ fn read_journal(dir: &Path) -> Result<Option<(u64, Vec<Vec<u8>>)>, Failure> {
 pub fn write_append(
     writer: &RegistryWriter<'_>,
     source: Option<&Source>,
-    old: &[Vec<u8>],
+    base: u64,
     old_root: Hash,
     new: &[Vec<u8>],
     objects: &[Vec<u8>],
     keys: &RegistryKeys,
     origin: &str,
     index_ttl: u64,
+    old_lines: &dyn Fn(&str) -> Result<Vec<IndexLine>, Failure>,
 ) -> Result<Written, Failure> {
     let dir = writer_dir(writer);
-    let base = old.len() as u64;
     for o in objects {
         writer.write_object(o)?;
     }
+    crash_point("objects");
     write_journal(&dir, base, new)?;
+    crash_point("journal");
     let mut publisher = match source {
         Some(src) if base > 0 => {
             let edge = fetch_tiles(src, &edge_paths(base)?, &Progress::hidden())?;
@@ -231,11 +244,11 @@ pub fn write_append(
     let appended = publisher.append(new)?;
     for f in &appended.files {
         writer.write_immutable(&RelPath::new(&f.path.to_string())?, &f.bytes)?;
+        crash_point("tile");
     }
-    // Index notes of every name the new entries touch.
-    let mut all: Vec<Vec<u8>> = old.to_vec();
-    all.extend(new.iter().cloned());
-    let lines = index_lines(&all)?;
+    // Index notes of every name the new entries touch: the name's earlier lines, then the
+    // new entries' lines.
+    let mut new_lines = index_lines(new, base)?;
     let mut touched = BTreeSet::new();
     let mut described = Vec::new();
     for (i, bytes) in new.iter().enumerate() {
@@ -248,13 +261,16 @@ pub fn write_append(
     let expires = clock_now().saturating_add(index_ttl);
     let mut indexes = Vec::new();
     for name in &touched {
-        let l = lines.get(name).cloned().unwrap_or_default();
+        let mut l = old_lines(name)?;
+        l.extend(new_lines.remove(name).unwrap_or_default());
         let text = index_note(origin, name, appended.size, expires, l, keys)?;
         writer.write_mutable(&RelPath::index(name)?, text.as_bytes())?;
         indexes.push(name.clone());
+        crash_point("index");
     }
     let cp = checkpoint_note(origin, appended.size, appended.root, keys)?;
     writer.write_mutable(&RelPath::checkpoint(), cp.as_bytes())?;
+    crash_point("checkpoint");
     let jp = journal_path(&dir);
     std::fs::remove_file(&jp).map_err(|e| io_err(&jp, &e))?;
     Ok(Written {
@@ -266,6 +282,15 @@ pub fn write_append(
     })
 }
 
+/// Test hook: `OMEGA_REGISTRY_CRASH_AT=<step>` aborts the process (no cleanup, like SIGKILL)
+/// right after that step of [`write_append`] (`objects`, `journal`, `tile`, `index`,
+/// `checkpoint`), so the tests can stop a writer at every point deterministically.
+fn crash_point(step: &str) {
+    if std::env::var_os("OMEGA_REGISTRY_CRASH_AT").is_some_and(|v| v == step) {
+        std::process::abort();
+    }
+}
+
 fn writer_dir(writer: &RegistryWriter<'_>) -> PathBuf {
     writer
         .lock_path()
@@ -273,45 +298,117 @@ fn writer_dir(writer: &RegistryWriter<'_>) -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
-/// A registry folder open for writing: its lock held, its log read and replayed, its keys
-/// loaded, a journal of a killed writer found.
+/// The writer's cache of the replayed state (a dot file: never fetched; as private as
+/// `.keys/`).
+pub const STATE_CACHE_FILE: &str = ".state";
+const STATE_CACHE_HEADER: &str = "omega-registry-cache/v1";
+
+fn cache_path(dir: &Path) -> PathBuf {
+    dir.join(STATE_CACHE_FILE)
+}
+
+/// Saves the state after the log of `size` with `root` (best effort: a failure only costs a
+/// full replay next time).
+fn write_cache(dir: &Path, size: u64, root: &Hash, state: &RegistryState) {
+    let mut bytes = format!("{STATE_CACHE_HEADER} {size} {}\n", to_hex(root)).into_bytes();
+    bytes.extend_from_slice(&state.to_json_bytes());
+    if let Err(Failure::Core(e)) = write_atomic(&cache_path(dir), &bytes, 0o600, Overwrite::Replace)
+    {
+        esay!(
+            "omega: warning: cannot save {}: {}",
+            cache_path(dir).display(),
+            e.message()
+        );
+    }
+}
+
+/// The cached state if it belongs to the log of exactly `size` and `root`.
+fn read_cache(dir: &Path, size: u64, root: &Hash) -> Option<RegistryState> {
+    let bytes = std::fs::read(cache_path(dir)).ok()?;
+    let nl = bytes.iter().position(|&b| b == b'\n')?;
+    let (head, rest) = bytes.split_at(nl);
+    let expected = format!("{STATE_CACHE_HEADER} {size} {}", to_hex(root));
+    if head != expected.as_bytes() {
+        return None;
+    }
+    let state = RegistryState::parse(rest.get(1..)?).ok()?;
+    (state.size == size).then_some(state)
+}
+
+/// A registry folder open for writing: its lock held, its checkpoint read, the state at its
+/// end (from the cache `DIR/.state` when it belongs to exactly this checkpoint's size and
+/// root, else by replaying the whole log), its keys loaded, a journal of a killed writer found.
 pub struct Session<'a> {
     /// The lock.
     pub writer: RegistryWriter<'a>,
     /// The folder as a source.
     pub source: Source,
-    /// The log as read.
-    pub log: Log,
+    /// The checkpoint.
+    pub checkpoint: ReadCheckpoint,
+    /// Every entry, when the log was replayed (`None` when the state came from the cache).
+    pub entries: Option<Vec<Vec<u8>>>,
     /// The state at the log's end (journalled entries not included).
     pub state: RegistryState,
     /// Entries of a killed writer, appended before any new one.
     pub pending: Vec<Vec<u8>>,
     /// The registry's keys.
     pub keys: RegistryKeys,
+    path: PathBuf,
 }
 
 impl<'a> Session<'a> {
-    /// Takes the lock of `dir` and reads everything.
-    pub fn open(dir: &'a RegistryDir, progress: &Progress) -> Result<Session<'a>, Failure> {
+    /// Takes the lock of `dir` and reads the state; `full` replays the whole log whatever the
+    /// cache holds (and keeps every entry).
+    pub fn open(dir: &'a RegistryDir, quiet: bool, full: bool) -> Result<Session<'a>, Failure> {
         let writer = dir.lock_default()?;
         let path = dir.path().to_path_buf();
         let source = dir_source(&path)?;
-        let log = read_log(&source, progress)?;
-        let state = log.state()?;
+        let checkpoint = read_checkpoint(&source)?;
+        let size = checkpoint.checkpoint.size;
+        let root = checkpoint.checkpoint.root;
+        let cached = if full || std::env::var_os("OMEGA_REGISTRY_NO_CACHE").is_some() {
+            None
+        } else {
+            read_cache(&path, size, &root)
+        };
+        let (state, entries) = match cached {
+            Some(st) => (st, None),
+            None => {
+                let progress = Progress::items(size, "reading the log", quiet);
+                let log = read_log_at(&source, checkpoint.clone(), &progress);
+                progress.finish();
+                let log = log?;
+                (log.state()?, Some(log.entries))
+            }
+        };
         let keys = keys::load(&path, &state.log_key, &state.index_key)?;
         // The checkpoint must be ours (a folder whose checkpoint another key signed is not
         // this registry's).
-        omega_core::note::verify(&log.checkpoint.note, std::slice::from_ref(&keys.log_vkey))
+        omega_core::note::verify(&checkpoint.note, std::slice::from_ref(&keys.log_vkey))
             .map_err(|e| e.context(&path.join("checkpoint").display().to_string()))?;
-        let size = log.checkpoint.checkpoint.size;
+        if entries.is_some() {
+            write_cache(&path, size, &root, &state);
+        }
         let mut pending = Vec::new();
-        if let Some((base, entries)) = read_journal(&path)? {
-            let count = entries.len() as u64;
+        if let Some((base, journalled)) = read_journal(&path)? {
+            let count = journalled.len() as u64;
             if base == size {
-                pending = entries;
+                pending = journalled;
             } else if base < size && base + count <= size {
-                let logged = log.entries.get(base as usize..(base + count) as usize);
-                if logged != Some(&entries[..]) {
+                let logged = match &entries {
+                    Some(all) => all
+                        .get(base as usize..(base + count) as usize)
+                        .map(<[Vec<u8>]>::to_vec)
+                        .unwrap_or_default(),
+                    None => read_entries(
+                        &source,
+                        &checkpoint.checkpoint,
+                        base,
+                        base + count,
+                        &Progress::hidden(),
+                    )?,
+                };
+                if logged != journalled {
                     return err(
                         ErrorCode::LogInconsistent,
                         format!(
@@ -336,11 +433,18 @@ impl<'a> Session<'a> {
         Ok(Session {
             writer,
             source,
-            log,
+            checkpoint,
+            entries,
             state,
             pending,
             keys,
+            path,
         })
+    }
+
+    /// The log's size.
+    pub fn size(&self) -> u64 {
+        self.checkpoint.checkpoint.size
     }
 
     /// The state with the journalled entries applied (what new entries are judged against).
@@ -353,6 +457,50 @@ impl<'a> Session<'a> {
         Ok(st)
     }
 
+    /// The index lines of `name` for the entries below the log's size: from every entry
+    /// after a replay; else from the name's current index note (verified with the index key,
+    /// `as-of` at most the size) and the entries after its `as-of`; a name the state does not
+    /// know has none.
+    pub fn lines_before_end(&self, name: &str) -> Result<Vec<IndexLine>, Failure> {
+        let size = self.size();
+        if let Some(all) = &self.entries {
+            return Ok(index_lines(all, 0)?.remove(name).unwrap_or_default());
+        }
+        if self.state.name(name).is_none() {
+            return Ok(Vec::new());
+        }
+        let rel = RelPath::index(name)?;
+        let note = self
+            .writer
+            .read(&rel, MAX_INDEX_BYTES as u64)?
+            .and_then(|b| {
+                IndexNote::verify(
+                    &b,
+                    &self.keys.index_vkey,
+                    &self.state.origin,
+                    name,
+                    size,
+                    None,
+                )
+                .ok()
+            });
+        let (mut lines, from) = match note {
+            Some(n) => (n.lines, n.as_of),
+            None => (Vec::new(), 0),
+        };
+        if from < size {
+            let delta = read_entries(
+                &self.source,
+                &self.checkpoint.checkpoint,
+                from,
+                size,
+                &Progress::hidden(),
+            )?;
+            lines.extend(index_lines(&delta, from)?.remove(name).unwrap_or_default());
+        }
+        Ok(lines)
+    }
+
     /// Validates `new` at the log's end (after any journalled entries) and appends it all.
     pub fn commit(
         &self,
@@ -360,22 +508,32 @@ impl<'a> Session<'a> {
         objects: &[Vec<u8>],
         index_ttl: u64,
     ) -> Result<Written, Failure> {
+        // A retry of a killed write: entries already journalled (byte-identical, as
+        // signatures are deterministic) are not appended twice.
+        let new: Vec<Vec<u8>> = new
+            .iter()
+            .filter(|e| !self.pending.contains(e))
+            .cloned()
+            .collect();
         let mut st = self.current_state()?;
-        for e in new {
+        for e in &new {
             st.apply(e)?;
         }
         let mut all = self.pending.clone();
-        all.extend(new.iter().cloned());
-        write_append(
+        all.extend(new);
+        let written = write_append(
             &self.writer,
             Some(&self.source),
-            &self.log.entries,
-            self.log.checkpoint.checkpoint.root,
+            self.size(),
+            self.checkpoint.checkpoint.root,
             &all,
             objects,
             &self.keys,
             &self.state.origin,
             index_ttl,
-        )
+            &|name| self.lines_before_end(name),
+        )?;
+        write_cache(&self.path, written.size, &written.root, &st);
+        Ok(written)
     }
 }

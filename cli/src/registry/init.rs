@@ -113,13 +113,14 @@ pub fn init(a: &RegistryInitArgs) -> CmdResult {
     let written = write_append(
         &writer,
         None,
-        &[],
+        0,
         EMPTY_ROOT,
         &[bytes],
         &[],
         &keys,
         &a.origin,
         a.index_ttl.unwrap_or(DEFAULT_INDEX_TTL),
+        &|_| Ok(Vec::new()),
     )?;
     if a.json {
         print_json(&serde_json::json!({

@@ -79,7 +79,7 @@ pub fn fetch_tiles(
     for (path, result) in paths.iter().zip(results) {
         match result {
             Ok(bytes) => {
-                out.insert(path.clone(), bytes);
+                out.insert(*path, bytes);
             }
             Err(e) if e.code() == ErrorCode::NotFound && path.is_partial() => {
                 let full = path.full();
@@ -172,10 +172,14 @@ impl Log {
     }
 }
 
-/// Reads the whole log below `source` and replays it (batched verification).
-pub fn read_log(source: &Source, progress: &Progress) -> Result<Log> {
+/// Reads the whole log below `source` and replays it (batched verification), with a
+/// progress bar over the entries on a terminal unless `quiet`.
+pub fn read_log(source: &Source, quiet: bool) -> Result<Log> {
     let checkpoint = read_checkpoint(source)?;
-    read_log_at(source, checkpoint, progress)
+    let progress = Progress::items(checkpoint.checkpoint.size, "reading the log", quiet);
+    let log = read_log_at(source, checkpoint, &progress);
+    progress.finish();
+    log
 }
 
 /// [`read_log`] at a checkpoint already read.

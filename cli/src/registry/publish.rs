@@ -19,7 +19,6 @@ use omega_core::{ErrorCode, FileKind, LegacyPolicy, Manifest, Pins};
 use crate::args::{PublishArgs, RegistryRefreshArgs, RegistrySubmitArgs};
 use crate::net::RelPath;
 use crate::out::{print_json, with_spinner, Paint};
-use crate::progress::Progress;
 use crate::registry_dir::RegistryDir;
 use crate::util::{io_err, load_secret_key, read_small, CmdResult, Failure, EXIT_OK};
 
@@ -102,7 +101,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
     let mut keys = m.keys.signers.clone();
     keys.extend(m.keys.next.iter().cloned());
     let pins = Pins {
-        digest: Some(m.tree.clone()),
+        digest: Some(m.tree),
         keys,
         threshold: m.keys.threshold,
         legacy: LegacyPolicy::Refuse,
@@ -119,7 +118,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
     let refs: Vec<&_> = secrets.iter().collect();
 
     let dir = RegistryDir::open(&a.registry)?;
-    let session = Session::open(&dir, &Progress::spinner("reading the log", a.json))?;
+    let session = Session::open(&dir, a.json, false)?;
     let state = session.current_state()?;
     let mut entries = Vec::new();
     if state.name(&m.name).is_none() && state.mode == Mode::Open {
@@ -135,7 +134,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
         name: m.name.clone(),
         version: m.version.clone(),
         sequence: m.sequence,
-        tree: m.tree.clone(),
+        tree: m.tree,
         manifest: blake2b256(&manifest_bytes),
         tgz: blake2b256(&tgz),
         size: tgz.len() as u64,
@@ -175,7 +174,7 @@ pub fn submit(a: &RegistrySubmitArgs) -> CmdResult {
     let entry =
         Entry::assemble(&statement, &sigs).map_err(|e| e.context(&a.file.display().to_string()))?;
     let dir = RegistryDir::open(&a.dir)?;
-    let session = Session::open(&dir, &Progress::spinner("reading the log", a.json))?;
+    let session = Session::open(&dir, a.json, false)?;
     let w = session.commit(
         &[entry.to_bytes()],
         &[],
@@ -195,7 +194,7 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
     let ttl = a.index_ttl.unwrap_or(DEFAULT_INDEX_TTL);
     let within = a.within.unwrap_or(DEFAULT_REFRESH_WITHIN);
     let dir = RegistryDir::open(&a.dir)?;
-    let mut session = Session::open(&dir, &Progress::spinner("reading the log", false))?;
+    let mut session = Session::open(&dir, false, true)?;
     if !session.pending.is_empty() {
         let w = session.commit(&[], &[], ttl)?;
         say!(
@@ -204,13 +203,14 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
             w.size
         );
         drop(session);
-        session = Session::open(&dir, &Progress::hidden())?;
+        session = Session::open(&dir, true, true)?;
     }
-    let size = session.log.checkpoint.checkpoint.size;
+    let size = session.size();
     let origin = session.state.origin.clone();
     let now = clock_now();
     let mut refreshed = 0usize;
-    for (name, lines) in index_lines(&session.log.entries)? {
+    let all = session.entries.clone().unwrap_or_default();
+    for (name, lines) in index_lines(&all, 0)? {
         let rel = RelPath::index(&name)?;
         let current = session.writer.read(&rel, MAX_INDEX_BYTES as u64)?;
         let fresh = current.as_deref().and_then(|b| {

@@ -16,7 +16,6 @@ use omega_core::{ErrorCode, KeySet, PublicKey, SignatureBlock};
 use crate::args::StatementCommand;
 use crate::net::Source;
 use crate::out::Paint;
-use crate::progress::Progress;
 use crate::util::{
     io_err, parse_key_arg, usage, write_atomic, CmdResult, Failure, Overwrite, EXIT_OK,
 };
@@ -65,7 +64,7 @@ pub fn current_state(registry: &str) -> Result<RegistryState, Failure> {
     if let Some(w) = source.warning() {
         esay!("omega: {w}");
     }
-    let log = read_log(&source, &Progress::spinner("reading the log", false))?;
+    let log = read_log(&source, false)?;
     let state = log.state()?;
     omega_core::note::verify(&log.checkpoint.note, std::slice::from_ref(&state.log_key))
         .map_err(|e| e.context(&format!("{registry}: checkpoint")))?;
