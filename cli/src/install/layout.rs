@@ -103,13 +103,25 @@ fn lay_out_in(root: &Path, staging: &Path, planned: &[Planned]) -> Result<(), Fa
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(|e| io_err(parent, &e))?;
         }
+        let mut aside = None;
         if fs::symlink_metadata(&dest).is_ok() {
             fs::create_dir_all(&trash).map_err(|e| io_err(&trash, &e))?;
-            let aside = trash.join(i.to_string());
-            fs::rename(&dest, &aside).map_err(|e| io_err(&dest, &e))?;
+            let a = trash.join(i.to_string());
+            fs::rename(&dest, &a).map_err(|e| io_err(&dest, &e))?;
+            aside = Some(a);
         }
         let from = staging.join(i.to_string());
         fs::rename(&from, &dest).map_err(|e| io_err(&dest, &e))?;
+        // Packages nested under the replaced one (installed by earlier runs, pinned at their
+        // own paths) stay: its node_modules moves into the new one (a package's own files
+        // never include node_modules/, which `omega pack` excludes).
+        if let Some(a) = aside {
+            let nested = a.join("node_modules");
+            let target = dest.join("node_modules");
+            if nested.is_dir() && fs::symlink_metadata(&target).is_err() {
+                fs::rename(&nested, &target).map_err(|e| io_err(&target, &e))?;
+            }
+        }
     }
     for (_, p) in &order {
         normalise(&root.join(&p.path))?;
