@@ -268,7 +268,13 @@ impl Fetcher {
     fn replay(&mut self, trust: &Trust, v: &VerifiedCheckpoint) -> Result<RegistryState, Error> {
         let cp = &v.checkpoint;
         let genesis = trust.genesis;
-        let saved = self.saved_state(cp.size);
+        // First use (no genesis pinned yet) replays from entry 0: the genesis to pin comes from
+        // the log itself, never from a saved state.
+        let saved = if genesis.is_some() {
+            self.saved_state(cp.size)
+        } else {
+            None
+        };
         let from = saved.as_ref().map_or(0, |s| s.state.size);
         let attempt = |f: &mut Fetcher, saved: Option<SavedState>, from: u64| {
             let (bundles, tiles) = client::replay_paths(from, cp.size)?;
