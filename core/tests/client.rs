@@ -854,6 +854,30 @@ proptest! {
         prop_assert_eq!(c.latest.checkpoint.size, x.checkpoint.size.max(y.checkpoint.size));
     }
 
+    /// An index that leaves out any one of its lines (every line is below `as-of`) is
+    /// refused as misbehaviour; the full one is accepted.
+    #[test]
+    fn index_omitting_any_line_is_refused(which in any::<prop::sample::Index>()) {
+        let mut reg = sample();
+        reg.push(&Statement::Yank(YankStatement {
+            name: "left-pad".into(), version: "1.0.0".into(), sequence: 1, reason: "old".into(),
+        }), &[&key(10)]);
+        reg.push(&Statement::Notice(NoticeStatement {
+            name: "left-pad".into(), id: "N-1".into(), severity: Severity::High,
+            affected: vec![SequenceRange { from: 1, to: 2 }], fixed: None,
+            summary: "s".into(), url: None,
+        }), &[&key(10)]);
+        let full = reg.index("left-pad");
+        client::check_index(&reg.state, &full).unwrap();
+        let mut cut = full.clone();
+        let i = which.index(cut.lines.len());
+        cut.lines.remove(i);
+        prop_assert_eq!(
+            client::check_index(&reg.state, &cut).unwrap_err().code(),
+            ErrorCode::LogInconsistent
+        );
+    }
+
     /// Flipping any byte of the served tiles or bundles never yields an accepted install of
     /// different bytes: either the install fails or it returns the honest release.
     #[test]
