@@ -506,3 +506,54 @@ fn fail_release_signed_by_a_non_owner_in_a_misbehaving_registry() {
     fs::create_dir_all(w.app().join("node_modules")).unwrap();
     refused(&w, &["left-pad", "--registry", &url], "KEY_NOT_TRUSTED");
 }
+
+#[test]
+fn first_use_with_a_policy_from_elsewhere() {
+    let (w, n) = world();
+    let url = n.http_url();
+    // A policy whose log key is another key under the same origin: the checkpoint is not
+    // signed by it.
+    let other = common::keygen(w.root(), "other");
+    let sec = omega_core::secret::SecretKeyFile::parse(&fs::read(&other.sec).unwrap())
+        .unwrap()
+        .decrypt(None)
+        .unwrap();
+    let other_vkey = omega_core::note::signer_vkey(fixture::ORIGIN, &sec).unwrap();
+    let policy = fs::read_to_string(w.reg().join("policy")).unwrap();
+    let log_line = policy.lines().find(|l| l.starts_with("log ")).unwrap();
+    let bad = w.root().join("bad.policy");
+    fs::write(&bad, policy.replace(log_line, &format!("log {other_vkey}"))).unwrap();
+    let before = w.app_snapshot();
+    let run = w.install(&[
+        "left-pad",
+        "--registry",
+        &url,
+        "--policy",
+        bad.to_str().unwrap(),
+    ]);
+    let run = run.expect(1);
+    assert_eq!(
+        code(&run).as_deref(),
+        Some("QUORUM_NOT_MET"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.app_snapshot(), before);
+    // The registry's policy obtained out of band: pinned, said so.
+    let good = w.root().join("good.policy");
+    fs::write(&good, &policy).unwrap();
+    let run = w
+        .install(&[
+            "left-pad",
+            "--registry",
+            &url,
+            "--policy",
+            good.to_str().unwrap(),
+        ])
+        .expect(0);
+    assert!(run.stderr.contains("(--policy)"), "{}", run.stderr);
+    assert_eq!(
+        w.lock_json()["registries"][fixture::ORIGIN]["policy"],
+        policy.as_str()
+    );
+}
