@@ -123,6 +123,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
     let mut entries = Vec::new();
     if state.name(&m.name).is_none() && state.mode == Mode::Open {
         let claim = Statement::Owners(OwnersStatement {
+            origin: state.origin.clone(),
             name: m.name.clone(),
             serial: 0,
             keys: m.keys.clone(),
@@ -131,6 +132,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
         entries.push(Entry::sign(&claim, &refs, DEFAULT_TRUSTED_COMMENT)?.to_bytes());
     }
     let release = ReleaseStatement {
+        origin: state.origin.clone(),
         name: m.name.clone(),
         version: m.version.clone(),
         sequence: m.sequence,
