@@ -958,3 +958,60 @@ fn state_cache_and_full_replay_agree() {
     assert!(cache.starts_with("omega-registry-cache/v1 14 "), "{cache}");
     omega(root, &["log", "verify", regs]).expect(0);
 }
+
+/// A statement signed by the real minisign (`minisign -Sm`), with a second janitor's block
+/// appended by `omega sign --append`, is accepted by `registry submit`.
+#[test]
+fn minisign_signed_statement_is_submitted() {
+    let t = tmp();
+    let root = t.path();
+    let j1 = keygen(root, "j1");
+    let j2 = keygen(root, "j2");
+    let a = keygen(root, "alice");
+    let reg = init(
+        root,
+        "reg",
+        "minisign.example",
+        "curated",
+        &[&j1, &j2],
+        &["--threshold", "2"],
+    );
+    let regs = reg.to_str().unwrap();
+    let st = root.join("own.json");
+    let sts = st.to_str().unwrap();
+    omega(
+        root,
+        &[
+            "statement",
+            "owners",
+            "mini",
+            "--registry",
+            regs,
+            "--owner",
+            &a.key,
+            "-o",
+            sts,
+        ],
+    )
+    .expect(0);
+    let out = std::process::Command::new(common::minisign())
+        .current_dir(root)
+        .args(["-S", "-m", sts, "-s", j1.sec()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    refused(
+        omega(root, &["registry", "submit", regs, sts]),
+        1,
+        "THRESHOLD_NOT_MET",
+    );
+    omega(root, &["sign", sts, "-s", j2.sec(), "--append"]).expect(0);
+    omega(root, &["registry", "submit", regs, sts]).expect(0);
+    assert_eq!(size(&reg), 2);
+    omega(root, &["log", "verify", regs]).expect(0);
+}
