@@ -107,8 +107,46 @@ fn cosigned_checkpoint_meets_the_policy_quorum() {
         .to_string();
     omega(root, &["registry", "cosign", regs, &line2]).expect(0);
     omega(root, &["log", "verify", &nginx.http_url()]).expect(0);
-    // Cosigning the same checkpoint again is fine (same size, same root).
-    cosign(root, &url, &lk, &state, &w).expect(0);
+    // Cosigning the same checkpoint again is fine (same size, same root); --json.
+    let cj = omega(
+        root,
+        &[
+            "witness",
+            "cosign",
+            &url,
+            "--log-key",
+            &lk,
+            "--state",
+            state.to_str().unwrap(),
+            "-s",
+            w.sec(),
+            "--json",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(cj["size"], 3);
+    assert_eq!(cj["name"], "w1");
+    let merged = omega(
+        root,
+        &[
+            "registry",
+            "cosign",
+            regs,
+            cj["line"].as_str().unwrap(),
+            "--json",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(
+        merged["signatures"],
+        serde_json::json!(["witnessed.example", "w1"])
+    );
+    let wj = omega(root, &["witness", "key", w.sec(), "--name", "w1", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(wj["vkey"], wk.as_str());
 
     // A line of a witness the policy does not list.
     let other = keygen(root, "other");
