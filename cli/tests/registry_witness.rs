@@ -279,3 +279,68 @@ fn witness_refuses_a_fork_and_a_rollback() {
     )
     .expect(0);
 }
+
+/// The witness and the monitor over https (a test CA given with SSL_CERT_FILE).
+#[test]
+fn witness_and_monitor_over_https() {
+    use common::nginx::NginxOptions;
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let w = keygen(root, "witness");
+    let wk = omega(root, &["witness", "key", w.sec(), "--name", "w1"])
+        .expect(0)
+        .stdout
+        .trim()
+        .to_string();
+    let reg = init(
+        root,
+        "reg",
+        "tls.example",
+        "open",
+        &[&j],
+        &["--witness", &wk],
+    );
+    let p = packed(root, "p", "secure", "1.0.0", 1, &a);
+    publish(root, &p, &reg, &[&a]).expect(0);
+    let nginx = Nginx::start_with(
+        &reg,
+        &NginxOptions {
+            https: true,
+            ..NginxOptions::default()
+        },
+    );
+    let run = |args: &[&str]| {
+        let mut c = common::omega_cmd(root);
+        c.env("SSL_CERT_FILE", nginx.ca_file()).args(args);
+        common::run_cmd(c)
+    };
+    let url = nginx.https_url();
+    let state = root.join("wstate");
+    let line = run(&[
+        "witness",
+        "cosign",
+        &format!("{url}/checkpoint"),
+        "--log-key",
+        &log_key(&reg),
+        "--state",
+        state.to_str().unwrap(),
+        "-s",
+        w.sec(),
+        "--name",
+        "w1",
+    ])
+    .expect(0)
+    .stdout
+    .trim()
+    .to_string();
+    omega(root, &["registry", "cosign", reg.to_str().unwrap(), &line]).expect(0);
+    let v = run(&["log", "verify", &url, "--json"]).expect(0).json();
+    assert_eq!(v["size"], 3);
+    assert_eq!(v["witnesses"][0]["name"], "w1");
+    // Without the CA the server is not trusted: IO, nothing verified.
+    let r = omega(root, &["log", "verify", &url]);
+    assert_eq!(r.status, 2, "{}", r.all());
+    assert!(r.stderr.contains("IO"), "{}", r.stderr);
+}
