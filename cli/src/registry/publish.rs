@@ -196,11 +196,11 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
     let ttl = a.index_ttl.unwrap_or(DEFAULT_INDEX_TTL);
     let within = a.within.unwrap_or(DEFAULT_REFRESH_WITHIN);
     let dir = RegistryDir::open(&a.dir)?;
-    let mut session = Session::open(&dir, false, true)?;
+    let mut session = Session::open(&dir, a.json, true)?;
     if !session.pending.is_empty() {
         let w = session.commit(&[], &[], ttl)?;
-        say!(
-            "finished an interrupted write: entries {}..{}",
+        esay!(
+            "omega: finished an interrupted write: entries {}..{}",
             w.first,
             w.size
         );
@@ -234,6 +234,10 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
         session.writer.write_mutable(&rel, text.as_bytes())?;
         refreshed += 1;
     }
-    say!("re-signed {refreshed} index note(s) at size {size}");
+    if a.json {
+        print_json(&serde_json::json!({"ok": true, "size": size, "refreshed": refreshed}));
+    } else {
+        say!("re-signed {refreshed} index note(s) at size {size}");
+    }
     Ok(EXIT_OK)
 }
