@@ -140,7 +140,7 @@ fn init_publish_and_verify_over_http() {
     .expect(0);
     assert_eq!(
         fs::read_to_string(&st).unwrap(),
-        r#"{"omega-entry":1,"type":"yank","name":"left-pad","version":"1.0.0","sequence":1,"reason":""}"#
+        r#"{"omega-entry":1,"type":"yank","origin":"example.com/omega","name":"left-pad","version":"1.0.0","sequence":1,"reason":""}"#
     );
     // The checkpoint verifies as a C2SP note with the log key.
     let n = omega(
@@ -199,7 +199,7 @@ fn curated_owners_need_the_janitors_threshold() {
     .expect(0);
     let text = fs::read_to_string(&st).unwrap();
     assert!(
-        text.starts_with(r#"{"omega-entry":1,"type":"owners","name":"widget","serial":0,"#),
+        text.starts_with(r#"{"omega-entry":1,"type":"owners","origin":"curated.example","name":"widget","serial":0,"#),
         "{text}"
     );
     omega(
