@@ -13,9 +13,28 @@ const { OmegaError, typeError } = require('./errors.js');
 const OWN_DIR = path.resolve(__dirname, '..');
 const NM = `${path.sep}node_modules${path.sep}`;
 
+const SEP = path.sep.charCodeAt(0);
+
+/**
+ * Whether `file` lies below `dir`. For normalized absolute paths (what Node's resolution, the
+ * real paths and path.join give) this is a string comparison; anything else goes through
+ * path.relative.
+ */
 function inside(file, dir) {
+  if (normalAbsolute(file) && normalAbsolute(dir)) {
+    if (dir.length === 1) return file.length > 1; // the root directory
+    return file.length > dir.length + 1 && file.charCodeAt(dir.length) === SEP && file.startsWith(dir);
+  }
   const rel = path.relative(dir, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** Whether `p` is an absolute path with no `.`, `..` or empty component (POSIX form). */
+function normalAbsolute(p) {
+  if (path.sep !== '/' || p.charCodeAt(0) !== SEP) return false;
+  if (p.length === 1) return true;
+  if (p.charCodeAt(p.length - 1) === SEP) return false;
+  return !p.includes('//') && !p.includes('/./') && !p.includes('/../') && !p.endsWith('/.') && !p.endsWith('/..');
 }
 
 /**
@@ -145,6 +164,7 @@ function lookupEntry(name, fromDir) {
 
 /** Whether a path has a `node_modules` component. */
 function inNodeModules(p) {
+  if (!p.includes('node_modules')) return false;
   return p.split(path.sep).includes('node_modules');
 }
 

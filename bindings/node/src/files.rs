@@ -8,7 +8,9 @@
 //!   checked (`check_package`) when it is opened.
 //!
 //! - Tree mode (`whole`): the table is the package's files as read and checked (the whole
-//!   directory, signed or not), so that every file loaded later is compared with what passed.
+//!   directory, signed or not), so that every file loaded later is compared with what passed;
+//!   a signed package's manifest first, then paths and sizes, then contents
+//!   (`omega_core::listed::open_tree_table`).
 //!
 //! Each loaded file is then read, hashed and compared with its entry by
 //! `omega_core::listed::read_listed_file` (no symlinks, regular files only, size first), which
@@ -24,37 +26,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use omega_core::fs::{read_installed_package, read_limited};
-use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
-use omega_core::listed::read_listed_file;
-use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
-use omega_core::{
-    check_package, Error, ErrorCode, FileEntry, Manifest, PackageInput, Pins, Report, TreeListing,
-};
+use omega_core::listed::{open_manifest_table, open_tree_table, read_listed_file};
+use omega_core::loader::Table;
+use omega_core::{Error, ErrorCode, Pins};
 use serde_json::{json, Value};
 
 use crate::envelope::Outcome;
 use crate::pins::PinsArg;
-
-/// A verified file table.
-struct Table {
-    /// The report of the check that verified the table.
-    report: Report,
-    /// The files, sorted by path (as a [`TreeListing`] sorts them).
-    files: Vec<FileEntry>,
-    /// The verified manifest's signed `dependencies` pins (name, `b2tree:` text); empty for a
-    /// package without a manifest.
-    dependencies: Vec<(String, String)>,
-}
-
-/// The `dependencies` of a manifest that `check_package` has just accepted.
-fn dependencies_of(manifest: &Manifest) -> Vec<(String, String)> {
-    manifest
-        .dependencies
-        .iter()
-        .map(|(name, digest)| (name.clone(), digest.to_string()))
-        .collect()
-}
 
 #[derive(Default)]
 struct Tables {
@@ -179,58 +157,20 @@ fn open_with(
     }
     let pins = pins()?;
     let root = Path::new(dir);
-    let manifest = if whole {
-        None
+    let table = if whole {
+        // Tree mode: every file now, sizes first (omega-core's open_tree_table).
+        open_tree_table(root, label, &pins)?
     } else {
-        read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES).map_err(|e| e.context(label))?
-    };
-    let table = match manifest {
-        Some(manifest_bytes) => {
-            let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)
-                .map_err(|e| e.context(label))?;
-            let manifest = Manifest::parse(&manifest_bytes)
-                .map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?;
-            // The manifest's own file list stands for the files: core checks the signatures
-            // and that this list hashes to the pinned digest.
-            let dependencies = dependencies_of(&manifest);
-            let listed = TreeListing::new(manifest.files)?;
-            let report = check_package(
-                PackageInput {
-                    label,
-                    files: &listed,
-                    manifest: Some(&manifest_bytes),
-                    signatures: signatures.as_deref(),
-                },
-                &pins,
-            )?;
-            Table {
-                report,
-                files: listed.into_entries(),
-                dependencies,
-            }
-        }
-        None => {
-            let pkg = read_installed_package(root).map_err(|e| e.context(label))?;
-            let report = check_package(pkg.input(label), &pins)?;
-            // Accepted by the check, so it parses; a package without a manifest pins nothing.
-            let dependencies = match pkg.manifest.as_deref().map(Manifest::parse) {
-                Some(Ok(m)) => dependencies_of(&m),
-                _ => Vec::new(),
-            };
-            Table {
-                report,
-                files: pkg.listing.into_entries(),
-                dependencies,
-            }
-        }
+        open_manifest_table(root, label, &pins)?
     };
     let mut t = tables();
     let id = u32::try_from(t.all.len())
         .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;
     let table = Arc::new(table);
     t.all.push(Arc::clone(&table));
+    drop(t);
     if let Some(k) = key {
-        t.by_key.insert(k, id);
+        tables().by_key.insert(k, id);
     }
     Ok((id, table))
 }
@@ -259,7 +199,7 @@ pub fn read(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
 
 fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
     let table = table(id)?;
-    read_listed_file(abs, rel, &table.files, &table.report)
+    read_listed_file(abs, rel, &table)
 }
 
 /// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified
