@@ -84,8 +84,8 @@ pub fn open_full(root: &Path, label: &str, pins: &Pins) -> Result<Table> {
 /// manifest's file list ([`Table::from_manifest`]: signatures and the list's digest against
 /// the pins), without reading any file; an unsigned one's is its files ([`open_full`]).
 pub fn open_manifest_table(root: &Path, label: &str, pins: &Pins) -> Result<Table> {
-    let manifest =
-        read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES).map_err(|e| e.context(label))?;
+    let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)
+        .map_err(|e| e.context(label))?;
     match manifest {
         Some(bytes) => {
             let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)
@@ -116,6 +116,10 @@ pub fn open_tree_table(root: &Path, label: &str, pins: &Pins) -> Result<Table> {
     }
 }
 
+/// Up to this many files, or this many bytes, [`open_tree_table`] hashes on the calling thread.
+const SMALL_FILES: usize = 16;
+const SMALL_BYTES: u64 = 512 * 1024;
+
 fn open_tree_fast(root: &Path, label: &str, pins: &Pins) -> Result<Option<Table>> {
     let Some(manifest) = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)? else {
         return Ok(None);
@@ -138,8 +142,15 @@ fn open_tree_fast(root: &Path, label: &str, pins: &Pins) -> Result<Option<Table>
             Measured::TooLarge { .. } => Err(Error::new(ErrorCode::FileChanged, rel.as_str())),
         }
     };
+    // Small packages (most of them) on this thread: waking a thread pool costs more than
+    // hashing a few files.
+    let bytes: u64 = table.files.iter().map(|e| e.size).sum();
+    let small = files.len() <= SMALL_FILES || bytes <= SMALL_BYTES;
     #[cfg(feature = "parallel")]
-    let all: Result<()> = {
+    let all: Result<()> = if small {
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        files.iter().try_for_each(|f| one(&mut buf, f))
+    } else {
         use rayon::prelude::*;
         files
             .par_iter()
@@ -148,8 +159,9 @@ fn open_tree_fast(root: &Path, label: &str, pins: &Pins) -> Result<Option<Table>
     };
     #[cfg(not(feature = "parallel"))]
     let all: Result<()> = {
+        let _ = small;
         let mut buf = vec![0u8; READ_BUFFER_BYTES];
-        files.iter().map(|f| one(&mut buf, f)).collect()
+        files.iter().try_for_each(|f| one(&mut buf, f))
     };
     all?;
     Ok(Some(table))

@@ -125,7 +125,10 @@ impl Table {
             .files
             .binary_search_by(|f| f.path.as_bytes().cmp(rel.as_bytes()))
         {
-            Ok(i) => self.files.get(i).ok_or_else(|| Error::new(ErrorCode::NotFound, rel)),
+            Ok(i) => self
+                .files
+                .get(i)
+                .ok_or_else(|| Error::new(ErrorCode::NotFound, rel)),
             Err(_) => Err(self.refuse(file_problem(
                 package,
                 ErrorCode::FileExtra,
@@ -191,7 +194,12 @@ impl Table {
             match ord {
                 core::cmp::Ordering::Less => {
                     let path = self.files.get(i).map_or("", |e| e.path.as_str());
-                    return Some(file_problem(package, ErrorCode::FileMissing, path, "is missing"));
+                    return Some(file_problem(
+                        package,
+                        ErrorCode::FileMissing,
+                        path,
+                        "is missing",
+                    ));
                 }
                 core::cmp::Ordering::Greater => {
                     let path = found.get(j).map_or("", |a| a.0.as_str());

@@ -30,7 +30,7 @@ const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const {
-  OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
+  isDir, OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
 } = require('./resolve.js');
 
 const OWN = Object.freeze({ kind: 'own' });
@@ -89,6 +89,12 @@ class Enforcer {
     }
     /** The project: the lock file's directory (real path); without a lock, the working directory. */
     this.root = this.lock ? this.lock.root : realDir(config.cwd);
+    // The native engine opens the pinned packages' tables on a thread of its own while Node
+    // loads (each package is still verified before its first file resolves or loads: its
+    // open waits for the table, or makes it).
+    if (this.lock && typeof engine.prefetchLocked === 'function') {
+      engine.prefetchLocked(this.lock.handle, this.root, config.mode === 'tree');
+    }
   }
 
   /**
@@ -416,6 +422,16 @@ function bareName(spec) {
 }
 
 const entries = new Map(); // name \0 directory -> the entry lookupEntry found (or null)
+const dirs = new Map(); // node_modules/<name> candidate -> whether it is a directory
+
+function candidateIsDir(p) {
+  let d = dirs.get(p);
+  if (d === undefined) {
+    d = isDir(p);
+    dirs.set(p, d);
+  }
+  return d;
+}
 const reals = new Map(); // entry -> whether it is its own real path
 
 /** The first node_modules/<name> entry (as looked up) from `dirs`, or null (once per process). */
@@ -424,7 +440,7 @@ function firstEntry(name, dirs) {
     const key = `${name}\0${d}`;
     let entry = entries.get(key);
     if (entry === undefined) {
-      entry = lookupEntry(name, d);
+      entry = lookupEntry(name, d, candidateIsDir);
       entries.set(key, entry);
     }
     if (entry) return entry;

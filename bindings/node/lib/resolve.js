@@ -94,7 +94,10 @@ function splitSpecifier(spec) {
 
 function isDir(p) {
   try {
-    return fs.statSync(p).isDirectory();
+    // No exception for a missing entry: most lookups miss, and a thrown error costs more than
+    // the stat itself.
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    return st !== undefined && st.isDirectory();
   } catch {
     return false;
   }
@@ -149,12 +152,12 @@ function packageOfFile(file) {
  * looked up (not a real path), or null. This is the package the name stands for, whose
  * package.json steers the resolution.
  */
-function lookupEntry(name, fromDir) {
+function lookupEntry(name, fromDir, isDirectory = isDir) {
   let d = path.resolve(fromDir);
   for (;;) {
     if (path.basename(d) !== 'node_modules') {
       const candidate = path.join(d, 'node_modules', name);
-      if (isDir(candidate)) return candidate;
+      if (isDirectory(candidate)) return candidate;
     }
     const up = path.dirname(d);
     if (up === d) return null;
@@ -171,7 +174,7 @@ function inNodeModules(p) {
 /** Whether `p` is its own real path (no symbolic link on the way); false if it is missing. */
 function isReal(p) {
   try {
-    return fs.realpathSync(p) === p;
+    return fs.realpathSync.native(p) === p;
   } catch {
     return false;
   }
@@ -184,6 +187,6 @@ function isBare(spec) {
 }
 
 module.exports = {
-  OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
+  isDir, OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
   inNodeModules, isReal,
 };

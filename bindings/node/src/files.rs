@@ -24,7 +24,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use omega_core::listed::{open_manifest_table, open_tree_table, read_listed_file};
 use omega_core::loader::Table;
@@ -38,6 +39,83 @@ use crate::pins::PinsArg;
 struct Tables {
     all: Vec<Arc<Table>>,
     by_key: HashMap<String, u32>,
+    /// The key of the table the prefetch thread is opening, if any.
+    in_progress: Option<String>,
+}
+
+/// Signalled when the prefetch thread has finished a table.
+fn done() -> &'static Condvar {
+    static DONE: OnceLock<Condvar> = OnceLock::new();
+    DONE.get_or_init(Condvar::new)
+}
+
+/// What [`prefetch`] opens: the package folder, its pins, the text naming them in the cache,
+/// and its label.
+pub struct Job {
+    /// The package folder.
+    pub dir: String,
+    /// Its pins (a lock entry's audit pins).
+    pub pins: Pins,
+    /// The text naming the pins in the cache (as `open_pins` is called with).
+    pub pins_text: String,
+    /// The package's label in messages.
+    pub label: String,
+}
+
+/// Opens the tables of `jobs` on a thread of its own, one after the other, while Node goes on
+/// loading: the loader's own open of the same package then finds the table ready (or waits for
+/// the one being opened). Refusals are not kept (the loader opens such a package itself, for
+/// its error). Once per process.
+pub fn prefetch(jobs: Vec<Job>, whole: bool) {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("omega-prefetch".into())
+        .spawn(move || {
+            for job in jobs {
+                let Some(key) = cache_key(&job.dir, &job.pins_text, whole) else {
+                    continue;
+                };
+                {
+                    let mut t = tables();
+                    if t.by_key.contains_key(&key) {
+                        continue;
+                    }
+                    t.in_progress = Some(key);
+                }
+                // Cleared however the open ends, so that no waiter waits for ever.
+                let _clear = Clear;
+                let pins = job.pins;
+                let _ = open_with(
+                    &job.dir,
+                    || Ok(pins),
+                    &job.pins_text,
+                    &job.label,
+                    whole,
+                    true,
+                );
+            }
+        });
+    drop(spawned);
+}
+
+/// Clears the prefetch thread's table in progress and wakes the waiters when dropped.
+struct Clear;
+
+impl Drop for Clear {
+    fn drop(&mut self) {
+        tables().in_progress = None;
+        done().notify_all();
+    }
+}
+
+fn cache_key(dir: &str, pins_text: &str, whole: bool) -> Option<String> {
+    std::fs::canonicalize(dir).ok().and_then(|p| {
+        p.to_str()
+            .map(|s| format!("{s}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
+    })
 }
 
 fn tables() -> MutexGuard<'static, Tables> {
@@ -114,7 +192,7 @@ pub fn open_pins(
     label: &str,
     whole: bool,
 ) -> Result<Opened, Error> {
-    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole)?;
+    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole, false)?;
     Ok(Opened {
         id,
         dependencies: table.dependencies.clone(),
@@ -133,6 +211,7 @@ fn open_table(
         &pins_arg.cache_text(),
         label,
         whole,
+        false,
     )
 }
 
@@ -142,13 +221,18 @@ fn open_with(
     pins_text: &str,
     label: &str,
     whole: bool,
+    prefetching: bool,
 ) -> Result<(u32, Arc<Table>), Error> {
-    let key = std::fs::canonicalize(dir).ok().and_then(|p| {
-        p.to_str()
-            .map(|s| format!("{s}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
-    });
-    if let Some(k) = &key {
-        let t = tables();
+    let key = cache_key(dir, pins_text, whole);
+    if let (Some(k), false) = (&key, prefetching) {
+        // A table the prefetch thread is opening right now: wait for it rather than open it
+        // twice (a refusal is not kept: then it is opened here, for the error).
+        let mut t = tables();
+        while t.in_progress.as_deref() == Some(k.as_str()) {
+            t = done()
+                .wait(t)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
         if let Some(&id) = t.by_key.get(k) {
             if let Some(table) = t.all.get(id as usize) {
                 return Ok((id, Arc::clone(table)));

@@ -17,7 +17,9 @@ use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::loader::{merge_pins, Table};
 use omega_core::lock::package_name_of_key;
-use omega_core::{Error, ErrorCode, FileEntry, FileKind, LegacyPolicy, Lockfile, Pins, TreeListing};
+use omega_core::{
+    Error, ErrorCode, FileEntry, FileKind, LegacyPolicy, Lockfile, Pins, TreeListing,
+};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, core};
@@ -38,8 +40,16 @@ fn set(obj: &JsValue, key: &str, value: &JsValue) -> Result<(), JsValue> {
 pub fn loader_limits() -> Result<JsValue, JsValue> {
     let out: JsValue = Object::new().into();
     set(&out, "maxFiles", &JsValue::from_f64(MAX_FILES as f64))?;
-    set(&out, "maxFileBytes", &JsValue::from_f64(MAX_FILE_BYTES as f64))?;
-    set(&out, "maxManifestBytes", &JsValue::from_f64(MAX_MANIFEST_BYTES as f64))?;
+    set(
+        &out,
+        "maxFileBytes",
+        &JsValue::from_f64(MAX_FILE_BYTES as f64),
+    )?;
+    set(
+        &out,
+        "maxManifestBytes",
+        &JsValue::from_f64(MAX_MANIFEST_BYTES as f64),
+    )?;
     set(
         &out,
         "maxSignatureFileBytes",
@@ -61,8 +71,12 @@ pub fn lock_open(
     let parsed = Lockfile::parse(&bytes).map_err(core)?;
     LOCKS.with(|l| {
         let mut l = l.borrow_mut();
-        let id = u32::try_from(l.len())
-            .map_err(|_| core(Error::new(ErrorCode::TooLarge, "too many lock files opened")))?;
+        let id = u32::try_from(l.len()).map_err(|_| {
+            core(Error::new(
+                ErrorCode::TooLarge,
+                "too many lock files opened",
+            ))
+        })?;
         l.push(parsed);
         Ok(id)
     })
@@ -85,7 +99,9 @@ fn with_lock<T>(id: u32, f: impl FnOnce(&Lockfile) -> Result<T, JsValue>) -> Res
 /// project, `/`-separated; retired entries pin none), or `undefined`.
 #[wasm_bindgen(js_name = lockKey)]
 pub fn lock_key(handle: u32, path: &str) -> Result<Option<String>, JsValue> {
-    with_lock(handle, |l| Ok(l.entry_for_path(path).map(|(k, _)| k.to_string())))
+    with_lock(handle, |l| {
+        Ok(l.entry_for_path(path).map(|(k, _)| k.to_string()))
+    })
 }
 
 fn pins_to_js(p: &Pins) -> Result<JsValue, JsValue> {
@@ -94,9 +110,17 @@ fn pins_to_js(p: &Pins) -> Result<JsValue, JsValue> {
         set(&out, "digest", &JsValue::from_str(&d.to_string()))?;
     }
     if !p.keys.is_empty() {
-        let keys: Array = p.keys.iter().map(|k| JsValue::from_str(&k.to_base64())).collect();
+        let keys: Array = p
+            .keys
+            .iter()
+            .map(|k| JsValue::from_str(&k.to_base64()))
+            .collect();
         set(&out, "keys", &keys.into())?;
-        set(&out, "threshold", &JsValue::from_f64(f64::from(p.threshold)))?;
+        set(
+            &out,
+            "threshold",
+            &JsValue::from_f64(f64::from(p.threshold)),
+        )?;
     }
     if p.legacy == LegacyPolicy::Allow {
         set(&out, "legacy", &JsValue::TRUE)?;
@@ -148,7 +172,9 @@ pub fn lock_pins(
         if name != label {
             return Err(core(Error::new(
                 ErrorCode::NotFound,
-                format!("{label}: the entry of {path} in {lock_name} is package {name}, not {label}"),
+                format!(
+                    "{label}: the entry of {path} in {lock_name} is package {name}, not {label}"
+                ),
             )));
         }
         pins_to_js(&merge_pins(caller, key, e, label, lock_name).map_err(core)?)
@@ -204,8 +230,13 @@ pub fn table_from_manifest(
     let manifest = convert::bytes(&manifest, "manifestBytes", true)?;
     let signature = optional_bytes(&signature, "signatureText")?;
     keep(
-        Table::from_manifest(&options.label, &manifest, signature.as_deref(), &options.pins)
-            .map_err(core)?,
+        Table::from_manifest(
+            &options.label,
+            &manifest,
+            signature.as_deref(),
+            &options.pins,
+        )
+        .map_err(core)?,
     )
 }
 
@@ -225,8 +256,9 @@ pub fn table_from_files(
     let options = convert::check_options(&pins, "package")?;
     let manifest = optional_bytes(&manifest, "manifestBytes")?;
     let signature = optional_bytes(&signature, "signatureText")?;
-    let pkg = MemoryPackage::from_files(files.iter().map(|(p, x, d)| (p.as_str(), *x, d.as_slice())))
-        .map_err(core)?;
+    let pkg =
+        MemoryPackage::from_files(files.iter().map(|(p, x, d)| (p.as_str(), *x, d.as_slice())))
+            .map_err(core)?;
     keep(
         Table::from_files(
             &options.label,
@@ -293,7 +325,11 @@ pub fn table_from_listing(
             .as_string()
             .and_then(|k| FileKind::parse(&k))
             .ok_or_else(bad)?;
-        let size = row.get(2).as_f64().filter(|s| *s >= 0.0 && s.fract() == 0.0).ok_or_else(bad)?;
+        let size = row
+            .get(2)
+            .as_f64()
+            .filter(|s| *s >= 0.0 && s.fract() == 0.0)
+            .ok_or_else(bad)?;
         let hash = row
             .get(3)
             .as_string()
@@ -339,7 +375,10 @@ pub fn table_sizes_match(
     let mut found = Vec::with_capacity(paths.length() as usize);
     for (p, s) in paths.iter().zip(sizes.iter()) {
         let p = p.as_string().ok_or_else(|| expected("paths", "strings"))?;
-        let s = s.as_f64().filter(|s| *s >= 0.0).ok_or_else(|| expected("sizes", "numbers"))?;
+        let s = s
+            .as_f64()
+            .filter(|s| *s >= 0.0)
+            .ok_or_else(|| expected("sizes", "numbers"))?;
         found.push((p, s as u64));
     }
     with_table(id, |t| Ok(t.first_size_problem(found).is_none()))
