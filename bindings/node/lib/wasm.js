@@ -62,7 +62,7 @@ function wasmPins(pins, label) {
 function cacheKey(dir, pins, extra) {
   let real;
   try {
-    real = fs.realpathSync(dir);
+    real = fs.realpathSync.native(dir);
   } catch {
     return null;
   }
