@@ -92,7 +92,7 @@ class Enforcer {
     // The native engine opens the pinned packages' tables on a thread of its own while Node
     // loads (each package is still verified before its first file resolves or loads: its
     // open waits for the table, or makes it).
-    if (this.lock && typeof engine.prefetchLocked === 'function') {
+    if (this.lock && typeof engine.prefetchLocked === 'function' && process.env.OMEGA_PREFETCH !== '0') {
       engine.prefetchLocked(this.lock.handle, this.root, config.mode === 'tree');
     }
   }
