@@ -84,19 +84,27 @@ for _ in $(seq 50); do
 done
 URL=http://127.0.0.1:$port
 mkdir -p "$APP"
-cp examples/node-app/index.js "$APP/index.js"
-[ -f examples/node-app/package.json ] && cp examples/node-app/package.json "$APP/package.json"
+cat > "$APP/index.js" <<'JS'
+'use strict';
+// The registry demo's app: plain require(); under `node --require omega-verify/register` every
+// package it loads is checked against omega.lock first.
+const greet = require('@demo/greet');
+const leftPad = require('left-pad');
+console.log(greet('Ωpm registry', 30));
+console.log('answer: ' + leftPad('42', 6, '0'));
+JS
 run omega install left-pad @demo/greet --registry "$URL" --root "$APP"
 run omega audit "$APP" --online
 
 step "R5. Run the app"
 if command -v node >/dev/null 2>&1; then
     register=$PWD/bindings/node/register.js
-    if [ -f bindings/node/omega_verify.node ] || ls bindings/node/*.node >/dev/null 2>&1; then
+    if ls bindings/node/*.node >/dev/null 2>&1; then
         show "cd $APP && node --require omega-verify/register index.js"
         (cd "$APP" && node --require "$register" index.js)
     else
-        run node "$APP/index.js"
+        show "cd $APP && node index.js        # (the Node binding is not built: plain node)"
+        (cd "$APP" && node index.js)
     fi
 else
     echo "(node is not installed: skipping the run; the install above is what this act shows)"
@@ -112,12 +120,10 @@ cosign
 run omega status --root "$APP"
 
 step "R7. Someone replaces left-pad's tarball in the registry; a reinstall from the lock refuses it"
-tgz_hex=$(sed -n 's/.*"tgz":"\([0-9a-f]\{64\}\)".*/\1/p' "$work"/src/left-pad/.omega/manifest.json 2>/dev/null || true)
-object=$(grep -l . "$REG"/objects/*/* | while read -r f; do
-    if gzip -t "$f" 2>/dev/null && tar -tzf "$f" 2>/dev/null | grep -q 'package/index.js' \
-        && tar -xOzf "$f" package/package.json 2>/dev/null | grep -q left-pad; then echo "$f"; fi
-done | head -1)
-[ -n "$object" ] || die "left-pad's tarball not found in $REG/objects"
+# The index note lists each release: `release <entry> <version> <sequence> <tgz> <manifest>`.
+tgz=$(awk '$1 == "release" && $3 == "1.3.0" { print $5 }' "$REG/index/left-pad")
+object=$REG/objects/${tgz:0:2}/$tgz
+[ -n "$tgz" ] && [ -f "$object" ] || die "left-pad's tarball not found in $REG/objects"
 cp -- "$object" "$work/object.orig"
 # A valid tarball with other code, under the same object name.
 mkdir -p "$work/evil/package"
@@ -126,7 +132,10 @@ printf '{"name":"left-pad","version":"1.3.0"}\n' > "$work/evil/package/package.j
 tar -czf "$object" -C "$work/evil" package
 rm -rf -- "$APP/node_modules"
 before=$(sha256sum "$APP/omega.lock")
-show "omega install --root $APP        # lays out exactly what omega.lock pins"
+# This machine's cache holds the verified tarball (objects are cached by their hash), so a new
+# machine is the one that would fetch the replaced bytes: an empty cache.
+export XDG_CACHE_HOME=$work/cache-of-another-machine
+show "XDG_CACHE_HOME=(empty) omega install --root $APP        # lays out exactly what omega.lock pins"
 set +e
 out=$(omega install --root "$APP" 2>&1)
 status=$?

@@ -6,6 +6,7 @@
 #   3. the author packs and signs two    7. tamper with a file: audit refuses it with
 #      packages into node_modules/          FILE_CHANGED and exit status 1 (the demo fails
 #   4. the app pins them: omega lock        if it does not), then restore it
+#   then the Node loader act, and the registry act (scripts/demo-registry.sh)
 #
 # Works on examples/node-app (its node_modules/ and omega.lock are regenerated every run).
 # Set OMEGA=/path/to/omega to use an already built binary instead of building one.
@@ -133,3 +134,8 @@ if command -v node >/dev/null 2>&1; then
     (cd "$APP" && node --require "$register" index.js)
     printf '\n%sNode demo complete%s\n' "$green" "$off"
 fi
+
+# ---------------------------------------------------------------------------------------------
+# The registry (issue 14): janitors, owners, publish, a witness, install over HTTP, a notice and
+# a tampered object. Its own script, with the same binary.
+OMEGA=$OMEGA scripts/demo-registry.sh
