@@ -63,7 +63,12 @@ def main():
             try:
                 for f in c["files"]:
                     p = f["path"]
-                    if p.startswith("/") or ".." in p.split("/") or "\0" in p or p == "":
+                    # A file system folds "a/./b", "a//b" and a repeated path into a valid
+                    # tree: such cases are about listings, not folders.
+                    parts = p.split("/")
+                    if p.startswith("/") or p == "" or "\0" in p or any(x in ("", ".", "..") for x in parts):
+                        raise ValueError(p)
+                    if os.path.lexists(os.path.join(d, p)):
                         raise ValueError(p)
                     data = bytes.fromhex(f["hex"]) if "hex" in f else f["text"].encode()
                     write(os.path.join(d, p), data, 0o755 if f.get("executable") else 0o644)
@@ -90,7 +95,10 @@ def main():
             if "trusted_comment" in e:
                 run(f"minisign/{c['name']}", args, True, e["trusted_comment"])
             else:
-                run(f"minisign/{c['name']}", args, False, e["error"])
+                # Refused; the code may differ from the in-memory parser's: a signature file
+                # of two lines is read as signify's (omega verify --help), which the builds
+                # must still agree on.
+                run(f"minisign/{c['name']}", args, False)
 
         # Raw Ed25519 vectors, as signify files.
         def ed25519(case, pk, msg, sig, expect):
