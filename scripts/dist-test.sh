@@ -101,7 +101,7 @@ test_python() {
     w=$(find "$dist/python" -name "omega_verify-$version-cp39-abi3-*$tag*.whl")
     [ -n "$w" ] || fail "no $tag wheel in $dist/python"
     "$venv/bin/auditwheel" show "$w" >"$work/auditwheel.txt" 2>&1 || { cat "$work/auditwheel.txt"; fail "auditwheel show $w"; }
-    grep -q "consistent with the following platform tag: \"$tag\"" "$work/auditwheel.txt" \
+    tr -s '\n ' '  ' <"$work/auditwheel.txt" | grep -q "consistent with the following platform tag: \"$tag\"" \
       || { cat "$work/auditwheel.txt"; fail "auditwheel: $(basename "$w") is not $tag"; }
     ok "auditwheel show $(basename "$w"): $tag"
   done

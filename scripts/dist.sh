@@ -188,6 +188,10 @@ build_sums() {
     fi
     say "sums: signing with the TEST key $key (set OMEGA_RELEASE_KEY for a release)"
   fi
+  local d
+  for d in cli python npm; do
+    [ -d "$dist/$d" ] || { echo "dist: $dist/$d missing: SHA256SUMS covers every channel (run scripts/dist.sh $d)" >&2; exit 1; }
+  done
   (cd "$dist" && find cli python npm -type f | LC_ALL=C sort | xargs sha256sum) >"$dist/SHA256SUMS"
   rm -f "$dist/SHA256SUMS.minisig"
   "$omega" sign "$dist/SHA256SUMS" -s "$key" -t "omega $version release checksums" >/dev/null
