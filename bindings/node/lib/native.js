@@ -1,13 +1,72 @@
 'use strict';
-// The native engine: omega-core compiled into a Node addon (omega.node, built from src/ by
-// `make build`). Each addon function returns a JSON envelope (see src/envelope.rs) that this
+// The native engine: omega-core compiled into a Node addon (napi-rs): from the npm platform
+// package of this machine (omega-verify-linux-x64-gnu, …: `make dist`), else omega.node built
+// from src/ by `make build-node`. Each addon function returns a JSON envelope (see src/envelope.rs) that this
 // file turns into a value or an OmegaError; the promise forms hash on the libuv thread pool.
 
 const path = require('node:path');
 const { OmegaError } = require('./errors.js');
 
-const ADDON = path.join(__dirname, '..', 'omega.node');
-const addon = require(ADDON);
+/**
+ * Is this a musl Linux? (napi-rs's test: /usr/bin/ldd names musl; else glibc's runtime version
+ * in the process report.) Only asked on Linux, once.
+ */
+function isMusl() {
+  try {
+    return require('node:fs').readFileSync('/usr/bin/ldd', 'latin1').includes('musl');
+  } catch {
+    // no ldd: ask the process report (slower, tens of ms)
+  }
+  const report = typeof process.report?.getReport === 'function' ? process.report.getReport() : null;
+  return !(report && report.header && report.header.glibcVersionRuntime);
+}
+
+/** napi-rs's platform name: linux-x64-gnu, linux-arm64-musl, darwin-arm64, … */
+function platformName() {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`;
+  return `linux-${process.arch}-${isMusl() ? 'musl' : 'gnu'}`;
+}
+
+/**
+ * The addon, from the first place that has one: the platform package npm installed beside
+ * omega-verify (`omega-verify-linux-x64-gnu`, …, an optionalDependency that only the matching
+ * os/cpu/libc installs; it must be this package's version), then `omega.node` in this package
+ * (a build from source: `make build-node`). Neither: an error naming both (engine.js then
+ * falls back to WebAssembly, unless OMEGA_ENGINE=native).
+ */
+function loadAddon() {
+  const own = require('../package.json').version;
+  const name = platformName();
+  const pkg = `omega-verify-${name}`;
+  const failures = [];
+  let file = null;
+  try {
+    file = require.resolve(`${pkg}/omega.${name}.node`);
+  } catch (e) {
+    failures.push(`${pkg}: not installed (${e.code || e.message})`);
+  }
+  if (file !== null) {
+    const version = JSON.parse(require('node:fs').readFileSync(path.join(path.dirname(file), 'package.json'), 'utf8')).version;
+    if (version !== own) {
+      failures.push(`${pkg}: version ${version}, omega-verify is ${own}`);
+    } else {
+      try {
+        return { addon: require(file), file };
+      } catch (e) {
+        failures.push(`${file}: ${e.message}`);
+      }
+    }
+  }
+  const local = path.join(__dirname, '..', 'omega.node');
+  try {
+    return { addon: require(local), file: local };
+  } catch (e) {
+    failures.push(`${local}: ${e.message}`);
+  }
+  throw new Error(`omega-verify: no native addon for ${name}: ${failures.join('; ')}`);
+}
+
+const { addon, file: ADDON } = loadAddon();
 
 function unwrap(text) {
   const env = JSON.parse(text);
@@ -27,6 +86,8 @@ function pinsArg(pins) {
 
 const native = {
   name: 'native',
+  /** The addon file loaded (a platform package's, or this package's omega.node). */
+  addon: ADDON,
   version: addon.version(),
 
   digestDirSync(dir, installed) {
