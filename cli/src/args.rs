@@ -337,7 +337,7 @@ Exit status: 0 omega.lock written (or already up to date); 1 a package was refus
 printed; omega.lock is left as it was); 2 usage error, or omega.lock or ROOT cannot be read \
 (MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND, IO, TOO_LARGE).")]
 pub struct LockArgs {
-    /// Project root [default: .].
+    /// Project root.
     #[arg(value_name = "ROOT", default_value = ".")]
     pub root: PathBuf,
     /// Pin NAME to a key (RW…) that must have signed it; repeat for several.
@@ -408,7 +408,7 @@ missing or unpinned package); 2 usage error, or omega.lock is missing (NOT_FOUND
 be read (MALFORMED, UNSUPPORTED_VERSION, IO, TOO_LARGE)."
 )]
 pub struct AuditArgs {
-    /// Project root [default: .].
+    /// Project root.
     #[arg(value_name = "ROOT", default_value = ".")]
     pub root: PathBuf,
     /// Also check the registry packages against their registries (checkpoint, consistency
@@ -862,7 +862,7 @@ pub struct InstallArgs {
     /// The trust policy to pin on first use [default: the registry's own URL/policy, shown].
     #[arg(long, value_name = "FILE")]
     pub policy: Option<PathBuf>,
-    /// Project root [default: .].
+    /// Project root.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
     /// Do not check freshness (the checkpoint's cosignature times, index expiry).
@@ -884,7 +884,7 @@ pub struct UpdateArgs {
     /// Packages to update [default: every registry package of the lock].
     #[arg(value_name = "NAME")]
     pub packages: Vec<String>,
-    /// Project root [default: .].
+    /// Project root.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
 }
@@ -894,7 +894,7 @@ pub struct UpdateArgs {
 #[command(disable_version_flag = true)]
 #[command(after_help = CLIENT_EXIT)]
 pub struct StatusArgs {
-    /// Project root [default: .].
+    /// Project root.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
     /// Print one JSON object instead of text.

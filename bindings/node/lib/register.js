@@ -32,16 +32,29 @@ const INSTALLED = Symbol.for('omega-verify.register');
  * not a determined attacker (docs/node.md: use a copy outside node_modules).
  */
 function checkOwnCopy(enforcer) {
-  if (!inside(OWN_DIR, enforcer.root) || !inNodeModules(path.relative(enforcer.root, OWN_DIR))) return;
-  const key = enforcer.lock ? enforcer.lock.keyOf(OWN_DIR) : null;
+  checkCopy(enforcer, OWN_DIR, 'omega-verify itself', ', omega-verify\'s own copy in node_modules');
+  // The native addon comes from its npm platform package (omega-verify-linux-x64-gnu …), a
+  // package of its own: inside the guarded tree it is held to the same rule (docs/dist.md).
+  if (engine.addon) {
+    const dir = path.dirname(engine.addon);
+    if (dir !== OWN_DIR && !inside(dir, OWN_DIR)) {
+      checkCopy(enforcer, dir, `omega-verify's native addon (${path.basename(engine.addon)})`, ', omega-verify\'s platform package in node_modules');
+    }
+  }
+}
+
+/** Refuses a copy of omega-verify (or its addon's package) inside the guarded node_modules unless it is pinned and verifies. */
+function checkCopy(enforcer, dir, what, context) {
+  if (!inside(dir, enforcer.root) || !inNodeModules(path.relative(enforcer.root, dir))) return;
+  const key = enforcer.lock ? enforcer.lock.keyOf(dir) : null;
   if (key === null) {
-    throw new OmegaError('NOT_FOUND', `omega-verify itself (${OWN_DIR}) lies in the node_modules tree it guards and is not pinned in ${enforcer.lock ? enforcer.lock.file : lockfile.LOCK_FILE}: pin it (omega lock), or better load a copy outside node_modules (NODE_OPTIONS=--require /opt/omega/register.js)`);
+    throw new OmegaError('NOT_FOUND', `${what} (${dir}) lies in the node_modules tree it guards and is not pinned in ${enforcer.lock ? enforcer.lock.file : lockfile.LOCK_FILE}: pin it (omega lock), or better load a copy outside node_modules (NODE_OPTIONS=--require /opt/omega/register.js)`);
   }
   try {
     // The whole directory against its entry (as tree mode checks a package).
-    engine.openLockedTable(enforcer.lock.handle, enforcer.lock.rel(OWN_DIR), OWN_DIR, true);
+    engine.openLockedTable(enforcer.lock.handle, enforcer.lock.rel(dir), dir, true);
   } catch (e) {
-    throw refusal(e, OWN_DIR, ', omega-verify\'s own copy in node_modules');
+    throw refusal(e, dir, context);
   }
 }
 

@@ -324,6 +324,34 @@ test('N5: an unpinned copy of omega-verify inside node_modules refuses to start'
   assert.ok(!r.ran.includes('app'));
 });
 
+test('N5: the native addon\'s platform package inside node_modules is held to the same rule (docs/dist.md)', () => {
+  const { p, own, args } = withOwnCopy(false);
+  // The layout npm installs: the addon in its own platform package, none in omega-verify.
+  const name = `linux-${process.arch}-gnu`;
+  const platform = nm(p, `omega-verify-${name}`);
+  fs.mkdirSync(platform, { recursive: true });
+  fs.renameSync(path.join(own, 'omega.node'), path.join(platform, `omega.${name}.node`));
+  const version = JSON.parse(fs.readFileSync(path.join(own, 'package.json'), 'utf8')).version;
+  fs.writeFileSync(path.join(platform, 'package.json'), JSON.stringify({ name: `omega-verify-${name}`, version }) + '\n');
+  const env = { OMEGA_ENGINE: 'native' };
+  omega('lock', p.root);
+  const ok = run(p, args, env);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.equal(ok.stdout, '1.0.0\n');
+  // A changed platform package (its addon is native code): refused before the app runs.
+  const pj = path.join(platform, 'package.json');
+  fs.writeFileSync(pj, JSON.stringify({ name: `omega-verify-${name}`, version, description: 'changed' }) + '\n');
+  refused(run(p, args, env), { code: 'DIGEST_MISMATCH', names: [`omega-verify-${name}`], notRan: ['app', 'alpha@1.0.0'] });
+  // Not pinned at all: refused too, naming the addon.
+  const lock = JSON.parse(fs.readFileSync(path.join(p.root, 'omega.lock'), 'utf8'));
+  delete lock.packages[`omega-verify-${name}`];
+  fs.writeFileSync(path.join(p.root, 'omega.lock'), JSON.stringify(lock, null, 2));
+  const r = run(p, args, { ...env, OMEGA_UNPINNED: 'warn' });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /NOT_FOUND: omega-verify's native addon .* lies in the node_modules tree it guards/);
+  assert.ok(!r.ran.includes('app'));
+});
+
 // N6 ---------------------------------------------------------------------------------------
 
 /** A lock planted in node_modules that pins a tampered alpha (paths relative to node_modules). */
