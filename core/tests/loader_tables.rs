@@ -6,7 +6,9 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use omega_core::listed::{open_full, open_manifest_table, open_tree_table, read_listed_file};
+use omega_core::listed::read_listed_file;
+#[cfg(feature = "sign")]
+use omega_core::listed::{open_full, open_manifest_table, open_tree_table};
 use omega_core::loader::Table;
 use omega_core::{ErrorCode, FileKind, Pins};
 

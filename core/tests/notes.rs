@@ -6,6 +6,10 @@
 //!
 //! The public vectors are read from `$OMEGA_SHARED_VECTORS` if set, else from `shared/vectors`
 //! beside the repository; a missing file fails the test, it is never skipped.
+//!
+//! The tests sign notes, so the file needs the `sign` feature (`make test` builds omega-core's
+//! feature combinations with and without it; these run in the `sign` ones).
+#![cfg(feature = "sign")]
 
 use std::path::PathBuf;
 

@@ -2,7 +2,9 @@
 //! every case, counted), the canonical form (one byte form per statement), strictness
 //! refusals, entry assembly from a minisign signature file, and appending signatures.
 
-use omega_core::entry::{Entry, ENTRY_HEADER};
+use omega_core::entry::Entry;
+#[cfg(feature = "sign")]
+use omega_core::entry::ENTRY_HEADER;
 use omega_core::registry::{genesis_hash, replay, OnInvalid, RegistryState, ReplayOptions};
 use omega_core::statement::{Statement, STATEMENT_VERSION};
 use omega_core::ErrorCode;
