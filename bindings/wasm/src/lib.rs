@@ -29,6 +29,7 @@
 
 pub mod convert;
 pub mod errors;
+pub mod log;
 pub mod signify;
 
 use js_sys::{Array, Uint8Array};
