@@ -49,10 +49,7 @@ fn hex_list(list: &[Hash]) -> Value {
 
 fn paths(list: Result<Vec<TilePath>, Error>) -> Outcome {
     Ok(Value::Array(
-        list?
-            .iter()
-            .map(|p| Value::String(p.to_string()))
-            .collect(),
+        list?.iter().map(|p| Value::String(p.to_string())).collect(),
     ))
 }
 
@@ -252,13 +249,23 @@ pub fn log_tiles_for_root(size: f64) -> String {
 /// `tilesForInclusion`: the tile paths for entry `index` of the tree of `size`.
 #[napi]
 pub fn log_tiles_for_inclusion(index: f64, size: f64) -> String {
-    envelope((|| paths(tiles::tiles_for_inclusion(num(index, "index")?, num(size, "size")?)))())
+    envelope((|| {
+        paths(tiles::tiles_for_inclusion(
+            num(index, "index")?,
+            num(size, "size")?,
+        ))
+    })())
 }
 
 /// `tilesForConsistency`: the tile paths of the tree of size `n` for the proof from `m`.
 #[napi]
 pub fn log_tiles_for_consistency(m: f64, n: f64) -> String {
-    envelope((|| paths(tiles::tiles_for_consistency(num(m, "size1")?, num(n, "size2")?)))())
+    envelope((|| {
+        paths(tiles::tiles_for_consistency(
+            num(m, "size1")?,
+            num(n, "size2")?,
+        ))
+    })())
 }
 
 /// `bundleForEntry`: the entry bundle path holding entry `index` of the tree of `size`.
@@ -428,7 +435,11 @@ fn replay_log(entries: &[Buffer], stop: bool) -> Outcome {
         None,
         entries.iter().map(|e| &e[..]),
         ReplayOptions {
-            on_invalid: if stop { OnInvalid::Stop } else { OnInvalid::Skip },
+            on_invalid: if stop {
+                OnInvalid::Stop
+            } else {
+                OnInvalid::Skip
+            },
             ..Default::default()
         },
     );

@@ -59,10 +59,7 @@ fn to_py<'py>(py: Python<'py>, v: &Value) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// Runs `f` with the GIL released and returns its value as Python.
-fn run<'py>(
-    py: Python<'py>,
-    f: impl FnOnce() -> Outcome + Send,
-) -> PyResult<Bound<'py, PyAny>> {
+fn run<'py>(py: Python<'py>, f: impl FnOnce() -> Outcome + Send) -> PyResult<Bound<'py, PyAny>> {
     let v = py.detach(f).py_err(py)?;
     to_py(py, &v)
 }
@@ -128,10 +125,7 @@ fn hex_list(list: &[Hash]) -> Value {
 
 fn paths(list: Result<Vec<TilePath>, Error>) -> Outcome {
     Ok(Value::Array(
-        list?
-            .iter()
-            .map(|p| Value::String(p.to_string()))
-            .collect(),
+        list?.iter().map(|p| Value::String(p.to_string())).collect(),
     ))
 }
 
@@ -154,7 +148,10 @@ pub fn verify_note<'py>(
     let note = text_arg(note, "note")?;
     let keys = strings(vkeys, "vkeys")?;
     run(py, move || {
-        let keys: Vec<Vkey> = keys.iter().map(|k| Vkey::parse(k)).collect::<Result<_, _>>()?;
+        let keys: Vec<Vkey> = keys
+            .iter()
+            .map(|k| Vkey::parse(k))
+            .collect::<Result<_, _>>()?;
         let (_, verified) = note::open(&note, &keys)?;
         Ok(json!({"verified": verified.iter().map(|v| json!({
             "name": v.name, "key_id": to_hex(&v.key_id), "type": v.key_type, "timestamp": v.timestamp,
@@ -323,12 +320,10 @@ pub fn tiles_for_inclusion(py: Python<'_>, index: u64, size: u64) -> PyResult<Bo
 
 /// The tile paths of the tree of `size2` to fetch for the consistency proof from `size1`.
 #[pyfunction]
-pub fn tiles_for_consistency(
-    py: Python<'_>,
-    size1: u64,
-    size2: u64,
-) -> PyResult<Bound<'_, PyAny>> {
-    run(py, move || paths(tiles::tiles_for_consistency(size1, size2)))
+pub fn tiles_for_consistency(py: Python<'_>, size1: u64, size2: u64) -> PyResult<Bound<'_, PyAny>> {
+    run(py, move || {
+        paths(tiles::tiles_for_consistency(size1, size2))
+    })
 }
 
 /// The entry bundle path holding entry `index` of the tree of `size`.
@@ -352,7 +347,8 @@ pub fn prove_inclusion<'py>(
     let map = tile_map(tiles)?;
     let root = root.to_string();
     run(py, move || {
-        let (leaf, proof) = tiles::prove_inclusion(index, size, &parse_hex32(&root, "root")?, &map)?;
+        let (leaf, proof) =
+            tiles::prove_inclusion(index, size, &parse_hex32(&root, "root")?, &map)?;
         Ok(json!({"leaf_hash": to_hex(&leaf), "proof": hex_list(&proof)}))
     })
 }
@@ -429,9 +425,7 @@ pub fn parse_bundle<'py>(
     let b = bytes_arg(bundle_bytes, "bundle")?;
     let b = b.as_slice();
     let entries: Vec<Vec<u8>> = py
-        .detach(|| {
-            bundle::parse_bundle(b, width).map(|es| es.iter().map(|e| e.to_vec()).collect())
-        })
+        .detach(|| bundle::parse_bundle(b, width).map(|es| es.iter().map(|e| e.to_vec()).collect()))
         .py_err(py)?;
     Ok(entries.iter().map(|e| PyBytes::new(py, e)).collect())
 }

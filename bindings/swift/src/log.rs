@@ -404,12 +404,8 @@ pub fn prove_inclusion(
     root: String,
     tiles: HashMap<String, Vec<u8>>,
 ) -> Result<InclusionProof, OmegaError> {
-    let (leaf, proof) = tiles::prove_inclusion(
-        index,
-        size,
-        &parse_hex32(&root, "root")?,
-        &tile_map(tiles),
-    )?;
+    let (leaf, proof) =
+        tiles::prove_inclusion(index, size, &parse_hex32(&root, "root")?, &tile_map(tiles))?;
     Ok(InclusionProof {
         leaf_hash: to_hex(&leaf),
         proof: hex_list(&proof),

@@ -128,10 +128,7 @@ fn hex_list(list: &[Hash]) -> Value {
 
 fn paths(list: omega_core::Result<Vec<TilePath>>) -> omega_core::Result<Value> {
     Ok(Value::Array(
-        list?
-            .iter()
-            .map(|p| Value::String(p.to_string()))
-            .collect(),
+        list?.iter().map(|p| Value::String(p.to_string())).collect(),
     ))
 }
 
