@@ -48,6 +48,34 @@ pub enum Command {
     Audit(AuditArgs),
     /// Apply a signed revocation statement to ROOT/omega.lock (the key leaves the pins).
     Revoke(RevokeArgs),
+    // ---- the registry: publisher, witness, monitor (issue 14; cli/src/registry/) ----
+    /// Create and maintain a registry folder: init, submit, cosign, refresh.
+    #[command(subcommand)]
+    Registry(RegistryCommand),
+    /// Publish a packed package to a registry folder (objects + a `release` log entry).
+    Publish(PublishArgs),
+    /// Write a registry statement to sign and submit (owners, revoke, yank, notice, registry).
+    #[command(subcommand)]
+    Statement(StatementCommand),
+    /// A witness: print its key, cosign a log's checkpoint.
+    #[command(subcommand)]
+    Witness(WitnessCommand),
+    /// A monitor: verify a whole log, list the entries of a key.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Signed notes (C2SP signed-note).
+    #[command(subcommand)]
+    Note(NoteCommand),
+    // ---- end of the registry block ----
+    // ---- the registry client (issue 14; cli/src/install/) ----
+    /// Install packages from a registry, every file verified against its transparency log
+    /// (without NAME: lay out exactly what omega.lock pins).
+    Install(InstallArgs),
+    /// Move installed registry packages to their latest unyanked releases.
+    Update(UpdateArgs),
+    /// Notices, yanks and revocations the registry logged for what ROOT has installed.
+    Status(StatusArgs),
+    // ---- end of the registry client block ----
 }
 
 /// `omega keygen`.
@@ -112,6 +140,10 @@ pub struct SignArgs {
     /// signature and its SHA-512/256 block hashes in the gzip header.
     #[arg(long, conflicts_with = "trusted_comment", requires = "signature")]
     pub gzip: bool,
+    /// Append the new block to the signature file instead of replacing it (each further
+    /// signer of a registry statement: `omega sign STATEMENT -s SEC --append`).
+    #[arg(long, conflicts_with_all = ["signify", "embedded", "gzip"])]
+    pub append: bool,
 }
 
 /// `omega verify`.
@@ -378,6 +410,480 @@ be read (MALFORMED, UNSUPPORTED_VERSION, IO, TOO_LARGE)."
 pub struct AuditArgs {
     /// Project root [default: .].
     #[arg(value_name = "ROOT", default_value = ".")]
+    pub root: PathBuf,
+    /// Also check the registry packages against their registries (checkpoint, consistency
+    /// with the lock, inclusion, notices, yanks, revocations).
+    #[arg(long)]
+    pub online: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// ---- the registry: publisher, witness, monitor (issue 14; cli/src/registry/) ----
+
+const REGISTRY_EXIT: &str = "Exit status: 0 ok; 1 refused (SIGNATURE_INVALID, KEY_NOT_TRUSTED, \
+KEY_REVOKED, THRESHOLD_NOT_MET, ROLLBACK, LOG_INCONSISTENT, NOT_IN_LOG, QUORUM_NOT_MET, STALE); \
+2 usage error or unreadable input (MALFORMED, UNSUPPORTED_VERSION, NOT_FOUND, IO, TOO_LARGE).";
+
+/// `omega registry …`.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Create a registry folder: log and index keys (DIR/.keys/), the genesis entry, DIR/policy.
+    Init(RegistryInitArgs),
+    /// Validate a signed statement at the log's end and append it.
+    Submit(RegistrySubmitArgs),
+    /// Add witness cosignature lines to DIR/checkpoint (each verified against DIR/policy).
+    Cosign(RegistryCosignArgs),
+    /// Re-sign the index notes that expire soon (and finish an interrupted write).
+    Refresh(RegistryRefreshArgs),
+}
+
+/// `omega registry init`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "The log key (note name ORIGIN) and the index key (ORIGIN/index) are \
+written to DIR/.keys/ as minisign secret keys, unencrypted unless --encrypt (password from \
+OMEGA_REGISTRY_PASSWORD or the terminal). Never serve DIR/.keys/. The genesis `registry` entry \
+(serial 0) is signed by every -s key; it needs the threshold of the --janitor keys. DIR/policy \
+gets the log key, one `witness` line per --witness, and `quorum none` without witnesses.\n\n\
+Exit status: 0 ok; 1 THRESHOLD_NOT_MET, KEY_NOT_TRUSTED; 2 usage error, DIR already a \
+registry, MALFORMED, NOT_FOUND, IO."
+)]
+pub struct RegistryInitArgs {
+    /// The registry folder (created when absent; must not hold a registry).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The log's origin (its checkpoint's first line and its log key's name), e.g.
+    /// example.com/omega.
+    #[arg(long, value_name = "ORIGIN")]
+    pub origin: String,
+    /// A janitor key (RW…); repeat for several.
+    #[arg(long = "janitor", value_name = "KEY", required = true)]
+    pub janitors: Vec<String>,
+    /// How many janitors must sign [default: 1].
+    #[arg(long, value_name = "K")]
+    pub threshold: Option<u32>,
+    /// open (anyone claims an unclaimed name) or curated (janitors authorise owners).
+    #[arg(long, value_name = "MODE", default_value = "curated")]
+    pub mode: String,
+    /// A witness's cosigner vkey (from `omega witness key`); repeat for several.
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// How many witnesses must cosign [default: all of them].
+    #[arg(long, value_name = "K", requires = "witnesses")]
+    pub quorum: Option<usize>,
+    /// A janitor's secret key signing the genesis; repeat for several.
+    #[arg(short = 's', value_name = "JANITOR_SEC", required = true)]
+    pub secret_keys: Vec<PathBuf>,
+    /// Encrypt the registry's keys (password from OMEGA_REGISTRY_PASSWORD or the terminal).
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Seconds an index note stays valid [default: 604800, 7 days].
+    #[arg(long, value_name = "SECONDS")]
+    pub index_ttl: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega registry submit`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = REGISTRY_EXIT)]
+pub struct RegistrySubmitArgs {
+    /// The registry folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The statement file (from `omega statement`; its exact bytes are what was signed).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Signature file with one block per signer [default: FILE.minisig].
+    #[arg(short = 'x', value_name = "SIGFILE")]
+    pub signature: Option<PathBuf>,
+    /// Seconds an index note stays valid [default: 604800, 7 days].
+    #[arg(long, value_name = "SECONDS")]
+    pub index_ttl: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega registry cosign`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = REGISTRY_EXIT)]
+pub struct RegistryCosignArgs {
+    /// The registry folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Cosignature lines (`— NAME BASE64`, as `omega witness cosign` prints them).
+    #[arg(value_name = "LINE", required = true)]
+    pub lines: Vec<String>,
+}
+
+/// `omega registry refresh`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = REGISTRY_EXIT)]
+pub struct RegistryRefreshArgs {
+    /// The registry folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Re-sign index notes expiring within this many seconds [default: 172800, 2 days].
+    #[arg(long, value_name = "SECONDS")]
+    pub within: Option<u64>,
+    /// Seconds a re-signed index note stays valid [default: 604800, 7 days].
+    #[arg(long, value_name = "SECONDS")]
+    pub index_ttl: Option<u64>,
+}
+
+/// `omega publish`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "PKGDIR must be packed (`omega pack`): its files must match \
+.omega/manifest.json and the manifest's signatures its keys. Writes the deterministic .tgz, \
+manifest.json and manifest.json.minisig as objects and appends a `release` entry signed by \
+every -s key (the owners' threshold). In an open registry an unclaimed name is first claimed \
+by an `owners` entry listing the manifest's keys, signed by the same -s keys.\n\n"
+)]
+pub struct PublishArgs {
+    /// The packed package folder.
+    #[arg(value_name = "PKGDIR")]
+    pub dir: PathBuf,
+    /// The registry folder.
+    #[arg(long, value_name = "DIR")]
+    pub registry: PathBuf,
+    /// An owner's secret key; repeat for several.
+    #[arg(short = 's', value_name = "SEC", required = true)]
+    pub secret_keys: Vec<PathBuf>,
+    /// Seconds an index note stays valid [default: 604800, 7 days].
+    #[arg(long, value_name = "SECONDS")]
+    pub index_ttl: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega statement …`: writes the canonical statement bytes to -o FILE.
+#[derive(Debug, Subcommand)]
+pub enum StatementCommand {
+    /// Authorise NAME's owners (janitors sign; in an open registry a first claim by its keys).
+    Owners(StatementOwnersArgs),
+    /// Revoke a key for NAME.
+    Revoke(StatementRevokeArgs),
+    /// Yank a release of NAME.
+    Yank(StatementYankArgs),
+    /// A security notice for NAME.
+    Notice(StatementNoticeArgs),
+    /// A new janitor set (registry serial + 1).
+    Registry(StatementRegistryArgs),
+}
+
+/// `omega statement owners`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct StatementOwnersArgs {
+    /// Package name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The registry (folder or URL) whose state gives the serial.
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: String,
+    /// An owner key (RW…); repeat for several.
+    #[arg(long = "owner", value_name = "KEY", required = true)]
+    pub owners: Vec<String>,
+    /// How many owners must sign a release [default: 1].
+    #[arg(long, value_name = "K")]
+    pub threshold: Option<u32>,
+    /// A pre-committed successor key (RW…); repeat for several.
+    #[arg(long = "next", value_name = "KEY")]
+    pub next: Vec<String>,
+    /// Why.
+    #[arg(long, value_name = "T", default_value = "")]
+    pub reason: String,
+    /// Output file.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `omega statement revoke`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct StatementRevokeArgs {
+    /// Package name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The registry (folder or URL).
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: String,
+    /// The key revoked (RW…).
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// Why.
+    #[arg(long, value_name = "T", default_value = "")]
+    pub reason: String,
+    /// Output file.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `omega statement yank`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct StatementYankArgs {
+    /// Package name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The registry (folder or URL).
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: String,
+    /// The yanked version.
+    #[arg(long = "version", value_name = "V")]
+    pub pkg_version: String,
+    /// Its sequence.
+    #[arg(long, value_name = "S")]
+    pub sequence: u64,
+    /// Why.
+    #[arg(long, value_name = "T", default_value = "")]
+    pub reason: String,
+    /// Output file.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `omega statement notice`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct StatementNoticeArgs {
+    /// Package name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The registry (folder or URL).
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: String,
+    /// Notice id (1–128 printable ASCII, no spaces; once per name).
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+    /// low, moderate, high or critical.
+    #[arg(long, value_name = "SEVERITY")]
+    pub severity: String,
+    /// An affected sequence range FROM-TO (inclusive); repeat for several.
+    #[arg(long, value_name = "FROM-TO", required = true)]
+    pub affected: Vec<String>,
+    /// The first fixed sequence.
+    #[arg(long, value_name = "SEQ")]
+    pub fixed: Option<u64>,
+    /// One-line summary.
+    #[arg(long, value_name = "T")]
+    pub summary: String,
+    /// An https:// URL with details.
+    #[arg(long, value_name = "U")]
+    pub url: Option<String>,
+    /// Output file.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `omega statement registry`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct StatementRegistryArgs {
+    /// The registry (folder or URL).
+    #[arg(long, value_name = "DIR|URL")]
+    pub registry: String,
+    /// A janitor key of the new set (RW…); repeat for several.
+    #[arg(long = "janitor", value_name = "KEY", required = true)]
+    pub janitors: Vec<String>,
+    /// How many janitors must sign [default: 1].
+    #[arg(long, value_name = "K")]
+    pub threshold: Option<u32>,
+    /// open or curated [default: unchanged].
+    #[arg(long, value_name = "M")]
+    pub mode: Option<String>,
+    /// Output file.
+    #[arg(short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `omega witness …`.
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Print the witness's cosigner vkey (type 0x04) for SEC.
+    Key(WitnessKeyArgs),
+    /// Cosign a checkpoint after checking it extends the last one this witness cosigned.
+    Cosign(WitnessCosignArgs),
+}
+
+/// `omega witness key`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+pub struct WitnessKeyArgs {
+    /// The witness's secret key.
+    #[arg(value_name = "SEC")]
+    pub secret_key: PathBuf,
+    /// The witness's name (its note key name).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+}
+
+/// `omega witness cosign`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "The checkpoint is a URL (…/checkpoint) or a file; tiles for the \
+consistency proof come from the same prefix (the folder holding the file). STATE/<origin>/ \
+keeps the last cosigned checkpoint; STATE/name the witness's name (set by --name). A smaller \
+size, or a checkpoint that does not extend the last one, is LOG_INCONSISTENT. Prints one \
+cosignature line.\n\n"
+)]
+pub struct WitnessCosignArgs {
+    /// The checkpoint: URL or file.
+    #[arg(value_name = "CHECKPOINT_URL_OR_FILE")]
+    pub checkpoint: String,
+    /// The log's key (vkey); its name must be the checkpoint's origin.
+    #[arg(long, value_name = "VKEY")]
+    pub log_key: String,
+    /// The witness's state folder.
+    #[arg(long, value_name = "DIR")]
+    pub state: PathBuf,
+    /// The witness's secret key.
+    #[arg(short = 's', value_name = "SEC")]
+    pub secret_key: PathBuf,
+    /// The witness's name [default: STATE/name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// `omega log …`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Fetch a log, check every entry against its tiles and replay it.
+    Verify(LogVerifyArgs),
+    /// List the entries that name KEY or were signed by it.
+    Monitor(LogMonitorArgs),
+}
+
+/// `omega log verify`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = REGISTRY_EXIT)]
+pub struct LogVerifyArgs {
+    /// The registry's URL (or folder).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The policy to verify the checkpoint with [default: URL/policy].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega log monitor`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = REGISTRY_EXIT)]
+pub struct LogMonitorArgs {
+    /// The registry's URL (or folder).
+    #[arg(value_name = "URL")]
+    pub url: String,
+    /// The key to look for (RW…).
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    /// Start at entry N.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub since: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `omega note …`.
+#[derive(Debug, Subcommand)]
+pub enum NoteCommand {
+    /// Verify a signed note; prints the names of the given keys that signed it.
+    Verify(NoteVerifyArgs),
+}
+
+/// `omega note verify`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(
+    after_help = "Exit status: 0 signed by at least one of the keys; 1 KEY_NOT_TRUSTED \
+(none of them signed), SIGNATURE_INVALID; 2 MALFORMED, NOT_FOUND, TOO_LARGE."
+)]
+pub struct NoteVerifyArgs {
+    /// The note file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// A verifier key (vkey, name+hex8+base64); repeat for several.
+    #[arg(long = "key", value_name = "VKEY", required = true)]
+    pub keys: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+// ---- the registry client (issue 14; cli/src/install/) ----
+
+const CLIENT_EXIT: &str = "Exit status: 0 ok; 1 refused (LOG_INCONSISTENT with an evidence \
+file, NOT_IN_LOG, QUORUM_NOT_MET, STALE, KEY_NOT_TRUSTED (also a critical notice or an owner \
+change not accepted), KEY_REVOKED, SIGNATURE_INVALID, ROLLBACK, DIGEST_MISMATCH); 2 usage error \
+or unreadable input (MALFORMED, NOT_FOUND, IO, TOO_LARGE). On any refusal nothing is written to \
+node_modules or omega.lock.";
+
+/// `omega install`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CLIENT_EXIT)]
+pub struct InstallArgs {
+    /// Packages to add (latest unyanked release, or NAME@VERSION); none: lay out omega.lock.
+    #[arg(value_name = "NAME[@VERSION]")]
+    pub packages: Vec<String>,
+    /// The registry (https://…, http://…, file://… or a folder) [default: the lock's only
+    /// registry].
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+    /// The trust policy to pin on first use [default: the registry's own URL/policy, shown].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Project root [default: .].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Do not check freshness (the checkpoint's cosignature times, index expiry).
+    #[arg(long)]
+    pub offline: bool,
+    /// Install despite the critical notice ID; repeat for several.
+    #[arg(long = "accept-notice", value_name = "ID")]
+    pub accept_notice: Vec<String>,
+    /// Let NAME's pin move to the owners the janitors set; repeat for several.
+    #[arg(long = "accept-owner-change", value_name = "NAME")]
+    pub accept_owner_change: Vec<String>,
+}
+
+/// `omega update`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CLIENT_EXIT)]
+pub struct UpdateArgs {
+    /// Packages to update [default: every registry package of the lock].
+    #[arg(value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Project root [default: .].
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+}
+
+/// `omega status`.
+#[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
+#[command(after_help = CLIENT_EXIT)]
+pub struct StatusArgs {
+    /// Project root [default: .].
+    #[arg(long, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]

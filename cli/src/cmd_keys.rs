@@ -240,12 +240,12 @@ pub fn sign(a: &SignArgs) -> CmdResult {
             .finalize(&sk, &trusted, SIGNATURE_COMMENT)
             .map_err(|e| e.context(&file.display().to_string()))?;
         let sig_path = signature_path(a, file);
-        write_atomic(
-            &sig_path,
-            block.to_text().as_bytes(),
-            0o644,
-            Overwrite::Replace,
-        )?;
+        let text = if a.append {
+            crate::registry::statement::appended_signatures(&sig_path, &block)?
+        } else {
+            block.to_text().into_bytes()
+        };
+        write_atomic(&sig_path, &text, 0o644, Overwrite::Replace)?;
     }
     Ok(EXIT_OK)
 }

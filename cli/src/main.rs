@@ -41,6 +41,7 @@ mod args;
 mod cmd_keys;
 mod cmd_pkg;
 mod cmd_signify;
+mod install;
 // The registry client's I/O: issue 14's commands (publish, install, log verify …) use these
 // three; until they land nothing calls most of it (cli/tests/net.rs tests it against nginx).
 // Remove these allows when the commands use the modules.
@@ -50,6 +51,7 @@ mod out;
 #[allow(dead_code)]
 mod progress;
 mod project;
+mod registry;
 #[allow(dead_code)]
 mod registry_dir;
 mod util;
@@ -72,8 +74,27 @@ fn main() -> ExitCode {
         Command::Cosign(a) => cmd_pkg::cosign(a),
         Command::Check(a) => cmd_pkg::check(a),
         Command::Lock(a) => project::lock(a),
-        Command::Audit(a) => project::audit(a),
+        Command::Audit(a) => install::audit_online(a),
         Command::Revoke(a) => project::revoke(a),
+        // The registry block (issue 14: cli/src/registry/).
+        Command::Registry(c) => match c {
+            args::RegistryCommand::Init(a) => registry::init::init(a),
+            args::RegistryCommand::Submit(a) => registry::publish::submit(a),
+            args::RegistryCommand::Cosign(a) => registry::witness::registry_cosign(a),
+            args::RegistryCommand::Refresh(a) => registry::publish::refresh(a),
+        },
+        Command::Publish(a) => registry::publish::publish(a),
+        Command::Statement(c) => registry::statement::statement(c),
+        Command::Witness(c) => match c {
+            args::WitnessCommand::Key(a) => registry::witness::key(a),
+            args::WitnessCommand::Cosign(a) => registry::witness::witness_cosign(a),
+        },
+        Command::Log(c) => registry::monitor::log(c),
+        Command::Note(c) => registry::monitor::note(c),
+        // The registry client (issue 14: cli/src/install/).
+        Command::Install(a) => install::install(a),
+        Command::Update(a) => install::update(a),
+        Command::Status(a) => install::status(a),
     };
     let status = match result {
         Ok(status) => status,

@@ -47,6 +47,7 @@ fn log(releases: usize) -> Vec<Vec<u8>> {
     )];
     out.push(sign(
         &Statement::Owners(OwnersStatement {
+            origin: ORIGIN.into(),
             name: "left-pad".into(),
             serial: 0,
             keys: one(&owner),
@@ -57,6 +58,7 @@ fn log(releases: usize) -> Vec<Vec<u8>> {
     for i in 0..releases {
         out.push(sign(
             &Statement::Release(ReleaseStatement {
+                origin: ORIGIN.into(),
                 name: "left-pad".into(),
                 version: format!("1.0.{i}"),
                 sequence: i as u64 + 1,

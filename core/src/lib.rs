@@ -33,6 +33,7 @@
 //! | [`checkpoint`] | C2SP tlog-checkpoint note texts |
 //! | [`policy`] | tlog-policy subset and the checkpoint evaluator (log key, quorum, freshness) |
 //! | [`index`] | per-package index notes (REGISTRY.md R5) |
+//! | [`client`] | the registry client's rules (R6 steps 1–6) over fetched bytes |
 //!
 //! # Examples
 //!
@@ -107,6 +108,7 @@ extern crate alloc;
 pub mod bundle;
 pub mod check;
 pub mod checkpoint;
+pub mod client;
 pub mod ed25519;
 pub mod entry;
 pub mod error;

@@ -133,8 +133,8 @@ pub struct Lockfile {
 struct RawLock {
     #[serde(rename = "omega-lock")]
     omega_lock: u64,
-    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
-    registries: UniqueMap<RawRegistry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    registries: Option<UniqueMap<RawRegistry>>,
     packages: UniqueMap<RawEntry>,
 }
 
@@ -172,14 +172,15 @@ impl Lockfile {
         let version =
             json::probe_version_in(bytes, "omega-lock", what, LOCK_VERSION_OLDEST, LOCK_VERSION)?;
         let raw: RawLock = json::from_slice(bytes, what)?;
-        if version < 2 && !raw.registries.is_empty() {
+        // Present at all (even `{}`) in a version-1 lock: the member does not exist there.
+        if version < 2 && raw.registries.is_some() {
             return fail(
                 ErrorCode::Malformed,
                 format!("{what}: \"registries\" needs \"omega-lock\": 2 (this lock says version {version})"),
             );
         }
         let mut registries = BTreeMap::new();
-        for (origin, r) in raw.registries.0 {
+        for (origin, r) in raw.registries.unwrap_or_default().0 {
             let pin = RegistryPin::from_raw(&origin, r, what)?;
             registries.insert(origin, pin);
         }
@@ -376,12 +377,14 @@ impl Lockfile {
     pub fn to_json_bytes(&self) -> Vec<u8> {
         let raw = RawLock {
             omega_lock: LOCK_VERSION,
-            registries: UniqueMap(
-                self.registries
-                    .iter()
-                    .map(|(origin, r)| (origin.clone(), r.to_raw()))
-                    .collect(),
-            ),
+            registries: (!self.registries.is_empty()).then(|| {
+                UniqueMap(
+                    self.registries
+                        .iter()
+                        .map(|(origin, r)| (origin.clone(), r.to_raw()))
+                        .collect(),
+                )
+            }),
             packages: UniqueMap(
                 self.packages
                     .iter()

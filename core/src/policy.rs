@@ -177,6 +177,7 @@ impl Policy {
                     if p.logs.iter().any(|l| l.key.key() == key.key()) {
                         return Err(bad(format!("log key {} is listed twice", key.name())));
                     }
+                    p.check_distinct_id(&key).map_err(&bad)?;
                     p.logs.push(PolicyLog { key, url });
                 }
                 "witness" => {
@@ -198,6 +199,7 @@ impl Policy {
                             "witness {name}: the same public key as another witness"
                         )));
                     }
+                    p.check_distinct_id(&key).map_err(&bad)?;
                     p.witnesses.push(PolicyWitness {
                         name: String::from(*name),
                         key,
@@ -294,6 +296,27 @@ impl Policy {
             .iter()
             .position(|g| g.name == name)
             .map(Member::Group)
+    }
+
+    /// A signature line names its key by (name, key ID) only: two policy keys sharing both
+    /// (a 4-byte ID collision, which a witness can search for against another's key) would
+    /// make every line naming them ambiguous, so every checkpoint carrying it `MALFORMED`.
+    /// Refused when the policy is read instead.
+    fn check_distinct_id(&self, key: &Vkey) -> core::result::Result<(), String> {
+        let clash = self
+            .logs
+            .iter()
+            .map(|l| &l.key)
+            .chain(self.witnesses.iter().map(|w| &w.key))
+            .any(|k| k.name() == key.name() && k.id() == key.id());
+        if clash {
+            return Err(format!(
+                "key {}+{} has the name and key ID of another key of the policy (signature lines could not tell them apart)",
+                key.name(),
+                crate::hash::to_hex(&key.id())
+            ));
+        }
+        Ok(())
     }
 
     fn check_new_name(&self, name: &str) -> core::result::Result<(), String> {

@@ -52,7 +52,8 @@
 //!     mode: Mode::Open,
 //! }), &[&janitor], "genesis")?.to_bytes();
 //! let claim = Statement::Owners(OwnersStatement {
-//!     name: "left-pad".into(), serial: 0, keys: one(&owner), reason: String::new(),
+//!     origin: "example.org/log".into(), name: "left-pad".into(), serial: 0, keys: one(&owner),
+//!     reason: String::new(),
 //! });
 //! // First come in an open registry: the claim is signed by its own key.
 //! let owners = Entry::sign(&claim, &[&owner], "claim")?.to_bytes();
@@ -739,6 +740,21 @@ impl RegistryState {
 
     fn decide(&self, entry: &Entry, index: u64, verifier: &mut Verifier) -> Result<()> {
         let what = ctx(index, &entry.statement);
+        // Every statement names its registry: an entry signed for another log (a staging
+        // registry sharing janitor or owner keys) is not valid here (threat model RV5).
+        // (A `registry` statement with another origin is refused by the rotation rules.)
+        if !matches!(entry.statement, Statement::Registry(_))
+            && entry.statement.origin() != self.origin
+        {
+            return fail(
+                ErrorCode::KeyNotTrusted,
+                format!(
+                    "{what}: signed for registry {:?}, not this registry ({:?})",
+                    entry.statement.origin(),
+                    self.origin
+                ),
+            );
+        }
         match &entry.statement {
             Statement::Registry(reg) => self.decide_registry(entry, reg, index, verifier),
             Statement::Owners(o) => {
@@ -1158,6 +1174,7 @@ struct RawName {
     owners: RawKeySet,
     owners_serial: u64,
     owners_entry: u64,
+    #[serde(deserialize_with = "present")]
     last_sequence: Option<u64>,
     releases: UniqueMap<RawReleaseRecord>,
     revoked: Vec<RawRevoked>,
@@ -1175,6 +1192,7 @@ struct RawReleaseRecord {
     size: u64,
     keys: RawKeySet,
     entry: u64,
+    #[serde(deserialize_with = "present")]
     yanked: Option<RawYank>,
 }
 
@@ -1199,9 +1217,20 @@ struct RawNoticeRecord {
     entry: u64,
     severity: String,
     affected: Vec<RawRange>,
+    #[serde(deserialize_with = "present")]
     fixed: Option<u64>,
     summary: String,
+    #[serde(deserialize_with = "present")]
     url: Option<String>,
+}
+
+/// An `Option` member that must be present (`null` or a value): serde's derive reads a
+/// missing `Option` member as `None` unless the field has a `deserialize_with`, and the saved
+/// state has one form (`to_json_bytes` writes every member).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> core::result::Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(d)
 }
 
 fn key_b64(k: &str, what: &str) -> Result<PublicKey> {
@@ -1350,6 +1379,7 @@ impl RegistryState {
             let mut notices = BTreeMap::new();
             for (id, n) in rn.notices.0 {
                 let notice = NoticeStatement {
+                    origin: raw.origin.clone(),
                     name: name.clone(),
                     id: id.clone(),
                     severity: Severity::parse(&n.severity).map_err(|e| e.context(&w))?,

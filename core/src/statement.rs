@@ -121,6 +121,10 @@ pub struct RegistryStatement {
 /// `owners`: who may publish a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OwnersStatement {
+    /// The origin of the registry the statement is for (its log's origin): binds the
+    /// signatures to one registry, so the entry cannot be replayed into another log that
+    /// shares keys (threat model RV5).
+    pub origin: String,
     /// The package name.
     pub name: String,
     /// 0 for the first owners of the name, then +1.
@@ -134,6 +138,10 @@ pub struct OwnersStatement {
 /// `release`: one release of a name, bound to its manifest and tarball.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReleaseStatement {
+    /// The origin of the registry the statement is for (its log's origin): binds the
+    /// signatures to one registry, so the entry cannot be replayed into another log that
+    /// shares keys (threat model RV5).
+    pub origin: String,
     /// The package name.
     pub name: String,
     /// The version string.
@@ -155,6 +163,10 @@ pub struct ReleaseStatement {
 /// `revoke`: a key may no longer sign for a name, from this log position on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RevokeStatement {
+    /// The origin of the registry the statement is for (its log's origin): binds the
+    /// signatures to one registry, so the entry cannot be replayed into another log that
+    /// shares keys (threat model RV5).
+    pub origin: String,
     /// The package name.
     pub name: String,
     /// The revoked key.
@@ -166,6 +178,10 @@ pub struct RevokeStatement {
 /// `yank`: a release is not chosen for new installs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct YankStatement {
+    /// The origin of the registry the statement is for (its log's origin): binds the
+    /// signatures to one registry, so the entry cannot be replayed into another log that
+    /// shares keys (threat model RV5).
+    pub origin: String,
     /// The package name.
     pub name: String,
     /// The release's version.
@@ -195,6 +211,10 @@ impl SequenceRange {
 /// `notice`: a security notice about a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoticeStatement {
+    /// The origin of the registry the statement is for (its log's origin): binds the
+    /// signatures to one registry, so the entry cannot be replayed into another log that
+    /// shares keys (threat model RV5).
+    pub origin: String,
     /// The package name.
     pub name: String,
     /// The notice id (unique per name), e.g. `OSA-2026-1`.
@@ -304,6 +324,7 @@ struct RawOwners {
     version: u64,
     #[serde(rename = "type")]
     kind: String,
+    origin: String,
     name: String,
     serial: u64,
     keys: RawKeySet,
@@ -317,6 +338,7 @@ struct RawRelease {
     version_field: u64,
     #[serde(rename = "type")]
     kind: String,
+    origin: String,
     name: String,
     version: String,
     sequence: u64,
@@ -334,6 +356,7 @@ struct RawRevoke {
     version: u64,
     #[serde(rename = "type")]
     kind: String,
+    origin: String,
     name: String,
     key: String,
     reason: String,
@@ -346,6 +369,7 @@ struct RawYank {
     version_field: u64,
     #[serde(rename = "type")]
     kind: String,
+    origin: String,
     name: String,
     version: String,
     sequence: u64,
@@ -359,6 +383,7 @@ struct RawNotice {
     version: u64,
     #[serde(rename = "type")]
     kind: String,
+    origin: String,
     name: String,
     id: String,
     severity: String,
@@ -546,6 +571,18 @@ impl Statement {
         }
     }
 
+    /// The origin of the registry the statement is for.
+    pub fn origin(&self) -> &str {
+        match self {
+            Statement::Registry(s) => &s.origin,
+            Statement::Owners(s) => &s.origin,
+            Statement::Release(s) => &s.origin,
+            Statement::Revoke(s) => &s.origin,
+            Statement::Yank(s) => &s.origin,
+            Statement::Notice(s) => &s.origin,
+        }
+    }
+
     /// The package name the statement is about (`None` for `registry`).
     pub fn name(&self) -> Option<&str> {
         match self {
@@ -563,6 +600,10 @@ impl Statement {
     pub fn validate(&self) -> Result<()> {
         if let Some(name) = self.name() {
             validate_name(name).map_err(|e| e.context(&format!("{} statement", self.kind())))?;
+            let what = self.describe();
+            crate::vkey::check_key_name(self.origin())
+                .map_err(|e| e.context(&format!("{what}: origin")))?;
+            check_text(self.origin(), &format!("{what}: origin"))?;
         }
         match self {
             Statement::Registry(s) => s.validate(),
@@ -646,6 +687,7 @@ impl Statement {
                 let r: RawOwners = json::from_slice(bytes, &what)?;
                 validate_name(&r.name).map_err(|e| e.context(&what))?;
                 Statement::Owners(OwnersStatement {
+                    origin: r.origin,
                     keys: r
                         .keys
                         .to_keys(&format!("owners of {} serial {}: keys", r.name, r.serial))?,
@@ -659,6 +701,7 @@ impl Statement {
                 validate_name(&r.name).map_err(|e| e.context(&what))?;
                 let w = format!("release {}@{}", r.name, r.version);
                 Statement::Release(ReleaseStatement {
+                    origin: r.origin,
                     tree: TreeDigest::parse(&r.tree).map_err(|e| e.context(&w))?,
                     manifest: digest_hex(&r.manifest, &format!("{w}: manifest"))?,
                     tgz: digest_hex(&r.tgz, &format!("{w}: tgz"))?,
@@ -673,6 +716,7 @@ impl Statement {
                 let r: RawRevoke = json::from_slice(bytes, &what)?;
                 validate_name(&r.name).map_err(|e| e.context(&what))?;
                 Statement::Revoke(RevokeStatement {
+                    origin: r.origin,
                     key: PublicKey::from_base64(&r.key)
                         .map_err(|e| e.context(&format!("revocation for {}", r.name)))?,
                     name: r.name,
@@ -682,6 +726,7 @@ impl Statement {
             "yank" => {
                 let r: RawYank = json::from_slice(bytes, &what)?;
                 Statement::Yank(YankStatement {
+                    origin: r.origin,
                     name: r.name,
                     version: r.version,
                     sequence: r.sequence,
@@ -691,6 +736,7 @@ impl Statement {
             "notice" => {
                 let r: RawNotice = json::from_slice(bytes, &what)?;
                 Statement::Notice(NoticeStatement {
+                    origin: r.origin,
                     severity: Severity::parse(&r.severity)
                         .map_err(|e| e.context(&format!("notice {} for {}", r.id, r.name)))?,
                     affected: r
@@ -763,6 +809,7 @@ impl Statement {
             Statement::Owners(s) => serde_json::to_vec(&RawOwners {
                 version: v,
                 kind,
+                origin: s.origin.clone(),
                 name: s.name.clone(),
                 serial: s.serial,
                 keys: RawKeySet::from_keys(&s.keys),
@@ -771,6 +818,7 @@ impl Statement {
             Statement::Release(s) => serde_json::to_vec(&RawRelease {
                 version_field: v,
                 kind,
+                origin: s.origin.clone(),
                 name: s.name.clone(),
                 version: s.version.clone(),
                 sequence: s.sequence,
@@ -783,6 +831,7 @@ impl Statement {
             Statement::Revoke(s) => serde_json::to_vec(&RawRevoke {
                 version: v,
                 kind,
+                origin: s.origin.clone(),
                 name: s.name.clone(),
                 key: s.key.to_base64(),
                 reason: s.reason.clone(),
@@ -790,6 +839,7 @@ impl Statement {
             Statement::Yank(s) => serde_json::to_vec(&RawYank {
                 version_field: v,
                 kind,
+                origin: s.origin.clone(),
                 name: s.name.clone(),
                 version: s.version.clone(),
                 sequence: s.sequence,
@@ -798,6 +848,7 @@ impl Statement {
             Statement::Notice(s) => serde_json::to_vec(&RawNotice {
                 version: v,
                 kind,
+                origin: s.origin.clone(),
                 name: s.name.clone(),
                 id: s.id.clone(),
                 severity: s.severity.as_str().to_owned(),

@@ -53,7 +53,7 @@ use core::fmt;
 
 use crate::bundle::{parse_bundle_prefix, write_bundle, BUNDLE_WIDTH};
 use crate::error::{fail, ErrorCode, Result};
-use crate::limits::{MAX_ENTRY_BYTES, MAX_TILE_PATH_BYTES};
+use crate::limits::{MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_TILE_PATH_BYTES};
 use crate::merkle::{
     self, consistency_proof_coords, inclusion_proof_coords, leaf_hash, node_hash, root_coords,
     Hash, HashSource, EMPTY_ROOT, HASH_SIZE,
@@ -806,9 +806,10 @@ pub fn bundle_for_entry(index: u64, size: u64) -> Result<TilePath> {
 }
 
 /// The entry bundles holding entries `[start, end)` of the tree of `size`, in order (a
-/// monitor's replay, a client's delta scan). The caller bounds the range (e.g.
-/// [`crate::limits::MAX_DELTA_SCAN_BUNDLES`] bundles); `NOT_IN_LOG` when `end > size`,
-/// `MALFORMED` when `start > end`.
+/// monitor's replay, a client's delta scan). At most [`MAX_DELTA_SCAN_BUNDLES`] bundles per
+/// call (`TOO_LARGE`, checked before anything is allocated: a hostile checkpoint may claim
+/// 2^64 - 1 entries); a monitor replaying a whole log asks window by window. `NOT_IN_LOG`
+/// when `end > size`, `MALFORMED` when `start > end`.
 pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
     if end > size {
         return fail(
@@ -824,6 +825,15 @@ pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath
     }
     if start == end {
         return Ok(Vec::new());
+    }
+    let bundles = ((end - 1) >> TILE_HEIGHT) - (start >> TILE_HEIGHT) + 1;
+    if bundles > MAX_DELTA_SCAN_BUNDLES as u64 {
+        return fail(
+            ErrorCode::TooLarge,
+            format!(
+                "entries {start}..{end} span {bundles} bundles, more than {MAX_DELTA_SCAN_BUNDLES} at once"
+            ),
+        );
     }
     ((start >> TILE_HEIGHT)..=((end - 1) >> TILE_HEIGHT))
         .map(|n| TilePath::entries(n, tile_width(size, 0, n)))

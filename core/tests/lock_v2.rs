@@ -23,8 +23,27 @@ fn reg(origin: &str, fields: &str) -> String {
 }
 
 fn good_fields() -> String {
+    fields_for("o")
+}
+
+/// A registry pin for `origin`: a policy naming a log key of that name, and a checkpoint note
+/// of that origin (parsed, not verified, when a lock is read).
+fn fields_for(origin: &str) -> String {
+    let vkey = omega_core::vkey::Vkey::ed25519(origin, [7; 32]).unwrap();
+    let b64 = |n: usize, b: u8| {
+        use base64ct::Encoding;
+        base64ct::Base64::encode_string(&vec![b; n])
+    };
+    let note = format!(
+        "{origin}\n1\n{}\n\n\u{2014} {origin} {}\n",
+        b64(32, 1),
+        b64(68, 2)
+    );
+    let json_str = |t: &str| serde_json::to_string(t).unwrap();
     format!(
-        r#""url": "https://registry.example/omega/", "policy": "log example.org/omega+12345678+AAAA\nquorum none\n", "max_age": 86400, "genesis": "{GENESIS}", "checkpoint": "example.org/omega\n1\nAAAA\n\n— example.org/omega AAAA\n""#
+        r#""url": "https://registry.example/omega/", "policy": {}, "max_age": 86400, "genesis": "{GENESIS}", "checkpoint": {}"#,
+        json_str(&format!("log {vkey}\nquorum none\n")),
+        json_str(&note)
     )
 }
 
@@ -46,7 +65,7 @@ fn version_1_reads_and_writes_back_as_version_2() {
 #[test]
 fn version_2_round_trips_registries_and_entries() {
     let text = v2(
-        &reg("example.org/omega", &good_fields()),
+        &reg("example.org/omega", &fields_for("example.org/omega")),
         r#", "registry": "example.org/omega", "entry": 42"#,
     );
     let lock = Lockfile::parse(text.as_bytes()).unwrap();
@@ -119,7 +138,13 @@ fn version_2_fields_are_strict() {
             ErrorCode::Malformed,
         ),
         (
-            v2(&reg("o", &good.replace(r#"AAAA\n""#, r#"AAAA""#)), ""),
+            v2(
+                &reg("o", &{
+                    let cut = good.rfind(r#"\n""#).unwrap();
+                    format!("{}\"", &good[..cut])
+                }),
+                "",
+            ),
             ErrorCode::Malformed,
         ),
         (
@@ -142,6 +167,15 @@ fn version_2_fields_are_strict() {
                 "",
             ),
             ErrorCode::TooLarge,
+        ),
+        // a pinned policy that does not parse, a checkpoint of another log
+        (
+            v2(&reg("o", &good.replace("quorum none", "quorum nobody")), ""),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(&reg("o", &fields_for("elsewhere")), ""),
+            ErrorCode::Malformed,
         ),
         // a newer version
         (

@@ -48,6 +48,7 @@ fn registry(serial: u64, janitors: KeySet, mode: Mode) -> Statement {
 
 fn owners(name: &str, serial: u64, keys: KeySet) -> Statement {
     Statement::Owners(OwnersStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         serial,
         keys,
@@ -57,6 +58,7 @@ fn owners(name: &str, serial: u64, keys: KeySet) -> Statement {
 
 fn release(name: &str, version: &str, sequence: u64, keys: KeySet) -> Statement {
     Statement::Release(ReleaseStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         version: version.into(),
         sequence,
@@ -70,6 +72,7 @@ fn release(name: &str, version: &str, sequence: u64, keys: KeySet) -> Statement 
 
 fn revoke(name: &str, k: &SecretKey) -> Statement {
     Statement::Revoke(RevokeStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         key: k.public_key(),
         reason: "key lost".into(),
@@ -78,6 +81,7 @@ fn revoke(name: &str, k: &SecretKey) -> Statement {
 
 fn yank(name: &str, version: &str, sequence: u64) -> Statement {
     Statement::Yank(YankStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         version: version.into(),
         sequence,
@@ -87,6 +91,7 @@ fn yank(name: &str, version: &str, sequence: u64) -> Statement {
 
 fn notice(name: &str, id: &str) -> Statement {
     Statement::Notice(NoticeStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         id: id.into(),
         severity: Severity::High,
@@ -905,6 +910,7 @@ fn release_matches_its_manifest_field_by_field() {
     .unwrap();
     let bytes = m.to_json_bytes();
     let good = ReleaseStatement {
+        origin: ORIGIN.into(),
         name: "left-pad".into(),
         version: "1.0.0".into(),
         sequence: 7,

@@ -172,6 +172,7 @@ mod signing {
 
     fn st() -> Statement {
         Statement::Revoke(RevokeStatement {
+            origin: "registry.example/log".into(),
             name: "left-pad".into(),
             key: key(3).public_key(),
             reason: "lost".into(),
@@ -220,6 +221,7 @@ mod signing {
     #[test]
     fn fail_signing_an_invalid_statement() {
         let bad = Statement::Owners(omega_core::statement::OwnersStatement {
+            origin: "registry.example/log".into(),
             name: "left-pad".into(),
             serial: 0,
             keys: KeySet {

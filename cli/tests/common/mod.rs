@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod nginx;
+pub mod registry;
 
 /// The outcome of one run of `omega`.
 #[derive(Debug)]

@@ -22,6 +22,7 @@ use omega_core::tree::{FileEntry, FileKind, TreeListing};
 use omega_core::{ErrorCode, KeyId, PublicKey};
 use serde_json::{json, Value};
 
+mod client;
 mod lock;
 mod manifest;
 mod merkle;
@@ -166,4 +167,5 @@ fn main() {
     write(&dir, "statements.json", "registry statements, log entries and replayed logs (REGISTRY.md R4): kind statement/entry: expect.type (valid and canonical) or expect.error; kind log: entries replayed from the genesis with invalid ones skipped, expect.verdicts (\"ok\" or a code per entry), expect.genesis (SHA-256 hex of entry 0), expect.state (RegistryState JSON, or null)", statement_vectors());
     write(&dir, "revocation.json", "revocation statements (DESIGN 3.5) applied to a pinned entry; expect.revoked + entry, or expect.error", revocation_vectors());
     write(&dir, "notes.json", "signed notes (C2SP signed-note), checkpoints under tlog policies, policies and index notes (REGISTRY.md R2, R5, R6 step 1); kind note|checkpoint|policy|index; inputs as text (`<field>_base64` when not UTF-8); expect is the output or expect.error", notes_vectors());
+    client::write_client(&dir);
 }

@@ -38,6 +38,7 @@ fn registry(serial: u64, janitors: KeySet, mode: Mode) -> Statement {
 
 fn owners(name: &str, serial: u64, keys: KeySet) -> Statement {
     Statement::Owners(OwnersStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         serial,
         keys,
@@ -47,6 +48,7 @@ fn owners(name: &str, serial: u64, keys: KeySet) -> Statement {
 
 fn release(name: &str, version: &str, sequence: u64, keys: KeySet) -> Statement {
     Statement::Release(ReleaseStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         version: version.into(),
         sequence,
@@ -60,6 +62,7 @@ fn release(name: &str, version: &str, sequence: u64, keys: KeySet) -> Statement 
 
 fn revoke(name: &str, k: &SecretKey) -> Statement {
     Statement::Revoke(RevokeStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         key: k.public_key(),
         reason: "laptop stolen".into(),
@@ -68,6 +71,7 @@ fn revoke(name: &str, k: &SecretKey) -> Statement {
 
 fn yank(name: &str, version: &str, sequence: u64) -> Statement {
     Statement::Yank(YankStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         version: version.into(),
         sequence,
@@ -77,6 +81,7 @@ fn yank(name: &str, version: &str, sequence: u64) -> Statement {
 
 fn notice(name: &str, id: &str) -> Statement {
     Statement::Notice(NoticeStatement {
+        origin: ORIGIN.into(),
         name: name.into(),
         id: id.into(),
         severity: Severity::Critical,
@@ -126,6 +131,7 @@ pub fn statement_vectors() -> Vec<Value> {
         (
             "notice_without_optional_fields_valid",
             Statement::Notice(NoticeStatement {
+                origin: ORIGIN.into(),
                 name: "left-pad".into(),
                 id: "OSA-2".into(),
                 severity: Severity::Low,

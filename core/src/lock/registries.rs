@@ -91,6 +91,21 @@ impl RegistryPin {
             return fail(ErrorCode::Malformed, format!("{ctx}: max_age is 0"));
         }
         let genesis = parse_hex32(&raw.genesis, "genesis").map_err(|e| e.context(&ctx))?;
+        // The pinned policy and checkpoint must be what they claim (their signatures are
+        // verified where they are used): a policy that parses, and a signed checkpoint note of
+        // this origin.
+        crate::policy::Policy::parse(&raw.policy)
+            .map_err(|e| e.context(&format!("{ctx}: policy")))?;
+        let note = crate::note::Note::parse(raw.checkpoint.as_bytes())
+            .map_err(|e| e.context(&format!("{ctx}: checkpoint")))?;
+        let cp = crate::checkpoint::Checkpoint::parse(note.text())
+            .map_err(|e| e.context(&format!("{ctx}: checkpoint")))?;
+        if cp.origin != origin {
+            return fail(
+                ErrorCode::Malformed,
+                format!("{ctx}: the checkpoint is of log {:?}", cp.origin),
+            );
+        }
         Ok(RegistryPin {
             url: raw.url,
             policy: raw.policy,

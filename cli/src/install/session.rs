@@ -1,0 +1,391 @@
+//! One registry opened for a client command: the trust (lock pin or first use), the
+//! verified checkpoint, consistency with the lock's and the user cache's checkpoints (never
+//! backwards; evidence written on `LOG_INCONSISTENT`), the replayed state (saved in the user
+//! cache with its size and root), and fetches (source first, the user cache as the fallback
+//! for tiles a stale mirror lacks). Every byte is verified by `omega_core::client`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use omega_core::client::{self, Held, SavedState, Trust, VerifiedRelease};
+use omega_core::hash::{parse_hex32, to_hex};
+use omega_core::limits::{MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_REGISTRY_STATE_BYTES};
+use omega_core::lock::Lockfile;
+use omega_core::merkle::Hash;
+use omega_core::policy::{Freshness, VerifiedCheckpoint};
+use omega_core::registry::{RegistryState, ReleaseRecord};
+use omega_core::tiles::{TilePath, FULL_TILE_BYTES};
+use omega_core::{Error, ErrorCode};
+
+use crate::net::cache::Cache;
+use crate::net::{RelPath, Source};
+use crate::progress::Progress;
+use crate::registry::clock_now;
+use crate::registry::log::fetch_tiles;
+use crate::util::{read_small, usage, write_atomic, Failure, Overwrite};
+
+/// The saved state's file in the user cache (not a served path: never fetched).
+const STATE_FILE: &str = "registry-state.json";
+/// The root of the log at the saved state's size (hex), next to it.
+const STATE_ROOT_FILE: &str = "registry-state.root";
+
+/// Where bytes come from: the source, the user cache, and what was fetched so far.
+pub struct Fetcher {
+    /// Where it is fetched from.
+    pub source: Source,
+    /// The user cache of the origin (none when it cannot be opened).
+    pub cache: Option<Cache>,
+    /// Tiles and bundles fetched (all verified by core before use).
+    files: BTreeMap<TilePath, Vec<u8>>,
+}
+
+/// A registry opened and verified up to its current checkpoint.
+pub struct Session {
+    /// What is trusted.
+    pub trust: Trust,
+    /// Source, cache, fetched files.
+    pub fetcher: Fetcher,
+    /// The fetched checkpoint, verified.
+    pub verified: VerifiedCheckpoint,
+    /// The checkpoint to keep (the larger of fetched, lock and cache).
+    pub latest: Held,
+    /// The state replayed up to the fetched checkpoint.
+    pub state: RegistryState,
+    /// `now`, or `None` offline.
+    pub now: Option<u64>,
+}
+
+fn evidence_dir(cache: Option<&Cache>) -> PathBuf {
+    cache.map_or_else(std::env::temp_dir, |c| c.path().join("evidence"))
+}
+
+impl Session {
+    /// Opens the registry at `url` (else the lock's only registry), pinning it on first use.
+    pub fn open(
+        _root: &Path,
+        lock: &Lockfile,
+        url: Option<&str>,
+        policy_file: Option<&Path>,
+        offline: bool,
+    ) -> Result<Session, Failure> {
+        let pinned = match url {
+            Some(u) => lock.registries.iter().find(|(_, p)| p.url == u),
+            None if lock.registries.len() == 1 => lock.registries.iter().next(),
+            None if lock.registries.is_empty() => {
+                return usage("no registry: give --registry URL (omega.lock pins none)")
+            }
+            None => return usage("omega.lock pins several registries: give --registry URL"),
+        };
+        // The trust, and a mirror URL when a pinned registry is fetched from another URL.
+        let (trust, mirror) = match pinned {
+            Some((origin, pin)) => (Trust::from_pin(origin, pin)?, None),
+            None => {
+                let Some(u) = url else {
+                    return usage("no registry: give --registry URL");
+                };
+                let source = Source::parse(u)?;
+                let text = match policy_file {
+                    Some(f) => read_small(f, MAX_POLICY_BYTES)?,
+                    None => source.get(&RelPath::policy(), MAX_POLICY_BYTES as u64)?,
+                };
+                let text = String::from_utf8(text).map_err(|_| {
+                    Error::new(ErrorCode::Malformed, format!("policy of {u}: not UTF-8"))
+                })?;
+                // A folder is pinned by its absolute path: the lock is read from anywhere.
+                let pinned_url = if u.contains("://") {
+                    u.to_string()
+                } else {
+                    std::fs::canonicalize(u)
+                        .map_err(|e| crate::util::io_err(Path::new(u), &e))?
+                        .display()
+                        .to_string()
+                };
+                let fresh = Trust::first_use(&pinned_url, &text, client::DEFAULT_MAX_AGE)?;
+                match lock.registries.get(&fresh.origin) {
+                    // Another URL of a pinned registry (a mirror): the pin applies, the
+                    // policy it serves does not.
+                    Some(pin) => {
+                        esay!(
+                            "omega: {u} serves {}, which omega.lock pins (from {}): using the pinned policy and checkpoint",
+                            fresh.origin,
+                            pin.url
+                        );
+                        (Trust::from_pin(&fresh.origin, pin)?, Some(pinned_url))
+                    }
+                    None => {
+                        esay!(
+                            "omega: first use of {u}: pinning its policy{} in omega.lock:\n{}",
+                            if policy_file.is_some() {
+                                " (--policy)"
+                            } else {
+                                " (served by the registry)"
+                            },
+                            text.trim_end()
+                        );
+                        (fresh, None)
+                    }
+                }
+            }
+        };
+        let source = Source::parse(mirror.as_deref().unwrap_or(&trust.url))?;
+        if let Some(w) = source.warning() {
+            esay!("omega: warning: {w}");
+        }
+        let cache = Cache::open(&trust.origin).ok();
+        let now = if offline {
+            esay!("omega: --offline: freshness (cosignature times, index expiry) not checked");
+            None
+        } else {
+            Some(clock_now())
+        };
+        let bytes = source.get(&RelPath::checkpoint(), MAX_NOTE_BYTES as u64)?;
+        let verified = trust
+            .verify_checkpoint(&bytes, now)
+            .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
+        if verified.freshness == Freshness::NotWitnessed {
+            esay!("omega: the policy has no witnesses (quorum none): freshness rests on the index notes' expiry alone");
+        }
+        let mut latest = Held::from_verified(&verified);
+        let mut f = Fetcher {
+            source,
+            cache,
+            files: BTreeMap::new(),
+        };
+        // Step 2: consistency with the lock's checkpoint, then the user cache's latest.
+        let mut held: Vec<Held> = Vec::new();
+        if let Some(p) = &trust.pinned {
+            held.push(p.clone());
+        }
+        if let Some(c) = f.cache.as_ref().and_then(Cache::latest_checkpoint) {
+            if let Ok(h) = trust.verify_cached(&c) {
+                held.push(h);
+            }
+        }
+        for h in held {
+            latest = f.consistent_with(&h, latest)?;
+        }
+        let state = f.replay(&trust, &verified)?;
+        Ok(Session {
+            trust,
+            fetcher: f,
+            verified,
+            latest,
+            state,
+            now,
+        })
+    }
+}
+
+impl Fetcher {
+    /// Proves `latest` and `h` consistent; returns the larger.
+    fn consistent_with(&mut self, h: &Held, latest: Held) -> Result<Held, Failure> {
+        let paths = client::consistency_tiles(&h.checkpoint, &latest.checkpoint)?;
+        self.fetch(&paths)?;
+        let (proof, err) =
+            match client::consistency_proof(&h.checkpoint, &latest.checkpoint, &self.files) {
+                Ok(p) => match client::check_consistency(h, &latest, &p) {
+                    Ok(c) => return Ok(c.latest),
+                    Err(e) => (p, e),
+                },
+                Err(e) => (Vec::new(), e),
+            };
+        if err.code() != ErrorCode::LogInconsistent {
+            return Err(err.into());
+        }
+        Err(self.evidence(h, &latest, &proof, err))
+    }
+
+    fn evidence(&self, h: &Held, latest: &Held, proof: &[Hash], err: Error) -> Failure {
+        let text = client::evidence_text(h, latest, proof, &err);
+        let dir = evidence_dir(self.cache.as_ref());
+        let name = format!(
+            "inconsistency-{}-{}-{}.txt",
+            h.checkpoint.size,
+            latest.checkpoint.size,
+            std::process::id()
+        );
+        let path = dir.join(name);
+        let written = std::fs::create_dir_all(&dir)
+            .map_err(|e| crate::util::io_err(&dir, &e))
+            .and_then(|()| write_atomic(&path, text.as_bytes(), 0o644, Overwrite::Replace));
+        let msg = match written {
+            Ok(()) => format!("{}; evidence written to {}", err.message(), path.display()),
+            Err(_) => format!("{}; evidence could not be written:\n{text}", err.message()),
+        };
+        Failure::Core(Error::new(ErrorCode::LogInconsistent, msg))
+    }
+
+    /// Fetches `paths` not fetched yet: from the source, the user cache for what it lacks.
+    fn fetch(&mut self, paths: &[TilePath]) -> Result<(), Error> {
+        let missing: Vec<TilePath> = paths
+            .iter()
+            .filter(|p| !self.files.contains_key(p) && !self.files.contains_key(&p.full()))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        match fetch_tiles(&self.source, &missing, &Progress::hidden()) {
+            Ok(got) => {
+                self.files.extend(got);
+                Ok(())
+            }
+            Err(e) if e.code() == ErrorCode::NotFound => {
+                for p in &missing {
+                    match fetch_tiles(&self.source, std::slice::from_ref(p), &Progress::hidden()) {
+                        Ok(got) => self.files.extend(got),
+                        Err(e) if e.code() == ErrorCode::NotFound => {
+                            let rel = RelPath::new(&p.to_string())?;
+                            let cached = self.cache.as_ref().and_then(|c| {
+                                c.get(&rel, omega_core::limits::MAX_BUNDLE_BYTES as u64)
+                            });
+                            match cached {
+                                Some(b) => {
+                                    self.files.insert(*p, b);
+                                }
+                                None => return Err(e),
+                            }
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn saved_state(&self, size: u64) -> Option<SavedState> {
+        let c = self.cache.as_ref()?;
+        let state = read_small(&c.path().join(STATE_FILE), MAX_REGISTRY_STATE_BYTES).ok()?;
+        let root = read_small(&c.path().join(STATE_ROOT_FILE), 64).ok()?;
+        let state = RegistryState::parse(&state).ok()?;
+        let root = parse_hex32(std::str::from_utf8(&root).ok()?, "saved root").ok()?;
+        (state.size <= size).then_some(SavedState { state, root })
+    }
+
+    /// Step 3: the state up to the fetched checkpoint (from the saved state when it fits).
+    fn replay(&mut self, trust: &Trust, v: &VerifiedCheckpoint) -> Result<RegistryState, Error> {
+        let cp = &v.checkpoint;
+        let genesis = trust.genesis;
+        // First use (no genesis pinned yet) replays from entry 0: the genesis to pin comes from
+        // the log itself, never from a saved state.
+        let saved = if genesis.is_some() {
+            self.saved_state(cp.size)
+        } else {
+            None
+        };
+        let from = saved.as_ref().map_or(0, |s| s.state.size);
+        let attempt = |f: &mut Fetcher, saved: Option<SavedState>, from: u64| {
+            let (bundles, tiles) = client::replay_paths(from, cp.size)?;
+            let mut all = tiles;
+            all.extend(bundles);
+            f.fetch(&all)?;
+            client::replay_to(saved, genesis.as_ref(), cp, &v.log_key, &f.files)
+        };
+        match attempt(self, saved, from) {
+            Ok(st) => Ok(st),
+            Err(_) if from > 0 => attempt(self, None, 0),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Session {
+    /// Step 3: the index note of `name`, verified and checked against the state.
+    pub fn check_index(&self, name: &str) -> Result<(), Error> {
+        let bytes = super::index_bytes(self, name)?;
+        client::verify_index(&self.state, &bytes, name, self.now)?;
+        Ok(())
+    }
+
+    /// Step 4: the release's entry (inclusion) and objects, verified.
+    pub fn verify(
+        &mut self,
+        name: &str,
+        version: &str,
+        record: &ReleaseRecord,
+    ) -> Result<VerifiedRelease, Error> {
+        let cp = self.verified.checkpoint.clone();
+        let (tiles, bundle) = client::release_paths(record.entry, cp.size)?;
+        let mut all = tiles;
+        all.push(bundle);
+        self.fetcher.fetch(&all)?;
+        let st = client::read_release_entry(&cp, name, version, record, &self.fetcher.files)?;
+        let manifest = self.object(&st.manifest, super::MANIFEST_CAP)?;
+        let tgz = self.object(&st.tgz, st.size.saturating_add(1))?;
+        let revoked: Vec<_> = self
+            .state
+            .name(name)
+            .map(|n| n.revoked.iter().map(|r| r.key).collect())
+            .unwrap_or_default();
+        let v = client::verify_release(&st, record.entry, &manifest, &tgz, &revoked)?;
+        if let Some(c) = &self.fetcher.cache {
+            let _ = c.put_verified(&RelPath::object(&to_hex(&st.manifest))?, &manifest);
+            let _ = c.put_verified(&RelPath::object(&to_hex(&st.tgz))?, &tgz);
+        }
+        Ok(v)
+    }
+
+    fn object(&self, hash: &[u8; 32], cap: u64) -> Result<Vec<u8>, Error> {
+        let rel = RelPath::object(&to_hex(hash))?;
+        if let Some(b) = self.fetcher.cache.as_ref().and_then(|c| c.get(&rel, cap)) {
+            return Ok(b);
+        }
+        self.fetcher.source.get(&rel, cap)
+    }
+
+    /// After a successful command: the user cache's latest checkpoint (never backwards), the
+    /// verified tiles, and the replayed state with its root.
+    pub fn remember(&self) {
+        let Some(c) = &self.fetcher.cache else { return };
+        let latest = self.latest.clone();
+        let trust = &self.trust;
+        let _ = c.update_latest_checkpoint(|cur| {
+            let keep = match cur.map(|b| trust.verify_cached(b)) {
+                Some(Ok(h)) if h.checkpoint.size >= latest.checkpoint.size => None,
+                _ => Some(latest.note.clone().into_bytes()),
+            };
+            Ok(keep)
+        });
+        for (p, b) in &self.fetcher.files {
+            if p.level().is_some() && b.len() > FULL_TILE_BYTES {
+                continue;
+            }
+            if let Ok(rel) = RelPath::new(&p.to_string()) {
+                let _ = c.put_verified(&rel, b);
+            }
+        }
+        let _ = write_atomic(
+            &c.path().join(STATE_FILE),
+            &self.state.to_json_bytes(),
+            0o644,
+            Overwrite::Replace,
+        );
+        let _ = write_atomic(
+            &c.path().join(STATE_ROOT_FILE),
+            to_hex(&self.verified.checkpoint.root).as_bytes(),
+            0o644,
+            Overwrite::Replace,
+        );
+    }
+
+    /// "cosigned by w1 at T" for the summary line.
+    pub fn witness_text(&self) -> String {
+        let freshness = match self.verified.freshness {
+            Freshness::Fresh { as_of } => format!("fresh as of {as_of}"),
+            Freshness::NotWitnessed => "no witnesses in the policy".into(),
+            Freshness::NotChecked => "freshness not checked (--offline)".into(),
+        };
+        if self.verified.witnesses.is_empty() {
+            return freshness;
+        }
+        let w: Vec<String> = self
+            .verified
+            .witnesses
+            .iter()
+            .map(|(n, t)| format!("{n} at {t}"))
+            .collect();
+        format!("cosigned by {}; {freshness}", w.join(", "))
+    }
+}

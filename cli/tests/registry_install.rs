@@ -1,0 +1,559 @@
+//! `omega install`, `update`, `status` against a registry served by Debian's nginx on
+//! 127.0.0.1 (http, and https with a test CA), made with the publisher's own commands
+//! (`registry init`, `publish`, `statement`, `registry submit`, `witness cosign`, `registry
+//! cosign`). Every refusal asserts its exact code and that `app/` (node_modules and
+//! omega.lock: bytes, modes, mtimes) is unchanged.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "common/client.rs"]
+mod fixture;
+
+use std::fs;
+
+use common::nginx::{Nginx, NginxOptions};
+use fixture::{code, World};
+
+/// A world with left-pad 1.0.0 published by its owner, cosigned, served over http.
+fn world() -> (World, Nginx) {
+    let w = World::new();
+    w.publish("left-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let n = Nginx::start(&w.serve_dir());
+    (w, n)
+}
+
+/// Runs `omega install ARGS` expecting a refusal with `expected`, and that app/ is unchanged.
+#[track_caller]
+fn refused(w: &World, args: &[&str], expected: &str) -> String {
+    let before = w.app_snapshot();
+    let run = w.install(args).expect(1);
+    assert_eq!(
+        code(&run).as_deref(),
+        Some(expected),
+        "expected {expected}\n--- stderr\n{}",
+        run.stderr
+    );
+    assert_eq!(w.app_snapshot(), before, "app/ changed on a refusal");
+    run.stderr
+}
+
+#[test]
+fn install_audit_status_and_reinstall_from_the_lock_is_byte_identical() {
+    let (w, n) = world();
+    let url = n.http_url();
+    let run = w.install(&["left-pad", "--registry", &url]).expect(0);
+    assert!(run.stderr.contains("first use of"), "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("verified {} at size 3", fixture::ORIGIN)),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("cosigned by w1"), "{}", run.stdout);
+    let lock = w.lock_json();
+    assert_eq!(lock["omega-lock"], 2);
+    assert_eq!(lock["packages"]["left-pad"]["entry"], 2);
+    assert_eq!(lock["packages"]["left-pad"]["registry"], fixture::ORIGIN);
+    assert_eq!(lock["registries"][fixture::ORIGIN]["url"], url.as_str());
+    assert!(w.app().join("node_modules/left-pad/index.js").exists());
+    w.omega(&["audit", w.app().to_str().unwrap()]).expect(0);
+    let run = w
+        .omega(&["audit", w.app().to_str().unwrap(), "--online"])
+        .expect(0);
+    assert!(
+        run.stdout.contains("proven in their logs"),
+        "{}",
+        run.stdout
+    );
+    // Clean folder, same lock, cold cache: byte-identical node_modules (modes, mtimes too).
+    let modules = w.modules_snapshot();
+    let lock_bytes = fs::read(w.app().join("omega.lock")).unwrap();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::remove_dir_all(w.cache()).unwrap();
+    w.install(&[]).expect(0);
+    assert_eq!(w.modules_snapshot(), modules);
+    assert_eq!(fs::read(w.app().join("omega.lock")).unwrap(), lock_bytes);
+    // Status: nothing to report.
+    let st = w
+        .omega(&["status", "--root", w.app().to_str().unwrap(), "--json"])
+        .expect(0);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    assert_eq!(v["packages"][0]["name"], "left-pad");
+    assert_eq!(v["packages"][0]["notices"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn install_over_https_with_a_test_ca() {
+    let w = World::new();
+    w.publish("left-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let n = Nginx::start_with(
+        &w.serve_dir(),
+        &NginxOptions {
+            https: true,
+            ..NginxOptions::default()
+        },
+    );
+    let ca = n.ca_file();
+    let app = w.app();
+    let run = w.omega_env(
+        &[
+            "install",
+            "left-pad",
+            "--registry",
+            &n.https_url(),
+            "--root",
+            app.to_str().unwrap(),
+        ],
+        &[("SSL_CERT_FILE", ca.to_str().unwrap())],
+    );
+    run.expect(0);
+    assert!(w.app().join("node_modules/left-pad/index.js").exists());
+}
+
+#[test]
+fn update_moves_to_the_latest_release_and_a_stale_mirror_does_not_move_the_lock_back() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let old = w.root().join("old");
+    fixture::copy_dir(&w.serve_dir(), &old);
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    w.install(&["right-pad"]).expect(0);
+    let cp = w.lock_json()["registries"][fixture::ORIGIN]["checkpoint"].clone();
+    assert!(cp.as_str().unwrap().contains("\n5\n"), "{cp}");
+    // The mirror goes back to the older copy (size 3): tolerated (proven 3 -> 5 with the tiles
+    // of size 5 from the user cache), and the lock keeps size 5.
+    w.serve_from(&old);
+    w.install(&["left-pad"]).expect(0);
+    assert_eq!(
+        w.lock_json()["registries"][fixture::ORIGIN]["checkpoint"],
+        cp
+    );
+    w.omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    // The same through another URL (a mirror serving the old copy): the pin applies, the
+    // lock's URL and checkpoint stay.
+    let mirror = Nginx::start(&old);
+    let run = w
+        .install(&["left-pad", "--registry", &mirror.http_url()])
+        .expect(0);
+    assert!(
+        run.stderr.contains("which omega.lock pins"),
+        "{}",
+        run.stderr
+    );
+    let lock = w.lock_json();
+    assert_eq!(lock["registries"][fixture::ORIGIN]["checkpoint"], cp);
+    assert_eq!(lock["registries"][fixture::ORIGIN]["url"], url.as_str());
+    // Laying out the lock needs entry 4 (right-pad), which the stale mirror does not have.
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    refused(&w, &[], "NOT_IN_LOG");
+    // Back to the real registry: a new release, and update moves to it.
+    w.publish("left-pad", "1.1.0", 2, &w.owner);
+    w.cosign();
+    w.serve();
+    w.omega(&["update", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    let lock = w.lock_json();
+    assert_eq!(lock["packages"]["left-pad"]["version"], "1.1.0");
+    assert_eq!(lock["packages"]["right-pad"]["version"], "1.0.0");
+    assert!(lock["registries"][fixture::ORIGIN]["checkpoint"]
+        .as_str()
+        .unwrap()
+        .contains("\n6\n"));
+    assert!(w.app().join("node_modules/right-pad/index.js").exists());
+}
+
+#[test]
+fn fail_forked_registry_is_log_inconsistent_with_an_evidence_file() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    // Two diverging copies of the registry (same keys), each cosigned by a witness state of
+    // its own (a witness that forgot, or two witnesses of one key).
+    let fork = w.root().join("fork");
+    fixture::copy_dir(&w.reg(), &fork);
+    fixture::copy_dir(&w.root().join("wstate"), &w.root().join("wstate-fork"));
+    w.publish("left-pad", "1.1.0", 2, &w.owner);
+    w.cosign();
+    w.publish_in(&fork, "left-pad", "1.1.0-evil", 2, &w.owner)
+        .expect(0);
+    w.cosign_in(&fork, "wstate-fork");
+    w.serve();
+    w.install(&["left-pad"]).expect(0);
+    w.serve_from(&fork);
+    let err = refused(&w, &["left-pad"], "LOG_INCONSISTENT");
+    let path = err
+        .split("evidence written to ")
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    let ev = fs::read_to_string(&path).unwrap();
+    assert!(ev.contains("omega log inconsistency evidence"), "{ev}");
+    assert!(ev.contains(&format!("{}\n4\n", fixture::ORIGIN)), "{ev}");
+}
+
+#[test]
+fn fail_stale_checkpoint_and_quorum_not_met() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    // A release appended but not cosigned: quorum not met.
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.serve();
+    refused(&w, &["right-pad"], "QUORUM_NOT_MET");
+    w.cosign();
+    w.serve();
+    // max_age 1 s in the lock, two seconds later: STALE.
+    let lock_path = w.app().join("omega.lock");
+    let text = fs::read_to_string(&lock_path).unwrap();
+    fs::write(
+        &lock_path,
+        text.replace("\"max_age\": 86400", "\"max_age\": 1"),
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    refused(&w, &["right-pad"], "STALE");
+    // --offline skips freshness (and says so).
+    let run = w.install(&["right-pad", "--offline"]).expect(0);
+    assert!(run.stderr.contains("--offline"), "{}", run.stderr);
+}
+
+#[test]
+fn fail_object_changed_and_release_not_in_log() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    // Change the bytes of right-pad's tarball, then of its manifest, in the served folder.
+    let lock_before = w.lock_json();
+    let index = fs::read_to_string(w.serve_dir().join("index/right-pad")).unwrap();
+    let line = index.lines().find(|l| l.starts_with("release ")).unwrap();
+    let items: Vec<&str> = line.split(' ').collect();
+    for hex in [items[4], items[5]] {
+        let p = w.serve_dir().join("objects").join(&hex[..2]).join(hex);
+        let good = fs::read(&p).unwrap();
+        let mut b = good.clone();
+        let i = b.len() / 2;
+        b[i] ^= 0x20;
+        fs::write(&p, b).unwrap();
+        refused(&w, &["right-pad"], "NOT_IN_LOG");
+        assert_eq!(w.lock_json(), lock_before);
+        fs::write(&p, good).unwrap();
+    }
+    w.install(&["right-pad"]).expect(0);
+    // A version that is not in the log, and a name that is not.
+    refused(&w, &["left-pad@9.9.9"], "NOT_IN_LOG");
+    refused(&w, &["no-such-package"], "NOT_IN_LOG");
+}
+
+#[test]
+fn yank_revocation_critical_notice_and_owner_change() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    w.publish("left-pad", "1.1.0", 2, &w.owner);
+    // A yank of 1.1.0: a new install picks 1.0.0.
+    w.submit(
+        "yank",
+        "left-pad",
+        &[
+            "--version",
+            "1.1.0",
+            "--sequence",
+            "2",
+            "--reason",
+            "broken",
+        ],
+        &[&w.owner],
+    )
+    .expect(0);
+    w.cosign();
+    w.serve();
+    w.install(&["left-pad"]).expect(0);
+    assert_eq!(w.lock_json()["packages"]["left-pad"]["version"], "1.0.0");
+    // A critical notice for sequence 1: install refused unless accepted.
+    w.submit(
+        "notice",
+        "left-pad",
+        &[
+            "--id",
+            "OMEGA-1",
+            "--severity",
+            "critical",
+            "--affected",
+            "1-1",
+            "--summary",
+            "remote code execution",
+        ],
+        &[&w.owner],
+    )
+    .expect(0);
+    w.cosign();
+    w.serve();
+    let err = refused(&w, &["left-pad"], "KEY_NOT_TRUSTED");
+    assert!(err.contains("OMEGA-1"), "{err}");
+    w.install(&["left-pad", "--accept-notice", "OMEGA-1"])
+        .expect(0);
+    let st = w
+        .omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    assert!(
+        st.stdout.contains("notice OMEGA-1 (critical)"),
+        "{}",
+        st.stdout
+    );
+    // The janitors give the name to another owner, who publishes 2.0.0.
+    w.submit(
+        "owners",
+        "left-pad",
+        &["--owner", &w.stranger.key, "--reason", "transfer"],
+        &[&w.janitor],
+    )
+    .expect(0);
+    w.publish("left-pad", "2.0.0", 3, &w.stranger);
+    w.cosign();
+    w.serve();
+    refused(
+        &w,
+        &["left-pad", "--accept-notice", "OMEGA-1"],
+        "KEY_NOT_TRUSTED",
+    );
+    w.install(&[
+        "left-pad",
+        "--accept-notice",
+        "OMEGA-1",
+        "--accept-owner-change",
+        "left-pad",
+    ])
+    .expect(0);
+    assert_eq!(w.lock_json()["packages"]["left-pad"]["version"], "2.0.0");
+    // The new owner's key is revoked: status reports it.
+    w.submit(
+        "revoke",
+        "left-pad",
+        &["--key", &w.stranger.key, "--reason", "key lost"],
+        &[&w.stranger],
+    )
+    .expect(0);
+    w.cosign();
+    w.serve();
+    let st = w
+        .omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    assert!(st.stdout.contains("revoked"), "{}", st.stdout);
+    // And a reinstall of what the lock pins is refused: its only signer is revoked.
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    refused(&w, &[], "KEY_REVOKED");
+}
+
+#[test]
+fn dependencies_are_installed_from_their_exact_pins_and_nested_on_conflict() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("dep-a", "1.0.0", 1, &w.owner);
+    w.publish("dep-a", "2.0.0", 2, &w.owner);
+    let digest = |v: &str| {
+        w.omega(&[
+            "digest",
+            w.root().join(format!("pkg-dep-a-{v}")).to_str().unwrap(),
+        ])
+        .expect(0)
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+    };
+    let (d1, d2) = (digest("1.0.0"), digest("2.0.0"));
+    for (name, dep) in [("app-b", &d1), ("app-c", &d2)] {
+        let pkg = w.root().join(format!("pkg-{name}"));
+        common::write_tree(
+            &pkg,
+            &[
+                ("index.js", "require('dep-a');\n"),
+                ("package.json", "{}\n"),
+            ],
+        );
+        let pin = format!("dep-a={dep}");
+        common::pack(w.root(), &pkg, name, "1.0.0", 1, &w.owner, &["--dep", &pin]);
+        w.omega(&[
+            "publish",
+            pkg.to_str().unwrap(),
+            "--registry",
+            w.reg().to_str().unwrap(),
+            "-s",
+            w.owner.sec(),
+        ])
+        .expect(0);
+    }
+    w.cosign();
+    w.serve();
+    w.install(&["app-b", "--registry", &url]).expect(0);
+    w.install(&["app-c"]).expect(0);
+    let m = |p: &str| fs::read_to_string(w.app().join(p).join("index.js")).unwrap();
+    assert!(m("node_modules/dep-a").contains("1.0.0"));
+    assert!(m("node_modules/app-c/node_modules/dep-a").contains("2.0.0"));
+    let lock = w.lock_json();
+    assert_eq!(lock["packages"]["dep-a"]["version"], "1.0.0");
+    assert_eq!(
+        lock["packages"]["node_modules/app-c/node_modules/dep-a"]["version"],
+        "2.0.0"
+    );
+    w.omega(&["audit", w.app().to_str().unwrap()]).expect(0);
+    // Reinstall from the lock on a clean folder: the same tree.
+    let modules = w.modules_snapshot();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    w.install(&[]).expect(0);
+    assert_eq!(w.modules_snapshot(), modules);
+}
+
+#[test]
+fn fail_release_signed_by_a_non_owner_in_a_misbehaving_registry() {
+    use omega_core::checkpoint::Checkpoint;
+    use omega_core::entry::Entry;
+    use omega_core::note::{sign_ed25519, Note};
+    use omega_core::secret::SecretKeyFile;
+    use omega_core::statement::{ReleaseStatement, Statement};
+    use omega_core::tiles::Publisher;
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    // The registry (it holds the log key) appends a release of left-pad signed by a stranger,
+    // skipping the validation `omega registry submit` does.
+    let reg = w.reg();
+    let load = |p: &std::path::Path| {
+        SecretKeyFile::parse(&fs::read(p).unwrap())
+            .unwrap()
+            .decrypt(None)
+            .unwrap()
+    };
+    let stranger = load(&w.stranger.sec);
+    let log_key = load(&reg.join(".keys/log.key"));
+    let st = Statement::Release(ReleaseStatement {
+        name: "left-pad".into(),
+        version: "6.6.6".into(),
+        sequence: 9,
+        tree: omega_core::TreeDigest([1; 32]),
+        manifest: [2; 32],
+        tgz: [3; 32],
+        size: 10,
+        keys: omega_core::KeySet {
+            threshold: 1,
+            signers: vec![stranger.public_key()],
+            next: vec![],
+        },
+    });
+    let entry = Entry::sign(&st, &[&stranger], "omega-entry/v1")
+        .unwrap()
+        .to_bytes();
+    let note = Note::parse(&fs::read(reg.join("checkpoint")).unwrap()).unwrap();
+    let cp = Checkpoint::parse(note.text()).unwrap();
+    let mut tiles = std::collections::BTreeMap::new();
+    fn walk(
+        base: &std::path::Path,
+        d: &std::path::Path,
+        out: &mut std::collections::BTreeMap<String, Vec<u8>>,
+    ) {
+        for e in fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p.strip_prefix(base).unwrap().to_str().unwrap().to_string();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    walk(&reg, &reg.join("tile"), &mut tiles);
+    let mut publisher = Publisher::resume(cp.size, &cp.root, &tiles).unwrap();
+    let app = publisher.append(&[&entry]).unwrap();
+    for f in app.files {
+        let p = reg.join(f.path.to_string());
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, f.bytes).unwrap();
+    }
+    let text = Checkpoint {
+        origin: cp.origin.clone(),
+        size: app.size,
+        root: app.root,
+        extensions: vec![],
+    }
+    .to_text();
+    let mut note = Note::new(&text).unwrap();
+    note.add_signature(sign_ed25519(&text, &cp.origin, &log_key).unwrap())
+        .unwrap();
+    fs::write(reg.join("checkpoint"), note.to_text()).unwrap();
+    w.cosign();
+    w.serve();
+    let err = refused(&w, &["left-pad"], "KEY_NOT_TRUSTED");
+    assert!(err.contains("entry 3"), "{err}");
+    // A fresh client (cold cache, no lock) refuses it too.
+    fs::remove_dir_all(w.cache()).unwrap();
+    fs::remove_file(w.app().join("omega.lock")).unwrap();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    refused(&w, &["left-pad", "--registry", &url], "KEY_NOT_TRUSTED");
+}
+
+#[test]
+fn first_use_with_a_policy_from_elsewhere() {
+    let (w, n) = world();
+    let url = n.http_url();
+    // A policy whose log key is another key under the same origin: the checkpoint is not
+    // signed by it.
+    let other = common::keygen(w.root(), "other");
+    let sec = omega_core::secret::SecretKeyFile::parse(&fs::read(&other.sec).unwrap())
+        .unwrap()
+        .decrypt(None)
+        .unwrap();
+    let other_vkey = omega_core::note::signer_vkey(fixture::ORIGIN, &sec).unwrap();
+    let policy = fs::read_to_string(w.reg().join("policy")).unwrap();
+    let log_line = policy.lines().find(|l| l.starts_with("log ")).unwrap();
+    let bad = w.root().join("bad.policy");
+    fs::write(&bad, policy.replace(log_line, &format!("log {other_vkey}"))).unwrap();
+    let before = w.app_snapshot();
+    let run = w.install(&[
+        "left-pad",
+        "--registry",
+        &url,
+        "--policy",
+        bad.to_str().unwrap(),
+    ]);
+    let run = run.expect(1);
+    assert_eq!(
+        code(&run).as_deref(),
+        Some("QUORUM_NOT_MET"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.app_snapshot(), before);
+    // The registry's policy obtained out of band: pinned, said so.
+    let good = w.root().join("good.policy");
+    fs::write(&good, &policy).unwrap();
+    let run = w
+        .install(&[
+            "left-pad",
+            "--registry",
+            &url,
+            "--policy",
+            good.to_str().unwrap(),
+        ])
+        .expect(0);
+    assert!(run.stderr.contains("(--policy)"), "{}", run.stderr);
+    assert_eq!(
+        w.lock_json()["registries"][fixture::ORIGIN]["policy"],
+        policy.as_str()
+    );
+}
