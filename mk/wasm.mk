@@ -1,5 +1,6 @@
 # WebAssembly binding (bindings/wasm/) and the browser examples (examples/browser/).
-#   make build-wasm   pkg/ (ES module, browsers) and pkg-node/ (CommonJS, Node fallback); installs
+#   make build-wasm   pkg/ (ES module, browsers) and pkg-node/ (CommonJS, Node fallback, with the
+#                     Node loader's exports: cargo feature `loader`); installs
 #                     the pinned wasm-bindgen-cli and the npm tools (npm ci) when missing
 #   make test-wasm    node --test on the vectors (and the CLI's --json, byte for byte), then
 #                     headless chromium (scripts/setup-browser.sh)

@@ -75,6 +75,7 @@ const verified = new Map();
  * compiles these, not what is on disk. A file in a nested node_modules is another package's.
  */
 function verifiedSource(filename) {
+  if (verified.size === 0) return null;
   let d = path.dirname(filename);
   for (;;) {
     const id = verified.get(d);

@@ -28,10 +28,13 @@ fi
 wasm_opt="$here/node_modules/.bin/wasm-opt"
 [ -x "$wasm_opt" ] || { echo "build-wasm: $wasm_opt missing (npm ci failed?)" >&2; exit 1; }
 
-# Always -p: a workspace-wide wasm32 build fails on pyo3 (TOOLCHAIN §2).
-# shellcheck disable=SC2086
-(cd "$root" && "$cargo" build -p omega-wasm --target wasm32-unknown-unknown --release $features)
-raw="$root/target/wasm32-unknown-unknown/release/omega_wasm.wasm"
+# Always -p: a workspace-wide wasm32 build fails on pyo3 (TOOLCHAIN §2). The browser build
+# without the Node loader's exports (feature `loader`), pkg-node/ with them.
+compile() { # extra cargo flags
+  # shellcheck disable=SC2086
+  (cd "$root" && "$cargo" build -p omega-wasm --target wasm32-unknown-unknown --release $features "$@")
+}
+raw="${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/release/omega_wasm.wasm"
 
 build() { # target out-dir package-type
   local tmp="$here/$2.tmp"
@@ -54,7 +57,9 @@ build() { # target out-dir package-type
 EOF
   rm -rf "${here:?}/$2" && mv "$tmp" "$here/$2"
 }
+compile
 build web pkg module
+compile --features loader
 build nodejs pkg-node commonjs
 
 size=$(stat -c %s "$here/pkg/omega_bg.wasm")

@@ -521,6 +521,9 @@ pub struct RegistryCosignArgs {
     /// Cosignature lines (`— NAME BASE64`, as `omega witness cosign` prints them).
     #[arg(value_name = "LINE", required = true)]
     pub lines: Vec<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `omega registry refresh`.
@@ -537,6 +540,9 @@ pub struct RegistryRefreshArgs {
     /// Seconds a re-signed index note stays valid [default: 604800, 7 days].
     #[arg(long, value_name = "SECONDS")]
     pub index_ttl: Option<u64>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `omega publish`.
@@ -727,6 +733,9 @@ pub struct WitnessKeyArgs {
     /// The witness's name (its note key name).
     #[arg(long, value_name = "NAME")]
     pub name: String,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `omega witness cosign`.
@@ -755,6 +764,9 @@ pub struct WitnessCosignArgs {
     /// The witness's name [default: STATE/name].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `omega log …`.

@@ -442,6 +442,7 @@ fn fail_release_signed_by_a_non_owner_in_a_misbehaving_registry() {
     let stranger = load(&w.stranger.sec);
     let log_key = load(&reg.join(".keys/log.key"));
     let st = Statement::Release(ReleaseStatement {
+        origin: fixture::ORIGIN.into(),
         name: "left-pad".into(),
         version: "6.6.6".into(),
         sequence: 9,

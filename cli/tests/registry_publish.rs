@@ -140,7 +140,7 @@ fn init_publish_and_verify_over_http() {
     .expect(0);
     assert_eq!(
         fs::read_to_string(&st).unwrap(),
-        r#"{"omega-entry":1,"type":"yank","name":"left-pad","version":"1.0.0","sequence":1,"reason":""}"#
+        r#"{"omega-entry":1,"type":"yank","origin":"example.com/omega","name":"left-pad","version":"1.0.0","sequence":1,"reason":""}"#
     );
     // The checkpoint verifies as a C2SP note with the log key.
     let n = omega(
@@ -199,7 +199,7 @@ fn curated_owners_need_the_janitors_threshold() {
     .expect(0);
     let text = fs::read_to_string(&st).unwrap();
     assert!(
-        text.starts_with(r#"{"omega-entry":1,"type":"owners","name":"widget","serial":0,"#),
+        text.starts_with(r#"{"omega-entry":1,"type":"owners","origin":"curated.example","name":"widget","serial":0,"#),
         "{text}"
     );
     omega(
@@ -957,4 +957,111 @@ fn state_cache_and_full_replay_agree() {
     let cache = fs::read_to_string(reg.join(".state")).unwrap();
     assert!(cache.starts_with("omega-registry-cache/v1 14 "), "{cache}");
     omega(root, &["log", "verify", regs]).expect(0);
+}
+
+/// A statement signed by the real minisign (`minisign -Sm`), with a second janitor's block
+/// appended by `omega sign --append`, is accepted by `registry submit`.
+#[test]
+fn minisign_signed_statement_is_submitted() {
+    let t = tmp();
+    let root = t.path();
+    let j1 = keygen(root, "j1");
+    let j2 = keygen(root, "j2");
+    let a = keygen(root, "alice");
+    let reg = init(
+        root,
+        "reg",
+        "minisign.example",
+        "curated",
+        &[&j1, &j2],
+        &["--threshold", "2"],
+    );
+    let regs = reg.to_str().unwrap();
+    let st = root.join("own.json");
+    let sts = st.to_str().unwrap();
+    omega(
+        root,
+        &[
+            "statement",
+            "owners",
+            "mini",
+            "--registry",
+            regs,
+            "--owner",
+            &a.key,
+            "-o",
+            sts,
+        ],
+    )
+    .expect(0);
+    let out = std::process::Command::new(common::minisign())
+        .current_dir(root)
+        .args(["-S", "-m", sts, "-s", j1.sec()])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    refused(
+        omega(root, &["registry", "submit", regs, sts]),
+        1,
+        "THRESHOLD_NOT_MET",
+    );
+    omega(root, &["sign", sts, "-s", j2.sec(), "--append"]).expect(0);
+    omega(root, &["registry", "submit", regs, sts]).expect(0);
+    assert_eq!(size(&reg), 2);
+    omega(root, &["log", "verify", regs]).expect(0);
+}
+
+/// An index note, validly signed by the index key, that leaves out one of its name's entries:
+/// `log verify` proves the misbehaviour (R5) with LOG_INCONSISTENT.
+#[test]
+fn log_verify_refuses_an_index_that_omits_an_entry() {
+    use omega_core::index::IndexNote;
+    use omega_core::note::Note;
+    use omega_core::secret::SecretKeyFile;
+
+    let t = tmp();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let reg = init(root, "reg", "omit.example", "open", &[&j], &[]);
+    for v in 1..=2u64 {
+        let pkg = packed(root, "p", "hidden", &format!("1.0.{v}"), v, &a);
+        publish(root, &pkg, &reg, &[&a]).expect(0);
+    }
+    omega(root, &["log", "verify", reg.to_str().unwrap()]).expect(0);
+    let bytes = fs::read(reg.join("index/hidden")).unwrap();
+    let note = Note::parse(&bytes).unwrap();
+    let mut index = IndexNote::parse(note.text()).unwrap();
+    assert_eq!(index.lines.len(), 3);
+    index.lines.remove(2); // the latest release
+    let sk = SecretKeyFile::parse(&fs::read(reg.join(".keys/index.key")).unwrap())
+        .unwrap()
+        .decrypt(None)
+        .unwrap();
+    fs::write(
+        reg.join("index/hidden"),
+        index.sign("omit.example/index", &sk).unwrap(),
+    )
+    .unwrap();
+    let r = omega(root, &["log", "verify", reg.to_str().unwrap(), "--json"]);
+    assert_eq!(r.status, 1, "{}", r.all());
+    assert_eq!(r.json()["code"], "LOG_INCONSISTENT");
+    // The registry's refresh repairs it (its lines differ from the log's).
+    omega(
+        root,
+        &[
+            "registry",
+            "refresh",
+            reg.to_str().unwrap(),
+            "--within",
+            "0",
+        ],
+    )
+    .expect(0);
+    omega(root, &["log", "verify", reg.to_str().unwrap()]).expect(0);
 }

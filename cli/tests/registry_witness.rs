@@ -107,8 +107,46 @@ fn cosigned_checkpoint_meets_the_policy_quorum() {
         .to_string();
     omega(root, &["registry", "cosign", regs, &line2]).expect(0);
     omega(root, &["log", "verify", &nginx.http_url()]).expect(0);
-    // Cosigning the same checkpoint again is fine (same size, same root).
-    cosign(root, &url, &lk, &state, &w).expect(0);
+    // Cosigning the same checkpoint again is fine (same size, same root); --json.
+    let cj = omega(
+        root,
+        &[
+            "witness",
+            "cosign",
+            &url,
+            "--log-key",
+            &lk,
+            "--state",
+            state.to_str().unwrap(),
+            "-s",
+            w.sec(),
+            "--json",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(cj["size"], 3);
+    assert_eq!(cj["name"], "w1");
+    let merged = omega(
+        root,
+        &[
+            "registry",
+            "cosign",
+            regs,
+            cj["line"].as_str().unwrap(),
+            "--json",
+        ],
+    )
+    .expect(0)
+    .json();
+    assert_eq!(
+        merged["signatures"],
+        serde_json::json!(["witnessed.example", "w1"])
+    );
+    let wj = omega(root, &["witness", "key", w.sec(), "--name", "w1", "--json"])
+        .expect(0)
+        .json();
+    assert_eq!(wj["vkey"], wk.as_str());
 
     // A line of a witness the policy does not list.
     let other = keygen(root, "other");
@@ -240,4 +278,69 @@ fn witness_refuses_a_fork_and_a_rollback() {
         &w,
     )
     .expect(0);
+}
+
+/// The witness and the monitor over https (a test CA given with SSL_CERT_FILE).
+#[test]
+fn witness_and_monitor_over_https() {
+    use common::nginx::NginxOptions;
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let w = keygen(root, "witness");
+    let wk = omega(root, &["witness", "key", w.sec(), "--name", "w1"])
+        .expect(0)
+        .stdout
+        .trim()
+        .to_string();
+    let reg = init(
+        root,
+        "reg",
+        "tls.example",
+        "open",
+        &[&j],
+        &["--witness", &wk],
+    );
+    let p = packed(root, "p", "secure", "1.0.0", 1, &a);
+    publish(root, &p, &reg, &[&a]).expect(0);
+    let nginx = Nginx::start_with(
+        &reg,
+        &NginxOptions {
+            https: true,
+            ..NginxOptions::default()
+        },
+    );
+    let run = |args: &[&str]| {
+        let mut c = common::omega_cmd(root);
+        c.env("SSL_CERT_FILE", nginx.ca_file()).args(args);
+        common::run_cmd(c)
+    };
+    let url = nginx.https_url();
+    let state = root.join("wstate");
+    let line = run(&[
+        "witness",
+        "cosign",
+        &format!("{url}/checkpoint"),
+        "--log-key",
+        &log_key(&reg),
+        "--state",
+        state.to_str().unwrap(),
+        "-s",
+        w.sec(),
+        "--name",
+        "w1",
+    ])
+    .expect(0)
+    .stdout
+    .trim()
+    .to_string();
+    omega(root, &["registry", "cosign", reg.to_str().unwrap(), &line]).expect(0);
+    let v = run(&["log", "verify", &url, "--json"]).expect(0).json();
+    assert_eq!(v["size"], 3);
+    assert_eq!(v["witnesses"][0]["name"], "w1");
+    // Without the CA the server is not trusted: IO, nothing verified.
+    let r = omega(root, &["log", "verify", &url]);
+    assert_eq!(r.status, 2, "{}", r.all());
+    assert!(r.stderr.contains("IO"), "{}", r.stderr);
 }

@@ -1,65 +1,39 @@
-//! Loading one file of a verified package (feature `std`): read a file, hash it, compare it
-//! with its entry in a file listing that an earlier check verified, and hand back exactly the
+//! Loading a verified package (feature `std`): opening its verified file [`Table`] from disk
+//! (files mode: a signed package's manifest alone; tree mode: every file, sizes first), and
+//! reading one file of it: read, hash, compare with its entry, and hand back exactly the
 //! bytes that were hashed. A loader compiles those bytes, so nothing can change between the
 //! check and the load. Cheap checks first: the path must be listed (and not under `.omega/`)
-//! and the size must match before a byte is read.
+//! and the size must match before a byte is read. The comparisons themselves are
+//! [`Table`]'s (`crate::loader`), which the WebAssembly build calls too.
 
 extern crate std;
 
 use alloc::format;
-use alloc::string::ToString;
+use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use crate::check::{compare_files, Problem, Report};
+use crate::check::Pins;
 use crate::error::{Error, ErrorCode, Result};
-use crate::fs::{io_error, kind_of, libc_eloop, open_nofollow, type_error};
-use crate::hash::Blake2b256;
-use crate::tree::{is_metadata_path, FileEntry};
+use crate::fs::{
+    io_error, kind_of, libc_eloop, measure_file, open_nofollow, read_installed_package,
+    read_limited, type_error, walk_excluding, Measured, NESTED_MODULES_DIR, READ_BUFFER_BYTES,
+};
+use crate::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
+use crate::loader::Table;
+use crate::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
 
 /// Reads the file `rel` of a verified package from `path` (opened without following a final
 /// link; a regular file only) and returns its bytes when its size, kind and BLAKE2b-256 are
-/// those of its entry in `listing` (sorted by path, as [`crate::TreeListing`] keeps it).
-/// Otherwise the error is that of `verified` (the report of the check that verified
-/// `listing`) with the one problem found: `FILE_EXTRA` for a path that is not listed or lies
-/// in the package's top-level `.omega/`, `FILE_CHANGED` for other contents or kind.
-pub fn read_listed_file(
-    path: &Path,
-    rel: &str,
-    listing: &[FileEntry],
-    verified: &Report,
-) -> Result<Vec<u8>> {
-    let package = verified.package.as_str();
-    let refuse = |problem: Problem| {
-        let mut report = verified.clone();
-        report.problems = alloc::vec![problem];
-        match report.into_result() {
-            Ok(_) => Error::new(ErrorCode::FileChanged, format!("{package}: file {rel:?}")),
-            Err(e) => e,
-        }
-    };
-    let problem = |code, what: &str| Problem {
-        code,
-        path: Some(rel.to_string()),
-        key: None,
-        message: format!("{package}: file {rel:?} {what}"),
-    };
-    if is_metadata_path(rel) {
-        return Err(refuse(problem(
-            ErrorCode::FileExtra,
-            "is in the package's .omega/ folder (signing metadata, not a file of the package)",
-        )));
-    }
-    let expected = match listing.binary_search_by(|f| f.path.as_bytes().cmp(rel.as_bytes())) {
-        Ok(i) => &listing[i],
-        Err(_) => {
-            return Err(refuse(problem(
-                ErrorCode::FileExtra,
-                "is not listed in the manifest",
-            )))
-        }
-    };
+/// those of its entry in `table`. The size (`fstat` on the open file) is compared before a
+/// byte is read, and no more than the listed size + 1 bytes are read. Otherwise the error is
+/// the table's report with the one problem found: `FILE_EXTRA` for a path that is not listed
+/// or lies in the package's top-level `.omega/`, `FILE_CHANGED` for other contents or kind.
+pub fn read_listed_file(path: &Path, rel: &str, table: &Table) -> Result<Vec<u8>> {
+    let package = table.report.package.as_str();
+    table.entry(rel)?;
     let f = open_nofollow(path).map_err(|e| {
         if e.raw_os_error() == Some(libc_eloop()) {
             Error::new(
@@ -76,12 +50,7 @@ pub fn read_listed_file(
     if !meta.is_file() {
         return Err(type_error(rel, &meta.file_type()).context(package));
     }
-    if meta.len() != expected.size {
-        return Err(refuse(problem(
-            ErrorCode::FileChanged,
-            "has changed contents",
-        )));
-    }
+    let expected = table.entry_sized(rel, meta.len())?;
     let capacity = usize::try_from(expected.size).map_err(|_| {
         Error::new(
             ErrorCode::TooLarge,
@@ -93,31 +62,119 @@ pub fn read_listed_file(
     f.take(expected.size.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| io_error(path, &e).context(package))?;
-    let mut h = Blake2b256::new();
-    h.update(&bytes);
-    let actual = FileEntry {
-        path: rel.to_string(),
-        kind: kind_of(&meta),
-        size: bytes.len() as u64,
-        hash: h.finalize(),
-    };
-    let problems = compare_files(package, core::slice::from_ref(expected), &[actual]);
-    match problems.into_iter().next() {
-        None => Ok(bytes),
-        Some(p) => Err(refuse(p)),
+    table.check_bytes(rel, kind_of(&meta), &bytes)?;
+    Ok(bytes)
+}
+
+/// The table of the installed package at `root` (`node_modules/<name>`, its own
+/// `node_modules/` left out) from all its files, as read and checked now: `check_package`
+/// over the files, the report of every problem on refusal.
+pub fn open_full(root: &Path, label: &str, pins: &Pins) -> Result<Table> {
+    let pkg = read_installed_package(root).map_err(|e| e.context(label))?;
+    Table::from_files(
+        label,
+        pkg.listing,
+        pkg.manifest.as_deref(),
+        pkg.signatures.as_deref(),
+        pins,
+    )
+}
+
+/// Files mode: the table of the installed package at `root`. A signed package's table is its
+/// manifest's file list ([`Table::from_manifest`]: signatures and the list's digest against
+/// the pins), without reading any file; an unsigned one's is its files ([`open_full`]).
+pub fn open_manifest_table(root: &Path, label: &str, pins: &Pins) -> Result<Table> {
+    let manifest = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)
+        .map_err(|e| e.context(label))?;
+    match manifest {
+        Some(bytes) => {
+            let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)
+                .map_err(|e| e.context(label))?;
+            Table::from_manifest(label, &bytes, signatures.as_deref(), pins)
+        }
+        None => open_full(root, label, pins),
     }
+}
+
+/// Tree mode: the table of the installed package at `root` from all its files, checked now,
+/// doing as little as the verdict needs (as [`crate::fs::verify_dir`] does):
+///
+/// 1. a signed package's manifest is checked against the pins first (signatures, its list's
+///    digest), before any file is opened;
+/// 2. the files found (walk, `lstat`) are compared with the manifest's list by path and size
+///    before any byte is read ([`Table::first_size_problem`]);
+/// 3. then each file is opened without following a link, measured again (`fstat`), hashed
+///    through a buffer no further than its listed size, and compared with its entry
+///    ([`Table::check_entry`]), on all cores with the `parallel` feature.
+///
+/// An unsigned package, and any package where one of the steps finds a problem, is checked
+/// in full ([`open_full`]): a refusal carries the report of every problem.
+pub fn open_tree_table(root: &Path, label: &str, pins: &Pins) -> Result<Table> {
+    match open_tree_fast(root, label, pins) {
+        Ok(Some(table)) => Ok(table),
+        _ => open_full(root, label, pins),
+    }
+}
+
+/// Up to this many files, or this many bytes, [`open_tree_table`] hashes on the calling thread.
+const SMALL_FILES: usize = 16;
+const SMALL_BYTES: u64 = 512 * 1024;
+
+fn open_tree_fast(root: &Path, label: &str, pins: &Pins) -> Result<Option<Table>> {
+    let Some(manifest) = read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES)? else {
+        return Ok(None);
+    };
+    let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)?;
+    let table = Table::from_manifest(label, &manifest, signatures.as_deref(), pins)?;
+    let files = walk_excluding(root, &[NESTED_MODULES_DIR])?;
+    let mut found = Vec::with_capacity(files.len());
+    for (rel, abs) in &files {
+        let meta = std::fs::symlink_metadata(abs).map_err(|e| io_error(abs, &e))?;
+        found.push((rel.clone(), meta.len()));
+    }
+    if table.first_size_problem(found).is_some() {
+        return Ok(None);
+    }
+    let one = |buf: &mut Vec<u8>, (rel, abs): &(String, PathBuf)| -> Result<()> {
+        let size = table.entry(rel)?.size;
+        match measure_file(abs, rel, buf, size)? {
+            Measured::Hashed(entry) => table.check_entry(&entry),
+            Measured::TooLarge { .. } => Err(Error::new(ErrorCode::FileChanged, rel.as_str())),
+        }
+    };
+    // Small packages (most of them) on this thread: waking a thread pool costs more than
+    // hashing a few files.
+    let bytes: u64 = table.files.iter().map(|e| e.size).sum();
+    let small = files.len() <= SMALL_FILES || bytes <= SMALL_BYTES;
+    #[cfg(feature = "parallel")]
+    let all: Result<()> = if small {
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        files.iter().try_for_each(|f| one(&mut buf, f))
+    } else {
+        use rayon::prelude::*;
+        files
+            .par_iter()
+            .map_init(|| vec![0u8; READ_BUFFER_BYTES], one)
+            .collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let all: Result<()> = {
+        let _ = small;
+        let mut buf = vec![0u8; READ_BUFFER_BYTES];
+        files.iter().try_for_each(|f| one(&mut buf, f))
+    };
+    all?;
+    Ok(Some(table))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::{check_package, Pins};
 
-    fn verified(dir: &Path) -> (Vec<FileEntry>, Report) {
+    fn verified(dir: &Path) -> Table {
         let pkg = crate::fs::read_package(dir).unwrap();
         let digest = pkg.listing.digest();
-        let report = check_package(pkg.input("demo"), &Pins::digest(digest)).unwrap();
-        (pkg.listing.into_entries(), report)
+        Table::from_files("demo", pkg.listing, None, None, &Pins::digest(digest)).unwrap()
     }
 
     fn tmp(name: &str) -> std::path::PathBuf {
@@ -132,21 +189,21 @@ mod tests {
         let d = tmp("basic");
         std::fs::write(d.join("a.js"), b"one").unwrap();
         std::fs::write(d.join(".omega/x"), b"meta").unwrap();
-        let (listing, report) = verified(&d);
+        let table = verified(&d);
         assert_eq!(
-            read_listed_file(&d.join("a.js"), "a.js", &listing, &report).unwrap(),
+            read_listed_file(&d.join("a.js"), "a.js", &table).unwrap(),
             b"one"
         );
         std::fs::write(d.join("a.js"), b"two").unwrap();
-        let e = read_listed_file(&d.join("a.js"), "a.js", &listing, &report).unwrap_err();
+        let e = read_listed_file(&d.join("a.js"), "a.js", &table).unwrap_err();
         assert_eq!(e.code(), ErrorCode::FileChanged);
         assert!(e.report().is_some());
         std::fs::write(d.join("a.js"), b"longer").unwrap();
-        let e = read_listed_file(&d.join("a.js"), "a.js", &listing, &report).unwrap_err();
+        let e = read_listed_file(&d.join("a.js"), "a.js", &table).unwrap_err();
         assert_eq!(e.code(), ErrorCode::FileChanged);
-        let e = read_listed_file(&d.join("b.js"), "b.js", &listing, &report).unwrap_err();
+        let e = read_listed_file(&d.join("b.js"), "b.js", &table).unwrap_err();
         assert_eq!(e.code(), ErrorCode::FileExtra);
-        let e = read_listed_file(&d.join(".omega/x"), ".omega/x", &listing, &report).unwrap_err();
+        let e = read_listed_file(&d.join(".omega/x"), ".omega/x", &table).unwrap_err();
         assert_eq!(e.code(), ErrorCode::FileExtra);
         assert!(e.message().contains(".omega/"));
         std::fs::remove_dir_all(&d).unwrap();
@@ -156,13 +213,13 @@ mod tests {
     fn a_link_is_refused() {
         let d = tmp("link");
         std::fs::write(d.join("a.js"), b"one").unwrap();
-        let (listing, report) = verified(&d);
+        let table = verified(&d);
         std::fs::remove_file(d.join("a.js")).unwrap();
         std::fs::write(d.join("b"), b"one").unwrap();
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink(d.join("b"), d.join("a.js")).unwrap();
-            let e = read_listed_file(&d.join("a.js"), "a.js", &listing, &report).unwrap_err();
+            let e = read_listed_file(&d.join("a.js"), "a.js", &table).unwrap_err();
             assert_eq!(e.code(), ErrorCode::UnsupportedFileType);
         }
         std::fs::remove_dir_all(&d).unwrap();

@@ -2,11 +2,232 @@
 //! file, decided here once: which entry pins the package installed at a path (retired entries
 //! pin none), what that entry's pins are (`LockEntry::audit_pins`: the tree, and every
 //! `signed_by` key, all required; `KEY_REVOKED` for a signed entry whose signers were all
-//! revoked), and how a caller's own pins combine with the lock's.
+//! revoked), and how a caller's own pins combine with the lock's; and what a loader keeps
+//! for a package it opened, a verified file [`Table`], with the checks every later file is
+//! put through (sizes first, then contents), so that both engines (the native addon and the
+//! WebAssembly build, which reads files through Node's `fs`) judge files with this one code.
 
 use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
-use crate::{Error, ErrorCode, LockEntry, Lockfile, Pins, Result};
+use crate::check::{check_package, compare_files, file_problem, PackageInput, Problem};
+use crate::manifest::Manifest;
+use crate::tree::{is_metadata_path, FileEntry, FileKind, TreeListing};
+use crate::{Error, ErrorCode, LockEntry, Lockfile, Pins, Report, Result};
+
+/// A package's verified file table, as a loader keeps it for the life of a process: the
+/// report of the check that verified it, the files it lists (sorted by path), and the signed
+/// dependency pins of its verified manifest. Every file that loads later is compared with it.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The report of the check that verified the table.
+    pub report: Report,
+    /// The files, sorted by path (as a [`TreeListing`] keeps them).
+    pub files: Vec<FileEntry>,
+    /// The verified manifest's signed `dependencies` pins (name, `b2tree:` text); empty for a
+    /// package without a manifest.
+    pub dependencies: Vec<(String, String)>,
+}
+
+fn dependencies_of(manifest: &Manifest) -> Vec<(String, String)> {
+    manifest
+        .dependencies
+        .iter()
+        .map(|(name, digest)| (name.clone(), digest.to_string()))
+        .collect()
+}
+
+impl Table {
+    /// The table of a signed package from its manifest alone, no file read: core checks the
+    /// manifest (parse, signatures by the pinned keys) and that its own file list hashes to
+    /// the pinned digest (`check_package` over that list), and the list is the table.
+    pub fn from_manifest(
+        label: &str,
+        manifest: &[u8],
+        signatures: Option<&[u8]>,
+        pins: &Pins,
+    ) -> Result<Table> {
+        let m = Manifest::parse(manifest)
+            .map_err(|e| e.context(&format!("{label}/{}", crate::manifest::MANIFEST_PATH)))?;
+        let dependencies = dependencies_of(&m);
+        let listed = TreeListing::new(m.files)?;
+        let report = check_package(
+            PackageInput {
+                label,
+                files: &listed,
+                manifest: Some(manifest),
+                signatures,
+            },
+            pins,
+        )?;
+        Ok(Table {
+            report,
+            files: listed.into_entries(),
+            dependencies,
+        })
+    }
+
+    /// The table of a package from its files as read (`listing`, with its manifest and
+    /// signatures when it has them): `check_package` over them, and the files are the table.
+    pub fn from_files(
+        label: &str,
+        listing: TreeListing,
+        manifest: Option<&[u8]>,
+        signatures: Option<&[u8]>,
+        pins: &Pins,
+    ) -> Result<Table> {
+        let report = check_package(
+            PackageInput {
+                label,
+                files: &listing,
+                manifest,
+                signatures,
+            },
+            pins,
+        )?;
+        // Accepted by the check, so it parses; a package without a manifest pins nothing.
+        let dependencies = match manifest.map(Manifest::parse) {
+            Some(Ok(m)) => dependencies_of(&m),
+            _ => Vec::new(),
+        };
+        Ok(Table {
+            report,
+            files: listing.into_entries(),
+            dependencies,
+        })
+    }
+
+    /// The error for `problem`: the table's report with that one problem.
+    pub fn refuse(&self, problem: Problem) -> Error {
+        let package = self.report.package.clone();
+        let mut report = self.report.clone();
+        report.problems = alloc::vec![problem];
+        match report.into_result() {
+            Ok(_) => Error::new(ErrorCode::FileChanged, format!("{package}: a file")),
+            Err(e) => e,
+        }
+    }
+
+    /// The entry of the file `rel` (its path in the package, `/`-separated), or the refusal:
+    /// `FILE_EXTRA` for a path that is not listed or lies in the package's top-level `.omega/`.
+    pub fn entry(&self, rel: &str) -> Result<&FileEntry> {
+        let package = self.report.package.as_str();
+        if is_metadata_path(rel) {
+            return Err(self.refuse(file_problem(
+                package,
+                ErrorCode::FileExtra,
+                rel,
+                "is in the package's .omega/ folder (signing metadata, not a file of the package)",
+            )));
+        }
+        match self
+            .files
+            .binary_search_by(|f| f.path.as_bytes().cmp(rel.as_bytes()))
+        {
+            Ok(i) => self
+                .files
+                .get(i)
+                .ok_or_else(|| Error::new(ErrorCode::NotFound, rel)),
+            Err(_) => Err(self.refuse(file_problem(
+                package,
+                ErrorCode::FileExtra,
+                rel,
+                "is not listed in the manifest",
+            ))),
+        }
+    }
+
+    /// Whether a file of size `size` (as `fstat` gives it, before a byte is read) may be the
+    /// file `rel`: its entry, or the refusal (`FILE_EXTRA`, or `FILE_CHANGED` for another size).
+    pub fn entry_sized(&self, rel: &str, size: u64) -> Result<&FileEntry> {
+        let e = self.entry(rel)?;
+        if e.size != size {
+            return Err(self.refuse(file_problem(
+                &self.report.package,
+                ErrorCode::FileChanged,
+                rel,
+                "has changed contents",
+            )));
+        }
+        Ok(e)
+    }
+
+    /// Compares the bytes read for the file `rel` (of kind `kind`) with its entry: `Ok` when
+    /// size, kind and BLAKE2b-256 are the entry's, else the refusal (`FILE_CHANGED`,
+    /// `FILE_EXTRA`), carrying the table's report with that problem.
+    pub fn check_bytes(&self, rel: &str, kind: FileKind, bytes: &[u8]) -> Result<()> {
+        self.check_entry(&FileEntry::from_contents(rel, kind, bytes))
+    }
+
+    /// [`Table::check_bytes`] for a file already measured and hashed (`actual.path` is its
+    /// path in the package).
+    pub fn check_entry(&self, actual: &FileEntry) -> Result<()> {
+        let expected = self.entry(&actual.path)?;
+        let actual = actual.clone();
+        let problems = compare_files(
+            &self.report.package,
+            core::slice::from_ref(expected),
+            &[actual],
+        );
+        match problems.into_iter().next() {
+            None => Ok(()),
+            Some(p) => Err(self.refuse(p)),
+        }
+    }
+
+    /// Sizes first: the first problem (in path order) between the table and the files found on
+    /// disk, `found` = (path, size) as a directory walk and `lstat` give them, before any byte
+    /// is read: a missing or extra file, or one of another size. `None` when paths and sizes
+    /// all agree (contents are then compared file by file with [`Table::check_bytes`]).
+    pub fn first_size_problem(&self, mut found: Vec<(String, u64)>) -> Option<Problem> {
+        found.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let package = self.report.package.as_str();
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let ord = match (self.files.get(i), found.get(j)) {
+                (Some(e), Some(a)) => e.path.as_bytes().cmp(a.0.as_bytes()),
+                (Some(_), None) => core::cmp::Ordering::Less,
+                (None, Some(_)) => core::cmp::Ordering::Greater,
+                (None, None) => return None,
+            };
+            match ord {
+                core::cmp::Ordering::Less => {
+                    let path = self.files.get(i).map_or("", |e| e.path.as_str());
+                    return Some(file_problem(
+                        package,
+                        ErrorCode::FileMissing,
+                        path,
+                        "is missing",
+                    ));
+                }
+                core::cmp::Ordering::Greater => {
+                    let path = found.get(j).map_or("", |a| a.0.as_str());
+                    return Some(file_problem(
+                        package,
+                        ErrorCode::FileExtra,
+                        path,
+                        "is not listed in the manifest",
+                    ));
+                }
+                core::cmp::Ordering::Equal => {
+                    if let (Some(e), Some(a)) = (self.files.get(i), found.get(j)) {
+                        if e.size != a.1 {
+                            return Some(file_problem(
+                                package,
+                                ErrorCode::FileChanged,
+                                &e.path,
+                                "has changed contents",
+                            ));
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+    }
+}
 
 impl Lockfile {
     /// The entry (with its lock key) whose `path` is `path`: the package's folder relative to

@@ -126,6 +126,7 @@ impl Reg {
     fn owners(&mut self, name: &str, serial: u64, owner: &SecretKey, by: &[&SecretKey]) -> u64 {
         self.push(
             &Statement::Owners(OwnersStatement {
+                origin: ORIGIN.into(),
                 name: name.into(),
                 serial,
                 keys: ks(1, &[owner], &[]),
@@ -186,6 +187,7 @@ impl Reg {
         ])
         .unwrap();
         let statement = ReleaseStatement {
+            origin: ORIGIN.into(),
             name: name.into(),
             version: version.into(),
             sequence,
@@ -521,6 +523,7 @@ fn replay_from_saved_state_equals_replay_from_scratch() {
     for i in 0..300u64 {
         reg.push(
             &Statement::Notice(NoticeStatement {
+                origin: ORIGIN.into(),
                 name: "left-pad".into(),
                 id: format!("N-{i}"),
                 severity: Severity::Low,
@@ -622,6 +625,7 @@ fn index_is_a_hint_checked_against_the_state() {
     let mut reg = sample();
     reg.push(
         &Statement::Yank(YankStatement {
+            origin: ORIGIN.into(),
             name: "left-pad".into(),
             version: "1.1.0".into(),
             sequence: 2,
@@ -758,6 +762,7 @@ fn notices_revocations_and_owner_changes() {
     let mut reg = sample();
     reg.push(
         &Statement::Notice(NoticeStatement {
+            origin: ORIGIN.into(),
             name: "left-pad".into(),
             id: "OMEGA-2026-1".into(),
             severity: Severity::Critical,
@@ -770,6 +775,7 @@ fn notices_revocations_and_owner_changes() {
     );
     reg.push(
         &Statement::Revoke(RevokeStatement {
+            origin: ORIGIN.into(),
             name: "left-pad".into(),
             key: key(10).public_key(),
             reason: "key lost".into(),
@@ -842,6 +848,7 @@ proptest! {
         let mut held = Vec::new();
         for i in 0..a.max(b) {
             reg.push(&Statement::Notice(NoticeStatement {
+                origin: ORIGIN.into(),
                 name: "p".into(), id: format!("N{i}"), severity: Severity::Low,
                 affected: vec![SequenceRange { from: 1, to: 1 }], fixed: None,
                 summary: "s".into(), url: None,
@@ -860,9 +867,11 @@ proptest! {
     fn index_omitting_any_line_is_refused(which in any::<prop::sample::Index>()) {
         let mut reg = sample();
         reg.push(&Statement::Yank(YankStatement {
+            origin: ORIGIN.into(),
             name: "left-pad".into(), version: "1.0.0".into(), sequence: 1, reason: "old".into(),
         }), &[&key(10)]);
         reg.push(&Statement::Notice(NoticeStatement {
+            origin: ORIGIN.into(),
             name: "left-pad".into(), id: "N-1".into(), severity: Severity::High,
             affected: vec![SequenceRange { from: 1, to: 2 }], fixed: None,
             summary: "s".into(), url: None,

@@ -17,7 +17,9 @@
 #
 # Environment: RUNS (express app, default 30), RUNS_LARGE (default 10), APPS (default
 # "express large"), NODES (node binaries), OMEGA (default target/release/omega),
-# OMEGA_BENCH_OUT (default <repo>/bench-out). Needs hyperfine (apt-get install hyperfine).
+# OMEGA_BENCH_OUT (default <repo>/bench-out), BASELINE (another checkout's
+# bindings/node/register.js: its four hook configurations join the same hyperfine run, named
+# "… (before)"). Needs hyperfine (make bench-node installs it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -92,18 +94,23 @@ bench() {
     echo
     echo "### $1 on node $v ($pinned pinned packages, $files files; $loaded; median of $n runs, hyperfine)"
     local json; json=$(mktemp)
-    (cd "$app" && hyperfine -N --style none --warmup 3 --runs "$n" --export-json "$json" \
-      -n plain "$node -e \"$script\"" \
-      -n "tree, native" "env OMEGA_VERIFY=tree OMEGA_ENGINE=native $node --require $register -e \"$script\"" \
-      -n "files, native" "env OMEGA_VERIFY=files OMEGA_ENGINE=native $node --require $register -e \"$script\"" \
-      -n "tree, wasm" "env OMEGA_VERIFY=tree OMEGA_ENGINE=wasm $node --require $register -e \"$script\"" \
-      -n "files, wasm" "env OMEGA_VERIFY=files OMEGA_ENGINE=wasm $node --require $register -e \"$script\"" >/dev/null)
+    local -a cmds=(-n plain "$node -e \"$script\"")
+    local r label
+    for r in "$register" ${BASELINE:-}; do
+      label=""; [ "$r" = "$register" ] || label=" (before)"
+      cmds+=(-n "tree, native$label" "env OMEGA_VERIFY=tree OMEGA_ENGINE=native $node --require $r -e \"$script\""
+        -n "files, native$label" "env OMEGA_VERIFY=files OMEGA_ENGINE=native $node --require $r -e \"$script\""
+        -n "tree, wasm$label" "env OMEGA_VERIFY=tree OMEGA_ENGINE=wasm $node --require $r -e \"$script\""
+        -n "files, wasm$label" "env OMEGA_VERIFY=files OMEGA_ENGINE=wasm $node --require $r -e \"$script\"")
+    done
+    (cd "$app" && hyperfine -N --style none --warmup 3 --runs "$n" --export-json "$json" "${cmds[@]}" >/dev/null)
     node - "$json" <<'JS'
 const r = JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8')).results;
 const base = r[0].median;
-console.log('| configuration | median (ms) | min–max (ms) | vs plain |');
-console.log('|---|---:|---:|---:|');
-for (const x of r) console.log(`| ${x.command} | ${(x.median * 1e3).toFixed(1)} | ${(x.min * 1e3).toFixed(1)}–${(x.max * 1e3).toFixed(1)} | ${(x.median / base).toFixed(2)}× |`);
+// CPU time (user + system, mean) beside the wall time: on a loaded machine it moves less.
+console.log('| configuration | median (ms) | min–max (ms) | vs plain | CPU user+sys (ms, mean) |');
+console.log('|---|---:|---:|---:|---:|');
+for (const x of r) console.log(`| ${x.command} | ${(x.median * 1e3).toFixed(1)} | ${(x.min * 1e3).toFixed(1)}–${(x.max * 1e3).toFixed(1)} | ${(x.median / base).toFixed(2)}× | ${((x.user + x.system) * 1e3).toFixed(0)} |`);
 JS
     rm -f "$json"
   done

@@ -29,10 +29,11 @@ const path = require('node:path');
 const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
-const walk = require('./walk.js');
 const {
-  OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
+  isDir, OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
 } = require('./resolve.js');
+
+const OWN = Object.freeze({ kind: 'own' });
 
 /** The settings of enforcing mode, from the environment (validated). */
 function configFromEnv(env = process.env, cwd = process.cwd()) {
@@ -72,6 +73,11 @@ class Enforcer {
     this.config = config;
     this.engine = engine;
     this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table, dependencies} | {}
+    // Decisions on the layout, made once per process (as Node's own resolution caches them);
+    // contents are checked on every resolution and load, against the verified tables.
+    this.dirPlaces = new Map(); // directory -> where its files stand (place), file name left out
+    this.scopes = new Map(); // directory -> its #imports scope (importsScope), once verified
+    this.resolved = new Set(); // bare names (with their search folders) whose checks passed
     this.dependencyPins = new Map(); // package dir \0 pinned digest -> null (verified) | the refusal
     this.lock = null;
     if (config.lock) {
@@ -83,6 +89,12 @@ class Enforcer {
     }
     /** The project: the lock file's directory (real path); without a lock, the working directory. */
     this.root = this.lock ? this.lock.root : realDir(config.cwd);
+    // The native engine opens the pinned packages' tables on a thread of its own while Node
+    // loads (each package is still verified before its first file resolves or loads: its
+    // open waits for the table, or makes it).
+    if (this.lock && typeof engine.prefetchLocked === 'function' && process.env.OMEGA_PREFETCH !== '0') {
+      engine.prefetchLocked(this.lock.handle, this.root, config.mode === 'tree');
+    }
   }
 
   /**
@@ -91,7 +103,25 @@ class Enforcer {
    * a node_modules folder) or 'outside' (not under the project).
    */
   place(file) {
-    if (file === OWN_DIR || inside(file, OWN_DIR)) return { kind: 'own' };
+    if (file === OWN_DIR) return OWN;
+    const slash = file.lastIndexOf(path.sep);
+    const base = file.slice(slash + 1);
+    if (slash <= 0 || base === '' || base === '.' || base === '..' || base === 'node_modules') return this.placeOf(file);
+    const dir = file.slice(0, slash);
+    let d = this.dirPlaces.get(dir);
+    if (d === undefined) {
+      // Where a file of `dir` stands depends on `dir` alone (its name is not node_modules).
+      d = this.placeOf(`${dir}${path.sep}_`);
+      if (d.kind === 'package') d = { kind: 'package', pkg: d.pkg, prefix: d.pkg.rel.slice(0, -1) };
+      this.dirPlaces.set(dir, d);
+    }
+    if (d.kind !== 'package') return d;
+    return { kind: 'package', pkg: { dir: d.pkg.dir, name: d.pkg.name, rel: d.prefix + base } };
+  }
+
+  /** place() without the cache. */
+  placeOf(file) {
+    if (file === OWN_DIR || inside(file, OWN_DIR)) return OWN;
     if (!inside(file, this.root)) return { kind: 'outside' };
     if (!inNodeModules(path.relative(this.root, file))) return { kind: 'app' };
     const pkg = packageOfFile(file);
@@ -143,7 +173,7 @@ class Enforcer {
   checkBareName(name, request, fromDir, file, how, searchDirs) {
     const entry = firstEntry(name, searchDirs);
     if (!entry || !inside(entry, this.root)) return;
-    if (!isReal(entry)) throw linkRefusal(name, entry, file, how);
+    if (!realEntry(entry)) throw linkRefusal(name, entry, file, how);
     const steering = this.place(path.join(entry, 'package.json'));
     // The package the name stands for is verified first: its package.json steered this.
     if (steering.kind === 'package') this.openPackage(steering.pkg, file, how);
@@ -161,6 +191,8 @@ class Enforcer {
    */
   beforeResolve(request, fromDir, searchDirs = [fromDir]) {
     if (!isBare(request)) return;
+    const memo = request.startsWith('#') ? null : `${bareName(request)}\0${searchDirs.join('\0')}`;
+    if (memo !== null && this.resolved.has(memo)) return;
     const how = `, the resolution of ${JSON.stringify(request)} from ${fromDir}`;
     let names = [[bareName(request), searchDirs]];
     if (request.startsWith('#')) {
@@ -171,7 +203,7 @@ class Enforcer {
       const entry = name ? firstEntry(name, dirs) : null;
       if (!entry || !inside(entry, this.root)) continue;
       const pj = path.join(entry, 'package.json');
-      if (!isReal(entry)) throw linkRefusal(name, entry, pj, how);
+      if (!realEntry(entry)) throw linkRefusal(name, entry, pj, how);
       const steering = this.place(pj);
       if (steering.kind !== 'package') continue;
       try {
@@ -181,8 +213,10 @@ class Enforcer {
         // block it); otherwise the refusal is made again naming the file Node resolves to.
         if (readableByNode(pj)) this.packages.delete(steering.pkg.dir);
         else throw e;
+        return;
       }
     }
+    if (memo !== null) this.resolved.add(memo);
   }
 
   /**
@@ -221,6 +255,15 @@ class Enforcer {
    * {dir, pkg (null for the app), imports}; a package's is read from its verified bytes.
    */
   importsScope(fromDir, how) {
+    let scope = this.scopes.get(fromDir);
+    if (scope === undefined) {
+      scope = this.findImportsScope(fromDir, how);
+      this.scopes.set(fromDir, scope);
+    }
+    return scope;
+  }
+
+  findImportsScope(fromDir, how) {
     const requester = this.place(path.join(fromDir, '_'));
     if (requester.kind !== 'package' && requester.kind !== 'app') return null;
     const top = requester.kind === 'package' ? requester.pkg.dir : this.root;
@@ -236,7 +279,7 @@ class Enforcer {
         const state = this.openPackage(requester.pkg, pj, how);
         const rel = path.relative(requester.pkg.dir, pj).split(path.sep).join('/');
         try {
-          bytes = state.table === undefined ? walk.readFileSync(pj, rel).data : this.engine.readPinnedFile(state.table, rel, pj);
+          bytes = state.table === undefined ? require('./walk.js').readFileSync(pj, rel).data : this.engine.readPinnedFile(state.table, rel, pj);
         } catch (e) {
           throw refusal(e, pj, how);
         }
@@ -378,13 +421,41 @@ function bareName(spec) {
   }
 }
 
-/** The first node_modules/<name> entry (as looked up) from `dirs`, or null. */
+const entries = new Map(); // name \0 directory -> the entry lookupEntry found (or null)
+const dirs = new Map(); // node_modules/<name> candidate -> whether it is a directory
+
+function candidateIsDir(p) {
+  let d = dirs.get(p);
+  if (d === undefined) {
+    d = isDir(p);
+    dirs.set(p, d);
+  }
+  return d;
+}
+const reals = new Map(); // entry -> whether it is its own real path
+
+/** The first node_modules/<name> entry (as looked up) from `dirs`, or null (once per process). */
 function firstEntry(name, dirs) {
   for (const d of dirs) {
-    const entry = lookupEntry(name, d);
+    const key = `${name}\0${d}`;
+    let entry = entries.get(key);
+    if (entry === undefined) {
+      entry = lookupEntry(name, d, candidateIsDir);
+      entries.set(key, entry);
+    }
     if (entry) return entry;
   }
   return null;
+}
+
+/** Whether a package entry is its own real path (isReal), decided once per process. */
+function realEntry(entry) {
+  let real = reals.get(entry);
+  if (real === undefined) {
+    real = isReal(entry);
+    reals.set(entry, real);
+  }
+  return real;
 }
 
 /** Whether Node may open `file` without blocking: a regular file, or nothing there. */

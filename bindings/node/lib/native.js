@@ -70,6 +70,13 @@ const native = {
     if (typeof r === 'string') unwrap(r);
     return { id: r.id, dependencies: Object.fromEntries(r.dependencies) };
   },
+  /**
+   * Starts opening the table of every package the lock pins on a thread of the addon, in the
+   * background (tree mode: `whole`): a package's first load then finds its table ready.
+   */
+  prefetchLocked(handle, root, whole) {
+    addon.prefetchLocked(handle, root, !!whole);
+  },
   /** A caller's pins merged with the lock entry of `rel` (omega-core's merge_pins). */
   lockPins(handle, rel, pins, label, lockName) {
     const r = addon.lockPins(handle, rel, pinsArg(pins), label, lockName);

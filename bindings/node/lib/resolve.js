@@ -13,9 +13,28 @@ const { OmegaError, typeError } = require('./errors.js');
 const OWN_DIR = path.resolve(__dirname, '..');
 const NM = `${path.sep}node_modules${path.sep}`;
 
+const SEP = path.sep.charCodeAt(0);
+
+/**
+ * Whether `file` lies below `dir`. For normalized absolute paths (what Node's resolution, the
+ * real paths and path.join give) this is a string comparison; anything else goes through
+ * path.relative.
+ */
 function inside(file, dir) {
+  if (normalAbsolute(file) && normalAbsolute(dir)) {
+    if (dir.length === 1) return file.length > 1; // the root directory
+    return file.length > dir.length + 1 && file.charCodeAt(dir.length) === SEP && file.startsWith(dir);
+  }
   const rel = path.relative(dir, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** Whether `p` is an absolute path with no `.`, `..` or empty component (POSIX form). */
+function normalAbsolute(p) {
+  if (path.sep !== '/' || p.charCodeAt(0) !== SEP) return false;
+  if (p.length === 1) return true;
+  if (p.charCodeAt(p.length - 1) === SEP) return false;
+  return !p.includes('//') && !p.includes('/./') && !p.includes('/../') && !p.endsWith('/.') && !p.endsWith('/..');
 }
 
 /**
@@ -75,7 +94,10 @@ function splitSpecifier(spec) {
 
 function isDir(p) {
   try {
-    return fs.statSync(p).isDirectory();
+    // No exception for a missing entry: most lookups miss, and a thrown error costs more than
+    // the stat itself.
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    return st !== undefined && st.isDirectory();
   } catch {
     return false;
   }
@@ -130,12 +152,12 @@ function packageOfFile(file) {
  * looked up (not a real path), or null. This is the package the name stands for, whose
  * package.json steers the resolution.
  */
-function lookupEntry(name, fromDir) {
+function lookupEntry(name, fromDir, isDirectory = isDir) {
   let d = path.resolve(fromDir);
   for (;;) {
     if (path.basename(d) !== 'node_modules') {
       const candidate = path.join(d, 'node_modules', name);
-      if (isDir(candidate)) return candidate;
+      if (isDirectory(candidate)) return candidate;
     }
     const up = path.dirname(d);
     if (up === d) return null;
@@ -145,13 +167,14 @@ function lookupEntry(name, fromDir) {
 
 /** Whether a path has a `node_modules` component. */
 function inNodeModules(p) {
+  if (!p.includes('node_modules')) return false;
   return p.split(path.sep).includes('node_modules');
 }
 
 /** Whether `p` is its own real path (no symbolic link on the way); false if it is missing. */
 function isReal(p) {
   try {
-    return fs.realpathSync(p) === p;
+    return fs.realpathSync.native(p) === p;
   } catch {
     return false;
   }
@@ -164,6 +187,6 @@ function isBare(spec) {
 }
 
 module.exports = {
-  OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
+  isDir, OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
   inNodeModules, isReal,
 };

@@ -21,12 +21,12 @@ const OPEN_FLAGS = O_RDONLY | (O_NOFOLLOW || 0) | (O_NONBLOCK || 0);
 // strips it would list, and open, another file).
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-// omega-core's limits (core/src/limits.rs), applied before any file's contents are read, as
-// omega_core::fs applies them on the native engine. The WASM build exports none, so they are
-// repeated here: keep in step.
-const MAX_FILES = 100_000;
-const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
-const MAX_SIGNATURE_FILE_BYTES = 1024 * 1024;
+// omega-core's limits (core/src/limits.rs) are applied before any file's contents are read, as
+// omega_core::fs applies them on the native engine: the WASM engine passes them in from its
+// build (`loaderLimits()`), so they are not repeated here. Without them, nothing is limited.
+const NO_LIMITS = {
+  maxFiles: Infinity, maxFileBytes: Infinity, maxManifestBytes: Infinity, maxSignatureFileBytes: Infinity,
+};
 
 function typeError(rel, isLink) {
   const what = isLink ? 'a symbolic link' : 'not a regular file or directory (device, socket or FIFO)';
@@ -117,7 +117,7 @@ function nameOf(dirent, dir) {
  * validate_path, as core's walk does: an empty folder lists no file, so its name would
  * otherwise never reach core).
  */
-function listSync(root, installed, checkDir = () => {}) {
+function listSync(root, installed, checkDir = () => {}, maxFiles = Infinity) {
   let st;
   try {
     st = fs.statSync(root);
@@ -154,7 +154,7 @@ function listSync(root, installed, checkDir = () => {}) {
         stack.push([rel, abs]);
       } else if (isFile) {
         out.push({ rel, abs });
-        if (out.length > MAX_FILES) throw new OmegaError('TOO_LARGE', `${root}: more than ${MAX_FILES} files`);
+        if (out.length > maxFiles) throw new OmegaError('TOO_LARGE', `${root}: more than ${maxFiles} files`);
       } else {
         throw typeError(rel, isLink);
       }
@@ -168,12 +168,13 @@ function listSync(root, installed, checkDir = () => {}) {
  * Reads a package directory (`checkDir`: as listSync): `files` = [{path, data, executable}] (`.omega/` left out),
  * `manifest` and `signature` = the bytes of `.omega/manifest.json` and its `.minisig`, or null.
  */
-function readPackageSync(root, installed, checkDir) {
-  // The metadata first (bounded), then the listing (bounded), then the contents.
-  const manifest = readOptionalSync(path.join(root, MANIFEST_PATH), MANIFEST_PATH, MAX_MANIFEST_BYTES);
-  const signature = readOptionalSync(path.join(root, SIGNATURE_PATH), SIGNATURE_PATH, MAX_SIGNATURE_FILE_BYTES);
-  const files = listSync(root, installed, checkDir).map(({ rel, abs }) => {
-    const { data, executable } = readFileSync(abs, rel);
+function readPackageSync(root, installed, checkDir, limits = NO_LIMITS) {
+  // The metadata first (bounded), then the listing (bounded), then the contents (each file's
+  // size, from fstat on the open file, against omega-core's limit before it is read).
+  const manifest = readOptionalSync(path.join(root, MANIFEST_PATH), MANIFEST_PATH, limits.maxManifestBytes);
+  const signature = readOptionalSync(path.join(root, SIGNATURE_PATH), SIGNATURE_PATH, limits.maxSignatureFileBytes);
+  const files = listSync(root, installed, checkDir, limits.maxFiles).map(({ rel, abs }) => {
+    const { data, executable } = readFileSync(abs, rel, limits.maxFileBytes);
     return { path: rel, data, executable };
   });
   return {
@@ -183,4 +184,6 @@ function readPackageSync(root, installed, checkDir) {
   };
 }
 
-module.exports = { listSync, readFileSync, readListedSync, readPackageSync, MANIFEST_PATH, SIGNATURE_PATH };
+module.exports = {
+  listSync, readFileSync, readListedSync, readOptionalSync, readPackageSync, MANIFEST_PATH, SIGNATURE_PATH,
+};

@@ -6,7 +6,7 @@
 const { parentPort } = require('node:worker_threads');
 const engine = require('./wasm.js');
 
-const OPS = new Set(['digestDirSync', 'checkDirSync', 'verifyFileSync', 'tableSync']);
+const OPS = new Set(['digestDirSync', 'checkDirSync', 'verifyFileSync', 'tableListingSync']);
 
 parentPort.on('message', ({ id, op, args }) => {
   try {

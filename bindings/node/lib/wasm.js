@@ -3,13 +3,16 @@
 // into bindings/wasm/pkg-node/ by `make build-wasm`), with files read by Node's fs (walk.js).
 // It is the fallback when the native addon cannot load, or the choice with OMEGA_ENGINE=wasm.
 //
-// Differences from the native engine, all documented in docs/node.md:
-// - the promise forms run the WebAssembly module in a worker thread (wasm-worker.js), so they
-//   do not block the event loop either, but each call copies the files to the worker;
-// - the loader's caches are per thread, not per process;
-// - a package's file table (both OMEGA_VERIFY modes, and Ω) is built by checking all its files
-//   once; each file is then read again as it loads and compared, size first, with the digest
-//   of the bytes that passed;
+// The loader's state is omega-core's, kept in this thread's WebAssembly instance as the native
+// addon keeps it in its memory (bindings/wasm/src/loader.rs): lock files (a handle each; the
+// entry of a folder and its pins are core's) and verified file tables. Opening a package and
+// checking each file as it loads are the core functions the native engine calls (a signed
+// manifest against the pins without reading a file; paths and sizes before contents;
+// Table::check_bytes for each file), with files read here by Node's fs (walk.js), never
+// more bytes than the listing allows. The differences left (docs/node.md):
+// - the promise forms run the WebAssembly module in a worker thread (wasm-worker.js), which
+//   opens the package and hands its checked listing back to be checked again here;
+// - the loader's caches are per thread, not per process.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -59,77 +62,118 @@ function wasmPins(pins, label) {
 function cacheKey(dir, pins, extra) {
   let real;
   try {
-    real = fs.realpathSync(dir);
+    real = fs.realpathSync.native(dir);
   } catch {
     return null;
   }
   return JSON.stringify([real, extra, pins.digest ?? null, pins.keys ?? null, pins.threshold ?? null, pins.legacy ?? null]);
 }
 
-const locks = []; // lock handle -> Map(entry path -> entry)
+/** omega-core's limits, applied before any file's contents are read (walk.js). */
+const LIMITS = wasm.loaderLimits();
 
-/**
- * The pins of a lock entry as omega-core's LockEntry::audit_pins gives them (the `audit`
- * member of Lockfile::entries_json: the tree, and every `signed_by` key, all required), or its
- * refusal (KEY_REVOKED for a signed entry whose signers were all revoked). No rule is decided
- * here.
- */
-function auditPins(entry) {
-  const a = entry.audit;
-  if (!a || typeof a !== 'object') {
-    throw new OmegaError('MALFORMED', `${entry.key}: lock entry without audit pins from the engine`);
-  }
-  if (a.error) throw new OmegaError(a.error.code, a.error.message);
-  const pins = { digest: a.digest };
-  if (a.keys.length) {
-    pins.keys = a.keys;
-    pins.threshold = a.threshold;
-  }
-  return pins;
-}
-
-const checked = new Map(); // cache key -> report (successes only)
-const tables = []; // verified file tables: {report, files: Map(path -> {digest (one-file tree), size})}
 const tableIds = new Map(); // cache key -> table id
+const checked = new Map(); // cache key -> report (checkDirSync with cache; successes only)
 
 function checkPackage(pkg, pins, label) {
   return call(() => wasm.checkPackageFiles(pkg.files, pkg.manifest, pkg.signature, wasmPins(pins, label)));
 }
 
-function fileProblem(table, code, rel, what) {
-  const message = `${table.report.package}: file ${JSON.stringify(rel)} ${what}`;
-  const problem = { code, path: rel, key: null, message };
-  const report = { ...table.report, ok: false, code, message, problems: [problem] };
-  return new OmegaError(code, message, report);
+/** The bytes a resolution's check read and verified, waiting for the file's load (bounded). */
+const PENDING_LIMIT = 64 << 20;
+const pending = new Map(); // table id \0 path -> bytes
+let pendingBytes = 0;
+
+function readMeta(dir, rel, limit) {
+  return walk.readOptionalSync(path.join(dir, rel), rel, limit);
 }
 
 /**
- * Keeps a table ({report, files: [[path, size, executable, bytes | digest]]}) and returns {id,
- * report, dependencies}. A file's entry holds the bytes omega-core checked (compared byte for
- * byte at load: no second hash), or past KEEP_LIMIT its one-file tree digest.
+ * The whole package read and checked by omega-core (Table::from_files): the report of every
+ * problem on refusal. {id, manifest, signature}.
  */
-function adopt(key, table) {
-  if (key && tableIds.has(key)) {
-    const id = tableIds.get(key);
-    return { id, report: tables[id].report, dependencies: tables[id].dependencies };
+function openFull(dir, p, label) {
+  let pkg;
+  try {
+    pkg = walk.readPackageSync(dir, true, checkDir, LIMITS);
+  } catch (e) {
+    throw withContext(e, label);
   }
-  const files = new Map(table.files.map(([p, size, executable, kept]) => [p, { size, executable, kept }]));
-  const id = tables.length;
-  tables.push({ report: table.report, files, dependencies: table.dependencies });
-  if (key) tableIds.set(key, id);
-  return { id, report: table.report, dependencies: table.dependencies };
+  const id = call(() => wasm.tableFromFiles(pkg.files, pkg.manifest, pkg.signature, p));
+  return { id, manifest: pkg.manifest, signature: pkg.signature };
 }
 
-/** The most bytes of checked files the WASM engine keeps for comparison (then digests). */
-const KEEP_LIMIT = 256 << 20;
-let kept = 0;
+/**
+ * Tree mode, sizes first (omega-core's rule, as listed::open_tree_table on the native engine):
+ * the signed manifest against the pins, then the paths and sizes found against its list, then
+ * each file read (no more than its listed size + 1 bytes) and compared. Null when any step
+ * finds a problem (the package is then read and checked in full, for the report).
+ */
+function openTreeFast(dir, p) {
+  try {
+    const manifest = readMeta(dir, walk.MANIFEST_PATH, LIMITS.maxManifestBytes);
+    if (manifest === null) return null;
+    const signature = readMeta(dir, walk.SIGNATURE_PATH, LIMITS.maxSignatureFileBytes);
+    const id = call(() => wasm.tableFromManifest(manifest, signature, p));
+    const list = walk.listSync(dir, true, checkDir, LIMITS.maxFiles);
+    const sizes = list.map((f) => fs.lstatSync(f.abs).size);
+    if (!wasm.tableSizesMatch(id, list.map((f) => f.rel), sizes)) return null;
+    for (let i = 0; i < list.length; i++) {
+      const got = walk.readListedSync(list[i].abs, list[i].rel, sizes[i]);
+      if (got.data === undefined) return null;
+      wasm.tableCheckFile(id, list[i].rel, got.data, got.executable);
+    }
+    return { id, manifest, signature };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Opens a package's verified table in this instance: {id, manifest, signature}. Files mode
+ * (`whole` false): a signed package's manifest alone (Table::from_manifest, no file read), an
+ * unsigned one's files; tree mode: every file, sizes first.
+ */
+function openTableSync(dir, pins, label, whole) {
+  const p = wasmPins(pins, label);
+  if (whole) return openTreeFast(dir, p) ?? openFull(dir, p, label);
+  let manifest;
+  let signature = null;
+  try {
+    manifest = readMeta(dir, walk.MANIFEST_PATH, LIMITS.maxManifestBytes);
+    if (manifest !== null) signature = readMeta(dir, walk.SIGNATURE_PATH, LIMITS.maxSignatureFileBytes);
+  } catch (e) {
+    throw withContext(e, label);
+  }
+  if (manifest === null) return openFull(dir, p, label);
+  return { id: call(() => wasm.tableFromManifest(manifest, signature, p)), manifest, signature };
+}
+
+/** What opening a table returns: {id, dependencies, report (computed when read)}. */
+function opened(id) {
+  return {
+    id,
+    dependencies: call(() => wasm.tableDependencies(id)),
+    get report() {
+      return call(() => wasm.tableReport(id));
+    },
+  };
+}
+
+function packageOf(id) {
+  try {
+    return wasm.tableReport(id).package;
+  } catch {
+    return `table ${id}`;
+  }
+}
 
 const engine = {
   name: 'wasm',
   dir: WASM_DIR,
 
   digestDirSync(dir, installed) {
-    const pkg = walk.readPackageSync(dir, !!installed, checkDir);
+    const pkg = walk.readPackageSync(dir, !!installed, checkDir, LIMITS);
     return call(() => wasm.digestFiles(pkg.files));
   },
 
@@ -139,7 +183,7 @@ const engine = {
     const label = opts.label ?? dir;
     let pkg;
     try {
-      pkg = walk.readPackageSync(dir, !!opts.installed, checkDir);
+      pkg = walk.readPackageSync(dir, !!opts.installed, checkDir, LIMITS);
     } catch (e) {
       throw e instanceof OmegaError && !e.detail.includes(label) ? withContext(e, label) : e;
     }
@@ -177,41 +221,21 @@ const engine = {
     return call(() => wasm.lockEntries(Buffer.from(bytes)));
   },
 
-  // The lock for the loader. The WASM build (bindings/wasm) has no lock handles yet: the lock
-  // is parsed by omega-core (the WASM export lockEntries: Lockfile::entries_json, retired
-  // entries left out, each entry's `audit` pins or refusal from LockEntry::audit_pins) and
-  // kept here, by entry path.
+  // The lock for the loader: parsed and kept by omega-core in this instance (a handle), as
+  // the native addon keeps it; entries and pins are core's (bindings/wasm/src/loader.rs).
   lockOpen(bytes) {
-    const byPath = new Map();
-    for (const e of engine.lockEntries(bytes)) byPath.set(e.path, e);
-    locks.push(byPath);
-    return locks.length - 1;
+    return call(() => wasm.lockOpen(Buffer.from(bytes)));
   },
   lockKey(handle, rel) {
-    const e = locks[handle].get(rel);
-    return e ? e.key : null;
+    return call(() => wasm.lockKey(handle, rel)) ?? null;
   },
   openLockedTable(handle, rel, dir, whole) {
-    const e = locks[handle].get(rel);
-    if (!e) throw new OmegaError('NOT_FOUND', `no entry of the lock pins ${rel}`);
-    return engine.openPinnedFiles(dir, auditPins(e), e.key, whole);
+    const { key, ...pins } = call(() => wasm.lockAuditPins(handle, rel));
+    return engine.openPinnedFiles(dir, pins, key, whole);
   },
   lockPins(handle, rel, pins, label, lockName) {
-    const e = locks[handle].get(rel);
-    if (!e) throw new OmegaError('NOT_FOUND', `no entry of the lock pins ${rel}`);
-    if (e.name !== label) {
-      throw new OmegaError('NOT_FOUND', `${label}: the entry of ${rel} in ${lockName} is package ${e.name}, not ${label}`);
-    }
-    const locked = auditPins(e);
-    if (pins.digest !== undefined && pins.digest !== null && pins.digest !== locked.digest) {
-      throw new OmegaError('DIGEST_MISMATCH', `${label}: the code pins ${pins.digest}, but ${lockName} pins ${locked.digest}`);
-    }
-    const out = { ...pins, digest: locked.digest };
-    if ((pins.keys === undefined || pins.keys === null || pins.keys.length === 0) && locked.keys) {
-      out.keys = locked.keys;
-      out.threshold = locked.threshold;
-    }
-    return out;
+    const r = call(() => wasm.lockPins(handle, rel, wasmPins(pins, label), label, lockName));
+    return { digest: r.digest, keys: r.keys, threshold: r.threshold, legacy: r.legacy };
   },
 
   applyRevocation(lock, statement, signature) {
@@ -219,16 +243,15 @@ const engine = {
   },
 
   /**
-   * A verified file table of a package: {id, report}. The WASM engine always builds it from
-   * the files as read and checked (in files mode too; `whole` changes nothing here).
+   * A verified file table of a package: {id, report, dependencies}; `whole` (tree mode): from
+   * all its files, sizes first; else a signed package's manifest (no file read).
    */
   openPinnedFiles(dir, pins, label, whole) {
-    const key = cacheKey(dir, pins, 'files');
-    if (key && tableIds.has(key)) {
-      const id = tableIds.get(key);
-      return { id, report: tables[id].report, dependencies: tables[id].dependencies };
-    }
-    return adopt(key, engine.tableSync(dir, pins, label, whole));
+    const key = cacheKey(dir, pins, whole ? 'tree' : 'files');
+    if (key && tableIds.has(key)) return opened(tableIds.get(key));
+    const { id } = openTableSync(dir, pins, label, !!whole);
+    if (key) tableIds.set(key, id);
+    return opened(id);
   },
 
   /** The table for the loader: {id, dependencies} (as the native engine's). */
@@ -236,60 +259,52 @@ const engine = {
     return engine.openPinnedFiles(dir, pins, label, whole);
   },
 
-  /** The table of a package as plain data (run in the worker for openPinnedFilesAsync). */
-  tableSync(dir, pins, label) {
-    let pkg;
-    try {
-      pkg = walk.readPackageSync(dir, true, checkDir);
-    } catch (e) {
-      throw withContext(e, label);
-    }
-    const report = checkPackage(pkg, pins, label);
-    // Each verified file's bytes (kind and size beside them): a file that loads later is read
-    // again (size first) and compared byte for byte, with no second hash. Past KEEP_LIMIT, its
-    // digest as a one-file tree (omega-core's digest covers path, kind, size and BLAKE2b-256).
-    const files = pkg.files.map((f) => {
-      if (kept + f.data.length <= KEEP_LIMIT) {
-        kept += f.data.length;
-        return [f.path, f.data.length, f.executable, f.data];
-      }
-      return [f.path, f.data.length, f.executable, call(() => wasm.digestFiles([f]))];
-    });
-    // The signed dependency pins of the manifest the check has just accepted (omega-core
-    // refuses duplicate keys and unknown fields, so JSON.parse reads it as core did).
-    let dependencies = {};
-    if (pkg.manifest) {
-      const deps = JSON.parse(Buffer.from(pkg.manifest).toString('utf8')).dependencies;
-      if (deps && typeof deps === 'object') dependencies = deps;
-    }
-    return { report, files, dependencies };
+  /**
+   * In the worker (openPinnedFilesAsync): opens the table in that instance and returns what
+   * it checked, {listing, manifest, signature}, for this thread's instance to check again.
+   */
+  tableListingSync(dir, pins, label, whole) {
+    const t = openTableSync(dir, pins, label, !!whole);
+    return { listing: call(() => wasm.tableListing(t.id)), manifest: t.manifest, signature: t.signature };
   },
 
+  /** Checks file `rel` (at `abs`) against table `id` (else throws); its bytes wait for the load. */
   checkPinnedFile(id, rel, abs) {
-    engine.readPinnedFile(id, rel, abs);
+    const data = engine.readPinnedFile(id, rel, abs);
+    const k = `${id}\0${abs}`;
+    if (pendingBytes + data.length > PENDING_LIMIT) {
+      pending.clear();
+      pendingBytes = 0;
+    }
+    const old = pending.get(k);
+    if (old) pendingBytes -= old.length;
+    pending.set(k, data);
+    pendingBytes += data.length;
     return true;
   },
 
-  /** The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws). */
+  /**
+   * The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws): the
+   * ones a resolution's check kept, else read now: the entry first (FILE_EXTRA), the size
+   * before a byte is read, then omega-core's Table::check_bytes.
+   */
   readPinnedFile(id, rel, abs) {
-    const table = tables[id];
-    if (!table) throw new OmegaError('NOT_FOUND', `no verified file table number ${id}`);
-    if (rel.startsWith('.omega/')) {
-      throw fileProblem(table, 'FILE_EXTRA', rel, "is in the package's .omega/ folder (signing metadata, not a file of the package)");
+    const k = `${id}\0${abs}`;
+    const kept = pending.get(k);
+    if (kept !== undefined) {
+      pending.delete(k);
+      pendingBytes -= kept.length;
+      return kept;
     }
-    const expected = table.files.get(rel);
-    if (expected === undefined) throw fileProblem(table, 'FILE_EXTRA', rel, 'is not listed in the manifest');
+    const size = call(() => wasm.tableEntrySize(id, rel));
     let file;
     try {
-      file = walk.readListedSync(abs, rel, expected.size);
+      file = walk.readListedSync(abs, rel, size);
     } catch (e) {
-      throw withContext(e, table.report.package);
+      throw withContext(e, packageOf(id));
     }
-    if (file.data === undefined) throw fileProblem(table, 'FILE_CHANGED', rel, 'has changed contents');
-    const same = typeof expected.kept === 'string'
-      ? call(() => wasm.digestFiles([{ path: rel, data: file.data, executable: file.executable }])) === expected.kept
-      : file.executable === expected.executable && Buffer.from(expected.kept.buffer, expected.kept.byteOffset, expected.kept.byteLength).equals(file.data);
-    if (!same) throw fileProblem(table, 'FILE_CHANGED', rel, 'has changed contents');
+    if (file.data === undefined) call(() => wasm.tableCheckSize(id, rel, file.size));
+    call(() => wasm.tableCheckFile(id, rel, file.data, file.executable));
     return file.data;
   },
 
@@ -309,9 +324,13 @@ engine.digestDir = (dir, installed) => run('digestDirSync', [dir, installed]);
 engine.checkDir = (dir, pins, opts) => run('checkDirSync', [dir, pins, opts]);
 engine.verifyFile = (file, publicKey, signature, legacy) => run('verifyFileSync', [file, publicKey, signature, legacy]);
 engine.openPinnedFilesAsync = async (dir, pins, label, whole) => {
-  const key = cacheKey(dir, pins, 'files');
-  if (key && tableIds.has(key)) return engine.openPinnedFiles(dir, pins, label, whole);
-  return adopt(key, await run('tableSync', [dir, pins, label, whole]));
+  const key = cacheKey(dir, pins, whole ? 'tree' : 'files');
+  if (key && tableIds.has(key)) return opened(tableIds.get(key));
+  const t = await run('tableListingSync', [dir, pins, label, whole]);
+  if (key && tableIds.has(key)) return opened(tableIds.get(key));
+  const id = call(() => wasm.tableFromListing(t.listing, t.manifest, t.signature, wasmPins(pins, label)));
+  if (key) tableIds.set(key, id);
+  return opened(id);
 };
 
 // signify (detached): core's signify::verify_detached, through the WASM binding.

@@ -8,7 +8,9 @@
 //!   checked (`check_package`) when it is opened.
 //!
 //! - Tree mode (`whole`): the table is the package's files as read and checked (the whole
-//!   directory, signed or not), so that every file loaded later is compared with what passed.
+//!   directory, signed or not), so that every file loaded later is compared with what passed;
+//!   a signed package's manifest first, then paths and sizes, then contents
+//!   (`omega_core::listed::open_tree_table`).
 //!
 //! Each loaded file is then read, hashed and compared with its entry by
 //! `omega_core::listed::read_listed_file` (no symlinks, regular files only, size first), which
@@ -22,44 +24,98 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use omega_core::fs::{read_installed_package, read_limited};
-use omega_core::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
-use omega_core::listed::read_listed_file;
-use omega_core::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
-use omega_core::{
-    check_package, Error, ErrorCode, FileEntry, Manifest, PackageInput, Pins, Report, TreeListing,
-};
+use omega_core::listed::{open_manifest_table, open_tree_table, read_listed_file};
+use omega_core::loader::Table;
+use omega_core::{Error, ErrorCode, Pins};
 use serde_json::{json, Value};
 
 use crate::envelope::Outcome;
 use crate::pins::PinsArg;
 
-/// A verified file table.
-struct Table {
-    /// The report of the check that verified the table.
-    report: Report,
-    /// The files, sorted by path (as a [`TreeListing`] sorts them).
-    files: Vec<FileEntry>,
-    /// The verified manifest's signed `dependencies` pins (name, `b2tree:` text); empty for a
-    /// package without a manifest.
-    dependencies: Vec<(String, String)>,
-}
-
-/// The `dependencies` of a manifest that `check_package` has just accepted.
-fn dependencies_of(manifest: &Manifest) -> Vec<(String, String)> {
-    manifest
-        .dependencies
-        .iter()
-        .map(|(name, digest)| (name.clone(), digest.to_string()))
-        .collect()
-}
-
 #[derive(Default)]
 struct Tables {
     all: Vec<Arc<Table>>,
     by_key: HashMap<String, u32>,
+    /// The key of the table the prefetch thread is opening, if any.
+    in_progress: Option<String>,
+}
+
+/// Signalled when the prefetch thread has finished a table.
+fn done() -> &'static Condvar {
+    static DONE: OnceLock<Condvar> = OnceLock::new();
+    DONE.get_or_init(Condvar::new)
+}
+
+/// What [`prefetch`] opens: the package folder, its pins, the text naming them in the cache,
+/// and its label.
+pub struct Job {
+    /// The package folder.
+    pub dir: String,
+    /// Its pins (a lock entry's audit pins).
+    pub pins: Pins,
+    /// The text naming the pins in the cache (as `open_pins` is called with).
+    pub pins_text: String,
+    /// The package's label in messages.
+    pub label: String,
+}
+
+/// Opens the tables of `jobs` on a thread of its own, one after the other, while Node goes on
+/// loading: the loader's own open of the same package then finds the table ready (or waits for
+/// the one being opened). Refusals are not kept (the loader opens such a package itself, for
+/// its error). Once per process.
+pub fn prefetch(jobs: Vec<Job>, whole: bool) {
+    static STARTED: AtomicBool = AtomicBool::new(false);
+    if STARTED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let spawned = std::thread::Builder::new()
+        .name("omega-prefetch".into())
+        .spawn(move || {
+            for job in jobs {
+                let Some(key) = cache_key(&job.dir, &job.pins_text, whole) else {
+                    continue;
+                };
+                {
+                    let mut t = tables();
+                    if t.by_key.contains_key(&key) {
+                        continue;
+                    }
+                    t.in_progress = Some(key);
+                }
+                // Cleared however the open ends, so that no waiter waits for ever.
+                let _clear = Clear;
+                let pins = job.pins;
+                let _ = open_with(
+                    &job.dir,
+                    || Ok(pins),
+                    &job.pins_text,
+                    &job.label,
+                    whole,
+                    true,
+                );
+            }
+        });
+    drop(spawned);
+}
+
+/// Clears the prefetch thread's table in progress and wakes the waiters when dropped.
+struct Clear;
+
+impl Drop for Clear {
+    fn drop(&mut self) {
+        tables().in_progress = None;
+        done().notify_all();
+    }
+}
+
+fn cache_key(dir: &str, pins_text: &str, whole: bool) -> Option<String> {
+    std::fs::canonicalize(dir).ok().and_then(|p| {
+        p.to_str()
+            .map(|s| format!("{s}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
+    })
 }
 
 fn tables() -> MutexGuard<'static, Tables> {
@@ -136,7 +192,7 @@ pub fn open_pins(
     label: &str,
     whole: bool,
 ) -> Result<Opened, Error> {
-    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole)?;
+    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole, false)?;
     Ok(Opened {
         id,
         dependencies: table.dependencies.clone(),
@@ -155,6 +211,7 @@ fn open_table(
         &pins_arg.cache_text(),
         label,
         whole,
+        false,
     )
 }
 
@@ -164,13 +221,18 @@ fn open_with(
     pins_text: &str,
     label: &str,
     whole: bool,
+    prefetching: bool,
 ) -> Result<(u32, Arc<Table>), Error> {
-    let key = std::fs::canonicalize(dir).ok().and_then(|p| {
-        p.to_str()
-            .map(|s| format!("{s}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
-    });
-    if let Some(k) = &key {
-        let t = tables();
+    let key = cache_key(dir, pins_text, whole);
+    if let (Some(k), false) = (&key, prefetching) {
+        // A table the prefetch thread is opening right now: wait for it rather than open it
+        // twice (a refusal is not kept: then it is opened here, for the error).
+        let mut t = tables();
+        while t.in_progress.as_deref() == Some(k.as_str()) {
+            t = done()
+                .wait(t)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
         if let Some(&id) = t.by_key.get(k) {
             if let Some(table) = t.all.get(id as usize) {
                 return Ok((id, Arc::clone(table)));
@@ -179,58 +241,20 @@ fn open_with(
     }
     let pins = pins()?;
     let root = Path::new(dir);
-    let manifest = if whole {
-        None
+    let table = if whole {
+        // Tree mode: every file now, sizes first (omega-core's open_tree_table).
+        open_tree_table(root, label, &pins)?
     } else {
-        read_limited(&root.join(MANIFEST_PATH), MAX_MANIFEST_BYTES).map_err(|e| e.context(label))?
-    };
-    let table = match manifest {
-        Some(manifest_bytes) => {
-            let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)
-                .map_err(|e| e.context(label))?;
-            let manifest = Manifest::parse(&manifest_bytes)
-                .map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?;
-            // The manifest's own file list stands for the files: core checks the signatures
-            // and that this list hashes to the pinned digest.
-            let dependencies = dependencies_of(&manifest);
-            let listed = TreeListing::new(manifest.files)?;
-            let report = check_package(
-                PackageInput {
-                    label,
-                    files: &listed,
-                    manifest: Some(&manifest_bytes),
-                    signatures: signatures.as_deref(),
-                },
-                &pins,
-            )?;
-            Table {
-                report,
-                files: listed.into_entries(),
-                dependencies,
-            }
-        }
-        None => {
-            let pkg = read_installed_package(root).map_err(|e| e.context(label))?;
-            let report = check_package(pkg.input(label), &pins)?;
-            // Accepted by the check, so it parses; a package without a manifest pins nothing.
-            let dependencies = match pkg.manifest.as_deref().map(Manifest::parse) {
-                Some(Ok(m)) => dependencies_of(&m),
-                _ => Vec::new(),
-            };
-            Table {
-                report,
-                files: pkg.listing.into_entries(),
-                dependencies,
-            }
-        }
+        open_manifest_table(root, label, &pins)?
     };
     let mut t = tables();
     let id = u32::try_from(t.all.len())
         .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;
     let table = Arc::new(table);
     t.all.push(Arc::clone(&table));
+    drop(t);
     if let Some(k) = key {
-        t.by_key.insert(k, id);
+        tables().by_key.insert(k, id);
     }
     Ok((id, table))
 }
@@ -259,7 +283,7 @@ pub fn read(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
 
 fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
     let table = table(id)?;
-    read_listed_file(abs, rel, &table.files, &table.report)
+    read_listed_file(abs, rel, &table)
 }
 
 /// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified

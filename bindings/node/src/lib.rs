@@ -349,6 +349,19 @@ pub fn open_locked_table(
     }
 }
 
+/// Starts opening the tables of every package that lock `id` pins (its entries' audit pins;
+/// `root` is the project folder, the lock's real directory) on a thread of its own, in the
+/// background, as [`open_locked_table`] would open them (`whole`: tree mode): the loader's
+/// own open then finds each table ready. Once per process; entries whose pins are refused
+/// are left to the loader.
+#[napi]
+pub fn prefetch_locked(id: u32, root: String, whole: bool) -> napi::Result<()> {
+    let jobs = lock::prefetch_jobs(id, &root)
+        .map_err(|e| napi::Error::from_reason(e.message().to_string()))?;
+    files::prefetch(jobs, whole);
+    Ok(())
+}
+
 /// A caller's pins combined with the entry of lock `id` pinning `path`
 /// (`omega_core::loader::merge_pins`: a conflicting digest is `DIGEST_MISMATCH`, the lock fills
 /// in the rest); `label` names the package and `lock_name` the lock file in messages.

@@ -57,6 +57,27 @@ pub fn entry(id: u32, path: &str) -> Result<(String, LockEntry)> {
         })
 }
 
+/// What the prefetch thread opens for lock `id`: every entry (retired ones left out) whose
+/// audit pins are not refused, at `root`/its path, named in the cache as `open_locked_table`
+/// names it.
+pub fn prefetch_jobs(id: u32, root: &str) -> Result<Vec<crate::files::Job>> {
+    let lock = get(id)?;
+    Ok(lock
+        .packages
+        .iter()
+        .filter(|(_, e)| !e.retired)
+        .filter_map(|(key, e)| {
+            let pins = e.audit_pins(key).ok()?;
+            Some(crate::files::Job {
+                dir: format!("{root}/{}", e.path),
+                pins,
+                pins_text: format!("lock\u{0}{id}\u{0}{}", e.path),
+                label: key.clone(),
+            })
+        })
+        .collect())
+}
+
 /// Pins as the JS side passes them on (to the promise form of a check).
 pub fn pins_arg(p: &Pins) -> PinsArg {
     PinsArg {

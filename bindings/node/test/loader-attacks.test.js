@@ -113,8 +113,9 @@ test('N1: files mode: one file of a pinned package replaced by a link is refused
     }
     fs.rmSync(util);
     fs.symlinkSync(to, util);
-    // (The WASM engine opens a package by reading all its files, so it meets the link there.)
-    refused(run(p, CJS, {}, 'files'), { code: 'UNSUPPORTED_FILE_TYPE', names: ['alpha', ENGINE === 'native' ? util : 'lib/util.js'] });
+    // Both engines open a signed package from its manifest (omega-core's loader::Table) and
+    // meet the link when the file loads.
+    refused(run(p, CJS, {}, 'files'), { code: 'UNSUPPORTED_FILE_TYPE', names: ['alpha', util] });
   }
   // ESM: delta's entry point replaced by a link to code outside the package.
   const p = app();
@@ -124,8 +125,9 @@ test('N1: files mode: one file of a pinned package replaced by a link is refused
   fs.rmSync(idx);
   fs.symlinkSync(to, idx);
   const r = run(p, ['--import', REGISTER_ESM, 'delta.mjs'], {}, 'files');
-  // native: the resolution leaves the package; WASM: opening the package meets the link.
-  refused(r, { code: ENGINE === 'native' ? 'UNSAFE_PATH' : 'UNSUPPORTED_FILE_TYPE', names: ['delta', to] });
+  // Both engines: the resolution leaves the package (the WASM engine no longer reads every
+  // file when it opens a signed package in files mode: issue 11, core's rule on both).
+  refused(r, { code: 'UNSAFE_PATH', names: ['delta', to] });
 });
 
 test('N1: packages from global folders (NODE_PATH, $HOME/.node_modules, $HOME/.node_libraries) are refused', () => {

@@ -135,18 +135,12 @@ test('files mode: files are checked as they load (an extra file when loaded; unl
   write(path.join(dir, 'lib', 'evil.js'), "require('node:fs').appendFileSync(process.env.OMEGA_TEST_MARKER, 'evil\\n');\n");
   fs.rmSync(path.join(dir, 'README.md'));
   const unloaded = run(p, ['--require', REGISTER_CJS, 'app.js'], {}, 'files');
-  if (ENGINE === 'native') {
-    assert.equal(unloaded.status, 0, 'a signed package opens from its manifest: unloaded files are not read');
-  } else {
-    // The WASM engine opens a package by checking all its files (docs/node.md).
-    refused(unloaded, { code: 'FILE_MISSING', pkg: 'alpha', notRan: ['alpha@1.0.0'] });
-  }
+  // Both engines (omega-core's loader::Table; the WASM engine used to read every file).
+  assert.equal(unloaded.status, 0, 'a signed package opens from its manifest: unloaded files are not read');
   const r = run(p, ['--require', REGISTER_CJS, 'extra.js'], {}, 'files');
-  refused(r, { code: ENGINE === 'native' ? 'FILE_EXTRA' : 'FILE_MISSING', pkg: 'alpha', notRan: ['evil'] });
-  if (ENGINE === 'native') {
-    assert.ok(r.stderr.includes(`refused to load ${path.join(dir, 'lib', 'evil.js')}`), r.stderr);
-    assert.ok(r.ran.includes('alpha@1.0.0'), 'alpha itself verified and ran');
-  }
+  refused(r, { code: 'FILE_EXTRA', pkg: 'alpha', notRan: ['evil'] });
+  assert.ok(r.stderr.includes(`refused to load ${path.join(dir, 'lib', 'evil.js')}`), r.stderr);
+  assert.ok(r.ran.includes('alpha@1.0.0'), 'alpha itself verified and ran');
 });
 
 test('files mode: a changed file deeper in the package is refused when it loads', () => {

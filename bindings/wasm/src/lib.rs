@@ -18,6 +18,9 @@
 //! | `blake2b256(data)` | `hash::Blake2b256` |
 //! | `revokeLock(lock, statement, signature)` | `lock::revoke` |
 //! | `lockEntries(lock)` | `Lockfile::parse` → `Lockfile::entries_json` |
+//! | `lockOpen`, `lockKey`, `lockAuditPins`, `lockPins` (`loader`, feature `loader`: the Node build only) | `Lockfile::entry_for_path`, `LockEntry::audit_pins`, `loader::merge_pins` |
+//! | `tableFromManifest`, `tableFromFiles`, `tableFromListing`, `tableSizesMatch`, `tableCheckSize`, `tableEntrySize`, `tableCheckFile`, `tableListing`, `tableReport`, `tableDependencies` (`loader`) | `loader::Table` |
+//! | `loaderLimits()` (`loader`) | `limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES}` |
 //!
 //! Reports are `Report::to_json` (errors: `Error::to_json`) as plain JS objects: the
 //! one report shape of every binding and of `omega check --json`.
@@ -29,6 +32,8 @@
 
 pub mod convert;
 pub mod errors;
+#[cfg(feature = "loader")]
+pub mod loader;
 pub mod log;
 pub mod signify;
 

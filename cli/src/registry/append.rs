@@ -228,12 +228,8 @@ pub fn write_append(
     old_lines: &dyn Fn(&str) -> Result<Vec<IndexLine>, Failure>,
 ) -> Result<Written, Failure> {
     let dir = writer_dir(writer);
-    for o in objects {
-        writer.write_object(o)?;
-    }
-    crash_point("objects");
-    write_journal(&dir, base, new)?;
-    crash_point("journal");
+    // Everything is computed (and every signature made) before the first byte is written, so
+    // a failure here (an index note over its limit, a bad stored tile) leaves no journal.
     let mut publisher = match source {
         Some(src) if base > 0 => {
             let edge = fetch_tiles(src, &edge_paths(base)?, &Progress::hidden())?;
@@ -242,10 +238,6 @@ pub fn write_append(
         _ => Publisher::new(),
     };
     let appended = publisher.append(new)?;
-    for f in &appended.files {
-        writer.write_immutable(&RelPath::new(&f.path.to_string())?, &f.bytes)?;
-        crash_point("tile");
-    }
     // Index notes of every name the new entries touch: the name's earlier lines, then the
     // new entries' lines.
     let mut new_lines = index_lines(new, base)?;
@@ -259,16 +251,31 @@ pub fn write_append(
         described.push((base + i as u64, e.statement.describe()));
     }
     let expires = clock_now().saturating_add(index_ttl);
-    let mut indexes = Vec::new();
+    let mut notes = Vec::new();
     for name in &touched {
         let mut l = old_lines(name)?;
         l.extend(new_lines.remove(name).unwrap_or_default());
         let text = index_note(origin, name, appended.size, expires, l, keys)?;
-        writer.write_mutable(&RelPath::index(name)?, text.as_bytes())?;
-        indexes.push(name.clone());
-        crash_point("index");
+        notes.push((name.clone(), RelPath::index(name)?, text));
     }
     let cp = checkpoint_note(origin, appended.size, appended.root, keys)?;
+
+    for o in objects {
+        writer.write_object(o)?;
+    }
+    crash_point("objects");
+    write_journal(&dir, base, new)?;
+    crash_point("journal");
+    for f in &appended.files {
+        writer.write_immutable(&RelPath::new(&f.path.to_string())?, &f.bytes)?;
+        crash_point("tile");
+    }
+    let mut indexes = Vec::new();
+    for (name, rel, text) in notes {
+        writer.write_mutable(&rel, text.as_bytes())?;
+        indexes.push(name);
+        crash_point("index");
+    }
     writer.write_mutable(&RelPath::checkpoint(), cp.as_bytes())?;
     crash_point("checkpoint");
     let jp = journal_path(&dir);

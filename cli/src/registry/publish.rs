@@ -123,6 +123,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
     let mut entries = Vec::new();
     if state.name(&m.name).is_none() && state.mode == Mode::Open {
         let claim = Statement::Owners(OwnersStatement {
+            origin: state.origin.clone(),
             name: m.name.clone(),
             serial: 0,
             keys: m.keys.clone(),
@@ -131,6 +132,7 @@ pub fn publish(a: &PublishArgs) -> CmdResult {
         entries.push(Entry::sign(&claim, &refs, DEFAULT_TRUSTED_COMMENT)?.to_bytes());
     }
     let release = ReleaseStatement {
+        origin: state.origin.clone(),
         name: m.name.clone(),
         version: m.version.clone(),
         sequence: m.sequence,
@@ -194,11 +196,11 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
     let ttl = a.index_ttl.unwrap_or(DEFAULT_INDEX_TTL);
     let within = a.within.unwrap_or(DEFAULT_REFRESH_WITHIN);
     let dir = RegistryDir::open(&a.dir)?;
-    let mut session = Session::open(&dir, false, true)?;
+    let mut session = Session::open(&dir, a.json, true)?;
     if !session.pending.is_empty() {
         let w = session.commit(&[], &[], ttl)?;
-        say!(
-            "finished an interrupted write: entries {}..{}",
+        esay!(
+            "omega: finished an interrupted write: entries {}..{}",
             w.first,
             w.size
         );
@@ -232,6 +234,10 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
         session.writer.write_mutable(&rel, text.as_bytes())?;
         refreshed += 1;
     }
-    say!("re-signed {refreshed} index note(s) at size {size}");
+    if a.json {
+        print_json(&serde_json::json!({"ok": true, "size": size, "refreshed": refreshed}));
+    } else {
+        say!("re-signed {refreshed} index note(s) at size {size}");
+    }
     Ok(EXIT_OK)
 }

@@ -104,6 +104,7 @@ pub fn statement(c: &StatementCommand) -> CmdResult {
             let state = current_state(&a.registry)?;
             let serial = state.name(&a.name).map_or(0, |n| n.owners_serial + 1);
             let s = Statement::Owners(OwnersStatement {
+                origin: state.origin.clone(),
                 name: a.name.clone(),
                 serial,
                 keys: KeySet {
@@ -119,6 +120,7 @@ pub fn statement(c: &StatementCommand) -> CmdResult {
             let state = current_state(&a.registry)?;
             name_state(&state, &a.name)?;
             let s = Statement::Revoke(RevokeStatement {
+                origin: state.origin.clone(),
                 name: a.name.clone(),
                 key: parse_key_arg(&a.key, "--key")?,
                 reason: a.reason.clone(),
@@ -138,6 +140,7 @@ pub fn statement(c: &StatementCommand) -> CmdResult {
                 );
             }
             let s = Statement::Yank(YankStatement {
+                origin: state.origin.clone(),
                 name: a.name.clone(),
                 version: a.pkg_version.clone(),
                 sequence: a.sequence,
@@ -149,6 +152,7 @@ pub fn statement(c: &StatementCommand) -> CmdResult {
             let state = current_state(&a.registry)?;
             name_state(&state, &a.name)?;
             let s = Statement::Notice(NoticeStatement {
+                origin: state.origin.clone(),
                 name: a.name.clone(),
                 id: a.id.clone(),
                 severity: Severity::parse(&a.severity).map_err(|e| e.context("--severity"))?,

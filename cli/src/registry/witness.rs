@@ -21,6 +21,7 @@ use omega_core::ErrorCode;
 
 use crate::args::{RegistryCosignArgs, WitnessCosignArgs, WitnessKeyArgs};
 use crate::net::{origin_dir_name, RelPath, RootDir, Source};
+use crate::out::print_json;
 use crate::progress::Progress;
 use crate::registry_dir::RegistryDir;
 use crate::util::{load_secret_key, read_small, usage, CmdResult, Failure, EXIT_OK};
@@ -31,7 +32,12 @@ use super::{clock_now, err};
 /// `omega witness key`.
 pub fn key(a: &WitnessKeyArgs) -> CmdResult {
     let sk = load_secret_key(Some(&a.secret_key))?;
-    say!("{}", cosigner_vkey(&a.name, &sk)?);
+    let vkey = cosigner_vkey(&a.name, &sk)?;
+    if a.json {
+        print_json(&serde_json::json!({"ok": true, "name": a.name, "vkey": vkey.to_string()}));
+    } else {
+        say!("{vkey}");
+    }
     Ok(EXIT_OK)
 }
 
@@ -161,7 +167,15 @@ pub fn witness_cosign(a: &WitnessCosignArgs) -> CmdResult {
     let text = cp.note.text().to_string();
     let line = cosign(&text, &name, &sk, clock_now())?;
     state.write_atomic(&last_rel, text.as_bytes())?;
-    say!("{}", line.to_line().trim_end_matches('\n'));
+    let line = line.to_line();
+    let line = line.trim_end_matches('\n');
+    if a.json {
+        print_json(&serde_json::json!({
+            "ok": true, "origin": origin, "size": new.size, "name": name, "line": line,
+        }));
+    } else {
+        say!("{line}");
+    }
     Ok(EXIT_OK)
 }
 
@@ -223,10 +237,15 @@ pub fn registry_cosign(a: &RegistryCosignArgs) -> CmdResult {
         note.add_signature(sig)?;
     }
     writer.write_mutable(&RelPath::checkpoint(), note.to_text().as_bytes())?;
-    say!(
-        "checkpoint of {} now has {} signature line(s)",
-        a.dir.display(),
-        note.signatures().len()
-    );
+    if a.json {
+        let names: Vec<&str> = note.signatures().iter().map(|s| s.name()).collect();
+        print_json(&serde_json::json!({"ok": true, "signatures": names}));
+    } else {
+        say!(
+            "checkpoint of {} now has {} signature line(s)",
+            a.dir.display(),
+            note.signatures().len()
+        );
+    }
     Ok(EXIT_OK)
 }

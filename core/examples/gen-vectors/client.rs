@@ -94,6 +94,7 @@ impl Reg {
         ])
         .expect("tgz");
         let st = ReleaseStatement {
+            origin: ORIGIN.into(),
             name: name.into(),
             version: version.into(),
             sequence,
@@ -249,6 +250,7 @@ pub fn run_case(
 pub fn client_vectors() -> Value {
     let mut reg = Reg::new();
     reg.push(Statement::Owners(OwnersStatement {
+        origin: ORIGIN.into(),
         name: "left-pad".into(),
         serial: 0,
         keys: keyset(1, &[&key(10)], &[]),
@@ -258,6 +260,7 @@ pub fn client_vectors() -> Value {
     reg.release("left-pad", "1.1.0", 2, "two");
     let mid_checkpoint = reg.checkpoint(Some(NOW - 60));
     reg.push(Statement::Owners(OwnersStatement {
+        origin: ORIGIN.into(),
         name: "right-pad".into(),
         serial: 0,
         keys: keyset(1, &[&key(10)], &[]),
@@ -266,12 +269,14 @@ pub fn client_vectors() -> Value {
     reg.release("right-pad", "1.0.0", 1, "r1");
     reg.release("right-pad", "1.1.0", 2, "r2");
     reg.push(Statement::Yank(YankStatement {
+        origin: ORIGIN.into(),
         name: "right-pad".into(),
         version: "1.1.0".into(),
         sequence: 2,
         reason: "broken".into(),
     }));
     reg.push(Statement::Notice(NoticeStatement {
+        origin: ORIGIN.into(),
         name: "left-pad".into(),
         id: "OMEGA-1".into(),
         severity: Severity::Critical,
@@ -286,6 +291,7 @@ pub fn client_vectors() -> Value {
     // A fork of the same size: the last entry differs.
     let mut fork = Reg::new();
     fork.push(Statement::Owners(OwnersStatement {
+        origin: ORIGIN.into(),
         name: "left-pad".into(),
         serial: 0,
         keys: keyset(1, &[&key(10)], &[]),
