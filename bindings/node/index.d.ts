@@ -195,4 +195,56 @@ declare namespace Ω {
   function verifySignify(message: Uint8Array | string, signatureText: Uint8Array | string, publicKey: string): void;
 }
 
+// Log verification (lib/log.js; docs/registry.md "Bindings: log verification"). Hashes are
+// lowercase hex strings in and out; sizes and indexes non-negative safe integers.
+declare namespace Ω {
+  type Bytes = Uint8Array | ArrayBuffer | string;
+  /** Tile path ("tile/0/x001/234.p/5", "tile/entries/000") -> the bytes served there. */
+  type Tiles = Map<string, Uint8Array | ArrayBuffer> | Record<string, Uint8Array | ArrayBuffer>;
+  interface NoteSigner { name: string; keyId: string; type: number; timestamp: number | null }
+  interface VerifiedNote { verified: NoteSigner[] }
+  /** "fresh" (asOf: the quorum's time), "not_witnessed" (quorum none), "not_checked" (no `now`). */
+  interface Freshness { state: 'fresh' | 'not_witnessed' | 'not_checked'; asOf: number | null }
+  interface VerifiedCheckpoint {
+    origin: string; size: number; /** hex */ root: string; extensions: string[];
+    witnesses: { name: string; time: number }[]; freshness: Freshness;
+    /** The vkey that signed. */ logKey: string; /** The whole signed note, to store. */ note: string;
+  }
+  interface ParsedPolicy { text: string; logs: string[]; witnesses: { name: string; vkey: string }[] }
+  interface VerifiedIndex { origin: string; name: string; asOf: number; expires: number; lines: string[]; text: string }
+  interface TilePathInfo { kind: 'hashes' | 'entries'; level: number | null; index: number; width: number }
+  interface ParsedStatement { type: string; name: string | null; text: string }
+  interface ParsedEntry { type: string; name: string | null; statement: string; signatures: string[]; text: string }
+  interface ReplayResult {
+    verdicts: string[]; errors: { index: number; code: ErrorCode; message: string }[];
+    genesis: string | null; state: Record<string, unknown> | null;
+  }
+
+  /** The trusted keys (vkeys `name+hex8+base64`) that signed a C2SP signed note. */
+  function verifyNote(note: Bytes, vkeys: string[]): VerifiedNote;
+  /** A checkpoint verified under a tlog-policy; without `now` (Unix seconds): offline. `maxAge` defaults to 86400. */
+  function verifyCheckpoint(note: Bytes, policy: string, options?: { now?: number | null; maxAge?: number }): VerifiedCheckpoint;
+  function parsePolicy(policy: string): ParsedPolicy;
+  function verifyIndex(note: Bytes, indexKey: string, options: { origin: string; name: string; checkpointSize: number; now?: number | null }): VerifiedIndex;
+  function leafHash(entry: Bytes): string;
+  function merkleRoot(entries: Bytes[]): string;
+  /** `leaf`: a leaf hash (hex string) or the entry's bytes. Returns true or throws (NOT_IN_LOG, MALFORMED). */
+  function verifyInclusion(index: number, size: number, leaf: string | Uint8Array | ArrayBuffer, proof: string[], root: string): true;
+  /** Returns true or throws (LOG_INCONSISTENT, MALFORMED). */
+  function verifyConsistency(size1: number, size2: number, root1: string, root2: string, proof: string[]): true;
+  function tilesForRoot(size: number): string[];
+  function tilesForInclusion(index: number, size: number): string[];
+  function tilesForConsistency(size1: number, size2: number): string[];
+  function bundleForEntry(index: number, size: number): string;
+  function proveInclusion(index: number, size: number, root: string, tiles: Tiles): { leafHash: string; proof: string[] };
+  function proveConsistency(size1: number, size2: number, root1: string, root2: string, tiles: Tiles): { proof: string[] };
+  function readEntry(index: number, size: number, root: string, tiles: Tiles): Buffer;
+  function parseTilePath(path: string): TilePathInfo;
+  function parseBundle(bundle: Bytes, width: number): Buffer[];
+  function parseStatement(statement: Bytes): ParsedStatement;
+  function parseEntry(entry: Bytes): ParsedEntry;
+  /** Replays entries from the genesis; invalid ones are skipped unless `stop`. */
+  function replayLog(entries: Bytes[], options?: { stop?: boolean }): ReplayResult;
+}
+
 export = Ω;

@@ -275,4 +275,7 @@ function verifyArgs(file, options) {
   engine.verifySignify(opt.bytes(message, 'message'), opt.bytes(signatureText, 'signatureText'), publicKey);
 };
 
+// Log verification (lib/log.js): verifyNote, verifyCheckpoint, proofs, tiles, replayLog, …
+Object.assign(Ω, require('./lib/log.js'));
+
 module.exports = Ω;

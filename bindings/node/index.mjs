@@ -9,3 +9,10 @@ export const {
   sync, digestDir, digestDirSync, checkPackage, checkPackageSync, verifyFile, verifyFileAsync,
   blake2b256, verifyEd25519, engine, OmegaError,
 } = Ω;
+// Log verification (lib/log.js).
+export const {
+  verifyNote, verifyCheckpoint, parsePolicy, verifyIndex, leafHash, merkleRoot, verifyInclusion,
+  verifyConsistency, tilesForRoot, tilesForInclusion, tilesForConsistency, bundleForEntry,
+  proveInclusion, proveConsistency, readEntry, parseTilePath, parseBundle, parseStatement,
+  parseEntry, replayLog,
+} = Ω;

@@ -22,6 +22,7 @@ mod cache;
 mod envelope;
 mod files;
 mod lock;
+mod log;
 mod pins;
 pub mod signify;
 

@@ -59,3 +59,24 @@ async function main(): Promise<void> {
   void e2;
 }
 void main;
+
+/** Log verification (lib/log.js): the shapes a host relies on. */
+function logExample(): void {
+  const cp: Ω.VerifiedCheckpoint = Ω.verifyCheckpoint('note', 'policy', { now: 1_800_000_000, maxAge: 3600 });
+  const offline: Ω.Freshness = Ω.verifyCheckpoint(Buffer.from('note'), 'policy').freshness;
+  const signers: string[] = Ω.verifyNote('note', ['name+00000000+AQ']).verified.map((s) => s.name);
+  const paths: string[] = [...Ω.tilesForInclusion(3, cp.size), Ω.bundleForEntry(3, cp.size)];
+  const tiles = new Map<string, Uint8Array>(paths.map((p) => [p, new Uint8Array(0)]));
+  const { leafHash, proof } = Ω.proveInclusion(3, cp.size, cp.root, tiles);
+  const entry: Buffer = Ω.readEntry(3, cp.size, cp.root, Object.fromEntries(tiles));
+  const valid: true = Ω.verifyInclusion(3, cp.size, entry, proof, cp.root);
+  const cons: string[] = Ω.proveConsistency(2, cp.size, leafHash, cp.root, tiles).proof;
+  const r: Ω.ReplayResult = Ω.replayLog([entry], { stop: true });
+  const firstError: Ω.ErrorCode | undefined = r.errors[0]?.code;
+  console.log(offline.state, signers, valid, cons, firstError, Ω.parseTilePath(paths[0] ?? '').level);
+  // @ts-expect-error: sizes are numbers
+  Ω.tilesForRoot('300');
+  // @ts-expect-error: a misspelt option
+  Ω.verifyCheckpoint('note', 'policy', { max_age: 1 });
+}
+void logExample;

@@ -20,6 +20,7 @@
 mod args;
 mod errors;
 mod keys;
+mod log;
 
 use omega_core::ed25519::verify_strict_raw;
 use omega_core::fs::{check_dir, digest_dir as core_digest_dir, verify_file as core_verify_file};
@@ -212,6 +213,7 @@ fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(verify_ed25519, m)?)?;
     m.add_function(wrap_pyfunction!(blake2b256, m)?)?;
     m.add_function(wrap_pyfunction!(apply_revocation, m)?)?;
+    log::register(m)?;
     m.add_class::<PyPublicKey>()?;
     m.add_class::<PySignature>()?;
     let codes = ErrorCode::ALL.map(ErrorCode::as_str);

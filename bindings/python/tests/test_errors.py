@@ -2,7 +2,8 @@
 
 KEY_REVOKED and ROLLBACK come only from lock-file operations (omega-core `lock`), which this
 binding does not expose (DESIGN §5 Python line); they are listed as unreachable, and their class
-is checked through `error_class`. The test fails if a code is neither reached nor listed.
+is checked through `error_class`. The registry codes (LOG_INCONSISTENT, NOT_IN_LOG,
+QUORUM_NOT_MET, STALE) come from the log functions, triggered with cases of the log vectors. The test fails if a code is neither reached nor listed.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import os
 import pickle
 import socket
 from pathlib import Path
-from typing import Callable, Dict, Tuple, Type
+from typing import Any, Callable, Dict, Tuple, Type
 
 import pytest
 
 import omega_verify as ov
-from conftest import MinisignKey, resign, vector_package, write_files
+from conftest import MinisignKey, project_cases, resign, vector_package, write_files
 
 VECTOR_KEY = "RWQBb21lZ2EAAYqI4910CfGV/VLbLTy6XXLKZwm/HZQSG/N0iAG0D29c"
 OTHER_KEY = "RWQDb21lZ2EAA+1JKMYo0cLG6ukDOJBZlWEpWSc6XGP5NjbBRhSshzfR"
@@ -28,10 +29,6 @@ LEFT_PAD_TREE = "b2tree:5b472f0ad42698f9db8c3aba09c982ce6621e3fa555a707403f1d015
 UNREACHABLE = {
     "KEY_REVOKED": "only lock-file operations (revocation) produce it; not part of this API",
     "ROLLBACK": "only lock-file operations (admitting a release) produce it; not part of this API",
-    "LOG_INCONSISTENT": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
-    "NOT_IN_LOG": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
-    "QUORUM_NOT_MET": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
-    "STALE": "registry verification (REGISTRY.md R6); this binding does not verify registries yet (issue 15)",
 }
 
 EXPECTED_CLASS: Dict[str, Type[ov.OmegaError]] = {
@@ -177,6 +174,30 @@ def _too_large(tmp: Path, key: MinisignKey) -> None:
     ov.verify_file(f, key.bare, signature=big)
 
 
+def _log_case(file: str, name: str) -> Dict[str, Any]:
+    return next(c for c in project_cases(file) if c["name"] == name)
+
+
+def _log_inconsistent(tmp: Path, key: MinisignKey) -> None:
+    c = _log_case("log_proofs.json", "fail_consistency_wrong_old_root")
+    ov.verify_consistency(c["size1"], c["size2"], c["root1"], c["root2"], c["proof"])
+
+
+def _not_in_log(tmp: Path, key: MinisignKey) -> None:
+    c = _log_case("log_proofs.json", "fail_inclusion_wrong_leaf")
+    ov.verify_inclusion(c["index"], c["size"], c["leaf_hash"], c["proof"], c["root"])
+
+
+def _quorum_not_met(tmp: Path, key: MinisignKey) -> None:
+    c = _log_case("notes.json", "quorum-not-met-1-of-3")
+    ov.verify_checkpoint(c["note"], c["policy"], now=c["now"], max_age=c["max_age"])
+
+
+def _stale(tmp: Path, key: MinisignKey) -> None:
+    c = _log_case("notes.json", "quorum-2-of-3-met-fresh")
+    ov.verify_checkpoint(c["note"], c["policy"], now=c["now"] + 30 * 86400, max_age=c["max_age"])
+
+
 TRIGGERS: Dict[str, Callable[[Path, MinisignKey], None]] = {
     "MALFORMED": _malformed,
     "UNSUPPORTED_VERSION": _unsupported_version,
@@ -193,6 +214,10 @@ TRIGGERS: Dict[str, Callable[[Path, MinisignKey], None]] = {
     "NOT_FOUND": _not_found,
     "IO": _io,
     "TOO_LARGE": _too_large,
+    "LOG_INCONSISTENT": _log_inconsistent,
+    "NOT_IN_LOG": _not_in_log,
+    "QUORUM_NOT_MET": _quorum_not_met,
+    "STALE": _stale,
 }
 
 # Codes whose errors carry the report of a package check.
@@ -205,7 +230,7 @@ WITH_REPORT = {
 def test_every_code_is_reached_or_listed() -> None:
     assert set(TRIGGERS) | set(UNREACHABLE) == set(ov.ERROR_CODES)
     assert not set(TRIGGERS) & set(UNREACHABLE)
-    assert len(TRIGGERS) == 15
+    assert len(TRIGGERS) == 19
 
 
 @pytest.mark.parametrize("code", sorted(TRIGGERS))

@@ -1,7 +1,8 @@
 //! omega-swift: the Ωpm verifier for Swift and Kotlin, through uniffi (DESIGN §5, the Swift
 //! line): the operations of the Python API, `digestDir`, `checkPackage`, `verifyFile`,
-//! `verifyEd25519`, `verifySignify`, `blake2b256` and `applyRevocation`, throwing [`OmegaError`] with the
-//! DESIGN §4 codes.
+//! `verifyEd25519`, `verifySignify`, `blake2b256` and `applyRevocation`, and the log
+//! verification functions of `log` (`verifyNote`, `verifyCheckpoint`, proofs and tiles,
+//! `replayLog`; REGISTRY.md R8), throwing [`OmegaError`] with the DESIGN §4 codes.
 //!
 //! Thin by rule: every check is omega-core's; this crate converts arguments (text keys and
 //! digests, paths) into core types, and core results and errors into uniffi records and the
@@ -15,6 +16,7 @@
 )]
 
 mod error;
+mod log;
 mod report;
 
 use std::path::{Path, PathBuf};

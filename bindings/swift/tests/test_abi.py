@@ -52,7 +52,7 @@ def test_static_library_matches_the_committed_swift_and_kotlin(swift_package_dir
     kotlin = kotlin_file.read_text()
 
     checksum_fns = re.findall(r"\b(uniffi_omega_swift_checksum_\w+)\(void", header)
-    assert len(checksum_fns) == 7, checksum_fns  # one per exported function
+    assert len(checksum_fns) == 27, checksum_fns  # one per exported function (7 + 20 log functions)
     prints = "\n".join(f'    printf("{f} %u\\n", (unsigned){f}());' for f in checksum_fns)
     src = tmp_path / "abi.c"
     src.write_text(C_MAIN.replace("@CHECKSUMS@", prints))
@@ -97,5 +97,16 @@ def test_swift_api_names(swift_package_dir):
         "public struct Report",
         "public struct Problem",
         "public struct SignatureReport",
+        # Log verification (src/log.rs).
+        "public func verifyNote(note: Data, vkeys: [String])throws  -> VerifiedNote",
+        "public func verifyCheckpoint(note: Data, policy: String, now: UInt64? = nil, "
+        "maxAge: UInt64 = UInt64(86400))throws  -> VerifiedCheckpoint",
+        "public func verifyInclusion(index: UInt64, size: UInt64, leafHash: String, proof: [String], "
+        "root: String)throws",
+        "public func proveInclusion(index: UInt64, size: UInt64, root: String, tiles: [String: Data])"
+        "throws  -> InclusionProof",
+        "public func readEntry(index: UInt64, size: UInt64, root: String, tiles: [String: Data])throws  -> Data",
+        "public func replayLog(entries: [Data], stop: Bool = false) -> ReplayResult",
+        "public enum Freshness",
     ]:
         assert decl in swift, decl

@@ -29,9 +29,9 @@ CODES = [
     "FILE_EXTRA", "FILE_CHANGED", "UNSAFE_PATH", "UNSUPPORTED_FILE_TYPE", "ROLLBACK",
     "NOT_FOUND", "IO", "TOO_LARGE", "LOG_INCONSISTENT", "NOT_IN_LOG", "QUORUM_NOT_MET", "STALE",
 ]
-# Raised only by lock admission (omega lock), which this API does not expose, and by registry
-# verification, which this binding does not expose yet (issue 15).
-NOT_REACHABLE = {"ROLLBACK", "LOG_INCONSISTENT", "NOT_IN_LOG", "QUORUM_NOT_MET", "STALE"}
+# Raised only by lock admission (omega lock), which this API does not expose. The registry codes
+# come from the log functions (src/log.rs): test_registry_codes_from_the_log_functions.
+NOT_REACHABLE = {"ROLLBACK"}
 # Filled by the tests below (every code they saw raised), checked by the last test.
 SEEN = set()
 
@@ -526,6 +526,25 @@ def test_error_kind_and_report_json_order_come_from_core(ov, pkg):
         "manifest_tree", "pinned_digest", "threshold", "signed_by", "signatures", "problems",
     ]
     assert r.threshold == 1  # Pins::from_text: the given threshold (1 by default)
+
+
+def test_registry_codes_from_the_log_functions(ov, vectors_dir):
+    """LOG_INCONSISTENT, NOT_IN_LOG, QUORUM_NOT_MET and STALE, raised by the log functions
+    with cases of the log vectors."""
+    proofs = {c["name"]: c for c in load_cases(vectors_dir / "log_proofs.json")}
+    notes = {c["name"]: c for c in load_cases(vectors_dir / "notes.json")}
+    c = proofs["fail_consistency_wrong_old_root"]
+    raises(ov, "LOG_INCONSISTENT", ov.verify_consistency, c["size1"], c["size2"], c["root1"], c["root2"], c["proof"])
+    c = proofs["fail_inclusion_wrong_leaf"]
+    e = raises(ov, "NOT_IN_LOG", ov.verify_inclusion, c["index"], c["size"], c["leaf_hash"], c["proof"], c["root"])
+    assert "entry 5" in e.detail
+    c = notes["quorum-not-met-1-of-3"]
+    raises(ov, "QUORUM_NOT_MET", ov.verify_checkpoint, c["note"].encode(), c["policy"], now=c["now"], max_age=c["max_age"])
+    c = notes["quorum-2-of-3-met-fresh"]
+    raises(ov, "STALE", ov.verify_checkpoint, c["note"].encode(), c["policy"], now=c["now"] + 30 * 86400)
+    # Offline: the same note verifies, freshness not checked.
+    v = ov.verify_checkpoint(c["note"].encode(), c["policy"])
+    assert isinstance(v.freshness, ov.Freshness.NOT_CHECKED)
 
 
 def test_every_reachable_code_was_raised():

@@ -34,6 +34,7 @@ pub mod convert;
 pub mod errors;
 #[cfg(feature = "loader")]
 pub mod loader;
+pub mod log;
 pub mod signify;
 
 use js_sys::{Array, Uint8Array};

@@ -242,7 +242,12 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
       'blake2b256', 'checkPackageFiles', 'checkPath', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
       'lockEntries', 'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
       'verifySignify',
-    ].map((n) => `export function ${n}`),
+      // Log verification (src/log.rs, log.test.mjs).
+      'bundleForEntry', 'leafHash', 'merkleRoot', 'parseBundle', 'parseEntry', 'parsePolicy', 'parseStatement',
+      'parseTilePath', 'proveConsistency', 'proveInclusion', 'readEntry', 'replayLog', 'tilesForConsistency',
+      'tilesForInclusion', 'tilesForRoot', 'verifyCheckpoint', 'verifyConsistency', 'verifyInclusion', 'verifyIndex',
+      'verifyNote',
+    ].sort().map((n) => `export function ${n}`),
   );
 });
 

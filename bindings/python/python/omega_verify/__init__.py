@@ -11,7 +11,10 @@ and releases the GIL while it hashes and verifies, so threads run in parallel.
 'timestamp:…\\tfile:release.tar.gz\\thashed'
 
 Failures raise ``OmegaError`` subclasses with ``.code`` (DESIGN §4) and, for package checks,
-``.report``. ``python -m omega_verify`` mirrors the ``omega`` CLI's digest, check and verify.
+``.report``. Log verification (REGISTRY.md R8): ``verify_note``, ``verify_checkpoint``,
+``verify_inclusion``/``verify_consistency`` over proofs, ``prove_inclusion``/``prove_consistency``/
+``read_entry`` over tile bytes (``tiles_for_inclusion`` names them), ``replay_log``.
+``python -m omega_verify`` mirrors the ``omega`` CLI's digest, check and verify.
 """
 
 from ._errors import (
@@ -30,11 +33,31 @@ from ._omega_verify import (
     __version__,
     apply_revocation,
     blake2b256,
+    bundle_for_entry,
     check_package,
     digest_dir,
+    leaf_hash,
+    merkle_root,
+    parse_bundle,
+    parse_entry,
+    parse_policy,
+    parse_statement,
+    parse_tile_path,
+    prove_consistency,
+    prove_inclusion,
+    read_entry,
+    replay_log,
+    tiles_for_consistency,
+    tiles_for_inclusion,
+    tiles_for_root,
+    verify_checkpoint,
+    verify_consistency,
     verify_ed25519,
     verify_file,
+    verify_inclusion,
+    verify_index,
     verify_minisign,
+    verify_note,
     verify_signify,
 )
 
@@ -67,11 +90,31 @@ __all__ = [
     "__version__",
     "apply_revocation",
     "blake2b256",
+    "bundle_for_entry",
     "check_package",
     "digest_dir",
     "error_class",
+    "leaf_hash",
+    "merkle_root",
+    "parse_bundle",
+    "parse_entry",
+    "parse_policy",
+    "parse_statement",
+    "parse_tile_path",
+    "prove_consistency",
+    "prove_inclusion",
+    "read_entry",
+    "replay_log",
+    "tiles_for_consistency",
+    "tiles_for_inclusion",
+    "tiles_for_root",
+    "verify_checkpoint",
+    "verify_consistency",
     "verify_ed25519",
     "verify_file",
+    "verify_inclusion",
+    "verify_index",
     "verify_minisign",
+    "verify_note",
     "verify_signify",
 ]

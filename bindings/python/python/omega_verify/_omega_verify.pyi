@@ -1,9 +1,9 @@
 """Type stubs of the extension module (Rust, omega-python over omega-core)."""
 
 from os import PathLike
-from typing import Iterable, List, Optional, Tuple, Union, final
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union, final
 
-from typing_extensions import Buffer
+from typing_extensions import Buffer, Literal, TypedDict
 
 from ._report import Report
 
@@ -74,6 +74,178 @@ def apply_revocation(lock: _BytesLike, statement: _BytesLike, signature_text: _T
     Raises ``VerificationError`` (``SIGNATURE_INVALID``, ``KEY_NOT_TRUSTED``,
     ``THRESHOLD_NOT_MET``, ``KEY_REVOKED``), ``NotFoundError`` (package or key not pinned) or
     ``MalformedError``."""
+
+# --- Log verification (REGISTRY.md R8; docs/registry.md "Bindings: log verification") ------
+# Hashes are lowercase hex str, in and out; sizes and indexes int; tiles map a tile path
+# ("tile/0/x001/234.p/5", "tile/entries/000") to the bytes served there. The GIL is released
+# while core verifies.
+
+class VerifiedSignature(TypedDict):
+    name: str
+    key_id: str
+    type: int
+    timestamp: Optional[int]
+
+class VerifiedNote(TypedDict):
+    verified: List[VerifiedSignature]
+
+class Witness(TypedDict):
+    name: str
+    time: int
+
+class Freshness(TypedDict):
+    state: Literal["fresh", "not_witnessed", "not_checked"]
+    as_of: Optional[int]
+
+class VerifiedCheckpoint(TypedDict):
+    origin: str
+    size: int
+    root: str
+    extensions: List[str]
+    witnesses: List[Witness]
+    freshness: Freshness
+    log_key: str
+    note: str
+
+class PolicyWitness(TypedDict):
+    name: str
+    vkey: str
+
+class ParsedPolicy(TypedDict):
+    text: str
+    logs: List[str]
+    witnesses: List[PolicyWitness]
+
+class VerifiedIndex(TypedDict):
+    origin: str
+    name: str
+    as_of: int
+    expires: int
+    lines: List[str]
+    text: str
+
+class InclusionProof(TypedDict):
+    leaf_hash: str
+    proof: List[str]
+
+class ConsistencyProof(TypedDict):
+    proof: List[str]
+
+class TilePathInfo(TypedDict):
+    kind: Literal["hashes", "entries"]
+    level: Optional[int]
+    index: int
+    width: int
+
+class ParsedStatement(TypedDict):
+    type: str
+    name: Optional[str]
+    text: str
+
+class ParsedEntry(TypedDict):
+    type: str
+    name: Optional[str]
+    statement: str
+    signatures: List[str]
+    text: str
+
+class ReplayError(TypedDict):
+    index: int
+    code: str
+    message: str
+
+class Replay(TypedDict):
+    verdicts: List[str]
+    errors: List[ReplayError]
+    genesis: Optional[str]
+    state: Optional[Dict[str, Any]]
+
+_Tiles = Mapping[str, _BytesLike]
+
+def verify_note(note: _Text, vkeys: Iterable[str]) -> VerifiedNote:
+    """The trusted keys (vkeys ``name+hex8+base64``) that signed a C2SP signed note. Raises
+    ``VerificationError`` (``KEY_NOT_TRUSTED``: none did; ``SIGNATURE_INVALID``) or
+    ``MalformedError``."""
+
+def verify_checkpoint(
+    note: _Text, policy: str, *, now: Optional[int] = None, max_age: int = 86400
+) -> VerifiedCheckpoint:
+    """A signed checkpoint verified under a tlog-policy: the log key's signature, the witness
+    quorum (``QUORUM_NOT_MET``) and, with ``now`` (Unix seconds), freshness within ``max_age``
+    (``STALE``). Without ``now``: offline, ``freshness["state"] == "not_checked"``."""
+
+def parse_policy(policy: str) -> ParsedPolicy:
+    """A tlog-policy's canonical text, log keys and witnesses (``MalformedError`` otherwise)."""
+
+def verify_index(
+    note: _Text,
+    index_key: str,
+    *,
+    origin: str,
+    name: str,
+    checkpoint_size: int,
+    now: Optional[int] = None,
+) -> VerifiedIndex:
+    """A per-package index note verified: signed by ``index_key``, of ``origin`` and package
+    ``name``, ``as-of`` at most ``checkpoint_size``, not expired at ``now`` (``STALE``)."""
+
+def leaf_hash(entry: _BytesLike) -> str:
+    """SHA-256(0x00 || entry), hex."""
+
+def merkle_root(entries: Iterable[_Text]) -> str:
+    """The RFC 6962 root (hex) of the tree of these entries."""
+
+def verify_inclusion(
+    index: int, size: int, leaf: Union[str, _BytesLike], proof: Iterable[str], root: str
+) -> bool:
+    """True, or raises ``VerificationError`` (``NOT_IN_LOG``) / ``MalformedError``. ``leaf``:
+    the leaf hash (hex str) or the entry's bytes."""
+
+def verify_consistency(
+    size1: int, size2: int, root1: str, root2: str, proof: Iterable[str]
+) -> bool:
+    """True, or raises ``VerificationError`` (``LOG_INCONSISTENT``) / ``MalformedError``."""
+
+def tiles_for_root(size: int) -> List[str]:
+    """The tile paths to fetch to recompute the root of a tree of ``size``."""
+
+def tiles_for_inclusion(index: int, size: int) -> List[str]:
+    """The tile paths to fetch to prove entry ``index`` of the tree of ``size``."""
+
+def tiles_for_consistency(size1: int, size2: int) -> List[str]:
+    """The tile paths of the tree of ``size2`` to fetch for the proof from ``size1``."""
+
+def bundle_for_entry(index: int, size: int) -> str:
+    """The entry bundle path holding entry ``index`` of the tree of ``size``."""
+
+def prove_inclusion(index: int, size: int, root: str, tiles: _Tiles) -> InclusionProof:
+    """Entry ``index``'s leaf hash and inclusion proof, from tiles verified against ``root``."""
+
+def prove_consistency(
+    size1: int, size2: int, root1: str, root2: str, tiles: _Tiles
+) -> ConsistencyProof:
+    """The consistency proof from ``size1``, built from tiles of the tree of ``size2`` verified
+    against ``root2`` and checked against ``root1``."""
+
+def read_entry(index: int, size: int, root: str, tiles: _Tiles) -> bytes:
+    """The bytes of entry ``index``, proven by its entry bundle and the tiles."""
+
+def parse_tile_path(path: str) -> TilePathInfo:
+    """A tlog-tiles path's kind, level (None for entry bundles), index and width."""
+
+def parse_bundle(bundle_bytes: _BytesLike, width: int) -> List[bytes]:
+    """The entries of an entry bundle of exactly ``width`` entries."""
+
+def parse_statement(statement: _Text) -> ParsedStatement:
+    """A registry statement: its type, name and canonical text."""
+
+def parse_entry(entry: _Text) -> ParsedEntry:
+    """A log entry: its statement, its signature blocks' key IDs and its canonical text."""
+
+def replay_log(entries: Iterable[_Text], *, stop: bool = False) -> Replay:
+    """Replays log entries from the genesis: a verdict per entry (``"ok"`` or a code), the
+    errors, the genesis hash and the final registry state (core's JSON). Invalid entries are
+    skipped (a monitor's view) unless ``stop``."""
 
 @final
 class PublicKey:

@@ -465,6 +465,38 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
+    typealias FfiType = UInt16
+    typealias SwiftType = UInt16
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt16 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -584,6 +616,490 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * The result of [`prove_inclusion`].
+ */
+public struct InclusionProof: Equatable, Hashable {
+    /**
+     * The entry's leaf hash, hex.
+     */
+    public var leafHash: String
+    /**
+     * The proof hashes, hex.
+     */
+    public var proof: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The entry's leaf hash, hex.
+         */leafHash: String, 
+        /**
+         * The proof hashes, hex.
+         */proof: [String]) {
+        self.leafHash = leafHash
+        self.proof = proof
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InclusionProof: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInclusionProof: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InclusionProof {
+        return
+            try InclusionProof(
+                leafHash: FfiConverterString.read(from: &buf), 
+                proof: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InclusionProof, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.leafHash, into: &buf)
+        FfiConverterSequenceString.write(value.proof, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInclusionProof_lift(_ buf: RustBuffer) throws -> InclusionProof {
+    return try FfiConverterTypeInclusionProof.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInclusionProof_lower(_ value: InclusionProof) -> RustBuffer {
+    return FfiConverterTypeInclusionProof.lower(value)
+}
+
+
+/**
+ * One trusted key whose signature on a note verified.
+ */
+public struct NoteSigner: Equatable, Hashable {
+    /**
+     * The key name.
+     */
+    public var name: String
+    /**
+     * The 4-byte key ID, 8 lowercase hex digits.
+     */
+    public var keyId: String
+    /**
+     * The key type: 1 (Ed25519) or 4 (cosignature/v1).
+     */
+    public var keyType: UInt8
+    /**
+     * A cosignature's time (Unix seconds); null for Ed25519.
+     */
+    public var timestamp: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key name.
+         */name: String, 
+        /**
+         * The 4-byte key ID, 8 lowercase hex digits.
+         */keyId: String, 
+        /**
+         * The key type: 1 (Ed25519) or 4 (cosignature/v1).
+         */keyType: UInt8, 
+        /**
+         * A cosignature's time (Unix seconds); null for Ed25519.
+         */timestamp: UInt64?) {
+        self.name = name
+        self.keyId = keyId
+        self.keyType = keyType
+        self.timestamp = timestamp
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NoteSigner: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNoteSigner: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NoteSigner {
+        return
+            try NoteSigner(
+                name: FfiConverterString.read(from: &buf), 
+                keyId: FfiConverterString.read(from: &buf), 
+                keyType: FfiConverterUInt8.read(from: &buf), 
+                timestamp: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NoteSigner, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.keyId, into: &buf)
+        FfiConverterUInt8.write(value.keyType, into: &buf)
+        FfiConverterOptionUInt64.write(value.timestamp, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoteSigner_lift(_ buf: RustBuffer) throws -> NoteSigner {
+    return try FfiConverterTypeNoteSigner.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNoteSigner_lower(_ value: NoteSigner) -> RustBuffer {
+    return FfiConverterTypeNoteSigner.lower(value)
+}
+
+
+/**
+ * The result of [`parse_entry`].
+ */
+public struct ParsedEntry: Equatable, Hashable {
+    /**
+     * The statement's `type`.
+     */
+    public var kind: String
+    /**
+     * The package name, if the type has one.
+     */
+    public var name: String?
+    /**
+     * The statement's JSON text.
+     */
+    public var statement: String
+    /**
+     * The key IDs of the signature blocks, in order.
+     */
+    public var signatures: [String]
+    /**
+     * The canonical entry text.
+     */
+    public var text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The statement's `type`.
+         */kind: String, 
+        /**
+         * The package name, if the type has one.
+         */name: String?, 
+        /**
+         * The statement's JSON text.
+         */statement: String, 
+        /**
+         * The key IDs of the signature blocks, in order.
+         */signatures: [String], 
+        /**
+         * The canonical entry text.
+         */text: String) {
+        self.kind = kind
+        self.name = name
+        self.statement = statement
+        self.signatures = signatures
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ParsedEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParsedEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ParsedEntry {
+        return
+            try ParsedEntry(
+                kind: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                statement: FfiConverterString.read(from: &buf), 
+                signatures: FfiConverterSequenceString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ParsedEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterString.write(value.statement, into: &buf)
+        FfiConverterSequenceString.write(value.signatures, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedEntry_lift(_ buf: RustBuffer) throws -> ParsedEntry {
+    return try FfiConverterTypeParsedEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedEntry_lower(_ value: ParsedEntry) -> RustBuffer {
+    return FfiConverterTypeParsedEntry.lower(value)
+}
+
+
+/**
+ * The result of [`parse_policy`].
+ */
+public struct ParsedPolicy: Equatable, Hashable {
+    /**
+     * The canonical text.
+     */
+    public var text: String
+    /**
+     * The log vkeys.
+     */
+    public var logs: [String]
+    /**
+     * The witnesses.
+     */
+    public var witnesses: [PolicyWitness]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The canonical text.
+         */text: String, 
+        /**
+         * The log vkeys.
+         */logs: [String], 
+        /**
+         * The witnesses.
+         */witnesses: [PolicyWitness]) {
+        self.text = text
+        self.logs = logs
+        self.witnesses = witnesses
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ParsedPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParsedPolicy: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ParsedPolicy {
+        return
+            try ParsedPolicy(
+                text: FfiConverterString.read(from: &buf), 
+                logs: FfiConverterSequenceString.read(from: &buf), 
+                witnesses: FfiConverterSequenceTypePolicyWitness.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ParsedPolicy, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterSequenceString.write(value.logs, into: &buf)
+        FfiConverterSequenceTypePolicyWitness.write(value.witnesses, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedPolicy_lift(_ buf: RustBuffer) throws -> ParsedPolicy {
+    return try FfiConverterTypeParsedPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedPolicy_lower(_ value: ParsedPolicy) -> RustBuffer {
+    return FfiConverterTypeParsedPolicy.lower(value)
+}
+
+
+/**
+ * The result of [`parse_statement`].
+ */
+public struct ParsedStatement: Equatable, Hashable {
+    /**
+     * The statement's `type` (`registry`, `owners`, `release`, `revoke`, `yank`, `notice`).
+     */
+    public var kind: String
+    /**
+     * The package name, if the type has one.
+     */
+    public var name: String?
+    /**
+     * The canonical JSON text.
+     */
+    public var text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The statement's `type` (`registry`, `owners`, `release`, `revoke`, `yank`, `notice`).
+         */kind: String, 
+        /**
+         * The package name, if the type has one.
+         */name: String?, 
+        /**
+         * The canonical JSON text.
+         */text: String) {
+        self.kind = kind
+        self.name = name
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ParsedStatement: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeParsedStatement: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ParsedStatement {
+        return
+            try ParsedStatement(
+                kind: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ParsedStatement, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedStatement_lift(_ buf: RustBuffer) throws -> ParsedStatement {
+    return try FfiConverterTypeParsedStatement.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeParsedStatement_lower(_ value: ParsedStatement) -> RustBuffer {
+    return FfiConverterTypeParsedStatement.lower(value)
+}
+
+
+/**
+ * A witness of a policy.
+ */
+public struct PolicyWitness: Equatable, Hashable {
+    /**
+     * Its name in the policy.
+     */
+    public var name: String
+    /**
+     * Its vkey.
+     */
+    public var vkey: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its name in the policy.
+         */name: String, 
+        /**
+         * Its vkey.
+         */vkey: String) {
+        self.name = name
+        self.vkey = vkey
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PolicyWitness: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePolicyWitness: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PolicyWitness {
+        return
+            try PolicyWitness(
+                name: FfiConverterString.read(from: &buf), 
+                vkey: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PolicyWitness, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.vkey, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyWitness_lift(_ buf: RustBuffer) throws -> PolicyWitness {
+    return try FfiConverterTypePolicyWitness.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePolicyWitness_lower(_ value: PolicyWitness) -> RustBuffer {
+    return FfiConverterTypePolicyWitness.lower(value)
+}
+
+
+/**
  * One problem a package check found.
  */
 public struct Problem: Equatable, Hashable {
@@ -669,6 +1185,174 @@ public func FfiConverterTypeProblem_lift(_ buf: RustBuffer) throws -> Problem {
 #endif
 public func FfiConverterTypeProblem_lower(_ value: Problem) -> RustBuffer {
     return FfiConverterTypeProblem.lower(value)
+}
+
+
+/**
+ * One invalid entry of a replay.
+ */
+public struct ReplayError: Equatable, Hashable {
+    /**
+     * The entry's index in the log.
+     */
+    public var index: UInt64
+    /**
+     * Its DESIGN §4 code.
+     */
+    public var code: String
+    /**
+     * Core's message (it names `entry <index>`).
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The entry's index in the log.
+         */index: UInt64, 
+        /**
+         * Its DESIGN §4 code.
+         */code: String, 
+        /**
+         * Core's message (it names `entry <index>`).
+         */message: String) {
+        self.index = index
+        self.code = code
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplayError: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplayError: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplayError {
+        return
+            try ReplayError(
+                index: FfiConverterUInt64.read(from: &buf), 
+                code: FfiConverterString.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplayError, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.index, into: &buf)
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplayError_lift(_ buf: RustBuffer) throws -> ReplayError {
+    return try FfiConverterTypeReplayError.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplayError_lower(_ value: ReplayError) -> RustBuffer {
+    return FfiConverterTypeReplayError.lower(value)
+}
+
+
+/**
+ * The result of [`replay_log`].
+ */
+public struct ReplayResult: Equatable, Hashable {
+    /**
+     * One verdict per entry: `"ok"` or its code.
+     */
+    public var verdicts: [String]
+    /**
+     * The invalid entries.
+     */
+    public var errors: [ReplayError]
+    /**
+     * SHA-256 hex of entry 0 (null without entries).
+     */
+    public var genesis: String?
+    /**
+     * The final registry state as omega-core's JSON text (null without a valid genesis).
+     */
+    public var stateJson: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * One verdict per entry: `"ok"` or its code.
+         */verdicts: [String], 
+        /**
+         * The invalid entries.
+         */errors: [ReplayError], 
+        /**
+         * SHA-256 hex of entry 0 (null without entries).
+         */genesis: String?, 
+        /**
+         * The final registry state as omega-core's JSON text (null without a valid genesis).
+         */stateJson: String?) {
+        self.verdicts = verdicts
+        self.errors = errors
+        self.genesis = genesis
+        self.stateJson = stateJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplayResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplayResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplayResult {
+        return
+            try ReplayResult(
+                verdicts: FfiConverterSequenceString.read(from: &buf), 
+                errors: FfiConverterSequenceTypeReplayError.read(from: &buf), 
+                genesis: FfiConverterOptionString.read(from: &buf), 
+                stateJson: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplayResult, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.verdicts, into: &buf)
+        FfiConverterSequenceTypeReplayError.write(value.errors, into: &buf)
+        FfiConverterOptionString.write(value.genesis, into: &buf)
+        FfiConverterOptionString.write(value.stateJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplayResult_lift(_ buf: RustBuffer) throws -> ReplayResult {
+    return try FfiConverterTypeReplayResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplayResult_lower(_ value: ReplayResult) -> RustBuffer {
+    return FfiConverterTypeReplayResult.lower(value)
 }
 
 
@@ -938,6 +1622,553 @@ public func FfiConverterTypeSignatureReport_lift(_ buf: RustBuffer) throws -> Si
 public func FfiConverterTypeSignatureReport_lower(_ value: SignatureReport) -> RustBuffer {
     return FfiConverterTypeSignatureReport.lower(value)
 }
+
+
+/**
+ * A parsed tile path.
+ */
+public struct TilePathInfo: Equatable, Hashable {
+    /**
+     * `"hashes"` or `"entries"`.
+     */
+    public var kind: String
+    /**
+     * The level of a hash tile; null for an entry bundle.
+     */
+    public var level: UInt8?
+    /**
+     * The tile index.
+     */
+    public var index: UInt64
+    /**
+     * The width (256 = full).
+     */
+    public var width: UInt16
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `"hashes"` or `"entries"`.
+         */kind: String, 
+        /**
+         * The level of a hash tile; null for an entry bundle.
+         */level: UInt8?, 
+        /**
+         * The tile index.
+         */index: UInt64, 
+        /**
+         * The width (256 = full).
+         */width: UInt16) {
+        self.kind = kind
+        self.level = level
+        self.index = index
+        self.width = width
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TilePathInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTilePathInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TilePathInfo {
+        return
+            try TilePathInfo(
+                kind: FfiConverterString.read(from: &buf), 
+                level: FfiConverterOptionUInt8.read(from: &buf), 
+                index: FfiConverterUInt64.read(from: &buf), 
+                width: FfiConverterUInt16.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TilePathInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionUInt8.write(value.level, into: &buf)
+        FfiConverterUInt64.write(value.index, into: &buf)
+        FfiConverterUInt16.write(value.width, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTilePathInfo_lift(_ buf: RustBuffer) throws -> TilePathInfo {
+    return try FfiConverterTypeTilePathInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTilePathInfo_lower(_ value: TilePathInfo) -> RustBuffer {
+    return FfiConverterTypeTilePathInfo.lower(value)
+}
+
+
+/**
+ * The result of [`verify_checkpoint`].
+ */
+public struct VerifiedCheckpoint: Equatable, Hashable {
+    /**
+     * The origin line.
+     */
+    public var origin: String
+    /**
+     * The tree size.
+     */
+    public var size: UInt64
+    /**
+     * The root hash, lowercase hex.
+     */
+    public var root: String
+    /**
+     * Extension lines.
+     */
+    public var extensions: [String]
+    /**
+     * The policy witnesses whose cosignature verified, in policy order.
+     */
+    public var witnesses: [WitnessCosignature]
+    /**
+     * The freshness verdict.
+     */
+    public var freshness: Freshness
+    /**
+     * The vkey of the log key that signed.
+     */
+    public var logKey: String
+    /**
+     * The whole signed note (to store, as `omega.lock` does).
+     */
+    public var note: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The origin line.
+         */origin: String, 
+        /**
+         * The tree size.
+         */size: UInt64, 
+        /**
+         * The root hash, lowercase hex.
+         */root: String, 
+        /**
+         * Extension lines.
+         */extensions: [String], 
+        /**
+         * The policy witnesses whose cosignature verified, in policy order.
+         */witnesses: [WitnessCosignature], 
+        /**
+         * The freshness verdict.
+         */freshness: Freshness, 
+        /**
+         * The vkey of the log key that signed.
+         */logKey: String, 
+        /**
+         * The whole signed note (to store, as `omega.lock` does).
+         */note: String) {
+        self.origin = origin
+        self.size = size
+        self.root = root
+        self.extensions = extensions
+        self.witnesses = witnesses
+        self.freshness = freshness
+        self.logKey = logKey
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedCheckpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedCheckpoint {
+        return
+            try VerifiedCheckpoint(
+                origin: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                root: FfiConverterString.read(from: &buf), 
+                extensions: FfiConverterSequenceString.read(from: &buf), 
+                witnesses: FfiConverterSequenceTypeWitnessCosignature.read(from: &buf), 
+                freshness: FfiConverterTypeFreshness.read(from: &buf), 
+                logKey: FfiConverterString.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedCheckpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.origin, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterString.write(value.root, into: &buf)
+        FfiConverterSequenceString.write(value.extensions, into: &buf)
+        FfiConverterSequenceTypeWitnessCosignature.write(value.witnesses, into: &buf)
+        FfiConverterTypeFreshness.write(value.freshness, into: &buf)
+        FfiConverterString.write(value.logKey, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedCheckpoint_lift(_ buf: RustBuffer) throws -> VerifiedCheckpoint {
+    return try FfiConverterTypeVerifiedCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedCheckpoint_lower(_ value: VerifiedCheckpoint) -> RustBuffer {
+    return FfiConverterTypeVerifiedCheckpoint.lower(value)
+}
+
+
+/**
+ * The result of [`verify_index`].
+ */
+public struct VerifiedIndex: Equatable, Hashable {
+    /**
+     * The registry's origin.
+     */
+    public var origin: String
+    /**
+     * The package name.
+     */
+    public var name: String
+    /**
+     * The log size the index is complete up to.
+     */
+    public var asOf: UInt64
+    /**
+     * When it expires (Unix seconds).
+     */
+    public var expires: UInt64
+    /**
+     * The entry lines (`release 2 1.3.0 4 …`), in entry order.
+     */
+    public var lines: [String]
+    /**
+     * The canonical index text.
+     */
+    public var text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The registry's origin.
+         */origin: String, 
+        /**
+         * The package name.
+         */name: String, 
+        /**
+         * The log size the index is complete up to.
+         */asOf: UInt64, 
+        /**
+         * When it expires (Unix seconds).
+         */expires: UInt64, 
+        /**
+         * The entry lines (`release 2 1.3.0 4 …`), in entry order.
+         */lines: [String], 
+        /**
+         * The canonical index text.
+         */text: String) {
+        self.origin = origin
+        self.name = name
+        self.asOf = asOf
+        self.expires = expires
+        self.lines = lines
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedIndex: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedIndex: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedIndex {
+        return
+            try VerifiedIndex(
+                origin: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                asOf: FfiConverterUInt64.read(from: &buf), 
+                expires: FfiConverterUInt64.read(from: &buf), 
+                lines: FfiConverterSequenceString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedIndex, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.origin, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.asOf, into: &buf)
+        FfiConverterUInt64.write(value.expires, into: &buf)
+        FfiConverterSequenceString.write(value.lines, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedIndex_lift(_ buf: RustBuffer) throws -> VerifiedIndex {
+    return try FfiConverterTypeVerifiedIndex.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedIndex_lower(_ value: VerifiedIndex) -> RustBuffer {
+    return FfiConverterTypeVerifiedIndex.lower(value)
+}
+
+
+/**
+ * The result of [`verify_note`].
+ */
+public struct VerifiedNote: Equatable, Hashable {
+    /**
+     * The trusted keys that signed, in the order of their first line.
+     */
+    public var verified: [NoteSigner]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The trusted keys that signed, in the order of their first line.
+         */verified: [NoteSigner]) {
+        self.verified = verified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifiedNote: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifiedNote: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifiedNote {
+        return
+            try VerifiedNote(
+                verified: FfiConverterSequenceTypeNoteSigner.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifiedNote, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeNoteSigner.write(value.verified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedNote_lift(_ buf: RustBuffer) throws -> VerifiedNote {
+    return try FfiConverterTypeVerifiedNote.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifiedNote_lower(_ value: VerifiedNote) -> RustBuffer {
+    return FfiConverterTypeVerifiedNote.lower(value)
+}
+
+
+/**
+ * A policy witness whose cosignature verified.
+ */
+public struct WitnessCosignature: Equatable, Hashable {
+    /**
+     * The witness's name in the policy.
+     */
+    public var name: String
+    /**
+     * The time it cosigned (Unix seconds).
+     */
+    public var time: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The witness's name in the policy.
+         */name: String, 
+        /**
+         * The time it cosigned (Unix seconds).
+         */time: UInt64) {
+        self.name = name
+        self.time = time
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WitnessCosignature: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWitnessCosignature: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WitnessCosignature {
+        return
+            try WitnessCosignature(
+                name: FfiConverterString.read(from: &buf), 
+                time: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WitnessCosignature, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.time, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWitnessCosignature_lift(_ buf: RustBuffer) throws -> WitnessCosignature {
+    return try FfiConverterTypeWitnessCosignature.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWitnessCosignature_lower(_ value: WitnessCosignature) -> RustBuffer {
+    return FfiConverterTypeWitnessCosignature.lower(value)
+}
+
+
+/**
+ * How fresh a verified checkpoint is.
+ */
+
+public enum Freshness: Equatable, Hashable {
+    
+    /**
+     * The quorum cosigned within `max_age` of `now`; `as_of` is the quorum's time.
+     */
+    case fresh(
+        /**
+         * The quorum's time (Unix seconds).
+         */asOf: UInt64
+    )
+    /**
+     * `quorum none`: no cosignature vouches for a time (freshness rests on the index's
+     * `expires`).
+     */
+    case notWitnessed
+    /**
+     * No `now` was given (offline): freshness was not checked.
+     */
+    case notChecked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Freshness: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFreshness: FfiConverterRustBuffer {
+    typealias SwiftType = Freshness
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Freshness {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .fresh(asOf: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 2: return .notWitnessed
+        
+        case 3: return .notChecked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Freshness, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .fresh(asOf):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt64.write(asOf, into: &buf)
+            
+        
+        case .notWitnessed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notChecked:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFreshness_lift(_ buf: RustBuffer) throws -> Freshness {
+    return try FfiConverterTypeFreshness.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFreshness_lower(_ value: Freshness) -> RustBuffer {
+    return FfiConverterTypeFreshness.lower(value)
+}
+
 
 
 /**
@@ -1496,6 +2727,30 @@ public func FfiConverterTypeOmegaError_lower(_ value: OmegaError) -> RustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
+    typealias SwiftType = UInt8?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt8.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
     typealias SwiftType = UInt64?
 
@@ -1593,6 +2848,81 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
+    typealias SwiftType = [Data]
+
+    public static func write(_ value: [Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterData.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Data] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Data]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeNoteSigner: FfiConverterRustBuffer {
+    typealias SwiftType = [NoteSigner]
+
+    public static func write(_ value: [NoteSigner], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNoteSigner.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [NoteSigner] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [NoteSigner]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNoteSigner.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePolicyWitness: FfiConverterRustBuffer {
+    typealias SwiftType = [PolicyWitness]
+
+    public static func write(_ value: [PolicyWitness], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePolicyWitness.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PolicyWitness] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PolicyWitness]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePolicyWitness.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeProblem: FfiConverterRustBuffer {
     typealias SwiftType = [Problem]
 
@@ -1610,6 +2940,31 @@ fileprivate struct FfiConverterSequenceTypeProblem: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeProblem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeReplayError: FfiConverterRustBuffer {
+    typealias SwiftType = [ReplayError]
+
+    public static func write(_ value: [ReplayError], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeReplayError.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ReplayError] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ReplayError]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeReplayError.read(from: &buf))
         }
         return seq
     }
@@ -1637,6 +2992,57 @@ fileprivate struct FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuff
             seq.append(try FfiConverterTypeSignatureReport.read(from: &buf))
         }
         return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWitnessCosignature: FfiConverterRustBuffer {
+    typealias SwiftType = [WitnessCosignature]
+
+    public static func write(_ value: [WitnessCosignature], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWitnessCosignature.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WitnessCosignature] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WitnessCosignature]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWitnessCosignature.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDictionaryStringData: FfiConverterRustBuffer {
+    public static func write(_ value: [String: Data], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for (key, value) in value {
+            FfiConverterString.write(key, into: &buf)
+            FfiConverterData.write(value, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String: Data] {
+        let len: Int32 = try readInt(&buf)
+        var dict = [String: Data]()
+        dict.reserveCapacity(Int(len))
+        for _ in 0..<len {
+            let key = try FfiConverterString.read(from: &buf)
+            let value = try FfiConverterData.read(from: &buf)
+            dict[key] = value
+        }
+        return dict
     }
 }
 /**
@@ -1748,6 +3154,269 @@ public func verifySignify(message: Data, signatureText: String, publicKey: Strin
     )
 }
 }
+/**
+ * The entry bundle path holding entry `index` of the tree of `size`.
+ */
+public func bundleForEntry(index: UInt64, size: UInt64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_bundle_for_entry(
+        FfiConverterUInt64.lower(index),
+        FfiConverterUInt64.lower(size),uniffiCallStatus
+    )
+})
+}
+/**
+ * SHA-256(0x00 ‖ entry), hex: an entry's RFC 6962 leaf hash.
+ */
+public func leafHash(entry: Data) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_leaf_hash(
+        FfiConverterData.lower(entry),uniffiCallStatus
+    )
+})
+}
+/**
+ * The RFC 6962 root (hex) of the tree of these entries.
+ */
+public func merkleRoot(entries: [Data]) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_merkle_root(
+        FfiConverterSequenceData.lower(entries),uniffiCallStatus
+    )
+})
+}
+/**
+ * The entries of an entry bundle of exactly `width` entries (core's `bundle::parse_bundle`).
+ */
+public func parseBundle(bundleBytes: Data, width: UInt16)throws  -> [Data]  {
+    return try  FfiConverterSequenceData.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_parse_bundle(
+        FfiConverterData.lower(bundleBytes),
+        FfiConverterUInt16.lower(width),uniffiCallStatus
+    )
+})
+}
+/**
+ * A log entry (REGISTRY.md R4): its statement, the key IDs of its signature blocks and its
+ * canonical text. Signatures are checked by `replayLog` (they need the registry state).
+ */
+public func parseEntry(entry: Data)throws  -> ParsedEntry  {
+    return try  FfiConverterTypeParsedEntry_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_parse_entry(
+        FfiConverterData.lower(entry),uniffiCallStatus
+    )
+})
+}
+/**
+ * A tlog-policy: its canonical text, log keys and witnesses.
+ */
+public func parsePolicy(policy: String)throws  -> ParsedPolicy  {
+    return try  FfiConverterTypeParsedPolicy_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_parse_policy(
+        FfiConverterString.lower(policy),uniffiCallStatus
+    )
+})
+}
+/**
+ * A registry statement (REGISTRY.md R4): its type, name and canonical text.
+ */
+public func parseStatement(statement: Data)throws  -> ParsedStatement  {
+    return try  FfiConverterTypeParsedStatement_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_parse_statement(
+        FfiConverterData.lower(statement),uniffiCallStatus
+    )
+})
+}
+/**
+ * A tlog-tiles path's kind, level, index and width.
+ */
+public func parseTilePath(path: String)throws  -> TilePathInfo  {
+    return try  FfiConverterTypeTilePathInfo_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_parse_tile_path(
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+/**
+ * The consistency proof (hex hashes) from `size1`, built from tiles of the tree of `size2`
+ * verified against `root2` and checked against `root1` (core's `tiles::prove_consistency`).
+ */
+public func proveConsistency(size1: UInt64, size2: UInt64, root1: String, root2: String, tiles: [String: Data])throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_prove_consistency(
+        FfiConverterUInt64.lower(size1),
+        FfiConverterUInt64.lower(size2),
+        FfiConverterString.lower(root1),
+        FfiConverterString.lower(root2),
+        FfiConverterDictionaryStringData.lower(tiles),uniffiCallStatus
+    )
+})
+}
+/**
+ * Entry `index`'s leaf hash and inclusion proof, read from tiles verified against `root`
+ * (core's `tiles::prove_inclusion`; the host fetched `tilesForInclusion(index, size)`).
+ */
+public func proveInclusion(index: UInt64, size: UInt64, root: String, tiles: [String: Data])throws  -> InclusionProof  {
+    return try  FfiConverterTypeInclusionProof_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_prove_inclusion(
+        FfiConverterUInt64.lower(index),
+        FfiConverterUInt64.lower(size),
+        FfiConverterString.lower(root),
+        FfiConverterDictionaryStringData.lower(tiles),uniffiCallStatus
+    )
+})
+}
+/**
+ * The bytes of entry `index`, proven by its entry bundle and the tiles (core's
+ * `tiles::read_entry`; the host fetched `tilesForInclusion` and `bundleForEntry`).
+ */
+public func readEntry(index: UInt64, size: UInt64, root: String, tiles: [String: Data])throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_read_entry(
+        FfiConverterUInt64.lower(index),
+        FfiConverterUInt64.lower(size),
+        FfiConverterString.lower(root),
+        FfiConverterDictionaryStringData.lower(tiles),uniffiCallStatus
+    )
+})
+}
+/**
+ * Replays log entries from the genesis (core's `registry::replay`): a verdict per entry, the
+ * errors, the genesis hash and the final state (core's JSON text). Invalid entries are
+ * skipped (a monitor's view) unless `stop`.
+ */
+public func replayLog(entries: [Data], stop: Bool = false) -> ReplayResult  {
+    return try!  FfiConverterTypeReplayResult_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_replay_log(
+        FfiConverterSequenceData.lower(entries),
+        FfiConverterBool.lower(stop),uniffiCallStatus
+    )
+})
+}
+/**
+ * The tile paths of the tree of `size2` to fetch for the consistency proof from `size1`.
+ */
+public func tilesForConsistency(size1: UInt64, size2: UInt64)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_tiles_for_consistency(
+        FfiConverterUInt64.lower(size1),
+        FfiConverterUInt64.lower(size2),uniffiCallStatus
+    )
+})
+}
+/**
+ * The tile paths to fetch to prove entry `index` of the tree of `size`.
+ */
+public func tilesForInclusion(index: UInt64, size: UInt64)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_tiles_for_inclusion(
+        FfiConverterUInt64.lower(index),
+        FfiConverterUInt64.lower(size),uniffiCallStatus
+    )
+})
+}
+/**
+ * The tile paths to fetch to recompute the root of a tree of `size`.
+ */
+public func tilesForRoot(size: UInt64) -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_tiles_for_root(
+        FfiConverterUInt64.lower(size),uniffiCallStatus
+    )
+})
+}
+/**
+ * A signed checkpoint verified under a tlog-policy (core's `Policy::verify_checkpoint`): the
+ * log key's signature, the witness quorum (`QuorumNotMet`) and, with `now` (Unix seconds),
+ * freshness within `max_age` (`Stale`). Without `now`: offline (`Freshness.notChecked`).
+ */
+public func verifyCheckpoint(note: Data, policy: String, now: UInt64? = nil, maxAge: UInt64 = UInt64(86400))throws  -> VerifiedCheckpoint  {
+    return try  FfiConverterTypeVerifiedCheckpoint_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_checkpoint(
+        FfiConverterData.lower(note),
+        FfiConverterString.lower(policy),
+        FfiConverterOptionUInt64.lower(now),
+        FfiConverterUInt64.lower(maxAge),uniffiCallStatus
+    )
+})
+}
+/**
+ * Checks a consistency proof from (`size1`, `root1`) to (`size2`, `root2`) (core's
+ * `merkle::verify_consistency`). Throws `LogInconsistent`, `Malformed`.
+ */
+public func verifyConsistency(size1: UInt64, size2: UInt64, root1: String, root2: String, proof: [String])throws   {try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_consistency(
+        FfiConverterUInt64.lower(size1),
+        FfiConverterUInt64.lower(size2),
+        FfiConverterString.lower(root1),
+        FfiConverterString.lower(root2),
+        FfiConverterSequenceString.lower(proof),uniffiCallStatus
+    )
+}
+}
+/**
+ * Checks an inclusion proof of the leaf hash `leaf_hash` (hex; `leafHash(entry)` of an
+ * entry's bytes) at `index` in the tree of `size` with `root` (core's
+ * `merkle::verify_inclusion`). Throws `NotInLog`, `Malformed` (proof length).
+ */
+public func verifyInclusion(index: UInt64, size: UInt64, leafHash: String, proof: [String], root: String)throws   {try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_inclusion(
+        FfiConverterUInt64.lower(index),
+        FfiConverterUInt64.lower(size),
+        FfiConverterString.lower(leafHash),
+        FfiConverterSequenceString.lower(proof),
+        FfiConverterString.lower(root),uniffiCallStatus
+    )
+}
+}
+/**
+ * A per-package index note verified (core's `IndexNote::verify`): signed by `index_key`, of
+ * `origin` and package `name`, `as-of` at most `checkpoint_size`, not expired at `now`.
+ */
+public func verifyIndex(note: Data, indexKey: String, origin: String, name: String, checkpointSize: UInt64, now: UInt64? = nil)throws  -> VerifiedIndex  {
+    return try  FfiConverterTypeVerifiedIndex_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_index(
+        FfiConverterData.lower(note),
+        FfiConverterString.lower(indexKey),
+        FfiConverterString.lower(origin),
+        FfiConverterString.lower(name),
+        FfiConverterUInt64.lower(checkpointSize),
+        FfiConverterOptionUInt64.lower(now),uniffiCallStatus
+    )
+})
+}
+/**
+ * The trusted keys (vkeys `name+hex8+base64`) that signed a C2SP signed note (core's
+ * `note::open`). Throws `KeyNotTrusted` when none did, `SignatureInvalid`, `Malformed`.
+ */
+public func verifyNote(note: Data, vkeys: [String])throws  -> VerifiedNote  {
+    return try  FfiConverterTypeVerifiedNote_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_func_verify_note(
+        FfiConverterData.lower(note),
+        FfiConverterSequenceString.lower(vkeys),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -1783,6 +3452,66 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_omega_swift_checksum_func_verify_signify() != 15239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_bundle_for_entry() != 43145) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_leaf_hash() != 26507) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_merkle_root() != 40629) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_parse_bundle() != 16578) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_parse_entry() != 57083) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_parse_policy() != 8541) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_parse_statement() != 44059) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_parse_tile_path() != 42027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_prove_consistency() != 11600) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_prove_inclusion() != 49295) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_read_entry() != 37664) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_replay_log() != 62457) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_tiles_for_consistency() != 28762) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_tiles_for_inclusion() != 32346) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_tiles_for_root() != 57365) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_checkpoint() != 7379) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_consistency() != 388) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_inclusion() != 44401) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_index() != 13387) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_func_verify_note() != 20549) {
         return InitializationResult.apiChecksumMismatch
     }
 

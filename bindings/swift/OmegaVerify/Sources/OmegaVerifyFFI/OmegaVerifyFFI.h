@@ -293,6 +293,106 @@ RustBuffer uniffi_omega_swift_fn_func_verify_file(RustBuffer path, RustBuffer pu
 void uniffi_omega_swift_fn_func_verify_signify(RustBuffer message, RustBuffer signature_text, RustBuffer public_key, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_BUNDLE_FOR_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_BUNDLE_FOR_ENTRY
+RustBuffer uniffi_omega_swift_fn_func_bundle_for_entry(uint64_t index, uint64_t size, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_LEAF_HASH
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_LEAF_HASH
+RustBuffer uniffi_omega_swift_fn_func_leaf_hash(RustBuffer entry, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_MERKLE_ROOT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_MERKLE_ROOT
+RustBuffer uniffi_omega_swift_fn_func_merkle_root(RustBuffer entries, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_BUNDLE
+RustBuffer uniffi_omega_swift_fn_func_parse_bundle(RustBuffer bundle_bytes, uint16_t width, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_ENTRY
+RustBuffer uniffi_omega_swift_fn_func_parse_entry(RustBuffer entry, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_POLICY
+RustBuffer uniffi_omega_swift_fn_func_parse_policy(RustBuffer policy, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_STATEMENT
+RustBuffer uniffi_omega_swift_fn_func_parse_statement(RustBuffer statement, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_TILE_PATH
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PARSE_TILE_PATH
+RustBuffer uniffi_omega_swift_fn_func_parse_tile_path(RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PROVE_CONSISTENCY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PROVE_CONSISTENCY
+RustBuffer uniffi_omega_swift_fn_func_prove_consistency(uint64_t size1, uint64_t size2, RustBuffer root1, RustBuffer root2, RustBuffer tiles, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PROVE_INCLUSION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_PROVE_INCLUSION
+RustBuffer uniffi_omega_swift_fn_func_prove_inclusion(uint64_t index, uint64_t size, RustBuffer root, RustBuffer tiles, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_READ_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_READ_ENTRY
+RustBuffer uniffi_omega_swift_fn_func_read_entry(uint64_t index, uint64_t size, RustBuffer root, RustBuffer tiles, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_REPLAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_REPLAY_LOG
+RustBuffer uniffi_omega_swift_fn_func_replay_log(RustBuffer entries, int8_t stop, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_TILES_FOR_CONSISTENCY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_TILES_FOR_CONSISTENCY
+RustBuffer uniffi_omega_swift_fn_func_tiles_for_consistency(uint64_t size1, uint64_t size2, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_TILES_FOR_INCLUSION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_TILES_FOR_INCLUSION
+RustBuffer uniffi_omega_swift_fn_func_tiles_for_inclusion(uint64_t index, uint64_t size, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_TILES_FOR_ROOT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_TILES_FOR_ROOT
+RustBuffer uniffi_omega_swift_fn_func_tiles_for_root(uint64_t size, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_CHECKPOINT
+RustBuffer uniffi_omega_swift_fn_func_verify_checkpoint(RustBuffer note, RustBuffer policy, RustBuffer now, uint64_t max_age, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_CONSISTENCY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_CONSISTENCY
+void uniffi_omega_swift_fn_func_verify_consistency(uint64_t size1, uint64_t size2, RustBuffer root1, RustBuffer root2, RustBuffer proof, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_INCLUSION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_INCLUSION
+void uniffi_omega_swift_fn_func_verify_inclusion(uint64_t index, uint64_t size, RustBuffer leaf_hash, RustBuffer proof, RustBuffer root, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_INDEX
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_INDEX
+RustBuffer uniffi_omega_swift_fn_func_verify_index(RustBuffer note, RustBuffer index_key, RustBuffer origin, RustBuffer name, uint64_t checkpoint_size, RustBuffer now, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FUNC_VERIFY_NOTE
+RustBuffer uniffi_omega_swift_fn_func_verify_note(RustBuffer note, RustBuffer vkeys, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_OMEGA_SWIFT_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_OMEGA_SWIFT_RUSTBUFFER_ALLOC
 RustBuffer ffi_omega_swift_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -592,6 +692,126 @@ uint16_t uniffi_omega_swift_checksum_func_verify_file(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_SIGNIFY
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_SIGNIFY
 uint16_t uniffi_omega_swift_checksum_func_verify_signify(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_BUNDLE_FOR_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_BUNDLE_FOR_ENTRY
+uint16_t uniffi_omega_swift_checksum_func_bundle_for_entry(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_LEAF_HASH
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_LEAF_HASH
+uint16_t uniffi_omega_swift_checksum_func_leaf_hash(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_MERKLE_ROOT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_MERKLE_ROOT
+uint16_t uniffi_omega_swift_checksum_func_merkle_root(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_BUNDLE
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_BUNDLE
+uint16_t uniffi_omega_swift_checksum_func_parse_bundle(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_ENTRY
+uint16_t uniffi_omega_swift_checksum_func_parse_entry(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_POLICY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_POLICY
+uint16_t uniffi_omega_swift_checksum_func_parse_policy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_STATEMENT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_STATEMENT
+uint16_t uniffi_omega_swift_checksum_func_parse_statement(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_TILE_PATH
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PARSE_TILE_PATH
+uint16_t uniffi_omega_swift_checksum_func_parse_tile_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PROVE_CONSISTENCY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PROVE_CONSISTENCY
+uint16_t uniffi_omega_swift_checksum_func_prove_consistency(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PROVE_INCLUSION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_PROVE_INCLUSION
+uint16_t uniffi_omega_swift_checksum_func_prove_inclusion(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_READ_ENTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_READ_ENTRY
+uint16_t uniffi_omega_swift_checksum_func_read_entry(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_REPLAY_LOG
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_REPLAY_LOG
+uint16_t uniffi_omega_swift_checksum_func_replay_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_TILES_FOR_CONSISTENCY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_TILES_FOR_CONSISTENCY
+uint16_t uniffi_omega_swift_checksum_func_tiles_for_consistency(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_TILES_FOR_INCLUSION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_TILES_FOR_INCLUSION
+uint16_t uniffi_omega_swift_checksum_func_tiles_for_inclusion(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_TILES_FOR_ROOT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_TILES_FOR_ROOT
+uint16_t uniffi_omega_swift_checksum_func_tiles_for_root(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_CHECKPOINT
+uint16_t uniffi_omega_swift_checksum_func_verify_checkpoint(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_CONSISTENCY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_CONSISTENCY
+uint16_t uniffi_omega_swift_checksum_func_verify_consistency(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_INCLUSION
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_INCLUSION
+uint16_t uniffi_omega_swift_checksum_func_verify_inclusion(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_INDEX
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_INDEX
+uint16_t uniffi_omega_swift_checksum_func_verify_index(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_NOTE
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_NOTE
+uint16_t uniffi_omega_swift_checksum_func_verify_note(void
     
 );
 #endif

@@ -688,6 +688,46 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_omega_swift_checksum_func_verify_signify(
     ): Int
+    external fun uniffi_omega_swift_checksum_func_bundle_for_entry(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_leaf_hash(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_merkle_root(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_parse_bundle(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_parse_entry(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_parse_policy(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_parse_statement(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_parse_tile_path(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_prove_consistency(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_prove_inclusion(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_read_entry(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_replay_log(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_tiles_for_consistency(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_tiles_for_inclusion(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_tiles_for_root(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_checkpoint(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_consistency(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_inclusion(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_index(
+    ): Int
+    external fun uniffi_omega_swift_checksum_func_verify_note(
+    ): Int
     external fun ffi_omega_swift_uniffi_contract_version(
     ): Int
 
@@ -723,6 +763,46 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_func_verify_signify(`message`: RustBuffer.ByValue,`signatureText`: RustBuffer.ByValue,`publicKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_omega_swift_fn_func_bundle_for_entry(`index`: Long,`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_leaf_hash(`entry`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_merkle_root(`entries`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_parse_bundle(`bundleBytes`: RustBuffer.ByValue,`width`: Short,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_parse_entry(`entry`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_parse_policy(`policy`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_parse_statement(`statement`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_parse_tile_path(`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_prove_consistency(`size1`: Long,`size2`: Long,`root1`: RustBuffer.ByValue,`root2`: RustBuffer.ByValue,`tiles`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_prove_inclusion(`index`: Long,`size`: Long,`root`: RustBuffer.ByValue,`tiles`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_read_entry(`index`: Long,`size`: Long,`root`: RustBuffer.ByValue,`tiles`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_replay_log(`entries`: RustBuffer.ByValue,`stop`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_tiles_for_consistency(`size1`: Long,`size2`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_tiles_for_inclusion(`index`: Long,`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_tiles_for_root(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_verify_checkpoint(`note`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`now`: RustBuffer.ByValue,`maxAge`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_verify_consistency(`size1`: Long,`size2`: Long,`root1`: RustBuffer.ByValue,`root2`: RustBuffer.ByValue,`proof`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_omega_swift_fn_func_verify_inclusion(`index`: Long,`size`: Long,`leafHash`: RustBuffer.ByValue,`proof`: RustBuffer.ByValue,`root`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_omega_swift_fn_func_verify_index(`note`: RustBuffer.ByValue,`indexKey`: RustBuffer.ByValue,`origin`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,`checkpointSize`: Long,`now`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_func_verify_note(`note`: RustBuffer.ByValue,`vkeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun ffi_omega_swift_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_omega_swift_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -863,6 +943,66 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_omega_swift_checksum_func_verify_signify() and 0xFFFF) != 15239) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_omega_swift_checksum_func_bundle_for_entry() and 0xFFFF) != 43145) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_leaf_hash() and 0xFFFF) != 26507) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_merkle_root() and 0xFFFF) != 40629) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_parse_bundle() and 0xFFFF) != 16578) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_parse_entry() and 0xFFFF) != 57083) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_parse_policy() and 0xFFFF) != 8541) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_parse_statement() and 0xFFFF) != 44059) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_parse_tile_path() and 0xFFFF) != 42027) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_prove_consistency() and 0xFFFF) != 11600) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_prove_inclusion() and 0xFFFF) != 49295) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_read_entry() and 0xFFFF) != 37664) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_replay_log() and 0xFFFF) != 62457) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_tiles_for_consistency() and 0xFFFF) != 28762) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_tiles_for_inclusion() and 0xFFFF) != 32346) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_tiles_for_root() and 0xFFFF) != 57365) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_checkpoint() and 0xFFFF) != 7379) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_consistency() and 0xFFFF) != 388) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_inclusion() and 0xFFFF) != 44401) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_index() and 0xFFFF) != 13387) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_func_verify_note() and 0xFFFF) != 20549) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
 }
 
 /**
@@ -955,6 +1095,60 @@ object UniffiWithHandle
  * @suppress
  * */
 object NoHandle
+
+/**
+ * @suppress
+ */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterUShort: FfiConverter<UShort, Short> {
+    override fun lift(value: Short): UShort {
+        return value.toUShort()
+    }
+
+    fun lift(value: Int): UShort {
+        return value.toUShort()
+    }
+
+    override fun read(buf: ByteBuffer): UShort {
+        return lift(buf.getShort())
+    }
+
+    override fun lower(value: UShort): Short {
+        return value.toShort()
+    }
+
+    override fun allocationSize(value: UShort) = 2UL
+
+    override fun write(value: UShort, buf: ByteBuffer) {
+        buf.putShort(value.toShort())
+    }
+}
 
 /**
  * @suppress
@@ -1104,6 +1298,344 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 
 
 /**
+ * The result of [`prove_inclusion`].
+ */
+data class InclusionProof (
+    /**
+     * The entry's leaf hash, hex.
+     */
+    var `leafHash`: kotlin.String
+    , 
+    /**
+     * The proof hashes, hex.
+     */
+    var `proof`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInclusionProof: FfiConverterRustBuffer<InclusionProof> {
+    override fun read(buf: ByteBuffer): InclusionProof {
+        return InclusionProof(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: InclusionProof) = (
+            FfiConverterString.allocationSize(value.`leafHash`) +
+            FfiConverterSequenceString.allocationSize(value.`proof`)
+    )
+
+    override fun write(value: InclusionProof, buf: ByteBuffer) {
+            FfiConverterString.write(value.`leafHash`, buf)
+            FfiConverterSequenceString.write(value.`proof`, buf)
+    }
+}
+
+
+
+/**
+ * One trusted key whose signature on a note verified.
+ */
+data class NoteSigner (
+    /**
+     * The key name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The 4-byte key ID, 8 lowercase hex digits.
+     */
+    var `keyId`: kotlin.String
+    , 
+    /**
+     * The key type: 1 (Ed25519) or 4 (cosignature/v1).
+     */
+    var `keyType`: kotlin.UByte
+    , 
+    /**
+     * A cosignature's time (Unix seconds); null for Ed25519.
+     */
+    var `timestamp`: kotlin.ULong?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNoteSigner: FfiConverterRustBuffer<NoteSigner> {
+    override fun read(buf: ByteBuffer): NoteSigner {
+        return NoteSigner(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterOptionalULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: NoteSigner) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`keyId`) +
+            FfiConverterUByte.allocationSize(value.`keyType`) +
+            FfiConverterOptionalULong.allocationSize(value.`timestamp`)
+    )
+
+    override fun write(value: NoteSigner, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`keyId`, buf)
+            FfiConverterUByte.write(value.`keyType`, buf)
+            FfiConverterOptionalULong.write(value.`timestamp`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`parse_entry`].
+ */
+data class ParsedEntry (
+    /**
+     * The statement's `type`.
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * The package name, if the type has one.
+     */
+    var `name`: kotlin.String?
+    , 
+    /**
+     * The statement's JSON text.
+     */
+    var `statement`: kotlin.String
+    , 
+    /**
+     * The key IDs of the signature blocks, in order.
+     */
+    var `signatures`: List<kotlin.String>
+    , 
+    /**
+     * The canonical entry text.
+     */
+    var `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeParsedEntry: FfiConverterRustBuffer<ParsedEntry> {
+    override fun read(buf: ByteBuffer): ParsedEntry {
+        return ParsedEntry(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ParsedEntry) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`statement`) +
+            FfiConverterSequenceString.allocationSize(value.`signatures`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: ParsedEntry, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterString.write(value.`statement`, buf)
+            FfiConverterSequenceString.write(value.`signatures`, buf)
+            FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`parse_policy`].
+ */
+data class ParsedPolicy (
+    /**
+     * The canonical text.
+     */
+    var `text`: kotlin.String
+    , 
+    /**
+     * The log vkeys.
+     */
+    var `logs`: List<kotlin.String>
+    , 
+    /**
+     * The witnesses.
+     */
+    var `witnesses`: List<PolicyWitness>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeParsedPolicy: FfiConverterRustBuffer<ParsedPolicy> {
+    override fun read(buf: ByteBuffer): ParsedPolicy {
+        return ParsedPolicy(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypePolicyWitness.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ParsedPolicy) = (
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterSequenceString.allocationSize(value.`logs`) +
+            FfiConverterSequenceTypePolicyWitness.allocationSize(value.`witnesses`)
+    )
+
+    override fun write(value: ParsedPolicy, buf: ByteBuffer) {
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterSequenceString.write(value.`logs`, buf)
+            FfiConverterSequenceTypePolicyWitness.write(value.`witnesses`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`parse_statement`].
+ */
+data class ParsedStatement (
+    /**
+     * The statement's `type` (`registry`, `owners`, `release`, `revoke`, `yank`, `notice`).
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * The package name, if the type has one.
+     */
+    var `name`: kotlin.String?
+    , 
+    /**
+     * The canonical JSON text.
+     */
+    var `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeParsedStatement: FfiConverterRustBuffer<ParsedStatement> {
+    override fun read(buf: ByteBuffer): ParsedStatement {
+        return ParsedStatement(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ParsedStatement) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: ParsedStatement, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
+ * A witness of a policy.
+ */
+data class PolicyWitness (
+    /**
+     * Its name in the policy.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Its vkey.
+     */
+    var `vkey`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePolicyWitness: FfiConverterRustBuffer<PolicyWitness> {
+    override fun read(buf: ByteBuffer): PolicyWitness {
+        return PolicyWitness(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PolicyWitness) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`vkey`)
+    )
+
+    override fun write(value: PolicyWitness, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`vkey`, buf)
+    }
+}
+
+
+
+/**
  * One problem a package check found.
  */
 data class Problem (
@@ -1161,6 +1693,124 @@ public object FfiConverterTypeProblem: FfiConverterRustBuffer<Problem> {
             FfiConverterOptionalString.write(value.`path`, buf)
             FfiConverterOptionalString.write(value.`key`, buf)
             FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * One invalid entry of a replay.
+ */
+data class ReplayError (
+    /**
+     * The entry's index in the log.
+     */
+    var `index`: kotlin.ULong
+    , 
+    /**
+     * Its DESIGN §4 code.
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * Core's message (it names `entry <index>`).
+     */
+    var `message`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReplayError: FfiConverterRustBuffer<ReplayError> {
+    override fun read(buf: ByteBuffer): ReplayError {
+        return ReplayError(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReplayError) = (
+            FfiConverterULong.allocationSize(value.`index`) +
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterString.allocationSize(value.`message`)
+    )
+
+    override fun write(value: ReplayError, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`index`, buf)
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`replay_log`].
+ */
+data class ReplayResult (
+    /**
+     * One verdict per entry: `"ok"` or its code.
+     */
+    var `verdicts`: List<kotlin.String>
+    , 
+    /**
+     * The invalid entries.
+     */
+    var `errors`: List<ReplayError>
+    , 
+    /**
+     * SHA-256 hex of entry 0 (null without entries).
+     */
+    var `genesis`: kotlin.String?
+    , 
+    /**
+     * The final registry state as omega-core's JSON text (null without a valid genesis).
+     */
+    var `stateJson`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReplayResult: FfiConverterRustBuffer<ReplayResult> {
+    override fun read(buf: ByteBuffer): ReplayResult {
+        return ReplayResult(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeReplayError.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ReplayResult) = (
+            FfiConverterSequenceString.allocationSize(value.`verdicts`) +
+            FfiConverterSequenceTypeReplayError.allocationSize(value.`errors`) +
+            FfiConverterOptionalString.allocationSize(value.`genesis`) +
+            FfiConverterOptionalString.allocationSize(value.`stateJson`)
+    )
+
+    override fun write(value: ReplayResult, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`verdicts`, buf)
+            FfiConverterSequenceTypeReplayError.write(value.`errors`, buf)
+            FfiConverterOptionalString.write(value.`genesis`, buf)
+            FfiConverterOptionalString.write(value.`stateJson`, buf)
     }
 }
 
@@ -1361,6 +2011,432 @@ public object FfiConverterTypeSignatureReport: FfiConverterRustBuffer<SignatureR
             FfiConverterOptionalString.write(value.`error`, buf)
     }
 }
+
+
+
+/**
+ * A parsed tile path.
+ */
+data class TilePathInfo (
+    /**
+     * `"hashes"` or `"entries"`.
+     */
+    var `kind`: kotlin.String
+    , 
+    /**
+     * The level of a hash tile; null for an entry bundle.
+     */
+    var `level`: kotlin.UByte?
+    , 
+    /**
+     * The tile index.
+     */
+    var `index`: kotlin.ULong
+    , 
+    /**
+     * The width (256 = full).
+     */
+    var `width`: kotlin.UShort
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTilePathInfo: FfiConverterRustBuffer<TilePathInfo> {
+    override fun read(buf: ByteBuffer): TilePathInfo {
+        return TilePathInfo(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalUByte.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterUShort.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TilePathInfo) = (
+            FfiConverterString.allocationSize(value.`kind`) +
+            FfiConverterOptionalUByte.allocationSize(value.`level`) +
+            FfiConverterULong.allocationSize(value.`index`) +
+            FfiConverterUShort.allocationSize(value.`width`)
+    )
+
+    override fun write(value: TilePathInfo, buf: ByteBuffer) {
+            FfiConverterString.write(value.`kind`, buf)
+            FfiConverterOptionalUByte.write(value.`level`, buf)
+            FfiConverterULong.write(value.`index`, buf)
+            FfiConverterUShort.write(value.`width`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`verify_checkpoint`].
+ */
+data class VerifiedCheckpoint (
+    /**
+     * The origin line.
+     */
+    var `origin`: kotlin.String
+    , 
+    /**
+     * The tree size.
+     */
+    var `size`: kotlin.ULong
+    , 
+    /**
+     * The root hash, lowercase hex.
+     */
+    var `root`: kotlin.String
+    , 
+    /**
+     * Extension lines.
+     */
+    var `extensions`: List<kotlin.String>
+    , 
+    /**
+     * The policy witnesses whose cosignature verified, in policy order.
+     */
+    var `witnesses`: List<WitnessCosignature>
+    , 
+    /**
+     * The freshness verdict.
+     */
+    var `freshness`: Freshness
+    , 
+    /**
+     * The vkey of the log key that signed.
+     */
+    var `logKey`: kotlin.String
+    , 
+    /**
+     * The whole signed note (to store, as `omega.lock` does).
+     */
+    var `note`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifiedCheckpoint: FfiConverterRustBuffer<VerifiedCheckpoint> {
+    override fun read(buf: ByteBuffer): VerifiedCheckpoint {
+        return VerifiedCheckpoint(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeWitnessCosignature.read(buf),
+            FfiConverterTypeFreshness.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifiedCheckpoint) = (
+            FfiConverterString.allocationSize(value.`origin`) +
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterString.allocationSize(value.`root`) +
+            FfiConverterSequenceString.allocationSize(value.`extensions`) +
+            FfiConverterSequenceTypeWitnessCosignature.allocationSize(value.`witnesses`) +
+            FfiConverterTypeFreshness.allocationSize(value.`freshness`) +
+            FfiConverterString.allocationSize(value.`logKey`) +
+            FfiConverterString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: VerifiedCheckpoint, buf: ByteBuffer) {
+            FfiConverterString.write(value.`origin`, buf)
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterString.write(value.`root`, buf)
+            FfiConverterSequenceString.write(value.`extensions`, buf)
+            FfiConverterSequenceTypeWitnessCosignature.write(value.`witnesses`, buf)
+            FfiConverterTypeFreshness.write(value.`freshness`, buf)
+            FfiConverterString.write(value.`logKey`, buf)
+            FfiConverterString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`verify_index`].
+ */
+data class VerifiedIndex (
+    /**
+     * The registry's origin.
+     */
+    var `origin`: kotlin.String
+    , 
+    /**
+     * The package name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The log size the index is complete up to.
+     */
+    var `asOf`: kotlin.ULong
+    , 
+    /**
+     * When it expires (Unix seconds).
+     */
+    var `expires`: kotlin.ULong
+    , 
+    /**
+     * The entry lines (`release 2 1.3.0 4 …`), in entry order.
+     */
+    var `lines`: List<kotlin.String>
+    , 
+    /**
+     * The canonical index text.
+     */
+    var `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifiedIndex: FfiConverterRustBuffer<VerifiedIndex> {
+    override fun read(buf: ByteBuffer): VerifiedIndex {
+        return VerifiedIndex(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifiedIndex) = (
+            FfiConverterString.allocationSize(value.`origin`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterULong.allocationSize(value.`asOf`) +
+            FfiConverterULong.allocationSize(value.`expires`) +
+            FfiConverterSequenceString.allocationSize(value.`lines`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: VerifiedIndex, buf: ByteBuffer) {
+            FfiConverterString.write(value.`origin`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterULong.write(value.`asOf`, buf)
+            FfiConverterULong.write(value.`expires`, buf)
+            FfiConverterSequenceString.write(value.`lines`, buf)
+            FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
+ * The result of [`verify_note`].
+ */
+data class VerifiedNote (
+    /**
+     * The trusted keys that signed, in the order of their first line.
+     */
+    var `verified`: List<NoteSigner>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVerifiedNote: FfiConverterRustBuffer<VerifiedNote> {
+    override fun read(buf: ByteBuffer): VerifiedNote {
+        return VerifiedNote(
+            FfiConverterSequenceTypeNoteSigner.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VerifiedNote) = (
+            FfiConverterSequenceTypeNoteSigner.allocationSize(value.`verified`)
+    )
+
+    override fun write(value: VerifiedNote, buf: ByteBuffer) {
+            FfiConverterSequenceTypeNoteSigner.write(value.`verified`, buf)
+    }
+}
+
+
+
+/**
+ * A policy witness whose cosignature verified.
+ */
+data class WitnessCosignature (
+    /**
+     * The witness's name in the policy.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The time it cosigned (Unix seconds).
+     */
+    var `time`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWitnessCosignature: FfiConverterRustBuffer<WitnessCosignature> {
+    override fun read(buf: ByteBuffer): WitnessCosignature {
+        return WitnessCosignature(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WitnessCosignature) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterULong.allocationSize(value.`time`)
+    )
+
+    override fun write(value: WitnessCosignature, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterULong.write(value.`time`, buf)
+    }
+}
+
+
+
+/**
+ * How fresh a verified checkpoint is.
+ */
+sealed class Freshness {
+    
+    /**
+     * The quorum cosigned within `max_age` of `now`; `as_of` is the quorum's time.
+     */
+    data class Fresh(
+        /**
+         * The quorum's time (Unix seconds).
+         */
+        val `asOf`: kotlin.ULong) : Freshness()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * `quorum none`: no cosignature vouches for a time (freshness rests on the index's
+     * `expires`).
+     */
+    object NotWitnessed : Freshness()
+    
+    
+    /**
+     * No `now` was given (offline): freshness was not checked.
+     */
+    object NotChecked : Freshness()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFreshness : FfiConverterRustBuffer<Freshness>{
+    override fun read(buf: ByteBuffer): Freshness {
+        return when(buf.getInt()) {
+            1 -> Freshness.Fresh(
+                FfiConverterULong.read(buf),
+                )
+            2 -> Freshness.NotWitnessed
+            3 -> Freshness.NotChecked
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Freshness): ULong = when(value) {
+        is Freshness.Fresh -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterULong.allocationSize(value.`asOf`)
+            )
+        }
+        is Freshness.NotWitnessed -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is Freshness.NotChecked -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: Freshness, buf: ByteBuffer) {
+        when(value) {
+            is Freshness.Fresh -> {
+                buf.putInt(1)
+                FfiConverterULong.write(value.`asOf`, buf)
+                Unit
+            }
+            is Freshness.NotWitnessed -> {
+                buf.putInt(2)
+                Unit
+            }
+            is Freshness.NotChecked -> {
+                buf.putInt(3)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -2192,6 +3268,38 @@ public object FfiConverterTypeOmegaError : FfiConverterRustBuffer<OmegaException
 /**
  * @suppress
  */
+public object FfiConverterOptionalUByte: FfiConverterRustBuffer<kotlin.UByte?> {
+    override fun read(buf: ByteBuffer): kotlin.UByte? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUByte.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UByte?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUByte.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UByte?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUByte.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
     override fun read(buf: ByteBuffer): kotlin.ULong? {
         if (buf.get().toInt() == 0) {
@@ -2316,6 +3424,90 @@ public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.Str
 /**
  * @suppress
  */
+public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): List<kotlin.ByteArray> {
+        val len = buf.getInt()
+        return List<kotlin.ByteArray>(len) {
+            FfiConverterByteArray.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.ByteArray>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterByteArray.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterByteArray.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeNoteSigner: FfiConverterRustBuffer<List<NoteSigner>> {
+    override fun read(buf: ByteBuffer): List<NoteSigner> {
+        val len = buf.getInt()
+        return List<NoteSigner>(len) {
+            FfiConverterTypeNoteSigner.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<NoteSigner>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeNoteSigner.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<NoteSigner>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeNoteSigner.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePolicyWitness: FfiConverterRustBuffer<List<PolicyWitness>> {
+    override fun read(buf: ByteBuffer): List<PolicyWitness> {
+        val len = buf.getInt()
+        return List<PolicyWitness>(len) {
+            FfiConverterTypePolicyWitness.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PolicyWitness>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePolicyWitness.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PolicyWitness>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePolicyWitness.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeProblem: FfiConverterRustBuffer<List<Problem>> {
     override fun read(buf: ByteBuffer): List<Problem> {
         val len = buf.getInt()
@@ -2344,6 +3536,34 @@ public object FfiConverterSequenceTypeProblem: FfiConverterRustBuffer<List<Probl
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeReplayError: FfiConverterRustBuffer<List<ReplayError>> {
+    override fun read(buf: ByteBuffer): List<ReplayError> {
+        val len = buf.getInt()
+        return List<ReplayError>(len) {
+            FfiConverterTypeReplayError.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ReplayError>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeReplayError.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ReplayError>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeReplayError.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<List<SignatureReport>> {
     override fun read(buf: ByteBuffer): List<SignatureReport> {
         val len = buf.getInt()
@@ -2362,6 +3582,73 @@ public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeSignatureReport.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWitnessCosignature: FfiConverterRustBuffer<List<WitnessCosignature>> {
+    override fun read(buf: ByteBuffer): List<WitnessCosignature> {
+        val len = buf.getInt()
+        return List<WitnessCosignature>(len) {
+            FfiConverterTypeWitnessCosignature.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<WitnessCosignature>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWitnessCosignature.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<WitnessCosignature>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWitnessCosignature.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterMapStringByteArray: FfiConverterRustBuffer<Map<kotlin.String, kotlin.ByteArray>> {
+    override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.ByteArray> {
+        val len = buf.getInt()
+        return buildMap<kotlin.String, kotlin.ByteArray>(len) {
+            repeat(len) {
+                val k = FfiConverterString.read(buf)
+                val v = FfiConverterByteArray.read(buf)
+                this[k] = v
+            }
+        }
+    }
+
+    override fun allocationSize(value: Map<kotlin.String, kotlin.ByteArray>): ULong {
+        val spaceForMapSize = 4UL
+        val spaceForChildren = value.map { (k, v) ->
+            FfiConverterString.allocationSize(k) +
+            FfiConverterByteArray.allocationSize(v)
+        }.sum()
+        return spaceForMapSize + spaceForChildren
+    }
+
+    override fun write(value: Map<kotlin.String, kotlin.ByteArray>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        // The parens on `(k, v)` here ensure we're calling the right method,
+        // which is important for compatibility with older android devices.
+        // Ref https://blog.danlew.net/2017/03/16/kotlin-puzzler-whose-line-is-it-anyways/
+        value.forEach { (k, v) ->
+            FfiConverterString.write(k, buf)
+            FfiConverterByteArray.write(v, buf)
         }
     }
 }
@@ -2498,6 +3785,345 @@ public object FfiConverterSequenceTypeSignatureReport: FfiConverterRustBuffer<Li
         FfiConverterString.lower(`publicKey`),_status)
 }
     
+    
+
+        /**
+         * The entry bundle path holding entry `index` of the tree of `size`.
+         */
+    @Throws(OmegaException::class) fun `bundleForEntry`(`index`: kotlin.ULong, `size`: kotlin.ULong): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_bundle_for_entry(
+    
+        
+        FfiConverterULong.lower(`index`),
+        FfiConverterULong.lower(`size`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * SHA-256(0x00 ‖ entry), hex: an entry's RFC 6962 leaf hash.
+         */ fun `leafHash`(`entry`: kotlin.ByteArray): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_leaf_hash(
+    
+        
+        FfiConverterByteArray.lower(`entry`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The RFC 6962 root (hex) of the tree of these entries.
+         */ fun `merkleRoot`(`entries`: List<kotlin.ByteArray>): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_merkle_root(
+    
+        
+        FfiConverterSequenceByteArray.lower(`entries`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The entries of an entry bundle of exactly `width` entries (core's `bundle::parse_bundle`).
+         */
+    @Throws(OmegaException::class) fun `parseBundle`(`bundleBytes`: kotlin.ByteArray, `width`: kotlin.UShort): List<kotlin.ByteArray> {
+            return FfiConverterSequenceByteArray.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_parse_bundle(
+    
+        
+        FfiConverterByteArray.lower(`bundleBytes`),
+        FfiConverterUShort.lower(`width`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A log entry (REGISTRY.md R4): its statement, the key IDs of its signature blocks and its
+         * canonical text. Signatures are checked by `replayLog` (they need the registry state).
+         */
+    @Throws(OmegaException::class) fun `parseEntry`(`entry`: kotlin.ByteArray): ParsedEntry {
+            return FfiConverterTypeParsedEntry.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_parse_entry(
+    
+        
+        FfiConverterByteArray.lower(`entry`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A tlog-policy: its canonical text, log keys and witnesses.
+         */
+    @Throws(OmegaException::class) fun `parsePolicy`(`policy`: kotlin.String): ParsedPolicy {
+            return FfiConverterTypeParsedPolicy.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_parse_policy(
+    
+        
+        FfiConverterString.lower(`policy`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A registry statement (REGISTRY.md R4): its type, name and canonical text.
+         */
+    @Throws(OmegaException::class) fun `parseStatement`(`statement`: kotlin.ByteArray): ParsedStatement {
+            return FfiConverterTypeParsedStatement.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_parse_statement(
+    
+        
+        FfiConverterByteArray.lower(`statement`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A tlog-tiles path's kind, level, index and width.
+         */
+    @Throws(OmegaException::class) fun `parseTilePath`(`path`: kotlin.String): TilePathInfo {
+            return FfiConverterTypeTilePathInfo.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_parse_tile_path(
+    
+        
+        FfiConverterString.lower(`path`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The consistency proof (hex hashes) from `size1`, built from tiles of the tree of `size2`
+         * verified against `root2` and checked against `root1` (core's `tiles::prove_consistency`).
+         */
+    @Throws(OmegaException::class) fun `proveConsistency`(`size1`: kotlin.ULong, `size2`: kotlin.ULong, `root1`: kotlin.String, `root2`: kotlin.String, `tiles`: Map<kotlin.String, kotlin.ByteArray>): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_prove_consistency(
+    
+        
+        FfiConverterULong.lower(`size1`),
+        FfiConverterULong.lower(`size2`),
+        FfiConverterString.lower(`root1`),
+        FfiConverterString.lower(`root2`),
+        FfiConverterMapStringByteArray.lower(`tiles`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Entry `index`'s leaf hash and inclusion proof, read from tiles verified against `root`
+         * (core's `tiles::prove_inclusion`; the host fetched `tilesForInclusion(index, size)`).
+         */
+    @Throws(OmegaException::class) fun `proveInclusion`(`index`: kotlin.ULong, `size`: kotlin.ULong, `root`: kotlin.String, `tiles`: Map<kotlin.String, kotlin.ByteArray>): InclusionProof {
+            return FfiConverterTypeInclusionProof.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_prove_inclusion(
+    
+        
+        FfiConverterULong.lower(`index`),
+        FfiConverterULong.lower(`size`),
+        FfiConverterString.lower(`root`),
+        FfiConverterMapStringByteArray.lower(`tiles`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The bytes of entry `index`, proven by its entry bundle and the tiles (core's
+         * `tiles::read_entry`; the host fetched `tilesForInclusion` and `bundleForEntry`).
+         */
+    @Throws(OmegaException::class) fun `readEntry`(`index`: kotlin.ULong, `size`: kotlin.ULong, `root`: kotlin.String, `tiles`: Map<kotlin.String, kotlin.ByteArray>): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_read_entry(
+    
+        
+        FfiConverterULong.lower(`index`),
+        FfiConverterULong.lower(`size`),
+        FfiConverterString.lower(`root`),
+        FfiConverterMapStringByteArray.lower(`tiles`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Replays log entries from the genesis (core's `registry::replay`): a verdict per entry, the
+         * errors, the genesis hash and the final state (core's JSON text). Invalid entries are
+         * skipped (a monitor's view) unless `stop`.
+         */ fun `replayLog`(`entries`: List<kotlin.ByteArray>, `stop`: kotlin.Boolean = false): ReplayResult {
+            return FfiConverterTypeReplayResult.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_replay_log(
+    
+        
+        FfiConverterSequenceByteArray.lower(`entries`),
+        FfiConverterBoolean.lower(`stop`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The tile paths of the tree of `size2` to fetch for the consistency proof from `size1`.
+         */
+    @Throws(OmegaException::class) fun `tilesForConsistency`(`size1`: kotlin.ULong, `size2`: kotlin.ULong): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_tiles_for_consistency(
+    
+        
+        FfiConverterULong.lower(`size1`),
+        FfiConverterULong.lower(`size2`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The tile paths to fetch to prove entry `index` of the tree of `size`.
+         */
+    @Throws(OmegaException::class) fun `tilesForInclusion`(`index`: kotlin.ULong, `size`: kotlin.ULong): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_tiles_for_inclusion(
+    
+        
+        FfiConverterULong.lower(`index`),
+        FfiConverterULong.lower(`size`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The tile paths to fetch to recompute the root of a tree of `size`.
+         */ fun `tilesForRoot`(`size`: kotlin.ULong): List<kotlin.String> {
+            return FfiConverterSequenceString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_tiles_for_root(
+    
+        
+        FfiConverterULong.lower(`size`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * A signed checkpoint verified under a tlog-policy (core's `Policy::verify_checkpoint`): the
+         * log key's signature, the witness quorum (`QuorumNotMet`) and, with `now` (Unix seconds),
+         * freshness within `max_age` (`Stale`). Without `now`: offline (`Freshness.notChecked`).
+         */
+    @Throws(OmegaException::class) fun `verifyCheckpoint`(`note`: kotlin.ByteArray, `policy`: kotlin.String, `now`: kotlin.ULong? = null, `maxAge`: kotlin.ULong = 86400uL): VerifiedCheckpoint {
+            return FfiConverterTypeVerifiedCheckpoint.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_checkpoint(
+    
+        
+        FfiConverterByteArray.lower(`note`),
+        FfiConverterString.lower(`policy`),
+        FfiConverterOptionalULong.lower(`now`),
+        FfiConverterULong.lower(`maxAge`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Checks a consistency proof from (`size1`, `root1`) to (`size2`, `root2`) (core's
+         * `merkle::verify_consistency`). Throws `LogInconsistent`, `Malformed`.
+         */
+    @Throws(OmegaException::class) fun `verifyConsistency`(`size1`: kotlin.ULong, `size2`: kotlin.ULong, `root1`: kotlin.String, `root2`: kotlin.String, `proof`: List<kotlin.String>)
+        = 
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_consistency(
+    
+        
+        FfiConverterULong.lower(`size1`),
+        FfiConverterULong.lower(`size2`),
+        FfiConverterString.lower(`root1`),
+        FfiConverterString.lower(`root2`),
+        FfiConverterSequenceString.lower(`proof`),_status)
+}
+    
+    
+
+        /**
+         * Checks an inclusion proof of the leaf hash `leaf_hash` (hex; `leafHash(entry)` of an
+         * entry's bytes) at `index` in the tree of `size` with `root` (core's
+         * `merkle::verify_inclusion`). Throws `NotInLog`, `Malformed` (proof length).
+         */
+    @Throws(OmegaException::class) fun `verifyInclusion`(`index`: kotlin.ULong, `size`: kotlin.ULong, `leafHash`: kotlin.String, `proof`: List<kotlin.String>, `root`: kotlin.String)
+        = 
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_inclusion(
+    
+        
+        FfiConverterULong.lower(`index`),
+        FfiConverterULong.lower(`size`),
+        FfiConverterString.lower(`leafHash`),
+        FfiConverterSequenceString.lower(`proof`),
+        FfiConverterString.lower(`root`),_status)
+}
+    
+    
+
+        /**
+         * A per-package index note verified (core's `IndexNote::verify`): signed by `index_key`, of
+         * `origin` and package `name`, `as-of` at most `checkpoint_size`, not expired at `now`.
+         */
+    @Throws(OmegaException::class) fun `verifyIndex`(`note`: kotlin.ByteArray, `indexKey`: kotlin.String, `origin`: kotlin.String, `name`: kotlin.String, `checkpointSize`: kotlin.ULong, `now`: kotlin.ULong? = null): VerifiedIndex {
+            return FfiConverterTypeVerifiedIndex.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_index(
+    
+        
+        FfiConverterByteArray.lower(`note`),
+        FfiConverterString.lower(`indexKey`),
+        FfiConverterString.lower(`origin`),
+        FfiConverterString.lower(`name`),
+        FfiConverterULong.lower(`checkpointSize`),
+        FfiConverterOptionalULong.lower(`now`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * The trusted keys (vkeys `name+hex8+base64`) that signed a C2SP signed note (core's
+         * `note::open`). Throws `KeyNotTrusted` when none did, `SignatureInvalid`, `Malformed`.
+         */
+    @Throws(OmegaException::class) fun `verifyNote`(`note`: kotlin.ByteArray, `vkeys`: List<kotlin.String>): VerifiedNote {
+            return FfiConverterTypeVerifiedNote.lift(
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_func_verify_note(
+    
+        
+        FfiConverterByteArray.lower(`note`),
+        FfiConverterSequenceString.lower(`vkeys`),_status)
+}
+    )
+    }
     
 
 
