@@ -22,7 +22,7 @@ mod cache;
 mod envelope;
 mod files;
 mod lock;
-mod log;
+pub mod log;
 mod pins;
 pub mod signify;
 
