@@ -558,3 +558,37 @@ fn first_use_with_a_policy_from_elsewhere() {
         policy.as_str()
     );
 }
+
+/// Review of the client (docs/threat-model.md "Registry: client review"): a first use over
+/// plain http to another host is refused before anything is fetched (the pinned policy is
+/// the root of trust), and a lock whose `entry` was edited to point at another release of the
+/// name is refused (its pinned version and tree must be the entry's).
+#[test]
+fn review_first_use_over_plain_http_and_an_edited_lock_entry_are_refused() {
+    let (w, n) = world();
+    // No request reaches a server: example.invalid never resolves, and nothing is written.
+    let err = refused(
+        &w,
+        &["left-pad", "--registry", "http://registry.example.invalid/omega"],
+        "KEY_NOT_TRUSTED",
+    );
+    assert!(err.contains("--policy"), "{err}");
+    // Published again (1.1.0 at entry 3), installed at 1.0.0, then the lock's entry edited.
+    w.publish("left-pad", "1.1.0", 2, &w.owner);
+    w.cosign();
+    w.serve();
+    let url = n.http_url();
+    w.install(&["left-pad@1.0.0", "--registry", &url]).expect(0);
+    let mut lock = w.lock_json();
+    assert_eq!(lock["packages"]["left-pad"]["version"], "1.0.0");
+    let entry = lock["packages"]["left-pad"]["entry"].as_u64().unwrap();
+    lock["packages"]["left-pad"]["entry"] = (entry + 1).into();
+    fs::write(
+        w.app().join("omega.lock"),
+        serde_json::to_vec_pretty(&lock).unwrap(),
+    )
+    .unwrap();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    let err = refused(&w, &[], "DIGEST_MISMATCH");
+    assert!(err.contains("left-pad@1.0.0"), "{err}");
+}

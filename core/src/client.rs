@@ -787,6 +787,22 @@ pub fn verify_release(
     let manifest = Manifest::parse(manifest_bytes).map_err(|e| e.context(&label))?;
     crate::registry::release_matches_manifest(statement, manifest_bytes, &manifest)?;
     let package = crate::tarball::read_tgz(tgz).map_err(|e| e.context(&label))?;
+    // A package's own files never include a top-level node_modules/ (`omega pack` and the
+    // audit exclude it): laid out, it would shadow or replace the packages nested under it.
+    if let Some(f) = package
+        .listing
+        .entries()
+        .iter()
+        .find(|f| f.path == "node_modules" || f.path.starts_with("node_modules/"))
+    {
+        return fail(
+            ErrorCode::UnsafePath,
+            format!(
+                "{label}: the tarball holds {:?}: a package cannot ship node_modules/",
+                f.path
+            ),
+        );
+    }
     if package.manifest.as_deref() != Some(manifest_bytes) {
         return fail(
             ErrorCode::NotInLog,

@@ -196,6 +196,7 @@ impl Lockfile {
             let ctx = format!("{what}: package {name}");
             validate_version(&e.version).map_err(|e| e.context(&ctx))?;
             validate_path(&e.path).map_err(|e| e.context(&ctx))?;
+            check_install_path(&name, &e.path).map_err(|e| e.context(what))?;
             let tree = TreeDigest::parse(&e.tree).map_err(|e| e.context(&ctx))?;
             let keys = match e.keys {
                 Some(k) => Some(KeySet::from_raw(k, &ctx, false)?),
@@ -288,6 +289,20 @@ impl Lockfile {
                     registry,
                 },
             );
+        }
+        // One entry per install folder: two entries with one `path` would let the later one
+        // be laid out (or audited) where the other is pinned.
+        let mut paths: BTreeMap<&str, &str> = BTreeMap::new();
+        for (key, e) in &packages {
+            if let Some(other) = paths.insert(e.path.as_str(), key.as_str()) {
+                return fail(
+                    ErrorCode::Malformed,
+                    format!(
+                        "{what}: packages {other} and {key} have the same path {:?}",
+                        e.path
+                    ),
+                );
+            }
         }
         // A retired name has no other entry: it is installed nowhere.
         let mut per_name: BTreeMap<&str, usize> = BTreeMap::new();
@@ -448,6 +463,27 @@ pub fn validate_lock_key(key: &str) -> Result<()> {
     match package_name_of_key(key) {
         Some(name) if validate_name(name).is_ok() => Ok(()),
         _ => fail(ErrorCode::Malformed, format!("lock key {key:?}: neither a package name nor an install path ending in node_modules/<name>")),
+    }
+}
+
+/// Checks that `path` is where lock key `key` can be installed (docs/format.md §4.1): a folder
+/// `node_modules/…/node_modules/<name>` of the key's package name, and for an install-path key
+/// the key itself. Anything else is `MALFORMED`: an entry whose `path` points elsewhere (`.git/hooks`,
+/// `src`, another package's folder) would make `omega install` lay a package out there, and
+/// `omega audit` check the wrong folder.
+pub fn check_install_path(key: &str, path: &str) -> Result<()> {
+    let name = package_name_of_key(key);
+    let ok = path.starts_with("node_modules/")
+        && package_name_of_key(path) == name
+        && path.ends_with(&format!("node_modules/{}", name.unwrap_or("")))
+        && (!key.contains("node_modules/") || key == path);
+    if ok {
+        Ok(())
+    } else {
+        fail(
+            ErrorCode::Malformed,
+            format!("package {key}: path {path:?} is not an install folder of it (node_modules/…/node_modules/{})", name.unwrap_or(key)),
+        )
     }
 }
 

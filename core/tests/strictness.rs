@@ -282,11 +282,42 @@ fn fail_lock_file_variants() {
     assert_eq!(code(Lockfile::parse(dup.as_bytes())), ErrorCode::Malformed);
     let one = format!(r#"{{"omega-lock": 1, "packages": {{"a": {entry}}}}}"#);
     assert_eq!(Lockfile::parse(one.as_bytes()).unwrap().packages.len(), 1);
-    let nested =
-        format!(r#"{{"omega-lock": 1, "packages": {{"node_modules/x/node_modules/a": {entry}}}}}"#);
+    let nested_entry = entry.replace("node_modules/a", "node_modules/x/node_modules/a");
+    let nested = format!(
+        r#"{{"omega-lock": 1, "packages": {{"node_modules/x/node_modules/a": {nested_entry}}}}}"#
+    );
     assert_eq!(
         Lockfile::parse(nested.as_bytes()).unwrap().packages.len(),
         1
+    );
+    // An entry's path is an install folder of its key (review F1: a path such as .git/hooks
+    // made `omega install` lay a package out there), and one folder has one entry.
+    for path in [
+        ".git/hooks",
+        "src",
+        "node_modules/b",
+        "lib/node_modules/a",
+    ] {
+        let e = entry.replace("node_modules/a", path);
+        let lock = format!(r#"{{"omega-lock": 1, "packages": {{"a": {e}}}}}"#);
+        assert_eq!(
+            code(Lockfile::parse(lock.as_bytes())),
+            ErrorCode::Malformed,
+            "{path}"
+        );
+    }
+    let e = entry.replace("node_modules/a", "node_modules/x/node_modules/b");
+    let wrong =
+        format!(r#"{{"omega-lock": 1, "packages": {{"node_modules/x/node_modules/a": {e}}}}}"#);
+    assert_eq!(
+        code(Lockfile::parse(wrong.as_bytes())),
+        ErrorCode::Malformed
+    );
+    let twice =
+        format!(r#"{{"omega-lock": 1, "packages": {{"a": {entry}, "node_modules/a": {entry}}}}}"#);
+    assert_eq!(
+        code(Lockfile::parse(twice.as_bytes())),
+        ErrorCode::Malformed
     );
     let traversal = entry.replace("node_modules/a", "../../etc");
     let bad = format!(r#"{{"omega-lock": 1, "packages": {{"a": {traversal}}}}}"#);

@@ -73,12 +73,16 @@ fn keys(v: &Value) -> Vec<PublicKey> {
 }
 
 fn entry(v: &Value) -> LockEntry {
-    let doc = serde_json::json!({"omega-lock": 1, "packages": {"x": v}});
+    // Keyed by the package name of its install path (a lock entry's path is an install folder
+    // of its key).
+    let path = v["path"].as_str().expect("path");
+    let key = omega_core::lock::package_name_of_key(path).expect("name");
+    let doc = serde_json::json!({"omega-lock": 1, "packages": {key: v}});
     Lockfile::parse(doc.to_string().as_bytes())
         .expect("entry")
         .packages
-        .remove("x")
-        .expect("x")
+        .remove(key)
+        .expect("key")
 }
 
 #[test]

@@ -87,6 +87,20 @@ pub fn lay_out(root: &Path, planned: &[Planned]) -> Result<(), Failure> {
 }
 
 fn lay_out_in(root: &Path, staging: &Path, planned: &[Planned]) -> Result<(), Failure> {
+    // Every destination is checked before anything is written: an install folder of its own
+    // lock key (core's rule), each used once. A lock whose `path` points at `.git/hooks`, `src`
+    // or another package's folder never gets this far (Lockfile::parse applies the same rule).
+    let mut seen = std::collections::BTreeSet::new();
+    for p in planned {
+        validate_path(&p.path)?;
+        omega_core::lock::check_install_path(&p.key, &p.path)?;
+        if !seen.insert(p.path.as_str()) {
+            return Err(Failure::Core(omega_core::Error::new(
+                omega_core::ErrorCode::Malformed,
+                format!("two packages would be installed at {}", p.path),
+            )));
+        }
+    }
     let mut order: Vec<(usize, &Planned)> = planned.iter().enumerate().collect();
     order.sort_by(|a, b| a.1.path.cmp(&b.1.path));
     // Unpack everything first.

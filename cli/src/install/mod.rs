@@ -32,6 +32,9 @@ use crate::util::{write_atomic, CmdResult, Failure, Overwrite, EXIT_OK};
 
 pub use session::Session;
 
+/// Deepest nesting of an installed package (`node_modules/` folders in its path).
+const MAX_INSTALL_DEPTH: usize = 64;
+
 /// One package to install: where, what, and its verified release.
 struct Planned {
     /// Lock key (the name at top level, else the install path).
@@ -170,6 +173,17 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
                     ),
                 )));
             };
+            // The entry must be the release the lock pins (its version and tree), not another
+            // release of the name reached by editing `entry` alone.
+            if record.tree != e.tree || version != e.version {
+                return Err(Failure::Core(Error::new(
+                    ErrorCode::DigestMismatch,
+                    format!(
+                        "{key}: omega.lock pins {name}@{} ({}), but its entry {} in {origin} is {name}@{version} ({})",
+                        e.version, e.tree, r.entry, record.tree
+                    ),
+                )));
+            }
             if s.verified.freshness == omega_core::policy::Freshness::NotWitnessed
                 && !key.contains("node_modules/")
             {
@@ -212,6 +226,16 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         };
         if placed.get(&path) == Some(&record.tree) {
             continue;
+        }
+        // Bounded: dependency pins can form a cycle that Node's lookup cannot satisfy (P@2
+        // needs P@3, which needs P@2); each round would nest one level deeper.
+        if path.matches("node_modules/").count() > MAX_INSTALL_DEPTH
+            || planned.len() >= omega_core::limits::MAX_LOCK_PACKAGES
+        {
+            return Err(Failure::Core(Error::new(
+                ErrorCode::TooLarge,
+                format!("{name}@{version}: the dependency tree is deeper than {MAX_INSTALL_DEPTH} levels or larger than {} packages (a cycle of dependency pins?) at {path}", omega_core::limits::MAX_LOCK_PACKAGES),
+            )));
         }
         let release = s.verify(&name, &version, &record)?;
         // Step 5: advisories.

@@ -84,6 +84,15 @@ impl Session {
                     return usage("no registry: give --registry URL");
                 };
                 let source = Source::parse(u)?;
+                // The policy pinned on first use is the root of trust: over plain http to
+                // another host anyone on the path could serve their own (and a whole log to
+                // match). It must then come from the user (--policy).
+                if let (Some(w), None) = (source.warning(), policy_file) {
+                    return Err(Failure::Core(Error::new(
+                        ErrorCode::KeyNotTrusted,
+                        format!("{w}; the first use of a registry pins its policy, which must not come over plain http: give --policy FILE (the registry's policy, obtained another way) or an https:// URL"),
+                    )));
+                }
                 let text = match policy_file {
                     Some(f) => read_small(f, MAX_POLICY_BYTES)?,
                     None => source.get(&RelPath::policy(), MAX_POLICY_BYTES as u64)?,
@@ -313,6 +322,17 @@ impl Session {
         self.fetcher.fetch(&all)?;
         let st = client::read_release_entry(&cp, name, version, record, &self.fetcher.files)?;
         let manifest = self.object(&st.manifest, super::MANIFEST_CAP)?;
+        // The logged size bounds the download, and a tarball never exceeds what core unpacks.
+        let most = omega_core::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
+        if st.size > most {
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "{name}@{version}: the logged tarball size {} is over {most} bytes",
+                    st.size
+                ),
+            ));
+        }
         let tgz = self.object(&st.tgz, st.size.saturating_add(1))?;
         let revoked: Vec<_> = self
             .state
