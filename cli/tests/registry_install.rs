@@ -569,7 +569,11 @@ fn review_first_use_over_plain_http_and_an_edited_lock_entry_are_refused() {
     // No request reaches a server: example.invalid never resolves, and nothing is written.
     let err = refused(
         &w,
-        &["left-pad", "--registry", "http://registry.example.invalid/omega"],
+        &[
+            "left-pad",
+            "--registry",
+            "http://registry.example.invalid/omega",
+        ],
         "KEY_NOT_TRUSTED",
     );
     assert!(err.contains("--policy"), "{err}");

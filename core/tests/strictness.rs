@@ -292,12 +292,7 @@ fn fail_lock_file_variants() {
     );
     // An entry's path is an install folder of its key (review F1: a path such as .git/hooks
     // made `omega install` lay a package out there), and one folder has one entry.
-    for path in [
-        ".git/hooks",
-        "src",
-        "node_modules/b",
-        "lib/node_modules/a",
-    ] {
+    for path in [".git/hooks", "src", "node_modules/b", "lib/node_modules/a"] {
         let e = entry.replace("node_modules/a", path);
         let lock = format!(r#"{{"omega-lock": 1, "packages": {{"a": {e}}}}}"#);
         assert_eq!(
