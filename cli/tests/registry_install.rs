@@ -151,10 +151,19 @@ fn update_moves_to_the_latest_release_and_a_stale_mirror_does_not_move_the_lock_
     let lock = w.lock_json();
     assert_eq!(lock["registries"][fixture::ORIGIN]["checkpoint"], cp);
     assert_eq!(lock["registries"][fixture::ORIGIN]["url"], url.as_str());
-    // Laying out the lock needs entry 4 (right-pad), which the stale mirror does not have.
+    // Laying out the lock needs entry 4 (right-pad), which the stale mirror does not have: the
+    // user cache does (tiles, bundle and objects verified before), and the state covers size
+    // 5 (RR7).
     fs::remove_dir_all(w.app().join("node_modules")).unwrap();
     fs::create_dir_all(w.app().join("node_modules")).unwrap();
-    refused(&w, &[], "NOT_IN_LOG");
+    w.install(&[]).expect(0);
+    assert!(w.app().join("node_modules/right-pad/index.js").exists());
+    // With a cold user cache the stale mirror cannot cover size 5: STALE, naming both sizes.
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    fs::remove_dir_all(w.cache()).unwrap();
+    let err = refused(&w, &[], "STALE");
+    assert!(err.contains("size 3") && err.contains("size 5"), "{err}");
     // Back to the real registry: a new release, and update moves to it.
     w.publish("left-pad", "1.1.0", 2, &w.owner);
     w.cosign();
@@ -595,4 +604,360 @@ fn review_first_use_over_plain_http_and_an_edited_lock_entry_are_refused() {
     fs::remove_dir_all(w.app().join("node_modules")).unwrap();
     let err = refused(&w, &[], "DIGEST_MISMATCH");
     assert!(err.contains("left-pad@1.0.0"), "{err}");
+}
+
+/// The user cache's folder of the world's origin.
+fn origin_cache(w: &World) -> std::path::PathBuf {
+    w.cache().join("omega").join("registry.test_2flog")
+}
+
+/// A critical notice OMEGA-1 for left-pad sequence 1, appended, cosigned and served.
+fn critical_notice(w: &World, summary: &str) {
+    w.submit(
+        "notice",
+        "left-pad",
+        &[
+            "--id",
+            "OMEGA-1",
+            "--severity",
+            "critical",
+            "--affected",
+            "1-1",
+            "--summary",
+            summary,
+        ],
+        &[&w.owner],
+    )
+    .expect(0);
+    w.cosign();
+    w.serve();
+}
+
+/// RR7: a stale mirror serving size N cannot hide a critical notice logged at an entry in
+/// [N, M), M being the size the lock holds: the state used covers M (entries N..M from the
+/// user cache, verified against M's signed root), so the notice blocks the install; with a
+/// cold cache the mirror is STALE. Nothing is written on either refusal.
+#[test]
+fn review_a_stale_mirror_cannot_hide_a_notice_below_the_proven_size() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let old = w.root().join("old");
+    fixture::copy_dir(&w.serve_dir(), &old);
+    critical_notice(&w, "remote code execution");
+    w.install(&["left-pad", "--accept-notice", "OMEGA-1"])
+        .expect(0);
+    assert!(w.lock_json()["registries"][fixture::ORIGIN]["checkpoint"]
+        .as_str()
+        .unwrap()
+        .contains("\n4\n"));
+    // The registry's URL now serves the copy of size 3 (before the notice).
+    w.serve_from(&old);
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    let err = refused(&w, &[], "KEY_NOT_TRUSTED");
+    assert!(err.contains("OMEGA-1"), "{err}");
+    let st = w
+        .omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    assert!(
+        st.stdout.contains("notice OMEGA-1 (critical)"),
+        "{}",
+        st.stdout
+    );
+    // Cold cache: the entries 3..4 are nowhere: STALE, and the lock does not move back.
+    fs::remove_dir_all(w.cache()).unwrap();
+    let err = refused(&w, &[], "STALE");
+    assert!(err.contains("size 3") && err.contains("size 4"), "{err}");
+    let st = w
+        .omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(1);
+    assert_eq!(code(&st).as_deref(), Some("STALE"), "{}", st.stderr);
+}
+
+/// RR8: a poisoned saved state in the user cache (same size and root as a real one, the
+/// notice removed: what a CI cache restored from an untrusted build could hold) is not used:
+/// the lock's pin records the SHA-256 of the state it was written with, anything else is
+/// ignored and the log replayed from entry 0. The notice then blocks the install from the
+/// lock, shows in `status` and fails `audit --online`.
+#[test]
+fn review_a_poisoned_saved_state_is_ignored() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let pinned = w.lock_json()["registries"][fixture::ORIGIN]["state"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(pinned.len(), 64);
+    let states = origin_cache(&w).join("state");
+    assert!(states.join(format!("{pinned}.json")).exists());
+    critical_notice(&w, "remote code execution");
+    // status saves the state of size 4 (with the notice) in the cache; the lock stays.
+    w.omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    let mut size4 = None;
+    for e in fs::read_dir(&states).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            let v: serde_json::Value = serde_json::from_slice(&fs::read(&p).unwrap()).unwrap();
+            if v["size"] == 4 {
+                size4 = Some(p);
+            }
+        }
+    }
+    let size4 = size4.expect("a saved state of size 4");
+    let mut v: serde_json::Value = serde_json::from_slice(&fs::read(&size4).unwrap()).unwrap();
+    assert!(!v["names"]["left-pad"]["notices"]
+        .as_object()
+        .unwrap()
+        .is_empty());
+    v["names"]["left-pad"]["notices"] = serde_json::json!({});
+    let mut poison = serde_json::to_vec(&v).unwrap();
+    poison.push(b'\n');
+    // A valid state (it parses), of size 4, without the notice.
+    let parsed = omega_core::registry::RegistryState::parse(&poison).unwrap();
+    assert_eq!(parsed.size, 4);
+    assert!(parsed.name("left-pad").unwrap().notices.is_empty());
+    let root4 = fs::read(size4.with_extension("root")).unwrap();
+    // Planted wherever a saved state is looked for (also the single file of older versions),
+    // again before each run (a run removes a saved state whose hash is not its name).
+    let plant = || {
+        for e in fs::read_dir(&states).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "json") {
+                fs::write(&p, &poison).unwrap();
+                fs::write(p.with_extension("root"), &root4).unwrap();
+            }
+        }
+        fs::write(states.join(format!("{pinned}.json")), &poison).unwrap();
+        fs::write(states.join(format!("{pinned}.root")), &root4).unwrap();
+        fs::write(origin_cache(&w).join("registry-state.json"), &poison).unwrap();
+        fs::write(origin_cache(&w).join("registry-state.root"), &root4).unwrap();
+    };
+    plant();
+    let au = w
+        .omega(&["audit", w.app().to_str().unwrap(), "--online"])
+        .expect(1);
+    assert_eq!(
+        code(&au).as_deref(),
+        Some("KEY_NOT_TRUSTED"),
+        "{}",
+        au.stderr
+    );
+    assert!(au.stderr.contains("OMEGA-1"), "{}", au.stderr);
+    for args in [vec!["status"], vec!["status", "--json"]] {
+        plant();
+        let mut a = args.clone();
+        let app = w.app();
+        a.extend_from_slice(&["--root", app.to_str().unwrap()]);
+        let st = w.omega(&a).expect(0);
+        assert!(st.stdout.contains("OMEGA-1"), "{}", st.stdout);
+    }
+    plant();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    fs::create_dir_all(w.app().join("node_modules")).unwrap();
+    let err = refused(&w, &[], "KEY_NOT_TRUSTED");
+    assert!(err.contains("OMEGA-1"), "{err}");
+    assert!(err.contains("replaying the log"), "{err}");
+}
+
+/// RR8: a user cache folder that another account could write (group- or world-writable, or
+/// owned by another uid) is not used, with a warning; the install still verifies everything
+/// from the source.
+#[test]
+fn review_a_cache_folder_others_can_write_is_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let dir = origin_cache(&w);
+    let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode & 0o022, 0, "the cache folder is created private");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let run = w.install(&["left-pad"]).expect(0);
+    assert!(
+        run.stderr.contains("user cache is not used") && run.stderr.contains("writable"),
+        "{}",
+        run.stderr
+    );
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    let run = w.install(&["left-pad"]).expect(0);
+    assert!(!run.stderr.contains("not used"), "{}", run.stderr);
+    // Owned by another user (the tests run as root in CI; elsewhere chown is refused and the
+    // ownership case cannot be staged: then this part checks that chown failed for that reason).
+    let chown = std::process::Command::new("chown")
+        .args(["65534", dir.to_str().unwrap()])
+        .status()
+        .unwrap();
+    if chown.success() {
+        let run = w.install(&["left-pad"]).expect(0);
+        assert!(
+            run.stderr.contains("user cache is not used")
+                && run.stderr.contains("owned by uid 65534"),
+            "{}",
+            run.stderr
+        );
+    } else {
+        assert_ne!(
+            std::process::Command::new("id")
+                .arg("-u")
+                .output()
+                .unwrap()
+                .stdout,
+            b"0\n"
+        );
+    }
+}
+
+/// RR13: a cached tile that fails verification is removed from the user cache (here the only
+/// copy of a tile of size 5, needed because the mirror is stale: then STALE, not a false
+/// LOG_INCONSISTENT), and a saved state that is a symbolic link is not followed.
+#[test]
+fn review_bad_cached_tiles_are_forgotten_and_cache_links_not_followed() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let old = w.root().join("old");
+    fixture::copy_dir(&w.serve_dir(), &old);
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    w.install(&["right-pad"]).expect(0);
+    // The saved state the lock names, replaced by a link to an exact copy: not followed.
+    let pinned = w.lock_json()["registries"][fixture::ORIGIN]["state"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let state = origin_cache(&w)
+        .join("state")
+        .join(format!("{pinned}.json"));
+    let copy = w.root().join("state-copy.json");
+    fs::copy(&state, &copy).unwrap();
+    fs::remove_file(&state).unwrap();
+    std::os::unix::fs::symlink(&copy, &state).unwrap();
+    let run = w.install(&["left-pad"]).expect(0);
+    assert!(run.stderr.contains("replaying the log"), "{}", run.stderr);
+    // A stale mirror, and the cached tile of size 5 corrupted.
+    w.serve_from(&old);
+    let tile = origin_cache(&w).join("tile/0/000.p/5");
+    let mut b = fs::read(&tile).unwrap();
+    b[7] ^= 1;
+    fs::write(&tile, b).unwrap();
+    let err = refused(&w, &["left-pad"], "STALE");
+    assert!(err.contains("failed verification"), "{err}");
+    assert!(!tile.exists(), "the bad cached tile is removed");
+}
+
+/// RR14: a notice summary and a yank reason holding bidi controls and U+2028 are printed
+/// escaped by install and status (the JSON of `status --json` keeps them exact).
+#[test]
+fn review_notice_and_yank_texts_are_printed_escaped() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    w.submit(
+        "notice",
+        "left-pad",
+        &[
+            "--id",
+            "OMEGA-2",
+            "--severity",
+            "low",
+            "--affected",
+            "1-1",
+            "--summary",
+            "safe\u{202E}txt.exe\u{2028}omega: ok",
+        ],
+        &[&w.owner],
+    )
+    .expect(0);
+    w.submit(
+        "yank",
+        "left-pad",
+        &[
+            "--version",
+            "1.0.0",
+            "--sequence",
+            "1",
+            "--reason",
+            "bad\u{2066}reason\u{2029}",
+        ],
+        &[&w.owner],
+    )
+    .expect(0);
+    w.cosign();
+    w.serve();
+    let run = w.install(&["left-pad@1.0.0"]);
+    for out in [&run.stdout, &run.stderr] {
+        assert!(
+            !out.contains('\u{202E}') && !out.contains('\u{2028}') && !out.contains('\u{2066}'),
+            "{out}"
+        );
+    }
+    let st = w
+        .omega(&["status", "--root", w.app().to_str().unwrap()])
+        .expect(0);
+    assert!(
+        st.stdout.contains("safe\\u{202e}txt.exe\\u{2028}omega: ok"),
+        "{}",
+        st.stdout
+    );
+    assert!(
+        st.stdout.contains("bad\\u{2066}reason\\u{2029}"),
+        "{}",
+        st.stdout
+    );
+    assert!(!st.stdout.contains('\u{202E}'), "{}", st.stdout);
+    let js = w
+        .omega(&["status", "--root", w.app().to_str().unwrap(), "--json"])
+        .expect(0);
+    let v: serde_json::Value = serde_json::from_str(&js.stdout).unwrap();
+    assert_eq!(
+        v["packages"][0]["notices"][0]["summary"],
+        "safe\u{202E}txt.exe\u{2028}omega: ok"
+    );
+}
+
+/// RR10: a layout step failing after earlier packages moved in (an injected I/O failure at
+/// the second move, a debug-build hook) undoes the moves: node_modules and omega.lock are as
+/// they were, the replaced package is back, no staging folder is left.
+#[test]
+fn review_a_layout_failing_half_way_leaves_node_modules_as_it_was() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    w.install(&["left-pad", "right-pad", "--registry", &url])
+        .expect(0);
+    w.publish("left-pad", "1.1.0", 2, &w.owner);
+    w.publish("right-pad", "1.1.0", 2, &w.owner);
+    w.cosign();
+    w.serve();
+    let modules = w.modules_snapshot();
+    let lock = fs::read(w.app().join("omega.lock")).unwrap();
+    let app = w.app();
+    let run = w
+        .omega_env(
+            &["update", "--root", app.to_str().unwrap()],
+            &[("OMEGA_INSTALL_FAIL_AT", "1")],
+        )
+        .expect(2);
+    assert_eq!(code(&run).as_deref(), Some("IO"), "{}", run.stderr);
+    assert!(run.stderr.contains("injected failure"), "{}", run.stderr);
+    assert_eq!(w.modules_snapshot(), modules, "node_modules changed");
+    assert_eq!(fs::read(w.app().join("omega.lock")).unwrap(), lock);
+    let left: Vec<_> = fs::read_dir(w.app())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".omega-install-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Without the failure the update goes through.
+    w.omega(&["update", "--root", app.to_str().unwrap()])
+        .expect(0);
+    let m = |p: &str| fs::read_to_string(w.app().join(p).join("index.js")).unwrap();
+    assert!(m("node_modules/left-pad").contains("1.1.0"));
+    assert!(m("node_modules/right-pad").contains("1.1.0"));
 }

@@ -178,6 +178,7 @@ impl Trust {
             max_age: self.max_age,
             genesis: state.genesis,
             checkpoint: latest.note.clone(),
+            state: None,
         }
     }
 }
@@ -363,6 +364,14 @@ pub struct SavedState {
     pub state: RegistryState,
     /// The root of the log at `state.size`.
     pub root: Hash,
+}
+
+/// The SHA-256 of a saved registry state's bytes (`RegistryState::to_json_bytes`): what a
+/// lock's registry pin records as `state` (`RegistryPin::state`), so that a saved state is
+/// used only when it is the one the lock was written with (threat model RR8).
+pub fn state_digest(state_bytes: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(state_bytes).into()
 }
 
 /// R6 steps 3–4 (authorisation): the registry state after replaying the log up to the

@@ -1,7 +1,8 @@
 //! Writing verified packages into `ROOT/node_modules`, only after every check passed: each
 //! package is unpacked (core's strict tarball reader, the same bytes the checks saw) into its
 //! own staging folder `ROOT/.omega-install-<pid>/<i>`, then renamed into place, parents first;
-//! a package already at the path is moved aside first and removed after. Deterministic:
+//! a package already at the path is moved aside first and removed only after every package is
+//! in place. A failure half-way undoes every move (RR10): `node_modules` is left as it was. Deterministic:
 //! files 0644 (0755 when executable), folders 0755, every file and folder of an installed
 //! package dated 1985-10-26T08:15:00Z (npm's fixed tarball date), whatever the umask. No
 //! install script ever runs: nothing is executed.
@@ -78,15 +79,104 @@ fn normalise(dir: &Path) -> Result<(), Failure> {
     set_mtime(dir)
 }
 
-/// Lays out `planned` below `root` (see the module documentation).
+/// Lays out `planned` below `root` (see the module documentation). On a failure every move
+/// made so far is undone (RR10): the new packages leave, the replaced ones come back, and
+/// `node_modules` is as it was; the replaced packages are removed only after every package
+/// is in place and normalised.
 pub fn lay_out(root: &Path, planned: &[Planned]) -> Result<(), Failure> {
     let staging = root.join(format!(".omega-install-{}", std::process::id()));
-    let result = lay_out_in(root, &staging, planned);
+    let mut moves: Vec<Move> = Vec::new();
+    let result = lay_out_in(root, &staging, planned, &mut moves);
+    if let Err(e) = result {
+        return match undo(&moves) {
+            Ok(()) => {
+                let _ = fs::remove_dir_all(&staging);
+                Err(e)
+            }
+            // The replaced packages are still in the staging folder: keep it, say where.
+            Err(u) => Err(Failure::Core(omega_core::Error::new(
+                omega_core::ErrorCode::Io,
+                format!(
+                    "{}; undoing the layout failed too ({}): the replaced packages are in {}",
+                    failure_text(&e),
+                    failure_text(&u),
+                    staging.join("old").display()
+                ),
+            ))),
+        };
+    }
     let _ = fs::remove_dir_all(&staging);
-    result
+    Ok(())
 }
 
-fn lay_out_in(root: &Path, staging: &Path, planned: &[Planned]) -> Result<(), Failure> {
+fn failure_text(f: &Failure) -> String {
+    match f {
+        Failure::Core(e) => format!("{}: {}", e.code().as_str(), e.message()),
+        Failure::Usage(m) => m.clone(),
+        Failure::Exit(s) => format!("exit {s}"),
+    }
+}
+
+/// One package moved into place: where, and where the package it replaced was put.
+struct Move {
+    dest: PathBuf,
+    /// The replaced package (moved aside into the staging folder), if any.
+    aside: Option<PathBuf>,
+    /// Whether the replaced package's `node_modules` was moved into the new one.
+    nested_moved: bool,
+    /// The staging folder the new package came from (it goes back there).
+    from: PathBuf,
+}
+
+/// Undoes `moves`, last first.
+fn undo(moves: &[Move]) -> Result<(), Failure> {
+    for m in moves.iter().rev() {
+        if let Some(a) = &m.aside {
+            if m.nested_moved {
+                let nested = m.dest.join("node_modules");
+                let back = a.join("node_modules");
+                fs::rename(&nested, &back).map_err(|e| io_err(&back, &e))?;
+            }
+        }
+        if fs::symlink_metadata(&m.dest).is_ok() {
+            fs::rename(&m.dest, &m.from).map_err(|e| io_err(&m.dest, &e))?;
+        }
+        if let Some(a) = &m.aside {
+            fs::rename(a, &m.dest).map_err(|e| io_err(&m.dest, &e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Test hook, compiled into debug builds only (like `OMEGA_REGISTRY_CRASH_AT`, RR15):
+/// `OMEGA_INSTALL_FAIL_AT=<k>` makes the k-th move into place (0-based) fail as an I/O
+/// error, so the tests can check that a failure half-way leaves `node_modules` as it was.
+#[cfg(debug_assertions)]
+fn injected_failure(k: usize, dest: &Path) -> Result<(), Failure> {
+    if std::env::var("OMEGA_INSTALL_FAIL_AT").is_ok_and(|v| v == k.to_string()) {
+        return Err(Failure::Core(omega_core::Error::new(
+            omega_core::ErrorCode::Io,
+            format!(
+                "{}: injected failure (OMEGA_INSTALL_FAIL_AT={k})",
+                dest.display()
+            ),
+        )));
+    }
+    Ok(())
+}
+
+/// Release builds: no failure hook.
+#[cfg(not(debug_assertions))]
+fn injected_failure(_k: usize, _dest: &Path) -> Result<(), Failure> {
+    Ok(())
+}
+
+fn lay_out_in(
+    root: &Path,
+    staging: &Path,
+    planned: &[Planned],
+    moves: &mut Vec<Move>,
+) -> Result<(), Failure> {
     // Every destination is checked before anything is written: an install folder of its own
     // lock key (core's rule), each used once. A lock whose `path` points at `.git/hooks`, `src`
     // or another package's folder never gets this far (Lockfile::parse applies the same rule).
@@ -109,14 +199,17 @@ fn lay_out_in(root: &Path, staging: &Path, planned: &[Planned]) -> Result<(), Fa
         let files = read_tar(&tar)?;
         write_package(&staging.join(i.to_string()), &files)?;
     }
-    // Then move into place, parents first.
+    // Then move into place, parents first; each move is recorded before the next so that a
+    // failure can undo them all.
     let trash = staging.join("old");
-    for (i, p) in &order {
+    for (k, (i, p)) in order.iter().enumerate() {
         validate_path(&p.path)?;
         let dest: PathBuf = root.join(&p.path);
+        injected_failure(k, &dest)?;
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(|e| io_err(parent, &e))?;
         }
+        let from = staging.join(i.to_string());
         let mut aside = None;
         if fs::symlink_metadata(&dest).is_ok() {
             fs::create_dir_all(&trash).map_err(|e| io_err(&trash, &e))?;
@@ -124,16 +217,33 @@ fn lay_out_in(root: &Path, staging: &Path, planned: &[Planned]) -> Result<(), Fa
             fs::rename(&dest, &a).map_err(|e| io_err(&dest, &e))?;
             aside = Some(a);
         }
-        let from = staging.join(i.to_string());
-        fs::rename(&from, &dest).map_err(|e| io_err(&dest, &e))?;
+        if let Err(e) = fs::rename(&from, &dest) {
+            // Only the move aside happened: put it back as part of the undo.
+            moves.push(Move {
+                dest: dest.clone(),
+                aside,
+                nested_moved: false,
+                from,
+            });
+            return Err(io_err(&dest, &e));
+        }
+        moves.push(Move {
+            dest: dest.clone(),
+            aside: aside.clone(),
+            nested_moved: false,
+            from,
+        });
         // Packages nested under the replaced one (installed by earlier runs, pinned at their
         // own paths) stay: its node_modules moves into the new one (a package's own files
-        // never include node_modules/, which `omega pack` excludes).
+        // never include node_modules/, which `omega pack` excludes and core refuses).
         if let Some(a) = aside {
             let nested = a.join("node_modules");
             let target = dest.join("node_modules");
             if nested.is_dir() && fs::symlink_metadata(&target).is_err() {
                 fs::rename(&nested, &target).map_err(|e| io_err(&target, &e))?;
+                if let Some(m) = moves.last_mut() {
+                    m.nested_moved = true;
+                }
             }
         }
     }

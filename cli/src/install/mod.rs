@@ -26,7 +26,7 @@ use serde_json::json;
 
 use crate::args::{InstallArgs, StatusArgs, UpdateArgs};
 use crate::net::RelPath;
-use crate::out::print_json;
+use crate::out::{print_json, shown};
 use crate::progress::Progress;
 use crate::util::{write_atomic, CmdResult, Failure, Overwrite, EXIT_OK};
 
@@ -250,15 +250,15 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
             esay!(
                 "omega: note: {name}@{version} is yanked (entry {}: {})",
                 y.entry,
-                y.reason
+                shown(&y.reason)
             );
         }
         for n in &adv.notices {
             esay!(
                 "omega: notice {} ({}) for {name}@{version}: {}",
-                n.notice.id,
+                shown(&n.notice.id),
                 n.notice.severity.as_str(),
-                n.notice.summary
+                shown(&n.notice.summary)
             );
         }
         client::check_notices(&name, &adv, req.accept_notice)?;
@@ -332,9 +332,11 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         entry.registry = Some(client::registry_ref(&s.state, p.release.entry));
         new_lock.packages.insert(p.key.clone(), entry);
     }
-    new_lock
-        .registries
-        .insert(origin.clone(), s.trust.pin(&s.state, &s.latest));
+    // The pin records the SHA-256 of the state saved with it: the only saved state a later
+    // run reuses (RR8).
+    let mut pin = s.trust.pin(&s.state, &s.latest);
+    pin.state = Some(s.state_digest());
+    new_lock.registries.insert(origin.clone(), pin);
     // Everything verified: write node_modules, then the lock.
     layout::lay_out(root, &planned)?;
     let bytes = new_lock.to_json_bytes();
@@ -414,9 +416,9 @@ pub fn status_of(
                     lines.push(format!(
                         "{key}@{}: notice {} ({}): {}",
                         e.version,
-                        n.notice.id,
+                        shown(&n.notice.id),
                         n.notice.severity.as_str(),
-                        n.notice.summary
+                        shown(&n.notice.summary)
                     ));
                     json!({"id": n.notice.id, "severity": n.notice.severity.as_str(),
                            "summary": n.notice.summary, "entry": n.entry})
@@ -425,7 +427,9 @@ pub fn status_of(
             if let Some(y) = &adv.yanked {
                 lines.push(format!(
                     "{key}@{}: yanked (entry {}): {}",
-                    e.version, y.entry, y.reason
+                    e.version,
+                    y.entry,
+                    shown(&y.reason)
                 ));
             }
             let revoked: Vec<serde_json::Value> = adv
@@ -437,7 +441,7 @@ pub fn status_of(
                         e.version,
                         r.key.key_id(),
                         r.entry,
-                        r.reason
+                        shown(&r.reason)
                     ));
                     json!({"key": r.key.to_base64(), "entry": r.entry, "reason": r.reason})
                 })

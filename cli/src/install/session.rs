@@ -1,12 +1,15 @@
 //! One registry opened for a client command: the trust (lock pin or first use), the
 //! verified checkpoint, consistency with the lock's and the user cache's checkpoints (never
-//! backwards; evidence written on `LOG_INCONSISTENT`), the replayed state (saved in the user
-//! cache with its size and root), and fetches (source first, the user cache as the fallback
-//! for tiles a stale mirror lacks). Every byte is verified by `omega_core::client`.
+//! backwards; evidence written on `LOG_INCONSISTENT`), the replayed state (always up to the
+//! largest proven checkpoint; saved in the user cache under its SHA-256, which the lock's pin
+//! records, so only the state the lock names is reused), and fetches (source first, the user
+//! cache as the fallback for tiles a stale mirror lacks; a cached file that fails
+//! verification is removed). Every byte is verified by `omega_core::client`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use omega_core::checkpoint::Checkpoint;
 use omega_core::client::{self, Held, SavedState, Trust, VerifiedRelease};
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::limits::{MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_REGISTRY_STATE_BYTES};
@@ -24,10 +27,9 @@ use crate::registry::clock_now;
 use crate::registry::log::fetch_tiles;
 use crate::util::{read_small, usage, write_atomic, Failure, Overwrite};
 
-/// The saved state's file in the user cache (not a served path: never fetched).
-const STATE_FILE: &str = "registry-state.json";
-/// The root of the log at the saved state's size (hex), next to it.
-const STATE_ROOT_FILE: &str = "registry-state.root";
+/// The saved state of earlier versions (one file, trusted by its contents: threat model RR8);
+/// never read, removed when a state is saved.
+const OLD_STATE_FILES: [&str; 2] = ["registry-state.json", "registry-state.root"];
 
 /// Where bytes come from: the source, the user cache, and what was fetched so far.
 pub struct Fetcher {
@@ -37,6 +39,8 @@ pub struct Fetcher {
     pub cache: Option<Cache>,
     /// Tiles and bundles fetched (all verified by core before use).
     files: BTreeMap<TilePath, Vec<u8>>,
+    /// Which of `files` came from the user cache (removed there when core rejects them).
+    from_cache: BTreeSet<TilePath>,
 }
 
 /// A registry opened and verified up to its current checkpoint.
@@ -47,9 +51,10 @@ pub struct Session {
     pub fetcher: Fetcher,
     /// The fetched checkpoint, verified.
     pub verified: VerifiedCheckpoint,
-    /// The checkpoint to keep (the larger of fetched, lock and cache).
+    /// The checkpoint to keep (the larger of fetched, lock and cache): the state covers it,
+    /// and releases are proven against it.
     pub latest: Held,
-    /// The state replayed up to the fetched checkpoint.
+    /// The state replayed up to `latest` (never less than a checkpoint proven before: RR7).
     pub state: RegistryState,
     /// `now`, or `None` offline.
     pub now: Option<u64>,
@@ -140,7 +145,18 @@ impl Session {
         if let Some(w) = source.warning() {
             esay!("omega: warning: {w}");
         }
-        let cache = Cache::open(&trust.origin).ok();
+        let cache = match Cache::open(&trust.origin) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                esay!(
+                    "omega: warning: the user cache is not used: {}",
+                    crate::out::shown(e.message())
+                );
+                None
+            }
+        };
+        // The saved state the lock's pin names (RR8): only that one is reused.
+        let saved_digest = lock.registries.get(&trust.origin).and_then(|p| p.state);
         let now = if offline {
             esay!("omega: --offline: freshness (cosignature times, index expiry) not checked");
             None
@@ -159,6 +175,7 @@ impl Session {
             source,
             cache,
             files: BTreeMap::new(),
+            from_cache: BTreeSet::new(),
         };
         // Step 2: consistency with the lock's checkpoint, then the user cache's latest.
         let mut held: Vec<Held> = Vec::new();
@@ -173,7 +190,13 @@ impl Session {
         for h in held {
             latest = f.consistent_with(&h, latest)?;
         }
-        let state = f.replay(&trust, &verified)?;
+        // RR7: the state must cover the largest proven checkpoint, not only what this source
+        // serves: a stale mirror (N < M) must not hide a notice, revocation, yank or owner
+        // change at an entry in [N, M). The entries N..M come from the source or the user
+        // cache, verified against M's signed root; without them the install is refused.
+        let state = f
+            .replay(&trust, &latest.checkpoint, &verified.log_key, saved_digest)
+            .map_err(|e| stale_if_missing(e, &verified.checkpoint, &latest.checkpoint))?;
         Ok(Session {
             trust,
             fetcher: f,
@@ -185,23 +208,77 @@ impl Session {
     }
 }
 
+/// A source behind a checkpoint proven before (a stale mirror), without the tiles or bundles
+/// to cover the difference: `STALE`, naming both sizes (RR7).
+fn stale_if_missing(e: Error, fetched: &Checkpoint, latest: &Checkpoint) -> Error {
+    let (n, m) = (fetched.size, latest.size);
+    if e.code() == ErrorCode::NotFound && n < m {
+        return Error::new(
+            ErrorCode::Stale,
+            format!(
+                "{}: the source serves the log at size {n}, but size {m} was proven before (omega.lock or the user cache), and the tiles and entry bundles up to {m} are neither served nor in the user cache ({}); use an up-to-date source",
+                fetched.origin,
+                e.message()
+            ),
+        );
+    }
+    e
+}
+
+/// Whether `e` is a verdict on bytes (so a cached file among them may be bad), not a miss.
+fn is_verdict(e: &Error) -> bool {
+    !matches!(e.code(), ErrorCode::NotFound | ErrorCode::Io)
+}
+
 impl Fetcher {
     /// Proves `latest` and `h` consistent; returns the larger.
     fn consistent_with(&mut self, h: &Held, latest: Held) -> Result<Held, Failure> {
         let paths = client::consistency_tiles(&h.checkpoint, &latest.checkpoint)?;
-        self.fetch(&paths)?;
-        let (proof, err) =
-            match client::consistency_proof(&h.checkpoint, &latest.checkpoint, &self.files) {
-                Ok(p) => match client::check_consistency(h, &latest, &p) {
-                    Ok(c) => return Ok(c.latest),
-                    Err(e) => (p, e),
-                },
-                Err(e) => (Vec::new(), e),
-            };
+        let behind =
+            |e: Error| Failure::Core(stale_if_missing(e, &latest.checkpoint, &h.checkpoint));
+        self.fetch(&paths).map_err(behind)?;
+        let run = |f: &Fetcher| match client::consistency_proof(
+            &h.checkpoint,
+            &latest.checkpoint,
+            &f.files,
+        ) {
+            Ok(p) => match client::check_consistency(h, &latest, &p) {
+                Ok(c) => Ok(c.latest),
+                Err(e) => Err((p, e)),
+            },
+            Err(e) => Err((Vec::new(), e)),
+        };
+        let mut result = run(self);
+        // A cached tile among the ones that failed: removed from the cache, fetched again.
+        if let Err((_, e)) = &result {
+            if is_verdict(e) && self.drop_cached() {
+                self.fetch(&paths).map_err(behind)?;
+                result = run(self);
+            }
+        }
+        let (proof, err) = match result {
+            Ok(held) => return Ok(held),
+            Err(x) => x,
+        };
         if err.code() != ErrorCode::LogInconsistent {
             return Err(err.into());
         }
         Err(self.evidence(h, &latest, &proof, err))
+    }
+
+    /// Removes every file that came from the user cache from this run and from the cache
+    /// (core rejected bytes that included them: RR13). Whether any was removed.
+    fn drop_cached(&mut self) -> bool {
+        let dropped: Vec<TilePath> = std::mem::take(&mut self.from_cache).into_iter().collect();
+        for p in &dropped {
+            self.files.remove(p);
+            if let (Some(c), Ok(rel)) = (&self.cache, RelPath::new(&p.to_string())) {
+                if c.forget(&rel).is_ok() {
+                    esay!("omega: warning: {}: a cached file failed verification; removed from the user cache", c.path().join(rel.as_str()).display());
+                }
+            }
+        }
+        !dropped.is_empty()
     }
 
     fn evidence(&self, h: &Held, latest: &Held, proof: &[Hash], err: Error) -> Failure {
@@ -251,6 +328,7 @@ impl Fetcher {
                             match cached {
                                 Some(b) => {
                                     self.files.insert(*p, b);
+                                    self.from_cache.insert(*p);
                                 }
                                 None => return Err(e),
                             }
@@ -264,25 +342,39 @@ impl Fetcher {
         }
     }
 
-    fn saved_state(&self, size: u64) -> Option<SavedState> {
+    /// The saved state whose SHA-256 is `digest` (the lock's pin), if the user cache has it,
+    /// at most `size` entries.
+    fn saved_state(&self, digest: &[u8; 32], size: u64) -> Option<SavedState> {
         let c = self.cache.as_ref()?;
-        let state = read_small(&c.path().join(STATE_FILE), MAX_REGISTRY_STATE_BYTES).ok()?;
-        let root = read_small(&c.path().join(STATE_ROOT_FILE), 64).ok()?;
+        let (state, root) = c.saved_state(digest, MAX_REGISTRY_STATE_BYTES as u64)?;
         let state = RegistryState::parse(&state).ok()?;
         let root = parse_hex32(std::str::from_utf8(&root).ok()?, "saved root").ok()?;
         (state.size <= size).then_some(SavedState { state, root })
     }
 
-    /// Step 3: the state up to the fetched checkpoint (from the saved state when it fits).
-    fn replay(&mut self, trust: &Trust, v: &VerifiedCheckpoint) -> Result<RegistryState, Error> {
-        let cp = &v.checkpoint;
+    /// Step 3: the state up to `cp` (a verified checkpoint: fetched, or held and proven
+    /// consistent with the fetched one), signed by `log_key`; from the saved state that
+    /// `digest` names when the user cache has it, else from entry 0.
+    fn replay(
+        &mut self,
+        trust: &Trust,
+        cp: &Checkpoint,
+        log_key: &str,
+        digest: Option<[u8; 32]>,
+    ) -> Result<RegistryState, Error> {
         let genesis = trust.genesis;
         // First use (no genesis pinned yet) replays from entry 0: the genesis to pin comes from
-        // the log itself, never from a saved state.
-        let saved = if genesis.is_some() {
-            self.saved_state(cp.size)
-        } else {
-            None
+        // the log itself, never from a saved state. Otherwise only the saved state the lock
+        // names (by its SHA-256) is used (RR8).
+        let saved = match (genesis, digest) {
+            (Some(_), Some(d)) => {
+                let s = self.saved_state(&d, cp.size);
+                if s.is_none() {
+                    esay!("omega: the saved registry state omega.lock names is not in the user cache (or not usable): replaying the log of {} from entry 0", cp.origin);
+                }
+                s
+            }
+            _ => None,
         };
         let from = saved.as_ref().map_or(0, |s| s.state.size);
         let attempt = |f: &mut Fetcher, saved: Option<SavedState>, from: u64| {
@@ -290,12 +382,17 @@ impl Fetcher {
             let mut all = tiles;
             all.extend(bundles);
             f.fetch(&all)?;
-            client::replay_to(saved, genesis.as_ref(), cp, &v.log_key, &f.files)
+            client::replay_to(saved, genesis.as_ref(), cp, log_key, &f.files)
         };
-        match attempt(self, saved, from) {
+        let result = match attempt(self, saved.clone(), from) {
             Ok(st) => Ok(st),
             Err(_) if from > 0 => attempt(self, None, 0),
             Err(e) => Err(e),
+        };
+        match result {
+            // A cached tile or bundle among the rejected bytes: removed, fetched again (RR13).
+            Err(e) if is_verdict(&e) && self.drop_cached() => attempt(self, None, 0),
+            r => r,
         }
     }
 }
@@ -315,12 +412,19 @@ impl Session {
         version: &str,
         record: &ReleaseRecord,
     ) -> Result<VerifiedRelease, Error> {
-        let cp = self.verified.checkpoint.clone();
+        // Proven against the checkpoint the state covers (RR7: a stale mirror's is older).
+        let cp = self.latest.checkpoint.clone();
         let (tiles, bundle) = client::release_paths(record.entry, cp.size)?;
         let mut all = tiles;
         all.push(bundle);
         self.fetcher.fetch(&all)?;
-        let st = client::read_release_entry(&cp, name, version, record, &self.fetcher.files)?;
+        let st = match client::read_release_entry(&cp, name, version, record, &self.fetcher.files) {
+            Err(e) if is_verdict(&e) && self.fetcher.drop_cached() => {
+                self.fetcher.fetch(&all)?;
+                client::read_release_entry(&cp, name, version, record, &self.fetcher.files)?
+            }
+            r => r?,
+        };
         let manifest = self.object(&st.manifest, super::MANIFEST_CAP)?;
         // The logged size bounds the download, and a tarball never exceeds what core unpacks.
         let most = omega_core::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
@@ -376,18 +480,22 @@ impl Session {
                 let _ = c.put_verified(&rel, b);
             }
         }
-        let _ = write_atomic(
-            &c.path().join(STATE_FILE),
-            &self.state.to_json_bytes(),
-            0o644,
-            Overwrite::Replace,
+        // The state covers `latest` (RR7): its root is `latest`'s.
+        let bytes = self.state.to_json_bytes();
+        let _ = c.put_state(
+            &client::state_digest(&bytes),
+            &bytes,
+            &to_hex(&self.latest.checkpoint.root),
         );
-        let _ = write_atomic(
-            &c.path().join(STATE_ROOT_FILE),
-            to_hex(&self.verified.checkpoint.root).as_bytes(),
-            0o644,
-            Overwrite::Replace,
-        );
+        for old in OLD_STATE_FILES {
+            let _ = std::fs::remove_file(c.path().join(old));
+        }
+    }
+
+    /// The SHA-256 of the state as [`Session::remember`] saves it: the lock's pin records it
+    /// (RR8).
+    pub fn state_digest(&self) -> [u8; 32] {
+        client::state_digest(&self.state.to_json_bytes())
     }
 
     /// "cosigned by w1 at T" for the summary line.

@@ -6,6 +6,9 @@
 //! tile/…, objects/…        immutable files, stored only after the caller verified them
 //! checkpoint               the latest verified checkpoint of the log (REGISTRY R6 step 2)
 //! etag/<source>/<path>     "<ETag> LF <bytes>" of `checkpoint` and `index/<name>` per source
+//! state/<sha256>.json      saved registry states, named by their SHA-256 (which the lock's
+//!                          registry pin records: only the state the lock names is used)
+//! state/<sha256>.root      the log's root at that state's size (hex)
 //! .lock                    flock held while the latest checkpoint is compared and replaced
 //! ```
 //!
@@ -82,6 +85,49 @@ pub fn origin_dir_name(origin: &str) -> String {
     out
 }
 
+/// Most saved registry states kept per origin (the newest by modification time).
+pub const MAX_SAVED_STATES: usize = 8;
+
+/// Refuses a cache folder that is a link, is owned by another user, or is writable by its
+/// group or by everyone (`KEY_NOT_TRUSTED`, naming the folder, its owner and mode).
+pub fn check_private(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(dir)
+        .map_err(|e| Error::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?;
+    let me = rustix::process::geteuid().as_raw();
+    if !m.is_dir() {
+        return Err(Error::new(
+            ErrorCode::KeyNotTrusted,
+            format!("{}: not a folder (a link?)", dir.display()),
+        ));
+    }
+    if m.uid() != me {
+        return Err(Error::new(
+            ErrorCode::KeyNotTrusted,
+            format!(
+                "{}: owned by uid {}, not by this user (uid {me})",
+                dir.display(),
+                m.uid()
+            ),
+        ));
+    }
+    if m.mode() & 0o022 != 0 {
+        return Err(Error::new(
+            ErrorCode::KeyNotTrusted,
+            format!(
+                "{}: writable by its group or by everyone (mode {:o}; chmod go-w)",
+                dir.display(),
+                m.mode() & 0o7777
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn state_rel(digest: &[u8; 32], ext: &str) -> Result<RelPath> {
+    RelPath::new(&format!("state/{}.{ext}", to_hex(digest)))
+}
+
 /// A mutable file and the ETag it was served with, as kept by [`Cache::put_etag`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EtagEntry {
@@ -115,10 +161,23 @@ impl Cache {
     }
 
     /// The cache of `origin` below `base` (the folder holding every origin), created when
-    /// absent.
+    /// absent (mode 0700). `KEY_NOT_TRUSTED` when `base` or the origin's folder is owned by
+    /// another user or writable by its group or by everyone (threat model RR8: another account
+    /// could plant states, tiles and checkpoints there); callers then go without a cache.
     pub fn open_in(base: &Path, origin: &str) -> Result<Cache> {
+        let dir = base.join(origin_dir_name(origin));
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| Error::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?;
+        }
+        check_private(base)?;
+        check_private(&dir)?;
         Ok(Cache {
-            root: RootDir::create(&base.join(origin_dir_name(origin)))?,
+            root: RootDir::open(&dir)?,
         })
     }
 
@@ -153,6 +212,60 @@ impl Cache {
             ));
         }
         self.root.write_atomic(rel, bytes)
+    }
+
+    /// The saved registry state whose bytes hash (SHA-256) to `digest`, with the root hash
+    /// text kept next to it: `(state bytes, root text)`, or `None` when absent, a link,
+    /// oversize, or not hashing to `digest` (that one is removed). Read without following
+    /// links (threat model RR13).
+    pub fn saved_state(&self, digest: &[u8; 32], cap: u64) -> Option<(Vec<u8>, Vec<u8>)> {
+        let rel = state_rel(digest, "json").ok()?;
+        let bytes = self.root.read(&rel, cap).ok().flatten()?;
+        if &omega_core::client::state_digest(&bytes) != digest {
+            let _ = self.root.remove(&rel);
+            return None;
+        }
+        let root = self
+            .root
+            .read(&state_rel(digest, "root").ok()?, 64)
+            .ok()
+            .flatten()?;
+        Some((bytes, root))
+    }
+
+    /// Keeps a registry state (`state/<sha256>.json`, its root text in `state/<sha256>.root`),
+    /// then removes all but the [`MAX_SAVED_STATES`] newest.
+    pub fn put_state(&self, digest: &[u8; 32], bytes: &[u8], root_hex: &str) -> Result<()> {
+        self.root
+            .write_atomic(&state_rel(digest, "root")?, root_hex.as_bytes())?;
+        self.root.write_atomic(&state_rel(digest, "json")?, bytes)?;
+        let dir = self.root.path().join("state");
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        let mut all: Vec<(std::time::SystemTime, String)> = rd
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let name = e.file_name().into_string().ok()?;
+                let hex = name.strip_suffix(".json")?.to_string();
+                let t = e.metadata().ok()?.modified().ok()?;
+                Some((t, hex))
+            })
+            .collect();
+        all.sort();
+        all.reverse();
+        let mine = to_hex(digest);
+        for (_, hex) in all.iter().skip(MAX_SAVED_STATES) {
+            if *hex == mine {
+                continue;
+            }
+            for ext in ["json", "root"] {
+                if let Ok(rel) = RelPath::new(&format!("state/{hex}.{ext}")) {
+                    let _ = self.root.remove(&rel);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Drops the cached `rel` (it failed verification).

@@ -289,14 +289,21 @@ pub fn write_append(
     })
 }
 
-/// Test hook: `OMEGA_REGISTRY_CRASH_AT=<step>` aborts the process (no cleanup, like SIGKILL)
-/// right after that step of [`write_append`] (`objects`, `journal`, `tile`, `index`,
-/// `checkpoint`), so the tests can stop a writer at every point deterministically.
+/// Test hook, compiled into debug builds only (`cfg(debug_assertions)`: `cargo test` builds;
+/// a release build has no such variable, threat model RR15): `OMEGA_REGISTRY_CRASH_AT=<step>`
+/// aborts the process (no cleanup, like SIGKILL) right after that step of [`write_append`]
+/// (`objects`, `journal`, `tile`, `index`, `checkpoint`), so the tests can stop a writer at
+/// every point deterministically.
+#[cfg(debug_assertions)]
 fn crash_point(step: &str) {
     if std::env::var_os("OMEGA_REGISTRY_CRASH_AT").is_some_and(|v| v == step) {
         std::process::abort();
     }
 }
+
+/// Release builds: no crash hook (RR15).
+#[cfg(not(debug_assertions))]
+fn crash_point(_step: &str) {}
 
 fn writer_dir(writer: &RegistryWriter<'_>) -> PathBuf {
     writer

@@ -1,7 +1,7 @@
 //! The `registries` section of a version-2 lock (REGISTRY.md R6): for each registry origin
 //! the client trusts, where it is (`url`), the tlog-policy it pinned on first use, the
-//! freshness bound, the SHA-256 of its genesis entry, and the last checkpoint note it
-//! verified. The checkpoint only moves forward (the caller proves consistency first).
+//! freshness bound, the SHA-256 of its genesis entry, the last checkpoint note it
+//! verified, and (optional) the SHA-256 of the saved registry state that goes with it. The checkpoint only moves forward (the caller proves consistency first).
 
 use alloc::format;
 use alloc::string::String;
@@ -26,6 +26,11 @@ pub struct RegistryPin {
     pub genesis: [u8; 32],
     /// The whole last verified checkpoint note (log signature and cosignatures).
     pub checkpoint: String,
+    /// SHA-256 of the saved registry state (`RegistryState::to_json_bytes`) the client made
+    /// when it wrote this pin (optional; lock member `state`). A saved state in the user cache
+    /// is used only when its bytes hash to this value: the lock binds the cache (threat model
+    /// RR8). `None`: no saved state is trusted (the log is replayed from entry 0).
+    pub state: Option<[u8; 32]>,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -36,6 +41,8 @@ pub(super) struct RawRegistry {
     max_age: u64,
     genesis: String,
     checkpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<String>,
 }
 
 /// Checks a registry origin used as a key of `registries`: non-empty, at most
@@ -91,6 +98,10 @@ impl RegistryPin {
             return fail(ErrorCode::Malformed, format!("{ctx}: max_age is 0"));
         }
         let genesis = parse_hex32(&raw.genesis, "genesis").map_err(|e| e.context(&ctx))?;
+        let state = match &raw.state {
+            Some(h) => Some(parse_hex32(h, "state").map_err(|e| e.context(&ctx))?),
+            None => None,
+        };
         // The pinned policy and checkpoint must be what they claim (their signatures are
         // verified where they are used): a policy that parses, and a signed checkpoint note of
         // this origin.
@@ -112,6 +123,7 @@ impl RegistryPin {
             max_age: raw.max_age,
             genesis,
             checkpoint: raw.checkpoint,
+            state,
         })
     }
 
@@ -122,6 +134,7 @@ impl RegistryPin {
             max_age: self.max_age,
             genesis: to_hex(&self.genesis),
             checkpoint: self.checkpoint.clone(),
+            state: self.state.as_ref().map(|h| to_hex(h)),
         }
     }
 }
