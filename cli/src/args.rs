@@ -745,8 +745,10 @@ pub struct WitnessKeyArgs {
     after_help = "The checkpoint is a URL (…/checkpoint) or a file; tiles for the \
 consistency proof come from the same prefix (the folder holding the file). STATE/<origin>/ \
 keeps the last cosigned checkpoint; STATE/name the witness's name (set by --name). A smaller \
-size, or a checkpoint that does not extend the last one, is LOG_INCONSISTENT. Prints one \
-cosignature line.\n\n"
+size, or a checkpoint that does not extend the last one, is LOG_INCONSISTENT. A log the \
+state has never seen is cosigned only with --new-log (trust on first use, said explicitly; \
+otherwise KEY_NOT_TRUSTED), so a witness that lost its state cannot be made to cosign a fork. \
+Prints one cosignature line.\n\n"
 )]
 pub struct WitnessCosignArgs {
     /// The checkpoint: URL or file.
@@ -764,6 +766,10 @@ pub struct WitnessCosignArgs {
     /// The witness's name [default: STATE/name].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// Allow the first cosignature of a log this state has never cosigned (trust on first
+    /// use); without it such a checkpoint is refused.
+    #[arg(long)]
+    pub new_log: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,

@@ -27,6 +27,7 @@ fn cosign(root: &Path, checkpoint: &str, reg_log_key: &str, state: &Path, w: &Ke
             w.sec(),
             "--name",
             "w1",
+            "--new-log",
         ],
     )
 }
@@ -165,6 +166,7 @@ fn cosigned_checkpoint_meets_the_policy_quorum() {
             other.sec(),
             "--name",
             "w2",
+            "--new-log",
         ],
     )
     .expect(0)
@@ -330,6 +332,7 @@ fn witness_and_monitor_over_https() {
         w.sec(),
         "--name",
         "w1",
+        "--new-log",
     ])
     .expect(0)
     .stdout
@@ -343,4 +346,49 @@ fn witness_and_monitor_over_https() {
     let r = omega(root, &["log", "verify", &url]);
     assert_eq!(r.status, 2, "{}", r.all());
     assert!(r.stderr.contains("IO"), "{}", r.stderr);
+}
+
+/// RR12: a witness cosigns a log it has no state for only with `--new-log` (trust on first
+/// use, said explicitly): a CI witness without persistent state, or one that lost it, would
+/// otherwise cosign any checkpoint, a fork included. Nothing is written on the refusal.
+#[test]
+fn review_first_sight_of_a_log_needs_new_log() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let j = keygen(root, "j");
+    let a = keygen(root, "alice");
+    let w = keygen(root, "witness");
+    let reg = init(root, "reg", "first-sight.example", "open", &[&j], &[]);
+    let lk = log_key(&reg);
+    let p = packed(root, "p", "seen", "1.0.0", 1, &a);
+    publish(root, &p, &reg, &[&a]).expect(0);
+    let state = root.join("wstate");
+    let cp = reg.join("checkpoint");
+    let plain = |state: &Path| {
+        omega(
+            root,
+            &[
+                "witness",
+                "cosign",
+                cp.to_str().unwrap(),
+                "--log-key",
+                &lk,
+                "--state",
+                state.to_str().unwrap(),
+                "-s",
+                w.sec(),
+                "--name",
+                "w1",
+            ],
+        )
+    };
+    let r = refused(plain(&state), 1, "KEY_NOT_TRUSTED");
+    assert!(r.stderr.contains("--new-log"), "{}", r.stderr);
+    assert!(!state.join("logs").exists(), "no state written");
+    assert!(r.stdout.is_empty(), "no line printed: {}", r.stdout);
+    // With --new-log once; later checkpoints of the same log need no flag.
+    cosign(root, cp.to_str().unwrap(), &lk, &state, &w).expect(0);
+    let p2 = packed(root, "p", "seen", "1.0.1", 2, &a);
+    publish(root, &p2, &reg, &[&a]).expect(0);
+    plain(&state).expect(0);
 }

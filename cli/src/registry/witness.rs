@@ -122,7 +122,20 @@ pub fn witness_cosign(a: &WitnessCosignArgs) -> CmdResult {
     };
     let last_rel = RelPath::new(&format!("logs/{}/checkpoint", origin_dir_name(&origin)))?;
     let new = &cp.checkpoint;
-    if let Some(old_bytes) = state.read(&last_rel, MAX_NOTE_BYTES as u64)? {
+    let old_state = state.read(&last_rel, MAX_NOTE_BYTES as u64)?;
+    // First sight of a log is trust on first use: only when asked for (RR12). A witness run
+    // without persistent state would otherwise cosign any checkpoint, a fork included.
+    if old_state.is_none() && !a.new_log {
+        return err(
+            ErrorCode::KeyNotTrusted,
+            format!(
+                "{origin}: this witness state ({}) has never cosigned this log; cosigning size {} now trusts it on first use: give --new-log when the witness starts following the log (a witness that lost its state must not)",
+                a.state.display(),
+                new.size
+            ),
+        );
+    }
+    if let Some(old_bytes) = old_state {
         let old_text = String::from_utf8(old_bytes).map_err(|_| {
             Failure::Usage(format!("{}: not UTF-8", state.shown(&last_rel).display()))
         })?;

@@ -148,6 +148,7 @@ impl World {
                 "w1",
                 "-s",
                 self.witness.to_str().unwrap(),
+                "--new-log",
             ])
             .expect(0)
             .stdout
