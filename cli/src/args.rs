@@ -588,6 +588,23 @@ pub enum StatementCommand {
     Registry(StatementRegistryArgs),
 }
 
+/// What a statement's registry log is checked against (threat model RR9), shared by every
+/// `omega statement` command.
+#[derive(Debug, Args)]
+pub struct StatementTrust {
+    /// The registry's policy (tlog-policy), obtained another way: the checkpoint must be
+    /// signed by its log key [default: the policy omega.lock pins for this registry URL; for
+    /// a registry folder, DIR/policy].
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The project whose omega.lock pins the registry (policy and genesis).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// `omega statement owners`.
 #[derive(Debug, Args)]
 #[command(disable_version_flag = true)]
@@ -613,6 +630,9 @@ pub struct StatementOwnersArgs {
     /// Output file.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+    /// How the registry's log is trusted, and --json.
+    #[command(flatten)]
+    pub trust: StatementTrust,
 }
 
 /// `omega statement revoke`.
@@ -634,6 +654,9 @@ pub struct StatementRevokeArgs {
     /// Output file.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+    /// How the registry's log is trusted, and --json.
+    #[command(flatten)]
+    pub trust: StatementTrust,
 }
 
 /// `omega statement yank`.
@@ -658,6 +681,9 @@ pub struct StatementYankArgs {
     /// Output file.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+    /// How the registry's log is trusted, and --json.
+    #[command(flatten)]
+    pub trust: StatementTrust,
 }
 
 /// `omega statement notice`.
@@ -691,6 +717,9 @@ pub struct StatementNoticeArgs {
     /// Output file.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+    /// How the registry's log is trusted, and --json.
+    #[command(flatten)]
+    pub trust: StatementTrust,
 }
 
 /// `omega statement registry`.
@@ -712,6 +741,9 @@ pub struct StatementRegistryArgs {
     /// Output file.
     #[arg(short = 'o', value_name = "FILE")]
     pub output: PathBuf,
+    /// How the registry's log is trusted, and --json.
+    #[command(flatten)]
+    pub trust: StatementTrust,
 }
 
 /// `omega witness …`.

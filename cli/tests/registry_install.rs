@@ -961,3 +961,76 @@ fn review_a_layout_failing_half_way_leaves_node_modules_as_it_was() {
     assert!(m("node_modules/left-pad").contains("1.1.0"));
     assert!(m("node_modules/right-pad").contains("1.1.0"));
 }
+
+/// RR9: `omega statement … --registry URL` checks the log against a policy obtained another
+/// way (the lock's pin of that URL, or --policy FILE) and the pinned genesis, never against
+/// the key the log names itself; and the keys it copies into a statement are shown. A server
+/// that starts serving another log under the same origin (its own keys) is refused, and no
+/// statement file is written.
+#[test]
+fn review_statements_from_a_url_are_checked_against_a_policy() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let app = w.app();
+    let out = w.root().join("st.json");
+    let stmt = |registry: &str, extra: &[&str]| {
+        let mut a = vec![
+            "statement",
+            "registry",
+            "--registry",
+            registry,
+            "--janitor",
+            w.janitor.key.as_str(),
+            "-o",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        w.omega(&a)
+    };
+    // The pinned URL, with the lock: checked; the copied keys are printed.
+    let run = stmt(&url, &["--root", app.to_str().unwrap()]).expect(0);
+    let policy = fs::read_to_string(w.reg().join("policy")).unwrap();
+    let log_vkey = policy.lines().find_map(|l| l.strip_prefix("log ")).unwrap();
+    assert!(run.stdout.contains("copied log_key"), "{}", run.stdout);
+    assert!(run.stdout.contains(log_vkey), "{}", run.stdout);
+    assert!(run.stderr.contains("pinned genesis"), "{}", run.stderr);
+    let js = stmt(&url, &["--root", app.to_str().unwrap(), "--json"]).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&js.stdout).unwrap();
+    assert_eq!(v["copied"]["log_key"], log_vkey);
+    fs::remove_file(&out).unwrap();
+    // Another log under the same origin, with keys of its own, served at another URL.
+    let evil = w.root().join("evil");
+    w.omega(&[
+        "registry",
+        "init",
+        evil.to_str().unwrap(),
+        "--origin",
+        fixture::ORIGIN,
+        "--mode",
+        "open",
+        "--janitor",
+        &w.stranger.key,
+        "-s",
+        w.stranger.sec(),
+    ])
+    .expect(0);
+    let evil_nginx = Nginx::start(&evil);
+    let eurl = evil_nginx.http_url();
+    // No policy for that URL: refused before its log is read.
+    let r = stmt(&eurl, &["--root", app.to_str().unwrap()]).expect(1);
+    assert_eq!(code(&r).as_deref(), Some("KEY_NOT_TRUSTED"), "{}", r.stderr);
+    assert!(r.stderr.contains("--policy"), "{}", r.stderr);
+    assert!(!out.exists());
+    // With the real registry's policy: its checkpoint is not signed by that log key.
+    let pfile = w.root().join("real.policy");
+    fs::write(&pfile, &policy).unwrap();
+    let r = stmt(&eurl, &["--policy", pfile.to_str().unwrap()]).expect(1);
+    assert_eq!(code(&r).as_deref(), Some("KEY_NOT_TRUSTED"), "{}", r.stderr);
+    assert!(!out.exists());
+    // The pinned URL now serving the other log: refused by the lock's pin.
+    w.serve_from(&evil);
+    let r = stmt(&url, &["--root", app.to_str().unwrap()]).expect(1);
+    assert_eq!(code(&r).as_deref(), Some("KEY_NOT_TRUSTED"), "{}", r.stderr);
+    assert!(!out.exists());
+}

@@ -1107,7 +1107,9 @@ fn log_verify_checks_an_index_ahead_of_the_checkpoint() {
     );
     // A forged signature on an index ahead of the checkpoint.
     let note = Note::parse(&good_index).unwrap();
-    let text = note.text().replace("\nrelease 2 1.0.0 ", "\nrelease 2 6.6.6 ");
+    let text = note
+        .text()
+        .replace("\nrelease 2 1.0.0 ", "\nrelease 2 6.6.6 ");
     assert_ne!(text, note.text());
     let mut forged = text.as_bytes().to_vec();
     forged.extend_from_slice(&good_index[note.text().len()..]);

@@ -45,7 +45,7 @@ struct Planned {
     release: VerifiedRelease,
 }
 
-fn read_lock(root: &Path) -> Result<Lockfile, Failure> {
+pub(crate) fn read_lock(root: &Path) -> Result<Lockfile, Failure> {
     let path = root.join(LOCK_FILE);
     match omega_core::fs::read_limited(&path, MAX_LOCK_BYTES)? {
         None => Ok(Lockfile::default()),
