@@ -27,8 +27,14 @@ fn world() -> (World, Nginx) {
 /// Runs `omega install ARGS` expecting a refusal with `expected`, and that app/ is unchanged.
 #[track_caller]
 fn refused(w: &World, args: &[&str], expected: &str) -> String {
+    refused_with(w, args, 1, expected)
+}
+
+/// [`refused`] with another exit status (2 for TOO_LARGE, IO).
+#[track_caller]
+fn refused_with(w: &World, args: &[&str], status: i32, expected: &str) -> String {
     let before = w.app_snapshot();
-    let run = w.install(args).expect(1);
+    let run = w.install(args).expect(status);
     assert_eq!(
         code(&run).as_deref(),
         Some(expected),
@@ -1033,4 +1039,209 @@ fn review_statements_from_a_url_are_checked_against_a_policy() {
     let r = stmt(&url, &["--root", app.to_str().unwrap()]).expect(1);
     assert_eq!(code(&r).as_deref(), Some("KEY_NOT_TRUSTED"), "{}", r.stderr);
     assert!(!out.exists());
+}
+
+/// `omega digest DIR`.
+fn digest(w: &World, dir: &std::path::Path) -> String {
+    w.omega(&["digest", dir.to_str().unwrap()])
+        .expect(0)
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// RR4: dependency pins forming a cycle that Node's lookup cannot satisfy (cyc-a@2 needs
+/// cyc-b@2, which needs cyc-a@2, while cyc-a@1 and cyc-b@1 hold the top level): each round
+/// would nest one level deeper; the plan stops at 64 nested node_modules levels (TOO_LARGE)
+/// before anything is written.
+#[test]
+fn review_a_cycle_of_dependency_pins_is_bounded() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("cyc-a", "1.0.0", 1, &w.owner);
+    w.publish("cyc-b", "1.0.0", 1, &w.owner);
+    let dir = |name: &str| w.root().join(format!("pkg-{name}-2"));
+    for name in ["cyc-a", "cyc-b"] {
+        common::write_tree(
+            &dir(name),
+            &[
+                ("index.js", format!("// {name} 2\n").as_str()),
+                ("package.json", "{}\n"),
+            ],
+        );
+    }
+    let (da, db) = (digest(&w, &dir("cyc-a")), digest(&w, &dir("cyc-b")));
+    for (name, dep) in [
+        ("cyc-a", format!("cyc-b={db}")),
+        ("cyc-b", format!("cyc-a={da}")),
+    ] {
+        common::pack(
+            w.root(),
+            &dir(name),
+            name,
+            "2.0.0",
+            2,
+            &w.owner,
+            &["--dep", &dep],
+        );
+        w.omega(&[
+            "publish",
+            dir(name).to_str().unwrap(),
+            "--registry",
+            w.reg().to_str().unwrap(),
+            "-s",
+            w.owner.sec(),
+        ])
+        .expect(0);
+    }
+    assert_eq!(
+        digest(&w, &dir("cyc-a")),
+        da,
+        "the tree does not cover .omega/"
+    );
+    let c = w.root().join("pkg-cyc-c");
+    common::write_tree(&c, &[("index.js", "// c\n"), ("package.json", "{}\n")]);
+    common::pack(
+        w.root(),
+        &c,
+        "cyc-c",
+        "1.0.0",
+        1,
+        &w.owner,
+        &["--dep", &format!("cyc-a={da}")],
+    );
+    w.omega(&[
+        "publish",
+        c.to_str().unwrap(),
+        "--registry",
+        w.reg().to_str().unwrap(),
+        "-s",
+        w.owner.sec(),
+    ])
+    .expect(0);
+    w.cosign();
+    w.serve();
+    w.install(&["cyc-a@1.0.0", "cyc-b@1.0.0", "--registry", &url])
+        .expect(0);
+    let err = refused_with(&w, &["cyc-c"], 2, "TOO_LARGE");
+    assert!(err.contains("deeper than 64"), "{err}");
+}
+
+/// RR5: a release whose tarball ships a top-level node_modules/ (a misbehaving registry or
+/// owner: `omega pack` never makes one) is refused by core's `verify_release` (UNSAFE_PATH),
+/// and nothing is laid out.
+#[test]
+fn review_a_tarball_with_node_modules_is_refused() {
+    use omega_core::entry::Entry;
+    use omega_core::hash::blake2b256;
+    use omega_core::manifest::Manifest;
+    use omega_core::statement::{ReleaseStatement, Statement};
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let pkg = w.root().join("pkg-left-pad-1.0.1");
+    common::write_tree(
+        &pkg,
+        &[
+            ("index.js", "module.exports = 1;\n"),
+            ("package.json", "{}\n"),
+        ],
+    );
+    common::pack(w.root(), &pkg, "left-pad", "1.0.1", 2, &w.owner, &[]);
+    let manifest = fs::read(pkg.join(".omega/manifest.json")).unwrap();
+    let sig = fs::read(pkg.join(".omega/manifest.json.minisig")).unwrap();
+    let m = Manifest::parse(&manifest).unwrap();
+    let tgz = omega_core::tarball::write_tgz(&[
+        ("index.js".into(), false, b"module.exports = 1;\n".to_vec()),
+        ("package.json".into(), false, b"{}\n".to_vec()),
+        (
+            "node_modules/right-pad/index.js".into(),
+            false,
+            b"module.exports = 'planted';\n".to_vec(),
+        ),
+        (".omega/manifest.json".into(), false, manifest.clone()),
+        (".omega/manifest.json.minisig".into(), false, sig.clone()),
+    ])
+    .unwrap();
+    let st = Statement::Release(ReleaseStatement {
+        origin: fixture::ORIGIN.into(),
+        name: "left-pad".into(),
+        version: "1.0.1".into(),
+        sequence: 2,
+        tree: m.tree,
+        manifest: blake2b256(&manifest),
+        tgz: blake2b256(&tgz),
+        size: tgz.len() as u64,
+        keys: m.keys.clone(),
+    });
+    let owner = w.secret(&w.owner.sec);
+    let entry = Entry::sign(&st, &[&owner], "omega-entry/v1")
+        .unwrap()
+        .to_bytes();
+    w.append_raw(&[entry], &[tgz, manifest, sig]);
+    w.cosign();
+    w.serve();
+    let err = refused(&w, &["left-pad@1.0.1"], "UNSAFE_PATH");
+    assert!(err.contains("node_modules"), "{err}");
+}
+
+/// RR6: a logged release with a huge `size` is refused before any download (TOO_LARGE), and
+/// an object served larger than its logged size is cut off at that size (TOO_LARGE), never
+/// read to the end.
+#[test]
+fn review_huge_logged_sizes_and_oversize_objects_are_capped() {
+    use omega_core::entry::Entry;
+    use omega_core::hash::blake2b256;
+    use omega_core::manifest::Manifest;
+    use omega_core::statement::{ReleaseStatement, Statement};
+    let (w, n) = world();
+    let url = n.http_url();
+    // A served tarball larger than the logged size of its release.
+    let index = fs::read_to_string(w.serve_dir().join("index/left-pad")).unwrap();
+    let line = index.lines().find(|l| l.starts_with("release ")).unwrap();
+    let tgz_hex = line.split(' ').nth(4).unwrap().to_string();
+    let served = w
+        .serve_dir()
+        .join("objects")
+        .join(&tgz_hex[..2])
+        .join(&tgz_hex);
+    let good = fs::read(&served).unwrap();
+    let mut big = good.clone();
+    big.resize(good.len() + 8 * 1024 * 1024, 0);
+    fs::write(&served, &big).unwrap();
+    let err = refused_with(&w, &["left-pad", "--registry", &url], 2, "TOO_LARGE");
+    assert!(err.contains(&tgz_hex), "{err}");
+    fs::write(&served, &good).unwrap();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    // A release logged with a size over what core unpacks.
+    let pkg = w.root().join("pkg-left-pad-1.0.1");
+    common::write_tree(
+        &pkg,
+        &[("index.js", "// 1.0.1\n"), ("package.json", "{}\n")],
+    );
+    common::pack(w.root(), &pkg, "left-pad", "1.0.1", 2, &w.owner, &[]);
+    let manifest = fs::read(pkg.join(".omega/manifest.json")).unwrap();
+    let m = Manifest::parse(&manifest).unwrap();
+    let st = Statement::Release(ReleaseStatement {
+        origin: fixture::ORIGIN.into(),
+        name: "left-pad".into(),
+        version: "1.0.1".into(),
+        sequence: 2,
+        tree: m.tree,
+        manifest: blake2b256(&manifest),
+        tgz: [7; 32],
+        size: 1 << 40,
+        keys: m.keys.clone(),
+    });
+    let owner = w.secret(&w.owner.sec);
+    let entry = Entry::sign(&st, &[&owner], "omega-entry/v1")
+        .unwrap()
+        .to_bytes();
+    w.append_raw(&[entry], &[manifest]);
+    w.cosign();
+    w.serve();
+    let err = refused_with(&w, &["left-pad@1.0.1"], 2, "TOO_LARGE");
+    assert!(err.contains("1099511627776"), "{err}");
 }
