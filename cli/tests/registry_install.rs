@@ -960,12 +960,24 @@ fn review_a_layout_failing_half_way_leaves_node_modules_as_it_was() {
         .filter(|n| n.starts_with(".omega-install-"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // A staging folder left by a killed install (no process has that pid: above pid_max) is
+    // removed by the next install; a link named like one is removed as a link.
+    let left = w.app().join(".omega-install-4194305");
+    fs::create_dir_all(left.join("old/0")).unwrap();
+    fs::write(left.join("old/0/index.js"), "old\n").unwrap();
+    let target = w.root().join("keep-me");
+    fs::create_dir_all(&target).unwrap();
+    fs::write(target.join("file"), "kept\n").unwrap();
+    std::os::unix::fs::symlink(&target, w.app().join(".omega-install-4194306")).unwrap();
     // Without the failure the update goes through.
     w.omega(&["update", "--root", app.to_str().unwrap()])
         .expect(0);
     let m = |p: &str| fs::read_to_string(w.app().join(p).join("index.js")).unwrap();
     assert!(m("node_modules/left-pad").contains("1.1.0"));
     assert!(m("node_modules/right-pad").contains("1.1.0"));
+    assert!(!left.exists());
+    assert!(fs::symlink_metadata(w.app().join(".omega-install-4194306")).is_err());
+    assert!(target.join("file").exists(), "a link is not followed");
 }
 
 /// RR9: `omega statement … --registry URL` checks the log against a policy obtained another

@@ -190,3 +190,43 @@ fn version_2_fields_are_strict() {
     // The good form of each for comparison.
     Lockfile::parse(v2(&reg("o", &good), r#", "registry": "o", "entry": 0"#).as_bytes()).unwrap();
 }
+
+/// The optional `state` member of a registry pin (the SHA-256 of the saved registry state the
+/// client wrote with it; threat model RR8): absent → `None` and not written back; present →
+/// 64 lowercase hex, round-tripped; anything else is `MALFORMED`, and a duplicate is refused.
+#[test]
+fn registry_pin_state_is_optional_and_strict() {
+    let origin = "example.org/omega";
+    let plain = v2(&reg(origin, &fields_for(origin)), "");
+    let lock = Lockfile::parse(plain.as_bytes()).unwrap();
+    assert_eq!(lock.registries[origin].state, None);
+    assert!(!String::from_utf8(lock.to_json_bytes())
+        .unwrap()
+        .contains("\"state\""));
+    let hex = "ab".repeat(32);
+    let with = v2(
+        &reg(
+            origin,
+            &format!(r#"{}, "state": "{hex}""#, fields_for(origin)),
+        ),
+        "",
+    );
+    let lock = Lockfile::parse(with.as_bytes()).unwrap();
+    assert_eq!(lock.registries[origin].state, Some([0xab; 32]));
+    let out = lock.to_json_bytes();
+    assert!(String::from_utf8(out.clone())
+        .unwrap()
+        .contains(&format!("\"state\": \"{hex}\"")));
+    assert_eq!(Lockfile::parse(&out).unwrap(), lock);
+    for bad in [
+        format!(r#", "state": "{}""#, "AB".repeat(32)),
+        format!(r#", "state": "{}""#, "ab".repeat(31)),
+        r#", "state": 7"#.to_string(),
+        r#", "state": null"#.to_string(),
+        format!(r#", "state": "{hex}", "state": "{hex}""#),
+    ] {
+        let text = v2(&reg(origin, &format!("{}{bad}", fields_for(origin))), "");
+        let e = Lockfile::parse(text.as_bytes()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Malformed, "{bad}: {e}");
+    }
+}

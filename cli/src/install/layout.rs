@@ -84,6 +84,7 @@ fn normalise(dir: &Path) -> Result<(), Failure> {
 /// `node_modules` is as it was; the replaced packages are removed only after every package
 /// is in place and normalised.
 pub fn lay_out(root: &Path, planned: &[Planned]) -> Result<(), Failure> {
+    remove_leftovers(root);
     let staging = root.join(format!(".omega-install-{}", std::process::id()));
     let mut moves: Vec<Move> = Vec::new();
     let result = lay_out_in(root, &staging, planned, &mut moves);
@@ -107,6 +108,40 @@ pub fn lay_out(root: &Path, planned: &[Planned]) -> Result<(), Failure> {
     }
     let _ = fs::remove_dir_all(&staging);
     Ok(())
+}
+
+/// Removes the staging folders `ROOT/.omega-install-<pid>` of installs that were killed (no
+/// process `<pid>` runs any more: `/proc/<pid>` is absent). A folder of a running process is
+/// left alone (another install in the same project, or a reused pid: harmless, it is only
+/// kept longer). Links are removed as links, never followed.
+fn remove_leftovers(root: &Path) {
+    let Ok(rd) = fs::read_dir(root) else { return };
+    let me = std::process::id();
+    for e in rd.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".omega-install-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == me || Path::new("/proc").join(pid.to_string()).exists() {
+            continue;
+        }
+        let path = e.path();
+        let removed = match fs::symlink_metadata(&path) {
+            Ok(m) if m.is_dir() => fs::remove_dir_all(&path),
+            Ok(_) => fs::remove_file(&path),
+            Err(err) => Err(err),
+        };
+        if removed.is_ok() {
+            esay!(
+                "omega: removed {} (left by an install that was stopped)",
+                path.display()
+            );
+        }
+    }
 }
 
 fn failure_text(f: &Failure) -> String {

@@ -41,8 +41,19 @@ pub(super) struct RawRegistry {
     max_age: u64,
     genesis: String,
     checkpoint: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_string"
+    )]
     state: Option<String>,
+}
+
+/// An optional member that, when present, must be a string (`null` is refused: strict).
+fn present_string<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> core::result::Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// Checks a registry origin used as a key of `registries`: non-empty, at most
