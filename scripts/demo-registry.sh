@@ -64,10 +64,12 @@ run omega pack "$work/src/@demo/greet" --name @demo/greet --version 0.1.0 --sequ
 run omega publish "$work/src/left-pad" --registry "$REG" -s "$work/author.key"
 run omega publish "$work/src/@demo/greet" --registry "$REG" -s "$work/author.key"
 cosign() {
-    local log_key line
+    local log_key line first=()
     log_key=$(sed -n 's/^log //p' "$REG/policy")
+    # The witness's first sight of this log is trust on first use: said explicitly (--new-log).
+    [ -d "$work/witness-state/logs" ] || first=(--new-log)
     line=$(omega witness cosign "$REG/checkpoint" --log-key "$log_key" --state "$work/witness-state" \
-        --name witness.demo.example -s "$work/witness.key")
+        --name witness.demo.example -s "$work/witness.key" "${first[@]}")
     omega registry cosign "$REG" "$line"
 }
 show "omega witness cosign $REG/checkpoint … | omega registry cosign $REG"

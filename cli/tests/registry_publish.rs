@@ -119,8 +119,10 @@ fn init_publish_and_verify_over_http() {
     .expect(0)
     .json();
     assert_eq!(m["entries"].as_array().unwrap().len(), 1);
-    // Statements read the state over http too (serials, existing releases).
+    // Statements read the state over http too (serials, existing releases), checked against
+    // a policy obtained another way (RR9: here the registry folder's own).
     let st = root.join("yank.json");
+    let policy = reg.join("policy");
     omega(
         root,
         &[
@@ -133,6 +135,8 @@ fn init_publish_and_verify_over_http() {
             "1.0.0",
             "--sequence",
             "1",
+            "--policy",
+            policy.to_str().unwrap(),
             "-o",
             st.to_str().unwrap(),
         ],

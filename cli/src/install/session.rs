@@ -58,6 +58,8 @@ pub struct Session {
     pub state: RegistryState,
     /// `now`, or `None` offline.
     pub now: Option<u64>,
+    /// The SHA-256 of the saved state the lock's pin names (kept in the cache).
+    saved_digest: Option<[u8; 32]>,
 }
 
 fn evidence_dir(cache: Option<&Cache>) -> PathBuf {
@@ -204,6 +206,7 @@ impl Session {
             latest,
             state,
             now,
+            saved_digest,
         })
     }
 }
@@ -486,6 +489,7 @@ impl Session {
             &client::state_digest(&bytes),
             &bytes,
             &to_hex(&self.latest.checkpoint.root),
+            self.saved_digest.as_ref(),
         );
         for old in OLD_STATE_FILES {
             let _ = std::fs::remove_file(c.path().join(old));

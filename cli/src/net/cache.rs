@@ -234,8 +234,15 @@ impl Cache {
     }
 
     /// Keeps a registry state (`state/<sha256>.json`, its root text in `state/<sha256>.root`),
-    /// then removes all but the [`MAX_SAVED_STATES`] newest.
-    pub fn put_state(&self, digest: &[u8; 32], bytes: &[u8], root_hex: &str) -> Result<()> {
+    /// then removes all but the [`MAX_SAVED_STATES`] newest, never this one nor `keep` (the
+    /// state a lock names).
+    pub fn put_state(
+        &self,
+        digest: &[u8; 32],
+        bytes: &[u8],
+        root_hex: &str,
+        keep: Option<&[u8; 32]>,
+    ) -> Result<()> {
         self.root
             .write_atomic(&state_rel(digest, "root")?, root_hex.as_bytes())?;
         self.root.write_atomic(&state_rel(digest, "json")?, bytes)?;
@@ -255,8 +262,9 @@ impl Cache {
         all.sort();
         all.reverse();
         let mine = to_hex(digest);
+        let kept = keep.map(|k| to_hex(k));
         for (_, hex) in all.iter().skip(MAX_SAVED_STATES) {
-            if *hex == mine {
+            if *hex == mine || Some(hex) == kept.as_ref() {
                 continue;
             }
             for ext in ["json", "root"] {

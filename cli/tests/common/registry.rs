@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 
 use super::{omega, pack, write_tree, Key, Run};
 
-/// The code of a refusal (`omega: CODE: …` on stderr), if any.
+/// The code of a refusal (`omega: CODE: …` on stderr), if any (notes such as `omega: first
+/// use of …` are skipped: a code is upper case).
 pub fn code(run: &Run) -> Option<String> {
     run.stderr
         .lines()
-        .find_map(|l| l.strip_prefix("omega: "))
-        .and_then(|l| l.split(':').next())
+        .filter_map(|l| l.strip_prefix("omega: "))
+        .filter_map(|l| l.split(':').next())
+        .find(|c| !c.is_empty() && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_'))
         .map(str::to_string)
 }
 
