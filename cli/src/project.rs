@@ -41,7 +41,7 @@ mod audit;
 mod lock;
 mod revoke;
 
-pub use audit::audit;
+pub use audit::{audit, audit_then};
 pub use lock::lock;
 pub use revoke::revoke;
 

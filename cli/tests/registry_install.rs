@@ -73,6 +73,19 @@ fn install_audit_status_and_reinstall_from_the_lock_is_byte_identical() {
         "{}",
         run.stdout
     );
+    // --json: one object (the audit's, with the registry part as "online").
+    let run = w
+        .omega(&["audit", w.app().to_str().unwrap(), "--online", "--json"])
+        .expect(0);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("one JSON object");
+    assert_eq!(v["ok"], true, "{}", run.stdout);
+    assert_eq!(v["online"]["ok"], true, "{}", run.stdout);
+    assert_eq!(
+        v["online"]["packages"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        run.stdout
+    );
     // Clean folder, same lock, cold cache: byte-identical node_modules (modes, mtimes too).
     let modules = w.modules_snapshot();
     let lock_bytes = fs::read(w.app().join("omega.lock")).unwrap();

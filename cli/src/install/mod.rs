@@ -507,24 +507,25 @@ fn audit_entry(
     Ok(())
 }
 
-/// `omega audit --online`: the audit, then the registry checks of every registry package.
+/// `omega audit --online`: the audit, then the registry checks of every registry package
+/// (with `--json`, one object: the audit's, with the registry part as `"online"`).
 pub fn audit_online(a: &crate::args::AuditArgs) -> CmdResult {
-    let status = crate::project::audit(a)?;
-    if status != EXIT_OK || !a.online {
-        return Ok(status);
+    if !a.online {
+        return crate::project::audit(a);
     }
-    let lock = read_lock(&a.root)?;
-    let (value, lines) = status_of(&a.root, &lock, true)?;
-    if a.json {
-        print_json(&value);
-    } else {
+    crate::project::audit_then(a, |json| {
+        let lock = read_lock(&a.root)?;
+        let (value, lines) = status_of(&a.root, &lock, true)?;
+        if json {
+            return Ok(Some(value));
+        }
         for l in &lines {
             say!("{l}");
         }
         let n = value["packages"].as_array().map_or(0, Vec::len);
         say!("audit --online: {n} registry package(s) proven in their logs");
-    }
-    Ok(EXIT_OK)
+        Ok(None)
+    })
 }
 
 pub fn status(a: &StatusArgs) -> CmdResult {

@@ -195,6 +195,16 @@ fn audit_ok_line(p: Paint, r: &AuditResult, rep: &Report) -> String {
 
 /// `omega audit`.
 pub fn audit(a: &AuditArgs) -> CmdResult {
+    audit_then(a, |_| Ok(None))
+}
+
+/// `omega audit`, then `online` when every package verified (`omega audit --online`): with
+/// `--json`, the object `online` returns is added to the audit's as `"online"`, so one JSON
+/// object is printed; an error of `online` is printed as the command's error instead.
+pub fn audit_then(
+    a: &AuditArgs,
+    online: impl FnOnce(bool) -> Result<Option<serde_json::Value>, Failure>,
+) -> CmdResult {
     let lock_path = a.root.join(LOCK_FILE);
     if let Err(e) = root_dir_ok(&a.root) {
         return fatal(&e, a.json, &lock_path, false);
@@ -341,14 +351,20 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
 
     if a.json {
         let first = problems.first();
-        print_json(&json!({
+        let mut value = json!({
             "ok": ok,
             "code": first.map(|p| p.code.as_str()),
             "message": summary_message(&problems),
             "lockfile": lock_path.display().to_string(),
             "packages": results.iter().map(audit_result_json).collect::<Vec<_>>(),
             "problems": problems.iter().map(Problem::json).collect::<Vec<_>>(),
-        }));
+        });
+        if ok {
+            if let (Some(extra), Some(obj)) = (online(true)?, value.as_object_mut()) {
+                obj.insert("online".into(), extra);
+            }
+        }
+        print_json(&value);
     } else {
         let p = Paint::stdout();
         for r in &results {
@@ -382,6 +398,9 @@ pub fn audit(a: &AuditArgs) -> CmdResult {
                 p.bad("audit failed"),
                 plural(problems.len(), "problem")
             );
+        }
+        if ok {
+            online(false)?;
         }
     }
     Ok(if ok { EXIT_OK } else { EXIT_FAILED })
