@@ -1143,3 +1143,65 @@ fn log_verify_checks_an_index_ahead_of_the_checkpoint() {
     fs::write(reg.join("checkpoint"), &new_cp).unwrap();
     omega(root, &["log", "verify", regs]).expect(0);
 }
+
+/// `registry init --encrypt`: the log and index keys in DIR/.keys/ are minisign secret keys
+/// under a password (OMEGA_REGISTRY_PASSWORD, not the signers' OMEGA_PASSWORD); a publish with a wrong password writes nothing, with
+/// the right one it lands and the log verifies.
+#[test]
+fn encrypted_registry_keys_need_their_password() {
+    let t = tmp();
+    let root = t.path();
+    let j = keygen(root, "janitor");
+    let a = keygen(root, "alice");
+    let reg = root.join("reg");
+    let mut c = omega_cmd(root);
+    c.env("OMEGA_REGISTRY_PASSWORD", "registry pass").args([
+        "registry",
+        "init",
+        reg.to_str().unwrap(),
+        "--origin",
+        "example.com/enc",
+        "--mode",
+        "open",
+        "--janitor",
+        &j.key,
+        "-s",
+        j.sec(),
+        "--encrypt",
+    ]);
+    common::run_cmd(c).expect(0);
+    for f in ["log.key", "index.key"] {
+        // minisign's secret key: "Ed" then the KDF, "Sc" (scrypt) when encrypted, zeros when
+        // not; base64 of "EdSc" starts "RWRTY".
+        let text = fs::read_to_string(reg.join(".keys").join(f)).unwrap();
+        let line = text.lines().nth(1).unwrap();
+        assert!(
+            line.starts_with("RWRTY"),
+            "{f} is not scrypt-encrypted: {text}"
+        );
+    }
+    let pkg = packed(root, "pad", "left-pad", "1.0.0", 1, &a);
+    let before = snapshot(&reg);
+    let publish_with = |pw: &str| {
+        let mut c = omega_cmd(root);
+        c.env("OMEGA_REGISTRY_PASSWORD", pw).args([
+            "publish",
+            pkg.to_str().unwrap(),
+            "--registry",
+            reg.to_str().unwrap(),
+            "-s",
+            a.sec(),
+        ]);
+        common::run_cmd(c)
+    };
+    let r = publish_with("wrong").expect(2);
+    assert!(
+        r.stderr.contains("MALFORMED") && r.stderr.contains("password"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(snapshot(&reg), before, "a refused publish wrote nothing");
+    publish_with("registry pass").expect(0);
+    assert_eq!(size(&reg), 3);
+    omega(root, &["log", "verify", reg.to_str().unwrap()]).expect(0);
+}

@@ -57,7 +57,10 @@ fn keys_dir(dir: &Path) -> PathBuf {
 
 fn password(confirm: bool) -> Result<Vec<u8>, Failure> {
     if let Some(p) = std::env::var_os(PASSWORD_ENV) {
-        return Ok(p.to_string_lossy().into_owned().into_bytes());
+        // The bytes as given (a lossy conversion would turn two different non-UTF-8
+        // passwords into the same one).
+        use std::os::unix::ffi::OsStringExt;
+        return Ok(p.into_vec());
     }
     let first = prompt_password("Registry key password: ")?;
     if confirm {
