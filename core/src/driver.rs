@@ -21,15 +21,20 @@
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::{String, ToString};
+use alloc::vec;
 use alloc::vec::Vec;
+
+use serde_json::Value;
 
 use crate::client::{self, Advisories, Held, Trust, VerifiedRelease};
 use crate::error::{Error, ErrorCode, Result};
+use crate::hash::to_hex;
 use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES, MAX_READER_FETCH_BYTES,
 };
 use crate::policy::{Freshness, VerifiedCheckpoint};
 use crate::registry::{NoticeRecord, RegistryState, ReleaseRecord};
+use crate::report::{json_object, KeyStyle};
 use crate::statement::ReleaseStatement;
 use crate::tiles::{TilePath, FULL_TILE_BYTES};
 
@@ -602,4 +607,111 @@ pub fn is_served_path(path: &str) -> bool {
         || ["tile/", "index/", "objects/"]
             .iter()
             .any(|p| path.starts_with(p))
+}
+
+/// A notice as JSON: `id`, `severity`, `summary`, `entry`, `affected` (`[{from, to}]`),
+/// `fixed` (sequence or null), `url` (or null).
+pub fn notice_json(n: &NoticeRecord) -> Value {
+    let affected = n
+        .notice
+        .affected
+        .iter()
+        .map(|r| {
+            json_object(vec![
+                ("from", Value::from(r.from)),
+                ("to", Value::from(r.to)),
+            ])
+        })
+        .collect();
+    json_object(vec![
+        ("id", Value::from(n.notice.id.as_str())),
+        ("severity", Value::from(n.notice.severity.as_str())),
+        ("summary", Value::from(n.notice.summary.as_str())),
+        ("entry", Value::from(n.entry)),
+        ("affected", Value::Array(affected)),
+        ("fixed", n.notice.fixed.map_or(Value::Null, Value::from)),
+        (
+            "url",
+            n.notice.url.as_deref().map_or(Value::Null, Value::from),
+        ),
+    ])
+}
+
+/// Notices as a JSON array of [`notice_json`].
+pub fn notices_json(list: &[NoticeRecord]) -> Value {
+    Value::Array(list.iter().map(notice_json).collect())
+}
+
+impl ReaderRelease {
+    /// The release as JSON (bytes aside: the host returns the tarball and manifest bytes
+    /// itself): `name`, `version`, `sequence`, `entry`, `tree`, `size`, `manifestHash`,
+    /// `tarballHash` (BLAKE2b-256 hex), `report` (core's report JSON), `advisories`
+    /// (`yanked` `{entry, reason}` or null, `notices`, `revokedSigners` `[{key, entry,
+    /// reason}]`).
+    pub fn to_json(&self, style: KeyStyle) -> Value {
+        let st = &self.release.statement;
+        let a = &self.advisories;
+        let yanked = a.yanked.as_ref().map_or(Value::Null, |y| {
+            json_object(vec![
+                ("entry", Value::from(y.entry)),
+                ("reason", Value::from(y.reason.as_str())),
+            ])
+        });
+        let revoked = a
+            .revoked_signers
+            .iter()
+            .map(|r| {
+                json_object(vec![
+                    ("key", Value::from(r.key.to_base64())),
+                    ("entry", Value::from(r.entry)),
+                    ("reason", Value::from(r.reason.as_str())),
+                ])
+            })
+            .collect();
+        json_object(vec![
+            ("name", Value::from(st.name.as_str())),
+            ("version", Value::from(st.version.as_str())),
+            ("sequence", Value::from(st.sequence)),
+            ("entry", Value::from(self.release.entry)),
+            ("tree", Value::from(st.tree.to_string())),
+            ("size", Value::from(st.size)),
+            (
+                style.key("manifestHash", "manifest_hash"),
+                Value::from(to_hex(&st.manifest)),
+            ),
+            (
+                style.key("tarballHash", "tarball_hash"),
+                Value::from(to_hex(&st.tgz)),
+            ),
+            ("report", self.release.report.to_json()),
+            (
+                "advisories",
+                json_object(vec![
+                    ("yanked", yanked),
+                    ("notices", notices_json(&a.notices)),
+                    (
+                        style.key("revokedSigners", "revoked_signers"),
+                        Value::Array(revoked),
+                    ),
+                ]),
+            ),
+        ])
+    }
+}
+
+impl Reader {
+    /// The verified checkpoint as JSON ([`VerifiedCheckpoint::to_json`] of the fetched one)
+    /// plus `keep` (the note to store: [`Reader::checkpoint_note`]) and `genesis` (hex), once
+    /// the registry is verified.
+    pub fn checkpoint_json(&self, style: KeyStyle) -> Option<Value> {
+        let v = self.verified.as_ref()?;
+        let keep = self.checkpoint_note()?;
+        let genesis = self.genesis()?;
+        let mut j = v.to_json(style);
+        if let Value::Object(m) = &mut j {
+            m.insert("keep".into(), Value::from(keep));
+            m.insert("genesis".into(), Value::from(to_hex(&genesis)));
+        }
+        Some(j)
+    }
 }

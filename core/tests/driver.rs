@@ -13,6 +13,7 @@ use base64ct::{Base64, Encoding};
 use common::registry::*;
 use omega_core::client;
 use omega_core::driver::{Phase, Reader, ReleaseRequest};
+use omega_core::report::KeyStyle;
 use omega_core::statement::{
     NoticeStatement, RevokeStatement, SequenceRange, Severity, Statement, YankStatement,
 };
@@ -104,6 +105,28 @@ fn first_use_reads_a_release_and_gives_the_checkpoint_to_store() {
     let note = r.checkpoint_note().unwrap().to_string();
     assert_eq!(note, reg.checkpoint(Some(NOW)));
     assert!(r.witness_text().unwrap().contains("w1 at"));
+    let cj = r.checkpoint_json(KeyStyle::Camel).unwrap();
+    assert_eq!(cj["keep"], note.as_str());
+    assert_eq!(cj["size"], 4);
+    assert_eq!(cj["freshness"]["asOf"], NOW);
+    assert_eq!(cj["logKey"], r.verified().unwrap().log_key.as_str());
+    assert_eq!(
+        r.checkpoint_json(KeyStyle::Snake).unwrap()["freshness"]["as_of"],
+        NOW
+    );
+    r.want_release(ReleaseRequest {
+        name: "left-pad".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    drive(&mut r, &files).unwrap();
+    let j = r.take_release().unwrap().to_json(KeyStyle::Camel);
+    assert_eq!(
+        (j["version"].as_str(), j["entry"].as_u64()),
+        (Some("1.1.0"), Some(3))
+    );
+    assert_eq!(j["report"]["ok"], true);
+    assert_eq!(j["advisories"]["revokedSigners"], serde_json::json!([]));
     let again = open(&files, Some(&note), r.genesis()).unwrap();
     assert_eq!(again.checkpoint_note(), Some(note.as_str()));
 }

@@ -35,6 +35,7 @@ pub mod errors;
 #[cfg(feature = "loader")]
 pub mod loader;
 pub mod log;
+pub mod registry;
 pub mod signify;
 
 use js_sys::{Array, Uint8Array};
