@@ -394,6 +394,15 @@ fn fail_caps_unasked_paths_and_404() {
         r.max_bytes("checkpoint"),
         Some(omega_core::limits::MAX_NOTE_BYTES as u64)
     );
+    // Nothing is read before the registry is verified.
+    assert_eq!(
+        code(r.want_release(ReleaseRequest {
+            name: "left-pad".into(),
+            ..Default::default()
+        })),
+        ErrorCode::Malformed
+    );
+    assert_eq!(code(r.notices("left-pad", None)), ErrorCode::Malformed);
     // A path not asked for is refused without failing the reader.
     assert_eq!(
         code(r.provide("objects/00/00", Some(vec![1]))),

@@ -1,4 +1,5 @@
-//! The in-memory registry fixture shared by core/tests/client.rs and core/tests/driver.rs: a
+//! The in-memory registry fixture shared by core/tests/client.rs, core/tests/driver.rs and the
+//! vector generator (core/examples/gen-vectors/client.rs, tests/vectors/client.json): a
 //! registry built with core's publisher, entry signing and note signing (genesis by janitors
 //! 1, 2 of 1, 2, 3; log key 200, index key 201, witness w1 key 202), its files by served path.
 #![allow(dead_code)]
@@ -263,6 +264,15 @@ impl Reg {
             as_of: self.publisher.size(),
             expires: NOW + 3600,
             lines,
+        }
+    }
+
+    /// Writes `index/<name>` for every name, as of the current size (what a registry serves).
+    pub fn indexes(&mut self) {
+        let names: Vec<String> = self.state.names.keys().cloned().collect();
+        for name in names {
+            let bytes = self.signed_index(&self.index(&name));
+            self.files.insert(format!("index/{name}"), bytes);
         }
     }
 
