@@ -134,8 +134,14 @@ class Registry {
       };
       await Promise.all(Array.from({ length: Math.min(PARALLEL, needs.length) }, worker));
       let last = null;
-      for (let i = 0; i < needs.length; i++) {
-        last = call(() => this.#reader.provide(needs[i].path, got[i]));
+      if (raw.native) {
+        // One call per round, checked on the libuv thread pool (the replay and the tarball
+        // checks do not block the event loop).
+        last = unwrap(await this.#reader.provideAll(needs.map((n) => n.path), got));
+      } else {
+        for (let i = 0; i < needs.length; i++) {
+          last = call(() => this.#reader.provide(needs[i].path, got[i]));
+        }
       }
       needs = last.needs;
     }

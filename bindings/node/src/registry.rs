@@ -2,8 +2,13 @@
 //! omega-core's sans-IO [`omega_core::driver::Reader`]. JavaScript fetches the paths the
 //! reader needs and hands the bytes back; every check and the order of the steps are core's.
 //! Methods return the envelope of [`crate::envelope`] (JSON text), bytes as `Buffer`s.
+//! `provideAll` hands a whole round of fetched files to core on the libuv thread pool (the
+//! checks that complete a phase — the replay, the tarball — never block the event loop).
 
-use napi::bindgen_prelude::Buffer;
+use std::sync::{Arc, Mutex};
+
+use napi::bindgen_prelude::{AsyncTask, Buffer};
+use napi::{Env, Task};
 use napi_derive::napi;
 use omega_core::driver::{Reader, ReaderRelease, ReleaseRequest};
 use omega_core::hash::parse_hex32;
@@ -26,12 +31,51 @@ fn num(v: f64, what: &str) -> Result<u64, Error> {
     }
 }
 
-/// One registry being read: the core reader (or the error that stopped its opening) and the
-/// last release taken from it.
+/// The core reader, or the error that stopped its opening; shared with [`ProvideTask`].
+type Shared = Arc<Mutex<Result<Reader, Error>>>;
+
+/// One registry being read: the core reader and the last release taken from it.
 #[napi]
 pub struct RegistryReader {
-    reader: Result<Reader, Error>,
+    reader: Shared,
     last: Option<ReaderRelease>,
+}
+
+/// Runs `f` on the reader (an error if its opening failed, or if a task panicked with it).
+fn with<T>(shared: &Shared, f: impl FnOnce(&mut Reader) -> Result<T, Error>) -> Result<T, Error> {
+    let mut guard = shared.lock().map_err(|_| {
+        Error::new(
+            ErrorCode::Io,
+            "registry reader: poisoned by an earlier failure",
+        )
+    })?;
+    match guard.as_mut() {
+        Ok(r) => f(r),
+        Err(e) => Err(e.clone()),
+    }
+}
+
+/// A round of fetched files handed to core off the main thread.
+pub struct ProvideTask {
+    reader: Shared,
+    items: Vec<(String, Option<Vec<u8>>)>,
+}
+
+impl Task for ProvideTask {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> napi::Result<String> {
+        let items = std::mem::take(&mut self.items);
+        Ok(envelope(with(&self.reader, |r| {
+            for (path, bytes) in items {
+                r.provide(&path, bytes)?;
+            }
+            Ok(needs(r))
+        })))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+        Ok(output)
+    }
 }
 
 fn open(
@@ -79,36 +123,50 @@ impl RegistryReader {
         now: Option<f64>,
     ) -> Self {
         RegistryReader {
-            reader: open(
+            reader: Arc::new(Mutex::new(open(
                 &url,
                 &policy,
                 max_age,
                 held.as_deref(),
                 genesis.as_deref(),
                 now,
-            ),
+            ))),
             last: None,
         }
     }
 
-    fn get(&mut self) -> Result<&mut Reader, Error> {
-        self.reader.as_mut().map_err(|e| e.clone())
-    }
-
     /// `{needs, phase}` (see [`needs`]).
     #[napi]
-    pub fn needs(&mut self) -> String {
-        envelope(self.get().map(|r| needs(r)))
+    pub fn needs(&self) -> String {
+        envelope(with(&self.reader, |r| Ok(needs(r))))
     }
 
     /// The bytes served at `path` (`null`: not served); then `{needs, phase}`.
     #[napi]
-    pub fn provide(&mut self, path: String, bytes: Option<Buffer>) -> String {
-        envelope((|| -> Outcome {
-            let r = self.get()?;
+    pub fn provide(&self, path: String, bytes: Option<Buffer>) -> String {
+        envelope(with(&self.reader, |r| {
             r.provide(&path, bytes.map(|b| b.to_vec()))?;
             Ok(needs(r))
-        })())
+        }))
+    }
+
+    /// [`Self::provide`] for a whole round (`paths[i]` served `bytes[i]`, `null`: not served),
+    /// on the libuv thread pool; resolves to the envelope of `{needs, phase}`.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn provide_all(
+        &self,
+        paths: Vec<String>,
+        bytes: Vec<Option<Buffer>>,
+    ) -> AsyncTask<ProvideTask> {
+        let mut items: Vec<(String, Option<Vec<u8>>)> = Vec::with_capacity(paths.len());
+        let mut bytes = bytes.into_iter();
+        for p in paths {
+            items.push((p, bytes.next().flatten().map(|b| b.to_vec())));
+        }
+        AsyncTask::new(ProvideTask {
+            reader: Arc::clone(&self.reader),
+            items,
+        })
     }
 
     /// Starts reading `name` (`version`, else the latest unyanked); then `{needs, phase}`.
@@ -120,8 +178,7 @@ impl RegistryReader {
         accept_notices: Vec<String>,
         allow_yanked: bool,
     ) -> String {
-        envelope((|| -> Outcome {
-            let r = self.get()?;
+        envelope(with(&self.reader, |r| {
             r.want_release(ReleaseRequest {
                 name,
                 version,
@@ -129,7 +186,7 @@ impl RegistryReader {
                 allow_yanked,
             })?;
             Ok(needs(r))
-        })())
+        }))
     }
 
     /// The release read (core's `ReaderRelease::to_json`), kept for [`Self::tarball`] and
@@ -137,8 +194,10 @@ impl RegistryReader {
     #[napi]
     pub fn take_release(&mut self) -> String {
         envelope((|| -> Outcome {
-            let got = self.get()?.take_release().ok_or_else(|| {
-                Error::new(ErrorCode::NotFound, "registry reader: no release was read")
+            let got = with(&self.reader, |r| {
+                r.take_release().ok_or_else(|| {
+                    Error::new(ErrorCode::NotFound, "registry reader: no release was read")
+                })
             })?;
             let j = got.to_json(KeyStyle::Camel);
             self.last = Some(got);
@@ -162,10 +221,10 @@ impl RegistryReader {
 
     /// The notices of `name` (those affecting `sequence` when given), core's notice JSON.
     #[napi]
-    pub fn notices(&mut self, name: String, sequence: Option<f64>) -> String {
+    pub fn notices(&self, name: String, sequence: Option<f64>) -> String {
         envelope((|| -> Outcome {
             let seq = sequence.map(|s| num(s, "sequence")).transpose()?;
-            let list = self.get()?.notices(&name, seq)?;
+            let list = with(&self.reader, |r| r.notices(&name, seq))?;
             Ok(omega_core::driver::notices_json(&list))
         })())
     }
@@ -173,19 +232,17 @@ impl RegistryReader {
     /// The verified checkpoint with `keep` (the note to store) and `genesis`, or null before
     /// the registry is verified.
     #[napi]
-    pub fn checkpoint(&mut self) -> String {
-        envelope(
-            self.get()
-                .map(|r| r.checkpoint_json(KeyStyle::Camel).unwrap_or(Value::Null)),
-        )
+    pub fn checkpoint(&self) -> String {
+        envelope(with(&self.reader, |r| {
+            Ok(r.checkpoint_json(KeyStyle::Camel).unwrap_or(Value::Null))
+        }))
     }
 
     /// The evidence text of a `LOG_INCONSISTENT` verdict, if any.
     #[napi]
     pub fn evidence(&self) -> Option<String> {
-        self.reader
-            .as_ref()
+        with(&self.reader, |r| Ok(r.evidence().map(str::to_string)))
             .ok()
-            .and_then(|r| r.evidence().map(str::to_string))
+            .flatten()
     }
 }
