@@ -290,6 +290,8 @@ declare namespace Ω {
   }
   /** A reader of the static Ωpm registry at `url` (nothing is fetched until the first call). */
   function registry(url: string, options: RegistryOptions): Registry;
+  /** The same as `registry` (the browser build's name). */
+  function openRegistry(url: string, options: RegistryOptions): Registry;
 }
 
 export = Ω;

@@ -279,5 +279,7 @@ function verifyArgs(file, options) {
 Object.assign(Ω, require('./lib/log.js'));
 // The registry reader (lib/registry.js): Ω.registry(url, {policy, checkpoint?, genesis?, fetch?, now?, maxAge?}).
 Ω.registry = require('./lib/registry.js').registry;
+/** The same as Ω.registry, under the name the browser build and issue 15 use. */
+Ω.openRegistry = Ω.registry;
 
 module.exports = Ω;

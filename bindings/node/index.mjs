@@ -17,4 +17,4 @@ export const {
   parseEntry, replayLog,
 } = Ω;
 // The registry reader (lib/registry.js).
-export const { registry } = Ω;
+export const { registry, openRegistry } = Ω;

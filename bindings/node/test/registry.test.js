@@ -172,6 +172,7 @@ test('the fetch option, 404s, HTTP errors and caps', async () => {
 });
 
 test('type errors', () => {
+  assert.equal(Ω.openRegistry, Ω.registry);
   assert.throws(() => Ω.registry(base, {}), { name: 'TypeError', code: 'MALFORMED' });
   assert.throws(() => Ω.registry(base, { policy: doc.policy, polcy: 1 }), { name: 'TypeError', code: 'MALFORMED' });
   assert.throws(() => Ω.registry(base, { policy: doc.policy, now: -1 }), { code: 'MALFORMED' });
