@@ -247,4 +247,51 @@ declare namespace Ω {
   function replayLog(entries: Bytes[], options?: { stop?: boolean }): ReplayResult;
 }
 
+// The registry reader (lib/registry.js; issue 15): every step and check is omega-core's
+// (`omega_core::driver`); the host's fetch moves the bytes.
+declare namespace Ω {
+  interface Notice {
+    id: string; severity: 'low' | 'medium' | 'high' | 'critical'; summary: string; entry: number;
+    affected: { from: number; to: number }[]; fixed: number | null; url: string | null;
+  }
+  interface RegistryCheckpoint extends VerifiedCheckpoint {
+    /** The checkpoint note to store (never older than the one given): pass it as `checkpoint` next time. */ keep: string;
+    /** SHA-256 of entry 0 (hex): pass it as `genesis` next time. */ genesis: string;
+  }
+  interface RegistryRelease {
+    name: string; version: string; sequence: number; entry: number; tree: string; size: number;
+    manifestHash: string; tarballHash: string; report: Report;
+    advisories: {
+      yanked: { entry: number; reason: string } | null; notices: Notice[];
+      revokedSigners: { key: string; entry: number; reason: string }[];
+    };
+    /** The verified tarball (its BLAKE2b-256 is `tarballHash`, its size `size`). */ tarball: Buffer;
+    /** The verified `.omega/manifest.json` bytes. */ manifest: Buffer;
+    checkpoint: RegistryCheckpoint;
+  }
+  interface RegistryOptions {
+    /** The registry's tlog-policy text (obtained another way than plain http). */ policy: string;
+    /** The note stored from an earlier `checkpoint().keep`: the registry must be consistent with it. */ checkpoint?: string | null;
+    /** The genesis hash stored with it (hex). */ genesis?: string | null;
+    /** The fetch to use (default: the global fetch). */ fetch?: (url: string) => Promise<Response>;
+    /** Unix seconds; null: offline (freshness not checked); default: the clock. */ now?: number | null;
+    /** Freshness bound in seconds (default 86400). */ maxAge?: number;
+  }
+  interface Registry {
+    readonly url: string;
+    /** The verified release (`version`, else the latest unyanked one). */
+    release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean }): Promise<RegistryRelease>;
+    /** The notices of `name` (those affecting `sequence` when given). */
+    notices(name: string, sequence?: number | null): Promise<Notice[]>;
+    /** The verified checkpoint; store `keep` and `genesis`. */
+    checkpoint(): Promise<RegistryCheckpoint>;
+    /** The evidence text of a LOG_INCONSISTENT verdict, or null. */
+    evidence(): string | null;
+  }
+  /** A reader of the static Ωpm registry at `url` (nothing is fetched until the first call). */
+  function registry(url: string, options: RegistryOptions): Registry;
+  /** The same as `registry` (the browser build's name). */
+  function openRegistry(url: string, options: RegistryOptions): Registry;
+}
+
 export = Ω;

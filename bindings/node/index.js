@@ -277,5 +277,9 @@ function verifyArgs(file, options) {
 
 // Log verification (lib/log.js): verifyNote, verifyCheckpoint, proofs, tiles, replayLog, …
 Object.assign(Ω, require('./lib/log.js'));
+// The registry reader (lib/registry.js): Ω.registry(url, {policy, checkpoint?, genesis?, fetch?, now?, maxAge?}).
+Ω.registry = require('./lib/registry.js').registry;
+/** The same as Ω.registry, under the name the browser build and issue 15 use. */
+Ω.openRegistry = Ω.registry;
 
 module.exports = Ω;

@@ -16,3 +16,5 @@ export const {
   proveInclusion, proveConsistency, readEntry, parseTilePath, parseBundle, parseStatement,
   parseEntry, replayLog,
 } = Ω;
+// The registry reader (lib/registry.js).
+export const { registry, openRegistry } = Ω;

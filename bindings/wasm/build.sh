@@ -51,14 +51,16 @@ build() { # target out-dir package-type
   "type": "$3",
   "main": "omega.js",
   "types": "omega.d.ts",
-  "files": ["omega.js", "omega.d.ts", "omega_bg.wasm", "omega_bg.wasm.d.ts"],
+  "files": ["omega.js", "omega.d.ts", "omega_bg.wasm", "omega_bg.wasm.d.ts"${4:-}],
   "sideEffects": false
 }
 EOF
+  # The browser build also ships the registry reader's fetch loop (registry.js, issue 15).
+  if [ -n "${4:-}" ]; then cp "$here/registry.js" "$here/registry.d.ts" "$tmp/"; fi
   rm -rf "${here:?}/$2" && mv "$tmp" "$here/$2"
 }
 compile
-build web pkg module
+build web pkg module ', "registry.js", "registry.d.ts"'
 compile --features loader
 build nodejs pkg-node commonjs
 

@@ -109,6 +109,7 @@ pub mod bundle;
 pub mod check;
 pub mod checkpoint;
 pub mod client;
+pub mod driver;
 pub mod ed25519;
 pub mod entry;
 pub mod error;

@@ -29,6 +29,7 @@ use crate::checkpoint::{parse_decimal, Checkpoint};
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::limits::MAX_POLICY_BYTES;
 use crate::note::{self, Note};
+use crate::report::{json_object, KeyStyle};
 use crate::vkey::{Vkey, TYPE_COSIGNATURE_V1, TYPE_ED25519};
 
 /// How far in the future (seconds after `now`) a cosignature time may be and still count as
@@ -543,5 +544,66 @@ impl Policy {
             .find(|&t| self.quorum_met(&within(t)))
             .unwrap_or(lo);
         Ok(Freshness::Fresh { as_of })
+    }
+}
+
+impl Freshness {
+    /// The verdict as JSON: `{state: "fresh" | "not_witnessed" | "not_checked", asOf}` (`as_of`
+    /// in [`KeyStyle::Snake`]), `asOf` the quorum's time or null.
+    pub fn to_json(&self, style: KeyStyle) -> serde_json::Value {
+        use serde_json::Value;
+        let (state, as_of) = match self {
+            Freshness::Fresh { as_of } => ("fresh", Value::from(*as_of)),
+            Freshness::NotWitnessed => ("not_witnessed", Value::Null),
+            Freshness::NotChecked => ("not_checked", Value::Null),
+        };
+        json_object(alloc::vec![
+            ("state", Value::from(state)),
+            (style.key("asOf", "as_of"), as_of),
+        ])
+    }
+}
+
+impl VerifiedCheckpoint {
+    /// The verified checkpoint as JSON, the shape of every binding's `verifyCheckpoint`:
+    /// `origin`, `size`, `root` (hex), `extensions`, `witnesses` (`[{name, time}]`),
+    /// `freshness` ([`Freshness::to_json`]), `logKey`, `note` (the whole signed note).
+    pub fn to_json(&self, style: KeyStyle) -> serde_json::Value {
+        use serde_json::Value;
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|(n, t)| {
+                json_object(alloc::vec![
+                    ("name", Value::from(n.as_str())),
+                    ("time", Value::from(*t))
+                ])
+            })
+            .collect();
+        json_object(alloc::vec![
+            ("origin", Value::from(self.checkpoint.origin.as_str())),
+            ("size", Value::from(self.checkpoint.size)),
+            (
+                "root",
+                Value::from(crate::hash::to_hex(&self.checkpoint.root))
+            ),
+            (
+                "extensions",
+                Value::Array(
+                    self.checkpoint
+                        .extensions
+                        .iter()
+                        .map(|e| Value::from(e.as_str()))
+                        .collect()
+                )
+            ),
+            ("witnesses", Value::Array(witnesses)),
+            ("freshness", self.freshness.to_json(style)),
+            (
+                style.key("logKey", "log_key"),
+                Value::from(self.log_key.as_str())
+            ),
+            ("note", Value::from(self.note_text.as_str())),
+        ])
     }
 }

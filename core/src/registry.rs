@@ -1462,3 +1462,52 @@ impl RegistryState {
         Ok(state)
     }
 }
+
+impl Replay {
+    /// The replay as JSON, the shape of every binding's `replayLog`: `verdicts` (`"ok"` or the
+    /// code, one per entry), `errors` (`[{index, code, message}]`), `genesis` (SHA-256 hex of
+    /// `first_entry`, the first entry given, or null) and `state` (the state's own JSON, or
+    /// null without a valid genesis). `MALFORMED` if the state's JSON cannot be read back.
+    pub fn to_json(&self, first_entry: Option<&[u8]>) -> Result<serde_json::Value> {
+        let mut j = self.summary_json(first_entry);
+        if let (Some(s), serde_json::Value::Object(m)) = (&self.state, &mut j) {
+            let state = serde_json::from_slice::<serde_json::Value>(&s.to_json_bytes())
+                .map_err(|e| Error::new(ErrorCode::Malformed, format!("state: {e}")))?;
+            m.insert("state".into(), state);
+        }
+        Ok(j)
+    }
+
+    /// [`Replay::to_json`] with `state` null (for a host that converts the state's JSON text
+    /// itself, keeping its key order).
+    pub fn summary_json(&self, first_entry: Option<&[u8]>) -> serde_json::Value {
+        use crate::report::json_object;
+        use serde_json::Value;
+        let mut errors = Vec::new();
+        let verdicts: Vec<Value> = self
+            .verdicts
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Ok(()) => Value::from("ok"),
+                Err(e) => {
+                    errors.push(json_object(alloc::vec![
+                        ("index", Value::from(self.start.saturating_add(i as u64))),
+                        ("code", Value::from(e.code().as_str())),
+                        ("message", Value::from(e.message())),
+                    ]));
+                    Value::from(e.code().as_str())
+                }
+            })
+            .collect();
+        json_object(alloc::vec![
+            ("verdicts", Value::Array(verdicts)),
+            ("errors", Value::Array(errors)),
+            (
+                "genesis",
+                first_entry.map_or(Value::Null, |e| Value::from(genesis_hash(e))),
+            ),
+            ("state", Value::Null),
+        ])
+    }
+}

@@ -272,3 +272,33 @@ impl Error {
         serde_json::to_value(self.json()).unwrap_or_default()
     }
 }
+
+/// How a binding spells the keys of the JSON results built in core: JavaScript's camelCase
+/// (Node, WASM) or Python's snake_case. Values and key order are the same in both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyStyle {
+    /// `asOf`, `logKey`.
+    Camel,
+    /// `as_of`, `log_key`.
+    Snake,
+}
+
+impl KeyStyle {
+    /// The key in this style, given both spellings.
+    pub fn key(self, camel: &'static str, snake: &'static str) -> &'static str {
+        match self {
+            KeyStyle::Camel => camel,
+            KeyStyle::Snake => snake,
+        }
+    }
+}
+
+/// A JSON object with these keys in this order (in insertion order when serde_json's
+/// `preserve_order` is on, as in the Node and Python bindings).
+pub fn json_object(pairs: Vec<(&str, serde_json::Value)>) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in pairs {
+        m.insert(k.to_string(), v);
+    }
+    serde_json::Value::Object(m)
+}

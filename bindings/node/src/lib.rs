@@ -24,6 +24,7 @@ mod files;
 mod lock;
 pub mod log;
 mod pins;
+pub mod registry;
 pub mod signify;
 
 use std::path::Path;

@@ -13,8 +13,9 @@ use omega_core::entry::Entry;
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::index::IndexNote;
 use omega_core::merkle::{self, Hash};
-use omega_core::policy::{Freshness, Policy};
-use omega_core::registry::{genesis_hash, replay, OnInvalid, ReplayOptions};
+use omega_core::policy::Policy;
+use omega_core::registry::{replay, OnInvalid, ReplayOptions};
+use omega_core::report::KeyStyle;
 use omega_core::statement::Statement;
 use omega_core::tiles::{self, TileKind, TilePath};
 use omega_core::vkey::Vkey;
@@ -72,14 +73,6 @@ fn tile_map(paths: Vec<String>, bytes: Vec<Buffer>) -> Result<BTreeMap<String, V
         .collect())
 }
 
-fn freshness(f: Freshness) -> Value {
-    match f {
-        Freshness::Fresh { as_of } => json!({"state": "fresh", "asOf": as_of}),
-        Freshness::NotWitnessed => json!({"state": "not_witnessed", "asOf": null}),
-        Freshness::NotChecked => json!({"state": "not_checked", "asOf": null}),
-    }
-}
-
 fn verify_note(note_bytes: &[u8], keys: &[String]) -> Outcome {
     let (_, verified) = note::open(note_bytes, &vkeys(keys)?)?;
     Ok(json!({"verified": verified.iter().map(|v| json!({
@@ -97,16 +90,7 @@ fn verify_checkpoint(note: &[u8], policy: &str, now: Option<f64>, max_age: f64) 
     let policy = Policy::parse(policy)?;
     let now = now.map(|n| num(n, "now")).transpose()?;
     let v = policy.verify_checkpoint(note, now, num(max_age, "maxAge")?)?;
-    Ok(json!({
-        "origin": v.checkpoint.origin,
-        "size": v.checkpoint.size,
-        "root": to_hex(&v.checkpoint.root),
-        "extensions": v.checkpoint.extensions,
-        "witnesses": v.witnesses.iter().map(|(n, t)| json!({"name": n, "time": t})).collect::<Vec<_>>(),
-        "freshness": freshness(v.freshness),
-        "logKey": v.log_key,
-        "note": v.note_text,
-    }))
+    Ok(v.to_json(KeyStyle::Camel))
 }
 
 /// `verifyCheckpoint`: core's `Policy::verify_checkpoint` (`now` absent: offline).
@@ -443,30 +427,7 @@ fn replay_log(entries: &[Buffer], stop: bool) -> Outcome {
             ..Default::default()
         },
     );
-    let mut errors = Vec::new();
-    let verdicts: Vec<Value> = r
-        .verdicts
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Ok(()) => Value::String("ok".into()),
-            Err(e) => {
-                errors.push(json!({"index": r.start + i as u64, "code": e.code().as_str(), "message": e.message()}));
-                Value::String(e.code().as_str().into())
-            }
-        })
-        .collect();
-    let state = match &r.state {
-        Some(s) => serde_json::from_slice::<Value>(&s.to_json_bytes())
-            .map_err(|e| Error::new(ErrorCode::Malformed, format!("state: {e}")))?,
-        None => Value::Null,
-    };
-    Ok(json!({
-        "verdicts": verdicts,
-        "errors": errors,
-        "genesis": entries.first().map(|e| genesis_hash(e)),
-        "state": state,
-    }))
+    r.to_json(entries.first().map(|e| &e[..]))
 }
 
 /// `replayLog`: replays the entries from the genesis (core's `registry::replay`); invalid

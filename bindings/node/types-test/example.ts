@@ -80,3 +80,20 @@ function logExample(): void {
   Ω.verifyCheckpoint('note', 'policy', { max_age: 1 });
 }
 void logExample;
+
+/** The registry reader (lib/registry.js): the shapes a host relies on. */
+async function registryExample(): Promise<void> {
+  const reg: Ω.Registry = Ω.registry('https://registry.example', { policy: 'log …', checkpoint: null, now: null });
+  const rel: Ω.RegistryRelease = await reg.release('left-pad', null, { acceptNotices: ['OMEGA-1'] });
+  const bytes: Buffer = rel.tarball;
+  const signed: string[] = rel.report.signed_by;
+  const keep: string = (await reg.checkpoint()).keep;
+  const notices: Ω.Notice[] = await reg.notices('left-pad', rel.sequence);
+  const evidence: string | null = reg.evidence();
+  console.log(bytes.length, signed, keep, notices[0]?.severity, rel.advisories.yanked?.reason, evidence);
+  // @ts-expect-error: the policy is required
+  Ω.registry('https://registry.example', {});
+  // @ts-expect-error: a misspelt option
+  Ω.registry('https://registry.example', { policy: 'p', max_age: 1 });
+}
+void registryExample;

@@ -14,12 +14,13 @@ use omega_core::entry::Entry;
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::index::IndexNote;
 use omega_core::merkle::{self, Hash};
-use omega_core::policy::{Freshness, Policy};
-use omega_core::registry::{genesis_hash, replay, OnInvalid, ReplayOptions};
+use omega_core::policy::Policy;
+use omega_core::registry::{replay, OnInvalid, ReplayOptions};
+use omega_core::report::KeyStyle;
 use omega_core::statement::Statement;
 use omega_core::tiles::{self, TileKind, TilePath};
 use omega_core::vkey::Vkey;
-use omega_core::{bundle, note, Error, ErrorCode};
+use omega_core::{bundle, note, Error};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
@@ -129,14 +130,6 @@ fn paths(list: Result<Vec<TilePath>, Error>) -> Outcome {
     ))
 }
 
-fn freshness(f: Freshness) -> Value {
-    match f {
-        Freshness::Fresh { as_of } => json!({"state": "fresh", "as_of": as_of}),
-        Freshness::NotWitnessed => json!({"state": "not_witnessed", "as_of": null}),
-        Freshness::NotChecked => json!({"state": "not_checked", "as_of": null}),
-    }
-}
-
 /// The trusted keys (vkey texts `name+hex8+base64`) that signed a C2SP signed note:
 /// `{"verified": [{"name", "key_id", "type", "timestamp"}]}` (core's `note::open`).
 #[pyfunction]
@@ -174,16 +167,7 @@ pub fn verify_checkpoint<'py>(
     let policy = policy.to_string();
     run(py, move || {
         let v = Policy::parse(&policy)?.verify_checkpoint(&note, now, max_age)?;
-        Ok(json!({
-            "origin": v.checkpoint.origin,
-            "size": v.checkpoint.size,
-            "root": to_hex(&v.checkpoint.root),
-            "extensions": v.checkpoint.extensions,
-            "witnesses": v.witnesses.iter().map(|(n, t)| json!({"name": n, "time": t})).collect::<Vec<_>>(),
-            "freshness": freshness(v.freshness),
-            "log_key": v.log_key,
-            "note": v.note_text,
-        }))
+        Ok(v.to_json(KeyStyle::Snake))
     })
 }
 
@@ -487,30 +471,7 @@ pub fn replay_log<'py>(
                 ..Default::default()
             },
         );
-        let mut errors = Vec::new();
-        let verdicts: Vec<Value> = r
-            .verdicts
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match v {
-                Ok(()) => Value::String("ok".into()),
-                Err(e) => {
-                    errors.push(json!({"index": r.start + i as u64, "code": e.code().as_str(), "message": e.message()}));
-                    Value::String(e.code().as_str().into())
-                }
-            })
-            .collect();
-        let state = match &r.state {
-            Some(s) => serde_json::from_slice::<Value>(&s.to_json_bytes())
-                .map_err(|e| Error::new(ErrorCode::Malformed, format!("state: {e}")))?,
-            None => Value::Null,
-        };
-        Ok(json!({
-            "verdicts": verdicts,
-            "errors": errors,
-            "genesis": entries.first().map(|e| genesis_hash(e)),
-            "state": state,
-        }))
+        r.to_json(entries.first().map(Vec::as_slice))
     })
 }
 

@@ -17,8 +17,9 @@ use omega_core::entry::Entry;
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::index::IndexNote;
 use omega_core::merkle::{self, Hash};
-use omega_core::policy::{Freshness, Policy};
-use omega_core::registry::{genesis_hash, replay, OnInvalid, ReplayOptions};
+use omega_core::policy::Policy;
+use omega_core::registry::{replay, OnInvalid, ReplayOptions};
+use omega_core::report::KeyStyle;
 use omega_core::statement::Statement;
 use omega_core::tiles::{self, TileKind, TilePath};
 use omega_core::vkey::Vkey;
@@ -153,14 +154,6 @@ fn tile_map(tiles: &JsValue) -> Result<BTreeMap<String, Vec<u8>>, JsValue> {
     Ok(out)
 }
 
-fn freshness(f: Freshness) -> Value {
-    match f {
-        Freshness::Fresh { as_of } => json!({"state": "fresh", "asOf": as_of}),
-        Freshness::NotWitnessed => json!({"state": "not_witnessed", "asOf": null}),
-        Freshness::NotChecked => json!({"state": "not_checked", "asOf": null}),
-    }
-}
-
 fn vkeys(keys: &[String]) -> omega_core::Result<Vec<Vkey>> {
     keys.iter().map(|k| Vkey::parse(k)).collect()
 }
@@ -199,16 +192,7 @@ pub fn verify_checkpoint(
     let max_age = opt_num(&field(&options, "maxAge"), "options.maxAge")?.unwrap_or(86_400);
     out((|| {
         let v = Policy::parse(&policy)?.verify_checkpoint(&note, now, max_age)?;
-        Ok(json!({
-            "origin": v.checkpoint.origin,
-            "size": v.checkpoint.size,
-            "root": to_hex(&v.checkpoint.root),
-            "extensions": v.checkpoint.extensions,
-            "witnesses": v.witnesses.iter().map(|(n, t)| json!({"name": n, "time": t})).collect::<Vec<_>>(),
-            "freshness": freshness(v.freshness),
-            "logKey": v.log_key,
-            "note": v.note_text,
-        }))
+        Ok(v.to_json(KeyStyle::Camel))
     })())
 }
 
@@ -527,25 +511,7 @@ pub fn replay_log(
             ..Default::default()
         },
     );
-    let mut errors = Vec::new();
-    let verdicts: Vec<Value> = r
-        .verdicts
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Ok(()) => Value::String("ok".into()),
-            Err(e) => {
-                errors.push(json!({"index": r.start + i as u64, "code": e.code().as_str(), "message": e.message()}));
-                Value::String(e.code().as_str().into())
-            }
-        })
-        .collect();
-    let result = json_to_js(&json!({
-        "verdicts": verdicts,
-        "errors": errors,
-        "genesis": entries.first().map(|e| genesis_hash(e)),
-        "state": Value::Null,
-    }));
+    let result = json_to_js(&r.summary_json(entries.first().map(Vec::as_slice)));
     if let Some(s) = &r.state {
         let text = String::from_utf8_lossy(&s.to_json_bytes()).into_owned();
         let state = js_sys::JSON::parse(&text)?;

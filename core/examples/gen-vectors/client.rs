@@ -4,181 +4,25 @@
 //! a release; expect the release or the error code.
 
 use base64ct::{Base64, Encoding};
-use omega_core::checkpoint::Checkpoint;
 use omega_core::client::{self, Held, Trust};
-use omega_core::entry::Entry;
-use omega_core::index::{IndexLine, IndexNote};
-use omega_core::note::{self, Note};
-use omega_core::registry::RegistryState;
 use omega_core::statement::{
-    Mode, NoticeStatement, OwnersStatement, RegistryStatement, ReleaseStatement, SequenceRange,
-    Severity, Statement, YankStatement,
+    NoticeStatement, OwnersStatement, SequenceRange, Severity, Statement, YankStatement,
 };
-use omega_core::tiles::Publisher;
-use omega_core::vkey::Vkey;
 
 use super::*;
 
-const ORIGIN: &str = "registry.example/log";
-const INDEX: &str = "registry.example/index";
-/// The `now` of the cases (Unix seconds).
-pub const NOW: u64 = 1_800_000_000;
-
-struct Reg {
-    files: BTreeMap<String, Vec<u8>>,
-    publisher: Publisher,
-    state: RegistryState,
-    first: bool,
-}
-
-impl Reg {
-    fn new() -> Reg {
-        let st = Statement::Registry(RegistryStatement {
-            origin: ORIGIN.into(),
-            serial: 0,
-            janitors: keyset(1, &[&key(1)], &[]),
-            log_key: note::signer_vkey(ORIGIN, &key(200)).expect("vkey"),
-            index_key: Vkey::ed25519(INDEX, *key(201).public_key().as_bytes()).expect("vkey"),
-            mode: Mode::Open,
-        });
-        let g = Entry::sign(&st, &[&key(1)], "omega-entry/v1")
-            .expect("sign")
-            .to_bytes();
-        let mut r = Reg {
-            files: BTreeMap::new(),
-            publisher: Publisher::new(),
-            state: RegistryState::genesis(&g).expect("genesis"),
-            first: true,
-        };
-        r.push_bytes(g);
-        r
-    }
-    fn push_bytes(&mut self, bytes: Vec<u8>) {
-        if !self.first {
-            self.state.apply(&bytes).expect("valid entry");
-        }
-        self.first = false;
-        for f in self.publisher.append(&[&bytes]).expect("append").files {
-            self.files.insert(f.path.to_string(), f.bytes);
-        }
-    }
-    fn push(&mut self, st: Statement) {
-        let e = Entry::sign(&st, &[&key(10)], "omega-entry/v1")
-            .expect("sign")
-            .to_bytes();
-        self.push_bytes(e);
-    }
-    fn release(&mut self, name: &str, version: &str, sequence: u64, body: &str) {
-        let owner = key(10);
-        let files: Files = vec![file("index.js", body)];
-        let ks = keyset(1, &[&owner], &[]);
-        let m = Manifest::new(
-            name,
-            version,
-            sequence,
-            &listing(&files),
-            BTreeMap::new(),
-            ks.clone(),
-        )
-        .expect("manifest");
-        let mbytes = m.to_json_bytes();
-        let sig = owner
-            .sign(&mbytes, "t", "u")
-            .expect("sign")
-            .to_text()
-            .into_bytes();
-        let tgz = omega_core::tarball::write_tgz(&[
-            ("index.js".into(), false, body.as_bytes().to_vec()),
-            (".omega/manifest.json".into(), false, mbytes.clone()),
-            (".omega/manifest.json.minisig".into(), false, sig),
-        ])
-        .expect("tgz");
-        let st = ReleaseStatement {
-            origin: ORIGIN.into(),
-            name: name.into(),
-            version: version.into(),
-            sequence,
-            tree: m.tree,
-            manifest: omega_core::hash::blake2b256(&mbytes),
-            tgz: omega_core::hash::blake2b256(&tgz),
-            size: tgz.len() as u64,
-            keys: ks,
-        };
-        self.files.insert(client::object_path(&st.manifest), mbytes);
-        self.files.insert(client::object_path(&st.tgz), tgz);
-        self.push(Statement::Release(st));
-    }
-    fn checkpoint(&self, cosigned: Option<u64>) -> String {
-        let text = Checkpoint {
-            origin: ORIGIN.into(),
-            size: self.publisher.size(),
-            root: self.publisher.root(),
-            extensions: Vec::new(),
-        }
-        .to_text();
-        let mut n = Note::new(&text).expect("note");
-        n.add_signature(note::sign_ed25519(&text, ORIGIN, &key(200)).expect("sig"))
-            .expect("add");
-        if let Some(t) = cosigned {
-            n.add_signature(note::cosign(&text, "w1", &key(202), t).expect("cosig"))
-                .expect("add");
-        }
-        n.to_text()
-    }
-    /// Writes index/<name> for every name, as of the current size.
-    fn indexes(&mut self) {
-        let size = self.publisher.size();
-        let mut out = Vec::new();
-        for (name, ns) in &self.state.names {
-            let mut lines = vec![IndexLine::Owners {
-                entry: ns.owners_entry,
-            }];
-            for (v, r) in &ns.releases {
-                lines.push(IndexLine::Release {
-                    entry: r.entry,
-                    version: v.clone(),
-                    sequence: r.sequence,
-                    tgz: r.tgz,
-                    manifest: r.manifest,
-                });
-                if let Some(y) = &r.yanked {
-                    lines.push(IndexLine::Yank {
-                        entry: y.entry,
-                        version: v.clone(),
-                        sequence: r.sequence,
-                    });
-                }
-            }
-            for n in ns.notices.values() {
-                lines.push(IndexLine::Notice {
-                    entry: n.entry,
-                    id: n.notice.id.clone(),
-                    severity: n.notice.severity,
-                });
-            }
-            lines.sort_by_key(IndexLine::entry);
-            let idx = IndexNote {
-                origin: ORIGIN.into(),
-                name: name.clone(),
-                as_of: size,
-                expires: NOW + 3600,
-                lines,
-            };
-            out.push((
-                format!("index/{name}"),
-                idx.sign(INDEX, &key(201)).expect("index").into_bytes(),
-            ));
-        }
-        self.files.extend(out);
-    }
-}
+/// The in-memory registry of core's tests (keys, policy, `Reg`), shared with them.
+#[path = "../../tests/common/registry.rs"]
+mod fixture;
+use fixture::{key, ks, Reg, NOW, ORIGIN};
 
 pub fn policy() -> String {
-    format!(
-        "log {}\nwitness w1 {}\nquorum w1\n",
-        note::signer_vkey(ORIGIN, &key(200)).expect("vkey"),
-        note::cosigner_vkey("w1", &key(202)).expect("vkey")
-    )
+    fixture::policy_text()
+}
+
+/// Appends `st` signed by the owner (key 10).
+fn push(reg: &mut Reg, st: Statement) {
+    reg.push(&st, &[&key(10)]);
 }
 
 /// The client flow of one case (shared in spirit with core/tests/client.rs's runner).
@@ -249,57 +93,72 @@ pub fn run_case(
 
 pub fn client_vectors() -> Value {
     let mut reg = Reg::new();
-    reg.push(Statement::Owners(OwnersStatement {
-        origin: ORIGIN.into(),
-        name: "left-pad".into(),
-        serial: 0,
-        keys: keyset(1, &[&key(10)], &[]),
-        reason: "first claim".into(),
-    }));
-    reg.release("left-pad", "1.0.0", 1, "one");
-    reg.release("left-pad", "1.1.0", 2, "two");
+    push(
+        &mut reg,
+        Statement::Owners(OwnersStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            serial: 0,
+            keys: ks(1, &[&key(10)], &[]),
+            reason: "first claim".into(),
+        }),
+    );
+    reg.release("left-pad", "1.0.0", 1, &key(10), b"one");
+    reg.release("left-pad", "1.1.0", 2, &key(10), b"two");
     let mid_checkpoint = reg.checkpoint(Some(NOW - 60));
-    reg.push(Statement::Owners(OwnersStatement {
-        origin: ORIGIN.into(),
-        name: "right-pad".into(),
-        serial: 0,
-        keys: keyset(1, &[&key(10)], &[]),
-        reason: "first claim".into(),
-    }));
-    reg.release("right-pad", "1.0.0", 1, "r1");
-    reg.release("right-pad", "1.1.0", 2, "r2");
-    reg.push(Statement::Yank(YankStatement {
-        origin: ORIGIN.into(),
-        name: "right-pad".into(),
-        version: "1.1.0".into(),
-        sequence: 2,
-        reason: "broken".into(),
-    }));
-    reg.push(Statement::Notice(NoticeStatement {
-        origin: ORIGIN.into(),
-        name: "left-pad".into(),
-        id: "OMEGA-1".into(),
-        severity: Severity::Critical,
-        affected: vec![SequenceRange { from: 1, to: 1 }],
-        fixed: Some(2),
-        summary: "remote code execution".into(),
-        url: None,
-    }));
+    push(
+        &mut reg,
+        Statement::Owners(OwnersStatement {
+            origin: ORIGIN.into(),
+            name: "right-pad".into(),
+            serial: 0,
+            keys: ks(1, &[&key(10)], &[]),
+            reason: "first claim".into(),
+        }),
+    );
+    reg.release("right-pad", "1.0.0", 1, &key(10), b"r1");
+    reg.release("right-pad", "1.1.0", 2, &key(10), b"r2");
+    push(
+        &mut reg,
+        Statement::Yank(YankStatement {
+            origin: ORIGIN.into(),
+            name: "right-pad".into(),
+            version: "1.1.0".into(),
+            sequence: 2,
+            reason: "broken".into(),
+        }),
+    );
+    push(
+        &mut reg,
+        Statement::Notice(NoticeStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            id: "OMEGA-1".into(),
+            severity: Severity::Critical,
+            affected: vec![SequenceRange { from: 1, to: 1 }],
+            fixed: Some(2),
+            summary: "remote code execution".into(),
+            url: None,
+        }),
+    );
     reg.indexes();
     let good = reg.checkpoint(Some(NOW - 60));
     let genesis = reg.state.genesis_hex();
     // A fork of the same size: the last entry differs.
     let mut fork = Reg::new();
-    fork.push(Statement::Owners(OwnersStatement {
-        origin: ORIGIN.into(),
-        name: "left-pad".into(),
-        serial: 0,
-        keys: keyset(1, &[&key(10)], &[]),
-        reason: "first claim".into(),
-    }));
-    fork.release("left-pad", "1.0.0", 1, "one");
-    fork.release("left-pad", "1.1.0", 2, "two");
-    fork.release("left-pad", "1.2.0", 3, "evil");
+    push(
+        &mut fork,
+        Statement::Owners(OwnersStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            serial: 0,
+            keys: ks(1, &[&key(10)], &[]),
+            reason: "first claim".into(),
+        }),
+    );
+    fork.release("left-pad", "1.0.0", 1, &key(10), b"one");
+    fork.release("left-pad", "1.1.0", 2, &key(10), b"two");
+    fork.release("left-pad", "1.2.0", 3, &key(10), b"evil");
     let forked = fork.checkpoint(Some(NOW - 60));
 
     let mut tampered = reg.files.clone();

@@ -1,0 +1,717 @@
+//! A sans-IO registry reader (REGISTRY.md R6, R8; issue 15): the order of the client's steps,
+//! once, for every host that fetches by itself (Node, WASM, Python, Swift). The host runs a
+//! loop: ask [`Reader::needs`] for the served paths (relative to the registry URL), fetch
+//! them, hand each back with [`Reader::provide`] (`None` for a 404), until nothing is needed.
+//! Every byte is verified by [`crate::client`]; this module only sequences those calls, bounds
+//! what it accepts (each file by the limit of its kind, the total by
+//! [`MAX_READER_FETCH_BYTES`]) and names the path of every refusal.
+//!
+//! Steps, as `omega install` runs them (cli/src/install/session.rs):
+//! 1. `checkpoint`: [`Trust::verify_checkpoint`] (log key, quorum, freshness at `now`).
+//! 2. With a held checkpoint (the caller's stored note): the consistency tiles of the larger
+//!    tree, [`client::consistency_proof`], [`client::check_consistency`] (never backwards;
+//!    [`Reader::evidence`] on `LOG_INCONSISTENT`).
+//! 3. The replay of the whole log ([`client::replay_paths`], [`client::replay_to`]).
+//!
+//! Then, per [`Reader::want_release`]: [`client::choose_release`], `index/<name>` and
+//! [`client::verify_index`], the entry's tiles and bundle and [`client::read_release_entry`],
+//! both objects and [`client::verify_release`], then [`client::advisories`] and
+//! [`client::check_notices`]. [`Reader::take_release`] gives the result.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use serde_json::Value;
+
+use crate::client::{self, Advisories, Held, Trust, VerifiedRelease};
+use crate::error::{Error, ErrorCode, Result};
+use crate::hash::to_hex;
+use crate::limits::{
+    MAX_BUNDLE_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES, MAX_READER_FETCH_BYTES,
+};
+use crate::policy::{Freshness, VerifiedCheckpoint};
+use crate::registry::{NoticeRecord, RegistryState, ReleaseRecord};
+use crate::report::{json_object, KeyStyle};
+use crate::statement::ReleaseStatement;
+use crate::tiles::{TilePath, FULL_TILE_BYTES};
+
+/// The served path of the checkpoint.
+pub const CHECKPOINT_PATH: &str = "checkpoint";
+
+/// What the reader is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Waiting for `checkpoint`.
+    Checkpoint,
+    /// Waiting for the tiles of the consistency proof with the held checkpoint.
+    Consistency,
+    /// Waiting for the tiles and bundles of the replay.
+    Replay,
+    /// The registry is verified up to its checkpoint: ask for releases and notices.
+    Ready,
+    /// A release: waiting for `index/<name>`.
+    Index,
+    /// A release: waiting for the tiles and bundle of its entry.
+    Entry,
+    /// A release: waiting for its manifest and tarball objects.
+    Objects,
+    /// The registry could not be verified: every later call gives the same error.
+    Failed,
+}
+
+/// A release to read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseRequest {
+    /// The package name.
+    pub name: String,
+    /// The version; `None`: the latest unyanked release.
+    pub version: Option<String>,
+    /// Ids of critical notices the caller accepts (else such a notice refuses the release).
+    pub accept_notices: Vec<String>,
+    /// Read a yanked release too (a release the caller already pinned); off by default.
+    pub allow_yanked: bool,
+}
+
+/// A release read and verified.
+#[derive(Clone, Debug)]
+pub struct ReaderRelease {
+    /// The verified release (statement, entry, manifest and tarball bytes, report).
+    pub release: VerifiedRelease,
+    /// Yank, notices and revoked signers for it.
+    pub advisories: Advisories,
+}
+
+/// The release being read.
+#[derive(Clone, Debug)]
+struct Pick {
+    request: ReleaseRequest,
+    version: String,
+    record: ReleaseRecord,
+    statement: Option<ReleaseStatement>,
+}
+
+/// The sans-IO registry reader (module documentation).
+#[derive(Clone, Debug)]
+pub struct Reader {
+    trust: Trust,
+    now: Option<u64>,
+    phase: Phase,
+    /// Paths asked for and not yet provided, with their byte caps.
+    pending: BTreeMap<String, u64>,
+    /// Tiles and bundles provided (verified by core before use).
+    tiles: BTreeMap<String, Vec<u8>>,
+    /// Other files provided in the current phase (checkpoint, index, objects).
+    files: BTreeMap<String, Vec<u8>>,
+    fetched: u64,
+    verified: Option<VerifiedCheckpoint>,
+    latest: Option<Held>,
+    state: Option<RegistryState>,
+    pick: Option<Pick>,
+    release: Option<ReaderRelease>,
+    error: Option<Error>,
+    evidence: Option<String>,
+}
+
+impl Reader {
+    /// A reader for the registry `trust` describes ([`Trust::first_use`] from a policy, with
+    /// `pinned` and `genesis` set when the caller stored them), checking freshness at `now`
+    /// (`None`: offline, not checked). It first needs `checkpoint`.
+    pub fn open(trust: Trust, now: Option<u64>) -> Reader {
+        let mut pending = BTreeMap::new();
+        pending.insert(CHECKPOINT_PATH.to_string(), MAX_NOTE_BYTES as u64);
+        Reader {
+            trust,
+            now,
+            phase: Phase::Checkpoint,
+            pending,
+            tiles: BTreeMap::new(),
+            files: BTreeMap::new(),
+            fetched: 0,
+            verified: None,
+            latest: None,
+            state: None,
+            pick: None,
+            release: None,
+            error: None,
+            evidence: None,
+        }
+    }
+
+    /// A reader from a policy text (the registry's, obtained another way than plain http on
+    /// first use), the note the caller stored from an earlier [`Reader::checkpoint_note`]
+    /// (verified here by the policy, freshness not rechecked) and the genesis hash it stored
+    /// ([`Reader::genesis`]), if any.
+    pub fn from_policy(
+        url: &str,
+        policy_text: &str,
+        max_age: u64,
+        held: Option<&[u8]>,
+        genesis: Option<[u8; 32]>,
+        now: Option<u64>,
+    ) -> Result<Reader> {
+        let mut trust = Trust::first_use(url, policy_text, max_age)?;
+        if let Some(note) = held {
+            trust.pinned = Some(
+                trust
+                    .verify_cached(note)
+                    .map_err(|e| e.context("the stored checkpoint"))?,
+            );
+        }
+        trust.genesis = genesis;
+        Ok(Reader::open(trust, now))
+    }
+
+    /// The phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The paths to fetch next (relative to the registry URL, e.g. `checkpoint`,
+    /// `tile/0/000.p/9`, `tile/entries/000.p/9`, `index/left-pad`, `objects/ab/ab…`), in
+    /// order; empty when the reader waits for nothing (ready, done, or failed). They may be
+    /// fetched in parallel and provided in any order.
+    pub fn needs(&self) -> Vec<String> {
+        self.pending.keys().cloned().collect()
+    }
+
+    /// The most bytes accepted for `path` (a host may stop reading beyond it); `None` when
+    /// `path` is not needed.
+    pub fn max_bytes(&self, path: &str) -> Option<u64> {
+        self.pending.get(path).copied()
+    }
+
+    /// The bytes served at `path` (one of [`Reader::needs`]), `None` when it is not served
+    /// (404). When the last needed path arrives, the phase's checks run; their error (with
+    /// the path or step named) is returned here. An error while opening the registry is
+    /// final ([`Phase::Failed`]); an error while reading a release ends that release only.
+    pub fn provide(&mut self, path: &str, bytes: Option<Vec<u8>>) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let Some(cap) = self.pending.remove(path) else {
+            return Err(Error::new(
+                ErrorCode::Malformed,
+                format!(
+                    "registry {}: {path} was not asked for (the reader needs {})",
+                    self.trust.url,
+                    self.needs().join(", ")
+                ),
+            ));
+        };
+        let Some(bytes) = bytes else {
+            // A partial tile or bundle a registry has completed is served as the full one.
+            if let Ok(p) = TilePath::parse(path) {
+                if p.is_partial() {
+                    let full = p.full();
+                    let key = full.to_string();
+                    if !self.tiles.contains_key(&key) {
+                        self.pending.insert(key, cap_of(&full));
+                    }
+                    return self.advance_if_done();
+                }
+            }
+            return self.failed(Error::new(
+                ErrorCode::NotFound,
+                format!("registry {}: {path} is not served", self.trust.url),
+            ));
+        };
+        let len = bytes.len() as u64;
+        if len > cap {
+            return self.failed(Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "registry {}: {path} has {len} bytes, over the limit of {cap} for it",
+                    self.trust.url
+                ),
+            ));
+        }
+        self.fetched = self.fetched.saturating_add(len);
+        if self.fetched > MAX_READER_FETCH_BYTES {
+            return self.failed(Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "registry {}: more than {MAX_READER_FETCH_BYTES} bytes fetched (at {path})",
+                    self.trust.url
+                ),
+            ));
+        }
+        if path.starts_with("tile/") {
+            self.tiles.insert(path.to_string(), bytes);
+        } else {
+            self.files.insert(path.to_string(), bytes);
+        }
+        self.advance_if_done()
+    }
+
+    /// Starts reading a release (in [`Phase::Ready`]): [`client::choose_release`] picks it
+    /// from the replayed state (`NOT_IN_LOG`, or `NOT_FOUND` for a yanked one), then the
+    /// reader needs its index note, entry and objects.
+    pub fn want_release(&mut self, request: ReleaseRequest) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let state = self.ready_state()?;
+        let (version, record) = client::choose_release(
+            state,
+            &request.name,
+            request.version.as_deref(),
+            request.allow_yanked,
+        )?;
+        crate::manifest::validate_name(&request.name)?;
+        let (version, record) = (version.to_string(), record.clone());
+        self.release = None;
+        let index = format!("index/{}", request.name);
+        self.pick = Some(Pick {
+            request,
+            version,
+            record,
+            statement: None,
+        });
+        self.pending.insert(index, MAX_INDEX_BYTES as u64);
+        self.phase = Phase::Index;
+        Ok(())
+    }
+
+    /// The release read by the last [`Reader::want_release`], once verified.
+    pub fn take_release(&mut self) -> Option<ReaderRelease> {
+        self.release.take()
+    }
+
+    /// The notices of `name` (all of them, or those whose ranges contain `sequence`), in id
+    /// order, from the replayed state. `NOT_IN_LOG` when the log does not hold the name.
+    pub fn notices(&self, name: &str, sequence: Option<u64>) -> Result<Vec<NoticeRecord>> {
+        let state = self.ready_state()?;
+        let Some(ns) = state.name(name) else {
+            return Err(Error::new(
+                ErrorCode::NotInLog,
+                format!(
+                    "package {name}: not in the log of {} (size {})",
+                    state.origin, state.size
+                ),
+            ));
+        };
+        Ok(match sequence {
+            Some(s) => ns.notices_for(s).cloned().collect(),
+            None => ns.notices.values().cloned().collect(),
+        })
+    }
+
+    /// The fetched checkpoint, verified (after step 1).
+    pub fn verified(&self) -> Option<&VerifiedCheckpoint> {
+        self.verified.as_ref()
+    }
+
+    /// The checkpoint to keep (the larger of the fetched and the held one; never backwards),
+    /// once the registry is verified. The caller stores its note and gives it back to
+    /// [`Reader::from_policy`] next time (the role of `omega.lock`'s pin).
+    pub fn latest(&self) -> Option<&Held> {
+        self.state.as_ref().and(self.latest.as_ref())
+    }
+
+    /// The note of [`Reader::latest`].
+    pub fn checkpoint_note(&self) -> Option<&str> {
+        self.latest().map(|h| h.note.as_str())
+    }
+
+    /// The replayed registry state (once verified).
+    pub fn state(&self) -> Option<&RegistryState> {
+        self.state.as_ref()
+    }
+
+    /// The SHA-256 of entry 0 to store with the checkpoint (once verified).
+    pub fn genesis(&self) -> Option<[u8; 32]> {
+        self.state.as_ref().map(|s| s.genesis)
+    }
+
+    /// The trust the reader was opened with.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// The final error, once [`Phase::Failed`].
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// The evidence text of a `LOG_INCONSISTENT` verdict ([`client::evidence_text`]): both
+    /// notes and the proof, for the host to save and show.
+    pub fn evidence(&self) -> Option<&str> {
+        self.evidence.as_deref()
+    }
+
+    /// Bytes accepted so far.
+    pub fn fetched_bytes(&self) -> u64 {
+        self.fetched
+    }
+
+    /// A one-line account of the checkpoint's witnesses and freshness, for people.
+    pub fn witness_text(&self) -> Option<String> {
+        let v = self.verified.as_ref()?;
+        let freshness = match v.freshness {
+            Freshness::Fresh { as_of } => format!("fresh as of {as_of}"),
+            Freshness::NotWitnessed => "no witnesses in the policy".into(),
+            Freshness::NotChecked => "freshness not checked (offline)".into(),
+        };
+        if v.witnesses.is_empty() {
+            return Some(freshness);
+        }
+        let w: Vec<String> = v
+            .witnesses
+            .iter()
+            .map(|(n, t)| format!("{n} at {t}"))
+            .collect();
+        Some(format!("cosigned by {}; {freshness}", w.join(", ")))
+    }
+
+    fn ready_state(&self) -> Result<&RegistryState> {
+        match (&self.state, self.phase) {
+            (Some(s), Phase::Ready) => Ok(s),
+            _ => Err(Error::new(
+                ErrorCode::Malformed,
+                format!(
+                    "registry {}: the reader is not ready (phase {:?}; provide {} first)",
+                    self.trust.url,
+                    self.phase,
+                    self.needs().join(", ")
+                ),
+            )),
+        }
+    }
+
+    fn failed(&mut self, e: Error) -> Result<()> {
+        if matches!(self.phase, Phase::Index | Phase::Entry | Phase::Objects) {
+            // A release failed: the registry stays verified; only this release is refused.
+            self.pending.clear();
+            self.files.clear();
+            self.pick = None;
+            self.phase = Phase::Ready;
+        } else {
+            self.pending.clear();
+            self.phase = Phase::Failed;
+            self.error = Some(e.clone());
+        }
+        Err(e)
+    }
+
+    /// Asks for `paths` not provided yet (a full tile provided stands for its partial one).
+    fn ask(&mut self, paths: &[TilePath]) {
+        for p in paths {
+            let (key, full) = (p.to_string(), p.full().to_string());
+            if !self.tiles.contains_key(&key) && !self.tiles.contains_key(&full) {
+                self.pending.insert(key, cap_of(p));
+            }
+        }
+    }
+
+    fn advance_if_done(&mut self) -> Result<()> {
+        while self.pending.is_empty() {
+            let before = self.phase;
+            match self.step() {
+                Ok(()) => {}
+                Err(e) => return self.failed(e),
+            }
+            if self.phase == before || matches!(self.phase, Phase::Ready | Phase::Failed) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the checks of the phase whose files all arrived and asks for the next ones.
+    fn step(&mut self) -> Result<()> {
+        let url = self.trust.url.clone();
+        match self.phase {
+            Phase::Checkpoint => {
+                let bytes = self.files.remove(CHECKPOINT_PATH).unwrap_or_default();
+                let v = self
+                    .trust
+                    .verify_checkpoint(&bytes, self.now)
+                    .map_err(|e| e.context(&format!("registry {url}: checkpoint")))?;
+                let fetched = Held::from_verified(&v);
+                let size = v.checkpoint.size;
+                self.verified = Some(v);
+                self.latest = Some(fetched.clone());
+                match self.trust.pinned.clone() {
+                    Some(h) => {
+                        let paths = client::consistency_tiles(&h.checkpoint, &fetched.checkpoint)?;
+                        self.ask(&paths);
+                        self.phase = Phase::Consistency;
+                    }
+                    None => self.ask_replay(size)?,
+                }
+            }
+            Phase::Consistency => {
+                let (Some(h), Some(fetched)) = (self.trust.pinned.clone(), self.latest.clone())
+                else {
+                    return Err(Error::new(
+                        ErrorCode::Malformed,
+                        "reader: no held checkpoint",
+                    ));
+                };
+                let (proof, err) = match client::consistency_proof(
+                    &h.checkpoint,
+                    &fetched.checkpoint,
+                    &self.tiles,
+                ) {
+                    Ok(p) => match client::check_consistency(&h, &fetched, &p) {
+                        Ok(c) => (p, Ok(c.latest)),
+                        Err(e) => (p, Err(e)),
+                    },
+                    Err(e) => (Vec::new(), Err(e)),
+                };
+                match err {
+                    Ok(latest) => {
+                        self.latest = Some(latest);
+                        let size = fetched.checkpoint.size;
+                        self.ask_replay(size)?;
+                    }
+                    Err(e) => {
+                        if e.code() == ErrorCode::LogInconsistent {
+                            self.evidence = Some(client::evidence_text(&h, &fetched, &proof, &e));
+                        }
+                        return Err(e.context(&format!("registry {url}")));
+                    }
+                }
+            }
+            Phase::Replay => {
+                let v = self.verified_checkpoint()?;
+                let state = client::replay_to(
+                    None,
+                    self.trust.genesis.as_ref(),
+                    &v.checkpoint,
+                    &v.log_key,
+                    &self.tiles,
+                )
+                .map_err(|e| e.context(&format!("registry {url}: replay")))?;
+                self.state = Some(state);
+                self.phase = Phase::Ready;
+            }
+            Phase::Index => {
+                let (state, pick) = self.state_and_pick()?;
+                let name = pick.request.name.clone();
+                let path = format!("index/{name}");
+                let bytes = self.files.get(&path).map(Vec::as_slice).unwrap_or_default();
+                client::verify_index(state, bytes, &name, self.now)
+                    .map_err(|e| e.context(&format!("registry {url}: {path}")))?;
+                let (tiles, bundle) = client::release_paths(pick.record.entry, state.size)?;
+                self.files.clear();
+                self.ask(&tiles);
+                self.ask(&[bundle]);
+                self.phase = Phase::Entry;
+            }
+            Phase::Entry => {
+                let v = self.verified_checkpoint()?;
+                let (_, pick) = self.state_and_pick()?;
+                let st = client::read_release_entry(
+                    &v.checkpoint,
+                    &pick.request.name,
+                    &pick.version,
+                    &pick.record,
+                    &self.tiles,
+                )
+                .map_err(|e| e.context(&format!("registry {url}")))?;
+                let most = crate::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
+                if st.size > most {
+                    return Err(Error::new(
+                        ErrorCode::TooLarge,
+                        format!(
+                            "{}@{}: the logged tarball size {} is over {most} bytes",
+                            st.name, st.version, st.size
+                        ),
+                    ));
+                }
+                self.pending
+                    .insert(client::object_path(&st.manifest), MAX_MANIFEST_BYTES as u64);
+                self.pending.insert(client::object_path(&st.tgz), st.size);
+                if let Some(p) = self.pick.as_mut() {
+                    p.statement = Some(st);
+                }
+                self.phase = Phase::Objects;
+            }
+            Phase::Objects => {
+                let (state, pick) = self.state_and_pick()?;
+                let Some(st) = pick.statement.clone() else {
+                    return Err(Error::new(ErrorCode::Malformed, "reader: no statement"));
+                };
+                let name = pick.request.name.clone();
+                let get = |h: &[u8; 32]| self.files.get(&client::object_path(h));
+                let (Some(manifest), Some(tgz)) = (get(&st.manifest), get(&st.tgz)) else {
+                    return Err(Error::new(ErrorCode::NotFound, "reader: objects missing"));
+                };
+                let revoked: Vec<_> = state
+                    .name(&name)
+                    .map(|n| n.revoked.iter().map(|r| r.key).collect())
+                    .unwrap_or_default();
+                let rel = client::verify_release(&st, pick.record.entry, manifest, tgz, &revoked)
+                    .map_err(|e| e.context(&format!("registry {url}")))?;
+                let adv = client::advisories(
+                    state,
+                    &name,
+                    &pick.version,
+                    st.sequence,
+                    &rel.report.signed_by,
+                );
+                client::check_notices(&name, &adv, &pick.request.accept_notices)?;
+                self.release = Some(ReaderRelease {
+                    release: rel,
+                    advisories: adv,
+                });
+                self.pick = None;
+                self.files.clear();
+                self.phase = Phase::Ready;
+            }
+            Phase::Ready | Phase::Failed => {}
+        }
+        Ok(())
+    }
+
+    fn ask_replay(&mut self, size: u64) -> Result<()> {
+        let (bundles, tiles) = client::replay_paths(0, size)?;
+        self.ask(&tiles);
+        self.ask(&bundles);
+        self.phase = Phase::Replay;
+        Ok(())
+    }
+
+    fn verified_checkpoint(&self) -> Result<VerifiedCheckpoint> {
+        self.verified
+            .clone()
+            .ok_or_else(|| Error::new(ErrorCode::Malformed, "reader: no verified checkpoint"))
+    }
+
+    fn state_and_pick(&self) -> Result<(&RegistryState, &Pick)> {
+        match (&self.state, &self.pick) {
+            (Some(s), Some(p)) => Ok((s, p)),
+            _ => Err(Error::new(
+                ErrorCode::Malformed,
+                "reader: no release asked for",
+            )),
+        }
+    }
+}
+
+/// The byte cap of a tile path: a hash tile holds at most 256 hashes; a bundle 256 entries.
+fn cap_of(p: &TilePath) -> u64 {
+    match p.level() {
+        Some(_) => FULL_TILE_BYTES as u64,
+        None => MAX_BUNDLE_BYTES as u64,
+    }
+}
+
+/// Whether `path` is of a kind a reader asks for (for hosts that check what they fetch).
+pub fn is_served_path(path: &str) -> bool {
+    path == CHECKPOINT_PATH
+        || ["tile/", "index/", "objects/"]
+            .iter()
+            .any(|p| path.starts_with(p))
+}
+
+/// A notice as JSON: `id`, `severity`, `summary`, `entry`, `affected` (`[{from, to}]`),
+/// `fixed` (sequence or null), `url` (or null).
+pub fn notice_json(n: &NoticeRecord) -> Value {
+    let affected = n
+        .notice
+        .affected
+        .iter()
+        .map(|r| {
+            json_object(vec![
+                ("from", Value::from(r.from)),
+                ("to", Value::from(r.to)),
+            ])
+        })
+        .collect();
+    json_object(vec![
+        ("id", Value::from(n.notice.id.as_str())),
+        ("severity", Value::from(n.notice.severity.as_str())),
+        ("summary", Value::from(n.notice.summary.as_str())),
+        ("entry", Value::from(n.entry)),
+        ("affected", Value::Array(affected)),
+        ("fixed", n.notice.fixed.map_or(Value::Null, Value::from)),
+        (
+            "url",
+            n.notice.url.as_deref().map_or(Value::Null, Value::from),
+        ),
+    ])
+}
+
+/// Notices as a JSON array of [`notice_json`].
+pub fn notices_json(list: &[NoticeRecord]) -> Value {
+    Value::Array(list.iter().map(notice_json).collect())
+}
+
+impl ReaderRelease {
+    /// The release as JSON (bytes aside: the host returns the tarball and manifest bytes
+    /// itself): `name`, `version`, `sequence`, `entry`, `tree`, `size`, `manifestHash`,
+    /// `tarballHash` (BLAKE2b-256 hex), `report` (core's report JSON), `advisories`
+    /// (`yanked` `{entry, reason}` or null, `notices`, `revokedSigners` `[{key, entry,
+    /// reason}]`).
+    pub fn to_json(&self, style: KeyStyle) -> Value {
+        let st = &self.release.statement;
+        let a = &self.advisories;
+        let yanked = a.yanked.as_ref().map_or(Value::Null, |y| {
+            json_object(vec![
+                ("entry", Value::from(y.entry)),
+                ("reason", Value::from(y.reason.as_str())),
+            ])
+        });
+        let revoked = a
+            .revoked_signers
+            .iter()
+            .map(|r| {
+                json_object(vec![
+                    ("key", Value::from(r.key.to_base64())),
+                    ("entry", Value::from(r.entry)),
+                    ("reason", Value::from(r.reason.as_str())),
+                ])
+            })
+            .collect();
+        json_object(vec![
+            ("name", Value::from(st.name.as_str())),
+            ("version", Value::from(st.version.as_str())),
+            ("sequence", Value::from(st.sequence)),
+            ("entry", Value::from(self.release.entry)),
+            ("tree", Value::from(st.tree.to_string())),
+            ("size", Value::from(st.size)),
+            (
+                style.key("manifestHash", "manifest_hash"),
+                Value::from(to_hex(&st.manifest)),
+            ),
+            (
+                style.key("tarballHash", "tarball_hash"),
+                Value::from(to_hex(&st.tgz)),
+            ),
+            ("report", self.release.report.to_json()),
+            (
+                "advisories",
+                json_object(vec![
+                    ("yanked", yanked),
+                    ("notices", notices_json(&a.notices)),
+                    (
+                        style.key("revokedSigners", "revoked_signers"),
+                        Value::Array(revoked),
+                    ),
+                ]),
+            ),
+        ])
+    }
+}
+
+impl Reader {
+    /// The verified checkpoint as JSON ([`VerifiedCheckpoint::to_json`] of the fetched one)
+    /// plus `keep` (the note to store: [`Reader::checkpoint_note`]) and `genesis` (hex), once
+    /// the registry is verified.
+    pub fn checkpoint_json(&self, style: KeyStyle) -> Option<Value> {
+        let v = self.verified.as_ref()?;
+        let keep = self.checkpoint_note()?;
+        let genesis = self.genesis()?;
+        let mut j = v.to_json(style);
+        if let Value::Object(m) = &mut j {
+            m.insert("keep".into(), Value::from(keep));
+            m.insert("genesis".into(), Value::from(to_hex(&genesis)));
+        }
+        Some(j)
+    }
+}

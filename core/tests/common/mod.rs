@@ -1,0 +1,2 @@
+//! Fixtures shared by the core integration tests.
+pub mod registry;

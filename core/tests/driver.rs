@@ -1,0 +1,529 @@
+//! The sans-IO registry reader (core::driver) driven by a host loop over in-memory registries
+//! (the fixture of core/tests/common) and over tests/vectors/client.json: first use, the
+//! stored checkpoint and genesis, forward growth, fork (LOG_INCONSISTENT with evidence),
+//! stale, not in log, a tampered object, a non-owner signer, a revoked key, yank, notices,
+//! the full-tile fallback, byte caps, unasked paths, 404s, and final versus per-release errors.
+#![cfg(feature = "sign")]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use base64ct::{Base64, Encoding};
+use common::registry::*;
+use omega_core::client;
+use omega_core::driver::{Phase, Reader, ReleaseRequest};
+use omega_core::report::KeyStyle;
+use omega_core::statement::{
+    NoticeStatement, RevokeStatement, SequenceRange, Severity, Statement, YankStatement,
+};
+use omega_core::{Error, ErrorCode};
+
+const URL: &str = "https://registry.example";
+
+/// The registry as served: its files, the checkpoint cosigned at `NOW`, and every index.
+fn served(reg: &Reg) -> BTreeMap<String, Vec<u8>> {
+    let mut f = reg.files.clone();
+    f.entry("checkpoint".into())
+        .or_insert_with(|| reg.checkpoint(Some(NOW)).into_bytes());
+    for name in reg.state.names.keys() {
+        f.insert(format!("index/{name}"), reg.signed_index(&reg.index(name)));
+    }
+    f
+}
+
+/// The host loop: provides every needed path from `files` (absent = 404) until the reader
+/// needs nothing. Returns the number of paths provided.
+fn drive(r: &mut Reader, files: &BTreeMap<String, Vec<u8>>) -> Result<usize, Error> {
+    let mut n = 0;
+    loop {
+        let needs = r.needs();
+        if needs.is_empty() {
+            return Ok(n);
+        }
+        for p in needs {
+            n += 1;
+            r.provide(&p, files.get(&p).cloned())?;
+        }
+    }
+}
+
+fn open(
+    files: &BTreeMap<String, Vec<u8>>,
+    held: Option<&str>,
+    genesis: Option<[u8; 32]>,
+) -> Result<Reader, Error> {
+    let mut r = Reader::from_policy(
+        URL,
+        &policy_text(),
+        3600,
+        held.map(str::as_bytes),
+        genesis,
+        Some(NOW),
+    )?;
+    drive(&mut r, files)?;
+    Ok(r)
+}
+
+fn release(
+    r: &mut Reader,
+    files: &BTreeMap<String, Vec<u8>>,
+    name: &str,
+    version: Option<&str>,
+) -> Result<client::VerifiedRelease, Error> {
+    r.want_release(ReleaseRequest {
+        name: name.into(),
+        version: version.map(str::to_string),
+        ..ReleaseRequest::default()
+    })?;
+    drive(r, files)?;
+    Ok(r.take_release().expect("a release after the loop").release)
+}
+
+fn code<T>(r: Result<T, Error>) -> ErrorCode {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.code(),
+    }
+}
+
+#[test]
+fn first_use_reads_a_release_and_gives_the_checkpoint_to_store() {
+    let reg = sample();
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    assert_eq!(r.phase(), Phase::Ready);
+    assert_eq!(r.verified().unwrap().checkpoint.size, 4);
+    assert_eq!(r.genesis(), Some(reg.state.genesis));
+    let rel = release(&mut r, &files, "left-pad", None).unwrap();
+    assert_eq!((rel.statement.version.as_str(), rel.entry), ("1.1.0", 3));
+    assert_eq!(rel.report.signed_by, vec![key(10).public_key()]);
+    assert_eq!(rel.tgz, files[&client::object_path(&rel.statement.tgz)]);
+    // An explicit version, then the stored note and genesis reopen the registry.
+    let old = release(&mut r, &files, "left-pad", Some("1.0.0")).unwrap();
+    assert_eq!(old.statement.sequence, 1);
+    let note = r.checkpoint_note().unwrap().to_string();
+    assert_eq!(note, reg.checkpoint(Some(NOW)));
+    assert!(r.witness_text().unwrap().contains("w1 at"));
+    let cj = r.checkpoint_json(KeyStyle::Camel).unwrap();
+    assert_eq!(cj["keep"], note.as_str());
+    assert_eq!(cj["size"], 4);
+    assert_eq!(cj["freshness"]["asOf"], NOW);
+    assert_eq!(cj["logKey"], r.verified().unwrap().log_key.as_str());
+    assert_eq!(
+        r.checkpoint_json(KeyStyle::Snake).unwrap()["freshness"]["as_of"],
+        NOW
+    );
+    r.want_release(ReleaseRequest {
+        name: "left-pad".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    drive(&mut r, &files).unwrap();
+    let j = r.take_release().unwrap().to_json(KeyStyle::Camel);
+    assert_eq!(
+        (j["version"].as_str(), j["entry"].as_u64()),
+        (Some("1.1.0"), Some(3))
+    );
+    assert_eq!(j["report"]["ok"], true);
+    assert_eq!(j["advisories"]["revokedSigners"], serde_json::json!([]));
+    let again = open(&files, Some(&note), r.genesis()).unwrap();
+    assert_eq!(again.checkpoint_note(), Some(note.as_str()));
+}
+
+#[test]
+fn stored_checkpoint_moves_forward_and_never_back() {
+    let old = sample();
+    let note = old.checkpoint(Some(NOW));
+    let mut new = old.clone();
+    new.release("left-pad", "1.2.0", 3, &key(10), b"three");
+    let files = served(&new);
+    let mut r = open(&files, Some(&note), Some(old.state.genesis)).unwrap();
+    assert_eq!(r.latest().unwrap().checkpoint.size, 5);
+    assert_eq!(
+        release(&mut r, &files, "left-pad", None)
+            .unwrap()
+            .statement
+            .version,
+        "1.2.0"
+    );
+    // A stale mirror (the old registry) read with the newer note: the newer one is kept; the
+    // proof comes from the newer tree's tiles, which the mirror here also serves.
+    let mut mirror = served(&old);
+    for (k, v) in &new.files {
+        if k.starts_with("tile/") {
+            mirror.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let newer = new.checkpoint(Some(NOW));
+    let r = open(&mirror, Some(&newer), Some(old.state.genesis)).unwrap();
+    assert_eq!(r.checkpoint_note(), Some(newer.as_str()));
+    assert_eq!(r.state().unwrap().size, 4);
+}
+
+#[test]
+fn fail_forked_log_is_final_with_evidence() {
+    let base = sample();
+    let note = base.checkpoint(Some(NOW));
+    let mut fork = Reg::new();
+    fork.owners("left-pad", 0, &key(10), &[&key(10)]);
+    fork.release("left-pad", "1.0.0", 1, &key(10), b"other");
+    fork.release("left-pad", "1.1.0", 2, &key(10), b"other two");
+    fork.release("left-pad", "1.2.0", 3, &key(10), b"other three");
+    let files = served(&fork);
+    let mut r = Reader::from_policy(
+        URL,
+        &policy_text(),
+        3600,
+        Some(note.as_bytes()),
+        Some(base.state.genesis),
+        Some(NOW),
+    )
+    .unwrap();
+    let e = drive(&mut r, &files).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::LogInconsistent);
+    assert!(e.message().contains(URL), "{}", e.message());
+    assert_eq!(r.phase(), Phase::Failed);
+    let ev = r.evidence().unwrap();
+    assert!(ev.contains(&note) && ev.contains("LOG_INCONSISTENT"));
+    // Final: every later call gives the same error; nothing more is needed.
+    assert!(r.needs().is_empty());
+    assert_eq!(
+        code(r.want_release(ReleaseRequest {
+            name: "left-pad".into(),
+            ..Default::default()
+        })),
+        ErrorCode::LogInconsistent
+    );
+    assert_eq!(
+        code(r.provide("checkpoint", Some(Vec::new()))),
+        ErrorCode::LogInconsistent
+    );
+    // Same size, another root.
+    let mut same = base.clone();
+    same.release("left-pad", "1.2.0", 3, &key(10), b"a");
+    let mut other = base.clone();
+    other.release("left-pad", "1.2.0", 3, &key(10), b"b");
+    assert_eq!(
+        code(open(
+            &served(&other),
+            Some(&same.checkpoint(Some(NOW))),
+            None
+        )),
+        ErrorCode::LogInconsistent
+    );
+}
+
+#[test]
+fn fail_stale_quorum_and_offline() {
+    let reg = sample();
+    let mut files = served(&reg);
+    files.insert(
+        "checkpoint".into(),
+        reg.checkpoint(Some(NOW - 7200)).into_bytes(),
+    );
+    assert_eq!(code(open(&files, None, None)), ErrorCode::Stale);
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, None).unwrap();
+    drive(&mut r, &files).unwrap();
+    assert_eq!(r.phase(), Phase::Ready);
+    files.insert("checkpoint".into(), reg.checkpoint(None).into_bytes());
+    assert_eq!(code(open(&files, None, None)), ErrorCode::QuorumNotMet);
+}
+
+#[test]
+fn fail_not_in_log_tampered_object_and_the_reader_stays_ready() {
+    let reg = sample();
+    let mut files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    assert_eq!(
+        code(release(&mut r, &files, "right-pad", None)),
+        ErrorCode::NotInLog
+    );
+    assert_eq!(
+        code(release(&mut r, &files, "left-pad", Some("9.9.9"))),
+        ErrorCode::NotInLog
+    );
+    let st = reg.state.name("left-pad").unwrap().releases["1.1.0"].clone();
+    let tgz = client::object_path(&st.tgz);
+    files.get_mut(&tgz).unwrap()[10] ^= 1;
+    let e = release(&mut r, &files, "left-pad", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotInLog);
+    assert!(e.message().contains(&tgz), "{}", e.message());
+    // A refused release leaves the verified registry usable.
+    assert_eq!(r.phase(), Phase::Ready);
+    release(&mut r, &files, "left-pad", Some("1.0.0")).unwrap();
+    // A tampered bundle is refused at replay.
+    let mut bad = served(&reg);
+    let b = bad.get_mut("tile/entries/000.p/4").unwrap();
+    let last = b.len() - 3;
+    b[last] ^= 1;
+    assert_eq!(code(open(&bad, None, None)), ErrorCode::NotInLog);
+}
+
+#[test]
+fn fail_non_owner_signer_and_revoked_key() {
+    let mut reg = sample();
+    let (st, _) = reg.pack("left-pad", "2.0.0", 3, &key(66), b"evil");
+    reg.push_unchecked(&Statement::Release(st), &[&key(66)]);
+    assert_eq!(
+        code(open(&served(&reg), None, None)),
+        ErrorCode::KeyNotTrusted
+    );
+    let mut reg = sample();
+    reg.push(
+        &Statement::Revoke(RevokeStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            key: key(10).public_key(),
+            reason: "key lost".into(),
+        }),
+        &[&key(10)],
+    );
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    assert_eq!(
+        code(release(&mut r, &files, "left-pad", None)),
+        ErrorCode::KeyRevoked
+    );
+}
+
+#[test]
+fn yank_and_notices() {
+    let mut reg = sample();
+    reg.push(
+        &Statement::Yank(YankStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            version: "1.1.0".into(),
+            sequence: 2,
+            reason: "broken".into(),
+        }),
+        &[&key(10)],
+    );
+    reg.push(
+        &Statement::Notice(NoticeStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            id: "OMEGA-1".into(),
+            severity: Severity::Critical,
+            affected: vec![SequenceRange { from: 1, to: 1 }],
+            fixed: Some(2),
+            summary: "bad".into(),
+            url: None,
+        }),
+        &[&key(10)],
+    );
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    // 1.1.0 is yanked: the latest unyanked is 1.0.0, which a critical notice blocks.
+    let e = release(&mut r, &files, "left-pad", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::KeyNotTrusted);
+    assert!(e.message().contains("OMEGA-1"));
+    r.want_release(ReleaseRequest {
+        name: "left-pad".into(),
+        accept_notices: vec!["OMEGA-1".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    drive(&mut r, &files).unwrap();
+    let got = r.take_release().unwrap();
+    assert_eq!(got.release.statement.version, "1.0.0");
+    assert_eq!(got.advisories.notices.len(), 1);
+    // Asked explicitly, the yanked release is refused unless allowed.
+    assert_eq!(
+        code(release(&mut r, &files, "left-pad", Some("1.1.0"))),
+        ErrorCode::NotFound
+    );
+    r.want_release(ReleaseRequest {
+        name: "left-pad".into(),
+        version: Some("1.1.0".into()),
+        allow_yanked: true,
+        ..Default::default()
+    })
+    .unwrap();
+    drive(&mut r, &files).unwrap();
+    let y = r.take_release().unwrap();
+    assert_eq!(y.advisories.yanked.unwrap().reason, "broken");
+    // Notices by name and sequence.
+    assert_eq!(r.notices("left-pad", None).unwrap().len(), 1);
+    assert_eq!(r.notices("left-pad", Some(1)).unwrap().len(), 1);
+    assert_eq!(r.notices("left-pad", Some(2)).unwrap().len(), 0);
+    assert_eq!(code(r.notices("right-pad", None)), ErrorCode::NotInLog);
+}
+
+#[test]
+fn partial_tiles_fall_back_to_full_ones() {
+    let mut reg = sample();
+    let note = reg.checkpoint(Some(NOW));
+    for i in 0..300u64 {
+        reg.push(
+            &Statement::Notice(NoticeStatement {
+                origin: ORIGIN.into(),
+                name: "left-pad".into(),
+                id: format!("N-{i}"),
+                severity: Severity::Low,
+                affected: vec![SequenceRange { from: 1, to: 1 }],
+                fixed: Some(2),
+                summary: "minor".into(),
+                url: None,
+            }),
+            &[&key(10)],
+        );
+    }
+    // The old checkpoint served by a registry that dropped the partial tiles of size 4.
+    let mut files = served(&reg);
+    files.retain(|k, _| !k.contains("000.p/"));
+    files.insert("checkpoint".into(), note.into_bytes());
+    files.insert(
+        "index/left-pad".into(),
+        sample().signed_index(&sample().index("left-pad")),
+    );
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW)).unwrap();
+    drive(&mut r, &files).unwrap();
+    assert_eq!(r.state().unwrap().size, 4);
+    assert_eq!(release(&mut r, &files, "left-pad", None).unwrap().entry, 3);
+}
+
+#[test]
+fn fail_caps_unasked_paths_and_404() {
+    let reg = sample();
+    let files = served(&reg);
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW)).unwrap();
+    assert_eq!(r.needs(), vec!["checkpoint".to_string()]);
+    assert_eq!(
+        r.max_bytes("checkpoint"),
+        Some(omega_core::limits::MAX_NOTE_BYTES as u64)
+    );
+    // Nothing is read before the registry is verified.
+    assert_eq!(
+        code(r.want_release(ReleaseRequest {
+            name: "left-pad".into(),
+            ..Default::default()
+        })),
+        ErrorCode::Malformed
+    );
+    assert_eq!(code(r.notices("left-pad", None)), ErrorCode::Malformed);
+    // A path not asked for is refused without failing the reader.
+    assert_eq!(
+        code(r.provide("objects/00/00", Some(vec![1]))),
+        ErrorCode::Malformed
+    );
+    assert_eq!(r.phase(), Phase::Checkpoint);
+    // An oversize checkpoint is refused before parsing.
+    let big = vec![b'a'; omega_core::limits::MAX_NOTE_BYTES + 1];
+    assert_eq!(
+        code(r.provide("checkpoint", Some(big))),
+        ErrorCode::TooLarge
+    );
+    assert_eq!(r.phase(), Phase::Failed);
+    // No checkpoint served.
+    let mut none = files.clone();
+    none.remove("checkpoint");
+    let e = open(&none, None, None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    assert!(e.message().contains("checkpoint"));
+    // A missing bundle (and no full one): NOT_FOUND naming it.
+    let mut gone = files.clone();
+    gone.remove("tile/entries/000.p/4");
+    let e = open(&gone, None, None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound);
+    assert!(e.message().contains("tile/entries/000 "), "{}", e.message());
+    // A tarball larger than the logged size is refused at its cap.
+    let mut r = open(&files, None, None).unwrap();
+    let st = reg.state.name("left-pad").unwrap().releases["1.1.0"].clone();
+    r.want_release(ReleaseRequest {
+        name: "left-pad".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let tgz = client::object_path(&st.tgz);
+    loop {
+        let needs = r.needs();
+        if needs.contains(&tgz) {
+            assert_eq!(r.max_bytes(&tgz), Some(st.size));
+            let mut more = files[&tgz].clone();
+            more.push(0);
+            assert_eq!(code(r.provide(&tgz, Some(more))), ErrorCode::TooLarge);
+            break;
+        }
+        for p in needs {
+            r.provide(&p, files.get(&p).cloned()).unwrap();
+        }
+    }
+    assert_eq!(r.phase(), Phase::Ready);
+    // A stored checkpoint the policy does not accept.
+    assert_eq!(
+        code(Reader::from_policy(
+            URL,
+            &policy_text(),
+            3600,
+            Some(reg.checkpoint(None).as_bytes()),
+            None,
+            None
+        )),
+        ErrorCode::QuorumNotMet
+    );
+}
+
+/// tests/vectors/client.json: every case through the reader (the loop every binding runs).
+#[test]
+fn client_vectors_through_the_reader() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors/client.json");
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    let decode = |v: &serde_json::Value| -> BTreeMap<String, Vec<u8>> {
+        v.as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, b)| (k.clone(), Base64::decode_vec(b.as_str().unwrap()).unwrap()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let genesis =
+        omega_core::hash::parse_hex32(doc["genesis"].as_str().unwrap(), "genesis").unwrap();
+    let mut n = 0;
+    for case in doc["cases"].as_array().unwrap() {
+        let mut files = decode(&doc["files"]);
+        files.extend(decode(&case["replace"]));
+        files.insert(
+            "checkpoint".into(),
+            case["checkpoint"].as_str().unwrap().as_bytes().to_vec(),
+        );
+        let run = || -> Result<serde_json::Value, Error> {
+            let mut r = Reader::from_policy(
+                "vectors",
+                doc["policy"].as_str().unwrap(),
+                case["max_age"].as_u64().unwrap(),
+                case["pinned"].as_str().map(str::as_bytes),
+                Some(genesis),
+                case["now"].as_u64(),
+            )?;
+            drive(&mut r, &files)?;
+            r.want_release(ReleaseRequest {
+                name: case["package"].as_str().unwrap().into(),
+                version: case["version"].as_str().map(str::to_string),
+                accept_notices: case["accept_notices"]
+                    .as_array()
+                    .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+                    .unwrap_or_default(),
+                allow_yanked: false,
+            })?;
+            drive(&mut r, &files)?;
+            let got = r.take_release().unwrap();
+            let rel = &got.release;
+            Ok(serde_json::json!({
+                "version": rel.statement.version,
+                "sequence": rel.statement.sequence,
+                "entry": rel.entry,
+                "signed_by": rel.report.signed_by.iter().map(|k| k.to_base64()).collect::<Vec<_>>(),
+                "checkpoint_size": r.latest().unwrap().checkpoint.size,
+                "notices": got.advisories.notices.iter().map(|n| n.notice.id.clone()).collect::<Vec<_>>(),
+            }))
+        };
+        let got = run().unwrap_or_else(|e| serde_json::json!({"error": e.code().as_str()}));
+        assert_eq!(got, case["expect"], "{}", case["name"]);
+        n += 1;
+    }
+    assert_eq!(n, 14);
+}
