@@ -259,9 +259,6 @@ impl PyReader {
 /// Adds `_Reader` to the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyReader>()?;
-    m.add(
-        "DEFAULT_MAX_AGE",
-        omega_core::client::DEFAULT_MAX_AGE,
-    )?;
+    m.add("DEFAULT_MAX_AGE", omega_core::client::DEFAULT_MAX_AGE)?;
     Ok(())
 }

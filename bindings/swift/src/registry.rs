@@ -205,7 +205,6 @@ impl Registry {
             fetcher: self.fetcher.as_ref(),
         }
     }
-
 }
 
 /// The fetcher and the registry URL of the host loop.
@@ -271,14 +270,15 @@ impl Host<'_> {
                 })
             };
             if results.len() != needs.len() {
-                return Err(omega_core::Error::new(ErrorCode::Io, "a registry fetch failed").into());
+                return Err(
+                    omega_core::Error::new(ErrorCode::Io, "a registry fetch failed").into(),
+                );
             }
             for ((path, _), got) in needs.iter().zip(results) {
                 r.provide(path, got?)?;
             }
         }
     }
-
 }
 
 /// After a fetch failed mid-release: reports the pending paths as not served until the
@@ -312,9 +312,7 @@ impl Registry {
         now: Option<u64>,
         offline: bool,
     ) -> Result<Arc<Registry>, OmegaError> {
-        let genesis = genesis
-            .map(|g| parse_hex32(&g, "genesis"))
-            .transpose()?;
+        let genesis = genesis.map(|g| parse_hex32(&g, "genesis")).transpose()?;
         let when = if offline {
             None
         } else {
