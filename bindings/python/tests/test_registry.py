@@ -267,7 +267,7 @@ def free_port() -> int:
 class Nginx:
     """nginx serving ``root`` on 127.0.0.1 (a free port), as cli/tests/common/nginx.rs."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, extra: str = "") -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="omega-nginx-"))
         last = ""
         for _ in range(3):
@@ -281,7 +281,7 @@ class Nginx:
                 f"  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n"
                 f"  fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n"
                 f"  scgi_temp_path {d}/scgi;\n"
-                f"  server {{\n    listen 127.0.0.1:{self.port};\n    root {root.resolve()};\n  }}\n}}\n"
+                f"  server {{\n    listen 127.0.0.1:{self.port};\n    root {root.resolve()};\n{extra}\n  }}\n}}\n"
             )
             self.proc = subprocess.Popen(
                 [nginx_binary(), "-p", str(d), "-c", str(conf), "-e", str(d / "error.log")],
@@ -516,6 +516,23 @@ def test_served_registry_missing_file_and_http_errors(world: World, served: Path
     port = free_port()
     with pytest.raises(ov.OmegaIOError):
         ov.Registry(f"http://127.0.0.1:{port}", world.policy, timeout=2)
+
+
+def test_redirects_are_followed_to_http_only(world: World, served: Path) -> None:
+    moved = served / "moved"
+    moved.mkdir()
+    shutil.copy(served / "checkpoint", moved / "checkpoint")
+    n = Nginx(served, "    location = /checkpoint { return 302 /moved/checkpoint; }\n"
+                      "    location = /policy { return 302 ftp://127.0.0.1/policy; }\n"
+                      "    location = /index/left-pad { return 302 ftp://127.0.0.1/x; }\n")
+    try:
+        reg = ov.Registry(n.url, world.policy)  # the checkpoint through a same-site redirect
+        with pytest.raises(ov.OmegaIOError) as e:
+            reg.release("left-pad")
+        assert e.value.code == "IO" and "not http or https" in e.value.message
+        assert reg.release("@py/greet").version == "0.1.0"
+    finally:
+        n.stop()
 
 
 def test_served_checkpoint_over_its_cap_is_read_only_to_the_cap(world: World, served: Path, nginx: Nginx) -> None:

@@ -22,7 +22,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Tuple, TypedDict, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Tuple, TypedDict, Union
 
 if TYPE_CHECKING:
     from ._omega_verify import VerifiedCheckpoint
@@ -103,15 +103,30 @@ def _error(code: str, message: str) -> OmegaError:
     return error_class(code)(message, code)
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http and https only (urllib's default also follows ftp)."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Optional[urllib.request.Request]:
+        scheme = newurl.split(":", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            raise _error("IO", f"{req.full_url}: redirected to {newurl}, not http or https")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def _http_fetch(timeout: float) -> Callable[[str, int], Optional[bytes]]:
     """The default fetch: urllib, at most ``limit`` bytes read of a response."""
+    opener = urllib.request.build_opener(_HttpOnlyRedirects())
 
     def get(url: str, limit: int) -> Optional[bytes]:
         req = urllib.request.Request(url, headers={"User-Agent": "omega_verify"})
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (scheme checked)
+            with opener.open(req, timeout=timeout) as resp:
                 data: bytes = resp.read(limit)
                 return data
+        except OmegaError:
+            raise
         except urllib.error.HTTPError as e:
             if e.code in _NOT_SERVED:
                 return None
