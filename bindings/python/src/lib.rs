@@ -11,6 +11,8 @@
 //! | `args` | path, bytes-like and key arguments; reading a public key file |
 //! | `errors` | core errors to Python exceptions, reports to `Report` |
 //! | `keys` | the `PublicKey` and `Signature` classes |
+//! | `log` | log verification functions (notes, checkpoints, proofs, tiles, replay) |
+//! | `registry` | `_Reader`, core's sans-IO registry reader, for `omega_verify.Registry` |
 
 #![cfg_attr(
     not(test),
@@ -21,6 +23,7 @@ mod args;
 mod errors;
 mod keys;
 mod log;
+mod registry;
 
 use omega_core::ed25519::verify_strict_raw;
 use omega_core::fs::{check_dir, digest_dir as core_digest_dir, verify_file as core_verify_file};
@@ -214,6 +217,7 @@ fn _omega_verify(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(blake2b256, m)?)?;
     m.add_function(wrap_pyfunction!(apply_revocation, m)?)?;
     log::register(m)?;
+    registry::register(m)?;
     m.add_class::<PyPublicKey>()?;
     m.add_class::<PySignature>()?;
     let codes = ErrorCode::ALL.map(ErrorCode::as_str);

@@ -2,7 +2,8 @@
 //! line): the operations of the Python API, `digestDir`, `checkPackage`, `verifyFile`,
 //! `verifyEd25519`, `verifySignify`, `blake2b256` and `applyRevocation`, and the log
 //! verification functions of `log` (`verifyNote`, `verifyCheckpoint`, proofs and tiles,
-//! `replayLog`; REGISTRY.md R8), throwing [`OmegaError`] with the DESIGN §4 codes.
+//! `replayLog`; REGISTRY.md R8), the registry client of `registry` (`Registry`, over a
+//! host-implemented `RegistryFetcher`; REGISTRY.md R6), throwing [`OmegaError`] with the DESIGN §4 codes.
 //!
 //! Thin by rule: every check is omega-core's; this crate converts arguments (text keys and
 //! digests, paths) into core types, and core results and errors into uniffi records and the
@@ -17,6 +18,7 @@
 
 mod error;
 mod log;
+mod registry;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +26,9 @@ use std::path::{Path, PathBuf};
 use omega_core::{fs, LegacyPolicy, Pins, PublicKey};
 
 pub use error::OmegaError;
+pub use registry::{
+    Notice, Registry, RegistryFetcher, Release, RevokedSigner, SequenceRange, Yank,
+};
 pub use report::{Problem, Report, SignatureReport};
 
 uniffi::setup_scaffolding!();

@@ -14,6 +14,8 @@ Failures raise ``OmegaError`` subclasses with ``.code`` (DESIGN §4) and, for pa
 ``.report``. Log verification (REGISTRY.md R8): ``verify_note``, ``verify_checkpoint``,
 ``verify_inclusion``/``verify_consistency`` over proofs, ``prove_inclusion``/``prove_consistency``/
 ``read_entry`` over tile bytes (``tiles_for_inclusion`` names them), ``replay_log``.
+Registry client (REGISTRY.md R6): ``Registry(url, policy, ...)`` verifies a registry and
+``.release(name)`` reads and verifies a release (tarball, manifest, report, notices).
 ``python -m omega_verify`` mirrors the ``omega`` CLI's digest, check and verify.
 """
 
@@ -26,7 +28,9 @@ from ._errors import (
     error_class,
 )
 from ._report import Problem, Report, SignatureReport
+from ._registry import Fetch, Notice, Registry, Release, RevokedSigner, SequenceRange, Yank
 from ._omega_verify import (
+    DEFAULT_MAX_AGE,
     ERROR_CODES,
     PublicKey,
     Signature,
@@ -69,6 +73,8 @@ for _cls in (
     OmegaIOError,
     VerificationError,
     Problem,
+    Registry,
+    Release,
     Report,
     SignatureReport,
 ):
@@ -76,17 +82,25 @@ for _cls in (
 del _cls
 
 __all__ = [
+    "DEFAULT_MAX_AGE",
     "ERROR_CODES",
+    "Fetch",
     "MalformedError",
     "NotFoundError",
+    "Notice",
     "OmegaError",
     "OmegaIOError",
     "Problem",
     "PublicKey",
+    "Registry",
+    "Release",
     "Report",
+    "RevokedSigner",
+    "SequenceRange",
     "Signature",
     "SignatureReport",
     "VerificationError",
+    "Yank",
     "__version__",
     "apply_revocation",
     "blake2b256",

@@ -39,12 +39,16 @@ class OmegaError(Exception):
     code: str
     message: str
     report: Optional[Report]
+    #: For ``LOG_INCONSISTENT`` from ``Registry``: the evidence text (both checkpoint notes
+    #: and the proof) to save and show; None otherwise.
+    evidence: Optional[str]
 
     def __init__(self, message: str, code: str, report: Optional[Report] = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.report = report
+        self.evidence = None
         self._json: Optional[Dict[str, Any]] = None
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pathlib
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import omega_verify as ov
 from omega_verify import OmegaError, PublicKey, Report, Signature
@@ -49,3 +49,17 @@ def raw(pk: bytes, msg: bytearray, sig: memoryview) -> bool:
 def codes(e: OmegaError) -> str:
     d = e.to_dict()
     return f"{e.code} {e.message} {d['ok']} {len(ov.ERROR_CODES)} {ov.verify_minisign(b'm', 'sig', 'RW…')}"
+
+
+def registry(url: str, policy: str, stored: Optional[str]) -> Tuple[bytes, str, str]:
+    def fetch(u: str) -> Optional[bytes]:
+        return None
+
+    reg = ov.Registry(url, policy, checkpoint=stored, max_age=ov.DEFAULT_MAX_AGE, fetch=fetch)
+    rel: ov.Release = reg.release("left-pad", "1.0.0", accept_notices=["OSA-1"], allow_yanked=False)
+    notices: List[ov.Notice] = reg.notices("left-pad", rel.sequence)
+    ranges = [(r["from"], r["to"]) for n in notices for r in n["affected"]]
+    size: int = reg.verified["size"] + len(ranges) + rel.entry
+    witnesses = [(w["name"], w["time"]) for w in reg.verified["witnesses"]]
+    assert size >= 0 and witnesses is not None and rel.report.signed_by is not None
+    return rel.tarball + rel.manifest, reg.checkpoint, reg.genesis

@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -613,6 +619,528 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
         writeBytes(&buf, value)
     }
 }
+
+
+
+
+/**
+ * An Ωpm registry, verified on construction: its checkpoint under the policy, the
+ * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
+ * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
+ * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
+ * for next time. An error while opening is final (the constructor throws); an error while
+ * reading a release refuses that release only. Safe to share between threads (one request
+ * at a time).
+ */
+public protocol RegistryProtocol: AnyObject, Sendable {
+    
+    /**
+     * The checkpoint note to store and give back next time (never backwards).
+     */
+    func checkpoint() throws  -> String
+    
+    /**
+     * Bytes fetched and accepted so far.
+     */
+    func fetchedBytes()  -> UInt64
+    
+    /**
+     * The SHA-256 of entry 0 (hex), to store with the checkpoint.
+     */
+    func genesis() throws  -> String
+    
+    /**
+     * The notices of `name` (all, or those whose ranges contain `sequence`), in id order;
+     * `NotInLog` when the log does not hold the name.
+     */
+    func notices(name: String, sequence: UInt64?) throws  -> [Notice]
+    
+    /**
+     * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
+     * index note, log entry, both objects by their hashes, the package check, then yanks
+     * and notices (a critical notice refuses the release unless its id is in
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     */
+    func release(name: String, version: String?, acceptNotices: [String], allowYanked: Bool) throws  -> Release
+    
+    /**
+     * The registry's URL (no trailing slash).
+     */
+    func url()  -> String
+    
+    /**
+     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
+     * freshness, log key, note).
+     */
+    func verified() throws  -> VerifiedCheckpoint
+    
+    /**
+     * `"cosigned by w1 at T; fresh as of T"`, for people.
+     */
+    func witnessText() throws  -> String
+    
+}
+/**
+ * An Ωpm registry, verified on construction: its checkpoint under the policy, the
+ * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
+ * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
+ * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
+ * for next time. An error while opening is final (the constructor throws); an error while
+ * reading a release refuses that release only. Safe to share between threads (one request
+ * at a time).
+ */
+open class Registry: RegistryProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_omega_swift_fn_clone_registry(self.handle, $0) }
+    }
+    /**
+     * Opens and verifies the registry at `url` (`https://…`; no trailing slash needed) under
+     * `policy` (a tlog-policy text obtained another way than plain http), fetching through
+     * `fetcher`. `checkpoint` and `genesis` (64 hex digits) are what an earlier `Registry`
+     * gave to store. Freshness is checked at `now` (Unix seconds; null: the clock) within
+     * `maxAge` seconds; `offline` skips it.
+     */
+public convenience init(url: String, policy: String, fetcher: RegistryFetcher, checkpoint: String? = nil, genesis: String? = nil, maxAge: UInt64 = UInt64(86400), now: UInt64? = nil, offline: Bool = false)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_constructor_registry_new(
+        FfiConverterString.lower(url),
+        FfiConverterString.lower(policy),
+        FfiConverterTypeRegistryFetcher_lower(fetcher),
+        FfiConverterOptionString.lower(checkpoint),
+        FfiConverterOptionString.lower(genesis),
+        FfiConverterUInt64.lower(maxAge),
+        FfiConverterOptionUInt64.lower(now),
+        FfiConverterBool.lower(offline),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_omega_swift_fn_free_registry(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The checkpoint note to store and give back next time (never backwards).
+     */
+open func checkpoint()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_checkpoint(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Bytes fetched and accepted so far.
+     */
+open func fetchedBytes() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_fetched_bytes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The SHA-256 of entry 0 (hex), to store with the checkpoint.
+     */
+open func genesis()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_genesis(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The notices of `name` (all, or those whose ranges contain `sequence`), in id order;
+     * `NotInLog` when the log does not hold the name.
+     */
+open func notices(name: String, sequence: UInt64? = nil)throws  -> [Notice]  {
+    return try  FfiConverterSequenceTypeNotice.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_notices(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterOptionUInt64.lower(sequence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
+     * index note, log entry, both objects by their hashes, the package check, then yanks
+     * and notices (a critical notice refuses the release unless its id is in
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     */
+open func release(name: String, version: String? = nil, acceptNotices: [String] = [], allowYanked: Bool = false)throws  -> Release  {
+    return try  FfiConverterTypeRelease_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_release(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterOptionString.lower(version),
+        FfiConverterSequenceString.lower(acceptNotices),
+        FfiConverterBool.lower(allowYanked),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The registry's URL (no trailing slash).
+     */
+open func url() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_url(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
+     * freshness, log key, note).
+     */
+open func verified()throws  -> VerifiedCheckpoint  {
+    return try  FfiConverterTypeVerifiedCheckpoint_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_verified(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `"cosigned by w1 at T; fresh as of T"`, for people.
+     */
+open func witnessText()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registry_witness_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistry: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Registry
+
+    public static func lift(_ handle: UInt64) throws -> Registry {
+        return Registry(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Registry) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Registry {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Registry, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistry_lift(_ handle: UInt64) throws -> Registry {
+    return try FfiConverterTypeRegistry.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistry_lower(_ value: Registry) -> UInt64 {
+    return FfiConverterTypeRegistry.lower(value)
+}
+
+
+
+
+
+
+/**
+ * How the registry's files are fetched: implemented by the host (Swift, Kotlin). Called from
+ * several threads at once.
+ */
+public protocol RegistryFetcher: AnyObject, Sendable {
+    
+    /**
+     * The bytes served at `url` (the registry URL, `/`, a path the reader needs), or null
+     * when it is not served (HTTP 404/410). Read at most `limit` bytes: a response that
+     * long is over the path's cap and refused (`TOO_LARGE`) anyway. Throw `OmegaError.Io`
+     * (or `NotFound`) for other failures; any other exception becomes `Io`.
+     */
+    func get(url: String, limit: UInt64) throws  -> Data?
+    
+}
+/**
+ * How the registry's files are fetched: implemented by the host (Swift, Kotlin). Called from
+ * several threads at once.
+ */
+open class RegistryFetcherImpl: RegistryFetcher, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_omega_swift_fn_clone_registryfetcher(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_omega_swift_fn_free_registryfetcher(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The bytes served at `url` (the registry URL, `/`, a path the reader needs), or null
+     * when it is not served (HTTP 404/410). Read at most `limit` bytes: a response that
+     * long is over the path's cap and refused (`TOO_LARGE`) anyway. Throw `OmegaError.Io`
+     * (or `NotFound`) for other failures; any other exception becomes `Io`.
+     */
+open func get(url: String, limit: UInt64)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+        uniffiCallStatus in
+    uniffi_omega_swift_fn_method_registryfetcher_get(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(url),
+        FfiConverterUInt64.lower(limit),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceRegistryFetcher {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceRegistryFetcher = UniffiVTableCallbackInterfaceRegistryFetcher(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeRegistryFetcher.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface RegistryFetcher: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeRegistryFetcher.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface RegistryFetcher: handle missing in uniffiClone")
+            }
+        },
+        get: { (
+            uniffiHandle: UInt64,
+            url: RustBuffer,
+            limit: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data? in
+                guard let uniffiObj = try? FfiConverterTypeRegistryFetcher.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.get(
+                     url: try FfiConverterString.lift(url),
+                     limit: try FfiConverterUInt64.lift(limit)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterOptionData.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeOmegaError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceRegistryFetcher> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceRegistryFetcher>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitRegistryFetcher() {
+    uniffi_omega_swift_fn_init_callback_vtable_registryfetcher(UniffiCallbackInterfaceRegistryFetcher.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistryFetcher: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<RegistryFetcher>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = RegistryFetcher
+
+    public static func lift(_ handle: UInt64) throws -> RegistryFetcher {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RegistryFetcherImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: RegistryFetcher) -> UInt64 {
+         if let rustImpl = value as? RegistryFetcherImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegistryFetcher {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: RegistryFetcher, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistryFetcher_lift(_ handle: UInt64) throws -> RegistryFetcher {
+    return try FfiConverterTypeRegistryFetcher.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistryFetcher_lower(_ value: RegistryFetcher) -> UInt64 {
+    return FfiConverterTypeRegistryFetcher.lower(value)
+}
+
+
 
 
 /**
@@ -770,6 +1298,135 @@ public func FfiConverterTypeNoteSigner_lift(_ buf: RustBuffer) throws -> NoteSig
 #endif
 public func FfiConverterTypeNoteSigner_lower(_ value: NoteSigner) -> RustBuffer {
     return FfiConverterTypeNoteSigner.lower(value)
+}
+
+
+/**
+ * A logged security notice.
+ */
+public struct Notice: Equatable, Hashable {
+    /**
+     * Index of its log entry.
+     */
+    public var entry: UInt64
+    /**
+     * The package name.
+     */
+    public var name: String
+    /**
+     * The notice id (unique per name).
+     */
+    public var id: String
+    /**
+     * `low`, `moderate`, `high` or `critical`.
+     */
+    public var severity: String
+    /**
+     * Affected sequence ranges.
+     */
+    public var affected: [SequenceRange]
+    /**
+     * The first fixed sequence, if any.
+     */
+    public var fixed: UInt64?
+    /**
+     * One-paragraph summary.
+     */
+    public var summary: String
+    /**
+     * Where to read more.
+     */
+    public var url: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Index of its log entry.
+         */entry: UInt64, 
+        /**
+         * The package name.
+         */name: String, 
+        /**
+         * The notice id (unique per name).
+         */id: String, 
+        /**
+         * `low`, `moderate`, `high` or `critical`.
+         */severity: String, 
+        /**
+         * Affected sequence ranges.
+         */affected: [SequenceRange], 
+        /**
+         * The first fixed sequence, if any.
+         */fixed: UInt64?, 
+        /**
+         * One-paragraph summary.
+         */summary: String, 
+        /**
+         * Where to read more.
+         */url: String?) {
+        self.entry = entry
+        self.name = name
+        self.id = id
+        self.severity = severity
+        self.affected = affected
+        self.fixed = fixed
+        self.summary = summary
+        self.url = url
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Notice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Notice {
+        return
+            try Notice(
+                entry: FfiConverterUInt64.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                severity: FfiConverterString.read(from: &buf), 
+                affected: FfiConverterSequenceTypeSequenceRange.read(from: &buf), 
+                fixed: FfiConverterOptionUInt64.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Notice, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.entry, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.severity, into: &buf)
+        FfiConverterSequenceTypeSequenceRange.write(value.affected, into: &buf)
+        FfiConverterOptionUInt64.write(value.fixed, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotice_lift(_ buf: RustBuffer) throws -> Notice {
+    return try FfiConverterTypeNotice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotice_lower(_ value: Notice) -> RustBuffer {
+    return FfiConverterTypeNotice.lower(value)
 }
 
 
@@ -1189,6 +1846,205 @@ public func FfiConverterTypeProblem_lower(_ value: Problem) -> RustBuffer {
 
 
 /**
+ * A release read from the log and verified.
+ */
+public struct Release: Equatable, Hashable {
+    /**
+     * The package name.
+     */
+    public var name: String
+    /**
+     * The version.
+     */
+    public var version: String
+    /**
+     * The manifest's sequence.
+     */
+    public var sequence: UInt64
+    /**
+     * Index of the release's log entry.
+     */
+    public var entry: UInt64
+    /**
+     * The `b2tree:` digest of the files.
+     */
+    public var tree: String
+    /**
+     * BLAKE2b-256 of the manifest (hex): its object name.
+     */
+    public var manifestHash: String
+    /**
+     * BLAKE2b-256 of the tarball (hex): its object name.
+     */
+    public var tarballHash: String
+    /**
+     * The tarball's size in bytes.
+     */
+    public var size: UInt64
+    /**
+     * The exact `.omega/manifest.json` bytes.
+     */
+    public var manifest: Data
+    /**
+     * The `.tgz` bytes (passed the strict reader and the package check).
+     */
+    public var tarball: Data
+    /**
+     * The package check's report (signers, files).
+     */
+    public var report: Report
+    /**
+     * The checkpoint note the release was verified against.
+     */
+    public var checkpoint: String
+    /**
+     * The release's yank (when read with `allowYanked`).
+     */
+    public var yanked: Yank?
+    /**
+     * Notices whose ranges contain the release's sequence.
+     */
+    public var notices: [Notice]
+    /**
+     * Revoked keys among the release's signers.
+     */
+    public var revokedSigners: [RevokedSigner]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The package name.
+         */name: String, 
+        /**
+         * The version.
+         */version: String, 
+        /**
+         * The manifest's sequence.
+         */sequence: UInt64, 
+        /**
+         * Index of the release's log entry.
+         */entry: UInt64, 
+        /**
+         * The `b2tree:` digest of the files.
+         */tree: String, 
+        /**
+         * BLAKE2b-256 of the manifest (hex): its object name.
+         */manifestHash: String, 
+        /**
+         * BLAKE2b-256 of the tarball (hex): its object name.
+         */tarballHash: String, 
+        /**
+         * The tarball's size in bytes.
+         */size: UInt64, 
+        /**
+         * The exact `.omega/manifest.json` bytes.
+         */manifest: Data, 
+        /**
+         * The `.tgz` bytes (passed the strict reader and the package check).
+         */tarball: Data, 
+        /**
+         * The package check's report (signers, files).
+         */report: Report, 
+        /**
+         * The checkpoint note the release was verified against.
+         */checkpoint: String, 
+        /**
+         * The release's yank (when read with `allowYanked`).
+         */yanked: Yank?, 
+        /**
+         * Notices whose ranges contain the release's sequence.
+         */notices: [Notice], 
+        /**
+         * Revoked keys among the release's signers.
+         */revokedSigners: [RevokedSigner]) {
+        self.name = name
+        self.version = version
+        self.sequence = sequence
+        self.entry = entry
+        self.tree = tree
+        self.manifestHash = manifestHash
+        self.tarballHash = tarballHash
+        self.size = size
+        self.manifest = manifest
+        self.tarball = tarball
+        self.report = report
+        self.checkpoint = checkpoint
+        self.yanked = yanked
+        self.notices = notices
+        self.revokedSigners = revokedSigners
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Release: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRelease: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Release {
+        return
+            try Release(
+                name: FfiConverterString.read(from: &buf), 
+                version: FfiConverterString.read(from: &buf), 
+                sequence: FfiConverterUInt64.read(from: &buf), 
+                entry: FfiConverterUInt64.read(from: &buf), 
+                tree: FfiConverterString.read(from: &buf), 
+                manifestHash: FfiConverterString.read(from: &buf), 
+                tarballHash: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                manifest: FfiConverterData.read(from: &buf), 
+                tarball: FfiConverterData.read(from: &buf), 
+                report: FfiConverterTypeReport.read(from: &buf), 
+                checkpoint: FfiConverterString.read(from: &buf), 
+                yanked: FfiConverterOptionTypeYank.read(from: &buf), 
+                notices: FfiConverterSequenceTypeNotice.read(from: &buf), 
+                revokedSigners: FfiConverterSequenceTypeRevokedSigner.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Release, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.version, into: &buf)
+        FfiConverterUInt64.write(value.sequence, into: &buf)
+        FfiConverterUInt64.write(value.entry, into: &buf)
+        FfiConverterString.write(value.tree, into: &buf)
+        FfiConverterString.write(value.manifestHash, into: &buf)
+        FfiConverterString.write(value.tarballHash, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterData.write(value.manifest, into: &buf)
+        FfiConverterData.write(value.tarball, into: &buf)
+        FfiConverterTypeReport.write(value.report, into: &buf)
+        FfiConverterString.write(value.checkpoint, into: &buf)
+        FfiConverterOptionTypeYank.write(value.yanked, into: &buf)
+        FfiConverterSequenceTypeNotice.write(value.notices, into: &buf)
+        FfiConverterSequenceTypeRevokedSigner.write(value.revokedSigners, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelease_lift(_ buf: RustBuffer) throws -> Release {
+    return try FfiConverterTypeRelease.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRelease_lower(_ value: Release) -> RustBuffer {
+    return FfiConverterTypeRelease.lower(value)
+}
+
+
+/**
  * One invalid entry of a replay.
  */
 public struct ReplayError: Equatable, Hashable {
@@ -1532,6 +2388,154 @@ public func FfiConverterTypeReport_lift(_ buf: RustBuffer) throws -> Report {
 #endif
 public func FfiConverterTypeReport_lower(_ value: Report) -> RustBuffer {
     return FfiConverterTypeReport.lower(value)
+}
+
+
+/**
+ * A key revoked for the name that signed the release.
+ */
+public struct RevokedSigner: Equatable, Hashable {
+    /**
+     * The key (`RW…`).
+     */
+    public var key: String
+    /**
+     * Index of the `revoke` entry.
+     */
+    public var entry: UInt64
+    /**
+     * Why.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The key (`RW…`).
+         */key: String, 
+        /**
+         * Index of the `revoke` entry.
+         */entry: UInt64, 
+        /**
+         * Why.
+         */reason: String) {
+        self.key = key
+        self.entry = entry
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RevokedSigner: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRevokedSigner: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RevokedSigner {
+        return
+            try RevokedSigner(
+                key: FfiConverterString.read(from: &buf), 
+                entry: FfiConverterUInt64.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RevokedSigner, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterUInt64.write(value.entry, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevokedSigner_lift(_ buf: RustBuffer) throws -> RevokedSigner {
+    return try FfiConverterTypeRevokedSigner.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRevokedSigner_lower(_ value: RevokedSigner) -> RustBuffer {
+    return FfiConverterTypeRevokedSigner.lower(value)
+}
+
+
+/**
+ * An inclusive range of release sequences.
+ */
+public struct SequenceRange: Equatable, Hashable {
+    /**
+     * First affected sequence (`from` in the statement: a keyword in Python).
+     */
+    public var first: UInt64
+    /**
+     * Last affected sequence (`to` in the statement).
+     */
+    public var last: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * First affected sequence (`from` in the statement: a keyword in Python).
+         */first: UInt64, 
+        /**
+         * Last affected sequence (`to` in the statement).
+         */last: UInt64) {
+        self.first = first
+        self.last = last
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SequenceRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSequenceRange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SequenceRange {
+        return
+            try SequenceRange(
+                first: FfiConverterUInt64.read(from: &buf), 
+                last: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SequenceRange, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.first, into: &buf)
+        FfiConverterUInt64.write(value.last, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSequenceRange_lift(_ buf: RustBuffer) throws -> SequenceRange {
+    return try FfiConverterTypeSequenceRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSequenceRange_lower(_ value: SequenceRange) -> RustBuffer {
+    return FfiConverterTypeSequenceRange.lower(value)
 }
 
 
@@ -2076,6 +3080,75 @@ public func FfiConverterTypeWitnessCosignature_lift(_ buf: RustBuffer) throws ->
 #endif
 public func FfiConverterTypeWitnessCosignature_lower(_ value: WitnessCosignature) -> RustBuffer {
     return FfiConverterTypeWitnessCosignature.lower(value)
+}
+
+
+/**
+ * A release's yank.
+ */
+public struct Yank: Equatable, Hashable {
+    /**
+     * Index of the `yank` entry.
+     */
+    public var entry: UInt64
+    /**
+     * Why.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Index of the `yank` entry.
+         */entry: UInt64, 
+        /**
+         * Why.
+         */reason: String) {
+        self.entry = entry
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Yank: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYank: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Yank {
+        return
+            try Yank(
+                entry: FfiConverterUInt64.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Yank, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.entry, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYank_lift(_ buf: RustBuffer) throws -> Yank {
+    return try FfiConverterTypeYank.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYank_lower(_ value: Yank) -> RustBuffer {
+    return FfiConverterTypeYank.lower(value)
 }
 
 
@@ -2799,6 +3872,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeReport: FfiConverterRustBuffer {
     typealias SwiftType = Report?
 
@@ -2815,6 +3912,30 @@ fileprivate struct FfiConverterOptionTypeReport: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeReport.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeYank: FfiConverterRustBuffer {
+    typealias SwiftType = Yank?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeYank.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeYank.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2898,6 +4019,31 @@ fileprivate struct FfiConverterSequenceTypeNoteSigner: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeNotice: FfiConverterRustBuffer {
+    typealias SwiftType = [Notice]
+
+    public static func write(_ value: [Notice], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNotice.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Notice] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Notice]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNotice.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePolicyWitness: FfiConverterRustBuffer {
     typealias SwiftType = [PolicyWitness]
 
@@ -2965,6 +4111,56 @@ fileprivate struct FfiConverterSequenceTypeReplayError: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeReplayError.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRevokedSigner: FfiConverterRustBuffer {
+    typealias SwiftType = [RevokedSigner]
+
+    public static func write(_ value: [RevokedSigner], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRevokedSigner.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RevokedSigner] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RevokedSigner]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRevokedSigner.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSequenceRange: FfiConverterRustBuffer {
+    typealias SwiftType = [SequenceRange]
+
+    public static func write(_ value: [SequenceRange], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSequenceRange.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SequenceRange] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SequenceRange]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSequenceRange.read(from: &buf))
         }
         return seq
     }
@@ -3514,7 +4710,38 @@ private let initializationResult: InitializationResult = {
     if (uniffi_omega_swift_checksum_func_verify_note() != 20549) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_omega_swift_checksum_method_registry_checkpoint() != 16512) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_fetched_bytes() != 14208) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_genesis() != 3961) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_notices() != 37366) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_release() != 65488) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_url() != 48932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_verified() != 38002) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registry_witness_text() != 18551) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_method_registryfetcher_get() != 18611) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_omega_swift_checksum_constructor_registry_new() != 19726) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitRegistryFetcher()
     return InitializationResult.ok
 }()
 

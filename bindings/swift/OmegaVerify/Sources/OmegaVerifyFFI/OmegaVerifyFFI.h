@@ -243,6 +243,97 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_REGISTRY_FETCHER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_REGISTRY_FETCHER_METHOD0
+typedef void (*UniffiCallbackInterfaceRegistryFetcherMethod0)(uint64_t, RustBuffer, uint64_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REGISTRY_FETCHER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_REGISTRY_FETCHER
+typedef struct UniffiVTableCallbackInterfaceRegistryFetcher {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceRegistryFetcherMethod0 _Nonnull get;
+} UniffiVTableCallbackInterfaceRegistryFetcher;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_CLONE_REGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_CLONE_REGISTRY
+uint64_t uniffi_omega_swift_fn_clone_registry(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FREE_REGISTRY
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FREE_REGISTRY
+void uniffi_omega_swift_fn_free_registry(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_CONSTRUCTOR_REGISTRY_NEW
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_CONSTRUCTOR_REGISTRY_NEW
+uint64_t uniffi_omega_swift_fn_constructor_registry_new(RustBuffer url, RustBuffer policy, uint64_t fetcher, RustBuffer checkpoint, RustBuffer genesis, uint64_t max_age, RustBuffer now, int8_t offline, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_CHECKPOINT
+RustBuffer uniffi_omega_swift_fn_method_registry_checkpoint(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_FETCHED_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_FETCHED_BYTES
+uint64_t uniffi_omega_swift_fn_method_registry_fetched_bytes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_GENESIS
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_GENESIS
+RustBuffer uniffi_omega_swift_fn_method_registry_genesis(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_NOTICES
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_NOTICES
+RustBuffer uniffi_omega_swift_fn_method_registry_notices(uint64_t ptr, RustBuffer name, RustBuffer sequence, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_RELEASE
+RustBuffer uniffi_omega_swift_fn_method_registry_release(uint64_t ptr, RustBuffer name, RustBuffer version, RustBuffer accept_notices, int8_t allow_yanked, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_URL
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_URL
+RustBuffer uniffi_omega_swift_fn_method_registry_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_VERIFIED
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_VERIFIED
+RustBuffer uniffi_omega_swift_fn_method_registry_verified(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_WITNESS_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_WITNESS_TEXT
+RustBuffer uniffi_omega_swift_fn_method_registry_witness_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_CLONE_REGISTRYFETCHER
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_CLONE_REGISTRYFETCHER
+uint64_t uniffi_omega_swift_fn_clone_registryfetcher(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FREE_REGISTRYFETCHER
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_FREE_REGISTRYFETCHER
+void uniffi_omega_swift_fn_free_registryfetcher(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_INIT_CALLBACK_VTABLE_REGISTRYFETCHER
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_INIT_CALLBACK_VTABLE_REGISTRYFETCHER
+void uniffi_omega_swift_fn_init_callback_vtable_registryfetcher(const UniffiVTableCallbackInterfaceRegistryFetcher* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRYFETCHER_GET
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRYFETCHER_GET
+RustBuffer uniffi_omega_swift_fn_method_registryfetcher_get(uint64_t ptr, RustBuffer url, uint64_t limit, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_CODE
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_OMEGAERROR_CODE
 RustBuffer uniffi_omega_swift_fn_method_omegaerror_code(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -812,6 +903,66 @@ uint16_t uniffi_omega_swift_checksum_func_verify_index(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_NOTE
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_FUNC_VERIFY_NOTE
 uint16_t uniffi_omega_swift_checksum_func_verify_note(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_CHECKPOINT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_CHECKPOINT
+uint16_t uniffi_omega_swift_checksum_method_registry_checkpoint(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_FETCHED_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_FETCHED_BYTES
+uint16_t uniffi_omega_swift_checksum_method_registry_fetched_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_GENESIS
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_GENESIS
+uint16_t uniffi_omega_swift_checksum_method_registry_genesis(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_NOTICES
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_NOTICES
+uint16_t uniffi_omega_swift_checksum_method_registry_notices(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_RELEASE
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_RELEASE
+uint16_t uniffi_omega_swift_checksum_method_registry_release(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_URL
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_URL
+uint16_t uniffi_omega_swift_checksum_method_registry_url(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_VERIFIED
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_VERIFIED
+uint16_t uniffi_omega_swift_checksum_method_registry_verified(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_WITNESS_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRY_WITNESS_TEXT
+uint16_t uniffi_omega_swift_checksum_method_registry_witness_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRYFETCHER_GET
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_METHOD_REGISTRYFETCHER_GET
+uint16_t uniffi_omega_swift_checksum_method_registryfetcher_get(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_CONSTRUCTOR_REGISTRY_NEW
+#define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_CHECKSUM_CONSTRUCTOR_REGISTRY_NEW
+uint16_t uniffi_omega_swift_checksum_constructor_registry_new(void
     
 );
 #endif

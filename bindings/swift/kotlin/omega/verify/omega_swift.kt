@@ -30,6 +30,7 @@ import java.nio.CharBuffer
 import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
+import java.util.concurrent.atomic.AtomicBoolean
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -649,6 +650,28 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceRegistryFetcherMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`url`: RustBuffer.ByValue,`limit`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "get")
+internal open class UniffiVTableCallbackInterfaceRegistryFetcher(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `get`: UniffiCallbackInterfaceRegistryFetcherMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `get`: UniffiCallbackInterfaceRegistryFetcherMethod0? = null,
+    ): UniffiVTableCallbackInterfaceRegistryFetcher(`uniffiFree`,`uniffiClone`,`get`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceRegistryFetcher) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `get` = other.`get`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -728,6 +751,26 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_omega_swift_checksum_func_verify_note(
     ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_checkpoint(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_fetched_bytes(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_genesis(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_notices(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_release(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_url(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_verified(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registry_witness_text(
+    ): Int
+    external fun uniffi_omega_swift_checksum_method_registryfetcher_get(
+    ): Int
+    external fun uniffi_omega_swift_checksum_constructor_registry_new(
+    ): Int
     external fun ffi_omega_swift_uniffi_contract_version(
     ): Int
 
@@ -736,13 +779,49 @@ internal object IntegrityCheckingUniffiLib {
 
 internal object UniffiLib {
     
+    // The Cleaner for the whole library
+    internal val CLEANER: UniffiCleaner by lazy {
+        UniffiCleaner.create()
+    }
+    
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "omega_swift"))
+        uniffiCallbackInterfaceRegistryFetcher.register(this)
         
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_omega_swift_fn_clone_registry(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_omega_swift_fn_free_registry(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_omega_swift_fn_constructor_registry_new(`url`: RustBuffer.ByValue,`policy`: RustBuffer.ByValue,`fetcher`: Long,`checkpoint`: RustBuffer.ByValue,`genesis`: RustBuffer.ByValue,`maxAge`: Long,`now`: RustBuffer.ByValue,`offline`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_omega_swift_fn_method_registry_checkpoint(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_registry_fetched_bytes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_omega_swift_fn_method_registry_genesis(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_registry_notices(`ptr`: Long,`name`: RustBuffer.ByValue,`sequence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_registry_release(`ptr`: Long,`name`: RustBuffer.ByValue,`version`: RustBuffer.ByValue,`acceptNotices`: RustBuffer.ByValue,`allowYanked`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_registry_url(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_registry_verified(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_method_registry_witness_text(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_omega_swift_fn_clone_registryfetcher(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_omega_swift_fn_free_registryfetcher(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_omega_swift_fn_init_callback_vtable_registryfetcher(`vtable`: UniffiVTableCallbackInterfaceRegistryFetcher,
+    ): Unit
+    external fun uniffi_omega_swift_fn_method_registryfetcher_get(`ptr`: Long,`url`: RustBuffer.ByValue,`limit`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_omegaerror_code(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_omegaerror_kind(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1003,6 +1082,36 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_omega_swift_checksum_func_verify_note() and 0xFFFF) != 20549) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_checkpoint() and 0xFFFF) != 16512) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_fetched_bytes() and 0xFFFF) != 14208) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_genesis() and 0xFFFF) != 3961) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_notices() and 0xFFFF) != 37366) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_release() and 0xFFFF) != 65488) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_url() and 0xFFFF) != 48932) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_verified() and 0xFFFF) != 38002) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registry_witness_text() and 0xFFFF) != 18551) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_method_registryfetcher_get() and 0xFFFF) != 18611) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_omega_swift_checksum_constructor_registry_new() and 0xFFFF) != 19726) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
 }
 
 /**
@@ -1094,7 +1203,102 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+/**
+ * The cleaner interface for Object finalization code to run.
+ * This is the entry point to any implementation that we're using.
+ *
+ * The cleaner registers objects and returns cleanables, so now we are
+ * defining a `UniffiCleaner` with a `UniffiClenaer.Cleanable` to abstract the
+ * different implmentations available at compile time.
+ *
+ * @suppress
+ */
+interface UniffiCleaner {
+    interface Cleanable {
+        fun clean()
+    }
+
+    fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable
+
+    companion object
+}
+
+// The fallback Jna cleaner, which is available for both Android, and the JVM.
+private class UniffiJnaCleaner : UniffiCleaner {
+    private val cleaner = com.sun.jna.internal.Cleaner.getCleaner()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        UniffiJnaCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class UniffiJnaCleanable(
+    private val cleanable: com.sun.jna.internal.Cleaner.Cleanable,
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
+
+
+// We decide at uniffi binding generation time whether we were
+// using Android or not.
+// There are further runtime checks to chose the correct implementation
+// of the cleaner.
+private fun UniffiCleaner.Companion.create(): UniffiCleaner =
+    try {
+        // For safety's sake: if the library hasn't been run in android_cleaner = true
+        // mode, but is being run on Android, then we still need to think about
+        // Android API versions.
+        // So we check if java.lang.ref.Cleaner is there, and use that…
+        java.lang.Class.forName("java.lang.ref.Cleaner")
+        JavaLangRefCleaner()
+    } catch (e: ClassNotFoundException) {
+        // … otherwise, fallback to the JNA cleaner.
+        UniffiJnaCleaner()
+    }
+
+private class JavaLangRefCleaner : UniffiCleaner {
+    val cleaner = java.lang.ref.Cleaner.create()
+
+    override fun register(value: Any, cleanUpTask: Runnable): UniffiCleaner.Cleanable =
+        JavaLangRefCleanable(cleaner.register(value, cleanUpTask))
+}
+
+private class JavaLangRefCleanable(
+    val cleanable: java.lang.ref.Cleaner.Cleanable
+) : UniffiCleaner.Cleanable {
+    override fun clean() = cleanable.clean()
+}
 
 /**
  * @suppress
@@ -1296,6 +1500,817 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 }
 
 
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * An Ωpm registry, verified on construction: its checkpoint under the policy, the
+ * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
+ * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
+ * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
+ * for next time. An error while opening is final (the constructor throws); an error while
+ * reading a release refuses that release only. Safe to share between threads (one request
+ * at a time).
+ */
+public interface RegistryInterface {
+    
+    /**
+     * The checkpoint note to store and give back next time (never backwards).
+     */
+    fun `checkpoint`(): kotlin.String
+    
+    /**
+     * Bytes fetched and accepted so far.
+     */
+    fun `fetchedBytes`(): kotlin.ULong
+    
+    /**
+     * The SHA-256 of entry 0 (hex), to store with the checkpoint.
+     */
+    fun `genesis`(): kotlin.String
+    
+    /**
+     * The notices of `name` (all, or those whose ranges contain `sequence`), in id order;
+     * `NotInLog` when the log does not hold the name.
+     */
+    fun `notices`(`name`: kotlin.String, `sequence`: kotlin.ULong? = null): List<Notice>
+    
+    /**
+     * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
+     * index note, log entry, both objects by their hashes, the package check, then yanks
+     * and notices (a critical notice refuses the release unless its id is in
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     */
+    fun `release`(`name`: kotlin.String, `version`: kotlin.String? = null, `acceptNotices`: List<kotlin.String> = listOf(), `allowYanked`: kotlin.Boolean = false): Release
+    
+    /**
+     * The registry's URL (no trailing slash).
+     */
+    fun `url`(): kotlin.String
+    
+    /**
+     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
+     * freshness, log key, note).
+     */
+    fun `verified`(): VerifiedCheckpoint
+    
+    /**
+     * `"cosigned by w1 at T; fresh as of T"`, for people.
+     */
+    fun `witnessText`(): kotlin.String
+    
+    companion object
+}
+
+/**
+ * An Ωpm registry, verified on construction: its checkpoint under the policy, the
+ * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
+ * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
+ * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
+ * for next time. An error while opening is final (the constructor throws); an error while
+ * reading a release refuses that release only. Safe to share between threads (one request
+ * at a time).
+ */
+open class Registry: Disposable, AutoCloseable, RegistryInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * Opens and verifies the registry at `url` (`https://…`; no trailing slash needed) under
+     * `policy` (a tlog-policy text obtained another way than plain http), fetching through
+     * `fetcher`. `checkpoint` and `genesis` (64 hex digits) are what an earlier `Registry`
+     * gave to store. Freshness is checked at `now` (Unix seconds; null: the clock) within
+     * `maxAge` seconds; `offline` skips it.
+     */
+    constructor(`url`: kotlin.String, `policy`: kotlin.String, `fetcher`: RegistryFetcher, `checkpoint`: kotlin.String? = null, `genesis`: kotlin.String? = null, `maxAge`: kotlin.ULong = 86400uL, `now`: kotlin.ULong? = null, `offline`: kotlin.Boolean = false) :
+        this(UniffiWithHandle, 
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_constructor_registry_new(
+    
+        
+        FfiConverterString.lower(`url`),
+        FfiConverterString.lower(`policy`),
+        FfiConverterTypeRegistryFetcher.lower(`fetcher`),
+        FfiConverterOptionalString.lower(`checkpoint`),
+        FfiConverterOptionalString.lower(`genesis`),
+        FfiConverterULong.lower(`maxAge`),
+        FfiConverterOptionalULong.lower(`now`),
+        FfiConverterBoolean.lower(`offline`),_status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_omega_swift_fn_free_registry(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_omega_swift_fn_clone_registry(handle, status)
+        }
+    }
+
+    
+    /**
+     * The checkpoint note to store and give back next time (never backwards).
+     */
+    @Throws(OmegaException::class)override fun `checkpoint`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_checkpoint(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Bytes fetched and accepted so far.
+     */override fun `fetchedBytes`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_fetched_bytes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The SHA-256 of entry 0 (hex), to store with the checkpoint.
+     */
+    @Throws(OmegaException::class)override fun `genesis`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_genesis(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The notices of `name` (all, or those whose ranges contain `sequence`), in id order;
+     * `NotInLog` when the log does not hold the name.
+     */
+    @Throws(OmegaException::class)override fun `notices`(`name`: kotlin.String, `sequence`: kotlin.ULong?): List<Notice> {
+            return FfiConverterSequenceTypeNotice.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_notices(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterOptionalULong.lower(`sequence`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
+     * index note, log entry, both objects by their hashes, the package check, then yanks
+     * and notices (a critical notice refuses the release unless its id is in
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     */
+    @Throws(OmegaException::class)override fun `release`(`name`: kotlin.String, `version`: kotlin.String?, `acceptNotices`: List<kotlin.String>, `allowYanked`: kotlin.Boolean): Release {
+            return FfiConverterTypeRelease.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_release(
+        it,
+        
+        FfiConverterString.lower(`name`),
+        FfiConverterOptionalString.lower(`version`),
+        FfiConverterSequenceString.lower(`acceptNotices`),
+        FfiConverterBoolean.lower(`allowYanked`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The registry's URL (no trailing slash).
+     */override fun `url`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_url(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
+     * freshness, log key, note).
+     */
+    @Throws(OmegaException::class)override fun `verified`(): VerifiedCheckpoint {
+            return FfiConverterTypeVerifiedCheckpoint.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_verified(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `"cosigned by w1 at T; fresh as of T"`, for people.
+     */
+    @Throws(OmegaException::class)override fun `witnessText`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registry_witness_text(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRegistry: FfiConverter<Registry, Long> {
+    override fun lower(value: Registry): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Registry {
+        return Registry(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Registry {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Registry) = 8UL
+
+    override fun write(value: Registry, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * How the registry's files are fetched: implemented by the host (Swift, Kotlin). Called from
+ * several threads at once.
+ */
+public interface RegistryFetcher {
+    
+    /**
+     * The bytes served at `url` (the registry URL, `/`, a path the reader needs), or null
+     * when it is not served (HTTP 404/410). Read at most `limit` bytes: a response that
+     * long is over the path's cap and refused (`TOO_LARGE`) anyway. Throw `OmegaError.Io`
+     * (or `NotFound`) for other failures; any other exception becomes `Io`.
+     */
+    fun `get`(`url`: kotlin.String, `limit`: kotlin.ULong): kotlin.ByteArray?
+    
+    companion object
+}
+
+/**
+ * How the registry's files are fetched: implemented by the host (Swift, Kotlin). Called from
+ * several threads at once.
+ */
+open class RegistryFetcherImpl: Disposable, AutoCloseable, RegistryFetcher
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_omega_swift_fn_free_registryfetcher(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_omega_swift_fn_clone_registryfetcher(handle, status)
+        }
+    }
+
+    
+    /**
+     * The bytes served at `url` (the registry URL, `/`, a path the reader needs), or null
+     * when it is not served (HTTP 404/410). Read at most `limit` bytes: a response that
+     * long is over the path's cap and refused (`TOO_LARGE`) anyway. Throw `OmegaError.Io`
+     * (or `NotFound`) for other failures; any other exception becomes `Io`.
+     */
+    @Throws(OmegaException::class)override fun `get`(`url`: kotlin.String, `limit`: kotlin.ULong): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(OmegaException) { _status ->
+    UniffiLib.uniffi_omega_swift_fn_method_registryfetcher_get(
+        it,
+        
+        FfiConverterString.lower(`url`),
+        FfiConverterULong.lower(`limit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceRegistryFetcher {
+    internal object `get`: UniffiCallbackInterfaceRegistryFetcherMethod0 {
+        override fun callback(`uniffiHandle`: Long,`url`: RustBuffer.ByValue,`limit`: Long,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeRegistryFetcher.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`get`(
+                    FfiConverterString.lift(`url`),
+                    FfiConverterULong.lift(`limit`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray? -> uniffiOutReturn.setValue(FfiConverterOptionalByteArray.lower(value)) }
+            uniffiTraitInterfaceCallWithError(
+                uniffiCallStatus,
+                makeCall,
+                writeReturn,
+                { e: OmegaException -> FfiConverterTypeOmegaError.lower(e) }
+            )
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeRegistryFetcher.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeRegistryFetcher.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceRegistryFetcher.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `get`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_omega_swift_fn_init_callback_vtable_registryfetcher(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRegistryFetcher: FfiConverter<RegistryFetcher, Long> {
+    internal val handleMap = UniffiHandleMap<RegistryFetcher>()
+
+    override fun lower(value: RegistryFetcher): Long {
+        if (value is RegistryFetcherImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): RegistryFetcher {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return RegistryFetcherImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): RegistryFetcher {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: RegistryFetcher) = 8UL
+
+    override fun write(value: RegistryFetcher, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
 
 /**
  * The result of [`prove_inclusion`].
@@ -1402,6 +2417,101 @@ public object FfiConverterTypeNoteSigner: FfiConverterRustBuffer<NoteSigner> {
             FfiConverterString.write(value.`keyId`, buf)
             FfiConverterUByte.write(value.`keyType`, buf)
             FfiConverterOptionalULong.write(value.`timestamp`, buf)
+    }
+}
+
+
+
+/**
+ * A logged security notice.
+ */
+data class Notice (
+    /**
+     * Index of its log entry.
+     */
+    var `entry`: kotlin.ULong
+    , 
+    /**
+     * The package name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The notice id (unique per name).
+     */
+    var `id`: kotlin.String
+    , 
+    /**
+     * `low`, `moderate`, `high` or `critical`.
+     */
+    var `severity`: kotlin.String
+    , 
+    /**
+     * Affected sequence ranges.
+     */
+    var `affected`: List<SequenceRange>
+    , 
+    /**
+     * The first fixed sequence, if any.
+     */
+    var `fixed`: kotlin.ULong?
+    , 
+    /**
+     * One-paragraph summary.
+     */
+    var `summary`: kotlin.String
+    , 
+    /**
+     * Where to read more.
+     */
+    var `url`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
+    override fun read(buf: ByteBuffer): Notice {
+        return Notice(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeSequenceRange.read(buf),
+            FfiConverterOptionalULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Notice) = (
+            FfiConverterULong.allocationSize(value.`entry`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`severity`) +
+            FfiConverterSequenceTypeSequenceRange.allocationSize(value.`affected`) +
+            FfiConverterOptionalULong.allocationSize(value.`fixed`) +
+            FfiConverterString.allocationSize(value.`summary`) +
+            FfiConverterOptionalString.allocationSize(value.`url`)
+    )
+
+    override fun write(value: Notice, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`entry`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`severity`, buf)
+            FfiConverterSequenceTypeSequenceRange.write(value.`affected`, buf)
+            FfiConverterOptionalULong.write(value.`fixed`, buf)
+            FfiConverterString.write(value.`summary`, buf)
+            FfiConverterOptionalString.write(value.`url`, buf)
     }
 }
 
@@ -1699,6 +2809,157 @@ public object FfiConverterTypeProblem: FfiConverterRustBuffer<Problem> {
 
 
 /**
+ * A release read from the log and verified.
+ */
+data class Release (
+    /**
+     * The package name.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * The version.
+     */
+    var `version`: kotlin.String
+    , 
+    /**
+     * The manifest's sequence.
+     */
+    var `sequence`: kotlin.ULong
+    , 
+    /**
+     * Index of the release's log entry.
+     */
+    var `entry`: kotlin.ULong
+    , 
+    /**
+     * The `b2tree:` digest of the files.
+     */
+    var `tree`: kotlin.String
+    , 
+    /**
+     * BLAKE2b-256 of the manifest (hex): its object name.
+     */
+    var `manifestHash`: kotlin.String
+    , 
+    /**
+     * BLAKE2b-256 of the tarball (hex): its object name.
+     */
+    var `tarballHash`: kotlin.String
+    , 
+    /**
+     * The tarball's size in bytes.
+     */
+    var `size`: kotlin.ULong
+    , 
+    /**
+     * The exact `.omega/manifest.json` bytes.
+     */
+    var `manifest`: kotlin.ByteArray
+    , 
+    /**
+     * The `.tgz` bytes (passed the strict reader and the package check).
+     */
+    var `tarball`: kotlin.ByteArray
+    , 
+    /**
+     * The package check's report (signers, files).
+     */
+    var `report`: Report
+    , 
+    /**
+     * The checkpoint note the release was verified against.
+     */
+    var `checkpoint`: kotlin.String
+    , 
+    /**
+     * The release's yank (when read with `allowYanked`).
+     */
+    var `yanked`: Yank?
+    , 
+    /**
+     * Notices whose ranges contain the release's sequence.
+     */
+    var `notices`: List<Notice>
+    , 
+    /**
+     * Revoked keys among the release's signers.
+     */
+    var `revokedSigners`: List<RevokedSigner>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRelease: FfiConverterRustBuffer<Release> {
+    override fun read(buf: ByteBuffer): Release {
+        return Release(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypeReport.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeYank.read(buf),
+            FfiConverterSequenceTypeNotice.read(buf),
+            FfiConverterSequenceTypeRevokedSigner.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Release) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`version`) +
+            FfiConverterULong.allocationSize(value.`sequence`) +
+            FfiConverterULong.allocationSize(value.`entry`) +
+            FfiConverterString.allocationSize(value.`tree`) +
+            FfiConverterString.allocationSize(value.`manifestHash`) +
+            FfiConverterString.allocationSize(value.`tarballHash`) +
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterByteArray.allocationSize(value.`manifest`) +
+            FfiConverterByteArray.allocationSize(value.`tarball`) +
+            FfiConverterTypeReport.allocationSize(value.`report`) +
+            FfiConverterString.allocationSize(value.`checkpoint`) +
+            FfiConverterOptionalTypeYank.allocationSize(value.`yanked`) +
+            FfiConverterSequenceTypeNotice.allocationSize(value.`notices`) +
+            FfiConverterSequenceTypeRevokedSigner.allocationSize(value.`revokedSigners`)
+    )
+
+    override fun write(value: Release, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`version`, buf)
+            FfiConverterULong.write(value.`sequence`, buf)
+            FfiConverterULong.write(value.`entry`, buf)
+            FfiConverterString.write(value.`tree`, buf)
+            FfiConverterString.write(value.`manifestHash`, buf)
+            FfiConverterString.write(value.`tarballHash`, buf)
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterByteArray.write(value.`manifest`, buf)
+            FfiConverterByteArray.write(value.`tarball`, buf)
+            FfiConverterTypeReport.write(value.`report`, buf)
+            FfiConverterString.write(value.`checkpoint`, buf)
+            FfiConverterOptionalTypeYank.write(value.`yanked`, buf)
+            FfiConverterSequenceTypeNotice.write(value.`notices`, buf)
+            FfiConverterSequenceTypeRevokedSigner.write(value.`revokedSigners`, buf)
+    }
+}
+
+
+
+/**
  * One invalid entry of a replay.
  */
 data class ReplayError (
@@ -1946,6 +3207,108 @@ public object FfiConverterTypeReport: FfiConverterRustBuffer<Report> {
             FfiConverterSequenceTypeProblem.write(value.`problems`, buf)
             FfiConverterULong.write(value.`files`, buf)
             FfiConverterString.write(value.`json`, buf)
+    }
+}
+
+
+
+/**
+ * A key revoked for the name that signed the release.
+ */
+data class RevokedSigner (
+    /**
+     * The key (`RW…`).
+     */
+    var `key`: kotlin.String
+    , 
+    /**
+     * Index of the `revoke` entry.
+     */
+    var `entry`: kotlin.ULong
+    , 
+    /**
+     * Why.
+     */
+    var `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRevokedSigner: FfiConverterRustBuffer<RevokedSigner> {
+    override fun read(buf: ByteBuffer): RevokedSigner {
+        return RevokedSigner(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RevokedSigner) = (
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterULong.allocationSize(value.`entry`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: RevokedSigner, buf: ByteBuffer) {
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterULong.write(value.`entry`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
+ * An inclusive range of release sequences.
+ */
+data class SequenceRange (
+    /**
+     * First affected sequence (`from` in the statement: a keyword in Python).
+     */
+    var `first`: kotlin.ULong
+    , 
+    /**
+     * Last affected sequence (`to` in the statement).
+     */
+    var `last`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSequenceRange: FfiConverterRustBuffer<SequenceRange> {
+    override fun read(buf: ByteBuffer): SequenceRange {
+        return SequenceRange(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SequenceRange) = (
+            FfiConverterULong.allocationSize(value.`first`) +
+            FfiConverterULong.allocationSize(value.`last`)
+    )
+
+    override fun write(value: SequenceRange, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`first`, buf)
+            FfiConverterULong.write(value.`last`, buf)
     }
 }
 
@@ -2332,6 +3695,53 @@ public object FfiConverterTypeWitnessCosignature: FfiConverterRustBuffer<Witness
     override fun write(value: WitnessCosignature, buf: ByteBuffer) {
             FfiConverterString.write(value.`name`, buf)
             FfiConverterULong.write(value.`time`, buf)
+    }
+}
+
+
+
+/**
+ * A release's yank.
+ */
+data class Yank (
+    /**
+     * Index of the `yank` entry.
+     */
+    var `entry`: kotlin.ULong
+    , 
+    /**
+     * Why.
+     */
+    var `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeYank: FfiConverterRustBuffer<Yank> {
+    override fun read(buf: ByteBuffer): Yank {
+        return Yank(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Yank) = (
+            FfiConverterULong.allocationSize(value.`entry`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: Yank, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`entry`, buf)
+            FfiConverterString.write(value.`reason`, buf)
     }
 }
 
@@ -3364,6 +4774,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeReport: FfiConverterRustBuffer<Report?> {
     override fun read(buf: ByteBuffer): Report? {
         if (buf.get().toInt() == 0) {
@@ -3386,6 +4828,38 @@ public object FfiConverterOptionalTypeReport: FfiConverterRustBuffer<Report?> {
         } else {
             buf.put(1)
             FfiConverterTypeReport.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeYank: FfiConverterRustBuffer<Yank?> {
+    override fun read(buf: ByteBuffer): Yank? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeYank.read(buf)
+    }
+
+    override fun allocationSize(value: Yank?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeYank.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Yank?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeYank.write(value, buf)
         }
     }
 }
@@ -3480,6 +4954,34 @@ public object FfiConverterSequenceTypeNoteSigner: FfiConverterRustBuffer<List<No
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeNotice: FfiConverterRustBuffer<List<Notice>> {
+    override fun read(buf: ByteBuffer): List<Notice> {
+        val len = buf.getInt()
+        return List<Notice>(len) {
+            FfiConverterTypeNotice.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Notice>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeNotice.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Notice>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeNotice.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePolicyWitness: FfiConverterRustBuffer<List<PolicyWitness>> {
     override fun read(buf: ByteBuffer): List<PolicyWitness> {
         val len = buf.getInt()
@@ -3554,6 +5056,62 @@ public object FfiConverterSequenceTypeReplayError: FfiConverterRustBuffer<List<R
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeReplayError.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRevokedSigner: FfiConverterRustBuffer<List<RevokedSigner>> {
+    override fun read(buf: ByteBuffer): List<RevokedSigner> {
+        val len = buf.getInt()
+        return List<RevokedSigner>(len) {
+            FfiConverterTypeRevokedSigner.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RevokedSigner>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRevokedSigner.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RevokedSigner>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRevokedSigner.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeSequenceRange: FfiConverterRustBuffer<List<SequenceRange>> {
+    override fun read(buf: ByteBuffer): List<SequenceRange> {
+        val len = buf.getInt()
+        return List<SequenceRange>(len) {
+            FfiConverterTypeSequenceRange.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<SequenceRange>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeSequenceRange.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<SequenceRange>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeSequenceRange.write(it, buf)
         }
     }
 }

@@ -1,0 +1,336 @@
+"""The registry client (REGISTRY.md R6, issue 15): ``Registry`` reads and verifies releases of
+an Ωpm registry served over HTTP(S), or through any ``fetch(url) -> bytes | None``.
+
+Thin by rule: the order of the steps (checkpoint, consistency with the stored checkpoint,
+replay of the log, index, entry, objects, notices) and every check are omega-core's sans-IO
+reader (``omega_core::driver::Reader``, here ``_omega_verify._Reader``). This module runs its
+host loop only: ask which paths it needs, fetch them (in parallel, each read up to the
+reader's cap + 1 bytes), hand them back; core verifies with the GIL released.
+
+>>> reg = Registry("https://registry.example", policy=POLICY)            # doctest: +SKIP
+>>> rel = reg.release("left-pad")                                       # doctest: +SKIP
+>>> rel.version, len(rel.tarball), rel.report.signed_by                 # doctest: +SKIP
+>>> store(reg.checkpoint, reg.genesis)   # give both back next time     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Tuple, TypedDict, Union
+
+if TYPE_CHECKING:
+    from ._omega_verify import VerifiedCheckpoint
+
+from ._errors import OmegaError, error_class
+from ._omega_verify import DEFAULT_MAX_AGE, _Reader
+from ._report import Report, _report_from_json
+
+__all__ = ["Fetch", "Notice", "Registry", "Release", "RevokedSigner", "SequenceRange", "Yank"]
+
+Fetch = Callable[[str], Optional[bytes]]
+"""``fetch(url)``: the bytes served at ``url``, or None when it is not served (404)."""
+
+# HTTP statuses that mean "not served" (the reader decides what that means for the path).
+_NOT_SERVED = (404, 410)
+# Most paths fetched at once.
+_PARALLEL = 8
+_RELEASE_PHASES = ("index", "entry", "objects")
+
+
+# An inclusive range of release sequences ("from" is a keyword: the functional syntax).
+SequenceRange = TypedDict("SequenceRange", {"from": int, "to": int})
+
+
+class Notice(TypedDict):
+    """A logged security notice."""
+
+    entry: int
+    name: str
+    id: str
+    severity: str
+    affected: List[SequenceRange]
+    fixed: Optional[int]
+    summary: str
+    url: Optional[str]
+
+
+class Yank(TypedDict):
+    """A release's yank."""
+
+    entry: int
+    reason: str
+
+
+class RevokedSigner(TypedDict):
+    """A key revoked for the name that signed the release."""
+
+    key: str
+    entry: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release read from the log and verified: its statement's fields, the exact manifest
+    and tarball bytes (the tarball passed the strict reader and the package check), the
+    package check's ``report``, its advisories, and the ``checkpoint`` note it was verified
+    against."""
+
+    name: str
+    version: str
+    sequence: int
+    entry: int
+    tree: str
+    manifest_hash: str
+    tarball_hash: str
+    size: int
+    manifest: bytes
+    tarball: bytes
+    report: Report
+    checkpoint: str
+    yanked: Optional[Yank]
+    notices: List[Notice]
+    revoked_signers: List[RevokedSigner]
+
+
+def _error(code: str, message: str) -> OmegaError:
+    return error_class(code)(message, code)
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http and https only (urllib's default also follows ftp)."""
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Optional[urllib.request.Request]:
+        scheme = newurl.split(":", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            raise _error("IO", f"{req.full_url}: redirected to {newurl}, not http or https")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _http_fetch(timeout: float) -> Callable[[str, int], Optional[bytes]]:
+    """The default fetch: urllib, at most ``limit`` bytes read of a response."""
+    opener = urllib.request.build_opener(_HttpOnlyRedirects())
+
+    def get(url: str, limit: int) -> Optional[bytes]:
+        req = urllib.request.Request(url, headers={"User-Agent": "omega_verify"})
+        try:
+            with opener.open(req, timeout=timeout) as resp:
+                data: bytes = resp.read(limit)
+                return data
+        except OmegaError:
+            raise
+        except urllib.error.HTTPError as e:
+            if e.code in _NOT_SERVED:
+                return None
+            raise _error("IO", f"{url}: HTTP {e.code} {e.reason}") from e
+        except (urllib.error.URLError, OSError) as e:
+            raise _error("IO", f"{url}: {e}") from e
+
+    return get
+
+
+class Registry:
+    """An Ωpm registry at ``url``, verified on construction (REGISTRY.md R6): its checkpoint
+    under ``policy`` (a tlog-policy text obtained another way than plain http), the
+    consistency with ``checkpoint`` (the note stored from an earlier ``Registry.checkpoint``,
+    as ``omega.lock`` pins it: never backwards, ``LOG_INCONSISTENT`` on a fork) and the
+    replay of the whole log from ``genesis`` (the stored ``Registry.genesis``: hex or 32
+    bytes).
+
+    Freshness is checked at ``now`` (Unix seconds; default: the clock) within ``max_age``
+    seconds; ``offline=True`` skips it. ``fetch(url) -> bytes | None`` replaces the default
+    urllib fetch (``http``/``https`` URLs only); it may be called from several threads.
+
+    Errors raise the ``OmegaError`` subclass of their DESIGN §4 code. An error while opening is
+    final (this constructor raises); an error while reading a release refuses that release
+    only. Methods may be called from several threads (one request at a time).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        policy: str,
+        checkpoint: Union[str, bytes, None] = None,
+        genesis: Union[str, bytes, None] = None,
+        max_age: int = DEFAULT_MAX_AGE,
+        now: Optional[int] = None,
+        fetch: Optional[Fetch] = None,
+        *,
+        offline: bool = False,
+        timeout: float = 30.0,
+    ) -> None:
+        self._url = url.rstrip("/")
+        if fetch is None:
+            scheme = self._url.split(":", 1)[0].lower()
+            if scheme not in ("http", "https"):
+                raise _error(
+                    "MALFORMED",
+                    f"registry {url}: only http and https URLs are fetched (give fetch= for others)",
+                )
+            http = _http_fetch(timeout)
+            self._get: Callable[[str, int], Optional[bytes]] = http
+        else:
+            user = fetch
+
+            def get(u: str, limit: int) -> Optional[bytes]:
+                data = user(u)
+                # The reader refuses anything over its cap (TOO_LARGE): hand over no more.
+                return None if data is None else bytes(data[:limit])
+
+            self._get = get
+        if offline:
+            when: Optional[int] = None
+        else:
+            when = int(time.time()) if now is None else now
+        self._lock = threading.Lock()
+        self._reader = _Reader(url, policy, max_age, checkpoint, genesis, when)
+        try:
+            self._drive()
+        except OmegaError as e:
+            e.evidence = self._reader.evidence()
+            raise
+
+    # -- the host loop (docs: DRIVER.md) -------------------------------------------------
+
+    def _fetch(self, path: str) -> Tuple[str, Optional[bytes]]:
+        limit = self._reader.max_bytes(path)
+        if limit is None:
+            raise _error("MALFORMED", f"registry {self._url}: {path} is not needed")
+        url = f"{self._url}/{path}"
+        try:
+            return path, self._get(url, limit + 1)
+        except OmegaError:
+            raise
+        except Exception as e:  # a caller's fetch failing: the registry cannot be read
+            raise _error("IO", f"registry {self._url}: {path}: {type(e).__name__}: {e}") from e
+
+    def _drive(self) -> None:
+        while True:
+            needs = self._reader.needs()
+            if not needs:
+                return
+            if len(needs) == 1:
+                results = [self._fetch(needs[0])]
+            else:
+                with concurrent.futures.ThreadPoolExecutor(min(_PARALLEL, len(needs))) as pool:
+                    results = list(pool.map(self._fetch, needs))
+            for path, data in results:
+                self._reader.provide(path, data)
+
+    def _abandon_release(self) -> None:
+        """After a fetch failed mid-release: reports the pending paths as not served until
+        the reader gives the release up (its refusal is not the error the caller sees)."""
+        while self._reader.phase() in _RELEASE_PHASES:
+            for path in self._reader.needs():
+                try:
+                    self._reader.provide(path, None)
+                except OmegaError:
+                    break
+
+    # -- the API --------------------------------------------------------------------------
+
+    def release(
+        self,
+        name: str,
+        version: Optional[str] = None,
+        accept_notices: Iterable[str] = (),
+        allow_yanked: bool = False,
+    ) -> Release:
+        """Reads and verifies a release of ``name`` (``version``, default the latest
+        unyanked one): the index note, the log entry and its inclusion, both objects by
+        their hashes, the package check, then yanks and notices (a critical notice refuses
+        the release unless its id is in ``accept_notices``; a yanked version is refused
+        unless ``allow_yanked``)."""
+        if isinstance(accept_notices, (str, bytes)):
+            raise TypeError("accept_notices: expected an iterable of notice ids, not a string")
+        with self._lock:
+            self._reader.want_release(name, version, list(accept_notices), allow_yanked)
+            try:
+                self._drive()
+            except OmegaError:
+                self._abandon_release()
+                raise
+            got = self._reader.take_release()
+            note = self._reader.checkpoint_note()
+        if got is None or note is None:  # the reader gave no release without an error
+            raise _error("MALFORMED", f"registry {self._url}: {name}: no release was read")
+        info, manifest, tarball, report = got
+        d = json.loads(info)
+        return Release(
+            name=d["name"],
+            version=d["version"],
+            sequence=d["sequence"],
+            entry=d["entry"],
+            tree=d["tree"],
+            manifest_hash=d["manifest_hash"],
+            tarball_hash=d["tarball_hash"],
+            size=d["size"],
+            manifest=manifest,
+            tarball=tarball,
+            report=_report_from_json(report),
+            checkpoint=note,
+            yanked=d["yanked"],
+            notices=d["notices"],
+            revoked_signers=d["revoked_signers"],
+        )
+
+    def notices(self, name: str, sequence: Optional[int] = None) -> List[Notice]:
+        """The notices of ``name`` (all, or those whose ranges contain ``sequence``), in id
+        order. ``NOT_IN_LOG`` when the log does not hold the name."""
+        with self._lock:
+            text = self._reader.notices(name, sequence)
+        notices: List[Notice] = json.loads(text)
+        return notices
+
+    @property
+    def url(self) -> str:
+        """The registry's URL (no trailing slash)."""
+        return self._url
+
+    @property
+    def checkpoint(self) -> str:
+        """The checkpoint note to store and give back next time (the larger of the fetched
+        and the stored one: never backwards)."""
+        note = self._reader.checkpoint_note()
+        assert note is not None  # verified on construction
+        return note
+
+    @property
+    def genesis(self) -> str:
+        """The SHA-256 of entry 0 (hex), to store with the checkpoint."""
+        g = self._reader.genesis()
+        assert g is not None
+        return g
+
+    @property
+    def verified(self) -> VerifiedCheckpoint:
+        """The checkpoint fetched and verified: origin, size, root, witnesses with their
+        times, freshness, log key and note."""
+        text = self._reader.verified()
+        assert text is not None
+        v: VerifiedCheckpoint = json.loads(text)
+        return v
+
+    @property
+    def witness_text(self) -> str:
+        """``"cosigned by w1 at T; fresh as of T"``, for people."""
+        t = self._reader.witness_text()
+        assert t is not None
+        return t
+
+    @property
+    def fetched_bytes(self) -> int:
+        """Bytes fetched and accepted so far."""
+        return self._reader.fetched_bytes()
+
+    def __repr__(self) -> str:
+        v = self.verified
+        return f"Registry({self._url!r}, origin={v['origin']!r}, size={v['size']})"
