@@ -8,8 +8,12 @@
 //      checkpoint; the hostile notice summary is shown as text with its U+202E made visible
 //   R2 a critical notice blocks 1.0.0 with KEY_NOT_TRUSTED until the user accepts it
 //   R3 a tampered object: NOT_IN_LOG shown, no download offered
-//   R4 the log grows (consistency proof shown), then a fork of it with the same log key and
-//      witness: LOG_INCONSISTENT shown with the evidence, the stored checkpoint kept
+//      (and an object of 8 MiB: TOO_LARGE, not read to its end; a javascript: registry URL:
+//      MALFORMED)
+//   R4 the log grows (consistency proof shown); an older checkpoint is served (ours kept); then
+//      a fork with the same log key and witness: LOG_INCONSISTENT with the evidence, ours kept
+//   R5 a checkpoint cosigned more than a day ago (the page's clock moved): STALE
+//   R6 a server that lets the checkpoint be cached for an hour: the page still sees it grow
 // and a measurement (printed, not asserted): the time of a release fetch in the page
 // (checkpoint + log + index + entry + ~100 KiB tarball), cold and warm, over loopback.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -83,6 +87,7 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       assert.equal(await attr(p, '#verdict', 'data-code'), 'ok', await text(p, '#verdict'));
       assert.equal(await attr(p, '#release-verdict', 'data-code'), 'ok', await text(p, '#release-verdict'));
       assert.match(await text(p, '#release-verdict'), /Verified: left-pad@1\.1\.0 \(sequence 2\)/);
+      assert.equal(await p.isVisible('#policy-from-link'), true, 'a policy from the link is pointed out');
       // Checkpoint and witness.
       const cp = await text(p, '#checkpoint');
       assert.match(cp, /registry\.example\/omega/);
@@ -177,6 +182,34 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       assert.equal(await attr(p, '#download', 'href'), null);
       assert.equal(await p.isVisible('#release-details'), false);
       await shot(p, 'browser-registry-3-tampered.png');
+
+      // An object far larger than the logged size: refused, and not read to its end.
+      await visit(p, pageUrl('huge'));
+      assert.equal(await attr(p, '#release-verdict', 'data-code'), 'TOO_LARGE', await text(p, '#release-verdict'));
+      assert.equal(await p.isVisible('#download'), false);
+      const read = await p.$$eval('#requests tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+      const big = read.find(([path]) => path === `objects/${fx.tgzOf('1.1.0').slice(0, 2)}/${fx.tgzOf('1.1.0')}`);
+      assert.ok(big && Number(big[2]) < 1024 * 1024, `the 8 MiB object was not read: ${JSON.stringify(read)}`);
+
+      // A registry URL that is not http(s).
+      await visit(p, `${site.url}${PAGE}?${new URLSearchParams({ registry: 'javascript:globalThis.__xss=1', policy, name: PACKAGE })}`);
+      assert.equal(await attr(p, '#verdict', 'data-code'), 'MALFORMED');
+      assert.equal(await p.evaluate(() => globalThis.__xss ?? null), null);
+    } finally {
+      await ctx.done();
+    }
+  });
+
+  await scenario('registry page R5: a checkpoint older than a day (witness time) is refused as STALE', async () => {
+    const ctx = await context('registry-stale');
+    try {
+      const p = await ctx.newPage();
+      await p.clock.setFixedTime(new Date(Date.now() + 2 * 86400 * 1000));
+      await visit(p, pageUrl('good'));
+      assert.equal(await attr(p, '#verdict', 'data-code'), 'STALE', await text(p, '#verdict'));
+      assert.equal(await p.isVisible('#release'), false);
+      assert.equal(await p.evaluate(() => Object.keys(localStorage).length), 0, 'nothing stored from a stale read');
+      await shot(p, 'browser-registry-6-stale.png');
     } finally {
       await ctx.done();
     }
@@ -199,6 +232,16 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       assert.equal(JSON.parse(stored).keep, readFileSync(join(fx.dirs.forkA, 'checkpoint'), 'utf8'));
       await shot(p, 'browser-registry-4-grew.png');
 
+      // A registry (or mirror) that serves an older checkpoint: the stored one is never moved
+      // back. Proving old → stored needs the stored tree's tiles, which an older copy does not
+      // serve: today's reader then refuses with NOT_FOUND (REGISTRY.md R6 keeps the stored one
+      // when it can prove the older is its prefix; the page then says so).
+      await visit(p, pageUrl('good'));
+      const older = await attr(p, '#verdict', 'data-code');
+      if (older === 'ok') assert.equal(await attr(p, '#consistency', 'data-state'), 'older');
+      else assert.equal(older, 'NOT_FOUND', await text(p, '#verdict'));
+      assert.equal(await p.evaluate((k) => localStorage.getItem(k), key), stored, 'the newer stored checkpoint is kept');
+
       await visit(p, pageUrl('fork-b'));
       assert.equal(await attr(p, '#verdict', 'data-code'), 'LOG_INCONSISTENT', await text(p, '#verdict'));
       assert.equal(await p.isVisible('#evidence-block'), true);
@@ -206,6 +249,23 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       assert.equal(await p.isVisible('#release'), false, 'no release is read from a forked log');
       assert.equal(await p.evaluate((k) => localStorage.getItem(k), key), stored, 'the stored checkpoint is kept');
       await shot(p, 'browser-registry-5-fork.png');
+    } finally {
+      await ctx.done();
+    }
+  });
+
+  await scenario('registry page R6: a cached checkpoint is not reused: the page sees the log grow behind a one-hour Cache-Control', async () => {
+    const ctx = await context('registry-cache');
+    try {
+      const p = await ctx.newPage();
+      await visit(p, pageUrl('moving'));
+      assert.equal(await attr(p, '#release-verdict', 'data-code'), 'ok', await text(p, '#release-verdict'));
+      const first = await p.evaluate(async (u) => (await fetch(u, { cache: 'force-cache' })).headers.get('cache-control'), `${nginx.url}/moving/checkpoint`);
+      assert.equal(first, 'max-age=3600', 'the server really says the checkpoint may be cached');
+      fx.replace(fx.dirs.moving, fx.dirs.forkA);
+      await clickAndSettle(p, '#open');
+      assert.equal(await attr(p, '#consistency', 'data-state'), 'grew', await text(p, '#verdict'));
+      assert.match(await text(p, '#release-verdict'), /left-pad@1\.2\.0/);
     } finally {
       await ctx.done();
     }

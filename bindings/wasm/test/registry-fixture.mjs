@@ -1,7 +1,8 @@
 // Test helpers for the browser registry page (examples/browser/registry.html, issue 15):
 //   - buildRegistries(): registry folders made by the `omega` command line (registry init,
 //     statement owners signed by two janitors, pack, publish, notices, witness cosign), the way
-//     scripts/demo-registry.sh makes one: `good`, `tampered` (an object changed), and a fork
+//     scripts/demo-registry.sh makes one: `good`, `tampered` (an object changed), `huge` (an object
+//     replaced by 8 MiB), `moving` (served as cacheable for an hour), and a fork
 //     (`fork-a`, `fork-b`: one log key, one witness, two different histories of the same size);
 //   - startNginx(): Debian's nginx serving a folder on 127.0.0.1 on a free port, configured as
 //     cli/tests/common/nginx.rs does (non-daemon, single process, its own prefix, pid, logs and
@@ -78,10 +79,14 @@ export function buildRegistries() {
     run(['sign', f, '-s', keys.owner.sec, '--append']);
     run(['registry', 'submit', into, f]);
   };
+  // A witness's first cosignature of a log is trust on first use: newer CLIs ask for
+  // --new-log then (older ones do not know the flag).
+  const newLog = spawnSync(bin, ['witness', 'cosign', '--help'], { encoding: 'utf8' }).stdout.includes('--new-log');
   const cosign = (into, state) => {
     const logKey = readFileSync(join(into, 'policy'), 'utf8').split('\n').find((l) => l.startsWith('log ')).slice(4);
+    const first = newLog && !existsSync(join(root, state)) ? ['--new-log'] : [];
     const line = run(['witness', 'cosign', join(into, 'checkpoint'), '--log-key', logKey, '--state', join(root, state),
-      '--name', witnessName, '-s', keys.witness.sec]).trim();
+      '--name', witnessName, '-s', keys.witness.sec, ...first]).trim();
     run(['registry', 'cosign', into, line]);
   };
 
@@ -108,6 +113,16 @@ export function buildRegistries() {
   bytes[bytes.length - 7] ^= 1;
   writeFileSync(objectPath(tampered, latestTgz), bytes);
 
+  // huge: 1.1.0's tarball object replaced by 8 MiB (the reader's cap is the logged size).
+  const huge = join(serve, 'huge');
+  cpSync(good, huge, { recursive: true });
+  writeFileSync(objectPath(huge, latestTgz), Buffer.alloc(8 * 1024 * 1024, 0x41));
+
+  // moving: a copy of good that the test replaces by fork-a (the log grows) while nginx says
+  // every file of it may be cached for an hour (as a careless CDN would).
+  const moving = join(serve, 'moving');
+  cpSync(good, moving, { recursive: true });
+
   // A fork: two copies of good with the same log key and witness (two copies of its state)
   // extended differently, each cosigned: both sizes equal, the roots differ.
   const forkA = join(serve, 'fork-a');
@@ -126,7 +141,12 @@ export function buildRegistries() {
     keys,
     witnessName,
     policy: readFileSync(join(good, 'policy'), 'utf8'),
-    dirs: { good, tampered, forkA, forkB },
+    dirs: { good, tampered, huge, moving, forkA, forkB },
+    /** Replaces the contents of `to` by a copy of `from` (both under serve/). */
+    replace: (to, from) => {
+      rmSync(to, { recursive: true, force: true });
+      cpSync(from, to, { recursive: true });
+    },
     tgzOf,
     object: (dir, hash) => readFileSync(objectPath(dir, hash)),
     close: () => rmSync(root, { recursive: true, force: true }),
@@ -198,6 +218,10 @@ http {
     # reader needs to see as 404s).
     add_header Access-Control-Allow-Origin "*" always;
     location ~ /\\. { return 404; }
+    location /moving/ {
+      add_header Access-Control-Allow-Origin "*" always;
+      add_header Cache-Control "max-age=3600" always;
+    }
   }
 }
 `);
