@@ -294,6 +294,10 @@ async function readReleaseInner(name, version, accept, openMs) {
   $('release').hidden = false;
   $('release-verdict').hidden = false;
   setVerdict('release-verdict', 'pending', `Reading ${name}${version ? `@${version}` : ''}…`, '', 'pending');
+  if (openMs === null) {
+    $('timing').textContent = '';
+    $('timing').removeAttribute('data-ms');
+  }
   const startRelease = performance.now();
   let rel;
   try {
