@@ -31,10 +31,11 @@ function el(tag, props = {}, ...children) {
 }
 
 // Characters that are invisible or change the direction of the text around them (C0/C1
-// controls, bidi embeddings, overrides and isolates, marks, zero-width and format characters).
+// controls, line and paragraph separators, bidi embeddings, overrides and isolates, marks,
+// zero-width and format characters).
 // A registry-controlled string may carry them to make a summary, a reason or a file name read
 // as something else (U+202E turns "gnp.exe" into "exe.png").
-const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb]/gu;
+const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\ufff9-\ufffb]/gu;
 
 /** Registry-controlled text as a node: textContent only, isolated from its neighbours'
  * direction, each hidden character shown as ⟨U+XXXX⟩ and the span marked. */

@@ -249,6 +249,14 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       assert.equal(await p.isVisible('#release'), false, 'no release is read from a forked log');
       assert.equal(await p.evaluate((k) => localStorage.getItem(k), key), stored, 'the stored checkpoint is kept');
       await shot(p, 'browser-registry-5-fork.png');
+
+      // Forget: the stored checkpoint is removed; the fork then reads as a first visit.
+      await p.click('#forget');
+      assert.equal(await p.evaluate((k) => localStorage.getItem(k), key), null);
+      assert.equal(await text(p, '#stored'), '');
+      await visit(p, pageUrl('fork-b'));
+      assert.equal(await attr(p, '#consistency', 'data-state'), 'first');
+      assert.equal(await attr(p, '#release-verdict', 'data-code'), 'ok');
     } finally {
       await ctx.done();
     }
