@@ -370,21 +370,24 @@ async function renderCheckpoint(s) {
     c('Stored', `size ${previous.size}, root ${previous.root}, saved ${ago(now - previous.savedAt)}`);
   } else if (previous.size < cp.size) {
     con.dataset.state = 'grew';
-    let proofText = '';
-    try {
-      const tiles = await rec.get(tilesForConsistency(previous.size, cp.size), TILE_CAP);
-      const p = proveConsistency(previous.size, cp.size, previous.root, cp.root, tiles);
-      proofText = `${p.proof.length} hash${p.proof.length === 1 ? '' : 'es'}`;
-      c('Proof', mono(p.proof.join('\n')));
-    } catch (e) {
-      proofText = `(not redrawn: ${e.code ?? ''} ${withoutCode(e)})`;
-    }
     c('Verdict', el('span', { className: 'okay', textContent: `✓ the log grew from ${previous.size} to ${cp.size} entries without changing its past` }));
     c('Stored', `size ${previous.size}, root ${previous.root}, saved ${ago(now - previous.savedAt)}`);
-    c('Consistency proof', proofText);
-  } else {
+    try {
+      // The proof the reader checked, built again from the same tiles and shown.
+      const tiles = await rec.get(tilesForConsistency(previous.size, cp.size), TILE_CAP);
+      const p = proveConsistency(previous.size, cp.size, previous.root, cp.root, tiles);
+      c('Consistency proof', `${p.proof.length} hash${p.proof.length === 1 ? '' : 'es'}`);
+      c('Proof hashes', mono(p.proof.join('\n')));
+    } catch (e) {
+      c('Consistency proof', `(not redrawn: ${e.code ?? ''} ${withoutCode(e)})`);
+    }
+  } else if (previous.size > cp.size) {
     con.dataset.state = 'older';
     c('Verdict', el('span', { className: 'okay', textContent: `✓ the registry served an older checkpoint (size ${cp.size}); it is part of the one stored (size ${previous.size}), which is kept` }));
+  } else {
+    // Same size, another root: the reader refuses this (LOG_INCONSISTENT) before we get here.
+    con.dataset.state = 'unexpected';
+    c('Verdict', codeBadge('LOG_INCONSISTENT'), ' ', ext(`the stored checkpoint has size ${previous.size} and root ${previous.root}; this one ${cp.root}`));
   }
   $('checkpoint-block').hidden = false;
 }
