@@ -255,7 +255,7 @@ async function openAndReadInner({ url, policy, name, version, accept = [] }) {
     fail('verdict', e);
     const ev = reg.evidence();
     if (ev) {
-      $('evidence').textContent = ev;
+      $('evidence').replaceChildren(ext(ev));
       $('evidence-block').hidden = false;
     }
     renderRequests(rec.requests);
@@ -525,7 +525,7 @@ async function renderRelease(s, rel) {
   $('files-count').textContent = `(${listing.files.length}, every one as signed; tree ${rel.tree})`;
 
   const raw = { ...rel, tarball: `(${rel.tarball.length} bytes)`, manifest: `(${rel.manifest.length} bytes)` };
-  $('raw').textContent = JSON.stringify(raw, null, 2);
+  $('raw').replaceChildren(ext(JSON.stringify(raw, null, 2)));
   $('release-details').hidden = false;
 }
 
