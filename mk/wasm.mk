@@ -19,7 +19,8 @@ test-wasm-node: build-wasm
 
 test-wasm-browser: build-wasm
 	scripts/setup-browser.sh
-	node bindings/wasm/test/browser.mjs
+	$(CARGO) build -q -p omega-cli
+	OMEGA_BIN=$(abspath $(or $(CARGO_TARGET_DIR),target))/debug/omega node bindings/wasm/test/browser.mjs
 
 test-wasm: test-wasm-node test-wasm-browser
 

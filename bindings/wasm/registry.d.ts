@@ -19,6 +19,8 @@ export interface OmegaRegistry {
   release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean }): Promise<OmegaRelease>;
   notices(name: string, sequence?: number | null): Promise<OmegaNotice[]>;
   checkpoint(): Promise<OmegaRegistryCheckpoint>;
+  /** The replayed registry state (omega-core's RegistryState JSON), once verified. */
+  state(): Promise<Record<string, unknown>>;
   evidence(): string | null;
 }
 export function openRegistry(url: string, options: OmegaRegistryOptions): OmegaRegistry;

@@ -183,6 +183,14 @@ export function openRegistry(url, options) {
         return reader.checkpoint();
       });
     },
+    /** The replayed registry state (omega-core's RegistryState JSON: janitors, and per name
+     * its owners, releases, revoked keys and notices), once the registry is verified. */
+    state() {
+      return serial(async () => {
+        await open();
+        return reader.state();
+      });
+    },
     /** The evidence text of a LOG_INCONSISTENT verdict, or null. */
     evidence() {
       return reader.evidence() ?? null;

@@ -202,6 +202,18 @@ impl RegistryReader {
         ))
     }
 
+    /// The replayed registry state (core's `RegistryState` JSON, `{"omega-registry-state": 1,
+    /// …}`: janitors, mode, and per name its owners, releases, revoked keys and notices), or
+    /// null before the registry is verified. Added for the browser registry page (issue 15).
+    #[wasm_bindgen(unchecked_return_type = "Record<string, unknown> | null")]
+    pub fn state(&mut self) -> Result<JsValue, JsValue> {
+        let r = self.get()?;
+        match r.state() {
+            None => Ok(JsValue::NULL),
+            Some(s) => js_sys::JSON::parse(&String::from_utf8_lossy(&s.to_json_bytes())),
+        }
+    }
+
     /// The evidence text of a `LOG_INCONSISTENT` verdict, if any.
     pub fn evidence(&self) -> Option<String> {
         self.reader

@@ -12,6 +12,9 @@
 //      script, serves a page with new pins while delaying the new worker, clears the site's
 //      storage, serves an older signed release (also after a forced worker stop, over CDP), or
 //      answers other spellings of app URLs
+//   4. the registry page (browser-registry.mjs): registries made by the omega CLI, served by
+//      nginx; the chain of a good release and its download, a critical notice, a tampered
+//      object (NOT_IN_LOG), a grown then forked log (LOG_INCONSISTENT); a timing is printed
 // Screenshots go to test-artifacts/ (git-ignored). Run: node bindings/wasm/test/browser.mjs
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -511,6 +514,11 @@ await scenario('B6 service worker: other spellings of app URLs cannot skip the w
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// 4. The registry page (examples/browser/registry.html): see browser-registry.mjs.
+const { registryPageScenarios } = await import('./browser-registry.mjs');
+await registryPageScenarios({ browser, scenario, artifacts: ARTIFACTS });
 
 await browser.close();
 await good.close();
