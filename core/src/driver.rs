@@ -26,6 +26,7 @@ use alloc::vec::Vec;
 
 use serde_json::Value;
 
+use crate::checkpoint::Checkpoint;
 use crate::client::{self, Advisories, Held, Trust, VerifiedRelease};
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::to_hex;
@@ -212,6 +213,15 @@ impl Reader {
                     }
                     return self.advance_if_done();
                 }
+            }
+            if let (Some((served, proven)), true) = (self.behind(), TilePath::parse(path).is_ok()) {
+                return self.failed(Error::new(
+                    ErrorCode::Stale,
+                    format!(
+                        "registry {}: it serves checkpoint {served}, older than the stored {proven}, and not {path}, which the entries {served}..{proven} need: the state would miss them",
+                        self.trust.url
+                    ),
+                ));
             }
             return self.failed(Error::new(
                 ErrorCode::NotFound,
@@ -464,8 +474,11 @@ impl Reader {
                 };
                 match err {
                     Ok(latest) => {
+                        // The state must cover the largest proven tree (threat model RR7,
+                        // RB7): a mirror behind the stored checkpoint cannot hide the
+                        // notices, revocations or owner changes between its size and ours.
+                        let size = latest.checkpoint.size;
                         self.latest = Some(latest);
-                        let size = fetched.checkpoint.size;
                         self.ask_replay(size)?;
                     }
                     Err(e) => {
@@ -478,10 +491,11 @@ impl Reader {
             }
             Phase::Replay => {
                 let v = self.verified_checkpoint()?;
+                let proven = self.proven_checkpoint()?;
                 let state = client::replay_to(
                     None,
                     self.trust.genesis.as_ref(),
-                    &v.checkpoint,
+                    &proven,
                     &v.log_key,
                     &self.tiles,
                 )
@@ -503,10 +517,10 @@ impl Reader {
                 self.phase = Phase::Entry;
             }
             Phase::Entry => {
-                let v = self.verified_checkpoint()?;
+                let proven = self.proven_checkpoint()?;
                 let (_, pick) = self.state_and_pick()?;
                 let st = client::read_release_entry(
-                    &v.checkpoint,
+                    &proven,
                     &pick.request.name,
                     &pick.version,
                     &pick.record,
@@ -574,6 +588,28 @@ impl Reader {
         self.ask(&bundles);
         self.phase = Phase::Replay;
         Ok(())
+    }
+
+    /// The largest proven tree: the fetched checkpoint, or the stored one when the registry
+    /// (a stale mirror) serves an older one. The state and inclusion proofs are of this tree.
+    fn proven_checkpoint(&self) -> Result<Checkpoint> {
+        match (&self.latest, &self.verified) {
+            (Some(h), _) => Ok(h.checkpoint.clone()),
+            (None, Some(v)) => Ok(v.checkpoint.clone()),
+            (None, None) => Err(Error::new(
+                ErrorCode::Malformed,
+                "reader: no verified checkpoint",
+            )),
+        }
+    }
+
+    /// The sizes of the stored and the served checkpoint when the stored one is larger.
+    fn behind(&self) -> Option<(u64, u64)> {
+        let served = self.verified.as_ref()?.checkpoint.size;
+        let stored = self.trust.pinned.as_ref().map(|h| h.checkpoint.size);
+        let proven = self.latest.as_ref().map(|h| h.checkpoint.size);
+        let larger = stored.max(proven)?;
+        (larger > served).then_some((served, larger))
     }
 
     fn verified_checkpoint(&self) -> Result<VerifiedCheckpoint> {

@@ -45,16 +45,17 @@ fn install(
             client::check_consistency(p, &fetched, &proof)?.latest
         }
     };
+    // The state covers the largest proven tree (threat model RR7).
     let state = client::replay_to(
         None,
         trust.genesis.as_ref(),
-        &v.checkpoint,
+        &latest.checkpoint,
         &v.log_key,
         &reg.files,
     )?;
     client::verify_index(&state, &reg.signed_index(&reg.index(name)), name, now)?;
     let (version, record) = client::choose_release(&state, name, None, false)?;
-    let st = client::read_release_entry(&v.checkpoint, name, version, record, &reg.files)?;
+    let st = client::read_release_entry(&latest.checkpoint, name, version, record, &reg.files)?;
     let revoked: Vec<_> = state
         .name(name)
         .map(|n| n.revoked.iter().map(|r| r.key).collect())
@@ -653,7 +654,7 @@ fn vector_case(
         latest = client::check_consistency(&held, &fetched, &proof)?.latest;
     }
     let g = omega_core::hash::parse_hex32(genesis, "genesis")?;
-    let state = client::replay_to(None, Some(&g), &v.checkpoint, &v.log_key, files)?;
+    let state = client::replay_to(None, Some(&g), &latest.checkpoint, &v.log_key, files)?;
     let name = s("package").unwrap();
     let version = s("version");
     let (ver, record) = client::choose_release(&state, &name, version.as_deref(), false)?;
@@ -662,7 +663,7 @@ fn vector_case(
         .cloned()
         .unwrap_or_default();
     client::verify_index(&state, &index, &name, now)?;
-    let st = client::read_release_entry(&v.checkpoint, &name, ver, record, files)?;
+    let st = client::read_release_entry(&latest.checkpoint, &name, ver, record, files)?;
     let get = |h: &[u8; 32]| {
         files
             .get(&client::object_path(h))

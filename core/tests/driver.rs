@@ -147,18 +147,32 @@ fn stored_checkpoint_moves_forward_and_never_back() {
             .version,
         "1.2.0"
     );
-    // A stale mirror (the old registry) read with the newer note: the newer one is kept; the
-    // proof comes from the newer tree's tiles, which the mirror here also serves.
-    let mut mirror = served(&old);
+    // A stale mirror (the old registry) read with the newer note: the newer one is kept, and
+    // the state covers the newer tree (threat model RR7/RB7: what was logged between the two
+    // sizes is not hidden), from the newer tree's tiles and bundles, which this mirror also
+    // serves (they are public); the release at entry 4, beyond the mirror's size, is read.
+    let bare_mirror = served(&old);
+    let mut mirror = bare_mirror.clone();
     for (k, v) in &new.files {
-        if k.starts_with("tile/") {
+        if k.starts_with("tile/") || k.starts_with("objects/") {
             mirror.entry(k.clone()).or_insert_with(|| v.clone());
         }
     }
     let newer = new.checkpoint(Some(NOW));
-    let r = open(&mirror, Some(&newer), Some(old.state.genesis)).unwrap();
+    let mut r = open(&mirror, Some(&newer), Some(old.state.genesis)).unwrap();
     assert_eq!(r.checkpoint_note(), Some(newer.as_str()));
-    assert_eq!(r.state().unwrap().size, 4);
+    assert_eq!(r.state().unwrap().size, 5);
+    // (the mirror's own index note, as-of 4, is a true prefix of the state)
+    let rel = release(&mut r, &mirror, "left-pad", None).unwrap();
+    assert_eq!((rel.statement.version.as_str(), rel.entry), ("1.2.0", 4));
+    // Without the newer tree's files the state cannot cover it: STALE, naming both sizes.
+    let e = open(&bare_mirror, Some(&newer), Some(old.state.genesis)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Stale, "{e}");
+    assert!(
+        e.message()
+            .contains("checkpoint 4, older than the stored 5"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -420,13 +420,13 @@ def test_served_registry_good(world: World, served: Path, nginx: Nginx) -> None:
     assert again.release("left-pad").version == "1.1.0"
     assert again.checkpoint != note
 
-    # A mirror behind the stored checkpoint (the old copy): the consistency proof needs
-    # hashes of the stored (larger) tree, which that mirror does not serve, and the reader
-    # keeps no tile cache: refused (NOT_FOUND naming the tile), never moved backwards.
+    # A mirror behind the stored checkpoint (the old copy): the state must cover the stored
+    # (larger) tree (threat model RR7/RB7), whose tiles that mirror does not serve, and the
+    # reader keeps no tile cache: refused with STALE naming both sizes, never moved backwards.
     reserve(world, served, old)
-    with pytest.raises(ov.NotFoundError) as behind:
+    with pytest.raises(ov.OmegaError) as behind:
         ov.Registry(nginx.url, world.policy, checkpoint=again.checkpoint, genesis=genesis)
-    assert behind.value.code == "NOT_FOUND" and "tile/" in behind.value.message
+    assert behind.value.code == "STALE" and "older than the stored" in behind.value.message
     # The same mirror with the old note stored: no growth, the same checkpoint.
     same = ov.Registry(nginx.url, world.policy, checkpoint=note, genesis=genesis)
     assert same.checkpoint == note and same.verified["size"] == size

@@ -233,13 +233,13 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       await shot(p, 'browser-registry-4-grew.png');
 
       // A registry (or mirror) that serves an older checkpoint: the stored one is never moved
-      // back. Proving old → stored needs the stored tree's tiles, which an older copy does not
-      // serve: today's reader then refuses with NOT_FOUND (REGISTRY.md R6 keeps the stored one
-      // when it can prove the older is its prefix; the page then says so).
+      // back, and the state must cover the stored tree (threat model RR7/RB7). An older copy
+      // does not serve that tree's tiles: the reader refuses with STALE (with them, the page
+      // would read the release and say the served checkpoint is older).
       await visit(p, pageUrl('good'));
       const older = await attr(p, '#verdict', 'data-code');
       if (older === 'ok') assert.equal(await attr(p, '#consistency', 'data-state'), 'older');
-      else assert.equal(older, 'NOT_FOUND', await text(p, '#verdict'));
+      else assert.equal(older, 'STALE', await text(p, '#verdict'));
       assert.equal(await p.evaluate((k) => localStorage.getItem(k), key), stored, 'the newer stored checkpoint is kept');
 
       await visit(p, pageUrl('fork-b'));
