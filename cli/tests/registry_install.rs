@@ -1270,3 +1270,86 @@ fn review_huge_logged_sizes_and_oversize_objects_are_capped() {
     let err = refused_with(&w, &["left-pad@1.0.1"], 2, "TOO_LARGE");
     assert!(err.contains("1099511627776"), "{err}");
 }
+
+/// RR16: a project whose `node_modules` is a link to `.git` (committed in a PR) and a lock
+/// pinning a genuine release named `hooks`: `omega install` refuses (`UNSAFE_PATH` naming the
+/// link) before anything is written, and `.git/hooks` is as it was.
+#[test]
+fn review_a_node_modules_link_to_git_is_not_written_through() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("hooks", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    w.install(&["hooks", "--registry", &url]).expect(0);
+    let hooks = w.app().join(".git/hooks");
+    fs::create_dir_all(&hooks).unwrap();
+    fs::write(hooks.join("pre-commit"), "#!/bin/sh\nexit 0\n").unwrap();
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    std::os::unix::fs::symlink(".git", w.app().join("node_modules")).unwrap();
+    let git = fixture::snapshot_meta(&w.app().join(".git"));
+    let err = refused(&w, &[], "UNSAFE_PATH");
+    assert!(
+        err.contains(&format!(
+            "{}: is a symbolic link",
+            w.app().join("node_modules").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(fixture::snapshot_meta(&w.app().join(".git")), git);
+    assert_eq!(
+        fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        "#!/bin/sh\nexit 0\n"
+    );
+    assert!(!hooks.join("index.js").exists());
+    let left: Vec<_> = fs::read_dir(w.app())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".omega-install-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// RR16: an `npm link`ed package (`node_modules/left-pad -> ~/dev/other`, whose own
+/// `node_modules` would have been moved into the project) and a scope folder that is a link
+/// out of the project (`node_modules/@scope -> ../../config`): `UNSAFE_PATH` naming the
+/// link, nothing written on either side.
+#[test]
+fn review_linked_packages_and_scope_folders_are_refused() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("@scope/pkg", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let other = w.root().join("dev-other");
+    fs::create_dir_all(other.join("node_modules/dep")).unwrap();
+    fs::write(other.join("node_modules/dep/index.js"), "dep\n").unwrap();
+    fs::write(other.join("index.js"), "mine\n").unwrap();
+    let linked = w.app().join("node_modules/left-pad");
+    std::os::unix::fs::symlink(&other, &linked).unwrap();
+    let before = fixture::snapshot_meta(&other);
+    let err = refused(&w, &["left-pad", "--registry", &url], "UNSAFE_PATH");
+    assert!(
+        err.contains(&format!("{}: is a symbolic link", linked.display())),
+        "{err}"
+    );
+    assert_eq!(fixture::snapshot_meta(&other), before);
+    fs::remove_file(&linked).unwrap();
+    // The scope folder: a link two levels up, to a folder outside the project.
+    let config = w.root().join("config");
+    fs::create_dir_all(config.join("pkg")).unwrap();
+    fs::write(config.join("pkg/settings"), "keep\n").unwrap();
+    let scope = w.app().join("node_modules/@scope");
+    std::os::unix::fs::symlink("../../config", &scope).unwrap();
+    let before = fixture::snapshot_meta(&config);
+    let err = refused(&w, &["@scope/pkg", "--registry", &url], "UNSAFE_PATH");
+    assert!(
+        err.contains(&format!("{}: is a symbolic link", scope.display())),
+        "{err}"
+    );
+    assert_eq!(fixture::snapshot_meta(&config), before);
+    // Without the link the same install goes through.
+    fs::remove_file(&scope).unwrap();
+    w.install(&["@scope/pkg", "--registry", &url]).expect(0);
+    assert!(w.app().join("node_modules/@scope/pkg/index.js").exists());
+}

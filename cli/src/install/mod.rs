@@ -83,7 +83,24 @@ struct Request<'a> {
     accept_owner_change: &'a [String],
 }
 
+/// How long `omega install`/`update` waits for another one running in the same project.
+const PROJECT_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Takes the project's exclusive lock (a `flock` on the project folder itself, no file is
+/// created) for a whole install or update run (RR20): `omega.lock` is read after it is held,
+/// so two runs cannot roll it back.
+fn lock_project(root: &Path) -> Result<crate::net::root::DirLock, Failure> {
+    let dir = crate::net::root::RootDir::create(root)?;
+    Ok(dir.lock_folder(PROJECT_LOCK_TIMEOUT, || {
+        esay!(
+            "omega: waiting for another omega install or update in {}",
+            root.display()
+        );
+    })?)
+}
+
 pub fn install(a: &InstallArgs) -> CmdResult {
+    let _project = lock_project(&a.root)?;
     let lock = read_lock(&a.root)?;
     let mut session = Session::open(
         &a.root,
@@ -110,6 +127,7 @@ pub fn install(a: &InstallArgs) -> CmdResult {
 }
 
 pub fn update(a: &UpdateArgs) -> CmdResult {
+    let _project = lock_project(&a.root)?;
     let lock = read_lock(&a.root)?;
     let mut session = Session::open(&a.root, &lock, None, None, false)?;
     let origin = session.trust.origin.clone();
@@ -337,10 +355,17 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
     let mut pin = s.trust.pin(&s.state, &s.latest);
     pin.state = Some(s.state_digest());
     new_lock.registries.insert(origin.clone(), pin);
-    // Everything verified: write node_modules, then the lock.
-    layout::lay_out(root, &planned)?;
+    // Everything verified: write node_modules, then the lock; the replaced packages are
+    // deleted only once the lock is written, and come back if it cannot be (RR19).
+    let laid = layout::lay_out(root, &planned)?;
     let bytes = new_lock.to_json_bytes();
-    write_atomic(&root.join(LOCK_FILE), &bytes, 0o644, Overwrite::Replace)?;
+    let lock_path = root.join(LOCK_FILE);
+    let written = layout::injected_failure("lock", &lock_path)
+        .and_then(|()| write_atomic(&lock_path, &bytes, 0o644, Overwrite::Replace));
+    if let Err(e) = written {
+        return Err(laid.undo(e));
+    }
+    laid.commit();
     s.remember();
     let signers: Vec<String> = {
         let mut v: Vec<String> = planned
