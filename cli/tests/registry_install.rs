@@ -1353,3 +1353,198 @@ fn review_linked_packages_and_scope_folders_are_refused() {
     w.install(&["@scope/pkg", "--registry", &url]).expect(0);
     assert!(w.app().join("node_modules/@scope/pkg/index.js").exists());
 }
+
+/// Writes `lock` as app/omega.lock.
+fn write_lock(w: &World, lock: &serde_json::Value) {
+    fs::write(
+        w.app().join("omega.lock"),
+        serde_json::to_vec_pretty(lock).unwrap(),
+    )
+    .unwrap();
+}
+
+/// The names of the staging folders in app/.
+fn staging_folders(w: &World) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(w.app())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".omega-install-"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// RR17: a PR sets the pin's max_age to 10^15 (a frozen mirror stays "fresh" for ever):
+/// `status`, `audit --online` and `install` refuse the lock (`MALFORMED` naming the origin);
+/// a max_age within the limit but not the default is shown with the url for review.
+#[test]
+fn review_a_lock_max_age_above_the_limit_is_refused_and_edits_are_shown() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let app = w.app();
+    let root = app.to_str().unwrap();
+    let st = w.omega(&["status", "--root", root]).expect(0);
+    assert!(
+        st.stdout.contains(&format!(
+            "registry {} at {url} (max_age 86400 s): size 3",
+            fixture::ORIGIN
+        )),
+        "{}",
+        st.stdout
+    );
+    assert!(st.stdout.contains("0 advisories"), "{}", st.stdout);
+    assert!(!st.stderr.contains("trust change"), "{}", st.stderr);
+    let good = w.lock_json();
+    let mut lock = good.clone();
+    lock["registries"][fixture::ORIGIN]["max_age"] = 1_000_000_000_000_000u64.into();
+    write_lock(&w, &lock);
+    for args in [
+        vec!["status", "--root", root],
+        vec!["audit", root, "--online"],
+    ] {
+        let run = w.omega(&args).expect(2);
+        assert_eq!(code(&run).as_deref(), Some("MALFORMED"), "{}", run.stderr);
+        assert!(run.stderr.contains(fixture::ORIGIN), "{}", run.stderr);
+        assert!(run.stderr.contains("max_age"), "{}", run.stderr);
+    }
+    let err = refused_with(&w, &[], 2, "MALFORMED");
+    assert!(err.contains("above the limit"), "{err}");
+    // A week: accepted, and flagged with the url and max_age.
+    lock["registries"][fixture::ORIGIN]["max_age"] = 604_800u64.into();
+    write_lock(&w, &lock);
+    let st = w.omega(&["status", "--root", root, "--json"]).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    assert_eq!(v["registries"][0]["max_age"], 604_800);
+    assert_eq!(v["registries"][0]["url"], url.as_str());
+    assert!(st.stderr.contains("max_age 604800 s"), "{}", st.stderr);
+    assert!(st.stderr.contains("trust change"), "{}", st.stderr);
+}
+
+/// RR19: writing omega.lock fails after the layout (a debug-build hook at the point "lock"):
+/// the moves are undone, the replaced packages come back, node_modules and the lock are as
+/// they were, no staging folder is left.
+#[test]
+fn review_a_lock_write_failure_undoes_the_layout() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    w.publish("left-pad", "1.1.0", 2, &w.owner);
+    w.cosign();
+    w.serve();
+    let modules = w.modules_snapshot();
+    let lock = fs::read(w.app().join("omega.lock")).unwrap();
+    let app = w.app();
+    let run = w
+        .omega_env(
+            &["update", "--root", app.to_str().unwrap()],
+            &[("OMEGA_INSTALL_FAIL_AT", "lock")],
+        )
+        .expect(2);
+    assert_eq!(code(&run).as_deref(), Some("IO"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("OMEGA_INSTALL_FAIL_AT=lock"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(w.modules_snapshot(), modules, "node_modules changed");
+    assert_eq!(fs::read(w.app().join("omega.lock")).unwrap(), lock);
+    assert!(staging_folders(&w).is_empty());
+    // Without the failure the update goes through.
+    w.omega(&["update", "--root", app.to_str().unwrap()])
+        .expect(0);
+    assert_eq!(w.lock_json()["packages"]["left-pad"]["version"], "1.1.0");
+}
+
+/// RR21: undoing fails too (a debug-build hook: undoing the last move fails): the other moves
+/// are still undone, the staging folder with the replaced package is renamed
+/// `.omega-install-failed-<pid>`, named in the error, and never removed by a later install;
+/// a staging folder whose flock a live process holds is left alone.
+#[test]
+fn review_a_failed_undo_keeps_the_replaced_packages() {
+    let (w, n) = world();
+    let url = n.http_url();
+    for name in ["right-pad", "zz-pad"] {
+        w.publish(name, "1.0.0", 1, &w.owner);
+    }
+    w.cosign();
+    w.serve();
+    w.install(&["left-pad", "right-pad", "zz-pad", "--registry", &url])
+        .expect(0);
+    for name in ["left-pad", "right-pad", "zz-pad"] {
+        w.publish(name, "1.1.0", 2, &w.owner);
+    }
+    w.cosign();
+    w.serve();
+    let app = w.app();
+    let m = |p: &str| {
+        fs::read_to_string(w.app().join("node_modules").join(p).join("index.js")).unwrap()
+    };
+    let lock = fs::read(app.join("omega.lock")).unwrap();
+    // Moves 0 (left-pad) and 1 (right-pad) happen, 2 fails; undoing right-pad fails.
+    let run = w
+        .omega_env(
+            &["update", "--root", app.to_str().unwrap()],
+            &[("OMEGA_INSTALL_FAIL_AT", "2,undo")],
+        )
+        .expect(2);
+    assert_eq!(code(&run).as_deref(), Some("IO"), "{}", run.stderr);
+    let kept = staging_folders(&w);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert!(kept[0].starts_with(".omega-install-failed-"), "{kept:?}");
+    assert!(run.stderr.contains(&kept[0]), "{}", run.stderr);
+    assert!(run.stderr.contains("undoing the layout failed too"), "{}", run.stderr);
+    // left-pad's move was still undone; right-pad's replaced copy is in the kept folder.
+    assert!(m("left-pad").contains("1.0.0"));
+    assert!(m("right-pad").contains("1.1.0"));
+    assert!(m("zz-pad").contains("1.0.0"));
+    let old = app.join(&kept[0]).join("old");
+    let saved: Vec<_> = fs::read_dir(&old).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(fs::read_to_string(saved[0].join("index.js")).unwrap().contains("1.0.0"));
+    assert_eq!(fs::read(app.join("omega.lock")).unwrap(), lock);
+    // A staging folder held by a live process (its flock) is left alone by the next install.
+    let live = app.join(".omega-install-4194307");
+    fs::create_dir(&live).unwrap();
+    let held = fs::File::open(&live).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::NonBlockingLockExclusive).unwrap();
+    w.omega(&["update", "--root", app.to_str().unwrap()])
+        .expect(0);
+    assert!(m("left-pad").contains("1.1.0"));
+    assert!(app.join(&kept[0]).join("old").exists(), "a failed undo's folder is kept");
+    assert!(live.exists(), "a live install's folder is kept");
+    drop(held);
+}
+
+/// RR20: two installs at once in one project: the second waits for the first (a flock on the
+/// project folder) and reads the lock after; both succeed and the lock's checkpoint is the
+/// latest, never rolled back.
+#[test]
+fn review_concurrent_installs_do_not_roll_the_lock_back() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let app = w.app();
+    let root = app.to_str().unwrap();
+    let runs: Vec<_> = std::thread::scope(|s| {
+        let a = s.spawn(|| w.omega(&["install", "left-pad", "--registry", &url, "--root", root]));
+        let b = s.spawn(|| w.omega(&["install", "right-pad", "--registry", &url, "--root", root]));
+        vec![a.join().unwrap(), b.join().unwrap()]
+    });
+    for r in runs {
+        r.expect(0);
+    }
+    let lock = w.lock_json();
+    // Both packages are in the lock: neither run wrote a lock read before the other's.
+    assert_eq!(lock["packages"]["left-pad"]["version"], "1.0.0");
+    assert_eq!(lock["packages"]["right-pad"]["version"], "1.0.0");
+    let cp = lock["registries"][fixture::ORIGIN]["checkpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let served = fs::read_to_string(w.reg().join("checkpoint")).unwrap();
+    assert_eq!(cp.lines().nth(1), served.lines().nth(1), "{cp}");
+    assert!(staging_folders(&w).is_empty());
+}

@@ -92,3 +92,7 @@ pub const MAX_NOTICE_ID_BYTES: usize = 128;
 pub const MAX_NOTICE_RANGES: usize = 256;
 /// Largest saved registry replay state (`RegistryState::to_json_bytes`) this build reads.
 pub const MAX_REGISTRY_STATE_BYTES: usize = 256 * 1024 * 1024;
+/// Largest `max_age` (seconds) a lock's registry pin may hold: 30 days. A larger value is a
+/// frozen registry (a mirror serving an old checkpoint stays "fresh" for ever): `MALFORMED`
+/// naming the origin (threat model RR17).
+pub const MAX_REGISTRY_MAX_AGE: u64 = 30 * 86_400;

@@ -391,8 +391,13 @@ fn failure_text(f: &Failure) -> String {
 /// returns the errors.
 fn undo_moves(moves: &[Move], staging: &OwnedFd, trash: &OwnedFd) -> Vec<Failure> {
     let mut errors = Vec::new();
-    for m in moves.iter().rev() {
-        if let Err(e) = undo_one(m, staging, trash) {
+    for (k, m) in moves.iter().rev().enumerate() {
+        let undone = if k == 0 {
+            injected_failure("undo", &m.shown)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = undone.and_then(|()| undo_one(m, staging, trash)) {
             errors.push(e);
         }
     }
@@ -421,10 +426,11 @@ fn undo_one(m: &Move, staging: &OwnedFd, trash: &OwnedFd) -> Result<(), Failure>
 /// Test hook, compiled into debug builds only (like `OMEGA_REGISTRY_CRASH_AT`, RR15):
 /// `OMEGA_INSTALL_FAIL_AT=<k>` makes the k-th move into place (0-based) fail as an I/O
 /// error, so the tests can check that a failure half-way leaves `node_modules` as it was;
-/// `OMEGA_INSTALL_FAIL_AT=lock` makes writing `omega.lock` fail (F4, see `install::run`).
+/// `lock` makes writing `omega.lock` fail (RR19, see `install::run`); `undo` makes undoing the
+/// last move fail (RR21). Several points: comma-separated (`2,undo`).
 #[cfg(debug_assertions)]
 pub fn injected_failure(at: &str, dest: &Path) -> Result<(), Failure> {
-    if std::env::var("OMEGA_INSTALL_FAIL_AT").is_ok_and(|v| v == at) {
+    if std::env::var("OMEGA_INSTALL_FAIL_AT").is_ok_and(|v| v.split(',').any(|x| x == at)) {
         return Err(Failure::Core(Error::new(
             ErrorCode::Io,
             format!(

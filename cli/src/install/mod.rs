@@ -382,18 +382,28 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         v.dedup();
         v
     };
+    // The size the state covers (M, the largest proven); the served size when it is less.
+    let served = if s.verified.checkpoint.size < s.latest.checkpoint.size {
+        format!(", served at size {}", s.verified.checkpoint.size)
+    } else {
+        String::new()
+    };
     say!(
-        "verified {origin} at size {} ({}); {} package{} installed: {}; signed by {}",
-        s.verified.checkpoint.size,
-        s.witness_text(),
+        "verified {} at size {}{served} ({}); {} package{} installed: {}; signed by {}",
+        shown(&origin),
+        s.latest.checkpoint.size,
+        shown(&s.witness_text()),
         planned.len(),
         if planned.len() == 1 { "" } else { "s" },
         planned
             .iter()
-            .map(|p| format!(
-                "{}@{}",
-                p.release.statement.name, p.release.statement.version
-            ))
+            .map(|p| {
+                shown(&format!(
+                    "{}@{}",
+                    p.release.statement.name, p.release.statement.version
+                ))
+                .into_owned()
+            })
             .collect::<Vec<_>>()
             .join(", "),
         if signers.is_empty() {
@@ -410,20 +420,42 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
 /// tree as the lock, its objects), and the first that is not, or that has a critical notice
 /// or a revoked signer, is an error.
 pub fn status_of(
-    root: &Path,
+    _root: &Path,
     lock: &Lockfile,
     audit: bool,
 ) -> Result<(serde_json::Value, Vec<String>), Failure> {
     let mut packages = Vec::new();
     let mut lines = Vec::new();
     let mut registries = Vec::new();
+    let mut lines_registries = Vec::new();
     for origin in lock.registries.keys() {
-        let mut s = Session::open(root, lock, Some(&lock.registries[origin].url), None, false)?;
+        let mut s = Session::open_origin(lock, origin)?;
+        let pin = &lock.registries[origin];
+        // RR17: a pin's url and max_age are trust; shown, and flagged when max_age is not
+        // the default a first use pins.
+        if pin.max_age != client::DEFAULT_MAX_AGE {
+            esay!(
+                "omega: note: omega.lock registry {} has max_age {} s (first use pins {} s): an edited pin is a trust change; review it",
+                shown(origin),
+                pin.max_age,
+                client::DEFAULT_MAX_AGE
+            );
+        }
         registries.push(json!({
             "origin": origin,
-            "size": s.verified.checkpoint.size,
+            "url": pin.url,
+            "max_age": pin.max_age,
+            "size": s.latest.checkpoint.size,
+            "served_size": s.verified.checkpoint.size,
             "witnesses": s.witness_text(),
         }));
+        lines_registries.push(format!(
+            "registry {} at {} (max_age {} s): size {}",
+            shown(origin),
+            shown(&pin.url),
+            pin.max_age,
+            s.latest.checkpoint.size
+        ));
         for (key, e) in &lock.packages {
             let Some(r) = &e.registry else { continue };
             if &r.origin != origin || e.retired {
@@ -482,7 +514,7 @@ pub fn status_of(
     }
     Ok((
         json!({"ok": true, "registries": registries, "packages": packages}),
-        lines,
+        lines_registries.into_iter().chain(lines).collect(),
     ))
 }
 
@@ -563,12 +595,14 @@ pub fn status(a: &StatusArgs) -> CmdResult {
             say!("{l}");
         }
         let n = value["packages"].as_array().map_or(0, Vec::len);
+        // The first lines name the registries; the rest are advisories.
+        let advisories = lines.len() - value["registries"].as_array().map_or(0, Vec::len);
         say!(
             "{} registry package{} checked; {} advisor{}",
             n,
             if n == 1 { "" } else { "s" },
-            lines.len(),
-            if lines.len() == 1 { "y" } else { "ies" }
+            advisories,
+            if advisories == 1 { "y" } else { "ies" }
         );
     }
     Ok(EXIT_OK)
