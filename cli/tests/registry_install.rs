@@ -626,8 +626,19 @@ fn review_first_use_over_plain_http_and_an_edited_lock_entry_are_refused() {
 }
 
 /// The user cache's folder of the world's origin.
+/// The user cache's folder of the world's log: its origin, `@`, and 16 hex digits of the
+/// BLAKE2b-256 of its log key (RR22).
 fn origin_cache(w: &World) -> std::path::PathBuf {
-    w.cache().join("omega").join("registry.test_2flog")
+    let policy = fs::read_to_string(w.reg().join("policy")).unwrap();
+    let key = policy
+        .lines()
+        .find_map(|l| l.strip_prefix("log "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    let hex = omega_core::hash::to_hex(&omega_core::hash::blake2b256(key.as_bytes()));
+    w.cache()
+        .join("omega")
+        .join(format!("registry.test_2flog@{}", &hex[..16]))
 }
 
 /// A critical notice OMEGA-1 for left-pad sequence 1, appended, cosigned and served.
@@ -1547,4 +1558,87 @@ fn review_concurrent_installs_do_not_roll_the_lock_back() {
     let served = fs::read_to_string(w.reg().join("checkpoint")).unwrap();
     assert_eq!(cp.lines().nth(1), served.lines().nth(1), "{cp}");
     assert!(staging_folders(&w).is_empty());
+}
+
+/// RR22: a look-alike registry (same origin name, another log key) used from another project
+/// gets its own cache folder: the real registry's cached checkpoint (the rollback floor) is
+/// never overwritten; a cached checkpoint that fails verification is ignored with a warning.
+#[test]
+fn review_a_look_alike_registry_does_not_overwrite_the_cached_checkpoint() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let real = origin_cache(&w).join("checkpoint");
+    let floor = fs::read(&real).unwrap();
+    // Another registry claiming the same origin, with its own keys, used by another project.
+    let reg2 = w.root().join("reg2");
+    w.omega(&[
+        "registry",
+        "init",
+        reg2.to_str().unwrap(),
+        "--origin",
+        fixture::ORIGIN,
+        "--mode",
+        "open",
+        "--janitor",
+        &w.stranger.key,
+        "-s",
+        w.stranger.sec(),
+    ])
+    .expect(0);
+    w.publish_in(&reg2, "left-pad", "9.0.0", 1, &w.stranger)
+        .expect(0);
+    let app2 = w.root().join("app2");
+    fs::create_dir_all(&app2).unwrap();
+    w.omega(&[
+        "install",
+        "left-pad",
+        "--registry",
+        reg2.to_str().unwrap(),
+        "--root",
+        app2.to_str().unwrap(),
+    ])
+    .expect(0);
+    assert_eq!(fs::read(&real).unwrap(), floor, "the real floor was overwritten");
+    let folders: Vec<String> = fs::read_dir(w.cache().join("omega"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with("registry.test_2flog@"))
+        .collect();
+    assert_eq!(folders.len(), 2, "{folders:?}");
+    // A corrupted cached checkpoint: ignored, with a warning naming the origin.
+    let mut bad = floor.clone();
+    let i = bad.len() - 10;
+    bad[i] ^= 1;
+    fs::write(&real, &bad).unwrap();
+    let run = w.install(&[]).expect(0);
+    assert!(
+        run.stderr.contains(&format!(
+            "the user cache's checkpoint of {} is ignored",
+            fixture::ORIGIN
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+/// RR24: the cache folders are opened with O_NOFOLLOW and checked through the handle: a
+/// base folder `$XDG_CACHE_HOME/omega` that is a link (to a folder that passes every check)
+/// is not used, and nothing is written through it.
+#[test]
+fn review_a_linked_cache_base_is_not_used() {
+    let (w, n) = world();
+    let url = n.http_url();
+    let elsewhere = w.root().join("elsewhere");
+    fs::create_dir_all(&elsewhere).unwrap();
+    fs::create_dir_all(w.cache()).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, w.cache().join("omega")).unwrap();
+    let run = w.install(&["left-pad", "--registry", &url]).expect(0);
+    assert!(
+        run.stderr.contains("user cache is not used") && run.stderr.contains("a link?"),
+        "{}",
+        run.stderr
+    );
+    let inside: Vec<_> = fs::read_dir(&elsewhere).unwrap().collect();
+    assert!(inside.is_empty(), "{inside:?}");
 }

@@ -802,7 +802,11 @@ pub fn verify_release(
         .listing
         .entries()
         .iter()
-        .find(|f| f.path == "node_modules" || f.path.starts_with("node_modules/"))
+        .find(|f| {
+            // RR25: any case (`Node_Modules/` is the same folder on a case-insensitive disk).
+            let first = f.path.split('/').next().unwrap_or("");
+            first.eq_ignore_ascii_case("node_modules")
+        })
     {
         return fail(
             ErrorCode::UnsafePath,

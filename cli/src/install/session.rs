@@ -187,7 +187,13 @@ impl Session {
         if let Some(w) = source.warning() {
             esay!("omega: warning: {w}");
         }
-        let cache = match Cache::open(&trust.origin) {
+        let log_key = trust
+            .policy
+            .logs()
+            .first()
+            .map(|l| l.key.to_string())
+            .unwrap_or_default();
+        let cache = match Cache::open_log(&trust.origin, &log_key) {
             Ok(c) => Some(c),
             Err(e) => {
                 esay!(
@@ -225,8 +231,14 @@ impl Session {
             held.push(p.clone());
         }
         if let Some(c) = f.cache.as_ref().and_then(Cache::latest_checkpoint) {
-            if let Ok(h) = trust.verify_cached(&c) {
-                held.push(h);
+            match trust.verify_cached(&c) {
+                Ok(h) => held.push(h),
+                // RR22: said, not silent (the folder is the log key's: a corrupted file).
+                Err(e) => esay!(
+                    "omega: warning: the user cache's checkpoint of {} is ignored: {}",
+                    shown(&trust.origin),
+                    shown(e.message())
+                ),
             }
         }
         for h in held {

@@ -110,6 +110,15 @@ impl RootDir {
         })
     }
 
+    /// A folder already opened (by the caller, e.g. with `O_NOFOLLOW` and checked with
+    /// `fstat`), known as `path` in messages.
+    pub fn from_fd(path: &Path, fd: OwnedFd) -> RootDir {
+        RootDir {
+            path: path.to_path_buf(),
+            fd,
+        }
+    }
+
     /// Creates the folder `path` (and its parents) when absent, then opens it.
     pub fn create(path: &Path) -> Result<RootDir> {
         std::fs::create_dir_all(path).map_err(|e| io_error(path, &e))?;
