@@ -1,6 +1,7 @@
-//! [`Cache`]: the user cache of one log, `$XDG_CACHE_HOME/omega/<origin>/` (default
-//! `~/.cache/omega/<origin>/`), with the origin escaped into one safe folder name
-//! ([`origin_dir_name`]). It holds:
+//! [`Cache`]: the user cache of one log, `$XDG_CACHE_HOME/omega/<origin>@<key>/` (default
+//! `~/.cache/omega/…`), with the origin escaped into one safe folder name
+//! ([`origin_dir_name`]) and `<key>` 16 hex digits of the log key's hash ([`log_dir_name`],
+//! RR22; [`Cache::open_in`] keeps the folder by origin alone, for tests and tools). It holds:
 //!
 //! ```text
 //! tile/…, objects/…        immutable files, stored only after the caller verified them

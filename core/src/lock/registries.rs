@@ -65,11 +65,11 @@ pub fn validate_origin(origin: &str) -> Result<()> {
         || origin.len() > MAX_KEY_NAME_BYTES
         || origin
             .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+            .any(|c| c.is_whitespace() || c.is_control() || c == '+' || crate::vkey::is_format_char(c))
     {
         return fail(
             ErrorCode::Malformed,
-            format!("registry origin {origin:?}: empty, longer than {MAX_KEY_NAME_BYTES} bytes, or holding a space, '+' or a control character"),
+            format!("registry origin {origin:?}: empty, longer than {MAX_KEY_NAME_BYTES} bytes, or holding a space, '+', a control or an invisible format character (RR23)"),
         );
     }
     Ok(())
