@@ -1504,15 +1504,24 @@ fn review_a_failed_undo_keeps_the_replaced_packages() {
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert!(kept[0].starts_with(".omega-install-failed-"), "{kept:?}");
     assert!(run.stderr.contains(&kept[0]), "{}", run.stderr);
-    assert!(run.stderr.contains("undoing the layout failed too"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("undoing the layout failed too"),
+        "{}",
+        run.stderr
+    );
     // left-pad's move was still undone; right-pad's replaced copy is in the kept folder.
     assert!(m("left-pad").contains("1.0.0"));
     assert!(m("right-pad").contains("1.1.0"));
     assert!(m("zz-pad").contains("1.0.0"));
     let old = app.join(&kept[0]).join("old");
-    let saved: Vec<_> = fs::read_dir(&old).unwrap().map(|e| e.unwrap().path()).collect();
+    let saved: Vec<_> = fs::read_dir(&old)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
-    assert!(fs::read_to_string(saved[0].join("index.js")).unwrap().contains("1.0.0"));
+    assert!(fs::read_to_string(saved[0].join("index.js"))
+        .unwrap()
+        .contains("1.0.0"));
     assert_eq!(fs::read(app.join("omega.lock")).unwrap(), lock);
     // A staging folder held by a live process (its flock) is left alone by the next install.
     let live = app.join(".omega-install-4194307");
@@ -1522,7 +1531,10 @@ fn review_a_failed_undo_keeps_the_replaced_packages() {
     w.omega(&["update", "--root", app.to_str().unwrap()])
         .expect(0);
     assert!(m("left-pad").contains("1.1.0"));
-    assert!(app.join(&kept[0]).join("old").exists(), "a failed undo's folder is kept");
+    assert!(
+        app.join(&kept[0]).join("old").exists(),
+        "a failed undo's folder is kept"
+    );
     assert!(live.exists(), "a live install's folder is kept");
     drop(held);
 }
@@ -1599,7 +1611,11 @@ fn review_a_look_alike_registry_does_not_overwrite_the_cached_checkpoint() {
         app2.to_str().unwrap(),
     ])
     .expect(0);
-    assert_eq!(fs::read(&real).unwrap(), floor, "the real floor was overwritten");
+    assert_eq!(
+        fs::read(&real).unwrap(),
+        floor,
+        "the real floor was overwritten"
+    );
     let folders: Vec<String> = fs::read_dir(w.cache().join("omega"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())

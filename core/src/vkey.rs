@@ -195,7 +195,12 @@ mod tests {
     /// signature lines, and ordinary Unicode names stay accepted.
     #[test]
     fn key_names_with_format_characters_are_refused() {
-        for name in ["evil\u{202E}gro.elpmaxe", "a\u{200B}b", "\u{FEFF}log", "x\u{2066}y"] {
+        for name in [
+            "evil\u{202E}gro.elpmaxe",
+            "a\u{200B}b",
+            "\u{FEFF}log",
+            "x\u{2066}y",
+        ] {
             let e = Vkey::ed25519(name, [7; 32]).unwrap_err();
             assert_eq!(e.code(), ErrorCode::Malformed, "{name:?}");
             assert!(e.message().contains("format character"), "{e}");

@@ -1015,7 +1015,11 @@ fn fail_tarball_with_node_modules_in_any_case() {
     for top in ["node_modules", "Node_Modules", "NODE_MODULES"] {
         let tgz = omega_core::tarball::write_tgz(&[
             ("index.js".into(), false, b"three".to_vec()),
-            (format!("{top}/right-pad/index.js"), false, b"planted".to_vec()),
+            (
+                format!("{top}/right-pad/index.js"),
+                false,
+                b"planted".to_vec(),
+            ),
             (".omega/manifest.json".into(), false, manifest.clone()),
         ])
         .unwrap();

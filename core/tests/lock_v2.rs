@@ -198,7 +198,11 @@ fn version_2_fields_are_strict() {
         // RR18: two registries with the same url (also with a trailing slash or another case)
         (
             v2(
-                &format!("{}, {}", reg("a", &fields_for("a")), reg("b", &fields_for("b"))),
+                &format!(
+                    "{}, {}",
+                    reg("a", &fields_for("a")),
+                    reg("b", &fields_for("b"))
+                ),
                 "",
             ),
             ErrorCode::Malformed,
@@ -210,7 +214,10 @@ fn version_2_fields_are_strict() {
                     reg("a", &fields_for("a")),
                     reg(
                         "b",
-                        &fields_for("b").replace("https://registry.example/omega/", "HTTPS://registry.example/omega")
+                        &fields_for("b").replace(
+                            "https://registry.example/omega/",
+                            "HTTPS://registry.example/omega"
+                        )
                     )
                 ),
                 "",

@@ -118,8 +118,8 @@ fn walk(
                     Ok(()) | Err(Errno::EXIST) => {}
                     Err(e) => return Err(errno(&shown, e)),
                 }
-                let fd = open_dir_at(&cur, part, &shown)?
-                    .ok_or_else(|| errno(&shown, Errno::NOENT))?;
+                let fd =
+                    open_dir_at(&cur, part, &shown)?.ok_or_else(|| errno(&shown, Errno::NOENT))?;
                 rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o755))
                     .map_err(|e| errno(&shown, e))?;
                 fd
@@ -366,8 +366,9 @@ fn remove_leftovers(root: &OwnedFd, root_path: &Path) {
                 }
                 fs::remove_dir_all(&path)
             }
-            Ok(Some(_)) => rustix::fs::unlinkat(root, name, AtFlags::empty())
-                .map_err(std::io::Error::from),
+            Ok(Some(_)) => {
+                rustix::fs::unlinkat(root, name, AtFlags::empty()).map_err(std::io::Error::from)
+            }
             _ => continue,
         };
         if removed.is_ok() {

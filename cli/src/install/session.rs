@@ -21,8 +21,8 @@ use omega_core::tiles::{TilePath, FULL_TILE_BYTES};
 use omega_core::{Error, ErrorCode};
 
 use crate::net::cache::Cache;
-use crate::out::shown;
 use crate::net::{RelPath, Source};
+use crate::out::shown;
 use crate::progress::Progress;
 use crate::registry::clock_now;
 use crate::registry::log::fetch_tiles;
@@ -166,8 +166,11 @@ impl Session {
                     }
                     None => {
                         // Each line escaped (RR23): a policy names keys and witnesses.
-                        let lines: Vec<String> =
-                            text.trim_end().lines().map(|l| shown(l).into_owned()).collect();
+                        let lines: Vec<String> = text
+                            .trim_end()
+                            .lines()
+                            .map(|l| shown(l).into_owned())
+                            .collect();
                         esay!(
                             "omega: first use of {}: pinning its policy{} in omega.lock:\n{}",
                             shown(u),

@@ -142,7 +142,7 @@ fn open_private(base: Option<&std::os::fd::OwnedFd>, dir: &Path) -> Result<std::
             ),
         ));
     }
-    let mode = u32::from(st.st_mode);
+    let mode = st.st_mode;
     if mode & 0o022 != 0 {
         return Err(Error::new(
             ErrorCode::KeyNotTrusted,

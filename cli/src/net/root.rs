@@ -295,10 +295,7 @@ impl RootDir {
     /// stays as it is), with [`RootDir::lock`]'s waiting and timeout. Used by `omega install`
     /// and `omega update` for the whole run (F5: two runs cannot roll `omega.lock` back).
     pub fn lock_folder(&self, timeout: Duration, on_wait: impl FnOnce()) -> Result<DirLock> {
-        let fd = self
-            .fd
-            .try_clone()
-            .map_err(|e| io_error(&self.path, &e))?;
+        let fd = self.fd.try_clone().map_err(|e| io_error(&self.path, &e))?;
         flock_wait(fd, self.path.clone(), timeout, on_wait)
     }
 }

@@ -63,9 +63,9 @@ fn present_string<'de, D: serde::Deserializer<'de>>(
 pub fn validate_origin(origin: &str) -> Result<()> {
     if origin.is_empty()
         || origin.len() > MAX_KEY_NAME_BYTES
-        || origin
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '+' || crate::vkey::is_format_char(c))
+        || origin.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || c == '+' || crate::vkey::is_format_char(c)
+        })
     {
         return fail(
             ErrorCode::Malformed,
