@@ -1658,3 +1658,94 @@ fn review_a_linked_cache_base_is_not_used() {
     let inside: Vec<_> = fs::read_dir(&elsewhere).unwrap().collect();
     assert!(inside.is_empty(), "{inside:?}");
 }
+
+/// RR18: a project pinning two registries; a PR gives registry B (other.test/log) the url of
+/// registry A: `status` and `audit --online` refuse the lock (`MALFORMED` naming both
+/// origins) instead of judging B's packages against A's log. Unedited, each registry is
+/// opened by its origin and both are reported.
+#[test]
+fn review_two_registries_with_one_url_are_refused() {
+    let (w, n) = world();
+    let url = n.http_url();
+    w.install(&["left-pad", "--registry", &url]).expect(0);
+    let reg2 = w.root().join("reg2");
+    w.omega(&[
+        "registry",
+        "init",
+        reg2.to_str().unwrap(),
+        "--origin",
+        "other.test/log",
+        "--mode",
+        "open",
+        "--janitor",
+        &w.janitor.key,
+        "-s",
+        w.janitor.sec(),
+    ])
+    .expect(0);
+    w.publish_in(&reg2, "right-pad", "1.0.0", 1, &w.owner)
+        .expect(0);
+    w.install(&["right-pad", "--registry", reg2.to_str().unwrap()])
+        .expect(0);
+    let app = w.app();
+    let root = app.to_str().unwrap();
+    let st = w.omega(&["status", "--root", root, "--json"]).expect(0);
+    let v: serde_json::Value = serde_json::from_str(&st.stdout).unwrap();
+    let origins: Vec<&str> = v["registries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["origin"].as_str().unwrap())
+        .collect();
+    assert_eq!(origins, ["other.test/log", fixture::ORIGIN]);
+    let mut lock = w.lock_json();
+    lock["registries"]["other.test/log"]["url"] = url.as_str().into();
+    write_lock(&w, &lock);
+    for args in [
+        vec!["status", "--root", root],
+        vec!["audit", root, "--online"],
+    ] {
+        let run = w.omega(&args).expect(2);
+        assert_eq!(code(&run).as_deref(), Some("MALFORMED"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("other.test/log")
+                && run.stderr.contains(fixture::ORIGIN)
+                && run.stderr.contains("the same url"),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// RR23: the policy shown at first use (here with a comment holding U+202E) and the summary
+/// line are printed escaped; no raw bidi control reaches the terminal. (Zero-width
+/// characters such as U+200B are not escaped by `out::shown` yet: outside this change.)
+#[test]
+fn review_first_use_policy_and_summary_are_printed_escaped() {
+    let (w, n) = world();
+    let url = n.http_url();
+    let mut policy = fs::read_to_string(w.reg().join("policy")).unwrap();
+    policy.push_str("# owner \u{202E}lapyap\n");
+    let file = w.root().join("policy-from-elsewhere");
+    fs::write(&file, &policy).unwrap();
+    let run = w
+        .install(&[
+            "left-pad",
+            "--registry",
+            &url,
+            "--policy",
+            file.to_str().unwrap(),
+        ])
+        .expect(0);
+    assert!(run.stderr.contains("first use of"), "{}", run.stderr);
+    assert!(run.stderr.contains("\\u{202e}"), "{}", run.stderr);
+    for text in [&run.stderr, &run.stdout] {
+        assert!(!text.contains('\u{202E}'), "{text}");
+    }
+    assert!(
+        run.stdout
+            .contains(&format!("verified {} at size 3", fixture::ORIGIN)),
+        "{}",
+        run.stdout
+    );
+}
