@@ -798,12 +798,11 @@ pub fn verify_release(
     let package = crate::tarball::read_tgz(tgz).map_err(|e| e.context(&label))?;
     // A package's own files never include a top-level node_modules/ (`omega pack` and the
     // audit exclude it): laid out, it would shadow or replace the packages nested under it.
-    if let Some(f) = package
-        .listing
-        .entries()
-        .iter()
-        .find(|f| f.path == "node_modules" || f.path.starts_with("node_modules/"))
-    {
+    if let Some(f) = package.listing.entries().iter().find(|f| {
+        // RR25: any case (`Node_Modules/` is the same folder on a case-insensitive disk).
+        let first = f.path.split('/').next().unwrap_or("");
+        first.eq_ignore_ascii_case("node_modules")
+    }) {
         return fail(
             ErrorCode::UnsafePath,
             format!(

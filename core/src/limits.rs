@@ -95,3 +95,8 @@ pub const MAX_REGISTRY_STATE_BYTES: usize = 256 * 1024 * 1024;
 /// Most bytes a [`crate::driver::Reader`] accepts in all (checkpoint, tiles, bundles, index
 /// notes, objects): the bound on what a host fetches for one registry session.
 pub const MAX_READER_FETCH_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// Largest `max_age` (seconds) a lock's registry pin may hold: 30 days. A larger value is a
+/// frozen registry (a mirror serving an old checkpoint stays "fresh" for ever): `MALFORMED`
+/// naming the origin (threat model RR17).
+pub const MAX_REGISTRY_MAX_AGE: u64 = 30 * 86_400;

@@ -184,6 +184,7 @@ impl Lockfile {
             let pin = RegistryPin::from_raw(&origin, r, what)?;
             registries.insert(origin, pin);
         }
+        registries::check_unique_urls(&registries, what)?;
         if raw.packages.0.len() > MAX_LOCK_PACKAGES {
             return fail(
                 ErrorCode::TooLarge,

@@ -48,6 +48,38 @@ pub fn check_key_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether `c` is an invisible Unicode format character (general category Cf: bidi controls
+/// such as U+202E, zero-width characters, U+FEFF, tags): it makes a printed name look like
+/// another one.
+pub fn is_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// The rule for names of keys this crate accepts as keys (vkeys, log origins; RR23):
+/// [`check_key_name`] (C2SP signed-note: non-empty, no space, no `+`), and no invisible
+/// format character ([`is_format_char`]: bidi controls, zero-width characters). C2SP allows
+/// them; no public vector uses one. A signature line of someone else's note is still read
+/// under the C2SP rule alone: a line whose key is not trusted is ignored, and a trusted key's
+/// name passed this rule, so such a line never matches it.
+pub fn check_own_key_name(name: &str) -> Result<()> {
+    check_key_name(name)?;
+    if name.chars().any(is_format_char) {
+        return fail(
+            ErrorCode::Malformed,
+            alloc::format!(
+                "key name {name:?}: contains an invisible format character (a bidi control or zero-width character)"
+            ),
+        );
+    }
+    Ok(())
+}
+
 /// A verifier key of a signed note: name, key ID, type and the 32-byte Ed25519 key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Vkey {
@@ -69,7 +101,7 @@ impl Vkey {
     }
 
     fn new(name: &str, key_type: u8, key: [u8; 32]) -> Result<Vkey> {
-        check_key_name(name)?;
+        check_own_key_name(name)?;
         Ok(Vkey {
             name: String::from(name),
             id: key_id(name, key_type, &key),
@@ -96,7 +128,7 @@ impl Vkey {
         let (hex, b64) = rest
             .split_once('+')
             .ok_or_else(|| bad("expected name+id+key"))?;
-        check_key_name(name).map_err(|e| e.context("vkey"))?;
+        check_own_key_name(name).map_err(|e| e.context("vkey"))?;
         if hex.len() != 8 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return Err(bad("the key ID is not 8 lowercase hex digits"));
         }
@@ -157,6 +189,26 @@ mod tests {
     // golang.org/x/mod/sumdb/note example key, and the Go checksum database's key.
     const PETER: &str = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
     const SUMDB: &str = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+
+    /// RR23: names with an invisible format character (bidi override, zero-width space, BOM)
+    /// are refused for keys we accept (vkeys, origins); the C2SP rule alone still holds for
+    /// signature lines, and ordinary Unicode names stay accepted.
+    #[test]
+    fn key_names_with_format_characters_are_refused() {
+        for name in [
+            "evil\u{202E}gro.elpmaxe",
+            "a\u{200B}b",
+            "\u{FEFF}log",
+            "x\u{2066}y",
+        ] {
+            let e = Vkey::ed25519(name, [7; 32]).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::Malformed, "{name:?}");
+            assert!(e.message().contains("format character"), "{e}");
+            check_key_name(name).unwrap();
+            assert!(crate::lock::validate_origin(name).is_err(), "{name:?}");
+        }
+        Vkey::ed25519("registry.example/\u{00E9}t\u{00E9}", [7; 32]).unwrap();
+    }
 
     #[test]
     fn round_trips_and_checks_the_id() {

@@ -733,3 +733,30 @@ fn client_vectors_every_case() {
     }
     assert_eq!(n, 14);
 }
+
+/// RR25: a tarball shipping a top-level `node_modules/` in any case (`Node_Modules/` is the
+/// same folder on a case-insensitive disk) is refused (`UNSAFE_PATH`).
+#[test]
+fn fail_tarball_with_node_modules_in_any_case() {
+    let mut reg = sample();
+    let st = reg.release("left-pad", "1.2.0", 3, &key(10), b"three");
+    let manifest = reg.files[&client::object_path(&st.manifest)].clone();
+    for top in ["node_modules", "Node_Modules", "NODE_MODULES"] {
+        let tgz = omega_core::tarball::write_tgz(&[
+            ("index.js".into(), false, b"three".to_vec()),
+            (
+                format!("{top}/right-pad/index.js"),
+                false,
+                b"planted".to_vec(),
+            ),
+            (".omega/manifest.json".into(), false, manifest.clone()),
+        ])
+        .unwrap();
+        let mut st2 = st.clone();
+        st2.tgz = omega_core::hash::blake2b256(&tgz);
+        st2.size = tgz.len() as u64;
+        let e = client::verify_release(&st2, 4, &manifest, &tgz, &[]).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnsafePath, "{top}: {e}");
+        assert!(e.message().contains(top), "{e}");
+    }
+}

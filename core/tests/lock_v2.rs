@@ -177,6 +177,53 @@ fn version_2_fields_are_strict() {
             v2(&reg("o", &fields_for("elsewhere")), ""),
             ErrorCode::Malformed,
         ),
+        // RR17: a max_age above the limit (a registry frozen for ever), the limit itself is fine
+        (
+            v2(
+                &reg(
+                    "o",
+                    &good.replace(
+                        "86400",
+                        &(omega_core::limits::MAX_REGISTRY_MAX_AGE + 1).to_string(),
+                    ),
+                ),
+                "",
+            ),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(&reg("o", &good.replace("86400", "1000000000000000")), ""),
+            ErrorCode::Malformed,
+        ),
+        // RR18: two registries with the same url (also with a trailing slash or another case)
+        (
+            v2(
+                &format!(
+                    "{}, {}",
+                    reg("a", &fields_for("a")),
+                    reg("b", &fields_for("b"))
+                ),
+                "",
+            ),
+            ErrorCode::Malformed,
+        ),
+        (
+            v2(
+                &format!(
+                    "{}, {}",
+                    reg("a", &fields_for("a")),
+                    reg(
+                        "b",
+                        &fields_for("b").replace(
+                            "https://registry.example/omega/",
+                            "HTTPS://registry.example/omega"
+                        )
+                    )
+                ),
+                "",
+            ),
+            ErrorCode::Malformed,
+        ),
         // a newer version
         (
             v1().replace(r#""omega-lock": 1"#, r#""omega-lock": 3"#),
@@ -189,6 +236,20 @@ fn version_2_fields_are_strict() {
     }
     // The good form of each for comparison.
     Lockfile::parse(v2(&reg("o", &good), r#", "registry": "o", "entry": 0"#).as_bytes()).unwrap();
+    let at_limit = good.replace(
+        "86400",
+        &omega_core::limits::MAX_REGISTRY_MAX_AGE.to_string(),
+    );
+    Lockfile::parse(v2(&reg("o", &at_limit), "").as_bytes()).unwrap();
+    let two = format!(
+        "{}, {}",
+        reg("a", &fields_for("a")),
+        reg(
+            "b",
+            &fields_for("b").replace("registry.example/omega/", "registry.example/b/")
+        )
+    );
+    Lockfile::parse(v2(&two, "").as_bytes()).unwrap();
 }
 
 /// The optional `state` member of a registry pin (the SHA-256 of the saved registry state the

@@ -83,7 +83,24 @@ struct Request<'a> {
     accept_owner_change: &'a [String],
 }
 
+/// How long `omega install`/`update` waits for another one running in the same project.
+const PROJECT_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Takes the project's exclusive lock (a `flock` on the project folder itself, no file is
+/// created) for a whole install or update run (RR20): `omega.lock` is read after it is held,
+/// so two runs cannot roll it back.
+fn lock_project(root: &Path) -> Result<crate::net::root::DirLock, Failure> {
+    let dir = crate::net::root::RootDir::create(root)?;
+    Ok(dir.lock_folder(PROJECT_LOCK_TIMEOUT, || {
+        esay!(
+            "omega: waiting for another omega install or update in {}",
+            root.display()
+        );
+    })?)
+}
+
 pub fn install(a: &InstallArgs) -> CmdResult {
+    let _project = lock_project(&a.root)?;
     let lock = read_lock(&a.root)?;
     let mut session = Session::open(
         &a.root,
@@ -110,6 +127,7 @@ pub fn install(a: &InstallArgs) -> CmdResult {
 }
 
 pub fn update(a: &UpdateArgs) -> CmdResult {
+    let _project = lock_project(&a.root)?;
     let lock = read_lock(&a.root)?;
     let mut session = Session::open(&a.root, &lock, None, None, false)?;
     let origin = session.trust.origin.clone();
@@ -337,10 +355,17 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
     let mut pin = s.trust.pin(&s.state, &s.latest);
     pin.state = Some(s.state_digest());
     new_lock.registries.insert(origin.clone(), pin);
-    // Everything verified: write node_modules, then the lock.
-    layout::lay_out(root, &planned)?;
+    // Everything verified: write node_modules, then the lock; the replaced packages are
+    // deleted only once the lock is written, and come back if it cannot be (RR19).
+    let laid = layout::lay_out(root, &planned)?;
     let bytes = new_lock.to_json_bytes();
-    write_atomic(&root.join(LOCK_FILE), &bytes, 0o644, Overwrite::Replace)?;
+    let lock_path = root.join(LOCK_FILE);
+    let written = layout::injected_failure("lock", &lock_path)
+        .and_then(|()| write_atomic(&lock_path, &bytes, 0o644, Overwrite::Replace));
+    if let Err(e) = written {
+        return Err(laid.undo(e));
+    }
+    laid.commit();
     s.remember();
     let signers: Vec<String> = {
         let mut v: Vec<String> = planned
@@ -357,18 +382,28 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         v.dedup();
         v
     };
+    // The size the state covers (M, the largest proven); the served size when it is less.
+    let served = if s.verified.checkpoint.size < s.latest.checkpoint.size {
+        format!(", served at size {}", s.verified.checkpoint.size)
+    } else {
+        String::new()
+    };
     say!(
-        "verified {origin} at size {} ({}); {} package{} installed: {}; signed by {}",
-        s.verified.checkpoint.size,
-        s.witness_text(),
+        "verified {} at size {}{served} ({}); {} package{} installed: {}; signed by {}",
+        shown(&origin),
+        s.latest.checkpoint.size,
+        shown(&s.witness_text()),
         planned.len(),
         if planned.len() == 1 { "" } else { "s" },
         planned
             .iter()
-            .map(|p| format!(
-                "{}@{}",
-                p.release.statement.name, p.release.statement.version
-            ))
+            .map(|p| {
+                shown(&format!(
+                    "{}@{}",
+                    p.release.statement.name, p.release.statement.version
+                ))
+                .into_owned()
+            })
             .collect::<Vec<_>>()
             .join(", "),
         if signers.is_empty() {
@@ -385,20 +420,42 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
 /// tree as the lock, its objects), and the first that is not, or that has a critical notice
 /// or a revoked signer, is an error.
 pub fn status_of(
-    root: &Path,
+    _root: &Path,
     lock: &Lockfile,
     audit: bool,
 ) -> Result<(serde_json::Value, Vec<String>), Failure> {
     let mut packages = Vec::new();
     let mut lines = Vec::new();
     let mut registries = Vec::new();
+    let mut lines_registries = Vec::new();
     for origin in lock.registries.keys() {
-        let mut s = Session::open(root, lock, Some(&lock.registries[origin].url), None, false)?;
+        let mut s = Session::open_origin(lock, origin)?;
+        let pin = &lock.registries[origin];
+        // RR17: a pin's url and max_age are trust; shown, and flagged when max_age is not
+        // the default a first use pins.
+        if pin.max_age != client::DEFAULT_MAX_AGE {
+            esay!(
+                "omega: note: omega.lock registry {} has max_age {} s (first use pins {} s): an edited pin is a trust change; review it",
+                shown(origin),
+                pin.max_age,
+                client::DEFAULT_MAX_AGE
+            );
+        }
         registries.push(json!({
             "origin": origin,
-            "size": s.verified.checkpoint.size,
+            "url": pin.url,
+            "max_age": pin.max_age,
+            "size": s.latest.checkpoint.size,
+            "served_size": s.verified.checkpoint.size,
             "witnesses": s.witness_text(),
         }));
+        lines_registries.push(format!(
+            "registry {} at {} (max_age {} s): size {}",
+            shown(origin),
+            shown(&pin.url),
+            pin.max_age,
+            s.latest.checkpoint.size
+        ));
         for (key, e) in &lock.packages {
             let Some(r) = &e.registry else { continue };
             if &r.origin != origin || e.retired {
@@ -457,7 +514,7 @@ pub fn status_of(
     }
     Ok((
         json!({"ok": true, "registries": registries, "packages": packages}),
-        lines,
+        lines_registries.into_iter().chain(lines).collect(),
     ))
 }
 
@@ -538,12 +595,14 @@ pub fn status(a: &StatusArgs) -> CmdResult {
             say!("{l}");
         }
         let n = value["packages"].as_array().map_or(0, Vec::len);
+        // The first lines name the registries; the rest are advisories.
+        let advisories = lines.len() - value["registries"].as_array().map_or(0, Vec::len);
         say!(
             "{} registry package{} checked; {} advisor{}",
             n,
             if n == 1 { "" } else { "s" },
-            lines.len(),
-            if lines.len() == 1 { "y" } else { "ies" }
+            advisories,
+            if advisories == 1 { "y" } else { "ies" }
         );
     }
     Ok(EXIT_OK)

@@ -22,6 +22,7 @@ use omega_core::{Error, ErrorCode};
 
 use crate::net::cache::Cache;
 use crate::net::{RelPath, Source};
+use crate::out::shown;
 use crate::progress::Progress;
 use crate::registry::clock_now;
 use crate::registry::log::fetch_tiles;
@@ -76,6 +77,7 @@ impl Session {
         offline: bool,
     ) -> Result<Session, Failure> {
         let pinned = match url {
+            // One registry per url (Lockfile::parse refuses two with the same url: RR18).
             Some(u) => lock.registries.iter().find(|(_, p)| p.url == u),
             None if lock.registries.len() == 1 => lock.registries.iter().next(),
             None if lock.registries.is_empty() => {
@@ -83,6 +85,39 @@ impl Session {
             }
             None => return usage("omega.lock pins several registries: give --registry URL"),
         };
+        Session::open_with(lock, pinned, url, policy_file, offline)
+    }
+
+    /// Opens the registry the lock pins for `origin` (`status`, `audit --online`: by origin,
+    /// never by url, so that a registry is judged by its own log: RR18).
+    pub fn open_origin(lock: &Lockfile, origin: &str) -> Result<Session, Failure> {
+        let Some(pinned) = lock.registries.get_key_value(origin) else {
+            return Err(Failure::Core(Error::new(
+                ErrorCode::NotFound,
+                format!("omega.lock pins no registry {}", crate::out::shown(origin)),
+            )));
+        };
+        let s = Session::open_with(lock, Some(pinned), None, None, false)?;
+        if s.trust.origin != origin {
+            return Err(Failure::Core(Error::new(
+                ErrorCode::Malformed,
+                format!(
+                    "omega.lock registry {}: its policy's log is {}",
+                    crate::out::shown(origin),
+                    crate::out::shown(&s.trust.origin)
+                ),
+            )));
+        }
+        Ok(s)
+    }
+
+    fn open_with(
+        lock: &Lockfile,
+        pinned: Option<(&String, &omega_core::lock::RegistryPin)>,
+        url: Option<&str>,
+        policy_file: Option<&Path>,
+        offline: bool,
+    ) -> Result<Session, Failure> {
         // The trust, and a mirror URL when a pinned registry is fetched from another URL.
         let (trust, mirror) = match pinned {
             Some((origin, pin)) => (Trust::from_pin(origin, pin)?, None),
@@ -122,21 +157,29 @@ impl Session {
                     // policy it serves does not.
                     Some(pin) => {
                         esay!(
-                            "omega: {u} serves {}, which omega.lock pins (from {}): using the pinned policy and checkpoint",
-                            fresh.origin,
-                            pin.url
+                            "omega: {} serves {}, which omega.lock pins (from {}): using the pinned policy and checkpoint",
+                            shown(u),
+                            shown(&fresh.origin),
+                            shown(&pin.url)
                         );
                         (Trust::from_pin(&fresh.origin, pin)?, Some(pinned_url))
                     }
                     None => {
+                        // Each line escaped (RR23): a policy names keys and witnesses.
+                        let lines: Vec<String> = text
+                            .trim_end()
+                            .lines()
+                            .map(|l| shown(l).into_owned())
+                            .collect();
                         esay!(
-                            "omega: first use of {u}: pinning its policy{} in omega.lock:\n{}",
+                            "omega: first use of {}: pinning its policy{} in omega.lock:\n{}",
+                            shown(u),
                             if policy_file.is_some() {
                                 " (--policy)"
                             } else {
                                 " (served by the registry)"
                             },
-                            text.trim_end()
+                            lines.join("\n")
                         );
                         (fresh, None)
                     }
@@ -147,7 +190,13 @@ impl Session {
         if let Some(w) = source.warning() {
             esay!("omega: warning: {w}");
         }
-        let cache = match Cache::open(&trust.origin) {
+        let log_key = trust
+            .policy
+            .logs()
+            .first()
+            .map(|l| l.key.to_string())
+            .unwrap_or_default();
+        let cache = match Cache::open_log(&trust.origin, &log_key) {
             Ok(c) => Some(c),
             Err(e) => {
                 esay!(
@@ -185,8 +234,14 @@ impl Session {
             held.push(p.clone());
         }
         if let Some(c) = f.cache.as_ref().and_then(Cache::latest_checkpoint) {
-            if let Ok(h) = trust.verify_cached(&c) {
-                held.push(h);
+            match trust.verify_cached(&c) {
+                Ok(h) => held.push(h),
+                // RR22: said, not silent (the folder is the log key's: a corrupted file).
+                Err(e) => esay!(
+                    "omega: warning: the user cache's checkpoint of {} is ignored: {}",
+                    shown(&trust.origin),
+                    shown(e.message())
+                ),
             }
         }
         for h in held {
@@ -373,7 +428,7 @@ impl Fetcher {
             (Some(_), Some(d)) => {
                 let s = self.saved_state(&d, cp.size);
                 if s.is_none() {
-                    esay!("omega: the saved registry state omega.lock names is not in the user cache (or not usable): replaying the log of {} from entry 0", cp.origin);
+                    esay!("omega: the saved registry state omega.lock names is not in the user cache (or not usable): replaying the log of {} from entry 0", shown(&cp.origin));
                 }
                 s
             }
@@ -516,7 +571,7 @@ impl Session {
             .verified
             .witnesses
             .iter()
-            .map(|(n, t)| format!("{n} at {t}"))
+            .map(|(n, t)| format!("{} at {t}", shown(n)))
             .collect();
         format!("cosigned by {}; {freshness}", w.join(", "))
     }

@@ -1,6 +1,7 @@
-//! [`Cache`]: the user cache of one log, `$XDG_CACHE_HOME/omega/<origin>/` (default
-//! `~/.cache/omega/<origin>/`), with the origin escaped into one safe folder name
-//! ([`origin_dir_name`]). It holds:
+//! [`Cache`]: the user cache of one log, `$XDG_CACHE_HOME/omega/<origin>@<key>/` (default
+//! `~/.cache/omega/…`), with the origin escaped into one safe folder name
+//! ([`origin_dir_name`]) and `<key>` 16 hex digits of the log key's hash ([`log_dir_name`],
+//! RR22; [`Cache::open_in`] keeps the folder by origin alone, for tests and tools). It holds:
 //!
 //! ```text
 //! tile/…, objects/…        immutable files, stored only after the caller verified them
@@ -89,39 +90,83 @@ pub fn origin_dir_name(origin: &str) -> String {
 pub const MAX_SAVED_STATES: usize = 8;
 
 /// Refuses a cache folder that is a link, is owned by another user, or is writable by its
-/// group or by everyone (`KEY_NOT_TRUSTED`, naming the folder, its owner and mode).
+/// group or by everyone (`KEY_NOT_TRUSTED`, naming the folder, its owner and mode). Checked
+/// on the open folder handle (`O_NOFOLLOW|O_DIRECTORY`, then `fstat`: RR24), so the folder
+/// checked is the folder used.
 pub fn check_private(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    let m = std::fs::symlink_metadata(dir)
-        .map_err(|e| Error::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?;
+    open_private(None, dir).map(|_| ())
+}
+
+/// Opens `dir` (relative to `base` when given: its last component only) without following a
+/// link, and checks the handle with `fstat` (see [`check_private`]).
+fn open_private(base: Option<&std::os::fd::OwnedFd>, dir: &Path) -> Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let opened = match base {
+        Some(b) => {
+            let name = dir.file_name().unwrap_or_default();
+            rustix::fs::openat(b, name, flags, Mode::empty())
+        }
+        None => rustix::fs::open(dir, flags, Mode::empty()),
+    };
+    let fd = opened.map_err(|e| match e {
+        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR => Error::new(
+            ErrorCode::KeyNotTrusted,
+            format!("{}: not a folder (a link?)", dir.display()),
+        ),
+        e => Error::new(
+            ErrorCode::Io,
+            format!("{}: {}", dir.display(), std::io::Error::from(e)),
+        ),
+    })?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| {
+        Error::new(
+            ErrorCode::Io,
+            format!("{}: {}", dir.display(), std::io::Error::from(e)),
+        )
+    })?;
     let me = rustix::process::geteuid().as_raw();
-    if !m.is_dir() {
+    if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
         return Err(Error::new(
             ErrorCode::KeyNotTrusted,
             format!("{}: not a folder (a link?)", dir.display()),
         ));
     }
-    if m.uid() != me {
+    if st.st_uid != me {
         return Err(Error::new(
             ErrorCode::KeyNotTrusted,
             format!(
                 "{}: owned by uid {}, not by this user (uid {me})",
                 dir.display(),
-                m.uid()
+                st.st_uid
             ),
         ));
     }
-    if m.mode() & 0o022 != 0 {
+    let mode = st.st_mode;
+    if mode & 0o022 != 0 {
         return Err(Error::new(
             ErrorCode::KeyNotTrusted,
             format!(
                 "{}: writable by its group or by everyone (mode {:o}; chmod go-w)",
                 dir.display(),
-                m.mode() & 0o7777
+                mode & 0o7777
             ),
         ));
     }
-    Ok(())
+    Ok(fd)
+}
+
+/// The cache folder name of a log: its origin ([`origin_dir_name`]), `@`, and 16 hex digits
+/// of the BLAKE2b-256 of its log key (the vkey text). Two logs claiming the same origin with
+/// different keys (a look-alike registry) never share a folder, so neither can overwrite the
+/// other's checkpoint, the rollback floor (RR22). `@` never appears in [`origin_dir_name`].
+pub fn log_dir_name(origin: &str, log_key: &str) -> String {
+    let digest = to_hex(&blake2b256(log_key.as_bytes()));
+    format!(
+        "{}@{}",
+        origin_dir_name(origin),
+        digest.get(..16).unwrap_or(&digest)
+    )
 }
 
 fn state_rel(digest: &[u8; 32], ext: &str) -> Result<RelPath> {
@@ -160,24 +205,46 @@ impl Cache {
         Cache::open_in(&cache_base()?, origin)
     }
 
+    /// The cache of the log `origin` signed by `log_key` in [`cache_base`]: the folder
+    /// [`log_dir_name`] (RR22), created when absent. Folders of the older layout (by origin
+    /// alone) are not read.
+    pub fn open_log(origin: &str, log_key: &str) -> Result<Cache> {
+        Cache::open_dir(&cache_base()?, &log_dir_name(origin, log_key))
+    }
+
     /// The cache of `origin` below `base` (the folder holding every origin), created when
     /// absent (mode 0700). `KEY_NOT_TRUSTED` when `base` or the origin's folder is owned by
     /// another user or writable by its group or by everyone (threat model RR8: another account
     /// could plant states, tiles and checkpoints there); callers then go without a cache.
     pub fn open_in(base: &Path, origin: &str) -> Result<Cache> {
-        let dir = base.join(origin_dir_name(origin));
+        Cache::open_dir(base, &origin_dir_name(origin))
+    }
+
+    fn open_dir(base: &Path, name: &str) -> Result<Cache> {
+        let dir = base.join(name);
         {
             use std::os::unix::fs::DirBuilderExt;
             std::fs::DirBuilder::new()
                 .recursive(true)
                 .mode(0o700)
-                .create(&dir)
-                .map_err(|e| Error::new(ErrorCode::Io, format!("{}: {e}", dir.display())))?;
+                .create(base)
+                .map_err(|e| Error::new(ErrorCode::Io, format!("{}: {e}", base.display())))?;
         }
-        check_private(base)?;
-        check_private(&dir)?;
+        // The base, then the origin's folder through the base's handle (created there): no
+        // link followed, owner and mode read from the handles that are used (RR24).
+        let base_fd = open_private(None, base)?;
+        match rustix::fs::mkdirat(&base_fd, name, rustix::fs::Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorCode::Io,
+                    format!("{}: {}", dir.display(), std::io::Error::from(e)),
+                ))
+            }
+        }
+        let fd = open_private(Some(&base_fd), &dir)?;
         Ok(Cache {
-            root: RootDir::open(&dir)?,
+            root: RootDir::from_fd(&dir, fd),
         })
     }
 

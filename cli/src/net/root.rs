@@ -110,6 +110,15 @@ impl RootDir {
         })
     }
 
+    /// A folder already opened (by the caller, e.g. with `O_NOFOLLOW` and checked with
+    /// `fstat`), known as `path` in messages.
+    pub fn from_fd(path: &Path, fd: OwnedFd) -> RootDir {
+        RootDir {
+            path: path.to_path_buf(),
+            fd,
+        }
+    }
+
     /// Creates the folder `path` (and its parents) when absent, then opens it.
     pub fn create(path: &Path) -> Result<RootDir> {
         std::fs::create_dir_all(path).map_err(|e| io_error(path, &e))?;
@@ -279,35 +288,53 @@ impl RootDir {
             Mode::from_raw_mode(FILE_MODE),
         )
         .map_err(|e| errno_error(&shown, e))?;
-        let start = Instant::now();
-        let mut on_wait = Some(on_wait);
-        loop {
-            match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => {
-                    return Ok(DirLock {
-                        _file: File::from(fd),
-                        path: shown,
-                    })
-                }
-                Err(Errno::WOULDBLOCK) | Err(Errno::INTR) => {}
-                Err(e) => return Err(errno_error(&shown, e)),
+        flock_wait(fd, shown, timeout, on_wait)
+    }
+
+    /// Takes an exclusive `flock` on the folder itself (no file is created: a project folder
+    /// stays as it is), with [`RootDir::lock`]'s waiting and timeout. Used by `omega install`
+    /// and `omega update` for the whole run (F5: two runs cannot roll `omega.lock` back).
+    pub fn lock_folder(&self, timeout: Duration, on_wait: impl FnOnce()) -> Result<DirLock> {
+        let fd = self.fd.try_clone().map_err(|e| io_error(&self.path, &e))?;
+        flock_wait(fd, self.path.clone(), timeout, on_wait)
+    }
+}
+
+/// `flock(LOCK_EX)` on `fd`, retried every [`LOCK_POLL`] until `timeout` (see [`RootDir::lock`]).
+fn flock_wait(
+    fd: OwnedFd,
+    shown: PathBuf,
+    timeout: Duration,
+    on_wait: impl FnOnce(),
+) -> Result<DirLock> {
+    let start = Instant::now();
+    let mut on_wait = Some(on_wait);
+    loop {
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {
+                return Ok(DirLock {
+                    _file: File::from(fd),
+                    path: shown,
+                })
             }
-            if let Some(f) = on_wait.take() {
-                f();
-            }
-            if start.elapsed() >= timeout {
-                return Err(Error::new(
-                    ErrorCode::Io,
-                    format!(
-                        "{}: locked by another process for {} s (another omega writing this folder?); \
-                         try again when it has finished",
-                        shown.display(),
-                        timeout.as_secs()
-                    ),
-                ));
-            }
-            std::thread::sleep(LOCK_POLL);
+            Err(Errno::WOULDBLOCK) | Err(Errno::INTR) => {}
+            Err(e) => return Err(errno_error(&shown, e)),
         }
+        if let Some(f) = on_wait.take() {
+            f();
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::new(
+                ErrorCode::Io,
+                format!(
+                    "{}: locked by another process for {} s (another omega writing this folder?); \
+                     try again when it has finished",
+                    shown.display(),
+                    timeout.as_secs()
+                ),
+            ));
+        }
+        std::thread::sleep(LOCK_POLL);
     }
 }
 

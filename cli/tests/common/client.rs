@@ -300,6 +300,17 @@ pub fn snapshot_meta(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32, i64)> {
             let m = fs::symlink_metadata(&p).unwrap();
             if m.is_dir() {
                 walk(base, &p, out);
+            } else if m.file_type().is_symlink() {
+                // A link is recorded as its target, never followed.
+                let target = fs::read_link(&p).unwrap();
+                out.insert(
+                    p.strip_prefix(base).unwrap().to_path_buf(),
+                    (
+                        target.as_os_str().as_encoded_bytes().to_vec(),
+                        m.mode(),
+                        m.mtime(),
+                    ),
+                );
             } else {
                 out.insert(
                     p.strip_prefix(base).unwrap().to_path_buf(),

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::ErrorCode;
 use crate::error::{fail, Result};
 use crate::hash::{parse_hex32, to_hex};
-use crate::limits::{MAX_KEY_NAME_BYTES, MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_URL_BYTES};
+use crate::limits::{
+    MAX_KEY_NAME_BYTES, MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_REGISTRY_MAX_AGE, MAX_URL_BYTES,
+};
 
 /// What a lock pins for one registry (one log origin).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,14 +63,37 @@ fn present_string<'de, D: serde::Deserializer<'de>>(
 pub fn validate_origin(origin: &str) -> Result<()> {
     if origin.is_empty()
         || origin.len() > MAX_KEY_NAME_BYTES
-        || origin
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '+')
+        || origin.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || c == '+' || crate::vkey::is_format_char(c)
+        })
     {
         return fail(
             ErrorCode::Malformed,
-            format!("registry origin {origin:?}: empty, longer than {MAX_KEY_NAME_BYTES} bytes, or holding a space, '+' or a control character"),
+            format!("registry origin {origin:?}: empty, longer than {MAX_KEY_NAME_BYTES} bytes, or holding a space, '+', a control or an invisible format character (RR23)"),
         );
+    }
+    Ok(())
+}
+
+/// RR18: no two registries of a lock share a `url` (compared without a trailing `/` and
+/// ignoring ASCII case): a PR giving registry B the url of registry A would otherwise have B's
+/// packages judged against A's state. `MALFORMED` naming both origins.
+pub(super) fn check_unique_urls(
+    registries: &alloc::collections::BTreeMap<String, RegistryPin>,
+    what: &str,
+) -> Result<()> {
+    let mut seen: alloc::collections::BTreeMap<String, &str> = alloc::collections::BTreeMap::new();
+    for (origin, pin) in registries {
+        let key = pin.url.trim_end_matches('/').to_ascii_lowercase();
+        if let Some(first) = seen.insert(key, origin) {
+            return fail(
+                ErrorCode::Malformed,
+                format!(
+                    "{what}: registries {first} and {origin} have the same url {:?} (each registry is served from its own url)",
+                    pin.url
+                ),
+            );
+        }
     }
     Ok(())
 }
@@ -107,6 +132,16 @@ impl RegistryPin {
         }
         if raw.max_age == 0 {
             return fail(ErrorCode::Malformed, format!("{ctx}: max_age is 0"));
+        }
+        if raw.max_age > MAX_REGISTRY_MAX_AGE {
+            // A pin that never goes stale freezes the registry (RR17).
+            return fail(
+                ErrorCode::Malformed,
+                format!(
+                    "{ctx}: max_age {} is above the limit of {MAX_REGISTRY_MAX_AGE} s (30 days)",
+                    raw.max_age
+                ),
+            );
         }
         let genesis = parse_hex32(&raw.genesis, "genesis").map_err(|e| e.context(&ctx))?;
         let state = match &raw.state {
