@@ -365,7 +365,7 @@ part_scale() {
         env XDG_CACHE_HOME="$xdg" "$omega" install left-pad --registry "$url" --root "$app" >/dev/null 2>"$tmp/err"; then
         # A refusal is a result too (recorded with its message), not a reason to stop.
         t1=$(date +%s%N)
-        record "- $n entries, first use: **failed** after $(( (t1 - t0) / 1000000 )) ms: $(grep -m1 'omega:' "$tmp/err" | cut -c1-200); load $(load)"
+        record "- $n entries, first use: **failed** after $(( (t1 - t0) / 1000000 )) ms: $(grep -m1 -E 'omega: [A-Z_]+:' "$tmp/err" | cut -c1-240); load $(load)"
         continue 2
       fi
       t1=$(date +%s%N)
@@ -398,7 +398,7 @@ part_verify() {
     t0=$(date +%s%N)
     if ! /usr/bin/env time -f '%U s user, %S s system, %M KB max RSS' -o "$tf" \
       "$omega" log verify "$url" >/dev/null 2>"$tmp/err" </dev/null; then
-      record "- **failed**: $(grep -m1 'omega:' "$tmp/err" | cut -c1-200); load $(load)"
+      record "- **failed**: $(grep -m1 -E 'omega: [A-Z_]+:' "$tmp/err" | cut -c1-240); load $(load)"
       return 0
     fi
     t1=$(date +%s%N)
@@ -431,6 +431,25 @@ part_cli() {
     "$omega verify $bo/1g.bin -p $k/k.pub -q" "minisign -V -q -m $bo/1g.bin -p $k/k.pub" >/dev/null
   record ""
   record "$(cat "$tmp/v.md")"
+  record ""
+  record "Load after: $(load)."
+  # hyperfine times each command in a block of its own: on a machine whose load moves, the
+  # interleaved rounds below are the comparison to read (each timed command also pays one
+  # \`bash -c\` start, the same for all).
+  local table
+  record ""
+  record "Interleaved, 20 rounds (load before: $(load)):"
+  record ""
+  table=$(interleave 20 "omega digest (2 threads)" ":" "$omega digest $nm" \
+    "omega digest, RAYON_NUM_THREADS=1" ":" "RAYON_NUM_THREADS=1 $omega digest $nm" \
+    "xargs -0 b2sum -l 256" ":" "xargs -0 -a $tmp/list0 b2sum -l 256")
+  record "$table"
+  record ""
+  record "Interleaved, 6 rounds (load before: $(load)):"
+  record ""
+  table=$(interleave 6 "omega verify 1 GiB" ":" "$omega verify $bo/1g.bin -p $k/k.pub -q" \
+    "minisign -V 1 GiB" ":" "minisign -V -q -m $bo/1g.bin -p $k/k.pub")
+  record "$table"
   record ""
   record "Load after: $(load)."
 }
