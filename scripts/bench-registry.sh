@@ -23,6 +23,9 @@
 #   cli      `omega digest` of bench.sh's express+lodash node_modules vs `xargs -0 b2sum -l
 #            256`, and `omega verify` of a 1 GiB file vs `minisign -V` (hyperfine).
 # Every figure is printed with `uptime`'s load average; results also go to $out/results.md.
+# A command that is refused (e.g. TOO_LARGE) is recorded with its message, the other parts
+# still run, and the script exits 1 at the end; any other error stops it at once. nginx and
+# the temporary folders are removed on every exit.
 #
 # Environment: OMEGA (default target/release/omega; built when absent), GEN (the generator;
 # built when absent), OMEGA_BENCH_OUT (default <repo>/bench-out), PARTS, SIZES, ROUNDS
@@ -63,6 +66,7 @@ fi
 # ---- servers -----------------------------------------------------------------------------
 tmp=$(mktemp -d)
 shm=""
+failures=0
 servers=()
 cleanup() {
   local p
@@ -365,6 +369,7 @@ part_scale() {
         env XDG_CACHE_HOME="$xdg" "$omega" install left-pad --registry "$url" --root "$app" >/dev/null 2>"$tmp/err"; then
         # A refusal is a result too (recorded with its message), not a reason to stop.
         t1=$(date +%s%N)
+        failures=$((failures + 1))
         record "- $n entries, first use: **failed** after $(( (t1 - t0) / 1000000 )) ms: $(grep -m1 -E 'omega: [A-Z_]+:' "$tmp/err" | cut -c1-240); load $(load)"
         continue 2
       fi
@@ -398,6 +403,7 @@ part_verify() {
     t0=$(date +%s%N)
     if ! /usr/bin/env time -f '%U s user, %S s system, %M KB max RSS' -o "$tf" \
       "$omega" log verify "$url" >/dev/null 2>"$tmp/err" </dev/null; then
+      failures=$((failures + 1))
       record "- **failed**: $(grep -m1 -E 'omega: [A-Z_]+:' "$tmp/err" | cut -c1-240); load $(load)"
       return 0
     fi
@@ -464,3 +470,5 @@ for p in $PARTS; do
   esac
 done
 log "results appended to $results"
+# Refusals are recorded as results and the other parts still run, but the run fails.
+[ "$failures" -eq 0 ] || die "$failures measurement(s) failed (see **failed** in $results)"
