@@ -12,7 +12,7 @@ TEST_TARGETS :=
 DEMO_TARGETS :=
 -include mk/*.mk
 
-.PHONY: all setup build test demo bench fuzz fuzz-ci lint test-rust test-nostd vectors vectors-check
+.PHONY: all setup build test demo bench bench-registry fuzz fuzz-ci lint test-rust test-nostd vectors vectors-check
 
 all: build
 
@@ -54,6 +54,12 @@ demo: setup $(DEMO_TARGETS)
 
 bench: setup
 	scripts/bench.sh
+	PARTS="express scale verify" scripts/bench-registry.sh
+
+# The registry benchmarks of issue 14 alone (nginx on loopback; PARTS, SIZES, ROUNDS: see
+# the script). Not part of `make test`.
+bench-registry: setup
+	scripts/bench-registry.sh
 
 fuzz:
 	OMEGA_SETUP_FUZZ=1 scripts/setup.sh
