@@ -48,8 +48,8 @@ use crate::report::Report;
 use crate::signature::LegacyPolicy;
 use crate::statement::{ReleaseStatement, Severity, Statement};
 use crate::tiles::{
-    bundle_bytes, bundle_for_entry, bundles_for_range, tiles_for_consistency, tiles_for_inclusion,
-    tiles_for_range, tiles_for_root_at, TileHashes, TilePath, TileSource,
+    bundle_bytes, bundle_for_entry, bundles_for_replay, tiles_for_consistency, tiles_for_inclusion,
+    tiles_for_replay, tiles_for_root_at, TileHashes, TilePath, TileSource,
 };
 use crate::tree::TreeDigest;
 
@@ -343,8 +343,8 @@ pub fn evidence_text(held: &Held, fetched: &Held, proof: &[Hash], error: &Error)
 /// The entry bundles and hash tiles a replay from entry `from` up to `size` needs, plus (when
 /// `from > 0`, a saved state) the tiles that give the root at `from`.
 pub fn replay_paths(from: u64, size: u64) -> Result<(Vec<TilePath>, Vec<TilePath>)> {
-    let bundles = bundles_for_range(from, size, size)?;
-    let mut tiles = tiles_for_range(from, size, size)?;
+    let bundles = bundles_for_replay(from, size, size)?;
+    let mut tiles = tiles_for_replay(from, size, size)?;
     if from > 0 && from <= size {
         for t in tiles_for_root_at(from, size)? {
             if !tiles.contains(&t) {

@@ -72,6 +72,10 @@ pub const MAX_ENTRY_SIGNATURES: usize = 16;
 pub const MAX_INDEX_BYTES: usize = 1024 * 1024;
 /// Most entry bundles a client scans after an index's `as-of` (the delta scan).
 pub const MAX_DELTA_SCAN_BUNDLES: usize = 256;
+/// Most entry bundles of a whole-log replay (first use, `omega log verify`, a binding opening
+/// a registry): 65,536 bundles = 16,777,216 entries. The paths are listed before anything is
+/// fetched (a checkpoint signed by the log key may still claim 2^64 - 1 entries).
+pub const MAX_REPLAY_BUNDLES: usize = 65_536;
 /// Largest client policy text (tlog-policy subset), in bytes.
 pub const MAX_POLICY_BYTES: usize = 64 * 1024;
 /// Longest key name in a vkey or a signature line, in bytes.

@@ -53,7 +53,9 @@ use core::fmt;
 
 use crate::bundle::{parse_bundle_prefix, write_bundle, BUNDLE_WIDTH};
 use crate::error::{fail, ErrorCode, Result};
-use crate::limits::{MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_TILE_PATH_BYTES};
+use crate::limits::{
+    MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_REPLAY_BUNDLES, MAX_TILE_PATH_BYTES,
+};
 use crate::merkle::{
     self, consistency_proof_coords, inclusion_proof_coords, leaf_hash, node_hash, root_coords,
     Hash, HashSource, EMPTY_ROOT, HASH_SIZE,
@@ -811,6 +813,24 @@ pub fn bundle_for_entry(index: u64, size: u64) -> Result<TilePath> {
 /// 2^64 - 1 entries); a monitor replaying a whole log asks window by window. `NOT_IN_LOG`
 /// when `end > size`, `MALFORMED` when `start > end`.
 pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
+    bundles_for_range_within(start, end, size, MAX_DELTA_SCAN_BUNDLES)
+}
+
+/// [`bundles_for_range`] for a whole-log replay: at most [`MAX_REPLAY_BUNDLES`] bundles.
+pub fn bundles_for_replay(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
+    bundles_for_range_within(start, end, size, MAX_REPLAY_BUNDLES)
+}
+
+/// The hash tiles needed to check the bundles of [`bundles_for_replay`].
+pub fn tiles_for_replay(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
+    let coords: Vec<(u8, u64)> = bundles_for_replay(start, end, size)?
+        .iter()
+        .map(|b| (0u8, b.index() << TILE_HEIGHT))
+        .collect();
+    tiles_for_hashes(size, &coords)
+}
+
+fn bundles_for_range_within(start: u64, end: u64, size: u64, most: usize) -> Result<Vec<TilePath>> {
     if end > size {
         return fail(
             ErrorCode::NotInLog,
@@ -827,12 +847,10 @@ pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath
         return Ok(Vec::new());
     }
     let bundles = ((end - 1) >> TILE_HEIGHT) - (start >> TILE_HEIGHT) + 1;
-    if bundles > MAX_DELTA_SCAN_BUNDLES as u64 {
+    if bundles > most as u64 {
         return fail(
             ErrorCode::TooLarge,
-            format!(
-                "entries {start}..{end} span {bundles} bundles, more than {MAX_DELTA_SCAN_BUNDLES} at once"
-            ),
+            format!("entries {start}..{end} span {bundles} bundles, more than {most} at once"),
         );
     }
     ((start >> TILE_HEIGHT)..=((end - 1) >> TILE_HEIGHT))

@@ -438,6 +438,39 @@ fn finding_bundle_range_of_a_huge_tree_is_refused_before_allocating() {
     assert!(tiles::tiles_for_range(max - w + 1, max, max).is_ok());
 }
 
+/// A whole-log replay (first use, `omega log verify`, a binding opening a registry) is not a
+/// delta scan: a log of more than 65,536 entries (256 bundles) must open (issue 14's benchmark
+/// found every registry of 100,000 entries refused with TOO_LARGE), up to MAX_REPLAY_BUNDLES;
+/// beyond that, and for a hostile size, TOO_LARGE before anything is allocated.
+#[test]
+fn finding_a_log_of_more_than_256_bundles_can_be_replayed() {
+    use omega_core::limits::{MAX_DELTA_SCAN_BUNDLES, MAX_REPLAY_BUNDLES};
+    let n = 100_000u64;
+    assert_eq!(
+        tiles::bundles_for_range(0, n, n).unwrap_err().code(),
+        ErrorCode::TooLarge,
+        "the delta scan keeps its bound"
+    );
+    let (bundles, tiles_needed) = omega_core::client::replay_paths(0, n).unwrap();
+    assert_eq!(bundles.len(), 391);
+    assert!(bundles.len() > MAX_DELTA_SCAN_BUNDLES);
+    assert!(!tiles_needed.is_empty());
+    let (b, _) = omega_core::client::replay_paths(50_000, n).unwrap();
+    assert_eq!(b.len(), 391 - 195);
+    let most = MAX_REPLAY_BUNDLES as u64 * 256;
+    assert_eq!(
+        omega_core::client::replay_paths(0, most).unwrap().0.len(),
+        MAX_REPLAY_BUNDLES
+    );
+    for size in [most + 1, u64::MAX] {
+        assert_eq!(
+            omega_core::client::replay_paths(0, size).unwrap_err().code(),
+            ErrorCode::TooLarge,
+            "size {size}"
+        );
+    }
+}
+
 // ---- policies: two keys that one signature line cannot tell apart ----
 
 /// Two different 32-byte keys whose cosigner key IDs under `name` collide (a birthday search:

@@ -11,7 +11,7 @@ use omega_core::limits::{MAX_BUNDLE_BYTES, MAX_NOTE_BYTES};
 use omega_core::note::Note;
 use omega_core::registry::{replay, OnInvalid, Replay, ReplayOptions, Verification};
 use omega_core::tiles::{
-    bundle_bytes, bundles_for_range, tiles_for_range, tiles_for_root, TileHashes, TilePath,
+    bundle_bytes, bundles_for_replay, tiles_for_range, tiles_for_root, TileHashes, TilePath,
     FULL_TILE_BYTES, TILE_WIDTH,
 };
 use omega_core::{Error, ErrorCode, Result};
@@ -104,7 +104,9 @@ pub fn read_entries(
     progress: &Progress,
 ) -> Result<Vec<Vec<u8>>> {
     let size = checkpoint.size;
-    let all = bundles_for_range(start, end, size)?;
+    // The whole range's paths (a whole-log replay: up to MAX_REPLAY_BUNDLES), fetched and
+    // checked BUNDLES_PER_ROUND at a time.
+    let all = bundles_for_replay(start, end, size)?;
     let mut entries = Vec::new();
     for chunk in all.chunks(BUNDLES_PER_ROUND) {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
