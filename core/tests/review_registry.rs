@@ -464,7 +464,9 @@ fn finding_a_log_of_more_than_256_bundles_can_be_replayed() {
     );
     for size in [most + 1, u64::MAX] {
         assert_eq!(
-            omega_core::client::replay_paths(0, size).unwrap_err().code(),
+            omega_core::client::replay_paths(0, size)
+                .unwrap_err()
+                .code(),
             ErrorCode::TooLarge,
             "size {size}"
         );
