@@ -74,6 +74,9 @@ pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
             )
             || ('\u{202A}'..='\u{202E}').contains(&c)
             || ('\u{2066}'..='\u{2069}').contains(&c)
+            // Every other invisible format character too (zero-width spaces and joiners,
+            // U+FEFF, tags): text that looks like other text (RR23).
+            || omega_core::vkey::is_format_char(c)
     }
     if !text.chars().any(active) {
         return std::borrow::Cow::Borrowed(text);
@@ -166,4 +169,19 @@ pub fn progress(len: usize, what: &str) -> ProgressBar {
     }
     pb.set_prefix(what.to_string());
     pb
+}
+
+#[cfg(test)]
+mod shown_tests {
+    use super::shown;
+
+    #[test]
+    fn invisible_format_characters_are_escaped() {
+        assert_eq!(shown("plain text\tok"), "plain text\tok");
+        assert_eq!(
+            shown("left\u{200B}pad\u{200D}\u{2060}\u{FEFF}\u{202E}"),
+            "left\\u{200b}pad\\u{200d}\\u{2060}\\u{feff}\\u{202e}"
+        );
+        assert_eq!(shown("a\u{E0041}b"), "a\\u{e0041}b");
+    }
 }

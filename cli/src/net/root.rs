@@ -208,15 +208,31 @@ impl RootDir {
     /// same folder, flushed, renamed into place, and the folder flushed. On failure the
     /// temporary file is removed and `rel` is as it was. Missing folders are created.
     pub fn write_atomic(&self, rel: &RelPath, bytes: &[u8]) -> Result<()> {
+        self.replace(rel, bytes, true)
+    }
+
+    /// [`RootDir::write_atomic`] without the flushes (no `fsync` of the file or the folder):
+    /// for a cache whose files are verified again on every read, where a file lost or torn
+    /// by a crash is only fetched again. Still a temporary file, then a rename: a reader never
+    /// sees a half-written file while the system runs.
+    pub fn write_atomic_unsynced(&self, rel: &RelPath, bytes: &[u8]) -> Result<()> {
+        self.replace(rel, bytes, false)
+    }
+
+    fn replace(&self, rel: &RelPath, bytes: &[u8], durable: bool) -> Result<()> {
         let (parts, name) = rel.split_last();
         let shown = self.shown(rel);
         let dir = self.require_dirs(&parts)?;
-        let tmp = write_temp(&dir, name, bytes, &shown)?;
+        let tmp = write_temp(&dir, name, bytes, &shown, durable)?;
         if let Err(e) = rustix::fs::renameat(&dir, tmp.as_str(), &dir, name) {
             let _ = rustix::fs::unlinkat(&dir, tmp.as_str(), AtFlags::empty());
             return Err(errno_error(&shown, e));
         }
-        sync_dir(&dir, &shown)
+        if durable {
+            sync_dir(&dir, &shown)
+        } else {
+            Ok(())
+        }
     }
 
     /// Writes `bytes` to `rel` once: creates it when absent (temporary file, flush, then a
@@ -230,7 +246,7 @@ impl RootDir {
         if same_bytes_at(&dir, name, &shown, bytes)? {
             return Ok(WriteOnce::Unchanged);
         }
-        let tmp = write_temp(&dir, name, bytes, &shown)?;
+        let tmp = write_temp(&dir, name, bytes, &shown, true)?;
         let placed = match rustix::fs::linkat(&dir, tmp.as_str(), &dir, name, AtFlags::empty()) {
             Ok(()) => Ok(()),
             Err(Errno::EXIST) => Err(Errno::EXIST),
@@ -398,7 +414,13 @@ fn same_bytes_at(dir: &OwnedFd, name: &str, shown: &Path, bytes: &[u8]) -> Resul
 }
 
 /// Writes a new temporary file next to `name` (mode 0644, flushed); returns its name.
-fn write_temp(dir: &OwnedFd, name: &str, bytes: &[u8], shown: &Path) -> Result<String> {
+fn write_temp(
+    dir: &OwnedFd,
+    name: &str,
+    bytes: &[u8],
+    shown: &Path,
+    durable: bool,
+) -> Result<String> {
     let stem: String = name.chars().take(100).collect();
     let tmp = format!(".{stem}.tmp-{}-{}", std::process::id(), random_hex()?);
     let fd = rustix::fs::openat(
@@ -412,7 +434,10 @@ fn write_temp(dir: &OwnedFd, name: &str, bytes: &[u8], shown: &Path) -> Result<S
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(FILE_MODE))?;
         let mut f = File::from(fd);
         f.write_all(bytes)?;
-        f.sync_all()
+        if durable {
+            f.sync_all()?;
+        }
+        Ok(())
     })();
     match result {
         Ok(()) => Ok(tmp),
