@@ -95,3 +95,11 @@ pub const MAX_REGISTRY_STATE_BYTES: usize = 256 * 1024 * 1024;
 /// Most bytes a [`crate::driver::Reader`] accepts in all (checkpoint, tiles, bundles, index
 /// notes, objects): the bound on what a host fetches for one registry session.
 pub const MAX_READER_FETCH_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+/// Most entries a replay from entry 0 (a client's or reader's first replay of a whole log,
+/// [`crate::tiles::bundles_for_range`] with `start == 0`) spans: 65,536 bundles. Larger than
+/// [`MAX_DELTA_SCAN_BUNDLES`] (a window) because a full replay has no smaller window to ask
+/// for; the bytes stay bounded by [`MAX_READER_FETCH_BYTES`] in a reader.
+pub const MAX_REPLAY_ENTRIES: u64 = 16_777_216;
+/// Most paths a [`crate::driver::Reader`] asks for at once ([`crate::driver::Reader::needs`]):
+/// a host fetches and holds at most this many files per round.
+pub const MAX_READER_ROUND_PATHS: usize = 64;

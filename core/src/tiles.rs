@@ -53,7 +53,9 @@ use core::fmt;
 
 use crate::bundle::{parse_bundle_prefix, write_bundle, BUNDLE_WIDTH};
 use crate::error::{fail, ErrorCode, Result};
-use crate::limits::{MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_TILE_PATH_BYTES};
+use crate::limits::{
+    MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_REPLAY_ENTRIES, MAX_TILE_PATH_BYTES,
+};
 use crate::merkle::{
     self, consistency_proof_coords, inclusion_proof_coords, leaf_hash, node_hash, root_coords,
     Hash, HashSource, EMPTY_ROOT, HASH_SIZE,
@@ -808,7 +810,9 @@ pub fn bundle_for_entry(index: u64, size: u64) -> Result<TilePath> {
 /// The entry bundles holding entries `[start, end)` of the tree of `size`, in order (a
 /// monitor's replay, a client's delta scan). At most [`MAX_DELTA_SCAN_BUNDLES`] bundles per
 /// call (`TOO_LARGE`, checked before anything is allocated: a hostile checkpoint may claim
-/// 2^64 - 1 entries); a monitor replaying a whole log asks window by window. `NOT_IN_LOG`
+/// 2^64 - 1 entries); a monitor replaying a whole log asks window by window. A range from
+/// entry 0 (a first replay of the whole log, which has no smaller window without a saved
+/// state) may span [`MAX_REPLAY_ENTRIES`] entries instead (threat model RD13). `NOT_IN_LOG`
 /// when `end > size`, `MALFORMED` when `start > end`.
 pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
     if end > size {
@@ -827,17 +831,26 @@ pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath
         return Ok(Vec::new());
     }
     let bundles = ((end - 1) >> TILE_HEIGHT) - (start >> TILE_HEIGHT) + 1;
-    if bundles > MAX_DELTA_SCAN_BUNDLES as u64 {
+    let most = max_range_bundles(start);
+    if bundles > most {
         return fail(
             ErrorCode::TooLarge,
-            format!(
-                "entries {start}..{end} span {bundles} bundles, more than {MAX_DELTA_SCAN_BUNDLES} at once"
-            ),
+            format!("entries {start}..{end} span {bundles} bundles, more than {most} at once"),
         );
     }
     ((start >> TILE_HEIGHT)..=((end - 1) >> TILE_HEIGHT))
         .map(|n| TilePath::entries(n, tile_width(size, 0, n)))
         .collect()
+}
+
+/// The most bundles [`bundles_for_range`] gives for a range from `start`:
+/// [`MAX_REPLAY_ENTRIES`] / 256 for a replay from entry 0, else [`MAX_DELTA_SCAN_BUNDLES`].
+pub fn max_range_bundles(start: u64) -> u64 {
+    if start == 0 {
+        MAX_REPLAY_ENTRIES >> TILE_HEIGHT
+    } else {
+        MAX_DELTA_SCAN_BUNDLES as u64
+    }
 }
 
 /// The hash tiles needed to check the bundles of [`bundles_for_range`]: the root tiles, the
