@@ -169,6 +169,28 @@ impl RegistryReader {
         })
     }
 
+    /// The clock for the next calls (Unix seconds; absent: offline): core refuses a release
+    /// or notices (`STALE`) once the checkpoint is older than `maxAge` at it (RD10).
+    #[napi]
+    pub fn set_now(&self, now: Option<f64>) -> String {
+        envelope((|| -> Outcome {
+            let now = now.map(|n| num(n, "now")).transpose()?;
+            with(&self.reader, |r| {
+                r.set_now(now);
+                Ok(Value::Null)
+            })
+        })())
+    }
+
+    /// Drops the release being read after a failed fetch (core's `abandon_release`, RD11).
+    #[napi]
+    pub fn abandon_release(&self) -> String {
+        envelope(with(&self.reader, |r| {
+            r.abandon_release();
+            Ok(needs(r))
+        }))
+    }
+
     /// Starts reading `name` (`version`, else the latest unyanked); then `{needs, phase}`.
     #[napi]
     pub fn want_release(

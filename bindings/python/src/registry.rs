@@ -153,6 +153,29 @@ impl PyReader {
             .py_err(py)
     }
 
+    /// The clock for the next calls (core's `Reader::set_now`; None: offline): a release or
+    /// notices are refused (STALE) once the checkpoint is older than `max_age` at it (RD10).
+    #[pyo3(signature = (now))]
+    fn set_now(&self, py: Python<'_>, now: Option<u64>) {
+        py.detach(|| lock(&self.inner).set_now(now))
+    }
+
+    /// Drops the release being read after a failed fetch (core's `Reader::abandon_release`,
+    /// RD11): back to "ready"; nothing in any other phase.
+    fn abandon_release(&self, py: Python<'_>) {
+        py.detach(|| lock(&self.inner).abandon_release())
+    }
+
+    /// The tree the state and releases are proven against, `(size, root hex)`: the stored
+    /// checkpoint's when a mirror serves an older one (RD19); None before.
+    fn proven(&self, py: Python<'_>) -> Option<(u64, String)> {
+        py.detach(|| {
+            lock(&self.inner)
+                .latest()
+                .map(|h| (h.checkpoint.size, to_hex(&h.checkpoint.root)))
+        })
+    }
+
     /// Starts reading a release (core's `Reader::want_release`).
     #[pyo3(signature = (name, version = None, accept_notices = Vec::new(), allow_yanked = false))]
     fn want_release(

@@ -197,6 +197,63 @@ def test_an_oversized_response_is_too_large_and_read_only_to_the_cap() -> None:
     assert e.value.code == "TOO_LARGE" and "checkpoint" in e.value.message
 
 
+def test_rd10_the_clock_is_read_at_each_call_and_a_stale_checkpoint_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RD10: a long-lived Registry (the clock, no fixed now) re-opens after REFRESH_SECONDS
+    and refuses a checkpoint older than max_age at the time of the call."""
+    doc = load_json(VECTORS)
+    case = doc["cases"][0]
+    clock = {"t": float(case["now"])}
+    monkeypatch.setattr(time, "time", lambda: clock["t"])
+    fetch = FakeServer("https://v.example", vector_files(doc, case))
+    reg = ov.Registry("https://v.example", doc["policy"], genesis=doc["genesis"], max_age=3600, fetch=fetch)
+    checkpoints = lambda: fetch.asked.count("https://v.example/checkpoint")  # noqa: E731
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+    clock["t"] += 30
+    reg.notices("left-pad")
+    assert checkpoints() == 1
+    clock["t"] += 31
+    reg.notices("left-pad")
+    assert checkpoints() == 2, "opened again after REFRESH_SECONDS"
+    clock["t"] = case["now"] + 3601
+    for call in (lambda: reg.release("left-pad"), lambda: reg.notices("left-pad")):
+        with pytest.raises(ov.OmegaError) as e:
+            call()
+        assert e.value.code == "STALE"
+    clock["t"] = case["now"] + 10
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+    # A fixed now: the reader never re-opens by itself.
+    fixed, f2, _ = good_vector_registry()
+    clock["t"] += 10 * 86400
+    fixed.notices("left-pad")
+    assert f2.asked.count("https://v.example/checkpoint") == 1
+
+
+def test_rd11_a_failed_fetch_mid_release_uses_cores_abandon_release() -> None:
+    """RD11: no host-side workaround; core's abandon_release puts the reader back to ready."""
+    reg, fetch, _ = good_vector_registry()
+    assert not hasattr(reg, "_abandon_release")
+    reg._reader.want_release("left-pad", None, ["OMEGA-1"], False)
+    assert reg._reader.phase() == "index"
+    reg._reader.abandon_release()
+    assert (reg._reader.phase(), reg._reader.needs()) == ("ready", [])
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+
+
+def test_rd12_partial_bundle_over_its_width_and_rd17_user_fetch_over_the_cap() -> None:
+    doc = load_json(VECTORS)
+    case = doc["cases"][0]
+    files = vector_files(doc, case)
+    bundle = "tile/entries/000.p/9"  # the partial bundle of the checkpoint (size 9)
+    files[bundle] = b"\1" * (1 << 20)
+    with pytest.raises(ov.OmegaError) as e:
+        ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=FakeServer("https://v.example", files))
+    assert e.value.code == "TOO_LARGE" and bundle in e.value.message
+    reg, _, _ = good_vector_registry()
+    assert reg.proven == (reg.verified["size"], reg.verified["root"])
+
+
 def test_arguments_are_checked() -> None:
     doc = load_json(VECTORS)
     with pytest.raises(ov.MalformedError) as e:
@@ -466,7 +523,9 @@ def test_served_registry_stale_and_offline(world: World, nginx: Nginx) -> None:
     with pytest.raises(ov.OmegaError) as e2:
         ov.Registry(nginx.url, world.policy, max_age=0, now=later)
     assert e2.value.code == "STALE"
-    reg = ov.Registry(nginx.url, world.policy, now=later, offline=True)
+    reg = ov.Registry(nginx.url, world.policy, offline=True)
+    with pytest.raises(TypeError):
+        ov.Registry(nginx.url, world.policy, now=later, offline=True)
     assert reg.verified["freshness"]["state"] == "not_checked"
 
 

@@ -25,6 +25,7 @@ export interface OmegaNotice {
 export interface OmegaRegistryCheckpoint extends OmegaCheckpoint {
   /** the checkpoint note to store (never older than the one given) */ keep: string;
   /** SHA-256 of entry 0, hex: store it with `keep` */ genesis: string;
+  /** the tree releases are proven against (the stored one when a mirror is behind) */ proven: { size: number; root: string };
 }
 export interface OmegaReleaseInfo {
   name: string; version: string; sequence: number; entry: number; tree: string; size: number;
@@ -123,6 +124,24 @@ impl RegistryReader {
         };
         let r = self.get()?;
         r.provide(&path, b).map_err(core)?;
+        Ok(needs(r))
+    }
+
+    /// The clock for the next calls (Unix seconds; null: offline): core refuses a release or
+    /// notices (`STALE`) once the checkpoint is older than `maxAge` at it (RD10).
+    #[wasm_bindgen(js_name = setNow)]
+    pub fn set_now(&mut self, now: Option<f64>) -> Result<(), JsValue> {
+        let now = opt_num(now, "now").map_err(core)?;
+        self.get()?.set_now(now);
+        Ok(())
+    }
+
+    /// Drops the release being read after a failed fetch (core's `abandon_release`, RD11);
+    /// then `{needs, phase}`.
+    #[wasm_bindgen(js_name = abandonRelease, unchecked_return_type = "OmegaReaderNeeds")]
+    pub fn abandon_release(&mut self) -> Result<JsValue, JsValue> {
+        let r = self.get()?;
+        r.abandon_release();
         Ok(needs(r))
     }
 

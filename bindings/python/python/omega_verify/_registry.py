@@ -4,8 +4,14 @@ an Ωpm registry served over HTTP(S), or through any ``fetch(url) -> bytes | Non
 Thin by rule: the order of the steps (checkpoint, consistency with the stored checkpoint,
 replay of the log, index, entry, objects, notices) and every check are omega-core's sans-IO
 reader (``omega_core::driver::Reader``, here ``_omega_verify._Reader``). This module runs its
-host loop only: ask which paths it needs, fetch them (in parallel, each read up to the
-reader's cap + 1 bytes), hand them back; core verifies with the GIL released.
+host loop only: ask which paths it needs (at most 64 at a time), fetch them (in parallel,
+each streamed and refused past the reader's cap), hand each back as it arrives; core
+verifies with the GIL released.
+
+Freshness (threat model RD10): the clock is read at every call (unless ``now`` fixes it) and
+given to core, which refuses (STALE) a checkpoint older than ``max_age`` at it. A call opens
+the registry again (checkpoint fetched anew, consistency with the last one kept, the log
+replayed) when the last open is ``REFRESH_SECONDS`` old or more, or when core says STALE.
 
 >>> reg = Registry("https://registry.example", policy=POLICY)            # doctest: +SKIP
 >>> rel = reg.release("left-pad")                                       # doctest: +SKIP
@@ -40,7 +46,10 @@ Fetch = Callable[[str], Optional[bytes]]
 _NOT_SERVED = (404, 410)
 # Most paths fetched at once.
 _PARALLEL = 8
-_RELEASE_PHASES = ("index", "entry", "objects")
+# A call re-opens the registry when its last open is this old (seconds; RD10).
+REFRESH_SECONDS = 60
+# Bytes read from a response at a time.
+_CHUNK = 64 * 1024
 
 
 # An inclusive range of release sequences ("from" is a keyword: the functional syntax).
@@ -115,16 +124,30 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _too_large(url: str, cap: int) -> OmegaError:
+    return _error("TOO_LARGE", f"{url}: more than {cap} bytes, over the limit for it")
+
+
 def _http_fetch(timeout: float) -> Callable[[str, int], Optional[bytes]]:
-    """The default fetch: urllib, at most ``limit`` bytes read of a response."""
+    """The default fetch: urllib, the body read in chunks and refused (TOO_LARGE) past
+    ``cap`` bytes; a Content-Length over ``cap`` is refused before reading (RD17)."""
     opener = urllib.request.build_opener(_HttpOnlyRedirects())
 
-    def get(url: str, limit: int) -> Optional[bytes]:
+    def get(url: str, cap: int) -> Optional[bytes]:
         req = urllib.request.Request(url, headers={"User-Agent": "omega_verify"})
         try:
             with opener.open(req, timeout=timeout) as resp:
-                data: bytes = resp.read(limit)
-                return data
+                length = resp.headers.get("Content-Length")
+                if length is not None and length.strip().isdigit() and int(length) > cap:
+                    raise _too_large(url, cap)
+                out = bytearray()
+                while True:
+                    chunk = resp.read(_CHUNK)
+                    if not chunk:
+                        return bytes(out)
+                    out += chunk
+                    if len(out) > cap:
+                        raise _too_large(url, cap)
         except OmegaError:
             raise
         except urllib.error.HTTPError as e:
@@ -145,13 +168,15 @@ class Registry:
     replay of the whole log from ``genesis`` (the stored ``Registry.genesis``: hex or 32
     bytes).
 
-    Freshness is checked at ``now`` (Unix seconds; default: the clock) within ``max_age``
-    seconds; ``offline=True`` skips it. ``fetch(url) -> bytes | None`` replaces the default
+    Freshness is checked at ``now`` (Unix seconds: a fixed clock; default: the clock, read
+    at every call) within ``max_age`` seconds; ``offline=True`` skips it. With the clock,
+    a call opens the registry again when the last open is ``REFRESH_SECONDS`` old or more,
+    and a checkpoint older than ``max_age`` is refused (STALE) (threat model RD10). ``fetch(url) -> bytes | None`` replaces the default
     urllib fetch (``http``/``https`` URLs only); it may be called from several threads.
 
-    Errors raise the ``OmegaError`` subclass of their DESIGN §4 code. An error while opening is
-    final (this constructor raises); an error while reading a release refuses that release
-    only. Methods may be called from several threads (one request at a time).
+    Errors raise the ``OmegaError`` subclass of their DESIGN §4 code. An error while opening
+    raises (from this constructor, or from the call that opens again); an error while
+    reading a release refuses that release only. Methods may be called from several threads (one request at a time).
     """
 
     def __init__(
@@ -180,23 +205,70 @@ class Registry:
         else:
             user = fetch
 
-            def get(u: str, limit: int) -> Optional[bytes]:
+            def get(u: str, cap: int) -> Optional[bytes]:
                 data = user(u)
-                # The reader refuses anything over its cap (TOO_LARGE): hand over no more.
-                return None if data is None else bytes(data[:limit])
+                if data is not None and len(data) > cap:
+                    raise _too_large(u, cap)
+                return None if data is None else bytes(data)
 
             self._get = get
-        if offline:
-            when: Optional[int] = None
-        else:
-            when = int(time.time()) if now is None else now
+        if offline and now is not None:
+            raise TypeError("now and offline: give one of them")
+        self._offline = offline
+        self._fixed_now = now
+        self._policy = policy
+        self._max_age = max_age
+        self._held: Union[str, bytes, None] = checkpoint
+        self._genesis: Union[str, bytes, None] = genesis
+        self._opened_at: Optional[int] = None
         self._lock = threading.Lock()
-        self._reader = _Reader(url, policy, max_age, checkpoint, genesis, when)
+        self._open(self._now())
+
+    def _now(self) -> Optional[int]:
+        """The clock for this call: None offline, the fixed ``now``, else ``time.time()``."""
+        if self._offline:
+            return None
+        return int(time.time()) if self._fixed_now is None else self._fixed_now
+
+    def _open(self, now: Optional[int]) -> None:
+        """Opens the registry (again): a new core reader from the policy and the checkpoint
+        and genesis kept last, fetched and replayed at ``now``."""
+        self._opened_at = None
+        self._reader = _Reader(self._url, self._policy, self._max_age, self._held, self._genesis, now)
         try:
             self._drive()
         except OmegaError as e:
             e.evidence = self._reader.evidence()
             raise
+        self._held = self._reader.checkpoint_note()
+        self._genesis = self._reader.genesis()
+        self._opened_at = 0 if now is None else now
+
+    def _ensure_open(self, now: Optional[int]) -> bool:
+        """Opens again when not open or (with the clock) when the last open is
+        REFRESH_SECONDS old or more; else gives core the clock. True when it opened now."""
+        at = self._opened_at
+        due = at is None or (
+            self._fixed_now is None and now is not None and (now - at >= REFRESH_SECONDS or now < at)
+        )
+        if due:
+            self._open(now)
+            return True
+        self._reader.set_now(now)
+        return False
+
+    def _with_open(self, f: Callable[[], Any]) -> Any:
+        """Runs ``f`` on an open registry; on STALE from a reader opened earlier, opens again
+        once and retries (the caller holds the lock)."""
+        now = self._now()
+        opened = self._ensure_open(now)
+        try:
+            return f()
+        except OmegaError as e:
+            if opened or e.code != "STALE":
+                raise
+            self._open(now)
+            return f()
 
     # -- the host loop (docs: DRIVER.md) -------------------------------------------------
 
@@ -213,27 +285,30 @@ class Registry:
             raise _error("IO", f"registry {self._url}: {path}: {type(e).__name__}: {e}") from e
 
     def _drive(self) -> None:
-        while True:
-            needs = self._reader.needs()
-            if not needs:
-                return
-            if len(needs) == 1:
-                results = [self._fetch(needs[0])]
-            else:
-                with concurrent.futures.ThreadPoolExecutor(min(_PARALLEL, len(needs))) as pool:
-                    results = list(pool.map(self._fetch, needs))
-            for path, data in results:
-                self._reader.provide(path, data)
-
-    def _abandon_release(self) -> None:
-        """After a fetch failed mid-release: reports the pending paths as not served until
-        the reader gives the release up (its refusal is not the error the caller sees)."""
-        while self._reader.phase() in _RELEASE_PHASES:
-            for path in self._reader.needs():
+        """Rounds of at most 64 paths (core's limit), each file handed to core as it arrives
+        (nothing buffered for the round, RD12); the first error stops the loop (the fetches
+        not started are cancelled) and, in a release, drops it (core's abandon_release,
+        RD11)."""
+        try:
+            while True:
+                needs = self._reader.needs()
+                if not needs:
+                    return
+                if len(needs) == 1:
+                    path, data = self._fetch(needs[0])
+                    self._reader.provide(path, data)
+                    continue
+                pool = concurrent.futures.ThreadPoolExecutor(min(_PARALLEL, len(needs)))
                 try:
-                    self._reader.provide(path, None)
-                except OmegaError:
-                    break
+                    futures = [pool.submit(self._fetch, p) for p in needs]
+                    for done in concurrent.futures.as_completed(futures):
+                        path, data = done.result()
+                        self._reader.provide(path, data)
+                finally:
+                    pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            self._reader.abandon_release()
+            raise
 
     # -- the API --------------------------------------------------------------------------
 
@@ -251,15 +326,15 @@ class Registry:
         unless ``allow_yanked``)."""
         if isinstance(accept_notices, (str, bytes)):
             raise TypeError("accept_notices: expected an iterable of notice ids, not a string")
+        accept = list(accept_notices)
+
+        def read() -> Any:
+            self._reader.want_release(name, version, accept, allow_yanked)
+            self._drive()
+            return self._reader.take_release(), self._reader.checkpoint_note()
+
         with self._lock:
-            self._reader.want_release(name, version, list(accept_notices), allow_yanked)
-            try:
-                self._drive()
-            except OmegaError:
-                self._abandon_release()
-                raise
-            got = self._reader.take_release()
-            note = self._reader.checkpoint_note()
+            got, note = self._with_open(read)
         if got is None or note is None:  # the reader gave no release without an error
             raise _error("MALFORMED", f"registry {self._url}: {name}: no release was read")
         info, manifest, tarball, report = got
@@ -286,7 +361,7 @@ class Registry:
         """The notices of ``name`` (all, or those whose ranges contain ``sequence``), in id
         order. ``NOT_IN_LOG`` when the log does not hold the name."""
         with self._lock:
-            text = self._reader.notices(name, sequence)
+            text = self._with_open(lambda: self._reader.notices(name, sequence))
         notices: List[Notice] = json.loads(text)
         return notices
 
@@ -302,6 +377,14 @@ class Registry:
         note = self._reader.checkpoint_note()
         assert note is not None  # verified on construction
         return note
+
+    @property
+    def proven(self) -> Tuple[int, str]:
+        """The tree releases are proven against, ``(size, root hex)``: the stored
+        checkpoint's when a mirror serves an older one (RD19)."""
+        p = self._reader.proven()
+        assert p is not None
+        return p
 
     @property
     def genesis(self) -> str:
