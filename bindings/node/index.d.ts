@@ -257,6 +257,7 @@ declare namespace Ω {
   interface RegistryCheckpoint extends VerifiedCheckpoint {
     /** The checkpoint note to store (never older than the one given): pass it as `checkpoint` next time. */ keep: string;
     /** SHA-256 of entry 0 (hex): pass it as `genesis` next time. */ genesis: string;
+    /** The tree releases are proven against (the stored one when a mirror is behind). */ proven: { size: number; root: string };
   }
   interface RegistryRelease {
     name: string; version: string; sequence: number; entry: number; tree: string; size: number;
@@ -274,7 +275,9 @@ declare namespace Ω {
     /** The note stored from an earlier `checkpoint().keep`: the registry must be consistent with it. */ checkpoint?: string | null;
     /** The genesis hash stored with it (hex). */ genesis?: string | null;
     /** The fetch to use (default: the global fetch). */ fetch?: (url: string) => Promise<Response>;
-    /** Unix seconds; null: offline (freshness not checked); default: the clock. */ now?: number | null;
+    /** Unix seconds: a fixed clock (default: the clock, read at each call; the registry is opened again after 60 s). */ now?: number;
+    /** Skip freshness (not with `now`). */ offline?: boolean;
+    /** Ends every fetch (e.g. `AbortSignal.timeout(ms)`). */ signal?: AbortSignal;
     /** Freshness bound in seconds (default 86400). */ maxAge?: number;
   }
   interface Registry {
