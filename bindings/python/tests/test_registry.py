@@ -93,7 +93,7 @@ def test_client_vectors_through_the_reader() -> None:
     for case in doc["cases"]:
         assert run_vector_case(doc, case) == case["expect"], case["name"]
     outcome = Counter("error" if "error" in c["expect"] else "ok" for c in doc["cases"])
-    assert outcome == {"ok": 5, "error": 9}
+    assert outcome == {"ok": 6, "error": 8}
 
 
 def good_vector_registry(**kw: Any) -> Tuple[ov.Registry, FakeServer, Dict[str, Any]]:
@@ -208,7 +208,10 @@ def test_rd10_the_clock_is_read_at_each_call_and_a_stale_checkpoint_is_refused(
     monkeypatch.setattr(time, "time", lambda: clock["t"])
     fetch = FakeServer("https://v.example", vector_files(doc, case))
     reg = ov.Registry("https://v.example", doc["policy"], genesis=doc["genesis"], max_age=3600, fetch=fetch)
-    checkpoints = lambda: fetch.asked.count("https://v.example/checkpoint")  # noqa: E731
+
+    def checkpoints() -> int:
+        return fetch.asked.count("https://v.example/checkpoint")
+
     assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
     clock["t"] += 30
     reg.notices("left-pad")
@@ -217,10 +220,12 @@ def test_rd10_the_clock_is_read_at_each_call_and_a_stale_checkpoint_is_refused(
     reg.notices("left-pad")
     assert checkpoints() == 2, "opened again after REFRESH_SECONDS"
     clock["t"] = case["now"] + 3601
-    for call in (lambda: reg.release("left-pad"), lambda: reg.notices("left-pad")):
-        with pytest.raises(ov.OmegaError) as e:
-            call()
-        assert e.value.code == "STALE"
+    with pytest.raises(ov.OmegaError) as e:
+        reg.release("left-pad")
+    assert e.value.code == "STALE"
+    with pytest.raises(ov.OmegaError) as e2:
+        reg.notices("left-pad")
+    assert e2.value.code == "STALE"
     clock["t"] = case["now"] + 10
     assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
     # A fixed now: the reader never re-opens by itself.
