@@ -262,6 +262,8 @@ declare namespace Ω {
   interface RegistryRelease {
     name: string; version: string; sequence: number; entry: number; tree: string; size: number;
     manifestHash: string; tarballHash: string; report: Report;
+    /** The current owners entry, its serial and active keys (pin them: `ownerKeys` next time). */
+    owners: { entry: number; serial: number; keys: string[] };
     advisories: {
       yanked: { entry: number; reason: string } | null; notices: Notice[];
       revokedSigners: { key: string; entry: number; reason: string }[];
@@ -283,7 +285,7 @@ declare namespace Ω {
   interface Registry {
     readonly url: string;
     /** The verified release (`version`, else the latest unyanked one). */
-    release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean }): Promise<RegistryRelease>;
+    release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean; ownerKeys?: string[] }): Promise<RegistryRelease>;
     /** The notices of `name` (those affecting `sequence` when given). */
     notices(name: string, sequence?: number | null): Promise<Notice[]>;
     /** The verified checkpoint; store `keep` and `genesis`. */

@@ -18,7 +18,7 @@ export interface OmegaRelease extends OmegaReleaseInfo {
 }
 export interface OmegaRegistry {
   readonly url: string;
-  release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean }): Promise<OmegaRelease>;
+  release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean; ownerKeys?: string[] }): Promise<OmegaRelease>;
   notices(name: string, sequence?: number | null): Promise<OmegaNotice[]>;
   checkpoint(): Promise<OmegaRegistryCheckpoint>;
   /** The replayed registry state (omega-core's RegistryState JSON), once verified. */

@@ -235,8 +235,12 @@ export function openRegistry(url, options) {
         throw typeError('options.acceptNotices must be an array of strings');
       }
       if (r.allowYanked !== undefined && typeof r.allowYanked !== 'boolean') throw typeError('options.allowYanked must be a boolean');
+      const owners = r.ownerKeys ?? [];
+      if (!Array.isArray(owners) || owners.some((s) => typeof s !== 'string')) {
+        throw typeError('options.ownerKeys must be an array of strings');
+      }
       return withOpen(async (rd) => {
-        await drive(rd, rd.wantRelease(name, version ?? undefined, accept, r.allowYanked === true));
+        await drive(rd, rd.wantRelease(name, version ?? undefined, accept, r.allowYanked === true, owners));
         const info = rd.takeRelease();
         return { ...info, tarball: rd.tarball(), manifest: rd.manifest(), checkpoint: rd.checkpoint() };
       });

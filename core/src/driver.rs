@@ -35,6 +35,7 @@ use crate::checkpoint::Checkpoint;
 use crate::client::{self, Advisories, Held, Trust, VerifiedRelease};
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::to_hex;
+use crate::keys::PublicKey;
 use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES,
     MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS,
@@ -81,6 +82,11 @@ pub struct ReleaseRequest {
     pub accept_notices: Vec<String>,
     /// Read a yanked release too (a release the caller already pinned); off by default.
     pub allow_yanked: bool,
+    /// The owner keys the caller pinned for the name (an earlier [`ReaderRelease::owner_keys`]);
+    /// empty: first use, not checked. When none of the current owners' active keys is among
+    /// them, the owners changed (a janitor-made `owners` entry) and the release is refused
+    /// with `KEY_NOT_TRUSTED`, as [`client::owner_change`] refuses `omega install` (RD20).
+    pub owner_keys: Vec<PublicKey>,
 }
 
 /// A release read and verified.
@@ -90,6 +96,13 @@ pub struct ReaderRelease {
     pub release: VerifiedRelease,
     /// Yank, notices and revoked signers for it.
     pub advisories: Advisories,
+    /// Index of the name's current owners entry.
+    pub owners_entry: u64,
+    /// The serial of that owners statement.
+    pub owners_serial: u64,
+    /// The current owners' active keys (signers ∪ next, not revoked): what to pin and give
+    /// back as [`ReleaseRequest::owner_keys`] next time.
+    pub owner_keys: Vec<PublicKey>,
 }
 
 /// The release being read.
@@ -310,6 +323,20 @@ impl Reader {
             request.allow_yanked,
         )?;
         crate::manifest::validate_name(&request.name)?;
+        if !request.owner_keys.is_empty() {
+            if let Some(ns) = state.name(&request.name) {
+                let active = ns.active_owner_keys();
+                if !active.iter().any(|k| request.owner_keys.contains(k)) {
+                    return Err(Error::new(
+                        ErrorCode::KeyNotTrusted,
+                        format!(
+                            "{}: the owners changed (owners entry {}, serial {}) away from the pinned keys; read it without them to accept the change",
+                            request.name, ns.owners_entry, ns.owners_serial
+                        ),
+                    ));
+                }
+            }
+        }
         let (version, record) = (version.to_string(), record.clone());
         self.release = None;
         let index = format!("index/{}", request.name);
@@ -630,9 +657,13 @@ impl Reader {
                     &rel.report.signed_by,
                 );
                 client::check_notices(&name, &adv, &pick.request.accept_notices)?;
+                let ns = state.name(&name);
                 self.release = Some(ReaderRelease {
                     release: rel,
                     advisories: adv,
+                    owners_entry: ns.map_or(0, |n| n.owners_entry),
+                    owners_serial: ns.map_or(0, |n| n.owners_serial),
+                    owner_keys: ns.map(|n| n.active_owner_keys()).unwrap_or_default(),
                 });
                 self.pick = None;
                 self.files.clear();
@@ -749,7 +780,8 @@ impl ReaderRelease {
     /// itself): `name`, `version`, `sequence`, `entry`, `tree`, `size`, `manifestHash`,
     /// `tarballHash` (BLAKE2b-256 hex), `report` (core's report JSON), `advisories`
     /// (`yanked` `{entry, reason}` or null, `notices`, `revokedSigners` `[{key, entry,
-    /// reason}]`).
+    /// reason}]`), `owners` (`{entry, serial, keys}`: the current owners entry and the active
+    /// keys to pin).
     pub fn to_json(&self, style: KeyStyle) -> Value {
         let st = &self.release.statement;
         let a = &self.advisories;
@@ -786,6 +818,22 @@ impl ReaderRelease {
                 Value::from(to_hex(&st.tgz)),
             ),
             ("report", self.release.report.to_json()),
+            (
+                "owners",
+                json_object(vec![
+                    ("entry", Value::from(self.owners_entry)),
+                    ("serial", Value::from(self.owners_serial)),
+                    (
+                        "keys",
+                        Value::Array(
+                            self.owner_keys
+                                .iter()
+                                .map(|k| Value::from(k.to_base64()))
+                                .collect(),
+                        ),
+                    ),
+                ]),
+            ),
             (
                 "advisories",
                 json_object(vec![

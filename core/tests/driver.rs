@@ -522,6 +522,7 @@ fn client_vectors_through_the_reader() {
                     .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
                     .unwrap_or_default(),
                 allow_yanked: false,
+                owner_keys: Vec::new(),
             })?;
             drive(&mut r, &files)?;
             let got = r.take_release().unwrap();
@@ -746,4 +747,41 @@ fn checkpoint_json_names_the_proven_tree_when_a_mirror_is_behind() {
     assert_eq!(cj["size"], 4);
     assert_eq!(cj["proven"]["size"], reg.state.size);
     assert_ne!(cj["proven"]["root"], cj["root"]);
+}
+
+/// RD20 (L4): the owners entry and keys come with the release; pinned owner keys refuse a
+/// release after a janitor-made owner change (KEY_NOT_TRUSTED), like `omega install`.
+#[test]
+fn fail_owner_change_against_pinned_owner_keys() {
+    let mut reg = sample();
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    want(&mut r, "left-pad").unwrap();
+    drive(&mut r, &files).unwrap();
+    let got = r.take_release().unwrap();
+    assert_eq!((got.owners_entry, got.owners_serial), (1, 0));
+    assert_eq!(got.owner_keys, vec![key(10).public_key()]);
+    let j = got.to_json(KeyStyle::Camel);
+    assert_eq!(j["owners"]["entry"], 1);
+    assert_eq!(j["owners"]["keys"][0], key(10).public_key().to_base64());
+    let pinned = got.owner_keys.clone();
+    // The janitors hand the name to key 20, which publishes 2.0.0.
+    let e = reg.owners("left-pad", 1, &key(20), &[&key(1), &key(3)]);
+    reg.release("left-pad", "2.0.0", 3, &key(20), b"new owner");
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    let ask = |keys: Vec<_>| ReleaseRequest {
+        name: "left-pad".into(),
+        owner_keys: keys,
+        ..ReleaseRequest::default()
+    };
+    let err = r.want_release(ask(pinned.clone())).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyNotTrusted);
+    assert!(err.message().contains(&format!("owners entry {e}")), "{err:?}");
+    assert_eq!(r.phase(), Phase::Ready);
+    // Pinning the new keys (or none: accepting the change) reads it.
+    r.want_release(ask(vec![key(20).public_key()])).unwrap();
+    drive(&mut r, &files).unwrap();
+    let got = r.take_release().unwrap();
+    assert_eq!((got.release.statement.version.as_str(), got.owners_entry, got.owners_serial), ("2.0.0", e, 1));
 }

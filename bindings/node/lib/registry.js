@@ -272,20 +272,25 @@ class Registry {
   /**
    * The verified release of `name` (`version`, else the latest unyanked): {name, version,
    * sequence, entry, tree, size, manifestHash, tarballHash, report, advisories, tarball
-   * (Buffer), manifest (Buffer), checkpoint}. Options: acceptNotices (ids of critical notices
-   * accepted), allowYanked.
+   * (Buffer), manifest (Buffer), checkpoint, owners {entry, serial, keys}}. Options:
+   * acceptNotices (ids of critical notices accepted), allowYanked, ownerKeys (the owners.keys
+   * pinned from an earlier release: KEY_NOT_TRUSTED after an owner change).
    */
   release(name, version, options) {
     opt.string(name, 'name');
     if (version !== undefined && version !== null) opt.string(version, 'version');
-    const o = opt.options(options, ['acceptNotices', 'allowYanked']);
+    const o = opt.options(options, ['acceptNotices', 'allowYanked', 'ownerKeys']);
     const accept = o.acceptNotices === undefined || o.acceptNotices === null ? [] : o.acceptNotices;
     if (!Array.isArray(accept) || accept.some((s) => typeof s !== 'string')) {
       throw typeError('options.acceptNotices must be an array of strings');
     }
+    const owners = o.ownerKeys === undefined || o.ownerKeys === null ? [] : o.ownerKeys;
+    if (!Array.isArray(owners) || owners.some((s) => typeof s !== 'string')) {
+      throw typeError('options.ownerKeys must be an array of strings');
+    }
     const allow = opt.bool(o.allowYanked, 'options.allowYanked');
     return this.#withOpen(async (reader) => {
-      const state = call(() => reader.wantRelease(name, version ?? undefined, accept, allow));
+      const state = call(() => reader.wantRelease(name, version ?? undefined, accept, allow, owners));
       await this.#drive(reader, state);
       const info = call(() => reader.takeRelease());
       const tarball = Buffer.from(reader.tarball());

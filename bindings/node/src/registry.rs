@@ -12,6 +12,7 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use omega_core::driver::{Reader, ReaderRelease, ReleaseRequest};
 use omega_core::hash::parse_hex32;
+use omega_core::keys::PublicKey;
 use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
 use serde_json::{json, Value};
@@ -191,7 +192,9 @@ impl RegistryReader {
         }))
     }
 
-    /// Starts reading `name` (`version`, else the latest unyanked); then `{needs, phase}`.
+    /// Starts reading `name` (`version`, else the latest unyanked; `ownerKeys`: the owner
+    /// keys pinned from an earlier release's `owners.keys`, refused after an owner change);
+    /// then `{needs, phase}`.
     #[napi]
     pub fn want_release(
         &mut self,
@@ -199,13 +202,20 @@ impl RegistryReader {
         version: Option<String>,
         accept_notices: Vec<String>,
         allow_yanked: bool,
+        owner_keys: Option<Vec<String>>,
     ) -> String {
         envelope(with(&self.reader, |r| {
+            let owner_keys = owner_keys
+                .unwrap_or_default()
+                .iter()
+                .map(|k| PublicKey::from_base64(k))
+                .collect::<Result<Vec<_>, _>>()?;
             r.want_release(ReleaseRequest {
                 name,
                 version,
                 accept_notices,
                 allow_yanked,
+                owner_keys,
             })?;
             Ok(needs(r))
         }))

@@ -306,3 +306,20 @@ test('L6: an AbortSignal ends the reading', async () => {
   await assert.rejects(open(c, { signal: ac.signal }).checkpoint(), (e) => e.code === 'IO' && /abort/i.test(e.message));
   assert.throws(() => open(c, { signal: 3 }), { code: 'MALFORMED' });
 });
+
+test('RD20: the owners entry and keys come with a release; pinned owner keys refuse another owner', async () => {
+  const c = doc.cases.find((x) => x.name === 'latest-release');
+  serve(c);
+  const reg = open(c);
+  const rel = await reg.release('left-pad');
+  assert.ok(Number.isSafeInteger(rel.owners.entry) && Number.isSafeInteger(rel.owners.serial));
+  assert.deepEqual(rel.owners.keys, rel.report.signed_by);
+  assert.equal((await reg.release('left-pad', null, { ownerKeys: rel.owners.keys })).version, '1.1.0');
+  // Another key pinned (a fresh Ed25519 key): the current owners are not the pinned ones.
+  const b = Buffer.from(rel.owners.keys[0], 'base64');
+  const der = require('node:crypto').generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+  der.subarray(der.length - 32).copy(b, 10);
+  await assert.rejects(reg.release('left-pad', null, { ownerKeys: [b.toString('base64')] }), { code: 'KEY_NOT_TRUSTED' });
+  await assert.rejects(reg.release('left-pad', null, { ownerKeys: ['not a key'] }), { code: 'MALFORMED' });
+  assert.throws(() => reg.release('left-pad', null, { ownerKeys: 'x' }), { code: 'MALFORMED' });
+});

@@ -259,6 +259,28 @@ def test_rd12_partial_bundle_over_its_width_and_rd17_user_fetch_over_the_cap() -
     assert reg.proven == (reg.verified["size"], reg.verified["root"])
 
 
+def test_rd20_owner_keys_pinned_refuse_another_owner() -> None:
+    reg, _, _ = good_vector_registry()
+    rel = reg.release("left-pad", accept_notices=["OMEGA-1"])
+    assert rel.owner_keys == list(rel.report.signed_by)
+    assert reg.release("left-pad", owner_keys=rel.owner_keys).owners_entry == rel.owners_entry
+    # Another key pinned: the last byte of the point changed until it is a valid point.
+    b = bytearray(base64.b64decode(rel.owner_keys[0]))
+    codes = []
+    for i in range(1, 64):
+        b[41] ^= i
+        try:
+            reg.release("left-pad", owner_keys=[base64.b64encode(bytes(b)).decode()])
+            codes.append("OK")
+        except ov.OmegaError as e:
+            codes.append(e.code)
+        if codes[-1] != "MALFORMED":
+            break
+    assert codes[-1] == "KEY_NOT_TRUSTED", codes
+    with pytest.raises(TypeError):
+        reg.release("left-pad", owner_keys="x")
+
+
 def test_arguments_are_checked() -> None:
     doc = load_json(VECTORS)
     with pytest.raises(ov.MalformedError) as e:

@@ -498,6 +498,7 @@ impl Registry {
                 version: version.clone(),
                 accept_notices: accept_notices.clone(),
                 allow_yanked,
+                owner_keys: Vec::new(),
             })?;
             reg.host().drive(r)?;
             match (r.take_release(), r.checkpoint_note()) {

@@ -6,6 +6,7 @@
 
 use omega_core::driver::{notices_json, Reader, ReaderRelease, ReleaseRequest};
 use omega_core::hash::parse_hex32;
+use omega_core::keys::PublicKey;
 use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
 use serde_json::{json, Value};
@@ -30,6 +31,8 @@ export interface OmegaRegistryCheckpoint extends OmegaCheckpoint {
 export interface OmegaReleaseInfo {
   name: string; version: string; sequence: number; entry: number; tree: string; size: number;
   manifestHash: string; tarballHash: string; report: OmegaReport;
+  /** the current owners entry, its serial and active keys (pin them: `ownerKeys` next time) */
+  owners: { entry: number; serial: number; keys: string[] };
   advisories: {
     yanked: { entry: number; reason: string } | null; notices: OmegaNotice[];
     revokedSigners: { key: string; entry: number; reason: string }[];
@@ -153,7 +156,24 @@ impl RegistryReader {
         version: Option<String>,
         #[wasm_bindgen(unchecked_param_type = "string[]")] accept_notices: JsValue,
         allow_yanked: bool,
+        #[wasm_bindgen(js_name = ownerKeys, unchecked_param_type = "string[] | undefined")]
+        owner_keys: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let owner_keys: Vec<PublicKey> = if owner_keys.is_undefined() || owner_keys.is_null() {
+            Vec::new()
+        } else if js_sys::Array::is_array(&owner_keys) {
+            js_sys::Array::from(&owner_keys)
+                .iter()
+                .map(|s| {
+                    let text = s
+                        .as_string()
+                        .ok_or_else(|| type_error("ownerKeys must be an array of strings"))?;
+                    PublicKey::from_base64(&text).map_err(core)
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            return Err(type_error("ownerKeys must be an array of strings"));
+        };
         let accept: Vec<String> = if accept_notices.is_undefined() || accept_notices.is_null() {
             Vec::new()
         } else if js_sys::Array::is_array(&accept_notices) {
@@ -173,6 +193,7 @@ impl RegistryReader {
             version,
             accept_notices: accept,
             allow_yanked,
+            owner_keys,
         })
         .map_err(core)?;
         Ok(needs(r))

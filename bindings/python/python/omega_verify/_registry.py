@@ -88,8 +88,9 @@ class RevokedSigner(TypedDict):
 class Release:
     """A release read from the log and verified: its statement's fields, the exact manifest
     and tarball bytes (the tarball passed the strict reader and the package check), the
-    package check's ``report``, its advisories, and the ``checkpoint`` note it was verified
-    against."""
+    package check's ``report``, its advisories, the ``checkpoint`` note it was verified
+    against, and the name's current owners entry, serial and active keys (``owner_keys``:
+    pin them and give them back to ``Registry.release`` next time)."""
 
     name: str
     version: str
@@ -106,6 +107,9 @@ class Release:
     yanked: Optional[Yank]
     notices: List[Notice]
     revoked_signers: List[RevokedSigner]
+    owners_entry: int
+    owners_serial: int
+    owner_keys: List[str]
 
 
 def _error(code: str, message: str) -> OmegaError:
@@ -318,18 +322,24 @@ class Registry:
         version: Optional[str] = None,
         accept_notices: Iterable[str] = (),
         allow_yanked: bool = False,
+        owner_keys: Iterable[str] = (),
     ) -> Release:
         """Reads and verifies a release of ``name`` (``version``, default the latest
         unyanked one): the index note, the log entry and its inclusion, both objects by
         their hashes, the package check, then yanks and notices (a critical notice refuses
         the release unless its id is in ``accept_notices``; a yanked version is refused
-        unless ``allow_yanked``)."""
+        unless ``allow_yanked``). ``owner_keys``: the owner keys pinned from an earlier
+        ``Release.owner_keys``; after an owner change away from them the release is refused
+        (``KEY_NOT_TRUSTED``; RD20)."""
         if isinstance(accept_notices, (str, bytes)):
             raise TypeError("accept_notices: expected an iterable of notice ids, not a string")
         accept = list(accept_notices)
+        if isinstance(owner_keys, (str, bytes)):
+            raise TypeError("owner_keys: expected an iterable of public keys, not a string")
+        owners = list(owner_keys)
 
         def read() -> Any:
-            self._reader.want_release(name, version, accept, allow_yanked)
+            self._reader.want_release(name, version, accept, allow_yanked, owners)
             self._drive()
             return self._reader.take_release(), self._reader.checkpoint_note()
 
@@ -355,6 +365,9 @@ class Registry:
             yanked=d["yanked"],
             notices=d["notices"],
             revoked_signers=d["revoked_signers"],
+            owners_entry=d["owners_entry"],
+            owners_serial=d["owners_serial"],
+            owner_keys=d["owner_keys"],
         )
 
     def notices(self, name: str, sequence: Optional[int] = None) -> List[Notice]:
