@@ -777,11 +777,21 @@ fn fail_owner_change_against_pinned_owner_keys() {
     };
     let err = r.want_release(ask(pinned.clone())).unwrap_err();
     assert_eq!(err.code(), ErrorCode::KeyNotTrusted);
-    assert!(err.message().contains(&format!("owners entry {e}")), "{err:?}");
+    assert!(
+        err.message().contains(&format!("owners entry {e}")),
+        "{err:?}"
+    );
     assert_eq!(r.phase(), Phase::Ready);
     // Pinning the new keys (or none: accepting the change) reads it.
     r.want_release(ask(vec![key(20).public_key()])).unwrap();
     drive(&mut r, &files).unwrap();
     let got = r.take_release().unwrap();
-    assert_eq!((got.release.statement.version.as_str(), got.owners_entry, got.owners_serial), ("2.0.0", e, 1));
+    assert_eq!(
+        (
+            got.release.statement.version.as_str(),
+            got.owners_entry,
+            got.owners_serial
+        ),
+        ("2.0.0", e, 1)
+    );
 }
