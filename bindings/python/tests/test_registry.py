@@ -282,6 +282,26 @@ def test_rd20_owner_keys_pinned_refuse_another_owner() -> None:
         reg.release("left-pad", owner_keys="x")
 
 
+def test_rd16_a_deadline_bounds_a_whole_call() -> None:
+    doc = load_json(VECTORS)
+    case = doc["cases"][0]
+    server = FakeServer("https://v.example", vector_files(doc, case))
+
+    def slow(url: str) -> Optional[bytes]:
+        time.sleep(0.05)
+        return server(url)
+
+    t = time.monotonic()
+    with pytest.raises(ov.OmegaError) as e:
+        ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=slow, deadline=0.01)
+    assert e.value.code == "IO" and "deadline" in e.value.message
+    assert time.monotonic() - t < 2
+    with pytest.raises(TypeError):
+        ov.Registry("https://v.example", doc["policy"], fetch=slow, deadline=0)
+    reg = ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=server, deadline=60)
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+
+
 def test_arguments_are_checked() -> None:
     doc = load_json(VECTORS)
     with pytest.raises(ov.MalformedError) as e:

@@ -177,6 +177,8 @@ class Registry:
     a call opens the registry again when the last open is ``REFRESH_SECONDS`` old or more,
     and a checkpoint older than ``max_age`` is refused (STALE) (threat model RD10). ``fetch(url) -> bytes | None`` replaces the default
     urllib fetch (``http``/``https`` URLs only); it may be called from several threads.
+    ``timeout`` bounds each request (default urllib fetch); ``deadline`` (seconds) bounds a
+    whole call (the open, a release, notices): no fetch starts after it (``IO``, RD16).
 
     Errors raise the ``OmegaError`` subclass of their DESIGN §4 code. An error while opening
     raises (from this constructor, or from the call that opens again); an error while
@@ -195,6 +197,7 @@ class Registry:
         *,
         offline: bool = False,
         timeout: float = 30.0,
+        deadline: Optional[float] = None,
     ) -> None:
         self._url = url.rstrip("/")
         if fetch is None:
@@ -225,8 +228,17 @@ class Registry:
         self._held: Union[str, bytes, None] = checkpoint
         self._genesis: Union[str, bytes, None] = genesis
         self._opened_at: Optional[int] = None
+        if deadline is not None and not deadline > 0:
+            raise TypeError("deadline: expected a positive number of seconds")
+        self._deadline = deadline
+        self._ends: Optional[float] = None
         self._lock = threading.Lock()
+        self._begin()
         self._open(self._now())
+
+    def _begin(self) -> None:
+        """Starts a call's overall deadline (RD16): no fetch starts after it."""
+        self._ends = None if self._deadline is None else time.monotonic() + self._deadline
 
     def _now(self) -> Optional[int]:
         """The clock for this call: None offline, the fixed ``now``, else ``time.time()``."""
@@ -264,6 +276,7 @@ class Registry:
     def _with_open(self, f: Callable[[], Any]) -> Any:
         """Runs ``f`` on an open registry; on STALE from a reader opened earlier, opens again
         once and retries (the caller holds the lock)."""
+        self._begin()
         now = self._now()
         opened = self._ensure_open(now)
         try:
@@ -281,8 +294,10 @@ class Registry:
         if limit is None:
             raise _error("MALFORMED", f"registry {self._url}: {path} is not needed")
         url = f"{self._url}/{path}"
+        if self._ends is not None and time.monotonic() > self._ends:
+            raise _error("IO", f"registry {self._url}: {path}: the deadline of {self._deadline} s passed")
         try:
-            return path, self._get(url, limit + 1)
+            return path, self._get(url, limit)
         except OmegaError:
             raise
         except Exception as e:  # a caller's fetch failing: the registry cannot be read
