@@ -257,10 +257,13 @@ declare namespace Ω {
   interface RegistryCheckpoint extends VerifiedCheckpoint {
     /** The checkpoint note to store (never older than the one given): pass it as `checkpoint` next time. */ keep: string;
     /** SHA-256 of entry 0 (hex): pass it as `genesis` next time. */ genesis: string;
+    /** The tree releases are proven against (the stored one when a mirror is behind). */ proven: { size: number; root: string };
   }
   interface RegistryRelease {
     name: string; version: string; sequence: number; entry: number; tree: string; size: number;
     manifestHash: string; tarballHash: string; report: Report;
+    /** The current owners entry, its serial and active keys (pin them: `ownerKeys` next time). */
+    owners: { entry: number; serial: number; keys: string[] };
     advisories: {
       yanked: { entry: number; reason: string } | null; notices: Notice[];
       revokedSigners: { key: string; entry: number; reason: string }[];
@@ -274,13 +277,15 @@ declare namespace Ω {
     /** The note stored from an earlier `checkpoint().keep`: the registry must be consistent with it. */ checkpoint?: string | null;
     /** The genesis hash stored with it (hex). */ genesis?: string | null;
     /** The fetch to use (default: the global fetch). */ fetch?: (url: string) => Promise<Response>;
-    /** Unix seconds; null: offline (freshness not checked); default: the clock. */ now?: number | null;
+    /** Unix seconds: a fixed clock (default: the clock, read at each call; the registry is opened again after 60 s). */ now?: number;
+    /** Skip freshness (not with `now`). */ offline?: boolean;
+    /** Ends every fetch (e.g. `AbortSignal.timeout(ms)`). */ signal?: AbortSignal;
     /** Freshness bound in seconds (default 86400). */ maxAge?: number;
   }
   interface Registry {
     readonly url: string;
     /** The verified release (`version`, else the latest unyanked one). */
-    release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean }): Promise<RegistryRelease>;
+    release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean; ownerKeys?: string[] }): Promise<RegistryRelease>;
     /** The notices of `name` (those affecting `sequence` when given). */
     notices(name: string, sequence?: number | null): Promise<Notice[]>;
     /** The verified checkpoint; store `keep` and `genesis`. */

@@ -6,7 +6,9 @@ export interface OmegaRegistryOptions {
   /** The note stored from an earlier `checkpoint().keep`: the registry must be consistent with it. */ checkpoint?: string | null;
   /** The genesis hash stored with it (hex). */ genesis?: string | null;
   /** The fetch to use (default: the global fetch). */ fetch?: (url: string) => Promise<Response>;
-  /** Unix seconds; null: offline (freshness not checked); default: the clock. */ now?: number | null;
+  /** Unix seconds: a fixed clock (default: the clock, read at each call; the registry is opened again after 60 s). */ now?: number;
+  /** Skip freshness (not with `now`). */ offline?: boolean;
+  /** Ends every fetch (e.g. `AbortSignal.timeout(ms)`). */ signal?: AbortSignal;
   /** Freshness bound in seconds (default 86400). */ maxAge?: number;
 }
 export interface OmegaRelease extends OmegaReleaseInfo {
@@ -16,7 +18,7 @@ export interface OmegaRelease extends OmegaReleaseInfo {
 }
 export interface OmegaRegistry {
   readonly url: string;
-  release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean }): Promise<OmegaRelease>;
+  release(name: string, version?: string | null, options?: { acceptNotices?: string[]; allowYanked?: boolean; ownerKeys?: string[] }): Promise<OmegaRelease>;
   notices(name: string, sequence?: number | null): Promise<OmegaNotice[]>;
   checkpoint(): Promise<OmegaRegistryCheckpoint>;
   /** The replayed registry state (omega-core's RegistryState JSON), once verified. */
@@ -24,3 +26,7 @@ export interface OmegaRegistry {
   evidence(): string | null;
 }
 export function openRegistry(url: string, options: OmegaRegistryOptions): OmegaRegistry;
+/** A call re-opens the registry when its last open is this old (seconds). */
+export const REFRESH_SECONDS: number;
+/** The body of `res`, streamed; TOO_LARGE past `cap` bytes (before reading when Content-Length is over it). */
+export function readCapped(res: Response, cap: number, where: string): Promise<Uint8Array>;

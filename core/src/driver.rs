@@ -17,6 +17,11 @@
 //! [`client::verify_index`], the entry's tiles and bundle and [`client::read_release_entry`],
 //! both objects and [`client::verify_release`], then [`client::advisories`] and
 //! [`client::check_notices`]. [`Reader::take_release`] gives the result.
+//!
+//! The clock is given per operation ([`Reader::set_now`]): a reader refuses to read a release
+//! or notices (`STALE`) once its verified checkpoint is older than `max_age` at that `now`
+//! (threat model RD10); the host then opens the registry again. A host whose fetch fails
+//! mid-release calls [`Reader::abandon_release`] (RD11).
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -30,9 +35,12 @@ use crate::checkpoint::Checkpoint;
 use crate::client::{self, Advisories, Held, Trust, VerifiedRelease};
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::to_hex;
+use crate::keys::PublicKey;
 use crate::limits::{
-    MAX_BUNDLE_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES, MAX_READER_FETCH_BYTES,
+    MAX_BUNDLE_BYTES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES,
+    MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS,
 };
+use crate::merkle::HASH_SIZE;
 use crate::policy::{Freshness, VerifiedCheckpoint};
 use crate::registry::{NoticeRecord, RegistryState, ReleaseRecord};
 use crate::report::{json_object, KeyStyle};
@@ -74,6 +82,11 @@ pub struct ReleaseRequest {
     pub accept_notices: Vec<String>,
     /// Read a yanked release too (a release the caller already pinned); off by default.
     pub allow_yanked: bool,
+    /// The owner keys the caller pinned for the name (an earlier [`ReaderRelease::owner_keys`]);
+    /// empty: first use, not checked. When none of the current owners' active keys is among
+    /// them, the owners changed (a janitor-made `owners` entry) and the release is refused
+    /// with `KEY_NOT_TRUSTED`, as [`client::owner_change`] refuses `omega install` (RD20).
+    pub owner_keys: Vec<PublicKey>,
 }
 
 /// A release read and verified.
@@ -83,6 +96,13 @@ pub struct ReaderRelease {
     pub release: VerifiedRelease,
     /// Yank, notices and revoked signers for it.
     pub advisories: Advisories,
+    /// Index of the name's current owners entry.
+    pub owners_entry: u64,
+    /// The serial of that owners statement.
+    pub owners_serial: u64,
+    /// The current owners' active keys (signers ∪ next, not revoked): what to pin and give
+    /// back as [`ReleaseRequest::owner_keys`] next time.
+    pub owner_keys: Vec<PublicKey>,
 }
 
 /// The release being read.
@@ -172,10 +192,41 @@ impl Reader {
 
     /// The paths to fetch next (relative to the registry URL, e.g. `checkpoint`,
     /// `tile/0/000.p/9`, `tile/entries/000.p/9`, `index/left-pad`, `objects/ab/ab…`), in
-    /// order; empty when the reader waits for nothing (ready, done, or failed). They may be
-    /// fetched in parallel and provided in any order.
+    /// order, at most [`MAX_READER_ROUND_PATHS`] at a time (the rest follow once these are
+    /// provided); empty when the reader waits for nothing (ready, done, or failed). They may
+    /// be fetched in parallel and provided in any order.
     pub fn needs(&self) -> Vec<String> {
-        self.pending.keys().cloned().collect()
+        self.pending
+            .keys()
+            .take(MAX_READER_ROUND_PATHS)
+            .cloned()
+            .collect()
+    }
+
+    /// The clock for the next operations (Unix seconds; `None`: offline, freshness not
+    /// checked): [`Reader::want_release`] and [`Reader::notices`] refuse (`STALE`) once the
+    /// verified checkpoint is older than `max_age` at it, and index notes are checked for
+    /// expiry at it. A host reads its clock before each call (threat model RD10).
+    pub fn set_now(&mut self, now: Option<u64>) {
+        self.now = now;
+    }
+
+    /// The clock the reader checks against ([`Reader::set_now`]).
+    pub fn now(&self) -> Option<u64> {
+        self.now
+    }
+
+    /// Drops the release being read (its pending paths, files and pick): back to
+    /// [`Phase::Ready`], the registry still verified. For a host whose fetch failed in the
+    /// middle of a release (threat model RD11). Nothing happens in any other phase: an open
+    /// cut short stays where it was, a failed reader stays failed.
+    pub fn abandon_release(&mut self) {
+        if matches!(self.phase, Phase::Index | Phase::Entry | Phase::Objects) {
+            self.pending.clear();
+            self.files.clear();
+            self.pick = None;
+            self.phase = Phase::Ready;
+        }
     }
 
     /// The most bytes accepted for `path` (a host may stop reading beyond it); `None` when
@@ -263,6 +314,7 @@ impl Reader {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
+        self.check_fresh()?;
         let state = self.ready_state()?;
         let (version, record) = client::choose_release(
             state,
@@ -271,6 +323,20 @@ impl Reader {
             request.allow_yanked,
         )?;
         crate::manifest::validate_name(&request.name)?;
+        if !request.owner_keys.is_empty() {
+            if let Some(ns) = state.name(&request.name) {
+                let active = ns.active_owner_keys();
+                if !active.iter().any(|k| request.owner_keys.contains(k)) {
+                    return Err(Error::new(
+                        ErrorCode::KeyNotTrusted,
+                        format!(
+                            "{}: the owners changed (owners entry {}, serial {}) away from the pinned keys; read it without them to accept the change",
+                            request.name, ns.owners_entry, ns.owners_serial
+                        ),
+                    ));
+                }
+            }
+        }
         let (version, record) = (version.to_string(), record.clone());
         self.release = None;
         let index = format!("index/{}", request.name);
@@ -293,6 +359,7 @@ impl Reader {
     /// The notices of `name` (all of them, or those whose ranges contain `sequence`), in id
     /// order, from the replayed state. `NOT_IN_LOG` when the log does not hold the name.
     pub fn notices(&self, name: &str, sequence: Option<u64>) -> Result<Vec<NoticeRecord>> {
+        self.check_fresh()?;
         let state = self.ready_state()?;
         let Some(ns) = state.name(name) else {
             return Err(Error::new(
@@ -376,6 +443,30 @@ impl Reader {
         Some(format!("cosigned by {}; {freshness}", w.join(", ")))
     }
 
+    /// `STALE` when the verified checkpoint is older than `max_age` at [`Reader::now`]: its
+    /// quorum's time plus `max_age` has passed, or it was verified offline and a clock is
+    /// given now (threat model RD10). The host opens the registry again.
+    pub fn check_fresh(&self) -> Result<()> {
+        let (Some(v), Some(now)) = (&self.verified, self.now) else {
+            return Ok(());
+        };
+        let max_age = self.trust.max_age;
+        let why = match v.freshness {
+            Freshness::Fresh { as_of } if now > as_of.saturating_add(max_age) => {
+                format!("its quorum's time {as_of} is more than {max_age} s before now ({now})")
+            }
+            Freshness::NotChecked => "it was verified offline".to_string(),
+            _ => return Ok(()),
+        };
+        Err(Error::new(
+            ErrorCode::Stale,
+            format!(
+                "registry {}: the verified checkpoint (size {}) is stale: {why}; open the registry again",
+                self.trust.url, v.checkpoint.size
+            ),
+        ))
+    }
+
     fn ready_state(&self) -> Result<&RegistryState> {
         match (&self.state, self.phase) {
             (Some(s), Phase::Ready) => Ok(s),
@@ -394,10 +485,7 @@ impl Reader {
     fn failed(&mut self, e: Error) -> Result<()> {
         if matches!(self.phase, Phase::Index | Phase::Entry | Phase::Objects) {
             // A release failed: the registry stays verified; only this release is refused.
-            self.pending.clear();
-            self.files.clear();
-            self.pick = None;
-            self.phase = Phase::Ready;
+            self.abandon_release();
         } else {
             self.pending.clear();
             self.phase = Phase::Failed;
@@ -569,9 +657,13 @@ impl Reader {
                     &rel.report.signed_by,
                 );
                 client::check_notices(&name, &adv, &pick.request.accept_notices)?;
+                let ns = state.name(&name);
                 self.release = Some(ReaderRelease {
                     release: rel,
                     advisories: adv,
+                    owners_entry: ns.map_or(0, |n| n.owners_entry),
+                    owners_serial: ns.map_or(0, |n| n.owners_serial),
+                    owner_keys: ns.map(|n| n.active_owner_keys()).unwrap_or_default(),
                 });
                 self.pick = None;
                 self.files.clear();
@@ -629,11 +721,16 @@ impl Reader {
     }
 }
 
-/// The byte cap of a tile path: a hash tile holds at most 256 hashes; a bundle 256 entries.
-fn cap_of(p: &TilePath) -> u64 {
-    match p.level() {
-        Some(_) => FULL_TILE_BYTES as u64,
-        None => MAX_BUNDLE_BYTES as u64,
+/// The byte cap of a tile path: a hash tile holds its width of hashes (256 when full); a
+/// bundle its width of entries of at most [`MAX_ENTRY_BYTES`] each, with their 2-byte length
+/// prefixes (threat model RD12).
+pub fn cap_of(p: &TilePath) -> u64 {
+    let width = u64::from(p.width());
+    match (p.level(), p.is_partial()) {
+        (Some(_), false) => FULL_TILE_BYTES as u64,
+        (Some(_), true) => width * HASH_SIZE as u64,
+        (None, false) => MAX_BUNDLE_BYTES as u64,
+        (None, true) => width * (2 + MAX_ENTRY_BYTES as u64),
     }
 }
 
@@ -683,7 +780,8 @@ impl ReaderRelease {
     /// itself): `name`, `version`, `sequence`, `entry`, `tree`, `size`, `manifestHash`,
     /// `tarballHash` (BLAKE2b-256 hex), `report` (core's report JSON), `advisories`
     /// (`yanked` `{entry, reason}` or null, `notices`, `revokedSigners` `[{key, entry,
-    /// reason}]`).
+    /// reason}]`), `owners` (`{entry, serial, keys}`: the current owners entry and the active
+    /// keys to pin).
     pub fn to_json(&self, style: KeyStyle) -> Value {
         let st = &self.release.statement;
         let a = &self.advisories;
@@ -721,6 +819,22 @@ impl ReaderRelease {
             ),
             ("report", self.release.report.to_json()),
             (
+                "owners",
+                json_object(vec![
+                    ("entry", Value::from(self.owners_entry)),
+                    ("serial", Value::from(self.owners_serial)),
+                    (
+                        "keys",
+                        Value::Array(
+                            self.owner_keys
+                                .iter()
+                                .map(|k| Value::from(k.to_base64()))
+                                .collect(),
+                        ),
+                    ),
+                ]),
+            ),
+            (
                 "advisories",
                 json_object(vec![
                     ("yanked", yanked),
@@ -737,16 +851,27 @@ impl ReaderRelease {
 
 impl Reader {
     /// The verified checkpoint as JSON ([`VerifiedCheckpoint::to_json`] of the fetched one)
-    /// plus `keep` (the note to store: [`Reader::checkpoint_note`]) and `genesis` (hex), once
-    /// the registry is verified.
+    /// plus `keep` (the note to store: [`Reader::checkpoint_note`]), `genesis` (hex) and
+    /// `proven` (`{size, root}`: the tree the state and releases are proven against, larger
+    /// than the fetched one when a mirror is behind), once the registry is verified.
     pub fn checkpoint_json(&self, style: KeyStyle) -> Option<Value> {
         let v = self.verified.as_ref()?;
         let keep = self.checkpoint_note()?;
         let genesis = self.genesis()?;
+        let proven = self.latest()?.checkpoint.clone();
         let mut j = v.to_json(style);
         if let Value::Object(m) = &mut j {
             m.insert("keep".into(), Value::from(keep));
             m.insert("genesis".into(), Value::from(to_hex(&genesis)));
+            // The tree releases are proven against (the stored one when a mirror is behind;
+            // threat model RD19): a page draws the log against it.
+            m.insert(
+                "proven".into(),
+                json_object(vec![
+                    ("size", Value::from(proven.size)),
+                    ("root", Value::from(to_hex(&proven.root))),
+                ]),
+            );
         }
         Some(j)
     }

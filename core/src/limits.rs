@@ -104,3 +104,6 @@ pub const MAX_READER_FETCH_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 /// frozen registry (a mirror serving an old checkpoint stays "fresh" for ever): `MALFORMED`
 /// naming the origin (threat model RR17).
 pub const MAX_REGISTRY_MAX_AGE: u64 = 30 * 86_400;
+/// Most paths a [`crate::driver::Reader`] asks for at once ([`crate::driver::Reader::needs`]):
+/// a host fetches and holds at most this many files per round.
+pub const MAX_READER_ROUND_PATHS: usize = 64;

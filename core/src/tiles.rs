@@ -810,7 +810,8 @@ pub fn bundle_for_entry(index: u64, size: u64) -> Result<TilePath> {
 /// The entry bundles holding entries `[start, end)` of the tree of `size`, in order (a
 /// monitor's replay, a client's delta scan). At most [`MAX_DELTA_SCAN_BUNDLES`] bundles per
 /// call (`TOO_LARGE`, checked before anything is allocated: a hostile checkpoint may claim
-/// 2^64 - 1 entries); a monitor replaying a whole log asks window by window. `NOT_IN_LOG`
+/// 2^64 - 1 entries); a whole-log replay uses [`bundles_for_replay`] (threat model RD13).
+/// `NOT_IN_LOG`
 /// when `end > size`, `MALFORMED` when `start > end`.
 pub fn bundles_for_range(start: u64, end: u64, size: u64) -> Result<Vec<TilePath>> {
     bundles_for_range_within(start, end, size, MAX_DELTA_SCAN_BUNDLES)

@@ -522,6 +522,7 @@ fn client_vectors_through_the_reader() {
                     .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
                     .unwrap_or_default(),
                 allow_yanked: false,
+                owner_keys: Vec::new(),
             })?;
             drive(&mut r, &files)?;
             let got = r.take_release().unwrap();
@@ -540,4 +541,262 @@ fn client_vectors_through_the_reader() {
         n += 1;
     }
     assert_eq!(n, 14);
+}
+
+fn want(r: &mut Reader, name: &str) -> Result<(), Error> {
+    r.want_release(ReleaseRequest {
+        name: name.into(),
+        ..ReleaseRequest::default()
+    })
+}
+
+/// RD10: the clock is given per operation. A reader opened at NOW refuses releases and
+/// notices (STALE) once its checkpoint is older than max_age at the clock it is given; a
+/// reader opened offline refuses once a clock is given; a new reader opened later with the
+/// stored note sees what the log added since (a yank).
+#[test]
+fn fail_stale_checkpoint_at_a_later_now_and_reopen_sees_the_yank() {
+    let mut reg = sample();
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    assert_eq!(r.now(), Some(NOW));
+    r.set_now(Some(NOW + 3000));
+    release(&mut r, &files, "left-pad", None).unwrap();
+    r.set_now(Some(NOW + 3601));
+    assert_eq!(code(want(&mut r, "left-pad")), ErrorCode::Stale);
+    assert_eq!(code(r.notices("left-pad", None)), ErrorCode::Stale);
+    assert_eq!(
+        r.phase(),
+        Phase::Ready,
+        "STALE ends nothing: the host opens again"
+    );
+    // Index notes are checked at the given clock too: fine again at NOW.
+    r.set_now(Some(NOW));
+    release(&mut r, &files, "left-pad", None).unwrap();
+    // Offline open, then a clock: STALE (freshness never checked).
+    let mut off = Reader::from_policy(URL, &policy_text(), 3600, None, None, None).unwrap();
+    drive(&mut off, &files).unwrap();
+    release(&mut off, &files, "left-pad", None).unwrap();
+    off.set_now(Some(NOW));
+    assert_eq!(code(want(&mut off, "left-pad")), ErrorCode::Stale);
+    // The log yanks 1.1.0; a later reader (cosigned again) opened with the stored note sees it.
+    let note = r.checkpoint_note().unwrap().to_string();
+    reg.push(
+        &Statement::Yank(YankStatement {
+            origin: ORIGIN.into(),
+            name: "left-pad".into(),
+            version: "1.1.0".into(),
+            sequence: 2,
+            reason: "broken".into(),
+        }),
+        &[&key(10)],
+    );
+    let later = NOW + 7200;
+    let mut files2 = served(&reg);
+    files2.insert(
+        "checkpoint".into(),
+        reg.checkpoint(Some(later)).into_bytes(),
+    );
+    for name in reg.state.names.keys() {
+        let mut idx = reg.index(name);
+        idx.expires = later + 3600;
+        files2.insert(format!("index/{name}"), reg.signed_index(&idx));
+    }
+    let mut r2 = Reader::from_policy(
+        URL,
+        &policy_text(),
+        3600,
+        Some(note.as_bytes()),
+        r.genesis(),
+        Some(later),
+    )
+    .unwrap();
+    drive(&mut r2, &files2).unwrap();
+    let rel = release(&mut r2, &files2, "left-pad", None).unwrap();
+    assert_eq!(rel.statement.version, "1.0.0", "1.1.0 is yanked");
+}
+
+/// RD11: a fetch that fails mid-release leaves the reader in Objects; abandon_release goes
+/// back to Ready and the next release reads; it does nothing when Ready or Failed.
+#[test]
+fn abandon_release_after_a_failed_fetch() {
+    let reg = sample();
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    want(&mut r, "left-pad").unwrap();
+    // The host provides the index and entry, then its fetch of the objects fails.
+    while !r.needs().iter().any(|p| p.starts_with("objects/")) {
+        for p in r.needs() {
+            r.provide(&p, files.get(&p).cloned()).unwrap();
+        }
+    }
+    assert_eq!(r.phase(), Phase::Objects);
+    assert_eq!(
+        code(want(&mut r, "left-pad")),
+        ErrorCode::Malformed,
+        "jammed"
+    );
+    r.abandon_release();
+    assert_eq!((r.phase(), r.needs().len()), (Phase::Ready, 0));
+    r.abandon_release();
+    assert_eq!(r.phase(), Phase::Ready);
+    release(&mut r, &files, "left-pad", Some("1.0.0")).unwrap();
+    // A failed open stays failed.
+    let mut bad = files.clone();
+    bad.insert("checkpoint".into(), b"garbage".to_vec());
+    let mut f = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW)).unwrap();
+    assert!(drive(&mut f, &bad).is_err());
+    f.abandon_release();
+    assert_eq!(f.phase(), Phase::Failed);
+}
+
+/// RD12: partial tiles and bundles are capped by their width, not by the full size.
+#[test]
+fn fail_partial_files_over_their_width() {
+    use omega_core::driver::cap_of;
+    use omega_core::tiles::TilePath;
+    let b = TilePath::parse("tile/entries/000.p/4").unwrap();
+    assert_eq!(cap_of(&b), 4 * (2 + 65_535));
+    assert_eq!(cap_of(&TilePath::parse("tile/0/000.p/4").unwrap()), 4 * 32);
+    assert_eq!(cap_of(&TilePath::parse("tile/0/000").unwrap()), 8192);
+    let reg = sample();
+    let files = served(&reg);
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW)).unwrap();
+    r.provide("checkpoint", files.get("checkpoint").cloned())
+        .unwrap();
+    let bundle = "tile/entries/000.p/4";
+    assert!(r.needs().iter().any(|p| p == bundle));
+    assert_eq!(r.max_bytes(bundle), Some(4 * (2 + 65_535)));
+    assert_eq!(r.max_bytes("tile/0/000.p/4"), Some(4 * 32));
+    // A mirror serving a partial bundle of 1 MiB is refused at it.
+    assert_eq!(
+        code(r.provide(bundle, Some(vec![0; 1 << 20]))),
+        ErrorCode::TooLarge
+    );
+}
+
+/// RD13 and RD12: a log of more than 65,536 entries opens (the full replay has its own
+/// limit, MAX_REPLAY_BUNDLES), and the reader asks for at most MAX_READER_ROUND_PATHS paths
+/// at a time. The checkpoint claims 100,000 entries (signed by the log key; its tiles are
+/// never served here).
+#[test]
+fn a_log_over_65536_entries_is_asked_for_in_bounded_rounds() {
+    use omega_core::checkpoint::Checkpoint;
+    use omega_core::limits::{MAX_READER_ROUND_PATHS, MAX_REPLAY_BUNDLES};
+    use omega_core::note::{self, Note};
+    use omega_core::tiles::{bundles_for_range, bundles_for_replay};
+    let text = Checkpoint {
+        origin: ORIGIN.into(),
+        size: 100_000,
+        root: [7; 32],
+        extensions: Vec::new(),
+    }
+    .to_text();
+    let mut n = Note::new(&text).unwrap();
+    n.add_signature(note::sign_ed25519(&text, ORIGIN, &log_key()).unwrap())
+        .unwrap();
+    n.add_signature(note::cosign(&text, "w1", &witness_key(), NOW).unwrap())
+        .unwrap();
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW)).unwrap();
+    r.provide("checkpoint", Some(n.to_text().into_bytes()))
+        .unwrap();
+    assert_eq!(r.phase(), Phase::Replay);
+    let needs = r.needs();
+    assert_eq!(needs.len(), MAX_READER_ROUND_PATHS);
+    // 391 bundles and their tiles in all: after the first round, the next ones follow.
+    for p in &needs {
+        assert!(r.max_bytes(p).is_some());
+    }
+    let first = needs[0].clone();
+    r.provide(&first, Some(Vec::new())).unwrap_or(());
+    assert!(!r.needs().contains(&first));
+    assert_eq!(r.needs().len(), MAX_READER_ROUND_PATHS);
+    // The limit itself: a whole-log replay spans MAX_REPLAY_BUNDLES bundles (from any start);
+    // a delta scan 256.
+    let most = MAX_REPLAY_BUNDLES as u64 * 256;
+    assert_eq!(
+        bundles_for_replay(0, most, most).unwrap().len() as u64,
+        most / 256
+    );
+    assert_eq!(
+        code(bundles_for_replay(0, most + 1, most + 1)),
+        ErrorCode::TooLarge
+    );
+    assert_eq!(
+        code(bundles_for_range(0, 256 * 257, 256 * 257)),
+        ErrorCode::TooLarge
+    );
+    assert_eq!(
+        code(bundles_for_range(1, 256 * 257 + 1, 256 * 300)),
+        ErrorCode::TooLarge
+    );
+}
+
+/// RD19 (L5): checkpoint_json gives the proven tree: the stored one when the mirror is behind.
+#[test]
+fn checkpoint_json_names_the_proven_tree_when_a_mirror_is_behind() {
+    let mut reg = sample();
+    let old = served(&reg);
+    reg.release("left-pad", "1.2.0", 3, &key(10), b"three");
+    let new = served(&reg);
+    let r = open(&new, None, None).unwrap();
+    let note = r.checkpoint_note().unwrap().to_string();
+    let cj = r.checkpoint_json(KeyStyle::Camel).unwrap();
+    assert_eq!(cj["proven"]["size"], cj["size"]);
+    assert_eq!(cj["proven"]["root"], cj["root"]);
+    // A mirror still at the old checkpoint, with the newer tree's tiles.
+    let mut behind = new.clone();
+    behind.insert("checkpoint".into(), old["checkpoint"].clone());
+    let b = open(&behind, Some(&note), r.genesis()).unwrap();
+    let cj = b.checkpoint_json(KeyStyle::Camel).unwrap();
+    assert_eq!(cj["size"], 4);
+    assert_eq!(cj["proven"]["size"], reg.state.size);
+    assert_ne!(cj["proven"]["root"], cj["root"]);
+}
+
+/// RD20 (L4): the owners entry and keys come with the release; pinned owner keys refuse a
+/// release after a janitor-made owner change (KEY_NOT_TRUSTED), like `omega install`.
+#[test]
+fn fail_owner_change_against_pinned_owner_keys() {
+    let mut reg = sample();
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    want(&mut r, "left-pad").unwrap();
+    drive(&mut r, &files).unwrap();
+    let got = r.take_release().unwrap();
+    assert_eq!((got.owners_entry, got.owners_serial), (1, 0));
+    assert_eq!(got.owner_keys, vec![key(10).public_key()]);
+    let j = got.to_json(KeyStyle::Camel);
+    assert_eq!(j["owners"]["entry"], 1);
+    assert_eq!(j["owners"]["keys"][0], key(10).public_key().to_base64());
+    let pinned = got.owner_keys.clone();
+    // The janitors hand the name to key 20, which publishes 2.0.0.
+    let e = reg.owners("left-pad", 1, &key(20), &[&key(1), &key(3)]);
+    reg.release("left-pad", "2.0.0", 3, &key(20), b"new owner");
+    let files = served(&reg);
+    let mut r = open(&files, None, None).unwrap();
+    let ask = |keys: Vec<_>| ReleaseRequest {
+        name: "left-pad".into(),
+        owner_keys: keys,
+        ..ReleaseRequest::default()
+    };
+    let err = r.want_release(ask(pinned.clone())).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::KeyNotTrusted);
+    assert!(
+        err.message().contains(&format!("owners entry {e}")),
+        "{err:?}"
+    );
+    assert_eq!(r.phase(), Phase::Ready);
+    // Pinning the new keys (or none: accepting the change) reads it.
+    r.want_release(ask(vec![key(20).public_key()])).unwrap();
+    drive(&mut r, &files).unwrap();
+    let got = r.take_release().unwrap();
+    assert_eq!(
+        (
+            got.release.statement.version.as_str(),
+            got.owners_entry,
+            got.owners_serial
+        ),
+        ("2.0.0", e, 1)
+    );
 }

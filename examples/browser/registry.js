@@ -1,6 +1,8 @@
 // The registry page (issue 15): reads a release from a static Ωpm registry with the page's own
 // fetch and shows its chain of evidence as a person reads it: checkpoint, witnesses,
-// consistency with the checkpoint this browser saw last (localStorage, per log key), inclusion
+// consistency with the checkpoint this browser saw last (localStorage, per policy: keyed by the
+// SHA-256 of the whole policy text, so a link with a weaker policy for the same log cannot
+// spoil what the genuine policy stored; threat model RD15), inclusion
 // of the release's entry, the owners entry and who signed it, the release's signers, notices
 // and files; then offers the verified tarball. Every check is omega-core's (openRegistry over
 // the core reader, and the proof functions of the WASM binding); this file fetches, draws and
@@ -10,11 +12,11 @@ import init, {
   bundleForEntry, listTarball, parseEntry, parsePolicy, proveConsistency, proveInclusion,
   readEntry, tilesForConsistency, tilesForInclusion, verifyInclusion,
 } from '../../bindings/wasm/pkg/omega.js';
-import { openRegistry } from '../../bindings/wasm/pkg/registry.js';
+import { openRegistry, readCapped } from '../../bindings/wasm/pkg/registry.js';
 
 const ready = init();
 const $ = (id) => document.getElementById(id);
-const STORE_PREFIX = 'omega-registry-checkpoint:'; // + the policy's log key (vkey)
+const STORE_PREFIX = 'omega-registry-checkpoint:'; // + SHA-256 (hex) of the whole policy text
 const TILE_CAP = 8192; // a full hash tile (FULL_TILE_BYTES); entry bundles get the reader's own cap
 const BUNDLE_CAP = 16 * 1024 * 1024;
 
@@ -143,8 +145,8 @@ function recorder(base) {
       if (!kept.has(p)) {
         const res = await fetchFn(`${base}/${p}`);
         if (!res.ok) throw Object.assign(new Error(`NOT_FOUND: ${base}/${p}: HTTP ${res.status}`), { code: 'NOT_FOUND' });
-        const b = new Uint8Array(await res.arrayBuffer());
-        if (b.length > cap) throw Object.assign(new Error(`TOO_LARGE: ${base}/${p}: over ${cap} bytes`), { code: 'TOO_LARGE' });
+        // Streamed and stopped at the cap (TOO_LARGE), never read whole (RD17).
+        await readCapped(res, cap, `${base}/${p}`);
       }
       out[p] = kept.get(p);
     }
@@ -155,9 +157,15 @@ function recorder(base) {
 
 // ---- the stored checkpoint -----------------------------------------------------------------
 
-function loadStored(logKey) {
+/** The storage key of a policy: the SHA-256 of its whole text (RD15). */
+async function storeKey(policy) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(policy)));
+  return STORE_PREFIX + [...d].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function loadStored(key) {
   try {
-    const s = JSON.parse(localStorage.getItem(STORE_PREFIX + logKey) ?? 'null');
+    const s = JSON.parse(localStorage.getItem(key) ?? 'null');
     if (s && typeof s.keep === 'string' && typeof s.genesis === 'string' && Number.isSafeInteger(s.size) && typeof s.root === 'string') return s;
   } catch {
     // a damaged entry is ignored (and replaced after the next verified read)
@@ -165,30 +173,32 @@ function loadStored(logKey) {
   return null;
 }
 
-function saveStored(logKey, cp, previous, url) {
+function saveStored(key, cp, previous, url) {
   // `keep` is never older than the one given: when the registry served an older checkpoint,
   // the reader keeps ours, and so do its size and root.
   const fetchedIsKept = cp.keep === cp.note;
   const s = fetchedIsKept || !previous
     ? { keep: cp.keep, genesis: cp.genesis, size: cp.size, root: cp.root, url, savedAt: Math.floor(Date.now() / 1000) }
     : { ...previous, keep: cp.keep, genesis: cp.genesis };
-  localStorage.setItem(STORE_PREFIX + logKey, JSON.stringify(s));
+  localStorage.setItem(key, JSON.stringify(s));
   return s;
 }
 
-function showStored() {
-  const logKey = currentLogKey();
-  const s = logKey ? loadStored(logKey) : null;
+async function showStored() {
+  const key = await currentStoreKey();
+  const s = key ? loadStored(key) : null;
   $('stored').textContent = s ? `stored checkpoint for this log: size ${s.size}, saved ${ago(Date.now() / 1000 - s.savedAt)}` : '';
   $('forget').disabled = !s;
 }
 
-function currentLogKey() {
+async function currentStoreKey() {
+  const policy = $('policy').value;
   try {
-    return parsePolicy($('policy').value).logs[0] ?? null;
+    if (!parsePolicy(policy).logs[0]) return null;
   } catch {
     return null;
   }
+  return storeKey(policy);
 }
 
 // ---- reading -------------------------------------------------------------------------------
@@ -242,7 +252,9 @@ async function openAndReadInner({ url, policy, name, version, accept = [] }) {
     fail('verdict', e);
     return;
   }
-  const previous = loadStored(logKey);
+  // Stored per policy text: the note was verified by exactly this policy (RD15).
+  const key = await storeKey(policy);
+  const previous = loadStored(key);
   const rec = recorder(base);
   const t0 = performance.now();
   const reg = openRegistry(base, { policy, checkpoint: previous?.keep ?? null, genesis: previous?.genesis ?? null, fetch: rec.fetch });
@@ -262,9 +274,9 @@ async function openAndReadInner({ url, policy, name, version, accept = [] }) {
     return;
   }
   const openMs = performance.now() - t0;
-  const stored = saveStored(logKey, cp, previous, base);
+  const stored = saveStored(key, cp, previous, base);
   session = { reg, rec, cp, state, logKey, previous, stored, url: base, name, openMs };
-  showStored();
+  await showStored();
   const n = state.names?.[name];
   setVerdict('verdict', 'ok', `Registry verified: ${cp.origin}, ${cp.size} entries`,
     `Checkpoint signed by the log key and cosigned by ${cp.witnesses.length} witness${cp.witnesses.length === 1 ? '' : 'es'}; the whole log was replayed.`, 'ok');
@@ -446,14 +458,17 @@ async function renderRelease(s, rel) {
 
   // Inclusion: the proof from the tiles the reader checked against the root, checked again.
   const inc = facts('inclusion');
-  inc('Entry', `index ${rel.entry} in a log of ${cp.size} entries`);
+  // The tree the reader proved the release against: the stored one when the registry (a
+  // mirror) served an older checkpoint (RD19).
+  const tree = cp.proven ?? { size: cp.size, root: cp.root };
+  inc('Entry', `index ${rel.entry} in a log of ${tree.size} entries`);
   try {
-    const tiles = await rec.get(tilesForInclusion(rel.entry, cp.size), TILE_CAP);
-    const p = proveInclusion(rel.entry, cp.size, cp.root, tiles);
-    verifyInclusion(rel.entry, cp.size, p.leafHash, p.proof, cp.root);
+    const tiles = await rec.get(tilesForInclusion(rel.entry, tree.size), TILE_CAP);
+    const p = proveInclusion(rel.entry, tree.size, tree.root, tiles);
+    verifyInclusion(rel.entry, tree.size, p.leafHash, p.proof, tree.root);
     inc('Leaf hash', mono(p.leafHash));
     inc('Audit path', mono(p.proof.length ? p.proof.join('\n') : '(none: the entry is the whole tree)'));
-    inc('Verdict', el('span', { className: 'okay', textContent: `✓ included in the tree of ${cp.size} entries with root ${cp.root.slice(0, 16)}…` }));
+    inc('Verdict', el('span', { className: 'okay', textContent: `✓ included in the tree of ${tree.size} entries with root ${tree.root.slice(0, 16)}…` }));
     $('inclusion').dataset.verified = 'true';
   } catch (e) {
     inc('Verdict', codeBadge(e.code ?? 'ERROR'), ' ', ext(withoutCode(e)));
@@ -470,8 +485,8 @@ async function renderRelease(s, rel) {
   own('Owners entry', `${ns?.owners_entry} (serial ${ns?.owners_serial}); registry mode: ${state.mode}`);
   try {
     const e = ns.owners_entry;
-    const paths = [...tilesForInclusion(e, cp.size), bundleForEntry(e, cp.size)];
-    const bytes = readEntry(e, cp.size, cp.root, await rec.get(paths, BUNDLE_CAP));
+    const paths = [...tilesForInclusion(e, tree.size), bundleForEntry(e, tree.size)];
+    const bytes = readEntry(e, tree.size, tree.root, await rec.get(paths, BUNDLE_CAP));
     const entry = parseEntry(bytes);
     const by = el('span');
     for (const id of entry.signatures) {
@@ -548,10 +563,10 @@ $('form').addEventListener('submit', (e) => {
   e.preventDefault();
   openAndRead(formValues());
 });
-$('forget').addEventListener('click', () => {
-  const k = currentLogKey();
-  if (k) localStorage.removeItem(STORE_PREFIX + k);
-  showStored();
+$('forget').addEventListener('click', async () => {
+  const k = await currentStoreKey();
+  if (k) localStorage.removeItem(k);
+  await showStored();
 });
 $('policy').addEventListener('input', () => {
   $('policy-from-link').hidden = true;
@@ -569,9 +584,12 @@ ready.then(
     }
     if (q.has('name')) $('name').value = q.get('name');
     if (q.has('version')) $('version').value = q.get('version');
-    showStored();
-    document.body.dataset.ready = 'true';
-    if (q.has('registry') && q.has('policy') && q.has('name')) openAndRead({ ...formValues(), accept: q.getAll('accept') });
+    // A link never accepts a critical notice (only the button does: RD14), and a policy that
+    // came with the link is shown and read only after a click (RD15).
+    showStored().then(() => {
+      document.body.dataset.ready = 'true';
+      if (q.has('registry') && q.has('name') && !q.has('policy') && $('policy').value) openAndRead(formValues());
+    });
   },
   (e) => {
     $('result').hidden = false;

@@ -12,6 +12,7 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use omega_core::driver::{Reader, ReaderRelease, ReleaseRequest};
 use omega_core::hash::parse_hex32;
+use omega_core::keys::PublicKey;
 use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
 use serde_json::{json, Value};
@@ -169,7 +170,31 @@ impl RegistryReader {
         })
     }
 
-    /// Starts reading `name` (`version`, else the latest unyanked); then `{needs, phase}`.
+    /// The clock for the next calls (Unix seconds; absent: offline): core refuses a release
+    /// or notices (`STALE`) once the checkpoint is older than `maxAge` at it (RD10).
+    #[napi]
+    pub fn set_now(&self, now: Option<f64>) -> String {
+        envelope((|| -> Outcome {
+            let now = now.map(|n| num(n, "now")).transpose()?;
+            with(&self.reader, |r| {
+                r.set_now(now);
+                Ok(Value::Null)
+            })
+        })())
+    }
+
+    /// Drops the release being read after a failed fetch (core's `abandon_release`, RD11).
+    #[napi]
+    pub fn abandon_release(&self) -> String {
+        envelope(with(&self.reader, |r| {
+            r.abandon_release();
+            Ok(needs(r))
+        }))
+    }
+
+    /// Starts reading `name` (`version`, else the latest unyanked; `ownerKeys`: the owner
+    /// keys pinned from an earlier release's `owners.keys`, refused after an owner change);
+    /// then `{needs, phase}`.
     #[napi]
     pub fn want_release(
         &mut self,
@@ -177,13 +202,20 @@ impl RegistryReader {
         version: Option<String>,
         accept_notices: Vec<String>,
         allow_yanked: bool,
+        owner_keys: Option<Vec<String>>,
     ) -> String {
         envelope(with(&self.reader, |r| {
+            let owner_keys = owner_keys
+                .unwrap_or_default()
+                .iter()
+                .map(|k| PublicKey::from_base64(k))
+                .collect::<Result<Vec<_>, _>>()?;
             r.want_release(ReleaseRequest {
                 name,
                 version,
                 accept_notices,
                 allow_yanked,
+                owner_keys,
             })?;
             Ok(needs(r))
         }))

@@ -56,7 +56,7 @@ function open(c, extra = {}) {
     policy: doc.policy,
     checkpoint: c.pinned ?? null,
     genesis: doc.genesis,
-    now: c.now,
+    ...(c.now === null ? { offline: true } : { now: c.now }),
     maxAge: c.max_age,
     ...extra,
   });
@@ -176,6 +176,10 @@ test('type errors', () => {
   assert.throws(() => Ω.registry(base, {}), { name: 'TypeError', code: 'MALFORMED' });
   assert.throws(() => Ω.registry(base, { policy: doc.policy, polcy: 1 }), { name: 'TypeError', code: 'MALFORMED' });
   assert.throws(() => Ω.registry(base, { policy: doc.policy, now: -1 }), { code: 'MALFORMED' });
+  // RD18: one rule for the clock in every binding: offline is said, now: null is refused.
+  assert.throws(() => Ω.registry(base, { policy: doc.policy, now: null }), { name: 'TypeError', code: 'MALFORMED' });
+  assert.throws(() => Ω.registry(base, { policy: doc.policy, now: 1, offline: true }), { code: 'MALFORMED' });
+  assert.throws(() => Ω.registry(base, { policy: doc.policy, offline: 'yes' }), { code: 'MALFORMED' });
   assert.throws(() => Ω.registry(base, { policy: doc.policy, fetch: 3 }), { code: 'MALFORMED' });
   const reg = Ω.registry(base, { policy: doc.policy });
   assert.throws(() => reg.release(3), { code: 'MALFORMED' });
@@ -187,4 +191,135 @@ test('a policy naming two logs, or a stored note it does not accept, is refused 
   await assert.rejects(Ω.registry(base, { policy: two }).checkpoint(), { code: 'MALFORMED' });
   const c = doc.cases.find((x) => x.name === 'fail-quorum-not-met');
   await assert.rejects(Ω.registry(base, { policy: doc.policy, checkpoint: c.checkpoint }).checkpoint(), { code: 'QUORUM_NOT_MET' });
+});
+
+/** An in-memory fetch over the served map (the attacker's PoC harness), recording paths. */
+function memFetch(log = []) {
+  return async (u) => {
+    const p = u.slice(base.length + 1);
+    log.push(p);
+    const b = served.get(p);
+    return b ? new Response(b, { status: 200 }) : new Response(null, { status: 404 });
+  };
+}
+
+test('RD10: the clock is read at each call; a long-lived object re-opens and refuses a stale checkpoint', async () => {
+  const c = doc.cases.find((x) => x.name === 'latest-release');
+  serve(c);
+  const real = Date.now;
+  try {
+    // Built at T0, first used 10 days later: the checkpoint (fresh at T0) is STALE.
+    Date.now = () => c.now * 1000;
+    const lazy = Ω.registry(base, { policy: doc.policy, genesis: doc.genesis, maxAge: c.max_age, fetch: memFetch() });
+    Date.now = () => (c.now + 10 * 86400) * 1000;
+    await assert.rejects(lazy.checkpoint(), { code: 'STALE' });
+    await assert.rejects(lazy.release('left-pad'), { code: 'STALE' });
+    // Used at T0, then again: within the refresh interval nothing is fetched again; past it,
+    // the registry is opened again (checkpoint fetched anew); past max_age it is STALE.
+    const log = [];
+    Date.now = () => c.now * 1000;
+    const reg = Ω.registry(base, { policy: doc.policy, genesis: doc.genesis, maxAge: c.max_age, fetch: memFetch(log) });
+    assert.equal((await reg.release('left-pad')).version, '1.1.0');
+    const checkpoints = () => log.filter((p) => p === 'checkpoint').length;
+    assert.equal(checkpoints(), 1);
+    Date.now = () => (c.now + 30) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 1);
+    Date.now = () => (c.now + 61) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 2, 'opened again after REFRESH_SECONDS');
+    Date.now = () => (c.now + c.max_age + 1) * 1000;
+    await assert.rejects(reg.release('left-pad'), { code: 'STALE' });
+    await assert.rejects(reg.notices('left-pad'), { code: 'STALE' });
+    // A fresh checkpoint served again: the same object reads again.
+    Date.now = () => (c.now + 10) * 1000;
+    assert.equal((await reg.release('left-pad')).version, '1.1.0');
+  } finally {
+    Date.now = real;
+  }
+});
+
+test('RD11: a failed fetch mid-release does not jam the object', async () => {
+  const c = doc.cases.find((x) => x.name === 'latest-release');
+  serve(c);
+  let failObjects = true;
+  const inner = memFetch();
+  const fetchFn = async (u) => {
+    if (failObjects && u.includes('/objects/')) throw new Error('ECONNRESET (transient)');
+    return inner(u);
+  };
+  const reg = open(c, { fetch: fetchFn });
+  await assert.rejects(reg.release('left-pad'), { code: 'IO' });
+  failObjects = false;
+  assert.equal((await reg.release('left-pad')).version, '1.1.0');
+  assert.equal((await reg.release('left-pad', '1.0.0', { acceptNotices: ['OMEGA-1'] })).sequence, 1);
+  // A 404 on an object, then the object served: the next call reads.
+  const tgz = [...served.keys()].find((p) => p.startsWith('objects/'));
+  const saved = served.get(tgz);
+  served.delete(tgz);
+  await assert.rejects(reg.release('left-pad'));
+  served.set(tgz, saved);
+  assert.equal((await reg.release('left-pad')).version, '1.1.0');
+});
+
+test('RD12, RD17: bodies are streamed under their cap, partial files capped by width, no allocation from Content-Length', async () => {
+  const c = doc.cases.find((x) => x.name === 'latest-release');
+  serve(c);
+  // A partial bundle (width 9) of 1 MiB: refused at it.
+  const bundle = 'tile/entries/000.p/9'; // the latest checkpoint's (size 9) partial bundle
+  assert.ok(bundle, 'a partial bundle is served');
+  served.set(bundle, Buffer.alloc(1 << 20, 1));
+  await assert.rejects(open(c, { fetch: memFetch() }).checkpoint(), (e) => e.code === 'TOO_LARGE' && e.message.includes(bundle));
+  serve(c);
+  // A Content-Length of a petabyte: refused before reading or allocating.
+  const huge = async (u) =>
+    u.endsWith('/checkpoint')
+      ? new Response(new ReadableStream({ pull() {} }), { status: 200, headers: { 'content-length': '1000000000000000' } })
+      : memFetch()(u);
+  await assert.rejects(open(c, { fetch: huge }).checkpoint(), (e) => e.code === 'TOO_LARGE' && /checkpoint/.test(e.message));
+  // An endless body without Content-Length: stopped at the cap.
+  let pulled = 0;
+  const endless = async (u) =>
+    u.endsWith('/checkpoint')
+      ? new Response(
+          new ReadableStream({
+            pull(ctl) {
+              pulled += 1;
+              ctl.enqueue(new Uint8Array(4096).fill(0x61));
+            },
+          }),
+          { status: 200 },
+        )
+      : memFetch()(u);
+  await assert.rejects(open(c, { fetch: endless }).checkpoint(), { code: 'TOO_LARGE' });
+  assert.ok(pulled <= 20, `read ${pulled} chunks of 4 KiB for a 64 KiB cap`);
+  // A body that is not a stream is refused (no unbounded arrayBuffer()).
+  const plain = async (u) => (u.endsWith('/checkpoint') ? { ok: true, status: 200, headers: new Headers(), body: {}, arrayBuffer: async () => new ArrayBuffer(1 << 30) } : memFetch()(u));
+  await assert.rejects(open(c, { fetch: plain }).checkpoint(), { code: 'IO' });
+});
+
+test('L6: an AbortSignal ends the reading', async () => {
+  const c = doc.cases.find((x) => x.name === 'latest-release');
+  serve(c);
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(open(c, { signal: ac.signal }).checkpoint(), (e) => e.code === 'IO' && /abort/i.test(e.message));
+  assert.throws(() => open(c, { signal: 3 }), { code: 'MALFORMED' });
+});
+
+test('RD20: the owners entry and keys come with a release; pinned owner keys refuse another owner', async () => {
+  const c = doc.cases.find((x) => x.name === 'latest-release');
+  serve(c);
+  const reg = open(c);
+  const rel = await reg.release('left-pad');
+  assert.ok(Number.isSafeInteger(rel.owners.entry) && Number.isSafeInteger(rel.owners.serial));
+  assert.deepEqual(rel.owners.keys, rel.report.signed_by);
+  assert.equal((await reg.release('left-pad', null, { ownerKeys: rel.owners.keys })).version, '1.1.0');
+  // Another key pinned (a fresh Ed25519 key): the current owners are not the pinned ones.
+  const b = Buffer.from(rel.owners.keys[0], 'base64');
+  const der = require('node:crypto').generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+  der.subarray(der.length - 32).copy(b, 10);
+  await assert.rejects(reg.release('left-pad', null, { ownerKeys: [b.toString('base64')] }), { code: 'KEY_NOT_TRUSTED' });
+  await assert.rejects(reg.release('left-pad', null, { ownerKeys: ['not a key'] }), { code: 'MALFORMED' });
+  assert.throws(() => reg.release('left-pad', null, { ownerKeys: 'x' }), { code: 'MALFORMED' });
 });

@@ -83,7 +83,7 @@ void logExample;
 
 /** The registry reader (lib/registry.js): the shapes a host relies on. */
 async function registryExample(): Promise<void> {
-  const reg: Ω.Registry = Ω.registry('https://registry.example', { policy: 'log …', checkpoint: null, now: null });
+  const reg: Ω.Registry = Ω.registry('https://registry.example', { policy: 'log …', checkpoint: null, offline: true });
   const rel: Ω.RegistryRelease = await reg.release('left-pad', null, { acceptNotices: ['OMEGA-1'] });
   const bytes: Buffer = rel.tarball;
   const signed: string[] = rel.report.signed_by;

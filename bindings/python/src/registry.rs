@@ -11,6 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use omega_core::driver::{Phase, Reader, ReleaseRequest};
 use omega_core::hash::{parse_hex32, to_hex};
+use omega_core::keys::PublicKey;
 use omega_core::policy::{Freshness, VerifiedCheckpoint};
 use omega_core::registry::NoticeRecord;
 use omega_core::{Error, ErrorCode};
@@ -153,8 +154,31 @@ impl PyReader {
             .py_err(py)
     }
 
+    /// The clock for the next calls (core's `Reader::set_now`; None: offline): a release or
+    /// notices are refused (STALE) once the checkpoint is older than `max_age` at it (RD10).
+    #[pyo3(signature = (now))]
+    fn set_now(&self, py: Python<'_>, now: Option<u64>) {
+        py.detach(|| lock(&self.inner).set_now(now))
+    }
+
+    /// Drops the release being read after a failed fetch (core's `Reader::abandon_release`,
+    /// RD11): back to "ready"; nothing in any other phase.
+    fn abandon_release(&self, py: Python<'_>) {
+        py.detach(|| lock(&self.inner).abandon_release())
+    }
+
+    /// The tree the state and releases are proven against, `(size, root hex)`: the stored
+    /// checkpoint's when a mirror serves an older one (RD19); None before.
+    fn proven(&self, py: Python<'_>) -> Option<(u64, String)> {
+        py.detach(|| {
+            lock(&self.inner)
+                .latest()
+                .map(|h| (h.checkpoint.size, to_hex(&h.checkpoint.root)))
+        })
+    }
+
     /// Starts reading a release (core's `Reader::want_release`).
-    #[pyo3(signature = (name, version = None, accept_notices = Vec::new(), allow_yanked = false))]
+    #[pyo3(signature = (name, version = None, accept_notices = Vec::new(), allow_yanked = false, owner_keys = Vec::new()))]
     fn want_release(
         &self,
         py: Python<'_>,
@@ -162,12 +186,19 @@ impl PyReader {
         version: Option<String>,
         accept_notices: Vec<String>,
         allow_yanked: bool,
+        owner_keys: Vec<String>,
     ) -> PyResult<()> {
+        let owner_keys = owner_keys
+            .iter()
+            .map(|k| PublicKey::from_base64(k))
+            .collect::<Result<Vec<_>, _>>()
+            .py_err(py)?;
         let request = ReleaseRequest {
             name,
             version,
             accept_notices,
             allow_yanked,
+            owner_keys,
         };
         py.detach(|| lock(&self.inner).want_release(request))
             .py_err(py)
@@ -197,6 +228,9 @@ impl PyReader {
             "revoked_signers": adv.revoked_signers.iter().map(|r| json!({
                 "key": r.key.to_base64(), "entry": r.entry, "reason": r.reason,
             })).collect::<Vec<_>>(),
+            "owners_entry": got.owners_entry,
+            "owners_serial": got.owners_serial,
+            "owner_keys": got.owner_keys.iter().map(|k| k.to_base64()).collect::<Vec<_>>(),
         });
         Some((
             info.to_string(),

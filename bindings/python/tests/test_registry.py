@@ -93,7 +93,7 @@ def test_client_vectors_through_the_reader() -> None:
     for case in doc["cases"]:
         assert run_vector_case(doc, case) == case["expect"], case["name"]
     outcome = Counter("error" if "error" in c["expect"] else "ok" for c in doc["cases"])
-    assert outcome == {"ok": 5, "error": 9}
+    assert outcome == {"ok": 6, "error": 8}
 
 
 def good_vector_registry(**kw: Any) -> Tuple[ov.Registry, FakeServer, Dict[str, Any]]:
@@ -195,6 +195,111 @@ def test_an_oversized_response_is_too_large_and_read_only_to_the_cap() -> None:
     with pytest.raises(ov.MalformedError) as e:
         ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=fetch)
     assert e.value.code == "TOO_LARGE" and "checkpoint" in e.value.message
+
+
+def test_rd10_the_clock_is_read_at_each_call_and_a_stale_checkpoint_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RD10: a long-lived Registry (the clock, no fixed now) re-opens after REFRESH_SECONDS
+    and refuses a checkpoint older than max_age at the time of the call."""
+    doc = load_json(VECTORS)
+    case = doc["cases"][0]
+    clock = {"t": float(case["now"])}
+    monkeypatch.setattr(time, "time", lambda: clock["t"])
+    fetch = FakeServer("https://v.example", vector_files(doc, case))
+    reg = ov.Registry("https://v.example", doc["policy"], genesis=doc["genesis"], max_age=3600, fetch=fetch)
+
+    def checkpoints() -> int:
+        return fetch.asked.count("https://v.example/checkpoint")
+
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+    clock["t"] += 30
+    reg.notices("left-pad")
+    assert checkpoints() == 1
+    clock["t"] += 31
+    reg.notices("left-pad")
+    assert checkpoints() == 2, "opened again after REFRESH_SECONDS"
+    clock["t"] = case["now"] + 3601
+    with pytest.raises(ov.OmegaError) as e:
+        reg.release("left-pad")
+    assert e.value.code == "STALE"
+    with pytest.raises(ov.OmegaError) as e2:
+        reg.notices("left-pad")
+    assert e2.value.code == "STALE"
+    clock["t"] = case["now"] + 10
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+    # A fixed now: the reader never re-opens by itself.
+    fixed, f2, _ = good_vector_registry()
+    clock["t"] += 10 * 86400
+    fixed.notices("left-pad")
+    assert f2.asked.count("https://v.example/checkpoint") == 1
+
+
+def test_rd11_a_failed_fetch_mid_release_uses_cores_abandon_release() -> None:
+    """RD11: no host-side workaround; core's abandon_release puts the reader back to ready."""
+    reg, fetch, _ = good_vector_registry()
+    assert not hasattr(reg, "_abandon_release")
+    reg._reader.want_release("left-pad", None, ["OMEGA-1"], False)
+    assert reg._reader.phase() == "index"
+    reg._reader.abandon_release()
+    assert (reg._reader.phase(), reg._reader.needs()) == ("ready", [])
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
+
+
+def test_rd12_partial_bundle_over_its_width_and_rd17_user_fetch_over_the_cap() -> None:
+    doc = load_json(VECTORS)
+    case = doc["cases"][0]
+    files = vector_files(doc, case)
+    bundle = "tile/entries/000.p/9"  # the partial bundle of the checkpoint (size 9)
+    files[bundle] = b"\1" * (1 << 20)
+    with pytest.raises(ov.OmegaError) as e:
+        ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=FakeServer("https://v.example", files))
+    assert e.value.code == "TOO_LARGE" and bundle in e.value.message
+    reg, _, _ = good_vector_registry()
+    assert reg.proven == (reg.verified["size"], reg.verified["root"])
+
+
+def test_rd20_owner_keys_pinned_refuse_another_owner() -> None:
+    reg, _, _ = good_vector_registry()
+    rel = reg.release("left-pad", accept_notices=["OMEGA-1"])
+    assert rel.owner_keys == list(rel.report.signed_by)
+    assert reg.release("left-pad", owner_keys=rel.owner_keys).owners_entry == rel.owners_entry
+    # Another key pinned: the last byte of the point changed until it is a valid point.
+    b = bytearray(base64.b64decode(rel.owner_keys[0]))
+    codes = []
+    first = b[41]
+    for i in range(1, 64):
+        b[41] = (first + i) % 256
+        try:
+            reg.release("left-pad", owner_keys=[base64.b64encode(bytes(b)).decode()])
+            codes.append("OK")
+        except ov.OmegaError as e:
+            codes.append(e.code)
+        if codes[-1] != "MALFORMED":
+            break
+    assert codes[-1] == "KEY_NOT_TRUSTED", codes
+    with pytest.raises(TypeError):
+        reg.release("left-pad", owner_keys="x")
+
+
+def test_rd16_a_deadline_bounds_a_whole_call() -> None:
+    doc = load_json(VECTORS)
+    case = doc["cases"][0]
+    server = FakeServer("https://v.example", vector_files(doc, case))
+
+    def slow(url: str) -> Optional[bytes]:
+        time.sleep(0.05)
+        return server(url)
+
+    t = time.monotonic()
+    with pytest.raises(ov.OmegaError) as e:
+        ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=slow, deadline=0.01)
+    assert e.value.code == "IO" and "deadline" in e.value.message
+    assert time.monotonic() - t < 2
+    with pytest.raises(TypeError):
+        ov.Registry("https://v.example", doc["policy"], fetch=slow, deadline=0)
+    reg = ov.Registry("https://v.example", doc["policy"], now=case["now"], max_age=3600, fetch=server, deadline=60)
+    assert reg.release("left-pad", accept_notices=["OMEGA-1"]).version == "1.1.0"
 
 
 def test_arguments_are_checked() -> None:
@@ -466,7 +571,9 @@ def test_served_registry_stale_and_offline(world: World, nginx: Nginx) -> None:
     with pytest.raises(ov.OmegaError) as e2:
         ov.Registry(nginx.url, world.policy, max_age=0, now=later)
     assert e2.value.code == "STALE"
-    reg = ov.Registry(nginx.url, world.policy, now=later, offline=True)
+    reg = ov.Registry(nginx.url, world.policy, offline=True)
+    with pytest.raises(TypeError):
+        ov.Registry(nginx.url, world.policy, now=later, offline=True)
     assert reg.verified["freshness"]["state"] == "not_checked"
 
 

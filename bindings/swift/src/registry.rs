@@ -5,12 +5,20 @@
 //! Thin by rule: the order of the steps and every check are omega-core's sans-IO reader
 //! ([`omega_core::driver::Reader`]). This module runs its host loop (docs: DRIVER.md): ask
 //! `needs()`, call the fetcher for each path (in parallel, with the byte limit of the path),
-//! `provide()` the answers, until nothing is needed; and converts results into uniffi records.
+//! `provide()` each answer as it arrives, until nothing is needed; and converts results into
+//! uniffi records.
+//!
+//! Freshness (threat model RD10): the clock is read at every call (unless `now` fixes it)
+//! and given to core, which refuses (`Stale`) a checkpoint older than `maxAge` at it. A call
+//! opens the registry again (checkpoint fetched anew, consistency with the last one kept, the
+//! log replayed) when the last open is [`REFRESH_SECONDS`] old or more, or when core says
+//! `Stale`.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use omega_core::driver::{Phase, Reader, ReleaseRequest};
+use omega_core::driver::{Reader, ReleaseRequest};
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::policy::{Freshness as CoreFreshness, VerifiedCheckpoint as CoreCheckpoint};
 use omega_core::registry::NoticeRecord;
@@ -22,6 +30,8 @@ use crate::{OmegaError, Report};
 
 /// Most paths fetched at once.
 const PARALLEL: usize = 8;
+/// A call opens the registry again when its last open is this old (seconds; RD10).
+pub const REFRESH_SECONDS: u64 = 60;
 
 /// How the registry's files are fetched: implemented by the host (Swift, Kotlin). Called from
 /// several threads at once.
@@ -182,19 +192,49 @@ fn not_ready() -> OmegaError {
 /// consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
 /// the evidence in the detail) and the replay of the whole log from the stored genesis. Then
 /// `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
-/// for next time. An error while opening is final (the constructor throws); an error while
-/// reading a release refuses that release only. Safe to share between threads (one request
-/// at a time).
+/// for next time. An error while opening throws (from the constructor, or from the call that
+/// opens again); an error while reading a release refuses that release only. Safe to share
+/// between threads (one request at a time).
 #[derive(uniffi::Object)]
 pub struct Registry {
     url: String,
-    reader: Mutex<Reader>,
+    policy: String,
+    max_age: u64,
+    /// The caller's fixed clock; `None`: the system clock (or offline).
+    fixed_now: Option<u64>,
+    offline: bool,
+    state: Mutex<Opened>,
     fetcher: Arc<dyn RegistryFetcher>,
 }
 
+/// The reader of the last open that succeeded, and when (`None`: open again at the next call).
+struct Opened {
+    reader: Reader,
+    at: Option<u64>,
+}
+
+fn clock() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// The error of a failed open, with the evidence of a fork in its detail.
+fn open_error(e: OmegaError, r: &Reader) -> OmegaError {
+    match (e.error_code(), r.evidence()) {
+        (ErrorCode::LogInconsistent, Some(ev)) => omega_core::Error::new(
+            ErrorCode::LogInconsistent,
+            format!("{}\n\nevidence:\n{ev}", e.detail()),
+        )
+        .into(),
+        _ => e,
+    }
+}
+
 impl Registry {
-    fn lock(&self) -> MutexGuard<'_, Reader> {
-        self.reader
+    fn lock(&self) -> MutexGuard<'_, Opened> {
+        self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -203,6 +243,78 @@ impl Registry {
         Host {
             url: &self.url,
             fetcher: self.fetcher.as_ref(),
+        }
+    }
+
+    /// The clock for this call: `None` offline.
+    fn now(&self) -> Option<u64> {
+        if self.offline {
+            None
+        } else {
+            Some(self.fixed_now.unwrap_or_else(clock))
+        }
+    }
+
+    /// A new reader from the policy and the checkpoint and genesis kept last, fetched and
+    /// replayed at `now`.
+    fn open(
+        &self,
+        held: Option<&str>,
+        genesis: Option<[u8; 32]>,
+        now: Option<u64>,
+    ) -> Result<Reader, OmegaError> {
+        let mut reader = Reader::from_policy(
+            &self.url,
+            &self.policy,
+            self.max_age,
+            held.map(str::as_bytes),
+            genesis,
+            now,
+        )?;
+        self.host()
+            .drive(&mut reader)
+            .map_err(|e| open_error(e, &reader))?;
+        Ok(reader)
+    }
+
+    /// Opens again (keeping the last good reader when that fails: its note stays the one to
+    /// store, and the next call tries again).
+    fn reopen(&self, o: &mut Opened, now: Option<u64>) -> Result<(), OmegaError> {
+        o.at = None;
+        let held = o.reader.checkpoint_note().map(str::to_string);
+        let genesis = o.reader.genesis();
+        o.reader = self.open(held.as_deref(), genesis, now)?;
+        o.at = Some(now.unwrap_or(0));
+        Ok(())
+    }
+
+    /// Runs `f` on an open registry: opens again when not open or (with the clock) when the
+    /// last open is REFRESH_SECONDS old or more; on `Stale` from a reader opened earlier,
+    /// opens again once and retries.
+    fn with_open<T>(
+        &self,
+        f: impl Fn(&Registry, &mut Reader) -> Result<T, OmegaError>,
+    ) -> Result<T, OmegaError> {
+        let mut o = self.lock();
+        let now = self.now();
+        let due = match (o.at, now) {
+            (None, _) => true,
+            (Some(at), Some(n)) if self.fixed_now.is_none() => {
+                n.saturating_sub(at) >= REFRESH_SECONDS || n < at
+            }
+            _ => false,
+        };
+        if due {
+            self.reopen(&mut o, now)?;
+        } else {
+            o.reader.set_now(now);
+        }
+        match f(self, &mut o.reader) {
+            Err(e) if !due && e.error_code() == ErrorCode::Stale => {
+                self.reopen(&mut o, now)?;
+                f(self, &mut o.reader)
+            }
+            other => other,
         }
     }
 }
@@ -215,18 +327,31 @@ struct Host<'a> {
 
 impl Host<'_> {
     fn fetch(&self, path: &str, cap: u64) -> Result<Option<Vec<u8>>, OmegaError> {
-        let limit = cap.saturating_add(1);
-        let got = self.fetcher.get(format!("{}/{path}", self.url), limit)?;
-        Ok(got.map(|mut b| {
-            // The reader refuses anything over its cap: hand over no more than that.
-            b.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            b
-        }))
+        let url = format!("{}/{path}", self.url);
+        let got = self.fetcher.get(url.clone(), cap.saturating_add(1))?;
+        match got {
+            // A fetcher that read more than the cap: refused here (RD17).
+            Some(b) if b.len() as u64 > cap => Err(omega_core::Error::new(
+                ErrorCode::TooLarge,
+                format!("{url}: more than {cap} bytes, over the limit for it"),
+            )
+            .into()),
+            other => Ok(other),
+        }
     }
 
-    /// The host loop: fetch every needed path (in parallel), provide them, until nothing is
-    /// needed.
+    /// The host loop: rounds of at most 64 paths (core's limit) fetched by PARALLEL threads,
+    /// each file handed to core as it arrives (RD12); the first error stops the loop (no
+    /// more fetches start) and, in a release, drops it (core's `abandon_release`, RD11).
     fn drive(&self, r: &mut Reader) -> Result<(), OmegaError> {
+        let out = self.rounds(r);
+        if out.is_err() {
+            r.abandon_release();
+        }
+        out
+    }
+
+    fn rounds(&self, r: &mut Reader) -> Result<(), OmegaError> {
         loop {
             let needs: Vec<(String, u64)> = r
                 .needs()
@@ -239,56 +364,55 @@ impl Host<'_> {
             if needs.is_empty() {
                 return Ok(());
             }
-            let per = needs.len().div_ceil(PARALLEL).max(1);
-            let results: Vec<Result<Option<Vec<u8>>, OmegaError>> = if needs.len() == 1 {
-                needs.iter().map(|(p, c)| self.fetch(p, *c)).collect()
-            } else {
-                std::thread::scope(|s| {
-                    let handles: Vec<_> = needs
-                        .chunks(per)
-                        .map(|chunk| {
-                            s.spawn(move || {
-                                chunk
-                                    .iter()
-                                    .map(|(p, c)| self.fetch(p, *c))
-                                    .collect::<Vec<_>>()
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .flat_map(|h| {
-                            h.join().unwrap_or_else(|_| {
-                                vec![Err(omega_core::Error::new(
-                                    ErrorCode::Io,
-                                    "a registry fetch thread failed",
-                                )
-                                .into())]
-                            })
-                        })
-                        .collect()
-                })
-            };
-            if results.len() != needs.len() {
-                return Err(
-                    omega_core::Error::new(ErrorCode::Io, "a registry fetch failed").into(),
-                );
+            if needs.len() == 1 {
+                let (p, c) = &needs[0];
+                let got = self.fetch(p, *c)?;
+                r.provide(p, got)?;
+                continue;
             }
-            for ((path, _), got) in needs.iter().zip(results) {
-                r.provide(path, got?)?;
-            }
-        }
-    }
-}
-
-/// After a fetch failed mid-release: reports the pending paths as not served until the
-/// reader gives the release up (its refusal is not the error the caller sees).
-fn abandon_release(r: &mut Reader) {
-    while matches!(r.phase(), Phase::Index | Phase::Entry | Phase::Objects) {
-        for p in r.needs() {
-            if r.provide(&p, None).is_err() {
-                break;
-            }
+            let stop = AtomicBool::new(false);
+            let next = Mutex::new(needs.iter());
+            let (tx, rx) = mpsc::channel::<(String, Result<Option<Vec<u8>>, OmegaError>)>();
+            let result = std::thread::scope(|s| {
+                for _ in 0..PARALLEL.min(needs.len()) {
+                    let tx = tx.clone();
+                    let (next, stop) = (&next, &stop);
+                    s.spawn(move || loop {
+                        if stop.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        let item = next
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .next()
+                            .cloned();
+                        let Some((p, c)) = item else { return };
+                        let got = self.fetch(&p, c);
+                        if tx.send((p, got)).is_err() {
+                            return;
+                        }
+                    });
+                }
+                drop(tx);
+                let mut got_all = 0usize;
+                for (p, got) in rx.iter() {
+                    let step = got.and_then(|b| r.provide(&p, b).map_err(OmegaError::from));
+                    if let Err(e) = step {
+                        stop.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                    got_all += 1;
+                }
+                if got_all != needs.len() {
+                    return Err(omega_core::Error::new(
+                        ErrorCode::Io,
+                        "a registry fetch thread failed",
+                    )
+                    .into());
+                }
+                Ok(())
+            });
+            result?;
         }
     }
 }
@@ -298,8 +422,10 @@ impl Registry {
     /// Opens and verifies the registry at `url` (`https://…`; no trailing slash needed) under
     /// `policy` (a tlog-policy text obtained another way than plain http), fetching through
     /// `fetcher`. `checkpoint` and `genesis` (64 hex digits) are what an earlier `Registry`
-    /// gave to store. Freshness is checked at `now` (Unix seconds; null: the clock) within
-    /// `maxAge` seconds; `offline` skips it.
+    /// gave to store. Freshness is checked at `now` (Unix seconds: a fixed clock; null: the
+    /// clock, read at every call) within `maxAge` seconds; `offline` skips it (not with
+    /// `now`: `Malformed`). With the clock, a call opens the registry again when the last
+    /// open is 60 s old or more, and a checkpoint older than `maxAge` is refused (`Stale`).
     #[allow(clippy::too_many_arguments)]
     #[uniffi::constructor(default(checkpoint = None, genesis = None, max_age = 86400, now = None, offline = false))]
     pub fn new(
@@ -312,18 +438,20 @@ impl Registry {
         now: Option<u64>,
         offline: bool,
     ) -> Result<Arc<Registry>, OmegaError> {
+        if offline && now.is_some() {
+            return Err(omega_core::Error::new(
+                ErrorCode::Malformed,
+                "registry: now and offline: give one of them",
+            )
+            .into());
+        }
         let genesis = genesis.map(|g| parse_hex32(&g, "genesis")).transpose()?;
+        let url = url.trim_end_matches('/').to_string();
         let when = if offline {
             None
         } else {
-            Some(now.unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0)
-            }))
+            Some(now.unwrap_or_else(clock))
         };
-        let url = url.trim_end_matches('/').to_string();
         let mut reader = Reader::from_policy(
             &url,
             &policy,
@@ -336,19 +464,18 @@ impl Registry {
             url: &url,
             fetcher: fetcher.as_ref(),
         };
-        if let Err(e) = host.drive(&mut reader) {
-            return Err(match (e.error_code(), reader.evidence()) {
-                (ErrorCode::LogInconsistent, Some(ev)) => omega_core::Error::new(
-                    ErrorCode::LogInconsistent,
-                    format!("{}\n\nevidence:\n{ev}", e.detail()),
-                )
-                .into(),
-                _ => e,
-            });
-        }
+        host.drive(&mut reader)
+            .map_err(|e| open_error(e, &reader))?;
         Ok(Arc::new(Registry {
             url,
-            reader: Mutex::new(reader),
+            policy,
+            max_age,
+            fixed_now: now,
+            offline,
+            state: Mutex::new(Opened {
+                reader,
+                at: Some(when.unwrap_or(0)),
+            }),
             fetcher,
         }))
     }
@@ -365,24 +492,24 @@ impl Registry {
         accept_notices: Vec<String>,
         allow_yanked: bool,
     ) -> Result<Release, OmegaError> {
-        let mut r = self.lock();
-        r.want_release(ReleaseRequest {
-            name: name.clone(),
-            version,
-            accept_notices,
-            allow_yanked,
+        let (got, note) = self.with_open(|reg, r| {
+            r.want_release(ReleaseRequest {
+                name: name.clone(),
+                version: version.clone(),
+                accept_notices: accept_notices.clone(),
+                allow_yanked,
+                owner_keys: Vec::new(),
+            })?;
+            reg.host().drive(r)?;
+            match (r.take_release(), r.checkpoint_note()) {
+                (Some(got), Some(note)) => Ok((got, note.to_string())),
+                _ => Err(omega_core::Error::new(
+                    ErrorCode::Malformed,
+                    format!("registry {}: {name}: no release was read", reg.url),
+                )
+                .into()),
+            }
         })?;
-        if let Err(e) = self.host().drive(&mut r) {
-            abandon_release(&mut r);
-            return Err(e);
-        }
-        let (Some(got), Some(note)) = (r.take_release(), r.checkpoint_note()) else {
-            return Err(omega_core::Error::new(
-                ErrorCode::Malformed,
-                format!("registry {}: {name}: no release was read", self.url),
-            )
-            .into());
-        };
         let (rel, adv) = (got.release, got.advisories);
         let st = rel.statement;
         Ok(Release {
@@ -397,7 +524,7 @@ impl Registry {
             report: Report::from(&rel.report),
             manifest: rel.manifest_bytes,
             tarball: rel.tgz,
-            checkpoint: note.to_string(),
+            checkpoint: note,
             yanked: adv.yanked.map(|y| Yank {
                 entry: y.entry,
                 reason: y.reason,
@@ -419,17 +546,13 @@ impl Registry {
     /// `NotInLog` when the log does not hold the name.
     #[uniffi::method(default(sequence = None))]
     pub fn notices(&self, name: String, sequence: Option<u64>) -> Result<Vec<Notice>, OmegaError> {
-        Ok(self
-            .lock()
-            .notices(&name, sequence)?
-            .iter()
-            .map(notice)
-            .collect())
+        self.with_open(|_, r| Ok(r.notices(&name, sequence)?.iter().map(notice).collect()))
     }
 
     /// The checkpoint note to store and give back next time (never backwards).
     pub fn checkpoint(&self) -> Result<String, OmegaError> {
         self.lock()
+            .reader
             .checkpoint_note()
             .map(str::to_string)
             .ok_or_else(not_ready)
@@ -438,6 +561,7 @@ impl Registry {
     /// The SHA-256 of entry 0 (hex), to store with the checkpoint.
     pub fn genesis(&self) -> Result<String, OmegaError> {
         self.lock()
+            .reader
             .genesis()
             .map(|g| to_hex(&g))
             .ok_or_else(not_ready)
@@ -447,6 +571,7 @@ impl Registry {
     /// freshness, log key, note).
     pub fn verified(&self) -> Result<VerifiedCheckpoint, OmegaError> {
         self.lock()
+            .reader
             .verified()
             .map(checkpoint_record)
             .ok_or_else(not_ready)
@@ -454,12 +579,12 @@ impl Registry {
 
     /// `"cosigned by w1 at T; fresh as of T"`, for people.
     pub fn witness_text(&self) -> Result<String, OmegaError> {
-        self.lock().witness_text().ok_or_else(not_ready)
+        self.lock().reader.witness_text().ok_or_else(not_ready)
     }
 
     /// Bytes fetched and accepted so far.
     pub fn fetched_bytes(&self) -> u64 {
-        self.lock().fetched_bytes()
+        self.lock().reader.fetched_bytes()
     }
 
     /// The registry's URL (no trailing slash).

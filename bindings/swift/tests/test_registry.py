@@ -84,7 +84,7 @@ def test_client_vectors_through_the_registry(ov):
     for case in doc["cases"]:
         assert run_case(ov, doc, case) == case["expect"], case["name"]
     outcome = Counter("error" if "error" in c["expect"] else "ok" for c in doc["cases"])
-    assert outcome == {"ok": 5, "error": 9}
+    assert outcome == {"ok": 6, "error": 8}
 
 
 @pytest.fixture
@@ -172,6 +172,25 @@ def test_caps_and_arguments(ov):
         ov.Registry("https://x.example", "not a policy", nothing)
     with pytest.raises(ov.OmegaError.Malformed):
         ov.Registry("https://x.example", doc["policy"], nothing, checkpoint="x\n")
+    # RD18: now and offline together are refused.
+    with pytest.raises(ov.OmegaError.Malformed):
+        ov.Registry("https://x.example", doc["policy"], nothing, now=1, offline=True)
+
+
+def test_rd12_rd17_partial_bundle_over_its_width_and_a_fetcher_ignoring_the_limit(ov):
+    doc = load_doc()
+    case = doc["cases"][0]
+    files = vector_files(doc, case)
+    files["tile/entries/000.p/9"] = b"\1" * (1 << 20)
+
+    class Greedy(ov.RegistryFetcher):
+        # A fetcher that ignores `limit` and hands back everything.
+        def get(self, url, limit):
+            return files.get(url[len("https://v.example/"):])
+
+    with pytest.raises(ov.OmegaError.TooLarge) as e:
+        ov.Registry("https://v.example", doc["policy"], Greedy(), now=case["now"], max_age=3600)
+    assert "000.p/9" in str(e.value)
 
 
 def test_fork_against_the_stored_checkpoint_carries_the_evidence(ov):

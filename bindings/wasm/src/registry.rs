@@ -6,6 +6,7 @@
 
 use omega_core::driver::{notices_json, Reader, ReaderRelease, ReleaseRequest};
 use omega_core::hash::parse_hex32;
+use omega_core::keys::PublicKey;
 use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
 use serde_json::{json, Value};
@@ -25,10 +26,13 @@ export interface OmegaNotice {
 export interface OmegaRegistryCheckpoint extends OmegaCheckpoint {
   /** the checkpoint note to store (never older than the one given) */ keep: string;
   /** SHA-256 of entry 0, hex: store it with `keep` */ genesis: string;
+  /** the tree releases are proven against (the stored one when a mirror is behind) */ proven: { size: number; root: string };
 }
 export interface OmegaReleaseInfo {
   name: string; version: string; sequence: number; entry: number; tree: string; size: number;
   manifestHash: string; tarballHash: string; report: OmegaReport;
+  /** the current owners entry, its serial and active keys (pin them: `ownerKeys` next time) */
+  owners: { entry: number; serial: number; keys: string[] };
   advisories: {
     yanked: { entry: number; reason: string } | null; notices: OmegaNotice[];
     revokedSigners: { key: string; entry: number; reason: string }[];
@@ -126,6 +130,24 @@ impl RegistryReader {
         Ok(needs(r))
     }
 
+    /// The clock for the next calls (Unix seconds; null: offline): core refuses a release or
+    /// notices (`STALE`) once the checkpoint is older than `maxAge` at it (RD10).
+    #[wasm_bindgen(js_name = setNow)]
+    pub fn set_now(&mut self, now: Option<f64>) -> Result<(), JsValue> {
+        let now = opt_num(now, "now").map_err(core)?;
+        self.get()?.set_now(now);
+        Ok(())
+    }
+
+    /// Drops the release being read after a failed fetch (core's `abandon_release`, RD11);
+    /// then `{needs, phase}`.
+    #[wasm_bindgen(js_name = abandonRelease, unchecked_return_type = "OmegaReaderNeeds")]
+    pub fn abandon_release(&mut self) -> Result<JsValue, JsValue> {
+        let r = self.get()?;
+        r.abandon_release();
+        Ok(needs(r))
+    }
+
     /// Starts reading `name` (`version`, else the latest unyanked); then `{needs, phase}`.
     #[wasm_bindgen(js_name = wantRelease, unchecked_return_type = "OmegaReaderNeeds")]
     pub fn want_release(
@@ -134,7 +156,24 @@ impl RegistryReader {
         version: Option<String>,
         #[wasm_bindgen(unchecked_param_type = "string[]")] accept_notices: JsValue,
         allow_yanked: bool,
+        #[wasm_bindgen(js_name = ownerKeys, unchecked_param_type = "string[] | undefined")]
+        owner_keys: JsValue,
     ) -> Result<JsValue, JsValue> {
+        let owner_keys: Vec<PublicKey> = if owner_keys.is_undefined() || owner_keys.is_null() {
+            Vec::new()
+        } else if js_sys::Array::is_array(&owner_keys) {
+            js_sys::Array::from(&owner_keys)
+                .iter()
+                .map(|s| {
+                    let text = s
+                        .as_string()
+                        .ok_or_else(|| type_error("ownerKeys must be an array of strings"))?;
+                    PublicKey::from_base64(&text).map_err(core)
+                })
+                .collect::<Result<_, _>>()?
+        } else {
+            return Err(type_error("ownerKeys must be an array of strings"));
+        };
         let accept: Vec<String> = if accept_notices.is_undefined() || accept_notices.is_null() {
             Vec::new()
         } else if js_sys::Array::is_array(&accept_notices) {
@@ -154,6 +193,7 @@ impl RegistryReader {
             version,
             accept_notices: accept,
             allow_yanked,
+            owner_keys,
         })
         .map_err(core)?;
         Ok(needs(r))

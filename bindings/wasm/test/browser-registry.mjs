@@ -14,6 +14,10 @@
 //      a fork with the same log key and witness: LOG_INCONSISTENT with the evidence, ours kept
 //   R5 a checkpoint cosigned more than a day ago (the page's clock moved): STALE
 //   R6 a server that lets the checkpoint be cached for an hour: the page still sees it grow
+//   R7 a link cannot act for the user (RD14, RD15): a policy from the link is shown and read
+//      only after a click; `&accept=ID` accepts nothing; a link with a weaker policy for the
+//      same log key (quorum none) stores under its own policy's key, and the genuine policy's
+//      stored checkpoint is untouched
 // and a measurement (printed, not asserted): the time of a release fetch in the page
 // (checkpoint + log + index + entry + ~100 KiB tarball), cold and warm, over loopback.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -65,17 +69,23 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
   }
   const shot = (p, file) => p.screenshot({ path: join(artifacts, file), fullPage: true });
   const settled = (p) => p.waitForSelector('body[data-state="done"]', { timeout: 30_000 });
-  async function visit(p, url) {
-    await p.goto(url);
-    await p.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
-    await settled(p);
-  }
   const attr = (p, sel, name) => p.getAttribute(sel, name);
   /** Clicks and waits until the page finished the run the click started. */
   async function clickAndSettle(p, sel) {
     const runs = await attr(p, 'body', 'data-runs');
     await p.click(sel);
     await p.waitForFunction((n) => document.body.dataset.runs !== n && document.body.dataset.state === 'done', runs, { timeout: 30_000 });
+  }
+  /** Loads a link: a policy from the link is never read by itself (RD15); the user clicks. */
+  async function load(p, url) {
+    await p.goto(url);
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+    await new Promise((ok) => setTimeout(ok, 200));
+    assert.equal(await attr(p, 'body', 'data-runs'), null, 'a link with a policy is not opened without a click');
+  }
+  async function visit(p, url) {
+    await load(p, url);
+    await clickAndSettle(p, '#open');
   }
   const text = (p, sel) => p.textContent(sel);
 
@@ -274,6 +284,34 @@ export async function registryPageScenarios({ browser, scenario, artifacts }) {
       await clickAndSettle(p, '#open');
       assert.equal(await attr(p, '#consistency', 'data-state'), 'grew', await text(p, '#verdict'));
       assert.match(await text(p, '#release-verdict'), /left-pad@1\.2\.0/);
+    } finally {
+      await ctx.done();
+    }
+  });
+
+  await scenario('registry page R7: a link cannot accept a notice or spoil the stored checkpoint', async () => {
+    const ctx = await context('registry-link');
+    try {
+      const p = await ctx.newPage();
+      // &accept=OMEGA-CRIT-1 in the link: ignored; the critical notice still refuses 1.0.0.
+      await load(p, pageUrl('good', { version: '1.0.0', accept: 'OMEGA-CRIT-1' }));
+      assert.equal(await p.isVisible('#policy-from-link'), true);
+      await clickAndSettle(p, '#open');
+      assert.equal(await attr(p, '#release-verdict', 'data-code'), 'KEY_NOT_TRUSTED', await text(p, '#release-verdict'));
+      const genuineKeys = await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('omega-registry-checkpoint:')));
+      assert.equal(genuineKeys.length, 1);
+      const genuine = await p.evaluate((k) => localStorage.getItem(k), genuineKeys[0]);
+      // A link with the same log key and `quorum none`: stored under its own key only.
+      const weak = `${policy.split('\n').filter((l) => l.startsWith('log ')).join('\n')}\nquorum none\n`;
+      const q = new URLSearchParams({ registry: `${nginx.url}/good`, policy: weak, name: PACKAGE });
+      await visit(p, `${site.url}${PAGE}?${q}`);
+      const keys = await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('omega-registry-checkpoint:')));
+      assert.equal(keys.length, 2, 'one stored checkpoint per policy text');
+      assert.equal(await p.evaluate((k) => localStorage.getItem(k), genuineKeys[0]), genuine, "the genuine policy's checkpoint is untouched");
+      // The genuine policy still reads with its own stored checkpoint.
+      await visit(p, pageUrl('good'));
+      assert.equal(await attr(p, '#consistency', 'data-state'), 'same');
+      assert.equal(await attr(p, '#release-verdict', 'data-code'), 'ok');
     } finally {
       await ctx.done();
     }

@@ -47,7 +47,8 @@ test('client vectors through the browser build: openRegistry with a fetch', asyn
       return b ? new Response(b, { status: 200 }) : new Response(null, { status: 404 });
     };
     const reg = openRegistry('https://registry.example/', {
-      policy: doc.policy, checkpoint: c.pinned ?? null, genesis: doc.genesis, now: c.now, maxAge: c.max_age, fetch,
+      policy: doc.policy, checkpoint: c.pinned ?? null, genesis: doc.genesis, maxAge: c.max_age, fetch,
+      ...(c.now === null ? { offline: true } : { now: c.now }),
     });
     let got;
     try {
@@ -110,4 +111,114 @@ test('a path not asked for, a bad genesis, and type errors', () => {
   assert.throws(() => bad.needs(), { code: 'MALFORMED' });
   assert.throws(() => r.provide('checkpoint', 7), { name: 'TypeError' });
   assert.throws(() => r.wantRelease('x', undefined, 'OMEGA-1', false), { name: 'TypeError' });
+});
+
+/** The browser build's openRegistry, initialised once. */
+let web;
+async function browserBuild() {
+  if (!web) {
+    const m = await import(join(wasmDir, 'pkg', 'omega.js'));
+    await m.default({ module_or_path: readFileSync(join(wasmDir, 'pkg', 'omega_bg.wasm')) });
+    web = await import(join(wasmDir, 'pkg', 'registry.js'));
+  }
+  return web;
+}
+
+const latest = doc.cases.find((x) => x.name === 'latest-release');
+const URL0 = 'https://registry.example';
+function memFetch(served, log = [], hook = null) {
+  return async (u) => {
+    const p = u.slice(URL0.length + 1);
+    log.push(p);
+    if (hook) {
+      const r = await hook(p);
+      if (r) return r;
+    }
+    const b = served.get(p);
+    return b ? new Response(b, { status: 200 }) : new Response(null, { status: 404 });
+  };
+}
+const base = { policy: doc.policy, genesis: doc.genesis, maxAge: latest.max_age };
+
+test('RD10: the clock is read at each call; a long-lived reader re-opens and refuses a stale checkpoint', async () => {
+  const { openRegistry } = await browserBuild();
+  const served = files(latest);
+  const real = Date.now;
+  try {
+    Date.now = () => latest.now * 1000;
+    const lazy = openRegistry(URL0, { ...base, fetch: memFetch(served) });
+    Date.now = () => (latest.now + 10 * 86400) * 1000;
+    await assert.rejects(lazy.release('left-pad'), { code: 'STALE' });
+    const log = [];
+    Date.now = () => latest.now * 1000;
+    const reg = openRegistry(URL0, { ...base, fetch: memFetch(served, log) });
+    assert.equal((await reg.release('left-pad')).version, '1.1.0');
+    const checkpoints = () => log.filter((p) => p === 'checkpoint').length;
+    Date.now = () => (latest.now + 30) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 1);
+    Date.now = () => (latest.now + 61) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 2, 'opened again after REFRESH_SECONDS');
+    Date.now = () => (latest.now + latest.max_age + 1) * 1000;
+    await assert.rejects(reg.release('left-pad'), { code: 'STALE' });
+    await assert.rejects(reg.notices('left-pad'), { code: 'STALE' });
+  } finally {
+    Date.now = real;
+  }
+});
+
+test('RD10 (bare reader): setNow past max_age refuses; abandonRelease unjams (RD11)', () => {
+  const { RegistryReader } = loadOmega();
+  const served = files(latest);
+  const r = new RegistryReader('u', doc.policy, latest.max_age, undefined, doc.genesis, latest.now);
+  let needs = r.needs().needs;
+  while (needs.length) for (const { path } of needs) needs = r.provide(path, served.get(path) ?? null).needs;
+  r.setNow(latest.now + latest.max_age + 1);
+  assert.throws(() => r.wantRelease('left-pad', undefined, [], false), { code: 'STALE' });
+  assert.throws(() => r.notices('left-pad'), { code: 'STALE' });
+  r.setNow(latest.now);
+  r.wantRelease('left-pad', undefined, [], false);
+  assert.equal(r.abandonRelease().phase, 'Ready');
+  assert.throws(() => r.setNow(-1), { code: 'MALFORMED' });
+});
+
+test('RD11: a failed fetch mid-release does not jam the reader', async () => {
+  const { openRegistry } = await browserBuild();
+  const served = files(latest);
+  let fail = true;
+  const hook = async (p) => {
+    if (fail && p.startsWith('objects/')) throw new Error('ECONNRESET (transient)');
+    return null;
+  };
+  const reg = openRegistry(URL0, { ...base, now: latest.now, fetch: memFetch(served, [], hook) });
+  await assert.rejects(reg.release('left-pad'), { code: 'IO' });
+  fail = false;
+  assert.equal((await reg.release('left-pad')).version, '1.1.0');
+});
+
+test('RD12, RD17, RD18: caps while streaming, partial files by width, one rule for offline', async () => {
+  const { openRegistry } = await browserBuild();
+  const served = files(latest);
+  const bundle = 'tile/entries/000.p/9'; // the latest checkpoint's (size 9) partial bundle
+  const big = new Map(served);
+  big.set(bundle, new Uint8Array(1 << 20));
+  const open = (fetch) => openRegistry(URL0, { ...base, now: latest.now, fetch });
+  await assert.rejects(open(memFetch(big)).checkpoint(), (e) => e.code === 'TOO_LARGE' && e.message.includes(bundle));
+  const huge = async (p) =>
+    p === 'checkpoint' ? new Response(new ReadableStream({ pull() {} }), { status: 200, headers: { 'content-length': '1000000000000000' } }) : null;
+  await assert.rejects(open(memFetch(served, [], huge)).checkpoint(), { code: 'TOO_LARGE' });
+  let pulled = 0;
+  const endless = async (p) =>
+    p === 'checkpoint'
+      ? new Response(new ReadableStream({ pull(ctl) { pulled += 1; ctl.enqueue(new Uint8Array(4096)); } }), { status: 200 })
+      : null;
+  await assert.rejects(open(memFetch(served, [], endless)).checkpoint(), { code: 'TOO_LARGE' });
+  assert.ok(pulled <= 20, `${pulled} chunks read`);
+  assert.throws(() => openRegistry(URL0, { ...base, now: null }), { name: 'TypeError', code: 'MALFORMED' });
+  assert.throws(() => openRegistry(URL0, { ...base, now: 1, offline: true }), { code: 'MALFORMED' });
+  const off = openRegistry(URL0, { ...base, offline: true, fetch: memFetch(served) });
+  assert.equal((await off.checkpoint()).freshness.state, 'not_checked');
+  const cp = await open(memFetch(served)).checkpoint();
+  assert.deepEqual(cp.proven, { size: cp.size, root: cp.root });
 });

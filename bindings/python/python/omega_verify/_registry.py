@@ -4,8 +4,14 @@ an Ωpm registry served over HTTP(S), or through any ``fetch(url) -> bytes | Non
 Thin by rule: the order of the steps (checkpoint, consistency with the stored checkpoint,
 replay of the log, index, entry, objects, notices) and every check are omega-core's sans-IO
 reader (``omega_core::driver::Reader``, here ``_omega_verify._Reader``). This module runs its
-host loop only: ask which paths it needs, fetch them (in parallel, each read up to the
-reader's cap + 1 bytes), hand them back; core verifies with the GIL released.
+host loop only: ask which paths it needs (at most 64 at a time), fetch them (in parallel,
+each streamed and refused past the reader's cap), hand each back as it arrives; core
+verifies with the GIL released.
+
+Freshness (threat model RD10): the clock is read at every call (unless ``now`` fixes it) and
+given to core, which refuses (STALE) a checkpoint older than ``max_age`` at it. A call opens
+the registry again (checkpoint fetched anew, consistency with the last one kept, the log
+replayed) when the last open is ``REFRESH_SECONDS`` old or more, or when core says STALE.
 
 >>> reg = Registry("https://registry.example", policy=POLICY)            # doctest: +SKIP
 >>> rel = reg.release("left-pad")                                       # doctest: +SKIP
@@ -40,7 +46,10 @@ Fetch = Callable[[str], Optional[bytes]]
 _NOT_SERVED = (404, 410)
 # Most paths fetched at once.
 _PARALLEL = 8
-_RELEASE_PHASES = ("index", "entry", "objects")
+# A call re-opens the registry when its last open is this old (seconds; RD10).
+REFRESH_SECONDS = 60
+# Bytes read from a response at a time.
+_CHUNK = 64 * 1024
 
 
 # An inclusive range of release sequences ("from" is a keyword: the functional syntax).
@@ -79,8 +88,9 @@ class RevokedSigner(TypedDict):
 class Release:
     """A release read from the log and verified: its statement's fields, the exact manifest
     and tarball bytes (the tarball passed the strict reader and the package check), the
-    package check's ``report``, its advisories, and the ``checkpoint`` note it was verified
-    against."""
+    package check's ``report``, its advisories, the ``checkpoint`` note it was verified
+    against, and the name's current owners entry, serial and active keys (``owner_keys``:
+    pin them and give them back to ``Registry.release`` next time)."""
 
     name: str
     version: str
@@ -97,6 +107,9 @@ class Release:
     yanked: Optional[Yank]
     notices: List[Notice]
     revoked_signers: List[RevokedSigner]
+    owners_entry: int
+    owners_serial: int
+    owner_keys: List[str]
 
 
 def _error(code: str, message: str) -> OmegaError:
@@ -115,16 +128,30 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
+def _too_large(url: str, cap: int) -> OmegaError:
+    return _error("TOO_LARGE", f"{url}: more than {cap} bytes, over the limit for it")
+
+
 def _http_fetch(timeout: float) -> Callable[[str, int], Optional[bytes]]:
-    """The default fetch: urllib, at most ``limit`` bytes read of a response."""
+    """The default fetch: urllib, the body read in chunks and refused (TOO_LARGE) past
+    ``cap`` bytes; a Content-Length over ``cap`` is refused before reading (RD17)."""
     opener = urllib.request.build_opener(_HttpOnlyRedirects())
 
-    def get(url: str, limit: int) -> Optional[bytes]:
+    def get(url: str, cap: int) -> Optional[bytes]:
         req = urllib.request.Request(url, headers={"User-Agent": "omega_verify"})
         try:
             with opener.open(req, timeout=timeout) as resp:
-                data: bytes = resp.read(limit)
-                return data
+                length = resp.headers.get("Content-Length")
+                if length is not None and length.strip().isdigit() and int(length) > cap:
+                    raise _too_large(url, cap)
+                out = bytearray()
+                while True:
+                    chunk = resp.read(_CHUNK)
+                    if not chunk:
+                        return bytes(out)
+                    out += chunk
+                    if len(out) > cap:
+                        raise _too_large(url, cap)
         except OmegaError:
             raise
         except urllib.error.HTTPError as e:
@@ -145,13 +172,17 @@ class Registry:
     replay of the whole log from ``genesis`` (the stored ``Registry.genesis``: hex or 32
     bytes).
 
-    Freshness is checked at ``now`` (Unix seconds; default: the clock) within ``max_age``
-    seconds; ``offline=True`` skips it. ``fetch(url) -> bytes | None`` replaces the default
+    Freshness is checked at ``now`` (Unix seconds: a fixed clock; default: the clock, read
+    at every call) within ``max_age`` seconds; ``offline=True`` skips it. With the clock,
+    a call opens the registry again when the last open is ``REFRESH_SECONDS`` old or more,
+    and a checkpoint older than ``max_age`` is refused (STALE) (threat model RD10). ``fetch(url) -> bytes | None`` replaces the default
     urllib fetch (``http``/``https`` URLs only); it may be called from several threads.
+    ``timeout`` bounds each request (default urllib fetch); ``deadline`` (seconds) bounds a
+    whole call (the open, a release, notices): no fetch starts after it (``IO``, RD16).
 
-    Errors raise the ``OmegaError`` subclass of their DESIGN §4 code. An error while opening is
-    final (this constructor raises); an error while reading a release refuses that release
-    only. Methods may be called from several threads (one request at a time).
+    Errors raise the ``OmegaError`` subclass of their DESIGN §4 code. An error while opening
+    raises (from this constructor, or from the call that opens again); an error while
+    reading a release refuses that release only. Methods may be called from several threads (one request at a time).
     """
 
     def __init__(
@@ -166,6 +197,7 @@ class Registry:
         *,
         offline: bool = False,
         timeout: float = 30.0,
+        deadline: Optional[float] = None,
     ) -> None:
         self._url = url.rstrip("/")
         if fetch is None:
@@ -180,23 +212,80 @@ class Registry:
         else:
             user = fetch
 
-            def get(u: str, limit: int) -> Optional[bytes]:
+            def get(u: str, cap: int) -> Optional[bytes]:
                 data = user(u)
-                # The reader refuses anything over its cap (TOO_LARGE): hand over no more.
-                return None if data is None else bytes(data[:limit])
+                if data is not None and len(data) > cap:
+                    raise _too_large(u, cap)
+                return None if data is None else bytes(data)
 
             self._get = get
-        if offline:
-            when: Optional[int] = None
-        else:
-            when = int(time.time()) if now is None else now
+        if offline and now is not None:
+            raise TypeError("now and offline: give one of them")
+        self._offline = offline
+        self._fixed_now = now
+        self._policy = policy
+        self._max_age = max_age
+        self._held: Union[str, bytes, None] = checkpoint
+        self._genesis: Union[str, bytes, None] = genesis
+        self._opened_at: Optional[int] = None
+        if deadline is not None and not deadline > 0:
+            raise TypeError("deadline: expected a positive number of seconds")
+        self._deadline = deadline
+        self._ends: Optional[float] = None
         self._lock = threading.Lock()
-        self._reader = _Reader(url, policy, max_age, checkpoint, genesis, when)
+        self._begin()
+        self._open(self._now())
+
+    def _begin(self) -> None:
+        """Starts a call's overall deadline (RD16): no fetch starts after it."""
+        self._ends = None if self._deadline is None else time.monotonic() + self._deadline
+
+    def _now(self) -> Optional[int]:
+        """The clock for this call: None offline, the fixed ``now``, else ``time.time()``."""
+        if self._offline:
+            return None
+        return int(time.time()) if self._fixed_now is None else self._fixed_now
+
+    def _open(self, now: Optional[int]) -> None:
+        """Opens the registry (again): a new core reader from the policy and the checkpoint
+        and genesis kept last, fetched and replayed at ``now``."""
+        self._opened_at = None
+        self._reader = _Reader(self._url, self._policy, self._max_age, self._held, self._genesis, now)
         try:
             self._drive()
         except OmegaError as e:
             e.evidence = self._reader.evidence()
             raise
+        self._held = self._reader.checkpoint_note()
+        self._genesis = self._reader.genesis()
+        self._opened_at = 0 if now is None else now
+
+    def _ensure_open(self, now: Optional[int]) -> bool:
+        """Opens again when not open or (with the clock) when the last open is
+        REFRESH_SECONDS old or more; else gives core the clock. True when it opened now."""
+        at = self._opened_at
+        due = at is None or (
+            self._fixed_now is None and now is not None and (now - at >= REFRESH_SECONDS or now < at)
+        )
+        if due:
+            self._open(now)
+            return True
+        self._reader.set_now(now)
+        return False
+
+    def _with_open(self, f: Callable[[], Any]) -> Any:
+        """Runs ``f`` on an open registry; on STALE from a reader opened earlier, opens again
+        once and retries (the caller holds the lock)."""
+        self._begin()
+        now = self._now()
+        opened = self._ensure_open(now)
+        try:
+            return f()
+        except OmegaError as e:
+            if opened or e.code != "STALE":
+                raise
+            self._open(now)
+            return f()
 
     # -- the host loop (docs: DRIVER.md) -------------------------------------------------
 
@@ -205,35 +294,40 @@ class Registry:
         if limit is None:
             raise _error("MALFORMED", f"registry {self._url}: {path} is not needed")
         url = f"{self._url}/{path}"
+        if self._ends is not None and time.monotonic() > self._ends:
+            raise _error("IO", f"registry {self._url}: {path}: the deadline of {self._deadline} s passed")
         try:
-            return path, self._get(url, limit + 1)
+            return path, self._get(url, limit)
         except OmegaError:
             raise
         except Exception as e:  # a caller's fetch failing: the registry cannot be read
             raise _error("IO", f"registry {self._url}: {path}: {type(e).__name__}: {e}") from e
 
     def _drive(self) -> None:
-        while True:
-            needs = self._reader.needs()
-            if not needs:
-                return
-            if len(needs) == 1:
-                results = [self._fetch(needs[0])]
-            else:
-                with concurrent.futures.ThreadPoolExecutor(min(_PARALLEL, len(needs))) as pool:
-                    results = list(pool.map(self._fetch, needs))
-            for path, data in results:
-                self._reader.provide(path, data)
-
-    def _abandon_release(self) -> None:
-        """After a fetch failed mid-release: reports the pending paths as not served until
-        the reader gives the release up (its refusal is not the error the caller sees)."""
-        while self._reader.phase() in _RELEASE_PHASES:
-            for path in self._reader.needs():
+        """Rounds of at most 64 paths (core's limit), each file handed to core as it arrives
+        (nothing buffered for the round, RD12); the first error stops the loop (the fetches
+        not started are cancelled) and, in a release, drops it (core's abandon_release,
+        RD11)."""
+        try:
+            while True:
+                needs = self._reader.needs()
+                if not needs:
+                    return
+                if len(needs) == 1:
+                    path, data = self._fetch(needs[0])
+                    self._reader.provide(path, data)
+                    continue
+                pool = concurrent.futures.ThreadPoolExecutor(min(_PARALLEL, len(needs)))
                 try:
-                    self._reader.provide(path, None)
-                except OmegaError:
-                    break
+                    futures = [pool.submit(self._fetch, p) for p in needs]
+                    for done in concurrent.futures.as_completed(futures):
+                        path, data = done.result()
+                        self._reader.provide(path, data)
+                finally:
+                    pool.shutdown(wait=True, cancel_futures=True)
+        except BaseException:
+            self._reader.abandon_release()
+            raise
 
     # -- the API --------------------------------------------------------------------------
 
@@ -243,23 +337,29 @@ class Registry:
         version: Optional[str] = None,
         accept_notices: Iterable[str] = (),
         allow_yanked: bool = False,
+        owner_keys: Iterable[str] = (),
     ) -> Release:
         """Reads and verifies a release of ``name`` (``version``, default the latest
         unyanked one): the index note, the log entry and its inclusion, both objects by
         their hashes, the package check, then yanks and notices (a critical notice refuses
         the release unless its id is in ``accept_notices``; a yanked version is refused
-        unless ``allow_yanked``)."""
+        unless ``allow_yanked``). ``owner_keys``: the owner keys pinned from an earlier
+        ``Release.owner_keys``; after an owner change away from them the release is refused
+        (``KEY_NOT_TRUSTED``; RD20)."""
         if isinstance(accept_notices, (str, bytes)):
             raise TypeError("accept_notices: expected an iterable of notice ids, not a string")
+        accept = list(accept_notices)
+        if isinstance(owner_keys, (str, bytes)):
+            raise TypeError("owner_keys: expected an iterable of public keys, not a string")
+        owners = list(owner_keys)
+
+        def read() -> Any:
+            self._reader.want_release(name, version, accept, allow_yanked, owners)
+            self._drive()
+            return self._reader.take_release(), self._reader.checkpoint_note()
+
         with self._lock:
-            self._reader.want_release(name, version, list(accept_notices), allow_yanked)
-            try:
-                self._drive()
-            except OmegaError:
-                self._abandon_release()
-                raise
-            got = self._reader.take_release()
-            note = self._reader.checkpoint_note()
+            got, note = self._with_open(read)
         if got is None or note is None:  # the reader gave no release without an error
             raise _error("MALFORMED", f"registry {self._url}: {name}: no release was read")
         info, manifest, tarball, report = got
@@ -280,13 +380,16 @@ class Registry:
             yanked=d["yanked"],
             notices=d["notices"],
             revoked_signers=d["revoked_signers"],
+            owners_entry=d["owners_entry"],
+            owners_serial=d["owners_serial"],
+            owner_keys=d["owner_keys"],
         )
 
     def notices(self, name: str, sequence: Optional[int] = None) -> List[Notice]:
         """The notices of ``name`` (all, or those whose ranges contain ``sequence``), in id
         order. ``NOT_IN_LOG`` when the log does not hold the name."""
         with self._lock:
-            text = self._reader.notices(name, sequence)
+            text = self._with_open(lambda: self._reader.notices(name, sequence))
         notices: List[Notice] = json.loads(text)
         return notices
 
@@ -302,6 +405,14 @@ class Registry:
         note = self._reader.checkpoint_note()
         assert note is not None  # verified on construction
         return note
+
+    @property
+    def proven(self) -> Tuple[int, str]:
+        """The tree releases are proven against, ``(size, root hex)``: the stored
+        checkpoint's when a mirror serves an older one (RD19)."""
+        p = self._reader.proven()
+        assert p is not None
+        return p
 
     @property
     def genesis(self) -> str:

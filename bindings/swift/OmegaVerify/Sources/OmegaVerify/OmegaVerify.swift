@@ -628,9 +628,9 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
  * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
  * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
  * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
- * for next time. An error while opening is final (the constructor throws); an error while
- * reading a release refuses that release only. Safe to share between threads (one request
- * at a time).
+ * for next time. An error while opening throws (from the constructor, or from the call that
+ * opens again); an error while reading a release refuses that release only. Safe to share
+ * between threads (one request at a time).
  */
 public protocol RegistryProtocol: AnyObject, Sendable {
     
@@ -685,9 +685,9 @@ public protocol RegistryProtocol: AnyObject, Sendable {
  * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
  * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
  * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
- * for next time. An error while opening is final (the constructor throws); an error while
- * reading a release refuses that release only. Safe to share between threads (one request
- * at a time).
+ * for next time. An error while opening throws (from the constructor, or from the call that
+ * opens again); an error while reading a release refuses that release only. Safe to share
+ * between threads (one request at a time).
  */
 open class Registry: RegistryProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -732,8 +732,10 @@ open class Registry: RegistryProtocol, @unchecked Sendable {
      * Opens and verifies the registry at `url` (`https://…`; no trailing slash needed) under
      * `policy` (a tlog-policy text obtained another way than plain http), fetching through
      * `fetcher`. `checkpoint` and `genesis` (64 hex digits) are what an earlier `Registry`
-     * gave to store. Freshness is checked at `now` (Unix seconds; null: the clock) within
-     * `maxAge` seconds; `offline` skips it.
+     * gave to store. Freshness is checked at `now` (Unix seconds: a fixed clock; null: the
+     * clock, read at every call) within `maxAge` seconds; `offline` skips it (not with
+     * `now`: `Malformed`). With the clock, a call opens the registry again when the last
+     * open is 60 s old or more, and a checkpoint older than `maxAge` is refused (`Stale`).
      */
 public convenience init(url: String, policy: String, fetcher: RegistryFetcher, checkpoint: String? = nil, genesis: String? = nil, maxAge: UInt64 = UInt64(86400), now: UInt64? = nil, offline: Bool = false)throws  {
     let handle =
@@ -4737,7 +4739,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_omega_swift_checksum_method_registryfetcher_get() != 18611) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_omega_swift_checksum_constructor_registry_new() != 19726) {
+    if (uniffi_omega_swift_checksum_constructor_registry_new() != 44470) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -1109,7 +1109,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_omega_swift_checksum_method_registryfetcher_get() and 0xFFFF) != 18611) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_omega_swift_checksum_constructor_registry_new() and 0xFFFF) != 19726) {
+    if ((lib.uniffi_omega_swift_checksum_constructor_registry_new() and 0xFFFF) != 44470) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1600,9 +1600,9 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
  * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
  * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
  * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
- * for next time. An error while opening is final (the constructor throws); an error while
- * reading a release refuses that release only. Safe to share between threads (one request
- * at a time).
+ * for next time. An error while opening throws (from the constructor, or from the call that
+ * opens again); an error while reading a release refuses that release only. Safe to share
+ * between threads (one request at a time).
  */
 public interface RegistryInterface {
     
@@ -1659,9 +1659,9 @@ public interface RegistryInterface {
  * consistency with the stored checkpoint (never backwards; `LogInconsistent` on a fork, with
  * the evidence in the detail) and the replay of the whole log from the stored genesis. Then
  * `release` reads and verifies releases; `checkpoint()` and `genesis()` are what to store
- * for next time. An error while opening is final (the constructor throws); an error while
- * reading a release refuses that release only. Safe to share between threads (one request
- * at a time).
+ * for next time. An error while opening throws (from the constructor, or from the call that
+ * opens again); an error while reading a release refuses that release only. Safe to share
+ * between threads (one request at a time).
  */
 open class Registry: Disposable, AutoCloseable, RegistryInterface
 {
@@ -1691,8 +1691,10 @@ open class Registry: Disposable, AutoCloseable, RegistryInterface
      * Opens and verifies the registry at `url` (`https://…`; no trailing slash needed) under
      * `policy` (a tlog-policy text obtained another way than plain http), fetching through
      * `fetcher`. `checkpoint` and `genesis` (64 hex digits) are what an earlier `Registry`
-     * gave to store. Freshness is checked at `now` (Unix seconds; null: the clock) within
-     * `maxAge` seconds; `offline` skips it.
+     * gave to store. Freshness is checked at `now` (Unix seconds: a fixed clock; null: the
+     * clock, read at every call) within `maxAge` seconds; `offline` skips it (not with
+     * `now`: `Malformed`). With the clock, a call opens the registry again when the last
+     * open is 60 s old or more, and a checkpoint older than `maxAge` is refused (`Stale`).
      */
     constructor(`url`: kotlin.String, `policy`: kotlin.String, `fetcher`: RegistryFetcher, `checkpoint`: kotlin.String? = null, `genesis`: kotlin.String? = null, `maxAge`: kotlin.ULong = 86400uL, `now`: kotlin.ULong? = null, `offline`: kotlin.Boolean = false) :
         this(UniffiWithHandle, 
