@@ -61,8 +61,10 @@ function publish(into, name, version, seq, body) {
 
 function cosign(into, wstate) {
   const logKey = fs.readFileSync(path.join(into, 'policy'), 'utf8').split('\n').find((l) => l.startsWith('log ')).slice(4);
+  // A witness's first sight of a log needs --new-log (threat model RR12).
+  const first = fs.existsSync(path.join(root, wstate)) ? [] : ['--new-log'];
   const line = ok(['witness', 'cosign', path.join(into, 'checkpoint'), '--log-key', logKey, '--state', path.join(root, wstate),
-    '--name', 'w1', '-s', keys.witness.sec]).trim();
+    '--name', 'w1', '-s', keys.witness.sec, ...first]).trim();
   ok(['registry', 'cosign', into, line]);
 }
 

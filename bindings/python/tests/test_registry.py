@@ -449,9 +449,12 @@ class World:
 
     def cosign(self, reg: Path, state: str) -> None:
         log_key = next(ln[4:] for ln in (reg / "policy").read_text().splitlines() if ln.startswith("log "))
+        # A witness's first sight of a log needs --new-log (threat model RR12).
+        first = [] if (self.root / state).exists() else ["--new-log"]
         line = self.omega(
             "witness", "cosign", str(reg / "checkpoint"), "--log-key", log_key,
             "--state", str(self.root / state), "--name", "w1", "-s", str(self.root / "witness.key"),
+            *first,
         ).strip()
         self.omega("registry", "cosign", str(reg), line)
 
