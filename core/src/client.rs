@@ -17,10 +17,11 @@
 //!    then a hint checked against the state ([`verify_index`]): an index that leaves out or
 //!    contradicts a logged entry below its `as-of` is `LOG_INCONSISTENT` (provable
 //!    misbehaviour).
-//! 4. [`choose_release`] / [`release_by_tree`] pick a release from the state (authorised by
-//!    replay); [`read_release_entry`] proves its entry's inclusion and equality with the state;
-//!    [`verify_release`] checks the objects (BLAKE2b names), the statement against the
-//!    manifest, the tarball through the strict reader, and the part-1 package check.
+//! 4. [`choose_release`] / [`release_by_entry`] / [`release_by_tree`] pick a release from the
+//!    state (authorised by replay); [`read_release_entry`] proves its entry's inclusion and
+//!    equality with the state; [`verify_release`] checks the objects (BLAKE2b names), the
+//!    statement against the manifest, the tarball through the strict reader, and the part-1
+//!    package check.
 //! 5. [`advisories`], [`check_notices`], [`owner_change`]: what to apply or refuse.
 //! 6. [`Trust::pin`] and [`registry_ref`]: what to record in the lock.
 
@@ -667,6 +668,41 @@ pub fn release_by_tree<'s>(
                 ),
             )
         })
+}
+
+/// The logged release at `entry` (a lock's record of `name`@`version` with `tree`):
+/// `NOT_IN_LOG` when the entry is not a release of `name`, `DIGEST_MISMATCH` when it is
+/// another release of it (a lock whose `entry` was edited alone must not reach it). Yanked or
+/// not: a locked release stays installable.
+pub fn release_by_entry<'s>(
+    state: &'s RegistryState,
+    name: &str,
+    version: &str,
+    entry: u64,
+    tree: &TreeDigest,
+) -> Result<(&'s str, &'s ReleaseRecord)> {
+    let found = state
+        .name(name)
+        .and_then(|ns| ns.releases.iter().find(|(_, r)| r.entry == entry));
+    let Some((v, r)) = found else {
+        return fail(
+            ErrorCode::NotInLog,
+            format!(
+                "{name}: entry {entry} of {} is not a release of {name} in the log of size {}",
+                state.origin, state.size
+            ),
+        );
+    };
+    if r.tree != *tree || v != version {
+        return fail(
+            ErrorCode::DigestMismatch,
+            format!(
+                "{name}: pinned as {name}@{version} ({tree}), but entry {entry} of {} is {name}@{v} ({})",
+                state.origin, r.tree
+            ),
+        );
+    }
+    Ok((v.as_str(), r))
 }
 
 /// The hash tiles and the entry bundle that prove entry `entry` in the log of `size`.

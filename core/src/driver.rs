@@ -1,29 +1,46 @@
 //! A sans-IO registry reader (REGISTRY.md R6, R8; issue 15): the order of the client's steps,
-//! once, for every host that fetches by itself (Node, WASM, Python, Swift). The host runs a
-//! loop: ask [`Reader::needs`] for the served paths (relative to the registry URL), fetch
-//! them, hand each back with [`Reader::provide`] (`None` for a 404), until nothing is needed.
-//! Every byte is verified by [`crate::client`]; this module only sequences those calls, bounds
-//! what it accepts (each file by the limit of its kind, the total by
-//! [`MAX_READER_FETCH_BYTES`]) and names the path of every refusal.
+//! once, for every host: the Node, WASM, Python and Swift bindings and `omega install`,
+//! `update`, `status` and `audit --online` (cli/src/install/session.rs is a host loop over
+//! this reader). The host runs a loop: ask [`Reader::needs`] for the served paths (relative
+//! to the registry URL), fetch them, hand each back with [`Reader::provide`] (`None` for a
+//! 404), until nothing is needed. Every byte is verified by [`crate::client`]; this module
+//! only sequences those calls, bounds what it accepts (each file by the limit of its kind,
+//! the total by [`MAX_READER_FETCH_BYTES`]) and names the path of every refusal.
 //!
-//! Steps, as `omega install` runs them (cli/src/install/session.rs):
+//! Steps, as every host runs them (`omega install` included, by construction):
 //! 1. `checkpoint`: [`Trust::verify_checkpoint`] (log key, quorum, freshness at `now`).
-//! 2. With a held checkpoint (the caller's stored note): the consistency tiles of the larger
-//!    tree, [`client::consistency_proof`], [`client::check_consistency`] (never backwards;
+//! 2. For each held checkpoint — the trust's pinned one (a lock's pin, a binding's stored
+//!    note), then those given with [`Reader::hold`] (the CLI's user cache), each verified by
+//!    the policy — the consistency tiles of the larger tree, [`client::consistency_proof`],
+//!    [`client::check_consistency`] against the largest proven so far (never backwards;
 //!    [`Reader::evidence`] on `LOG_INCONSISTENT`).
-//! 3. The replay of the whole log ([`client::replay_paths`], [`client::replay_to`]).
+//! 3. The replay up to the largest proven tree (threat model RR7, RB7): of the whole log, or
+//!    only after a saved state given with [`Reader::resume`] (one the host trusts by its
+//!    SHA-256 in the lock, RR8; never on first use), which [`client::replay_to`] checks
+//!    against the log's root at its size; a saved state that does not hold is dropped and
+//!    the log replayed from entry 0 ([`Reader::resume_refused`] says why).
 //!
-//! Then, per [`Reader::want_release`]: [`client::choose_release`], `index/<name>` and
-//! [`client::verify_index`], the entry's tiles and bundle and [`client::read_release_entry`],
-//! both objects and [`client::verify_release`], then [`client::advisories`] and
-//! [`client::check_notices`]. [`Reader::take_release`] gives the result.
+//! Then, per [`Reader::want_release`] (or [`Reader::want_release_with`]: a lock's entry, a
+//! dependency's tree, the index check, an accepted owner change): [`client::choose_release`]
+//! (or [`client::release_by_entry`], [`client::release_by_tree`]) and the owner check,
+//! `index/<name>` and [`client::verify_index`], the entry's tiles and bundle and
+//! [`client::read_release_entry`], both objects and [`client::verify_release`], then
+//! [`client::advisories`] and [`client::check_notices`]. [`Reader::take_release`] gives the
+//! result.
+//!
+//! A second source: a host with a cache of its own (the CLI's user cache) hands bytes the
+//! source did not serve to [`Reader::provide_cached`]. They are verified like any others;
+//! when a check that used them fails, they are dropped, named by [`Reader::take_refused`]
+//! (for the host to delete) and asked again, and that path is never taken from the cache
+//! again (threat model RR13): a stale mirror with a corrupted cached tile ends `STALE`, not
+//! with a false `LOG_INCONSISTENT`.
 //!
 //! The clock is given per operation ([`Reader::set_now`]): a reader refuses to read a release
 //! or notices (`STALE`) once its verified checkpoint is older than `max_age` at that `now`
 //! (threat model RD10); the host then opens the registry again. A host whose fetch fails
 //! mid-release calls [`Reader::abandon_release`] (RD11).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -32,7 +49,7 @@ use alloc::vec::Vec;
 use serde_json::Value;
 
 use crate::checkpoint::Checkpoint;
-use crate::client::{self, Advisories, Held, Trust, VerifiedRelease};
+use crate::client::{self, Advisories, Held, SavedState, Trust, VerifiedRelease};
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::to_hex;
 use crate::keys::PublicKey;
@@ -40,12 +57,13 @@ use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES,
     MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS,
 };
-use crate::merkle::HASH_SIZE;
+use crate::merkle::{Hash, HASH_SIZE};
 use crate::policy::{Freshness, VerifiedCheckpoint};
 use crate::registry::{NoticeRecord, RegistryState, ReleaseRecord};
 use crate::report::{json_object, KeyStyle};
 use crate::statement::ReleaseStatement;
 use crate::tiles::{TilePath, FULL_TILE_BYTES};
+use crate::tree::TreeDigest;
 
 /// The served path of the checkpoint.
 pub const CHECKPOINT_PATH: &str = "checkpoint";
@@ -89,6 +107,55 @@ pub struct ReleaseRequest {
     pub owner_keys: Vec<PublicKey>,
 }
 
+/// How [`Reader::want_release_with`] picks the release of [`ReleaseRequest::name`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ReleasePick {
+    /// [`ReleaseRequest::version`], else the latest unyanked release
+    /// ([`client::choose_release`]; a yanked one only with [`ReleaseRequest::allow_yanked`]).
+    #[default]
+    Version,
+    /// A lock's record: the release logged at `entry`, which must be
+    /// [`ReleaseRequest::version`] with `tree` ([`client::release_by_entry`]); yanked or not.
+    Entry {
+        /// The log index the lock records.
+        entry: u64,
+        /// The tree digest the lock pins.
+        tree: TreeDigest,
+    },
+    /// A manifest's exact dependency pin: the release with this tree
+    /// ([`client::release_by_tree`]); yanked or not.
+    Tree(TreeDigest),
+}
+
+/// Whether [`Reader::want_release_with`] reads and checks the name's index note.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IndexCheck {
+    /// Always ([`Reader::want_release`]; `omega install NAME`).
+    #[default]
+    Always,
+    /// Only when the policy has no witnesses: the index note's expiry is then the only
+    /// freshness (`omega install` from the lock, top-level packages).
+    IfNotWitnessed,
+    /// Never: the release is authorised by the replayed state alone (a dependency pinned by
+    /// tree, `omega audit --online`).
+    Never,
+}
+
+/// What a host that keeps a lock adds to a [`ReleaseRequest`] ([`Reader::want_release_with`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReleaseOptions {
+    /// Which release.
+    pub pick: ReleasePick,
+    /// Whether the index note is read.
+    pub index: IndexCheck,
+    /// With [`ReleaseRequest::owner_keys`]: read and verify a release whose owners changed
+    /// away from them instead of refusing it at once; [`ReaderRelease::owners_changed`] names
+    /// the owners entry, and the host accepts or refuses the change (`omega install` moves
+    /// the pin only with `--accept-owner-change NAME`, after every check of the release: a
+    /// release whose only keys were revoked is `KEY_REVOKED`, not an owner change).
+    pub accept_owner_change: bool,
+}
+
 /// A release read and verified.
 #[derive(Clone, Debug)]
 pub struct ReaderRelease {
@@ -103,6 +170,10 @@ pub struct ReaderRelease {
     /// The current owners' active keys (signers ∪ next, not revoked): what to pin and give
     /// back as [`ReleaseRequest::owner_keys`] next time.
     pub owner_keys: Vec<PublicKey>,
+    /// The owners entry of an owner change let through by
+    /// [`ReleaseOptions::accept_owner_change`] (none of [`ReleaseRequest::owner_keys`] is an
+    /// active owner key any more); `None` otherwise.
+    pub owners_changed: Option<u64>,
 }
 
 /// The release being read.
@@ -112,6 +183,18 @@ struct Pick {
     version: String,
     record: ReleaseRecord,
     statement: Option<ReleaseStatement>,
+    owners_changed: Option<u64>,
+}
+
+/// Most checks [`Reader`] runs for one provided path before it must wait for more (each
+/// changes the phase, asks for paths, or uses up a held checkpoint or a retry): a bound
+/// against a loop that makes no progress.
+const MAX_STEPS_PER_PROVIDE: usize = 64;
+
+/// Whether `e` is a verdict on bytes (so bytes from a host's cache among them may be bad),
+/// not a miss.
+fn is_verdict(e: &Error) -> bool {
+    !matches!(e.code(), ErrorCode::NotFound | ErrorCode::Io)
 }
 
 /// The sans-IO registry reader (module documentation).
@@ -134,6 +217,26 @@ pub struct Reader {
     release: Option<ReaderRelease>,
     error: Option<Error>,
     evidence: Option<String>,
+    /// Checkpoints held besides `trust.pinned` ([`Reader::hold`]), verified by the policy.
+    held: Vec<Held>,
+    /// The held checkpoints still to prove consistent (the first is being proven).
+    to_check: Vec<Held>,
+    /// The saved state to replay from ([`Reader::resume`]), until the replay uses it.
+    saved: Option<SavedState>,
+    /// Whether the replay being checked started from `saved` (dropped if it fails).
+    replay_saved: bool,
+    /// The size of the saved state the replay started from, once replayed.
+    resumed_from: Option<u64>,
+    /// Why the saved state was not used.
+    resume_refused: Option<Error>,
+    /// Paths provided and not yet verified by a check that passed.
+    unverified: BTreeSet<String>,
+    /// Of those, the ones from the host's cache, with their caps.
+    from_cache: BTreeMap<String, u64>,
+    /// Paths from the host's cache that failed, never taken from the cache again.
+    refused_cached: BTreeSet<String>,
+    /// Of those, the ones the host has not yet been told of ([`Reader::take_refused`]).
+    refused: Vec<String>,
 }
 
 impl Reader {
@@ -158,7 +261,101 @@ impl Reader {
             release: None,
             error: None,
             evidence: None,
+            held: Vec::new(),
+            to_check: Vec::new(),
+            saved: None,
+            replay_saved: false,
+            resumed_from: None,
+            resume_refused: None,
+            unverified: BTreeSet::new(),
+            from_cache: BTreeMap::new(),
+            refused_cached: BTreeSet::new(),
+            refused: Vec::new(),
         }
+    }
+
+    /// Adds a checkpoint the host holds besides the trust's pinned one (the CLI: the latest
+    /// checkpoint of its user cache, which any process of the user can write): verified here
+    /// by the policy's log key and quorum (freshness not rechecked); the registry must then be
+    /// consistent with it and the state covers it when it is the largest (threat model RR7).
+    /// Only before `checkpoint` is provided (`MALFORMED` otherwise); on an error nothing is
+    /// held (the host says so and goes on: RR22).
+    pub fn hold(&mut self, note: &[u8]) -> Result<()> {
+        self.before_checkpoint("hold a checkpoint")?;
+        let h = self.trust.verify_cached(note)?;
+        self.held.push(h);
+        Ok(())
+    }
+
+    /// Replays from `saved` (the state after `saved.state.size` entries and the root at that
+    /// size) rather than from entry 0: only the entries after it are asked for, once
+    /// [`client::replay_to`] proved its root to be the log's at that size and its genesis the
+    /// pinned one. The host trusts it by other means (the CLI: its SHA-256 is the lock pin's
+    /// `state`, threat model RR8). Never on first use (no pinned genesis: `MALFORMED`, the
+    /// genesis to pin comes from the log itself) and only before `checkpoint` is provided. A
+    /// saved state beyond the proven tree, or that fails, is dropped and the log replayed
+    /// from entry 0 ([`Reader::resume_refused`]).
+    pub fn resume(&mut self, saved: SavedState) -> Result<()> {
+        self.before_checkpoint("resume from a saved state")?;
+        if self.trust.genesis.is_none() {
+            return Err(Error::new(
+                ErrorCode::Malformed,
+                format!(
+                    "registry {}: first use (no pinned genesis) replays the whole log, never from a saved state",
+                    self.trust.url
+                ),
+            ));
+        }
+        self.saved = Some(saved);
+        Ok(())
+    }
+
+    /// Why the saved state given to [`Reader::resume`] was not used (the replay then ran from
+    /// entry 0), if it was not.
+    pub fn resume_refused(&self) -> Option<&Error> {
+        self.resume_refused.as_ref()
+    }
+
+    /// The size of the saved state the replay started from, once replayed from it.
+    pub fn resumed_from(&self) -> Option<u64> {
+        self.resumed_from
+    }
+
+    /// The state for the host to save with its root, once verified: [`Reader::state`] and the
+    /// root of [`Reader::latest`] (the state covers that tree). The host keys it by the
+    /// SHA-256 of its bytes ([`client::state_digest`]) and gives it back to
+    /// [`Reader::resume`] when its lock names that digest.
+    pub fn state_to_save(&self) -> Option<(&RegistryState, Hash)> {
+        Some((self.state.as_ref()?, self.latest()?.checkpoint.root))
+    }
+
+    /// The tiles and bundles provided and verified so far (path, bytes): what a host may
+    /// keep in its cache.
+    pub fn verified_tiles(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.tiles
+            .iter()
+            .filter(|(p, _)| !self.unverified.contains(*p))
+            .map(|(p, b)| (p.as_str(), b.as_slice()))
+    }
+
+    /// The paths taken from the host's cache ([`Reader::provide_cached`]) that failed a check
+    /// since the last call: the host deletes them from its cache. Each was asked for again
+    /// and is not taken from the cache again.
+    pub fn take_refused(&mut self) -> Vec<String> {
+        core::mem::take(&mut self.refused)
+    }
+
+    fn before_checkpoint(&self, what: &str) -> Result<()> {
+        if self.phase == Phase::Checkpoint && self.verified.is_none() && self.error.is_none() {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::Malformed,
+            format!(
+                "registry {}: {what} only before the checkpoint is provided (phase {:?})",
+                self.trust.url, self.phase
+            ),
+        ))
     }
 
     /// A reader from a policy text (the registry's, obtained another way than plain http on
@@ -216,16 +413,21 @@ impl Reader {
         self.now
     }
 
-    /// Drops the release being read (its pending paths, files and pick): back to
-    /// [`Phase::Ready`], the registry still verified. For a host whose fetch failed in the
-    /// middle of a release (threat model RD11). Nothing happens in any other phase: an open
-    /// cut short stays where it was, a failed reader stays failed.
+    /// Drops the release being read (its pending paths, files, tiles not yet verified, and
+    /// pick): back to [`Phase::Ready`], the registry still verified. For a host whose fetch
+    /// failed in the middle of a release (threat model RD11). Nothing happens in any other
+    /// phase: an open cut short stays where it was, a failed reader stays failed.
     pub fn abandon_release(&mut self) {
         if matches!(self.phase, Phase::Index | Phase::Entry | Phase::Objects) {
             self.pending.clear();
             self.files.clear();
             self.pick = None;
             self.phase = Phase::Ready;
+            // Tiles of this release not yet verified are not kept (nor offered to a cache).
+            for p in core::mem::take(&mut self.unverified) {
+                self.tiles.remove(&p);
+            }
+            self.from_cache.clear();
         }
     }
 
@@ -240,6 +442,22 @@ impl Reader {
     /// the path or step named) is returned here. An error while opening the registry is
     /// final ([`Phase::Failed`]); an error while reading a release ends that release only.
     pub fn provide(&mut self, path: &str, bytes: Option<Vec<u8>>) -> Result<()> {
+        self.take(path, bytes, false)
+    }
+
+    /// The bytes of `path` (one of [`Reader::needs`]) from the host's own cache, when the
+    /// source did not serve it (the CLI's user cache: a stale mirror lacks tiles of the tree
+    /// proven before). Verified like served bytes; when a check that used them fails they are
+    /// dropped, named by [`Reader::take_refused`] and `path` is asked for again, and bytes of
+    /// a path refused once are taken as `None` (threat model RR13).
+    pub fn provide_cached(&mut self, path: &str, bytes: Vec<u8>) -> Result<()> {
+        if self.refused_cached.contains(path) {
+            return self.take(path, None, false);
+        }
+        self.take(path, Some(bytes), true)
+    }
+
+    fn take(&mut self, path: &str, bytes: Option<Vec<u8>>, cached: bool) -> Result<()> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -269,7 +487,7 @@ impl Reader {
                 return self.failed(Error::new(
                     ErrorCode::Stale,
                     format!(
-                        "registry {}: it serves checkpoint {served}, older than the stored {proven}, and not {path}, which the entries {served}..{proven} need: the state would miss them",
+                        "registry {}: it serves checkpoint {served}, older than the stored {proven}, and not {path}, which the entries {served}..{proven} need: the state would miss them (the source serves the log at size {served}, size {proven} was proven before, and the host has no copy either; use an up-to-date source)",
                         self.trust.url
                     ),
                 ));
@@ -304,6 +522,10 @@ impl Reader {
         } else {
             self.files.insert(path.to_string(), bytes);
         }
+        self.unverified.insert(path.to_string());
+        if cached {
+            self.from_cache.insert(path.to_string(), cap);
+        }
         self.advance_if_done()
     }
 
@@ -311,44 +533,101 @@ impl Reader {
     /// from the replayed state (`NOT_IN_LOG`, or `NOT_FOUND` for a yanked one), then the
     /// reader needs its index note, entry and objects.
     pub fn want_release(&mut self, request: ReleaseRequest) -> Result<()> {
+        self.want_release_with(request, ReleaseOptions::default())
+    }
+
+    /// [`Reader::want_release`] as `options` say: the release of a lock's entry or of a
+    /// dependency's tree, with or without the index note, accepting an owner change. When
+    /// every tile it needs was verified before (a replay fetched them), its checks run here
+    /// and the reader needs its objects next.
+    pub fn want_release_with(
+        &mut self,
+        request: ReleaseRequest,
+        options: ReleaseOptions,
+    ) -> Result<()> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
         self.check_fresh()?;
-        let state = self.ready_state()?;
-        let (version, record) = client::choose_release(
-            state,
-            &request.name,
-            request.version.as_deref(),
-            request.allow_yanked,
-        )?;
+        let (version, record) = self.select(&request, &options)?;
         crate::manifest::validate_name(&request.name)?;
+        let state = self.ready_state()?;
+        let mut owners_changed = None;
         if !request.owner_keys.is_empty() {
             if let Some(ns) = state.name(&request.name) {
                 let active = ns.active_owner_keys();
                 if !active.iter().any(|k| request.owner_keys.contains(k)) {
-                    return Err(Error::new(
-                        ErrorCode::KeyNotTrusted,
-                        format!(
-                            "{}: the owners changed (owners entry {}, serial {}) away from the pinned keys; read it without them to accept the change",
-                            request.name, ns.owners_entry, ns.owners_serial
-                        ),
-                    ));
+                    if !options.accept_owner_change {
+                        return Err(Error::new(
+                            ErrorCode::KeyNotTrusted,
+                            format!(
+                                "{}: the owners changed (owners entry {}, serial {}) away from the pinned keys: the janitors gave the name to other owners; the pin moves only when the change is accepted (read it without the pinned keys; omega: --accept-owner-change {})",
+                                request.name, ns.owners_entry, ns.owners_serial, request.name
+                            ),
+                        ));
+                    }
+                    owners_changed = Some(ns.owners_entry);
                 }
             }
         }
-        let (version, record) = (version.to_string(), record.clone());
+        let index = match options.index {
+            IndexCheck::Always => true,
+            IndexCheck::Never => false,
+            IndexCheck::IfNotWitnessed => self
+                .verified
+                .as_ref()
+                .is_some_and(|v| v.freshness == Freshness::NotWitnessed),
+        };
         self.release = None;
-        let index = format!("index/{}", request.name);
+        let path = format!("index/{}", request.name);
         self.pick = Some(Pick {
             request,
             version,
             record,
             statement: None,
+            owners_changed,
         });
-        self.pending.insert(index, MAX_INDEX_BYTES as u64);
-        self.phase = Phase::Index;
-        Ok(())
+        if index {
+            self.pending.insert(path, MAX_INDEX_BYTES as u64);
+            self.phase = Phase::Index;
+            return Ok(());
+        }
+        if let Err(e) = self.ask_entry() {
+            self.pick = None;
+            return Err(e);
+        }
+        self.advance_if_done()
+    }
+
+    /// The release [`Reader::want_release_with`] would read (version and logged record), from
+    /// the replayed state, without reading it: `NOT_IN_LOG`, `NOT_FOUND` (yanked) or
+    /// `DIGEST_MISMATCH` (a lock's entry that is another release) as it would refuse.
+    pub fn select(
+        &self,
+        request: &ReleaseRequest,
+        options: &ReleaseOptions,
+    ) -> Result<(String, ReleaseRecord)> {
+        let state = self.ready_state()?;
+        let name = request.name.as_str();
+        let (version, record) = match &options.pick {
+            ReleasePick::Version => client::choose_release(
+                state,
+                name,
+                request.version.as_deref(),
+                request.allow_yanked,
+            )?,
+            ReleasePick::Entry { entry, tree } => {
+                let Some(version) = request.version.as_deref() else {
+                    return Err(Error::new(
+                        ErrorCode::Malformed,
+                        format!("{name}: a release pinned by its entry {entry} needs its version"),
+                    ));
+                };
+                client::release_by_entry(state, name, version, *entry, tree)?
+            }
+            ReleasePick::Tree(tree) => client::release_by_tree(state, name, tree)?,
+        };
+        Ok((version.to_string(), record.clone()))
     }
 
     /// The release read by the last [`Reader::want_release`], once verified.
@@ -505,17 +784,64 @@ impl Reader {
     }
 
     fn advance_if_done(&mut self) -> Result<()> {
-        while self.pending.is_empty() {
-            let before = self.phase;
-            match self.step() {
-                Ok(()) => {}
-                Err(e) => return self.failed(e),
+        let mut steps = 0;
+        while self.pending.is_empty() && !matches!(self.phase, Phase::Ready | Phase::Failed) {
+            steps += 1;
+            if steps > MAX_STEPS_PER_PROVIDE + self.held.len() {
+                return self.failed(Error::new(
+                    ErrorCode::Malformed,
+                    format!(
+                        "registry {}: the reader made no progress (phase {:?})",
+                        self.trust.url, self.phase
+                    ),
+                ));
             }
-            if self.phase == before || matches!(self.phase, Phase::Ready | Phase::Failed) {
-                break;
+            match self.step() {
+                Ok(()) => {
+                    // Every path provided for this step was used by its checks, which passed.
+                    self.unverified.clear();
+                    self.from_cache.clear();
+                }
+                Err(e) => {
+                    if !self.retry(&e) {
+                        return self.failed(e);
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// After a failed check: whether it is tried again without what may have caused it —
+    /// first the saved state of a replay (from entry 0 instead), then bytes from the host's
+    /// cache (dropped, named by [`Reader::take_refused`], asked again). Each happens once
+    /// per saved state or path, so the retries end.
+    fn retry(&mut self, e: &Error) -> bool {
+        if !is_verdict(e) {
+            return false;
+        }
+        if self.phase == Phase::Replay && self.replay_saved {
+            self.replay_saved = false;
+            self.resume_refused = Some(e.clone());
+            let size = match self.proven_checkpoint() {
+                Ok(cp) => cp.size,
+                Err(_) => return false,
+            };
+            return self.ask_replay(size).is_ok();
+        }
+        if self.from_cache.is_empty() {
+            return false;
+        }
+        self.evidence = None;
+        for (p, cap) in core::mem::take(&mut self.from_cache) {
+            self.tiles.remove(&p);
+            self.files.remove(&p);
+            self.unverified.remove(&p);
+            self.refused_cached.insert(p.clone());
+            self.refused.push(p.clone());
+            self.pending.insert(p, cap);
+        }
+        true
     }
 
     /// Runs the checks of the phase whose files all arrived and asks for the next ones.
@@ -529,20 +855,14 @@ impl Reader {
                     .verify_checkpoint(&bytes, self.now)
                     .map_err(|e| e.context(&format!("registry {url}: checkpoint")))?;
                 let fetched = Held::from_verified(&v);
-                let size = v.checkpoint.size;
                 self.verified = Some(v);
-                self.latest = Some(fetched.clone());
-                match self.trust.pinned.clone() {
-                    Some(h) => {
-                        let paths = client::consistency_tiles(&h.checkpoint, &fetched.checkpoint)?;
-                        self.ask(&paths);
-                        self.phase = Phase::Consistency;
-                    }
-                    None => self.ask_replay(size)?,
-                }
+                self.latest = Some(fetched);
+                // The lock's (or stored) checkpoint first, then the others held.
+                self.to_check = self.trust.pinned.iter().chain(&self.held).cloned().collect();
+                self.next_held()?;
             }
             Phase::Consistency => {
-                let (Some(h), Some(fetched)) = (self.trust.pinned.clone(), self.latest.clone())
+                let (Some(h), Some(fetched)) = (self.to_check.first().cloned(), self.latest.clone())
                 else {
                     return Err(Error::new(
                         ErrorCode::Malformed,
@@ -565,9 +885,11 @@ impl Reader {
                         // The state must cover the largest proven tree (threat model RR7,
                         // RB7): a mirror behind the stored checkpoint cannot hide the
                         // notices, revocations or owner changes between its size and ours.
-                        let size = latest.checkpoint.size;
                         self.latest = Some(latest);
-                        self.ask_replay(size)?;
+                        if !self.to_check.is_empty() {
+                            self.to_check.remove(0);
+                        }
+                        self.next_held()?;
                     }
                     Err(e) => {
                         if e.code() == ErrorCode::LogInconsistent {
@@ -580,14 +902,20 @@ impl Reader {
             Phase::Replay => {
                 let v = self.verified_checkpoint()?;
                 let proven = self.proven_checkpoint()?;
+                let saved = self.saved.take();
+                let from = saved.as_ref().map(|s| s.state.size);
+                // A failure with a saved state is retried from entry 0 (`retry`).
+                self.replay_saved = from.is_some();
                 let state = client::replay_to(
-                    None,
+                    saved,
                     self.trust.genesis.as_ref(),
                     &proven,
                     &v.log_key,
                     &self.tiles,
                 )
                 .map_err(|e| e.context(&format!("registry {url}: replay")))?;
+                self.replay_saved = false;
+                self.resumed_from = from;
                 self.state = Some(state);
                 self.phase = Phase::Ready;
             }
@@ -598,11 +926,8 @@ impl Reader {
                 let bytes = self.files.get(&path).map(Vec::as_slice).unwrap_or_default();
                 client::verify_index(state, bytes, &name, self.now)
                     .map_err(|e| e.context(&format!("registry {url}: {path}")))?;
-                let (tiles, bundle) = client::release_paths(pick.record.entry, state.size)?;
                 self.files.clear();
-                self.ask(&tiles);
-                self.ask(&[bundle]);
-                self.phase = Phase::Entry;
+                self.ask_entry()?;
             }
             Phase::Entry => {
                 let proven = self.proven_checkpoint()?;
@@ -664,6 +989,7 @@ impl Reader {
                     owners_entry: ns.map_or(0, |n| n.owners_entry),
                     owners_serial: ns.map_or(0, |n| n.owners_serial),
                     owner_keys: ns.map(|n| n.active_owner_keys()).unwrap_or_default(),
+                    owners_changed: pick.owners_changed,
                 });
                 self.pick = None;
                 self.files.clear();
@@ -674,11 +1000,56 @@ impl Reader {
         Ok(())
     }
 
+    /// Asks for the consistency tiles with the next held checkpoint, or, when every one is
+    /// proven, for the replay up to the largest proven tree.
+    fn next_held(&mut self) -> Result<()> {
+        let Some(latest) = self.latest.clone() else {
+            return Err(Error::new(
+                ErrorCode::Malformed,
+                "reader: no verified checkpoint",
+            ));
+        };
+        match self.to_check.first() {
+            Some(h) => {
+                let paths = client::consistency_tiles(&h.checkpoint, &latest.checkpoint)?;
+                self.ask(&paths);
+                self.phase = Phase::Consistency;
+                Ok(())
+            }
+            None => self.ask_replay(latest.checkpoint.size),
+        }
+    }
+
+    /// Asks for the replay up to `size`: from the saved state when there is one (and it is
+    /// not beyond `size`), else from entry 0.
     fn ask_replay(&mut self, size: u64) -> Result<()> {
-        let (bundles, tiles) = client::replay_paths(0, size)?;
+        if let Some(s) = &self.saved {
+            if s.state.size > size {
+                self.resume_refused = Some(Error::new(
+                    ErrorCode::LogInconsistent,
+                    format!(
+                        "the saved registry state of size {} is beyond the proven size {size}",
+                        s.state.size
+                    ),
+                ));
+                self.saved = None;
+            }
+        }
+        let from = self.saved.as_ref().map_or(0, |s| s.state.size);
+        let (bundles, tiles) = client::replay_paths(from, size)?;
         self.ask(&tiles);
         self.ask(&bundles);
         self.phase = Phase::Replay;
+        Ok(())
+    }
+
+    /// Asks for the tiles and bundle of the picked release's entry.
+    fn ask_entry(&mut self) -> Result<()> {
+        let (state, pick) = self.state_and_pick()?;
+        let (tiles, bundle) = client::release_paths(pick.record.entry, state.size)?;
+        self.ask(&tiles);
+        self.ask(&[bundle]);
+        self.phase = Phase::Entry;
         Ok(())
     }
 
@@ -698,7 +1069,13 @@ impl Reader {
     /// The sizes of the stored and the served checkpoint when the stored one is larger.
     fn behind(&self) -> Option<(u64, u64)> {
         let served = self.verified.as_ref()?.checkpoint.size;
-        let stored = self.trust.pinned.as_ref().map(|h| h.checkpoint.size);
+        let stored = self
+            .trust
+            .pinned
+            .iter()
+            .chain(&self.held)
+            .map(|h| h.checkpoint.size)
+            .max();
         let proven = self.latest.as_ref().map(|h| h.checkpoint.size);
         let larger = stored.max(proven)?;
         (larger > served).then_some((served, larger))
