@@ -858,11 +858,18 @@ impl Reader {
                 self.verified = Some(v);
                 self.latest = Some(fetched);
                 // The lock's (or stored) checkpoint first, then the others held.
-                self.to_check = self.trust.pinned.iter().chain(&self.held).cloned().collect();
+                self.to_check = self
+                    .trust
+                    .pinned
+                    .iter()
+                    .chain(&self.held)
+                    .cloned()
+                    .collect();
                 self.next_held()?;
             }
             Phase::Consistency => {
-                let (Some(h), Some(fetched)) = (self.to_check.first().cloned(), self.latest.clone())
+                let (Some(h), Some(fetched)) =
+                    (self.to_check.first().cloned(), self.latest.clone())
                 else {
                     return Err(Error::new(
                         ErrorCode::Malformed,

@@ -13,9 +13,7 @@ use std::collections::BTreeMap;
 
 use common::registry::*;
 use omega_core::client::{self, SavedState};
-use omega_core::driver::{
-    IndexCheck, Phase, Reader, ReleaseOptions, ReleasePick, ReleaseRequest,
-};
+use omega_core::driver::{IndexCheck, Phase, Reader, ReleaseOptions, ReleasePick, ReleaseRequest};
 use omega_core::{Error, ErrorCode};
 
 const URL: &str = "https://registry.example";
@@ -117,7 +115,10 @@ fn resume_replays_only_after_the_saved_state() {
         !asked.iter().any(|p| p == "tile/entries/000"),
         "the bundle before the saved state was fetched: {asked:?}"
     );
-    assert!(asked.iter().any(|p| p == "tile/entries/001.p/6"), "{asked:?}");
+    assert!(
+        asked.iter().any(|p| p == "tile/entries/001.p/6"),
+        "{asked:?}"
+    );
     let full = first_use_reader(&files);
     assert_eq!(
         r.state().unwrap().to_json_bytes(),
@@ -331,8 +332,11 @@ fn releases_by_entry_and_tree_with_or_without_the_index() {
     };
     // The policy has a witness: IfNotWitnessed does not read the index; the entry's tiles
     // were verified by the replay, so only the objects are needed.
-    r.want_release_with(req(Some("1.0.0")), by_entry(rec.entry, IndexCheck::IfNotWitnessed))
-        .unwrap();
+    r.want_release_with(
+        req(Some("1.0.0")),
+        by_entry(rec.entry, IndexCheck::IfNotWitnessed),
+    )
+    .unwrap();
     assert_eq!(r.phase(), Phase::Objects);
     let asked = drive(&mut r, &files, &mut Files::new()).unwrap();
     assert!(asked.iter().all(|p| p.starts_with("objects/")), "{asked:?}");

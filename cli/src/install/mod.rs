@@ -5,7 +5,7 @@
 //! | module | owns |
 //! |---|---|
 //! | this file | the commands: resolve, verify, lay out, record |
-//! | `session` | one registry opened: trust, checkpoint, consistency, replay, fetches, cache |
+//! | `session` | one registry opened: the trust, and a host loop over core's `driver::Reader` (fetches, user cache, evidence) |
 //! | `layout` | writing verified packages into `node_modules` (staging, rename, fixed modes) |
 
 mod layout;
@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use omega_core::client::{self, VerifiedRelease};
-use omega_core::limits::{MAX_INDEX_BYTES, MAX_LOCK_BYTES, MAX_MANIFEST_BYTES};
+use omega_core::driver::{IndexCheck, ReleaseOptions, ReleasePick, ReleaseRequest};
+use omega_core::limits::MAX_LOCK_BYTES;
 use omega_core::lock::LOCK_FILE;
 use omega_core::registry::ReleaseRecord;
 use omega_core::{
@@ -25,7 +26,6 @@ use omega_core::{
 use serde_json::json;
 
 use crate::args::{InstallArgs, StatusArgs, UpdateArgs};
-use crate::net::RelPath;
 use crate::out::{print_json, shown};
 use crate::progress::Progress;
 use crate::util::{write_atomic, CmdResult, Failure, Overwrite, EXIT_OK};
@@ -43,6 +43,9 @@ struct Planned {
     path: String,
     /// The verified release.
     release: VerifiedRelease,
+    /// The owners entry of an owner change core's reader found (the pin moves only with
+    /// `--accept-owner-change`).
+    owners_changed: Option<u64>,
 }
 
 pub(crate) fn read_lock(root: &Path) -> Result<Lockfile, Failure> {
@@ -63,15 +66,41 @@ fn split_spec(spec: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// A release waiting to be verified: name, version, its record, a fixed install path (from
-/// the lock) or `None`, and the install path of the package that depends on it.
-type Queued = (
-    String,
-    String,
-    ReleaseRecord,
-    Option<String>,
-    Option<String>,
-);
+/// A release waiting to be read: what the reader is asked (its owner keys are the lock's for
+/// the install path, filled in when the path is known), the release it picks (version and
+/// record), a fixed install path (from the lock) or `None`, and the install path of the
+/// package that depends on it.
+#[derive(Clone)]
+struct Queued {
+    request: ReleaseRequest,
+    options: ReleaseOptions,
+    version: String,
+    record: ReleaseRecord,
+    fixed_path: Option<String>,
+    dependent: Option<String>,
+}
+
+impl Queued {
+    /// Asks `s` which release `request` and `options` pick (from the replayed state: a
+    /// refusal here comes before anything is read).
+    fn new(
+        s: &Session,
+        request: ReleaseRequest,
+        options: ReleaseOptions,
+        fixed_path: Option<String>,
+        dependent: Option<String>,
+    ) -> Result<Queued, Error> {
+        let (version, record) = s.select(&request, &options)?;
+        Ok(Queued {
+            request,
+            options,
+            version,
+            record,
+            fixed_path,
+            dependent,
+        })
+    }
+}
 
 /// What an install run is asked to do.
 struct Request<'a> {
@@ -130,7 +159,7 @@ pub fn update(a: &UpdateArgs) -> CmdResult {
     let _project = lock_project(&a.root)?;
     let lock = read_lock(&a.root)?;
     let mut session = Session::open(&a.root, &lock, None, None, false)?;
-    let origin = session.trust.origin.clone();
+    let origin = session.trust().origin.clone();
     let mut names: Vec<(String, Option<String>)> = Vec::new();
     for (key, e) in &lock.packages {
         let Some(r) = &e.registry else { continue };
@@ -163,9 +192,14 @@ pub fn update(a: &UpdateArgs) -> CmdResult {
 
 /// Resolves, verifies (everything, before writing anything), lays out and records.
 fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdResult {
-    let origin = s.trust.origin.clone();
-    // The releases to install: (name, version, record, install path or None for top level,
-    // dependent path).
+    let origin = s.trust().origin.clone();
+    let ask = |name: &str, version: Option<&str>| ReleaseRequest {
+        name: name.to_string(),
+        version: version.map(str::to_string),
+        accept_notices: req.accept_notice.to_vec(),
+        ..ReleaseRequest::default()
+    };
+    // The releases to read, each picked from the replayed state by core's reader.
     let mut queue: Vec<Queued> = Vec::new();
     if req.from_lock {
         for (key, e) in &lock.packages {
@@ -173,48 +207,42 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
             if r.origin != origin || e.retired {
                 continue;
             }
-            let name = omega_core::lock::package_name_of_key(key)
-                .unwrap_or(key)
-                .to_string();
-            let found = s.state.name(&name).and_then(|ns| {
-                ns.releases
-                    .iter()
-                    .find(|(_, rec)| rec.entry == r.entry)
-                    .map(|(v, rec)| (v.clone(), rec.clone()))
-            });
-            let Some((version, record)) = found else {
-                return Err(Failure::Core(Error::new(
-                    ErrorCode::NotInLog,
-                    format!(
-                        "{key}: omega.lock pins entry {} of {origin}, which is not a release of {name} in the log of size {}",
-                        r.entry, s.state.size
-                    ),
-                )));
-            };
+            let name = omega_core::lock::package_name_of_key(key).unwrap_or(key);
             // The entry must be the release the lock pins (its version and tree), not another
             // release of the name reached by editing `entry` alone.
-            if record.tree != e.tree || version != e.version {
-                return Err(Failure::Core(Error::new(
-                    ErrorCode::DigestMismatch,
-                    format!(
-                        "{key}: omega.lock pins {name}@{} ({}), but its entry {} in {origin} is {name}@{version} ({})",
-                        e.version, e.tree, r.entry, record.tree
-                    ),
-                )));
-            }
-            if s.verified.freshness == omega_core::policy::Freshness::NotWitnessed
-                && !key.contains("node_modules/")
-            {
+            let options = ReleaseOptions {
+                pick: ReleasePick::Entry {
+                    entry: r.entry,
+                    tree: e.tree,
+                },
                 // No witness vouches for a time: the index's expiry is the freshness.
-                s.check_index(&name)?;
-            }
-            queue.push((name, version, record, Some(e.path.clone()), None));
+                index: if key.contains("node_modules/") {
+                    IndexCheck::Never
+                } else {
+                    IndexCheck::IfNotWitnessed
+                },
+                accept_owner_change: false,
+            };
+            let q = Queued::new(
+                s,
+                ask(name, Some(e.version.as_str())),
+                options,
+                Some(e.path.clone()),
+                None,
+            )
+            .map_err(|err| err.context(&format!("omega.lock {}", shown(key))))?;
+            queue.push(q);
         }
     } else {
         for (name, version) in &req.names {
-            let (v, rec) = client::choose_release(&s.state, name, version.as_deref(), false)?;
-            s.check_index(name)?;
-            queue.push((name.clone(), v.to_string(), rec.clone(), None, None));
+            let q = Queued::new(
+                s,
+                ask(name, version.as_deref()),
+                ReleaseOptions::default(),
+                None,
+                None,
+            )?;
+            queue.push(q);
         }
     }
     let progress = Progress::items(queue.len() as u64, "verifying", false);
@@ -231,7 +259,15 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
     let mut i = 0;
     while let Some(item) = queue.get(i).cloned() {
         i += 1;
-        let (name, version, record, fixed_path, dependent) = item;
+        let Queued {
+            mut request,
+            mut options,
+            version,
+            record,
+            fixed_path,
+            dependent,
+        } = item;
+        let name = request.name.clone();
         let top = format!("node_modules/{name}");
         let path = match fixed_path {
             Some(p) => p,
@@ -255,15 +291,23 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
                 format!("{name}@{version}: the dependency tree is deeper than {MAX_INSTALL_DEPTH} levels or larger than {} packages (a cycle of dependency pins?) at {path}", omega_core::limits::MAX_LOCK_PACKAGES),
             )));
         }
-        let release = s.verify(&name, &version, &record)?;
-        // Step 5: advisories.
-        let adv = client::advisories(
-            &s.state,
-            &name,
-            &version,
-            record.sequence,
-            &release.report.signed_by,
-        );
+        let key = if path == top {
+            name.clone()
+        } else {
+            path.clone()
+        };
+        // The owners pinned for this path: core's reader names a change away from them (a
+        // janitor-made owners entry); it is refused below, once every release is verified,
+        // unless --accept-owner-change names the package.
+        if let Some(keys) = lock.packages.get(&key).and_then(|e| e.keys.as_ref()) {
+            request.owner_keys = keys.signers.iter().chain(&keys.next).copied().collect();
+            options.accept_owner_change = true;
+        }
+        // Steps 3-5 in core's order: index (as asked), inclusion, objects, package check,
+        // notices, owners.
+        let read = s.read(request, options)?;
+        let release = read.release;
+        let adv = &read.advisories;
         if let Some(y) = &adv.yanked {
             esay!(
                 "omega: note: {name}@{version} is yanked (entry {}: {})",
@@ -279,26 +323,29 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
                 shown(&n.notice.summary)
             );
         }
-        client::check_notices(&name, &adv, req.accept_notice)?;
         for dep in release.manifest.dependencies.iter() {
-            let (dv, drec) = client::release_by_tree(&s.state, dep.0, dep.1)?;
-            queue.push((
-                dep.0.clone(),
-                dv.to_string(),
-                drec.clone(),
+            let options = ReleaseOptions {
+                pick: ReleasePick::Tree(*dep.1),
+                index: IndexCheck::Never,
+                accept_owner_change: false,
+            };
+            queue.push(Queued::new(
+                s,
+                ask(dep.0, None),
+                options,
                 None,
                 Some(path.clone()),
-            ));
+            )?);
             progress.inc(0);
         }
-        let key = if path == top {
-            name.clone()
-        } else {
-            path.clone()
-        };
         taken.insert(path.clone(), record.tree);
         placed.insert(path.clone(), record.tree);
-        planned.push(Planned { key, path, release });
+        planned.push(Planned {
+            key,
+            path,
+            release,
+            owners_changed: read.owners_changed,
+        });
         progress.inc(1);
     }
     drop(progress);
@@ -313,18 +360,15 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
             None => Vec::new(),
         };
         let mut mode = PinMode::Update;
-        if let Some(pinned) = lock.packages.get(&p.key) {
-            if let Some(e) = client::owner_change(pinned, &s.state, name) {
-                if req.accept_owner_change.iter().any(|n| n == name) {
-                    esay!("omega: {name}: owners changed by the janitors (entry {e}); pin moved (--accept-owner-change)");
-                    mode = PinMode::Repin;
-                } else {
-                    return Err(Failure::Core(Error::new(
-                        ErrorCode::KeyNotTrusted,
-                        format!("{name}: the janitors gave the name to other owners (entry {e}); the pin moves only with --accept-owner-change {name}"),
-                    )));
-                }
+        if let Some(e) = p.owners_changed {
+            if !req.accept_owner_change.iter().any(|n| n == name) {
+                return Err(Failure::Core(Error::new(
+                    ErrorCode::KeyNotTrusted,
+                    format!("{name}: the janitors gave the name to other owners (entry {e}); the pin moves only with --accept-owner-change {name}"),
+                )));
             }
+            esay!("omega: {name}: owners changed by the janitors (entry {e}); pin moved (--accept-owner-change)");
+            mode = PinMode::Repin;
         }
         let candidate = Candidate {
             name,
@@ -340,20 +384,21 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         let index = LockIndex::new(&new_lock);
         let adm = admit_in_lock(&index, &p.key, &candidate, &[], mode, LegacyPolicy::Refuse)?;
         let mut entry: LockEntry = adm.entry;
-        if let Some(ns) = s.state.name(name) {
+        let state = s.state()?;
+        if let Some(ns) = state.name(name) {
             for r in &ns.revoked {
                 if !entry.revoked.contains(&r.key) {
                     entry.revoked.push(r.key);
                 }
             }
         }
-        entry.registry = Some(client::registry_ref(&s.state, p.release.entry));
+        entry.registry = Some(client::registry_ref(state, p.release.entry));
         new_lock.packages.insert(p.key.clone(), entry);
     }
     // The pin records the SHA-256 of the state saved with it: the only saved state a later
     // run reuses (RR8).
-    let mut pin = s.trust.pin(&s.state, &s.latest);
-    pin.state = Some(s.state_digest());
+    let mut pin = s.trust().pin(s.state()?, &s.latest);
+    pin.state = Some(s.state_digest()?);
     new_lock.registries.insert(origin.clone(), pin);
     // Everything verified: write node_modules, then the lock; the replaced packages are
     // deleted only once the lock is written, and come back if it cannot be (RR19).
@@ -462,7 +507,7 @@ pub fn status_of(
                 continue;
             }
             let name = omega_core::lock::package_name_of_key(key).unwrap_or(key);
-            let adv = client::advisories(&s.state, name, &e.version, e.sequence, &e.signed_by);
+            let adv = client::advisories(s.state()?, name, &e.version, e.sequence, &e.signed_by);
             if audit {
                 audit_entry(&mut s, key, name, e, r.entry, &adv)?;
             }
@@ -518,7 +563,9 @@ pub fn status_of(
     ))
 }
 
-/// `omega audit --online`'s registry part for one package.
+/// `omega audit --online`'s registry part for one package: its logged release read again as
+/// core's reader reads a lock's entry (the same version and tree, inclusion, objects,
+/// package check, critical notices), then its signers against the revocations.
 fn audit_entry(
     s: &mut Session,
     key: &str,
@@ -527,29 +574,22 @@ fn audit_entry(
     entry: u64,
     adv: &client::Advisories,
 ) -> Result<(), Failure> {
-    let found = s.state.name(name).and_then(|ns| {
-        ns.releases
-            .iter()
-            .find(|(_, rec)| rec.entry == entry)
-            .map(|(v, rec)| (v.clone(), rec.clone()))
-    });
-    let Some((version, record)) = found else {
-        return Err(Failure::Core(Error::new(
-            ErrorCode::NotInLog,
-            format!("{key}: entry {entry} is not a release of {name} in the log"),
-        )));
+    let request = ReleaseRequest {
+        name: name.to_string(),
+        version: Some(e.version.clone()),
+        ..ReleaseRequest::default()
     };
-    if record.tree != e.tree || version != e.version {
-        return Err(Failure::Core(Error::new(
-            ErrorCode::NotInLog,
-            format!(
-                "{key}: omega.lock pins {}@{} ({}), the log's entry {entry} is {name}@{version} ({})",
-                name, e.version, e.tree, record.tree
-            ),
-        )));
-    }
-    s.verify(name, &version, &record)?;
-    client::check_notices(name, adv, &[])?;
+    let options = ReleaseOptions {
+        pick: ReleasePick::Entry {
+            entry,
+            tree: e.tree,
+        },
+        index: IndexCheck::Never,
+        accept_owner_change: false,
+    };
+    s.select(&request, &options)
+        .map_err(|err| err.context(&format!("omega.lock {}", shown(key))))?;
+    s.read(request, options)?;
     if let Some(r) = adv.revoked_signers.first() {
         return Err(Failure::Core(Error::new(
             ErrorCode::KeyRevoked,
@@ -607,13 +647,3 @@ pub fn status(a: &StatusArgs) -> CmdResult {
     }
     Ok(EXIT_OK)
 }
-
-/// Fetches and verifies the index note of `name` (R6 step 3).
-pub(crate) fn index_bytes(s: &Session, name: &str) -> Result<Vec<u8>, Error> {
-    s.fetcher
-        .source
-        .get(&RelPath::index(name)?, MAX_INDEX_BYTES as u64)
-}
-
-/// Caps for objects.
-pub(crate) const MANIFEST_CAP: u64 = MAX_MANIFEST_BYTES as u64;

@@ -1,64 +1,58 @@
-//! One registry opened for a client command: the trust (lock pin or first use), the
-//! verified checkpoint, consistency with the lock's and the user cache's checkpoints (never
-//! backwards; evidence written on `LOG_INCONSISTENT`), the replayed state (always up to the
-//! largest proven checkpoint; saved in the user cache under its SHA-256, which the lock's pin
-//! records, so only the state the lock names is reused), and fetches (source first, the user
-//! cache as the fallback for tiles a stale mirror lacks; a cached file that fails
-//! verification is removed). Every byte is verified by `omega_core::client`.
+//! One registry opened for a client command: a host loop over core's sans-IO reader
+//! (`omega_core::driver::Reader`), which holds the order of R6's steps for every host (the
+//! bindings and this CLI). No rule is here; this module
+//! - decides the trust: the lock's pin (`Trust::from_pin`), the pin of a registry served from
+//!   another URL (a mirror), or first use (the policy shown and pinned; never over plain http
+//!   to another host without `--policy`);
+//! - gives the reader what the user cache holds: its latest checkpoint (`Reader::hold`: the
+//!   state then covers the largest proven tree, RR7) and the saved state whose SHA-256 the
+//!   lock's pin records (`Reader::resume`: only that one, RR8);
+//! - fetches what the reader asks for, each path capped as the reader says: a round's paths
+//!   in parallel (bounded), objects from the user cache first (named by their BLAKE2b-256,
+//!   checked on read), tiles and bundles from the source and, when it lacks them (a stale
+//!   mirror), from the user cache (`Reader::provide_cached`); a cached file the reader
+//!   refuses is removed from the cache (RR13);
+//! - writes the evidence file on `LOG_INCONSISTENT`, and after a successful command keeps in
+//!   the user cache what the reader verified: the latest checkpoint (never backwards), tiles,
+//!   objects, and the state under its SHA-256.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use omega_core::checkpoint::Checkpoint;
-use omega_core::client::{self, Held, SavedState, Trust, VerifiedRelease};
-use omega_core::hash::{parse_hex32, to_hex};
-use omega_core::limits::{MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_REGISTRY_STATE_BYTES};
+use omega_core::client::{self, Held, SavedState, Trust};
+use omega_core::driver::{Reader, ReaderRelease, ReleaseOptions, ReleaseRequest};
+use omega_core::hash::{blake2b256, parse_hex32, to_hex};
+use omega_core::limits::{MAX_POLICY_BYTES, MAX_REGISTRY_STATE_BYTES};
 use omega_core::lock::Lockfile;
-use omega_core::merkle::Hash;
 use omega_core::policy::{Freshness, VerifiedCheckpoint};
 use omega_core::registry::{RegistryState, ReleaseRecord};
 use omega_core::tiles::{TilePath, FULL_TILE_BYTES};
 use omega_core::{Error, ErrorCode};
 
 use crate::net::cache::Cache;
+use crate::net::source::DEFAULT_PARALLEL_FETCHES;
 use crate::net::{RelPath, Source};
 use crate::out::shown;
 use crate::progress::Progress;
 use crate::registry::clock_now;
-use crate::registry::log::fetch_tiles;
 use crate::util::{read_small, usage, write_atomic, Failure, Overwrite};
 
 /// The saved state of earlier versions (one file, trusted by its contents: threat model RR8);
 /// never read, removed when a state is saved.
 const OLD_STATE_FILES: [&str; 2] = ["registry-state.json", "registry-state.root"];
 
-/// Where bytes come from: the source, the user cache, and what was fetched so far.
-pub struct Fetcher {
-    /// Where it is fetched from.
-    pub source: Source,
-    /// The user cache of the origin (none when it cannot be opened).
-    pub cache: Option<Cache>,
-    /// Tiles and bundles fetched (all verified by core before use).
-    files: BTreeMap<TilePath, Vec<u8>>,
-    /// Which of `files` came from the user cache (removed there when core rejects them).
-    from_cache: BTreeSet<TilePath>,
-}
-
 /// A registry opened and verified up to its current checkpoint.
 pub struct Session {
-    /// What is trusted.
-    pub trust: Trust,
-    /// Source, cache, fetched files.
-    pub fetcher: Fetcher,
+    /// The reader: the trust, the verified checkpoints and the replayed state.
+    reader: Reader,
+    /// Where it is fetched from.
+    source: Source,
+    /// The user cache of the log (none when it cannot be opened).
+    cache: Option<Cache>,
     /// The fetched checkpoint, verified.
     pub verified: VerifiedCheckpoint,
-    /// The checkpoint to keep (the larger of fetched, lock and cache): the state covers it,
-    /// and releases are proven against it.
+    /// The checkpoint to keep (the largest proven: fetched, lock's or user cache's): the
+    /// state covers it, and releases are proven against it.
     pub latest: Held,
-    /// The state replayed up to `latest` (never less than a checkpoint proven before: RR7).
-    pub state: RegistryState,
-    /// `now`, or `None` offline.
-    pub now: Option<u64>,
     /// The SHA-256 of the saved state the lock's pin names (kept in the cache).
     saved_digest: Option<[u8; 32]>,
 }
@@ -98,13 +92,13 @@ impl Session {
             )));
         };
         let s = Session::open_with(lock, Some(pinned), None, None, false)?;
-        if s.trust.origin != origin {
+        if s.trust().origin != origin {
             return Err(Failure::Core(Error::new(
                 ErrorCode::Malformed,
                 format!(
                     "omega.lock registry {}: its policy's log is {}",
                     crate::out::shown(origin),
-                    crate::out::shown(&s.trust.origin)
+                    crate::out::shown(&s.trust().origin)
                 ),
             )));
         }
@@ -214,140 +208,188 @@ impl Session {
         } else {
             Some(clock_now())
         };
-        let bytes = source.get(&RelPath::checkpoint(), MAX_NOTE_BYTES as u64)?;
-        let verified = trust
-            .verify_checkpoint(&bytes, now)
-            .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
+        let origin = trust.origin.clone();
+        let mut reader = Reader::open(trust, now);
+        // The user cache's latest checkpoint: consistency with it too, and the state covers
+        // it when it is the largest proven (RR7).
+        if let Some(note) = cache.as_ref().and_then(Cache::latest_checkpoint) {
+            if let Err(e) = reader.hold(&note) {
+                // RR22: said, not silent (the folder is the log key's: a corrupted file).
+                esay!(
+                    "omega: warning: the user cache's checkpoint of {} is ignored: {}",
+                    shown(&origin),
+                    shown(e.message())
+                );
+            }
+        }
+        // First use (no genesis pinned yet) replays from entry 0: the genesis to pin comes
+        // from the log itself, never from a saved state (the reader refuses one then).
+        if let (Some(d), Some(_)) = (saved_digest, reader.trust().genesis) {
+            let saved = cache.as_ref().and_then(|c| saved_state(c, &d));
+            match saved.map(|s| reader.resume(s)) {
+                Some(Ok(())) => {}
+                _ => esay!("omega: the saved registry state omega.lock names is not in the user cache (or not usable): replaying the log of {} from entry 0", shown(&origin)),
+            }
+        }
+        Host {
+            reader: &mut reader,
+            source: &source,
+            cache: cache.as_ref(),
+        }
+        .run()?;
+        if let Some(e) = reader.resume_refused() {
+            esay!(
+                "omega: the saved registry state omega.lock names was not used ({}): the log of {} was replayed from entry 0",
+                shown(e.message()),
+                shown(&origin)
+            );
+        }
+        let (Some(verified), Some(latest)) = (reader.verified().cloned(), reader.latest().cloned())
+        else {
+            return Err(Failure::Core(Error::new(
+                ErrorCode::Malformed,
+                format!(
+                    "registry {}: not verified after the reader's loop (phase {:?})",
+                    shown(&origin),
+                    reader.phase()
+                ),
+            )));
+        };
         if verified.freshness == Freshness::NotWitnessed {
             esay!("omega: the policy has no witnesses (quorum none): freshness rests on the index notes' expiry alone");
         }
-        let mut latest = Held::from_verified(&verified);
-        let mut f = Fetcher {
+        Ok(Session {
+            reader,
             source,
             cache,
-            files: BTreeMap::new(),
-            from_cache: BTreeSet::new(),
-        };
-        // Step 2: consistency with the lock's checkpoint, then the user cache's latest.
-        let mut held: Vec<Held> = Vec::new();
-        if let Some(p) = &trust.pinned {
-            held.push(p.clone());
-        }
-        if let Some(c) = f.cache.as_ref().and_then(Cache::latest_checkpoint) {
-            match trust.verify_cached(&c) {
-                Ok(h) => held.push(h),
-                // RR22: said, not silent (the folder is the log key's: a corrupted file).
-                Err(e) => esay!(
-                    "omega: warning: the user cache's checkpoint of {} is ignored: {}",
-                    shown(&trust.origin),
-                    shown(e.message())
-                ),
-            }
-        }
-        for h in held {
-            latest = f.consistent_with(&h, latest)?;
-        }
-        // RR7: the state must cover the largest proven checkpoint, not only what this source
-        // serves: a stale mirror (N < M) must not hide a notice, revocation, yank or owner
-        // change at an entry in [N, M). The entries N..M come from the source or the user
-        // cache, verified against M's signed root; without them the install is refused.
-        let state = f
-            .replay(&trust, &latest.checkpoint, &verified.log_key, saved_digest)
-            .map_err(|e| stale_if_missing(e, &verified.checkpoint, &latest.checkpoint))?;
-        Ok(Session {
-            trust,
-            fetcher: f,
             verified,
             latest,
-            state,
-            now,
             saved_digest,
         })
     }
 }
 
-/// A source behind a checkpoint proven before (a stale mirror), without the tiles or bundles
-/// to cover the difference: `STALE`, naming both sizes (RR7).
-fn stale_if_missing(e: Error, fetched: &Checkpoint, latest: &Checkpoint) -> Error {
-    let (n, m) = (fetched.size, latest.size);
-    if e.code() == ErrorCode::NotFound && n < m {
-        return Error::new(
-            ErrorCode::Stale,
-            format!(
-                "{}: the source serves the log at size {n}, but size {m} was proven before (omega.lock or the user cache), and the tiles and entry bundles up to {m} are neither served nor in the user cache ({}); use an up-to-date source",
-                fetched.origin,
-                e.message()
-            ),
-        );
+/// The saved state whose SHA-256 is `digest` (the lock's pin), if the user cache has it
+/// (read without following links, its bytes hashing to `digest`: RR8, RR13).
+fn saved_state(c: &Cache, digest: &[u8; 32]) -> Option<SavedState> {
+    let (state, root) = c.saved_state(digest, MAX_REGISTRY_STATE_BYTES as u64)?;
+    let state = RegistryState::parse(&state).ok()?;
+    let root = parse_hex32(std::str::from_utf8(&root).ok()?, "saved root").ok()?;
+    Some(SavedState { state, root })
+}
+
+/// The reader with what it fetches from: the loop of `needs` and `provide`.
+struct Host<'a> {
+    reader: &'a mut Reader,
+    source: &'a Source,
+    cache: Option<&'a Cache>,
+}
+
+/// A path the reader needs: as given, as a registry path, and its byte cap.
+struct Want {
+    path: String,
+    rel: RelPath,
+    cap: u64,
+}
+
+impl Host<'_> {
+    /// [`Host::drive`], with the evidence file written when the reader found the log
+    /// inconsistent.
+    fn run(mut self) -> Result<(), Failure> {
+        self.drive().map_err(|e| self.evidence(e))
     }
-    e
-}
 
-/// Whether `e` is a verdict on bytes (so a cached file among them may be bad), not a miss.
-fn is_verdict(e: &Error) -> bool {
-    !matches!(e.code(), ErrorCode::NotFound | ErrorCode::Io)
-}
-
-impl Fetcher {
-    /// Proves `latest` and `h` consistent; returns the larger.
-    fn consistent_with(&mut self, h: &Held, latest: Held) -> Result<Held, Failure> {
-        let paths = client::consistency_tiles(&h.checkpoint, &latest.checkpoint)?;
-        let behind =
-            |e: Error| Failure::Core(stale_if_missing(e, &latest.checkpoint, &h.checkpoint));
-        self.fetch(&paths).map_err(behind)?;
-        let run = |f: &Fetcher| match client::consistency_proof(
-            &h.checkpoint,
-            &latest.checkpoint,
-            &f.files,
-        ) {
-            Ok(p) => match client::check_consistency(h, &latest, &p) {
-                Ok(c) => Ok(c.latest),
-                Err(e) => Err((p, e)),
-            },
-            Err(e) => Err((Vec::new(), e)),
-        };
-        let mut result = run(self);
-        // A cached tile among the ones that failed: removed from the cache, fetched again.
-        if let Err((_, e)) = &result {
-            if is_verdict(e) && self.drop_cached() {
-                self.fetch(&paths).map_err(behind)?;
-                result = run(self);
+    /// Fetches and provides what the reader needs until it needs nothing: each round's paths
+    /// in parallel, one fetch per cap; objects from the user cache first; a tile or bundle
+    /// the source does not serve from the user cache, else reported missing.
+    fn drive(&mut self) -> Result<(), Failure> {
+        loop {
+            let needs = self.reader.needs();
+            if needs.is_empty() {
+                return Ok(());
+            }
+            let mut wants: Vec<Want> = Vec::with_capacity(needs.len());
+            for path in needs {
+                let cap = self.reader.max_bytes(&path).unwrap_or(0);
+                let rel = RelPath::new(&path)?;
+                if path.starts_with("objects/") {
+                    if let Some(b) = self.cache.and_then(|c| c.get(&rel, cap)) {
+                        self.provide(&path, Some(b))?;
+                        continue;
+                    }
+                }
+                wants.push(Want { path, rel, cap });
+            }
+            let mut caps: Vec<u64> = wants.iter().map(|w| w.cap).collect();
+            caps.sort_unstable();
+            caps.dedup();
+            for cap in caps {
+                let group: Vec<&Want> = wants.iter().filter(|w| w.cap == cap).collect();
+                let rels: Vec<RelPath> = group.iter().map(|w| w.rel.clone()).collect();
+                let results = self.source.fetch_all_with(
+                    &rels,
+                    cap,
+                    DEFAULT_PARALLEL_FETCHES,
+                    &Progress::hidden(),
+                );
+                for (w, result) in group.into_iter().zip(results) {
+                    match result {
+                        Ok(bytes) => self.provide(&w.path, Some(bytes))?,
+                        Err(e) if e.code() == ErrorCode::NotFound => {
+                            let cached = if w.path.starts_with("tile/") {
+                                self.cache.and_then(|c| c.get(&w.rel, w.cap))
+                            } else {
+                                None
+                            };
+                            match cached {
+                                Some(bytes) => {
+                                    let r = self.reader.provide_cached(&w.path, bytes);
+                                    self.forget_refused();
+                                    r?;
+                                }
+                                None => self.provide(&w.path, None)?,
+                            }
+                        }
+                        Err(e) => {
+                            // The registry stays verified; only this release is dropped.
+                            self.reader.abandon_release();
+                            return Err(e.into());
+                        }
+                    }
+                }
             }
         }
-        let (proof, err) = match result {
-            Ok(held) => return Ok(held),
-            Err(x) => x,
-        };
-        if err.code() != ErrorCode::LogInconsistent {
-            return Err(err.into());
-        }
-        Err(self.evidence(h, &latest, &proof, err))
     }
 
-    /// Removes every file that came from the user cache from this run and from the cache
-    /// (core rejected bytes that included them: RR13). Whether any was removed.
-    fn drop_cached(&mut self) -> bool {
-        let dropped: Vec<TilePath> = std::mem::take(&mut self.from_cache).into_iter().collect();
-        for p in &dropped {
-            self.files.remove(p);
-            if let (Some(c), Ok(rel)) = (&self.cache, RelPath::new(&p.to_string())) {
+    fn provide(&mut self, path: &str, bytes: Option<Vec<u8>>) -> Result<(), Failure> {
+        let r = self.reader.provide(path, bytes);
+        self.forget_refused();
+        Ok(r?)
+    }
+
+    /// Removes the cached files the reader refused from the user cache (RR13).
+    fn forget_refused(&mut self) {
+        for p in self.reader.take_refused() {
+            if let (Some(c), Ok(rel)) = (self.cache, RelPath::new(&p)) {
                 if c.forget(&rel).is_ok() {
                     esay!("omega: warning: {}: a cached file failed verification; removed from the user cache", c.path().join(rel.as_str()).display());
                 }
             }
         }
-        !dropped.is_empty()
     }
 
-    fn evidence(&self, h: &Held, latest: &Held, proof: &[Hash], err: Error) -> Failure {
-        let text = client::evidence_text(h, latest, proof, &err);
-        let dir = evidence_dir(self.cache.as_ref());
-        let name = format!(
-            "inconsistency-{}-{}-{}.txt",
-            h.checkpoint.size,
-            latest.checkpoint.size,
-            std::process::id()
-        );
+    /// `e`, with the evidence file written when the reader found the log inconsistent.
+    fn evidence(&self, e: Failure) -> Failure {
+        let (Failure::Core(err), Some(text)) = (&e, self.reader.evidence()) else {
+            return e;
+        };
+        if err.code() != ErrorCode::LogInconsistent {
+            return e;
+        }
+        let dir = evidence_dir(self.cache);
+        let size = self.reader.verified().map_or(0, |v| v.checkpoint.size);
+        let tag = to_hex(&blake2b256(text.as_bytes()));
+        let name = format!("inconsistency-{size}-{}.txt", tag.get(..16).unwrap_or(""));
         let path = dir.join(name);
         let written = std::fs::create_dir_all(&dir)
             .map_err(|e| crate::util::io_err(&dir, &e))
@@ -358,171 +400,70 @@ impl Fetcher {
         };
         Failure::Core(Error::new(ErrorCode::LogInconsistent, msg))
     }
-
-    /// Fetches `paths` not fetched yet: from the source, the user cache for what it lacks.
-    fn fetch(&mut self, paths: &[TilePath]) -> Result<(), Error> {
-        let missing: Vec<TilePath> = paths
-            .iter()
-            .filter(|p| !self.files.contains_key(p) && !self.files.contains_key(&p.full()))
-            .cloned()
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
-        }
-        match fetch_tiles(&self.source, &missing, &Progress::hidden()) {
-            Ok(got) => {
-                self.files.extend(got);
-                Ok(())
-            }
-            Err(e) if e.code() == ErrorCode::NotFound => {
-                for p in &missing {
-                    match fetch_tiles(&self.source, std::slice::from_ref(p), &Progress::hidden()) {
-                        Ok(got) => self.files.extend(got),
-                        Err(e) if e.code() == ErrorCode::NotFound => {
-                            let rel = RelPath::new(&p.to_string())?;
-                            let cached = self.cache.as_ref().and_then(|c| {
-                                c.get(&rel, omega_core::limits::MAX_BUNDLE_BYTES as u64)
-                            });
-                            match cached {
-                                Some(b) => {
-                                    self.files.insert(*p, b);
-                                    self.from_cache.insert(*p);
-                                }
-                                None => return Err(e),
-                            }
-                        }
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The saved state whose SHA-256 is `digest` (the lock's pin), if the user cache has it,
-    /// at most `size` entries.
-    fn saved_state(&self, digest: &[u8; 32], size: u64) -> Option<SavedState> {
-        let c = self.cache.as_ref()?;
-        let (state, root) = c.saved_state(digest, MAX_REGISTRY_STATE_BYTES as u64)?;
-        let state = RegistryState::parse(&state).ok()?;
-        let root = parse_hex32(std::str::from_utf8(&root).ok()?, "saved root").ok()?;
-        (state.size <= size).then_some(SavedState { state, root })
-    }
-
-    /// Step 3: the state up to `cp` (a verified checkpoint: fetched, or held and proven
-    /// consistent with the fetched one), signed by `log_key`; from the saved state that
-    /// `digest` names when the user cache has it, else from entry 0.
-    fn replay(
-        &mut self,
-        trust: &Trust,
-        cp: &Checkpoint,
-        log_key: &str,
-        digest: Option<[u8; 32]>,
-    ) -> Result<RegistryState, Error> {
-        let genesis = trust.genesis;
-        // First use (no genesis pinned yet) replays from entry 0: the genesis to pin comes from
-        // the log itself, never from a saved state. Otherwise only the saved state the lock
-        // names (by its SHA-256) is used (RR8).
-        let saved = match (genesis, digest) {
-            (Some(_), Some(d)) => {
-                let s = self.saved_state(&d, cp.size);
-                if s.is_none() {
-                    esay!("omega: the saved registry state omega.lock names is not in the user cache (or not usable): replaying the log of {} from entry 0", shown(&cp.origin));
-                }
-                s
-            }
-            _ => None,
-        };
-        let from = saved.as_ref().map_or(0, |s| s.state.size);
-        let attempt = |f: &mut Fetcher, saved: Option<SavedState>, from: u64| {
-            let (bundles, tiles) = client::replay_paths(from, cp.size)?;
-            let mut all = tiles;
-            all.extend(bundles);
-            f.fetch(&all)?;
-            client::replay_to(saved, genesis.as_ref(), cp, log_key, &f.files)
-        };
-        let result = match attempt(self, saved.clone(), from) {
-            Ok(st) => Ok(st),
-            Err(_) if from > 0 => attempt(self, None, 0),
-            Err(e) => Err(e),
-        };
-        match result {
-            // A cached tile or bundle among the rejected bytes: removed, fetched again (RR13).
-            Err(e) if is_verdict(&e) && self.drop_cached() => attempt(self, None, 0),
-            r => r,
-        }
-    }
 }
 
 impl Session {
-    /// Step 3: the index note of `name`, verified and checked against the state.
-    pub fn check_index(&self, name: &str) -> Result<(), Error> {
-        let bytes = super::index_bytes(self, name)?;
-        client::verify_index(&self.state, &bytes, name, self.now)?;
-        Ok(())
+    /// What is trusted (the lock's pin or the first use's policy).
+    pub fn trust(&self) -> &Trust {
+        self.reader.trust()
     }
 
-    /// Step 4: the release's entry (inclusion) and objects, verified.
-    pub fn verify(
+    /// The state replayed up to [`Session::latest`] (never less than a checkpoint proven
+    /// before: RR7).
+    pub fn state(&self) -> Result<&RegistryState, Error> {
+        self.reader
+            .state()
+            .ok_or_else(|| Error::new(ErrorCode::Malformed, "registry: not verified"))
+    }
+
+    /// The release `request` and `options` pick, from the state, without reading it.
+    pub fn select(
+        &self,
+        request: &ReleaseRequest,
+        options: &ReleaseOptions,
+    ) -> Result<(String, ReleaseRecord), Error> {
+        self.reader.select(request, options)
+    }
+
+    /// Reads and verifies a release (R6 steps 3–5, core's order): the index note when
+    /// `options` say so, the entry's inclusion in [`Session::latest`], the objects, the
+    /// package check, the notices and the owners. Its objects are kept in the user cache.
+    pub fn read(
         &mut self,
-        name: &str,
-        version: &str,
-        record: &ReleaseRecord,
-    ) -> Result<VerifiedRelease, Error> {
-        // Proven against the checkpoint the state covers (RR7: a stale mirror's is older).
-        let cp = self.latest.checkpoint.clone();
-        let (tiles, bundle) = client::release_paths(record.entry, cp.size)?;
-        let mut all = tiles;
-        all.push(bundle);
-        self.fetcher.fetch(&all)?;
-        let st = match client::read_release_entry(&cp, name, version, record, &self.fetcher.files) {
-            Err(e) if is_verdict(&e) && self.fetcher.drop_cached() => {
-                self.fetcher.fetch(&all)?;
-                client::read_release_entry(&cp, name, version, record, &self.fetcher.files)?
-            }
-            r => r?,
+        request: ReleaseRequest,
+        options: ReleaseOptions,
+    ) -> Result<ReaderRelease, Failure> {
+        let name = request.name.clone();
+        self.reader.want_release_with(request, options)?;
+        Host {
+            reader: &mut self.reader,
+            source: &self.source,
+            cache: self.cache.as_ref(),
+        }
+        .run()?;
+        let Some(r) = self.reader.take_release() else {
+            return Err(Failure::Core(Error::new(
+                ErrorCode::Malformed,
+                format!("{}: the reader gave no release", shown(&name)),
+            )));
         };
-        let manifest = self.object(&st.manifest, super::MANIFEST_CAP)?;
-        // The logged size bounds the download, and a tarball never exceeds what core unpacks.
-        let most = omega_core::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
-        if st.size > most {
-            return Err(Error::new(
-                ErrorCode::TooLarge,
-                format!(
-                    "{name}@{version}: the logged tarball size {} is over {most} bytes",
-                    st.size
-                ),
-            ));
+        if let Some(c) = &self.cache {
+            let st = &r.release.statement;
+            let _ = c.put_verified(
+                &RelPath::object(&to_hex(&st.manifest))?,
+                &r.release.manifest_bytes,
+            );
+            let _ = c.put_verified(&RelPath::object(&to_hex(&st.tgz))?, &r.release.tgz);
         }
-        let tgz = self.object(&st.tgz, st.size.saturating_add(1))?;
-        let revoked: Vec<_> = self
-            .state
-            .name(name)
-            .map(|n| n.revoked.iter().map(|r| r.key).collect())
-            .unwrap_or_default();
-        let v = client::verify_release(&st, record.entry, &manifest, &tgz, &revoked)?;
-        if let Some(c) = &self.fetcher.cache {
-            let _ = c.put_verified(&RelPath::object(&to_hex(&st.manifest))?, &manifest);
-            let _ = c.put_verified(&RelPath::object(&to_hex(&st.tgz))?, &tgz);
-        }
-        Ok(v)
-    }
-
-    fn object(&self, hash: &[u8; 32], cap: u64) -> Result<Vec<u8>, Error> {
-        let rel = RelPath::object(&to_hex(hash))?;
-        if let Some(b) = self.fetcher.cache.as_ref().and_then(|c| c.get(&rel, cap)) {
-            return Ok(b);
-        }
-        self.fetcher.source.get(&rel, cap)
+        Ok(r)
     }
 
     /// After a successful command: the user cache's latest checkpoint (never backwards), the
     /// verified tiles, and the replayed state with its root.
     pub fn remember(&self) {
-        let Some(c) = &self.fetcher.cache else { return };
+        let Some(c) = &self.cache else { return };
         let latest = self.latest.clone();
-        let trust = &self.trust;
+        let trust = self.trust();
         let _ = c.update_latest_checkpoint(|cur| {
             let keep = match cur.map(|b| trust.verify_cached(b)) {
                 Some(Ok(h)) if h.checkpoint.size >= latest.checkpoint.size => None,
@@ -530,22 +471,27 @@ impl Session {
             };
             Ok(keep)
         });
-        for (p, b) in &self.fetcher.files {
-            if p.level().is_some() && b.len() > FULL_TILE_BYTES {
+        for (p, b) in self.reader.verified_tiles() {
+            let Ok(tile) = TilePath::parse(p) else {
+                continue;
+            };
+            if tile.level().is_some() && b.len() > FULL_TILE_BYTES {
                 continue;
             }
-            if let Ok(rel) = RelPath::new(&p.to_string()) {
+            if let Ok(rel) = RelPath::new(p) {
                 let _ = c.put_verified(&rel, b);
             }
         }
         // The state covers `latest` (RR7): its root is `latest`'s.
-        let bytes = self.state.to_json_bytes();
-        let _ = c.put_state(
-            &client::state_digest(&bytes),
-            &bytes,
-            &to_hex(&self.latest.checkpoint.root),
-            self.saved_digest.as_ref(),
-        );
+        if let Some((state, root)) = self.reader.state_to_save() {
+            let bytes = state.to_json_bytes();
+            let _ = c.put_state(
+                &client::state_digest(&bytes),
+                &bytes,
+                &to_hex(&root),
+                self.saved_digest.as_ref(),
+            );
+        }
         for old in OLD_STATE_FILES {
             let _ = std::fs::remove_file(c.path().join(old));
         }
@@ -553,8 +499,8 @@ impl Session {
 
     /// The SHA-256 of the state as [`Session::remember`] saves it: the lock's pin records it
     /// (RR8).
-    pub fn state_digest(&self) -> [u8; 32] {
-        client::state_digest(&self.state.to_json_bytes())
+    pub fn state_digest(&self) -> Result<[u8; 32], Error> {
+        Ok(client::state_digest(&self.state()?.to_json_bytes()))
     }
 
     /// "cosigned by w1 at T" for the summary line.
