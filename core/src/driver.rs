@@ -13,10 +13,12 @@
 //!    [`Reader::evidence`] on `LOG_INCONSISTENT`).
 //! 3. The replay of the whole log ([`client::replay_paths`], [`client::replay_to`]).
 //!
-//! Then, per [`Reader::want_release`]: [`client::choose_release`], `index/<name>` and
-//! [`client::verify_index`], the entry's tiles and bundle and [`client::read_release_entry`],
-//! both objects and [`client::verify_release`], then [`client::advisories`] and
-//! [`client::check_notices`]. [`Reader::take_release`] gives the result.
+//! Then, per [`Reader::want_release`]: [`client::choose_release`] from the replayed state,
+//! and one round of fetches for everything the release needs (`index/<name>`, the entry's
+//! tiles and bundle, both objects by the hashes the state holds); checked in order:
+//! [`client::verify_index`], [`client::read_release_entry`], [`client::verify_release`], then
+//! [`client::advisories`] and [`client::check_notices`]. [`Reader::take_release`] gives the
+//! result.
 //!
 //! The clock is given per operation ([`Reader::set_now`]): a reader refuses to read a release
 //! or notices (`STALE`) once its verified checkpoint is older than `max_age` at that `now`
@@ -338,7 +340,29 @@ impl Reader {
             }
         }
         let (version, record) = (version.to_string(), record.clone());
+        let most = crate::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
+        if record.size > most {
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "{}@{version}: the logged tarball size {} is over {most} bytes",
+                    request.name, record.size
+                ),
+            ));
+        }
+        let (tiles, bundle) = client::release_paths(record.entry, state.size)?;
+        // Everything the release needs is asked for in one round: the index note, the entry's
+        // tiles and bundle (usually still held from the replay) and both objects, whose
+        // hashes and size the replayed state already holds. The checks still run in order —
+        // index, then entry, then objects, each only after the one before passed — and
+        // every object is checked against its logged hash before use.
+        let (manifest, tgz) = (
+            client::object_path(&record.manifest),
+            client::object_path(&record.tgz),
+        );
+        let tgz_size = record.size;
         self.release = None;
+        self.files.clear();
         let index = format!("index/{}", request.name);
         self.pick = Some(Pick {
             request,
@@ -347,6 +371,10 @@ impl Reader {
             statement: None,
         });
         self.pending.insert(index, MAX_INDEX_BYTES as u64);
+        self.ask(&tiles);
+        self.ask(&[bundle]);
+        self.pending.insert(manifest, MAX_MANIFEST_BYTES as u64);
+        self.pending.insert(tgz, tgz_size);
         self.phase = Phase::Index;
         Ok(())
     }
@@ -598,10 +626,6 @@ impl Reader {
                 let bytes = self.files.get(&path).map(Vec::as_slice).unwrap_or_default();
                 client::verify_index(state, bytes, &name, self.now)
                     .map_err(|e| e.context(&format!("registry {url}: {path}")))?;
-                let (tiles, bundle) = client::release_paths(pick.record.entry, state.size)?;
-                self.files.clear();
-                self.ask(&tiles);
-                self.ask(&[bundle]);
                 self.phase = Phase::Entry;
             }
             Phase::Entry => {
@@ -615,19 +639,6 @@ impl Reader {
                     &self.tiles,
                 )
                 .map_err(|e| e.context(&format!("registry {url}")))?;
-                let most = crate::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
-                if st.size > most {
-                    return Err(Error::new(
-                        ErrorCode::TooLarge,
-                        format!(
-                            "{}@{}: the logged tarball size {} is over {most} bytes",
-                            st.name, st.version, st.size
-                        ),
-                    ));
-                }
-                self.pending
-                    .insert(client::object_path(&st.manifest), MAX_MANIFEST_BYTES as u64);
-                self.pending.insert(client::object_path(&st.tgz), st.size);
                 if let Some(p) = self.pick.as_mut() {
                     p.statement = Some(st);
                 }
