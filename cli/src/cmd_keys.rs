@@ -1,7 +1,6 @@
 //! `omega keygen`, `omega sign`, `omega verify`: minisign-compatible keys and signatures.
 
 use std::fs::{DirBuilder, File};
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use omega_core::limits::MAX_KEY_FILE_BYTES;
@@ -18,8 +17,6 @@ use crate::util::{
     EXIT_OK,
 };
 
-/// Size of the buffer files are streamed through when signing and verifying.
-pub const STREAM_BUFFER_BYTES: usize = 256 * 1024;
 /// The untrusted comment of every signature omega makes.
 pub const SIGNATURE_COMMENT: &str = "signature from omega secret key";
 /// The default public key file, as minisign's.
@@ -144,23 +141,6 @@ fn open_regular(path: &Path) -> Result<(File, u64), Failure> {
     Ok((f, meta.len()))
 }
 
-/// Streams `f` through `buf` into `sink`.
-fn stream(
-    path: &Path,
-    mut f: File,
-    buf: &mut [u8],
-    mut sink: impl FnMut(&[u8]),
-) -> Result<(), Failure> {
-    loop {
-        match f.read(buf) {
-            Ok(0) => return Ok(()),
-            Ok(n) => sink(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_err(path, &e)),
-        }
-    }
-}
-
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_os_string();
     s.push(suffix);
@@ -221,11 +201,10 @@ pub fn sign(a: &SignArgs) -> CmdResult {
     }
     refuse_output_over_input(a)?;
     let sk = load_secret_key(a.secret_key.as_deref())?;
-    let mut buf = vec![0u8; STREAM_BUFFER_BYTES];
     for file in &a.files {
         let (f, _) = open_regular(file)?;
         let mut signer = StreamSigner::new();
-        stream(file, f, &mut buf, |chunk| signer.update(chunk))?;
+        omega_core::fs::stream_file(file, f, |chunk| signer.update(chunk))?;
         let trusted = match &a.trusted_comment {
             Some(t) => t.clone(),
             None => {

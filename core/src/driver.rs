@@ -22,11 +22,12 @@
 //!
 //! Then, per [`Reader::want_release`] (or [`Reader::want_release_with`]: a lock's entry, a
 //! dependency's tree, the index check, an accepted owner change): [`client::choose_release`]
-//! (or [`client::release_by_entry`], [`client::release_by_tree`]) and the owner check,
-//! `index/<name>` and [`client::verify_index`], the entry's tiles and bundle and
-//! [`client::read_release_entry`], both objects and [`client::verify_release`], then
-//! [`client::advisories`] and [`client::check_notices`]. [`Reader::take_release`] gives the
-//! result.
+//! (or [`client::release_by_entry`], [`client::release_by_tree`]) from the replayed state and
+//! the owner check, and one round of fetches for everything the release needs
+//! (`index/<name>` unless the options skip it, the entry's tiles and bundle, both objects by
+//! the hashes the state holds); checked in order: [`client::verify_index`],
+//! [`client::read_release_entry`], [`client::verify_release`], then [`client::advisories`]
+//! and [`client::check_notices`]. [`Reader::take_release`] gives the result.
 //!
 //! A second source: a host with a cache of its own (the CLI's user cache) hands bytes the
 //! source did not serve to [`Reader::provide_cached`]. They are verified like any others;
@@ -195,6 +196,17 @@ const MAX_STEPS_PER_PROVIDE: usize = 64;
 /// not a miss.
 fn is_verdict(e: &Error) -> bool {
     !matches!(e.code(), ErrorCode::NotFound | ErrorCode::Io)
+}
+
+/// Whether the check of `phase` reads `path`. A release's files arrive in one round and are
+/// checked in turn: the index note, then the entry's tiles and bundle, then the objects
+/// (everything left); every other phase checks all it asked for.
+fn is_input(phase: Phase, path: &str) -> bool {
+    match phase {
+        Phase::Index => path.starts_with("index/"),
+        Phase::Entry => path.starts_with("tile/"),
+        _ => true,
+    }
 }
 
 /// The sans-IO registry reader (module documentation).
@@ -578,7 +590,29 @@ impl Reader {
                 .as_ref()
                 .is_some_and(|v| v.freshness == Freshness::NotWitnessed),
         };
+        let most = crate::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
+        if record.size > most {
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "{}@{version}: the logged tarball size {} is over {most} bytes",
+                    request.name, record.size
+                ),
+            ));
+        }
+        let (tiles, bundle) = client::release_paths(record.entry, state.size)?;
+        // Everything the release needs is asked for in one round: the index note (unless the
+        // options skip it), the entry's tiles and bundle (usually still held from the replay)
+        // and both objects, whose hashes and size the replayed state already holds. The
+        // checks still run in order — index, then entry, then objects, each only after the
+        // one before passed — and every object is checked against its logged hash before use.
+        let (manifest, tgz) = (
+            client::object_path(&record.manifest),
+            client::object_path(&record.tgz),
+        );
+        let tgz_size = record.size;
         self.release = None;
+        self.files.clear();
         let path = format!("index/{}", request.name);
         self.pick = Some(Pick {
             request,
@@ -589,14 +623,13 @@ impl Reader {
         });
         if index {
             self.pending.insert(path, MAX_INDEX_BYTES as u64);
-            self.phase = Phase::Index;
-            return Ok(());
         }
-        if let Err(e) = self.ask_entry() {
-            self.pick = None;
-            return Err(e);
-        }
-        self.advance_if_done()
+        self.ask(&tiles);
+        self.ask(&[bundle]);
+        self.pending.insert(manifest, MAX_MANIFEST_BYTES as u64);
+        self.pending.insert(tgz, tgz_size);
+        self.phase = if index { Phase::Index } else { Phase::Entry };
+        Ok(())
     }
 
     /// The release [`Reader::want_release_with`] would read (version and logged record), from
@@ -796,14 +829,15 @@ impl Reader {
                     ),
                 ));
             }
+            let before = self.phase;
             match self.step() {
                 Ok(()) => {
-                    // Every path provided for this step was used by its checks, which passed.
-                    self.unverified.clear();
-                    self.from_cache.clear();
+                    // The paths this step checked passed.
+                    self.unverified.retain(|p| !is_input(before, p));
+                    self.from_cache.retain(|p, _| !is_input(before, p));
                 }
                 Err(e) => {
-                    if !self.retry(&e) {
+                    if !self.retry(before, &e) {
                         return self.failed(e);
                     }
                 }
@@ -812,15 +846,16 @@ impl Reader {
         Ok(())
     }
 
-    /// After a failed check: whether it is tried again without what may have caused it —
-    /// first the saved state of a replay (from entry 0 instead), then bytes from the host's
-    /// cache (dropped, named by [`Reader::take_refused`], asked again). Each happens once
-    /// per saved state or path, so the retries end.
-    fn retry(&mut self, e: &Error) -> bool {
+    /// After a failed check of `phase`: whether it is tried again without what may have
+    /// caused it — first the saved state of a replay (from entry 0 instead), then the bytes
+    /// from the host's cache among the check's inputs (dropped, named by
+    /// [`Reader::take_refused`], asked again). Each happens once per saved state or path, so
+    /// the retries end.
+    fn retry(&mut self, phase: Phase, e: &Error) -> bool {
         if !is_verdict(e) {
             return false;
         }
-        if self.phase == Phase::Replay && self.replay_saved {
+        if phase == Phase::Replay && self.replay_saved {
             self.replay_saved = false;
             self.resume_refused = Some(e.clone());
             let size = match self.proven_checkpoint() {
@@ -829,11 +864,18 @@ impl Reader {
             };
             return self.ask_replay(size).is_ok();
         }
-        if self.from_cache.is_empty() {
+        let dropped: Vec<(String, u64)> = self
+            .from_cache
+            .iter()
+            .filter(|(p, _)| is_input(phase, p))
+            .map(|(p, cap)| (p.clone(), *cap))
+            .collect();
+        if dropped.is_empty() {
             return false;
         }
         self.evidence = None;
-        for (p, cap) in core::mem::take(&mut self.from_cache) {
+        for (p, cap) in dropped {
+            self.from_cache.remove(&p);
             self.tiles.remove(&p);
             self.files.remove(&p);
             self.unverified.remove(&p);
@@ -933,8 +975,7 @@ impl Reader {
                 let bytes = self.files.get(&path).map(Vec::as_slice).unwrap_or_default();
                 client::verify_index(state, bytes, &name, self.now)
                     .map_err(|e| e.context(&format!("registry {url}: {path}")))?;
-                self.files.clear();
-                self.ask_entry()?;
+                self.phase = Phase::Entry;
             }
             Phase::Entry => {
                 let proven = self.proven_checkpoint()?;
@@ -947,19 +988,6 @@ impl Reader {
                     &self.tiles,
                 )
                 .map_err(|e| e.context(&format!("registry {url}")))?;
-                let most = crate::tarball::MAX_TARBALL_UNPACKED_BYTES as u64;
-                if st.size > most {
-                    return Err(Error::new(
-                        ErrorCode::TooLarge,
-                        format!(
-                            "{}@{}: the logged tarball size {} is over {most} bytes",
-                            st.name, st.version, st.size
-                        ),
-                    ));
-                }
-                self.pending
-                    .insert(client::object_path(&st.manifest), MAX_MANIFEST_BYTES as u64);
-                self.pending.insert(client::object_path(&st.tgz), st.size);
                 if let Some(p) = self.pick.as_mut() {
                     p.statement = Some(st);
                 }
@@ -1047,16 +1075,6 @@ impl Reader {
         self.ask(&tiles);
         self.ask(&bundles);
         self.phase = Phase::Replay;
-        Ok(())
-    }
-
-    /// Asks for the tiles and bundle of the picked release's entry.
-    fn ask_entry(&mut self) -> Result<()> {
-        let (state, pick) = self.state_and_pick()?;
-        let (tiles, bundle) = client::release_paths(pick.record.entry, state.size)?;
-        self.ask(&tiles);
-        self.ask(&[bundle]);
-        self.phase = Phase::Entry;
         Ok(())
     }
 

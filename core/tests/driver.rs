@@ -616,7 +616,7 @@ fn fail_stale_checkpoint_at_a_later_now_and_reopen_sees_the_yank() {
     assert_eq!(rel.statement.version, "1.0.0", "1.1.0 is yanked");
 }
 
-/// RD11: a fetch that fails mid-release leaves the reader in Objects; abandon_release goes
+/// RD11: a fetch that fails mid-release leaves the reader mid-release; abandon_release goes
 /// back to Ready and the next release reads; it does nothing when Ready or Failed.
 #[test]
 fn abandon_release_after_a_failed_fetch() {
@@ -624,13 +624,20 @@ fn abandon_release_after_a_failed_fetch() {
     let files = served(&reg);
     let mut r = open(&files, None, None).unwrap();
     want(&mut r, "left-pad").unwrap();
-    // The host provides the index and entry, then its fetch of the objects fails.
-    while !r.needs().iter().any(|p| p.starts_with("objects/")) {
-        for p in r.needs() {
-            r.provide(&p, files.get(&p).cloned()).unwrap();
-        }
+    // One round asks for the index note, the entry (held from the replay) and both objects.
+    let needs = r.needs();
+    assert!(needs.contains(&"index/left-pad".to_string()), "{needs:?}");
+    assert_eq!(
+        needs.iter().filter(|p| p.starts_with("objects/")).count(),
+        2,
+        "{needs:?}"
+    );
+    // The host provides the index, then its fetch of the objects fails.
+    for p in needs.iter().filter(|p| !p.starts_with("objects/")) {
+        r.provide(p, files.get(p).cloned()).unwrap();
     }
-    assert_eq!(r.phase(), Phase::Objects);
+    assert!(r.needs().iter().all(|p| p.starts_with("objects/")));
+    assert_eq!(r.phase(), Phase::Index, "checked only when the round is in");
     assert_eq!(
         code(want(&mut r, "left-pad")),
         ErrorCode::Malformed,
@@ -799,4 +806,32 @@ fn fail_owner_change_against_pinned_owner_keys() {
         ),
         ("2.0.0", e, 1)
     );
+}
+
+/// The release's files arrive in one round, but their checks keep their order: with a forged
+/// index note and changed objects both served, the refusal is the index note's; with only the
+/// objects changed, it is theirs (their hashes are not the logged ones).
+#[test]
+fn one_round_release_keeps_the_order_of_its_checks() {
+    let reg = sample();
+    let files = served(&reg);
+    let mut both = files.clone();
+    let mut objects = 0;
+    for (k, v) in both.iter_mut() {
+        if k.starts_with("objects/") && !v.is_empty() {
+            let last = v.len() - 1;
+            v[last] ^= 1;
+            objects += 1;
+        }
+    }
+    assert!(objects >= 2, "no objects in the sample");
+    let only_object = both.clone();
+    both.insert("index/left-pad".into(), b"not an index note".to_vec());
+    let mut r = open(&files, None, None).unwrap();
+    let e = release(&mut r, &both, "left-pad", None).unwrap_err();
+    assert!(e.message().contains("index/left-pad"), "{e}");
+    let mut r = open(&files, None, None).unwrap();
+    let e = release(&mut r, &only_object, "left-pad", None).unwrap_err();
+    assert!(!e.message().contains("index/left-pad"), "{e}");
+    assert_eq!(e.code(), ErrorCode::NotInLog, "{e}");
 }

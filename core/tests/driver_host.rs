@@ -331,21 +331,22 @@ fn releases_by_entry_and_tree_with_or_without_the_index() {
         accept_owner_change: false,
     };
     // The policy has a witness: IfNotWitnessed does not read the index; the entry's tiles
-    // were verified by the replay, so only the objects are needed.
+    // and bundle are still held from the replay, so only the objects are needed.
     r.want_release_with(
         req(Some("1.0.0")),
         by_entry(rec.entry, IndexCheck::IfNotWitnessed),
     )
     .unwrap();
-    assert_eq!(r.phase(), Phase::Objects);
+    assert_eq!(r.phase(), Phase::Entry);
     let asked = drive(&mut r, &files, &mut Files::new()).unwrap();
     assert!(asked.iter().all(|p| p.starts_with("objects/")), "{asked:?}");
     let got = r.take_release().unwrap();
     assert_eq!(got.release.statement.version, "1.0.0");
-    // Always reads the index first.
+    // Always reads the index (in the same round, checked first).
     r.want_release_with(req(Some("1.0.0")), by_entry(rec.entry, IndexCheck::Always))
         .unwrap();
-    assert_eq!(r.needs(), vec!["index/left-pad".to_string()]);
+    assert_eq!(r.phase(), Phase::Index);
+    assert_eq!(r.needs()[0], "index/left-pad");
     drive(&mut r, &files, &mut Files::new()).unwrap();
     assert!(r.take_release().is_some());
     // An edited entry (another release of the name), an entry that is not a release, no
@@ -427,4 +428,77 @@ fn an_accepted_owner_change_is_read_and_named() {
     .unwrap();
     drive(&mut r, &files, &mut Files::new()).unwrap();
     assert_eq!(r.take_release().unwrap().owners_changed, None);
+}
+
+/// RR13 with a release's one round (RD21): a corrupted cached entry bundle is refused, named
+/// and asked again (then `STALE`: the mirror is behind and the cache has nothing else); an
+/// index note refused in the same round does not blame the cached bundle, which is kept.
+#[test]
+fn a_bad_cached_bundle_of_a_release_is_refused_and_an_index_refusal_keeps_it() {
+    let old = sample();
+    let bare = served(&old);
+    let mut new = old.clone();
+    new.release("left-pad", "1.2.0", 3, &key(10), b"three");
+    let full = first_use_reader(&served(&new));
+    let (note, genesis) = (
+        full.checkpoint_note().unwrap().to_string(),
+        full.genesis().unwrap(),
+    );
+    let mut mirror = bare.clone();
+    for (k, v) in &new.files {
+        if k.starts_with("objects/") {
+            mirror.insert(k.clone(), v.clone());
+        }
+    }
+    let cache: Files = new
+        .files
+        .iter()
+        .filter(|(k, _)| k.starts_with("tile/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Resumed at 5: the replay needs no bundle, so the release asks for entry 4's.
+    let open = |cache: &mut Files| {
+        let mut r = pinned(&note, genesis);
+        r.resume(saved_of(&full)).unwrap();
+        drive(&mut r, &mirror, cache).unwrap();
+        assert_eq!(r.resumed_from(), Some(5));
+        r
+    };
+    let want = |r: &mut Reader| {
+        r.want_release(ReleaseRequest {
+            name: "left-pad".into(),
+            ..ReleaseRequest::default()
+        })
+        .unwrap()
+    };
+    let bundle = "tile/entries/000.p/5".to_string();
+    let mut good = cache.clone();
+    let mut r = open(&mut good);
+    want(&mut r);
+    assert!(r.needs().contains(&bundle), "{:?}", r.needs());
+    drive(&mut r, &mirror, &mut good).unwrap();
+    assert_eq!(r.take_release().unwrap().release.entry, 4);
+    // Corrupted: refused, removed by the host, asked again, then STALE.
+    let mut bad = cache.clone();
+    let b = bad.get_mut(&bundle).unwrap();
+    let i = b.len() - 3;
+    b[i] ^= 1;
+    let mut r = open(&mut bad);
+    want(&mut r);
+    let e = drive(&mut r, &mirror, &mut bad).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Stale, "{e}");
+    assert!(!bad.contains_key(&bundle));
+    assert_eq!(r.phase(), Phase::Ready);
+    // A forged index note in the same round as a good cached bundle: the index is refused,
+    // the bundle is not blamed.
+    let mut forged = mirror.clone();
+    forged.insert("index/left-pad".into(), b"not an index note".to_vec());
+    let mut kept = cache.clone();
+    let mut r = open(&mut kept);
+    want(&mut r);
+    let e = drive(&mut r, &forged, &mut kept).unwrap_err();
+    assert_ne!(e.code(), ErrorCode::Stale, "{e}");
+    assert!(e.message().contains("index/left-pad"), "{e}");
+    assert!(kept.contains_key(&bundle));
+    assert!(r.take_refused().is_empty());
 }

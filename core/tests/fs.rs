@@ -520,3 +520,29 @@ fn verify_dir_agrees_with_the_first_problem_of_check_dir() {
         ErrorCode::DigestMismatch
     );
 }
+
+/// Files around the read buffer's size (one read short of it, exactly it, one byte over, two
+/// buffers) hash like the same bytes in memory: the read loop that stops on a short read at
+/// the `fstat` size neither drops nor repeats a byte.
+#[test]
+fn files_around_the_read_buffer_size_hash_like_their_bytes() {
+    use omega_core::fs::{hash_file, READ_BUFFER_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let mut buf = vec![0u8; READ_BUFFER_BYTES];
+    for size in [
+        0,
+        1,
+        READ_BUFFER_BYTES - 1,
+        READ_BUFFER_BYTES,
+        READ_BUFFER_BYTES + 1,
+        2 * READ_BUFFER_BYTES,
+        2 * READ_BUFFER_BYTES + 7,
+    ] {
+        let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let rel = format!("f{size}");
+        write(dir.path(), &rel, &data, 0o644);
+        let entry = hash_file(&dir.path().join(&rel), &rel, &mut buf).unwrap();
+        assert_eq!(entry.size, size as u64, "{rel}");
+        assert_eq!(entry.hash, omega_core::hash::blake2b256(&data), "{rel}");
+    }
+}
