@@ -300,8 +300,9 @@ impl Host<'_> {
     }
 
     /// Fetches and provides what the reader needs until it needs nothing: each round's paths
-    /// in parallel, one fetch per cap; objects from the user cache first; a tile or bundle
-    /// the source does not serve from the user cache, else reported missing.
+    /// in parallel, each capped as the reader says ([`Host::fetch_groups`]); objects from the
+    /// user cache first; a tile or bundle the source does not serve from the user cache, else
+    /// reported missing.
     fn drive(&mut self) -> Result<(), Failure> {
         loop {
             let needs = self.reader.needs();
@@ -323,16 +324,12 @@ impl Host<'_> {
             let mut caps: Vec<u64> = wants.iter().map(|w| w.cap).collect();
             caps.sort_unstable();
             caps.dedup();
-            for cap in caps {
-                let group: Vec<&Want> = wants.iter().filter(|w| w.cap == cap).collect();
-                let rels: Vec<RelPath> = group.iter().map(|w| w.rel.clone()).collect();
-                let results = self.source.fetch_all_with(
-                    &rels,
-                    cap,
-                    DEFAULT_PARALLEL_FETCHES,
-                    &Progress::hidden(),
-                );
-                for (w, result) in group.into_iter().zip(results) {
+            let groups: Vec<Vec<&Want>> = caps
+                .iter()
+                .map(|cap| wants.iter().filter(|w| w.cap == *cap).collect())
+                .collect();
+            for (group, results) in groups.iter().zip(self.fetch_groups(&groups)) {
+                for (w, result) in group.iter().zip(results) {
                     match result {
                         Ok(bytes) => self.provide(&w.path, Some(bytes))?,
                         Err(e) if e.code() == ErrorCode::NotFound => {
@@ -359,6 +356,38 @@ impl Host<'_> {
                 }
             }
         }
+    }
+
+    /// Fetches every group (paths of one byte cap each: a release's round has the index
+    /// note, tiles and bundle, the manifest and the tarball) at once, the
+    /// `DEFAULT_PARALLEL_FETCHES` shared among the groups; the results in the groups' order.
+    fn fetch_groups(&self, groups: &[Vec<&Want>]) -> Vec<Vec<omega_core::Result<Vec<u8>>>> {
+        let fetch = |g: &[&Want], parallel: usize| {
+            let rels: Vec<RelPath> = g.iter().map(|w| w.rel.clone()).collect();
+            let cap = g.first().map_or(0, |w| w.cap);
+            self.source
+                .fetch_all_with(&rels, cap, parallel, &Progress::hidden())
+        };
+        if let [one] = groups {
+            return vec![fetch(one, DEFAULT_PARALLEL_FETCHES)];
+        }
+        let parallel = (DEFAULT_PARALLEL_FETCHES / groups.len().max(1)).max(1);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = groups
+                .iter()
+                .map(|g| (g.len(), s.spawn(move || fetch(g, parallel))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|(n, h)| {
+                    h.join().unwrap_or_else(|_| {
+                        (0..n)
+                            .map(|_| Err(Error::new(ErrorCode::Io, "a fetch thread panicked")))
+                            .collect()
+                    })
+                })
+                .collect()
+        })
     }
 
     fn provide(&mut self, path: &str, bytes: Option<Vec<u8>>) -> Result<(), Failure> {
