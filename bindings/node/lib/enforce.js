@@ -409,7 +409,7 @@ class Enforcer {
       if (this.config.mode === 'files') {
         const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
-        const pj = path.join(pkg.dir, 'package.json');
+        const pj = join(pkg.dir, 'package.json');
         if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
         return { table: id, dependencies };
       }
