@@ -101,11 +101,17 @@ pub fn open_manifest_table(root: &Path, label: &str, pins: &Pins) -> Result<Tabl
 ///
 /// 1. a signed package's manifest is checked against the pins first (signatures, its list's
 ///    digest), before any file is opened;
-/// 2. the files found (walk, `lstat`) are compared with the manifest's list by path and size
-///    before any byte is read ([`Table::first_size_problem`]);
-/// 3. then each file is opened without following a link, measured again (`fstat`), hashed
-///    through a buffer no further than its listed size, and compared with its entry
+/// 2. the paths found (the walk) are compared with the manifest's list before any file is
+///    opened ([`Table::first_size_problem`] with the listed sizes: a missing or extra path);
+/// 3. then each file is opened without following a link, measured (`fstat` on the open file:
+///    a size other than its listed one is refused before a byte is read), hashed through a
+///    buffer no further than its listed size, and compared with its entry
 ///    ([`Table::check_entry`]), on all cores with the `parallel` feature.
+///
+/// The sizes are taken from the open file, not from an `lstat` of each path first: one system
+/// call less per file (a third of the calls of a package of small files). The verdict is the
+/// same; only a package whose sizes differ may have some of its files hashed before the
+/// refusal.
 ///
 /// An unsigned package, and any package where one of the steps finds a problem, is checked
 /// in full ([`open_full`]): a refusal carries the report of every problem.
@@ -127,11 +133,11 @@ fn open_tree_fast(root: &Path, label: &str, pins: &Pins) -> Result<Option<Table>
     let signatures = read_limited(&root.join(SIGNATURE_PATH), MAX_SIGNATURE_FILE_BYTES)?;
     let table = Table::from_manifest(label, &manifest, signatures.as_deref(), pins)?;
     let files = walk_excluding(root, &[NESTED_MODULES_DIR])?;
-    let mut found = Vec::with_capacity(files.len());
-    for (rel, abs) in &files {
-        let meta = std::fs::symlink_metadata(abs).map_err(|e| io_error(abs, &e))?;
-        found.push((rel.clone(), meta.len()));
-    }
+    // Paths first: a path that is not listed gets no size (it is FILE_EXTRA whatever its size).
+    let found = files
+        .iter()
+        .map(|(rel, _)| (rel.clone(), table.listed_size(rel).unwrap_or(u64::MAX)))
+        .collect();
     if table.first_size_problem(found).is_some() {
         return Ok(None);
     }

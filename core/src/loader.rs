@@ -138,6 +138,19 @@ impl Table {
         }
     }
 
+    /// The listed size of the file `rel`, or `None` when it is not listed (no refusal is built:
+    /// a cheap lookup for the paths-first comparison of [`crate::listed::open_tree_table`]).
+    pub fn listed_size(&self, rel: &str) -> Option<u64> {
+        if is_metadata_path(rel) {
+            return None;
+        }
+        self.files
+            .binary_search_by(|f| f.path.as_bytes().cmp(rel.as_bytes()))
+            .ok()
+            .and_then(|i| self.files.get(i))
+            .map(|e| e.size)
+    }
+
     /// Whether a file of size `size` (as `fstat` gives it, before a byte is read) may be the
     /// file `rel`: its entry, or the refusal (`FILE_EXTRA`, or `FILE_CHANGED` for another size).
     pub fn entry_sized(&self, rel: &str, size: u64) -> Result<&FileEntry> {

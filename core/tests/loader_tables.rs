@@ -174,7 +174,19 @@ fn fail_tree_open_sizes_first_agrees_with_the_full_check() {
     assert_eq!(fast.report.files, 3);
 
     type Tamper = fn(&Path);
-    let tampers: [(&str, Tamper, ErrorCode); 5] = [
+    // The sizes come from the open file (no lstat pass first): a file that shrank is hashed
+    // before it is refused, one that grew is refused on its size; the verdict is the same.
+    let tampers: [(&str, Tamper, ErrorCode); 7] = [
+        (
+            "shrunk",
+            |r| write(r, "lib/util.js", b"x\n", 0o644),
+            ErrorCode::FileChanged,
+        ),
+        (
+            "grown",
+            |r| write(r, "lib/util.js", &[b'x'; 4096], 0o644),
+            ErrorCode::FileChanged,
+        ),
         (
             "same size",
             |r| write(r, "lib/util.js", b"exports.u = 2;\n", 0o644),

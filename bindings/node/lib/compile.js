@@ -98,10 +98,23 @@ function formatOf(filename, fromRequire) {
   return null;
 }
 
+// A file: URL whose path needs no decoding and is already normalized: what pathToFileURL
+// gives for a normalized absolute POSIX path made of characters it leaves as they are.
+const PLAIN_FILE_URL = /^file:\/\/\/[A-Za-z0-9_./@+=,~!$&'()*:;-]*$/;
+
+/** fileURLToPath, without parsing a URL when it is one of the plain ones (most are). */
+function filenameOf(url) {
+  if (path.sep === '/' && PLAIN_FILE_URL.test(url)) {
+    const p = url.slice(7);
+    if (p.length === 1 || (!p.endsWith('/') && !p.includes('//') && !p.includes('/./') && !p.includes('/../') && !p.endsWith('/.') && !p.endsWith('/..'))) return p;
+  }
+  return fileURLToPath(url);
+}
+
 /** The synchronous `load` hook (module.registerHooks). */
 function loadHook(url, context, nextLoad) {
   if (!url.startsWith('file:')) return nextLoad(url, context);
-  const filename = fileURLToPath(url);
+  const filename = filenameOf(url);
   const bytes = verifiedBytes(filename);
   if (bytes === undefined) return nextLoad(url, context);
   const fromRequire = Array.isArray(context.conditions) && context.conditions.includes('require');

@@ -30,7 +30,7 @@ const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const {
-  isDir, OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal,
+  isDir, OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal, normalAbsolute,
 } = require('./resolve.js');
 
 const OWN = Object.freeze({ kind: 'own' });
@@ -76,6 +76,7 @@ class Enforcer {
     // Decisions on the layout, made once per process (as Node's own resolution caches them);
     // contents are checked on every resolution and load, against the verified tables.
     this.dirPlaces = new Map(); // directory -> where its files stand (place), file name left out
+    this.filePlaces = new Map(); // file -> where it stands (place)
     this.scopes = new Map(); // directory -> its #imports scope (importsScope), once verified
     this.resolved = new Set(); // bare names (with their search folders) whose checks passed
     this.dependencyPins = new Map(); // package dir \0 pinned digest -> null (verified) | the refusal
@@ -103,6 +104,16 @@ class Enforcer {
    * a node_modules folder) or 'outside' (not under the project).
    */
   place(file) {
+    let where = this.filePlaces.get(file);
+    if (where === undefined) {
+      where = this.placeFile(file);
+      this.filePlaces.set(file, where);
+    }
+    return where;
+  }
+
+  /** place() without the per-file cache (the per-folder one still applies). */
+  placeFile(file) {
     if (file === OWN_DIR) return OWN;
     const slash = file.lastIndexOf(path.sep);
     const base = file.slice(slash + 1);
@@ -148,7 +159,7 @@ class Enforcer {
    * verified first), so `require.resolve('pkg/bin/tool')` refuses a tampered file too.
    */
   checkResolved(request, fromDir, file, lookedUp, searchDirs = [fromDir]) {
-    const how = `, the resolution of ${JSON.stringify(request)} from ${fromDir}`;
+    const how = new How(request, fromDir);
     const where = this.place(file);
     if (where.kind === 'own') return;
     if (lookedUp && lookedUp !== file && inNodeModules(lookedUp)) {
@@ -157,7 +168,7 @@ class Enforcer {
     }
     if (request.startsWith('#')) {
       this.checkImports(request, fromDir, file, how);
-    } else if (isBare(request)) {
+    } else if (isBareSpec(request)) {
       const name = bareName(request);
       if (name) this.checkBareName(name, request, fromDir, file, how, searchDirs);
     }
@@ -174,7 +185,7 @@ class Enforcer {
     const entry = firstEntry(name, searchDirs);
     if (!entry || !inside(entry, this.root)) return;
     if (!realEntry(entry)) throw linkRefusal(name, entry, file, how);
-    const steering = this.place(path.join(entry, 'package.json'));
+    const steering = this.place(join(entry, 'package.json'));
     // The package the name stands for is verified first: its package.json steered this.
     if (steering.kind === 'package') this.openPackage(steering.pkg, file, how);
     if (!inside(file, entry)) {
@@ -190,10 +201,10 @@ class Enforcer {
    * `#imports` request, the bare names its targets map to (finding 6, N12).
    */
   beforeResolve(request, fromDir, searchDirs = [fromDir]) {
-    if (!isBare(request)) return;
+    if (!isBareSpec(request)) return;
     const memo = request.startsWith('#') ? null : `${bareName(request)}\0${searchDirs.join('\0')}`;
     if (memo !== null && this.resolved.has(memo)) return;
-    const how = `, the resolution of ${JSON.stringify(request)} from ${fromDir}`;
+    const how = new How(request, fromDir);
     let names = [[bareName(request), searchDirs]];
     if (request.startsWith('#')) {
       const scope = this.importsScope(fromDir, how);
@@ -202,7 +213,7 @@ class Enforcer {
     for (const [name, dirs] of names) {
       const entry = name ? firstEntry(name, dirs) : null;
       if (!entry || !inside(entry, this.root)) continue;
-      const pj = path.join(entry, 'package.json');
+      const pj = join(entry, 'package.json');
       if (!realEntry(entry)) throw linkRefusal(name, entry, pj, how);
       const steering = this.place(pj);
       if (steering.kind !== 'package') continue;
@@ -264,7 +275,7 @@ class Enforcer {
   }
 
   findImportsScope(fromDir, how) {
-    const requester = this.place(path.join(fromDir, '_'));
+    const requester = this.place(join(fromDir, '_'));
     if (requester.kind !== 'package' && requester.kind !== 'app') return null;
     const top = requester.kind === 'package' ? requester.pkg.dir : this.root;
     for (let d = fromDir; d === top || inside(d, top); d = path.dirname(d)) {
@@ -338,7 +349,7 @@ class Enforcer {
    * pin (once per directory and pin; refusals kept).
    */
   checkDependencyPin(fromDir, name, entry, file, how) {
-    const requester = this.place(path.join(fromDir, '_'));
+    const requester = this.place(join(fromDir, '_'));
     if (requester.kind !== 'package') return;
     const state = this.packages.get(requester.pkg.dir);
     const deps = state && state.dependencies;
@@ -373,7 +384,7 @@ class Enforcer {
   }
 
   verify(pkg, file, how) {
-    if (!isReal(pkg.dir)) {
+    if (!realEntry(pkg.dir)) {
       // Only with --preserve-symlinks: Node otherwise hands out real paths.
       return {
         error: refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${pkg.name}: ${pkg.dir} is or passes through a symbolic link`), file, how),
@@ -398,7 +409,7 @@ class Enforcer {
       if (this.config.mode === 'files') {
         const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, false);
         // package.json steers resolution (main, exports) before any file loads: check it now.
-        const pj = path.join(pkg.dir, 'package.json');
+        const pj = join(pkg.dir, 'package.json');
         if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
         return { table: id, dependencies };
       }
@@ -412,17 +423,69 @@ class Enforcer {
   }
 }
 
+/**
+ * `, the resolution of "<request>" from <dir>`, the end of a refusal's message: made into text
+ * only when a refusal is (most resolutions pass).
+ */
+class How {
+  constructor(request, fromDir) {
+    this.request = request;
+    this.fromDir = fromDir;
+  }
+
+  toString() {
+    return `, the resolution of ${JSON.stringify(this.request)} from ${this.fromDir}`;
+  }
+}
+
 /** The package name of a bare specifier, or null when it is not one. */
 function bareName(spec) {
-  try {
-    return splitSpecifier(spec).name;
-  } catch {
-    return null;
+  let name = bareNames.get(spec);
+  if (name === undefined) {
+    try {
+      name = splitSpecifier(spec).name;
+    } catch {
+      name = null;
+    }
+    if (bareNames.size < CACHE_LIMIT) bareNames.set(spec, name);
   }
+  return name;
+}
+
+/** isBare(), decided once per specifier (it depends on the text alone). */
+function isBareSpec(spec) {
+  let bare = bareSpecs.get(spec);
+  if (bare === undefined) {
+    bare = isBare(spec);
+    if (bareSpecs.size < CACHE_LIMIT) bareSpecs.set(spec, bare);
+  }
+  return bare;
+}
+
+// Caches of decisions that depend on a specifier's text alone (bounded: a program that
+// resolves ever new names computes the rest again).
+const CACHE_LIMIT = 1 << 16;
+const bareNames = new Map(); // specifier -> its package name, or null
+const bareSpecs = new Map(); // specifier -> isBare
+
+/**
+ * `dir`/`name` for a plain file or folder name (`package.json`, `_`): string concatenation for
+ * a normalized absolute POSIX `dir` (what Node's resolution, real paths and this file's lookups
+ * give), else path.join.
+ */
+function join(dir, name) {
+  if (path.sep === '/' && normalAbsolute(dir)) return dir.length === 1 ? `/${name}` : `${dir}/${name}`;
+  return path.join(dir, name);
 }
 
 const entries = new Map(); // name \0 directory -> the entry lookupEntry found (or null)
 const dirs = new Map(); // node_modules/<name> candidate -> whether it is a directory
+// directory -> (name -> the first node_modules/<name> from that directory up, or null): the
+// lookups of a name from sibling folders share the walk up from their common parent.
+const levels = new Map();
+// A name whose path components are all plain (no `.`, `..` or empty one): path.join would
+// leave `<dir>/node_modules/<name>` as it is.
+const PLAIN_NAME = /^(?:@[^/]+\/)?[^/]+$/;
 
 function candidateIsDir(p) {
   let d = dirs.get(p);
@@ -436,16 +499,47 @@ const reals = new Map(); // entry -> whether it is its own real path
 
 /** The first node_modules/<name> entry (as looked up) from `dirs`, or null (once per process). */
 function firstEntry(name, dirs) {
+  const fast = path.sep === '/' && PLAIN_NAME.test(name) && name !== '.' && name !== '..' && !/\/\.\.?$/.test(name);
   for (const d of dirs) {
-    const key = `${name}\0${d}`;
-    let entry = entries.get(key);
-    if (entry === undefined) {
-      entry = lookupEntry(name, d, candidateIsDir);
-      entries.set(key, entry);
+    let entry;
+    if (fast && normalAbsolute(d)) {
+      entry = entryFrom(name, d);
+    } else {
+      const key = `${name}\0${d}`;
+      entry = entries.get(key);
+      if (entry === undefined) {
+        entry = lookupEntry(name, d, candidateIsDir);
+        entries.set(key, entry);
+      }
     }
     if (entry) return entry;
   }
   return null;
+}
+
+/**
+ * lookupEntry(name, dir) for a plain name and a normalized absolute POSIX `dir`, remembered
+ * for `dir` and every folder above it that the walk visits: the first `node_modules/<name>`
+ * that is a directory, from `dir` up (a folder named node_modules is not searched in), or null.
+ */
+function entryFrom(name, dir) {
+  let names = levels.get(dir);
+  if (names === undefined) {
+    names = new Map();
+    levels.set(dir, names);
+  } else {
+    const known = names.get(name);
+    if (known !== undefined) return known;
+  }
+  const slash = dir.lastIndexOf('/');
+  let entry = null;
+  if (dir.slice(slash + 1) !== 'node_modules') {
+    const candidate = dir.length === 1 ? `/node_modules/${name}` : `${dir}/node_modules/${name}`;
+    if (candidateIsDir(candidate)) entry = candidate;
+  }
+  if (entry === null && dir.length > 1) entry = entryFrom(name, slash === 0 ? '/' : dir.slice(0, slash));
+  names.set(name, entry);
+  return entry;
 }
 
 /** Whether a package entry is its own real path (isReal), decided once per process. */

@@ -10,6 +10,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { OmegaError, withContext, fromFs } = require('./errors.js');
+const { inside, normalAbsolute } = require('./resolve.js');
 
 const LOCK_FILE = 'omega.lock';
 
@@ -63,7 +64,12 @@ function load(engine, file) {
     throw withContext(e, file);
   }
   const root = fs.realpathSync(path.dirname(path.resolve(file)));
-  const rel = (dir) => path.relative(root, dir).split(path.sep).join('/');
+  const rel = (dir) => {
+    // A normalized absolute POSIX path below the root (every package folder the loader
+    // asks about): the rest of the string; anything else through path.relative.
+    if (path.sep === '/' && normalAbsolute(dir) && normalAbsolute(root) && inside(dir, root)) return root.length === 1 ? dir.slice(1) : dir.slice(root.length + 1);
+    return path.relative(root, dir).split(path.sep).join('/');
+  };
   const keys = new Map();
   const keyOf = (dir) => {
     let k = keys.get(dir);

@@ -20,7 +20,7 @@ const { configFromEnv, Enforcer, refusal, esmLookedUp } = require('./enforce.js'
 const { OmegaError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const compile = require('./compile.js');
-const { OWN_DIR, inside, inNodeModules } = require('./resolve.js');
+const { OWN_DIR, inside, inNodeModules, normalAbsolute } = require('./resolve.js');
 
 const INSTALLED = Symbol.for('omega-verify.register');
 
@@ -79,8 +79,9 @@ function installCommonJS(enforcer) {
   const resolveFilename = Module._resolveFilename;
   Module._resolveFilename = function omegaResolveFilename(request, parent, ...rest) {
     const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
-    const searchDirs = searchDirsOf(rest[1], from);
-    if (typeof request === 'string') enforcer.beforeResolve(request, from, searchDirs);
+    const searchDirs = rest[1] && Array.isArray(rest[1].paths) ? searchDirsOf(rest[1], from) : undefined;
+    // Relative and absolute requests name no package: nothing to verify before Node looks.
+    if (typeof request === 'string' && request.charCodeAt(0) !== 46 && request.charCodeAt(0) !== 47) enforcer.beforeResolve(request, from, searchDirs);
     const saved = calls;
     calls = [];
     let file;
@@ -96,7 +97,7 @@ function installCommonJS(enforcer) {
     let lookedUp = null;
     for (let i = seen.length - 1; i >= 0; i--) {
       if (seen[i][1] === file) {
-        lookedUp = path.resolve(seen[i][0]);
+        lookedUp = normalAbsolute(seen[i][0]) ? seen[i][0] : path.resolve(seen[i][0]);
         break;
       }
     }

@@ -188,5 +188,5 @@ function isBare(spec) {
 
 module.exports = {
   isDir, OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
-  inNodeModules, isReal,
+  inNodeModules, isReal, normalAbsolute,
 };

@@ -104,9 +104,9 @@ function openFull(dir, p, label) {
 }
 
 /**
- * Tree mode, sizes first (omega-core's rule, as listed::open_tree_table on the native engine):
- * the signed manifest against the pins, then the paths and sizes found against its list, then
- * each file read (no more than its listed size + 1 bytes) and compared. Null when any step
+ * Tree mode, as listed::open_tree_table on the native engine: the signed manifest against the
+ * pins, then the paths found against its list, then each file opened, its size (fstat) compared
+ * before a byte is read, read (no more than its listed size + 1 bytes) and compared. Null when any step
  * finds a problem (the package is then read and checked in full, for the report).
  */
 function openTreeFast(dir, p) {
@@ -116,7 +116,10 @@ function openTreeFast(dir, p) {
     const signature = readMeta(dir, walk.SIGNATURE_PATH, LIMITS.maxSignatureFileBytes);
     const id = call(() => wasm.tableFromManifest(manifest, signature, p));
     const list = walk.listSync(dir, true, checkDir, LIMITS.maxFiles);
-    const sizes = list.map((f) => fs.lstatSync(f.abs).size);
+    // Paths first (an unlisted one throws FILE_EXTRA here, a missing one fails the match);
+    // each file's size is then compared on the open file (fstat) before a byte is read, as
+    // omega-core's open_tree_table does: no lstat pass.
+    const sizes = list.map((f) => wasm.tableEntrySize(id, f.rel));
     if (!wasm.tableSizesMatch(id, list.map((f) => f.rel), sizes)) return null;
     for (let i = 0; i < list.length; i++) {
       const got = walk.readListedSync(list[i].abs, list[i].rel, sizes[i]);

@@ -41,6 +41,9 @@ struct Tables {
     by_key: HashMap<String, u32>,
     /// The key of the table the prefetch thread is opening, if any.
     in_progress: Option<String>,
+    /// The keys of the tables the loader's own thread is opening (the prefetch thread skips
+    /// them rather than open them a second time beside it).
+    claimed: std::collections::HashSet<String>,
 }
 
 /// Signalled when the prefetch thread has finished a table.
@@ -80,7 +83,7 @@ pub fn prefetch(jobs: Vec<Job>, whole: bool) {
                 };
                 {
                     let mut t = tables();
-                    if t.by_key.contains_key(&key) {
+                    if t.by_key.contains_key(&key) || t.claimed.contains(&key) {
                         continue;
                     }
                     t.in_progress = Some(key);
@@ -99,6 +102,15 @@ pub fn prefetch(jobs: Vec<Job>, whole: bool) {
             }
         });
     drop(spawned);
+}
+
+/// Releases the loader's claim on a table when dropped.
+struct Claim(String);
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        tables().claimed.remove(&self.0);
+    }
 }
 
 /// Clears the prefetch thread's table in progress and wakes the waiters when dropped.
@@ -238,7 +250,13 @@ fn open_with(
                 return Ok((id, Arc::clone(table)));
             }
         }
+        t.claimed.insert(k.clone());
     }
+    // Released however the open ends (the prefetch thread may then open it, or skip it).
+    let _claim = key
+        .as_ref()
+        .filter(|_| !prefetching)
+        .map(|k| Claim(k.clone()));
     let pins = pins()?;
     let root = Path::new(dir);
     let table = if whole {
