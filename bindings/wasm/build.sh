@@ -41,6 +41,10 @@ build() { # target out-dir package-type
   rm -rf "$tmp"
   wasm-bindgen --target "$1" --out-dir "$tmp" --out-name omega \
     --remove-producers-section "$raw"
+  # -Oz, and curve25519-dalek's default 32-bit backend on wasm32: measured against -O3/-O4
+  # (speed within the noise, 1.4% larger) and `--cfg curve25519_dalek_bits="64"` (1.7× slower:
+  # no 64×64→128 multiply in WebAssembly) with bindings/node/bench/log-engines.js and bench.mjs
+  # (docs/benchmarks.md, "Log checks: WASM vs native").
   "$wasm_opt" -Oz "$tmp/omega_bg.wasm" -o "$tmp/omega_bg.wasm"
   cat >"$tmp/package.json" <<EOF
 {

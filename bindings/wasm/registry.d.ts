@@ -26,7 +26,7 @@ export interface OmegaRegistry {
   evidence(): string | null;
 }
 export function openRegistry(url: string, options: OmegaRegistryOptions): OmegaRegistry;
-/** A call re-opens the registry when its last open is this old (seconds). */
+/** Core's driver::REFRESH_SECONDS (60): a call re-opens the registry when its last open is this old (seconds; the rule is core's RegistryReader.needsReopen). */
 export const REFRESH_SECONDS: number;
 /** The body of `res`, streamed; TOO_LARGE past `cap` bytes (before reading when Content-Length is over it). */
 export function readCapped(res: Response, cap: number, where: string): Promise<Uint8Array>;

@@ -15,12 +15,16 @@
 // Freshness (threat model RD10): the clock is read at every call (unless `now` fixes it) and
 // given to core, which refuses (STALE) a checkpoint older than maxAge at it. A call opens the
 // registry again — the checkpoint fetched anew, consistency with the last one kept, the log
-// replayed — when the last open is REFRESH_SECONDS old or more, or when core says STALE.
+// replayed — when core says so: `needsReopen` (the last open is REFRESH_SECONDS = 60 s old or
+// more, or the clock went back) or `reopenAfter` (once on STALE). The rule is core's
+// (`omega_core::driver::Reader::needs_reopen`); this file acts on it.
 import { RegistryReader } from './omega.js';
 
 const MAX_AGE = 86400; // REGISTRY.md R6's default max_age (seconds)
 const PARALLEL = 8; // fetches in flight at once
-export const REFRESH_SECONDS = 60; // a call re-opens the registry when its last open is this old
+// core's driver::REFRESH_SECONDS, for callers (module-level: usable before init(); the
+// tests check it against the module's refreshSeconds()). The rule itself is core's.
+export const REFRESH_SECONDS = 60;
 
 function typeError(message) {
   const e = new TypeError(message);
@@ -125,7 +129,6 @@ export function openRegistry(url, options) {
   const clock = () => (offline ? undefined : fixedNow ?? Math.floor(Date.now() / 1000));
 
   let reader = null; // the reader of the last open (a failed one is kept for evidence())
-  let openedAt = null; // the clock at the last open that succeeded; null: not open
 
   async function get(p, cap) {
     const where = `${base}/${p}`;
@@ -180,26 +183,21 @@ export function openRegistry(url, options) {
     }
   }
 
-  // Opens the registry again when it is not open, or (with the clock) when the last open is
-  // REFRESH_SECONDS old or more: a new core reader from the policy and the last checkpoint
-  // kept (consistency with it), the log replayed. Returns whether it opened now.
+  // Opens the registry (again) when core says so (needsReopen(now): never opened, the open
+  // failed, or the last open is REFRESH_SECONDS old or the clock went back) or when `force`:
+  // a new core reader from the policy and the last checkpoint kept (consistency with it),
+  // the log replayed. Else gives the reader the clock. Returns whether it opened now.
   async function ensureOpen(now, force) {
-    const due =
-      force ||
-      openedAt === null ||
-      (fixedNow === undefined && now !== undefined && (now - openedAt >= REFRESH_SECONDS || now < openedAt));
-    if (!due) {
+    if (!force && reader !== null && !reader.needsReopen(now)) {
       reader.setNow(now);
       return false;
     }
-    openedAt = null;
     const r = new RegistryReader(base, policy, maxAge, held, genesis, now);
     reader = r;
     await drive(r, r.needs());
     const cp = r.checkpoint();
     held = cp.keep;
     genesis = cp.genesis;
-    openedAt = now ?? 0;
     return true;
   }
 
@@ -209,7 +207,7 @@ export function openRegistry(url, options) {
     queue = run.catch(() => {});
     return run;
   };
-  // Runs f(reader) on an open registry; on STALE from a reader opened earlier, opens again once.
+  // Runs f(reader) on an open registry; opens again once when core says so (reopenAfter: STALE).
   const withOpen = (f) =>
     serial(async () => {
       const now = clock();
@@ -217,7 +215,7 @@ export function openRegistry(url, options) {
       try {
         return await f(reader);
       } catch (e) {
-        if (opened || !e || e.code !== 'STALE') throw e;
+        if (!e || typeof e.code !== 'string' || !reader.reopenAfter(e.code, opened)) throw e;
         await ensureOpen(now, true);
         return f(reader);
       }

@@ -1278,3 +1278,70 @@ impl Reader {
         Some(j)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// When a host opens the registry again (threat model RD10): one rule for every binding
+// (Node, WASM, Python, Swift), which only act on it.
+
+/// A host opens the registry again (a new [`Reader`] from the policy and the last note kept:
+/// the checkpoint fetched anew, consistency with that note, the log replayed) when its last
+/// open is this many seconds old: a long-lived registry object sees new notices, revocations
+/// and yanks within a minute.
+pub const REFRESH_SECONDS: u64 = 60;
+
+/// Whether an open made at `opened_at` is due again at `now` (Unix seconds; `None`: offline):
+/// [`REFRESH_SECONDS`] or more have passed, or the clock went back (`now < opened_at`).
+/// Offline (`now` `None`) never; opened offline and given a clock now, always (the checkpoint
+/// was never checked for freshness). A fixed clock (`now == opened_at` at every call) never.
+pub fn reopen_due(opened_at: Option<u64>, now: Option<u64>) -> bool {
+    match (opened_at, now) {
+        (_, None) => false,
+        (None, Some(_)) => true,
+        (Some(at), Some(now)) => now < at || now - at >= REFRESH_SECONDS,
+    }
+}
+
+impl Reader {
+    /// Whether a host must open the registry again before a call at `now`, this reader having
+    /// been opened with the clock `opened_at` (the `now` given to [`Reader::open`] or
+    /// [`Reader::from_policy`]; the host's binding layer keeps it): the reader never finished
+    /// opening (the open failed or was cut short: no verified state), or [`reopen_due`].
+    /// Otherwise the host gives the reader its clock ([`Reader::set_now`]) and goes on.
+    pub fn needs_reopen(&self, opened_at: Option<u64>, now: Option<u64>) -> bool {
+        self.state.is_none() || self.error.is_some() || reopen_due(opened_at, now)
+    }
+
+    /// Whether a call that failed with `code` opens the registry again and runs once more:
+    /// `STALE` (the checkpoint got older than `max_age` at the call's clock, or an index note
+    /// is newer than it) from a reader the call did not open itself (`opened_now` false). A
+    /// reader opened by the call is as fresh as the registry serves: its `STALE` is the
+    /// answer, so a call opens at most twice.
+    pub fn reopen_after(&self, code: ErrorCode, opened_now: bool) -> bool {
+        code == ErrorCode::Stale && !opened_now
+    }
+}
+
+#[cfg(test)]
+mod reopen_tests {
+    use super::{reopen_due, REFRESH_SECONDS};
+
+    #[test]
+    fn due_after_refresh_seconds_or_when_the_clock_goes_back() {
+        let t = 1_800_000_000;
+        assert!(
+            !reopen_due(Some(t), Some(t)),
+            "a fixed clock never re-opens"
+        );
+        assert!(!reopen_due(Some(t), Some(t + 59)), "59 s: not yet");
+        assert!(reopen_due(Some(t), Some(t + 60)), "exactly 60 s: due");
+        assert!(reopen_due(Some(t), Some(t + 61)));
+        assert!(reopen_due(Some(t), Some(t - 1)), "the clock went back");
+        assert!(reopen_due(Some(t), Some(0)));
+        assert!(!reopen_due(Some(t), None), "offline: never on time");
+        assert!(!reopen_due(None, None));
+        assert!(reopen_due(None, Some(t)), "opened offline, a clock now");
+        assert!(!reopen_due(Some(u64::MAX - 1), Some(u64::MAX)));
+        assert!(reopen_due(Some(0), Some(u64::MAX)));
+        assert_eq!(REFRESH_SECONDS, 60);
+    }
+}

@@ -13,6 +13,7 @@
 
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const repo = path.resolve(__dirname, '..', '..', '..');
@@ -74,6 +75,7 @@ const native = [];
 const wasm = [];
 const ratio = [];
 let proof = 0;
+const load0 = os.loadavg();
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 ? ['wasm', 'native'] : ['native', 'wasm'];
   const got = {};
@@ -87,3 +89,6 @@ console.log(`node ${process.version}; verifyCheckpoint (1 log signature + witnes
 console.log(`native: ${median(native).toFixed(0)} pairs/s (median)`);
 console.log(`wasm:   ${median(wasm).toFixed(0)} pairs/s (median)`);
 console.log(`wasm time / native time: ${median(ratio).toFixed(2)}× (median of per-round ratios; target ≤ 2×)`);
+const la = (l) => l.map((x) => x.toFixed(2)).join(' ');
+console.log(`per-round ratios: ${ratio.map((r) => r.toFixed(2)).join(' ')}`);
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0].model}; load average ${la(load0)} before, ${la(os.loadavg())} after`);

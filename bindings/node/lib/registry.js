@@ -13,8 +13,10 @@
 // Freshness (threat model RD10): the clock is read at every call (unless `now` fixes it) and
 // given to core, which refuses (STALE) a checkpoint older than maxAge at it. A call opens the
 // registry again — the checkpoint fetched anew, consistency with the last one kept, the log
-// replayed — when the last open is REFRESH_SECONDS old or more, or when core says STALE: a
-// long-lived object sees new notices, revocations and yanks within a minute.
+// replayed — when core says so (`needsReopen`: the last open is REFRESH_SECONDS = 60 s old or
+// more, or the clock went back; `reopenAfter`: once on STALE): a long-lived object sees new
+// notices, revocations and yanks within a minute. The rule is core's
+// (`omega_core::driver::Reader::needs_reopen`); this file acts on it.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -24,7 +26,6 @@ const opt = require('./options.js');
 
 const MAX_AGE = 86400; // REGISTRY.md R6's default max_age (seconds)
 const PARALLEL = 8; // fetches in flight at once
-const REFRESH_SECONDS = 60; // a call re-opens the registry when its last open is this old
 
 function loadRaw() {
   if (engine.name === 'native') return { native: require(path.join(__dirname, '..', 'omega.node')) };
@@ -121,7 +122,6 @@ class Registry {
   #offline;
   #signal;
   #reader = null; // the reader of the last open (a failed one is kept for evidence())
-  #openedAt = null; // the clock at the last open that succeeded; null: not open
   #queue = Promise.resolve();
 
   constructor(url, options) {
@@ -230,31 +230,27 @@ class Registry {
   }
 
   /**
-   * Opens the registry again when it is not open, or (with the clock) when the last open
-   * is REFRESH_SECONDS old or more: a new core reader from the policy and the last checkpoint
-   * kept (consistency with it), the log replayed. Returns whether it opened now.
+   * Opens the registry (again) when core says so (`needsReopen(now)`: never opened, the open
+   * failed, or the last open is REFRESH_SECONDS old or the clock went back) or when `force`:
+   * a new core reader from the policy and the last checkpoint kept (consistency with it),
+   * the log replayed. Else gives the reader the clock. Returns whether it opened now.
    */
   async #ensureOpen(now, force) {
-    const due =
-      force ||
-      this.#openedAt === null ||
-      (this.#fixedNow === undefined && now !== undefined && (now - this.#openedAt >= REFRESH_SECONDS || now < this.#openedAt));
-    if (!due) {
-      call(() => this.#reader.setNow(now));
+    const reader0 = this.#reader;
+    if (!force && reader0 !== null && !call(() => reader0.needsReopen(now))) {
+      call(() => reader0.setNow(now));
       return false;
     }
-    this.#openedAt = null;
     const reader = new this.#Raw(this.#url, this.#policy, this.#maxAge, this.#held, this.#genesis, now);
     this.#reader = reader;
     await this.#drive(reader, call(() => reader.needs()));
     const cp = call(() => reader.checkpoint());
     this.#held = cp.keep;
     this.#genesis = cp.genesis;
-    this.#openedAt = now ?? 0;
     return true;
   }
 
-  /** Runs `f(reader)` on an open registry; on STALE from a reader opened earlier, opens again once. */
+  /** Runs `f(reader)` on an open registry; opens again once when core says so (`reopenAfter`: STALE). */
   #withOpen(f) {
     return this.#serial(async () => {
       const now = this.#now();
@@ -262,7 +258,7 @@ class Registry {
       try {
         return await f(this.#reader);
       } catch (e) {
-        if (opened || !(e instanceof OmegaError) || e.code !== 'STALE') throw e;
+        if (!(e instanceof OmegaError) || !this.#reader.reopenAfter(e.code, opened)) throw e;
         await this.#ensureOpen(now, true);
         return f(this.#reader);
       }
@@ -329,4 +325,12 @@ function registry(url, options) {
   return new Registry(url, options);
 }
 
-module.exports = { registry, Registry, REFRESH_SECONDS };
+module.exports = { registry, Registry };
+/** Core's driver::REFRESH_SECONDS (60): a call re-opens the registry when its last open is this old. */
+Object.defineProperty(module.exports, 'REFRESH_SECONDS', {
+  enumerable: true,
+  get() {
+    if (!raw) raw = loadRaw();
+    return raw.native ? raw.native.registryRefreshSeconds() : raw.wasm.refreshSeconds();
+  },
+});

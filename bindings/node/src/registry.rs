@@ -35,10 +35,12 @@ fn num(v: f64, what: &str) -> Result<u64, Error> {
 /// The core reader, or the error that stopped its opening; shared with [`ProvideTask`].
 type Shared = Arc<Mutex<Result<Reader, Error>>>;
 
-/// One registry being read: the core reader and the last release taken from it.
+/// One registry being read: the core reader, the clock it was opened with (for core's
+/// re-open rule, `Reader::needs_reopen`) and the last release taken from it.
 #[napi]
 pub struct RegistryReader {
     reader: Shared,
+    opened_at: Option<u64>,
     last: Option<ReaderRelease>,
 }
 
@@ -109,6 +111,13 @@ fn needs(r: &Reader) -> Value {
     json!({"needs": list, "phase": format!("{:?}", r.phase())})
 }
 
+/// Core's `driver::REFRESH_SECONDS`: a host opens the registry again when its last open is
+/// this old (`lib/registry.js` exports it as `REFRESH_SECONDS`).
+#[napi]
+pub fn registry_refresh_seconds() -> u32 {
+    u32::try_from(omega_core::driver::REFRESH_SECONDS).unwrap_or(u32::MAX)
+}
+
 #[napi]
 impl RegistryReader {
     /// Opens a reader (nothing fetched yet): `url` (for messages), the policy text, `maxAge`
@@ -124,6 +133,7 @@ impl RegistryReader {
         now: Option<f64>,
     ) -> Self {
         RegistryReader {
+            opened_at: now.and_then(|n| num(n, "now").ok()),
             reader: Arc::new(Mutex::new(open(
                 &url,
                 &policy,
@@ -181,6 +191,35 @@ impl RegistryReader {
                 Ok(Value::Null)
             })
         })())
+    }
+
+    /// Whether the host opens the registry again (a new reader) before a call at `now` (Unix
+    /// seconds; absent: offline): core's `Reader::needs_reopen` with the clock this reader
+    /// was opened with (its open failed or was cut short, [`REFRESH_SECONDS`] passed, or the
+    /// clock went back). The envelope of a boolean.
+    ///
+    /// [`REFRESH_SECONDS`]: omega_core::driver::REFRESH_SECONDS
+    #[napi]
+    pub fn needs_reopen(&self, now: Option<f64>) -> String {
+        envelope((|| -> Outcome {
+            let now = now.map(|n| num(n, "now")).transpose()?;
+            let opened_at = self.opened_at;
+            // A reader whose opening failed (a bad argument) is re-opened: the host gets the
+            // error again from the new one.
+            let due = with(&self.reader, |r| Ok(r.needs_reopen(opened_at, now)));
+            Ok(Value::Bool(due.unwrap_or(true)))
+        })())
+    }
+
+    /// Whether a call that failed with error `code` (a DESIGN §4 code) opens the registry
+    /// again and runs once more (core's `Reader::reopen_after`: `STALE` from a reader the
+    /// call did not open, `openedNow` false).
+    #[napi]
+    pub fn reopen_after(&self, code: String, opened_now: bool) -> bool {
+        match ErrorCode::from_code(&code) {
+            Some(c) => with(&self.reader, |r| Ok(r.reopen_after(c, opened_now))).unwrap_or(false),
+            None => false,
+        }
     }
 
     /// Drops the release being read after a failed fetch (core's `abandon_release`, RD11).

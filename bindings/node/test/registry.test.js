@@ -228,6 +228,15 @@ test('RD10: the clock is read at each call; a long-lived object re-opens and ref
     Date.now = () => (c.now + 61) * 1000;
     await reg.notices('left-pad');
     assert.equal(checkpoints(), 2, 'opened again after REFRESH_SECONDS');
+    // The rule is core's (Reader::needs_reopen): 59 s after the last open, not again; the
+    // clock going back, again.
+    Date.now = () => (c.now + 61 + 59) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 2, '59 s after the last open');
+    Date.now = () => (c.now + 30) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 3, 'the clock went back');
+    assert.equal(require('../lib/registry.js').REFRESH_SECONDS, 60, "core's REFRESH_SECONDS");
     Date.now = () => (c.now + c.max_age + 1) * 1000;
     await assert.rejects(reg.release('left-pad'), { code: 'STALE' });
     await assert.rejects(reg.notices('left-pad'), { code: 'STALE' });

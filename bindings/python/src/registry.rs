@@ -4,30 +4,33 @@
 //! runs the host loop of docs/DRIVER (ask `needs()`, fetch, `provide()`), and this module
 //! converts arguments and results. Every `provide` runs core's checks with the GIL released.
 //!
-//! Results are returned as JSON text (parsed by the Python half) or bytes; errors are core's,
-//! as the `OmegaError` subclass of their code.
+//! Results are returned as JSON text (parsed by the Python half) or bytes: the shapes are
+//! core's (`Reader::checkpoint_json`, `driver::notices_json`, `ReaderRelease::to_json`, snake
+//! case), the same fields as the Node, WASM and Swift hosts. Errors are core's, as the
+//! `OmegaError` subclass of their code. When to open the registry again is core's rule too
+//! (`Reader::needs_reopen`, `Reader::reopen_after`); the Python half only acts on it.
 
 use std::sync::{Mutex, MutexGuard};
 
-use omega_core::driver::{Phase, Reader, ReleaseRequest};
+use omega_core::driver::{notices_json, Phase, Reader, ReleaseRequest, REFRESH_SECONDS};
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::keys::PublicKey;
-use omega_core::policy::{Freshness, VerifiedCheckpoint};
-use omega_core::registry::NoticeRecord;
+use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
-use serde_json::{json, Value};
 
 use crate::args::{bytes_arg, text_arg};
 use crate::errors::IntoPyResult;
 
 /// omega-core's reader, behind a mutex: every method locks it with the GIL released, so a
 /// thread verifying never blocks another thread's Python code (and never deadlocks on the GIL).
+/// `opened_at` is the clock it was opened with (core's re-open rule needs it).
 #[pyclass(name = "_Reader", module = "omega_verify._omega_verify", frozen)]
 pub struct PyReader {
     inner: Mutex<Reader>,
+    opened_at: Option<u64>,
 }
 
 fn lock(m: &Mutex<Reader>) -> MutexGuard<'_, Reader> {
@@ -65,40 +68,6 @@ fn genesis_arg(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<[u8; 32]> {
         .py_err(py)
 }
 
-/// A verified checkpoint, the shape of `verify_checkpoint` (`VerifiedCheckpoint` in the stubs).
-fn checkpoint_json(v: &VerifiedCheckpoint) -> Value {
-    let freshness = match v.freshness {
-        Freshness::Fresh { as_of } => json!({"state": "fresh", "as_of": as_of}),
-        Freshness::NotWitnessed => json!({"state": "not_witnessed", "as_of": null}),
-        Freshness::NotChecked => json!({"state": "not_checked", "as_of": null}),
-    };
-    json!({
-        "origin": v.checkpoint.origin,
-        "size": v.checkpoint.size,
-        "root": to_hex(&v.checkpoint.root),
-        "extensions": v.checkpoint.extensions,
-        "witnesses": v.witnesses.iter().map(|(n, t)| json!({"name": n, "time": t})).collect::<Vec<_>>(),
-        "freshness": freshness,
-        "log_key": v.log_key,
-        "note": v.note_text,
-    })
-}
-
-/// A logged notice (`Notice` in the stubs).
-fn notice_json(n: &NoticeRecord) -> Value {
-    let s = &n.notice;
-    json!({
-        "entry": n.entry,
-        "name": s.name,
-        "id": s.id,
-        "severity": s.severity.as_str(),
-        "affected": s.affected.iter().map(|r| json!({"from": r.from, "to": r.to})).collect::<Vec<_>>(),
-        "fixed": s.fixed,
-        "summary": s.summary,
-        "url": s.url,
-    })
-}
-
 #[pymethods]
 impl PyReader {
     /// Opens a reader: core's `Reader::from_policy` (the stored note is verified by the
@@ -128,6 +97,7 @@ impl PyReader {
             .py_err(py)?;
         Ok(PyReader {
             inner: Mutex::new(reader),
+            opened_at: now,
         })
     }
 
@@ -161,20 +131,29 @@ impl PyReader {
         py.detach(|| lock(&self.inner).set_now(now))
     }
 
+    /// Whether the registry is opened again (a new reader) before a call at `now` (None:
+    /// offline): core's `Reader::needs_reopen` with the clock this reader was opened with
+    /// (its open failed or was cut short, `REFRESH_SECONDS` passed, or the clock went back).
+    #[pyo3(signature = (now))]
+    fn needs_reopen(&self, py: Python<'_>, now: Option<u64>) -> bool {
+        let at = self.opened_at;
+        py.detach(|| lock(&self.inner).needs_reopen(at, now))
+    }
+
+    /// Whether a call that failed with error `code` (a DESIGN §4 code) opens the registry
+    /// again and runs once more (core's `Reader::reopen_after`: STALE from a reader the call
+    /// did not open, `opened_now` False).
+    fn reopen_after(&self, py: Python<'_>, code: &str, opened_now: bool) -> bool {
+        match ErrorCode::from_code(code) {
+            Some(c) => py.detach(|| lock(&self.inner).reopen_after(c, opened_now)),
+            None => false,
+        }
+    }
+
     /// Drops the release being read after a failed fetch (core's `Reader::abandon_release`,
     /// RD11): back to "ready"; nothing in any other phase.
     fn abandon_release(&self, py: Python<'_>) {
         py.detach(|| lock(&self.inner).abandon_release())
-    }
-
-    /// The tree the state and releases are proven against, `(size, root hex)`: the stored
-    /// checkpoint's when a mirror serves an older one (RD19); None before.
-    fn proven(&self, py: Python<'_>) -> Option<(u64, String)> {
-        py.detach(|| {
-            lock(&self.inner)
-                .latest()
-                .map(|h| (h.checkpoint.size, to_hex(&h.checkpoint.root)))
-        })
     }
 
     /// Starts reading a release (core's `Reader::want_release`).
@@ -205,48 +184,30 @@ impl PyReader {
     }
 
     /// The release read by the last `want_release`, once verified: `(info_json,
-    /// manifest_bytes, tarball_bytes, report_json)`; None otherwise.
-    #[allow(clippy::type_complexity)]
+    /// manifest_bytes, tarball_bytes)`, the JSON core's `ReaderRelease::to_json` (snake case:
+    /// name, version, sequence, entry, tree, size, manifest_hash, tarball_hash, report, owners,
+    /// advisories); None otherwise.
     fn take_release<'py>(
         &self,
         py: Python<'py>,
-    ) -> Option<(String, Bound<'py, PyBytes>, Bound<'py, PyBytes>, String)> {
+    ) -> Option<(String, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
         let got = py.detach(|| lock(&self.inner).take_release())?;
-        let (rel, adv) = (&got.release, &got.advisories);
-        let st = &rel.statement;
-        let info = json!({
-            "name": st.name,
-            "version": st.version,
-            "sequence": st.sequence,
-            "entry": rel.entry,
-            "tree": st.tree.to_string(),
-            "manifest_hash": to_hex(&st.manifest),
-            "tarball_hash": to_hex(&st.tgz),
-            "size": st.size,
-            "yanked": adv.yanked.as_ref().map(|y| json!({"entry": y.entry, "reason": y.reason})),
-            "notices": adv.notices.iter().map(notice_json).collect::<Vec<_>>(),
-            "revoked_signers": adv.revoked_signers.iter().map(|r| json!({
-                "key": r.key.to_base64(), "entry": r.entry, "reason": r.reason,
-            })).collect::<Vec<_>>(),
-            "owners_entry": got.owners_entry,
-            "owners_serial": got.owners_serial,
-            "owner_keys": got.owner_keys.iter().map(|k| k.to_base64()).collect::<Vec<_>>(),
-        });
+        let info = got.to_json(KeyStyle::Snake).to_string();
         Some((
-            info.to_string(),
-            PyBytes::new(py, &rel.manifest_bytes),
-            PyBytes::new(py, &rel.tgz),
-            rel.report.json().to_text(),
+            info,
+            PyBytes::new(py, &got.release.manifest_bytes),
+            PyBytes::new(py, &got.release.tgz),
         ))
     }
 
-    /// The notices of `name` (all, or those whose ranges contain `sequence`) as JSON.
+    /// The notices of `name` (all, or those whose ranges contain `sequence`) as JSON (core's
+    /// `driver::notices_json`).
     #[pyo3(signature = (name, sequence = None))]
     fn notices(&self, py: Python<'_>, name: &str, sequence: Option<u64>) -> PyResult<String> {
         let list = py
             .detach(|| lock(&self.inner).notices(name, sequence))
             .py_err(py)?;
-        Ok(Value::Array(list.iter().map(notice_json).collect()).to_string())
+        Ok(notices_json(&list).to_string())
     }
 
     /// The phase: "checkpoint", "consistency", "replay", "ready", "index", "entry",
@@ -255,12 +216,14 @@ impl PyReader {
         py.detach(|| phase_name(lock(&self.inner).phase()))
     }
 
-    /// The fetched checkpoint, verified, as JSON (None before).
-    fn verified(&self, py: Python<'_>) -> Option<String> {
+    /// The verified checkpoint as JSON (core's `Reader::checkpoint_json`, snake case: the
+    /// fields of `verify_checkpoint` plus `keep`, `genesis` and `proven`), once the registry
+    /// is verified (None before).
+    fn checkpoint(&self, py: Python<'_>) -> Option<String> {
         py.detach(|| {
             lock(&self.inner)
-                .verified()
-                .map(|v| checkpoint_json(v).to_string())
+                .checkpoint_json(KeyStyle::Snake)
+                .map(|v| v.to_string())
         })
     }
 
@@ -294,5 +257,6 @@ impl PyReader {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyReader>()?;
     m.add("DEFAULT_MAX_AGE", omega_core::client::DEFAULT_MAX_AGE)?;
+    m.add("REFRESH_SECONDS", REFRESH_SECONDS)?;
     Ok(())
 }

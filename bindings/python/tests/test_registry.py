@@ -29,6 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import pytest
 
 import omega_verify as ov
+from omega_verify._omega_verify import REFRESH_SECONDS
 from conftest import REPO, load_json
 
 VECTORS = REPO / "tests" / "vectors" / "client.json"
@@ -133,6 +134,10 @@ def test_vector_registry_properties_and_release_fields() -> None:
     assert (n["id"], n["severity"], n["affected"]) == ("OMEGA-1", "critical", [{"from": 1, "to": 1}])
     assert reg.notices("left-pad", 2) == []
     assert reg.notices("left-pad", 1) == [n]
+    # core's shapes (driver::notice_json, Reader::checkpoint_json), as in Node, WASM, Swift
+    assert set(n) == {"entry", "id", "severity", "summary", "affected", "fixed", "url"}
+    assert (v["keep"], v["genesis"]) == (reg.checkpoint, reg.genesis)
+    assert (v["proven"]["size"], v["proven"]["root"]) == reg.proven
     with pytest.raises(ov.OmegaError) as e:
         reg.notices("no-such-pkg")
     assert e.value.code == "NOT_IN_LOG"
@@ -219,6 +224,15 @@ def test_rd10_the_clock_is_read_at_each_call_and_a_stale_checkpoint_is_refused(
     clock["t"] += 31
     reg.notices("left-pad")
     assert checkpoints() == 2, "opened again after REFRESH_SECONDS"
+    # The rule is core's (Reader::needs_reopen): 59 s after the last open, not again; the
+    # clock going back, again.
+    clock["t"] += 59
+    reg.notices("left-pad")
+    assert checkpoints() == 2, "59 s after the last open"
+    clock["t"] = case["now"] + 30
+    reg.notices("left-pad")
+    assert checkpoints() == 3, "the clock went back"
+    assert REFRESH_SECONDS == 60
     clock["t"] = case["now"] + 3601
     with pytest.raises(ov.OmegaError) as e:
         reg.release("left-pad")

@@ -27,7 +27,8 @@ use omega_core::{fs, LegacyPolicy, Pins, PublicKey};
 
 pub use error::OmegaError;
 pub use registry::{
-    Notice, Registry, RegistryFetcher, Release, RevokedSigner, SequenceRange, Yank,
+    Notice, ProvenTree, Registry, RegistryCheckpoint, RegistryFetcher, Release, RevokedSigner,
+    SequenceRange, Yank, REFRESH_SECONDS,
 };
 pub use report::{Problem, Report, SignatureReport};
 

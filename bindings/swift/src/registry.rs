@@ -11,27 +11,32 @@
 //! Freshness (threat model RD10): the clock is read at every call (unless `now` fixes it)
 //! and given to core, which refuses (`Stale`) a checkpoint older than `maxAge` at it. A call
 //! opens the registry again (checkpoint fetched anew, consistency with the last one kept, the
-//! log replayed) when the last open is [`REFRESH_SECONDS`] old or more, or when core says
-//! `Stale`.
+//! log replayed) when core says so: `Reader::needs_reopen` (the last open is
+//! [`REFRESH_SECONDS`] old or more, or the clock went back) or `Reader::reopen_after` (once on
+//! `Stale`).
+//!
+//! Shapes are core's: a checkpoint and notices are read from `Reader::checkpoint_json` and
+//! `driver::notice_json` (the JSON the Node, WASM and Python hosts return), field for field
+//! (a field core adds or drops is an error here, caught by the tests, never a silent default).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use omega_core::driver::{Reader, ReleaseRequest};
+pub use omega_core::driver::REFRESH_SECONDS;
+use omega_core::driver::{notice_json, Reader, ReleaseRequest};
 use omega_core::hash::{parse_hex32, to_hex};
-use omega_core::policy::{Freshness as CoreFreshness, VerifiedCheckpoint as CoreCheckpoint};
 use omega_core::registry::NoticeRecord;
+use omega_core::report::KeyStyle;
 use omega_core::ErrorCode;
+use serde_json::Value;
 use uniffi::UnexpectedUniFFICallbackError;
 
-use crate::log::{Freshness, VerifiedCheckpoint, WitnessCosignature};
+use crate::log::{Freshness, WitnessCosignature};
 use crate::{OmegaError, Report};
 
 /// Most paths fetched at once.
 const PARALLEL: usize = 8;
-/// A call opens the registry again when its last open is this old (seconds; RD10).
-pub const REFRESH_SECONDS: u64 = 60;
 
 /// How the registry's files are fetched: implemented by the host (Swift, Kotlin). Called from
 /// several threads at once.
@@ -63,13 +68,11 @@ pub struct SequenceRange {
     pub last: u64,
 }
 
-/// A logged security notice.
+/// A logged security notice (core's `driver::notice_json`).
 #[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
 pub struct Notice {
     /// Index of its log entry.
     pub entry: u64,
-    /// The package name.
-    pub name: String,
     /// The notice id (unique per name).
     pub id: String,
     /// `low`, `moderate`, `high` or `critical`.
@@ -139,49 +142,207 @@ pub struct Release {
     pub revoked_signers: Vec<RevokedSigner>,
 }
 
-fn notice(n: &NoticeRecord) -> Notice {
-    let s = &n.notice;
-    Notice {
-        entry: n.entry,
-        name: s.name.clone(),
-        id: s.id.clone(),
-        severity: s.severity.as_str().to_string(),
-        affected: s
-            .affected
-            .iter()
-            .map(|r| SequenceRange {
-                first: r.from,
-                last: r.to,
-            })
-            .collect(),
-        fixed: s.fixed,
-        summary: s.summary.clone(),
-        url: s.url.clone(),
+/// The tree releases are proven against.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct ProvenTree {
+    /// Its size.
+    pub size: u64,
+    /// Its root hash, lowercase hex.
+    pub root: String,
+}
+
+/// The verified checkpoint of a [`Registry`] (core's `Reader::checkpoint_json`): the fields of
+/// `verifyCheckpoint` plus the note to store, the genesis hash and the proven tree.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct RegistryCheckpoint {
+    /// The origin line.
+    pub origin: String,
+    /// The tree size.
+    pub size: u64,
+    /// The root hash, lowercase hex.
+    pub root: String,
+    /// Extension lines.
+    pub extensions: Vec<String>,
+    /// The policy witnesses whose cosignature verified, in policy order.
+    pub witnesses: Vec<WitnessCosignature>,
+    /// The freshness verdict.
+    pub freshness: Freshness,
+    /// The vkey of the log key that signed.
+    pub log_key: String,
+    /// The whole signed note of the fetched checkpoint.
+    pub note: String,
+    /// The note to store and give back next time (the larger of the fetched and the stored
+    /// one: never backwards).
+    pub keep: String,
+    /// The SHA-256 of entry 0 (hex), to store with `keep`.
+    pub genesis: String,
+    /// The tree releases are proven against (the stored one when a mirror is behind, RD19).
+    pub proven: ProvenTree,
+}
+
+/// Reads core's JSON objects into records, field for field.
+struct Shape<'a> {
+    what: &'static str,
+    map: &'a serde_json::Map<String, Value>,
+}
+
+fn drift(what: &str, why: String) -> OmegaError {
+    omega_core::Error::new(ErrorCode::Malformed, format!("core's {what} JSON: {why}")).into()
+}
+
+impl<'a> Shape<'a> {
+    /// `v` as an object with exactly the keys `keys` (core's shape; anything else is a drift).
+    fn of(v: &'a Value, what: &'static str, keys: &[&str]) -> Result<Shape<'a>, OmegaError> {
+        let map = v
+            .as_object()
+            .ok_or_else(|| drift(what, "not an object".into()))?;
+        let mut have: Vec<&str> = map.keys().map(String::as_str).collect();
+        let mut want = keys.to_vec();
+        have.sort_unstable();
+        want.sort_unstable();
+        if have != want {
+            return Err(drift(what, format!("keys {have:?}, expected {want:?}")));
+        }
+        Ok(Shape { what, map })
+    }
+    fn get(&self, k: &str) -> &'a Value {
+        static NULL: Value = Value::Null;
+        self.map.get(k).unwrap_or(&NULL)
+    }
+    fn u64(&self, k: &str) -> Result<u64, OmegaError> {
+        self.get(k)
+            .as_u64()
+            .ok_or_else(|| drift(self.what, format!("{k} is not a number")))
+    }
+    fn opt_u64(&self, k: &str) -> Result<Option<u64>, OmegaError> {
+        match self.get(k) {
+            Value::Null => Ok(None),
+            _ => self.u64(k).map(Some),
+        }
+    }
+    fn string(&self, k: &str) -> Result<String, OmegaError> {
+        self.get(k)
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| drift(self.what, format!("{k} is not a string")))
+    }
+    fn opt_string(&self, k: &str) -> Result<Option<String>, OmegaError> {
+        match self.get(k) {
+            Value::Null => Ok(None),
+            _ => self.string(k).map(Some),
+        }
+    }
+    fn list(&self, k: &str) -> Result<&'a Vec<Value>, OmegaError> {
+        self.get(k)
+            .as_array()
+            .ok_or_else(|| drift(self.what, format!("{k} is not an array")))
     }
 }
 
-fn checkpoint_record(v: &CoreCheckpoint) -> VerifiedCheckpoint {
-    VerifiedCheckpoint {
-        origin: v.checkpoint.origin.clone(),
-        size: v.checkpoint.size,
-        root: to_hex(&v.checkpoint.root),
-        extensions: v.checkpoint.extensions.clone(),
-        witnesses: v
-            .witnesses
-            .iter()
-            .map(|(name, time)| WitnessCosignature {
-                name: name.clone(),
-                time: *time,
+/// A notice from core's `driver::notice_json`.
+fn notice(n: &NoticeRecord) -> Result<Notice, OmegaError> {
+    let v = notice_json(n);
+    let s = Shape::of(
+        &v,
+        "notice",
+        &[
+            "entry", "id", "severity", "summary", "affected", "fixed", "url",
+        ],
+    )?;
+    let affected = s
+        .list("affected")?
+        .iter()
+        .map(|r| {
+            let r = Shape::of(r, "notice range", &["from", "to"])?;
+            Ok(SequenceRange {
+                first: r.u64("from")?,
+                last: r.u64("to")?,
             })
-            .collect(),
-        freshness: match v.freshness {
-            CoreFreshness::Fresh { as_of } => Freshness::Fresh { as_of },
-            CoreFreshness::NotWitnessed => Freshness::NotWitnessed,
-            CoreFreshness::NotChecked => Freshness::NotChecked,
+        })
+        .collect::<Result<_, OmegaError>>()?;
+    Ok(Notice {
+        entry: s.u64("entry")?,
+        id: s.string("id")?,
+        severity: s.string("severity")?,
+        affected,
+        fixed: s.opt_u64("fixed")?,
+        summary: s.string("summary")?,
+        url: s.opt_string("url")?,
+    })
+}
+
+fn notices(list: &[NoticeRecord]) -> Result<Vec<Notice>, OmegaError> {
+    list.iter().map(notice).collect()
+}
+
+/// The registry's checkpoint from core's `Reader::checkpoint_json` (`None` before verified).
+fn registry_checkpoint(r: &Reader) -> Result<Option<RegistryCheckpoint>, OmegaError> {
+    let Some(v) = r.checkpoint_json(KeyStyle::Snake) else {
+        return Ok(None);
+    };
+    let s = Shape::of(
+        &v,
+        "checkpoint",
+        &[
+            "origin",
+            "size",
+            "root",
+            "extensions",
+            "witnesses",
+            "freshness",
+            "log_key",
+            "note",
+            "keep",
+            "genesis",
+            "proven",
+        ],
+    )?;
+    let extensions = s
+        .list("extensions")?
+        .iter()
+        .map(|e| {
+            e.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| drift("checkpoint", "an extension is not a string".into()))
+        })
+        .collect::<Result<_, OmegaError>>()?;
+    let witnesses = s
+        .list("witnesses")?
+        .iter()
+        .map(|w| {
+            let w = Shape::of(w, "witness", &["name", "time"])?;
+            Ok(WitnessCosignature {
+                name: w.string("name")?,
+                time: w.u64("time")?,
+            })
+        })
+        .collect::<Result<_, OmegaError>>()?;
+    let f = Shape::of(s.get("freshness"), "freshness", &["state", "as_of"])?;
+    let freshness = match f.string("state")?.as_str() {
+        "fresh" => Freshness::Fresh {
+            as_of: f.u64("as_of")?,
         },
-        log_key: v.log_key.clone(),
-        note: v.note_text.clone(),
-    }
+        "not_witnessed" => Freshness::NotWitnessed,
+        "not_checked" => Freshness::NotChecked,
+        other => return Err(drift("freshness", format!("state {other:?}"))),
+    };
+    let p = Shape::of(s.get("proven"), "proven", &["size", "root"])?;
+    Ok(Some(RegistryCheckpoint {
+        origin: s.string("origin")?,
+        size: s.u64("size")?,
+        root: s.string("root")?,
+        extensions,
+        witnesses,
+        freshness,
+        log_key: s.string("log_key")?,
+        note: s.string("note")?,
+        keep: s.string("keep")?,
+        genesis: s.string("genesis")?,
+        proven: ProvenTree {
+            size: p.u64("size")?,
+            root: p.string("root")?,
+        },
+    }))
 }
 
 fn not_ready() -> OmegaError {
@@ -207,10 +368,13 @@ pub struct Registry {
     fetcher: Arc<dyn RegistryFetcher>,
 }
 
-/// The reader of the last open that succeeded, and when (`None`: open again at the next call).
+/// The reader of the last open that succeeded, the clock it was opened with (`None`:
+/// offline; core's re-open rule needs it), and whether a later open failed (then the next call
+/// opens again; the last good reader's note stays the one to store).
 struct Opened {
     reader: Reader,
     at: Option<u64>,
+    failed: bool,
 }
 
 fn clock() -> u64 {
@@ -280,37 +444,33 @@ impl Registry {
     /// Opens again (keeping the last good reader when that fails: its note stays the one to
     /// store, and the next call tries again).
     fn reopen(&self, o: &mut Opened, now: Option<u64>) -> Result<(), OmegaError> {
-        o.at = None;
+        o.failed = true;
         let held = o.reader.checkpoint_note().map(str::to_string);
         let genesis = o.reader.genesis();
         o.reader = self.open(held.as_deref(), genesis, now)?;
-        o.at = Some(now.unwrap_or(0));
+        o.at = now;
+        o.failed = false;
         Ok(())
     }
 
-    /// Runs `f` on an open registry: opens again when not open or (with the clock) when the
-    /// last open is REFRESH_SECONDS old or more; on `Stale` from a reader opened earlier,
-    /// opens again once and retries.
+    /// Runs `f` on an open registry: opens again when core says so (`Reader::needs_reopen`:
+    /// the last open is REFRESH_SECONDS old or the clock went back) or the last open failed;
+    /// opens again once and retries when core says so (`Reader::reopen_after`: `Stale` from a
+    /// reader opened earlier).
     fn with_open<T>(
         &self,
         f: impl Fn(&Registry, &mut Reader) -> Result<T, OmegaError>,
     ) -> Result<T, OmegaError> {
         let mut o = self.lock();
         let now = self.now();
-        let due = match (o.at, now) {
-            (None, _) => true,
-            (Some(at), Some(n)) if self.fixed_now.is_none() => {
-                n.saturating_sub(at) >= REFRESH_SECONDS || n < at
-            }
-            _ => false,
-        };
+        let due = o.failed || o.reader.needs_reopen(o.at, now);
         if due {
             self.reopen(&mut o, now)?;
         } else {
             o.reader.set_now(now);
         }
         match f(self, &mut o.reader) {
-            Err(e) if !due && e.error_code() == ErrorCode::Stale => {
+            Err(e) if o.reader.reopen_after(e.error_code(), due) => {
                 self.reopen(&mut o, now)?;
                 f(self, &mut o.reader)
             }
@@ -474,7 +634,8 @@ impl Registry {
             offline,
             state: Mutex::new(Opened {
                 reader,
-                at: Some(when.unwrap_or(0)),
+                at: when,
+                failed: false,
             }),
             fetcher,
         }))
@@ -529,7 +690,7 @@ impl Registry {
                 entry: y.entry,
                 reason: y.reason,
             }),
-            notices: adv.notices.iter().map(notice).collect(),
+            notices: notices(&adv.notices)?,
             revoked_signers: adv
                 .revoked_signers
                 .iter()
@@ -546,7 +707,7 @@ impl Registry {
     /// `NotInLog` when the log does not hold the name.
     #[uniffi::method(default(sequence = None))]
     pub fn notices(&self, name: String, sequence: Option<u64>) -> Result<Vec<Notice>, OmegaError> {
-        self.with_open(|_, r| Ok(r.notices(&name, sequence)?.iter().map(notice).collect()))
+        self.with_open(|_, r| notices(&r.notices(&name, sequence)?))
     }
 
     /// The checkpoint note to store and give back next time (never backwards).
@@ -567,14 +728,11 @@ impl Registry {
             .ok_or_else(not_ready)
     }
 
-    /// The checkpoint fetched and verified (origin, size, root, witnesses with their times,
-    /// freshness, log key, note).
-    pub fn verified(&self) -> Result<VerifiedCheckpoint, OmegaError> {
-        self.lock()
-            .reader
-            .verified()
-            .map(checkpoint_record)
-            .ok_or_else(not_ready)
+    /// The checkpoint fetched and verified (core's `Reader::checkpoint_json`: origin, size,
+    /// root, extensions, witnesses with their times, freshness, log key, note) with `keep` (the
+    /// note to store), `genesis` and `proven` (the tree releases are proven against).
+    pub fn verified(&self) -> Result<RegistryCheckpoint, OmegaError> {
+        registry_checkpoint(&self.lock().reader)?.ok_or_else(not_ready)
     }
 
     /// `"cosigned by w1 at T; fresh as of T"`, for people.

@@ -104,6 +104,9 @@ def test_properties_and_release_fields(ov, good):
     assert isinstance(v.freshness, ov.Freshness.FRESH)
     assert reg.genesis() == doc["genesis"]
     assert reg.checkpoint() == v.note
+    # core's Reader::checkpoint_json, as in Node, WASM and Python
+    assert (v.keep, v.genesis) == (reg.checkpoint(), reg.genesis())
+    assert (v.proven.size, v.proven.root) == (v.size, v.root)
     assert reg.witness_text().startswith("cosigned by w1 at ")
     assert reg.url() == "https://v.example"
     assert f.calls[0][0] == "https://v.example/checkpoint"
@@ -125,6 +128,8 @@ def test_properties_and_release_fields(ov, good):
     assert reg.notices("left-pad", 2) == []
     with pytest.raises(ov.OmegaError.NotInLog):
         reg.notices("no-such-pkg", None)
+    # A fixed clock: core's re-open rule never re-opens (the checkpoint was fetched once).
+    assert [u for u, _ in f.calls].count("https://v.example/checkpoint") == 1
 
 
 def test_release_errors_leave_the_registry_usable(ov, good):

@@ -21,7 +21,7 @@
 //! | `lockOpen`, `lockKey`, `lockAuditPins`, `lockPins` (`loader`, feature `loader`: the Node build only) | `Lockfile::entry_for_path`, `LockEntry::audit_pins`, `loader::merge_pins` |
 //! | `tableFromManifest`, `tableFromFiles`, `tableFromListing`, `tableSizesMatch`, `tableCheckSize`, `tableEntrySize`, `tableCheckFile`, `tableListing`, `tableReport`, `tableDependencies` (`loader`) | `loader::Table` |
 //! | `loaderLimits()` (`loader`) | `limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES}` |
-//! | `RegistryReader` (class: `needs`, `provide`, `wantRelease`, `takeRelease`, `tarball`, `manifest`, `notices`, `checkpoint`, `evidence`; loop in `registry.js`) | `driver::Reader` |
+//! | `RegistryReader` (class: `needs`, `provide`, `wantRelease`, `takeRelease`, `tarball`, `manifest`, `notices`, `checkpoint`, `evidence`, `needsReopen`, `reopenAfter`; loop in `registry.js`), `refreshSeconds` | `driver::Reader`, `driver::REFRESH_SECONDS` |
 //!
 //! Reports are `Report::to_json` (errors: `Error::to_json`) as plain JS objects: the
 //! one report shape of every binding and of `omega check --json`.

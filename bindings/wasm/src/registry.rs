@@ -4,7 +4,7 @@
 //! `Ω.registry`. Every check and the order of the steps are core's; this file converts.
 //! Errors are thrown as the binding's errors (`.code`: a DESIGN §4 code).
 
-use omega_core::driver::{notices_json, Reader, ReaderRelease, ReleaseRequest};
+use omega_core::driver::{notices_json, Reader, ReaderRelease, ReleaseRequest, REFRESH_SECONDS};
 use omega_core::hash::parse_hex32;
 use omega_core::keys::PublicKey;
 use omega_core::report::KeyStyle;
@@ -64,11 +64,20 @@ fn needs(r: &Reader) -> JsValue {
     json_to_js(&json!({"needs": list, "phase": format!("{:?}", r.phase())}))
 }
 
-/// One registry being read (see the module documentation).
+/// One registry being read (see the module documentation): the core reader, the clock it was
+/// opened with (for core's re-open rule) and the last release taken from it.
 #[wasm_bindgen]
 pub struct RegistryReader {
     reader: Result<Reader, Error>,
+    opened_at: Option<u64>,
     last: Option<ReaderRelease>,
+}
+
+/// Core's `driver::REFRESH_SECONDS`: a host opens the registry again when its last open is
+/// this old (registry.js exports the same number as `REFRESH_SECONDS`).
+#[wasm_bindgen(js_name = refreshSeconds)]
+pub fn refresh_seconds() -> f64 {
+    REFRESH_SECONDS as f64
 }
 
 #[wasm_bindgen]
@@ -85,6 +94,7 @@ impl RegistryReader {
         genesis: Option<String>,
         now: Option<f64>,
     ) -> RegistryReader {
+        let opened_at = opt_num(now, "now").ok().flatten();
         let reader = (|| {
             let genesis = genesis
                 .as_deref()
@@ -100,7 +110,11 @@ impl RegistryReader {
                 opt_num(now, "now")?,
             )
         })();
-        RegistryReader { reader, last: None }
+        RegistryReader {
+            reader,
+            opened_at,
+            last: None,
+        }
     }
 
     fn get(&mut self) -> Result<&mut Reader, JsValue> {
@@ -137,6 +151,30 @@ impl RegistryReader {
         let now = opt_num(now, "now").map_err(core)?;
         self.get()?.set_now(now);
         Ok(())
+    }
+
+    /// Whether the host opens the registry again (a new reader) before a call at `now` (Unix
+    /// seconds; null: offline): core's `Reader::needs_reopen` with the clock this reader was
+    /// opened with (its open failed or was cut short, `REFRESH_SECONDS` passed, or the clock
+    /// went back).
+    #[wasm_bindgen(js_name = needsReopen)]
+    pub fn needs_reopen(&self, now: Option<f64>) -> Result<bool, JsValue> {
+        let now = opt_num(now, "now").map_err(core)?;
+        Ok(match &self.reader {
+            Ok(r) => r.needs_reopen(self.opened_at, now),
+            Err(_) => true,
+        })
+    }
+
+    /// Whether a call that failed with error `code` (a DESIGN §4 code) opens the registry
+    /// again and runs once more (core's `Reader::reopen_after`: `STALE` from a reader the
+    /// call did not open, `openedNow` false).
+    #[wasm_bindgen(js_name = reopenAfter)]
+    pub fn reopen_after(&self, code: String, opened_now: bool) -> bool {
+        match (ErrorCode::from_code(&code), self.reader.as_ref()) {
+            (Some(c), Ok(r)) => r.reopen_after(c, opened_now),
+            _ => false,
+        }
     }
 
     /// Drops the release being read after a failed fetch (core's `abandon_release`, RD11);

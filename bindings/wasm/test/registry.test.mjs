@@ -141,7 +141,7 @@ function memFetch(served, log = [], hook = null) {
 const base = { policy: doc.policy, genesis: doc.genesis, maxAge: latest.max_age };
 
 test('RD10: the clock is read at each call; a long-lived reader re-opens and refuses a stale checkpoint', async () => {
-  const { openRegistry } = await browserBuild();
+  const { openRegistry, REFRESH_SECONDS } = await browserBuild();
   const served = files(latest);
   const real = Date.now;
   try {
@@ -160,6 +160,16 @@ test('RD10: the clock is read at each call; a long-lived reader re-opens and ref
     Date.now = () => (latest.now + 61) * 1000;
     await reg.notices('left-pad');
     assert.equal(checkpoints(), 2, 'opened again after REFRESH_SECONDS');
+    // The rule is core's (Reader::needs_reopen): 59 s after the last open, not again; the
+    // clock going back, again. registry.js's REFRESH_SECONDS is core's.
+    Date.now = () => (latest.now + 61 + 59) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 2, '59 s after the last open');
+    Date.now = () => (latest.now + 30) * 1000;
+    await reg.notices('left-pad');
+    assert.equal(checkpoints(), 3, 'the clock went back');
+    const pkg = await import(join(wasmDir, 'pkg', 'omega.js'));
+    assert.equal(REFRESH_SECONDS, pkg.refreshSeconds(), "registry.js's REFRESH_SECONDS is core's");
     Date.now = () => (latest.now + latest.max_age + 1) * 1000;
     await assert.rejects(reg.release('left-pad'), { code: 'STALE' });
     await assert.rejects(reg.notices('left-pad'), { code: 'STALE' });
@@ -181,6 +191,16 @@ test('RD10 (bare reader): setNow past max_age refuses; abandonRelease unjams (RD
   r.wantRelease('left-pad', undefined, [], false);
   assert.equal(r.abandonRelease().phase, 'Ready');
   assert.throws(() => r.setNow(-1), { code: 'MALFORMED' });
+  // Core's re-open rule, from the clock the reader was opened with.
+  assert.equal(r.needsReopen(latest.now + 59), false);
+  assert.equal(r.needsReopen(latest.now + 60), true);
+  assert.equal(r.needsReopen(latest.now - 1), true);
+  assert.equal(r.needsReopen(null), false);
+  assert.equal(r.reopenAfter('STALE', false), true);
+  assert.equal(r.reopenAfter('STALE', true), false);
+  assert.equal(r.reopenAfter('NOT_IN_LOG', false), false);
+  const fresh = new RegistryReader('u', doc.policy, latest.max_age, undefined, doc.genesis, latest.now);
+  assert.equal(fresh.needsReopen(latest.now), true, 'not opened yet');
 });
 
 test('RD11: a failed fetch mid-release does not jam the reader', async () => {

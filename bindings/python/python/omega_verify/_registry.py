@@ -11,7 +11,11 @@ verifies with the GIL released.
 Freshness (threat model RD10): the clock is read at every call (unless ``now`` fixes it) and
 given to core, which refuses (STALE) a checkpoint older than ``max_age`` at it. A call opens
 the registry again (checkpoint fetched anew, consistency with the last one kept, the log
-replayed) when the last open is ``REFRESH_SECONDS`` old or more, or when core says STALE.
+replayed) when core says so: the last open is ``REFRESH_SECONDS`` (60) old or more or the
+clock went back (``_Reader.needs_reopen``), or once on STALE (``_Reader.reopen_after``).
+
+Results have core's shapes (``Reader::checkpoint_json``, ``notices_json``,
+``ReaderRelease::to_json``): the same fields as the Node, WASM and Swift hosts.
 
 >>> reg = Registry("https://registry.example", policy=POLICY)            # doctest: +SKIP
 >>> rel = reg.release("left-pad")                                       # doctest: +SKIP
@@ -31,11 +35,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, List, Optional, Tuple, TypedDict, Union
 
 if TYPE_CHECKING:
-    from ._omega_verify import VerifiedCheckpoint
+    from ._omega_verify import RegistryCheckpoint
 
 from ._errors import OmegaError, error_class
-from ._omega_verify import DEFAULT_MAX_AGE, _Reader
-from ._report import Report, _report_from_json
+from ._omega_verify import DEFAULT_MAX_AGE, REFRESH_SECONDS, _Reader
+from ._report import Report
 
 __all__ = ["Fetch", "Notice", "Registry", "Release", "RevokedSigner", "SequenceRange", "Yank"]
 
@@ -46,8 +50,8 @@ Fetch = Callable[[str], Optional[bytes]]
 _NOT_SERVED = (404, 410)
 # Most paths fetched at once.
 _PARALLEL = 8
-# A call re-opens the registry when its last open is this old (seconds; RD10).
-REFRESH_SECONDS = 60
+# REFRESH_SECONDS (imported above) is core's driver::REFRESH_SECONDS: a call re-opens the
+# registry when its last open is this old (seconds; RD10). The rule is core's.
 # Bytes read from a response at a time.
 _CHUNK = 64 * 1024
 
@@ -57,10 +61,9 @@ SequenceRange = TypedDict("SequenceRange", {"from": int, "to": int})
 
 
 class Notice(TypedDict):
-    """A logged security notice."""
+    """A logged security notice (core's ``driver::notice_json``)."""
 
     entry: int
-    name: str
     id: str
     severity: str
     affected: List[SequenceRange]
@@ -227,7 +230,6 @@ class Registry:
         self._max_age = max_age
         self._held: Union[str, bytes, None] = checkpoint
         self._genesis: Union[str, bytes, None] = genesis
-        self._opened_at: Optional[int] = None
         if deadline is not None and not deadline > 0:
             raise TypeError("deadline: expected a positive number of seconds")
         self._deadline = deadline
@@ -249,40 +251,36 @@ class Registry:
     def _open(self, now: Optional[int]) -> None:
         """Opens the registry (again): a new core reader from the policy and the checkpoint
         and genesis kept last, fetched and replayed at ``now``."""
-        self._opened_at = None
-        self._reader = _Reader(self._url, self._policy, self._max_age, self._held, self._genesis, now)
+        reader = _Reader(self._url, self._policy, self._max_age, self._held, self._genesis, now)
+        self._reader = reader
         try:
             self._drive()
         except OmegaError as e:
-            e.evidence = self._reader.evidence()
+            e.evidence = reader.evidence()
             raise
-        self._held = self._reader.checkpoint_note()
-        self._genesis = self._reader.genesis()
-        self._opened_at = 0 if now is None else now
+        self._held = reader.checkpoint_note()
+        self._genesis = reader.genesis()
 
     def _ensure_open(self, now: Optional[int]) -> bool:
-        """Opens again when not open or (with the clock) when the last open is
-        REFRESH_SECONDS old or more; else gives core the clock. True when it opened now."""
-        at = self._opened_at
-        due = at is None or (
-            self._fixed_now is None and now is not None and (now - at >= REFRESH_SECONDS or now < at)
-        )
-        if due:
+        """Opens again when core says so (``needs_reopen``: never opened, the open failed,
+        the last open is REFRESH_SECONDS old or the clock went back); else gives core the
+        clock. True when it opened now."""
+        if self._reader.needs_reopen(now):
             self._open(now)
             return True
         self._reader.set_now(now)
         return False
 
     def _with_open(self, f: Callable[[], Any]) -> Any:
-        """Runs ``f`` on an open registry; on STALE from a reader opened earlier, opens again
-        once and retries (the caller holds the lock)."""
+        """Runs ``f`` on an open registry; opens again once and retries when core says so
+        (``reopen_after``: STALE from a reader opened earlier). The caller holds the lock."""
         self._begin()
         now = self._now()
         opened = self._ensure_open(now)
         try:
             return f()
         except OmegaError as e:
-            if opened or e.code != "STALE":
+            if not self._reader.reopen_after(e.code, opened):
                 raise
             self._open(now)
             return f()
@@ -362,8 +360,9 @@ class Registry:
             got, note = self._with_open(read)
         if got is None or note is None:  # the reader gave no release without an error
             raise _error("MALFORMED", f"registry {self._url}: {name}: no release was read")
-        info, manifest, tarball, report = got
-        d = json.loads(info)
+        info, manifest, tarball = got
+        d = json.loads(info)  # core's ReaderRelease::to_json (snake case)
+        advisories, owners = d["advisories"], d["owners"]
         return Release(
             name=d["name"],
             version=d["version"],
@@ -375,14 +374,14 @@ class Registry:
             size=d["size"],
             manifest=manifest,
             tarball=tarball,
-            report=_report_from_json(report),
+            report=Report.from_dict(d["report"]),
             checkpoint=note,
-            yanked=d["yanked"],
-            notices=d["notices"],
-            revoked_signers=d["revoked_signers"],
-            owners_entry=d["owners_entry"],
-            owners_serial=d["owners_serial"],
-            owner_keys=d["owner_keys"],
+            yanked=advisories["yanked"],
+            notices=advisories["notices"],
+            revoked_signers=advisories["revoked_signers"],
+            owners_entry=owners["entry"],
+            owners_serial=owners["serial"],
+            owner_keys=owners["keys"],
         )
 
     def notices(self, name: str, sequence: Optional[int] = None) -> List[Notice]:
@@ -402,32 +401,29 @@ class Registry:
     def checkpoint(self) -> str:
         """The checkpoint note to store and give back next time (the larger of the fetched
         and the stored one: never backwards)."""
-        note = self._reader.checkpoint_note()
-        assert note is not None  # verified on construction
-        return note
+        return self.verified["keep"]
 
     @property
     def proven(self) -> Tuple[int, str]:
         """The tree releases are proven against, ``(size, root hex)``: the stored
         checkpoint's when a mirror serves an older one (RD19)."""
-        p = self._reader.proven()
-        assert p is not None
-        return p
+        p = self.verified["proven"]
+        return p["size"], p["root"]
 
     @property
     def genesis(self) -> str:
         """The SHA-256 of entry 0 (hex), to store with the checkpoint."""
-        g = self._reader.genesis()
-        assert g is not None
-        return g
+        return self.verified["genesis"]
 
     @property
-    def verified(self) -> VerifiedCheckpoint:
-        """The checkpoint fetched and verified: origin, size, root, witnesses with their
-        times, freshness, log key and note."""
-        text = self._reader.verified()
-        assert text is not None
-        v: VerifiedCheckpoint = json.loads(text)
+    def verified(self) -> RegistryCheckpoint:
+        """The checkpoint fetched and verified (core's ``Reader::checkpoint_json``): origin,
+        size, root, extensions, witnesses with their times, freshness, log key and note, plus
+        ``keep`` (the note to store), ``genesis`` and ``proven`` (``{size, root}``)."""
+        text = self._reader.checkpoint()
+        if text is None:
+            raise _error("MALFORMED", f"registry {self._url}: not verified (the last open failed)")
+        v: RegistryCheckpoint = json.loads(text)
         return v
 
     @property

@@ -669,10 +669,11 @@ public protocol RegistryProtocol: AnyObject, Sendable {
     func url()  -> String
     
     /**
-     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
-     * freshness, log key, note).
+     * The checkpoint fetched and verified (core's `Reader::checkpoint_json`: origin, size,
+     * root, extensions, witnesses with their times, freshness, log key, note) with `keep` (the
+     * note to store), `genesis` and `proven` (the tree releases are proven against).
      */
-    func verified() throws  -> VerifiedCheckpoint
+    func verified() throws  -> RegistryCheckpoint
     
     /**
      * `"cosigned by w1 at T; fresh as of T"`, for people.
@@ -850,11 +851,12 @@ open func url() -> String  {
 }
     
     /**
-     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
-     * freshness, log key, note).
+     * The checkpoint fetched and verified (core's `Reader::checkpoint_json`: origin, size,
+     * root, extensions, witnesses with their times, freshness, log key, note) with `keep` (the
+     * note to store), `genesis` and `proven` (the tree releases are proven against).
      */
-open func verified()throws  -> VerifiedCheckpoint  {
-    return try  FfiConverterTypeVerifiedCheckpoint_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
+open func verified()throws  -> RegistryCheckpoint  {
+    return try  FfiConverterTypeRegistryCheckpoint_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
         uniffiCallStatus in
     uniffi_omega_swift_fn_method_registry_verified(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1304,17 +1306,13 @@ public func FfiConverterTypeNoteSigner_lower(_ value: NoteSigner) -> RustBuffer 
 
 
 /**
- * A logged security notice.
+ * A logged security notice (core's `driver::notice_json`).
  */
 public struct Notice: Equatable, Hashable {
     /**
      * Index of its log entry.
      */
     public var entry: UInt64
-    /**
-     * The package name.
-     */
-    public var name: String
     /**
      * The notice id (unique per name).
      */
@@ -1347,9 +1345,6 @@ public struct Notice: Equatable, Hashable {
          * Index of its log entry.
          */entry: UInt64, 
         /**
-         * The package name.
-         */name: String, 
-        /**
          * The notice id (unique per name).
          */id: String, 
         /**
@@ -1368,7 +1363,6 @@ public struct Notice: Equatable, Hashable {
          * Where to read more.
          */url: String?) {
         self.entry = entry
-        self.name = name
         self.id = id
         self.severity = severity
         self.affected = affected
@@ -1394,7 +1388,6 @@ public struct FfiConverterTypeNotice: FfiConverterRustBuffer {
         return
             try Notice(
                 entry: FfiConverterUInt64.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
                 id: FfiConverterString.read(from: &buf), 
                 severity: FfiConverterString.read(from: &buf), 
                 affected: FfiConverterSequenceTypeSequenceRange.read(from: &buf), 
@@ -1406,7 +1399,6 @@ public struct FfiConverterTypeNotice: FfiConverterRustBuffer {
 
     public static func write(_ value: Notice, into buf: inout [UInt8]) {
         FfiConverterUInt64.write(value.entry, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterString.write(value.severity, into: &buf)
         FfiConverterSequenceTypeSequenceRange.write(value.affected, into: &buf)
@@ -1844,6 +1836,237 @@ public func FfiConverterTypeProblem_lift(_ buf: RustBuffer) throws -> Problem {
 #endif
 public func FfiConverterTypeProblem_lower(_ value: Problem) -> RustBuffer {
     return FfiConverterTypeProblem.lower(value)
+}
+
+
+/**
+ * The tree releases are proven against.
+ */
+public struct ProvenTree: Equatable, Hashable {
+    /**
+     * Its size.
+     */
+    public var size: UInt64
+    /**
+     * Its root hash, lowercase hex.
+     */
+    public var root: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its size.
+         */size: UInt64, 
+        /**
+         * Its root hash, lowercase hex.
+         */root: String) {
+        self.size = size
+        self.root = root
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ProvenTree: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProvenTree: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProvenTree {
+        return
+            try ProvenTree(
+                size: FfiConverterUInt64.read(from: &buf), 
+                root: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProvenTree, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterString.write(value.root, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvenTree_lift(_ buf: RustBuffer) throws -> ProvenTree {
+    return try FfiConverterTypeProvenTree.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProvenTree_lower(_ value: ProvenTree) -> RustBuffer {
+    return FfiConverterTypeProvenTree.lower(value)
+}
+
+
+/**
+ * The verified checkpoint of a [`Registry`] (core's `Reader::checkpoint_json`): the fields of
+ * `verifyCheckpoint` plus the note to store, the genesis hash and the proven tree.
+ */
+public struct RegistryCheckpoint: Equatable, Hashable {
+    /**
+     * The origin line.
+     */
+    public var origin: String
+    /**
+     * The tree size.
+     */
+    public var size: UInt64
+    /**
+     * The root hash, lowercase hex.
+     */
+    public var root: String
+    /**
+     * Extension lines.
+     */
+    public var extensions: [String]
+    /**
+     * The policy witnesses whose cosignature verified, in policy order.
+     */
+    public var witnesses: [WitnessCosignature]
+    /**
+     * The freshness verdict.
+     */
+    public var freshness: Freshness
+    /**
+     * The vkey of the log key that signed.
+     */
+    public var logKey: String
+    /**
+     * The whole signed note of the fetched checkpoint.
+     */
+    public var note: String
+    /**
+     * The note to store and give back next time (the larger of the fetched and the stored
+     * one: never backwards).
+     */
+    public var keep: String
+    /**
+     * The SHA-256 of entry 0 (hex), to store with `keep`.
+     */
+    public var genesis: String
+    /**
+     * The tree releases are proven against (the stored one when a mirror is behind, RD19).
+     */
+    public var proven: ProvenTree
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The origin line.
+         */origin: String, 
+        /**
+         * The tree size.
+         */size: UInt64, 
+        /**
+         * The root hash, lowercase hex.
+         */root: String, 
+        /**
+         * Extension lines.
+         */extensions: [String], 
+        /**
+         * The policy witnesses whose cosignature verified, in policy order.
+         */witnesses: [WitnessCosignature], 
+        /**
+         * The freshness verdict.
+         */freshness: Freshness, 
+        /**
+         * The vkey of the log key that signed.
+         */logKey: String, 
+        /**
+         * The whole signed note of the fetched checkpoint.
+         */note: String, 
+        /**
+         * The note to store and give back next time (the larger of the fetched and the stored
+         * one: never backwards).
+         */keep: String, 
+        /**
+         * The SHA-256 of entry 0 (hex), to store with `keep`.
+         */genesis: String, 
+        /**
+         * The tree releases are proven against (the stored one when a mirror is behind, RD19).
+         */proven: ProvenTree) {
+        self.origin = origin
+        self.size = size
+        self.root = root
+        self.extensions = extensions
+        self.witnesses = witnesses
+        self.freshness = freshness
+        self.logKey = logKey
+        self.note = note
+        self.keep = keep
+        self.genesis = genesis
+        self.proven = proven
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RegistryCheckpoint: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRegistryCheckpoint: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RegistryCheckpoint {
+        return
+            try RegistryCheckpoint(
+                origin: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                root: FfiConverterString.read(from: &buf), 
+                extensions: FfiConverterSequenceString.read(from: &buf), 
+                witnesses: FfiConverterSequenceTypeWitnessCosignature.read(from: &buf), 
+                freshness: FfiConverterTypeFreshness.read(from: &buf), 
+                logKey: FfiConverterString.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf), 
+                keep: FfiConverterString.read(from: &buf), 
+                genesis: FfiConverterString.read(from: &buf), 
+                proven: FfiConverterTypeProvenTree.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RegistryCheckpoint, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.origin, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterString.write(value.root, into: &buf)
+        FfiConverterSequenceString.write(value.extensions, into: &buf)
+        FfiConverterSequenceTypeWitnessCosignature.write(value.witnesses, into: &buf)
+        FfiConverterTypeFreshness.write(value.freshness, into: &buf)
+        FfiConverterString.write(value.logKey, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+        FfiConverterString.write(value.keep, into: &buf)
+        FfiConverterString.write(value.genesis, into: &buf)
+        FfiConverterTypeProvenTree.write(value.proven, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistryCheckpoint_lift(_ buf: RustBuffer) throws -> RegistryCheckpoint {
+    return try FfiConverterTypeRegistryCheckpoint.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRegistryCheckpoint_lower(_ value: RegistryCheckpoint) -> RustBuffer {
+    return FfiConverterTypeRegistryCheckpoint.lower(value)
 }
 
 
@@ -4730,7 +4953,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_omega_swift_checksum_method_registry_url() != 48932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_omega_swift_checksum_method_registry_verified() != 38002) {
+    if (uniffi_omega_swift_checksum_method_registry_verified() != 3547) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_omega_swift_checksum_method_registry_witness_text() != 18551) {

@@ -1100,7 +1100,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_omega_swift_checksum_method_registry_url() and 0xFFFF) != 48932) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_omega_swift_checksum_method_registry_verified() and 0xFFFF) != 38002) {
+    if ((lib.uniffi_omega_swift_checksum_method_registry_verified() and 0xFFFF) != 3547) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_omega_swift_checksum_method_registry_witness_text() and 0xFFFF) != 18551) {
@@ -1641,10 +1641,11 @@ public interface RegistryInterface {
     fun `url`(): kotlin.String
     
     /**
-     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
-     * freshness, log key, note).
+     * The checkpoint fetched and verified (core's `Reader::checkpoint_json`: origin, size,
+     * root, extensions, witnesses with their times, freshness, log key, note) with `keep` (the
+     * note to store), `genesis` and `proven` (the tree releases are proven against).
      */
-    fun `verified`(): VerifiedCheckpoint
+    fun `verified`(): RegistryCheckpoint
     
     /**
      * `"cosigned by w1 at T; fresh as of T"`, for people.
@@ -1901,11 +1902,12 @@ open class Registry: Disposable, AutoCloseable, RegistryInterface
 
     
     /**
-     * The checkpoint fetched and verified (origin, size, root, witnesses with their times,
-     * freshness, log key, note).
+     * The checkpoint fetched and verified (core's `Reader::checkpoint_json`: origin, size,
+     * root, extensions, witnesses with their times, freshness, log key, note) with `keep` (the
+     * note to store), `genesis` and `proven` (the tree releases are proven against).
      */
-    @Throws(OmegaException::class)override fun `verified`(): VerifiedCheckpoint {
-            return FfiConverterTypeVerifiedCheckpoint.lift(
+    @Throws(OmegaException::class)override fun `verified`(): RegistryCheckpoint {
+            return FfiConverterTypeRegistryCheckpoint.lift(
     callWithHandle {
     uniffiRustCallWithError(OmegaException) { _status ->
     UniffiLib.uniffi_omega_swift_fn_method_registry_verified(
@@ -2425,18 +2427,13 @@ public object FfiConverterTypeNoteSigner: FfiConverterRustBuffer<NoteSigner> {
 
 
 /**
- * A logged security notice.
+ * A logged security notice (core's `driver::notice_json`).
  */
 data class Notice (
     /**
      * Index of its log entry.
      */
     var `entry`: kotlin.ULong
-    , 
-    /**
-     * The package name.
-     */
-    var `name`: kotlin.String
     , 
     /**
      * The notice id (unique per name).
@@ -2486,7 +2483,6 @@ public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
             FfiConverterULong.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
             FfiConverterSequenceTypeSequenceRange.read(buf),
             FfiConverterOptionalULong.read(buf),
             FfiConverterString.read(buf),
@@ -2496,7 +2492,6 @@ public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
 
     override fun allocationSize(value: Notice) = (
             FfiConverterULong.allocationSize(value.`entry`) +
-            FfiConverterString.allocationSize(value.`name`) +
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterString.allocationSize(value.`severity`) +
             FfiConverterSequenceTypeSequenceRange.allocationSize(value.`affected`) +
@@ -2507,7 +2502,6 @@ public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
 
     override fun write(value: Notice, buf: ByteBuffer) {
             FfiConverterULong.write(value.`entry`, buf)
-            FfiConverterString.write(value.`name`, buf)
             FfiConverterString.write(value.`id`, buf)
             FfiConverterString.write(value.`severity`, buf)
             FfiConverterSequenceTypeSequenceRange.write(value.`affected`, buf)
@@ -2805,6 +2799,174 @@ public object FfiConverterTypeProblem: FfiConverterRustBuffer<Problem> {
             FfiConverterOptionalString.write(value.`path`, buf)
             FfiConverterOptionalString.write(value.`key`, buf)
             FfiConverterString.write(value.`message`, buf)
+    }
+}
+
+
+
+/**
+ * The tree releases are proven against.
+ */
+data class ProvenTree (
+    /**
+     * Its size.
+     */
+    var `size`: kotlin.ULong
+    , 
+    /**
+     * Its root hash, lowercase hex.
+     */
+    var `root`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProvenTree: FfiConverterRustBuffer<ProvenTree> {
+    override fun read(buf: ByteBuffer): ProvenTree {
+        return ProvenTree(
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProvenTree) = (
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterString.allocationSize(value.`root`)
+    )
+
+    override fun write(value: ProvenTree, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterString.write(value.`root`, buf)
+    }
+}
+
+
+
+/**
+ * The verified checkpoint of a [`Registry`] (core's `Reader::checkpoint_json`): the fields of
+ * `verifyCheckpoint` plus the note to store, the genesis hash and the proven tree.
+ */
+data class RegistryCheckpoint (
+    /**
+     * The origin line.
+     */
+    var `origin`: kotlin.String
+    , 
+    /**
+     * The tree size.
+     */
+    var `size`: kotlin.ULong
+    , 
+    /**
+     * The root hash, lowercase hex.
+     */
+    var `root`: kotlin.String
+    , 
+    /**
+     * Extension lines.
+     */
+    var `extensions`: List<kotlin.String>
+    , 
+    /**
+     * The policy witnesses whose cosignature verified, in policy order.
+     */
+    var `witnesses`: List<WitnessCosignature>
+    , 
+    /**
+     * The freshness verdict.
+     */
+    var `freshness`: Freshness
+    , 
+    /**
+     * The vkey of the log key that signed.
+     */
+    var `logKey`: kotlin.String
+    , 
+    /**
+     * The whole signed note of the fetched checkpoint.
+     */
+    var `note`: kotlin.String
+    , 
+    /**
+     * The note to store and give back next time (the larger of the fetched and the stored
+     * one: never backwards).
+     */
+    var `keep`: kotlin.String
+    , 
+    /**
+     * The SHA-256 of entry 0 (hex), to store with `keep`.
+     */
+    var `genesis`: kotlin.String
+    , 
+    /**
+     * The tree releases are proven against (the stored one when a mirror is behind, RD19).
+     */
+    var `proven`: ProvenTree
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRegistryCheckpoint: FfiConverterRustBuffer<RegistryCheckpoint> {
+    override fun read(buf: ByteBuffer): RegistryCheckpoint {
+        return RegistryCheckpoint(
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceTypeWitnessCosignature.read(buf),
+            FfiConverterTypeFreshness.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterTypeProvenTree.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RegistryCheckpoint) = (
+            FfiConverterString.allocationSize(value.`origin`) +
+            FfiConverterULong.allocationSize(value.`size`) +
+            FfiConverterString.allocationSize(value.`root`) +
+            FfiConverterSequenceString.allocationSize(value.`extensions`) +
+            FfiConverterSequenceTypeWitnessCosignature.allocationSize(value.`witnesses`) +
+            FfiConverterTypeFreshness.allocationSize(value.`freshness`) +
+            FfiConverterString.allocationSize(value.`logKey`) +
+            FfiConverterString.allocationSize(value.`note`) +
+            FfiConverterString.allocationSize(value.`keep`) +
+            FfiConverterString.allocationSize(value.`genesis`) +
+            FfiConverterTypeProvenTree.allocationSize(value.`proven`)
+    )
+
+    override fun write(value: RegistryCheckpoint, buf: ByteBuffer) {
+            FfiConverterString.write(value.`origin`, buf)
+            FfiConverterULong.write(value.`size`, buf)
+            FfiConverterString.write(value.`root`, buf)
+            FfiConverterSequenceString.write(value.`extensions`, buf)
+            FfiConverterSequenceTypeWitnessCosignature.write(value.`witnesses`, buf)
+            FfiConverterTypeFreshness.write(value.`freshness`, buf)
+            FfiConverterString.write(value.`logKey`, buf)
+            FfiConverterString.write(value.`note`, buf)
+            FfiConverterString.write(value.`keep`, buf)
+            FfiConverterString.write(value.`genesis`, buf)
+            FfiConverterTypeProvenTree.write(value.`proven`, buf)
     }
 }
 
