@@ -3,8 +3,9 @@
 //! `omega log monitor` (the entries that name a key or carry its signature block) and
 //! `omega note verify` (any C2SP signed note).
 
-use omega_core::entry::Entry;
-use omega_core::index::IndexNote;
+use std::collections::BTreeMap;
+
+use omega_core::index::{IndexLine, IndexNote};
 use omega_core::limits::{MAX_INDEX_BYTES, MAX_POLICY_BYTES};
 use omega_core::note;
 use omega_core::policy::Policy;
@@ -18,8 +19,8 @@ use crate::out::{print_error, print_json, Paint};
 use crate::progress::Progress;
 use crate::util::{exit_for, parse_key_arg, read_small, CmdResult, Failure, EXIT_OK};
 
-use super::append::index_lines;
-use super::log::{read_checkpoint, read_entries};
+use super::append::add_index_line;
+use super::log::{read_checkpoint, replay_log_at};
 
 /// `omega log …`.
 pub fn log(c: &LogCommand) -> CmdResult {
@@ -71,22 +72,14 @@ fn verify_log(a: &LogVerifyArgs, source: &Source) -> Result<Verified, Error> {
     let vc = policy.verify_checkpoint(&cp.bytes, None, 0)?;
     let size = cp.checkpoint.size;
     let progress = Progress::items(size, "entries", a.json);
-    let entries = read_entries(source, &cp.checkpoint, 0, size, &progress)?;
+    // Window by window: each window's bundles proven, its signatures checked on all cores,
+    // its entries applied in order and their index lines kept; then its bytes are dropped.
+    let mut lines: BTreeMap<String, Vec<IndexLine>> = BTreeMap::new();
+    let state = replay_log_at(source, &cp.checkpoint, &progress, &mut |i, e| {
+        add_index_line(&mut lines, i, &e.statement)
+    });
     progress.finish();
-    let replay = omega_core::registry::replay(
-        None,
-        entries.iter().map(Vec::as_slice),
-        omega_core::registry::ReplayOptions {
-            on_invalid: omega_core::registry::OnInvalid::Stop,
-            verification: omega_core::registry::Verification::Batch,
-        },
-    );
-    if let Some((_, e)) = replay.first_invalid() {
-        return Err(e.clone());
-    }
-    let Some(state) = replay.state else {
-        return Err(Error::new(ErrorCode::NotFound, "the log is empty"));
-    };
+    let state = state?;
     // The log key the log itself names now must be the one the policy trusts.
     if state.log_key.to_string() != vc.log_key {
         return Err(Error::new(
@@ -98,7 +91,6 @@ fn verify_log(a: &LogVerifyArgs, source: &Source) -> Result<Verified, Error> {
         ));
     }
     // Every index note must list exactly the entries of its name below its as-of.
-    let lines = index_lines(&entries, 0).map_err(into_error)?;
     let mut ahead: Vec<String> = Vec::new();
     for (name, all) in &lines {
         let rel = RelPath::index(name)?;
@@ -257,26 +249,29 @@ fn monitor(a: &LogMonitorArgs) -> CmdResult {
     if let Some(w) = source.warning() {
         esay!("omega: {w}");
     }
-    let log = super::log::read_log(&source, a.json)?;
-    let state = log.state()?;
-    note::verify(&log.checkpoint.note, std::slice::from_ref(&state.log_key))
-        .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
+    // Window by window (bounded memory): only the entries that involve the key are kept.
     let mut found = Vec::new();
-    for (i, bytes) in log.entries.iter().enumerate().skip(a.since as usize) {
-        let e = Entry::parse(bytes)?;
+    let log = super::log::read_log(&source, a.json, &mut |i, e| {
+        if i < a.since {
+            return;
+        }
         let named = mentions(&e.statement, &key);
         let signed = e.signatures.iter().any(|b| b.key_id() == key.key_id());
         if named || signed {
             found.push((i, e.statement.describe(), named, signed));
         }
-    }
+    })?;
+    let state = &log.state;
+    note::verify(&log.checkpoint.note, std::slice::from_ref(&state.log_key))
+        .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
+    let size = log.state.size;
     if a.json {
         let list: Vec<_> = found
             .iter()
             .map(|(i, d, n, s)| serde_json::json!({"index": i, "statement": d, "names_key": n, "signed_by_key": s}))
             .collect();
         print_json(
-            &serde_json::json!({"ok": true, "key": key.to_base64(), "size": log.entries.len(), "entries": list}),
+            &serde_json::json!({"ok": true, "key": key.to_base64(), "size": size, "entries": list}),
         );
     } else {
         for (i, d, n, s) in &found {
@@ -290,7 +285,7 @@ fn monitor(a: &LogMonitorArgs) -> CmdResult {
         say!(
             "{} of {} entries from {} involve {}",
             found.len(),
-            log.entries.len(),
+            size,
             a.since,
             crate::out::key_text(&key)
         );
