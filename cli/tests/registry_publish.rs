@@ -1223,12 +1223,10 @@ fn rotations_log(
     use omega_core::statement::Statement;
     use omega_core::tiles::Publisher;
 
-    let genesis = omega_core::bundle::parse_bundle(
-        &fs::read(reg.join("tile/entries/000.p/1")).unwrap(),
-        1,
-    )
-    .unwrap()[0]
-        .to_vec();
+    let genesis =
+        omega_core::bundle::parse_bundle(&fs::read(reg.join("tile/entries/000.p/1")).unwrap(), 1)
+            .unwrap()[0]
+            .to_vec();
     let Statement::Registry(g) = Entry::parse(&genesis).unwrap().statement else {
         panic!("entry 0 is not a registry statement");
     };
@@ -1302,7 +1300,9 @@ fn log_verify_and_monitor_go_window_by_window() {
         assert_eq!(m["entries"].as_array().unwrap().len(), 701, "{window:?}");
         let m = run(
             window,
-            &["log", "monitor", regs, "--key", &j.key, "--since", "600", "--json"],
+            &[
+                "log", "monitor", regs, "--key", &j.key, "--since", "600", "--json",
+            ],
         )
         .expect(0);
         let m = m.json();

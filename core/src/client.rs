@@ -35,6 +35,7 @@ use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::{blake2b256, to_hex};
 use crate::index::{IndexLine, IndexNote};
 use crate::keys::PublicKey;
+use crate::limits::MAX_DELTA_SCAN_BUNDLES;
 use crate::lock::{LockEntry, RegistryPin, RegistryRef};
 use crate::manifest::Manifest;
 use crate::merkle::{self, Hash};
@@ -47,7 +48,6 @@ use crate::registry::{
 use crate::report::Report;
 use crate::signature::LegacyPolicy;
 use crate::statement::{ReleaseStatement, Severity, Statement};
-use crate::limits::MAX_DELTA_SCAN_BUNDLES;
 use crate::tiles::{
     bundle_bytes, bundle_for_entry, bundles_for_range, bundles_for_replay, tiles_for_consistency,
     tiles_for_inclusion, tiles_for_range, tiles_for_replay, tiles_for_root_at, TileHashes,
@@ -595,11 +595,19 @@ impl WindowedReplay {
     /// the replay with its error. `NOT_FOUND` when nothing is left to feed.
     pub fn feed(&mut self, source: &(impl TileSource + ?Sized)) -> Result<()> {
         let Some((from, to)) = self.range() else {
-            return fail(ErrorCode::NotFound, "registry replay: no window left to feed");
+            return fail(
+                ErrorCode::NotFound,
+                "registry replay: no window left to feed",
+            );
         };
         let (bundles, tiles) = match self.paths()? {
             Some(p) => p,
-            None => return fail(ErrorCode::NotFound, "registry replay: no window left to feed"),
+            None => {
+                return fail(
+                    ErrorCode::NotFound,
+                    "registry replay: no window left to feed",
+                )
+            }
         };
         let size = self.checkpoint.size;
         let mut th = TileHashes::verify(size, &self.checkpoint.root, source)?;

@@ -358,12 +358,12 @@ impl Verifier {
             }
             (Verifier::Cached(known), _) => candidates
                 .iter()
-                .find(|k| {
-                    match known.iter().find(|(i, kk, _)| *i == index && kk == *k) {
+                .find(
+                    |k| match known.iter().find(|(i, kk, _)| *i == index && kk == *k) {
                         Some((_, _, valid)) => *valid,
                         None => block.verify_signed_bytes(k, prehash).is_ok(),
-                    }
-                })
+                    },
+                )
                 .copied(),
             _ => candidates
                 .iter()
@@ -803,11 +803,7 @@ struct Prechecked {
 /// and verifies every block under every key its key id names: in parallel with the `parallel`
 /// feature, each task's signatures as one [`verify_batch_strict`] batch (whose verdicts are
 /// those of one-by-one strict verification).
-fn precheck_window(
-    entries: &[&[u8]],
-    first: u64,
-    directory: &mut KeyDirectory,
-) -> Vec<Prechecked> {
+fn precheck_window(entries: &[&[u8]], first: u64, directory: &mut KeyDirectory) -> Vec<Prechecked> {
     let indexed: Vec<(u64, &[u8])> = entries
         .iter()
         .enumerate()

@@ -267,7 +267,10 @@ fn windowed(
         }
         r.feed(&window)?;
         windows += 1;
-        assert!(windows <= 1 + (cp.size as usize >> 8) / bundles + 1, "too many windows");
+        assert!(
+            windows <= 1 + (cp.size as usize >> 8) / bundles + 1,
+            "too many windows"
+        );
     }
     r.finish(log_key)
 }
@@ -316,7 +319,14 @@ fn replay_from_saved_state_equals_replay_from_scratch() {
     // saved state, each window fed only its own files: the same state.
     assert!(v.checkpoint.size > 256);
     let w = |saved: Option<SavedState>, bundles| {
-        windowed(saved, Some(&g), &v.checkpoint, &v.log_key, &reg.files, bundles)
+        windowed(
+            saved,
+            Some(&g),
+            &v.checkpoint,
+            &v.log_key,
+            &reg.files,
+            bundles,
+        )
     };
     for bundles in [1, 2, 256] {
         assert_eq!(w(None, bundles).unwrap(), full, "{bundles}");
@@ -362,7 +372,10 @@ fn replay_from_saved_state_equals_replay_from_scratch() {
     let mut r = client::WindowedReplay::new(None, Some(&g), &v.checkpoint)
         .unwrap()
         .with_window(1);
-    assert_eq!(code(r.feed(&BTreeMap::<String, Vec<u8>>::new())), ErrorCode::NotFound);
+    assert_eq!(
+        code(r.feed(&BTreeMap::<String, Vec<u8>>::new())),
+        ErrorCode::NotFound
+    );
     assert_eq!(code(r.clone().finish(&v.log_key)), ErrorCode::NotFound);
     // A bundle of the second window that the tiles do not prove: NOT_IN_LOG there.
     let (second, _) = {
@@ -750,7 +763,14 @@ fn vector_case(
     let replayed = client::replay_to(None, Some(&g), &latest.checkpoint, &v.log_key, files);
     // Window by window (one bundle per window, and the default): the same state or error.
     for bundles in [1, 256] {
-        let w = windowed(None, Some(&g), &latest.checkpoint, &v.log_key, files, bundles);
+        let w = windowed(
+            None,
+            Some(&g),
+            &latest.checkpoint,
+            &v.log_key,
+            files,
+            bundles,
+        );
         assert_eq!(
             w.as_ref().map_err(|e| e.code()),
             replayed.as_ref().map_err(|e| e.code()),

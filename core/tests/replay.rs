@@ -187,7 +187,11 @@ fn assert_modes_agree(entries: &[&[u8]]) -> Replay {
         let one = replay(None, entries.iter().copied(), opts(Verification::OneByOne));
         let batch = replay(None, entries.iter().copied(), opts(Verification::Batch));
         assert_eq!(batch, one, "batched, {on_invalid:?}");
-        let pre = replay(None, entries.iter().copied(), opts(Verification::Prechecked));
+        let pre = replay(
+            None,
+            entries.iter().copied(),
+            opts(Verification::Prechecked),
+        );
         assert_eq!(pre, one, "prechecked, {on_invalid:?}");
         for window in [1, 2, 3, 7, PRECHECK_WINDOW] {
             let mut visited = Vec::new();
@@ -994,7 +998,11 @@ const KEY12_AT: usize = 8;
 fn corrupt(bytes: &[u8], global: bool) -> Vec<u8> {
     let e = Entry::parse(bytes).unwrap();
     let text = e.signature_text();
-    let line = text.lines().nth(if global { 3 } else { 1 }).unwrap().to_string();
+    let line = text
+        .lines()
+        .nth(if global { 3 } else { 1 })
+        .unwrap()
+        .to_string();
     let mut blob = base64_decode(&line);
     // The signature line is alg (2) || key id (8) || signature (64); the global line is the
     // bare signature.
@@ -1180,22 +1188,13 @@ fn many_keys_under_one_key_id_get_the_same_verdicts() {
     let keys: Vec<SecretKey> = (40..46).map(same_id).collect();
     let refs: Vec<&SecretKey> = keys.iter().collect();
     let mut log = Log::new(ks(1, &refs, &[]), &[&keys[5]], Mode::Curated);
-    log.ok(
-        &owners("left-pad", 0, ks(1, &[&key(10)], &[])),
-        &[&keys[5]],
-    );
+    log.ok(&owners("left-pad", 0, ks(1, &[&key(10)], &[])), &[&keys[5]]);
     log.ok(
         &owners("right-pad", 0, ks(1, &[&key(10)], &[])),
         &[&keys[0]],
     );
-    log.ok(
-        &owners("up-pad", 0, ks(1, &[&key(10)], &[])),
-        &[&keys[4]],
-    );
-    let claim = sign(
-        &owners("down-pad", 0, ks(1, &[&key(10)], &[])),
-        &[&keys[5]],
-    );
+    log.ok(&owners("up-pad", 0, ks(1, &[&key(10)], &[])), &[&keys[4]]);
+    let claim = sign(&owners("down-pad", 0, ks(1, &[&key(10)], &[])), &[&keys[5]]);
     let claim = String::from_utf8(corrupt(&claim, false)).unwrap();
     log.bad_bytes(claim.as_bytes(), ErrorCode::SignatureInvalid);
     // A stranger's key under the same id verifies under none of the six.

@@ -174,10 +174,17 @@ pub fn read_entries(
     progress: &Progress,
 ) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
-    for_each_window(source, checkpoint, start, end, progress, &mut |_, entries| {
-        out.extend(entries.iter().map(|e| e.to_vec()));
-        Ok(())
-    })?;
+    for_each_window(
+        source,
+        checkpoint,
+        start,
+        end,
+        progress,
+        &mut |_, entries| {
+            out.extend(entries.iter().map(|e| e.to_vec()));
+            Ok(())
+        },
+    )?;
     Ok(out)
 }
 
@@ -204,11 +211,7 @@ pub struct Log {
 /// Reads the whole log below `source` and replays it window by window, with a progress bar
 /// over the entries on a terminal unless `quiet`; `visit` sees every entry, parsed, in order.
 /// The first invalid entry's error (naming it) is returned.
-pub fn read_log(
-    source: &Source,
-    quiet: bool,
-    visit: &mut dyn FnMut(u64, &Entry),
-) -> Result<Log> {
+pub fn read_log(source: &Source, quiet: bool, visit: &mut dyn FnMut(u64, &Entry)) -> Result<Log> {
     let checkpoint = read_checkpoint(source)?;
     let progress = Progress::items(checkpoint.checkpoint.size, "reading the log", quiet);
     let log = read_log_at(source, checkpoint, &progress, visit);

@@ -14,6 +14,7 @@ use omega_core::vkey::Vkey;
 use omega_core::{Error, ErrorCode, PublicKey};
 
 use crate::args::{LogCommand, LogMonitorArgs, LogVerifyArgs, NoteCommand, NoteVerifyArgs};
+use crate::net::source::DEFAULT_PARALLEL_FETCHES;
 use crate::net::{RelPath, Source};
 use crate::out::{print_error, print_json, Paint};
 use crate::progress::Progress;
@@ -58,6 +59,10 @@ fn policy_from(
     Ok((policy, shown))
 }
 
+/// Index notes fetched at once by `log verify` (in parallel, [`DEFAULT_PARALLEL_FETCHES`]
+/// requests at a time).
+const INDEX_FETCH_BATCH: usize = 256;
+
 /// What `log verify` found.
 struct Verified {
     origin: String,
@@ -92,9 +97,35 @@ fn verify_log(a: &LogVerifyArgs, source: &Source) -> Result<Verified, Error> {
     }
     // Every index note must list exactly the entries of its name below its as-of.
     let mut ahead: Vec<String> = Vec::new();
-    for (name, all) in &lines {
-        let rel = RelPath::index(name)?;
-        let bytes = source.get(&rel, MAX_INDEX_BYTES as u64)?;
+    // The index notes are fetched INDEX_FETCH_BATCH names at a time, in parallel (one
+    // request per name one after the other would cost a round trip each), then checked in
+    // name order.
+    let names: Vec<(&String, &Vec<IndexLine>)> = lines.iter().collect();
+    let mut fetched: Vec<(RelPath, Result<Vec<u8>, Error>)> = Vec::new();
+    for (n, (name, all)) in names.iter().copied().enumerate() {
+        if n % INDEX_FETCH_BATCH == 0 {
+            let end = (n + INDEX_FETCH_BATCH).min(names.len());
+            let rels = names
+                .get(n..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|(name, _)| RelPath::index(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let got = source.fetch_all_with(
+                &rels,
+                MAX_INDEX_BYTES as u64,
+                DEFAULT_PARALLEL_FETCHES,
+                &Progress::hidden(),
+            );
+            fetched = rels.into_iter().zip(got).rev().collect();
+        }
+        let Some((rel, bytes)) = fetched.pop() else {
+            return Err(Error::new(
+                ErrorCode::Io,
+                format!("index note of {name}: not fetched"),
+            ));
+        };
+        let bytes = bytes?;
         if let Some(as_of) = ahead_of(&bytes, size) {
             // RR11: an index ahead of the checkpoint (a write in progress or interrupted, or a
             // checkpoint held back) is still verified: its signature by the index key, then
