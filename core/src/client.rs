@@ -565,8 +565,7 @@ impl WindowedReplay {
         let first_bundle = self.next >> TILE_HEIGHT;
         let end = first_bundle
             .saturating_add(self.bundles)
-            .checked_mul(u64::from(TILE_WIDTH))
-            .unwrap_or(u64::MAX);
+            .saturating_mul(u64::from(TILE_WIDTH));
         Some((self.next, end.min(size)))
     }
 

@@ -109,6 +109,10 @@ pub fn fetch_tiles(
     Ok(out)
 }
 
+/// What [`for_each_window`] calls per window: the index of its first entry in range and its
+/// entries (proven).
+pub type WindowFn<'f> = dyn FnMut(u64, &[&[u8]]) -> Result<()> + 'f;
+
 /// Walks entries `[start, end)` of the log of `checkpoint` window by window
 /// ([`BUNDLES_PER_WINDOW`] bundles): fetches a window's bundles and the tiles that prove them,
 /// proves every bundle against the checkpoint's root, hands `window` the index of its first
@@ -120,7 +124,7 @@ pub fn for_each_window(
     start: u64,
     end: u64,
     progress: &Progress,
-    window: &mut dyn FnMut(u64, &[&[u8]]) -> Result<()>,
+    window: &mut WindowFn<'_>,
 ) -> Result<()> {
     let size = checkpoint.size;
     // The whole range's paths (a whole-log replay: up to MAX_REPLAY_BUNDLES, refused before
