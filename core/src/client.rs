@@ -591,7 +591,9 @@ impl WindowedReplay {
 
     /// Proves the next window's bundles (from `source`, holding at least [`Self::paths`])
     /// against the checkpoint's root and replays its entries; the first invalid entry stops
-    /// the replay with its error. `NOT_FOUND` when nothing is left to feed.
+    /// the replay with its error (after an invalid entry the replay cannot go on: start a new
+    /// one). A window whose files are missing or do not prove can be fed again. `NOT_FOUND`
+    /// when nothing is left to feed.
     pub fn feed(&mut self, source: &(impl TileSource + ?Sized)) -> Result<()> {
         let Some((from, to)) = self.range() else {
             return fail(
