@@ -2,7 +2,9 @@
 //! section "Registry: statements and replay"): a log of one genesis, one owners entry and
 //! release entries signed by one owner key each, replayed from the genesis one by one and
 //! batched (`Verification::Batch`; the batch equation needs the `batch` feature, without it
-//! the same path verifies one by one). Also the parse-only cost (entries parsed, no
+//! the same path verifies one by one), and prechecked (`Verification::Prechecked`: a window's
+//! signatures first, on all cores with the `parallel` feature, then the entries in order).
+//! Also the parse-only cost (entries parsed, no
 //! signatures verified), which bounds what is not Ed25519.
 
 use std::time::Duration;
@@ -83,6 +85,7 @@ fn bench_replay(c: &mut Criterion) {
     for (label, verification) in [
         ("one_by_one", Verification::OneByOne),
         ("batch", Verification::Batch),
+        ("prechecked", Verification::Prechecked),
     ] {
         g.bench_with_input(BenchmarkId::new(label, refs.len()), &refs, |b, refs| {
             b.iter(|| {

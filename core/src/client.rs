@@ -36,6 +36,7 @@ use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::{blake2b256, to_hex};
 use crate::index::{IndexLine, IndexNote};
 use crate::keys::PublicKey;
+use crate::limits::MAX_DELTA_SCAN_BUNDLES;
 use crate::lock::{LockEntry, RegistryPin, RegistryRef};
 use crate::manifest::Manifest;
 use crate::merkle::{self, Hash};
@@ -49,8 +50,9 @@ use crate::report::Report;
 use crate::signature::LegacyPolicy;
 use crate::statement::{ReleaseStatement, Severity, Statement};
 use crate::tiles::{
-    bundle_bytes, bundle_for_entry, bundles_for_replay, tiles_for_consistency, tiles_for_inclusion,
-    tiles_for_replay, tiles_for_root_at, TileHashes, TilePath, TileSource,
+    bundle_bytes, bundle_for_entry, bundles_for_range, bundles_for_replay, tiles_for_consistency,
+    tiles_for_inclusion, tiles_for_range, tiles_for_replay, tiles_for_root_at, TileHashes,
+    TilePath, TileSource, TILE_HEIGHT, TILE_WIDTH,
 };
 use crate::tree::TreeDigest;
 
@@ -450,11 +452,248 @@ pub fn replay_to(
             check_genesis(e0, &to_hex(g))?;
         }
     }
+    // Each window's signatures verified on all cores first (feature `parallel`), then the
+    // entries applied in order: the verdicts of a one-by-one replay.
     let options = ReplayOptions {
-        verification: Verification::Batch,
+        verification: Verification::Prechecked,
         ..ReplayOptions::default()
     };
     let state = replay(saved.map(|s| s.state), entries.iter().copied(), options).into_result()?;
+    check_replayed(&state, checkpoint, log_key)?;
+    Ok(state)
+}
+
+/// [`replay_to`] window by window, for a host that must not hold the whole log: at most
+/// [`MAX_DELTA_SCAN_BUNDLES`] bundles (65,536 entries) per window. The host asks
+/// [`WindowedReplay::paths`] for the next window's bundles and tiles, fetches them into a
+/// [`TileSource`], hands it to [`WindowedReplay::feed`] (which proves the window's bundles
+/// against the checkpoint's root and replays its entries onto the state of the previous
+/// window, signatures checked on all cores first, [`Verification::Prechecked`]), drops the
+/// source, and repeats until `paths` is `None`; then [`WindowedReplay::finish`]. The checks,
+/// verdicts and errors are those of [`replay_to`]; only an error's window can come earlier (a
+/// bad bundle of a later window is reported after an invalid entry of an earlier one).
+///
+/// ```
+/// # use omega_core::client::{SavedState, WindowedReplay};
+/// # use omega_core::checkpoint::Checkpoint;
+/// # use omega_core::tiles::TilePath;
+/// # fn fetch(_: &[TilePath], _: &[TilePath]) -> std::collections::BTreeMap<TilePath, Vec<u8>> { unimplemented!() }
+/// # fn run(saved: Option<SavedState>, genesis: Option<&[u8; 32]>, cp: &Checkpoint, log_key: &str) -> omega_core::Result<()> {
+/// let mut replay = WindowedReplay::new(saved, genesis, cp)?;
+/// while let Some((bundles, tiles)) = replay.paths()? {
+///     let window = fetch(&bundles, &tiles);
+///     replay.feed(&window)?;
+/// }
+/// let state = replay.finish(log_key)?;
+/// # let _ = state; Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct WindowedReplay {
+    checkpoint: Checkpoint,
+    genesis: Option<[u8; 32]>,
+    /// The saved state's root, until the first window has proven it.
+    saved_root: Option<Hash>,
+    saved: bool,
+    state: Option<RegistryState>,
+    next: u64,
+    started: bool,
+    bundles: u64,
+}
+
+impl WindowedReplay {
+    /// Starts a replay to `checkpoint` (verified by the caller), from `saved` or from entry 0
+    /// (whose SHA-256 must equal `genesis` when pinned). The checks that need no tile are
+    /// made here: a saved state beyond the checkpoint or of another genesis is
+    /// `LOG_INCONSISTENT`.
+    pub fn new(
+        saved: Option<SavedState>,
+        genesis: Option<&[u8; 32]>,
+        checkpoint: &Checkpoint,
+    ) -> Result<WindowedReplay> {
+        let size = checkpoint.size;
+        let from = saved.as_ref().map_or(0, |s| s.state.size);
+        if from > size {
+            return fail(
+                ErrorCode::LogInconsistent,
+                format!(
+                    "saved registry state of size {from} is beyond the checkpoint of size {size}"
+                ),
+            );
+        }
+        if let (Some(s), Some(g)) = (&saved, genesis) {
+            if &s.state.genesis != g {
+                return fail(
+                    ErrorCode::LogInconsistent,
+                    format!(
+                        "saved registry state: genesis {} differs from the pinned {}",
+                        s.state.genesis_hex(),
+                        to_hex(g)
+                    ),
+                );
+            }
+        }
+        let saved_flag = saved.is_some();
+        let (state, saved_root) = match saved {
+            Some(s) => (Some(s.state), Some(s.root)),
+            None => (None, None),
+        };
+        Ok(WindowedReplay {
+            checkpoint: checkpoint.clone(),
+            genesis: genesis.copied(),
+            saved_root,
+            saved: saved_flag,
+            state,
+            next: from,
+            started: false,
+            bundles: MAX_DELTA_SCAN_BUNDLES as u64,
+        })
+    }
+
+    /// Smaller windows: `bundles` per window (1 to [`MAX_DELTA_SCAN_BUNDLES`]; clamped), for
+    /// a host with little memory, and for tests.
+    pub fn with_window(mut self, bundles: usize) -> WindowedReplay {
+        self.bundles = bundles.clamp(1, MAX_DELTA_SCAN_BUNDLES) as u64;
+        self
+    }
+
+    /// The entries `[from, to)` of the next window, if any. The first window always exists
+    /// (it proves the saved state's root even when no entry is left to replay).
+    fn range(&self) -> Option<(u64, u64)> {
+        let size = self.checkpoint.size;
+        if self.started && self.next >= size {
+            return None;
+        }
+        let first_bundle = self.next >> TILE_HEIGHT;
+        let end = first_bundle
+            .saturating_add(self.bundles)
+            .saturating_mul(u64::from(TILE_WIDTH));
+        Some((self.next, end.min(size)))
+    }
+
+    /// The entry bundles and hash tiles of the next window (the tiles include the root
+    /// tiles, and in the first window after a saved state those giving the root at its
+    /// size), or `None` when every entry has been replayed.
+    pub fn paths(&self) -> Result<Option<(Vec<TilePath>, Vec<TilePath>)>> {
+        let Some((from, to)) = self.range() else {
+            return Ok(None);
+        };
+        let size = self.checkpoint.size;
+        let bundles = bundles_for_range(from, to, size)?;
+        let mut tiles = tiles_for_range(from, to, size)?;
+        if !self.started && from > 0 {
+            for t in tiles_for_root_at(from, size)? {
+                if !tiles.contains(&t) {
+                    tiles.push(t);
+                }
+            }
+        }
+        Ok(Some((bundles, tiles)))
+    }
+
+    /// Proves the next window's bundles (from `source`, holding at least [`Self::paths`])
+    /// against the checkpoint's root and replays its entries; the first invalid entry stops
+    /// the replay with its error (after an invalid entry the replay cannot go on: start a new
+    /// one). A window whose files are missing or do not prove can be fed again. `NOT_FOUND`
+    /// when nothing is left to feed.
+    pub fn feed(&mut self, source: &(impl TileSource + ?Sized)) -> Result<()> {
+        let Some((from, to)) = self.range() else {
+            return fail(
+                ErrorCode::NotFound,
+                "registry replay: no window left to feed",
+            );
+        };
+        let (bundles, tiles) = match self.paths()? {
+            Some(p) => p,
+            None => {
+                return fail(
+                    ErrorCode::NotFound,
+                    "registry replay: no window left to feed",
+                )
+            }
+        };
+        let size = self.checkpoint.size;
+        let mut th = TileHashes::verify(size, &self.checkpoint.root, source)?;
+        th.load(&tiles, source)?;
+        if !self.started {
+            if let (Some(root), Some(s)) = (&self.saved_root, &self.state) {
+                if s.size > 0 && &th.root_at(s.size)? != root {
+                    return fail(
+                        ErrorCode::LogInconsistent,
+                        format!(
+                            "saved registry state of size {}: its root is not the log's root at that size",
+                            s.size
+                        ),
+                    );
+                }
+                if s.origin != self.checkpoint.origin {
+                    return fail(
+                        ErrorCode::LogInconsistent,
+                        format!(
+                            "saved registry state of {}: not the log {}",
+                            s.origin, self.checkpoint.origin
+                        ),
+                    );
+                }
+            }
+        }
+        let mut entries: Vec<&[u8]> = Vec::new();
+        for b in &bundles {
+            let bytes = bundle_bytes(source, b)?;
+            let all = th.verify_bundle(b, bytes)?;
+            let first = b.index() << TILE_HEIGHT;
+            for (i, e) in all.into_iter().enumerate() {
+                let index = first + i as u64;
+                if index >= from && index < to {
+                    entries.push(e);
+                }
+            }
+        }
+        if !self.saved && from == 0 {
+            if let (Some(g), Some(e0)) = (&self.genesis, entries.first()) {
+                check_genesis(e0, &to_hex(g))?;
+            }
+        }
+        let r = replay(
+            self.state.take(),
+            entries.iter().copied(),
+            ReplayOptions {
+                verification: Verification::Prechecked,
+                ..ReplayOptions::default()
+            },
+        );
+        if let Some((_, e)) = r.first_invalid() {
+            return Err(e.clone());
+        }
+        self.state = r.state;
+        self.started = true;
+        self.next = to;
+        Ok(())
+    }
+
+    /// The state after the last window: its origin must be the checkpoint's and its log key
+    /// the key that signed the checkpoint (`log_key`, a vkey text), else `KEY_NOT_TRUSTED`;
+    /// `NOT_FOUND` for an empty log, or when windows are left to feed.
+    pub fn finish(self, log_key: &str) -> Result<RegistryState> {
+        if self.range().is_some() {
+            return fail(
+                ErrorCode::NotFound,
+                format!(
+                    "registry replay: entries from {} of {} were not fed",
+                    self.next, self.checkpoint.size
+                ),
+            );
+        }
+        let state = self
+            .state
+            .ok_or_else(|| Error::new(ErrorCode::NotFound, "log: no entries"))?;
+        check_replayed(&state, &self.checkpoint, log_key)?;
+        Ok(state)
+    }
+}
+
+/// The checks after a replay: the state's origin is the checkpoint's, its log key the one that
+/// signed the checkpoint.
+fn check_replayed(state: &RegistryState, checkpoint: &Checkpoint, log_key: &str) -> Result<()> {
     if state.origin != checkpoint.origin {
         return fail(
             ErrorCode::KeyNotTrusted,
@@ -473,7 +712,7 @@ pub fn replay_to(
             ),
         );
     }
-    Ok(state)
+    Ok(())
 }
 
 /// R6 step 3: verifies the index note of `name` with the state's index key and origin

@@ -3,7 +3,10 @@
 //! registry's janitors, keys and mode, and per package name its owners, releases, revoked keys,
 //! yanks and notices. Sans-IO: entries in, verdicts and state out. The state serialises to
 //! strict, versioned JSON so a client can save it and replay only new entries (the delta
-//! scan); replaying in chunks gives the same state as replaying at once.
+//! scan); replaying in chunks gives the same state as replaying at once. A replay may check
+//! the signature blocks of a window of entries first, on all cores (feature `parallel`), then
+//! apply the entries in order ([`Verification::Prechecked`], [`replay_visit`]): the same
+//! verdicts, errors and state as one by one.
 //!
 //! The rules, per statement type (every decision is written down in docs/registry.md,
 //! `## Statements, entries and replay`):
@@ -328,29 +331,45 @@ struct Deferred {
 enum Verifier {
     Now,
     Defer(Vec<Deferred>),
+    /// The verdicts of [`precheck_window`] for this entry: `(block index, key, valid)`. A
+    /// verdict is the pure function "block `i` verifies under these key bytes" (both strict
+    /// Ed25519 signatures), whatever the state; a pair it does not hold is verified now.
+    Cached(Vec<(usize, PublicKey, bool)>),
 }
 
 impl Verifier {
     fn verify(
         &mut self,
+        index: usize,
         block: &crate::signature::SignatureBlock,
         candidates: &[PublicKey],
         prehash: &[u8; 64],
     ) -> Option<PublicKey> {
-        if let (Verifier::Defer(items), [key]) = (&mut *self, candidates) {
-            items.push(Deferred {
-                key: *key,
-                prehash: *prehash,
-                signature: *block.signature_bytes(),
-                global_message: block.global_message(),
-                global_signature: *block.global_signature_bytes(),
-            });
-            return Some(*key);
+        match (&mut *self, candidates) {
+            (Verifier::Defer(items), [key]) => {
+                items.push(Deferred {
+                    key: *key,
+                    prehash: *prehash,
+                    signature: *block.signature_bytes(),
+                    global_message: block.global_message(),
+                    global_signature: *block.global_signature_bytes(),
+                });
+                Some(*key)
+            }
+            (Verifier::Cached(known), _) => candidates
+                .iter()
+                .find(
+                    |k| match known.iter().find(|(i, kk, _)| *i == index && kk == *k) {
+                        Some((_, _, valid)) => *valid,
+                        None => block.verify_signed_bytes(k, prehash).is_ok(),
+                    },
+                )
+                .copied(),
+            _ => candidates
+                .iter()
+                .find(|k| block.verify_signed_bytes(k, prehash).is_ok())
+                .copied(),
         }
-        candidates
-            .iter()
-            .find(|k| block.verify_signed_bytes(k, prehash).is_ok())
-            .copied()
     }
 }
 
@@ -397,7 +416,7 @@ fn authorise(
     };
     let prehash = entry.prehash();
     let mut signed: Vec<PublicKey> = Vec::with_capacity(entry.signatures.len());
-    for block in &entry.signatures {
+    for (block_index, block) in entry.signatures.iter().enumerate() {
         let candidates: Vec<PublicKey> = eligible
             .iter()
             .filter(|k| k.key_id() == block.key_id())
@@ -425,7 +444,7 @@ fn authorise(
                 ),
             );
         }
-        let Some(key) = verifier.verify(block, &candidates, &prehash) else {
+        let Some(key) = verifier.verify(block_index, block, &candidates, &prehash) else {
             return fail(
                 ErrorCode::SignatureInvalid,
                 format!(
@@ -501,7 +520,28 @@ pub enum Verification {
     /// [`crate::ed25519::verify_batch_strict`]; if any fails (or any entry is invalid), replay
     /// again one by one from the starting state. Same verdicts and state as `OneByOne`.
     Batch,
+    /// Window by window ([`PRECHECK_WINDOW`] entries): every entry of the window parsed and
+    /// every signature block's Ed25519 verification done first — on all cores with the
+    /// `parallel` feature (rayon), one by one without it — then the entries applied in log
+    /// order with those verdicts, not verified again. Which key a block must verify under,
+    /// and whether that key may sign the entry, is still decided in order, against the state
+    /// as of the entry's position; the precheck only answers "does this block verify under
+    /// these key bytes", which no state changes. Same verdicts, errors and state as
+    /// `OneByOne` (threat model, "Registry: parallel replay"). See [`replay_prechecked`].
+    Prechecked,
 }
+
+/// Entries per window of [`Verification::Prechecked`]: the parsed entries of one window are
+/// held at once (at most [`crate::limits::MAX_ENTRY_BYTES`] each).
+pub const PRECHECK_WINDOW: usize = 1024;
+
+/// Keys tried per key id when prechecking a block: a block's key id can name several keys
+/// (anyone can relabel a key), and each is one more pair of Ed25519 verifications. Beyond
+/// this many, the others are verified in order, when the replay reaches the entry.
+const PRECHECK_KEYS_PER_ID: usize = 4;
+
+/// Entries per task of a precheck (parsing, then verification as one batch).
+const PRECHECK_CHUNK: usize = 16;
 
 /// Options of [`replay`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -552,12 +592,310 @@ where
     I::IntoIter: Clone,
 {
     let iter = entries.into_iter();
-    if options.verification == Verification::Batch {
-        if let Some(r) = replay_batched(state.clone(), iter.clone()) {
-            return r;
+    match options.verification {
+        Verification::OneByOne => {}
+        Verification::Batch => {
+            if let Some(r) = replay_batched(state.clone(), iter.clone()) {
+                return r;
+            }
+        }
+        Verification::Prechecked => {
+            return replay_prechecked(state, iter, options.on_invalid, PRECHECK_WINDOW);
         }
     }
     replay_with(state, iter, options.on_invalid)
+}
+
+/// [`replay`] with [`Verification::Prechecked`] and windows of `window` entries (at least
+/// one): each window's entries are parsed and their signature blocks verified first (in
+/// parallel with the `parallel` feature), then applied in order. The verdicts, errors and
+/// state are those of a one-by-one replay; only the time differs.
+pub fn replay_prechecked<'e>(
+    state: Option<RegistryState>,
+    entries: impl IntoIterator<Item = &'e [u8]>,
+    on_invalid: OnInvalid,
+    window: usize,
+) -> Replay {
+    replay_visit(state, entries, on_invalid, window, &mut |_, _| {})
+}
+
+/// [`replay_prechecked`] that also hands `visit` each entry it applies (valid entries only,
+/// in log order, with their index), parsed: what a monitor or a writer derives from the
+/// entries (index lines, entries naming a key) without parsing them again or holding them.
+pub fn replay_visit<'e>(
+    mut state: Option<RegistryState>,
+    entries: impl IntoIterator<Item = &'e [u8]>,
+    on_invalid: OnInvalid,
+    window: usize,
+    visit: &mut dyn FnMut(u64, &Entry),
+) -> Replay {
+    let window = window.max(1);
+    let start = state.as_ref().map_or(0, |s| s.size);
+    let mut directory = KeyDirectory::default();
+    if let Some(s) = &state {
+        directory.add_state(s);
+    }
+    let mut verdicts = Vec::new();
+    let mut entries = entries.into_iter();
+    let mut first = start;
+    let mut batch: Vec<&[u8]> = entries.by_ref().take(window).collect();
+    let mut prechecked = precheck_window(&batch, first, &mut directory);
+    while !batch.is_empty() {
+        // While this window is applied (on this thread), the next one is prechecked (on the
+        // pool): the precheck needs no state, only the directory, which only grows.
+        let upcoming: Vec<&[u8]> = entries.by_ref().take(window).collect();
+        let upcoming_first = first.saturating_add(batch.len() as u64);
+        let mut upcoming_pre = Vec::new();
+        let stopped = overlap(
+            || {
+                apply_window(
+                    &mut state,
+                    &batch,
+                    prechecked,
+                    first,
+                    on_invalid,
+                    &mut verdicts,
+                    &mut *visit,
+                )
+            },
+            || {
+                if !upcoming.is_empty() {
+                    upcoming_pre = precheck_window(&upcoming, upcoming_first, &mut directory);
+                }
+            },
+        );
+        if stopped {
+            break;
+        }
+        batch = upcoming;
+        prechecked = upcoming_pre;
+        first = upcoming_first;
+    }
+    Replay {
+        state,
+        start,
+        verdicts,
+    }
+}
+
+/// Runs `apply` on this thread and `precheck` beside it on rayon's pool (feature `parallel`),
+/// or one after the other (the precheck skipped when `apply` stopped the replay).
+fn overlap(apply: impl FnOnce() -> bool, precheck: impl FnOnce() + Send) -> bool {
+    #[cfg(feature = "parallel")]
+    {
+        rayon::in_place_scope(|s| {
+            s.spawn(|_| precheck());
+            apply()
+        })
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let stopped = apply();
+        if !stopped {
+            precheck();
+        }
+        stopped
+    }
+}
+
+/// Applies one prechecked window in order (its first entry is entry `first`), pushing a
+/// verdict per entry; `true` when the replay stops (an invalid entry with
+/// [`OnInvalid::Stop`], or an invalid genesis).
+fn apply_window(
+    state: &mut Option<RegistryState>,
+    batch: &[&[u8]],
+    prechecked: Vec<Prechecked>,
+    first: u64,
+    on_invalid: OnInvalid,
+    verdicts: &mut Vec<Result<()>>,
+    visit: &mut dyn FnMut(u64, &Entry),
+) -> bool {
+    for (i, (bytes, pre)) in batch.iter().zip(prechecked).enumerate() {
+        let verdict = match state.as_mut() {
+            None => RegistryState::genesis(bytes).map(|s| {
+                if let Ok(e) = &pre.entry {
+                    visit(0, e);
+                }
+                *state = Some(s);
+            }),
+            Some(s) => {
+                // The precheck parsed the entry as entry `first + i`, which is `s.size` (an
+                // entry either counts or stops the replay); if not, parse it again at its
+                // true position.
+                let at = first.saturating_add(i as u64);
+                let v = match pre.entry {
+                    Ok(entry) if at == s.size => {
+                        s.apply_visit(entry, &mut Verifier::Cached(pre.verdicts), &mut *visit)
+                    }
+                    Err(e) if at == s.size => Err(e),
+                    _ => parse_at(bytes, s.size)
+                        .and_then(|e| s.apply_visit(e, &mut Verifier::Now, &mut *visit)),
+                };
+                if v.is_err() && on_invalid == OnInvalid::Skip {
+                    s.skipped.push(s.size);
+                    s.size = s.size.saturating_add(1);
+                }
+                v
+            }
+        };
+        let stop = verdict.is_err() && (on_invalid == OnInvalid::Stop || state.is_none());
+        verdicts.push(verdict);
+        if stop {
+            return true;
+        }
+    }
+    false
+}
+
+/// Every key that may be asked to verify a block, by key id: the keys of the state the
+/// replay starts from (janitors, every name's owners) and of every statement parsed since
+/// (new janitors, owners, release keys, revoked keys). A superset of the candidates the
+/// sequential replay will try: a key it lacks only costs a verification in order.
+#[derive(Default)]
+struct KeyDirectory(BTreeMap<crate::keys::KeyId, Vec<PublicKey>>);
+
+impl KeyDirectory {
+    fn add(&mut self, key: &PublicKey) {
+        let keys = self.0.entry(key.key_id()).or_default();
+        if keys.len() < PRECHECK_KEYS_PER_ID && !keys.contains(key) {
+            keys.push(*key);
+        }
+    }
+
+    fn add_set(&mut self, ks: &KeySet) {
+        for k in ks.signers.iter().chain(&ks.next) {
+            self.add(k);
+        }
+    }
+
+    fn add_state(&mut self, s: &RegistryState) {
+        self.add_set(&s.janitors);
+        for ns in s.names.values() {
+            self.add_set(&ns.owners);
+        }
+    }
+
+    fn add_statement(&mut self, st: &Statement) {
+        match st {
+            Statement::Registry(r) => self.add_set(&r.janitors),
+            Statement::Owners(o) => self.add_set(&o.keys),
+            Statement::Release(r) => self.add_set(&r.keys),
+            Statement::Revoke(r) => self.add(&r.key),
+            Statement::Yank(_) | Statement::Notice(_) => {}
+        }
+    }
+
+    fn get(&self, id: crate::keys::KeyId) -> &[PublicKey] {
+        self.0.get(&id).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// One entry of a window after [`precheck_window`].
+struct Prechecked {
+    /// The entry parsed at its position (the error names it).
+    entry: Result<Entry>,
+    /// `(block index, key, both signatures verify)` for each block and each key the
+    /// directory lists under the block's key id.
+    verdicts: Vec<(usize, PublicKey, bool)>,
+}
+
+/// Parses the window's entries (the first is entry `first`), adds their keys to `directory`,
+/// and verifies every block under every key its key id names: in parallel with the `parallel`
+/// feature, each task's signatures as one [`verify_batch_strict`] batch (whose verdicts are
+/// those of one-by-one strict verification).
+fn precheck_window(entries: &[&[u8]], first: u64, directory: &mut KeyDirectory) -> Vec<Prechecked> {
+    let indexed: Vec<(u64, &[u8])> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (first.saturating_add(i as u64), *b))
+        .collect();
+    let parsed: Vec<(Result<Entry>, [u8; 64])> = map_chunks(&indexed, |chunk| {
+        chunk
+            .iter()
+            .map(|(index, bytes)| {
+                let entry = parse_at(bytes, *index);
+                let prehash = entry.as_ref().map_or([0; 64], Entry::prehash);
+                (entry, prehash)
+            })
+            .collect()
+    });
+    for e in parsed.iter().filter_map(|(e, _)| e.as_ref().ok()) {
+        directory.add_statement(&e.statement);
+    }
+    let directory = &*directory;
+    let verdicts: Vec<Vec<(usize, PublicKey, bool)>> = map_chunks(&parsed, |chunk| {
+        // Per block with known keys: its entry, its index, the block, the prehash, the bytes
+        // of its global signature (signature || trusted comment) and the keys to try.
+        type Job<'j> = (
+            usize,
+            usize,
+            &'j crate::signature::SignatureBlock,
+            &'j [u8; 64],
+            Vec<u8>,
+            &'j [PublicKey],
+        );
+        let mut jobs: Vec<Job<'_>> = Vec::new();
+        for (n, (entry, prehash)) in chunk.iter().enumerate() {
+            let Ok(e) = entry else { continue };
+            for (b, block) in e.signatures.iter().enumerate() {
+                let keys = directory.get(block.key_id());
+                if !keys.is_empty() {
+                    jobs.push((n, b, block, prehash, block.global_message(), keys));
+                }
+            }
+        }
+        // Two items per (block, key): the signature over the prehash and the global one.
+        let mut items: Vec<BatchItem<'_>> = Vec::new();
+        for (_, _, block, prehash, global, keys) in &jobs {
+            for key in keys.iter() {
+                items.push(BatchItem {
+                    key,
+                    message: &prehash[..],
+                    signature: block.signature_bytes(),
+                });
+                items.push(BatchItem {
+                    key,
+                    message: global,
+                    signature: block.global_signature_bytes(),
+                });
+            }
+        }
+        let ok = verify_batch_strict(&items);
+        let mut out: Vec<Vec<(usize, PublicKey, bool)>> =
+            (0..chunk.len()).map(|_| Vec::new()).collect();
+        let mut item = 0usize;
+        for (n, b, _, _, _, keys) in &jobs {
+            for key in keys.iter() {
+                let valid = ok.get(item).copied().unwrap_or(false)
+                    && ok.get(item + 1).copied().unwrap_or(false);
+                item += 2;
+                if let Some(v) = out.get_mut(*n) {
+                    v.push((*b, *key, valid));
+                }
+            }
+        }
+        out
+    });
+    parsed
+        .into_iter()
+        .zip(verdicts)
+        .map(|((entry, _), verdicts)| Prechecked { entry, verdicts })
+        .collect()
+}
+
+/// `f` over `items` in chunks of [`PRECHECK_CHUNK`], results in order: on rayon's pool with
+/// the `parallel` feature, in this thread without it.
+fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sync + Send) -> Vec<R> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let parts: Vec<Vec<R>> = items.par_chunks(PRECHECK_CHUNK).map(f).collect();
+        parts.into_iter().flatten().collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        items.chunks(PRECHECK_CHUNK).flat_map(f).collect()
+    }
 }
 
 fn replay_with<'e>(
@@ -717,9 +1055,25 @@ impl RegistryState {
     }
 
     fn apply_with(&mut self, entry_bytes: &[u8], verifier: &mut Verifier) -> Result<()> {
+        let entry = parse_at(entry_bytes, self.size)?;
+        self.apply_entry(entry, verifier)
+    }
+
+    /// Decides and applies entry `self.size`, already parsed (with its index in errors).
+    fn apply_entry(&mut self, entry: Entry, verifier: &mut Verifier) -> Result<()> {
+        self.apply_visit(entry, verifier, &mut |_, _| {})
+    }
+
+    /// [`Self::apply_entry`], handing the entry to `visit` once it is decided valid.
+    fn apply_visit(
+        &mut self,
+        entry: Entry,
+        verifier: &mut Verifier,
+        visit: &mut dyn FnMut(u64, &Entry),
+    ) -> Result<()> {
         let index = self.size;
-        let entry = parse_at(entry_bytes, index)?;
         self.decide(&entry, index, verifier)?;
+        visit(index, &entry);
         self.commit(entry, index);
         self.size = self.size.saturating_add(1);
         Ok(())

@@ -1,7 +1,8 @@
 //! The registry client's rules (core::client, REGISTRY.md R6 steps 1–6) over in-memory
 //! registries built with core's publisher, entry signing and note signing: first use, the
 //! checkpoint verdicts (quorum, stale, offline), consistency (forward, same, stale mirror,
-//! fork with evidence), replay from scratch and from a saved state, the index as a hint,
+//! fork with evidence), replay from scratch and from a saved state (at once and window by
+//! window, `WindowedReplay`), the index as a hint,
 //! release selection and verification (objects, manifest, tarball, signatures), advisories,
 //! notices, owner changes, and the lock record.
 #![cfg(feature = "sign")]
@@ -243,6 +244,37 @@ fn fail_forked_registry_against_the_pin() {
 
 // ---- step 3: replay and index ----
 
+/// [`client::WindowedReplay`] of `bundles` bundles per window, each window fed only the
+/// files its paths name (a partial path falls back to its full tile, as a host does).
+fn windowed(
+    saved: Option<SavedState>,
+    genesis: Option<&[u8; 32]>,
+    cp: &omega_core::checkpoint::Checkpoint,
+    log_key: &str,
+    files: &BTreeMap<String, Vec<u8>>,
+    bundles: usize,
+) -> omega_core::Result<RegistryState> {
+    let mut r = client::WindowedReplay::new(saved, genesis, cp)?.with_window(bundles);
+    let mut windows = 0;
+    while let Some((b, t)) = r.paths()? {
+        let mut window: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        for p in b.iter().chain(&t) {
+            for q in [*p, p.full()] {
+                if let Some(bytes) = files.get(&q.to_string()) {
+                    window.insert(q.to_string(), bytes.clone());
+                }
+            }
+        }
+        r.feed(&window)?;
+        windows += 1;
+        assert!(
+            windows <= 1 + (cp.size as usize >> 8) / bundles + 1,
+            "too many windows"
+        );
+    }
+    r.finish(log_key)
+}
+
 #[test]
 fn replay_from_saved_state_equals_replay_from_scratch() {
     let mut reg = sample();
@@ -283,6 +315,80 @@ fn replay_from_saved_state_equals_replay_from_scratch() {
     assert_eq!(full, delta);
     assert_eq!(full, reg.state);
     assert_eq!(saved.size, size0);
+    // Window by window (1 bundle each: the log spans two bundles), from scratch and from the
+    // saved state, each window fed only its own files: the same state.
+    assert!(v.checkpoint.size > 256);
+    let w = |saved: Option<SavedState>, bundles| {
+        windowed(
+            saved,
+            Some(&g),
+            &v.checkpoint,
+            &v.log_key,
+            &reg.files,
+            bundles,
+        )
+    };
+    for bundles in [1, 2, 256] {
+        assert_eq!(w(None, bundles).unwrap(), full, "{bundles}");
+        let from_saved = w(
+            Some(SavedState {
+                state: saved.clone(),
+                root: root0,
+            }),
+            bundles,
+        );
+        assert_eq!(from_saved.unwrap(), full, "{bundles}");
+        assert_eq!(
+            code(w(
+                Some(SavedState {
+                    state: saved.clone(),
+                    root: [7; 32],
+                }),
+                bundles
+            )),
+            ErrorCode::LogInconsistent
+        );
+    }
+    // A saved state at the checkpoint's size: one window, no entry, its root still proven.
+    let at_end = w(
+        Some(SavedState {
+            state: full.clone(),
+            root: v.checkpoint.root,
+        }),
+        1,
+    );
+    assert_eq!(at_end.unwrap(), full);
+    assert_eq!(
+        code(w(
+            Some(SavedState {
+                state: full.clone(),
+                root: [7; 32],
+            }),
+            1
+        )),
+        ErrorCode::LogInconsistent
+    );
+    // Feeding a window without its bundle, or finishing early, is refused.
+    let mut r = client::WindowedReplay::new(None, Some(&g), &v.checkpoint)
+        .unwrap()
+        .with_window(1);
+    assert_eq!(
+        code(r.feed(&BTreeMap::<String, Vec<u8>>::new())),
+        ErrorCode::NotFound
+    );
+    assert_eq!(code(r.clone().finish(&v.log_key)), ErrorCode::NotFound);
+    // A bundle of the second window that the tiles do not prove: NOT_IN_LOG there.
+    let (second, _) = {
+        r.feed(&reg.files).unwrap();
+        r.paths().unwrap().unwrap()
+    };
+    let mut tampered = reg.files.clone();
+    let path = second[0].to_string();
+    let mut bytes = tampered[&path].clone();
+    let last = bytes.len() - 2;
+    bytes[last] ^= 1;
+    tampered.insert(path, bytes);
+    assert_eq!(code(r.feed(&tampered)), ErrorCode::NotInLog);
     // A saved state whose root is not the log's at its size is refused.
     assert_eq!(
         code(client::replay_to(
@@ -654,7 +760,24 @@ fn vector_case(
         latest = client::check_consistency(&held, &fetched, &proof)?.latest;
     }
     let g = omega_core::hash::parse_hex32(genesis, "genesis")?;
-    let state = client::replay_to(None, Some(&g), &latest.checkpoint, &v.log_key, files)?;
+    let replayed = client::replay_to(None, Some(&g), &latest.checkpoint, &v.log_key, files);
+    // Window by window (one bundle per window, and the default): the same state or error.
+    for bundles in [1, 256] {
+        let w = windowed(
+            None,
+            Some(&g),
+            &latest.checkpoint,
+            &v.log_key,
+            files,
+            bundles,
+        );
+        assert_eq!(
+            w.as_ref().map_err(|e| e.code()),
+            replayed.as_ref().map_err(|e| e.code()),
+            "windows of {bundles} bundles"
+        );
+    }
+    let state = replayed?;
     let name = s("package").unwrap();
     let version = s("version");
     let (ver, record) = client::choose_release(&state, &name, version.as_deref(), false)?;

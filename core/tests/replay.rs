@@ -1,14 +1,17 @@
 //! The replay state machine (REGISTRY.md R4), row by row of R4's table, positively and
 //! negatively; the revocation clock; genesis pinning; invalid-entry handling; batched
-//! verification; and properties: chunked replay equals whole replay, and no single-bit change
-//! to an entry's statement or signature passes as the same verdict.
+//! verification; prechecked (parallel) verification, which every row also runs through (the
+//! `Log` helper replays the log in every mode after each entry); and properties: chunked
+//! replay equals whole replay, prechecked replay equals one-by-one replay wherever the bad
+//! entries sit in a window, and no single-bit change to an entry's statement or signature
+//! passes as the same verdict.
 #![cfg(feature = "sign")]
 
 use omega_core::entry::Entry;
 use omega_core::manifest::{KeySet, Manifest};
 use omega_core::registry::{
-    check_genesis, genesis_hash, release_matches_manifest, replay, replay_log, OnInvalid,
-    RegistryState, ReplayOptions, Verification,
+    check_genesis, genesis_hash, release_matches_manifest, replay, replay_log, replay_prechecked,
+    replay_visit, OnInvalid, RegistryState, Replay, ReplayOptions, Verification, PRECHECK_WINDOW,
 };
 use omega_core::secret::SecretKey;
 use omega_core::statement::{
@@ -108,6 +111,7 @@ fn sign(st: &Statement, by: &[&SecretKey]) -> Vec<u8> {
 
 /// A log being built: each `ok`/`bad` appends an entry and checks its verdict; `bad` entries
 /// are not kept (the registry appends only valid entries).
+#[derive(Clone)]
 struct Log {
     entries: Vec<Vec<u8>>,
     state: RegistryState,
@@ -141,6 +145,10 @@ impl Log {
             panic!("entry {} ({st}) refused: {e}", self.entries.len());
         }
         self.entries.push(bytes);
+        // Every mode replays the log from its genesis to the same state.
+        let refs: Vec<&[u8]> = self.entries.iter().map(Vec::as_slice).collect();
+        let r = assert_modes_agree(&refs);
+        assert_eq!(r.state.as_ref(), Some(&self.state));
     }
     fn bad(&mut self, st: &Statement, by: &[&SecretKey], code: ErrorCode) -> String {
         self.bad_bytes(&sign(st, by), code)
@@ -155,8 +163,60 @@ impl Log {
             err.message().contains(&format!("entry {index}")),
             "message names the entry index: {err}"
         );
+        // Every mode replaying the log then this entry stops at it with the same error.
+        let mut refs: Vec<&[u8]> = self.entries.iter().map(Vec::as_slice).collect();
+        refs.push(bytes);
+        let r = assert_modes_agree(&refs);
+        assert_eq!(r.first_invalid(), Some((index as u64, &err)));
         err.message().to_string()
     }
+}
+
+/// Replays `entries` from the genesis in every mode — one by one, batched, prechecked in one
+/// window and in windows of 1, 2, 3 and 7 entries — stopping at and skipping invalid
+/// entries, and asserts the same verdicts (codes and messages) and the same state in all;
+/// the visitor of a prechecked replay sees exactly the applied entries. Returns the
+/// one-by-one replay that stops.
+fn assert_modes_agree(entries: &[&[u8]]) -> Replay {
+    let mut stop = None;
+    for on_invalid in [OnInvalid::Stop, OnInvalid::Skip] {
+        let opts = |verification| ReplayOptions {
+            on_invalid,
+            verification,
+        };
+        let one = replay(None, entries.iter().copied(), opts(Verification::OneByOne));
+        let batch = replay(None, entries.iter().copied(), opts(Verification::Batch));
+        assert_eq!(batch, one, "batched, {on_invalid:?}");
+        let pre = replay(
+            None,
+            entries.iter().copied(),
+            opts(Verification::Prechecked),
+        );
+        assert_eq!(pre, one, "prechecked, {on_invalid:?}");
+        for window in [1, 2, 3, 7, PRECHECK_WINDOW] {
+            let mut visited = Vec::new();
+            let r = replay_visit(
+                None,
+                entries.iter().copied(),
+                on_invalid,
+                window,
+                &mut |i, e| visited.push((i, e.to_bytes())),
+            );
+            assert_eq!(r, one, "prechecked in windows of {window}, {on_invalid:?}");
+            let applied: Vec<(u64, Vec<u8>)> = one
+                .verdicts
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_ok())
+                .map(|(i, _)| (i as u64, entries[i].to_vec()))
+                .collect();
+            assert_eq!(visited, applied, "visited entries, window {window}");
+        }
+        if on_invalid == OnInvalid::Stop {
+            stop = Some(one);
+        }
+    }
+    stop.unwrap()
 }
 
 // ---- registry: genesis ----
@@ -680,7 +740,13 @@ fn notice_rules() {
 
 // ---- replay modes ----
 
+/// [`build_sample_log`], built (and checked in every mode) once per test binary.
 fn sample_log() -> Log {
+    static LOG: std::sync::OnceLock<Log> = std::sync::OnceLock::new();
+    LOG.get_or_init(build_sample_log).clone()
+}
+
+fn build_sample_log() -> Log {
     let mut log = Log::standard(Mode::Open);
     let k = ks(1, &[&key(10)], &[&key(11)]);
     log.ok(
@@ -876,6 +942,266 @@ fn batched_replay_catches_a_bad_signature() {
     assert_eq!(
         batch,
         replay(None, refs.iter().copied(), ReplayOptions::default())
+    );
+}
+
+// ---- prechecked (parallel) replay: bad entries anywhere in a window ----
+
+/// A valid open-mode log of 14 entries for the window tests. Entry [`REVOKE_AT`] revokes
+/// key 11 (one of left-pad's owners' keys until then), entry [`KEY12_AT`] makes key 12 an
+/// owner of left-pad: a notice signed by key 11 is valid before the first and `KEY_REVOKED`
+/// after it; one signed by key 12 is `KEY_NOT_TRUSTED` before the second and valid after.
+fn window_log() -> Vec<Vec<u8>> {
+    static LOG: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(build_window_log).clone()
+}
+
+fn build_window_log() -> Vec<Vec<u8>> {
+    let mut log = Log::standard(Mode::Open);
+    let k10 = || ks(1, &[&key(10)], &[]);
+    log.ok(&release("left-pad", "1.0.0", 1, k10()), &[&key(10)]);
+    log.ok(
+        &owners("right-pad", 0, ks(1, &[&key(20)], &[])),
+        &[&key(20)],
+    );
+    log.ok(
+        &release("right-pad", "0.1.0", 1, ks(1, &[&key(20)], &[])),
+        &[&key(20)],
+    );
+    log.ok(&release("left-pad", "1.1.0", 2, k10()), &[&key(11)]);
+    log.ok(&revoke("left-pad", &key(11)), &[&key(10)]);
+    assert_eq!(log.entries.len() - 1, REVOKE_AT);
+    log.ok(&release("left-pad", "1.2.0", 3, k10()), &[&key(10)]);
+    log.ok(
+        &owners("left-pad", 1, ks(1, &[&key(10), &key(12)], &[])),
+        &[&key(1), &key(2)],
+    );
+    assert_eq!(log.entries.len() - 1, KEY12_AT);
+    log.ok(
+        &release("left-pad", "1.3.0", 4, ks(1, &[&key(12)], &[])),
+        &[&key(12)],
+    );
+    log.ok(&yank("left-pad", "1.0.0", 1), &[&key(12)]);
+    log.ok(
+        &release("right-pad", "0.2.0", 2, ks(1, &[&key(20)], &[])),
+        &[&key(20)],
+    );
+    log.ok(&notice("right-pad", "N-1"), &[&key(20)]);
+    log.ok(&release("left-pad", "1.4.0", 5, k10()), &[&key(10)]);
+    log.entries
+}
+const REVOKE_AT: usize = 6;
+const KEY12_AT: usize = 8;
+
+/// The entry with its first block's signature (`global` false) or global signature (true)
+/// changed by one bit: only Ed25519 verification can notice.
+fn corrupt(bytes: &[u8], global: bool) -> Vec<u8> {
+    let e = Entry::parse(bytes).unwrap();
+    let text = e.signature_text();
+    let line = text
+        .lines()
+        .nth(if global { 3 } else { 1 })
+        .unwrap()
+        .to_string();
+    let mut blob = base64_decode(&line);
+    // The signature line is alg (2) || key id (8) || signature (64); the global line is the
+    // bare signature.
+    let at = if global { 5 } else { 20 };
+    blob[at] ^= 1;
+    let text = text.replacen(&line, &base64_encode(&blob), 1);
+    Entry::assemble(&e.statement_bytes, text.as_bytes())
+        .unwrap()
+        .to_bytes()
+}
+
+/// A left-pad notice signed by `by` (ids unique per test).
+fn hazard(id: usize, by: u8) -> Vec<u8> {
+    sign(&notice("left-pad", &format!("H-{id}")), &[&key(by)])
+}
+
+/// What a one-by-one replay must report first: the first entry that is corrupted, or that
+/// is signed by key 11 after its revocation, or by key 12 before it became an owner.
+#[derive(Clone, Copy, Debug)]
+enum Item {
+    Base(usize, Option<bool>),
+    Hazard(usize, u8),
+}
+
+fn build(items: &[Item], base: &[Vec<u8>]) -> (Vec<Vec<u8>>, Option<(u64, ErrorCode)>) {
+    let mut out = Vec::new();
+    let mut first_bad = None;
+    let (mut revoked, mut k12) = (false, false);
+    for (i, item) in items.iter().enumerate() {
+        let bad = match *item {
+            Item::Base(b, corrupted) => {
+                out.push(match corrupted {
+                    Some(global) => corrupt(&base[b], global),
+                    None => base[b].clone(),
+                });
+                let bad = corrupted.map(|_| ErrorCode::SignatureInvalid);
+                if bad.is_none() {
+                    revoked |= b == REVOKE_AT;
+                    k12 |= b == KEY12_AT;
+                }
+                bad
+            }
+            Item::Hazard(id, by) => {
+                out.push(hazard(id, by));
+                match by {
+                    11 if revoked => Some(ErrorCode::KeyRevoked),
+                    12 if !k12 => Some(ErrorCode::KeyNotTrusted),
+                    _ => None,
+                }
+            }
+        };
+        if let (None, Some(code)) = (first_bad, bad) {
+            first_bad = Some((i as u64, code));
+        }
+    }
+    (out, first_bad)
+}
+
+#[test]
+fn prechecked_replay_judges_each_entry_by_the_state_at_its_position() {
+    let base = window_log();
+    // In one window: a notice by key 11 just before and just after its revocation, one by
+    // key 12 just before and just after its authorisation, and two corrupted signatures
+    // (a block's signature, a global signature) before and between them.
+    use Item::*;
+    let items = [
+        Base(0, None),
+        Base(1, None),
+        Base(2, None),
+        Base(3, Some(false)),
+        Base(4, None),
+        Base(5, None),
+        Hazard(1, 11),
+        Base(6, None),
+        Hazard(2, 11),
+        Base(7, Some(true)),
+        Hazard(3, 12),
+        Base(8, None),
+        Hazard(4, 12),
+        Base(9, None),
+        Base(10, None),
+        Base(11, None),
+        Base(12, None),
+        Base(13, None),
+    ];
+    let (entries, first_bad) = build(&items, &base);
+    assert_eq!(first_bad, Some((3, ErrorCode::SignatureInvalid)));
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let stop = assert_modes_agree(&refs);
+    let (i, e) = stop.first_invalid().unwrap();
+    assert_eq!((i, e.code()), (3, ErrorCode::SignatureInvalid));
+    assert!(e.message().contains("entry 3"), "{e}");
+    // Skipping: each is judged against the state as of its position (the corrupted entry 3
+    // is skipped, so right-pad is never claimed and its release at 4 is NOT_FOUND).
+    let skip = replay_prechecked(None, refs.iter().copied(), OnInvalid::Skip, PRECHECK_WINDOW);
+    let codes: Vec<&str> = skip
+        .verdicts
+        .iter()
+        .map(|v| v.as_ref().map_or_else(|e| e.code().as_str(), |()| "ok"))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "ok",
+            "ok",
+            "ok",
+            "SIGNATURE_INVALID",
+            "NOT_FOUND",
+            "ok",
+            "ok",
+            "ok",
+            "KEY_REVOKED",
+            "SIGNATURE_INVALID",
+            "KEY_NOT_TRUSTED",
+            "ok",
+            "ok",
+            "ok",
+            "ok",
+            "NOT_FOUND",
+            "NOT_FOUND",
+            "ok",
+        ]
+    );
+    // The same log without the corrupted entries: the first refusal is the notice signed by
+    // the key revoked two entries earlier, in the same window.
+    let clean: Vec<Item> = items
+        .iter()
+        .map(|i| match *i {
+            Base(b, Some(_)) => Base(b, None),
+            other => other,
+        })
+        .collect();
+    let (entries, first_bad) = build(&clean, &base);
+    assert_eq!(first_bad, Some((8, ErrorCode::KeyRevoked)));
+    let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+    let stop = assert_modes_agree(&refs);
+    let (i, e) = stop.first_invalid().unwrap();
+    assert_eq!((i, e.code()), (8, ErrorCode::KeyRevoked));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Corrupted signatures and notices whose signer is trusted or not depending on where
+    /// they sit, anywhere in the log: every mode and window size reports the same verdicts,
+    /// and the first bad entry in log order is the one reported.
+    #[test]
+    fn prechecked_replay_reports_the_first_bad_entry_wherever_it_sits(
+        corrupted in prop::collection::btree_map(1usize..14, any::<bool>(), 0..4),
+        hazards in prop::collection::vec((2usize..=14, any::<bool>()), 0..4),
+    ) {
+        let base = window_log();
+        let mut items: Vec<Item> = Vec::new();
+        let mut next_id = 0;
+        for b in 0..=base.len() {
+            for (at, k12) in &hazards {
+                if *at == b {
+                    next_id += 1;
+                    items.push(Item::Hazard(next_id, if *k12 { 12 } else { 11 }));
+                }
+            }
+            if b < base.len() {
+                items.push(Item::Base(b, corrupted.get(&b).copied()));
+            }
+        }
+        let (entries, first_bad) = build(&items, &base);
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        let stop = assert_modes_agree(&refs);
+        let got = stop.first_invalid().map(|(i, e)| (i, e.code()));
+        prop_assert_eq!(got, first_bad);
+        if let Some((i, e)) = stop.first_invalid() {
+            prop_assert!(e.message().contains(&format!("entry {i}")), "{}", e);
+        }
+    }
+}
+
+/// Six janitor keys under one key id (anyone can relabel a key): the precheck tries at most
+/// four keys per id, and the blocks by the fifth and sixth are verified when the replay
+/// reaches them; every mode gives the same verdicts (the `Log` helper checks each entry).
+#[test]
+fn many_keys_under_one_key_id_get_the_same_verdicts() {
+    let same_id = |n: u8| SecretKey::from_seed(&[n; 32], KeyId([9; 8]));
+    let keys: Vec<SecretKey> = (40..46).map(same_id).collect();
+    let refs: Vec<&SecretKey> = keys.iter().collect();
+    let mut log = Log::new(ks(1, &refs, &[]), &[&keys[5]], Mode::Curated);
+    log.ok(&owners("left-pad", 0, ks(1, &[&key(10)], &[])), &[&keys[5]]);
+    log.ok(
+        &owners("right-pad", 0, ks(1, &[&key(10)], &[])),
+        &[&keys[0]],
+    );
+    log.ok(&owners("up-pad", 0, ks(1, &[&key(10)], &[])), &[&keys[4]]);
+    let claim = sign(&owners("down-pad", 0, ks(1, &[&key(10)], &[])), &[&keys[5]]);
+    let claim = String::from_utf8(corrupt(&claim, false)).unwrap();
+    log.bad_bytes(claim.as_bytes(), ErrorCode::SignatureInvalid);
+    // A stranger's key under the same id verifies under none of the six.
+    log.bad(
+        &owners("down-pad", 0, ks(1, &[&key(10)], &[])),
+        &[&same_id(47)],
+        ErrorCode::SignatureInvalid,
     );
 }
 

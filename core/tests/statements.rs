@@ -1,11 +1,16 @@
 //! Registry statements and log entries: the committed vectors (tests/vectors/statements.json,
-//! every case, counted), the canonical form (one byte form per statement), strictness
-//! refusals, entry assembly from a minisign signature file, and appending signatures.
+//! every case, counted; the log cases also replayed prechecked, in windows of 1, 2 and the
+//! default, and compared with one-by-one replay), the canonical form (one byte form per
+//! statement), strictness refusals, entry assembly from a minisign signature file, and
+//! appending signatures.
 
 use omega_core::entry::Entry;
 #[cfg(feature = "sign")]
 use omega_core::entry::ENTRY_HEADER;
-use omega_core::registry::{genesis_hash, replay, OnInvalid, RegistryState, ReplayOptions};
+use omega_core::registry::{
+    genesis_hash, replay, replay_prechecked, OnInvalid, RegistryState, ReplayOptions,
+    PRECHECK_WINDOW,
+};
 use omega_core::statement::{Statement, STATEMENT_VERSION};
 use omega_core::ErrorCode;
 use serde_json::Value;
@@ -87,6 +92,27 @@ fn statement_vectors_every_case() {
                         ..Default::default()
                     },
                 );
+                // The prechecked replay (signatures of a window first, on all cores with
+                // `parallel`) gives the same verdicts, errors and state, whatever the window.
+                for window in [1, 2, PRECHECK_WINDOW] {
+                    for on_invalid in [OnInvalid::Skip, OnInvalid::Stop] {
+                        let one = replay(
+                            None,
+                            texts.iter().map(|t| t.as_bytes()),
+                            ReplayOptions {
+                                on_invalid,
+                                ..Default::default()
+                            },
+                        );
+                        let pre = replay_prechecked(
+                            None,
+                            texts.iter().map(|t| t.as_bytes()),
+                            on_invalid,
+                            window,
+                        );
+                        assert_eq!(pre, one, "{name}: prechecked, window {window}");
+                    }
+                }
                 let want = expect["verdicts"].as_array().unwrap();
                 assert_eq!(r.verdicts.len(), want.len(), "{name}");
                 for (i, (got, w)) in r.verdicts.iter().zip(want).enumerate() {

@@ -83,46 +83,61 @@ pub fn index_lines(
     for (i, bytes) in entries.iter().enumerate() {
         let entry = first + i as u64;
         let e = Entry::parse(bytes).map_err(|e| e.context(&format!("entry {entry}")))?;
-        let (name, line) = match e.statement {
-            Statement::Registry(_) => continue,
-            Statement::Owners(s) => (s.name, IndexLine::Owners { entry }),
-            Statement::Release(s) => (
-                s.name,
-                IndexLine::Release {
-                    entry,
-                    version: s.version,
-                    sequence: s.sequence,
-                    tgz: s.tgz,
-                    manifest: s.manifest,
-                },
-            ),
-            Statement::Revoke(s) => (
-                s.name,
-                IndexLine::Revoke {
-                    entry,
-                    key: s.key.to_base64(),
-                },
-            ),
-            Statement::Yank(s) => (
-                s.name,
-                IndexLine::Yank {
-                    entry,
-                    version: s.version,
-                    sequence: s.sequence,
-                },
-            ),
-            Statement::Notice(s) => (
-                s.name,
-                IndexLine::Notice {
-                    entry,
-                    id: s.id,
-                    severity: s.severity,
-                },
-            ),
-        };
-        out.entry(name).or_default().push(line);
+        add_index_line(&mut out, entry, &e.statement);
     }
     Ok(out)
+}
+
+/// Adds the index line of entry `entry` (its `statement`) to its name's lines in `out`
+/// (a `registry` statement has none).
+pub fn add_index_line(
+    out: &mut BTreeMap<String, Vec<IndexLine>>,
+    entry: u64,
+    statement: &Statement,
+) {
+    let (name, line) = match statement {
+        Statement::Registry(_) => return,
+        Statement::Owners(s) => (&s.name, IndexLine::Owners { entry }),
+        Statement::Release(s) => (
+            &s.name,
+            IndexLine::Release {
+                entry,
+                version: s.version.clone(),
+                sequence: s.sequence,
+                tgz: s.tgz,
+                manifest: s.manifest,
+            },
+        ),
+        Statement::Revoke(s) => (
+            &s.name,
+            IndexLine::Revoke {
+                entry,
+                key: s.key.to_base64(),
+            },
+        ),
+        Statement::Yank(s) => (
+            &s.name,
+            IndexLine::Yank {
+                entry,
+                version: s.version.clone(),
+                sequence: s.sequence,
+            },
+        ),
+        Statement::Notice(s) => (
+            &s.name,
+            IndexLine::Notice {
+                entry,
+                id: s.id.clone(),
+                severity: s.severity,
+            },
+        ),
+    };
+    match out.get_mut(name.as_str()) {
+        Some(lines) => lines.push(line),
+        None => {
+            out.insert(name.clone(), vec![line]);
+        }
+    }
 }
 
 /// The signed index note of `name` at log size `size`.
@@ -359,8 +374,9 @@ pub struct Session<'a> {
     pub source: Source,
     /// The checkpoint.
     pub checkpoint: ReadCheckpoint,
-    /// Every entry, when the log was replayed (`None` when the state came from the cache).
-    pub entries: Option<Vec<Vec<u8>>>,
+    /// Every name's index lines, when the log was replayed (`None` when the state came from
+    /// the cache); the entries themselves are not kept (the replay goes window by window).
+    pub lines: Option<BTreeMap<String, Vec<IndexLine>>>,
     /// The state at the log's end (journalled entries not included).
     pub state: RegistryState,
     /// Entries of a killed writer, appended before any new one.
@@ -385,14 +401,16 @@ impl<'a> Session<'a> {
         } else {
             read_cache(&path, size, &root)
         };
-        let (state, entries) = match cached {
+        let (state, lines) = match cached {
             Some(st) => (st, None),
             None => {
                 let progress = Progress::items(size, "reading the log", quiet);
-                let log = read_log_at(&source, checkpoint.clone(), &progress);
+                let mut lines = BTreeMap::new();
+                let log = read_log_at(&source, checkpoint.clone(), &progress, &mut |i, e| {
+                    add_index_line(&mut lines, i, &e.statement)
+                });
                 progress.finish();
-                let log = log?;
-                (log.state()?, Some(log.entries))
+                (log?.state, Some(lines))
             }
         };
         let keys = keys::load(&path, &state.log_key, &state.index_key)?;
@@ -400,7 +418,7 @@ impl<'a> Session<'a> {
         // this registry's).
         omega_core::note::verify(&checkpoint.note, std::slice::from_ref(&keys.log_vkey))
             .map_err(|e| e.context(&path.join("checkpoint").display().to_string()))?;
-        if entries.is_some() {
+        if lines.is_some() {
             write_cache(&path, size, &root, &state);
         }
         let mut pending = Vec::new();
@@ -409,19 +427,13 @@ impl<'a> Session<'a> {
             if base == size {
                 pending = journalled;
             } else if base < size && base + count <= size {
-                let logged = match &entries {
-                    Some(all) => all
-                        .get(base as usize..(base + count) as usize)
-                        .map(<[Vec<u8>]>::to_vec)
-                        .unwrap_or_default(),
-                    None => read_entries(
-                        &source,
-                        &checkpoint.checkpoint,
-                        base,
-                        base + count,
-                        &Progress::hidden(),
-                    )?,
-                };
+                let logged = read_entries(
+                    &source,
+                    &checkpoint.checkpoint,
+                    base,
+                    base + count,
+                    &Progress::hidden(),
+                )?;
                 if logged != journalled {
                     return err(
                         ErrorCode::LogInconsistent,
@@ -448,7 +460,7 @@ impl<'a> Session<'a> {
             writer,
             source,
             checkpoint,
-            entries,
+            lines,
             state,
             pending,
             keys,
@@ -477,8 +489,8 @@ impl<'a> Session<'a> {
     /// know has none.
     pub fn lines_before_end(&self, name: &str) -> Result<Vec<IndexLine>, Failure> {
         let size = self.size();
-        if let Some(all) = &self.entries {
-            return Ok(index_lines(all, 0)?.remove(name).unwrap_or_default());
+        if let Some(all) = &self.lines {
+            return Ok(all.get(name).cloned().unwrap_or_default());
         }
         if self.state.name(name).is_none() {
             return Ok(Vec::new());

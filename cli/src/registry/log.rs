@@ -1,15 +1,18 @@
 //! Reading a whole log from a [`Source`] (a registry folder or its URL): the checkpoint, then
-//! the entry bundles range by range, each proven against the checkpoint's root by its tiles
-//! (core's `TileHashes`), then replay. Used by every command that needs the registry's
+//! the entry bundles window by window, each proven against the checkpoint's root by its tiles
+//! (core's `TileHashes`) and replayed onto the state of the previous window (core's
+//! `registry::replay_visit`: signatures checked on all cores, entries applied in order), then
+//! dropped, so memory is bounded by a window. Used by every command that needs the registry's
 //! current state: the writers (under the folder's lock), `omega statement`, the witness and
 //! the monitor.
 
 use std::collections::BTreeMap;
 
 use omega_core::checkpoint::Checkpoint;
-use omega_core::limits::{MAX_BUNDLE_BYTES, MAX_NOTE_BYTES};
+use omega_core::entry::Entry;
+use omega_core::limits::{MAX_BUNDLE_BYTES, MAX_DELTA_SCAN_BUNDLES, MAX_NOTE_BYTES};
 use omega_core::note::Note;
-use omega_core::registry::{replay, OnInvalid, Replay, ReplayOptions, Verification};
+use omega_core::registry::{replay_visit, OnInvalid, RegistryState, PRECHECK_WINDOW};
 use omega_core::tiles::{
     bundle_bytes, bundles_for_replay, tiles_for_range, tiles_for_root, TileHashes, TilePath,
     FULL_TILE_BYTES, TILE_WIDTH,
@@ -20,9 +23,21 @@ use crate::net::source::DEFAULT_PARALLEL_FETCHES;
 use crate::net::{RelPath, Source};
 use crate::progress::Progress;
 
-/// Bundles fetched and verified per round (64 × 256 = 16,384 entries): bounds memory for
-/// large logs, each round with a fresh `TileHashes`.
-pub const BUNDLES_PER_ROUND: usize = 64;
+/// Bundles fetched, proven and replayed per window of a whole-log read
+/// ([`MAX_DELTA_SCAN_BUNDLES`] = 256 bundles, 65,536 entries): memory is bounded by a window
+/// (its bundles, about 50 MB at most of the registry's entries), each with a fresh
+/// `TileHashes`.
+pub const BUNDLES_PER_WINDOW: usize = MAX_DELTA_SCAN_BUNDLES;
+
+/// The bundles per window: [`BUNDLES_PER_WINDOW`], or fewer with `OMEGA_LOG_WINDOW_BUNDLES`
+/// (1 to 256; less memory, more round trips; the tests use it to cross windows with small
+/// logs). Verdicts do not depend on it.
+fn window_bundles() -> usize {
+    std::env::var("OMEGA_LOG_WINDOW_BUNDLES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(BUNDLES_PER_WINDOW, |n| n.clamp(1, BUNDLES_PER_WINDOW))
+}
 
 /// A checkpoint as read: the note's exact bytes, the note and its text parsed.
 #[derive(Clone, Debug)]
@@ -94,21 +109,28 @@ pub fn fetch_tiles(
     Ok(out)
 }
 
-/// Reads entries `[start, end)` of the log of `checkpoint`, every bundle proven by its tiles
-/// against the checkpoint's root. `progress` advances by one per entry.
-pub fn read_entries(
+/// What [`for_each_window`] calls per window: the index of its first entry in range and its
+/// entries (proven).
+pub type WindowFn<'f> = dyn FnMut(u64, &[&[u8]]) -> Result<()> + 'f;
+
+/// Walks entries `[start, end)` of the log of `checkpoint` window by window
+/// ([`BUNDLES_PER_WINDOW`] bundles): fetches a window's bundles and the tiles that prove them,
+/// proves every bundle against the checkpoint's root, hands `window` the index of its first
+/// entry in range and its entries, then drops the window's bytes. Memory is bounded by a
+/// window, not by the log. `progress` advances by one per entry.
+pub fn for_each_window(
     source: &Source,
     checkpoint: &Checkpoint,
     start: u64,
     end: u64,
     progress: &Progress,
-) -> Result<Vec<Vec<u8>>> {
+    window: &mut WindowFn<'_>,
+) -> Result<()> {
     let size = checkpoint.size;
-    // The whole range's paths (a whole-log replay: up to MAX_REPLAY_BUNDLES), fetched and
-    // checked BUNDLES_PER_ROUND at a time.
+    // The whole range's paths (a whole-log replay: up to MAX_REPLAY_BUNDLES, refused before
+    // anything is fetched), then BUNDLES_PER_WINDOW at a time.
     let all = bundles_for_replay(start, end, size)?;
-    let mut entries = Vec::new();
-    for chunk in all.chunks(BUNDLES_PER_ROUND) {
+    for chunk in all.chunks(window_bundles()) {
         let (Some(first), Some(last)) = (chunk.first(), chunk.last()) else {
             continue;
         };
@@ -123,6 +145,8 @@ pub fn read_entries(
         let fetched = fetch_tiles(source, &want, &Progress::hidden())?;
         let mut th = TileHashes::verify(size, &checkpoint.root, &fetched)?;
         th.load(&tiles, &fetched)?;
+        let mut entries: Vec<&[u8]> = Vec::new();
+        let mut from = None;
         for bundle in chunk {
             let bytes = bundle_bytes(&fetched, bundle)?;
             let list = th.verify_bundle(bundle, bytes)?;
@@ -130,13 +154,42 @@ pub fn read_entries(
             for (i, e) in list.into_iter().enumerate() {
                 let index = base + i as u64;
                 if index >= start && index < end {
-                    entries.push(e.to_vec());
-                    progress.inc(1);
+                    from.get_or_insert(index);
+                    entries.push(e);
                 }
             }
         }
+        if let Some(from) = from {
+            window(from, &entries)?;
+            progress.inc(entries.len() as u64);
+        }
     }
-    Ok(entries)
+    Ok(())
+}
+
+/// Reads entries `[start, end)` of the log of `checkpoint`, every bundle proven by its tiles
+/// against the checkpoint's root, and returns them all: for short ranges (a journal, a
+/// delta after an index note); a whole log goes through [`replay_log_at`].
+pub fn read_entries(
+    source: &Source,
+    checkpoint: &Checkpoint,
+    start: u64,
+    end: u64,
+    progress: &Progress,
+) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    for_each_window(
+        source,
+        checkpoint,
+        start,
+        end,
+        progress,
+        &mut |_, entries| {
+            out.extend(entries.iter().map(|e| e.to_vec()));
+            Ok(())
+        },
+    )?;
+    Ok(out)
 }
 
 /// The files `Publisher::resume` needs for a log of `size`: its root tiles and its partial
@@ -155,31 +208,17 @@ pub fn edge_paths(size: u64) -> Result<Vec<TilePath>> {
 pub struct Log {
     /// The checkpoint it was read at.
     pub checkpoint: ReadCheckpoint,
-    /// Every entry, in order.
-    pub entries: Vec<Vec<u8>>,
-    /// The replay (stops at the first invalid entry).
-    pub replay: Replay,
+    /// The state after every entry (the log is strictly valid).
+    pub state: RegistryState,
 }
 
-impl Log {
-    /// The state after a strictly valid log, or the first invalid entry's error.
-    pub fn state(&self) -> Result<omega_core::registry::RegistryState> {
-        if let Some((_, e)) = self.replay.first_invalid() {
-            return Err(e.clone());
-        }
-        self.replay
-            .state
-            .clone()
-            .ok_or_else(|| Error::new(ErrorCode::NotFound, "the log is empty: no genesis entry"))
-    }
-}
-
-/// Reads the whole log below `source` and replays it (batched verification), with a
-/// progress bar over the entries on a terminal unless `quiet`.
-pub fn read_log(source: &Source, quiet: bool) -> Result<Log> {
+/// Reads the whole log below `source` and replays it window by window, with a progress bar
+/// over the entries on a terminal unless `quiet`; `visit` sees every entry, parsed, in order.
+/// The first invalid entry's error (naming it) is returned.
+pub fn read_log(source: &Source, quiet: bool, visit: &mut dyn FnMut(u64, &Entry)) -> Result<Log> {
     let checkpoint = read_checkpoint(source)?;
     let progress = Progress::items(checkpoint.checkpoint.size, "reading the log", quiet);
-    let log = read_log_at(source, checkpoint, &progress);
+    let log = read_log_at(source, checkpoint, &progress, visit);
     progress.finish();
     log
 }
@@ -189,20 +228,44 @@ pub fn read_log_at(
     source: &Source,
     checkpoint: ReadCheckpoint,
     progress: &Progress,
+    visit: &mut dyn FnMut(u64, &Entry),
 ) -> Result<Log> {
-    let size = checkpoint.checkpoint.size;
-    let entries = read_entries(source, &checkpoint.checkpoint, 0, size, progress)?;
-    let replay = replay(
-        None,
-        entries.iter().map(Vec::as_slice),
-        ReplayOptions {
-            on_invalid: OnInvalid::Stop,
-            verification: Verification::Batch,
-        },
-    );
-    Ok(Log {
+    let state = replay_log_at(source, &checkpoint.checkpoint, progress, visit)?;
+    Ok(Log { checkpoint, state })
+}
+
+/// Replays the whole log of `checkpoint` from its genesis, window by window: each window's
+/// bundles fetched and proven ([`for_each_window`]), its entries' signatures verified on all
+/// cores, then applied in order onto the state of the previous window
+/// ([`replay_visit`]: the verdicts of a one-by-one replay), then dropped. Stops at the first
+/// invalid entry with its error (which names the entry); `NOT_FOUND` for an empty log.
+pub fn replay_log_at(
+    source: &Source,
+    checkpoint: &Checkpoint,
+    progress: &Progress,
+    visit: &mut dyn FnMut(u64, &Entry),
+) -> Result<RegistryState> {
+    let mut state: Option<RegistryState> = None;
+    for_each_window(
+        source,
         checkpoint,
-        entries,
-        replay,
-    })
+        0,
+        checkpoint.size,
+        progress,
+        &mut |_, entries| {
+            let r = replay_visit(
+                state.take(),
+                entries.iter().copied(),
+                OnInvalid::Stop,
+                PRECHECK_WINDOW,
+                visit,
+            );
+            if let Some((_, e)) = r.first_invalid() {
+                return Err(e.clone());
+            }
+            state = r.state;
+            Ok(())
+        },
+    )?;
+    state.ok_or_else(|| Error::new(ErrorCode::NotFound, "the log is empty: no genesis entry"))
 }

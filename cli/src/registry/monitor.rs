@@ -3,8 +3,9 @@
 //! `omega log monitor` (the entries that name a key or carry its signature block) and
 //! `omega note verify` (any C2SP signed note).
 
-use omega_core::entry::Entry;
-use omega_core::index::IndexNote;
+use std::collections::BTreeMap;
+
+use omega_core::index::{IndexLine, IndexNote};
 use omega_core::limits::{MAX_INDEX_BYTES, MAX_POLICY_BYTES};
 use omega_core::note;
 use omega_core::policy::Policy;
@@ -13,13 +14,14 @@ use omega_core::vkey::Vkey;
 use omega_core::{Error, ErrorCode, PublicKey};
 
 use crate::args::{LogCommand, LogMonitorArgs, LogVerifyArgs, NoteCommand, NoteVerifyArgs};
+use crate::net::source::DEFAULT_PARALLEL_FETCHES;
 use crate::net::{RelPath, Source};
 use crate::out::{print_error, print_json, Paint};
 use crate::progress::Progress;
 use crate::util::{exit_for, parse_key_arg, read_small, CmdResult, Failure, EXIT_OK};
 
-use super::append::index_lines;
-use super::log::{read_checkpoint, read_entries};
+use super::append::add_index_line;
+use super::log::{read_checkpoint, replay_log_at};
 
 /// `omega log …`.
 pub fn log(c: &LogCommand) -> CmdResult {
@@ -57,6 +59,10 @@ fn policy_from(
     Ok((policy, shown))
 }
 
+/// Index notes fetched at once by `log verify` (in parallel, [`DEFAULT_PARALLEL_FETCHES`]
+/// requests at a time).
+const INDEX_FETCH_BATCH: usize = 256;
+
 /// What `log verify` found.
 struct Verified {
     origin: String,
@@ -71,22 +77,14 @@ fn verify_log(a: &LogVerifyArgs, source: &Source) -> Result<Verified, Error> {
     let vc = policy.verify_checkpoint(&cp.bytes, None, 0)?;
     let size = cp.checkpoint.size;
     let progress = Progress::items(size, "entries", a.json);
-    let entries = read_entries(source, &cp.checkpoint, 0, size, &progress)?;
+    // Window by window: each window's bundles proven, its signatures checked on all cores,
+    // its entries applied in order and their index lines kept; then its bytes are dropped.
+    let mut lines: BTreeMap<String, Vec<IndexLine>> = BTreeMap::new();
+    let state = replay_log_at(source, &cp.checkpoint, &progress, &mut |i, e| {
+        add_index_line(&mut lines, i, &e.statement)
+    });
     progress.finish();
-    let replay = omega_core::registry::replay(
-        None,
-        entries.iter().map(Vec::as_slice),
-        omega_core::registry::ReplayOptions {
-            on_invalid: omega_core::registry::OnInvalid::Stop,
-            verification: omega_core::registry::Verification::Batch,
-        },
-    );
-    if let Some((_, e)) = replay.first_invalid() {
-        return Err(e.clone());
-    }
-    let Some(state) = replay.state else {
-        return Err(Error::new(ErrorCode::NotFound, "the log is empty"));
-    };
+    let state = state?;
     // The log key the log itself names now must be the one the policy trusts.
     if state.log_key.to_string() != vc.log_key {
         return Err(Error::new(
@@ -98,11 +96,36 @@ fn verify_log(a: &LogVerifyArgs, source: &Source) -> Result<Verified, Error> {
         ));
     }
     // Every index note must list exactly the entries of its name below its as-of.
-    let lines = index_lines(&entries, 0).map_err(into_error)?;
     let mut ahead: Vec<String> = Vec::new();
-    for (name, all) in &lines {
-        let rel = RelPath::index(name)?;
-        let bytes = source.get(&rel, MAX_INDEX_BYTES as u64)?;
+    // The index notes are fetched INDEX_FETCH_BATCH names at a time, in parallel (one
+    // request per name one after the other would cost a round trip each), then checked in
+    // name order.
+    let names: Vec<(&String, &Vec<IndexLine>)> = lines.iter().collect();
+    let mut fetched: Vec<(RelPath, Result<Vec<u8>, Error>)> = Vec::new();
+    for (n, (name, all)) in names.iter().copied().enumerate() {
+        if n % INDEX_FETCH_BATCH == 0 {
+            let end = (n + INDEX_FETCH_BATCH).min(names.len());
+            let rels = names
+                .get(n..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|(name, _)| RelPath::index(name))
+                .collect::<Result<Vec<_>, _>>()?;
+            let got = source.fetch_all_with(
+                &rels,
+                MAX_INDEX_BYTES as u64,
+                DEFAULT_PARALLEL_FETCHES,
+                &Progress::hidden(),
+            );
+            fetched = rels.into_iter().zip(got).rev().collect();
+        }
+        let Some((rel, bytes)) = fetched.pop() else {
+            return Err(Error::new(
+                ErrorCode::Io,
+                format!("index note of {name}: not fetched"),
+            ));
+        };
+        let bytes = bytes?;
         if let Some(as_of) = ahead_of(&bytes, size) {
             // RR11: an index ahead of the checkpoint (a write in progress or interrupted, or a
             // checkpoint held back) is still verified: its signature by the index key, then
@@ -257,26 +280,29 @@ fn monitor(a: &LogMonitorArgs) -> CmdResult {
     if let Some(w) = source.warning() {
         esay!("omega: {w}");
     }
-    let log = super::log::read_log(&source, a.json)?;
-    let state = log.state()?;
-    note::verify(&log.checkpoint.note, std::slice::from_ref(&state.log_key))
-        .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
+    // Window by window (bounded memory): only the entries that involve the key are kept.
     let mut found = Vec::new();
-    for (i, bytes) in log.entries.iter().enumerate().skip(a.since as usize) {
-        let e = Entry::parse(bytes)?;
+    let log = super::log::read_log(&source, a.json, &mut |i, e| {
+        if i < a.since {
+            return;
+        }
         let named = mentions(&e.statement, &key);
         let signed = e.signatures.iter().any(|b| b.key_id() == key.key_id());
         if named || signed {
             found.push((i, e.statement.describe(), named, signed));
         }
-    }
+    })?;
+    let state = &log.state;
+    note::verify(&log.checkpoint.note, std::slice::from_ref(&state.log_key))
+        .map_err(|e| e.context(&source.shown(&RelPath::checkpoint())))?;
+    let size = log.state.size;
     if a.json {
         let list: Vec<_> = found
             .iter()
             .map(|(i, d, n, s)| serde_json::json!({"index": i, "statement": d, "names_key": n, "signed_by_key": s}))
             .collect();
         print_json(
-            &serde_json::json!({"ok": true, "key": key.to_base64(), "size": log.entries.len(), "entries": list}),
+            &serde_json::json!({"ok": true, "key": key.to_base64(), "size": size, "entries": list}),
         );
     } else {
         for (i, d, n, s) in &found {
@@ -290,7 +316,7 @@ fn monitor(a: &LogMonitorArgs) -> CmdResult {
         say!(
             "{} of {} entries from {} involve {}",
             found.len(),
-            log.entries.len(),
+            size,
             a.since,
             crate::out::key_text(&key)
         );

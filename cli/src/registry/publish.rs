@@ -22,7 +22,7 @@ use crate::out::{print_json, with_spinner, Paint};
 use crate::registry_dir::RegistryDir;
 use crate::util::{io_err, load_secret_key, read_small, CmdResult, Failure, EXIT_OK};
 
-use super::append::{index_lines, index_note, Session, Written};
+use super::append::{index_note, Session, Written};
 use super::{clock_now, err, DEFAULT_INDEX_TTL};
 
 /// Default of `refresh --within`: re-sign index notes expiring within 2 days.
@@ -211,8 +211,8 @@ pub fn refresh(a: &RegistryRefreshArgs) -> CmdResult {
     let origin = session.state.origin.clone();
     let now = clock_now();
     let mut refreshed = 0usize;
-    let all = session.entries.clone().unwrap_or_default();
-    for (name, lines) in index_lines(&all, 0)? {
+    let all = session.lines.clone().unwrap_or_default();
+    for (name, lines) in all {
         let rel = RelPath::index(&name)?;
         let current = session.writer.read(&rel, MAX_INDEX_BYTES as u64)?;
         let fresh = current.as_deref().and_then(|b| {

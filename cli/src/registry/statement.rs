@@ -148,8 +148,7 @@ pub fn current_state(registry: &str, t: &StatementTrust) -> Result<RegistryState
         ))
     })?;
     let progress = crate::progress::Progress::items(cp.checkpoint.size, "reading the log", true);
-    let log = super::log::read_log_at(&source, cp, &progress)?;
-    let state = log.state()?;
+    let state = super::log::read_log_at(&source, cp, &progress, &mut |_, _| {})?.state;
     if state.log_key.to_string() != log_key.to_string() || state.origin != log_key.name() {
         return err(
             ErrorCode::KeyNotTrusted,
