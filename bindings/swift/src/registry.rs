@@ -28,7 +28,7 @@ use omega_core::driver::{notice_json, Reader, ReleaseRequest};
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::registry::NoticeRecord;
 use omega_core::report::KeyStyle;
-use omega_core::ErrorCode;
+use omega_core::{ErrorCode, PublicKey};
 use serde_json::Value;
 use uniffi::UnexpectedUniFFICallbackError;
 
@@ -140,6 +140,20 @@ pub struct Release {
     pub notices: Vec<Notice>,
     /// Revoked keys among the release's signers.
     pub revoked_signers: Vec<RevokedSigner>,
+    /// The name's current owners: pin `owners.keys` and give them back as `ownerKeys` to
+    /// refuse a release after an owner change (threat model RD20).
+    pub owners: Owners,
+}
+
+/// A name's owners, as the replayed log holds them.
+#[derive(Clone, Debug, PartialEq, Eq, uniffi::Record)]
+pub struct Owners {
+    /// Index of the `owners` entry in force.
+    pub entry: u64,
+    /// Its serial.
+    pub serial: u64,
+    /// The owners' active keys (signers and next, not revoked), base64 (`RW…`).
+    pub keys: Vec<String>,
 }
 
 /// The tree releases are proven against.
@@ -644,22 +658,29 @@ impl Registry {
     /// Reads and verifies a release of `name` (`version`, default the latest unyanked one):
     /// index note, log entry, both objects by their hashes, the package check, then yanks
     /// and notices (a critical notice refuses the release unless its id is in
-    /// `acceptNotices`; a yanked version is refused unless `allowYanked`).
-    #[uniffi::method(default(version = None, accept_notices = [], allow_yanked = false))]
+    /// `acceptNotices`; a yanked version is refused unless `allowYanked`). With `ownerKeys`
+    /// (an earlier release's `owners.keys`), a release of a name whose owners changed away
+    /// from all of them is refused with `KeyNotTrusted` (threat model RD20).
+    #[uniffi::method(default(version = None, accept_notices = [], allow_yanked = false, owner_keys = []))]
     pub fn release(
         &self,
         name: String,
         version: Option<String>,
         accept_notices: Vec<String>,
         allow_yanked: bool,
+        owner_keys: Vec<String>,
     ) -> Result<Release, OmegaError> {
+        let owner_keys = owner_keys
+            .iter()
+            .map(|k| PublicKey::from_base64(k))
+            .collect::<Result<Vec<_>, _>>()?;
         let (got, note) = self.with_open(|reg, r| {
             r.want_release(ReleaseRequest {
                 name: name.clone(),
                 version: version.clone(),
                 accept_notices: accept_notices.clone(),
                 allow_yanked,
-                owner_keys: Vec::new(),
+                owner_keys: owner_keys.clone(),
             })?;
             reg.host().drive(r)?;
             match (r.take_release(), r.checkpoint_note()) {
@@ -671,6 +692,11 @@ impl Registry {
                 .into()),
             }
         })?;
+        let owners = Owners {
+            entry: got.owners_entry,
+            serial: got.owners_serial,
+            keys: got.owner_keys.iter().map(PublicKey::to_base64).collect(),
+        };
         let (rel, adv) = (got.release, got.advisories);
         let st = rel.statement;
         Ok(Release {
@@ -700,6 +726,7 @@ impl Registry {
                     reason: k.reason.clone(),
                 })
                 .collect(),
+            owners,
         })
     }
 

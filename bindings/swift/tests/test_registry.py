@@ -225,3 +225,33 @@ def test_threads_share_one_registry(ov, good):
     for t in threads:
         t.join()
     assert errors == [] and out == ["1.1.0"] * 12
+
+
+def test_rd20_owner_keys_pinned_refuse_another_owner(ov, good):
+    """As Node, WASM and Python: a release gives its name's owners; pinned back as
+    ``owner_keys``, they let the same owners' releases through and refuse a name whose owners
+    are none of them (KeyNotTrusted)."""
+    reg, _, _ = good
+    rel = reg.release("left-pad", accept_notices=["OMEGA-1"])
+    assert rel.owners.keys == list(rel.report.signed_by)
+    assert rel.owners.entry < rel.entry
+    again = reg.release("left-pad", accept_notices=["OMEGA-1"], owner_keys=rel.owners.keys)
+    assert again.owners == rel.owners
+    # Another key pinned: the point's last byte changed until it is a valid point.
+    b = bytearray(base64.b64decode(rel.owners.keys[0]))
+    first = b[41]
+    kinds = []
+    for i in range(1, 64):
+        b[41] = (first + i) % 256
+        try:
+            reg.release("left-pad", accept_notices=["OMEGA-1"], owner_keys=[base64.b64encode(bytes(b)).decode()])
+            kinds.append("OK")
+        except ov.OmegaError.Malformed:
+            kinds.append("Malformed")
+            continue
+        except ov.OmegaError.KeyNotTrusted:
+            kinds.append("KeyNotTrusted")
+        break
+    assert kinds[-1] == "KeyNotTrusted", kinds
+    with pytest.raises(ov.OmegaError.Malformed):
+        reg.release("left-pad", owner_keys=["not a key"])
