@@ -659,9 +659,11 @@ public protocol RegistryProtocol: AnyObject, Sendable {
      * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
      * index note, log entry, both objects by their hashes, the package check, then yanks
      * and notices (a critical notice refuses the release unless its id is in
-     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`). With `ownerKeys`
+     * (an earlier release's `owners.keys`), a release of a name whose owners changed away
+     * from all of them is refused with `KeyNotTrusted` (threat model RD20).
      */
-    func release(name: String, version: String?, acceptNotices: [String], allowYanked: Bool) throws  -> Release
+    func release(name: String, version: String?, acceptNotices: [String], allowYanked: Bool, ownerKeys: [String]) throws  -> Release
     
     /**
      * The registry's URL (no trailing slash).
@@ -823,9 +825,11 @@ open func notices(name: String, sequence: UInt64? = nil)throws  -> [Notice]  {
      * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
      * index note, log entry, both objects by their hashes, the package check, then yanks
      * and notices (a critical notice refuses the release unless its id is in
-     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`). With `ownerKeys`
+     * (an earlier release's `owners.keys`), a release of a name whose owners changed away
+     * from all of them is refused with `KeyNotTrusted` (threat model RD20).
      */
-open func release(name: String, version: String? = nil, acceptNotices: [String] = [], allowYanked: Bool = false)throws  -> Release  {
+open func release(name: String, version: String? = nil, acceptNotices: [String] = [], allowYanked: Bool = false, ownerKeys: [String] = [])throws  -> Release  {
     return try  FfiConverterTypeRelease_lift(try rustCallWithError(FfiConverterTypeOmegaError_lift) {
         uniffiCallStatus in
     uniffi_omega_swift_fn_method_registry_release(
@@ -833,7 +837,8 @@ open func release(name: String, version: String? = nil, acceptNotices: [String] 
         FfiConverterString.lower(name),
         FfiConverterOptionString.lower(version),
         FfiConverterSequenceString.lower(acceptNotices),
-        FfiConverterBool.lower(allowYanked),uniffiCallStatus
+        FfiConverterBool.lower(allowYanked),
+        FfiConverterSequenceString.lower(ownerKeys),uniffiCallStatus
     )
 })
 }
@@ -1421,6 +1426,85 @@ public func FfiConverterTypeNotice_lift(_ buf: RustBuffer) throws -> Notice {
 #endif
 public func FfiConverterTypeNotice_lower(_ value: Notice) -> RustBuffer {
     return FfiConverterTypeNotice.lower(value)
+}
+
+
+/**
+ * A name's owners, as the replayed log holds them.
+ */
+public struct Owners: Equatable, Hashable {
+    /**
+     * Index of the `owners` entry in force.
+     */
+    public var entry: UInt64
+    /**
+     * Its serial.
+     */
+    public var serial: UInt64
+    /**
+     * The owners' active keys (signers and next, not revoked), base64 (`RW…`).
+     */
+    public var keys: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Index of the `owners` entry in force.
+         */entry: UInt64, 
+        /**
+         * Its serial.
+         */serial: UInt64, 
+        /**
+         * The owners' active keys (signers and next, not revoked), base64 (`RW…`).
+         */keys: [String]) {
+        self.entry = entry
+        self.serial = serial
+        self.keys = keys
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Owners: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOwners: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Owners {
+        return
+            try Owners(
+                entry: FfiConverterUInt64.read(from: &buf), 
+                serial: FfiConverterUInt64.read(from: &buf), 
+                keys: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Owners, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.entry, into: &buf)
+        FfiConverterUInt64.write(value.serial, into: &buf)
+        FfiConverterSequenceString.write(value.keys, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwners_lift(_ buf: RustBuffer) throws -> Owners {
+    return try FfiConverterTypeOwners.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOwners_lower(_ value: Owners) -> RustBuffer {
+    return FfiConverterTypeOwners.lower(value)
 }
 
 
@@ -2134,6 +2218,11 @@ public struct Release: Equatable, Hashable {
      * Revoked keys among the release's signers.
      */
     public var revokedSigners: [RevokedSigner]
+    /**
+     * The name's current owners: pin `owners.keys` and give them back as `ownerKeys` to
+     * refuse a release after an owner change (threat model RD20).
+     */
+    public var owners: Owners
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2182,7 +2271,11 @@ public struct Release: Equatable, Hashable {
          */notices: [Notice], 
         /**
          * Revoked keys among the release's signers.
-         */revokedSigners: [RevokedSigner]) {
+         */revokedSigners: [RevokedSigner], 
+        /**
+         * The name's current owners: pin `owners.keys` and give them back as `ownerKeys` to
+         * refuse a release after an owner change (threat model RD20).
+         */owners: Owners) {
         self.name = name
         self.version = version
         self.sequence = sequence
@@ -2198,6 +2291,7 @@ public struct Release: Equatable, Hashable {
         self.yanked = yanked
         self.notices = notices
         self.revokedSigners = revokedSigners
+        self.owners = owners
     }
 
     
@@ -2230,7 +2324,8 @@ public struct FfiConverterTypeRelease: FfiConverterRustBuffer {
                 checkpoint: FfiConverterString.read(from: &buf), 
                 yanked: FfiConverterOptionTypeYank.read(from: &buf), 
                 notices: FfiConverterSequenceTypeNotice.read(from: &buf), 
-                revokedSigners: FfiConverterSequenceTypeRevokedSigner.read(from: &buf)
+                revokedSigners: FfiConverterSequenceTypeRevokedSigner.read(from: &buf), 
+                owners: FfiConverterTypeOwners.read(from: &buf)
         )
     }
 
@@ -2250,6 +2345,7 @@ public struct FfiConverterTypeRelease: FfiConverterRustBuffer {
         FfiConverterOptionTypeYank.write(value.yanked, into: &buf)
         FfiConverterSequenceTypeNotice.write(value.notices, into: &buf)
         FfiConverterSequenceTypeRevokedSigner.write(value.revokedSigners, into: &buf)
+        FfiConverterTypeOwners.write(value.owners, into: &buf)
     }
 }
 
@@ -4947,7 +5043,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_omega_swift_checksum_method_registry_notices() != 37366) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_omega_swift_checksum_method_registry_release() != 65488) {
+    if (uniffi_omega_swift_checksum_method_registry_release() != 58301) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_omega_swift_checksum_method_registry_url() != 48932) {

@@ -296,7 +296,7 @@ RustBuffer uniffi_omega_swift_fn_method_registry_notices(uint64_t ptr, RustBuffe
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_RELEASE
 #define UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_RELEASE
-RustBuffer uniffi_omega_swift_fn_method_registry_release(uint64_t ptr, RustBuffer name, RustBuffer version, RustBuffer accept_notices, int8_t allow_yanked, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_omega_swift_fn_method_registry_release(uint64_t ptr, RustBuffer name, RustBuffer version, RustBuffer accept_notices, int8_t allow_yanked, RustBuffer owner_keys, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_OMEGA_SWIFT_FN_METHOD_REGISTRY_URL

@@ -806,7 +806,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_registry_notices(`ptr`: Long,`name`: RustBuffer.ByValue,`sequence`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_omega_swift_fn_method_registry_release(`ptr`: Long,`name`: RustBuffer.ByValue,`version`: RustBuffer.ByValue,`acceptNotices`: RustBuffer.ByValue,`allowYanked`: Byte,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_omega_swift_fn_method_registry_release(`ptr`: Long,`name`: RustBuffer.ByValue,`version`: RustBuffer.ByValue,`acceptNotices`: RustBuffer.ByValue,`allowYanked`: Byte,`ownerKeys`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_omega_swift_fn_method_registry_url(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1094,7 +1094,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_omega_swift_checksum_method_registry_notices() and 0xFFFF) != 37366) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_omega_swift_checksum_method_registry_release() and 0xFFFF) != 65488) {
+    if ((lib.uniffi_omega_swift_checksum_method_registry_release() and 0xFFFF) != 58301) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_omega_swift_checksum_method_registry_url() and 0xFFFF) != 48932) {
@@ -1631,9 +1631,11 @@ public interface RegistryInterface {
      * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
      * index note, log entry, both objects by their hashes, the package check, then yanks
      * and notices (a critical notice refuses the release unless its id is in
-     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`). With `ownerKeys`
+     * (an earlier release's `owners.keys`), a release of a name whose owners changed away
+     * from all of them is refused with `KeyNotTrusted` (threat model RD20).
      */
-    fun `release`(`name`: kotlin.String, `version`: kotlin.String? = null, `acceptNotices`: List<kotlin.String> = listOf(), `allowYanked`: kotlin.Boolean = false): Release
+    fun `release`(`name`: kotlin.String, `version`: kotlin.String? = null, `acceptNotices`: List<kotlin.String> = listOf(), `allowYanked`: kotlin.Boolean = false, `ownerKeys`: List<kotlin.String> = listOf()): Release
     
     /**
      * The registry's URL (no trailing slash).
@@ -1865,9 +1867,11 @@ open class Registry: Disposable, AutoCloseable, RegistryInterface
      * Reads and verifies a release of `name` (`version`, default the latest unyanked one):
      * index note, log entry, both objects by their hashes, the package check, then yanks
      * and notices (a critical notice refuses the release unless its id is in
-     * `acceptNotices`; a yanked version is refused unless `allowYanked`).
+     * `acceptNotices`; a yanked version is refused unless `allowYanked`). With `ownerKeys`
+     * (an earlier release's `owners.keys`), a release of a name whose owners changed away
+     * from all of them is refused with `KeyNotTrusted` (threat model RD20).
      */
-    @Throws(OmegaException::class)override fun `release`(`name`: kotlin.String, `version`: kotlin.String?, `acceptNotices`: List<kotlin.String>, `allowYanked`: kotlin.Boolean): Release {
+    @Throws(OmegaException::class)override fun `release`(`name`: kotlin.String, `version`: kotlin.String?, `acceptNotices`: List<kotlin.String>, `allowYanked`: kotlin.Boolean, `ownerKeys`: List<kotlin.String>): Release {
             return FfiConverterTypeRelease.lift(
     callWithHandle {
     uniffiRustCallWithError(OmegaException) { _status ->
@@ -1877,7 +1881,8 @@ open class Registry: Disposable, AutoCloseable, RegistryInterface
         FfiConverterString.lower(`name`),
         FfiConverterOptionalString.lower(`version`),
         FfiConverterSequenceString.lower(`acceptNotices`),
-        FfiConverterBoolean.lower(`allowYanked`),_status)
+        FfiConverterBoolean.lower(`allowYanked`),
+        FfiConverterSequenceString.lower(`ownerKeys`),_status)
 }
     }
     )
@@ -2514,6 +2519,61 @@ public object FfiConverterTypeNotice: FfiConverterRustBuffer<Notice> {
 
 
 /**
+ * A name's owners, as the replayed log holds them.
+ */
+data class Owners (
+    /**
+     * Index of the `owners` entry in force.
+     */
+    var `entry`: kotlin.ULong
+    , 
+    /**
+     * Its serial.
+     */
+    var `serial`: kotlin.ULong
+    , 
+    /**
+     * The owners' active keys (signers and next, not revoked), base64 (`RW…`).
+     */
+    var `keys`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeOwners: FfiConverterRustBuffer<Owners> {
+    override fun read(buf: ByteBuffer): Owners {
+        return Owners(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Owners) = (
+            FfiConverterULong.allocationSize(value.`entry`) +
+            FfiConverterULong.allocationSize(value.`serial`) +
+            FfiConverterSequenceString.allocationSize(value.`keys`)
+    )
+
+    override fun write(value: Owners, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`entry`, buf)
+            FfiConverterULong.write(value.`serial`, buf)
+            FfiConverterSequenceString.write(value.`keys`, buf)
+    }
+}
+
+
+
+/**
  * The result of [`parse_entry`].
  */
 data class ParsedEntry (
@@ -3050,6 +3110,12 @@ data class Release (
      * Revoked keys among the release's signers.
      */
     var `revokedSigners`: List<RevokedSigner>
+    , 
+    /**
+     * The name's current owners: pin `owners.keys` and give them back as `ownerKeys` to
+     * refuse a release after an owner change (threat model RD20).
+     */
+    var `owners`: Owners
     
 ){
     
@@ -3081,6 +3147,7 @@ public object FfiConverterTypeRelease: FfiConverterRustBuffer<Release> {
             FfiConverterOptionalTypeYank.read(buf),
             FfiConverterSequenceTypeNotice.read(buf),
             FfiConverterSequenceTypeRevokedSigner.read(buf),
+            FfiConverterTypeOwners.read(buf),
         )
     }
 
@@ -3099,7 +3166,8 @@ public object FfiConverterTypeRelease: FfiConverterRustBuffer<Release> {
             FfiConverterString.allocationSize(value.`checkpoint`) +
             FfiConverterOptionalTypeYank.allocationSize(value.`yanked`) +
             FfiConverterSequenceTypeNotice.allocationSize(value.`notices`) +
-            FfiConverterSequenceTypeRevokedSigner.allocationSize(value.`revokedSigners`)
+            FfiConverterSequenceTypeRevokedSigner.allocationSize(value.`revokedSigners`) +
+            FfiConverterTypeOwners.allocationSize(value.`owners`)
     )
 
     override fun write(value: Release, buf: ByteBuffer) {
@@ -3118,6 +3186,7 @@ public object FfiConverterTypeRelease: FfiConverterRustBuffer<Release> {
             FfiConverterOptionalTypeYank.write(value.`yanked`, buf)
             FfiConverterSequenceTypeNotice.write(value.`notices`, buf)
             FfiConverterSequenceTypeRevokedSigner.write(value.`revokedSigners`, buf)
+            FfiConverterTypeOwners.write(value.`owners`, buf)
     }
 }
 
