@@ -28,7 +28,8 @@ const MAX_AGE = 86400; // REGISTRY.md R6's default max_age (seconds)
 const PARALLEL = 8; // fetches in flight at once
 
 function loadRaw() {
-  if (engine.name === 'native') return { native: require(path.join(__dirname, '..', 'omega.node')) };
+  // The addon lib/native.js found (the platform package's, or a source build's omega.node).
+  if (engine.name === 'native') return { native: require(require('./native.js').addon) };
   for (const dir of [path.join(__dirname, '..', 'wasm'), path.join(__dirname, '..', '..', 'wasm', 'pkg-node')]) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return { wasm: require(dir) };
   }
