@@ -82,3 +82,13 @@ test(`npm pack: the tarball installs into a fresh app and enforces there on Node
     }
   }
 });
+
+test('only lib/native.js finds the addon: no module loads ../omega.node by a fixed path', () => {
+  // A published omega-verify carries no omega.node (the addon is in the platform package):
+  // a module that required '../omega.node' itself broke every installed copy (make dist-test).
+  const lib = path.join(PKG_DIR, 'lib');
+  const offenders = fs.readdirSync(lib)
+    .filter((f) => /\.(c|m)?js$/.test(f) && f !== 'native.js')
+    .filter((f) => /omega\.node['"]/.test(fs.readFileSync(path.join(lib, f), 'utf8')));
+  assert.deepEqual(offenders, []);
+});
