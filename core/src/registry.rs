@@ -731,14 +731,11 @@ fn apply_window(
                     _ => parse_at(bytes, s.size)
                         .and_then(|e| s.apply_visit(e, &mut Verifier::Now, &mut *visit)),
                 };
-                if v.is_err() && on_invalid == OnInvalid::Skip {
-                    s.skipped.push(s.size);
-                    s.size = s.size.saturating_add(1);
-                }
+                s.count_skipped(&v, on_invalid);
                 v
             }
         };
-        let stop = verdict.is_err() && (on_invalid == OnInvalid::Stop || state.is_none());
+        let stop = stops_replay(&verdict, on_invalid, state.as_ref());
         verdicts.push(verdict);
         if stop {
             return true;
@@ -898,6 +895,27 @@ fn map_chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T]) -> Vec<R> + Sync +
     }
 }
 
+/// Whether a replay ends at this verdict: an invalid entry with [`OnInvalid::Stop`], or an
+/// invalid genesis (no state to go on from). One rule for the sequential and prechecked loops.
+fn stops_replay(
+    verdict: &Result<()>,
+    on_invalid: OnInvalid,
+    state: Option<&RegistryState>,
+) -> bool {
+    verdict.is_err() && (on_invalid == OnInvalid::Stop || state.is_none())
+}
+
+impl RegistryState {
+    /// Under [`OnInvalid::Skip`], an invalid entry still takes its index: recorded as skipped,
+    /// the size moves past it. One rule for the sequential and prechecked loops.
+    fn count_skipped(&mut self, verdict: &Result<()>, on_invalid: OnInvalid) {
+        if verdict.is_err() && on_invalid == OnInvalid::Skip {
+            self.skipped.push(self.size);
+            self.size = self.size.saturating_add(1);
+        }
+    }
+}
+
 fn replay_with<'e>(
     mut state: Option<RegistryState>,
     entries: impl Iterator<Item = &'e [u8]>,
@@ -912,14 +930,11 @@ fn replay_with<'e>(
             }),
             Some(s) => {
                 let v = s.apply_with(bytes, &mut Verifier::Now);
-                if v.is_err() && on_invalid == OnInvalid::Skip {
-                    s.skipped.push(s.size);
-                    s.size = s.size.saturating_add(1);
-                }
+                s.count_skipped(&v, on_invalid);
                 v
             }
         };
-        let stop = verdict.is_err() && (on_invalid == OnInvalid::Stop || state.is_none());
+        let stop = stops_replay(&verdict, on_invalid, state.as_ref());
         verdicts.push(verdict);
         if stop {
             break;
