@@ -11,24 +11,12 @@
 // indexes are numbers (non-negative safe integers); bytes are Buffers (Uint8Array, ArrayBuffer
 // or a string's UTF-8 accepted); `tiles` is an object or a Map from tile path to bytes.
 
-const fs = require('node:fs');
-const path = require('node:path');
-const engine = require('./engine.js');
 const { OmegaError, typeError, fromWasm } = require('./errors.js');
 const opt = require('./options.js');
 
 const MAX_AGE = 86400; // REGISTRY.md R6's default max_age (seconds)
 
-function loadRaw() {
-  // The addon lib/native.js found (the platform package's, or a source build's omega.node).
-  if (engine.name === 'native') return { native: require(require('./native.js').addon) };
-  // The module lib/wasm.js loaded (same candidates, same require cache).
-  for (const dir of [path.join(__dirname, '..', 'wasm'), path.join(__dirname, '..', '..', 'wasm', 'pkg-node')]) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return { wasm: require(dir) };
-  }
-  throw new Error('omega-verify: the WebAssembly build is missing (run make build-wasm)');
-}
-const raw = loadRaw();
+const raw = require('./raw.js')();
 
 function unwrap(result) {
   if (typeof result !== 'string') return result;

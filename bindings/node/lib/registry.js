@@ -18,23 +18,13 @@
 // notices, revocations and yanks within a minute. The rule is core's
 // (`omega_core::driver::Reader::needs_reopen`); this file acts on it.
 
-const fs = require('node:fs');
-const path = require('node:path');
-const engine = require('./engine.js');
 const { OmegaError, typeError, fromWasm } = require('./errors.js');
 const opt = require('./options.js');
 
 const MAX_AGE = 86400; // REGISTRY.md R6's default max_age (seconds)
 const PARALLEL = 8; // fetches in flight at once
 
-function loadRaw() {
-  // The addon lib/native.js found (the platform package's, or a source build's omega.node).
-  if (engine.name === 'native') return { native: require(require('./native.js').addon) };
-  for (const dir of [path.join(__dirname, '..', 'wasm'), path.join(__dirname, '..', '..', 'wasm', 'pkg-node')]) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) return { wasm: require(dir) };
-  }
-  throw new Error('omega-verify: the WebAssembly build is missing (run make build-wasm)');
-}
+const rawEngine = require('./raw.js');
 let raw;
 
 function unwrap(result) {
@@ -146,7 +136,7 @@ class Registry {
     this.#signal = o.signal ?? undefined;
     this.#fetch = o.fetch === undefined || o.fetch === null ? globalThis.fetch : o.fetch;
     if (typeof this.#fetch !== 'function') throw typeError('options.fetch must be a function (no global fetch: Node 18+)');
-    if (!raw) raw = loadRaw();
+    if (!raw) raw = rawEngine();
     this.#Raw = raw.native ? raw.native.RegistryReader : raw.wasm.RegistryReader;
   }
 
@@ -331,7 +321,7 @@ module.exports = { registry, Registry };
 Object.defineProperty(module.exports, 'REFRESH_SECONDS', {
   enumerable: true,
   get() {
-    if (!raw) raw = loadRaw();
+    if (!raw) raw = rawEngine();
     return raw.native ? raw.native.registryRefreshSeconds() : raw.wasm.refreshSeconds();
   },
 });
