@@ -63,7 +63,14 @@ EOF
   if [ -n "${4:-}" ]; then cp "$here/registry.js" "$here/registry.d.ts" "$tmp/"; fi
   rm -rf "${here:?}/$2" && mv "$tmp" "$here/$2"
 }
-compile
+# The browser build is optimised for size except the cryptography (opt-level "z" for the rest:
+# 953 → 754 KiB, verifyCheckpoint within 5 %; docs/benchmarks.md, "WASM size"); the Node
+# fallback keeps opt-level 3 everywhere (it parses lock files and manifests on the load path).
+compile --config 'profile.release.opt-level="z"' \
+  --config 'profile.release.package.curve25519-dalek.opt-level=3' \
+  --config 'profile.release.package.ed25519-dalek.opt-level=3' \
+  --config 'profile.release.package.blake2.opt-level=3' \
+  --config 'profile.release.package.sha2.opt-level=3'
 build web pkg module ', "registry.js", "registry.d.ts"'
 compile --features loader
 build nodejs pkg-node commonjs
