@@ -119,12 +119,13 @@ fn finding_a_fork_proven_by_genuine_cached_tiles_is_log_inconsistent_not_stale()
     assert_eq!(r.phase(), Phase::Failed);
     let evidence = r.evidence().expect("the evidence of the fork");
     assert!(evidence.contains(&held), "{evidence}");
-    assert!(
-        evidence.contains(&fork.checkpoint(Some(NOW))),
-        "{evidence}"
-    );
+    assert!(evidence.contains(&fork.checkpoint(Some(NOW))), "{evidence}");
     assert!(r.take_refused().is_empty());
-    assert_eq!(cache, tiles_of(&honest), "genuine cached tiles were deleted");
+    assert_eq!(
+        cache,
+        tiles_of(&honest),
+        "genuine cached tiles were deleted"
+    );
     // The lock pins 4 (before the fork); the user cache holds 6.
     let lock_note = base.checkpoint(Some(NOW));
     let mut cache = tiles_of(&honest);
@@ -172,8 +173,11 @@ fn finding_an_oversized_cached_tile_is_named_and_dropped_not_a_final_too_large()
     let mut r = pinned(&note, old.state.genesis);
     let e = drive(&mut r, &bare, &mut cache).unwrap_err();
     assert_eq!(e.code(), ErrorCode::Stale, "{e}");
-    assert!(!cache.contains_key(&tile), "the oversized file was not named");
-    // Never taken from the cache again, even when offered again.
+    assert!(
+        !cache.contains_key(&tile),
+        "the oversized file was not named"
+    );
+    // A second reader refuses it at once (no check run) and names it.
     let mut again = tiles_of(&new);
     again.get_mut(&tile).unwrap().push(0);
     let mut r = pinned(&note, old.state.genesis);
@@ -306,9 +310,8 @@ fn finding_a_windowed_replay_fed_again_after_an_invalid_entry_does_not_restart_t
     assert_eq!(v.checkpoint.size, 258);
     let g = reg.state.genesis;
     // One by one, at once: entry 256 stops the replay.
-    let once =
-        omega_core::client::replay_to(None, Some(&g), &v.checkpoint, &v.log_key, &reg.files)
-            .unwrap_err();
+    let once = omega_core::client::replay_to(None, Some(&g), &v.checkpoint, &v.log_key, &reg.files)
+        .unwrap_err();
     assert!(once.message().contains("entry 256"), "{once}");
     let mut r = WindowedReplay::new(None, Some(&g), &v.checkpoint)
         .unwrap()
