@@ -498,6 +498,9 @@ pub struct WindowedReplay {
     next: u64,
     started: bool,
     bundles: u64,
+    /// The error of an invalid entry: the replay cannot go on (its state was consumed), and
+    /// every later `feed` or `finish` gives this error again (threat model AT3).
+    failed: Option<Error>,
 }
 
 impl WindowedReplay {
@@ -546,6 +549,7 @@ impl WindowedReplay {
             next: from,
             started: false,
             bundles: MAX_DELTA_SCAN_BUNDLES as u64,
+            failed: None,
         })
     }
 
@@ -592,10 +596,13 @@ impl WindowedReplay {
 
     /// Proves the next window's bundles (from `source`, holding at least [`Self::paths`])
     /// against the checkpoint's root and replays its entries; the first invalid entry stops
-    /// the replay with its error (after an invalid entry the replay cannot go on: start a new
-    /// one). A window whose files are missing or do not prove can be fed again. `NOT_FOUND`
-    /// when nothing is left to feed.
+    /// the replay with its error (after an invalid entry the replay cannot go on: every later
+    /// `feed` and `finish` gives that error again; start a new one). A window whose files are
+    /// missing or do not prove can be fed again. `NOT_FOUND` when nothing is left to feed.
     pub fn feed(&mut self, source: &(impl TileSource + ?Sized)) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
         let Some((from, to)) = self.range() else {
             return fail(
                 ErrorCode::NotFound,
@@ -662,6 +669,8 @@ impl WindowedReplay {
             },
         );
         if let Some((_, e)) = r.first_invalid() {
+            // Never fed again from no state: the window's first entry would be a genesis.
+            self.failed = Some(e.clone());
             return Err(e.clone());
         }
         self.state = r.state;
@@ -674,6 +683,9 @@ impl WindowedReplay {
     /// the key that signed the checkpoint (`log_key`, a vkey text), else `KEY_NOT_TRUSTED`;
     /// `NOT_FOUND` for an empty log, or when windows are left to feed.
     pub fn finish(self, log_key: &str) -> Result<RegistryState> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         if self.range().is_some() {
             return fail(
                 ErrorCode::NotFound,

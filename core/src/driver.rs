@@ -461,9 +461,23 @@ impl Reader {
     /// source did not serve it (the CLI's user cache: a stale mirror lacks tiles of the tree
     /// proven before). Verified like served bytes; when a check that used them fails they are
     /// dropped, named by [`Reader::take_refused`] and `path` is asked for again, and bytes of
-    /// a path refused once are taken as `None` (threat model RR13).
+    /// a path refused once are taken as `None` (threat model RR13); bytes over the cap of
+    /// `path` are refused so at once. A check that fails although the cached bytes were
+    /// proven (a fork shown by consistency tiles that hash to the held signed root) does not
+    /// blame them: it is final (threat model AT1, AT2).
     pub fn provide_cached(&mut self, path: &str, bytes: Vec<u8>) -> Result<()> {
         if self.refused_cached.contains(path) {
+            return self.take(path, None, false);
+        }
+        // Over the cap for `path`: refused like cached bytes that fail a check, not a final
+        // `TOO_LARGE` (threat model AT2).
+        if self
+            .pending
+            .get(path)
+            .is_some_and(|cap| bytes.len() as u64 > *cap)
+        {
+            self.refused_cached.insert(path.to_string());
+            self.refused.push(path.to_string());
             return self.take(path, None, false);
         }
         self.take(path, Some(bytes), true)
@@ -925,7 +939,15 @@ impl Reader {
                 ) {
                     Ok(p) => match client::check_consistency(&h, &fetched, &p) {
                         Ok(c) => (p, Ok(c.latest)),
-                        Err(e) => (p, Err(e)),
+                        Err(e) => {
+                            // The tiles hashed to the larger tree's signed root, so the proof
+                            // is that tree's: the two checkpoints disagree (a fork), whatever
+                            // came from the host's cache. Its bytes are not to blame (not
+                            // dropped nor retried): the verdict is final, with the evidence
+                            // (threat model AT1).
+                            self.from_cache.clear();
+                            (p, Err(e))
+                        }
                     },
                     Err(e) => (Vec::new(), Err(e)),
                 };
