@@ -360,7 +360,12 @@ pub fn replay_paths(from: u64, size: u64) -> Result<(Vec<TilePath>, Vec<TilePath
 
 /// A saved registry state: the state after `state.size` entries and the root of the log at
 /// that size, both from an earlier run (e.g. the user cache). Not trusted: [`replay_to`]
-/// checks the root against the verified log and the genesis against the pin.
+/// checks the root against the verified log and the genesis against the pin. The state may
+/// be a whole one ([`RegistryState::parse`]) or one opened from its header
+/// ([`RegistryState::from_header`], docs/registry.md "Per-name saved state (state6)"): then
+/// the names the replayed entries touch must be loaded first
+/// ([`crate::state_store::delta_names`], [`RegistryState::load_names`]; the reader does it),
+/// or the replay refuses them.
 #[derive(Clone, Debug)]
 pub struct SavedState {
     /// The state.
@@ -369,7 +374,8 @@ pub struct SavedState {
     pub root: Hash,
 }
 
-/// The SHA-256 of a saved registry state's bytes (`RegistryState::to_json_bytes`): what a
+/// The SHA-256 of a saved registry state's bytes (`RegistryState::to_json_bytes`, or the
+/// header of `RegistryState::to_pieces`, whose digest is this hash): what a
 /// lock's registry pin records as `state` (`RegistryPin::state`), so that a saved state is
 /// used only when it is the one the lock was written with (threat model RR8).
 pub fn state_digest(state_bytes: &[u8]) -> [u8; 32] {
@@ -773,7 +779,7 @@ pub fn check_index(state: &RegistryState, index: &IndexNote) -> Result<()> {
         notices: Default::default(),
         known_keys: Vec::new(),
     };
-    let ns = state.name(name);
+    let ns = state.try_name(name)?;
     let ns_ref = ns.unwrap_or(&empty);
     for line in &index.lines {
         let ok = ns.is_some()
@@ -853,7 +859,7 @@ pub fn choose_release<'s>(
     version: Option<&str>,
     allow_yanked: bool,
 ) -> Result<(&'s str, &'s ReleaseRecord)> {
-    let Some(ns) = state.name(name) else {
+    let Some(ns) = state.try_name(name)? else {
         return fail(
             ErrorCode::NotInLog,
             format!(
@@ -902,7 +908,7 @@ pub fn release_by_tree<'s>(
     tree: &TreeDigest,
 ) -> Result<(&'s str, &'s ReleaseRecord)> {
     state
-        .name(name)
+        .try_name(name)?
         .and_then(|ns| {
             ns.releases
                 .iter()
@@ -933,7 +939,7 @@ pub fn release_by_entry<'s>(
     tree: &TreeDigest,
 ) -> Result<(&'s str, &'s ReleaseRecord)> {
     let found = state
-        .name(name)
+        .try_name(name)?
         .and_then(|ns| ns.releases.iter().find(|(_, r)| r.entry == entry));
     let Some((v, r)) = found else {
         return fail(
@@ -1151,7 +1157,22 @@ pub struct Advisories {
     pub revoked_signers: Vec<RevokedKey>,
 }
 
-/// The advisories for `name` at `version`/`sequence`, signed by `signed_by`.
+/// [`advisories`], refusing (`MALFORMED`) a name a state opened from its saved header did not
+/// load, rather than answering "no advisories" ([`RegistryState::try_name`]).
+pub fn checked_advisories(
+    state: &RegistryState,
+    name: &str,
+    version: &str,
+    sequence: u64,
+    signed_by: &[PublicKey],
+) -> Result<Advisories> {
+    state.try_name(name)?;
+    Ok(advisories(state, name, version, sequence, signed_by))
+}
+
+/// The advisories for `name` at `version`/`sequence`, signed by `signed_by`. On a state
+/// opened from its saved header, only for a loaded name ([`checked_advisories`] refuses the
+/// others).
 pub fn advisories(
     state: &RegistryState,
     name: &str,

@@ -56,18 +56,24 @@ use crate::hash::to_hex;
 use crate::keys::PublicKey;
 use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES,
-    MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS,
+    MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS, MAX_STATE_PIECE_BYTES,
 };
 use crate::merkle::{Hash, HASH_SIZE};
 use crate::policy::{Freshness, VerifiedCheckpoint};
 use crate::registry::{NoticeRecord, RegistryState, ReleaseRecord};
 use crate::report::{json_object, KeyStyle};
+use crate::state_store::{self, PieceSource};
 use crate::statement::ReleaseStatement;
 use crate::tiles::{TilePath, FULL_TILE_BYTES};
 use crate::tree::TreeDigest;
 
 /// The served path of the checkpoint.
 pub const CHECKPOINT_PATH: &str = "checkpoint";
+
+/// The prefix of the paths naming a piece of a saved state ([`crate::state_store`]) in
+/// [`Reader::needs`]: `state/<sha256 hex>`, served by the host's own store (never fetched
+/// from a registry), checked by core against the hash that names it.
+pub const STATE_PIECE_PREFIX: &str = "state/";
 
 /// What the reader is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -241,6 +247,11 @@ pub struct Reader {
     resumed_from: Option<u64>,
     /// Why the saved state was not used.
     resume_refused: Option<Error>,
+    /// The first entry the replay asked for ([`Reader::ask_replay`]).
+    replay_from: u64,
+    /// Whether the last step asked for more instead of checking (saved-state pieces, or the
+    /// replay again from entry 0): what was provided is not verified yet.
+    asked_more: bool,
     /// Paths provided and not yet verified by a check that passed.
     unverified: BTreeSet<String>,
     /// Of those, the ones from the host's cache, with their caps.
@@ -279,6 +290,8 @@ impl Reader {
             replay_saved: false,
             resumed_from: None,
             resume_refused: None,
+            replay_from: 0,
+            asked_more: false,
             unverified: BTreeSet::new(),
             from_cache: BTreeMap::new(),
             refused_cached: BTreeSet::new(),
@@ -339,6 +352,33 @@ impl Reader {
     /// [`Reader::resume`] when its lock names that digest.
     pub fn state_to_save(&self) -> Option<(&RegistryState, Hash)> {
         Some((self.state.as_ref()?, self.latest()?.checkpoint.root))
+    }
+
+    /// Loads `names` into a replayed state that was resumed from a saved header
+    /// ([`RegistryState::load_names`], pieces from the host's `source`), so that the reader
+    /// (and [`Reader::state`]) can answer for them; a whole state needs nothing. `NOT_FOUND`
+    /// naming the pieces `source` lacks; `DIGEST_MISMATCH`/`MALFORMED` for a bad piece;
+    /// `MALFORMED` before the registry is verified.
+    pub fn load_names(
+        &mut self,
+        names: &[&str],
+        source: &(impl PieceSource + ?Sized),
+    ) -> Result<()> {
+        let Some(state) = self.state.as_mut() else {
+            return Err(Error::new(
+                ErrorCode::Malformed,
+                format!(
+                    "registry {}: not verified (load names after the replay)",
+                    self.trust.url
+                ),
+            ));
+        };
+        let missing = state.load_names(names.iter().copied(), source)?;
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(state_store::missing_pieces_error(&missing))
+        }
     }
 
     /// The tiles and bundles provided and verified so far (path, bytes): what a host may
@@ -498,6 +538,18 @@ impl Reader {
             ));
         };
         let Some(bytes) = bytes else {
+            // A piece of the saved state the host does not have: the replay runs from entry 0
+            // (asked for once every pending path has arrived).
+            if path.starts_with(STATE_PIECE_PREFIX) {
+                if self.saved.is_some() {
+                    self.saved = None;
+                    self.resume_refused = Some(Error::new(
+                        ErrorCode::NotFound,
+                        format!("{path}: a piece of the saved state the host does not have"),
+                    ));
+                }
+                return self.advance_if_done();
+            }
             // A partial tile or bundle a registry has completed is served as the full one.
             if let Ok(p) = TilePath::parse(path) {
                 if p.is_partial() {
@@ -580,7 +632,7 @@ impl Reader {
         let state = self.ready_state()?;
         let mut owners_changed = None;
         if !request.owner_keys.is_empty() {
-            if let Some(ns) = state.name(&request.name) {
+            if let Some(ns) = state.try_name(&request.name)? {
                 let active = ns.active_owner_keys();
                 if !active.iter().any(|k| request.owner_keys.contains(k)) {
                     if !options.accept_owner_change {
@@ -687,7 +739,7 @@ impl Reader {
     pub fn notices(&self, name: &str, sequence: Option<u64>) -> Result<Vec<NoticeRecord>> {
         self.check_fresh()?;
         let state = self.ready_state()?;
-        let Some(ns) = state.name(name) else {
+        let Some(ns) = state.try_name(name)? else {
             return Err(Error::new(
                 ErrorCode::NotInLog,
                 format!(
@@ -844,7 +896,9 @@ impl Reader {
                 ));
             }
             let before = self.phase;
+            self.asked_more = false;
             match self.step() {
+                Ok(()) if self.asked_more => {}
                 Ok(()) => {
                     // The paths this step checked passed.
                     self.unverified.retain(|p| !is_input(before, p));
@@ -973,6 +1027,10 @@ impl Reader {
             Phase::Replay => {
                 let v = self.verified_checkpoint()?;
                 let proven = self.proven_checkpoint()?;
+                if self.load_saved_names(proven.size)? {
+                    self.asked_more = true;
+                    return Ok(());
+                }
                 let saved = self.saved.take();
                 let from = saved.as_ref().map(|s| s.state.size);
                 // A failure with a saved state is retried from entry 0 (`retry`).
@@ -1096,8 +1154,65 @@ impl Reader {
         let (bundles, tiles) = client::replay_paths(from, size)?;
         self.ask(&tiles);
         self.ask(&bundles);
+        self.replay_from = from;
         self.phase = Phase::Replay;
         Ok(())
+    }
+
+    /// Before a replay from a saved state opened from its header: loads the names the
+    /// entries after it touch ([`state_store::delta_names`], a hint read from the bundles
+    /// before they are verified) from the pieces the host provided (`state/<hex>`), and asks
+    /// for those still missing (`true`). A bad piece, or one the host lacks, drops the saved
+    /// state: the replay is asked for again from entry 0 (`true`). `false`: ready to replay.
+    fn load_saved_names(&mut self, size: u64) -> Result<bool> {
+        let mut pieces: BTreeMap<[u8; 32], Vec<u8>> = BTreeMap::new();
+        for (p, b) in core::mem::take(&mut self.files) {
+            let hash = p
+                .strip_prefix(STATE_PIECE_PREFIX)
+                .and_then(|hex| crate::hash::parse_hex32(hex, "state piece").ok());
+            match hash {
+                Some(h) => {
+                    pieces.insert(h, b);
+                }
+                None => {
+                    self.files.insert(p, b);
+                }
+            }
+        }
+        let from = self.saved.as_ref().map_or(0, |s| s.state.size);
+        if from != self.replay_from {
+            // The saved state was dropped (a piece the host lacks): from entry 0.
+            self.ask_replay(size)?;
+            return Ok(true);
+        }
+        let Some(saved) = self.saved.as_mut() else {
+            return Ok(false);
+        };
+        if !saved.state.is_partial() {
+            return Ok(false);
+        }
+        let names = state_store::delta_names(from, size, &self.tiles).unwrap_or_default();
+        match saved
+            .state
+            .load_names(names.iter().map(String::as_str), &pieces)
+        {
+            Ok(missing) if missing.is_empty() => Ok(false),
+            Ok(missing) => {
+                for h in missing {
+                    self.pending.insert(
+                        format!("{STATE_PIECE_PREFIX}{}", to_hex(&h)),
+                        MAX_STATE_PIECE_BYTES as u64,
+                    );
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                self.saved = None;
+                self.resume_refused = Some(e);
+                self.ask_replay(size)?;
+                Ok(true)
+            }
+        }
     }
 
     /// The largest proven tree: the fetched checkpoint, or the stored one when the registry

@@ -29,6 +29,7 @@
 //! | [`statement`] | registry statements (R4): strict parsing, one canonical byte form |
 //! | [`entry`] | log entries: `omega-entry/v1`, statement, minisign blocks; signing (sign) |
 //! | [`registry`] | the replay state machine: authorisation of each entry, per-name state |
+//! | [`state_store`] | the saved state as content-addressed pieces: header, buckets, per-name records |
 //! | [`note`] | C2SP signed notes: parsing, verification (Ed25519, cosignature/v1), signing |
 //! | [`checkpoint`] | C2SP tlog-checkpoint note texts |
 //! | [`policy`] | tlog-policy subset and the checkpoint evaluator (log key, quorum, freshness) |
@@ -135,6 +136,7 @@ pub mod report;
 pub mod secret;
 pub mod signature;
 pub mod signify;
+pub mod state_store;
 pub mod statement;
 pub mod tarball;
 mod text;

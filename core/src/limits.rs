@@ -96,6 +96,9 @@ pub const MAX_NOTICE_ID_BYTES: usize = 128;
 pub const MAX_NOTICE_RANGES: usize = 256;
 /// Largest saved registry replay state (`RegistryState::to_json_bytes`) this build reads.
 pub const MAX_REGISTRY_STATE_BYTES: usize = 256 * 1024 * 1024;
+/// Largest piece of a per-name saved state (`state_store`: its header, a bucket, a name's
+/// record) this build reads.
+pub const MAX_STATE_PIECE_BYTES: usize = 64 * 1024 * 1024;
 /// Most bytes a [`crate::driver::Reader`] accepts in all (checkpoint, tiles, bundles, index
 /// notes, objects): the bound on what a host fetches for one registry session.
 pub const MAX_READER_FETCH_BYTES: u64 = 4 * 1024 * 1024 * 1024;

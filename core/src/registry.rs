@@ -262,8 +262,13 @@ pub struct RegistryState {
     pub mode: Mode,
     /// Entries skipped as invalid (only with [`OnInvalid::Skip`]).
     pub skipped: Vec<u64>,
-    /// Per package name.
+    /// Per package name: every name of a whole state; of a state opened from its header
+    /// ([`RegistryState::from_header`]), only the names loaded so far. Read it through
+    /// [`RegistryState::try_name`], which refuses a name that was not loaded.
     pub names: BTreeMap<String, NameState>,
+    /// For a state opened from its saved header: which buckets and names were loaded
+    /// (`None`: a whole state, every name in `names`).
+    pub(crate) pieces: Option<alloc::boxed::Box<crate::state_store::Loaded>>,
 }
 
 /// A signer role: a key set's threshold, counted over its signers ∪ next minus excluded keys.
@@ -1042,6 +1047,7 @@ impl RegistryState {
             mode: reg.mode,
             skipped: Vec::new(),
             names: BTreeMap::new(),
+            pieces: None,
         })
     }
 
@@ -1050,9 +1056,26 @@ impl RegistryState {
         to_hex(&self.genesis)
     }
 
-    /// What the log says about `name`.
+    /// What the log says about `name` (`None`: unclaimed). On a state opened from its header
+    /// ([`RegistryState::from_header`]) a name that was not loaded is `None` too: code that
+    /// may see such a state uses [`RegistryState::try_name`], as replay and every
+    /// `client`/`driver` rule do.
     pub fn name(&self, name: &str) -> Option<&NameState> {
         self.names.get(name)
+    }
+
+    /// What the log says about `name`: `Some` (claimed) or `None` (unclaimed); `MALFORMED` on
+    /// a state opened from its header when the name was not loaded
+    /// ([`RegistryState::load_names`]): "absent" would say "unclaimed", and in an open
+    /// registry anyone may claim an unclaimed name.
+    pub fn try_name(&self, name: &str) -> Result<Option<&NameState>> {
+        if let Some(ns) = self.names.get(name) {
+            return Ok(Some(ns));
+        }
+        match &self.pieces {
+            None => Ok(None),
+            Some(p) => p.absent(name).map(|()| None),
+        }
     }
 
     /// Decides entry `self.size` and, if it is valid, applies it. On an error the state is
@@ -1099,7 +1122,10 @@ impl RegistryState {
     }
 
     fn claimed<'s>(&'s self, name: &str, what: &Ctx<'_>) -> Result<&'s NameState> {
-        self.names.get(name).ok_or_else(|| {
+        let found = self
+            .try_name(name)
+            .map_err(|e| e.context(&what.to_string()))?;
+        found.ok_or_else(|| {
             Error::new(
                 ErrorCode::NotFound,
                 format!("{what}: {name} has no owners in this registry (unclaimed name)"),
@@ -1127,7 +1153,10 @@ impl RegistryState {
         match &entry.statement {
             Statement::Registry(reg) => self.decide_registry(entry, reg, index, verifier),
             Statement::Owners(o) => {
-                let (rule, revoked): (Rule<'_>, &[RevokedKey]) = match self.names.get(&o.name) {
+                let (rule, revoked): (Rule<'_>, &[RevokedKey]) = match self
+                    .try_name(&o.name)
+                    .map_err(|e| e.context(&what.to_string()))?
+                {
                     None => {
                         if o.serial != 0 {
                             return fail(
@@ -1539,7 +1568,7 @@ struct RawState {
 
 #[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-struct RawName {
+pub(crate) struct RawName {
     owners: RawKeySet,
     owners_serial: u64,
     owners_entry: u64,
@@ -1606,6 +1635,164 @@ fn key_b64(k: &str, what: &str) -> Result<PublicKey> {
     PublicKey::from_base64(k).map_err(|e| e.context(what))
 }
 
+/// A name's state as its saved JSON form (the `names` member of a whole saved state, the
+/// `state` member of a per-name record, [`crate::state_store`]).
+pub(crate) fn name_to_raw(ns: &NameState) -> RawName {
+    RawName {
+        owners: RawKeySet::from_keys(&ns.owners),
+        owners_serial: ns.owners_serial,
+        owners_entry: ns.owners_entry,
+        last_sequence: ns.last_sequence,
+        releases: UniqueMap(
+            ns.releases
+                .iter()
+                .map(|(v, r)| {
+                    (
+                        v.clone(),
+                        RawReleaseRecord {
+                            sequence: r.sequence,
+                            tree: r.tree.to_string(),
+                            manifest: to_hex(&r.manifest),
+                            tgz: to_hex(&r.tgz),
+                            size: r.size,
+                            keys: RawKeySet::from_keys(&r.keys),
+                            entry: r.entry,
+                            yanked: r.yanked.as_ref().map(|y| RawYank {
+                                entry: y.entry,
+                                reason: y.reason.clone(),
+                            }),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        revoked: ns
+            .revoked
+            .iter()
+            .map(|r| RawRevoked {
+                key: r.key.to_base64(),
+                entry: r.entry,
+                reason: r.reason.clone(),
+            })
+            .collect(),
+        notices: UniqueMap(
+            ns.notices
+                .iter()
+                .map(|(id, n)| {
+                    (
+                        id.clone(),
+                        RawNoticeRecord {
+                            entry: n.entry,
+                            severity: n.notice.severity.as_str().to_string(),
+                            affected: n
+                                .notice
+                                .affected
+                                .iter()
+                                .map(|r| RawRange {
+                                    from: r.from,
+                                    to: r.to,
+                                })
+                                .collect(),
+                            fixed: n.notice.fixed,
+                            summary: n.notice.summary.clone(),
+                            url: n.notice.url.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        known_keys: ns.known_keys.iter().map(|k| k.to_base64()).collect(),
+    }
+}
+
+/// A name's state from its saved JSON form, checked as strictly as a whole saved state
+/// (`name` already validated by the caller; `origin` is the registry's; `what` names the
+/// file in errors).
+pub(crate) fn name_from_raw(
+    name: &str,
+    rn: RawName,
+    origin: &str,
+    what: &str,
+) -> Result<NameState> {
+    let w = format!("{what}: {name}");
+    let mut releases = BTreeMap::new();
+    for (version, r) in rn.releases.0 {
+        validate_version(&version).map_err(|e| e.context(&w))?;
+        let rw = format!("{w}@{version}");
+        releases.insert(
+            version,
+            ReleaseRecord {
+                sequence: r.sequence,
+                tree: TreeDigest::parse(&r.tree).map_err(|e| e.context(&rw))?,
+                manifest: parse_hex32(&r.manifest, &rw)?,
+                tgz: parse_hex32(&r.tgz, &rw)?,
+                size: r.size,
+                keys: r.keys.to_keys(&rw)?,
+                entry: r.entry,
+                yanked: r.yanked.map(|y| Yank {
+                    entry: y.entry,
+                    reason: y.reason,
+                }),
+            },
+        );
+    }
+    let mut notices = BTreeMap::new();
+    for (id, n) in rn.notices.0 {
+        let notice = NoticeStatement {
+            origin: origin.to_string(),
+            name: name.to_string(),
+            id: id.clone(),
+            severity: Severity::parse(&n.severity).map_err(|e| e.context(&w))?,
+            affected: n
+                .affected
+                .iter()
+                .map(|r| SequenceRange {
+                    from: r.from,
+                    to: r.to,
+                })
+                .collect(),
+            fixed: n.fixed,
+            summary: n.summary,
+            url: n.url,
+        };
+        Statement::Notice(notice.clone()).validate()?;
+        notices.insert(
+            id,
+            NoticeRecord {
+                entry: n.entry,
+                notice,
+            },
+        );
+    }
+    let revoked = rn
+        .revoked
+        .into_iter()
+        .map(|r| {
+            check_text(&r.reason, &w)?;
+            Ok(RevokedKey {
+                key: key_b64(&r.key, &w)?,
+                entry: r.entry,
+                reason: r.reason,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let known_keys = rn
+        .known_keys
+        .iter()
+        .map(|k| key_b64(k, &w))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(NameState {
+        owners: rn.owners.to_keys(&format!("{w}: owners"))?,
+        owners_serial: rn.owners_serial,
+        owners_entry: rn.owners_entry,
+        releases,
+        last_sequence: rn.last_sequence,
+        revoked,
+        notices,
+        known_keys,
+    })
+}
+
 impl RegistryState {
     /// The state as strict JSON (`{"omega-registry-state": 1, …}`, compact, keys in a fixed
     /// order, final newline): what a client saves between delta scans.
@@ -1625,80 +1812,7 @@ impl RegistryState {
             names: UniqueMap(
                 self.names
                     .iter()
-                    .map(|(n, ns)| {
-                        (
-                            n.clone(),
-                            RawName {
-                                owners: RawKeySet::from_keys(&ns.owners),
-                                owners_serial: ns.owners_serial,
-                                owners_entry: ns.owners_entry,
-                                last_sequence: ns.last_sequence,
-                                releases: UniqueMap(
-                                    ns.releases
-                                        .iter()
-                                        .map(|(v, r)| {
-                                            (
-                                                v.clone(),
-                                                RawReleaseRecord {
-                                                    sequence: r.sequence,
-                                                    tree: r.tree.to_string(),
-                                                    manifest: to_hex(&r.manifest),
-                                                    tgz: to_hex(&r.tgz),
-                                                    size: r.size,
-                                                    keys: RawKeySet::from_keys(&r.keys),
-                                                    entry: r.entry,
-                                                    yanked: r.yanked.as_ref().map(|y| RawYank {
-                                                        entry: y.entry,
-                                                        reason: y.reason.clone(),
-                                                    }),
-                                                },
-                                            )
-                                        })
-                                        .collect(),
-                                ),
-                                revoked: ns
-                                    .revoked
-                                    .iter()
-                                    .map(|r| RawRevoked {
-                                        key: r.key.to_base64(),
-                                        entry: r.entry,
-                                        reason: r.reason.clone(),
-                                    })
-                                    .collect(),
-                                notices: UniqueMap(
-                                    ns.notices
-                                        .iter()
-                                        .map(|(id, n)| {
-                                            (
-                                                id.clone(),
-                                                RawNoticeRecord {
-                                                    entry: n.entry,
-                                                    severity: n
-                                                        .notice
-                                                        .severity
-                                                        .as_str()
-                                                        .to_string(),
-                                                    affected: n
-                                                        .notice
-                                                        .affected
-                                                        .iter()
-                                                        .map(|r| RawRange {
-                                                            from: r.from,
-                                                            to: r.to,
-                                                        })
-                                                        .collect(),
-                                                    fixed: n.notice.fixed,
-                                                    summary: n.notice.summary.clone(),
-                                                    url: n.notice.url.clone(),
-                                                },
-                                            )
-                                        })
-                                        .collect(),
-                                ),
-                                known_keys: ns.known_keys.iter().map(|k| k.to_base64()).collect(),
-                            },
-                        )
-                    })
+                    .map(|(n, ns)| (n.clone(), name_to_raw(ns)))
                     .collect(),
             ),
         };
@@ -1723,86 +1837,8 @@ impl RegistryState {
         let mut names = BTreeMap::new();
         for (name, rn) in raw.names.0 {
             validate_name(&name).map_err(|e| e.context(what))?;
-            let w = format!("{what}: {name}");
-            let mut releases = BTreeMap::new();
-            for (version, r) in rn.releases.0 {
-                validate_version(&version).map_err(|e| e.context(&w))?;
-                let rw = format!("{w}@{version}");
-                releases.insert(
-                    version,
-                    ReleaseRecord {
-                        sequence: r.sequence,
-                        tree: TreeDigest::parse(&r.tree).map_err(|e| e.context(&rw))?,
-                        manifest: parse_hex32(&r.manifest, &rw)?,
-                        tgz: parse_hex32(&r.tgz, &rw)?,
-                        size: r.size,
-                        keys: r.keys.to_keys(&rw)?,
-                        entry: r.entry,
-                        yanked: r.yanked.map(|y| Yank {
-                            entry: y.entry,
-                            reason: y.reason,
-                        }),
-                    },
-                );
-            }
-            let mut notices = BTreeMap::new();
-            for (id, n) in rn.notices.0 {
-                let notice = NoticeStatement {
-                    origin: raw.origin.clone(),
-                    name: name.clone(),
-                    id: id.clone(),
-                    severity: Severity::parse(&n.severity).map_err(|e| e.context(&w))?,
-                    affected: n
-                        .affected
-                        .iter()
-                        .map(|r| SequenceRange {
-                            from: r.from,
-                            to: r.to,
-                        })
-                        .collect(),
-                    fixed: n.fixed,
-                    summary: n.summary,
-                    url: n.url,
-                };
-                Statement::Notice(notice.clone()).validate()?;
-                notices.insert(
-                    id,
-                    NoticeRecord {
-                        entry: n.entry,
-                        notice,
-                    },
-                );
-            }
-            let revoked = rn
-                .revoked
-                .into_iter()
-                .map(|r| {
-                    check_text(&r.reason, &w)?;
-                    Ok(RevokedKey {
-                        key: key_b64(&r.key, &w)?,
-                        entry: r.entry,
-                        reason: r.reason,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let known_keys = rn
-                .known_keys
-                .iter()
-                .map(|k| key_b64(k, &w))
-                .collect::<Result<Vec<_>>>()?;
-            names.insert(
-                name,
-                NameState {
-                    owners: rn.owners.to_keys(&format!("{w}: owners"))?,
-                    owners_serial: rn.owners_serial,
-                    owners_entry: rn.owners_entry,
-                    releases,
-                    last_sequence: rn.last_sequence,
-                    revoked,
-                    notices,
-                    known_keys,
-                },
-            );
+            let ns = name_from_raw(&name, rn, &raw.origin, what)?;
+            names.insert(name, ns);
         }
         let state = RegistryState {
             size: raw.size,
@@ -1816,6 +1852,7 @@ impl RegistryState {
             registry_entry: raw.registry_entry,
             skipped: raw.skipped,
             names,
+            pieces: None,
         };
         // The registry fields must form a valid statement.
         RegistryStatement {

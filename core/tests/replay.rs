@@ -1287,7 +1287,8 @@ fn release_matches_its_manifest_field_by_field() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
 
-    /// Replaying in two chunks (through the saved JSON state) equals replaying at once.
+    /// Replaying in two chunks (through the saved JSON state, and through per-name pieces)
+    /// equals replaying at once.
     #[test]
     fn chunked_replay_equals_whole_replay(split in 0usize..=12, batch in any::<bool>()) {
         let log = sample_log();
@@ -1300,7 +1301,34 @@ proptest! {
         let saved = first.state.as_ref().map(|s| RegistryState::parse(&s.to_json_bytes()).unwrap());
         let second = replay(saved, refs[split..].iter().copied(), opts);
         prop_assert_eq!(second.start, split as u64);
-        prop_assert_eq!(second.into_result().unwrap(), whole);
+        prop_assert_eq!(second.into_result().unwrap(), whole.clone());
+        // The same through per-name pieces (state6): the first chunk's state saved as pieces,
+        // opened from its header with only the names the second chunk touches loaded.
+        if let Some(s) = &first.state {
+            let pieces = s.to_pieces().unwrap();
+            let store: std::collections::BTreeMap<[u8; 32], Vec<u8>> =
+                pieces.pieces.iter().cloned().collect();
+            let mut partial = RegistryState::from_header(&pieces.header).unwrap();
+            let touched: Vec<String> = refs[split..]
+                .iter()
+                .filter_map(|e| Entry::parse(e).ok()?.statement.name().map(str::to_string))
+                .collect();
+            let missing = partial
+                .load_names(touched.iter().map(String::as_str), &store)
+                .unwrap();
+            prop_assert!(missing.is_empty());
+            let third = replay(Some(partial), refs[split..].iter().copied(), opts)
+                .into_result()
+                .unwrap();
+            prop_assert!(third.is_partial());
+            prop_assert_eq!(
+                third.to_pieces().unwrap().digest,
+                whole.to_pieces().unwrap().digest
+            );
+            for (name, ns) in &third.names {
+                prop_assert_eq!(Some(ns), whole.name(name));
+            }
+        }
     }
 
     /// No single-bit change to an entry's statement or signature blocks' authenticated parts

@@ -84,7 +84,7 @@ impl Queued {
     /// Asks `s` which release `request` and `options` pick (from the replayed state: a
     /// refusal here comes before anything is read).
     fn new(
-        s: &Session,
+        s: &mut Session,
         request: ReleaseRequest,
         options: ReleaseOptions,
         fixed_path: Option<String>,
@@ -385,7 +385,7 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         let adm = admit_in_lock(&index, &p.key, &candidate, &[], mode, LegacyPolicy::Refuse)?;
         let mut entry: LockEntry = adm.entry;
         let state = s.state()?;
-        if let Some(ns) = state.name(name) {
+        if let Some(ns) = state.try_name(name)? {
             for r in &ns.revoked {
                 if !entry.revoked.contains(&r.key) {
                     entry.revoked.push(r.key);
@@ -507,7 +507,9 @@ pub fn status_of(
                 continue;
             }
             let name = omega_core::lock::package_name_of_key(key).unwrap_or(key);
-            let adv = client::advisories(s.state()?, name, &e.version, e.sequence, &e.signed_by);
+            s.load_names(&[name])?;
+            let adv =
+                client::checked_advisories(s.state()?, name, &e.version, e.sequence, &e.signed_by)?;
             if audit {
                 audit_entry(&mut s, key, name, e, r.entry, &adv)?;
             }

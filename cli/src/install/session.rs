@@ -14,17 +14,24 @@
 //!   refuses is removed from the cache (RR13);
 //! - writes the evidence file on `LOG_INCONSISTENT`, and after a successful command keeps in
 //!   the user cache what the reader verified: the latest checkpoint (never backwards), tiles,
-//!   objects, and the state under its SHA-256.
+//!   objects, and the state under its SHA-256: a small one (at most
+//!   [`WHOLE_STATE_MAX_ENTRIES`] entries) whole, a larger one as content-addressed pieces (a
+//!   header, 256 buckets, one record per name: `omega_core::state_store`), only the pieces
+//!   that changed; nothing when the state is the one resumed, unchanged. Names are loaded
+//!   from the pieces as the command needs them.
 
 use std::path::{Path, PathBuf};
 
 use omega_core::client::{self, Held, SavedState, Trust};
-use omega_core::driver::{Reader, ReaderRelease, ReleaseOptions, ReleaseRequest};
+use omega_core::driver::{
+    Reader, ReaderRelease, ReleaseOptions, ReleaseRequest, STATE_PIECE_PREFIX,
+};
 use omega_core::hash::{blake2b256, parse_hex32, to_hex};
-use omega_core::limits::{MAX_POLICY_BYTES, MAX_REGISTRY_STATE_BYTES};
+use omega_core::limits::{MAX_POLICY_BYTES, MAX_REGISTRY_STATE_BYTES, MAX_STATE_PIECE_BYTES};
 use omega_core::lock::Lockfile;
 use omega_core::policy::{Freshness, VerifiedCheckpoint};
 use omega_core::registry::{RegistryState, ReleaseRecord};
+use omega_core::state_store::{PieceSource, StatePieces};
 use omega_core::tiles::{TilePath, FULL_TILE_BYTES};
 use omega_core::{Error, ErrorCode};
 
@@ -39,6 +46,34 @@ use crate::util::{read_small, usage, write_atomic, Failure, Overwrite};
 /// The saved state of earlier versions (one file, trusted by its contents: threat model RR8);
 /// never read, removed when a state is saved.
 const OLD_STATE_FILES: [&str; 2] = ["registry-state.json", "registry-state.root"];
+
+/// States of at most this many log entries are saved whole (one small file); larger ones as
+/// pieces (docs/registry.md "Per-name saved state (state6)"). The environment variable
+/// `OMEGA_STATE_WHOLE_MAX_ENTRIES` sets another bound (tests, benchmarks; `0`: always
+/// pieces). Either form is trusted only through the lock's digest (RR8).
+pub const WHOLE_STATE_MAX_ENTRIES: u64 = 512;
+
+fn whole_state_max_entries() -> u64 {
+    std::env::var("OMEGA_STATE_WHOLE_MAX_ENTRIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(WHOLE_STATE_MAX_ENTRIES)
+}
+
+/// The replayed state as it is saved: whole (`RegistryState::to_json_bytes`) or as pieces.
+enum SavedForm {
+    Whole { digest: [u8; 32], bytes: Vec<u8> },
+    Pieces(StatePieces),
+}
+
+impl SavedForm {
+    fn digest(&self) -> [u8; 32] {
+        match self {
+            SavedForm::Whole { digest, .. } => *digest,
+            SavedForm::Pieces(p) => p.digest,
+        }
+    }
+}
 
 /// A registry opened and verified up to its current checkpoint.
 pub struct Session {
@@ -55,6 +90,17 @@ pub struct Session {
     pub latest: Held,
     /// The SHA-256 of the saved state the lock's pin names (kept in the cache).
     saved_digest: Option<[u8; 32]>,
+    /// The state as saved, made once ([`Session::state_digest`], [`Session::remember`]).
+    saved_form: std::cell::OnceCell<Option<SavedForm>>,
+}
+
+/// The user cache's saved-state pieces as a [`PieceSource`] (none without a cache).
+struct CachePieces<'a>(Option<&'a Cache>);
+
+impl PieceSource for CachePieces<'_> {
+    fn piece(&self, hash: &[u8; 32]) -> Option<Vec<u8>> {
+        self.0?.state_piece(hash, MAX_STATE_PIECE_BYTES as u64)
+    }
 }
 
 fn evidence_dir(cache: Option<&Cache>) -> PathBuf {
@@ -225,7 +271,15 @@ impl Session {
         // First use (no genesis pinned yet) replays from entry 0: the genesis to pin comes
         // from the log itself, never from a saved state (the reader refuses one then).
         if let (Some(d), Some(_)) = (saved_digest, reader.trust().genesis) {
-            let saved = cache.as_ref().and_then(|c| saved_state(c, &d));
+            // The names of the lock's packages from this registry are loaded now (the
+            // replay loads those its new entries touch; others as they are asked for).
+            let names: Vec<&str> = lock
+                .packages
+                .iter()
+                .filter(|(_, e)| e.registry.as_ref().is_some_and(|r| r.origin == origin))
+                .map(|(k, _)| omega_core::lock::package_name_of_key(k).unwrap_or(k))
+                .collect();
+            let saved = cache.as_ref().and_then(|c| saved_state(c, &d, &names));
             match saved.map(|s| reader.resume(s)) {
                 Some(Ok(())) => {}
                 _ => esay!("omega: the saved registry state omega.lock names is not in the user cache (or not usable): replaying the log of {} from entry 0", shown(&origin)),
@@ -265,15 +319,29 @@ impl Session {
             verified,
             latest,
             saved_digest,
+            saved_form: std::cell::OnceCell::new(),
         })
     }
 }
 
 /// The saved state whose SHA-256 is `digest` (the lock's pin), if the user cache has it
-/// (read without following links, its bytes hashing to `digest`: RR8, RR13).
-fn saved_state(c: &Cache, digest: &[u8; 32]) -> Option<SavedState> {
-    let (state, root) = c.saved_state(digest, MAX_REGISTRY_STATE_BYTES as u64)?;
-    let state = RegistryState::parse(&state).ok()?;
+/// (read without following links, its bytes hashing to `digest`: RR8, RR13): a header with
+/// `names` loaded from its pieces (every piece checked against the hash naming it; one
+/// missing or bad: no saved state), or a whole state of the earlier form.
+fn saved_state(c: &Cache, digest: &[u8; 32], names: &[&str]) -> Option<SavedState> {
+    let (bytes, root) = c.saved_state(digest, MAX_REGISTRY_STATE_BYTES as u64)?;
+    let state = match RegistryState::from_header(&bytes) {
+        Ok(mut state) => {
+            let missing = state
+                .load_names(names.iter().copied(), &CachePieces(Some(c)))
+                .ok()?;
+            if !missing.is_empty() {
+                return None;
+            }
+            state
+        }
+        Err(_) => RegistryState::parse(&bytes).ok()?,
+    };
     let root = parse_hex32(std::str::from_utf8(&root).ok()?, "saved root").ok()?;
     Some(SavedState { state, root })
 }
@@ -312,6 +380,14 @@ impl Host<'_> {
             let mut wants: Vec<Want> = Vec::with_capacity(needs.len());
             for path in needs {
                 let cap = self.reader.max_bytes(&path).unwrap_or(0);
+                if let Some(hex) = path.strip_prefix(STATE_PIECE_PREFIX) {
+                    // A piece of the saved state: from the user cache only, never fetched.
+                    let bytes = parse_hex32(hex, "state piece")
+                        .ok()
+                        .and_then(|h| CachePieces(self.cache).piece(&h));
+                    self.provide(&path, bytes)?;
+                    continue;
+                }
                 let rel = RelPath::new(&path)?;
                 if path.starts_with("objects/") {
                     if let Some(b) = self.cache.and_then(|c| c.get(&rel, cap)) {
@@ -447,11 +523,23 @@ impl Session {
 
     /// The release `request` and `options` pick, from the state, without reading it.
     pub fn select(
-        &self,
+        &mut self,
         request: &ReleaseRequest,
         options: &ReleaseOptions,
     ) -> Result<(String, ReleaseRecord), Error> {
+        self.load_names(&[request.name.as_str()])?;
         self.reader.select(request, options)
+    }
+
+    /// Loads `names` from the saved state's pieces in the user cache, when the state was
+    /// resumed from a saved header (nothing to do otherwise), so that [`Session::state`]
+    /// answers for them (`RegistryState::try_name`).
+    pub fn load_names(&mut self, names: &[&str]) -> Result<(), Error> {
+        self.reader
+            .load_names(names, &CachePieces(self.cache.as_ref()))
+            .map_err(|e| {
+                e.context("the saved registry state in the user cache (remove its state/ folder to replay the log from entry 0)")
+            })
     }
 
     /// Reads and verifies a release (R6 steps 3–5, core's order): the index note when
@@ -463,6 +551,7 @@ impl Session {
         options: ReleaseOptions,
     ) -> Result<ReaderRelease, Failure> {
         let name = request.name.clone();
+        self.load_names(&[name.as_str()])?;
         self.reader.want_release_with(request, options)?;
         Host {
             reader: &mut self.reader,
@@ -511,15 +600,27 @@ impl Session {
                 let _ = c.put_verified(&rel, b);
             }
         }
-        // The state covers `latest` (RR7): its root is `latest`'s.
-        if let Some((state, root)) = self.reader.state_to_save() {
-            let bytes = state.to_json_bytes();
-            let _ = c.put_state(
-                &client::state_digest(&bytes),
-                &bytes,
-                &to_hex(&root),
-                self.saved_digest.as_ref(),
-            );
+        // The state covers `latest` (RR7): its root is `latest`'s. Nothing is written when
+        // the state is the one resumed, unchanged; else only the pieces that changed.
+        if let (Some((_, root)), Some(form)) = (self.reader.state_to_save(), self.saved_form()) {
+            let unchanged =
+                self.reader.resumed_from().is_some() && self.saved_digest == Some(form.digest());
+            if !unchanged {
+                let (digest, head) = match form {
+                    SavedForm::Whole { digest, bytes } => (digest, Some(bytes)),
+                    SavedForm::Pieces(p) => {
+                        let mut stored = true;
+                        for (h, b) in &p.pieces {
+                            stored &= c.put_state_piece(h, b).is_ok();
+                        }
+                        // The header last, and only over complete pieces.
+                        (&p.digest, stored.then_some(&p.header))
+                    }
+                };
+                if let Some(head) = head {
+                    let _ = c.put_state(digest, head, &to_hex(&root), self.saved_digest.as_ref());
+                }
+            }
         }
         for old in OLD_STATE_FILES {
             let _ = std::fs::remove_file(c.path().join(old));
@@ -529,7 +630,26 @@ impl Session {
     /// The SHA-256 of the state as [`Session::remember`] saves it: the lock's pin records it
     /// (RR8).
     pub fn state_digest(&self) -> Result<[u8; 32], Error> {
-        Ok(client::state_digest(&self.state()?.to_json_bytes()))
+        self.state()?;
+        self.saved_form()
+            .map(SavedForm::digest)
+            .ok_or_else(|| Error::new(ErrorCode::Malformed, "registry state: cannot be saved"))
+    }
+
+    /// The state as it is saved, made once: whole when it is small and whole (not resumed
+    /// from pieces), else as pieces ([`RegistryState::to_pieces`]).
+    fn saved_form(&self) -> Option<&SavedForm> {
+        self.saved_form
+            .get_or_init(|| {
+                let state = self.reader.state()?;
+                if !state.is_partial() && state.size <= whole_state_max_entries() {
+                    let bytes = state.to_json_bytes();
+                    let digest = client::state_digest(&bytes);
+                    return Some(SavedForm::Whole { digest, bytes });
+                }
+                state.to_pieces().ok().map(SavedForm::Pieces)
+            })
+            .as_ref()
     }
 
     /// "cosigned by w1 at T" for the summary line.

@@ -10,6 +10,8 @@
 //! state/<sha256>.json      saved registry states, named by their SHA-256 (which the lock's
 //!                          registry pin records: only the state the lock names is used)
 //! state/<sha256>.root      the log's root at that state's size (hex)
+//! state/p/<hh>/<sha256>    pieces of per-name saved states (buckets, name records), by their
+//!                          SHA-256, which the header (state/<sha256>.json) names
 //! .lock                    flock held while the latest checkpoint is compared and replaced
 //! ```
 //!
@@ -171,6 +173,11 @@ pub fn log_dir_name(origin: &str, log_key: &str) -> String {
 
 fn state_rel(digest: &[u8; 32], ext: &str) -> Result<RelPath> {
     RelPath::new(&format!("state/{}.{ext}", to_hex(digest)))
+}
+
+fn piece_rel(hash: &[u8; 32]) -> Result<RelPath> {
+    let hex = to_hex(hash);
+    RelPath::new(&format!("state/p/{}/{hex}", hex.get(..2).unwrap_or("00")))
 }
 
 /// A mutable file and the ETag it was served with, as kept by [`Cache::put_etag`].
@@ -343,6 +350,25 @@ impl Cache {
             }
         }
         Ok(())
+    }
+
+    /// A piece of a per-name saved state (`state/p/<hh>/<sha256>`), or `None` when absent, a
+    /// link, over `cap`, or not hashing to `hash` (that one is removed). Core checks it again.
+    pub fn state_piece(&self, hash: &[u8; 32], cap: u64) -> Option<Vec<u8>> {
+        let rel = piece_rel(hash).ok()?;
+        let bytes = self.root.read(&rel, cap).ok().flatten()?;
+        if omega_core::state_store::piece_hash(&bytes) != *hash {
+            let _ = self.root.remove(&rel);
+            return None;
+        }
+        Some(bytes)
+    }
+
+    /// Keeps a piece of a per-name saved state under its SHA-256. Content-addressed and
+    /// checked on every read: no fsync (a crash can only lose it, and a lost piece means one
+    /// replay from entry 0).
+    pub fn put_state_piece(&self, hash: &[u8; 32], bytes: &[u8]) -> Result<()> {
+        self.root.write_atomic_unsynced(&piece_rel(hash)?, bytes)
     }
 
     /// Drops the cached `rel` (it failed verification).

@@ -1,0 +1,178 @@
+//! The saved registry state in the user cache (docs/registry.md "Per-name saved state
+//! (state6)"): a warm install with no new entries writes nothing to the state folder, whole
+//! (small states) or as pieces (`OMEGA_STATE_WHOLE_MAX_ENTRIES=0`); a new entry writes only a
+//! new header, its root and the pieces that changed; a piece missing from the cache means a
+//! replay from entry 0, said on stderr.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+#[path = "common/client.rs"]
+mod fixture;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use common::nginx::Nginx;
+use common::Run;
+use fixture::World;
+
+/// Every file below `dir`: (inode, mtime in ns, bytes). A rewrite by rename is a new inode.
+fn files(dir: &Path) -> BTreeMap<PathBuf, (u64, i128, Vec<u8>)> {
+    fn walk(base: &Path, d: &Path, out: &mut BTreeMap<PathBuf, (u64, i128, Vec<u8>)>) {
+        let Ok(rd) = fs::read_dir(d) else { return };
+        for e in rd {
+            let p = e.unwrap().path();
+            let m = fs::symlink_metadata(&p).unwrap();
+            if m.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let t = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
+                out.insert(
+                    p.strip_prefix(base).unwrap().to_path_buf(),
+                    (m.ino(), t, fs::read(&p).unwrap()),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn origin_cache(w: &World) -> PathBuf {
+    let policy = fs::read_to_string(w.reg().join("policy")).unwrap();
+    let key = policy
+        .lines()
+        .find_map(|l| l.strip_prefix("log "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    let hex = omega_core::hash::to_hex(&omega_core::hash::blake2b256(key.as_bytes()));
+    w.cache()
+        .join("omega")
+        .join(format!("registry.test_2flog@{}", &hex[..16]))
+}
+
+fn install(w: &World, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let app = w.app();
+    let mut a = vec!["install"];
+    a.extend_from_slice(args);
+    a.extend_from_slice(&["--root", app.to_str().unwrap()]);
+    w.omega_env(&a, env)
+}
+
+fn pinned_state(w: &World) -> String {
+    w.lock_json()["registries"][fixture::ORIGIN]["state"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Both forms: first use, then a warm install from the lock with `node_modules` removed and
+/// no new entry: the state folder is untouched (no file written, replaced or removed).
+#[test]
+fn a_warm_install_with_no_new_entries_writes_nothing_to_the_state_folder() {
+    for env in [vec![], vec![("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")]] {
+        let w = World::new();
+        w.publish("left-pad", "1.0.0", 1, &w.owner);
+        w.cosign();
+        w.serve();
+        let n = Nginx::start(&w.serve_dir());
+        let url = n.http_url();
+        install(&w, &["left-pad", "--registry", &url], &env).expect(0);
+        let states = origin_cache(&w).join("state");
+        let pinned = pinned_state(&w);
+        let header = fs::read(states.join(format!("{pinned}.json"))).unwrap();
+        let pieces = states.join("p");
+        if env.is_empty() {
+            assert!(header.starts_with(b"{\"omega-registry-state\":1"));
+            assert!(!pieces.exists());
+        } else {
+            assert!(header.starts_with(b"{\"omega-state-header\":1"));
+            assert!(pieces.is_dir());
+        }
+        let before = files(&states);
+        fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+        let run = install(&w, &[], &env).expect(0);
+        assert!(!run.stderr.contains("replay"), "{}", run.stderr);
+        assert!(w.app().join("node_modules/left-pad/index.js").exists());
+        assert_eq!(files(&states), before, "the state folder changed ({env:?})");
+        assert_eq!(pinned_state(&w), pinned);
+        // status and audit --online write nothing either.
+        let app = w.app();
+        w.omega_env(&["status", "--root", app.to_str().unwrap()], &env)
+            .expect(0);
+        w.omega_env(&["audit", app.to_str().unwrap(), "--online"], &env)
+            .expect(0);
+        assert_eq!(files(&states), before, "status/audit changed it ({env:?})");
+    }
+}
+
+/// As pieces: a new release of another name writes a new header and root, and the new
+/// name's record and bucket, nothing else; the next warm install resumes from it (only the
+/// lock's names loaded) and installs both; a record missing from the cache makes the next
+/// run replay from entry 0 (said), and it still installs.
+#[test]
+fn pieces_are_written_only_when_they_change_and_a_missing_one_means_a_replay() {
+    let env = [("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")];
+    let w = World::new();
+    w.publish("left-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let n = Nginx::start(&w.serve_dir());
+    let url = n.http_url();
+    install(&w, &["left-pad", "--registry", &url], &env).expect(0);
+    let states = origin_cache(&w).join("state");
+    let before = files(&states);
+    w.publish("right-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let run = install(&w, &["right-pad"], &env).expect(0);
+    assert!(!run.stderr.contains("replay"), "{}", run.stderr);
+    let after = files(&states);
+    let new: Vec<&PathBuf> = after
+        .keys()
+        .filter(|p| before.get(*p) != after.get(*p))
+        .collect();
+    let gone: Vec<&PathBuf> = before.keys().filter(|p| !after.contains_key(*p)).collect();
+    assert!(gone.is_empty(), "{gone:?}");
+    let pinned = pinned_state(&w);
+    let (heads, pieces): (Vec<&&PathBuf>, Vec<&&PathBuf>) =
+        new.iter().partition(|p| p.parent() == Some(Path::new("")));
+    let mut heads: Vec<String> = heads.iter().map(|p| p.display().to_string()).collect();
+    heads.sort();
+    assert_eq!(
+        heads,
+        vec![format!("{pinned}.json"), format!("{pinned}.root")],
+        "{new:?}"
+    );
+    // right-pad's record and bucket (the two releases' entries are new too, but left-pad's
+    // record did not change).
+    assert_eq!(pieces.len(), 2, "{new:?}");
+    // Warm from the lock: both installed from the pieces.
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    let run = install(&w, &[], &env).expect(0);
+    assert!(!run.stderr.contains("replay"), "{}", run.stderr);
+    assert!(w.app().join("node_modules/right-pad/index.js").exists());
+    // A piece lost: replayed from entry 0, said, still installed.
+    for p in &pieces {
+        fs::remove_file(states.join(p)).unwrap();
+    }
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    let run = install(&w, &[], &env).expect(0);
+    assert!(run.stderr.contains("replay"), "{}", run.stderr);
+    assert!(w.app().join("node_modules/left-pad/index.js").exists());
+    assert!(w.app().join("node_modules/right-pad/index.js").exists());
+    // A piece changed on disk (same name): the same.
+    for p in after.keys().filter(|p| p.starts_with("p")) {
+        if let Ok(mut b) = fs::read(states.join(p)) {
+            b.push(b' ');
+            fs::write(states.join(p), b).unwrap();
+        }
+    }
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    let run = install(&w, &[], &env).expect(0);
+    assert!(run.stderr.contains("replay"), "{}", run.stderr);
+    assert!(w.app().join("node_modules/right-pad/index.js").exists());
+}
