@@ -187,7 +187,9 @@ impl Place {
             Place::Package(..) => "package",
         };
         match self {
-            Place::Package(p, rel) => alloc::vec![kind.into(), p.dir.clone(), p.name.clone(), rel.clone()],
+            Place::Package(p, rel) => {
+                alloc::vec![kind.into(), p.dir.clone(), p.name.clone(), rel.clone()]
+            }
             _ => alloc::vec![kind.into(), String::new(), String::new(), String::new()],
         }
     }
@@ -444,7 +446,12 @@ impl Layout {
     /// The first `node_modules/<name>` that is a directory (as looked up, not a real path)
     /// from each of `dirs` up, in order (a folder named `node_modules` is not searched in);
     /// `None` when there is none. Remembered for every folder a walk visits.
-    pub fn first_entry(&mut self, host: &mut dyn LayoutHost, name: &str, dirs: &[&str]) -> Option<String> {
+    pub fn first_entry(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        name: &str,
+        dirs: &[&str],
+    ) -> Option<String> {
         for d in dirs {
             let d = normalize(d);
             if let Some(e) = self.entry_from(host, name, &d) {
@@ -455,37 +462,34 @@ impl Layout {
     }
 
     fn entry_from(&mut self, host: &mut dyn LayoutHost, name: &str, dir: &str) -> Option<String> {
-        // Walk up to the first folder whose answer is known, then fill the answers in from
-        // the top down.
+        // Up from `dir` to the first folder whose answer is known or that has the entry (no
+        // `stat` above it); every folder passed on the way gets the same answer.
         let mut chain: Vec<String> = Vec::new();
         let mut d = dir.to_string();
-        let mut known: Option<Option<String>> = None;
-        loop {
-            if let Some(k) = self.levels.get(&d).and_then(|m| m.get(name)) {
-                known = Some(k.clone());
-                break;
+        let entry = loop {
+            if let Some(known) = self.levels.get(&d).and_then(|m| m.get(name)) {
+                break known.clone();
             }
-            let up = parent(&d).to_string();
-            let top = up == d;
-            chain.push(d);
-            if top {
-                break;
-            }
-            d = up;
-        }
-        let mut entry = known.flatten();
-        for d in chain.into_iter().rev() {
-            let last = d.rsplit('/').next().unwrap_or("");
-            if last != "node_modules" {
+            if d.rsplit('/').next().unwrap_or("") != "node_modules" {
                 let candidate = if plain_name(name) {
                     join(&join(&d, "node_modules"), name)
                 } else {
                     normalize(&alloc::format!("{}/{}", join(&d, "node_modules"), name))
                 };
                 if host.is_dir(&candidate) {
-                    entry = Some(candidate);
+                    chain.push(d);
+                    break Some(candidate);
                 }
             }
+            let up = parent(&d).to_string();
+            let top = up == d;
+            chain.push(d);
+            if top {
+                break None;
+            }
+            d = up;
+        };
+        for d in chain {
             self.levels
                 .entry(d)
                 .or_default()
@@ -542,7 +546,12 @@ impl Layout {
     /// file, and verified against the requester's signed pin for it), then the file (the app's
     /// own passes; outside the project and loose files are refused; a package file is checked
     /// against its package's table, the package verified first).
-    pub fn resolution(&mut self, host: &mut dyn LayoutHost, r: &Resolution<'_>, stage: Stage) -> Step {
+    pub fn resolution(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        r: &Resolution<'_>,
+        stage: Stage,
+    ) -> Step {
         let file = normalize(r.file);
         let place = self.place(&file);
         if place == Place::Own {
@@ -576,7 +585,13 @@ impl Layout {
         self.file_step(place)
     }
 
-    fn bare_name(&mut self, host: &mut dyn LayoutHost, name: &str, r: &Resolution<'_>, file: &str) -> Option<Step> {
+    fn bare_name(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        name: &str,
+        r: &Resolution<'_>,
+        file: &str,
+    ) -> Option<Step> {
         let from = [r.from];
         let dirs = r.dirs.unwrap_or(&from[..]);
         let entry = self.first_entry(host, name, dirs)?;
@@ -843,8 +858,14 @@ mod tests {
             }
         );
         l.pin_checked("/p/node_modules/a", "c", &c.dir);
-        assert!(matches!(l.resolution(&mut d, &r, Stage::Full), Step::Check { .. }));
-        assert_eq!(l.before_resolve(&mut d, "c", &["/p/node_modules/a"]), Step::Pass);
+        assert!(matches!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Check { .. }
+        ));
+        assert_eq!(
+            l.before_resolve(&mut d, "c", &["/p/node_modules/a"]),
+            Step::Pass
+        );
         l.forget(&c.dir);
         assert_eq!(
             l.before_resolve(&mut d, "c", &["/p/node_modules/a"]),
@@ -868,6 +889,8 @@ mod tests {
             package_of_file("/p/node_modules/@s"),
             Some((None, "@s".to_string()))
         );
-        assert!(plain_name("@s/b") && plain_name("a") && !plain_name("a/..") && !plain_name("@s/.."));
+        assert!(
+            plain_name("@s/b") && plain_name("a") && !plain_name("a/..") && !plain_name("@s/..")
+        );
     }
 }

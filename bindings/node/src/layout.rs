@@ -85,7 +85,9 @@ pub fn layout_resolve(
     dirs: Option<Vec<String>>,
 ) -> napi::Result<Either<u32, String>> {
     let stage = stage_of(stage)?;
-    let dir_refs: Option<Vec<&str>> = dirs.as_ref().map(|d| d.iter().map(String::as_str).collect());
+    let dir_refs: Option<Vec<&str>> = dirs
+        .as_ref()
+        .map(|d| d.iter().map(String::as_str).collect());
     let step = with(h, |s| {
         let r = Resolution {
             name: name.as_deref(),
@@ -101,10 +103,12 @@ pub fn layout_resolve(
         step
     })?;
     Ok(match step {
-        Step::Check { table, rel } => match crate::files::check(table, &rel, std::path::Path::new(&file)) {
-            Ok(()) => Either::A(0),
-            Err(e) => Either::B(envelope(Err(e))),
-        },
+        Step::Check { table, rel } => {
+            match crate::files::check(table, &rel, std::path::Path::new(&file)) {
+                Ok(()) => Either::A(0),
+                Err(e) => Either::B(envelope(Err(e))),
+            }
+        }
         other => Either::A(other.code()),
     })
 }
@@ -112,7 +116,12 @@ pub fn layout_resolve(
 /// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
 /// `Layout::before_resolve`'s step number.
 #[napi]
-pub fn layout_before(h: u32, name: String, dirs: Option<Vec<String>>, from: String) -> napi::Result<u32> {
+pub fn layout_before(
+    h: u32,
+    name: String,
+    dirs: Option<Vec<String>>,
+    from: String,
+) -> napi::Result<u32> {
     with(h, |s| {
         let step = match &dirs {
             Some(d) => {
@@ -141,10 +150,12 @@ pub fn layout_load(h: u32, file: String) -> napi::Result<Either3<Buffer, u32, St
         step
     })?;
     Ok(match step {
-        Step::Check { table, rel } => match crate::files::read(table, &rel, std::path::Path::new(&file)) {
-            Ok(bytes) => Either3::A(bytes.into()),
-            Err(e) => Either3::C(envelope(Err(e))),
-        },
+        Step::Check { table, rel } => {
+            match crate::files::read(table, &rel, std::path::Path::new(&file)) {
+                Ok(bytes) => Either3::A(bytes.into()),
+                Err(e) => Either3::C(envelope(Err(e))),
+            }
+        }
         other => Either3::B(other.code()),
     })
 }
@@ -171,7 +182,12 @@ pub fn layout_first_entry(h: u32, name: String, dirs: Vec<String>) -> napi::Resu
 /// The package at `dir` is open: its table (-1: none, it loads unchecked) and the names its
 /// signed manifest pins.
 #[napi]
-pub fn layout_opened(h: u32, dir: String, table: i64, dependencies: Vec<String>) -> napi::Result<()> {
+pub fn layout_opened(
+    h: u32,
+    dir: String,
+    table: i64,
+    dependencies: Vec<String>,
+) -> napi::Result<()> {
     let refs: Vec<&str> = dependencies.iter().map(String::as_str).collect();
     let table = u32::try_from(table).ok();
     with(h, |s| s.layout.opened(&dir, table, &refs))
@@ -185,6 +201,11 @@ pub fn layout_forget(h: u32, dir: String) -> napi::Result<()> {
 
 /// The package at `entry` verified against `requester`'s signed pin for `name`.
 #[napi]
-pub fn layout_pin_checked(h: u32, requester: String, name: String, entry: String) -> napi::Result<()> {
+pub fn layout_pin_checked(
+    h: u32,
+    requester: String,
+    name: String,
+    entry: String,
+) -> napi::Result<()> {
     with(h, |s| s.layout.pin_checked(&requester, &name, &entry))
 }

@@ -14,8 +14,8 @@ use std::cell::RefCell;
 use js_sys::{Array, Object, Reflect};
 use omega_core::check::MemoryPackage;
 use omega_core::hash::{parse_hex32, to_hex};
-use omega_core::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
+use omega_core::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::loader::{merge_pins, Table};
 use omega_core::lock::package_name_of_key;
 use omega_core::{
@@ -504,14 +504,23 @@ fn with_layout<T>(h: u32, f: impl FnOnce(&mut LayoutState) -> T) -> Result<T, Js
 fn function(host: &JsValue, name: &str) -> Result<js_sys::Function, JsValue> {
     Reflect::get(host, &JsValue::from_str(name))?
         .dyn_into::<js_sys::Function>()
-        .map_err(|_| JsValue::from(js_sys::TypeError::new(&format!("layoutNew: host.{name} must be a function"))))
+        .map_err(|_| {
+            JsValue::from(js_sys::TypeError::new(&format!(
+                "layoutNew: host.{name} must be a function"
+            )))
+        })
 }
 
 fn strings(v: &JsValue) -> Option<Vec<String>> {
     if v.is_null() || v.is_undefined() {
         return None;
     }
-    Some(Array::from(v).iter().filter_map(|s| s.as_string()).collect())
+    Some(
+        Array::from(v)
+            .iter()
+            .filter_map(|s| s.as_string())
+            .collect(),
+    )
 }
 
 /// A new layout for the project at `root` (real path), omega-verify's own files at `own`;
@@ -561,7 +570,9 @@ pub fn layout_resolve(
 ) -> Result<u32, JsValue> {
     let stage = stage_of(stage)?;
     let dirs = strings(&dirs);
-    let dir_refs: Option<Vec<&str>> = dirs.as_ref().map(|d| d.iter().map(String::as_str).collect());
+    let dir_refs: Option<Vec<&str>> = dirs
+        .as_ref()
+        .map(|d| d.iter().map(String::as_str).collect());
     let (step, check) = with_layout(h, |s| {
         let r = Resolution {
             name: name.as_deref(),
@@ -677,7 +688,9 @@ pub fn layout_opened(
 ) -> Result<(), JsValue> {
     let deps = strings(&dependencies).unwrap_or_default();
     let refs: Vec<&str> = deps.iter().map(String::as_str).collect();
-    let table = (0.0..=f64::from(u32::MAX)).contains(&table).then_some(table as u32);
+    let table = (0.0..=f64::from(u32::MAX))
+        .contains(&table)
+        .then_some(table as u32);
     with_layout(h, |s| s.layout.opened(dir, table, &refs))
 }
 
