@@ -209,10 +209,10 @@ impl Lockfile {
             let mut keylist = |v: &[String]| {
                 v.iter()
                     .map(|k| match decoded.get(k) {
-                        Some(key) => Ok(key.clone()),
+                        Some(key) => Ok(*key),
                         None => {
                             let key = PublicKey::from_base64(k).map_err(|e| e.context(&ctx))?;
-                            decoded.insert(k.clone(), key.clone());
+                            decoded.insert(k.clone(), key);
                             Ok(key)
                         }
                     })
