@@ -20,6 +20,7 @@
 //! | [`lock`] | `omega.lock`, update rules, revocation |
 //! | [`tarball`] | npm-style `.tgz` reading and deterministic writing |
 //! | [`fs`] | (std) directory walking and file hashing |
+//! | [`layout`] | where an enforcing loader's files stand: package folders, `node_modules/<name>` look-ups, links, a resolution's checks in order |
 //! | [`installs`] | a project's installed packages and their lock keys (the scan needs std) |
 //! | [`secret`] | (sign) secret keys and signing |
 //! | [`vkey`] | signed-note verifier keys (`name+id+key`) and key IDs |
@@ -121,6 +122,7 @@ pub mod index;
 pub mod installs;
 mod json;
 pub mod keys;
+pub mod layout;
 pub mod limits;
 #[cfg(feature = "std")]
 pub mod listed;

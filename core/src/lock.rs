@@ -192,6 +192,9 @@ impl Lockfile {
             );
         }
         let mut packages = BTreeMap::new();
+        // Each distinct key text is decoded once (an Ed25519 point decompression): a lock whose
+        // entries share their signers names the same few keys in every entry.
+        let mut decoded: BTreeMap<String, PublicKey> = BTreeMap::new();
         for (name, e) in raw.packages.0 {
             validate_lock_key(&name).map_err(|e| e.context(what))?;
             let ctx = format!("{what}: package {name}");
@@ -203,9 +206,16 @@ impl Lockfile {
                 Some(k) => Some(KeySet::from_raw(k, &ctx, false)?),
                 None => None,
             };
-            let keylist = |v: &[String]| {
+            let mut keylist = |v: &[String]| {
                 v.iter()
-                    .map(|k| PublicKey::from_base64(k).map_err(|e| e.context(&ctx)))
+                    .map(|k| match decoded.get(k) {
+                        Some(key) => Ok(*key),
+                        None => {
+                            let key = PublicKey::from_base64(k).map_err(|e| e.context(&ctx))?;
+                            decoded.insert(k.clone(), key);
+                            Ok(key)
+                        }
+                    })
                     .collect::<Result<Vec<_>>>()
             };
             let revoked = keylist(&e.revoked)?;

@@ -30,10 +30,8 @@ const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const {
-  isDir, OWN_DIR, inside, packageOfFile, lookupEntry, isBare, splitSpecifier, inNodeModules, isReal, normalAbsolute,
+  OWN_DIR, inside, isBare, splitSpecifier, isReal, normalAbsolute,
 } = require('./resolve.js');
-
-const OWN = Object.freeze({ kind: 'own' });
 
 /** The settings of enforcing mode, from the environment (validated). */
 function configFromEnv(env = process.env, cwd = process.cwd()) {
@@ -67,16 +65,30 @@ function realDir(dir) {
   }
 }
 
+// What a step of omega-core's layout checks asks (layout::Step::code).
+const PASS = 0;
+const OPEN = 1;
+const PIN = 2;
+const IMPORTS = 3;
+const LINK_LOOKED_UP = 10;
+const LINK_ENTRY = 11;
+const OUTSIDE_PACKAGE = 12;
+const OUTSIDE = 13;
+const LOOSE = 14;
+// Which part of a resolution's checks to run (layout::Stage).
+const FULL = 0;
+const UNTIL_IMPORTS = 1;
+const BARE = 2;
+const FILE = 3;
+// A check takes one step per package it opens or pin it checks: more is a defect.
+const MAX_STEPS = 64;
+
 class Enforcer {
   /** @param {{mode, unpinned, lock, cwd}} config  @param engine the engine to check with */
   constructor(config, engine) {
     this.config = config;
     this.engine = engine;
     this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table, dependencies} | {}
-    // Decisions on the layout, made once per process (as Node's own resolution caches them);
-    // contents are checked on every resolution and load, against the verified tables.
-    this.dirPlaces = new Map(); // directory -> where its files stand (place), file name left out
-    this.filePlaces = new Map(); // file -> where it stands (place)
     this.scopes = new Map(); // directory -> its #imports scope (importsScope), once verified
     this.resolved = new Set(); // bare names (with their search folders) whose checks passed
     this.dependencyPins = new Map(); // package dir \0 pinned digest -> null (verified) | the refusal
@@ -90,6 +102,11 @@ class Enforcer {
     }
     /** The project: the lock file's directory (real path); without a lock, the working directory. */
     this.root = this.lock ? this.lock.root : realDir(config.cwd);
+    // The layout decisions (where a file stands, which node_modules/<name> a name finds, links,
+    // the order of a resolution's checks) are omega-core's (layout::Layout), in the engine:
+    // one call per resolution and per load; this file acts on the steps it returns (open a
+    // package, check a dependency pin) and writes the refusals.
+    this.layout = engine.layoutNew(this.root, OWN_DIR);
     // The native engine opens the pinned packages' tables on a thread of its own while Node
     // loads (each package is still verified before its first file resolves or loads: its
     // open waits for the table, or makes it).
@@ -99,45 +116,14 @@ class Enforcer {
   }
 
   /**
-   * Where the file `file` (a real absolute path) stands: {kind: 'own'} (omega-verify), 'app'
-   * (the project's own files), 'package' (with `pkg` = {dir, name, rel}), 'loose' (directly in
-   * a node_modules folder) or 'outside' (not under the project).
+   * Where the file `file` (a real absolute path) stands (omega-core's layout::Place): {kind:
+   * 'own'} (omega-verify), 'app' (the project's own files), 'package' (with `pkg` = {dir,
+   * name, rel}), 'loose' (directly in a node_modules folder) or 'outside' (not under the
+   * project).
    */
   place(file) {
-    let where = this.filePlaces.get(file);
-    if (where === undefined) {
-      where = this.placeFile(file);
-      this.filePlaces.set(file, where);
-    }
-    return where;
-  }
-
-  /** place() without the per-file cache (the per-folder one still applies). */
-  placeFile(file) {
-    if (file === OWN_DIR) return OWN;
-    const slash = file.lastIndexOf(path.sep);
-    const base = file.slice(slash + 1);
-    if (slash <= 0 || base === '' || base === '.' || base === '..' || base === 'node_modules') return this.placeOf(file);
-    const dir = file.slice(0, slash);
-    let d = this.dirPlaces.get(dir);
-    if (d === undefined) {
-      // Where a file of `dir` stands depends on `dir` alone (its name is not node_modules).
-      d = this.placeOf(`${dir}${path.sep}_`);
-      if (d.kind === 'package') d = { kind: 'package', pkg: d.pkg, prefix: d.pkg.rel.slice(0, -1) };
-      this.dirPlaces.set(dir, d);
-    }
-    if (d.kind !== 'package') return d;
-    return { kind: 'package', pkg: { dir: d.pkg.dir, name: d.pkg.name, rel: d.prefix + base } };
-  }
-
-  /** place() without the cache. */
-  placeOf(file) {
-    if (file === OWN_DIR || inside(file, OWN_DIR)) return OWN;
-    if (!inside(file, this.root)) return { kind: 'outside' };
-    if (!inNodeModules(path.relative(this.root, file))) return { kind: 'app' };
-    const pkg = packageOfFile(file);
-    if (!pkg || !pkg.dir || !inside(pkg.dir, this.root)) return { kind: 'loose', pkg };
-    return { kind: 'package', pkg };
+    const [kind, dir, name, rel] = this.engine.layoutPlace(this.layout, file);
+    return kind === 'package' ? { kind, pkg: { dir, name, rel } } : { kind };
   }
 
   /** Refuses (or, with OMEGA_UNPINNED=warn, warns about) a file outside the project. */
@@ -154,44 +140,63 @@ class Enforcer {
    * Checks a resolution before Node returns it (require, require.resolve, import): `request`
    * from `fromDir` resolved to `file` (a real path); `lookedUp` is the path Node looked up
    * before it followed links, when known; `searchDirs`, the directories whose node_modules
-   * the lookup searched (default: `fromDir`; `require.resolve(x, {paths})` gives others). Throws an OmegaError naming the package and the
-   * file; a package file is checked against its verified table (tree mode: the package is
-   * verified first), so `require.resolve('pkg/bin/tool')` refuses a tampered file too.
+   * the lookup searched (default: `fromDir`; `require.resolve(x, {paths})` gives others).
+   * Throws an OmegaError naming the package and the file; a package file is checked against
+   * its verified table (tree mode: the package is verified first), so
+   * `require.resolve('pkg/bin/tool')` refuses a tampered file too.
    */
-  checkResolved(request, fromDir, file, lookedUp, searchDirs = [fromDir]) {
+  checkResolved(request, fromDir, file, lookedUp, searchDirs) {
     const how = new How(request, fromDir);
-    const where = this.place(file);
-    if (where.kind === 'own') return;
-    if (lookedUp && lookedUp !== file && inNodeModules(lookedUp)) {
-      const pkg = packageOfFile(lookedUp);
-      throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `${pkg && pkg.dir ? `package ${pkg.name}: ` : ''}${lookedUp} is or passes through a symbolic link (to ${file}); enforcing mode loads packages only from their real directories`), file, how);
-    }
     if (request.startsWith('#')) {
-      this.checkImports(request, fromDir, file, how);
-    } else if (isBareSpec(request)) {
-      const name = bareName(request);
-      if (name) this.checkBareName(name, request, fromDir, file, how, searchDirs);
+      if (this.steps(UNTIL_IMPORTS, null, request, fromDir, file, lookedUp, null, how) === IMPORTS) {
+        this.checkImports(request, fromDir, file, how);
+        this.steps(FILE, null, request, fromDir, file, null, null, how);
+      }
+      return;
     }
-    this.checkFile(where, file, how, false);
+    const name = isBareSpec(request) ? bareName(request) : null;
+    this.steps(FULL, name, request, fromDir, file, lookedUp, searchDirs, how);
   }
 
   /**
-   * The checks of a bare name `name` (from `request`, or the `imports` target it maps to):
-   * the package the name stands for (the first node_modules/<name> searched from
-   * `searchDirs`) must be its own real path, is verified first, must hold `file`, and must
-   * match the requester's signed dependency pin (N1, N9).
+   * Runs omega-core's checks of a resolution (layout::Layout::resolution, `stage`) to the
+   * end: each call returns 0 when the checks pass (a package file compared with its verified
+   * table in the engine), else the step to take first (open a package, check a dependency
+   * pin) or the refusal. Returns the last step (PASS, or IMPORTS for that stage).
    */
-  checkBareName(name, request, fromDir, file, how, searchDirs) {
-    const entry = firstEntry(name, searchDirs);
-    if (!entry || !inside(entry, this.root)) return;
-    if (!realEntry(entry)) throw linkRefusal(name, entry, file, how);
-    const steering = this.place(join(entry, 'package.json'));
-    // The package the name stands for is verified first: its package.json steered this.
-    if (steering.kind === 'package') this.openPackage(steering.pkg, file, how);
-    if (!inside(file, entry)) {
-      throw refusal(new OmegaError('UNSAFE_PATH', `package ${name} (${entry}): ${JSON.stringify(request)} resolves to ${file}, outside the package`), file, how);
+  steps(stage, name, request, fromDir, file, lookedUp, searchDirs, how) {
+    for (let i = 0; i < MAX_STEPS; i++) {
+      let step;
+      try {
+        step = this.engine.layoutResolve(this.layout, stage, name, fromDir, file, lookedUp, searchDirs);
+      } catch (e) {
+        throw refusal(e, file, how); // the file does not match its package's table
+      }
+      if (step === PASS || step === IMPORTS) return step;
+      const d = this.engine.layoutDetail(this.layout);
+      switch (step) {
+        case OPEN:
+          this.openPackage({ dir: d[0], name: d[1] }, file, how);
+          break;
+        case PIN:
+          this.checkDependencyPin({ dir: d[0], name: d[1] }, d[2], d[3], file, how);
+          break;
+        case LINK_LOOKED_UP:
+          throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `${d[0] ? `package ${d[0]}: ` : ''}${lookedUp} is or passes through a symbolic link (to ${file}); enforcing mode loads packages only from their real directories`), file, how);
+        case LINK_ENTRY:
+          throw linkRefusal(d[0], d[1], file, how);
+        case OUTSIDE_PACKAGE:
+          throw refusal(new OmegaError('UNSAFE_PATH', `package ${d[0]} (${d[1]}): ${JSON.stringify(request)} resolves to ${file}, outside the package`), file, how);
+        case OUTSIDE:
+          this.outside(file, how);
+          return PASS;
+        case LOOSE:
+          throw refusal(new OmegaError('NOT_FOUND', `${file} lies directly in a node_modules folder, in no package directory, and is not pinned`), file, how);
+        default:
+          throw new Error(`omega-verify: unknown layout step ${step}`);
+      }
     }
-    this.checkDependencyPin(fromDir, name, entry, file, how);
+    throw new Error(`omega-verify: the checks of ${file} took more than ${MAX_STEPS} steps`);
   }
 
   /**
@@ -200,31 +205,35 @@ class Enforcer {
    * blocking: a FIFO package.json is refused, not read) and must be its own real path. For a
    * `#imports` request, the bare names its targets map to (finding 6, N12).
    */
-  beforeResolve(request, fromDir, searchDirs = [fromDir]) {
+  beforeResolve(request, fromDir, searchDirs) {
     if (!isBareSpec(request)) return;
-    const memo = request.startsWith('#') ? null : `${bareName(request)}\0${searchDirs.join('\0')}`;
+    const memo = request.startsWith('#') ? null : `${bareName(request)}\0${searchDirs ? searchDirs.join('\0') : fromDir}`;
     if (memo !== null && this.resolved.has(memo)) return;
     const how = new How(request, fromDir);
-    let names = [[bareName(request), searchDirs]];
+    let names = [[bareName(request), searchDirs ?? null]];
     if (request.startsWith('#')) {
       const scope = this.importsScope(fromDir, how);
       names = scope ? importTargets(scope.imports, request).filter(isBare).map((t) => [bareName(t), [scope.dir]]) : [];
     }
     for (const [name, dirs] of names) {
-      const entry = name ? firstEntry(name, dirs) : null;
-      if (!entry || !inside(entry, this.root)) continue;
-      const pj = join(entry, 'package.json');
-      if (!realEntry(entry)) throw linkRefusal(name, entry, pj, how);
-      const steering = this.place(pj);
-      if (steering.kind !== 'package') continue;
-      try {
-        this.openPackage(steering.pkg, pj, how);
-      } catch (e) {
-        // Refused now only when Node could not read the package.json safely (a FIFO would
-        // block it); otherwise the refusal is made again naming the file Node resolves to.
-        if (readableByNode(pj)) this.packages.delete(steering.pkg.dir);
-        else throw e;
-        return;
+      if (!name) continue;
+      for (let i = 0; ; i++) {
+        const step = this.engine.layoutBefore(this.layout, name, dirs, fromDir);
+        if (step === PASS) break;
+        const d = this.engine.layoutDetail(this.layout);
+        if (step === LINK_ENTRY) throw linkRefusal(d[0], d[1], join(d[1], 'package.json'), how);
+        if (step !== OPEN || i >= MAX_STEPS) throw new Error(`omega-verify: unexpected layout step ${step} before resolving ${name}`);
+        const pkg = { dir: d[0], name: d[1] };
+        const pj = join(pkg.dir, 'package.json');
+        try {
+          this.openPackage(pkg, pj, how);
+        } catch (e) {
+          // Refused now only when Node could not read the package.json safely (a FIFO would
+          // block it); otherwise the refusal is made again naming the file Node resolves to.
+          if (readableByNode(pj)) this.forget(pkg.dir);
+          else throw e;
+          return;
+        }
       }
     }
     if (memo !== null) this.resolved.add(memo);
@@ -233,8 +242,8 @@ class Enforcer {
   /**
    * A `#imports` request (N10): the requester's `imports` map, read from its verified
    * package.json, says what `request` stands for. A bare target gets the checks of a bare
-   * name (checkBareName) with the mapped name; a relative one must be `file` itself, inside
-   * the requester's package, with no link on the way from the package folder.
+   * name (omega-core's, stage BARE) with the mapped name; a relative one must be `file`
+   * itself, inside the requester's package, with no link on the way from the package folder.
    */
   checkImports(request, fromDir, file, how) {
     const scope = this.importsScope(fromDir, how);
@@ -246,10 +255,10 @@ class Enforcer {
     if (bare.length) {
       const realOf = (e) => (e ? realDir(e) : null);
       const chosen = bare.find((t) => {
-        const real = realOf(firstEntry(bareName(t), [scope.dir]));
+        const real = realOf(this.engine.layoutFirstEntry(this.layout, bareName(t), [scope.dir]));
         return real && (file === real || inside(file, real));
       }) || bare[0];
-      this.checkBareName(bareName(chosen), chosen, fromDir, file, `${how} (its imports target ${JSON.stringify(chosen)})`, [scope.dir]);
+      this.steps(BARE, bareName(chosen), chosen, fromDir, file, null, [scope.dir], `${how} (its imports target ${JSON.stringify(chosen)})`);
       return;
     }
     if (!scope.pkg) return; // the app's own imports: its files may link among themselves
@@ -312,63 +321,64 @@ class Enforcer {
    * Checks `file` (a real absolute path) before it loads and returns the verified bytes to
    * compile (a Buffer), or null for a file that loads as it is (the app's own files,
    * omega-verify's, an unpinned package under OMEGA_UNPINNED=warn). Throws an OmegaError that
-   * names the package and the file when it must not load.
+   * names the package and the file when it must not load. One engine call (omega-core's
+   * layout::Layout::load, then the read against the table) unless a package must be opened.
    */
   beforeLoad(file) {
-    return this.checkFile(this.place(file), file, '', true);
-  }
-
-  checkFile(where, file, how, read) {
-    switch (where.kind) {
-      case 'own':
-      case 'app':
-        return null;
-      case 'outside':
-        this.outside(file, how);
-        return null;
-      case 'loose':
-        throw refusal(new OmegaError('NOT_FOUND', `${file} lies directly in a node_modules folder, in no package directory, and is not pinned`), file, how);
-      default: {
-        const { pkg } = where;
-        const state = this.openPackage(pkg, file, how);
-        if (state.table === undefined) return null;
-        try {
-          if (read) return this.engine.readPinnedFile(state.table, pkg.rel, file);
-          this.engine.checkPinnedFile(state.table, pkg.rel, file);
+    for (let i = 0; i < MAX_STEPS; i++) {
+      let r;
+      try {
+        r = this.engine.layoutLoad(this.layout, file);
+      } catch (e) {
+        throw refusal(e, file, '');
+      }
+      if (typeof r !== 'number') return r;
+      switch (r) {
+        case PASS:
           return null;
-        } catch (e) {
-          throw refusal(e, file, how);
+        case OPEN: {
+          const d = this.engine.layoutDetail(this.layout);
+          this.openPackage({ dir: d[0], name: d[1] }, file, '');
+          break;
         }
+        case OUTSIDE:
+          this.outside(file, '');
+          return null;
+        case LOOSE:
+          throw refusal(new OmegaError('NOT_FOUND', `${file} lies directly in a node_modules folder, in no package directory, and is not pinned`), file, '');
+        default:
+          throw new Error(`omega-verify: unknown layout step ${r}`);
       }
     }
+    throw new Error(`omega-verify: the checks of ${file} took more than ${MAX_STEPS} steps`);
   }
 
   /**
-   * When the package requiring `name` (the one holding `fromDir`) is signed and its manifest
-   * pins `name` (`dependencies`), the package found at `entry` must also verify against that
-   * pin (once per directory and pin; refusals kept).
+   * The requesting package `requester` ({dir, name}) is signed and its manifest pins `name`
+   * (`dependencies`): the package found at `entry` must also verify against that pin (once
+   * per directory and pin; refusals kept).
    */
-  checkDependencyPin(fromDir, name, entry, file, how) {
-    const requester = this.place(join(fromDir, '_'));
-    if (requester.kind !== 'package') return;
-    const state = this.packages.get(requester.pkg.dir);
+  checkDependencyPin(requester, name, entry, file, how) {
+    const state = this.packages.get(requester.dir);
     const deps = state && state.dependencies;
-    if (!deps || !Object.prototype.hasOwnProperty.call(deps, name)) return;
-    const pin = deps[name];
-    const key = `${entry}\0${pin}`;
-    let verdict = this.dependencyPins.get(key);
-    if (verdict === undefined) {
-      verdict = null;
-      try {
-        this.engine.openTable(entry, { digest: pin }, name, this.config.mode === 'tree');
-      } catch (e) {
-        verdict = e instanceof OmegaError
-          ? refusal(new OmegaError(e.code, `package ${requester.pkg.name}'s signed manifest pins its dependency ${name} to ${pin}: ${e.detail}`, e.report), file, how)
-          : e;
+    if (deps && Object.prototype.hasOwnProperty.call(deps, name)) {
+      const pin = deps[name];
+      const key = `${entry}\0${pin}`;
+      let verdict = this.dependencyPins.get(key);
+      if (verdict === undefined) {
+        verdict = null;
+        try {
+          this.engine.openTable(entry, { digest: pin }, name, this.config.mode === 'tree');
+        } catch (e) {
+          verdict = e instanceof OmegaError
+            ? refusal(new OmegaError(e.code, `package ${requester.name}'s signed manifest pins its dependency ${name} to ${pin}: ${e.detail}`, e.report), file, how)
+            : e;
+        }
+        this.dependencyPins.set(key, verdict);
       }
-      this.dependencyPins.set(key, verdict);
+      if (verdict) throw verdict;
     }
-    if (verdict) throw verdict;
+    this.engine.layoutPinChecked(this.layout, requester.dir, name, entry);
   }
 
   /** Verifies the package `pkg` once (cached, refusals too); returns its state. */
@@ -378,13 +388,22 @@ class Enforcer {
     if (state === undefined) {
       state = this.verify(pkg, file, how);
       this.packages.set(key, state);
+      // The layout's checks go on past this package now (a refusal is never kept there: the
+      // package's next check asks to open it again, and the kept refusal is thrown).
+      if (!state.error) this.engine.layoutOpened(this.layout, key, state.table ?? -1, Object.keys(state.dependencies || {}));
     }
     if (state.error) throw state.error;
     return state;
   }
 
+  /** Drops the verdict on the package at `dir` (it is opened again when next asked). */
+  forget(dir) {
+    this.packages.delete(dir);
+    this.engine.layoutForget(this.layout, dir);
+  }
+
   verify(pkg, file, how) {
-    if (!realEntry(pkg.dir)) {
+    if (!isReal(pkg.dir)) {
       // Only with --preserve-symlinks: Node otherwise hands out real paths.
       return {
         error: refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${pkg.name}: ${pkg.dir} is or passes through a symbolic link`), file, how),
@@ -476,80 +495,6 @@ const bareSpecs = new Map(); // specifier -> isBare
 function join(dir, name) {
   if (path.sep === '/' && normalAbsolute(dir)) return dir.length === 1 ? `/${name}` : `${dir}/${name}`;
   return path.join(dir, name);
-}
-
-const entries = new Map(); // name \0 directory -> the entry lookupEntry found (or null)
-const dirs = new Map(); // node_modules/<name> candidate -> whether it is a directory
-// directory -> (name -> the first node_modules/<name> from that directory up, or null): the
-// lookups of a name from sibling folders share the walk up from their common parent.
-const levels = new Map();
-// A name whose path components are all plain (no `.`, `..` or empty one): path.join would
-// leave `<dir>/node_modules/<name>` as it is.
-const PLAIN_NAME = /^(?:@[^/]+\/)?[^/]+$/;
-
-function candidateIsDir(p) {
-  let d = dirs.get(p);
-  if (d === undefined) {
-    d = isDir(p);
-    dirs.set(p, d);
-  }
-  return d;
-}
-const reals = new Map(); // entry -> whether it is its own real path
-
-/** The first node_modules/<name> entry (as looked up) from `dirs`, or null (once per process). */
-function firstEntry(name, dirs) {
-  const fast = path.sep === '/' && PLAIN_NAME.test(name) && name !== '.' && name !== '..' && !/\/\.\.?$/.test(name);
-  for (const d of dirs) {
-    let entry;
-    if (fast && normalAbsolute(d)) {
-      entry = entryFrom(name, d);
-    } else {
-      const key = `${name}\0${d}`;
-      entry = entries.get(key);
-      if (entry === undefined) {
-        entry = lookupEntry(name, d, candidateIsDir);
-        entries.set(key, entry);
-      }
-    }
-    if (entry) return entry;
-  }
-  return null;
-}
-
-/**
- * lookupEntry(name, dir) for a plain name and a normalized absolute POSIX `dir`, remembered
- * for `dir` and every folder above it that the walk visits: the first `node_modules/<name>`
- * that is a directory, from `dir` up (a folder named node_modules is not searched in), or null.
- */
-function entryFrom(name, dir) {
-  let names = levels.get(dir);
-  if (names === undefined) {
-    names = new Map();
-    levels.set(dir, names);
-  } else {
-    const known = names.get(name);
-    if (known !== undefined) return known;
-  }
-  const slash = dir.lastIndexOf('/');
-  let entry = null;
-  if (dir.slice(slash + 1) !== 'node_modules') {
-    const candidate = dir.length === 1 ? `/node_modules/${name}` : `${dir}/node_modules/${name}`;
-    if (candidateIsDir(candidate)) entry = candidate;
-  }
-  if (entry === null && dir.length > 1) entry = entryFrom(name, slash === 0 ? '/' : dir.slice(0, slash));
-  names.set(name, entry);
-  return entry;
-}
-
-/** Whether a package entry is its own real path (isReal), decided once per process. */
-function realEntry(entry) {
-  let real = reals.get(entry);
-  if (real === undefined) {
-    real = isReal(entry);
-    reals.set(entry, real);
-  }
-  return real;
 }
 
 /** Whether Node may open `file` without blocking: a regular file, or nothing there. */

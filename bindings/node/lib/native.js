@@ -173,6 +173,50 @@ const native = {
     return typeof r === 'string' ? unwrap(r) : r;
   },
 
+  // The loader's layout checks (omega-core's layout::Layout; lib/enforce.js): one call per
+  // resolution or load, a step number back (0: passed; the file compared with its table).
+  /** A layout for the project at `root`, omega-verify's own files at `own`: its handle. */
+  layoutNew(root, own) {
+    return addon.layoutNew(root, own);
+  },
+  /** The next step of a resolution (stage 0 full, 1 imports, 2 bare, 3 file); throws a file's refusal. */
+  layoutResolve(h, stage, name, from, file, lookedUp, dirs) {
+    const r = addon.layoutResolve(h, stage, name ?? undefined, from, file, lookedUp ?? undefined, dirs ?? undefined);
+    if (typeof r === 'string') unwrap(r);
+    return r;
+  },
+  /** The step before Node resolves the bare name `name` from `dirs` (null: [from]). */
+  layoutBefore(h, name, dirs, from) {
+    return addon.layoutBefore(h, name, dirs ?? undefined, from);
+  },
+  /** Before `file` loads: its verified bytes, or a step number (0: it loads as it is); throws a file's refusal. */
+  layoutLoad(h, file) {
+    const r = addon.layoutLoad(h, file);
+    if (typeof r === 'string') unwrap(r);
+    return r;
+  },
+  /** The names of the last step that was not a pass. */
+  layoutDetail(h) {
+    return addon.layoutDetail(h);
+  },
+  /** Where `file` stands: [kind, dir, name, rel]. */
+  layoutPlace(h, file) {
+    return addon.layoutPlace(h, file);
+  },
+  /** The first node_modules/<name> from `dirs` up (as looked up), or null. */
+  layoutFirstEntry(h, name, dirs) {
+    return addon.layoutFirstEntry(h, name, dirs) ?? null;
+  },
+  layoutOpened(h, dir, table, dependencies) {
+    addon.layoutOpened(h, dir, table, dependencies);
+  },
+  layoutForget(h, dir) {
+    addon.layoutForget(h, dir);
+  },
+  layoutPinChecked(h, requester, name, entry) {
+    addon.layoutPinChecked(h, requester, name, entry);
+  },
+
   blake2b256(data) {
     return addon.blake2b256(data);
   },

@@ -1,6 +1,6 @@
 'use strict';
 // Where packages are: the caller of Ω(…) (from the stack), the directory `require` would use
-// for a package name from there, and the package a loaded file belongs to. No verification
+// for a package name from there (where a loaded file stands is omega-core's layout::Layout). No verification
 // rule lives here; this is Node's module resolution, seen from the outside.
 
 const fs = require('node:fs');
@@ -11,7 +11,6 @@ const { OmegaError, typeError } = require('./errors.js');
 
 /** This package's root: frames and files inside it are omega-verify itself. */
 const OWN_DIR = path.resolve(__dirname, '..');
-const NM = `${path.sep}node_modules${path.sep}`;
 
 const SEP = path.sep.charCodeAt(0);
 
@@ -129,42 +128,6 @@ function ownRealPath(d, name) {
   return real;
 }
 
-/**
- * The package a file belongs to, from its real path: the innermost `node_modules/<name>` (or
- * `node_modules/@scope/<name>`) directory above it. Returns {dir, name, rel} (`rel`: the
- * file's path in the package, `/`-separated), {dir: null, name, rel} for a file lying directly
- * in a `node_modules` folder (not a package), or null for a file outside any `node_modules`.
- */
-function packageOfFile(file) {
-  const i = file.lastIndexOf(NM);
-  if (i < 0) return null;
-  const base = file.slice(0, i + NM.length);
-  const rest = file.slice(i + NM.length).split(path.sep);
-  const n = rest[0].startsWith('@') ? 2 : 1;
-  if (rest.length <= n) return { dir: null, name: rest.join('/'), rel: rest.join('/') };
-  const name = rest.slice(0, n).join('/');
-  return { dir: base + rest.slice(0, n).join(path.sep), name, rel: rest.slice(n).join('/') };
-}
-
-/**
- * The entry of a bare specifier's package as Node's lookup from `fromDir` meets it: the first
- * `node_modules/<name>` in `fromDir` or a parent that is a directory (or a link to one), as
- * looked up (not a real path), or null. This is the package the name stands for, whose
- * package.json steers the resolution.
- */
-function lookupEntry(name, fromDir, isDirectory = isDir) {
-  let d = path.resolve(fromDir);
-  for (;;) {
-    if (path.basename(d) !== 'node_modules') {
-      const candidate = path.join(d, 'node_modules', name);
-      if (isDirectory(candidate)) return candidate;
-    }
-    const up = path.dirname(d);
-    if (up === d) return null;
-    d = up;
-  }
-}
-
 /** Whether a path has a `node_modules` component. */
 function inNodeModules(p) {
   if (!p.includes('node_modules')) return false;
@@ -187,6 +150,6 @@ function isBare(spec) {
 }
 
 module.exports = {
-  isDir, OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, packageOfFile, lookupEntry, isBare,
+  isDir, OWN_DIR, inside, callerFile, requireFrom, splitSpecifier, packageDir, isBare,
   inNodeModules, isReal, normalAbsolute,
 };

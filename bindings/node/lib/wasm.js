@@ -311,6 +311,40 @@ const engine = {
     return file.data;
   },
 
+  // The loader's layout checks (omega-core's layout::Layout in this instance; lib/enforce.js):
+  // one call per resolution or load. The layout asks Node's fs about the disk and has a
+  // package file checked or read by this engine's checkPinnedFile / readPinnedFile.
+  layoutNew(root, own) {
+    return call(() => wasm.layoutNew(root, own, LAYOUT_HOST));
+  },
+  layoutResolve(h, stage, name, from, file, lookedUp, dirs) {
+    return call(() => wasm.layoutResolve(h, stage, name ?? undefined, from, file, lookedUp ?? undefined, dirs ?? null));
+  },
+  layoutBefore(h, name, dirs, from) {
+    return call(() => wasm.layoutBefore(h, name, dirs ?? null, from));
+  },
+  layoutLoad(h, file) {
+    return call(() => wasm.layoutLoad(h, file));
+  },
+  layoutDetail(h) {
+    return call(() => wasm.layoutDetail(h));
+  },
+  layoutPlace(h, file) {
+    return call(() => wasm.layoutPlace(h, file));
+  },
+  layoutFirstEntry(h, name, dirs) {
+    return call(() => wasm.layoutFirstEntry(h, name, dirs)) ?? null;
+  },
+  layoutOpened(h, dir, table, dependencies) {
+    call(() => wasm.layoutOpened(h, dir, table, dependencies));
+  },
+  layoutForget(h, dir) {
+    call(() => wasm.layoutForget(h, dir));
+  },
+  layoutPinChecked(h, requester, name, entry) {
+    call(() => wasm.layoutPinChecked(h, requester, name, entry));
+  },
+
   blake2b256(data) {
     return Buffer.from(call(() => wasm.blake2b256(data)));
   },
@@ -320,6 +354,27 @@ const engine = {
 };
 
 module.exports = engine;
+
+/** What omega-core's layout asks this engine's host (bindings/wasm/src/loader.rs). */
+const LAYOUT_HOST = {
+  isDir(p) {
+    const st = fs.statSync(p, { throwIfNoEntry: false });
+    return st !== undefined && st.isDirectory();
+  },
+  isReal(p) {
+    try {
+      return fs.realpathSync.native(p) === p;
+    } catch {
+      return false;
+    }
+  },
+  check(id, rel, abs) {
+    engine.checkPinnedFile(id, rel, abs);
+  },
+  read(id, rel, abs) {
+    return engine.readPinnedFile(id, rel, abs);
+  },
+};
 
 // Promise forms: off the main thread, in a worker.
 const { run } = require('./wasm-async.js');

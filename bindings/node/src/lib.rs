@@ -21,6 +21,7 @@
 mod cache;
 mod envelope;
 mod files;
+pub mod layout;
 mod lock;
 pub mod log;
 mod pins;

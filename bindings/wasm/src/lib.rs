@@ -20,6 +20,7 @@
 //! | `lockEntries(lock)` | `Lockfile::parse` → `Lockfile::entries_json` |
 //! | `lockOpen`, `lockKey`, `lockAuditPins`, `lockPins` (`loader`, feature `loader`: the Node build only) | `Lockfile::entry_for_path`, `LockEntry::audit_pins`, `loader::merge_pins` |
 //! | `tableFromManifest`, `tableFromFiles`, `tableFromListing`, `tableSizesMatch`, `tableCheckSize`, `tableEntrySize`, `tableCheckFile`, `tableListing`, `tableReport`, `tableDependencies` (`loader`) | `loader::Table` |
+//! | `layoutNew`, `layoutResolve`, `layoutBefore`, `layoutLoad`, `layoutDetail`, `layoutPlace`, `layoutFirstEntry`, `layoutOpened`, `layoutForget`, `layoutPinChecked` (`loader`) | `layout::Layout` |
 //! | `loaderLimits()` (`loader`) | `limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES}` |
 //! | `RegistryReader` (class: `needs`, `provide`, `wantRelease`, `takeRelease`, `tarball`, `manifest`, `notices`, `checkpoint`, `evidence`, `needsReopen`, `reopenAfter`; loop in `registry.js`), `refreshSeconds` | `driver::Reader`, `driver::REFRESH_SECONDS` |
 //!

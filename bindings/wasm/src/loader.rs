@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use js_sys::{Array, Object, Reflect};
 use omega_core::check::MemoryPackage;
 use omega_core::hash::{parse_hex32, to_hex};
+use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
 use omega_core::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::loader::{merge_pins, Table};
 use omega_core::lock::package_name_of_key;
@@ -450,4 +451,257 @@ pub fn table_dependencies(id: u32) -> Result<JsValue, JsValue> {
         }
         Ok(out)
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The enforcing loader's layout checks (lib/enforce.js), one call per resolution or load:
+// omega-core's `layout::Layout` decides where a file stands, which `node_modules/<name>` a bare
+// name finds and the link verdicts, in order. The host object given to `layoutNew` answers its
+// questions about the disk (`isDir`, `isReal`, through Node's fs) and performs a check step
+// (`check(table, rel, file)`, `read(table, rel, file)`: the engine's own checkPinnedFile and
+// readPinnedFile), so a resolution whose packages are open is one call returning 0.
+
+struct JsDisk {
+    is_dir: js_sys::Function,
+    is_real: js_sys::Function,
+}
+
+impl LayoutHost for JsDisk {
+    fn is_dir(&mut self, path: &str) -> bool {
+        self.is_dir
+            .call1(&JsValue::NULL, &JsValue::from_str(path))
+            .is_ok_and(|v| v.is_truthy())
+    }
+    fn is_real(&mut self, path: &str) -> bool {
+        self.is_real
+            .call1(&JsValue::NULL, &JsValue::from_str(path))
+            .is_ok_and(|v| v.is_truthy())
+    }
+}
+
+struct LayoutState {
+    layout: Layout,
+    disk: JsDisk,
+    check: js_sys::Function,
+    read: js_sys::Function,
+    detail: Vec<String>,
+}
+
+thread_local! {
+    static LAYOUTS: RefCell<Vec<LayoutState>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_layout<T>(h: u32, f: impl FnOnce(&mut LayoutState) -> T) -> Result<T, JsValue> {
+    LAYOUTS.with(|all| {
+        let mut all = all.borrow_mut();
+        let s = all
+            .get_mut(h as usize)
+            .ok_or_else(|| JsValue::from(js_sys::Error::new(&format!("no layout number {h}"))))?;
+        Ok(f(s))
+    })
+}
+
+fn function(host: &JsValue, name: &str) -> Result<js_sys::Function, JsValue> {
+    Reflect::get(host, &JsValue::from_str(name))?
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| {
+            JsValue::from(js_sys::TypeError::new(&format!(
+                "layoutNew: host.{name} must be a function"
+            )))
+        })
+}
+
+fn strings(v: &JsValue) -> Option<Vec<String>> {
+    if v.is_null() || v.is_undefined() {
+        return None;
+    }
+    Some(
+        Array::from(v)
+            .iter()
+            .filter_map(|s| s.as_string())
+            .collect(),
+    )
+}
+
+/// A new layout for the project at `root` (real path), omega-verify's own files at `own`;
+/// `host`: `{isDir(path), isReal(path), check(table, rel, file), read(table, rel, file)}`.
+#[wasm_bindgen(js_name = layoutNew)]
+pub fn layout_new(root: &str, own: &str, host: JsValue) -> Result<u32, JsValue> {
+    let state = LayoutState {
+        layout: Layout::new(root, own),
+        disk: JsDisk {
+            is_dir: function(&host, "isDir")?,
+            is_real: function(&host, "isReal")?,
+        },
+        check: function(&host, "check")?,
+        read: function(&host, "read")?,
+        detail: Vec::new(),
+    };
+    LAYOUTS.with(|all| {
+        let mut all = all.borrow_mut();
+        all.push(state);
+        Ok(u32::try_from(all.len() - 1).unwrap_or(u32::MAX))
+    })
+}
+
+fn stage_of(stage: u32) -> Result<Stage, JsValue> {
+    Ok(match stage {
+        0 => Stage::Full,
+        1 => Stage::Imports,
+        2 => Stage::Bare,
+        3 => Stage::File,
+        _ => return Err(js_sys::Error::new(&format!("no stage {stage}")).into()),
+    })
+}
+
+/// The next step of a resolution's checks (`Layout::resolution`; stage 0 full, 1 imports,
+/// 2 bare, 3 file): 0 when it passes (a package file checked through `host.check`, whose
+/// refusal is thrown), else the step's number.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen(js_name = layoutResolve)]
+pub fn layout_resolve(
+    h: u32,
+    stage: u32,
+    name: Option<String>,
+    from: &str,
+    file: &str,
+    #[wasm_bindgen(js_name = lookedUp)] looked_up: Option<String>,
+    #[wasm_bindgen(unchecked_param_type = "string[] | null")] dirs: JsValue,
+) -> Result<u32, JsValue> {
+    let stage = stage_of(stage)?;
+    let dirs = strings(&dirs);
+    let dir_refs: Option<Vec<&str>> = dirs
+        .as_ref()
+        .map(|d| d.iter().map(String::as_str).collect());
+    let (step, check) = with_layout(h, |s| {
+        let r = Resolution {
+            name: name.as_deref(),
+            from,
+            file,
+            looked_up: looked_up.as_deref(),
+            dirs: dir_refs.as_deref(),
+        };
+        let step = s.layout.resolution(&mut s.disk, &r, stage);
+        if !matches!(step, Step::Pass | Step::Check { .. }) {
+            s.detail = step.detail();
+        }
+        (step, s.check.clone())
+    })?;
+    // The layout is not borrowed while the host checks (it calls into this module).
+    match step {
+        Step::Check { table, rel } => {
+            check.call3(
+                &JsValue::NULL,
+                &JsValue::from(table),
+                &JsValue::from_str(&rel),
+                &JsValue::from_str(file),
+            )?;
+            Ok(0)
+        }
+        other => Ok(other.code()),
+    }
+}
+
+/// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
+/// `Layout::before_resolve`'s step number.
+#[wasm_bindgen(js_name = layoutBefore)]
+pub fn layout_before(
+    h: u32,
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "string[] | null")] dirs: JsValue,
+    from: &str,
+) -> Result<u32, JsValue> {
+    let dirs = strings(&dirs);
+    with_layout(h, |s| {
+        let step = match &dirs {
+            Some(d) => {
+                let refs: Vec<&str> = d.iter().map(String::as_str).collect();
+                s.layout.before_resolve(&mut s.disk, name, &refs)
+            }
+            None => s.layout.before_resolve(&mut s.disk, name, &[from]),
+        };
+        if step != Step::Pass {
+            s.detail = step.detail();
+        }
+        step.code()
+    })
+}
+
+/// Before `file` loads: its verified bytes (`host.read`), 0 for a file that loads as it is, or
+/// another step's number.
+#[wasm_bindgen(js_name = layoutLoad, unchecked_return_type = "number | Uint8Array")]
+pub fn layout_load(h: u32, file: &str) -> Result<JsValue, JsValue> {
+    let (step, read) = with_layout(h, |s| {
+        let step = s.layout.load(file);
+        if !matches!(step, Step::Pass | Step::Check { .. }) {
+            s.detail = step.detail();
+        }
+        (step, s.read.clone())
+    })?;
+    match step {
+        Step::Check { table, rel } => read.call3(
+            &JsValue::NULL,
+            &JsValue::from(table),
+            &JsValue::from_str(&rel),
+            &JsValue::from_str(file),
+        ),
+        other => Ok(JsValue::from(other.code())),
+    }
+}
+
+fn string_array(v: Vec<String>) -> Array {
+    v.into_iter().map(|s| JsValue::from_str(&s)).collect()
+}
+
+/// The names of the last step that was not a pass (`Step::detail`).
+#[wasm_bindgen(js_name = layoutDetail, unchecked_return_type = "string[]")]
+pub fn layout_detail(h: u32) -> Result<Array, JsValue> {
+    with_layout(h, |s| string_array(s.detail.clone()))
+}
+
+/// Where `file` stands: `[kind, dir, name, rel]` (`Place::parts`).
+#[wasm_bindgen(js_name = layoutPlace, unchecked_return_type = "string[]")]
+pub fn layout_place(h: u32, file: &str) -> Result<Array, JsValue> {
+    with_layout(h, |s| string_array(s.layout.place(file).parts()))
+}
+
+/// The first `node_modules/<name>` from `dirs` up, as looked up, or null.
+#[wasm_bindgen(js_name = layoutFirstEntry)]
+pub fn layout_first_entry(
+    h: u32,
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] dirs: JsValue,
+) -> Result<Option<String>, JsValue> {
+    let dirs = strings(&dirs).unwrap_or_default();
+    let refs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    with_layout(h, |s| s.layout.first_entry(&mut s.disk, name, &refs))
+}
+
+/// The package at `dir` is open: its table (-1: none, it loads unchecked) and the names its
+/// signed manifest pins.
+#[wasm_bindgen(js_name = layoutOpened)]
+pub fn layout_opened(
+    h: u32,
+    dir: &str,
+    table: f64,
+    #[wasm_bindgen(unchecked_param_type = "string[]")] dependencies: JsValue,
+) -> Result<(), JsValue> {
+    let deps = strings(&dependencies).unwrap_or_default();
+    let refs: Vec<&str> = deps.iter().map(String::as_str).collect();
+    let table = (0.0..=f64::from(u32::MAX))
+        .contains(&table)
+        .then_some(table as u32);
+    with_layout(h, |s| s.layout.opened(dir, table, &refs))
+}
+
+/// The verdict on the package at `dir` was dropped: it is opened again when asked.
+#[wasm_bindgen(js_name = layoutForget)]
+pub fn layout_forget(h: u32, dir: &str) -> Result<(), JsValue> {
+    with_layout(h, |s| s.layout.forget(dir))
+}
+
+/// The package at `entry` verified against `requester`'s signed pin for `name`.
+#[wasm_bindgen(js_name = layoutPinChecked)]
+pub fn layout_pin_checked(h: u32, requester: &str, name: &str, entry: &str) -> Result<(), JsValue> {
+    with_layout(h, |s| s.layout.pin_checked(requester, name, entry))
 }

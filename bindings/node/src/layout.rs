@@ -1,0 +1,211 @@
+//! The enforcing loader's layout checks (`lib/enforce.js`), one call per resolution or load:
+//! omega-core's [`Layout`] decides where the file stands, which `node_modules/<name>` a bare
+//! name finds and the link verdicts, in order; this module answers its questions about the disk
+//! (`stat`, `realpath`) and performs a [`Step::Check`] itself (the file against its package's
+//! verified table, `files::check` / `files::read`), so a resolution of a file whose packages
+//! are already open is one call returning 0. Any other step comes back as its number
+//! (`Step::code`) for the JS to act on (open a package, check a dependency pin, refuse), its
+//! names from [`layout_detail`].
+
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use napi::bindgen_prelude::{Buffer, Either, Either3};
+use napi_derive::napi;
+use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
+
+use crate::envelope::envelope;
+
+struct Disk;
+
+impl LayoutHost for Disk {
+    fn is_dir(&mut self, path: &str) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| m.is_dir())
+    }
+    fn is_real(&mut self, path: &str) -> bool {
+        std::fs::canonicalize(path).is_ok_and(|r| r.as_os_str() == std::ffi::OsStr::new(path))
+    }
+}
+
+struct State {
+    layout: Layout,
+    /// The names of the last step that was not a pass.
+    detail: Vec<String>,
+}
+
+fn layouts() -> MutexGuard<'static, Vec<State>> {
+    static LAYOUTS: OnceLock<Mutex<Vec<State>>> = OnceLock::new();
+    LAYOUTS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn with<T>(h: u32, f: impl FnOnce(&mut State) -> T) -> napi::Result<T> {
+    let mut all = layouts();
+    let s = all
+        .get_mut(h as usize)
+        .ok_or_else(|| napi::Error::from_reason(format!("no layout number {h}")))?;
+    Ok(f(s))
+}
+
+fn stage_of(stage: u32) -> napi::Result<Stage> {
+    Ok(match stage {
+        0 => Stage::Full,
+        1 => Stage::Imports,
+        2 => Stage::Bare,
+        3 => Stage::File,
+        _ => return Err(napi::Error::from_reason(format!("no stage {stage}"))),
+    })
+}
+
+/// A new layout for the project at `root` (real path), omega-verify's own files at `own`: its
+/// handle.
+#[napi]
+pub fn layout_new(root: String, own: String) -> u32 {
+    let mut all = layouts();
+    all.push(State {
+        layout: Layout::new(&root, &own),
+        detail: Vec::new(),
+    });
+    u32::try_from(all.len() - 1).unwrap_or(u32::MAX)
+}
+
+/// The next step of a resolution's checks (`Layout::resolution`; stage 0 full, 1 imports,
+/// 2 bare, 3 file): 0 when it passes (a package file compared with its table here), else the
+/// step's number; the error envelope of a file that does not match its table.
+#[allow(clippy::too_many_arguments)]
+#[napi]
+pub fn layout_resolve(
+    h: u32,
+    stage: u32,
+    name: Option<String>,
+    from: String,
+    file: String,
+    looked_up: Option<String>,
+    dirs: Option<Vec<String>>,
+) -> napi::Result<Either<u32, String>> {
+    let stage = stage_of(stage)?;
+    let dir_refs: Option<Vec<&str>> = dirs
+        .as_ref()
+        .map(|d| d.iter().map(String::as_str).collect());
+    let step = with(h, |s| {
+        let r = Resolution {
+            name: name.as_deref(),
+            from: &from,
+            file: &file,
+            looked_up: looked_up.as_deref(),
+            dirs: dir_refs.as_deref(),
+        };
+        let step = s.layout.resolution(&mut Disk, &r, stage);
+        if !matches!(step, Step::Pass | Step::Check { .. }) {
+            s.detail = step.detail();
+        }
+        step
+    })?;
+    Ok(match step {
+        Step::Check { table, rel } => {
+            match crate::files::check(table, &rel, std::path::Path::new(&file)) {
+                Ok(()) => Either::A(0),
+                Err(e) => Either::B(envelope(Err(e))),
+            }
+        }
+        other => Either::A(other.code()),
+    })
+}
+
+/// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
+/// `Layout::before_resolve`'s step number.
+#[napi]
+pub fn layout_before(
+    h: u32,
+    name: String,
+    dirs: Option<Vec<String>>,
+    from: String,
+) -> napi::Result<u32> {
+    with(h, |s| {
+        let step = match &dirs {
+            Some(d) => {
+                let refs: Vec<&str> = d.iter().map(String::as_str).collect();
+                s.layout.before_resolve(&mut Disk, &name, &refs)
+            }
+            None => s.layout.before_resolve(&mut Disk, &name, &[from.as_str()]),
+        };
+        if step != Step::Pass {
+            s.detail = step.detail();
+        }
+        step.code()
+    })
+}
+
+/// Before `file` loads: its verified bytes (a package file, read and compared with its table),
+/// 0 for a file that loads as it is, another step's number, or the error envelope of a file
+/// that does not match its table.
+#[napi]
+pub fn layout_load(h: u32, file: String) -> napi::Result<Either3<Buffer, u32, String>> {
+    let step = with(h, |s| {
+        let step = s.layout.load(&file);
+        if !matches!(step, Step::Pass | Step::Check { .. }) {
+            s.detail = step.detail();
+        }
+        step
+    })?;
+    Ok(match step {
+        Step::Check { table, rel } => {
+            match crate::files::read(table, &rel, std::path::Path::new(&file)) {
+                Ok(bytes) => Either3::A(bytes.into()),
+                Err(e) => Either3::C(envelope(Err(e))),
+            }
+        }
+        other => Either3::B(other.code()),
+    })
+}
+
+/// The names of the last step that was not a pass (`Step::detail`).
+#[napi]
+pub fn layout_detail(h: u32) -> napi::Result<Vec<String>> {
+    with(h, |s| s.detail.clone())
+}
+
+/// Where `file` stands: `[kind, dir, name, rel]` (`Place::parts`).
+#[napi]
+pub fn layout_place(h: u32, file: String) -> napi::Result<Vec<String>> {
+    with(h, |s| s.layout.place(&file).parts())
+}
+
+/// The first `node_modules/<name>` from `dirs` up, as looked up, or null.
+#[napi]
+pub fn layout_first_entry(h: u32, name: String, dirs: Vec<String>) -> napi::Result<Option<String>> {
+    let refs: Vec<&str> = dirs.iter().map(String::as_str).collect();
+    with(h, |s| s.layout.first_entry(&mut Disk, &name, &refs))
+}
+
+/// The package at `dir` is open: its table (-1: none, it loads unchecked) and the names its
+/// signed manifest pins.
+#[napi]
+pub fn layout_opened(
+    h: u32,
+    dir: String,
+    table: i64,
+    dependencies: Vec<String>,
+) -> napi::Result<()> {
+    let refs: Vec<&str> = dependencies.iter().map(String::as_str).collect();
+    let table = u32::try_from(table).ok();
+    with(h, |s| s.layout.opened(&dir, table, &refs))
+}
+
+/// The verdict on the package at `dir` was dropped: it is opened again when asked.
+#[napi]
+pub fn layout_forget(h: u32, dir: String) -> napi::Result<()> {
+    with(h, |s| s.layout.forget(&dir))
+}
+
+/// The package at `entry` verified against `requester`'s signed pin for `name`.
+#[napi]
+pub fn layout_pin_checked(
+    h: u32,
+    requester: String,
+    name: String,
+    entry: String,
+) -> napi::Result<()> {
+    with(h, |s| s.layout.pin_checked(&requester, &name, &entry))
+}

@@ -1,0 +1,896 @@
+//! Where an enforcing loader's files stand, decided once for both engines (the native addon and
+//! the WebAssembly build of the Node package `omega-verify`): which package (and so which lock
+//! entry folder) a resolved file belongs to and its path there, which `node_modules/<name>` a
+//! bare name finds from a folder, the link verdicts, and the order of a resolution's checks.
+//!
+//! No I/O: the host answers the two questions about the disk ([`LayoutHost`]: is this a
+//! directory, is this path its own real path) and performs what a [`Step`] asks (open a
+//! package, check a dependency pin, compare a file with its table). Paths are absolute,
+//! `/`-separated and normalized (no `.`, `..` or empty component), as Node's resolution and
+//! real paths give them; others are normalized first ([`normalize`]).
+//!
+//! The package folder of a file is the innermost `node_modules/<name>` (or
+//! `node_modules/@scope/<name>`) above it; its lock entry is the one whose `path` is that folder
+//! relative to the project ([`crate::Lockfile::entry_for_path`], the CLI's rule too).
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+const NM: &str = "/node_modules/";
+
+/// What a host tells [`Layout`] about its disk.
+pub trait LayoutHost {
+    /// Whether `path` is a directory (following links, as `stat` does); false when missing.
+    fn is_dir(&mut self, path: &str) -> bool;
+    /// Whether `path` is its own real path (`realpath(path) == path`); false when missing.
+    fn is_real(&mut self, path: &str) -> bool;
+}
+
+/// A package folder: its path and its name (`a`, `@s/b`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackageDir {
+    /// The folder (`<project>/…/node_modules/<name>`).
+    pub dir: String,
+    /// The package name.
+    pub name: String,
+}
+
+/// Where a file stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The loader's own files (omega-verify): they load as they are.
+    Own,
+    /// The project's own files (no `node_modules` component below the project).
+    App,
+    /// Not under the project.
+    Outside,
+    /// Directly in a `node_modules` folder, in no package folder.
+    Loose,
+    /// A file of a package: the package and the file's `/`-separated path in it.
+    Package(PackageDir, String),
+}
+
+/// The place of every file of one folder (the file's own name left out).
+#[derive(Clone, Debug)]
+enum DirPlace {
+    Own,
+    App,
+    Outside,
+    Loose,
+    /// The package and the folder's path in it, with a trailing `/` (empty at its top).
+    Package(PackageDir, String),
+}
+
+/// Why a resolution is refused (the host writes the message: the request, the file and the
+/// names below are what it shows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The path looked up under `node_modules` is or passes through a symbolic link; `package`:
+    /// the package it lies in, if any.
+    LinkLookedUp {
+        /// The package name of the looked-up path, when it lies in a package folder.
+        package: Option<String>,
+    },
+    /// The `node_modules/<name>` a bare name finds is or passes through a symbolic link.
+    LinkEntry {
+        /// The bare name.
+        name: String,
+        /// The entry as looked up.
+        entry: String,
+    },
+    /// A bare name resolved to a file outside the package it stands for.
+    OutsidePackage {
+        /// The bare name.
+        name: String,
+        /// The package folder the name finds.
+        entry: String,
+    },
+    /// The file is outside the project (OMEGA_UNPINNED=warn loads it with a warning).
+    Outside,
+    /// The file lies directly in a `node_modules` folder.
+    Loose,
+}
+
+/// What a check needs next from the host. The host performs it (or throws) and asks again;
+/// [`Step::Pass`] ends a check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Nothing left: the file may be resolved or loaded as it is.
+    Pass,
+    /// The file must match table `table` at path `rel` (the host compares or reads it; a
+    /// failure is the refusal). Last step.
+    Check {
+        /// The table of the file's package.
+        table: u32,
+        /// The file's path in the package.
+        rel: String,
+    },
+    /// The package must be verified first (its verdict kept by the host); then ask again,
+    /// after [`Layout::opened`].
+    Open(PackageDir),
+    /// The requester's signed manifest pins `name`: the package at `entry` must verify against
+    /// that pin; then ask again, after [`Layout::pin_checked`].
+    DependencyPin {
+        /// The requesting package.
+        requester: PackageDir,
+        /// The bare name.
+        name: String,
+        /// The package folder the name finds.
+        entry: String,
+    },
+    /// A `#imports` request: the host checks what the map names, then asks for
+    /// [`Stage::File`].
+    Imports,
+    /// Refused.
+    Refuse(Refusal),
+}
+
+impl Step {
+    /// The step as the small number a binding hands the host: 0 pass, 1 open, 2 dependency
+    /// pin, 3 imports, 4 check; refusals 10 link looked up, 11 link entry, 12 outside the
+    /// package, 13 outside the project, 14 loose.
+    pub fn code(&self) -> u32 {
+        match self {
+            Step::Pass => 0,
+            Step::Open(_) => 1,
+            Step::DependencyPin { .. } => 2,
+            Step::Imports => 3,
+            Step::Check { .. } => 4,
+            Step::Refuse(Refusal::LinkLookedUp { .. }) => 10,
+            Step::Refuse(Refusal::LinkEntry { .. }) => 11,
+            Step::Refuse(Refusal::OutsidePackage { .. }) => 12,
+            Step::Refuse(Refusal::Outside) => 13,
+            Step::Refuse(Refusal::Loose) => 14,
+        }
+    }
+
+    /// The names a host needs for the step (its message or its action), in a fixed order:
+    /// open `[dir, name]`; dependency pin `[requester dir, requester name, name, entry]`;
+    /// check `[rel]`; link looked up `[package name or ""]`; link entry and outside the
+    /// package `[name, entry]`; else none.
+    pub fn detail(&self) -> Vec<String> {
+        match self {
+            Step::Open(p) => alloc::vec![p.dir.clone(), p.name.clone()],
+            Step::DependencyPin {
+                requester,
+                name,
+                entry,
+            } => alloc::vec![
+                requester.dir.clone(),
+                requester.name.clone(),
+                name.clone(),
+                entry.clone()
+            ],
+            Step::Check { rel, .. } => alloc::vec![rel.clone()],
+            Step::Refuse(Refusal::LinkLookedUp { package }) => {
+                alloc::vec![package.clone().unwrap_or_default()]
+            }
+            Step::Refuse(Refusal::LinkEntry { name, entry })
+            | Step::Refuse(Refusal::OutsidePackage { name, entry }) => {
+                alloc::vec![name.clone(), entry.clone()]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Place {
+    /// `[kind, dir, name, rel]` (kind: own, app, outside, loose, package; the rest empty
+    /// unless a package).
+    pub fn parts(&self) -> Vec<String> {
+        let kind = match self {
+            Place::Own => "own",
+            Place::App => "app",
+            Place::Outside => "outside",
+            Place::Loose => "loose",
+            Place::Package(..) => "package",
+        };
+        match self {
+            Place::Package(p, rel) => {
+                alloc::vec![kind.into(), p.dir.clone(), p.name.clone(), rel.clone()]
+            }
+            _ => alloc::vec![kind.into(), String::new(), String::new(), String::new()],
+        }
+    }
+}
+
+/// Which part of a resolution's checks to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Everything: own files, links, the bare name's package, then the file.
+    Full,
+    /// A `#imports` request: own files and links, then [`Step::Imports`].
+    Imports,
+    /// The bare name's checks only (a bare target of an imports map).
+    Bare,
+    /// The file's checks only.
+    File,
+}
+
+/// A resolution to check: `request`'s package name `name` (when it is bare) from the folder
+/// `from` resolved to the real path `file`; `looked_up` is the path Node looked up before it
+/// followed links, when known; `dirs`, the folders whose `node_modules` the lookup searched
+/// (`None`: `from`).
+#[derive(Clone, Copy, Debug)]
+pub struct Resolution<'a> {
+    /// The package name of a bare request, else `None`.
+    pub name: Option<&'a str>,
+    /// The requester's folder.
+    pub from: &'a str,
+    /// The resolved file (real path).
+    pub file: &'a str,
+    /// The path looked up before links were followed.
+    pub looked_up: Option<&'a str>,
+    /// The folders searched (`None`: `from`).
+    pub dirs: Option<&'a [&'a str]>,
+}
+
+/// A package the host opened: its table (`None`: loads unchecked, OMEGA_UNPINNED=warn) and the
+/// names its verified manifest pins.
+#[derive(Clone, Debug, Default)]
+struct Opened {
+    table: Option<u32>,
+    dependencies: BTreeSet<String>,
+}
+
+/// An enforcing loader's layout state for one project: the decisions on the layout made once
+/// per process (where a folder's files stand, which `node_modules/<name>` a name finds from a
+/// folder, whether an entry is its own real path; as Node keeps its own resolution caches), and
+/// what the host has opened. Contents are never decided here: every [`Step::Check`] is the
+/// host's comparison with the verified table.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    root: String,
+    own: String,
+    dir_places: BTreeMap<String, DirPlace>,
+    /// folder -> (name -> the first `node_modules/<name>` from it up).
+    levels: BTreeMap<String, BTreeMap<String, Option<String>>>,
+    reals: BTreeMap<String, bool>,
+    packages: BTreeMap<String, Opened>,
+    pins: BTreeSet<(String, String, String)>,
+}
+
+/// Whether `p` is an absolute `/`-separated path with no `.`, `..` or empty component.
+pub fn normal_absolute(p: &str) -> bool {
+    if !p.starts_with('/') {
+        return false;
+    }
+    if p.len() == 1 {
+        return true;
+    }
+    !p.ends_with('/')
+        && !p.contains("//")
+        && !p.contains("/./")
+        && !p.contains("/../")
+        && !p.ends_with("/.")
+        && !p.ends_with("/..")
+}
+
+/// `p` made absolute (against `/`) and normalized: `.` and empty components dropped, `..`
+/// taking one off (none above the root), as `path.resolve` does on POSIX.
+pub fn normalize(p: &str) -> String {
+    if normal_absolute(p) {
+        return p.to_string();
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            _ => parts.push(c),
+        }
+    }
+    let mut out = String::new();
+    for c in &parts {
+        out.push('/');
+        out.push_str(c);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// Whether `file` lies below `dir` (both normalized absolute paths).
+pub fn inside(file: &str, dir: &str) -> bool {
+    if dir == "/" {
+        return file.len() > 1;
+    }
+    file.len() > dir.len() + 1
+        && file.as_bytes().get(dir.len()) == Some(&b'/')
+        && file.starts_with(dir)
+}
+
+/// Whether a path has a `node_modules` component.
+pub fn in_node_modules(p: &str) -> bool {
+    p.contains("node_modules") && p.split('/').any(|c| c == "node_modules")
+}
+
+/// The package folder of a file from its real path: the innermost `node_modules/<name>` (or
+/// `node_modules/@scope/<name>`) above it, and the file's path in it. `Some((None, name))` for
+/// a file lying directly in a `node_modules` folder (in no package); `None` outside every
+/// `node_modules`.
+pub fn package_of_file(file: &str) -> Option<(Option<PackageDir>, String)> {
+    let i = file.rfind(NM)?;
+    let base_end = i + NM.len();
+    let rest = file.get(base_end..)?;
+    let parts: Vec<&str> = rest.split('/').collect();
+    let n = if parts.first().is_some_and(|p| p.starts_with('@')) {
+        2
+    } else {
+        1
+    };
+    if parts.len() <= n {
+        return Some((None, parts.join("/")));
+    }
+    let name = parts.get(..n)?.join("/");
+    let rel = parts.get(n..)?.join("/");
+    let dir = alloc::format!("{}{}", file.get(..base_end)?, name);
+    Some((Some(PackageDir { dir, name }), rel))
+}
+
+/// `dir`/`name` for a normalized absolute `dir`.
+fn join(dir: &str, name: &str) -> String {
+    if dir == "/" {
+        alloc::format!("/{name}")
+    } else {
+        alloc::format!("{dir}/{name}")
+    }
+}
+
+/// The parent of a normalized absolute path (`/` for `/`).
+fn parent(dir: &str) -> &str {
+    match dir.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => dir.get(..i).unwrap_or("/"),
+    }
+}
+
+/// A name whose components are all plain (no `.`, `..` or empty one): `<dir>/node_modules/<name>`
+/// is then normalized as it is.
+fn plain_name(name: &str) -> bool {
+    let mut parts = name.split('/');
+    let first = parts.next().unwrap_or("");
+    let ok = |c: &str| !c.is_empty() && c != "." && c != "..";
+    match (parts.next(), parts.next()) {
+        (None, _) => ok(first),
+        (Some(second), None) => first.starts_with('@') && ok(first) && ok(second),
+        _ => false,
+    }
+}
+
+impl Layout {
+    /// The layout of the project at `root` (the lock file's folder, a real path), with the
+    /// loader's own files at `own`.
+    pub fn new(root: &str, own: &str) -> Layout {
+        Layout {
+            root: normalize(root),
+            own: normalize(own),
+            dir_places: BTreeMap::new(),
+            levels: BTreeMap::new(),
+            reals: BTreeMap::new(),
+            packages: BTreeMap::new(),
+            pins: BTreeSet::new(),
+        }
+    }
+
+    /// The project folder.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// Where `file` (a real path) stands; decided once per folder.
+    pub fn place(&mut self, file: &str) -> Place {
+        let file = normalize(file);
+        if file == self.own {
+            return Place::Own;
+        }
+        let slash = file.rfind('/').unwrap_or(0);
+        let base = file.get(slash + 1..).unwrap_or("");
+        if slash == 0 || base.is_empty() || base == "." || base == ".." || base == "node_modules" {
+            return self.place_of(&file);
+        }
+        let dir = file.get(..slash).unwrap_or("/");
+        let d = match self.dir_places.get(dir) {
+            Some(d) => d.clone(),
+            None => {
+                // Where a file of `dir` stands depends on `dir` alone (its name is not
+                // node_modules).
+                let d = match self.place_of(&join(dir, "_")) {
+                    Place::Own => DirPlace::Own,
+                    Place::App => DirPlace::App,
+                    Place::Outside => DirPlace::Outside,
+                    Place::Loose => DirPlace::Loose,
+                    Place::Package(pkg, rel) => {
+                        let prefix = rel.get(..rel.len().saturating_sub(1)).unwrap_or("");
+                        DirPlace::Package(pkg, prefix.to_string())
+                    }
+                };
+                self.dir_places.insert(dir.to_string(), d.clone());
+                d
+            }
+        };
+        match d {
+            DirPlace::Own => Place::Own,
+            DirPlace::App => Place::App,
+            DirPlace::Outside => Place::Outside,
+            DirPlace::Loose => Place::Loose,
+            DirPlace::Package(pkg, prefix) => Place::Package(pkg, alloc::format!("{prefix}{base}")),
+        }
+    }
+
+    fn place_of(&self, file: &str) -> Place {
+        if file == self.own || inside(file, &self.own) {
+            return Place::Own;
+        }
+        if !inside(file, &self.root) {
+            return Place::Outside;
+        }
+        let rel = if self.root == "/" {
+            file.get(1..)
+        } else {
+            file.get(self.root.len() + 1..)
+        };
+        if !in_node_modules(rel.unwrap_or("")) {
+            return Place::App;
+        }
+        match package_of_file(file) {
+            Some((Some(pkg), rel)) if inside(&pkg.dir, &self.root) => Place::Package(pkg, rel),
+            _ => Place::Loose,
+        }
+    }
+
+    /// The first `node_modules/<name>` that is a directory (as looked up, not a real path)
+    /// from each of `dirs` up, in order (a folder named `node_modules` is not searched in);
+    /// `None` when there is none. Remembered for every folder a walk visits.
+    pub fn first_entry(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        name: &str,
+        dirs: &[&str],
+    ) -> Option<String> {
+        for d in dirs {
+            let d = normalize(d);
+            if let Some(e) = self.entry_from(host, name, &d) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    fn entry_from(&mut self, host: &mut dyn LayoutHost, name: &str, dir: &str) -> Option<String> {
+        // Up from `dir` to the first folder whose answer is known or that has the entry (no
+        // `stat` above it); every folder passed on the way gets the same answer.
+        let mut chain: Vec<String> = Vec::new();
+        let mut d = dir.to_string();
+        let entry = loop {
+            if let Some(known) = self.levels.get(&d).and_then(|m| m.get(name)) {
+                break known.clone();
+            }
+            if d.rsplit('/').next().unwrap_or("") != "node_modules" {
+                let candidate = if plain_name(name) {
+                    join(&join(&d, "node_modules"), name)
+                } else {
+                    normalize(&alloc::format!("{}/{}", join(&d, "node_modules"), name))
+                };
+                if host.is_dir(&candidate) {
+                    chain.push(d);
+                    break Some(candidate);
+                }
+            }
+            let up = parent(&d).to_string();
+            let top = up == d;
+            chain.push(d);
+            if top {
+                break None;
+            }
+            d = up;
+        };
+        for d in chain {
+            self.levels
+                .entry(d)
+                .or_default()
+                .insert(name.to_string(), entry.clone());
+        }
+        entry
+    }
+
+    /// Whether the package entry `entry` is its own real path (decided once per process).
+    pub fn real_entry(&mut self, host: &mut dyn LayoutHost, entry: &str) -> bool {
+        if let Some(&r) = self.reals.get(entry) {
+            return r;
+        }
+        let r = host.is_real(entry);
+        self.reals.insert(entry.to_string(), r);
+        r
+    }
+
+    /// The host verified the package at `dir`: `table`, its verified table (`None`: it loads
+    /// unchecked, OMEGA_UNPINNED=warn), and the names its signed manifest pins.
+    pub fn opened(&mut self, dir: &str, table: Option<u32>, dependencies: &[&str]) {
+        self.packages.insert(
+            dir.to_string(),
+            Opened {
+                table,
+                dependencies: dependencies.iter().map(|s| s.to_string()).collect(),
+            },
+        );
+    }
+
+    /// The host dropped its verdict on the package at `dir`: it is opened again when asked.
+    pub fn forget(&mut self, dir: &str) {
+        self.packages.remove(dir);
+    }
+
+    /// The host checked the package at `entry` against `requester`'s pin for `name`.
+    pub fn pin_checked(&mut self, requester: &str, name: &str, entry: &str) {
+        self.pins
+            .insert((requester.to_string(), name.to_string(), entry.to_string()));
+    }
+
+    fn open_step(&self, pkg: PackageDir) -> Option<Step> {
+        if self.packages.contains_key(&pkg.dir) {
+            None
+        } else {
+            Some(Step::Open(pkg))
+        }
+    }
+
+    /// The next step of a resolution's checks (`stage`): the file's place (omega-verify's own
+    /// files pass), a looked-up path under `node_modules` that is not the file (a link), then
+    /// for a bare name the package it stands for (the first `node_modules/<name>` from the
+    /// searched folders, inside the project: its own real path, verified first, holding the
+    /// file, and verified against the requester's signed pin for it), then the file (the app's
+    /// own passes; outside the project and loose files are refused; a package file is checked
+    /// against its package's table, the package verified first).
+    pub fn resolution(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        r: &Resolution<'_>,
+        stage: Stage,
+    ) -> Step {
+        let file = normalize(r.file);
+        let place = self.place(&file);
+        if place == Place::Own {
+            return Step::Pass;
+        }
+        if matches!(stage, Stage::Full | Stage::Imports) {
+            if let Some(looked) = r.looked_up {
+                let looked = normalize(looked);
+                if looked != file && in_node_modules(&looked) {
+                    let package = match package_of_file(&looked) {
+                        Some((Some(p), _)) => Some(p.name),
+                        _ => None,
+                    };
+                    return Step::Refuse(Refusal::LinkLookedUp { package });
+                }
+            }
+            if stage == Stage::Imports {
+                return Step::Imports;
+            }
+        }
+        if matches!(stage, Stage::Full | Stage::Bare) {
+            if let Some(name) = r.name {
+                if let Some(step) = self.bare_name(host, name, r, &file) {
+                    return step;
+                }
+            }
+            if stage == Stage::Bare {
+                return Step::Pass;
+            }
+        }
+        self.file_step(place)
+    }
+
+    fn bare_name(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        name: &str,
+        r: &Resolution<'_>,
+        file: &str,
+    ) -> Option<Step> {
+        let from = [r.from];
+        let dirs = r.dirs.unwrap_or(&from[..]);
+        let entry = self.first_entry(host, name, dirs)?;
+        if !inside(&entry, &self.root) {
+            return None;
+        }
+        if !self.real_entry(host, &entry) {
+            return Some(Step::Refuse(Refusal::LinkEntry {
+                name: name.to_string(),
+                entry,
+            }));
+        }
+        // The package the name stands for is verified first: its package.json steered this.
+        if let Place::Package(pkg, _) = self.place(&join(&entry, "package.json")) {
+            if let Some(step) = self.open_step(pkg) {
+                return Some(step);
+            }
+        }
+        if !inside(file, &entry) {
+            return Some(Step::Refuse(Refusal::OutsidePackage {
+                name: name.to_string(),
+                entry,
+            }));
+        }
+        if let Place::Package(requester, _) = self.place(&join(&normalize(r.from), "_")) {
+            let pinned = self
+                .packages
+                .get(&requester.dir)
+                .is_some_and(|o| o.dependencies.contains(name));
+            if pinned
+                && !self
+                    .pins
+                    .contains(&(requester.dir.clone(), name.to_string(), entry.clone()))
+            {
+                return Some(Step::DependencyPin {
+                    requester,
+                    name: name.to_string(),
+                    entry,
+                });
+            }
+        }
+        None
+    }
+
+    fn file_step(&self, place: Place) -> Step {
+        match place {
+            Place::Own | Place::App => Step::Pass,
+            Place::Outside => Step::Refuse(Refusal::Outside),
+            Place::Loose => Step::Refuse(Refusal::Loose),
+            Place::Package(pkg, rel) => match self.packages.get(&pkg.dir) {
+                None => Step::Open(pkg),
+                Some(Opened { table: None, .. }) => Step::Pass,
+                Some(Opened {
+                    table: Some(table), ..
+                }) => Step::Check { table: *table, rel },
+            },
+        }
+    }
+
+    /// Before Node resolves the bare name `name` from `dirs` (and so before it reads the
+    /// package.json the name steers to): the package the name stands for (the first
+    /// `node_modules/<name>`, inside the project) must be its own real path and is verified
+    /// first.
+    pub fn before_resolve(&mut self, host: &mut dyn LayoutHost, name: &str, dirs: &[&str]) -> Step {
+        let Some(entry) = self.first_entry(host, name, dirs) else {
+            return Step::Pass;
+        };
+        if !inside(&entry, &self.root) {
+            return Step::Pass;
+        }
+        if !self.real_entry(host, &entry) {
+            return Step::Refuse(Refusal::LinkEntry {
+                name: name.to_string(),
+                entry,
+            });
+        }
+        match self.place(&join(&entry, "package.json")) {
+            Place::Package(pkg, _) => self.open_step(pkg).unwrap_or(Step::Pass),
+            _ => Step::Pass,
+        }
+    }
+
+    /// Before `file` (a real path) loads: [`Step::Pass`] for a file that loads as it is,
+    /// [`Step::Check`] for the verified bytes to read, else what the host must do first.
+    pub fn load(&mut self, file: &str) -> Step {
+        let place = self.place(file);
+        self.file_step(place)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    struct Disk {
+        dirs: Vec<&'static str>,
+        links: Vec<&'static str>,
+        asked: usize,
+    }
+
+    impl LayoutHost for Disk {
+        fn is_dir(&mut self, path: &str) -> bool {
+            self.asked += 1;
+            self.dirs.contains(&path)
+        }
+        fn is_real(&mut self, path: &str) -> bool {
+            !self.links.iter().any(|l| path == *l || inside(path, l))
+        }
+    }
+
+    fn disk() -> Disk {
+        Disk {
+            dirs: vec![
+                "/p/node_modules/a",
+                "/p/node_modules/@s/b",
+                "/p/node_modules/a/node_modules/c",
+                "/p/node_modules/l",
+            ],
+            links: vec!["/p/node_modules/l"],
+            asked: 0,
+        }
+    }
+
+    fn pkg(dir: &str, name: &str) -> PackageDir {
+        PackageDir {
+            dir: dir.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    #[test]
+    fn files_stand_where_their_real_path_says() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        assert_eq!(l.place("/opt/omega/lib/x.js"), Place::Own);
+        assert_eq!(l.place("/opt/omega"), Place::Own);
+        assert_eq!(l.place("/p/src/app.js"), Place::App);
+        assert_eq!(l.place("/q/x.js"), Place::Outside);
+        assert_eq!(l.place("/p"), Place::Outside);
+        assert_eq!(l.place("/p/node_modules/x.js"), Place::Loose);
+        assert_eq!(l.place("/p/node_modules/@s"), Place::Loose);
+        assert_eq!(
+            l.place("/p/node_modules/a/lib/i.js"),
+            Place::Package(pkg("/p/node_modules/a", "a"), "lib/i.js".into())
+        );
+        assert_eq!(
+            l.place("/p/node_modules/a/lib/j.js"),
+            Place::Package(pkg("/p/node_modules/a", "a"), "lib/j.js".into())
+        );
+        assert_eq!(
+            l.place("/p/node_modules/@s/b/i.js"),
+            Place::Package(pkg("/p/node_modules/@s/b", "@s/b"), "i.js".into())
+        );
+        assert_eq!(
+            l.place("/p/node_modules/a/node_modules/c/i.js"),
+            Place::Package(pkg("/p/node_modules/a/node_modules/c", "c"), "i.js".into())
+        );
+        assert_eq!(
+            l.place("/p/node_modules/a/../a/i.js"),
+            Place::Package(pkg("/p/node_modules/a", "a"), "i.js".into())
+        );
+    }
+
+    #[test]
+    fn a_name_finds_the_first_node_modules_entry_up() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        let mut d = disk();
+        let e = l.first_entry(&mut d, "c", &["/p/node_modules/a/lib"]);
+        assert_eq!(e.as_deref(), Some("/p/node_modules/a/node_modules/c"));
+        let e = l.first_entry(&mut d, "a", &["/p/node_modules/a/lib"]);
+        assert_eq!(e.as_deref(), Some("/p/node_modules/a"));
+        let asked = d.asked;
+        // A sibling folder shares the walk from the common parent.
+        let e = l.first_entry(&mut d, "a", &["/p/node_modules/a/src"]);
+        assert_eq!(e.as_deref(), Some("/p/node_modules/a"));
+        assert_eq!(d.asked, asked + 1);
+        assert_eq!(l.first_entry(&mut d, "zz", &["/p/src"]), None);
+        assert_eq!(
+            l.first_entry(&mut d, "@s/b", &["/p/src"]).as_deref(),
+            Some("/p/node_modules/@s/b")
+        );
+    }
+
+    #[test]
+    fn fail_links_and_names_that_leave_their_package() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        let mut d = disk();
+        let r = Resolution {
+            name: Some("l"),
+            from: "/p/src",
+            file: "/p/elsewhere/i.js",
+            looked_up: None,
+            dirs: None,
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Refuse(Refusal::LinkEntry {
+                name: "l".into(),
+                entry: "/p/node_modules/l".into()
+            })
+        );
+        let r = Resolution {
+            name: None,
+            from: "/p/src",
+            file: "/p/node_modules/a/i.js",
+            looked_up: Some("/p/node_modules/x/i.js"),
+            dirs: None,
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Refuse(Refusal::LinkLookedUp {
+                package: Some("x".into())
+            })
+        );
+        let r = Resolution {
+            name: Some("a"),
+            from: "/p/src",
+            file: "/p/node_modules/@s/b/i.js",
+            looked_up: None,
+            dirs: None,
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Open(pkg("/p/node_modules/a", "a"))
+        );
+        l.opened("/p/node_modules/a", Some(0), &[]);
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Refuse(Refusal::OutsidePackage {
+                name: "a".into(),
+                entry: "/p/node_modules/a".into()
+            })
+        );
+    }
+
+    #[test]
+    fn a_package_file_is_checked_after_its_package_and_pins() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        let mut d = disk();
+        let r = Resolution {
+            name: Some("c"),
+            from: "/p/node_modules/a/lib",
+            file: "/p/node_modules/a/node_modules/c/i.js",
+            looked_up: None,
+            dirs: None,
+        };
+        let c = pkg("/p/node_modules/a/node_modules/c", "c");
+        assert_eq!(l.resolution(&mut d, &r, Stage::Full), Step::Open(c.clone()));
+        l.opened(&c.dir, Some(3), &[]);
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Check {
+                table: 3,
+                rel: "i.js".into()
+            }
+        );
+        l.opened("/p/node_modules/a", Some(1), &["c"]);
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::DependencyPin {
+                requester: pkg("/p/node_modules/a", "a"),
+                name: "c".into(),
+                entry: c.dir.clone()
+            }
+        );
+        l.pin_checked("/p/node_modules/a", "c", &c.dir);
+        assert!(matches!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Check { .. }
+        ));
+        assert_eq!(
+            l.before_resolve(&mut d, "c", &["/p/node_modules/a"]),
+            Step::Pass
+        );
+        l.forget(&c.dir);
+        assert_eq!(
+            l.before_resolve(&mut d, "c", &["/p/node_modules/a"]),
+            Step::Open(c)
+        );
+        assert_eq!(l.load("/p/src/x.js"), Step::Pass);
+        assert_eq!(l.load("/q/x.js"), Step::Refuse(Refusal::Outside));
+        assert_eq!(l.load("/p/node_modules/x.js"), Step::Refuse(Refusal::Loose));
+        l.opened("/p/node_modules/@s/b", None, &[]);
+        assert_eq!(l.load("/p/node_modules/@s/b/i.js"), Step::Pass);
+    }
+
+    #[test]
+    fn paths_are_normalized_and_packages_parsed() {
+        assert_eq!(normalize("/a/./b//c/../d"), "/a/b/d");
+        assert_eq!(normalize("/.."), "/");
+        assert!(inside("/a/b", "/a") && !inside("/ab", "/a") && !inside("/a", "/a"));
+        assert!(inside("/a", "/"));
+        assert_eq!(package_of_file("/p/x.js"), None);
+        assert_eq!(
+            package_of_file("/p/node_modules/@s"),
+            Some((None, "@s".to_string()))
+        );
+        assert!(
+            plain_name("@s/b") && plain_name("a") && !plain_name("a/..") && !plain_name("@s/..")
+        );
+    }
+}
