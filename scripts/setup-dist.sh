@@ -15,6 +15,9 @@
 #                    not installed — into the sysroot $DIST_PY_ARM64 (default
 #                    target/py-arm64), run as `qemu-aarch64-static -L SYSROOT
 #                    SYSROOT/usr/bin/python3.11`: the aarch64 manylinux wheel's import test
+#   Debian (source)  CPython 3.11.2 and zlib, built with musl-gcc into $MUSL_PYTHON_DIR
+#                    (default target/musl-python) by scripts/musl-python.sh: the musl CPython
+#                    that runs the musllinux x86_64 wheel's suite
 # Prints nothing but one "setup-dist: ok" line when everything is already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,4 +95,8 @@ if [ ! -x "$py_arm64" ] || [ "$(cat "$py_arm64_dir/.installed" 2>/dev/null)" != 
 fi
 qemu-aarch64-static -L "$py_arm64_dir" "$py_arm64" -c 'import platform; print(platform.machine())' | grep -qx aarch64 \
   || { echo "setup-dist: the arm64 CPython ($py_arm64) does not run under qemu-aarch64-static -L $py_arm64_dir" >&2; exit 1; }
+# A musl CPython 3.11 for the musllinux wheels' Python suite: built from Debian's CPython and
+# zlib sources with musl-gcc by scripts/musl-python.sh into target/musl-python/x86_64 (a few
+# minutes, once; nothing when it is there).
+"$root/scripts/musl-python.sh" --quiet x86_64
 echo "setup-dist: ok"
