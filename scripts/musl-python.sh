@@ -153,7 +153,7 @@ case $arch in
   x86_64)
     command -v musl-gcc >/dev/null || die "no musl-gcc (apt-get install musl-tools: scripts/setup-dist.sh)"
     [ -e /lib/ld-musl-x86_64.so.1 ] || die "no /lib/ld-musl-x86_64.so.1 (apt-get install musl)"
-    cc=musl-gcc
+    compiler=(musl-gcc)
     host_args=()
     ;;
   aarch64)
@@ -161,12 +161,11 @@ case $arch in
     [ -x "$x86_python" ] || die "the aarch64 build needs the x86_64 one as its build Python: scripts/musl-python.sh x86_64 first"
     [ -x "$venv/bin/python" ] && "$venv/bin/python" -m ziglang version >/dev/null 2>&1 \
       || die "no zig in $venv (scripts/setup-dist.sh installs PyPI ziglang)"
-    for tool in cc ar ranlib; do
-      case $tool in cc) z="cc -target aarch64-linux-musl" ;; *) z=$tool ;; esac
-      printf '#!/bin/sh\nexec "%s" -m ziglang %s "$@"\n' "$venv/bin/python" "$z" >"$build/bin/aarch64-linux-musl-$tool"
+    compiler=("$venv/bin/python" -m ziglang cc -target aarch64-linux-musl -dynamic)
+    for tool in ar ranlib; do
+      printf '#!/bin/sh\nexec "%s" -m ziglang %s "$@"\n' "$venv/bin/python" "$tool" >"$build/bin/aarch64-linux-musl-$tool"
       chmod +x "$build/bin/aarch64-linux-musl-$tool"
     done
-    cc=$build/bin/aarch64-linux-musl-cc
     export AR=$build/bin/aarch64-linux-musl-ar RANLIB=$build/bin/aarch64-linux-musl-ranlib PATH=$build/bin:$PATH
     host_args=(--build=x86_64-pc-linux-gnu --host=aarch64-unknown-linux-musl "--with-build-python=$x86_python")
     # The sysroot qemu needs: Debian's arm64 musl (ld-musl-aarch64.so.1 is libc.so itself).
@@ -182,6 +181,17 @@ case $arch in
     fi
     ;;
 esac
+
+# The compiler as one program: configure and setup.py ask it for -print-multiarch, which Debian's gcc
+# behind musl-gcc answers "x86_64-linux-gnu" (and configure then stops, as the triplet it
+# found is x86_64-linux-musl).
+cc=$build/bin/$arch-linux-musl-cc
+{
+  echo '#!/bin/sh'
+  echo "case \"\$*\" in -print-multiarch | --print-multiarch) echo $arch-linux-musl; exit 0 ;; esac"
+  printf 'exec'; printf ' "%s"' "${compiler[@]}"; echo ' "$@"'
+} >"$cc"
+chmod +x "$cc"
 
 # zlib, static and position-independent: linked into the zlib extension module.
 tar -C "$build" -xf "$zlib_tar"
