@@ -129,7 +129,7 @@ test_python() {
     || fail "the Python suite on the installed manylinux wheel"
   ok "the Python suite passes on the installed $(basename "$w") (omega_verify from $where)"
   test_musl_wheel_x86_64
-  skip "musllinux aarch64 wheel import test: no aarch64 musl CPython here (auditwheel checked its tag and libraries)"
+  test_musl_wheel_aarch64
 
   # The manylinux aarch64 wheel, installed by pip for that platform (with the suite's tools),
   # passes the Python suite in Debian's arm64 CPython 3.11 under qemu. sys.executable is a
@@ -208,6 +208,66 @@ print(platform.machine(), libc, ext.__file__)')
   (cd bindings/python && XDG_CONFIG_HOME=$work/xdg-musl OMEGA_CLI=$omega "$v/bin/python" -m pytest -q -p no:cacheprovider tests) \
     || fail "the Python suite on the installed $(basename "$w") (musl CPython)"
   ok "the Python suite passes on the installed $(basename "$w") in musl CPython 3.11 (x86_64; ${got#* * })"
+}
+
+# The musllinux aarch64 wheel in the same CPython cross-compiled for aarch64 musl (zig cc), run
+# under qemu-aarch64-static with Debian's arm64 musl as the -L sysroot. The venv's bin/python
+# is a wrapper that runs the interpreter under qemu (sys.executable: the suite's subprocesses
+# run on arm64 too). pip runs in that interpreter without --platform, with one seam: packaging
+# asks the interpreter's musl loader for its version by starting it as a child process, which
+# an aarch64 process under qemu-user cannot do without binfmt; the venv's sitecustomize.py
+# starts that one child (/lib/ld-musl-aarch64.so.1, alone) under qemu instead. The rest of the
+# tag detection (the loader named in the interpreter's ELF header, sysconfig's linux-aarch64)
+# is the interpreter's own.
+test_musl_wheel_aarch64() {
+  local root=$musl_py/aarch64 sr=$musl_py/aarch64-sysroot v=$work/venv-musl-aarch64 wh=$work/wheels-musl-aarch64 w many got
+  if [ ! -x "$root/bin/python3.11" ]; then
+    skip "musllinux aarch64 wheel suite: no aarch64 musl CPython in $root (scripts/musl-python.sh aarch64 builds it; auditwheel checked the wheel's tag and libraries)"
+    return
+  fi
+  w=$(find "$dist/python" -name "*musllinux_1_2_aarch64*.whl")
+  many=$(find "$dist/python" -name "*manylinux_2_17_aarch64*.whl")
+  "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$wh" \
+    --platform musllinux_1_2_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+    "pip==$MUSL_PIP" "${PY_TEST_TOOLS[@]}" || fail "pip download of pip and the test tools for musllinux_1_2_aarch64"
+  mkdir -p "$v/bin" "$v/lib/python3.11/site-packages"
+  printf 'home = %s\ninclude-system-site-packages = false\nversion = 3.11.2\n' "$root/bin" >"$v/pyvenv.cfg"
+  printf '#!/bin/sh\nexec qemu-aarch64-static -L "%s" -0 "$0" "%s" "$@"\n' "$sr" "$root/bin/python3.11" >"$v/bin/python"
+  chmod +x "$v/bin/python"
+  {
+    echo '# dist-test: under qemu-user an aarch64 process cannot start an aarch64 child; the musl'
+    echo '# loader that packaging asks for its version is started under qemu instead.'
+    echo 'import subprocess'
+    echo '_run = subprocess.run'
+    echo 'def _qemu_loader(args, *a, **k):'
+    echo '    if args == ["/lib/ld-musl-aarch64.so.1"]:'
+    echo "        args = [\"qemu-aarch64-static\", \"-L\", \"$sr\", \"/lib/ld-musl-aarch64.so.1\"]"
+    echo '    return _run(args, *a, **k)'
+    echo 'subprocess.run = _qemu_loader'
+  } >"$v/lib/python3.11/site-packages/sitecustomize.py"
+  got=$(cd "$work" && "$v/bin/python" -c 'import sys, platform; print(platform.machine(), sys.prefix)')
+  [ "$got" = "aarch64 $v" ] || fail "the aarch64 musl venv: $got"
+  "$v/bin/python" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
+    --use-deprecated=legacy-certs --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the aarch64 musl venv"
+  local mpip=("$v/bin/python" -m pip --disable-pip-version-check --no-cache-dir --use-deprecated=legacy-certs)
+  if "${mpip[@]}" install -q --no-index --dry-run "$many" >"$work/musl-arm-many.txt" 2>&1; then
+    fail "pip in the aarch64 musl CPython accepts the manylinux wheel $(basename "$many")"
+  fi
+  grep -q 'is not a supported wheel on this platform' "$work/musl-arm-many.txt" || { cat "$work/musl-arm-many.txt"; fail "pip's refusal of $(basename "$many")"; }
+  "${mpip[@]}" install -q --no-index --find-links "$wh" "$w" "${PY_TEST_TOOLS[@]}" \
+    || fail "pip install $(basename "$w") in the aarch64 musl CPython"
+  ok "pip in aarch64 musl CPython 3.11 (qemu) installs $(basename "$w") and refuses $(basename "$many") (no --platform)"
+  got=$(cd "$work" && "$v/bin/python" -c '
+import omega_verify._omega_verify as ext, platform
+maps = open("/proc/self/maps").read()
+libc = "musl" if "lib/aarch64-linux-musl/libc.so" in maps and "libc.so.6" not in maps else "NOT musl"
+print(platform.machine(), libc, ext.__file__)')
+  case $got in "aarch64 musl $v/lib/python3.11/site-packages/omega_verify/"*.abi3.so) ;; *) fail "the aarch64 musl import gave: $got" ;; esac
+  mkdir -p "$work/xdg-musl/mypy"
+  printf '[mypy]\nsqlite_cache = False\n' >"$work/xdg-musl/mypy/config"
+  (cd bindings/python && XDG_CONFIG_HOME=$work/xdg-musl OMEGA_CLI=$omega "$v/bin/python" -m pytest -q -p no:cacheprovider tests) \
+    || fail "the Python suite on the installed $(basename "$w") (aarch64 musl CPython under qemu)"
+  ok "the Python suite passes on the installed $(basename "$w") in musl CPython 3.11 (aarch64 under qemu)"
 }
 
 npm_app() { # folder, then npm install flags: a fresh app that installs omega-verify from dist/npm
@@ -358,7 +418,7 @@ for s in "${steps[@]}"; do
     sums) test_sums ;;
     cli) test_cli ;;
     python) test_python ;;
-    python-musl) begin python-musl; unpack_cli; test_musl_wheel_x86_64; end python-musl ;; # part of python
+    python-musl) begin python-musl; unpack_cli; test_musl_wheel_x86_64; test_musl_wheel_aarch64; end python-musl ;; # part of python
     npm) test_npm ;;
     *) echo "dist-test: unknown step $s (sums, cli, python, npm; python-musl: only the musl CPython part of python)" >&2; exit 2 ;;
   esac

@@ -168,15 +168,14 @@ case $arch in
     done
     export AR=$build/bin/aarch64-linux-musl-ar RANLIB=$build/bin/aarch64-linux-musl-ranlib PATH=$build/bin:$PATH
     host_args=(--build=x86_64-pc-linux-gnu --host=aarch64-unknown-linux-musl "--with-build-python=$x86_python")
-    # The sysroot qemu needs: Debian's arm64 musl (ld-musl-aarch64.so.1 is libc.so itself).
+    # The sysroot qemu needs: Debian's arm64 musl (ld-musl-aarch64.so.1 is libc.so itself),
+    # unpacked, not installed.
     if [ ! -e "$sysroot/lib/ld-musl-aarch64.so.1" ]; then
       dpkg --print-foreign-architectures | grep -qx arm64 || { dpkg --add-architecture arm64 && apt-get update -qq; }
       rm -rf "$sysroot.tmp" && mkdir -p "$sysroot.tmp/debs"
       (cd "$sysroot.tmp/debs" && apt-get download -qq "$MUSL_ARM64_DEB:arm64") || die "apt-get download $MUSL_ARM64_DEB:arm64"
       dpkg-deb -x "$sysroot.tmp"/debs/*.deb "$sysroot.tmp"
       rm -rf "$sysroot.tmp/debs"
-      # An absolute symlink would point into this x86_64 system, outside qemu's -L root.
-      ln -sfn ../usr/lib/aarch64-linux-musl/libc.so "$sysroot.tmp/lib/ld-musl-aarch64.so.1"
       rm -rf "$sysroot" && mv "$sysroot.tmp" "$sysroot"
     fi
     ;;
@@ -249,8 +248,8 @@ case $arch in x86_64) want=/lib/ld-musl-x86_64.so.1 ;; aarch64) want=/lib/ld-mus
 # that runs them (zig's musl headers and stub are newer than Debian's 1.2.3: a function that
 # configure found there but the runtime lacks would fail only when loaded).
 case $arch in
-  x86_64) libc_so=/usr/lib/x86_64-linux-musl/libc.so ;;
-  aarch64) libc_so=$sysroot/usr/lib/aarch64-linux-musl/libc.so ;;
+  x86_64) libc_so=/lib/ld-musl-x86_64.so.1 ;;
+  aarch64) libc_so=$sysroot/lib/ld-musl-aarch64.so.1 ;; # a relative link to lib/aarch64-linux-musl/libc.so
 esac
 defined=$(for f in "$libc_so" "$out/bin/python3.11"; do
   readelf --dyn-syms -W "$f" | awk '$7 != "UND" && NF >= 8 { sub(/@.*/, "", $8); print $8 }'
