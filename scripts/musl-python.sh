@@ -51,10 +51,16 @@ NODIST_FLAGS="-DTHREAD_STACK_SIZE=0x100000"
 # Modules turned off in configure (py_cv_module_<name>=n/a) and in setup.py (*disabled*).
 NA_MODULES=(_decimal _ssl _hashlib _sqlite3 _tkinter _gdbm _uuid _bz2 _lzma nis ossaudiodev xxlimited xxlimited_35 _ctypes_test)
 SETUP_DISABLED=(_ctypes _curses _curses_panel _dbm readline)
+# The cross build's config.site: answers to the checks configure cannot run when
+# cross-compiling, and no to what zig's musl 1.2.5 links but Debian's 1.2.3 runtime lacks
+# (found by the symbol check below: preadv2, pwritev2, and crypt_r for _crypt).
+CROSS_SITE=(ac_cv_file__dev_ptmx=yes ac_cv_file__dev_ptc=no ac_cv_buggy_getaddrinfo=no
+  ac_cv_func_preadv2=no ac_cv_func_pwritev2=no py_cv_module__crypt=n/a)
 MUSL_ARM64_DEB=musl # Debian's musl for arm64: ld-musl-aarch64.so.1, the qemu sysroot
 
 out=$base/$arch
 stamp="cpython $PY_UPSTREAM $PY_ORIG_SHA256 zlib $ZLIB_UPSTREAM $ZLIB_ORIG_SHA256 opt=$OPT_FLAGS $NODIST_FLAGS na=${NA_MODULES[*]} disabled=${SETUP_DISABLED[*]}"
+[ "$arch" = x86_64 ] || stamp+=" cross=${CROSS_SITE[*]}"
 say() { echo "musl-python: $*"; }
 die() { echo "musl-python: $*" >&2; exit 1; }
 
@@ -161,13 +167,22 @@ case $arch in
     [ -x "$x86_python" ] || die "the aarch64 build needs the x86_64 one as its build Python: scripts/musl-python.sh x86_64 first"
     [ -x "$venv/bin/python" ] && "$venv/bin/python" -m ziglang version >/dev/null 2>&1 \
       || die "no zig in $venv (scripts/setup-dist.sh installs PyPI ziglang)"
-    compiler=("$venv/bin/python" -m ziglang cc -target aarch64-linux-musl -dynamic)
+    # -dynamic: zig links musl programs statically unless told. -Wno-date-time: zig's clang
+    # makes __DATE__ (Modules/getbuildinfo.c) an error.
+    compiler=("$venv/bin/python" -m ziglang cc -target aarch64-linux-musl -dynamic -Wno-date-time)
     for tool in ar ranlib; do
       printf '#!/bin/sh\nexec "%s" -m ziglang %s "$@"\n' "$venv/bin/python" "$tool" >"$build/bin/aarch64-linux-musl-$tool"
       chmod +x "$build/bin/aarch64-linux-musl-$tool"
     done
+    # binutils' readelf reads any ELF; configure wants it by path when cross-compiling.
     export AR=$build/bin/aarch64-linux-musl-ar RANLIB=$build/bin/aarch64-linux-musl-ranlib PATH=$build/bin:$PATH
-    host_args=(--build=x86_64-pc-linux-gnu --host=aarch64-unknown-linux-musl "--with-build-python=$x86_python")
+    READELF=$(command -v readelf) || die "no readelf (apt-get install binutils)"
+    export READELF
+    # --build names musl (the build Python is the x86_64 musl one): configure derives the
+    # platform triplet's libc from the *build* system, and only aarch64-linux-musl gives the
+    # extension suffix of Alpine's CPython (.cpython-311-aarch64-linux-musl.so), which the
+    # compiled musllinux wheels (mypy) carry.
+    host_args=(--build=x86_64-pc-linux-musl --host=aarch64-unknown-linux-musl "--with-build-python=$x86_python")
     # The sysroot qemu needs: Debian's arm64 musl (ld-musl-aarch64.so.1 is libc.so itself),
     # unpacked, not installed.
     if [ ! -e "$sysroot/lib/ld-musl-aarch64.so.1" ]; then
@@ -188,6 +203,10 @@ cc=$build/bin/$arch-linux-musl-cc
 {
   echo '#!/bin/sh'
   echo "case \"\$*\" in -print-multiarch | --print-multiarch) echo $arch-linux-musl; exit 0 ;; esac"
+  # setup.py (cross builds) adds the include dirs that `CC -E -v -` lists; zig's clang lists
+  # this machine's /usr/local/include and /usr/include there, although it compiles with its own
+  # musl headers: answer with no search list.
+  [ "$arch" = x86_64 ] || echo "[ \"\$*\" = '-E -v -' ] && exit 0"
   printf 'exec'; printf ' "%s"' "${compiler[@]}"; echo ' "$@"'
 } >"$cc"
 chmod +x "$cc"
@@ -216,12 +235,7 @@ printf '%s\n' "${SETUP_DISABLED[@]}" >>"$build/obj/Modules/Setup.local"
   # Host OpenSSL headers are in /usr/include, which configure's OpenSSL search would try.
   echo "ac_cv_working_openssl_ssl=no"
   echo "ac_cv_working_openssl_hashlib=no"
-  if [ "$arch" = aarch64 ]; then
-    # Answers to the checks configure cannot run when cross-compiling.
-    echo "ac_cv_file__dev_ptmx=yes"
-    echo "ac_cv_file__dev_ptc=no"
-    echo "ac_cv_buggy_getaddrinfo=no"
-  fi
+  [ "$arch" = x86_64 ] || printf '%s\n' "${CROSS_SITE[@]}"
 } >"$build/config.site"
 (cd "$build/obj" && CONFIG_SITE=$build/config.site CFLAGS_NODIST=$NODIST_FLAGS PKG_CONFIG_LIBDIR=$zprefix/lib/pkgconfig PKG_CONFIG_PATH='' \
   "$psrc/configure" --prefix="$out" --without-ensurepip --disable-test-modules --without-readline \
