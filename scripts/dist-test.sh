@@ -211,9 +211,11 @@ print(platform.machine(), libc, ext.__file__)')
 }
 
 # The musllinux aarch64 wheel in the same CPython cross-compiled for aarch64 musl (zig cc), run
-# under qemu-aarch64-static with Debian's arm64 musl as the -L sysroot. The venv's bin/python
-# is a wrapper that runs the interpreter under qemu (sys.executable: the suite's subprocesses
-# run on arm64 too). pip runs in that interpreter without --platform, with one seam: packaging
+# under qemu-aarch64-static with Debian's arm64 musl as the -L sysroot. The suite runs through
+# the venv's bin/python-qemu, a wrapper that runs the interpreter under qemu (sys.executable:
+# the suite's subprocesses run on arm64 too); pip runs as the venv's bin/python itself (qemu
+# called on it), so that the interpreter's own ELF file is what pip's tag detection reads. pip
+# runs in that interpreter without --platform, with one seam: packaging
 # asks the interpreter's musl loader for its version by starting it as a child process, which
 # an aarch64 process under qemu-user cannot do without binfmt; the venv's sitecustomize.py
 # starts that one child (/lib/ld-musl-aarch64.so.1, alone) under qemu instead. The rest of the
@@ -232,8 +234,11 @@ test_musl_wheel_aarch64() {
     "pip==$MUSL_PIP" "${PY_TEST_TOOLS[@]}" || fail "pip download of pip and the test tools for musllinux_1_2_aarch64"
   mkdir -p "$v/bin" "$v/lib/python3.11/site-packages"
   printf 'home = %s\ninclude-system-site-packages = false\nversion = 3.11.2\n' "$root/bin" >"$v/pyvenv.cfg"
-  printf '#!/bin/sh\nexec qemu-aarch64-static -L "%s" -0 "$0" "%s" "$@"\n' "$sr" "$root/bin/python3.11" >"$v/bin/python"
-  chmod +x "$v/bin/python"
+  # bin/python: the interpreter itself (an aarch64 ELF file: what pip's tag detection reads);
+  # bin/python-qemu: the wrapper that the suite runs as sys.executable.
+  ln -s "$root/bin/python3.11" "$v/bin/python"
+  printf '#!/bin/sh\nexec qemu-aarch64-static -L "%s" -0 "$0" "%s" "$@"\n' "$sr" "$root/bin/python3.11" >"$v/bin/python-qemu"
+  chmod +x "$v/bin/python-qemu"
   {
     echo '# dist-test: under qemu-user an aarch64 process cannot start an aarch64 child; the musl'
     echo '# loader that packaging asks for its version is started under qemu instead.'
@@ -241,15 +246,16 @@ test_musl_wheel_aarch64() {
     echo '_run = subprocess.run'
     echo 'def _qemu_loader(args, *a, **k):'
     echo '    if args == ["/lib/ld-musl-aarch64.so.1"]:'
-    echo "        args = [\"qemu-aarch64-static\", \"-L\", \"$sr\", \"/lib/ld-musl-aarch64.so.1\"]"
+    echo "        args = [\"qemu-aarch64-static\", \"-L\", \"$sr\", \"$sr/lib/ld-musl-aarch64.so.1\"]"
     echo '    return _run(args, *a, **k)'
     echo 'subprocess.run = _qemu_loader'
   } >"$v/lib/python3.11/site-packages/sitecustomize.py"
-  got=$(cd "$work" && "$v/bin/python" -c 'import sys, platform; print(platform.machine(), sys.prefix)')
-  [ "$got" = "aarch64 $v" ] || fail "the aarch64 musl venv: $got"
-  "$v/bin/python" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
+  local qpy=(qemu-aarch64-static -L "$sr" "$v/bin/python")
+  got=$(cd "$work" && "${qpy[@]}" -c 'import sys, platform; print(platform.machine(), sys.prefix, sys.executable)')
+  [ "$got" = "aarch64 $v $v/bin/python" ] || fail "the aarch64 musl venv: $got"
+  "${qpy[@]}" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
     --use-deprecated=legacy-certs --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the aarch64 musl venv"
-  local mpip=("$v/bin/python" -m pip --disable-pip-version-check --no-cache-dir --use-deprecated=legacy-certs)
+  local mpip=("${qpy[@]}" -m pip --disable-pip-version-check --no-cache-dir --use-deprecated=legacy-certs)
   if "${mpip[@]}" install -q --no-index --dry-run "$many" >"$work/musl-arm-many.txt" 2>&1; then
     fail "pip in the aarch64 musl CPython accepts the manylinux wheel $(basename "$many")"
   fi
@@ -257,7 +263,7 @@ test_musl_wheel_aarch64() {
   "${mpip[@]}" install -q --no-index --find-links "$wh" "$w" "${PY_TEST_TOOLS[@]}" \
     || fail "pip install $(basename "$w") in the aarch64 musl CPython"
   ok "pip in aarch64 musl CPython 3.11 (qemu) installs $(basename "$w") and refuses $(basename "$many") (no --platform)"
-  got=$(cd "$work" && "$v/bin/python" -c '
+  got=$(cd "$work" && "$v/bin/python-qemu" -c '
 import omega_verify._omega_verify as ext, platform
 maps = open("/proc/self/maps").read()
 libc = "musl" if "lib/aarch64-linux-musl/libc.so" in maps and "libc.so.6" not in maps else "NOT musl"
@@ -265,7 +271,7 @@ print(platform.machine(), libc, ext.__file__)')
   case $got in "aarch64 musl $v/lib/python3.11/site-packages/omega_verify/"*.abi3.so) ;; *) fail "the aarch64 musl import gave: $got" ;; esac
   mkdir -p "$work/xdg-musl/mypy"
   printf '[mypy]\nsqlite_cache = False\n' >"$work/xdg-musl/mypy/config"
-  (cd bindings/python && XDG_CONFIG_HOME=$work/xdg-musl OMEGA_CLI=$omega "$v/bin/python" -m pytest -q -p no:cacheprovider tests) \
+  (cd bindings/python && XDG_CONFIG_HOME=$work/xdg-musl OMEGA_CLI=$omega "$v/bin/python-qemu" -m pytest -q -p no:cacheprovider tests) \
     || fail "the Python suite on the installed $(basename "$w") (aarch64 musl CPython under qemu)"
   ok "the Python suite passes on the installed $(basename "$w") in musl CPython 3.11 (aarch64 under qemu)"
 }
