@@ -182,7 +182,7 @@ test_musl_wheel_x86_64() {
   "$py" -m venv --without-pip "$v" || fail "venv of the musl CPython"
   # pip runs from its own wheel (zipimport, zlib) and installs itself into the venv.
   "$v/bin/python" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
-    --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the musl venv"
+    --use-deprecated=legacy-certs --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the musl venv"
   # legacy-certs: no truststore (it needs ssl); nothing here goes to the network.
   local mpip=("$v/bin/python" -m pip --disable-pip-version-check --no-cache-dir --use-deprecated=legacy-certs)
   if "${mpip[@]}" install -q --no-index --dry-run "$many" >"$work/musl-many.txt" 2>&1; then
