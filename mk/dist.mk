@@ -25,6 +25,6 @@ dist-test: dist
 	DIST_DIR=$(abspath $(DIST_DIR)) scripts/dist-test.sh
 
 dist-check:
-	@bash -n scripts/dist.sh && bash -n scripts/dist-test.sh && bash -n scripts/setup-dist.sh
+	@bash -n scripts/dist.sh && bash -n scripts/dist-test.sh && bash -n scripts/setup-dist.sh && bash -n scripts/musl-python.sh
 	@python3 -m py_compile scripts/dist-vectors.py
 	@node scripts/dist-check.js

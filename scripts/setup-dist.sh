@@ -15,6 +15,10 @@
 #                    not installed — into the sysroot $DIST_PY_ARM64 (default
 #                    target/py-arm64), run as `qemu-aarch64-static -L SYSROOT
 #                    SYSROOT/usr/bin/python3.11`: the aarch64 manylinux wheel's import test
+#   Debian (source)  CPython 3.11.2 and zlib, built for musl (x86_64: musl-gcc; aarch64: zig cc,
+#                    with Debian's musl:arm64 as qemu's sysroot) into $MUSL_PYTHON_DIR (default
+#                    target/musl-python) by scripts/musl-python.sh: the musl CPythons that run
+#                    the musllinux wheels' suite
 # Prints nothing but one "setup-dist: ok" line when everything is already there.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,4 +96,10 @@ if [ ! -x "$py_arm64" ] || [ "$(cat "$py_arm64_dir/.installed" 2>/dev/null)" != 
 fi
 qemu-aarch64-static -L "$py_arm64_dir" "$py_arm64" -c 'import platform; print(platform.machine())' | grep -qx aarch64 \
   || { echo "setup-dist: the arm64 CPython ($py_arm64) does not run under qemu-aarch64-static -L $py_arm64_dir" >&2; exit 1; }
+# A musl CPython 3.11 for the musllinux wheels' Python suite: built from Debian's CPython and
+# zlib sources by scripts/musl-python.sh into target/musl-python/{x86_64,aarch64} (musl-gcc;
+# zig cc for aarch64, run under qemu with Debian's arm64 musl): a few minutes, once; nothing
+# when they are there.
+"$root/scripts/musl-python.sh" --quiet x86_64
+"$root/scripts/musl-python.sh" --quiet aarch64
 echo "setup-dist: ok"
