@@ -55,8 +55,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::hash::to_hex;
 use crate::keys::PublicKey;
 use crate::limits::{
-    MAX_BUNDLE_BYTES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES, MAX_NOTE_BYTES,
-    MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS, MAX_STATE_PIECE_BYTES,
+    MAX_BUNDLE_BYTES, MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES,
+    MAX_NOTE_BYTES, MAX_READER_FETCH_BYTES, MAX_READER_ROUND_PATHS, MAX_STATE_PIECE_BYTES,
 };
 use crate::merkle::{Hash, HASH_SIZE};
 use crate::policy::{Freshness, VerifiedCheckpoint};
@@ -64,7 +64,7 @@ use crate::registry::{NoticeRecord, RegistryState, ReleaseRecord};
 use crate::report::{json_object, KeyStyle};
 use crate::state_store::{self, PieceSource};
 use crate::statement::ReleaseStatement;
-use crate::tiles::{TilePath, FULL_TILE_BYTES};
+use crate::tiles::{self, TilePath, FULL_TILE_BYTES};
 use crate::tree::TreeDigest;
 
 /// The served path of the checkpoint.
@@ -198,6 +198,9 @@ struct Pick {
 /// against a loop that makes no progress.
 const MAX_STEPS_PER_PROVIDE: usize = 64;
 
+/// The path prefix of entry bundles (`tile/entries/…`, C2SP tlog-tiles).
+const BUNDLE_PREFIX: &str = "tile/entries/";
+
 /// Whether `e` is a verdict on bytes (so bytes from a host's cache among them may be bad),
 /// not a miss.
 fn is_verdict(e: &Error) -> bool {
@@ -260,6 +263,11 @@ pub struct Reader {
     refused_cached: BTreeSet<String>,
     /// Of those, the ones the host has not yet been told of ([`Reader::take_refused`]).
     refused: Vec<String>,
+    /// A replay from entry 0 (first use), window by window: each window's bundles are
+    /// dropped once replayed, so memory does not grow with the log (threat model RW6).
+    window: Option<client::WindowedReplay>,
+    /// Bundles per window of that replay ([`Reader::with_replay_window`]).
+    replay_window: usize,
 }
 
 impl Reader {
@@ -296,7 +304,17 @@ impl Reader {
             from_cache: BTreeMap::new(),
             refused_cached: BTreeSet::new(),
             refused: Vec::new(),
+            window: None,
+            replay_window: MAX_DELTA_SCAN_BUNDLES,
         }
+    }
+
+    /// Smaller windows for a replay from entry 0: `bundles` per window (1 to
+    /// [`MAX_DELTA_SCAN_BUNDLES`], the default; clamped), for a host with little memory and
+    /// for tests.
+    pub fn with_replay_window(mut self, bundles: usize) -> Reader {
+        self.replay_window = bundles.clamp(1, MAX_DELTA_SCAN_BUNDLES);
+        self
     }
 
     /// Adds a checkpoint the host holds besides the trust's pinned one (the CLI: the latest
@@ -1024,6 +1042,47 @@ impl Reader {
                     }
                 }
             }
+            Phase::Replay if self.window.is_some() => {
+                let v = self.verified_checkpoint()?;
+                // Kept in `window` while fed: a window that fails with bytes from the host's
+                // cache is fed again once they are fetched anew (`retry`); an invalid entry
+                // fails every later feed (threat model AT3).
+                if let Some(w) = self.window.as_mut() {
+                    w.feed(&self.tiles)
+                        .map_err(|e| e.context(&format!("registry {url}: replay")))?;
+                }
+                match self.window.as_ref().map(client::WindowedReplay::paths) {
+                    Some(Ok(Some((bundles, tiles)))) => {
+                        // This window is replayed: its bundles are not needed any more (a
+                        // release's entry bundle is asked for again if it was among them).
+                        let fed: Vec<String> = self
+                            .tiles
+                            .keys()
+                            .filter(|p| p.starts_with(BUNDLE_PREFIX))
+                            .cloned()
+                            .collect();
+                        for p in fed {
+                            self.tiles.remove(&p);
+                            self.unverified.remove(&p);
+                            self.from_cache.remove(&p);
+                        }
+                        self.ask(&tiles);
+                        self.ask(&bundles);
+                    }
+                    Some(Err(e)) => return Err(e),
+                    Some(Ok(None)) | None => {
+                        let w = self.window.take().ok_or_else(|| {
+                            Error::new(ErrorCode::Malformed, "reader: no replay window")
+                        })?;
+                        let state = w
+                            .finish(&v.log_key)
+                            .map_err(|e| e.context(&format!("registry {url}: replay")))?;
+                        self.resumed_from = None;
+                        self.state = Some(state);
+                        self.phase = Phase::Ready;
+                    }
+                }
+            }
             Phase::Replay => {
                 let v = self.verified_checkpoint()?;
                 let proven = self.proven_checkpoint()?;
@@ -1151,9 +1210,23 @@ impl Reader {
             }
         }
         let from = self.saved.as_ref().map_or(0, |s| s.state.size);
-        let (bundles, tiles) = client::replay_paths(from, size)?;
-        self.ask(&tiles);
-        self.ask(&bundles);
+        self.window = None;
+        let proven = self.proven_checkpoint()?;
+        if from == 0 && proven.size == size {
+            // First use: the whole log, window by window (the whole-log limit still holds).
+            tiles::bundles_for_replay(0, size, size)?;
+            let w = client::WindowedReplay::new(None, self.trust.genesis.as_ref(), &proven)?
+                .with_window(self.replay_window);
+            if let Some((bundles, tiles)) = w.paths()? {
+                self.ask(&tiles);
+                self.ask(&bundles);
+            }
+            self.window = Some(w);
+        } else {
+            let (bundles, tiles) = client::replay_paths(from, size)?;
+            self.ask(&tiles);
+            self.ask(&bundles);
+        }
         self.replay_from = from;
         self.phase = Phase::Replay;
         Ok(())

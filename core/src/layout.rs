@@ -377,6 +377,22 @@ impl Layout {
         }
     }
 
+    /// [`Layout::new`] for absolute POSIX paths only: a root or own folder that does not start
+    /// with `/` (a Windows path such as `C:\\p`, a relative path) is `UNSAFE_PATH`, so that a
+    /// loader on such a system refuses to start instead of placing every file outside the
+    /// project (threat model N16).
+    pub fn try_new(root: &str, own: &str) -> crate::error::Result<Layout> {
+        for (what, p) in [("project root", root), ("loader folder", own)] {
+            if !p.starts_with('/') {
+                return Err(crate::error::Error::new(
+                    crate::error::ErrorCode::UnsafePath,
+                    alloc::format!("{what} {p:?}: not an absolute POSIX path (the loader supports Linux and other POSIX systems only)"),
+                ));
+            }
+        }
+        Ok(Layout::new(root, own))
+    }
+
     /// The project folder.
     pub fn root(&self) -> &str {
         &self.root
@@ -399,7 +415,7 @@ impl Layout {
             None => {
                 // Where a file of `dir` stands depends on `dir` alone (its name is not
                 // node_modules).
-                let d = match self.place_of(&join(dir, "_")) {
+                let d = match self.place_of(&self.probe(dir)) {
                     Place::Own => DirPlace::Own,
                     Place::App => DirPlace::App,
                     Place::Outside => DirPlace::Outside,
@@ -419,6 +435,18 @@ impl Layout {
             DirPlace::Outside => Place::Outside,
             DirPlace::Loose => Place::Loose,
             DirPlace::Package(pkg, prefix) => Place::Package(pkg, alloc::format!("{prefix}{base}")),
+        }
+    }
+
+    /// A file name in `dir` that stands for any file of it (where a file stands depends on its
+    /// folder alone): `_`, or `__` when `dir/_` is the loader's own folder (whose files would
+    /// otherwise make every file of `dir` the loader's own; threat model N17).
+    fn probe(&self, dir: &str) -> String {
+        let p = join(dir, "_");
+        if p == self.own {
+            join(dir, "__")
+        } else {
+            p
         }
     }
 
@@ -496,6 +524,23 @@ impl Layout {
                 .insert(name.to_string(), entry.clone());
         }
         entry
+    }
+
+    /// Drops the remembered answers for `name` from each of `dirs` up.
+    fn forget_name(&mut self, name: &str, dirs: &[&str]) {
+        for d in dirs {
+            let mut d = normalize(d);
+            loop {
+                if let Some(m) = self.levels.get_mut(&d) {
+                    m.remove(name);
+                }
+                let up = parent(&d).to_string();
+                if up == d {
+                    break;
+                }
+                d = up;
+            }
+        }
     }
 
     /// Whether the package entry `entry` is its own real path (decided once per process).
@@ -594,7 +639,15 @@ impl Layout {
     ) -> Option<Step> {
         let from = [r.from];
         let dirs = r.dirs.unwrap_or(&from[..]);
-        let entry = self.first_entry(host, name, dirs)?;
+        let mut entry = self.first_entry(host, name, dirs);
+        if entry.as_deref().is_none_or(|e| !inside(file, e)) {
+            // A remembered answer may predate a change of the tree (a probe for a name not
+            // installed yet, then a link or another package put there): the rare path walks
+            // again before deciding (threat model N18).
+            self.forget_name(name, dirs);
+            entry = self.first_entry(host, name, dirs);
+        }
+        let entry = entry?;
         if !inside(&entry, &self.root) {
             return None;
         }
@@ -616,7 +669,8 @@ impl Layout {
                 entry,
             }));
         }
-        if let Place::Package(requester, _) = self.place(&join(&normalize(r.from), "_")) {
+        let from_probe = self.probe(&normalize(r.from));
+        if let Place::Package(requester, _) = self.place(&from_probe) {
             let pinned = self
                 .packages
                 .get(&requester.dir)
@@ -876,6 +930,85 @@ mod tests {
         assert_eq!(l.load("/p/node_modules/x.js"), Step::Refuse(Refusal::Loose));
         l.opened("/p/node_modules/@s/b", None, &[]);
         assert_eq!(l.load("/p/node_modules/@s/b/i.js"), Step::Pass);
+    }
+
+    /// N16: a root or loader folder that is not an absolute POSIX path is refused.
+    #[test]
+    fn fail_a_layout_of_windows_or_relative_paths() {
+        for (root, own) in [("C:\\p", "C:\\o"), ("/p", "C:\\o"), ("p", "/o"), ("", "/o")] {
+            match Layout::try_new(root, own) {
+                Err(e) => assert_eq!(
+                    e.code(),
+                    crate::error::ErrorCode::UnsafePath,
+                    "{root} {own}"
+                ),
+                Ok(_) => panic!("{root} {own}: accepted"),
+            }
+        }
+        assert!(Layout::try_new("/p", "/opt/omega").is_ok());
+    }
+
+    /// N17: a loader folder named `_` does not make the files beside it its own.
+    #[test]
+    fn fail_loose_files_beside_a_loader_folder_named_underscore() {
+        let mut l = Layout::new("/p", "/p/node_modules/_");
+        assert_eq!(l.place("/p/node_modules/x.js"), Place::Loose);
+        assert_eq!(l.place("/p/node_modules/_/lib/x.js"), Place::Own);
+        assert_eq!(l.load("/p/node_modules/x.js"), Step::Refuse(Refusal::Loose));
+    }
+
+    /// N18: a name probed before it was installed (remembered as absent), then installed as a
+    /// link or as a package its dependent pins: the resolution walks again and refuses or
+    /// checks the pin, as a fresh layout does.
+    #[test]
+    fn fail_a_name_installed_after_a_probe_is_checked_like_a_fresh_one() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        let mut d = disk();
+        d.dirs.retain(|p| *p != "/p/node_modules/l");
+        assert_eq!(l.before_resolve(&mut d, "l", &["/p/src"]), Step::Pass);
+        d.dirs.push("/p/node_modules/l");
+        l.opened("/p/node_modules/a", Some(0), &[]);
+        let r = Resolution {
+            name: Some("l"),
+            from: "/p/src",
+            file: "/p/node_modules/a/index.js",
+            looked_up: None,
+            dirs: None,
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::Refuse(Refusal::LinkEntry {
+                name: "l".into(),
+                entry: "/p/node_modules/l".into()
+            })
+        );
+        // A dependency pin: `a` pins `c`, probed from a's folder before c was installed.
+        let mut l = Layout::new("/p", "/opt/omega");
+        let mut d = disk();
+        d.dirs.retain(|p| *p != "/p/node_modules/a/node_modules/c");
+        l.opened("/p/node_modules/a", Some(1), &["c"]);
+        assert_eq!(
+            l.before_resolve(&mut d, "c", &["/p/node_modules/a/lib"]),
+            Step::Pass
+        );
+        d.dirs.push("/p/node_modules/a/node_modules/c");
+        let c = pkg("/p/node_modules/a/node_modules/c", "c");
+        l.opened(&c.dir, Some(3), &[]);
+        let r = Resolution {
+            name: Some("c"),
+            from: "/p/node_modules/a/lib",
+            file: "/p/node_modules/a/node_modules/c/i.js",
+            looked_up: None,
+            dirs: None,
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            Step::DependencyPin {
+                requester: pkg("/p/node_modules/a", "a"),
+                name: "c".into(),
+                entry: c.dir.clone()
+            }
+        );
     }
 
     #[test]

@@ -835,3 +835,118 @@ fn one_round_release_keeps_the_order_of_its_checks() {
     assert!(!e.message().contains("index/left-pad"), "{e}");
     assert_eq!(e.code(), ErrorCode::NotInLog, "{e}");
 }
+
+/// The paths of entry bundles among `paths`, as bundle indexes.
+fn bundle_indexes<'a>(paths: impl IntoIterator<Item = &'a str>) -> std::collections::BTreeSet<u64> {
+    paths
+        .into_iter()
+        .filter_map(|p| p.strip_prefix("tile/entries/"))
+        .map(|p| {
+            let digits: String = p
+                .split(".p/")
+                .next()
+                .unwrap()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            digits.parse().unwrap()
+        })
+        .collect()
+}
+
+/// A registry of `n` entries: the sample, then owners entries claiming `pkg-…` (first come).
+fn long_registry(n: usize) -> Reg {
+    let mut reg = sample();
+    let mut i = 0;
+    while reg.entries.len() < n {
+        reg.owners(&format!("pkg-{i}"), 0, &key(11), &[&key(11)]);
+        i += 1;
+    }
+    reg
+}
+
+/// RW6: a first-use replay goes window by window: no round asks for the bundles of two
+/// windows, a window's bundles are dropped once replayed (memory does not grow with the log),
+/// the state and verdicts equal the one-window replay's, and a release whose entry bundle was
+/// dropped has it fetched again.
+#[test]
+fn first_use_replays_window_by_window_and_drops_replayed_bundles() {
+    let reg = long_registry(600); // bundles 0 and 1 full, 2 partial
+    let files = served(&reg);
+    let whole = open(&files, None, None).unwrap();
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW))
+        .unwrap()
+        .with_replay_window(1);
+    let mut asked = Vec::new();
+    loop {
+        let needs = r.needs();
+        if needs.is_empty() {
+            break;
+        }
+        asked.push(bundle_indexes(needs.iter().map(String::as_str)));
+        for p in needs {
+            r.provide(&p, files.get(&p).cloned()).unwrap();
+        }
+        let held = bundle_indexes(r.verified_tiles().map(|(p, _)| p));
+        assert!(held.len() <= 1, "bundles held after a window: {held:?}");
+    }
+    assert_eq!(r.phase(), Phase::Ready);
+    assert_eq!(r.state().unwrap(), whole.state().unwrap());
+    let rounds: Vec<_> = asked.into_iter().filter(|b| !b.is_empty()).collect();
+    assert_eq!(
+        rounds,
+        vec![[0].into(), [1].into(), [2].into()],
+        "one bundle (window) per round"
+    );
+    // left-pad 1.0.0 is entry 2, in the dropped bundle 0: asked for again, and read.
+    let rel = release(&mut r, &files, "left-pad", Some("1.0.0")).unwrap();
+    assert_eq!(rel.entry, 2);
+    assert_eq!(
+        release(&mut r, &files, "left-pad", None).unwrap().entry,
+        whole_release_entry(&files)
+    );
+}
+
+fn whole_release_entry(files: &BTreeMap<String, Vec<u8>>) -> u64 {
+    let mut w = open(files, None, None).unwrap();
+    release(&mut w, files, "left-pad", None).unwrap().entry
+}
+
+/// RW6: an invalid entry in a later window stops the windowed first use with the verdict
+/// (code and entry) of the one-window replay, and a bundle that fails its proof there is
+/// refused the same way.
+#[test]
+fn fail_windowed_first_use_gives_the_one_window_verdicts() {
+    let mut reg = long_registry(300);
+    // Entry 300 (window 2 of 1-bundle windows): left-pad released by a key that is not its owner.
+    let k12 = key(12);
+    let (st, by) = reg.pack("left-pad", "9.0.0", 9, &k12, b"nine");
+    reg.push_unchecked(&Statement::Release(st), &[by]);
+    let files = served(&reg);
+    let one = code(open(&files, None, None));
+    let err = {
+        let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW))
+            .unwrap()
+            .with_replay_window(1);
+        drive(&mut r, &files).unwrap_err()
+    };
+    assert_eq!(err.code(), one);
+    assert!(err.to_string().contains("300"), "{err}");
+    // A changed bundle of window 2.
+    let reg = long_registry(600);
+    let mut files = served(&reg);
+    let b1 = files
+        .keys()
+        .find(|p| p.starts_with("tile/entries/001"))
+        .unwrap()
+        .clone();
+    let mut bad = files[&b1].clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    files.insert(b1, bad);
+    let one = code(open(&files, None, None));
+    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW))
+        .unwrap()
+        .with_replay_window(1);
+    assert_eq!(drive(&mut r, &files).unwrap_err().code(), one);
+}

@@ -61,13 +61,15 @@ fn stage_of(stage: u32) -> napi::Result<Stage> {
 /// A new layout for the project at `root` (real path), omega-verify's own files at `own`: its
 /// handle.
 #[napi]
-pub fn layout_new(root: String, own: String) -> u32 {
+pub fn layout_new(root: String, own: String) -> napi::Result<u32> {
+    let layout =
+        Layout::try_new(&root, &own).map_err(|e| napi::Error::from_reason(e.to_string()))?;
     let mut all = layouts();
     all.push(State {
-        layout: Layout::new(&root, &own),
+        layout,
         detail: Vec::new(),
     });
-    u32::try_from(all.len() - 1).unwrap_or(u32::MAX)
+    Ok(u32::try_from(all.len() - 1).unwrap_or(u32::MAX))
 }
 
 /// The next step of a resolution's checks (`Layout::resolution`; stage 0 full, 1 imports,

@@ -493,7 +493,14 @@ thread_local! {
 
 fn with_layout<T>(h: u32, f: impl FnOnce(&mut LayoutState) -> T) -> Result<T, JsValue> {
     LAYOUTS.with(|all| {
-        let mut all = all.borrow_mut();
+        // A host callback (`isDir`, `isReal`, `check`, `read`) that re-enters the layout (a
+        // patched `fs` that calls `require`) gets an error, not a trap that would leave the
+        // layout borrowed for good.
+        let mut all = all.try_borrow_mut().map_err(|_| {
+            JsValue::from(js_sys::Error::new(
+                "layout: re-entered from a host callback (isDir, isReal, check or read)",
+            ))
+        })?;
         let s = all
             .get_mut(h as usize)
             .ok_or_else(|| JsValue::from(js_sys::Error::new(&format!("no layout number {h}"))))?;
@@ -528,7 +535,8 @@ fn strings(v: &JsValue) -> Option<Vec<String>> {
 #[wasm_bindgen(js_name = layoutNew)]
 pub fn layout_new(root: &str, own: &str, host: JsValue) -> Result<u32, JsValue> {
     let state = LayoutState {
-        layout: Layout::new(root, own),
+        layout: Layout::try_new(root, own)
+            .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?,
         disk: JsDisk {
             is_dir: function(&host, "isDir")?,
             is_real: function(&host, "isReal")?,
