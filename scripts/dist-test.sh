@@ -351,7 +351,7 @@ test_npm() {
   cp "$app/node_modules/omega-verify-linux-x64-gnu/omega.linux-x64-gnu.node" "$app/node_modules/omega-verify/omega.node"
   local v bin tests
   tests=$(cd "$app/node_modules/omega-verify" && ls test/*.test.js test/*.test.mjs | grep -v '^test/package.test.js$' | tr '\n' ' ')
-  for v in ${DIST_NODE_VERSIONS:-20.20.2}; do
+  for v in ${DIST_NODE_VERSIONS:-20.20.2 22.23.5 24.22.3}; do
     bin=$(scripts/node-versions.sh "$target/node-versions" "$v")/node
     for e in native wasm; do
       say "Node suite on the installed package: Node $v, engine $e"
