@@ -10,6 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use base64ct::{Base64, Encoding};
+use common::host::{served, URL};
 use common::registry::*;
 use omega_core::client;
 use omega_core::driver::{Phase, Reader, ReleaseRequest};
@@ -18,19 +19,6 @@ use omega_core::statement::{
     NoticeStatement, RevokeStatement, SequenceRange, Severity, Statement, YankStatement,
 };
 use omega_core::{Error, ErrorCode};
-
-const URL: &str = "https://registry.example";
-
-/// The registry as served: its files, the checkpoint cosigned at `NOW`, and every index.
-fn served(reg: &Reg) -> BTreeMap<String, Vec<u8>> {
-    let mut f = reg.files.clone();
-    f.entry("checkpoint".into())
-        .or_insert_with(|| reg.checkpoint(Some(NOW)).into_bytes());
-    for name in reg.state.names.keys() {
-        f.insert(format!("index/{name}"), reg.signed_index(&reg.index(name)));
-    }
-    f
-}
 
 /// The host loop: provides every needed path from `files` (absent = 404) until the reader
 /// needs nothing. Returns the number of paths provided.

@@ -7,27 +7,11 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
+use common::host::*;
 use common::registry::*;
 use omega_core::client::SavedState;
-use omega_core::driver::{Phase, Reader, ReleaseRequest};
+use omega_core::driver::{Phase, ReleaseRequest};
 use omega_core::{Error, ErrorCode};
-
-const URL: &str = "https://registry.example";
-
-type Files = BTreeMap<String, Vec<u8>>;
-
-/// The registry as served: its files, the checkpoint cosigned at `NOW`, and every index.
-fn served(reg: &Reg) -> Files {
-    let mut f = reg.files.clone();
-    f.entry("checkpoint".into())
-        .or_insert_with(|| reg.checkpoint(Some(NOW)).into_bytes());
-    for name in reg.state.names.keys() {
-        f.insert(format!("index/{name}"), reg.signed_index(&reg.index(name)));
-    }
-    f
-}
 
 /// Its tiles and bundles: what a user cache holds after a run against it.
 fn tiles_of(reg: &Reg) -> Files {
@@ -36,50 +20,6 @@ fn tiles_of(reg: &Reg) -> Files {
         .filter(|(k, _)| k.starts_with("tile/"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
-}
-
-/// A host with a cache, as the CLI: each needed path from `files`, else from `cache`
-/// (`provide_cached`), else `None`; what the reader refuses is removed from `cache`.
-fn drive(r: &mut Reader, files: &Files, cache: &mut Files) -> Result<Vec<String>, Error> {
-    let mut asked = Vec::new();
-    loop {
-        let needs = r.needs();
-        if needs.is_empty() {
-            return Ok(asked);
-        }
-        for p in needs {
-            asked.push(p.clone());
-            let result = match (files.get(&p), cache.get(&p)) {
-                (Some(b), _) => r.provide(&p, Some(b.clone())),
-                (None, Some(b)) => r.provide_cached(&p, b.clone()),
-                (None, None) => r.provide(&p, None),
-            };
-            for gone in r.take_refused() {
-                cache.remove(&gone);
-            }
-            result?;
-        }
-    }
-}
-
-/// A reader of a pinned registry: the lock's note and genesis.
-fn pinned(note: &str, genesis: [u8; 32]) -> Reader {
-    Reader::from_policy(
-        URL,
-        &policy_text(),
-        3600,
-        Some(note.as_bytes()),
-        Some(genesis),
-        Some(NOW),
-    )
-    .unwrap()
-}
-
-fn first_use_reader(files: &Files) -> Reader {
-    let mut r = Reader::from_policy(URL, &policy_text(), 3600, None, None, Some(NOW)).unwrap();
-    drive(&mut r, files, &mut Files::new()).unwrap();
-    assert_eq!(r.phase(), Phase::Ready);
-    r
 }
 
 /// An honest log of 6 entries (the user's cache and lock hold its checkpoint and tiles) and a

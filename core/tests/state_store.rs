@@ -10,6 +10,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
+use common::host::{pinned, served, Files, URL};
 use common::registry::*;
 use omega_core::client::{self, SavedState};
 use omega_core::driver::{Phase, Reader, STATE_PIECE_PREFIX};
@@ -18,8 +19,6 @@ use omega_core::registry::{replay, RegistryState, ReplayOptions, Verification};
 use omega_core::state_store::{bucket_of, delta_names, piece_hash, StatePieces, BUCKETS};
 use omega_core::statement::{OwnersStatement, Statement};
 use omega_core::ErrorCode;
-
-const URL: &str = "https://registry.example";
 
 type Store = BTreeMap<[u8; 32], Vec<u8>>;
 
@@ -271,18 +270,6 @@ fn delta_names_lists_the_new_entries_names() {
 
 // ---- the reader, resumed from a header ----
 
-type Files = BTreeMap<String, Vec<u8>>;
-
-fn served(reg: &Reg) -> Files {
-    let mut f = reg.files.clone();
-    f.entry("checkpoint".into())
-        .or_insert_with(|| reg.checkpoint(Some(NOW)).into_bytes());
-    for name in reg.state.names.keys() {
-        f.insert(format!("index/{name}"), reg.signed_index(&reg.index(name)));
-    }
-    f
-}
-
 /// The host loop: registry paths from `files`, `state/<hex>` from `store`. Returns the state
 /// pieces asked for.
 fn drive(r: &mut Reader, files: &Files, store: &Store) -> Result<Vec<String>, omega_core::Error> {
@@ -310,18 +297,6 @@ fn open_first(files: &Files) -> Reader {
     drive(&mut r, files, &Store::new()).unwrap();
     assert_eq!(r.phase(), Phase::Ready);
     r
-}
-
-fn pinned(note: &str, genesis: [u8; 32]) -> Reader {
-    Reader::from_policy(
-        URL,
-        &policy_text(),
-        3600,
-        Some(note.as_bytes()),
-        Some(genesis),
-        Some(NOW),
-    )
-    .unwrap()
 }
 
 /// A reader resumed from a header asks for the pieces of the names the new entries touch
