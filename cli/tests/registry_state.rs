@@ -176,3 +176,123 @@ fn pieces_are_written_only_when_they_change_and_a_missing_one_means_a_replay() {
     assert!(run.stderr.contains("replay"), "{}", run.stderr);
     assert!(w.app().join("node_modules/right-pad/index.js").exists());
 }
+
+/// Sets the modification time of every file below `dir` (not the folders) to `ago` before now.
+fn backdate(dir: &Path, ago: std::time::Duration) {
+    let t = std::time::SystemTime::now() - ago;
+    for p in files(dir).keys() {
+        let f = fs::File::options().write(true).open(dir.join(p)).unwrap();
+        f.set_modified(t).unwrap();
+    }
+}
+
+/// The pieces the headers in `states` reach, read the way core reads them.
+fn reached_from_headers(states: &Path) -> std::collections::BTreeSet<[u8; 32]> {
+    use omega_core::state_store::{reachable_pieces, FnSource};
+    let source = FnSource(|h: &[u8; 32]| {
+        let hex = omega_core::hash::to_hex(h);
+        fs::read(states.join("p").join(&hex[..2]).join(&hex)).ok()
+    });
+    let mut out = std::collections::BTreeSet::new();
+    for e in fs::read_dir(states).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            out.extend(reachable_pieces(&fs::read(&p).unwrap(), &source).unwrap());
+        }
+    }
+    out
+}
+
+fn pieces_in(states: &Path) -> Vec<PathBuf> {
+    files(states)
+        .into_keys()
+        .filter(|p| p.starts_with("p"))
+        .collect()
+}
+
+/// Pieces no kept header reaches are collected when saving a state prunes an older header:
+/// only those older than the grace hour, at most once a day (`state/collected`), and never one
+/// a kept header reaches (a warm install from the lock after the collection does not replay).
+#[test]
+fn pieces_no_kept_header_reaches_are_collected_after_the_grace_hour_once_a_day() {
+    let env = [("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")];
+    let hour = std::time::Duration::from_secs(3600);
+    let w = World::new();
+    w.publish("left-pad", "1.0.0", 1, &w.owner);
+    w.cosign();
+    w.serve();
+    let n = Nginx::start(&w.serve_dir());
+    let url = n.http_url();
+    install(&w, &["left-pad", "--registry", &url], &env).expect(0);
+    let states = origin_cache(&w).join("state");
+    let garbage = |name: &str| {
+        let hex = omega_core::hash::to_hex(&omega_core::state_store::piece_hash(name.as_bytes()));
+        let p = states.join("p").join(&hex[..2]).join(&hex);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, name).unwrap();
+        p
+    };
+    let publish_and_install = |name: &str| {
+        w.publish(name, "1.0.0", 1, &w.owner);
+        w.cosign();
+        w.serve();
+        install(&w, &[name], &env).expect(0);
+    };
+    // Eight headers (one per install): none pruned yet, so nothing collected.
+    for i in 0..7 {
+        publish_and_install(&format!("pad-{i}"));
+    }
+    assert!(!states.join("collected").exists());
+    let old_garbage = garbage("old garbage");
+    backdate(&states, 2 * hour);
+    let fresh_garbage = garbage("fresh garbage");
+    // The ninth header prunes the first: pieces are collected.
+    publish_and_install("pad-7");
+    assert!(
+        states.join("collected").exists(),
+        "pruning a header collects"
+    );
+    assert!(
+        !old_garbage.exists(),
+        "an old piece no header reaches is removed"
+    );
+    assert!(
+        fresh_garbage.exists(),
+        "a piece younger than the grace hour stays"
+    );
+    // What is left: the pieces the eight kept headers reach, and young ones.
+    let reached = reached_from_headers(&states);
+    for p in pieces_in(&states) {
+        let young = fs::metadata(states.join(&p)).unwrap().modified().unwrap()
+            > std::time::SystemTime::now() - hour;
+        let hash = omega_core::hash::parse_hex32(p.file_name().unwrap().to_str().unwrap(), "piece")
+            .unwrap();
+        assert!(
+            young || reached.contains(&hash),
+            "{p:?} is old and no kept header reaches it"
+        );
+    }
+    // Every kept header still loads: a warm install of everything from the lock, no replay.
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    let run = install(&w, &[], &env).expect(0);
+    assert!(!run.stderr.contains("replay"), "{}", run.stderr);
+    for i in 0..8 {
+        assert!(w
+            .app()
+            .join(format!("node_modules/pad-{i}/index.js"))
+            .exists());
+    }
+    // Within the day: another prune collects nothing.
+    let later_garbage = garbage("later garbage");
+    backdate(&states.join("p"), 2 * hour);
+    publish_and_install("pad-8");
+    assert!(later_garbage.exists(), "collected at most once a day");
+    // A day later: collected.
+    backdate(&states, 25 * hour);
+    publish_and_install("pad-9");
+    assert!(!later_garbage.exists());
+    fs::remove_dir_all(w.app().join("node_modules")).unwrap();
+    let run = install(&w, &[], &env).expect(0);
+    assert!(!run.stderr.contains("replay"), "{}", run.stderr);
+    assert!(w.app().join("node_modules/pad-9/index.js").exists());
+}

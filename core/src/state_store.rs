@@ -460,6 +460,32 @@ pub fn delta_names(
     Ok(names)
 }
 
+/// The pieces a saved state's header reaches: its [`BUCKETS`] buckets and the records they
+/// list — what a host must keep for that state; a piece reached by no kept header can go
+/// (the CLI's cache collects them). A bucket `source` lacks is listed but not followed (its
+/// records, if any, cannot be told apart from garbage and are not listed). A header or bucket
+/// that fails its checks is an error: the host should then delete nothing.
+pub fn reachable_pieces(
+    header: &[u8],
+    source: &(impl PieceSource + ?Sized),
+) -> Result<BTreeSet<[u8; 32]>> {
+    let state = RegistryState::from_header(header)?;
+    let mut out = BTreeSet::new();
+    let Some(loaded) = state.pieces.as_ref() else {
+        return Ok(out);
+    };
+    for (b, h) in loaded.buckets.iter().enumerate() {
+        if !out.insert(*h) {
+            continue;
+        }
+        if let Some(bytes) = source.piece(h) {
+            let b = u8::try_from(b).unwrap_or(u8::MAX);
+            out.extend(parse_bucket(&bytes, h, b)?.into_values());
+        }
+    }
+    Ok(out)
+}
+
 /// An error for pieces a host lacks (named by hash).
 pub fn missing_pieces_error(missing: &[[u8; 32]]) -> Error {
     let list: Vec<String> = missing.iter().map(|h| to_hex(h)).collect();

@@ -16,7 +16,9 @@ use omega_core::client::{self, SavedState};
 use omega_core::driver::{Phase, Reader, STATE_PIECE_PREFIX};
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::registry::{replay, RegistryState, ReplayOptions, Verification};
-use omega_core::state_store::{bucket_of, delta_names, piece_hash, StatePieces, BUCKETS};
+use omega_core::state_store::{
+    bucket_of, delta_names, piece_hash, reachable_pieces, StatePieces, BUCKETS,
+};
 use omega_core::statement::{OwnersStatement, Statement};
 use omega_core::ErrorCode;
 
@@ -67,6 +69,42 @@ fn pieces_round_trip() {
     assert!(again.pieces.is_empty());
     // Deterministic: the whole state gives the same bytes again.
     assert_eq!(whole.to_pieces().unwrap(), p);
+}
+
+/// What a header reaches is exactly the pieces of its state (buckets and the records they
+/// list); a bucket the store lacks is listed without its records; a tampered bucket is an
+/// error (a host then collects nothing).
+#[test]
+fn reachable_pieces_are_the_states_pieces() {
+    let reg = reg_with(40);
+    let p = reg.state.to_pieces().unwrap();
+    let store = store_of(&p);
+    let all: std::collections::BTreeSet<[u8; 32]> = store.keys().copied().collect();
+    assert_eq!(reachable_pieces(&p.header, &store).unwrap(), all);
+    // left-pad's bucket gone: still listed, its records (left-pad's among them) are not.
+    let lp_bucket = p
+        .pieces
+        .iter()
+        .find(|(_, b)| {
+            b.starts_with(b"{\"omega-state-bucket\"") && b.windows(10).any(|w| w == b"\"left-pad\"")
+        })
+        .map(|(h, _)| *h)
+        .unwrap();
+    let mut without = store.clone();
+    without.remove(&lp_bucket);
+    let reached = reachable_pieces(&p.header, &without).unwrap();
+    assert!(reached.contains(&lp_bucket));
+    assert!(reached.len() < all.len());
+    // The same bucket replaced by other bytes under its hash: refused.
+    let mut tampered = store.clone();
+    tampered.insert(
+        lp_bucket,
+        b"{\"omega-state-bucket\":1,\"names\":{}}".to_vec(),
+    );
+    let e = reachable_pieces(&p.header, &tampered).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DigestMismatch, "{e}");
+    // Not a header: refused.
+    assert!(reachable_pieces(b"{}", &store).is_err());
 }
 
 #[test]

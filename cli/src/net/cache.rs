@@ -12,6 +12,7 @@
 //! state/<sha256>.root      the log's root at that state's size (hex)
 //! state/p/<hh>/<sha256>    pieces of per-name saved states (buckets, name records), by their
 //!                          SHA-256, which the header (state/<sha256>.json) names
+//! state/collected          when pieces were last collected ([`Cache::collect_pieces`])
 //! .lock                    flock held while the latest checkpoint is compared and replaced
 //! ```
 //!
@@ -90,6 +91,15 @@ pub fn origin_dir_name(origin: &str) -> String {
 
 /// Most saved registry states kept per origin (the newest by modification time).
 pub const MAX_SAVED_STATES: usize = 8;
+
+/// A piece younger than this is never collected: another omega may have written it for a
+/// header it has not written yet (pieces first, the header last).
+pub const PIECE_GRACE: Duration = Duration::from_secs(60 * 60);
+
+/// Pieces are collected at most this often (it reads the buckets of every kept header, and
+/// lists every piece: ~100,000 at 1,000,000 log entries), and only when saving a state has
+/// just pruned an older header.
+pub const COLLECT_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// Refuses a cache folder that is a link, is owned by another user, or is writable by its
 /// group or by everyone (`KEY_NOT_TRUSTED`, naming the folder, its owner and mode). Checked
@@ -339,6 +349,7 @@ impl Cache {
         all.reverse();
         let mine = to_hex(digest);
         let kept = keep.map(|k| to_hex(k));
+        let mut pruned = false;
         for (_, hex) in all.iter().skip(MAX_SAVED_STATES) {
             if *hex == mine || Some(hex) == kept.as_ref() {
                 continue;
@@ -348,8 +359,106 @@ impl Cache {
                     let _ = self.root.remove(&rel);
                 }
             }
+            pruned = true;
+        }
+        if pruned {
+            // Garbage only appears when a header goes; a failed collection leaves it for the
+            // next one (the command's own work is done).
+            let _ = self.collect_pieces(std::time::SystemTime::now());
         }
         Ok(())
+    }
+
+    /// Removes the pieces (`state/p/…`) that no saved state left in `state/` reaches, older
+    /// than [`PIECE_GRACE`] — at most once per [`COLLECT_EVERY`] (`state/collected` records
+    /// when; `Ok(None)` when it is too soon). Returns how many files were removed.
+    ///
+    /// Marks first: each header (`state/<sha256>.json` that hashes to its name and is a
+    /// header, not a whole state) and the records its buckets list
+    /// ([`omega_core::state_store::reachable_pieces`]). A header or bucket that does not
+    /// parse stops the collection before anything is removed. A piece that vanishes or fails
+    /// its hash meanwhile is only a replay from entry 0 for a state that needed it, never a
+    /// wrong verdict: every piece is checked against its hash when used (ST2, ST3). Only
+    /// files named like pieces are removed.
+    pub fn collect_pieces(&self, now: std::time::SystemTime) -> Result<Option<usize>> {
+        use omega_core::limits::MAX_STATE_PIECE_BYTES;
+        use omega_core::state_store::{reachable_pieces, FnSource};
+        let stamp = RelPath::new("state/collected")?;
+        let state_dir = self.root.path().join("state");
+        let age = |m: &std::fs::Metadata| {
+            m.modified()
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .unwrap_or(Duration::ZERO)
+        };
+        if let Ok(m) = std::fs::symlink_metadata(state_dir.join("collected")) {
+            if age(&m) < COLLECT_EVERY {
+                return Ok(None);
+            }
+        }
+        let cap = MAX_STATE_PIECE_BYTES as u64;
+        let source = FnSource(|h: &[u8; 32]| self.state_piece(h, cap));
+        let mut reached = std::collections::BTreeSet::new();
+        let rd = match std::fs::read_dir(&state_dir) {
+            Ok(rd) => rd,
+            Err(_) => return Ok(Some(0)),
+        };
+        for e in rd {
+            let Ok(e) = e else { continue };
+            let Some(hex) = e
+                .file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".json"))
+                .map(str::to_string)
+            else {
+                continue;
+            };
+            let Ok(digest) = omega_core::hash::parse_hex32(&hex, "saved state") else {
+                continue;
+            };
+            let bytes = match self.root.read(&state_rel(&digest, "json")?, cap) {
+                Ok(Some(b)) => b,
+                // Gone meanwhile, or larger than any header: a whole state, which has no pieces.
+                Ok(None) => continue,
+                Err(e) if e.code() == ErrorCode::TooLarge => continue,
+                Err(e) => return Err(e),
+            };
+            if omega_core::client::state_digest(&bytes) != digest
+                || !bytes.starts_with(b"{\"omega-state-header\"")
+            {
+                continue; // not a header this cache wrote: it reaches nothing
+            }
+            reached.extend(reachable_pieces(&bytes, &source)?);
+        }
+        let mut removed = 0usize;
+        let pieces = state_dir.join("p");
+        for hh in std::fs::read_dir(&pieces).into_iter().flatten().flatten() {
+            let Some(hh) = hh.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let Ok(files) = std::fs::read_dir(pieces.join(&hh)) else {
+                continue;
+            };
+            for f in files.flatten() {
+                let Some(name) = f.file_name().to_str().map(str::to_string) else {
+                    continue;
+                };
+                let Ok(meta) = f.metadata() else { continue };
+                let Ok(hash) = omega_core::hash::parse_hex32(&name, "piece") else {
+                    continue;
+                };
+                if reached.contains(&hash) || age(&meta) < PIECE_GRACE {
+                    continue;
+                }
+                if let Ok(rel) = RelPath::new(&format!("state/p/{hh}/{name}")) {
+                    if self.root.remove(&rel).is_ok() {
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        self.root.write_atomic_unsynced(&stamp, b"")?;
+        Ok(Some(removed))
     }
 
     /// A piece of a per-name saved state (`state/p/<hh>/<sha256>`), or `None` when absent, a
