@@ -184,6 +184,20 @@ pub const NESTED_MODULES_DIR: &str = "node_modules";
 /// As [`walk`], also skipping the top-level *directories* named in `excluded` (a file or link
 /// with such a name is not skipped).
 pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(String, PathBuf)>> {
+    let mut out = Vec::new();
+    walk_each(root, excluded, |rel, abs| out.push((rel, abs)))?;
+    out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(out)
+}
+
+/// The walk of [`walk_excluding`], giving each regular file to `on_file` as it is found (in
+/// directory order, not sorted). The refusals are the same, met in the same order; files given
+/// before a refusal are the caller's to discard.
+fn walk_each(
+    root: &Path,
+    excluded: &[&str],
+    mut on_file: impl FnMut(String, PathBuf),
+) -> Result<()> {
     let meta = fs::metadata(root).map_err(|e| io_error(root, &e))?;
     if !meta.is_dir() {
         return fail(
@@ -191,7 +205,7 @@ pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(String, Pat
             format!("{}: not a directory", root.display()),
         );
     }
-    let mut out = Vec::new();
+    let mut files = 0usize;
     let mut stack: Vec<(String, PathBuf)> = vec![(String::new(), root.to_path_buf())];
     while let Some((prefix, dir)) = stack.pop() {
         let rd = fs::read_dir(&dir).map_err(|e| io_error(&dir, &e))?;
@@ -221,20 +235,20 @@ pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(String, Pat
                 stack.push((rel, ent.path()));
             } else if ft.is_file() {
                 validate_path(&rel)?;
-                out.push((rel, ent.path()));
-                if out.len() > MAX_FILES {
+                files += 1;
+                if files > MAX_FILES {
                     return fail(
                         ErrorCode::TooLarge,
                         format!("{}: more than {MAX_FILES} files", root.display()),
                     );
                 }
+                on_file(rel, ent.path());
             } else {
                 return Err(type_error(&rel, &ft));
             }
         }
     }
-    out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    Ok(out)
+    Ok(())
 }
 
 /// How files are hashed.
@@ -262,13 +276,16 @@ pub fn hash_files(files: &[(String, PathBuf)], how: Hashing) -> Result<Vec<FileE
     #[cfg(feature = "parallel")]
     if how == Hashing::Parallel {
         use rayon::prelude::*;
-        return files
+        // Collected in order first: rayon's own `Result` collect keeps whichever error a thread
+        // met first, which depends on timing.
+        let each: Vec<Result<FileEntry>> = files
             .par_iter()
             .map_init(
                 || vec![0u8; READ_BUFFER_BYTES],
                 |buf, (rel, abs)| hash_file(abs, rel, buf),
             )
             .collect();
+        return each.into_iter().collect();
     }
     let _ = how;
     let mut buf = vec![0u8; READ_BUFFER_BYTES];
@@ -279,9 +296,77 @@ pub fn hash_files(files: &[(String, PathBuf)], how: Hashing) -> Result<Vec<FileE
 }
 
 /// The validated listing of the directory `root`, hashing as `how` says.
+///
+/// In parallel, hashing starts while the walk goes on: the calling thread walks and hands
+/// batches of [`WALK_BATCH`] files to rayon's pool as it finds them, so the directory reads
+/// overlap the file reads (on a 1,686-file `node_modules` the walk was a tenth of the system
+/// calls, all of them before the first hash). The verdict is the sequential one: a refusal of
+/// the walk wins, then the first failing file in path order.
 pub fn read_tree_with(root: &Path, how: Hashing) -> Result<TreeListing> {
+    #[cfg(feature = "parallel")]
+    if how == Hashing::Parallel {
+        return read_tree_pipelined(root);
+    }
     let files = walk(root)?;
     TreeListing::new(hash_files(&files, how)?)
+}
+
+/// Files handed to a pool thread at once by [`read_tree_with`] in parallel: small enough to
+/// spread a 1,000-file directory over the threads, large enough that a task (one buffer of
+/// [`READ_BUFFER_BYTES`]) costs little next to its files.
+#[cfg(feature = "parallel")]
+pub const WALK_BATCH: usize = 32;
+
+#[cfg(feature = "parallel")]
+fn read_tree_pipelined(root: &Path) -> Result<TreeListing> {
+    use std::sync::Mutex;
+    type Hashed = Vec<(String, Result<FileEntry>)>;
+    let hashed: Mutex<Hashed> = Mutex::new(Vec::new());
+    let walked = rayon::in_place_scope(|scope| {
+        let hashed = &hashed;
+        let hand_over = |batch: Vec<(String, PathBuf)>| {
+            scope.spawn(move |_| {
+                let mut buf = vec![0u8; READ_BUFFER_BYTES];
+                let done: Hashed = batch
+                    .into_iter()
+                    .map(|(rel, abs)| {
+                        let entry = hash_file(&abs, &rel, &mut buf);
+                        (rel, entry)
+                    })
+                    .collect();
+                // A poisoned lock means another batch panicked: that panic reaches the caller
+                // when the scope ends, so what this batch adds no longer matters.
+                if let Ok(mut all) = hashed.lock() {
+                    all.extend(done);
+                }
+            })
+        };
+        let mut batch = Vec::with_capacity(WALK_BATCH);
+        let walked = walk_each(root, &[], |rel, abs| {
+            batch.push((rel, abs));
+            if batch.len() == WALK_BATCH {
+                hand_over(core::mem::replace(
+                    &mut batch,
+                    Vec::with_capacity(WALK_BATCH),
+                ));
+            }
+        });
+        if walked.is_ok() && !batch.is_empty() {
+            hand_over(batch);
+        }
+        walked
+    });
+    walked?;
+    let mut hashed = hashed
+        .into_inner()
+        .map_err(|_| Error::new(ErrorCode::Io, "a hashing thread failed".to_string()))?;
+    hashed.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    TreeListing::new(
+        hashed
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect::<Result<Vec<_>>>()?,
+    )
 }
 
 /// The validated listing of the directory `root` (its `.omega/` excluded).
@@ -395,11 +480,36 @@ pub fn verify_file(
         .map_err(|e| e.context(&file.display().to_string()))
 }
 
-/// Feeds every byte of the open file `f` to `sink`, in order, through one reused buffer of
-/// [`READ_BUFFER_BYTES`] (`omega sign` and `omega verify` of files of any size). `path` names
-/// the file in errors. A second thread reading ahead was measured and dropped: handing chunks
-/// between cores cost more system time than the overlap saved (docs/benchmarks.md).
-pub fn stream_file(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Result<()> {
+/// Files at least this large are read by a second thread while the caller's thread hashes
+/// ([`stream_file`]); smaller ones inline (a thread costs more than their reads).
+pub const READ_AHEAD_MIN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Buffers in flight between the reading thread and the hashing one: one being filled, one
+/// being hashed, two queued. Each is [`READ_BUFFER_BYTES`], allocated once and handed back.
+const READ_AHEAD_BUFFERS: usize = 4;
+
+/// Feeds every byte of the open file `f` to `sink`, in order (`omega sign` and `omega verify`
+/// of files of any size). `path` names the file in errors.
+///
+/// A file of [`READ_AHEAD_MIN_BYTES`] or more is read by a second thread into a ring of
+/// [`READ_AHEAD_BUFFERS`] reused buffers of [`READ_BUFFER_BYTES`] while `sink` runs on the
+/// calling thread: the kernel's copies overlap the hashing instead of adding to it. Buffers go
+/// back to the reader once hashed, so nothing is allocated per chunk (an earlier try that
+/// allocated each 256 KiB chunk paid page faults for every one: docs/benchmarks.md). Smaller
+/// files, and a file whose size `fstat` cannot tell, are read inline through one buffer.
+pub fn stream_file(path: &Path, f: File, sink: impl FnMut(&[u8])) -> Result<()> {
+    let big = f
+        .metadata()
+        .map(|m| m.len() >= READ_AHEAD_MIN_BYTES)
+        .unwrap_or(false);
+    if big {
+        stream_read_ahead(path, f, sink)
+    } else {
+        stream_inline(path, f, sink)
+    }
+}
+
+fn stream_inline(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Result<()> {
     let mut buf = vec![0u8; READ_BUFFER_BYTES];
     loop {
         match f.read(&mut buf) {
@@ -409,6 +519,52 @@ pub fn stream_file(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Res
             Err(e) => return Err(io_error(path, &e)),
         }
     }
+}
+
+fn stream_read_ahead(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Result<()> {
+    use std::sync::mpsc::sync_channel;
+    // Filled buffers (with their length) go to the hasher; hashed ones come back empty. The
+    // reader stops at end of file, at an error (sent as the last message), or when the hasher
+    // hangs up; the hasher stops when the reader's sender is dropped.
+    let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(READ_AHEAD_BUFFERS);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(READ_AHEAD_BUFFERS);
+    for _ in 0..READ_AHEAD_BUFFERS {
+        // Cannot fail: the receiver is alive and the channel holds READ_AHEAD_BUFFERS.
+        let _ = empty_tx.send(vec![0u8; READ_BUFFER_BYTES]);
+    }
+    // `move`: if `sink` panics, unwinding drops the hasher's ends of both channels, so the
+    // reader's next send or receive fails and it returns instead of blocking the scope's join.
+    std::thread::scope(move |scope| {
+        scope.spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                let read = loop {
+                    match f.read(&mut buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        other => break other,
+                    }
+                };
+                match read {
+                    Ok(0) => return,
+                    Ok(n) => {
+                        if full_tx.send(Ok((buf, n))).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        return;
+                    }
+                }
+            }
+        });
+        while let Ok(message) = full_rx.recv() {
+            let (buf, n) = message.map_err(|e| io_error(path, &e))?;
+            sink(&buf[..n]);
+            // The reader may have stopped (end of file): a buffer it will not take is dropped.
+            let _ = empty_tx.send(buf);
+        }
+        Ok(())
+    })
 }
 
 /// Checks the package directory `root` against `pins` (DESIGN §3.4). The pins are validated

@@ -546,3 +546,114 @@ fn files_around_the_read_buffer_size_hash_like_their_bytes() {
         assert_eq!(entry.hash, omega_core::hash::blake2b256(&data), "{rel}");
     }
 }
+
+/// `stream_file` gives every byte once, in order, on both of its paths: inline below
+/// `READ_AHEAD_MIN_BYTES` and through the reading thread from it on (sizes around the threshold
+/// and around the buffer size, so the last chunk is short, full or a single byte).
+#[test]
+fn stream_file_feeds_every_byte_in_order_inline_and_read_ahead() {
+    use omega_core::fs::{stream_file, READ_AHEAD_MIN_BYTES, READ_BUFFER_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let min = READ_AHEAD_MIN_BYTES as usize;
+    for size in [
+        0,
+        READ_BUFFER_BYTES + 1,
+        min - 1,
+        min,
+        min + 1,
+        min + 5 * READ_BUFFER_BYTES,
+        min + 5 * READ_BUFFER_BYTES + 3,
+    ] {
+        // Not periodic in the buffer size: a repeated or dropped chunk changes the hash.
+        let data: Vec<u8> = (0..size as u64)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let path = dir.path().join(format!("s{size}"));
+        fs::write(&path, &data).unwrap();
+        let mut got = omega_core::hash::Blake2b512::new();
+        let mut seen = 0usize;
+        stream_file(&path, fs::File::open(&path).unwrap(), |chunk| {
+            assert!(!chunk.is_empty() && chunk.len() <= READ_BUFFER_BYTES);
+            seen += chunk.len();
+            got.update(chunk);
+        })
+        .unwrap();
+        assert_eq!(seen, size, "s{size}");
+        assert_eq!(
+            got.finalize(),
+            omega_core::hash::blake2b512(&data),
+            "s{size}"
+        );
+    }
+}
+
+/// A sink that panics mid-file on the read-ahead path unwinds to the caller: the reading thread
+/// sees the hasher's ends of its channels dropped and returns, so the scope's join cannot hang
+/// (the test would time out) and the panic is the caller's to catch.
+#[test]
+fn stream_file_read_ahead_unwinds_when_the_sink_panics() {
+    use omega_core::fs::{stream_file, READ_AHEAD_MIN_BYTES, READ_BUFFER_BYTES};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big");
+    fs::write(
+        &path,
+        vec![7u8; READ_AHEAD_MIN_BYTES as usize + 9 * READ_BUFFER_BYTES],
+    )
+    .unwrap();
+    let f = fs::File::open(&path).unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut chunks = 0;
+        let _ = stream_file(&path, f, |_| {
+            chunks += 1;
+            assert!(chunks < 3, "the sink gives up on its third chunk");
+        });
+    }));
+    assert!(caught.is_err(), "the sink's panic reaches the caller");
+}
+
+/// Sequential and parallel hashing list the same tree (many directories, one larger than a
+/// pool batch), and when several files fail the error names the first in path order, every
+/// run: the parallel walk hands files to the pool as it finds them, in directory order, and
+/// threads finish in any order.
+#[test]
+fn parallel_listing_and_first_error_do_not_depend_on_timing() {
+    use omega_core::fs::{hash_files, read_tree_with, walk, Hashing};
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    for dir in 0..12 {
+        fs::create_dir_all(r.join(format!("d{dir:02}/sub"))).unwrap();
+        for f in 0..(if dir == 3 { 150 } else { 7 }) {
+            write(
+                r,
+                &format!("d{dir:02}/f{f:03}.js"),
+                format!("{dir}/{f}").as_bytes(),
+                0o644,
+            );
+        }
+        write(r, &format!("d{dir:02}/sub/run"), b"#!/bin/sh\n", 0o755);
+    }
+    let seq = read_tree_with(r, Hashing::Sequential).unwrap();
+    let par = read_tree_with(r, Hashing::Parallel).unwrap();
+    assert_eq!(seq.entries().len(), 12 * 8 + 143);
+    assert_eq!(seq.entries(), par.entries());
+    assert_eq!(seq.digest(), par.digest());
+
+    // Three files over the size limit. In path order the first two sit either side of the
+    // middle of the 242-file list, where rayon splits it between two threads: the thread that
+    // starts in the middle meets the second one almost at once, the other meets the first after
+    // 119 files. The error still names the first, every run.
+    sparse(r, "d11/zz.bin", HUGE);
+    sparse(r, "d03/f094z.bin", HUGE);
+    sparse(r, "d03/f096z.bin", HUGE);
+    let files = walk(r).unwrap();
+    for _ in 0..20 {
+        for e in [
+            read_tree_with(r, Hashing::Parallel).unwrap_err(),
+            read_tree_with(r, Hashing::Sequential).unwrap_err(),
+            hash_files(&files, Hashing::Parallel).unwrap_err(),
+        ] {
+            assert_eq!(e.code(), ErrorCode::TooLarge, "{e}");
+            assert!(e.message().contains("\"d03/f094z.bin\""), "{e}");
+        }
+    }
+}
