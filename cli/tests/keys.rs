@@ -438,3 +438,30 @@ fn minisign_key_signs_with_omega_minisign_verifies() {
     // And omega verifies its own signature with minisign's public key file.
     omega(d.path(), &["verify", "payload", "-p", "m.pub"]).expect(0);
 }
+
+/// Review (atk7): `omega sign` and `omega verify` read a file of `READ_AHEAD_MIN_BYTES` or more
+/// on a second thread. Where no thread can be made (a process or memory limit; here a stack no
+/// address space holds, through `RUST_MIN_STACK`), `scope.spawn` panicked (exit 101); the file
+/// is now read inline, as a smaller one is, with the same result.
+#[test]
+fn review_sign_and_verify_of_a_large_file_when_no_thread_can_be_made() {
+    let d = tempfile::tempdir().unwrap();
+    let k = keygen(d.path(), "a");
+    let size = omega_core::fs::READ_AHEAD_MIN_BYTES as usize + 12_345;
+    let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+    fs::write(d.path().join("big.bin"), &data).unwrap();
+    let no_thread = |args: &[&str]| {
+        let mut c = omega_cmd(d.path());
+        c.args(args).env("RUST_MIN_STACK", "200000000000000");
+        run_cmd(c)
+    };
+    no_thread(&["sign", "big.bin", "-s", k.sec()]).expect(0);
+    no_thread(&["verify", "big.bin", "-p", k.public()]).expect(0);
+    // The same signature verifies with threads, and a changed byte is still caught without.
+    omega(d.path(), &["verify", "big.bin", "-p", k.public()]).expect(0);
+    let mut bad = data;
+    bad[size - 7] ^= 1;
+    fs::write(d.path().join("big.bin"), &bad).unwrap();
+    let r = no_thread(&["verify", "big.bin", "-p", k.public()]).expect(1);
+    assert!(r.stderr.contains("SIGNATURE_INVALID"), "{}", r.stderr);
+}

@@ -319,21 +319,29 @@ pub const WALK_BATCH: usize = 32;
 
 #[cfg(feature = "parallel")]
 fn read_tree_pipelined(root: &Path) -> Result<TreeListing> {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Mutex;
     type Hashed = Vec<(String, Result<FileEntry>)>;
     let hashed: Mutex<Hashed> = Mutex::new(Vec::new());
+    // Set when the walk refuses the tree: its verdict no longer depends on any file, so the
+    // batches still queued (the walk outruns the hashing) read nothing more. Without it a
+    // refusal met late in the walk (a link, a bad name, file MAX_FILES + 1) cost a hash of
+    // every file found before it, where the sequential walk hashes none.
+    let refused = AtomicBool::new(false);
     let walked = rayon::in_place_scope(|scope| {
         let hashed = &hashed;
+        let refused = &refused;
         let hand_over = |batch: Vec<(String, PathBuf)>| {
             scope.spawn(move |_| {
                 let mut buf = vec![0u8; READ_BUFFER_BYTES];
-                let done: Hashed = batch
-                    .into_iter()
-                    .map(|(rel, abs)| {
-                        let entry = hash_file(&abs, &rel, &mut buf);
-                        (rel, entry)
-                    })
-                    .collect();
+                let mut done: Hashed = Vec::with_capacity(batch.len());
+                for (rel, abs) in batch {
+                    if refused.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let entry = hash_file(&abs, &rel, &mut buf);
+                    done.push((rel, entry));
+                }
                 // A poisoned lock means another batch panicked: that panic reaches the caller
                 // when the scope ends, so what this batch adds no longer matters.
                 if let Ok(mut all) = hashed.lock() {
@@ -351,7 +359,9 @@ fn read_tree_pipelined(root: &Path) -> Result<TreeListing> {
                 ));
             }
         });
-        if walked.is_ok() && !batch.is_empty() {
+        if walked.is_err() {
+            refused.store(true, Ordering::Relaxed);
+        } else if !batch.is_empty() {
             hand_over(batch);
         }
         walked
@@ -496,7 +506,8 @@ const READ_AHEAD_BUFFERS: usize = 4;
 /// calling thread: the kernel's copies overlap the hashing instead of adding to it. Buffers go
 /// back to the reader once hashed, so nothing is allocated per chunk (an earlier try that
 /// allocated each 256 KiB chunk paid page faults for every one: docs/benchmarks.md). Smaller
-/// files, and a file whose size `fstat` cannot tell, are read inline through one buffer.
+/// files, a file whose size `fstat` cannot tell, and any file when no thread can be made, are
+/// read inline through one buffer.
 pub fn stream_file(path: &Path, f: File, sink: impl FnMut(&[u8])) -> Result<()> {
     let big = f
         .metadata()
@@ -521,7 +532,7 @@ fn stream_inline(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Resul
     }
 }
 
-fn stream_read_ahead(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Result<()> {
+fn stream_read_ahead(path: &Path, f: File, mut sink: impl FnMut(&[u8])) -> Result<()> {
     use std::sync::mpsc::sync_channel;
     // Filled buffers (with their length) go to the hasher; hashed ones come back empty. The
     // reader stops at end of file, at an error (sent as the last message), or when the hasher
@@ -534,8 +545,12 @@ fn stream_read_ahead(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> R
     }
     // `move`: if `sink` panics, unwinding drops the hasher's ends of both channels, so the
     // reader's next send or receive fails and it returns instead of blocking the scope's join.
+    // The file goes to the reader once it runs: if no thread can be made (a process or
+    // memory limit: `scope.spawn` would panic), it is read inline instead, as a small one is.
+    let (file_tx, file_rx) = sync_channel::<File>(1);
     std::thread::scope(move |scope| {
-        scope.spawn(move || {
+        let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+            let Ok(mut f) = file_rx.recv() else { return };
             while let Ok(mut buf) = empty_rx.recv() {
                 let read = loop {
                     match f.read(&mut buf) {
@@ -557,6 +572,12 @@ fn stream_read_ahead(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> R
                 }
             }
         });
+        if spawned.is_err() {
+            return stream_inline(path, f, &mut sink);
+        }
+        if let Err(std::sync::mpsc::SendError(f)) = file_tx.send(f) {
+            return stream_inline(path, f, &mut sink);
+        }
         while let Ok(message) = full_rx.recv() {
             let (buf, n) = message.map_err(|e| io_error(path, &e))?;
             sink(&buf[..n]);
