@@ -1163,3 +1163,104 @@ fn progress_is_silent_when_piped_or_json() {
     assert!(Progress::bytes(10, "tarball", false).is_hidden());
     assert!(Progress::spinner("checkpoint", false).is_hidden());
 }
+
+/// Sets the modification time of the file `p`.
+fn set_mtime(p: &Path, t: std::time::SystemTime) {
+    fs::File::options()
+        .write(true)
+        .open(p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// An old piece no header reaches, planted at `state/p/<hh>/<hex>` below `cache`'s folder.
+fn plant_piece(cache: &Cache, hh: &str, hex: &str, ago: Duration) -> std::path::PathBuf {
+    let p = cache.path().join("state/p").join(hh).join(hex);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(&p, b"garbage").unwrap();
+    set_mtime(&p, std::time::SystemTime::now() - ago);
+    p
+}
+
+/// Review (atk7, ST8): a `state/collected` stamp dated ahead of the clock (a clock set back, a
+/// user cache restored from a CI machine whose clock was ahead, or planted) was read as "just
+/// collected" until that date: no piece was collected for as long (ST6's disk filling). A stamp
+/// more than a day away either way is now due; one within the day still defers.
+#[test]
+fn review_a_collection_stamp_dated_ahead_does_not_stop_collection() {
+    let base = tempfile::tempdir().unwrap();
+    let cache = Cache::open_in(base.path(), "example.com/log").unwrap();
+    let hour = Duration::from_secs(3600);
+    let now = std::time::SystemTime::now();
+    let old = plant_piece(&cache, "ab", &"ab".repeat(32), 2 * hour);
+    let stamp = cache.path().join("state/collected");
+    fs::write(&stamp, b"").unwrap();
+    set_mtime(&stamp, now + 365 * 24 * hour);
+    assert_eq!(cache.collect_pieces(now).unwrap(), Some(1));
+    assert!(!old.exists(), "the old unreached piece is collected");
+    // The stamp is now the present: within the day, nothing more (even dated an hour ahead).
+    let again = plant_piece(&cache, "cd", &"cd".repeat(32), 2 * hour);
+    assert_eq!(cache.collect_pieces(now).unwrap(), None);
+    set_mtime(&stamp, now + hour);
+    assert_eq!(cache.collect_pieces(now).unwrap(), None);
+    assert!(again.exists());
+    // A piece dated ahead counts as young: kept.
+    set_mtime(&stamp, now - 25 * hour);
+    set_mtime(&again, now + 365 * 24 * hour);
+    assert_eq!(cache.collect_pieces(now).unwrap(), Some(0));
+    assert!(again.exists());
+}
+
+/// Review (atk7, ST7): the collection lists `state/p` by path (following links), but removes
+/// through the cache's folder handle, component by component without following links: a linked
+/// `state/p/<hh>` or `state/p` naming a folder elsewhere with old piece-named files loses
+/// nothing there; names that are not 64 hex digits, and `.…tmp-…` files, are left alone.
+#[test]
+fn review_collection_never_removes_through_a_link_or_a_name_not_a_piece() {
+    let hour = Duration::from_secs(3600);
+    let outside = tempfile::tempdir().unwrap();
+    let victim = outside.path().join("ee".repeat(32));
+    fs::write(&victim, b"not the cache's").unwrap();
+    set_mtime(&victim, std::time::SystemTime::now() - 48 * hour);
+    let base = tempfile::tempdir().unwrap();
+    let cache = Cache::open_in(base.path(), "example.com/log").unwrap();
+    let p = cache.path().join("state/p");
+    fs::create_dir_all(&p).unwrap();
+    std::os::unix::fs::symlink(outside.path(), p.join("ee")).unwrap();
+    let odd = plant_piece(&cache, "ab", "not-hex", 48 * hour);
+    let upper = plant_piece(&cache, "ab", &"AB".repeat(32), 48 * hour);
+    let tmp = plant_piece(
+        &cache,
+        "ab",
+        &format!(".{}.tmp-1-2", "ab".repeat(32)),
+        48 * hour,
+    );
+    let removed = cache.collect_pieces(std::time::SystemTime::now()).unwrap();
+    assert!(
+        victim.exists(),
+        "a file reached through a linked state/p/<hh> is kept"
+    );
+    assert!(odd.exists() && tmp.exists());
+    assert_eq!(removed, Some(usize::from(!upper.exists())));
+    // `state/p` itself a link to the outside folder (its `ee` entry a real folder there).
+    let outside2 = tempfile::tempdir().unwrap();
+    let victim2 = outside2.path().join("ee").join("ee".repeat(32));
+    fs::create_dir(outside2.path().join("ee")).unwrap();
+    fs::write(&victim2, b"not the cache's").unwrap();
+    set_mtime(&victim2, std::time::SystemTime::now() - 48 * hour);
+    fs::remove_dir_all(&p).unwrap();
+    std::os::unix::fs::symlink(outside2.path(), &p).unwrap();
+    set_mtime(
+        &cache.path().join("state/collected"),
+        std::time::SystemTime::now() - 48 * hour,
+    );
+    assert_eq!(
+        cache.collect_pieces(std::time::SystemTime::now()).unwrap(),
+        Some(0)
+    );
+    assert!(
+        victim2.exists(),
+        "a file reached through a linked state/p is kept"
+    );
+}

@@ -392,7 +392,15 @@ impl Cache {
                 .unwrap_or(Duration::ZERO)
         };
         if let Ok(m) = std::fs::symlink_metadata(state_dir.join("collected")) {
-            if age(&m) < COLLECT_EVERY {
+            // Within a day of `now` either way. A stamp dated further ahead (a clock set back,
+            // a cache restored from a machine whose clock was ahead) is due: taken as "just
+            // now", it stopped every collection until that date (ST8). A piece dated ahead
+            // still counts as young (kept).
+            let apart = m.modified().ok().map(|t| match now.duration_since(t) {
+                Ok(d) => d,
+                Err(e) => e.duration(),
+            });
+            if apart.is_some_and(|d| d < COLLECT_EVERY) {
                 return Ok(None);
             }
         }
