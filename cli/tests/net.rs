@@ -1215,7 +1215,8 @@ fn review_a_collection_stamp_dated_ahead_does_not_stop_collection() {
 /// Review (atk7, ST7): the collection lists `state/p` by path (following links), but removes
 /// through the cache's folder handle, component by component without following links: a linked
 /// `state/p/<hh>` or `state/p` naming a folder elsewhere with old piece-named files loses
-/// nothing there; names that are not 64 hex digits, and `.…tmp-…` files, are left alone.
+/// nothing there; names that are not 64 hex digits, and `.…tmp-…` files, are left alone. A link,
+/// FIFO or folder named like a header reaches nothing (it stopped the collection: `Err`).
 #[test]
 fn review_collection_never_removes_through_a_link_or_a_name_not_a_piece() {
     let hour = Duration::from_secs(3600);
@@ -1228,7 +1229,23 @@ fn review_collection_never_removes_through_a_link_or_a_name_not_a_piece() {
     let p = cache.path().join("state/p");
     fs::create_dir_all(&p).unwrap();
     std::os::unix::fs::symlink(outside.path(), p.join("ee")).unwrap();
+    // A link, a FIFO and a folder named like headers: never read as states, they reach
+    // nothing and do not stop the collection.
+    let states = cache.path().join("state");
+    std::os::unix::fs::symlink(
+        "/etc/hostname",
+        states.join(format!("{}.json", "01".repeat(32))),
+    )
+    .unwrap();
+    let fifo = states.join(format!("{}.json", "02".repeat(32)));
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    fs::create_dir(states.join(format!("{}.json", "03".repeat(32)))).unwrap();
     let odd = plant_piece(&cache, "ab", "not-hex", 48 * hour);
+    let garbage = plant_piece(&cache, "ab", &"ab".repeat(32), 48 * hour);
     let upper = plant_piece(&cache, "ab", &"AB".repeat(32), 48 * hour);
     let tmp = plant_piece(
         &cache,
@@ -1242,7 +1259,11 @@ fn review_collection_never_removes_through_a_link_or_a_name_not_a_piece() {
         "a file reached through a linked state/p/<hh> is kept"
     );
     assert!(odd.exists() && tmp.exists());
-    assert_eq!(removed, Some(usize::from(!upper.exists())));
+    assert!(
+        !garbage.exists(),
+        "the collection went on past the odd headers"
+    );
+    assert_eq!(removed, Some(1 + usize::from(!upper.exists())));
     // `state/p` itself a link to the outside folder (its `ee` entry a real folder there).
     let outside2 = tempfile::tempdir().unwrap();
     let victim2 = outside2.path().join("ee").join("ee".repeat(32));
