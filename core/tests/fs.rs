@@ -699,3 +699,38 @@ fn review_a_late_walk_refusal_does_not_hash_the_files_found_before_it() {
         "{read} bytes read before the walk's refusal"
     );
 }
+
+/// Review (atk7): one file more than `MAX_FILES` is refused the same way by the sequential
+/// listing (walk, then hash) and the parallel one (hashing while it walks, then the walk's
+/// refusal wins): `TOO_LARGE` naming the limit, never a listing of the first `MAX_FILES`.
+#[test]
+fn one_file_more_than_max_files_is_refused_by_both_listings() {
+    use omega_core::fs::{read_tree_with, Hashing};
+    use omega_core::limits::MAX_FILES;
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    let per_dir = 1000;
+    for i in 0..=MAX_FILES {
+        let dir = r.join(format!("d{:03}", i / per_dir));
+        if i % per_dir == 0 {
+            fs::create_dir(&dir).unwrap();
+        }
+        fs::File::create(dir.join(format!("f{i}"))).unwrap();
+    }
+    let seq = read_tree_with(r, Hashing::Sequential).unwrap_err();
+    let par = read_tree_with(r, Hashing::Parallel).unwrap_err();
+    assert_eq!(seq.code(), ErrorCode::TooLarge, "{seq}");
+    assert_eq!(par.code(), ErrorCode::TooLarge, "{par}");
+    assert_eq!(seq.message(), par.message());
+    assert!(
+        par.message()
+            .contains(&format!("more than {MAX_FILES} files")),
+        "{par}"
+    );
+    // One file fewer: both list the same tree.
+    fs::remove_file(r.join("d000/f0")).unwrap();
+    let seq = read_tree_with(r, Hashing::Sequential).unwrap();
+    let par = read_tree_with(r, Hashing::Parallel).unwrap();
+    assert_eq!(seq.entries().len(), MAX_FILES);
+    assert_eq!(seq.digest(), par.digest());
+}
