@@ -534,12 +534,25 @@ impl Session {
     /// Loads `names` from the saved state's pieces in the user cache, when the state was
     /// resumed from a saved header (nothing to do otherwise), so that [`Session::state`]
     /// answers for them (`RegistryState::try_name`).
+    ///
+    /// A piece the resumed header reaches but the cache lacks (deleted, or collected in a race
+    /// with another omega: threat model ST10) fails this command; the header is then dropped
+    /// from the cache, so that the next run replays the log from entry 0 instead of failing
+    /// the same way every time.
     pub fn load_names(&mut self, names: &[&str]) -> Result<(), Error> {
-        self.reader
-            .load_names(names, &CachePieces(self.cache.as_ref()))
-            .map_err(|e| {
-                e.context("the saved registry state in the user cache (remove its state/ folder to replay the log from entry 0)")
-            })
+        let loaded = self
+            .reader
+            .load_names(names, &CachePieces(self.cache.as_ref()));
+        loaded.map_err(|e| {
+            if e.code() == ErrorCode::NotFound && self.reader.resumed_from().is_some() {
+                if let (Some(c), Some(d)) = (&self.cache, &self.saved_digest) {
+                    if c.forget_state(d).is_ok() {
+                        return e.context("the saved registry state in the user cache (it lacks a piece and is dropped: the next run replays the log from entry 0)");
+                    }
+                }
+            }
+            e.context("the saved registry state in the user cache (remove its state/ folder to replay the log from entry 0)")
+        })
     }
 
     /// Reads and verifies a release (R6 steps 3–5, core's order): the index note when

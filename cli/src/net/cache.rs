@@ -472,6 +472,14 @@ impl Cache {
         Ok(Some(removed))
     }
 
+    /// Drops the saved state `digest` (`state/<sha256>.json` and `.root`): it reaches a piece
+    /// the cache lacks, so the next run replays instead of resuming from it (ST10). Its pieces
+    /// stay until a collection finds no kept header reaching them.
+    pub fn forget_state(&self, digest: &[u8; 32]) -> Result<()> {
+        self.root.remove(&state_rel(digest, "json")?)?;
+        self.root.remove(&state_rel(digest, "root")?)
+    }
+
     /// A piece of a per-name saved state (`state/p/<hh>/<sha256>`), or `None` when absent, a
     /// link, over `cap`, or not hashing to `hash` (that one is removed). Core checks it again.
     pub fn state_piece(&self, hash: &[u8; 32], cap: u64) -> Option<Vec<u8>> {
