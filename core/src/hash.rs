@@ -4,14 +4,75 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use blake2::digest::consts::{U32, U64};
-use blake2::digest::Digest;
-
 use crate::error::{fail, ErrorCode, Result};
 
+// The BLAKE2b engine: `blake2b_simd` on x86_64 (its AVX2 compression, a port of Samuel
+// Neves's as in libsodium, picked at run time with `std`), the portable `blake2` crate
+// elsewhere (as fast or faster without SIMD, and in WebAssembly: docs/benchmarks.md, "BLAKE2b
+// engines"). Both are checked against the same BLAKE2b vectors; nothing outside this file
+// knows which one runs.
+#[cfg(target_arch = "x86_64")]
+mod engine {
+    #[derive(Clone)]
+    pub struct State(blake2b_simd::State);
+
+    impl State {
+        pub fn new(len: usize) -> Self {
+            Self(blake2b_simd::Params::new().hash_length(len).to_state())
+        }
+        pub fn update(&mut self, data: &[u8]) {
+            self.0.update(data);
+        }
+        pub fn finalize_into(self, out: &mut [u8]) {
+            out.copy_from_slice(self.0.finalize().as_bytes());
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+mod engine {
+    use blake2::digest::consts::{U32, U64};
+    use blake2::digest::Digest;
+
+    #[derive(Clone)]
+    pub enum State {
+        Short(blake2::Blake2b<U32>),
+        Long(blake2::Blake2b<U64>),
+    }
+
+    impl State {
+        /// `len` is 32 or 64 (the only lengths this module asks for).
+        pub fn new(len: usize) -> Self {
+            if len == 32 {
+                Self::Short(Default::default())
+            } else {
+                Self::Long(Default::default())
+            }
+        }
+        pub fn update(&mut self, data: &[u8]) {
+            match self {
+                Self::Short(h) => h.update(data),
+                Self::Long(h) => h.update(data),
+            }
+        }
+        pub fn finalize_into(self, out: &mut [u8]) {
+            match self {
+                Self::Short(h) => out.copy_from_slice(&h.finalize()),
+                Self::Long(h) => out.copy_from_slice(&h.finalize()),
+            }
+        }
+    }
+}
+
 /// Streaming BLAKE2b-256 (unkeyed, 32-byte output).
-#[derive(Clone, Default)]
-pub struct Blake2b256(blake2::Blake2b<U32>);
+#[derive(Clone)]
+pub struct Blake2b256(engine::State);
+
+impl Default for Blake2b256 {
+    fn default() -> Self {
+        Self(engine::State::new(32))
+    }
+}
 
 impl Blake2b256 {
     /// A fresh hasher.
@@ -24,13 +85,21 @@ impl Blake2b256 {
     }
     /// The 32-byte digest.
     pub fn finalize(self) -> [u8; 32] {
-        self.0.finalize().into()
+        let mut out = [0u8; 32];
+        self.0.finalize_into(&mut out);
+        out
     }
 }
 
 /// Streaming BLAKE2b-512 (unkeyed, 64-byte output): minisign's prehash.
-#[derive(Clone, Default)]
-pub struct Blake2b512(blake2::Blake2b<U64>);
+#[derive(Clone)]
+pub struct Blake2b512(engine::State);
+
+impl Default for Blake2b512 {
+    fn default() -> Self {
+        Self(engine::State::new(64))
+    }
+}
 
 impl Blake2b512 {
     /// A fresh hasher.
@@ -43,7 +112,9 @@ impl Blake2b512 {
     }
     /// The 64-byte digest.
     pub fn finalize(self) -> [u8; 64] {
-        self.0.finalize().into()
+        let mut out = [0u8; 64];
+        self.0.finalize_into(&mut out);
+        out
     }
 }
 
