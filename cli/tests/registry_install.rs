@@ -16,12 +16,7 @@ use fixture::{code, World};
 
 /// A world with left-pad 1.0.0 published by its owner, cosigned, served over http.
 fn world() -> (World, Nginx) {
-    let w = World::new();
-    w.publish("left-pad", "1.0.0", 1, &w.owner);
-    w.cosign();
-    w.serve();
-    let n = Nginx::start(&w.serve_dir());
-    (w, n)
+    World::served(&["left-pad"])
 }
 
 /// Runs `omega install ARGS` expecting a refusal with `expected`, and that app/ is unchanged.

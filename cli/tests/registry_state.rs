@@ -14,7 +14,6 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use common::nginx::Nginx;
 use common::Run;
 use fixture::World;
 
@@ -74,11 +73,7 @@ fn pinned_state(w: &World) -> String {
 #[test]
 fn a_warm_install_with_no_new_entries_writes_nothing_to_the_state_folder() {
     for env in [vec![], vec![("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")]] {
-        let w = World::new();
-        w.publish("left-pad", "1.0.0", 1, &w.owner);
-        w.cosign();
-        w.serve();
-        let n = Nginx::start(&w.serve_dir());
+        let (w, n) = World::served(&["left-pad"]);
         let url = n.http_url();
         install(&w, &["left-pad", "--registry", &url], &env).expect(0);
         let states = origin_cache(&w).join("state");
@@ -116,11 +111,7 @@ fn a_warm_install_with_no_new_entries_writes_nothing_to_the_state_folder() {
 #[test]
 fn pieces_are_written_only_when_they_change_and_a_missing_one_means_a_replay() {
     let env = [("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")];
-    let w = World::new();
-    w.publish("left-pad", "1.0.0", 1, &w.owner);
-    w.cosign();
-    w.serve();
-    let n = Nginx::start(&w.serve_dir());
+    let (w, n) = World::served(&["left-pad"]);
     let url = n.http_url();
     install(&w, &["left-pad", "--registry", &url], &env).expect(0);
     let states = origin_cache(&w).join("state");
@@ -217,11 +208,7 @@ fn pieces_in(states: &Path) -> Vec<PathBuf> {
 fn pieces_no_kept_header_reaches_are_collected_after_the_grace_hour_once_a_day() {
     let env = [("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")];
     let hour = std::time::Duration::from_secs(3600);
-    let w = World::new();
-    w.publish("left-pad", "1.0.0", 1, &w.owner);
-    w.cosign();
-    w.serve();
-    let n = Nginx::start(&w.serve_dir());
+    let (w, n) = World::served(&["left-pad"]);
     let url = n.http_url();
     install(&w, &["left-pad", "--registry", &url], &env).expect(0);
     let states = origin_cache(&w).join("state");
@@ -314,12 +301,7 @@ fn pieces_no_kept_header_reaches_are_collected_after_the_grace_hour_once_a_day()
 #[test]
 fn review_a_record_missing_behind_a_kept_header_fails_once_then_replays() {
     let env = [("OMEGA_STATE_WHOLE_MAX_ENTRIES", "0")];
-    let w = World::new();
-    w.publish("left-pad", "1.0.0", 1, &w.owner);
-    w.publish("right-pad", "1.0.0", 1, &w.owner);
-    w.cosign();
-    w.serve();
-    let n = Nginx::start(&w.serve_dir());
+    let (w, n) = World::served(&["left-pad", "right-pad"]);
     let url = n.http_url();
     install(&w, &["left-pad", "--registry", &url], &env).expect(0);
     let states = origin_cache(&w).join("state");

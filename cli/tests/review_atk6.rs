@@ -10,7 +10,6 @@ mod fixture;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::nginx::Nginx;
 use fixture::{code, World};
 
 /// Every file under `dir` whose path holds `/tile/`, with its bytes.
@@ -42,11 +41,7 @@ fn tiles_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// cached tile deleted as "failed verification".
 #[test]
 fn finding_a_fork_shown_by_cached_tiles_is_log_inconsistent_and_the_tiles_are_kept() {
-    let w = World::new();
-    w.publish("left-pad", "1.0.0", 1, &w.owner);
-    w.cosign();
-    w.serve();
-    let n = Nginx::start(&w.serve_dir());
+    let (w, n) = World::served(&["left-pad"]);
     let url = n.http_url();
     w.install(&["left-pad", "--registry", &url]).expect(0);
     // The fork's copy, from here.

@@ -254,6 +254,19 @@ impl World {
         self.serve_from(&self.reg());
     }
 
+    /// A world with `names` published at 1.0.0 by their owner, cosigned, and served over
+    /// http by nginx (on 127.0.0.1; stopped when the `Nginx` is dropped).
+    pub fn served(names: &[&str]) -> (World, crate::common::nginx::Nginx) {
+        let w = World::new();
+        for name in names {
+            w.publish(name, "1.0.0", 1, &w.owner);
+        }
+        w.cosign();
+        w.serve();
+        let n = crate::common::nginx::Nginx::start(&w.serve_dir());
+        (w, n)
+    }
+
     /// `omega install ARGS… --root app`.
     pub fn install(&self, args: &[&str]) -> Run {
         let app = self.app();
