@@ -121,10 +121,9 @@ pub fn measure_file(path: &Path, rel: &str, buf: &mut [u8], limit: u64) -> Resul
     let cap = limit.saturating_add(1);
     while size < cap {
         let want = usize::try_from(cap - size).map_or(buf.len(), |room| room.min(buf.len()));
-        let n = match f.read(&mut buf[..want]) {
+        let n = match read_some(&mut f, &mut buf[..want]) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(io_error(path, &e)),
         };
         h.update(&buf[..n]);
@@ -523,11 +522,20 @@ pub fn stream_file(path: &Path, f: File, sink: impl FnMut(&[u8])) -> Result<()> 
 fn stream_inline(path: &Path, mut f: File, mut sink: impl FnMut(&[u8])) -> Result<()> {
     let mut buf = vec![0u8; READ_BUFFER_BYTES];
     loop {
-        match f.read(&mut buf) {
+        match read_some(&mut f, &mut buf) {
             Ok(0) => return Ok(()),
             Ok(n) => sink(&buf[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(io_error(path, &e)),
+        }
+    }
+}
+
+/// One `read` into `buf`, again when a signal interrupted it.
+fn read_some(f: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match f.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => return other,
         }
     }
 }
@@ -552,13 +560,7 @@ fn stream_read_ahead(path: &Path, f: File, mut sink: impl FnMut(&[u8])) -> Resul
         let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
             let Ok(mut f) = file_rx.recv() else { return };
             while let Ok(mut buf) = empty_rx.recv() {
-                let read = loop {
-                    match f.read(&mut buf) {
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        other => break other,
-                    }
-                };
-                match read {
+                match read_some(&mut f, &mut buf) {
                     Ok(0) => return,
                     Ok(n) => {
                         if full_tx.send(Ok((buf, n))).is_err() {

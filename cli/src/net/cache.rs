@@ -332,19 +332,9 @@ impl Cache {
         self.root
             .write_atomic(&state_rel(digest, "root")?, root_hex.as_bytes())?;
         self.root.write_atomic(&state_rel(digest, "json")?, bytes)?;
-        let dir = self.root.path().join("state");
-        let Ok(rd) = std::fs::read_dir(&dir) else {
+        let Some(mut all) = self.saved_states() else {
             return Ok(());
         };
-        let mut all: Vec<(std::time::SystemTime, String)> = rd
-            .filter_map(|e| {
-                let e = e.ok()?;
-                let name = e.file_name().into_string().ok()?;
-                let hex = name.strip_suffix(".json")?.to_string();
-                let t = e.metadata().ok()?.modified().ok()?;
-                Some((t, hex))
-            })
-            .collect();
         all.sort();
         all.reverse();
         let mine = to_hex(digest);
@@ -367,6 +357,21 @@ impl Cache {
             let _ = self.collect_pieces(std::time::SystemTime::now());
         }
         Ok(())
+    }
+
+    /// Every saved state in `state/` (`<name>.json`): its modification time and name, as
+    /// listed (unread, unchecked; a name need not be hex). `None` when `state/` cannot be
+    /// listed — not the same as no state: nothing may then be pruned or collected.
+    fn saved_states(&self) -> Option<Vec<(std::time::SystemTime, String)>> {
+        let rd = std::fs::read_dir(self.root.path().join("state")).ok()?;
+        let all = rd.filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            let hex = name.strip_suffix(".json")?.to_string();
+            let t = e.metadata().ok()?.modified().ok()?;
+            Some((t, hex))
+        });
+        Some(all.collect())
     }
 
     /// Removes the pieces (`state/p/…`) that no saved state left in `state/` reaches, older
@@ -407,20 +412,10 @@ impl Cache {
         let cap = MAX_STATE_PIECE_BYTES as u64;
         let source = FnSource(|h: &[u8; 32]| self.state_piece(h, cap));
         let mut reached = std::collections::BTreeSet::new();
-        let rd = match std::fs::read_dir(&state_dir) {
-            Ok(rd) => rd,
-            Err(_) => return Ok(Some(0)),
+        let Some(states) = self.saved_states() else {
+            return Ok(Some(0));
         };
-        for e in rd {
-            let Ok(e) = e else { continue };
-            let Some(hex) = e
-                .file_name()
-                .to_str()
-                .and_then(|n| n.strip_suffix(".json"))
-                .map(str::to_string)
-            else {
-                continue;
-            };
+        for (_, hex) in states {
             let Ok(digest) = omega_core::hash::parse_hex32(&hex, "saved state") else {
                 continue;
             };
