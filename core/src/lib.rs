@@ -120,7 +120,7 @@ pub mod fs;
 pub mod hash;
 pub mod index;
 pub mod installs;
-mod json;
+pub mod json;
 pub mod keys;
 pub mod layout;
 pub mod limits;

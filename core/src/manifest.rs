@@ -8,11 +8,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{fail, ErrorCode, Result};
 use crate::hash::{parse_hex32, to_hex};
-use crate::json::{self, UniqueMap};
+use crate::json::{self, At, ObjectBuilder, Value};
 use crate::keys::PublicKey;
 use crate::limits::{MAX_FILES, MAX_KEYS, MAX_MANIFEST_BYTES, MAX_NAME_BYTES, MAX_VERSION_BYTES};
 use crate::tree::{
@@ -143,22 +141,98 @@ pub struct Manifest {
     pub keys: KeySet,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawManifest {
-    omega: u64,
     name: String,
     version: String,
     sequence: u64,
     tree: String,
     files: Vec<RawFile>,
-    #[serde(default, skip_serializing_if = "UniqueMap::is_empty")]
-    dependencies: UniqueMap<String>,
+    dependencies: Vec<(String, String)>,
     keys: RawKeys,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawManifest {
+    /// The fields of a manifest whose `omega` version was checked already.
+    fn read(mut f: json::Fields<'_>, at: &At<'_>) -> Result<RawManifest> {
+        let name = f.string("name", at)?;
+        let version = f.string("version", at)?;
+        let sequence = f.u64("sequence", at)?;
+        let tree = f.string("tree", at)?;
+        let fa = at.field("files");
+        let items = f.required("files", at)?.into_array(&fa)?;
+        if items.len() > MAX_FILES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{at}: more than {MAX_FILES} files"),
+            );
+        }
+        let mut files = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            let at = fa.index(i);
+            let mut o = v.into_fields(&at)?;
+            files.push(RawFile {
+                path: o.string("path", &at)?,
+                kind: o.string("kind", &at)?,
+                size: o.u64("size", &at)?,
+                blake2b256: o.string("blake2b256", &at)?,
+            });
+            o.end(&at)?;
+        }
+        let da = at.field("dependencies");
+        let mut dependencies = Vec::new();
+        if let Some(v) = f.take("dependencies") {
+            for (k, v) in v.into_members(&da)? {
+                let d = v.into_string(&da.field(&k))?;
+                dependencies.push((k.into_owned(), d));
+            }
+        }
+        let keys = RawKeys::read(f.required("keys", at)?, &at.field("keys"))?;
+        f.end(at)?;
+        Ok(RawManifest {
+            name,
+            version,
+            sequence,
+            tree,
+            files,
+            dependencies,
+            keys,
+        })
+    }
+
+    fn write(self) -> Value<'static> {
+        let mut o = ObjectBuilder::new()
+            .field("omega", MANIFEST_VERSION)
+            .field("name", self.name)
+            .field("version", self.version)
+            .field("sequence", self.sequence)
+            .field("tree", self.tree)
+            .field(
+                "files",
+                Value::Array(
+                    self.files
+                        .into_iter()
+                        .map(|f| {
+                            ObjectBuilder::new()
+                                .field("path", f.path)
+                                .field("kind", f.kind)
+                                .field("size", f.size)
+                                .field("blake2b256", f.blake2b256)
+                                .build()
+                        })
+                        .collect(),
+                ),
+            );
+        if !self.dependencies.is_empty() {
+            let mut deps = ObjectBuilder::new();
+            for (k, v) in self.dependencies {
+                deps = deps.entry(k, v);
+            }
+            o = o.field("dependencies", deps.build());
+        }
+        o.field("keys", self.keys.write()).build()
+    }
+}
+
 struct RawFile {
     path: String,
     kind: String,
@@ -166,13 +240,40 @@ struct RawFile {
     blake2b256: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+/// The `keys` object of a manifest or lock entry as written.
 pub(crate) struct RawKeys {
     threshold: u64,
     signers: Vec<String>,
-    #[serde(default)]
     next: Vec<String>,
+}
+
+impl RawKeys {
+    /// `{"threshold": n, "signers": [...], "next": [...]}` (`next` optional).
+    pub(crate) fn read(v: Value<'_>, at: &At<'_>) -> Result<RawKeys> {
+        let mut f = v.into_fields(at)?;
+        let threshold = f.u64("threshold", at)?;
+        let signers = f
+            .required("signers", at)?
+            .into_strings(&at.field("signers"))?;
+        let next = match f.take("next") {
+            Some(v) => v.into_strings(&at.field("next"))?,
+            None => Vec::new(),
+        };
+        f.end(at)?;
+        Ok(RawKeys {
+            threshold,
+            signers,
+            next,
+        })
+    }
+
+    pub(crate) fn write(self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("threshold", self.threshold)
+            .field("signers", Value::strings(self.signers))
+            .field("next", Value::strings(self.next))
+            .build()
+    }
 }
 
 /// Checks an npm package name: 1–214 bytes, lowercase `a-z 0-9 - . _ ~`, optional `@scope/`,
@@ -241,8 +342,10 @@ impl Manifest {
                 format!("{what}: larger than {MAX_MANIFEST_BYTES} bytes"),
             );
         }
-        json::probe_version(bytes, "omega", what, MANIFEST_VERSION)?;
-        let raw: RawManifest = json::from_slice(bytes, what)?;
+        let at = At::root(what);
+        let mut fields = json::parse(bytes, what)?.into_fields(&at)?;
+        fields.version("omega", &at, MANIFEST_VERSION, MANIFEST_VERSION)?;
+        let raw = RawManifest::read(fields, &at)?;
         validate_name(&raw.name).map_err(|e| e.context(what))?;
         let what = format!("manifest of {}", raw.name);
         validate_version(&raw.version).map_err(|e| e.context(&what))?;
@@ -302,7 +405,7 @@ impl Manifest {
             );
         }
         let mut dependencies = BTreeMap::new();
-        for (name, digest) in raw.dependencies.0 {
+        for (name, digest) in raw.dependencies {
             validate_name(&name).map_err(|e| e.context(&format!("{what}: dependencies")))?;
             let d = TreeDigest::parse(&digest)
                 .map_err(|e| e.context(&format!("{what}: dependency {name}")))?;
@@ -350,7 +453,6 @@ impl Manifest {
     /// manifest always serialises to the same bytes, and they parse back to it.
     pub fn to_json_bytes(&self) -> Vec<u8> {
         let raw = RawManifest {
-            omega: MANIFEST_VERSION,
             name: self.name.clone(),
             version: self.version.clone(),
             sequence: self.sequence,
@@ -365,14 +467,13 @@ impl Manifest {
                     blake2b256: to_hex(&f.hash),
                 })
                 .collect(),
-            dependencies: UniqueMap(
-                self.dependencies
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.to_string()))
-                    .collect(),
-            ),
+            dependencies: self
+                .dependencies
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_string()))
+                .collect(),
             keys: self.keys.to_raw(),
         };
-        json::to_pretty(&raw)
+        json::to_pretty_bytes(&raw.write())
     }
 }
