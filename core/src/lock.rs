@@ -18,11 +18,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::blake2b512;
-use crate::json::{self, UniqueMap};
+use crate::json::{self, At, ObjectBuilder, Value};
 use crate::keys::PublicKey;
 use crate::limits::{MAX_LOCK_BYTES, MAX_LOCK_PACKAGES, MAX_REVOCATION_BYTES};
 use crate::manifest::{validate_name, validate_version, KeySet, Manifest, RawKeys};
@@ -128,35 +126,115 @@ pub struct Lockfile {
     pub registries: BTreeMap<String, RegistryPin>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawLock {
-    #[serde(rename = "omega-lock")]
-    omega_lock: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    registries: Option<UniqueMap<RawRegistry>>,
-    packages: UniqueMap<RawEntry>,
+    registries: Option<Vec<(String, RawRegistry)>>,
+    packages: Vec<(String, RawEntry)>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawLock {
+    /// The members of a lock whose `omega-lock` version was checked already.
+    fn read(mut f: json::Fields<'_>, at: &At<'_>) -> Result<RawLock> {
+        let mut registries = match f.optional("registries") {
+            None => None,
+            Some(v) => {
+                let ra = at.field("registries");
+                let mut out = Vec::new();
+                for (origin, r) in v.into_members(&ra)? {
+                    let r = RawRegistry::read(r, &ra.field(&origin))?;
+                    out.push((origin.into_owned(), r));
+                }
+                Some(out)
+            }
+        };
+        let pa = at.field("packages");
+        let members = f.required("packages", at)?.into_members(&pa)?;
+        if members.len() > MAX_LOCK_PACKAGES {
+            return fail(
+                ErrorCode::TooLarge,
+                format!("{at}: more than {MAX_LOCK_PACKAGES} packages"),
+            );
+        }
+        let mut packages = Vec::with_capacity(members.len());
+        for (name, e) in members {
+            let e = RawEntry::read(e, &pa.field(&name))?;
+            packages.push((name.into_owned(), e));
+        }
+        f.end(at)?;
+        // Checked in key order, as when they were read into maps (the first problem reported
+        // does not depend on the order of the file's members).
+        packages.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(r) = registries.as_mut() {
+            r.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        Ok(RawLock {
+            registries,
+            packages,
+        })
+    }
+}
+
 struct RawEntry {
     version: String,
     sequence: u64,
     tree: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     keys: Option<RawKeys>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     revoked: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     signed_by: Vec<String>,
     path: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     retired: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     registry: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     entry: Option<u64>,
+}
+
+impl RawEntry {
+    fn read(v: Value<'_>, at: &At<'_>) -> Result<RawEntry> {
+        let mut f = v.into_fields(at)?;
+        let strings = |f: &mut json::Fields<'_>, key: &str| -> Result<Vec<String>> {
+            match f.take(key) {
+                Some(v) => v.into_strings(&at.field(key)),
+                None => Ok(Vec::new()),
+            }
+        };
+        let e = RawEntry {
+            version: f.string("version", at)?,
+            sequence: f.u64("sequence", at)?,
+            tree: f.string("tree", at)?,
+            keys: f
+                .optional("keys")
+                .map(|v| RawKeys::read(v, &at.field("keys")))
+                .transpose()?,
+            revoked: strings(&mut f, "revoked")?,
+            signed_by: strings(&mut f, "signed_by")?,
+            path: f.string("path", at)?,
+            retired: f
+                .optional("retired")
+                .map(|v| v.into_bool(&at.field("retired")))
+                .transpose()?,
+            registry: f.opt_string("registry", at)?,
+            entry: f.opt_u64("entry", at)?,
+        };
+        f.end(at)?;
+        Ok(e)
+    }
+
+    fn write(self) -> Value<'static> {
+        let mut o = ObjectBuilder::new()
+            .field("version", self.version)
+            .field("sequence", self.sequence)
+            .field("tree", self.tree)
+            .field_if("keys", self.keys.map(RawKeys::write));
+        if !self.revoked.is_empty() {
+            o = o.field("revoked", Value::strings(self.revoked));
+        }
+        if !self.signed_by.is_empty() {
+            o = o.field("signed_by", Value::strings(self.signed_by));
+        }
+        o.field("path", self.path)
+            .field_if("retired", self.retired)
+            .field_if("registry", self.registry)
+            .field_if("entry", self.entry)
+            .build()
+    }
 }
 
 impl Lockfile {
@@ -169,9 +247,10 @@ impl Lockfile {
                 format!("{what}: larger than {MAX_LOCK_BYTES} bytes"),
             );
         }
-        let version =
-            json::probe_version_in(bytes, "omega-lock", what, LOCK_VERSION_OLDEST, LOCK_VERSION)?;
-        let raw: RawLock = json::from_slice(bytes, what)?;
+        let at = At::root(what);
+        let mut fields = json::parse(bytes, what)?.into_fields(&at)?;
+        let version = fields.version("omega-lock", &at, LOCK_VERSION_OLDEST, LOCK_VERSION)?;
+        let raw = RawLock::read(fields, &at)?;
         // Present at all (even `{}`) in a version-1 lock: the member does not exist there.
         if version < 2 && raw.registries.is_some() {
             return fail(
@@ -180,22 +259,16 @@ impl Lockfile {
             );
         }
         let mut registries = BTreeMap::new();
-        for (origin, r) in raw.registries.unwrap_or_default().0 {
+        for (origin, r) in raw.registries.unwrap_or_default() {
             let pin = RegistryPin::from_raw(&origin, r, what)?;
             registries.insert(origin, pin);
         }
         registries::check_unique_urls(&registries, what)?;
-        if raw.packages.0.len() > MAX_LOCK_PACKAGES {
-            return fail(
-                ErrorCode::TooLarge,
-                format!("{what}: more than {MAX_LOCK_PACKAGES} packages"),
-            );
-        }
         let mut packages = BTreeMap::new();
         // Each distinct key text is decoded once (an Ed25519 point decompression): a lock whose
         // entries share their signers names the same few keys in every entry.
         let mut decoded: BTreeMap<String, PublicKey> = BTreeMap::new();
-        for (name, e) in raw.packages.0 {
+        for (name, e) in raw.packages {
             validate_lock_key(&name).map_err(|e| e.context(what))?;
             let ctx = format!("{what}: package {name}");
             validate_version(&e.version).map_err(|e| e.context(&ctx))?;
@@ -362,38 +435,53 @@ impl Lockfile {
     /// message}}` when the entry must be refused. The one shape of a parsed lock outside Rust;
     /// keys are `RW…` strings. Retired entries (§4.7) are left out: nothing is installed
     /// under them, and nothing may load by them.
-    pub fn entries_json(&self) -> serde_json::Value {
-        let keys = |v: &[PublicKey]| v.iter().map(PublicKey::to_base64).collect::<Vec<_>>();
-        serde_json::Value::Array(
+    pub fn entries_json(&self) -> Value<'static> {
+        let keys = |v: &[PublicKey]| Value::strings(v.iter().map(PublicKey::to_base64));
+        Value::Array(
             self.packages
                 .iter()
                 .filter(|(_, e)| !e.retired)
                 .map(|(key, e)| {
-                    serde_json::json!({
-                        "key": key,
-                        "name": package_name_of_key(key),
-                        "path": e.path,
-                        "version": e.version,
-                        "sequence": e.sequence,
-                        "tree": e.tree.to_string(),
-                        "keys": e.keys.as_ref().map(|ks| serde_json::json!({
-                            "threshold": ks.threshold,
-                            "signers": keys(&ks.signers),
-                            "next": keys(&ks.next),
-                        })),
-                        "signed_by": keys(&e.signed_by),
-                        "revoked": keys(&e.revoked),
-                        "audit": match e.audit_pins(key) {
-                            Ok(p) => serde_json::json!({
-                                "digest": e.tree.to_string(),
-                                "keys": keys(&p.keys),
-                                "threshold": p.threshold,
+                    let audit = match e.audit_pins(key) {
+                        Ok(p) => ObjectBuilder::new()
+                            .field("digest", e.tree.to_string())
+                            .field("keys", keys(&p.keys))
+                            .field("threshold", p.threshold)
+                            .build(),
+                        Err(err) => ObjectBuilder::new()
+                            .field(
+                                "error",
+                                ObjectBuilder::new()
+                                    .field("code", err.code().as_str())
+                                    .field("message", err.message().to_string())
+                                    .build(),
+                            )
+                            .build(),
+                    };
+                    ObjectBuilder::new()
+                        .field("key", key.clone())
+                        .field(
+                            "name",
+                            Value::opt(package_name_of_key(key), |n| Value::string(n)),
+                        )
+                        .field("path", e.path.clone())
+                        .field("version", e.version.clone())
+                        .field("sequence", e.sequence)
+                        .field("tree", e.tree.to_string())
+                        .field(
+                            "keys",
+                            Value::opt(e.keys.as_ref(), |ks| {
+                                ObjectBuilder::new()
+                                    .field("threshold", ks.threshold)
+                                    .field("signers", keys(&ks.signers))
+                                    .field("next", keys(&ks.next))
+                                    .build()
                             }),
-                            Err(err) => serde_json::json!({
-                                "error": {"code": err.code().as_str(), "message": err.message()},
-                            }),
-                        },
-                    })
+                        )
+                        .field("signed_by", keys(&e.signed_by))
+                        .field("revoked", keys(&e.revoked))
+                        .field("audit", audit)
+                        .build()
                 })
                 .collect(),
         )
@@ -401,40 +489,31 @@ impl Lockfile {
 
     /// The canonical bytes (pretty JSON, packages sorted by name, final newline).
     pub fn to_json_bytes(&self) -> Vec<u8> {
-        let raw = RawLock {
-            omega_lock: LOCK_VERSION,
-            registries: (!self.registries.is_empty()).then(|| {
-                UniqueMap(
-                    self.registries
-                        .iter()
-                        .map(|(origin, r)| (origin.clone(), r.to_raw()))
-                        .collect(),
-                )
-            }),
-            packages: UniqueMap(
-                self.packages
-                    .iter()
-                    .map(|(name, e)| {
-                        (
-                            name.clone(),
-                            RawEntry {
-                                version: e.version.clone(),
-                                sequence: e.sequence,
-                                tree: e.tree.to_string(),
-                                keys: e.keys.as_ref().map(KeySet::to_raw),
-                                revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
-                                signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
-                                path: e.path.clone(),
-                                retired: e.retired.then_some(true),
-                                registry: e.registry.as_ref().map(|r| r.origin.clone()),
-                                entry: e.registry.as_ref().map(|r| r.entry),
-                            },
-                        )
-                    })
-                    .collect(),
-            ),
-        };
-        json::to_pretty(&raw)
+        let mut o = ObjectBuilder::new().field("omega-lock", LOCK_VERSION);
+        if !self.registries.is_empty() {
+            let mut r = ObjectBuilder::new();
+            for (origin, pin) in &self.registries {
+                r = r.entry(origin.clone(), pin.to_raw().write());
+            }
+            o = o.field("registries", r.build());
+        }
+        let mut p = ObjectBuilder::new();
+        for (name, e) in &self.packages {
+            let raw = RawEntry {
+                version: e.version.clone(),
+                sequence: e.sequence,
+                tree: e.tree.to_string(),
+                keys: e.keys.as_ref().map(KeySet::to_raw),
+                revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
+                signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
+                path: e.path.clone(),
+                retired: e.retired.then_some(true),
+                registry: e.registry.as_ref().map(|r| r.origin.clone()),
+                entry: e.registry.as_ref().map(|r| r.entry),
+            };
+            p = p.entry(name.clone(), raw.write());
+        }
+        json::to_pretty_bytes(&o.field("packages", p.build()).build())
     }
 }
 
@@ -1228,16 +1307,6 @@ pub struct Revocation {
     pub reason: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct RawRevocation {
-    #[serde(rename = "omega-revoke")]
-    omega_revoke: u64,
-    name: String,
-    key: String,
-    reason: String,
-}
-
 impl Revocation {
     /// Parses a statement strictly.
     pub fn parse(bytes: &[u8]) -> Result<Revocation> {
@@ -1248,25 +1317,28 @@ impl Revocation {
                 format!("{what}: larger than {MAX_REVOCATION_BYTES} bytes"),
             );
         }
-        json::probe_version(bytes, "omega-revoke", what, REVOCATION_VERSION)?;
-        let raw: RawRevocation = json::from_slice(bytes, what)?;
-        validate_name(&raw.name).map_err(|e| e.context(what))?;
-        let key = PublicKey::from_base64(&raw.key).map_err(|e| e.context(what))?;
-        Ok(Revocation {
-            name: raw.name,
-            key,
-            reason: raw.reason,
-        })
+        let at = At::root(what);
+        let mut f = json::parse(bytes, what)?.into_fields(&at)?;
+        f.version("omega-revoke", &at, REVOCATION_VERSION, REVOCATION_VERSION)?;
+        let name = f.string("name", &at)?;
+        let key = f.string("key", &at)?;
+        let reason = f.string("reason", &at)?;
+        f.end(&at)?;
+        validate_name(&name).map_err(|e| e.context(what))?;
+        let key = PublicKey::from_base64(&key).map_err(|e| e.context(what))?;
+        Ok(Revocation { name, key, reason })
     }
 
     /// The canonical bytes of the statement (what gets signed).
     pub fn to_json_bytes(&self) -> Vec<u8> {
-        json::to_pretty(&RawRevocation {
-            omega_revoke: REVOCATION_VERSION,
-            name: self.name.clone(),
-            key: self.key.to_base64(),
-            reason: self.reason.clone(),
-        })
+        json::to_pretty_bytes(
+            &ObjectBuilder::new()
+                .field("omega-revoke", REVOCATION_VERSION)
+                .field("name", self.name.clone())
+                .field("key", self.key.to_base64())
+                .field("reason", self.reason.clone())
+                .build(),
+        )
     }
 }
 

@@ -6,9 +6,8 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::Serialize;
-
 use crate::error::{Error, ErrorCode, Result};
+use crate::json::{self, ObjectBuilder, Value};
 use crate::keys::{KeyId, PublicKey};
 use crate::tree::TreeDigest;
 
@@ -97,11 +96,11 @@ pub fn summary_message(problems: &[Problem]) -> Option<String> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON. The structs below are the one JSON shape of reports; their fields serialise in
-// declaration order with any serde serializer, whatever serde_json features the build turns on.
+// JSON. The structs below are the one JSON shape of reports; their fields are written in
+// declaration order (core's own writer: the same bytes in every build).
 
 /// The JSON object of one [`Problem`]: `code`, `path`, `key`, `message`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProblemJson<'a> {
     /// The DESIGN §4 code.
     pub code: &'static str,
@@ -114,7 +113,7 @@ pub struct ProblemJson<'a> {
 }
 
 /// The JSON object of one [`SignatureReport`]: `key_id`, `key`, `trusted_comment`, `error`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureReportJson<'a> {
     /// The key id of the block (16 hex digits).
     pub key_id: String,
@@ -130,7 +129,7 @@ pub struct SignatureReportJson<'a> {
 /// the shape shared by `omega check --json` and every binding: `ok`, `code`, `message`,
 /// `package`, `version`, `sequence`, `files`, `tree`, `manifest_tree`, `pinned_digest`,
 /// `threshold`, `signed_by`, `signatures` and `problems`, in that order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReportJson<'a> {
     /// True when there is no problem.
     pub ok: bool,
@@ -162,19 +161,65 @@ pub struct ReportJson<'a> {
     pub problems: Vec<ProblemJson<'a>>,
 }
 
-impl ReportJson<'_> {
+impl<'a> ProblemJson<'a> {
+    /// The JSON value, keys in declaration order.
+    pub fn value(&self) -> Value<'a> {
+        ObjectBuilder::new()
+            .field("code", self.code)
+            .field("path", Value::opt(self.path, Value::str))
+            .field("key", Value::opt(self.key, Value::str))
+            .field("message", self.message)
+            .build()
+    }
+}
+
+impl<'a> SignatureReportJson<'a> {
+    /// The JSON value, keys in declaration order.
+    pub fn value(&self) -> Value<'a> {
+        ObjectBuilder::new()
+            .field("key_id", self.key_id.clone())
+            .field("key", Value::opt(self.key.clone(), Value::from))
+            .field("trusted_comment", self.trusted_comment)
+            .field("error", Value::opt(self.error, Value::str))
+            .build()
+    }
+}
+
+impl<'a> ReportJson<'a> {
+    /// The JSON value, keys in declaration order.
+    pub fn value(&self) -> Value<'a> {
+        ObjectBuilder::new()
+            .field("ok", self.ok)
+            .field("code", Value::opt(self.code, Value::str))
+            .field("message", Value::opt(self.message, Value::str))
+            .field("package", Value::opt(self.package, Value::str))
+            .field("version", Value::opt(self.version, Value::str))
+            .field("sequence", Value::opt(self.sequence, Value::from))
+            .field("files", Value::opt(self.files, Value::from))
+            .field("tree", Value::opt(self.tree.clone(), Value::from))
+            .field("manifest_tree", Value::opt(self.manifest_tree.clone(), Value::from))
+            .field("pinned_digest", Value::opt(self.pinned_digest.clone(), Value::from))
+            .field("threshold", Value::opt(self.threshold, Value::from))
+            .field("signed_by", Value::strings(self.signed_by.iter().cloned()))
+            .field(
+                "signatures",
+                Value::Array(self.signatures.iter().map(SignatureReportJson::value).collect()),
+            )
+            .field(
+                "problems",
+                Value::Array(self.problems.iter().map(ProblemJson::value).collect()),
+            )
+            .build()
+    }
+
     /// Compact JSON text, keys in declaration order.
     pub fn to_text(&self) -> String {
-        // Serialising plain structs of strings, numbers and lists cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
+        json::to_text(&self.value())
     }
 
     /// 2-space pretty JSON text (no final newline), keys in declaration order.
     pub fn to_pretty_text(&self) -> String {
-        let bytes = crate::json::to_pretty(self);
-        String::from_utf8(bytes)
-            .map(|s| s.trim_end_matches('\n').to_string())
-            .unwrap_or_default()
+        json::to_pretty_text(&self.value())
     }
 }
 
@@ -190,8 +235,8 @@ impl Problem {
     }
 
     /// The problem as a JSON value: `code`, `path`, `key`, `message` (see [`Problem::json`]).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.json()).unwrap_or_default()
+    pub fn to_json(&self) -> Value<'_> {
+        self.json().value()
     }
 }
 
@@ -230,10 +275,9 @@ impl Report {
         }
     }
 
-    /// The report as a JSON value (see [`Report::json`]). A `serde_json::Value` orders its keys
-    /// only when serde_json's `preserve_order` is on: to print, use [`ReportJson::to_text`].
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.json()).unwrap_or_default()
+    /// The report as a JSON value (see [`Report::json`]).
+    pub fn to_json(&self) -> Value<'_> {
+        self.json().value()
     }
 }
 
@@ -268,8 +312,8 @@ impl Error {
     }
 
     /// The error as a JSON value (see [`Error::json`]).
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self.json()).unwrap_or_default()
+    pub fn to_json(&self) -> Value<'_> {
+        self.json().value()
     }
 }
 
@@ -293,12 +337,7 @@ impl KeyStyle {
     }
 }
 
-/// A JSON object with these keys in this order (in insertion order when serde_json's
-/// `preserve_order` is on, as in the Node and Python bindings).
-pub fn json_object(pairs: Vec<(&str, serde_json::Value)>) -> serde_json::Value {
-    let mut m = serde_json::Map::new();
-    for (k, v) in pairs {
-        m.insert(k.to_string(), v);
-    }
-    serde_json::Value::Object(m)
+/// A JSON object with these keys in this order.
+pub fn json_object<'a>(pairs: Vec<(&'a str, Value<'a>)>) -> Value<'a> {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.into(), v)).collect())
 }

@@ -7,10 +7,13 @@
 //! | [`read`] | the strict reader (DESIGN §3.3): duplicate keys, trailing data, depth, UTF-8 |
 //! | [`fields`] | typed reading with the place of each refusal ([`At`], [`Fields`]) |
 //! | [`write`] | compact and pretty writing, byte for byte serde_json's |
+//! | `serde_impl` | (feature `serde`) `Serialize` for [`Value`] and the report shapes, for callers that print with serde_json |
 
 pub mod fields;
 pub mod read;
 mod serde_compat;
+#[cfg(feature = "serde")]
+mod serde_impl;
 pub mod value;
 pub mod write;
 

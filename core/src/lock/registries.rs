@@ -6,11 +6,10 @@
 use alloc::format;
 use alloc::string::String;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::ErrorCode;
 use crate::error::{fail, Result};
 use crate::hash::{parse_hex32, to_hex};
+use crate::json::{At, ObjectBuilder, Value};
 use crate::limits::{
     MAX_KEY_NAME_BYTES, MAX_NOTE_BYTES, MAX_POLICY_BYTES, MAX_REGISTRY_MAX_AGE, MAX_URL_BYTES,
 };
@@ -35,27 +34,44 @@ pub struct RegistryPin {
     pub state: Option<[u8; 32]>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub(super) struct RawRegistry {
     url: String,
     policy: String,
     max_age: u64,
     genesis: String,
     checkpoint: String,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present_string"
-    )]
     state: Option<String>,
 }
 
-/// An optional member that, when present, must be a string (`null` is refused: strict).
-fn present_string<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> core::result::Result<Option<String>, D::Error> {
-    String::deserialize(d).map(Some)
+impl RawRegistry {
+    pub(super) fn read(v: Value<'_>, at: &At<'_>) -> Result<RawRegistry> {
+        let mut f = v.into_fields(at)?;
+        let raw = RawRegistry {
+            url: f.string("url", at)?,
+            policy: f.string("policy", at)?,
+            max_age: f.u64("max_age", at)?,
+            genesis: f.string("genesis", at)?,
+            checkpoint: f.string("checkpoint", at)?,
+            // An optional member that, when present, must be a string (`null` is refused).
+            state: f
+                .take("state")
+                .map(|v| v.into_string(&at.field("state")))
+                .transpose()?,
+        };
+        f.end(at)?;
+        Ok(raw)
+    }
+
+    pub(super) fn write(self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("url", self.url)
+            .field("policy", self.policy)
+            .field("max_age", self.max_age)
+            .field("genesis", self.genesis)
+            .field("checkpoint", self.checkpoint)
+            .field_if("state", self.state)
+            .build()
+    }
 }
 
 /// Checks a registry origin used as a key of `registries`: non-empty, at most
