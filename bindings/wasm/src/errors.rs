@@ -8,18 +8,20 @@
 //! so that every error this module throws carries a DESIGN §4 code.
 
 use js_sys::Reflect;
+use omega_core::json::Value;
 use omega_core::{Error, ErrorCode, ReportJson};
 use wasm_bindgen::JsValue;
 
-/// A JSON value (from omega-core's `to_json`) as the plain JS value `JSON.parse` would give,
-/// built directly: no JSON text in between, and no JSON writer in the module.
-pub fn json_to_js(value: &serde_json::Value) -> JsValue {
-    use serde_json::Value;
+/// A JSON value (omega-core's `json::Value`, from a `to_json`) as the plain JS value
+/// `JSON.parse` would give for its text, built directly, members in core's order.
+pub fn json_to_js(value: &Value<'_>) -> JsValue {
     match value {
         Value::Null => JsValue::NULL,
         Value::Bool(b) => JsValue::from_bool(*b),
         // Counts and sequence numbers; a u64 above 2^53 loses precision as in JSON.parse.
-        Value::Number(n) => n.as_f64().map_or(JsValue::NULL, JsValue::from_f64),
+        Value::U64(n) => JsValue::from_f64(*n as f64),
+        // Core never builds these (only its reader keeps them); as JSON.parse reads them.
+        Value::OtherNumber(t) => js_sys::JSON::parse(t).unwrap_or(JsValue::NULL),
         Value::String(s) => JsValue::from_str(s),
         Value::Array(items) => items
             .iter()
@@ -37,10 +39,9 @@ pub fn json_to_js(value: &serde_json::Value) -> JsValue {
 }
 
 /// A report object (omega-core's [`ReportJson`]) as the JS object `JSON.parse` gives for the
-/// CLI's `--json` text: keys in core's declared order, whatever serde_json features this build
-/// has (a `serde_json::Value` would sort them).
+/// CLI's `--json` text: keys in core's declared order.
 pub fn report_to_js(report: &ReportJson<'_>) -> JsValue {
-    js_sys::JSON::parse(&report.to_text()).unwrap_or(JsValue::NULL)
+    json_to_js(&report.value())
 }
 
 fn set(target: &JsValue, key: &str, value: &JsValue) {

@@ -44,6 +44,7 @@ use js_sys::{Array, Uint8Array};
 use omega_core::check::{check_package, MemoryPackage};
 use omega_core::ed25519::{verify_batch_strict, verify_strict_raw, BatchItem};
 use omega_core::hash::{to_hex, Blake2b256};
+use omega_core::json::{ObjectBuilder, Value};
 use omega_core::signature::verify_detached;
 use omega_core::tarball;
 use omega_core::{KeyId, PublicKey, Report};
@@ -190,23 +191,25 @@ pub fn list_tarball(
 ) -> Result<JsValue, JsValue> {
     let tgz = convert::bytes(&tgz, "tgz", false)?;
     let pkg = tarball::read_tgz(&tgz).map_err(core)?;
-    let files: Vec<serde_json::Value> = pkg
+    let files: Vec<Value<'_>> = pkg
         .listing
         .entries()
         .iter()
         .map(|e| {
-            serde_json::json!({
-                "path": e.path,
-                "kind": e.kind.as_str(),
-                "size": e.size,
-                "blake2b256": to_hex(&e.hash),
-            })
+            ObjectBuilder::new()
+                .field("path", e.path.as_str())
+                .field("kind", e.kind.as_str())
+                .field("size", e.size)
+                .field("blake2b256", to_hex(&e.hash))
+                .build()
         })
         .collect();
-    let out = json_to_js(&serde_json::json!({
-        "tree": pkg.listing.digest().to_string(),
-        "files": files,
-    }));
+    let out = json_to_js(
+        &ObjectBuilder::new()
+            .field("tree", pkg.listing.digest().to_string())
+            .field("files", Value::Array(files))
+            .build(),
+    );
     let bytes_or_null = |b: &Option<Vec<u8>>| {
         b.as_deref()
             .map_or(JsValue::NULL, |b| Uint8Array::from(b).into())
