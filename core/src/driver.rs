@@ -41,18 +41,18 @@
 //! (threat model RD10); the host then opens the registry again. A host whose fetch fails
 //! mid-release calls [`Reader::abandon_release`] (RD11).
 
+use alloc::borrow::Cow;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
-use serde_json::Value;
-
 use crate::checkpoint::Checkpoint;
 use crate::client::{self, Advisories, Held, SavedState, Trust, VerifiedRelease};
 use crate::error::{Error, ErrorCode, Result};
 use crate::hash::to_hex;
+use crate::json::Value;
 use crate::keys::PublicKey;
 use crate::limits::{
     MAX_BUNDLE_BYTES, MAX_DELTA_SCAN_BUNDLES, MAX_ENTRY_BYTES, MAX_INDEX_BYTES, MAX_MANIFEST_BYTES,
@@ -1356,7 +1356,7 @@ pub fn is_served_path(path: &str) -> bool {
 
 /// A notice as JSON: `id`, `severity`, `summary`, `entry`, `affected` (`[{from, to}]`),
 /// `fixed` (sequence or null), `url` (or null).
-pub fn notice_json(n: &NoticeRecord) -> Value {
+pub fn notice_json(n: &NoticeRecord) -> Value<'_> {
     let affected = n
         .notice
         .affected
@@ -1383,7 +1383,7 @@ pub fn notice_json(n: &NoticeRecord) -> Value {
 }
 
 /// Notices as a JSON array of [`notice_json`].
-pub fn notices_json(list: &[NoticeRecord]) -> Value {
+pub fn notices_json(list: &[NoticeRecord]) -> Value<'_> {
     Value::Array(list.iter().map(notice_json).collect())
 }
 
@@ -1394,7 +1394,7 @@ impl ReaderRelease {
     /// (`yanked` `{entry, reason}` or null, `notices`, `revokedSigners` `[{key, entry,
     /// reason}]`), `owners` (`{entry, serial, keys}`: the current owners entry and the active
     /// keys to pin).
-    pub fn to_json(&self, style: KeyStyle) -> Value {
+    pub fn to_json(&self, style: KeyStyle) -> Value<'_> {
         let st = &self.release.statement;
         let a = &self.advisories;
         let yanked = a.yanked.as_ref().map_or(Value::Null, |y| {
@@ -1466,19 +1466,20 @@ impl Reader {
     /// plus `keep` (the note to store: [`Reader::checkpoint_note`]), `genesis` (hex) and
     /// `proven` (`{size, root}`: the tree the state and releases are proven against, larger
     /// than the fetched one when a mirror is behind), once the registry is verified.
-    pub fn checkpoint_json(&self, style: KeyStyle) -> Option<Value> {
+    pub fn checkpoint_json(&self, style: KeyStyle) -> Option<Value<'_>> {
         let v = self.verified.as_ref()?;
         let keep = self.checkpoint_note()?;
         let genesis = self.genesis()?;
         let proven = self.latest()?.checkpoint.clone();
         let mut j = v.to_json(style);
         if let Value::Object(m) = &mut j {
-            m.insert("keep".into(), Value::from(keep));
-            m.insert("genesis".into(), Value::from(to_hex(&genesis)));
+            set(m, "keep", Value::from(keep));
+            set(m, "genesis", Value::from(to_hex(&genesis)));
             // The tree releases are proven against (the stored one when a mirror is behind;
             // threat model RD19): a page draws the log against it.
-            m.insert(
-                "proven".into(),
+            set(
+                m,
+                "proven",
                 json_object(vec![
                     ("size", Value::from(proven.size)),
                     ("root", Value::from(to_hex(&proven.root))),
@@ -1486,6 +1487,14 @@ impl Reader {
             );
         }
         Some(j)
+    }
+}
+
+/// Sets `key` in an object's members like a map's insert: a key already there keeps its place.
+fn set<'a>(m: &mut Vec<(Cow<'a, str>, Value<'a>)>, key: &'static str, v: Value<'a>) {
+    match m.iter_mut().find(|(k, _)| k == key) {
+        Some((_, old)) => *old = v,
+        None => m.push((key.into(), v)),
     }
 }
 

@@ -27,6 +27,7 @@ use alloc::vec::Vec;
 
 use crate::checkpoint::{parse_decimal, Checkpoint};
 use crate::error::{fail, Error, ErrorCode, Result};
+use crate::json::Value;
 use crate::limits::MAX_POLICY_BYTES;
 use crate::note::{self, Note};
 use crate::report::{json_object, KeyStyle};
@@ -550,8 +551,7 @@ impl Policy {
 impl Freshness {
     /// The verdict as JSON: `{state: "fresh" | "not_witnessed" | "not_checked", asOf}` (`as_of`
     /// in [`KeyStyle::Snake`]), `asOf` the quorum's time or null.
-    pub fn to_json(&self, style: KeyStyle) -> serde_json::Value {
-        use serde_json::Value;
+    pub fn to_json(&self, style: KeyStyle) -> Value<'static> {
         let (state, as_of) = match self {
             Freshness::Fresh { as_of } => ("fresh", Value::from(*as_of)),
             Freshness::NotWitnessed => ("not_witnessed", Value::Null),
@@ -568,8 +568,7 @@ impl VerifiedCheckpoint {
     /// The verified checkpoint as JSON, the shape of every binding's `verifyCheckpoint`:
     /// `origin`, `size`, `root` (hex), `extensions`, `witnesses` (`[{name, time}]`),
     /// `freshness` ([`Freshness::to_json`]), `logKey`, `note` (the whole signed note).
-    pub fn to_json(&self, style: KeyStyle) -> serde_json::Value {
-        use serde_json::Value;
+    pub fn to_json(&self, style: KeyStyle) -> Value<'_> {
         let witnesses = self
             .witnesses
             .iter()

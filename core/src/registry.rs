@@ -84,14 +84,13 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ed25519::{verify_batch_strict, BatchItem};
 use crate::entry::Entry;
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::{parse_hex32, to_hex};
-use crate::json::{self, UniqueMap};
+use crate::json::{self, At, Fields, ObjectBuilder, Value};
 use crate::keys::PublicKey;
 use crate::limits::MAX_REGISTRY_STATE_BYTES;
 use crate::manifest::{validate_name, validate_version, KeySet, Manifest};
@@ -1548,11 +1547,7 @@ pub fn release_matches_manifest(
 
 // ---- saved state: strict, versioned JSON ----
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawState {
-    #[serde(rename = "omega-registry-state")]
-    version: u64,
     size: u64,
     genesis: String,
     origin: String,
@@ -1563,25 +1558,185 @@ struct RawState {
     index_key: String,
     mode: String,
     skipped: Vec<u64>,
-    names: UniqueMap<RawName>,
+    names: BTreeMap<String, RawName>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawState {
+    /// The fields of a saved state whose version was checked already.
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawState> {
+        let size = f.u64("size", at)?;
+        let genesis = f.string("genesis", at)?;
+        let origin = f.string("origin", at)?;
+        let serial = f.u64("serial", at)?;
+        let registry_entry = f.u64("registry_entry", at)?;
+        let janitors = RawKeySet::read(f.required("janitors", at)?, &at.field("janitors"))?;
+        let log_key = f.string("log_key", at)?;
+        let index_key = f.string("index_key", at)?;
+        let mode = f.string("mode", at)?;
+        let sa = at.field("skipped");
+        let items = f.required("skipped", at)?.into_array(&sa)?;
+        let mut skipped = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            skipped.push(v.into_u64(&sa.index(i))?);
+        }
+        let na = at.field("names");
+        let mut names = BTreeMap::new();
+        for (k, v) in f.required("names", at)?.into_members(&na)? {
+            let rn = RawName::read(v, &na.field(&k))?;
+            names.insert(k.into_owned(), rn);
+        }
+        f.end(at)?;
+        Ok(RawState {
+            size,
+            genesis,
+            origin,
+            serial,
+            registry_entry,
+            janitors,
+            log_key,
+            index_key,
+            mode,
+            skipped,
+            names,
+        })
+    }
+
+    fn write(self) -> Value<'static> {
+        let mut names = ObjectBuilder::new();
+        for (n, rn) in self.names {
+            names = names.entry(n, rn.write());
+        }
+        ObjectBuilder::new()
+            .field("omega-registry-state", STATE_VERSION)
+            .field("size", self.size)
+            .field("genesis", self.genesis)
+            .field("origin", self.origin)
+            .field("serial", self.serial)
+            .field("registry_entry", self.registry_entry)
+            .field("janitors", self.janitors.write())
+            .field("log_key", self.log_key)
+            .field("index_key", self.index_key)
+            .field("mode", self.mode)
+            .field(
+                "skipped",
+                Value::Array(self.skipped.into_iter().map(Value::U64).collect()),
+            )
+            .field("names", names.build())
+            .build()
+    }
+}
+
+/// A name's saved state (every member always written; `Option`s as `null`).
 pub(crate) struct RawName {
     owners: RawKeySet,
     owners_serial: u64,
     owners_entry: u64,
-    #[serde(deserialize_with = "present")]
     last_sequence: Option<u64>,
-    releases: UniqueMap<RawReleaseRecord>,
+    releases: BTreeMap<String, RawReleaseRecord>,
     revoked: Vec<RawRevoked>,
-    notices: UniqueMap<RawNoticeRecord>,
+    notices: BTreeMap<String, RawNoticeRecord>,
     known_keys: Vec<String>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+/// An `Option` member that must be present (`null` or a value): the saved state has one
+/// form (`to_json_bytes` writes every member).
+fn present<'a>(f: &mut Fields<'a>, key: &str, at: &At<'_>) -> Result<Option<Value<'a>>> {
+    match f.required(key, at)? {
+        Value::Null => Ok(None),
+        v => Ok(Some(v)),
+    }
+}
+
+fn u64_or_null(v: Option<u64>) -> Value<'static> {
+    v.map_or(Value::Null, Value::U64)
+}
+
+impl RawName {
+    pub(crate) fn read(v: Value<'_>, at: &At<'_>) -> Result<RawName> {
+        let mut f = v.into_fields(at)?;
+        let owners = RawKeySet::read(f.required("owners", at)?, &at.field("owners"))?;
+        let owners_serial = f.u64("owners_serial", at)?;
+        let owners_entry = f.u64("owners_entry", at)?;
+        let last_sequence = present(&mut f, "last_sequence", at)?
+            .map(|v| v.into_u64(&at.field("last_sequence")))
+            .transpose()?;
+        let ra = at.field("releases");
+        let mut releases = BTreeMap::new();
+        for (k, v) in f.required("releases", at)?.into_members(&ra)? {
+            let r = RawReleaseRecord::read(v, &ra.field(&k))?;
+            releases.insert(k.into_owned(), r);
+        }
+        let va = at.field("revoked");
+        let items = f.required("revoked", at)?.into_array(&va)?;
+        let mut revoked = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            let at = va.index(i);
+            let mut o = v.into_fields(&at)?;
+            revoked.push(RawRevoked {
+                key: o.string("key", &at)?,
+                entry: o.u64("entry", &at)?,
+                reason: o.string("reason", &at)?,
+            });
+            o.end(&at)?;
+        }
+        let na = at.field("notices");
+        let mut notices = BTreeMap::new();
+        for (k, v) in f.required("notices", at)?.into_members(&na)? {
+            let n = RawNoticeRecord::read(v, &na.field(&k))?;
+            notices.insert(k.into_owned(), n);
+        }
+        let known_keys = f
+            .required("known_keys", at)?
+            .into_strings(&at.field("known_keys"))?;
+        f.end(at)?;
+        Ok(RawName {
+            owners,
+            owners_serial,
+            owners_entry,
+            last_sequence,
+            releases,
+            revoked,
+            notices,
+            known_keys,
+        })
+    }
+
+    pub(crate) fn write(self) -> Value<'static> {
+        let mut releases = ObjectBuilder::new();
+        for (v, r) in self.releases {
+            releases = releases.entry(v, r.write());
+        }
+        let mut notices = ObjectBuilder::new();
+        for (id, n) in self.notices {
+            notices = notices.entry(id, n.write());
+        }
+        ObjectBuilder::new()
+            .field("owners", self.owners.write())
+            .field("owners_serial", self.owners_serial)
+            .field("owners_entry", self.owners_entry)
+            .field("last_sequence", u64_or_null(self.last_sequence))
+            .field("releases", releases.build())
+            .field(
+                "revoked",
+                Value::Array(
+                    self.revoked
+                        .into_iter()
+                        .map(|r| {
+                            ObjectBuilder::new()
+                                .field("key", r.key)
+                                .field("entry", r.entry)
+                                .field("reason", r.reason)
+                                .build()
+                        })
+                        .collect(),
+                ),
+            )
+            .field("notices", notices.build())
+            .field("known_keys", Value::strings(self.known_keys))
+            .build()
+    }
+}
+
 struct RawReleaseRecord {
     sequence: u64,
     tree: String,
@@ -1590,45 +1745,121 @@ struct RawReleaseRecord {
     size: u64,
     keys: RawKeySet,
     entry: u64,
-    #[serde(deserialize_with = "present")]
     yanked: Option<RawYank>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawReleaseRecord {
+    fn read(v: Value<'_>, at: &At<'_>) -> Result<RawReleaseRecord> {
+        let mut f = v.into_fields(at)?;
+        let sequence = f.u64("sequence", at)?;
+        let tree = f.string("tree", at)?;
+        let manifest = f.string("manifest", at)?;
+        let tgz = f.string("tgz", at)?;
+        let size = f.u64("size", at)?;
+        let keys = RawKeySet::read(f.required("keys", at)?, &at.field("keys"))?;
+        let entry = f.u64("entry", at)?;
+        let yanked = match present(&mut f, "yanked", at)? {
+            None => None,
+            Some(v) => {
+                let at = at.field("yanked");
+                let mut o = v.into_fields(&at)?;
+                let y = RawYank {
+                    entry: o.u64("entry", &at)?,
+                    reason: o.string("reason", &at)?,
+                };
+                o.end(&at)?;
+                Some(y)
+            }
+        };
+        f.end(at)?;
+        Ok(RawReleaseRecord {
+            sequence,
+            tree,
+            manifest,
+            tgz,
+            size,
+            keys,
+            entry,
+            yanked,
+        })
+    }
+
+    fn write(self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("sequence", self.sequence)
+            .field("tree", self.tree)
+            .field("manifest", self.manifest)
+            .field("tgz", self.tgz)
+            .field("size", self.size)
+            .field("keys", self.keys.write())
+            .field("entry", self.entry)
+            .field(
+                "yanked",
+                Value::opt(self.yanked, |y| {
+                    ObjectBuilder::new()
+                        .field("entry", y.entry)
+                        .field("reason", y.reason)
+                        .build()
+                }),
+            )
+            .build()
+    }
+}
+
 struct RawYank {
     entry: u64,
     reason: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawRevoked {
     key: String,
     entry: u64,
     reason: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawNoticeRecord {
     entry: u64,
     severity: String,
     affected: Vec<RawRange>,
-    #[serde(deserialize_with = "present")]
     fixed: Option<u64>,
     summary: String,
-    #[serde(deserialize_with = "present")]
     url: Option<String>,
 }
 
-/// An `Option` member that must be present (`null` or a value): serde's derive reads a
-/// missing `Option` member as `None` unless the field has a `deserialize_with`, and the saved
-/// state has one form (`to_json_bytes` writes every member).
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> core::result::Result<Option<T>, D::Error> {
-    Option::<T>::deserialize(d)
+impl RawNoticeRecord {
+    fn read(v: Value<'_>, at: &At<'_>) -> Result<RawNoticeRecord> {
+        let mut f = v.into_fields(at)?;
+        let entry = f.u64("entry", at)?;
+        let severity = f.string("severity", at)?;
+        let affected = RawRange::read_all(f.required("affected", at)?, &at.field("affected"))?;
+        let fixed = present(&mut f, "fixed", at)?
+            .map(|v| v.into_u64(&at.field("fixed")))
+            .transpose()?;
+        let summary = f.string("summary", at)?;
+        let url = present(&mut f, "url", at)?
+            .map(|v| v.into_string(&at.field("url")))
+            .transpose()?;
+        f.end(at)?;
+        Ok(RawNoticeRecord {
+            entry,
+            severity,
+            affected,
+            fixed,
+            summary,
+            url,
+        })
+    }
+
+    fn write(self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("entry", self.entry)
+            .field("severity", self.severity)
+            .field("affected", RawRange::write_all(&self.affected))
+            .field("fixed", u64_or_null(self.fixed))
+            .field("summary", self.summary)
+            .field("url", Value::opt(self.url, Value::string))
+            .build()
+    }
 }
 
 fn key_b64(k: &str, what: &str) -> Result<PublicKey> {
@@ -1643,29 +1874,28 @@ pub(crate) fn name_to_raw(ns: &NameState) -> RawName {
         owners_serial: ns.owners_serial,
         owners_entry: ns.owners_entry,
         last_sequence: ns.last_sequence,
-        releases: UniqueMap(
-            ns.releases
-                .iter()
-                .map(|(v, r)| {
-                    (
-                        v.clone(),
-                        RawReleaseRecord {
-                            sequence: r.sequence,
-                            tree: r.tree.to_string(),
-                            manifest: to_hex(&r.manifest),
-                            tgz: to_hex(&r.tgz),
-                            size: r.size,
-                            keys: RawKeySet::from_keys(&r.keys),
-                            entry: r.entry,
-                            yanked: r.yanked.as_ref().map(|y| RawYank {
-                                entry: y.entry,
-                                reason: y.reason.clone(),
-                            }),
-                        },
-                    )
-                })
-                .collect(),
-        ),
+        releases: ns
+            .releases
+            .iter()
+            .map(|(v, r)| {
+                (
+                    v.clone(),
+                    RawReleaseRecord {
+                        sequence: r.sequence,
+                        tree: r.tree.to_string(),
+                        manifest: to_hex(&r.manifest),
+                        tgz: to_hex(&r.tgz),
+                        size: r.size,
+                        keys: RawKeySet::from_keys(&r.keys),
+                        entry: r.entry,
+                        yanked: r.yanked.as_ref().map(|y| RawYank {
+                            entry: y.entry,
+                            reason: y.reason.clone(),
+                        }),
+                    },
+                )
+            })
+            .collect(),
         revoked: ns
             .revoked
             .iter()
@@ -1675,32 +1905,31 @@ pub(crate) fn name_to_raw(ns: &NameState) -> RawName {
                 reason: r.reason.clone(),
             })
             .collect(),
-        notices: UniqueMap(
-            ns.notices
-                .iter()
-                .map(|(id, n)| {
-                    (
-                        id.clone(),
-                        RawNoticeRecord {
-                            entry: n.entry,
-                            severity: n.notice.severity.as_str().to_string(),
-                            affected: n
-                                .notice
-                                .affected
-                                .iter()
-                                .map(|r| RawRange {
-                                    from: r.from,
-                                    to: r.to,
-                                })
-                                .collect(),
-                            fixed: n.notice.fixed,
-                            summary: n.notice.summary.clone(),
-                            url: n.notice.url.clone(),
-                        },
-                    )
-                })
-                .collect(),
-        ),
+        notices: ns
+            .notices
+            .iter()
+            .map(|(id, n)| {
+                (
+                    id.clone(),
+                    RawNoticeRecord {
+                        entry: n.entry,
+                        severity: n.notice.severity.as_str().to_string(),
+                        affected: n
+                            .notice
+                            .affected
+                            .iter()
+                            .map(|r| RawRange {
+                                from: r.from,
+                                to: r.to,
+                            })
+                            .collect(),
+                        fixed: n.notice.fixed,
+                        summary: n.notice.summary.clone(),
+                        url: n.notice.url.clone(),
+                    },
+                )
+            })
+            .collect(),
         known_keys: ns.known_keys.iter().map(|k| k.to_base64()).collect(),
     }
 }
@@ -1716,7 +1945,7 @@ pub(crate) fn name_from_raw(
 ) -> Result<NameState> {
     let w = format!("{what}: {name}");
     let mut releases = BTreeMap::new();
-    for (version, r) in rn.releases.0 {
+    for (version, r) in rn.releases {
         validate_version(&version).map_err(|e| e.context(&w))?;
         let rw = format!("{w}@{version}");
         releases.insert(
@@ -1737,7 +1966,7 @@ pub(crate) fn name_from_raw(
         );
     }
     let mut notices = BTreeMap::new();
-    for (id, n) in rn.notices.0 {
+    for (id, n) in rn.notices {
         let notice = NoticeStatement {
             origin: origin.to_string(),
             name: name.to_string(),
@@ -1797,8 +2026,14 @@ impl RegistryState {
     /// The state as strict JSON (`{"omega-registry-state": 1, …}`, compact, keys in a fixed
     /// order, final newline): what a client saves between delta scans.
     pub fn to_json_bytes(&self) -> Vec<u8> {
-        let raw = RawState {
-            version: STATE_VERSION,
+        let mut out = json::to_text(&self.to_json_value()).into_bytes();
+        out.push(b'\n');
+        out
+    }
+
+    /// The state's JSON value: what [`to_json_bytes`](Self::to_json_bytes) writes.
+    pub fn to_json_value(&self) -> Value<'static> {
+        RawState {
             size: self.size,
             genesis: to_hex(&self.genesis),
             origin: self.origin.clone(),
@@ -1809,17 +2044,13 @@ impl RegistryState {
             index_key: self.index_key.to_string(),
             mode: self.mode.as_str().to_string(),
             skipped: self.skipped.clone(),
-            names: UniqueMap(
-                self.names
-                    .iter()
-                    .map(|(n, ns)| (n.clone(), name_to_raw(ns)))
-                    .collect(),
-            ),
-        };
-        // Serialising plain structs into a Vec cannot fail.
-        let mut out = serde_json::to_vec(&raw).unwrap_or_default();
-        out.push(b'\n');
-        out
+            names: self
+                .names
+                .iter()
+                .map(|(n, ns)| (n.clone(), name_to_raw(ns)))
+                .collect(),
+        }
+        .write()
     }
 
     /// Parses a saved state strictly (unknown fields, duplicate keys, trailing data refused;
@@ -1832,10 +2063,12 @@ impl RegistryState {
                 format!("{what}: larger than {MAX_REGISTRY_STATE_BYTES} bytes"),
             );
         }
-        json::probe_version(bytes, "omega-registry-state", what, STATE_VERSION)?;
-        let raw: RawState = json::from_slice(bytes, what)?;
+        let at = At::root(what);
+        let mut fields = json::parse(bytes, what)?.into_fields(&at)?;
+        fields.version("omega-registry-state", &at, STATE_VERSION, STATE_VERSION)?;
+        let raw = RawState::read(fields, &at)?;
         let mut names = BTreeMap::new();
-        for (name, rn) in raw.names.0 {
+        for (name, rn) in raw.names {
             validate_name(&name).map_err(|e| e.context(what))?;
             let ns = name_from_raw(&name, rn, &raw.origin, what)?;
             names.insert(name, ns);
@@ -1872,37 +2105,39 @@ impl RegistryState {
 impl Replay {
     /// The replay as JSON, the shape of every binding's `replayLog`: `verdicts` (`"ok"` or the
     /// code, one per entry), `errors` (`[{index, code, message}]`), `genesis` (SHA-256 hex of
-    /// `first_entry`, the first entry given, or null) and `state` (the state's own JSON, or
-    /// null without a valid genesis). `MALFORMED` if the state's JSON cannot be read back.
-    pub fn to_json(&self, first_entry: Option<&[u8]>) -> Result<serde_json::Value> {
+    /// `first_entry`, the first entry given, or null) and `state` (the state's own JSON, as
+    /// [`RegistryState::to_json_value`], or null without a valid genesis). Never fails now
+    /// (the state is no longer read back from its bytes); the `Result` is kept for callers.
+    pub fn to_json(&self, first_entry: Option<&[u8]>) -> Result<Value<'static>> {
         let mut j = self.summary_json(first_entry);
-        if let (Some(s), serde_json::Value::Object(m)) = (&self.state, &mut j) {
-            let state = serde_json::from_slice::<serde_json::Value>(&s.to_json_bytes())
-                .map_err(|e| Error::new(ErrorCode::Malformed, format!("state: {e}")))?;
-            m.insert("state".into(), state);
+        if let (Some(s), Value::Object(m)) = (&self.state, &mut j) {
+            let state = s.to_json_value();
+            match m.iter_mut().find(|(k, _)| k == "state") {
+                Some((_, v)) => *v = state,
+                None => m.push(("state".into(), state)),
+            }
         }
         Ok(j)
     }
 
     /// [`Replay::to_json`] with `state` null (for a host that converts the state's JSON text
     /// itself, keeping its key order).
-    pub fn summary_json(&self, first_entry: Option<&[u8]>) -> serde_json::Value {
+    pub fn summary_json(&self, first_entry: Option<&[u8]>) -> Value<'static> {
         use crate::report::json_object;
-        use serde_json::Value;
         let mut errors = Vec::new();
-        let verdicts: Vec<Value> = self
+        let verdicts: Vec<Value<'static>> = self
             .verdicts
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Ok(()) => Value::from("ok"),
+                Ok(()) => Value::str("ok"),
                 Err(e) => {
                     errors.push(json_object(alloc::vec![
-                        ("index", Value::from(self.start.saturating_add(i as u64))),
-                        ("code", Value::from(e.code().as_str())),
-                        ("message", Value::from(e.message())),
+                        ("index", Value::U64(self.start.saturating_add(i as u64))),
+                        ("code", Value::str(e.code().as_str())),
+                        ("message", Value::string(e.message())),
                     ]));
-                    Value::from(e.code().as_str())
+                    Value::str(e.code().as_str())
                 }
             })
             .collect();
@@ -1911,7 +2146,7 @@ impl Replay {
             ("errors", Value::Array(errors)),
             (
                 "genesis",
-                first_entry.map_or(Value::Null, |e| Value::from(genesis_hash(e))),
+                first_entry.map_or(Value::Null, |e| Value::string(genesis_hash(e))),
             ),
             ("state", Value::Null),
         ])

@@ -25,14 +25,13 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::bundle::parse_bundle_prefix;
 use crate::entry::Entry;
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::{parse_hex32, to_hex};
-use crate::json::{self, UniqueMap};
+use crate::json::{self, At, Fields, ObjectBuilder, Value};
 use crate::limits::MAX_STATE_PIECE_BYTES;
 use crate::manifest::validate_name;
 use crate::registry::{name_from_raw, name_to_raw, NameState, RawName, RegistryState};
@@ -111,11 +110,7 @@ impl Loaded {
     }
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 struct RawHeader {
-    #[serde(rename = "omega-state-header")]
-    version: u64,
     size: u64,
     genesis: String,
     origin: String,
@@ -129,44 +124,100 @@ struct RawHeader {
     buckets: Vec<String>,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct RawBucket {
-    #[serde(rename = "omega-state-bucket")]
-    version: u64,
-    names: UniqueMap<String>,
-}
+impl RawHeader {
+    /// The fields of a header whose version was checked already.
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawHeader> {
+        let size = f.u64("size", at)?;
+        let genesis = f.string("genesis", at)?;
+        let origin = f.string("origin", at)?;
+        let serial = f.u64("serial", at)?;
+        let registry_entry = f.u64("registry_entry", at)?;
+        let janitors = RawKeySet::read(f.required("janitors", at)?, &at.field("janitors"))?;
+        let log_key = f.string("log_key", at)?;
+        let index_key = f.string("index_key", at)?;
+        let mode = f.string("mode", at)?;
+        let sa = at.field("skipped");
+        let items = f.required("skipped", at)?.into_array(&sa)?;
+        let mut skipped = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            skipped.push(v.into_u64(&sa.index(i))?);
+        }
+        let buckets = f
+            .required("buckets", at)?
+            .into_strings(&at.field("buckets"))?;
+        f.end(at)?;
+        Ok(RawHeader {
+            size,
+            genesis,
+            origin,
+            serial,
+            registry_entry,
+            janitors,
+            log_key,
+            index_key,
+            mode,
+            skipped,
+            buckets,
+        })
+    }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct RawRecord {
-    #[serde(rename = "omega-state-name")]
-    version: u64,
-    name: String,
-    state: RawName,
+    fn write(self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("omega-state-header", PIECES_VERSION)
+            .field("size", self.size)
+            .field("genesis", self.genesis)
+            .field("origin", self.origin)
+            .field("serial", self.serial)
+            .field("registry_entry", self.registry_entry)
+            .field("janitors", self.janitors.write())
+            .field("log_key", self.log_key)
+            .field("index_key", self.index_key)
+            .field("mode", self.mode)
+            .field(
+                "skipped",
+                Value::Array(self.skipped.into_iter().map(Value::U64).collect()),
+            )
+            .field("buckets", Value::strings(self.buckets))
+            .build()
+    }
 }
 
 /// Compact JSON and a final newline.
-fn compact<T: Serialize>(value: &T) -> Vec<u8> {
-    // Serialising plain structs into a Vec cannot fail.
-    let mut out = serde_json::to_vec(value).unwrap_or_default();
+fn compact(value: &Value<'_>) -> Vec<u8> {
+    let mut out = json::to_text(value).into_bytes();
     out.push(b'\n');
     out
 }
 
+/// The fields of a piece: parsed, an object, its version member `field` checked.
+fn piece_fields<'a>(bytes: &'a [u8], field: &'static str, at: &At<'_>) -> Result<Fields<'a>> {
+    let what = at.to_string();
+    let mut fields = json::parse(bytes, &what)?.into_fields(at)?;
+    fields.version(field, at, PIECES_VERSION, PIECES_VERSION)?;
+    Ok(fields)
+}
+
 fn record_bytes(name: &str, ns: &NameState) -> Vec<u8> {
-    compact(&RawRecord {
-        version: PIECES_VERSION,
-        name: name.to_string(),
-        state: name_to_raw(ns),
-    })
+    compact(
+        &ObjectBuilder::new()
+            .field("omega-state-name", PIECES_VERSION)
+            .field("name", name)
+            .field("state", name_to_raw(ns).write())
+            .build(),
+    )
 }
 
 fn bucket_bytes(map: &BTreeMap<String, [u8; 32]>) -> Vec<u8> {
-    compact(&RawBucket {
-        version: PIECES_VERSION,
-        names: UniqueMap(map.iter().map(|(n, h)| (n.clone(), to_hex(h))).collect()),
-    })
+    let mut names = ObjectBuilder::new();
+    for (n, h) in map {
+        names.push(n.as_str(), to_hex(h));
+    }
+    compact(
+        &ObjectBuilder::new()
+            .field("omega-state-bucket", PIECES_VERSION)
+            .field("names", names.build())
+            .build(),
+    )
 }
 
 /// `bytes` must be at most [`MAX_STATE_PIECE_BYTES`] and hash to `hash`.
@@ -189,10 +240,18 @@ fn check_piece(bytes: &[u8], hash: &[u8; 32], what: &str) -> Result<()> {
 fn parse_bucket(bytes: &[u8], hash: &[u8; 32], b: u8) -> Result<BTreeMap<String, [u8; 32]>> {
     let what = format!("registry state bucket {b:02x} ({})", to_hex(hash));
     check_piece(bytes, hash, &what)?;
-    json::probe_version(bytes, "omega-state-bucket", &what, PIECES_VERSION)?;
-    let raw: RawBucket = json::from_slice(bytes, &what)?;
+    let at = At::root(&what);
+    let mut f = piece_fields(bytes, "omega-state-bucket", &at)?;
+    let na = at.field("names");
+    // Sorted, as serde read them: refusals below come in the same order.
+    let mut names = BTreeMap::new();
+    for (name, h) in f.required("names", &at)?.into_members(&na)? {
+        let h = h.into_string(&na.field(&name))?;
+        names.insert(name.into_owned(), h);
+    }
+    f.end(&at)?;
     let mut map = BTreeMap::new();
-    for (name, h) in raw.names.0 {
+    for (name, h) in names {
         validate_name(&name).map_err(|e| e.context(&what))?;
         if bucket_of(&name) != b {
             return fail(
@@ -209,15 +268,18 @@ fn parse_bucket(bytes: &[u8], hash: &[u8; 32], b: u8) -> Result<BTreeMap<String,
 fn parse_record(bytes: &[u8], hash: &[u8; 32], name: &str, origin: &str) -> Result<NameState> {
     let what = format!("registry state record of {name} ({})", to_hex(hash));
     check_piece(bytes, hash, &what)?;
-    json::probe_version(bytes, "omega-state-name", &what, PIECES_VERSION)?;
-    let raw: RawRecord = json::from_slice(bytes, &what)?;
-    if raw.name != name {
+    let at = At::root(&what);
+    let mut f = piece_fields(bytes, "omega-state-name", &at)?;
+    let raw_name = f.string("name", &at)?;
+    let state = RawName::read(f.required("state", &at)?, &at.field("state"))?;
+    f.end(&at)?;
+    if raw_name != name {
         return fail(
             ErrorCode::Malformed,
-            format!("{what}: it is the record of {}", raw.name),
+            format!("{what}: it is the record of {raw_name}"),
         );
     }
-    name_from_raw(name, raw.state, origin, &what)
+    name_from_raw(name, state, origin, &what)
 }
 
 impl RegistryState {
@@ -233,8 +295,8 @@ impl RegistryState {
                 format!("{what}: larger than {MAX_STATE_PIECE_BYTES} bytes"),
             );
         }
-        json::probe_version(bytes, "omega-state-header", what, PIECES_VERSION)?;
-        let raw: RawHeader = json::from_slice(bytes, what)?;
+        let at = At::root(what);
+        let raw = RawHeader::read(piece_fields(bytes, "omega-state-header", &at)?, &at)?;
         if raw.buckets.len() != BUCKETS {
             return fail(
                 ErrorCode::Malformed,
@@ -402,20 +464,22 @@ impl RegistryState {
                 }
             }
         }
-        let header = compact(&RawHeader {
-            version: PIECES_VERSION,
-            size: self.size,
-            genesis: to_hex(&self.genesis),
-            origin: self.origin.clone(),
-            serial: self.serial,
-            registry_entry: self.registry_entry,
-            janitors: RawKeySet::from_keys(&self.janitors),
-            log_key: self.log_key.to_string(),
-            index_key: self.index_key.to_string(),
-            mode: self.mode.as_str().to_string(),
-            skipped: self.skipped.clone(),
-            buckets: buckets.iter().map(|h| to_hex(h)).collect(),
-        });
+        let header = compact(
+            &RawHeader {
+                size: self.size,
+                genesis: to_hex(&self.genesis),
+                origin: self.origin.clone(),
+                serial: self.serial,
+                registry_entry: self.registry_entry,
+                janitors: RawKeySet::from_keys(&self.janitors),
+                log_key: self.log_key.to_string(),
+                index_key: self.index_key.to_string(),
+                mode: self.mode.as_str().to_string(),
+                skipped: self.skipped.clone(),
+                buckets: buckets.iter().map(|h| to_hex(h)).collect(),
+            }
+            .write(),
+        );
         Ok(StatePieces {
             digest: piece_hash(&header),
             header,

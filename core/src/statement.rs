@@ -19,11 +19,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::{parse_hex32, to_hex};
-use crate::json;
+use crate::json::{self, At, Fields, ObjectBuilder, Value};
 use crate::keys::PublicKey;
 use crate::limits::{MAX_KEYS, MAX_NOTICE_ID_BYTES, MAX_NOTICE_RANGES, MAX_STATEMENT_BYTES};
 use crate::manifest::{validate_name, validate_version, KeySet};
@@ -248,10 +246,9 @@ pub enum Statement {
     Notice(NoticeStatement),
 }
 
-// ---- raw serde forms (field order = canonical order) ----
+// ---- raw forms (field order = canonical order) ----
 
-#[derive(Deserialize, Serialize, Clone)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone)]
 pub(crate) struct RawKeySet {
     pub(crate) threshold: u64,
     pub(crate) signers: Vec<String>,
@@ -265,6 +262,30 @@ impl RawKeySet {
             signers: ks.signers.iter().map(|k| k.to_base64()).collect(),
             next: ks.next.iter().map(|k| k.to_base64()).collect(),
         }
+    }
+
+    /// `{"threshold": n, "signers": [...], "next": [...]}`, all three required.
+    pub(crate) fn read(v: Value<'_>, at: &At<'_>) -> Result<RawKeySet> {
+        let mut f = v.into_fields(at)?;
+        let threshold = f.u64("threshold", at)?;
+        let signers = f
+            .required("signers", at)?
+            .into_strings(&at.field("signers"))?;
+        let next = f.required("next", at)?.into_strings(&at.field("next"))?;
+        f.end(at)?;
+        Ok(RawKeySet {
+            threshold,
+            signers,
+            next,
+        })
+    }
+
+    pub(crate) fn write(&self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("threshold", self.threshold)
+            .field("signers", Value::strings(self.signers.iter().cloned()))
+            .field("next", Value::strings(self.next.iter().cloned()))
+            .build()
     }
 
     pub(crate) fn to_keys(&self, what: &str) -> Result<KeySet> {
@@ -295,20 +316,53 @@ impl RawKeySet {
     }
 }
 
-#[derive(Deserialize, Serialize, Clone, Copy)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Copy)]
 pub(crate) struct RawRange {
     pub(crate) from: u64,
     pub(crate) to: u64,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawRange {
+    /// `{"from": n, "to": m}`.
+    pub(crate) fn read(v: Value<'_>, at: &At<'_>) -> Result<RawRange> {
+        let mut f = v.into_fields(at)?;
+        let from = f.u64("from", at)?;
+        let to = f.u64("to", at)?;
+        f.end(at)?;
+        Ok(RawRange { from, to })
+    }
+
+    /// An array of ranges.
+    pub(crate) fn read_all(v: Value<'_>, at: &At<'_>) -> Result<Vec<RawRange>> {
+        let items = v.into_array(at)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            out.push(RawRange::read(v, &at.index(i))?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn write(self) -> Value<'static> {
+        ObjectBuilder::new()
+            .field("from", self.from)
+            .field("to", self.to)
+            .build()
+    }
+
+    /// An array of ranges.
+    pub(crate) fn write_all(ranges: &[RawRange]) -> Value<'static> {
+        Value::Array(ranges.iter().map(|r| r.write()).collect())
+    }
+}
+
+/// The start of every statement's canonical form: `"omega-entry"`, then `"type"`.
+fn head(kind: &'static str) -> ObjectBuilder<'static> {
+    ObjectBuilder::new()
+        .field("omega-entry", STATEMENT_VERSION)
+        .field("type", kind)
+}
+
 struct RawRegistry {
-    #[serde(rename = "omega-entry")]
-    version: u64,
-    #[serde(rename = "type")]
-    kind: String,
     origin: String,
     serial: u64,
     janitors: RawKeySet,
@@ -317,13 +371,33 @@ struct RawRegistry {
     mode: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawRegistry {
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawRegistry> {
+        let r = RawRegistry {
+            origin: f.string("origin", at)?,
+            serial: f.u64("serial", at)?,
+            janitors: RawKeySet::read(f.required("janitors", at)?, &at.field("janitors"))?,
+            log_key: f.string("log_key", at)?,
+            index_key: f.string("index_key", at)?,
+            mode: f.string("mode", at)?,
+        };
+        f.end(at)?;
+        Ok(r)
+    }
+
+    fn write(self) -> Value<'static> {
+        head("registry")
+            .field("origin", self.origin)
+            .field("serial", self.serial)
+            .field("janitors", self.janitors.write())
+            .field("log_key", self.log_key)
+            .field("index_key", self.index_key)
+            .field("mode", self.mode)
+            .build()
+    }
+}
+
 struct RawOwners {
-    #[serde(rename = "omega-entry")]
-    version: u64,
-    #[serde(rename = "type")]
-    kind: String,
     origin: String,
     name: String,
     serial: u64,
@@ -331,13 +405,31 @@ struct RawOwners {
     reason: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawOwners {
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawOwners> {
+        let r = RawOwners {
+            origin: f.string("origin", at)?,
+            name: f.string("name", at)?,
+            serial: f.u64("serial", at)?,
+            keys: RawKeySet::read(f.required("keys", at)?, &at.field("keys"))?,
+            reason: f.string("reason", at)?,
+        };
+        f.end(at)?;
+        Ok(r)
+    }
+
+    fn write(self) -> Value<'static> {
+        head("owners")
+            .field("origin", self.origin)
+            .field("name", self.name)
+            .field("serial", self.serial)
+            .field("keys", self.keys.write())
+            .field("reason", self.reason)
+            .build()
+    }
+}
+
 struct RawRelease {
-    #[serde(rename = "omega-entry")]
-    version_field: u64,
-    #[serde(rename = "type")]
-    kind: String,
     origin: String,
     name: String,
     version: String,
@@ -349,26 +441,68 @@ struct RawRelease {
     keys: RawKeySet,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawRelease {
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawRelease> {
+        let r = RawRelease {
+            origin: f.string("origin", at)?,
+            name: f.string("name", at)?,
+            version: f.string("version", at)?,
+            sequence: f.u64("sequence", at)?,
+            tree: f.string("tree", at)?,
+            manifest: f.string("manifest", at)?,
+            tgz: f.string("tgz", at)?,
+            size: f.u64("size", at)?,
+            keys: RawKeySet::read(f.required("keys", at)?, &at.field("keys"))?,
+        };
+        f.end(at)?;
+        Ok(r)
+    }
+
+    fn write(self) -> Value<'static> {
+        head("release")
+            .field("origin", self.origin)
+            .field("name", self.name)
+            .field("version", self.version)
+            .field("sequence", self.sequence)
+            .field("tree", self.tree)
+            .field("manifest", self.manifest)
+            .field("tgz", self.tgz)
+            .field("size", self.size)
+            .field("keys", self.keys.write())
+            .build()
+    }
+}
+
 struct RawRevoke {
-    #[serde(rename = "omega-entry")]
-    version: u64,
-    #[serde(rename = "type")]
-    kind: String,
     origin: String,
     name: String,
     key: String,
     reason: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawRevoke {
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawRevoke> {
+        let r = RawRevoke {
+            origin: f.string("origin", at)?,
+            name: f.string("name", at)?,
+            key: f.string("key", at)?,
+            reason: f.string("reason", at)?,
+        };
+        f.end(at)?;
+        Ok(r)
+    }
+
+    fn write(self) -> Value<'static> {
+        head("revoke")
+            .field("origin", self.origin)
+            .field("name", self.name)
+            .field("key", self.key)
+            .field("reason", self.reason)
+            .build()
+    }
+}
+
 struct RawYank {
-    #[serde(rename = "omega-entry")]
-    version_field: u64,
-    #[serde(rename = "type")]
-    kind: String,
     origin: String,
     name: String,
     version: String,
@@ -376,65 +510,70 @@ struct RawYank {
     reason: String,
 }
 
-#[derive(Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+impl RawYank {
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawYank> {
+        let r = RawYank {
+            origin: f.string("origin", at)?,
+            name: f.string("name", at)?,
+            version: f.string("version", at)?,
+            sequence: f.u64("sequence", at)?,
+            reason: f.string("reason", at)?,
+        };
+        f.end(at)?;
+        Ok(r)
+    }
+
+    fn write(self) -> Value<'static> {
+        head("yank")
+            .field("origin", self.origin)
+            .field("name", self.name)
+            .field("version", self.version)
+            .field("sequence", self.sequence)
+            .field("reason", self.reason)
+            .build()
+    }
+}
+
 struct RawNotice {
-    #[serde(rename = "omega-entry")]
-    version: u64,
-    #[serde(rename = "type")]
-    kind: String,
     origin: String,
     name: String,
     id: String,
     severity: String,
     affected: Vec<RawRange>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     fixed: Option<u64>,
     summary: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     url: Option<String>,
 }
 
-/// The version and type of a statement, read in one pass before the strict parse, so that a
-/// newer version is `UNSUPPORTED_VERSION` (not unknown fields) and the type picks the parser.
-struct Probe {
-    version: Option<u64>,
-    kind: Option<String>,
-}
+impl RawNotice {
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawNotice> {
+        let r = RawNotice {
+            origin: f.string("origin", at)?,
+            name: f.string("name", at)?,
+            id: f.string("id", at)?,
+            severity: f.string("severity", at)?,
+            affected: RawRange::read_all(f.required("affected", at)?, &at.field("affected"))?,
+            // `fixed` and `url` are optional: absent or `null` is unset (`null` is then
+            // refused as not canonical, since the canonical form omits unset fields).
+            fixed: f.opt_u64("fixed", at)?,
+            summary: f.string("summary", at)?,
+            url: f.opt_string("url", at)?,
+        };
+        f.end(at)?;
+        Ok(r)
+    }
 
-impl<'de> Deserialize<'de> for Probe {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Probe, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Probe;
-            fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-                f.write_str("a JSON object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut access: A,
-            ) -> core::result::Result<Probe, A::Error> {
-                let mut p = Probe {
-                    version: None,
-                    kind: None,
-                };
-                while let Some(k) = access.next_key::<alloc::borrow::Cow<'de, str>>()? {
-                    let dup = match &*k {
-                        "omega-entry" => p.version.replace(access.next_value()?).is_some(),
-                        "type" => p.kind.replace(access.next_value()?).is_some(),
-                        _ => {
-                            access.next_value::<serde::de::IgnoredAny>()?;
-                            false
-                        }
-                    };
-                    if dup {
-                        return Err(serde::de::Error::custom(format!("duplicate key {k:?}")));
-                    }
-                }
-                Ok(p)
-            }
-        }
-        d.deserialize_map(V)
+    fn write(self) -> Value<'static> {
+        head("notice")
+            .field("origin", self.origin)
+            .field("name", self.name)
+            .field("id", self.id)
+            .field("severity", self.severity)
+            .field("affected", RawRange::write_all(&self.affected))
+            .field_if("fixed", self.fixed)
+            .field("summary", self.summary)
+            .field_if("url", self.url)
+            .build()
     }
 }
 
@@ -644,32 +783,23 @@ impl Statement {
                 ),
             );
         }
-        let probe: Probe = json::from_slice(bytes, what)?;
-        match probe.version {
+        let root = At::root(what);
+        let mut fields = json::parse(bytes, what)?.into_fields(&root)?;
+        fields.version("omega-entry", &root, STATEMENT_VERSION, STATEMENT_VERSION)?;
+        let kind = match fields.take("type") {
+            Some(v) => v.into_string(&root.field("type"))?,
             None => {
                 return fail(
                     ErrorCode::Malformed,
-                    format!("{what}: missing the \"omega-entry\" version field"),
+                    format!("{what}: missing the \"type\" field"),
                 )
             }
-            Some(STATEMENT_VERSION) => {}
-            Some(v) => {
-                return fail(
-                    ErrorCode::UnsupportedVersion,
-                    format!("{what}: \"omega-entry\" version {v} is not supported (this build reads version {STATEMENT_VERSION})"),
-                )
-            }
-        }
-        let kind = probe.kind.ok_or_else(|| {
-            Error::new(
-                ErrorCode::Malformed,
-                format!("{what}: missing the \"type\" field"),
-            )
-        })?;
+        };
         let what = format!("{kind} statement");
+        let at = At::root(&what);
         let st = match kind.as_str() {
             "registry" => {
-                let r: RawRegistry = json::from_slice(bytes, &what)?;
+                let r = RawRegistry::read(fields, &at)?;
                 Statement::Registry(RegistryStatement {
                     janitors: r.janitors.to_keys(&format!(
                         "registry {} serial {}: janitors",
@@ -684,7 +814,7 @@ impl Statement {
                 })
             }
             "owners" => {
-                let r: RawOwners = json::from_slice(bytes, &what)?;
+                let r = RawOwners::read(fields, &at)?;
                 validate_name(&r.name).map_err(|e| e.context(&what))?;
                 Statement::Owners(OwnersStatement {
                     origin: r.origin,
@@ -697,7 +827,7 @@ impl Statement {
                 })
             }
             "release" => {
-                let r: RawRelease = json::from_slice(bytes, &what)?;
+                let r = RawRelease::read(fields, &at)?;
                 validate_name(&r.name).map_err(|e| e.context(&what))?;
                 let w = format!("release {}@{}", r.name, r.version);
                 Statement::Release(ReleaseStatement {
@@ -713,7 +843,7 @@ impl Statement {
                 })
             }
             "revoke" => {
-                let r: RawRevoke = json::from_slice(bytes, &what)?;
+                let r = RawRevoke::read(fields, &at)?;
                 validate_name(&r.name).map_err(|e| e.context(&what))?;
                 Statement::Revoke(RevokeStatement {
                     origin: r.origin,
@@ -724,7 +854,7 @@ impl Statement {
                 })
             }
             "yank" => {
-                let r: RawYank = json::from_slice(bytes, &what)?;
+                let r = RawYank::read(fields, &at)?;
                 Statement::Yank(YankStatement {
                     origin: r.origin,
                     name: r.name,
@@ -734,7 +864,7 @@ impl Statement {
                 })
             }
             "notice" => {
-                let r: RawNotice = json::from_slice(bytes, &what)?;
+                let r = RawNotice::read(fields, &at)?;
                 Statement::Notice(NoticeStatement {
                     origin: r.origin,
                     severity: Severity::parse(&r.severity)
@@ -793,31 +923,25 @@ impl Statement {
     /// The canonical bytes (compact JSON, one line, no final newline): what is signed and
     /// logged. For a valid statement, `parse` accepts exactly these bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let kind = self.kind().to_owned();
-        let v = STATEMENT_VERSION;
-        let out = match self {
-            Statement::Registry(s) => serde_json::to_vec(&RawRegistry {
-                version: v,
-                kind,
+        let v = match self {
+            Statement::Registry(s) => RawRegistry {
                 origin: s.origin.clone(),
                 serial: s.serial,
                 janitors: RawKeySet::from_keys(&s.janitors),
                 log_key: s.log_key.to_string(),
                 index_key: s.index_key.to_string(),
                 mode: s.mode.as_str().to_owned(),
-            }),
-            Statement::Owners(s) => serde_json::to_vec(&RawOwners {
-                version: v,
-                kind,
+            }
+            .write(),
+            Statement::Owners(s) => RawOwners {
                 origin: s.origin.clone(),
                 name: s.name.clone(),
                 serial: s.serial,
                 keys: RawKeySet::from_keys(&s.keys),
                 reason: s.reason.clone(),
-            }),
-            Statement::Release(s) => serde_json::to_vec(&RawRelease {
-                version_field: v,
-                kind,
+            }
+            .write(),
+            Statement::Release(s) => RawRelease {
                 origin: s.origin.clone(),
                 name: s.name.clone(),
                 version: s.version.clone(),
@@ -827,27 +951,24 @@ impl Statement {
                 tgz: to_hex(&s.tgz),
                 size: s.size,
                 keys: RawKeySet::from_keys(&s.keys),
-            }),
-            Statement::Revoke(s) => serde_json::to_vec(&RawRevoke {
-                version: v,
-                kind,
+            }
+            .write(),
+            Statement::Revoke(s) => RawRevoke {
                 origin: s.origin.clone(),
                 name: s.name.clone(),
                 key: s.key.to_base64(),
                 reason: s.reason.clone(),
-            }),
-            Statement::Yank(s) => serde_json::to_vec(&RawYank {
-                version_field: v,
-                kind,
+            }
+            .write(),
+            Statement::Yank(s) => RawYank {
                 origin: s.origin.clone(),
                 name: s.name.clone(),
                 version: s.version.clone(),
                 sequence: s.sequence,
                 reason: s.reason.clone(),
-            }),
-            Statement::Notice(s) => serde_json::to_vec(&RawNotice {
-                version: v,
-                kind,
+            }
+            .write(),
+            Statement::Notice(s) => RawNotice {
                 origin: s.origin.clone(),
                 name: s.name.clone(),
                 id: s.id.clone(),
@@ -863,10 +984,10 @@ impl Statement {
                 fixed: s.fixed,
                 summary: s.summary.clone(),
                 url: s.url.clone(),
-            }),
+            }
+            .write(),
         };
-        // Serialising plain structs of strings and integers into a Vec cannot fail.
-        out.unwrap_or_default()
+        json::to_text(&v).into_bytes()
     }
 }
 
