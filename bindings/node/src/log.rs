@@ -90,7 +90,8 @@ fn verify_checkpoint(note: &[u8], policy: &str, now: Option<f64>, max_age: f64) 
     let policy = Policy::parse(policy)?;
     let now = now.map(|n| num(n, "now")).transpose()?;
     let v = policy.verify_checkpoint(note, now, num(max_age, "maxAge")?)?;
-    Ok(v.to_json(KeyStyle::Camel))
+    // Core's JSON value through its `Serialize` (omega-core feature `serde`), keys in core's order.
+    Ok(serde_json::to_value(v.to_json(KeyStyle::Camel)).unwrap_or_default())
 }
 
 /// `verifyCheckpoint`: core's `Policy::verify_checkpoint` (`now` absent: offline).
@@ -427,7 +428,8 @@ fn replay_log(entries: &[Buffer], stop: bool) -> Outcome {
             ..Default::default()
         },
     );
-    r.to_json(entries.first().map(|e| &e[..]))
+    let j = r.to_json(entries.first().map(|e| &e[..]))?;
+    Ok(serde_json::to_value(j).unwrap_or_default())
 }
 
 /// `replayLog`: replays the entries from the genesis (core's `registry::replay`); invalid

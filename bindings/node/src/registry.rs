@@ -270,7 +270,8 @@ impl RegistryReader {
                     Error::new(ErrorCode::NotFound, "registry reader: no release was read")
                 })
             })?;
-            let j = got.to_json(KeyStyle::Camel);
+            // Core's JSON value through its `Serialize` (omega-core feature `serde`).
+            let j = serde_json::to_value(got.to_json(KeyStyle::Camel)).unwrap_or_default();
             self.last = Some(got);
             Ok(j)
         })())
@@ -296,7 +297,7 @@ impl RegistryReader {
         envelope((|| -> Outcome {
             let seq = sequence.map(|s| num(s, "sequence")).transpose()?;
             let list = with(&self.reader, |r| r.notices(&name, seq))?;
-            Ok(omega_core::driver::notices_json(&list))
+            Ok(serde_json::to_value(omega_core::driver::notices_json(&list)).unwrap_or_default())
         })())
     }
 
@@ -305,7 +306,9 @@ impl RegistryReader {
     #[napi]
     pub fn checkpoint(&self) -> String {
         envelope(with(&self.reader, |r| {
-            Ok(r.checkpoint_json(KeyStyle::Camel).unwrap_or(Value::Null))
+            Ok(r.checkpoint_json(KeyStyle::Camel)
+                .and_then(|v| serde_json::to_value(v).ok())
+                .unwrap_or(Value::Null))
         }))
     }
 

@@ -167,7 +167,8 @@ pub fn verify_checkpoint<'py>(
     let policy = policy.to_string();
     run(py, move || {
         let v = Policy::parse(&policy)?.verify_checkpoint(&note, now, max_age)?;
-        Ok(v.to_json(KeyStyle::Snake))
+        // Core's JSON value through its `Serialize` (omega-core feature `serde`), keys in core's order.
+        Ok(serde_json::to_value(v.to_json(KeyStyle::Snake)).unwrap_or_default())
     })
 }
 
@@ -471,7 +472,8 @@ pub fn replay_log<'py>(
                 ..Default::default()
             },
         );
-        r.to_json(entries.first().map(Vec::as_slice))
+        let j = r.to_json(entries.first().map(Vec::as_slice))?;
+        Ok(serde_json::to_value(j).unwrap_or_default())
     })
 }
 

@@ -14,6 +14,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use omega_core::driver::{notices_json, Phase, Reader, ReleaseRequest, REFRESH_SECONDS};
 use omega_core::hash::{parse_hex32, to_hex};
+use omega_core::json;
 use omega_core::keys::PublicKey;
 use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
@@ -192,7 +193,7 @@ impl PyReader {
         py: Python<'py>,
     ) -> Option<(String, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
         let got = py.detach(|| lock(&self.inner).take_release())?;
-        let info = got.to_json(KeyStyle::Snake).to_string();
+        let info = json::to_text(&got.to_json(KeyStyle::Snake));
         Some((
             info,
             PyBytes::new(py, &got.release.manifest_bytes),
@@ -207,7 +208,7 @@ impl PyReader {
         let list = py
             .detach(|| lock(&self.inner).notices(name, sequence))
             .py_err(py)?;
-        Ok(notices_json(&list).to_string())
+        Ok(json::to_text(&notices_json(&list)))
     }
 
     /// The phase: "checkpoint", "consistency", "replay", "ready", "index", "entry",
@@ -223,7 +224,7 @@ impl PyReader {
         py.detach(|| {
             lock(&self.inner)
                 .checkpoint_json(KeyStyle::Snake)
-                .map(|v| v.to_string())
+                .map(|v| json::to_text(&v))
         })
     }
 

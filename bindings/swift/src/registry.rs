@@ -255,7 +255,8 @@ impl<'a> Shape<'a> {
 
 /// A notice from core's `driver::notice_json`.
 fn notice(n: &NoticeRecord) -> Result<Notice, OmegaError> {
-    let v = notice_json(n);
+    // Core's JSON value through its `Serialize` (omega-core feature `serde`).
+    let v = serde_json::to_value(notice_json(n)).unwrap_or_default();
     let s = Shape::of(
         &v,
         "notice",
@@ -294,6 +295,7 @@ fn registry_checkpoint(r: &Reader) -> Result<Option<RegistryCheckpoint>, OmegaEr
     let Some(v) = r.checkpoint_json(KeyStyle::Snake) else {
         return Ok(None);
     };
+    let v = serde_json::to_value(v).unwrap_or_default();
     let s = Shape::of(
         &v,
         "checkpoint",

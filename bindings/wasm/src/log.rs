@@ -16,15 +16,16 @@ use js_sys::{Array, Map, Object, Reflect, Uint8Array};
 use omega_core::entry::Entry;
 use omega_core::hash::{parse_hex32, to_hex};
 use omega_core::index::IndexNote;
+use omega_core::json::Value;
 use omega_core::merkle::{self, Hash};
 use omega_core::policy::Policy;
 use omega_core::registry::{replay, OnInvalid, ReplayOptions};
+use omega_core::report::json_object;
 use omega_core::report::KeyStyle;
 use omega_core::statement::Statement;
 use omega_core::tiles::{self, TileKind, TilePath};
 use omega_core::vkey::Vkey;
 use omega_core::{bundle, note, Error, ErrorCode};
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -56,7 +57,7 @@ export interface OmegaReplay {
 
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
-fn out(v: omega_core::Result<Value>) -> Result<JsValue, JsValue> {
+fn out(v: omega_core::Result<Value<'_>>) -> Result<JsValue, JsValue> {
     v.map(|v| json_to_js(&v)).map_err(core)
 }
 
@@ -123,14 +124,12 @@ fn hashes(list: &[String], what: &str) -> omega_core::Result<Vec<Hash>> {
         .collect()
 }
 
-fn hex_list(list: &[Hash]) -> Value {
-    Value::Array(list.iter().map(|h| Value::String(to_hex(h))).collect())
+fn hex_list(list: &[Hash]) -> Value<'static> {
+    Value::strings(list.iter().map(|h| to_hex(h)))
 }
 
-fn paths(list: omega_core::Result<Vec<TilePath>>) -> omega_core::Result<Value> {
-    Ok(Value::Array(
-        list?.iter().map(|p| Value::String(p.to_string())).collect(),
-    ))
+fn paths(list: omega_core::Result<Vec<TilePath>>) -> omega_core::Result<Value<'static>> {
+    Ok(Value::strings(list?.iter().map(|p| p.to_string())))
 }
 
 /// `tiles`: a Map or a plain object, path -> bytes.
@@ -170,9 +169,18 @@ pub fn verify_note(
     let keys = strings(&vkeys_, "vkeys")?;
     out((|| {
         let (_, verified) = note::open(&note, &vkeys(&keys)?)?;
-        Ok(json!({"verified": verified.iter().map(|v| json!({
-            "name": v.name, "keyId": to_hex(&v.key_id), "type": v.key_type, "timestamp": v.timestamp,
-        })).collect::<Vec<_>>()}))
+        let verified = verified
+            .iter()
+            .map(|v| {
+                json_object(vec![
+                    ("name", Value::string(v.name.as_str())),
+                    ("keyId", Value::string(to_hex(&v.key_id))),
+                    ("type", Value::U64(u64::from(v.key_type))),
+                    ("timestamp", Value::opt(v.timestamp, Value::U64)),
+                ])
+            })
+            .collect();
+        Ok(json_object(vec![("verified", Value::Array(verified))]))
     })())
 }
 
@@ -192,7 +200,7 @@ pub fn verify_checkpoint(
     let max_age = opt_num(&field(&options, "maxAge"), "options.maxAge")?.unwrap_or(86_400);
     out((|| {
         let v = Policy::parse(&policy)?.verify_checkpoint(&note, now, max_age)?;
-        Ok(v.to_json(KeyStyle::Camel))
+        Ok(v.to_json(KeyStyle::Camel).into_owned())
     })())
 }
 
@@ -203,11 +211,24 @@ pub fn parse_policy(
 ) -> Result<JsValue, JsValue> {
     let policy = string(&policy, "policy")?;
     out(Policy::parse(&policy).map(|p| {
-        json!({
-            "text": p.to_text(),
-            "logs": p.logs().iter().map(|l| l.key.to_string()).collect::<Vec<_>>(),
-            "witnesses": p.witnesses().iter().map(|w| json!({"name": w.name, "vkey": w.key.to_string()})).collect::<Vec<_>>(),
-        })
+        let witnesses = p
+            .witnesses()
+            .iter()
+            .map(|w| {
+                json_object(vec![
+                    ("name", Value::string(w.name.as_str())),
+                    ("vkey", Value::string(w.key.to_string())),
+                ])
+            })
+            .collect();
+        json_object(vec![
+            ("text", Value::string(p.to_text())),
+            (
+                "logs",
+                Value::strings(p.logs().iter().map(|l| l.key.to_string())),
+            ),
+            ("witnesses", Value::Array(witnesses)),
+        ])
     }))
 }
 
@@ -231,11 +252,14 @@ pub fn verify_index(
     out((|| {
         let i = IndexNote::verify(&note, &Vkey::parse(&key)?, &origin, &name, size, now)?;
         let text = i.to_text();
-        Ok(json!({
-            "origin": i.origin, "name": i.name, "asOf": i.as_of, "expires": i.expires,
-            "lines": text.lines().skip(4).collect::<Vec<_>>(),
-            "text": text,
-        }))
+        Ok(json_object(vec![
+            ("origin", Value::string(i.origin)),
+            ("name", Value::string(i.name)),
+            ("asOf", Value::U64(i.as_of)),
+            ("expires", Value::U64(i.expires)),
+            ("lines", Value::strings(text.lines().skip(4))),
+            ("text", Value::string(text)),
+        ]))
     })())
 }
 
@@ -376,7 +400,10 @@ pub fn prove_inclusion(
     let map = tile_map(&tiles_)?;
     out((|| {
         let (leaf, proof) = tiles::prove_inclusion(i, s, &parse_hex32(&root, "root")?, &map)?;
-        Ok(json!({"leafHash": to_hex(&leaf), "proof": hex_list(&proof)}))
+        Ok(json_object(vec![
+            ("leafHash", Value::string(to_hex(&leaf))),
+            ("proof", hex_list(&proof)),
+        ]))
     })())
 }
 
@@ -401,7 +428,7 @@ pub fn prove_consistency(
             &parse_hex32(&r2, "root2")?,
             &map,
         )?;
-        Ok(json!({ "proof": hex_list(&proof) }))
+        Ok(json_object(vec![("proof", hex_list(&proof))]))
     })())
 }
 
@@ -427,13 +454,17 @@ pub fn parse_tile_path(
     #[wasm_bindgen(unchecked_param_type = "string")] path: JsValue,
 ) -> Result<JsValue, JsValue> {
     let path = string(&path, "path")?;
-    out(TilePath::parse(&path).map(|p| match p.kind() {
-        TileKind::Hashes(level) => {
-            json!({"kind": "hashes", "level": level, "index": p.index(), "width": p.width()})
-        }
-        TileKind::Entries => {
-            json!({"kind": "entries", "level": null, "index": p.index(), "width": p.width()})
-        }
+    out(TilePath::parse(&path).map(|p| {
+        let (kind, level) = match p.kind() {
+            TileKind::Hashes(level) => ("hashes", Value::U64(u64::from(level))),
+            TileKind::Entries => ("entries", Value::Null),
+        };
+        json_object(vec![
+            ("kind", Value::str(kind)),
+            ("level", level),
+            ("index", Value::U64(p.index())),
+            ("width", Value::U64(u64::from(p.width()))),
+        ])
     }))
 }
 
@@ -466,7 +497,14 @@ pub fn parse_statement(
 ) -> Result<JsValue, JsValue> {
     let bytes = convert::bytes(&bytes, "statement", true)?;
     out(Statement::parse(&bytes).map(|st| {
-        json!({"type": st.kind(), "name": st.name(), "text": String::from_utf8_lossy(&st.to_bytes())})
+        json_object(vec![
+            ("type", Value::str(st.kind())),
+            ("name", Value::opt(st.name(), Value::string)),
+            (
+                "text",
+                Value::string(String::from_utf8_lossy(&st.to_bytes())),
+            ),
+        ])
     }))
 }
 
@@ -478,13 +516,22 @@ pub fn parse_entry(
 ) -> Result<JsValue, JsValue> {
     let bytes = convert::bytes(&bytes, "entry", true)?;
     out(Entry::parse(&bytes).map(|en| {
-        json!({
-            "type": en.statement.kind(),
-            "name": en.statement.name(),
-            "statement": String::from_utf8_lossy(&en.statement_bytes),
-            "signatures": en.signatures.iter().map(|s| s.key_id().to_string()).collect::<Vec<_>>(),
-            "text": String::from_utf8_lossy(&en.to_bytes()),
-        })
+        json_object(vec![
+            ("type", Value::str(en.statement.kind())),
+            ("name", Value::opt(en.statement.name(), Value::string)),
+            (
+                "statement",
+                Value::string(String::from_utf8_lossy(&en.statement_bytes)),
+            ),
+            (
+                "signatures",
+                Value::strings(en.signatures.iter().map(|s| s.key_id().to_string())),
+            ),
+            (
+                "text",
+                Value::string(String::from_utf8_lossy(&en.to_bytes())),
+            ),
+        ])
     }))
 }
 
@@ -513,8 +560,8 @@ pub fn replay_log(
     );
     let result = json_to_js(&r.summary_json(entries.first().map(Vec::as_slice)));
     if let Some(s) = &r.state {
-        let text = String::from_utf8_lossy(&s.to_json_bytes()).into_owned();
-        let state = js_sys::JSON::parse(&text)?;
+        // The state's JSON value (what `to_json_bytes` writes), members in core's order.
+        let state = json_to_js(&s.to_json_value());
         Reflect::set(&result, &JsValue::from_str("state"), &state)?;
     }
     Ok(result)

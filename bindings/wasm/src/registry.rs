@@ -6,10 +6,11 @@
 
 use omega_core::driver::{notices_json, Reader, ReaderRelease, ReleaseRequest, REFRESH_SECONDS};
 use omega_core::hash::parse_hex32;
+use omega_core::json::Value;
 use omega_core::keys::PublicKey;
+use omega_core::report::json_object;
 use omega_core::report::KeyStyle;
 use omega_core::{Error, ErrorCode};
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{self, core};
@@ -56,12 +57,20 @@ fn opt_num(v: Option<f64>, what: &str) -> Result<Option<u64>, Error> {
 }
 
 fn needs(r: &Reader) -> JsValue {
-    let list: Vec<Value> = r
+    let list: Vec<Value<'static>> = r
         .needs()
         .into_iter()
-        .map(|p| json!({"maxBytes": r.max_bytes(&p), "path": p}))
+        .map(|p| {
+            json_object(vec![
+                ("maxBytes", Value::opt(r.max_bytes(&p), Value::U64)),
+                ("path", Value::string(p)),
+            ])
+        })
         .collect();
-    json_to_js(&json!({"needs": list, "phase": format!("{:?}", r.phase())}))
+    json_to_js(&json_object(vec![
+        ("needs", Value::Array(list)),
+        ("phase", Value::string(format!("{:?}", r.phase()))),
+    ]))
 }
 
 /// One registry being read (see the module documentation): the core reader, the clock it was
