@@ -842,6 +842,137 @@ fn fail_saved_state_strictness() {
     }
 }
 
+/// The saved state's members, one by one: every member must be there (an `Option` as `null`),
+/// `null` is accepted only where the member is optional, unknown members are refused at every
+/// level (the rules serde's derive applied before core read JSON itself).
+#[test]
+fn saved_state_members_are_required_and_nulls_only_where_optional() {
+    let state = sample_log().state;
+    let base: serde_json::Value = serde_json::from_slice(&state.to_json_bytes()).unwrap();
+    let code = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = base.clone();
+        edit(&mut v);
+        let bytes = serde_json::to_vec(&v).unwrap();
+        RegistryState::parse(&bytes).err().map(|e| e.code())
+    };
+    fn name(v: &mut serde_json::Value) -> &mut serde_json::Map<String, serde_json::Value> {
+        v["names"]["left-pad"].as_object_mut().unwrap()
+    }
+    let m = Some(ErrorCode::Malformed);
+    assert_eq!(code(&|_| {}), None);
+    assert_eq!(
+        code(&|v| {
+            name(v).remove("last_sequence");
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            name(v)["last_sequence"] = serde_json::Value::Null;
+        }),
+        None
+    );
+    assert_eq!(
+        code(&|v| {
+            name(v)["known_keys"] = serde_json::Value::Null;
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            name(v).insert("x".into(), 1.into());
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            v["skipped"] = serde_json::Value::Null;
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            v.as_object_mut().unwrap().remove("skipped");
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            v["janitors"].as_object_mut().unwrap().remove("next");
+        }),
+        m
+    );
+    fn release(v: &mut serde_json::Value) -> &mut serde_json::Map<String, serde_json::Value> {
+        v["names"]["left-pad"]["releases"]["1.0.0"]
+            .as_object_mut()
+            .unwrap()
+    };
+    assert!(release(&mut base.clone())["yanked"].is_object());
+    assert_eq!(
+        code(&|v| {
+            release(v).remove("yanked");
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            release(v)["yanked"] = serde_json::Value::Null;
+        }),
+        None
+    );
+    assert_eq!(
+        code(&|v| {
+            release(v)["yanked"]["x"] = 1.into();
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            release(v)["size"] = "1234".into();
+        }),
+        m
+    );
+    fn notice(v: &mut serde_json::Value) -> &mut serde_json::Map<String, serde_json::Value> {
+        v["names"]["left-pad"]["notices"]["N-1"]
+            .as_object_mut()
+            .unwrap()
+    };
+    for key in ["fixed", "url"] {
+        assert_eq!(
+            code(&|v| {
+                notice(v).remove(key);
+            }),
+            m,
+            "{key}"
+        );
+        assert_eq!(
+            code(&|v| {
+                notice(v)[key] = serde_json::Value::Null;
+            }),
+            None,
+            "{key}"
+        );
+    }
+    assert_eq!(
+        code(&|v| {
+            notice(v)["affected"][0]["x"] = 1.into();
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            notice(v)["affected"] = serde_json::Value::Null;
+        }),
+        m
+    );
+    assert_eq!(
+        code(&|v| {
+            v["names"] = serde_json::json!([]);
+        }),
+        m
+    );
+}
+
 #[test]
 fn invalid_entry_stops_or_is_skipped() {
     let log = sample_log();
