@@ -118,7 +118,9 @@ fn check_one(job: &CheckJob) -> Outcome {
     };
     let label = job.label.clone().unwrap_or_else(|| job.dir.clone());
     let pkg = pkg.map_err(|e| labelled(e, &label))?;
-    let report = check_package(pkg.input(&label), &pins)?.to_json();
+    // Core's JSON value through its `Serialize` (omega-core feature `serde`), keys in core's order.
+    let report = serde_json::to_value(check_package(pkg.input(&label), &pins)?.to_json())
+        .unwrap_or_default();
     if let Some(Some(k)) = key {
         cache::remember_checked(k, report.clone());
     }

@@ -108,7 +108,7 @@ pub fn merged(id: u32, path: &str, caller: &PinsArg, label: &str, lock: &str) ->
 
 /// The entries of the lock file `bytes`, in key order (`Lockfile::entries_json`).
 pub fn entries(bytes: &[u8]) -> Result<Value> {
-    Ok(Lockfile::parse(bytes)?.entries_json())
+    Ok(serde_json::to_value(Lockfile::parse(bytes)?.entries_json()).unwrap_or_default())
 }
 
 /// Applies a signed revocation statement to the lock file `lock` (`omega_core::revoke`: every
