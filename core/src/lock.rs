@@ -460,10 +460,7 @@ impl Lockfile {
                     };
                     ObjectBuilder::new()
                         .field("key", key.clone())
-                        .field(
-                            "name",
-                            Value::opt(package_name_of_key(key), |n| Value::string(n)),
-                        )
+                        .field("name", Value::opt(package_name_of_key(key), Value::string))
                         .field("path", e.path.clone())
                         .field("version", e.version.clone())
                         .field("sequence", e.sequence)

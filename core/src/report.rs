@@ -197,13 +197,24 @@ impl<'a> ReportJson<'a> {
             .field("sequence", Value::opt(self.sequence, Value::from))
             .field("files", Value::opt(self.files, Value::from))
             .field("tree", Value::opt(self.tree.clone(), Value::from))
-            .field("manifest_tree", Value::opt(self.manifest_tree.clone(), Value::from))
-            .field("pinned_digest", Value::opt(self.pinned_digest.clone(), Value::from))
+            .field(
+                "manifest_tree",
+                Value::opt(self.manifest_tree.clone(), Value::from),
+            )
+            .field(
+                "pinned_digest",
+                Value::opt(self.pinned_digest.clone(), Value::from),
+            )
             .field("threshold", Value::opt(self.threshold, Value::from))
             .field("signed_by", Value::strings(self.signed_by.iter().cloned()))
             .field(
                 "signatures",
-                Value::Array(self.signatures.iter().map(SignatureReportJson::value).collect()),
+                Value::Array(
+                    self.signatures
+                        .iter()
+                        .map(SignatureReportJson::value)
+                        .collect(),
+                ),
             )
             .field(
                 "problems",

@@ -170,7 +170,10 @@ fn strictness_of_design_3_3() {
     let v = json::parse(b" \t\r\n{\"a\":\"\\ud83d\\ude00\\/\\n\",\"n\":18446744073709551615,\"m\":18446744073709551616,\"f\":-0.5e3} \n", "doc").unwrap();
     assert_eq!(v.get("a").and_then(Value::as_str), Some("😀/\n"));
     assert_eq!(v.get("n").and_then(Value::as_u64), Some(u64::MAX));
-    assert_eq!(v.get("m"), Some(&Value::OtherNumber("18446744073709551616".into())));
+    assert_eq!(
+        v.get("m"),
+        Some(&Value::OtherNumber("18446744073709551616".into()))
+    );
 }
 
 #[test]
@@ -187,7 +190,10 @@ fn depth_limit_is_serde_jsons() {
 #[test]
 fn errors_name_the_document_and_place() {
     let e = json::parse(b"{\n  \"a\": tru\n}", "manifest.json").unwrap_err();
-    assert_eq!(e.message(), "manifest.json: expected a JSON value at line 2 column 8");
+    assert_eq!(
+        e.message(),
+        "manifest.json: expected a JSON value at line 2 column 8"
+    );
     let v = json::parse(br#"{"files":[{"size":"1"}],"x":0}"#, "m").unwrap();
     let at = At::root("manifest.json");
     let mut f = v.into_fields(&at).unwrap();

@@ -906,7 +906,7 @@ fn saved_state_members_are_required_and_nulls_only_where_optional() {
         v["names"]["left-pad"]["releases"]["1.0.0"]
             .as_object_mut()
             .unwrap()
-    };
+    }
     assert!(release(&mut base.clone())["yanked"].is_object());
     assert_eq!(
         code(&|v| {
@@ -936,7 +936,7 @@ fn saved_state_members_are_required_and_nulls_only_where_optional() {
         v["names"]["left-pad"]["notices"]["N-1"]
             .as_object_mut()
             .unwrap()
-    };
+    }
     for key in ["fixed", "url"] {
         assert_eq!(
             code(&|v| {

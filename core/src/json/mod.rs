@@ -11,7 +11,6 @@
 
 pub mod fields;
 pub mod read;
-mod serde_compat;
 #[cfg(feature = "serde")]
 mod serde_impl;
 pub mod value;
@@ -23,8 +22,6 @@ pub use fields::{At, Fields};
 pub use read::parse;
 pub use value::{ObjectBuilder, Value};
 pub use write::{to_pretty_bytes, to_pretty_text, to_text};
-
-pub(crate) use serde_compat::{from_slice, probe_version, probe_version_in, to_pretty, UniqueMap};
 
 use crate::error::{fail, ErrorCode, Result};
 
@@ -41,7 +38,10 @@ impl Fields<'_> {
     ) -> Result<u64> {
         let what = at;
         match self.take(field) {
-            None => fail(ErrorCode::Malformed, format!("{what}: missing the {field:?} version field")),
+            None => fail(
+                ErrorCode::Malformed,
+                format!("{what}: missing the {field:?} version field"),
+            ),
             Some(v) => {
                 let v = v.into_u64(&at.field(field))?;
                 if (oldest..=newest).contains(&v) {

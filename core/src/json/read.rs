@@ -59,7 +59,10 @@ impl<'a, 'w> Reader<'a, 'w> {
     fn error_at(&self, pos: usize, why: &str) -> Error {
         let before = self.bytes.get(..pos).unwrap_or(self.bytes);
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
         let column = self
             .text
             .get(line_start..pos.min(self.text.len()))
