@@ -131,6 +131,7 @@ pub mod lock;
 pub mod manifest;
 pub mod merkle;
 pub mod note;
+mod order;
 pub mod policy;
 pub mod registry;
 pub mod report;

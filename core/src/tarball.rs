@@ -632,12 +632,14 @@ fn check_npm_path(rest: &str, is_dir: bool, path: &str) -> Result<()> {
 fn check_layout(files: &[TarFile], dirs: &[String]) -> Result<()> {
     // Unicode lower case (stricter than the ASCII rule of DESIGN §3.2: macOS and Windows fold
     // `Ä` and `ä` to one name too).
-    let mut all: Vec<(String, &str, bool)> = files
+    let all: Vec<(String, &str, bool)> = files
         .iter()
         .map(|f| (f.0.to_lowercase(), f.0.as_str(), false))
         .chain(dirs.iter().map(|d| (d.to_lowercase(), d.as_str(), true)))
         .collect();
-    all.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let keys: Vec<&[u8]> = all.iter().map(|a| a.0.as_bytes()).collect();
+    let order = crate::order::sorted_order(&keys);
+    let all = crate::order::permute(all, &order);
     let unsafe_path = |msg: String| fail(ErrorCode::UnsafePath, format!("tarball: {msg}"));
     for pair in all.windows(2) {
         let [(la, a, a_dir), (lb, b, b_dir)] = pair else {

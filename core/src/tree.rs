@@ -156,7 +156,7 @@ pub struct TreeListing {
 
 impl TreeListing {
     /// Validates and sorts `entries` (in any order).
-    pub fn new(mut entries: Vec<FileEntry>) -> Result<TreeListing> {
+    pub fn new(entries: Vec<FileEntry>) -> Result<TreeListing> {
         if entries.len() > MAX_FILES {
             return fail(
                 ErrorCode::TooLarge,
@@ -175,7 +175,9 @@ impl TreeListing {
                 );
             }
         }
-        entries.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        let keys: Vec<&[u8]> = entries.iter().map(|e| e.path.as_bytes()).collect();
+        let order = crate::order::sorted_order(&keys);
+        let entries = crate::order::permute(entries, &order);
         check_collisions(entries.iter().map(|e| e.path.as_str()))?;
         Ok(TreeListing { entries })
     }
@@ -235,17 +237,23 @@ pub(crate) fn check_collisions<'a>(sorted: impl Iterator<Item = &'a str> + Clone
         }
         prev = Some(p);
     }
-    let mut lower: Vec<(String, &str)> = sorted.map(|p| (p.to_ascii_lowercase(), p)).collect();
-    lower.sort_unstable();
-    for w in lower.windows(2) {
-        if w[0].0 == w[1].0 {
-            return fail(
-                ErrorCode::UnsafePath,
-                format!(
-                    "paths {:?} and {:?} differ only in letter case",
-                    w[0].1, w[1].1
-                ),
-            );
+    // `sorted` is in path order: equal lower-case paths stay in it.
+    let paths: Vec<&str> = sorted.collect();
+    let lower: Vec<String> = paths.iter().map(|p| p.to_ascii_lowercase()).collect();
+    let keys: Vec<&[u8]> = lower.iter().map(|l| l.as_bytes()).collect();
+    let order = crate::order::sorted_order(&keys);
+    for w in order.windows(2) {
+        if let [a, b] = *w {
+            if lower.get(a) == lower.get(b) {
+                return fail(
+                    ErrorCode::UnsafePath,
+                    format!(
+                        "paths {:?} and {:?} differ only in letter case",
+                        paths.get(a).copied().unwrap_or_default(),
+                        paths.get(b).copied().unwrap_or_default()
+                    ),
+                );
+            }
         }
     }
     Ok(())

@@ -190,12 +190,15 @@ impl<'a, 'w> Reader<'a, 'w> {
         if members.len() < 2 {
             return Ok(());
         }
-        let mut order: Vec<usize> = (0..members.len()).collect();
-        order.sort_by(|&a, &b| members[a].0.cmp(&members[b].0).then(a.cmp(&b)));
+        let keys: Vec<&[u8]> = members.iter().map(|m| m.0.as_bytes()).collect();
+        let order = crate::order::sorted_order(&keys);
         for w in order.windows(2) {
-            if members[w[0]].0 == members[w[1]].0 {
-                let pos = key_pos.get(w[1]).copied().unwrap_or(self.pos);
-                return Err(self.error_at(pos, &format!("duplicate key {:?}", members[w[1]].0)));
+            if let [a, b] = *w {
+                if keys.get(a) == keys.get(b) {
+                    let pos = key_pos.get(b).copied().unwrap_or(self.pos);
+                    let key = members.get(b).map_or("", |m| m.0.as_ref());
+                    return Err(self.error_at(pos, &format!("duplicate key {key:?}")));
+                }
             }
         }
         Ok(())
@@ -243,9 +246,9 @@ impl<'a, 'w> Reader<'a, 'w> {
                 return Ok(Value::U64(n));
             }
         }
-        // Never used as a number by core; refused as serde_json refuses it when it does not
-        // fit a double, so both readers accept the same documents.
-        if text.parse::<f64>().map_or(true, |f| f.is_infinite()) {
+        // Never used as a number by core; refused, as serde_json refuses it, when it does not
+        // fit a double, so that both readers accept the same documents.
+        if rounds_to_infinity(text) {
             return Err(self.error_at(start, "number out of range"));
         }
         Ok(Value::OtherNumber(Cow::Borrowed(text)))
@@ -360,5 +363,48 @@ impl<'a, 'w> Reader<'a, 'w> {
         }
         self.pos += 4;
         Ok(n)
+    }
+}
+
+/// The significant digits of 2^1024 − 2^970, the least magnitude an IEEE double rounds to
+/// infinity (the midpoint between `f64::MAX` and 2^1024, which rounds to even: up), written
+/// d.ddd… × 10^308, trailing zeros dropped.
+const INFINITY_DIGITS: &[u8] = b"179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// Whether the JSON number `text` (already checked against the grammar) is too large in
+/// magnitude for a double. Exact, by comparing decimal digits: no float parsing (whose tables
+/// would add 10 KB to the WebAssembly module).
+fn rounds_to_infinity(text: &str) -> bool {
+    let t = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], &t[i + 1..]),
+        None => (t, "0"),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int.bytes().chain(frac.bytes());
+    let Some(lead) = digits().position(|d| d != b'0') else {
+        return false; // zero
+    };
+    // The exponent, saturated far beyond any decision.
+    let (neg, e) = match exp.as_bytes().first() {
+        Some(b'-') => (true, &exp[1..]),
+        Some(b'+') => (false, &exp[1..]),
+        _ => (false, exp),
+    };
+    let mut e_abs: i64 = 0;
+    for d in e.bytes() {
+        e_abs = (e_abs * 10 + i64::from(d - b'0')).min(1 << 40);
+    }
+    let e10 = if neg { -e_abs } else { e_abs };
+    // value = d.ddd… × 10^magnitude
+    let magnitude = int.len() as i64 - lead as i64 - 1 + e10;
+    match magnitude.cmp(&308) {
+        core::cmp::Ordering::Less => false,
+        core::cmp::Ordering::Greater => true,
+        core::cmp::Ordering::Equal => {
+            let sig: Vec<u8> = digits().skip(lead).collect();
+            let sig_end = sig.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+            sig[..sig_end] >= *INFINITY_DIGITS
+        }
     }
 }
