@@ -17,7 +17,7 @@ seconds=$1; shift
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 fuzz_dir="$root/core/fuzz"
-all_targets=(public_key signature manifest lock revocation tree_paths secret_key tarball signify bundle tile statement entry note checkpoint policy index_note)
+all_targets=(public_key signature manifest json lock revocation tree_paths secret_key tarball signify bundle tile statement entry note checkpoint policy index_note)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do
   [ -f "$fuzz_dir/fuzz_targets/$t.rs" ] || { echo "fuzz: no target $t (have: ${all_targets[*]})" >&2; exit 2; }
@@ -35,7 +35,7 @@ echo "fuzz: $(head -n1 <<<"$version"), $(rustc --version)"
 # Largest input per target, bytes: manifests and lock files are big documents.
 max_len() {
   case $1 in
-    manifest | lock) echo 1048576 ;;
+    manifest | lock | json) echo 1048576 ;;
     *) echo 65536 ;;
   esac
 }
