@@ -115,6 +115,7 @@ pub mod driver;
 pub mod ed25519;
 pub mod entry;
 pub mod error;
+mod fold;
 #[cfg(feature = "std")]
 pub mod fs;
 pub mod hash;

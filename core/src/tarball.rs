@@ -631,11 +631,14 @@ fn check_npm_path(rest: &str, is_dir: bool, path: &str) -> Result<()> {
 /// in letter case (Unicode lower case), in the file name or in any folder above it.
 fn check_layout(files: &[TarFile], dirs: &[String]) -> Result<()> {
     // Unicode lower case (stricter than the ASCII rule of DESIGN §3.2: macOS and Windows fold
-    // `Ä` and `ä` to one name too).
+    // `Ä` and `ä` to one name too), exactly `str::to_lowercase` from fold.rs's smaller tables.
     let all: Vec<(String, &str, bool)> = files
         .iter()
-        .map(|f| (f.0.to_lowercase(), f.0.as_str(), false))
-        .chain(dirs.iter().map(|d| (d.to_lowercase(), d.as_str(), true)))
+        .map(|f| (crate::fold::to_lowercase(&f.0), f.0.as_str(), false))
+        .chain(
+            dirs.iter()
+                .map(|d| (crate::fold::to_lowercase(d), d.as_str(), true)),
+        )
         .collect();
     let keys: Vec<&[u8]> = all.iter().map(|a| a.0.as_bytes()).collect();
     let order = crate::order::sorted_order(&keys);
