@@ -2064,7 +2064,10 @@ impl RegistryState {
             );
         }
         let at = At::root(what);
-        let mut fields = json::parse(bytes, what)?.into_fields(&at)?;
+        // No value budget: a saved state is used only when its bytes hash to what the lock
+        // pins (RR8), and its size is capped above.
+        let mut fields =
+            json::read::parse_with_budget(bytes, what, usize::MAX)?.into_fields(&at)?;
         fields.version("omega-registry-state", &at, STATE_VERSION, STATE_VERSION)?;
         let raw = RawState::read(fields, &at)?;
         let mut names = BTreeMap::new();

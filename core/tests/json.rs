@@ -220,7 +220,9 @@ fn many_keys_are_checked_for_repeats_quickly() {
         text.push_str(&format!("\"k{i}\":{i},"));
     }
     text.push_str("\"k7\":0}");
-    assert!(refused(text.as_bytes()).contains("duplicate key \"k7\""));
+    // (Denser than the value budget: read without one, as for documents pinned by hash.)
+    let e = json::read::parse_with_budget(text.as_bytes(), "doc", usize::MAX).unwrap_err();
+    assert!(e.message().contains("duplicate key \"k7\""), "{e}");
 }
 
 #[test]
@@ -250,4 +252,26 @@ fn numbers_too_large_for_a_double_are_refused_at_the_exact_bound() {
             assert_eq!(f.is_finite(), ok, "{text} as f64");
         }
     }
+}
+
+#[test]
+fn a_document_denser_than_the_value_budget_is_too_large() {
+    // 4,096 values plus one per 16 bytes: a manifest or lock of bare numbers is refused before
+    // it builds a tree 16 times its size (review finding: memory amplification).
+    let dense = format!("[{}0]", "0,".repeat(200_000));
+    let e = json::parse(dense.as_bytes(), "doc").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TooLarge, "{e}");
+    assert!(e.message().starts_with("doc: more than "), "{e}");
+    // The same values spread out as a real document spends bytes are read.
+    let sparse = format!("[{}0]", "\"0123456789abcde\",".repeat(200_000));
+    assert!(json::parse(sparse.as_bytes(), "doc").is_ok());
+    // Small documents have the floor.
+    let small = format!("[{}0]", "0,".repeat(4000));
+    assert!(json::parse(small.as_bytes(), "doc").is_ok());
+    // Object keys count too.
+    let keys: String = (0..100_000).map(|i| format!("\"{i}\":0,")).collect();
+    let e = json::parse(format!("{{{keys}\"x\":0}}").as_bytes(), "doc").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TooLarge);
+    // Without a budget (documents pinned by hash), any density.
+    assert!(json::read::parse_with_budget(dense.as_bytes(), "doc", usize::MAX).is_ok());
 }

@@ -15,17 +15,34 @@ use crate::error::{Error, ErrorCode, Result};
 /// The deepest nesting of arrays and objects accepted (serde_json's: 128 levels refused).
 pub const MAX_DEPTH: usize = 127;
 
-/// Reads `bytes` as one JSON value; `what` names the document in errors.
+/// How many values (objects, arrays, scalars, and object keys) a document of `len` bytes may
+/// hold: 4,096 plus one per 16 bytes. Every core format spends far more bytes per value (a
+/// manifest's file entry: ~30 bytes per value; the densest statement, a notice of many
+/// ranges: ~6 bytes per value but at most 16 KiB, under the floor); a document of bare `0,`
+/// would otherwise build 32 bytes of tree per 2 bytes of input before a field is checked (a
+/// 32 MiB manifest: 512 MiB). With the budget a refused document costs at most ~4× its size.
+pub fn value_budget(len: usize) -> usize {
+    4096 + len / 16
+}
+
+/// Reads `bytes` as one JSON value within [`value_budget`]; `what` names the document in
+/// errors. More values than the budget is `TOO_LARGE`.
 pub fn parse<'a>(bytes: &'a [u8], what: &str) -> Result<Value<'a>> {
+    parse_with_budget(bytes, what, value_budget(bytes.len()))
+}
+
+/// [`parse`] with a budget of `max_values` values (`usize::MAX`: none; for documents whose
+/// bytes are pinned by a hash, such as the saved registry state).
+pub fn parse_with_budget<'a>(bytes: &'a [u8], what: &str, max_values: usize) -> Result<Value<'a>> {
     let text = match core::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let valid = bytes.get(..e.valid_up_to()).unwrap_or_default();
-            let r = Reader::new(core::str::from_utf8(valid).unwrap_or_default(), what);
+            let r = Reader::new(core::str::from_utf8(valid).unwrap_or_default(), what, 0);
             return Err(r.error_at(valid.len(), "invalid UTF-8"));
         }
     };
-    let mut r = Reader::new(text, what);
+    let mut r = Reader::new(text, what, max_values);
     r.skip_ws();
     let v = r.value(0)?;
     r.skip_ws();
@@ -40,16 +57,39 @@ struct Reader<'a, 'w> {
     bytes: &'a [u8],
     pos: usize,
     what: &'w str,
+    /// Values (and object keys) read so far, and how many may be.
+    values: usize,
+    max_values: usize,
 }
 
 impl<'a, 'w> Reader<'a, 'w> {
-    fn new(text: &'a str, what: &'w str) -> Self {
+    fn new(text: &'a str, what: &'w str, max_values: usize) -> Self {
         Reader {
             text,
             bytes: text.as_bytes(),
             pos: 0,
             what,
+            values: 0,
+            max_values,
         }
+    }
+
+    /// Counts one more value (or key) against the budget.
+    fn count(&mut self) -> Result<()> {
+        self.values += 1;
+        if self.values > self.max_values {
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                format!(
+                    "{}: more than {} JSON values in {} bytes (at byte {})",
+                    self.what,
+                    self.max_values,
+                    self.bytes.len(),
+                    self.pos
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn error(&self, why: &str) -> Error {
@@ -94,6 +134,7 @@ impl<'a, 'w> Reader<'a, 'w> {
     }
 
     fn value(&mut self, depth: usize) -> Result<Value<'a>> {
+        self.count()?;
         match self.peek() {
             None => Err(self.error("EOF while parsing a value")),
             Some(b'{') => self.object(depth + 1),
@@ -157,6 +198,7 @@ impl<'a, 'w> Reader<'a, 'w> {
                 Some(_) => return Err(self.error("expected a string key")),
             }
             key_pos.push(self.pos);
+            self.count()?;
             let key = self.string()?;
             self.skip_ws();
             match self.peek() {
@@ -246,8 +288,11 @@ impl<'a, 'w> Reader<'a, 'w> {
                 return Ok(Value::U64(n));
             }
         }
-        // Never used as a number by core; refused, as serde_json refuses it, when it does not
-        // fit a double, so that both readers accept the same documents.
+        // Never used as a number by core; refused when it does not fit a double, as serde_json
+        // refuses it. At the bound itself the two differ: this rule is exact (what rounds to
+        // infinity), serde_json's float parsing is not (it refuses 1.7976931348623158e308 and
+        // 1.797693134862315700000000e308 but reads 1.7976931348623157e308); every core format
+        // refuses such a number anyway (MALFORMED: not an unsigned integer).
         if rounds_to_infinity(text) {
             return Err(self.error_at(start, "number out of range"));
         }
