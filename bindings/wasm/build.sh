@@ -36,48 +36,71 @@ compile() { # extra cargo flags
 }
 raw="${CARGO_TARGET_DIR:-$root/target}/wasm32-unknown-unknown/release/omega_wasm.wasm"
 
-build() { # target out-dir package-type
-  local tmp="$here/$2.tmp"
-  rm -rf "$tmp"
-  wasm-bindgen --target "$1" --out-dir "$tmp" --out-name omega \
+# wasm-bindgen + wasm-opt of the module just compiled, into directory $2 (made if missing) as
+# $3.js / $3_bg.wasm.
+bindgen() { # target out-dir out-name
+  mkdir -p "$2"
+  wasm-bindgen --target "$1" --out-dir "$2" --out-name "$3" \
     --remove-producers-section "$raw"
   # -Oz, and curve25519-dalek's default 32-bit backend on wasm32: measured against -O3/-O4
   # (speed within the noise, 1.4% larger) and `--cfg curve25519_dalek_bits="64"` (1.7× slower:
   # no 64×64→128 multiply in WebAssembly) with bindings/node/bench/log-engines.js and bench.mjs
   # (docs/benchmarks.md, "Log checks: WASM vs native").
-  "$wasm_opt" -Oz "$tmp/omega_bg.wasm" -o "$tmp/omega_bg.wasm"
-  cat >"$tmp/package.json" <<EOF
+  "$wasm_opt" -Oz "$2/$3_bg.wasm" -o "$2/$3_bg.wasm"
+}
+package_json() { # dir package-type files-json
+  cat >"$1/package.json" <<EOF
 {
   "name": "omega-verify-wasm",
   "version": "$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -1)",
   "description": "Ωpm verifier (WebAssembly): verify packages, tarballs and minisign signatures in memory",
   "license": "MIT OR Apache-2.0",
-  "type": "$3",
+  "type": "$2",
   "main": "omega.js",
   "types": "omega.d.ts",
-  "files": ["omega.js", "omega.d.ts", "omega_bg.wasm", "omega_bg.wasm.d.ts"${4:-}],
+  "files": [$3],
   "sideEffects": false
 }
 EOF
-  # The browser build also ships the registry reader's fetch loop (registry.js, issue 15).
-  if [ -n "${4:-}" ]; then cp "$here/registry.js" "$here/registry.d.ts" "$tmp/"; fi
-  rm -rf "${here:?}/$2" && mv "$tmp" "$here/$2"
 }
-# The browser build is optimised for size except the cryptography (opt-level "z" for the rest:
-# 953 → 754 KiB, verifyCheckpoint within 5 %; docs/benchmarks.md, "WASM size"); the Node
-# fallback keeps opt-level 3 everywhere (it parses lock files and manifests on the load path).
-compile --config 'profile.release.opt-level="z"' \
-  --config 'profile.release.package.curve25519-dalek.opt-level=3' \
-  --config 'profile.release.package.ed25519-dalek.opt-level=3' \
-  --config 'profile.release.package.blake2.opt-level=3' \
-  --config 'profile.release.package.sha2.opt-level=3'
-build web pkg module ', "registry.js", "registry.d.ts"'
-compile --features loader
-build nodejs pkg-node commonjs
+publish() { # tmp-dir out-dir
+  rm -rf "${here:?}/$2" && mv "$1" "$here/$2"
+}
 
-size=$(stat -c %s "$here/pkg/omega_bg.wasm")
-gz=$(gzip -9 -c "$here/pkg/omega_bg.wasm" | wc -c)
-echo "build-wasm: pkg/omega_bg.wasm $size bytes ($((size / 1024)) KiB), $gz gzipped; pkg-node/ ready"
+# The browser build: two modules, optimised for size except the cryptography (opt-level "z"
+# for the rest: 953 → 754 KiB, verifyCheckpoint within 5 %; docs/benchmarks.md, "WASM size").
+#   pkg/omega.js + omega_bg.wasm            the verifier (packages, tarballs, signatures,
+#                                           digests) without ed25519-dalek's precomputed
+#                                           tables (`fast`): ≤ 250 KiB (issue 11)
+#   pkg/omega_full.js + omega_full_bg.wasm  everything: also the registry reader (registry.js
+#                                           imports it), the log checks and lock files
+# The Node fallback (pkg-node/) keeps opt-level 3 and `fast` everywhere (it parses lock files
+# and manifests on the load path and verifies signatures in bulk).
+size_flags=(--config 'profile.release.opt-level="z"'
+  --config 'profile.release.package.curve25519-dalek.opt-level=3'
+  --config 'profile.release.package.ed25519-dalek.opt-level=3'
+  --config 'profile.release.package.blake2.opt-level=3'
+  --config 'profile.release.package.sha2.opt-level=3')
+rm -rf "$here/pkg.tmp" "$here/pkg-node.tmp"
+compile "${size_flags[@]}" --no-default-features
+bindgen web "$here/pkg.tmp" omega
+compile "${size_flags[@]}" --features full
+bindgen web "$here/pkg.tmp" omega_full
+# The registry reader's fetch loop (registry.js, issue 15) goes with the full module.
+cp "$here/registry.js" "$here/registry.d.ts" "$here/pkg.tmp/"
+package_json "$here/pkg.tmp" module '"omega.js", "omega.d.ts", "omega_bg.wasm", "omega_bg.wasm.d.ts", "omega_full.js", "omega_full.d.ts", "omega_full_bg.wasm", "omega_full_bg.wasm.d.ts", "registry.js", "registry.d.ts"'
+publish "$here/pkg.tmp" pkg
+compile --features loader,full
+bindgen nodejs "$here/pkg-node.tmp" omega
+package_json "$here/pkg-node.tmp" commonjs '"omega.js", "omega.d.ts", "omega_bg.wasm", "omega_bg.wasm.d.ts"'
+publish "$here/pkg-node.tmp" pkg-node
+
+for m in omega omega_full; do
+  size=$(stat -c %s "$here/pkg/${m}_bg.wasm")
+  gz=$(gzip -9 -c "$here/pkg/${m}_bg.wasm" | wc -c)
+  echo "build-wasm: pkg/${m}_bg.wasm $size bytes ($((size / 1024)) KiB), $gz gzipped"
+done
+echo "build-wasm: pkg-node/ ready"
 
 # The service-worker example pins this build: the worker inlines pkg/omega.js and the SHA-384 of
 # pkg/omega_bg.wasm; its page pins the worker's SHA-384 (examples/browser/sw/build-worker.mjs).

@@ -1,5 +1,5 @@
 // Types of registry.js (the browser's registry reader; issue 15).
-import type { OmegaReleaseInfo, OmegaNotice, OmegaRegistryCheckpoint } from './omega.js';
+import type { OmegaReleaseInfo, OmegaNotice, OmegaRegistryCheckpoint } from './omega_full.js';
 
 export interface OmegaRegistryOptions {
   /** The registry's tlog-policy text (obtained another way than plain http). */ policy: string;

@@ -1,11 +1,11 @@
 // The registry reader for browsers (issue 15, REGISTRY.md R8), shipped in pkg/ next to
-// omega.js: `openRegistry(url, {policy, checkpoint?, genesis?, fetch?, now?, offline?, maxAge?, signal?})` reads
+// omega_full.js (the full module; pkg/omega.js is the small verifier without the reader): `openRegistry(url, {policy, checkpoint?, genesis?, fetch?, now?, offline?, maxAge?, signal?})` reads
 // verified releases from a static Ωpm registry with the page's `fetch`. The order of the steps
 // and every check are omega-core's (`omega_core::driver::Reader`, the `RegistryReader` class
 // of src/registry.rs); this file fetches the paths the reader asks for, bounded by the caps it
 // gives, and hands the bytes back. The same loop as the Node package's lib/registry.js.
 //
-//   import init from './omega.js';
+//   import init from './omega_full.js';
 //   import { openRegistry } from './registry.js';
 //   await init();
 //   const reg = openRegistry('https://registry.example', { policy, checkpoint: saved?.keep, genesis: saved?.genesis });
@@ -18,7 +18,7 @@
 // replayed — when core says so: `needsReopen` (the last open is REFRESH_SECONDS = 60 s old or
 // more, or the clock went back) or `reopenAfter` (once on STALE). The rule is core's
 // (`omega_core::driver::Reader::needs_reopen`); this file acts on it.
-import { RegistryReader } from './omega.js';
+import { RegistryReader } from './omega_full.js';
 
 const MAX_AGE = 86400; // REGISTRY.md R6's default max_age (seconds)
 const PARALLEL = 8; // fetches in flight at once

@@ -11,7 +11,7 @@
 import init, {
   bundleForEntry, listTarball, parseEntry, parsePolicy, proveConsistency, proveInclusion,
   readEntry, tilesForConsistency, tilesForInclusion, verifyInclusion,
-} from '../../bindings/wasm/pkg/omega.js';
+} from '../../bindings/wasm/pkg/omega_full.js';
 import { openRegistry, readCapped } from '../../bindings/wasm/pkg/registry.js';
 
 const ready = init();

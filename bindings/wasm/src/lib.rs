@@ -36,7 +36,9 @@ pub mod convert;
 pub mod errors;
 #[cfg(feature = "loader")]
 pub mod loader;
+#[cfg(feature = "full")]
 pub mod log;
+#[cfg(feature = "full")]
 pub mod registry;
 pub mod signify;
 
@@ -241,6 +243,7 @@ pub fn verify_minisign(
 /// bad digests or keys are `MALFORMED`; another version `UNSUPPORTED_VERSION`) and returns its
 /// entries, `[{key, name, path, version, sequence, tree, keys, signed_by, revoked}]` — the
 /// shape the Node loader uses on either engine.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = lockEntries)]
 pub fn lock_entries(
     #[wasm_bindgen(js_name = lockBytes, unchecked_param_type = "OmegaBytes | string")]
@@ -256,6 +259,7 @@ pub fn lock_entries(
 /// (the key's own signature, or `threshold` of the entry's pinned signers). Returns the new
 /// lock bytes; throws an `OmegaError` (`SIGNATURE_INVALID`, `KEY_NOT_TRUSTED`,
 /// `THRESHOLD_NOT_MET`, `KEY_REVOKED`, `NOT_FOUND`, `MALFORMED` …) and changes nothing otherwise.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = revokeLock)]
 pub fn revoke_lock(
     #[wasm_bindgen(js_name = lockBytes, unchecked_param_type = "OmegaBytes | string")]

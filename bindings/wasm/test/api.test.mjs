@@ -2,7 +2,7 @@
 // shapes, argument and option checking, and the browser (ES module) build loaded in Node.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadOmega, projectCases, vectorFile, makeTgz, codeOf, wasmDir, toHex } from './helpers.mjs';
@@ -236,12 +236,21 @@ test('the browser build (pkg/, ES module) loads in Node and agrees with pkg-node
   assert.equal(pkgJson.type, 'module');
   const nodeJson = JSON.parse(readFileSync(join(wasmDir, 'pkg-node', 'package.json'), 'utf8'));
   assert.equal(nodeJson.type, 'commonjs');
+  // The verifier module: packages, tarballs, signatures, digests (issue 11: ≤ 250 KiB).
+  const verifier = [
+    'blake2b256', 'checkPackageFiles', 'checkPath', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
+    'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign', 'verifySignify',
+  ];
+  const exported = (name) => readFileSync(join(wasmDir, 'pkg', name), 'utf8').match(/export function \w+/g).sort();
+  assert.deepEqual(exported('omega.d.ts'), verifier.sort().map((n) => `export function ${n}`));
+  assert.ok(statSync(join(wasmDir, 'pkg', 'omega_bg.wasm')).size <= 250 * 1024, 'pkg/omega_bg.wasm ≤ 250 KiB');
+  // The full module: the same and everything else.
   assert.deepEqual(
-    readFileSync(join(wasmDir, 'pkg', 'omega.d.ts'), 'utf8').match(/export function \w+/g).sort(),
+    exported('omega_full.d.ts'),
     [
-      'blake2b256', 'checkPackageFiles', 'checkPath', 'checkTarball', 'digestFiles', 'initSync', 'listTarball',
-      'lockEntries', 'revokeLock', 'treeListing', 'verifyEd25519', 'verifyEd25519Batch', 'verifyMinisign',
-      'verifySignify',
+      ...verifier,
+      // Lock files (lock.test.mjs, revoke.test.mjs).
+      'lockEntries', 'revokeLock',
       // Log verification (src/log.rs, log.test.mjs).
       'bundleForEntry', 'leafHash', 'merkleRoot', 'parseBundle', 'parseEntry', 'parsePolicy', 'parseStatement',
       'parseTilePath', 'proveConsistency', 'proveInclusion', 'readEntry', 'replayLog', 'tilesForConsistency',

@@ -1,6 +1,6 @@
 // The registry reader of the WASM build (src/registry.rs, issue 15): every case of
 // tests/vectors/client.json through (1) the browser build's openRegistry (pkg/registry.js over
-// pkg/omega.js, initialised from its bytes as a page would, with a `fetch` that serves the
+// pkg/omega_full.js, initialised from its bytes as a page would, with a `fetch` that serves the
 // vector's files as Responses) and (2) a bare synchronous loop over the Node build's
 // RegistryReader (needs/provide), with the same verdicts and codes as core's own runner.
 import { test } from 'node:test';
@@ -33,8 +33,8 @@ function summary(info, keep) {
 }
 
 test('client vectors through the browser build: openRegistry with a fetch', async () => {
-  const web = await import(join(wasmDir, 'pkg', 'omega.js'));
-  await web.default({ module_or_path: readFileSync(join(wasmDir, 'pkg', 'omega_bg.wasm')) });
+  const web = await import(join(wasmDir, 'pkg', 'omega_full.js'));
+  await web.default({ module_or_path: readFileSync(join(wasmDir, 'pkg', 'omega_full_bg.wasm')) });
   const { openRegistry } = await import(join(wasmDir, 'pkg', 'registry.js'));
   let n = 0;
   for (const c of doc.cases) {
@@ -117,8 +117,8 @@ test('a path not asked for, a bad genesis, and type errors', () => {
 let web;
 async function browserBuild() {
   if (!web) {
-    const m = await import(join(wasmDir, 'pkg', 'omega.js'));
-    await m.default({ module_or_path: readFileSync(join(wasmDir, 'pkg', 'omega_bg.wasm')) });
+    const m = await import(join(wasmDir, 'pkg', 'omega_full.js'));
+    await m.default({ module_or_path: readFileSync(join(wasmDir, 'pkg', 'omega_full_bg.wasm')) });
     web = await import(join(wasmDir, 'pkg', 'registry.js'));
   }
   return web;
@@ -168,7 +168,7 @@ test('RD10: the clock is read at each call; a long-lived reader re-opens and ref
     Date.now = () => (latest.now + 30) * 1000;
     await reg.notices('left-pad');
     assert.equal(checkpoints(), 3, 'the clock went back');
-    const pkg = await import(join(wasmDir, 'pkg', 'omega.js'));
+    const pkg = await import(join(wasmDir, 'pkg', 'omega_full.js'));
     assert.equal(REFRESH_SECONDS, pkg.refreshSeconds(), "registry.js's REFRESH_SECONDS is core's");
     Date.now = () => (latest.now + latest.max_age + 1) * 1000;
     await assert.rejects(reg.release('left-pad'), { code: 'STALE' });
