@@ -333,8 +333,11 @@ test_npm() {
   tar -tzf "$dist/npm/omega-verify-$version.tgz" >"$work/main.txt"
   ! grep -q '\.node$' "$work/main.txt" || fail "omega-verify carries an addon: $(grep '\.node$' "$work/main.txt")"
   grep -qx 'package/wasm/omega_bg.wasm' "$work/main.txt" || fail "omega-verify has no wasm/"
-  tar -tzf "$dist/npm/omega-verify-wasm-$version.tgz" | grep -qx 'package/omega_bg.wasm' || fail "omega-verify-wasm has no omega_bg.wasm"
-  ok "omega-verify: JS and the WASM fallback, no addon; omega-verify-wasm: the browser build"
+  tar -tzf "$dist/npm/omega-verify-wasm-$version.tgz" >"$work/wasm.txt"
+  for f in omega_bg.wasm omega.js omega_full_bg.wasm omega_full.js registry.js; do
+    grep -qx "package/$f" "$work/wasm.txt" || fail "omega-verify-wasm has no $f"
+  done
+  ok "omega-verify: JS and the WASM fallback, no addon; omega-verify-wasm: the browser build (verifier and full modules, registry.js)"
 
   # x64 glibc (this machine): npm picks omega-verify-linux-x64-gnu, and only it.
   local app=$work/app-x64
