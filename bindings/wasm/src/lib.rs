@@ -32,6 +32,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+#[cfg(feature = "full")]
+pub mod batch;
 pub mod convert;
 pub mod errors;
 #[cfg(feature = "loader")]
@@ -42,18 +44,18 @@ pub mod log;
 pub mod registry;
 pub mod signify;
 
-use js_sys::{Array, Uint8Array};
+use js_sys::Uint8Array;
 use omega_core::check::{check_package, MemoryPackage};
-use omega_core::ed25519::{verify_batch_strict, verify_strict_raw, BatchItem};
+use omega_core::ed25519::verify_strict_raw;
 use omega_core::hash::{to_hex, Blake2b256};
 use omega_core::json::{ObjectBuilder, Value};
 use omega_core::signature::verify_detached;
 use omega_core::tarball;
-use omega_core::{KeyId, PublicKey, Report};
+use omega_core::Report;
 use wasm_bindgen::prelude::*;
 
 use convert::{core, InputFile};
-use errors::{expected, json_to_js, report_to_js};
+use errors::{json_to_js, report_to_js};
 
 /// The metadata paths inside a package's files (DESIGN §3.3).
 const MANIFEST_PATH: &str = omega_core::manifest::MANIFEST_PATH;
@@ -293,84 +295,6 @@ pub fn verify_ed25519(
     let msg = convert::bytes(&message, "message", true)?;
     let sig = convert::bytes(&signature, "signature", false)?;
     Ok(verify_strict_raw(&pk, &msg, &sig))
-}
-
-/// Verifies many raw Ed25519 signatures at once, `items` = `[{publicKey, message,
-/// signature}]`; returns one boolean per item, each exactly `verifyEd25519`'s verdict
-/// (docs/ed25519.md §5: about 1.25× faster than one by one).
-#[wasm_bindgen(js_name = verifyEd25519Batch, unchecked_return_type = "boolean[]")]
-pub fn verify_ed25519_batch(
-    #[wasm_bindgen(unchecked_param_type = "OmegaBatchItem[]")] items: JsValue,
-) -> Result<Array, JsValue> {
-    if !Array::is_array(&items) {
-        return Err(expected(
-            "items",
-            "an array of {publicKey, message, signature}",
-        ));
-    }
-    let items: &Array = items.unchecked_ref();
-    let mut parsed: Vec<RawItem> = Vec::with_capacity(items.length() as usize);
-    for (i, item) in items.iter().enumerate() {
-        if !item.is_object() {
-            return Err(expected(
-                &format!("items[{i}]"),
-                "an object {publicKey, message, signature}",
-            ));
-        }
-        let field = |k: &str| js_sys::Reflect::get(&item, &JsValue::from_str(k));
-        let pk = convert::bytes(
-            &field("publicKey")?,
-            &format!("items[{i}].publicKey"),
-            false,
-        )?;
-        let message = convert::bytes(&field("message")?, &format!("items[{i}].message"), true)?;
-        let sig = convert::bytes(
-            &field("signature")?,
-            &format!("items[{i}].signature"),
-            false,
-        )?;
-        // Batch items carry minisign keys; a raw key gets an all-zero key id, which the
-        // verification never reads.
-        let key = <[u8; 32]>::try_from(pk.as_slice())
-            .ok()
-            .and_then(|k| PublicKey::from_parts(KeyId([0; 8]), &k).ok());
-        let signature = <[u8; 64]>::try_from(sig.as_slice()).ok();
-        parsed.push(RawItem {
-            key,
-            message,
-            signature,
-        });
-    }
-    // Items whose key or signature cannot even be decoded are `false`, as in
-    // `verify_strict_raw`; the rest go to the batch.
-    let (index, batch): (Vec<usize>, Vec<BatchItem<'_>>) = parsed
-        .iter()
-        .enumerate()
-        .filter_map(|(i, it)| match (&it.key, &it.signature) {
-            (Some(key), Some(signature)) => Some((
-                i,
-                BatchItem {
-                    key,
-                    message: &it.message,
-                    signature,
-                },
-            )),
-            _ => None,
-        })
-        .unzip();
-    let mut out = vec![false; parsed.len()];
-    for (i, ok) in index.into_iter().zip(verify_batch_strict(&batch)) {
-        out[i] = ok;
-    }
-    Ok(out.into_iter().map(JsValue::from_bool).collect())
-}
-
-/// One item of `verifyEd25519Batch`, decoded: the key (`None` when it is not 32 bytes or not a
-/// curve point) and the signature (`None` when it is not 64 bytes).
-struct RawItem {
-    key: Option<PublicKey>,
-    message: Vec<u8>,
-    signature: Option<[u8; 64]>,
 }
 
 /// BLAKE2b-256 (unkeyed, 32-byte output) of `data` (bytes, or a string's UTF-8).
