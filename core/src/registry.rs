@@ -1548,6 +1548,13 @@ pub fn release_matches_manifest(
 // ---- saved state: strict, versioned JSON ----
 
 struct RawState {
+    head: RawStateHead,
+    names: BTreeMap<String, RawName>,
+}
+
+/// The members a saved state and a state header (state_store) share: the registry's fields,
+/// the size the state covers and the skipped entries; read, written and converted once.
+pub(crate) struct RawStateHead {
     size: u64,
     genesis: String,
     origin: String,
@@ -1558,12 +1565,11 @@ struct RawState {
     index_key: String,
     mode: String,
     skipped: Vec<u64>,
-    names: BTreeMap<String, RawName>,
 }
 
-impl RawState {
-    /// The fields of a saved state whose version was checked already.
-    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawState> {
+impl RawStateHead {
+    /// Takes the shared members from `f`.
+    pub(crate) fn read(f: &mut Fields<'_>, at: &At<'_>) -> Result<RawStateHead> {
         let size = f.u64("size", at)?;
         let genesis = f.string("genesis", at)?;
         let origin = f.string("origin", at)?;
@@ -1579,14 +1585,7 @@ impl RawState {
         for (i, v) in items.into_iter().enumerate() {
             skipped.push(v.into_u64(&sa.index(i))?);
         }
-        let na = at.field("names");
-        let mut names = BTreeMap::new();
-        for (k, v) in f.required("names", at)?.into_members(&na)? {
-            let rn = RawName::read(v, &na.field(&k))?;
-            names.insert(k.into_owned(), rn);
-        }
-        f.end(at)?;
-        Ok(RawState {
+        Ok(RawStateHead {
             size,
             genesis,
             origin,
@@ -1597,18 +1596,12 @@ impl RawState {
             index_key,
             mode,
             skipped,
-            names,
         })
     }
 
-    fn write(self) -> Value<'static> {
-        let mut names = ObjectBuilder::new();
-        for (n, rn) in self.names {
-            names = names.entry(n, rn.write());
-        }
-        ObjectBuilder::new()
-            .field("omega-registry-state", STATE_VERSION)
-            .field("size", self.size)
+    /// Adds the shared members to `o`, in their order.
+    pub(crate) fn write(self, o: ObjectBuilder<'static>) -> ObjectBuilder<'static> {
+        o.field("size", self.size)
             .field("genesis", self.genesis)
             .field("origin", self.origin)
             .field("serial", self.serial)
@@ -1621,8 +1614,86 @@ impl RawState {
                 "skipped",
                 Value::Array(self.skipped.into_iter().map(Value::U64).collect()),
             )
-            .field("names", names.build())
-            .build()
+    }
+
+    /// The shared members of `state`.
+    pub(crate) fn of(state: &RegistryState) -> RawStateHead {
+        RawStateHead {
+            size: state.size,
+            genesis: to_hex(&state.genesis),
+            origin: state.origin.clone(),
+            serial: state.serial,
+            registry_entry: state.registry_entry,
+            janitors: RawKeySet::from_keys(&state.janitors),
+            log_key: state.log_key.to_string(),
+            index_key: state.index_key.to_string(),
+            mode: state.mode.as_str().to_string(),
+            skipped: state.skipped.clone(),
+        }
+    }
+
+    /// The registry's origin (names are checked against it before the state is built).
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The state these members describe, holding `names` (and `pieces`, for a state opened
+    /// from its header); its registry fields must form a valid statement.
+    pub(crate) fn into_state(
+        self,
+        what: &str,
+        names: BTreeMap<String, NameState>,
+        pieces: Option<alloc::boxed::Box<crate::state_store::Loaded>>,
+    ) -> Result<RegistryState> {
+        let state = RegistryState {
+            size: self.size,
+            genesis: parse_hex32(&self.genesis, &format!("{what}: genesis"))?,
+            janitors: self.janitors.to_keys(&format!("{what}: janitors"))?,
+            log_key: Vkey::parse(&self.log_key).map_err(|e| e.context(what))?,
+            index_key: Vkey::parse(&self.index_key).map_err(|e| e.context(what))?,
+            mode: Mode::parse(&self.mode).map_err(|e| e.context(what))?,
+            origin: self.origin,
+            serial: self.serial,
+            registry_entry: self.registry_entry,
+            skipped: self.skipped,
+            names,
+            pieces,
+        };
+        RegistryStatement {
+            origin: state.origin.clone(),
+            serial: state.serial,
+            janitors: state.janitors.clone(),
+            log_key: state.log_key.clone(),
+            index_key: state.index_key.clone(),
+            mode: state.mode,
+        }
+        .validate()
+        .map_err(|e| e.context(what))?;
+        Ok(state)
+    }
+}
+
+impl RawState {
+    /// The fields of a saved state whose version was checked already.
+    fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawState> {
+        let head = RawStateHead::read(&mut f, at)?;
+        let na = at.field("names");
+        let mut names = BTreeMap::new();
+        for (k, v) in f.required("names", at)?.into_members(&na)? {
+            let rn = RawName::read(v, &na.field(&k))?;
+            names.insert(k.into_owned(), rn);
+        }
+        f.end(at)?;
+        Ok(RawState { head, names })
+    }
+
+    fn write(self) -> Value<'static> {
+        let mut names = ObjectBuilder::new();
+        for (n, rn) in self.names {
+            names = names.entry(n, rn.write());
+        }
+        let o = ObjectBuilder::new().field("omega-registry-state", STATE_VERSION);
+        self.head.write(o).field("names", names.build()).build()
     }
 }
 
@@ -2034,16 +2105,7 @@ impl RegistryState {
     /// The state's JSON value: what [`to_json_bytes`](Self::to_json_bytes) writes.
     pub fn to_json_value(&self) -> Value<'static> {
         RawState {
-            size: self.size,
-            genesis: to_hex(&self.genesis),
-            origin: self.origin.clone(),
-            serial: self.serial,
-            registry_entry: self.registry_entry,
-            janitors: RawKeySet::from_keys(&self.janitors),
-            log_key: self.log_key.to_string(),
-            index_key: self.index_key.to_string(),
-            mode: self.mode.as_str().to_string(),
-            skipped: self.skipped.clone(),
+            head: RawStateHead::of(self),
             names: self
                 .names
                 .iter()
@@ -2073,35 +2135,10 @@ impl RegistryState {
         let mut names = BTreeMap::new();
         for (name, rn) in raw.names {
             validate_name(&name).map_err(|e| e.context(what))?;
-            let ns = name_from_raw(&name, rn, &raw.origin, what)?;
+            let ns = name_from_raw(&name, rn, raw.head.origin(), what)?;
             names.insert(name, ns);
         }
-        let state = RegistryState {
-            size: raw.size,
-            genesis: parse_hex32(&raw.genesis, &format!("{what}: genesis"))?,
-            janitors: raw.janitors.to_keys(&format!("{what}: janitors"))?,
-            log_key: Vkey::parse(&raw.log_key).map_err(|e| e.context(what))?,
-            index_key: Vkey::parse(&raw.index_key).map_err(|e| e.context(what))?,
-            mode: Mode::parse(&raw.mode).map_err(|e| e.context(what))?,
-            origin: raw.origin,
-            serial: raw.serial,
-            registry_entry: raw.registry_entry,
-            skipped: raw.skipped,
-            names,
-            pieces: None,
-        };
-        // The registry fields must form a valid statement.
-        RegistryStatement {
-            origin: state.origin.clone(),
-            serial: state.serial,
-            janitors: state.janitors.clone(),
-            log_key: state.log_key.clone(),
-            index_key: state.index_key.clone(),
-            mode: state.mode,
-        }
-        .validate()
-        .map_err(|e| e.context(what))?;
-        Ok(state)
+        raw.head.into_state(what, names, None)
     }
 }
 

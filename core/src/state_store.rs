@@ -34,10 +34,10 @@ use crate::hash::{parse_hex32, to_hex};
 use crate::json::{self, At, Fields, ObjectBuilder, Value};
 use crate::limits::MAX_STATE_PIECE_BYTES;
 use crate::manifest::validate_name;
-use crate::registry::{name_from_raw, name_to_raw, NameState, RawName, RegistryState};
-use crate::statement::{Mode, RawKeySet, RegistryStatement};
+use crate::registry::{
+    name_from_raw, name_to_raw, NameState, RawName, RawStateHead, RegistryState,
+};
 use crate::tiles::{bundle_bytes, bundles_for_replay, TileSource, TILE_HEIGHT};
-use crate::vkey::Vkey;
 
 /// Buckets in a saved state's header: names are spread by the first byte of their SHA-256.
 pub const BUCKETS: usize = 256;
@@ -111,72 +111,25 @@ impl Loaded {
 }
 
 struct RawHeader {
-    size: u64,
-    genesis: String,
-    origin: String,
-    serial: u64,
-    registry_entry: u64,
-    janitors: RawKeySet,
-    log_key: String,
-    index_key: String,
-    mode: String,
-    skipped: Vec<u64>,
+    head: RawStateHead,
     buckets: Vec<String>,
 }
 
 impl RawHeader {
     /// The fields of a header whose version was checked already.
     fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawHeader> {
-        let size = f.u64("size", at)?;
-        let genesis = f.string("genesis", at)?;
-        let origin = f.string("origin", at)?;
-        let serial = f.u64("serial", at)?;
-        let registry_entry = f.u64("registry_entry", at)?;
-        let janitors = RawKeySet::read(f.required("janitors", at)?, &at.field("janitors"))?;
-        let log_key = f.string("log_key", at)?;
-        let index_key = f.string("index_key", at)?;
-        let mode = f.string("mode", at)?;
-        let sa = at.field("skipped");
-        let items = f.required("skipped", at)?.into_array(&sa)?;
-        let mut skipped = Vec::with_capacity(items.len());
-        for (i, v) in items.into_iter().enumerate() {
-            skipped.push(v.into_u64(&sa.index(i))?);
-        }
+        let head = RawStateHead::read(&mut f, at)?;
         let buckets = f
             .required("buckets", at)?
             .into_strings(&at.field("buckets"))?;
         f.end(at)?;
-        Ok(RawHeader {
-            size,
-            genesis,
-            origin,
-            serial,
-            registry_entry,
-            janitors,
-            log_key,
-            index_key,
-            mode,
-            skipped,
-            buckets,
-        })
+        Ok(RawHeader { head, buckets })
     }
 
     fn write(self) -> Value<'static> {
-        ObjectBuilder::new()
-            .field("omega-state-header", PIECES_VERSION)
-            .field("size", self.size)
-            .field("genesis", self.genesis)
-            .field("origin", self.origin)
-            .field("serial", self.serial)
-            .field("registry_entry", self.registry_entry)
-            .field("janitors", self.janitors.write())
-            .field("log_key", self.log_key)
-            .field("index_key", self.index_key)
-            .field("mode", self.mode)
-            .field(
-                "skipped",
-                Value::Array(self.skipped.into_iter().map(Value::U64).collect()),
-            )
+        let o = ObjectBuilder::new().field("omega-state-header", PIECES_VERSION);
+        self.head
+            .write(o)
             .field("buckets", Value::strings(self.buckets))
             .build()
     }
@@ -308,34 +261,14 @@ impl RegistryState {
         for (slot, h) in buckets.iter_mut().zip(&raw.buckets) {
             *slot = parse_hex32(h, &format!("{what}: bucket"))?;
         }
-        let state = RegistryState {
-            size: raw.size,
-            genesis: parse_hex32(&raw.genesis, &format!("{what}: genesis"))?,
-            janitors: raw.janitors.to_keys(&format!("{what}: janitors"))?,
-            log_key: Vkey::parse(&raw.log_key).map_err(|e| e.context(what))?,
-            index_key: Vkey::parse(&raw.index_key).map_err(|e| e.context(what))?,
-            mode: Mode::parse(&raw.mode).map_err(|e| e.context(what))?,
-            origin: raw.origin,
-            serial: raw.serial,
-            registry_entry: raw.registry_entry,
-            skipped: raw.skipped,
-            names: BTreeMap::new(),
-            pieces: Some(Box::new(Loaded {
+        raw.head.into_state(
+            what,
+            BTreeMap::new(),
+            Some(Box::new(Loaded {
                 buckets,
                 maps: BTreeMap::new(),
             })),
-        };
-        RegistryStatement {
-            origin: state.origin.clone(),
-            serial: state.serial,
-            janitors: state.janitors.clone(),
-            log_key: state.log_key.clone(),
-            index_key: state.index_key.clone(),
-            mode: state.mode,
-        }
-        .validate()
-        .map_err(|e| e.context(what))?;
-        Ok(state)
+        )
     }
 
     /// Whether the state was opened from its header (some names may not be loaded).
@@ -467,16 +400,7 @@ impl RegistryState {
         }
         let header = compact(
             &RawHeader {
-                size: self.size,
-                genesis: to_hex(&self.genesis),
-                origin: self.origin.clone(),
-                serial: self.serial,
-                registry_entry: self.registry_entry,
-                janitors: RawKeySet::from_keys(&self.janitors),
-                log_key: self.log_key.to_string(),
-                index_key: self.index_key.to_string(),
-                mode: self.mode.as_str().to_string(),
-                skipped: self.skipped.clone(),
+                head: RawStateHead::of(self),
                 buckets: buckets.iter().map(|h| to_hex(h)).collect(),
             }
             .write(),
