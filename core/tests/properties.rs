@@ -140,7 +140,7 @@ proptest! {
                 signed_by: keys.as_ref().map(|k| k.signers.clone()).unwrap_or_default(),
                 keys,
                 revoked: vec![],
-                path: format!("node_modules/pkg-{i}"),
+                path: RelPath::new(format!("node_modules/pkg-{i}")).unwrap(),
                 retired: false,
                 registry: None,
             });
