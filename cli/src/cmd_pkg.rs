@@ -135,7 +135,7 @@ pub fn pack(a: &PackArgs) -> CmdResult {
                 )));
             }
             files.push((
-                e.path.clone(),
+                e.path.to_string(),
                 e.kind == omega_core::FileKind::Executable,
                 data,
             ));

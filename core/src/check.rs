@@ -537,7 +537,7 @@ impl MemoryPackage {
         files: impl IntoIterator<Item = (&'a str, bool, &'a [u8])>,
     ) -> Result<MemoryPackage> {
         use crate::limits::{MAX_FILES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
-        use crate::tree::{is_metadata_path, FileKind};
+        use crate::tree::{is_metadata_path, FileKind, RelPath};
         let mut entries = Vec::new();
         let (mut manifest, mut signatures) = (None, None);
         for (path, executable, data) in files {
@@ -572,7 +572,7 @@ impl MemoryPackage {
             } else {
                 FileKind::Regular
             };
-            entries.push(FileEntry::from_contents(path, kind, data));
+            entries.push(FileEntry::from_contents(RelPath::new(path)?, kind, data));
         }
         Ok(MemoryPackage {
             listing: TreeListing::new(entries)?,

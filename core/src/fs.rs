@@ -24,7 +24,7 @@ use crate::error::{fail, Error, ErrorCode, Result};
 use crate::hash::Blake2b256;
 use crate::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use crate::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
-use crate::tree::{validate_path, FileEntry, FileKind, TreeDigest, TreeListing, METADATA_DIR};
+use crate::tree::{FileEntry, FileKind, RelPath, TreeDigest, TreeListing, METADATA_DIR};
 
 /// Size of the read buffer each hashing thread reuses. 64 KiB stays in the core's L2 cache
 /// while BLAKE2b reads it back: with 256 KiB the kernel's copies took three times the system
@@ -92,7 +92,7 @@ pub enum Measured {
 /// Opens one file (no symbolic link, no special file), measures it with `fstat` on the open
 /// descriptor and hashes it through `buf` only when it holds at most `limit` bytes; should it
 /// grow while being read, reading stops after `limit + 1` bytes. `rel` names it in errors.
-pub fn measure_file(path: &Path, rel: &str, buf: &mut [u8], limit: u64) -> Result<Measured> {
+pub fn measure_file(path: &Path, rel: &RelPath, buf: &mut [u8], limit: u64) -> Result<Measured> {
     let f = open_nofollow(path).map_err(|e| {
         if e.raw_os_error() == Some(libc_eloop()) {
             Error::new(
@@ -139,7 +139,7 @@ pub fn measure_file(path: &Path, rel: &str, buf: &mut [u8], limit: u64) -> Resul
         return Ok(Measured::TooLarge { size, kind });
     }
     Ok(Measured::Hashed(FileEntry {
-        path: rel.to_string(),
+        path: rel.clone(),
         kind,
         size,
         hash: h.finalize(),
@@ -149,7 +149,7 @@ pub fn measure_file(path: &Path, rel: &str, buf: &mut [u8], limit: u64) -> Resul
 /// Hashes one file through `buf`: returns its kind, size and BLAKE2b-256. `rel` names it in
 /// errors. A file over [`MAX_FILE_BYTES`] is refused (`TOO_LARGE`) on its `fstat` size, before
 /// any byte is read.
-pub fn hash_file(path: &Path, rel: &str, buf: &mut [u8]) -> Result<FileEntry> {
+pub fn hash_file(path: &Path, rel: &RelPath, buf: &mut [u8]) -> Result<FileEntry> {
     match measure_file(path, rel, buf, MAX_FILE_BYTES)? {
         Measured::Hashed(entry) => Ok(entry),
         Measured::TooLarge { size, .. } => fail(
@@ -171,7 +171,7 @@ pub(crate) fn libc_eloop() -> i32 {
 /// Lists the regular files below `root` (relative path, absolute path), skipping the top-level
 /// `.omega/` folder. Refuses links, special files and names that are not valid UTF-8 or break
 /// the path rules.
-pub fn walk(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+pub fn walk(root: &Path) -> Result<Vec<(RelPath, PathBuf)>> {
     walk_excluding(root, &[])
 }
 
@@ -182,7 +182,7 @@ pub const NESTED_MODULES_DIR: &str = "node_modules";
 
 /// As [`walk`], also skipping the top-level *directories* named in `excluded` (a file or link
 /// with such a name is not skipped).
-pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(String, PathBuf)>> {
+pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(RelPath, PathBuf)>> {
     let mut out = Vec::new();
     walk_each(root, excluded, |rel, abs| out.push((rel, abs)))?;
     out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
@@ -195,7 +195,7 @@ pub fn walk_excluding(root: &Path, excluded: &[&str]) -> Result<Vec<(String, Pat
 fn walk_each(
     root: &Path,
     excluded: &[&str],
-    mut on_file: impl FnMut(String, PathBuf),
+    mut on_file: impl FnMut(RelPath, PathBuf),
 ) -> Result<()> {
     let meta = fs::metadata(root).map_err(|e| io_error(root, &e))?;
     if !meta.is_dir() {
@@ -230,10 +230,9 @@ fn walk_each(
                 if prefix.is_empty() && (name == METADATA_DIR || excluded.contains(&name)) {
                     continue;
                 }
-                validate_path(&rel)?;
-                stack.push((rel, ent.path()));
+                stack.push((RelPath::new(rel)?.into_string(), ent.path()));
             } else if ft.is_file() {
-                validate_path(&rel)?;
+                let rel = RelPath::new(rel)?;
                 files += 1;
                 if files > MAX_FILES {
                     return fail(
@@ -271,7 +270,7 @@ impl Default for Hashing {
 
 /// Hashes every listed file. The first error in path order wins, so results do not depend on
 /// thread timing.
-pub fn hash_files(files: &[(String, PathBuf)], how: Hashing) -> Result<Vec<FileEntry>> {
+pub fn hash_files(files: &[(RelPath, PathBuf)], how: Hashing) -> Result<Vec<FileEntry>> {
     #[cfg(feature = "parallel")]
     if how == Hashing::Parallel {
         use rayon::prelude::*;
@@ -320,7 +319,7 @@ pub const WALK_BATCH: usize = 32;
 fn read_tree_pipelined(root: &Path) -> Result<TreeListing> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Mutex;
-    type Hashed = Vec<(String, Result<FileEntry>)>;
+    type Hashed = Vec<(RelPath, Result<FileEntry>)>;
     let hashed: Mutex<Hashed> = Mutex::new(Vec::new());
     // Set when the walk refuses the tree: its verdict no longer depends on any file, so the
     // batches still queued (the walk outruns the hashing) read nothing more. Without it a
@@ -330,7 +329,7 @@ fn read_tree_pipelined(root: &Path) -> Result<TreeListing> {
     let walked = rayon::in_place_scope(|scope| {
         let hashed = &hashed;
         let refused = &refused;
-        let hand_over = |batch: Vec<(String, PathBuf)>| {
+        let hand_over = |batch: Vec<(RelPath, PathBuf)>| {
             scope.spawn(move |_| {
                 let mut buf = vec![0u8; READ_BUFFER_BYTES];
                 let mut done: Hashed = Vec::with_capacity(batch.len());
@@ -653,7 +652,7 @@ pub fn verify_dir(root: &Path, pins: &Pins) -> Result<Report> {
     // Pass 1, no byte read: paths and sizes in path order, up to the first certain problem.
     let (mut i, mut j) = (0, 0);
     let mut stop = None;
-    let mut matched: Vec<(&FileEntry, &(String, PathBuf))> = Vec::new();
+    let mut matched: Vec<(&FileEntry, &(RelPath, PathBuf))> = Vec::new();
     while stop.is_none() && (i < m.files.len() || j < files.len()) {
         let ord = match (m.files.get(i), files.get(j)) {
             (Some(e), Some(a)) => e.path.as_bytes().cmp(a.0.as_bytes()),
@@ -692,7 +691,7 @@ pub fn verify_dir(root: &Path, pins: &Pins) -> Result<Report> {
         }
     }
     // Pass 2: hash the files before the stop, each no further than its manifest size.
-    let measure = |buf: &mut Vec<u8>, (e, (rel, abs)): &(&FileEntry, &(String, PathBuf))| {
+    let measure = |buf: &mut Vec<u8>, (e, (rel, abs)): &(&FileEntry, &(RelPath, PathBuf))| {
         measure_file(abs, rel, buf, e.size)
     };
     #[cfg(feature = "parallel")]

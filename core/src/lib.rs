@@ -163,4 +163,4 @@ pub use report::{
 pub use signature::{
     select_block, verify_detached, Algorithm, LegacyPolicy, SignatureBlock, StreamVerifier,
 };
-pub use tree::{FileEntry, FileKind, TreeDigest, TreeListing};
+pub use tree::{FileEntry, FileKind, RelPath, TreeDigest, TreeListing};

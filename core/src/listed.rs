@@ -24,6 +24,7 @@ use crate::fs::{
 use crate::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use crate::loader::Table;
 use crate::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
+use crate::tree::RelPath;
 
 /// Reads the file `rel` of a verified package from `path` (opened without following a final
 /// link; a regular file only) and returns its bytes when its size, kind and BLAKE2b-256 are
@@ -136,12 +137,17 @@ fn open_tree_fast(root: &Path, label: &str, pins: &Pins) -> Result<Option<Table>
     // Paths first: a path that is not listed gets no size (it is FILE_EXTRA whatever its size).
     let found = files
         .iter()
-        .map(|(rel, _)| (rel.clone(), table.listed_size(rel).unwrap_or(u64::MAX)))
+        .map(|(rel, _)| {
+            (
+                String::from(rel.as_str()),
+                table.listed_size(rel).unwrap_or(u64::MAX),
+            )
+        })
         .collect();
     if table.first_size_problem(found).is_some() {
         return Ok(None);
     }
-    let one = |buf: &mut Vec<u8>, (rel, abs): &(String, PathBuf)| -> Result<()> {
+    let one = |buf: &mut Vec<u8>, (rel, abs): &(RelPath, PathBuf)| -> Result<()> {
         let size = table.entry(rel)?.size;
         match measure_file(abs, rel, buf, size)? {
             Measured::Hashed(entry) => table.check_entry(&entry),

@@ -170,7 +170,9 @@ impl Table {
     /// size, kind and BLAKE2b-256 are the entry's, else the refusal (`FILE_CHANGED`,
     /// `FILE_EXTRA`), carrying the table's report with that problem.
     pub fn check_bytes(&self, rel: &str, kind: FileKind, bytes: &[u8]) -> Result<()> {
-        self.check_entry(&FileEntry::from_contents(rel, kind, bytes))
+        // A listed path is a valid one: the entry's own `RelPath` names the bytes read.
+        let path = self.entry(rel)?.path.clone();
+        self.check_entry(&FileEntry::from_contents(path, kind, bytes))
     }
 
     /// [`Table::check_bytes`] for a file already measured and hashed (`actual.path` is its

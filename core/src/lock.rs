@@ -25,7 +25,7 @@ use crate::keys::PublicKey;
 use crate::limits::{MAX_LOCK_BYTES, MAX_LOCK_PACKAGES, MAX_REVOCATION_BYTES};
 use crate::manifest::{validate_name, validate_version, KeySet, Manifest, RawKeys};
 use crate::signature::{Algorithm, LegacyPolicy, SignatureBlock};
-use crate::tree::{validate_path, TreeDigest};
+use crate::tree::{validate_path, RelPath, TreeDigest};
 
 mod registries;
 use registries::RawRegistry;
@@ -56,8 +56,8 @@ pub struct LockEntry {
     /// The keys whose valid signatures admitted the pinned release (empty when unsigned);
     /// an audit verifies exactly these signatures again.
     pub signed_by: Vec<PublicKey>,
-    /// Where the package lives, relative to the project root.
-    pub path: String,
+    /// Where the package lives, relative to the project root (valid by construction).
+    pub path: RelPath,
     /// A retired pin (docs/format.md §4.7): the name is no longer installed, but its pins
     /// (keys, sequence floor, revoked keys) are kept so that a returning name is admitted as
     /// an update. `omega audit` and the loaders ignore retired entries.
@@ -272,8 +272,8 @@ impl Lockfile {
             validate_lock_key(&name).map_err(|e| e.context(what))?;
             let ctx = format!("{what}: package {name}");
             validate_version(&e.version).map_err(|e| e.context(&ctx))?;
-            validate_path(&e.path).map_err(|e| e.context(&ctx))?;
-            check_install_path(&name, &e.path).map_err(|e| e.context(what))?;
+            let path = RelPath::new(e.path).map_err(|e| e.context(&ctx))?;
+            check_install_path(&name, &path).map_err(|e| e.context(what))?;
             let tree = TreeDigest::parse(&e.tree).map_err(|e| e.context(&ctx))?;
             let keys = match e.keys {
                 Some(k) => Some(KeySet::from_raw(k, &ctx, false)?),
@@ -368,7 +368,7 @@ impl Lockfile {
                     keys,
                     revoked,
                     signed_by,
-                    path: e.path,
+                    path,
                     retired,
                     registry,
                 },
@@ -461,7 +461,7 @@ impl Lockfile {
                     ObjectBuilder::new()
                         .field("key", key.clone())
                         .field("name", Value::opt(package_name_of_key(key), Value::string))
-                        .field("path", e.path.clone())
+                        .field("path", e.path.to_string())
                         .field("version", e.version.clone())
                         .field("sequence", e.sequence)
                         .field("tree", e.tree.to_string())
@@ -503,7 +503,7 @@ impl Lockfile {
                 keys: e.keys.as_ref().map(KeySet::to_raw),
                 revoked: e.revoked.iter().map(PublicKey::to_base64).collect(),
                 signed_by: e.signed_by.iter().map(PublicKey::to_base64).collect(),
-                path: e.path.clone(),
+                path: e.path.to_string(),
                 retired: e.retired.then_some(true),
                 registry: e.registry.as_ref().map(|r| r.origin.clone()),
                 entry: e.registry.as_ref().map(|r| r.entry),
@@ -786,15 +786,16 @@ fn verify_blocks(
 }
 
 /// The pinned entry, at the candidate's current path (a package may move when npm hoists it).
-fn moved(p: &LockEntry, c: &Candidate<'_>) -> LockEntry {
+fn moved(p: &LockEntry, path: &RelPath) -> LockEntry {
     let mut e = p.clone();
-    e.path = c.path.to_string();
+    e.path = path.clone();
     e.retired = false;
     e
 }
 
 fn entry_from(
     c: &Candidate<'_>,
+    path: &RelPath,
     keys: Option<KeySet>,
     revoked: Vec<PublicKey>,
     signed_by: Vec<PublicKey>,
@@ -806,7 +807,7 @@ fn entry_from(
         tree: c.tree,
         keys,
         revoked,
-        path: c.path.to_string(),
+        path: path.clone(),
         retired: false,
         registry: None,
     }
@@ -830,7 +831,7 @@ pub fn admit(
 ) -> Result<Admission> {
     let name = candidate.name;
     validate_name(name)?;
-    validate_path(candidate.path).map_err(|e| e.context(name))?;
+    let path = &RelPath::new(candidate.path).map_err(|e| e.context(name))?;
     validate_version(candidate.version).map_err(|e| e.context(name))?;
     if let Some(r) = candidate.release {
         if r.manifest.name != name {
@@ -850,7 +851,7 @@ pub fn admit(
         }
     }
     let Some(p) = pinned else {
-        return first_sight(candidate, trust, legacy);
+        return first_sight(candidate, path, trust, legacy);
     };
     if let Some(ks) = &p.keys {
         // `--trust` on a pinned package names a key it already trusts, or is refused: it
@@ -882,7 +883,7 @@ pub fn admit(
                     ),
                 );
             }
-            first_sight(candidate, trust, legacy)
+            first_sight(candidate, path, trust, legacy)
         }
         (None, None) if candidate.tree == p.tree => {
             if !trust.is_empty() {
@@ -892,7 +893,7 @@ pub fn admit(
                 );
             }
             Ok(Admission {
-                entry: moved(p, candidate),
+                entry: moved(p, path),
                 change: Change::Unchanged,
                 signed_by: Vec::new(),
             })
@@ -901,9 +902,9 @@ pub fn admit(
                 ErrorCode::DigestMismatch,
                 format!("{name}: pinned by digest {} (unsigned), but its files now hash to {}; to re-pin it deliberately, run omega lock --repin {name}", p.tree, candidate.tree),
             ),
-            (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: moved(p, candidate), change: Change::Unchanged, signed_by: Vec::new() }),
+            (Some(_), None) if candidate.tree == p.tree => Ok(Admission { entry: moved(p, path), change: Change::Unchanged, signed_by: Vec::new() }),
             (Some(ks), None) => fail(ErrorCode::ThresholdNotMet, format!("{name}: pinned with keys (threshold {}), but this release is unsigned", ks.threshold)),
-            (Some(ks), Some(release)) => update(p, ks, candidate, release, legacy),
+            (Some(ks), Some(release)) => update(p, ks, candidate, path, release, legacy),
     }
 }
 
@@ -1068,6 +1069,7 @@ fn admit_new_install(
 ) -> Result<Admission> {
     let name = c.name;
     let at = c.path;
+    let path = &RelPath::new(at).map_err(|e| e.context(name))?;
     let pinned_at = others
         .iter()
         .map(|(k, _)| k.as_str())
@@ -1094,7 +1096,7 @@ fn admit_new_install(
                 ),
             );
         }
-        return first_sight(c, trust, legacy);
+        return first_sight(c, path, trust, legacy);
     }
     let allowed_of = |ks: &KeySet| -> Vec<PublicKey> {
         ks.signers
@@ -1119,7 +1121,7 @@ fn admit_new_install(
                 ),
             );
         }
-        return first_sight(c, trust, legacy);
+        return first_sight(c, path, trust, legacy);
     }
     let Some(release) = c.release else {
         return fail(
@@ -1178,13 +1180,24 @@ fn admit_new_install(
         );
     }
     Ok(Admission {
-        entry: entry_from(c, Some(m.keys.clone()), revoked.to_vec(), valid.clone()),
+        entry: entry_from(
+            c,
+            path,
+            Some(m.keys.clone()),
+            revoked.to_vec(),
+            valid.clone(),
+        ),
         change: Change::New(FirstSight::PinnedName),
         signed_by: valid,
     })
 }
 
-fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> Result<Admission> {
+fn first_sight(
+    c: &Candidate<'_>,
+    path: &RelPath,
+    trust: &[PublicKey],
+    legacy: LegacyPolicy,
+) -> Result<Admission> {
     let name = c.name;
     let Some(release) = c.release else {
         if !trust.is_empty() {
@@ -1194,7 +1207,7 @@ fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> 
             );
         }
         return Ok(Admission {
-            entry: entry_from(c, None, Vec::new(), Vec::new()),
+            entry: entry_from(c, path, None, Vec::new(), Vec::new()),
             change: Change::New(FirstSight::Unsigned),
             signed_by: Vec::new(),
         });
@@ -1220,7 +1233,7 @@ fn first_sight(c: &Candidate<'_>, trust: &[PublicKey], legacy: LegacyPolicy) -> 
         );
     };
     Ok(Admission {
-        entry: entry_from(c, Some(keys.clone()), Vec::new(), valid.clone()),
+        entry: entry_from(c, path, Some(keys.clone()), Vec::new(), valid.clone()),
         change: Change::New(how),
         signed_by: valid,
     })
@@ -1230,6 +1243,7 @@ fn update(
     p: &LockEntry,
     ks: &KeySet,
     c: &Candidate<'_>,
+    path: &RelPath,
     release: Release<'_>,
     legacy: LegacyPolicy,
 ) -> Result<Admission> {
@@ -1281,13 +1295,19 @@ fn update(
     };
     if change == Change::Unchanged {
         return Ok(Admission {
-            entry: moved(p, c),
+            entry: moved(p, path),
             change,
             signed_by: valid,
         });
     }
     Ok(Admission {
-        entry: entry_from(c, Some(m.keys.clone()), p.revoked.clone(), valid.clone()),
+        entry: entry_from(
+            c,
+            path,
+            Some(m.keys.clone()),
+            p.revoked.clone(),
+            valid.clone(),
+        ),
         change,
         signed_by: valid,
     })

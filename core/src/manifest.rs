@@ -14,7 +14,7 @@ use crate::json::{self, At, ObjectBuilder, Value};
 use crate::keys::PublicKey;
 use crate::limits::{MAX_FILES, MAX_KEYS, MAX_MANIFEST_BYTES, MAX_NAME_BYTES, MAX_VERSION_BYTES};
 use crate::tree::{
-    check_collisions, is_metadata_path, validate_path, FileEntry, FileKind, TreeDigest, TreeListing,
+    check_collisions, is_metadata_path, FileEntry, FileKind, RelPath, TreeDigest, TreeListing,
 };
 
 /// The manifest format version this build reads and writes.
@@ -358,36 +358,30 @@ impl Manifest {
         let tree = TreeDigest::parse(&raw.tree).map_err(|e| e.context(&what))?;
         let mut files = Vec::with_capacity(raw.files.len());
         for f in raw.files {
-            validate_path(&f.path).map_err(|e| e.context(&what))?;
-            if is_metadata_path(&f.path) {
+            let path = RelPath::new(f.path).map_err(|e| e.context(&what))?;
+            if is_metadata_path(&path) {
                 return fail(
                     ErrorCode::UnsafePath,
-                    format!(
-                        "{what}: file {:?} lies in the reserved `.omega/` folder",
-                        f.path
-                    ),
+                    format!("{what}: file {path:?} lies in the reserved `.omega/` folder"),
                 );
             }
             let kind = FileKind::parse(&f.kind).ok_or_else(|| {
                 crate::Error::new(
                     ErrorCode::Malformed,
-                    format!("{what}: file {:?}: kind must be \"f\" or \"x\"", f.path),
+                    format!("{what}: file {path:?}: kind must be \"f\" or \"x\""),
                 )
             })?;
-            let hash = parse_hex32(
-                &f.blake2b256,
-                &format!("{what}: file {:?}: blake2b256", f.path),
-            )?;
+            let hash = parse_hex32(&f.blake2b256, &format!("{what}: file {path:?}: blake2b256"))?;
             if let Some(prev) = files.last().map(|p: &FileEntry| p.path.as_str()) {
-                if prev.as_bytes() >= f.path.as_bytes() {
+                if prev.as_bytes() >= path.as_bytes() {
                     return fail(
                         ErrorCode::Malformed,
-                        format!("{what}: files are not sorted by path without duplicates ({prev:?} before {:?})", f.path),
+                        format!("{what}: files are not sorted by path without duplicates ({prev:?} before {path:?})"),
                     );
                 }
             }
             files.push(FileEntry {
-                path: f.path,
+                path,
                 kind,
                 size: f.size,
                 hash,
@@ -461,7 +455,7 @@ impl Manifest {
                 .files
                 .iter()
                 .map(|f| RawFile {
-                    path: f.path.clone(),
+                    path: f.path.as_str().to_string(),
                     kind: f.kind.as_str().to_string(),
                     size: f.size,
                     blake2b256: to_hex(&f.hash),

@@ -26,7 +26,7 @@ use crate::check::{check_package, MemoryPackage, Pins, Report};
 use crate::error::{fail, Error, ErrorCode, Result};
 use crate::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_TARBALL_PATH_DEPTH};
 use crate::manifest::{MANIFEST_PATH, SIGNATURE_PATH};
-use crate::tree::{is_metadata_path, validate_path, METADATA_DIR};
+use crate::tree::{is_metadata_path, validate_path, RelPath, METADATA_DIR};
 
 /// Largest unpacked tarball (the tar stream after gzip), in bytes.
 pub const MAX_TARBALL_UNPACKED_BYTES: usize = 512 * 1024 * 1024;
@@ -537,7 +537,8 @@ pub fn read_tar(tar: &[u8]) -> Result<Vec<TarFile>> {
                 format!("tarball: {path:?} is an absolute path"),
             );
         }
-        validate_path(trimmed).map_err(|e| e.context("tarball"))?;
+        let trimmed = RelPath::new(trimmed).map_err(|e| e.context("tarball"))?;
+        let trimmed = trimmed.as_str();
         let (first, rest) = trimmed.split_once('/').unwrap_or((trimmed, ""));
         match &top {
             None => top = Some(first.to_string()),

@@ -77,8 +77,8 @@ impl FileKind {
 /// One file of a tree: relative path, kind, size and BLAKE2b-256 of its contents.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FileEntry {
-    /// Path relative to the package root, `/`-separated.
-    pub path: String,
+    /// Path relative to the package root, `/`-separated, valid by construction.
+    pub path: RelPath,
     /// Regular or executable.
     pub kind: FileKind,
     /// Length in bytes.
@@ -89,9 +89,9 @@ pub struct FileEntry {
 
 impl FileEntry {
     /// The entry for `contents` at `path`.
-    pub fn from_contents(path: impl Into<String>, kind: FileKind, contents: &[u8]) -> FileEntry {
+    pub fn from_contents(path: RelPath, kind: FileKind, contents: &[u8]) -> FileEntry {
         FileEntry {
-            path: path.into(),
+            path,
             kind,
             size: contents.len() as u64,
             hash: crate::hash::blake2b256(contents),
@@ -99,9 +99,159 @@ impl FileEntry {
     }
 }
 
-/// Checks one relative path against the rules of DESIGN §3.2 (`UNSAFE_PATH` otherwise):
-/// no empty, `.` or `..` component, no `\`, NUL or control character, bounded lengths.
+/// A package path that satisfies the rules of DESIGN §3.2: relative, `/`-separated, no empty,
+/// `.` or `..` component, no `\`, NUL or control character, at most [`MAX_PATH_BYTES`] bytes
+/// and [`MAX_COMPONENT_BYTES`] bytes per component.
+///
+/// Valid by construction: [`RelPath::new`] is the only way to build one (the field is private,
+/// and there is no `Default`, `From<String>`, `FromStr` or unchecked constructor), so a
+/// `RelPath` held anywhere has passed the rules once. It derefs to `str`, compares, orders
+/// (bytes, as `str` does) and hashes as its string, and prints as it (`Debug` as the string's
+/// `Debug`).
+///
+/// ```
+/// use omega_core::tree::RelPath;
+/// let p = RelPath::new("lib/index.js")?;
+/// assert_eq!(p, "lib/index.js");
+/// assert!(RelPath::new("../etc/passwd").is_err());
+/// # Ok::<(), omega_core::Error>(())
+/// ```
+///
+/// None of these compile (each is a way around the rules that does not exist):
+///
+/// ```compile_fail,E0603
+/// let p = omega_core::tree::RelPath(String::from("../x")); // the field is private
+/// ```
+/// ```compile_fail,E0277
+/// let p: omega_core::tree::RelPath = "../x".into(); // no From<&str>
+/// ```
+/// ```compile_fail,E0277
+/// let p: omega_core::tree::RelPath = String::from("../x").into(); // no From<String>
+/// ```
+/// ```compile_fail,E0277
+/// let p: omega_core::tree::RelPath = "../x".parse().unwrap(); // no FromStr
+/// ```
+/// ```compile_fail,E0277
+/// let p: omega_core::tree::RelPath = Default::default(); // no Default (the empty path)
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RelPath(String);
+
+impl RelPath {
+    /// Checks `path` against the rules of DESIGN §3.2 and wraps it; `UNSAFE_PATH` otherwise.
+    pub fn new(path: impl Into<String>) -> Result<RelPath> {
+        let path = path.into();
+        check_path(&path)?;
+        Ok(RelPath(path))
+    }
+
+    /// The path as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The path as an owned `String`.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl core::ops::Deref for RelPath {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for RelPath {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl core::borrow::Borrow<str> for RelPath {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Debug for RelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq<str> for RelPath {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for RelPath {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl PartialEq<String> for RelPath {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<RelPath> for str {
+    fn eq(&self, other: &RelPath) -> bool {
+        self == other.0
+    }
+}
+
+impl PartialEq<RelPath> for &str {
+    fn eq(&self, other: &RelPath) -> bool {
+        *self == other.0
+    }
+}
+
+impl PartialEq<RelPath> for String {
+    fn eq(&self, other: &RelPath) -> bool {
+        *self == other.0
+    }
+}
+
+/// With `std`: `root.join(&rel)` names the file `rel` below `root`.
+#[cfg(feature = "std")]
+mod std_path {
+    extern crate std;
+    use super::RelPath;
+
+    impl AsRef<std::path::Path> for RelPath {
+        fn as_ref(&self) -> &std::path::Path {
+            std::path::Path::new(self.0.as_str())
+        }
+    }
+}
+
+impl From<RelPath> for String {
+    fn from(p: RelPath) -> String {
+        p.0
+    }
+}
+
+/// Checks one relative path against the rules of DESIGN §3.2 (`UNSAFE_PATH` otherwise), for a
+/// caller that keeps no value (a writer checking its input, an API that answers yes or no):
+/// exactly [`RelPath::new`]'s verdict, without building one. Code that keeps the path holds a
+/// [`RelPath`] instead.
 pub fn validate_path(path: &str) -> Result<()> {
+    check_path(path)
+}
+
+/// The rules of DESIGN §3.2 behind [`RelPath::new`] and [`validate_path`].
+fn check_path(path: &str) -> Result<()> {
     let bad = |why: &str| {
         Err(Error::new(
             ErrorCode::UnsafePath,
@@ -164,7 +314,6 @@ impl TreeListing {
             );
         }
         for e in &entries {
-            validate_path(&e.path)?;
             if is_metadata_path(&e.path) {
                 return fail(
                     ErrorCode::UnsafePath,

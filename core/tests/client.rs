@@ -633,7 +633,7 @@ fn notices_revocations_and_owner_changes() {
         keys: Some(ks(1, &[&key(10)], &[])),
         revoked: Vec::new(),
         signed_by: vec![key(10).public_key()],
-        path: "node_modules/left-pad".into(),
+        path: omega_core::RelPath::new("node_modules/left-pad").unwrap(),
         retired: false,
         registry: None,
     };

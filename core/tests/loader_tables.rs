@@ -29,7 +29,10 @@ fn unsigned(r: &Path) -> Table {
 }
 
 fn found(t: &Table) -> Vec<(String, u64)> {
-    t.files.iter().map(|e| (e.path.clone(), e.size)).collect()
+    t.files
+        .iter()
+        .map(|e| (e.path.to_string(), e.size))
+        .collect()
 }
 
 #[test]

@@ -14,7 +14,7 @@ use omega_core::lock::{
 };
 use omega_core::manifest::{KeySet, Manifest};
 use omega_core::secret::SecretKey;
-use omega_core::tree::{FileEntry, FileKind, TreeListing};
+use omega_core::tree::{FileEntry, FileKind, RelPath, TreeListing};
 use omega_core::{ErrorCode, KeyId, LegacyPolicy, PublicKey, SignatureBlock};
 
 fn key(n: u8) -> SecretKey {
@@ -53,7 +53,7 @@ fn release(
     signers: &[&SecretKey],
 ) -> Rel {
     let listing = TreeListing::new(vec![FileEntry::from_contents(
-        "index.js",
+        RelPath::new("index.js").unwrap(),
         FileKind::Regular,
         body.as_bytes(),
     )])
@@ -108,7 +108,7 @@ fn unsigned<'a>(name: &'a str, path: &'a str, listing: &'a TreeListing) -> Candi
 
 fn listing(body: &str) -> TreeListing {
     TreeListing::new(vec![FileEntry::from_contents(
-        "index.js",
+        RelPath::new("index.js").unwrap(),
         FileKind::Regular,
         body.as_bytes(),
     )])

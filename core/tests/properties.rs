@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use omega_core::lock::{LockEntry, Lockfile};
 use omega_core::manifest::{KeySet, Manifest};
-use omega_core::tree::{validate_path, FileEntry, FileKind, TreeListing};
+use omega_core::tree::{validate_path, FileEntry, FileKind, RelPath, TreeListing};
 use omega_core::{ErrorCode, KeyId, PublicKey};
 use proptest::prelude::*;
 
@@ -28,7 +28,7 @@ fn entries() -> impl Strategy<Value = Vec<FileEntry>> {
         m.into_iter()
             .map(|(p, (x, data))| {
                 FileEntry::from_contents(
-                    p,
+                    RelPath::new(p).unwrap(),
                     if x {
                         FileKind::Executable
                     } else {
@@ -108,7 +108,7 @@ proptest! {
     fn case_collisions_are_refused(p in path()) {
         let upper = p.to_ascii_uppercase();
         prop_assume!(upper != p);
-        let v = vec![FileEntry::from_contents(p.clone(), FileKind::Regular, b"1"), FileEntry::from_contents(upper, FileKind::Regular, b"2")];
+        let v = vec![FileEntry::from_contents(RelPath::new(p.clone()).unwrap(), FileKind::Regular, b"1"), FileEntry::from_contents(RelPath::new(upper).unwrap(), FileKind::Regular, b"2")];
         prop_assert_eq!(TreeListing::new(v).unwrap_err().code(), ErrorCode::UnsafePath);
     }
 
@@ -131,7 +131,7 @@ proptest! {
     fn lockfile_round_trips(seq in any::<u64>(), n in 0usize..5, signed in any::<bool>()) {
         let mut lf = Lockfile::default();
         for i in 0..n {
-            let listing = TreeListing::new(vec![FileEntry::from_contents(format!("f{i}"), FileKind::Regular, b"x")]).unwrap();
+            let listing = TreeListing::new(vec![FileEntry::from_contents(RelPath::new(format!("f{i}")).unwrap(), FileKind::Regular, b"x")]).unwrap();
             let keys = signed.then(|| KeySet { threshold: 1, signers: vec![test_key(i as u8)], next: vec![] });
             lf.packages.insert(format!("pkg-{i}"), LockEntry {
                 version: format!("1.0.{i}"),
@@ -140,7 +140,7 @@ proptest! {
                 signed_by: keys.as_ref().map(|k| k.signers.clone()).unwrap_or_default(),
                 keys,
                 revoked: vec![],
-                path: format!("node_modules/pkg-{i}"),
+                path: RelPath::new(format!("node_modules/pkg-{i}")).unwrap(),
                 retired: false,
                 registry: None,
             });
@@ -183,7 +183,7 @@ mod lock_rules {
         fn sequence_rule(pinned_seq in 0u64..6, cand_seq in 0u64..6, same_tree in any::<bool>()) {
             let a = key(1);
             let make = |seq: u64, body: &str| {
-                let listing = TreeListing::new(vec![FileEntry::from_contents("index.js", FileKind::Regular, body.as_bytes())]).unwrap();
+                let listing = TreeListing::new(vec![FileEntry::from_contents(RelPath::new("index.js").unwrap(), FileKind::Regular, body.as_bytes())]).unwrap();
                 let m = Manifest::new("left-pad", "1.0.0", seq, &listing, BTreeMap::new(), KeySet { threshold: 1, signers: vec![a.public_key()], next: vec![] }).unwrap();
                 let bytes = m.to_json_bytes();
                 let sig = a.sign(&bytes, "t", "u").unwrap().to_text();

@@ -18,7 +18,7 @@ use omega_core::statement::{
     Mode, NoticeStatement, OwnersStatement, RegistryStatement, ReleaseStatement, RevokeStatement,
     SequenceRange, Severity, Statement, YankStatement,
 };
-use omega_core::tree::{FileEntry, FileKind, TreeListing};
+use omega_core::tree::{FileEntry, FileKind, RelPath, TreeListing};
 use omega_core::vkey::Vkey;
 use omega_core::{ErrorCode, KeyId, TreeDigest};
 use proptest::prelude::*;
@@ -1350,7 +1350,7 @@ fn base64_encode(b: &[u8]) -> String {
 #[test]
 fn release_matches_its_manifest_field_by_field() {
     let listing = TreeListing::new(vec![FileEntry::from_contents(
-        "index.js",
+        RelPath::new("index.js").unwrap(),
         FileKind::Regular,
         b"x",
     )])

@@ -18,6 +18,7 @@ use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
 use omega_core::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::loader::{merge_pins, Table};
 use omega_core::lock::package_name_of_key;
+use omega_core::tree::RelPath;
 use omega_core::{
     Error, ErrorCode, FileEntry, FileKind, LegacyPolicy, Lockfile, Pins, TreeListing,
 };
@@ -313,7 +314,7 @@ pub fn table_from_listing(
     let manifest = optional_bytes(&manifest, "manifestBytes")?;
     let signature = optional_bytes(&signature, "signatureText")?;
     let rows: &Array = listing.unchecked_ref();
-    let mut entries = Vec::with_capacity(rows.length() as usize);
+    let mut rows_read = Vec::with_capacity(rows.length() as usize);
     for (i, row) in rows.iter().enumerate() {
         let bad = || expected(&format!("listing[{i}]"), "[path, kind, size, hash]");
         if !Array::is_array(&row) {
@@ -336,10 +337,15 @@ pub fn table_from_listing(
             .as_string()
             .and_then(|h| parse_hex32(&h, "hash").ok())
             .ok_or_else(bad)?;
+        rows_read.push((path, kind, size as u64, hash));
+    }
+    // Every row is read before any path is judged, as `TreeListing::new` judged them.
+    let mut entries = Vec::with_capacity(rows_read.len());
+    for (path, kind, size, hash) in rows_read {
         entries.push(FileEntry {
-            path,
+            path: RelPath::new(path).map_err(core)?,
             kind,
-            size: size as u64,
+            size,
             hash,
         });
     }
@@ -425,8 +431,10 @@ pub fn table_check_file(
             h.update(chunk);
             size += chunk.len() as u64;
         })?;
+        // A listed path is a valid one: the entry's own `RelPath` names the bytes read.
+        let path = t.entry(rel).map_err(core)?.path.clone();
         t.check_entry(&FileEntry {
-            path: rel.to_string(),
+            path,
             kind,
             size,
             hash: h.finalize(),

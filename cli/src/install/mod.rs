@@ -227,7 +227,7 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
                 s,
                 ask(name, Some(e.version.as_str())),
                 options,
-                Some(e.path.clone()),
+                Some(e.path.to_string()),
                 None,
             )
             .map_err(|err| err.context(&format!("omega.lock {}", shown(key))))?;
@@ -253,7 +253,7 @@ fn run(root: &Path, lock: Lockfile, s: &mut Session, req: &Request<'_>) -> CmdRe
         .packages
         .values()
         .filter(|e| !e.retired)
-        .map(|e| (e.path.clone(), e.tree))
+        .map(|e| (e.path.to_string(), e.tree))
         .collect();
     let mut placed: BTreeMap<String, omega_core::TreeDigest> = BTreeMap::new();
     let mut i = 0;

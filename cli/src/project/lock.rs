@@ -73,7 +73,9 @@ fn admit_install(
         version,
         release,
     };
-    let mut admission = admit_in_lock(
+    // An unchanged package may have moved (e.g. hoisted): the entry admitted records where it
+    // is now (`candidate.path`, parsed into the entry's `RelPath` by `admit_in_lock`).
+    let admission = admit_in_lock(
         old,
         &install.key,
         &candidate,
@@ -81,8 +83,6 @@ fn admit_install(
         mode,
         LegacyPolicy::Refuse,
     )?;
-    // An unchanged package may have moved (e.g. hoisted): record where it is now.
-    admission.entry.path = install.path.clone();
     Ok(admission)
 }
 

@@ -55,7 +55,7 @@ pub fn package_tgz(dir: &Path, manifest: &[u8], signatures: &[u8]) -> Result<Vec
                 format!("{}: changed while publishing", path.display()),
             );
         }
-        files.push((e.path.clone(), e.kind == FileKind::Executable, data));
+        files.push((e.path.to_string(), e.kind == FileKind::Executable, data));
     }
     files.push((MANIFEST_PATH.to_string(), false, manifest.to_vec()));
     files.push((SIGNATURE_PATH.to_string(), false, signatures.to_vec()));

@@ -18,7 +18,7 @@ use omega_core::lock::{
 use omega_core::manifest::{KeySet, Manifest};
 use omega_core::secret::SecretKey;
 use omega_core::signature::{verify_detached, LegacyPolicy, SignatureBlock};
-use omega_core::tree::{FileEntry, FileKind, TreeListing};
+use omega_core::tree::{FileEntry, FileKind, RelPath, TreeListing};
 use omega_core::{ErrorCode, KeyId, PublicKey};
 use serde_json::{json, Value};
 
@@ -73,7 +73,7 @@ fn listing(files: &Files) -> TreeListing {
         .filter(|(p, _, _)| !p.starts_with(".omega/"))
         .map(|(p, x, d)| {
             FileEntry::from_contents(
-                p.clone(),
+                RelPath::new(p.clone()).expect("valid path"),
                 if *x {
                     FileKind::Executable
                 } else {

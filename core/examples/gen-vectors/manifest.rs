@@ -144,7 +144,13 @@ pub fn manifest_vectors() -> Vec<Value> {
         }
         text
     };
-    let e = |p: &str| FileEntry::from_contents(p, FileKind::Regular, p.as_bytes());
+    let e = |p: &str| {
+        FileEntry::from_contents(
+            RelPath::new(p).expect("valid path"),
+            FileKind::Regular,
+            p.as_bytes(),
+        )
+    };
     case(
         "fail_unsorted_files",
         with_files(vec![e("b"), e("a")]),
@@ -155,11 +161,19 @@ pub fn manifest_vectors() -> Vec<Value> {
         with_files(vec![e("a"), e("a")]),
         Some(ErrorCode::Malformed),
     );
-    case(
-        "fail_unsafe_path",
-        with_files(vec![e("../x")]),
-        Some(ErrorCode::UnsafePath),
-    );
+    // A `FileEntry` holds a valid path only: the unsafe one is written over a stand-in (same
+    // contents, and the tree value left as it is, since no listing holds `../x`).
+    let unsafe_path = {
+        let mut m2 = m.clone();
+        let mut stand_in = e("x");
+        stand_in.hash = omega_core::hash::blake2b256(b"../x");
+        stand_in.size = 4;
+        m2.files = vec![stand_in];
+        String::from_utf8(m2.to_json_bytes())
+            .expect("utf8")
+            .replacen("\"path\": \"x\"", "\"path\": \"../x\"", 1)
+    };
+    case("fail_unsafe_path", unsafe_path, Some(ErrorCode::UnsafePath));
     case(
         "fail_case_collision",
         with_files(vec![e("A"), e("a")]),

@@ -22,7 +22,7 @@ pub fn revocation_vectors() -> Vec<Value> {
         keys: Some(ks),
         revoked: vec![],
         signed_by: vec![a.public_key(), b.public_key()],
-        path: "node_modules/left-pad".into(),
+        path: omega_core::RelPath::new("node_modules/left-pad").expect("valid path"),
         retired: false,
         registry: None,
     };

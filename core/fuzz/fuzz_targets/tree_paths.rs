@@ -10,25 +10,39 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use omega_core::tree::{is_metadata_path, validate_path, TREE_HEADER};
-use omega_core::{FileEntry, FileKind, KeySet, Manifest, PublicKey, TreeDigest, TreeListing};
+use omega_core::tree::{is_metadata_path, validate_path, RelPath, TREE_HEADER};
+use omega_core::{
+    ErrorCode, FileEntry, FileKind, KeySet, Manifest, PublicKey, TreeDigest, TreeListing,
+};
 
 mod common;
 
-/// The file entries of the valid UTF-8 pieces of `data`, split at NUL bytes.
-fn entries_of(data: &[u8]) -> Vec<FileEntry> {
-    data.split(|&b| b == 0)
-        .enumerate()
-        .filter_map(|(i, piece)| {
-            let path = core::str::from_utf8(piece).ok()?;
-            let kind = if i % 2 == 0 {
-                FileKind::Regular
-            } else {
-                FileKind::Executable
-            };
-            Some(FileEntry::from_contents(path, kind, piece))
-        })
-        .collect()
+/// The file entries of the valid UTF-8 pieces of `data`, split at NUL bytes (each piece is
+/// also run through `check_path`); `None` when one of them is not a valid path: `RelPath::new`
+/// refuses it (`UNSAFE_PATH`), so no entry can hold it (`TreeListing::new` refused such a
+/// listing when entries held plain strings).
+fn entries_of(data: &[u8]) -> Option<Vec<FileEntry>> {
+    let mut entries = Vec::new();
+    let mut all_valid = true;
+    for (i, piece) in data.split(|&b| b == 0).enumerate() {
+        let Ok(path) = core::str::from_utf8(piece) else {
+            continue;
+        };
+        check_path(path);
+        let kind = if i % 2 == 0 {
+            FileKind::Regular
+        } else {
+            FileKind::Executable
+        };
+        match RelPath::new(path) {
+            Ok(path) => entries.push(FileEntry::from_contents(path, kind, piece)),
+            Err(e) => {
+                assert_eq!(e.code(), ErrorCode::UnsafePath);
+                all_valid = false;
+            }
+        }
+    }
+    all_valid.then_some(entries)
 }
 
 fn check_path(path: &str) {
@@ -45,13 +59,12 @@ fn check_path(path: &str) {
 }
 
 fuzz_target!(init: {
-    common::check_seeds(|d| TreeListing::new(entries_of(d)).is_ok());
+    common::check_seeds(|d| entries_of(d).is_some_and(|e| TreeListing::new(e).is_ok()));
 }, |data: &[u8]| {
     check_path(&String::from_utf8_lossy(data));
-    let entries = entries_of(data);
-    for e in &entries {
-        check_path(&e.path);
-    }
+    let Some(entries) = entries_of(data) else {
+        return;
+    };
 
     let Ok(listing) = TreeListing::new(entries.clone()) else {
         return;

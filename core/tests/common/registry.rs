@@ -18,7 +18,7 @@ use omega_core::statement::{
     Mode, OwnersStatement, RegistryStatement, ReleaseStatement, Statement,
 };
 use omega_core::tiles::Publisher;
-use omega_core::tree::{FileEntry, FileKind, TreeListing};
+use omega_core::tree::{FileEntry, FileKind, RelPath, TreeListing};
 use omega_core::vkey::Vkey;
 use omega_core::KeyId;
 
@@ -153,7 +153,7 @@ impl Reg {
         body: &[u8],
     ) -> (ReleaseStatement, &'k SecretKey) {
         let listing = TreeListing::new(vec![FileEntry::from_contents(
-            "index.js",
+            RelPath::new("index.js").unwrap(),
             FileKind::Regular,
             body,
         )])
