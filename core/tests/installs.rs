@@ -152,7 +152,11 @@ fn the_clis_scan_and_the_loaders_lookup_agree_on_every_install() {
             let (key, entry) = lock
                 .entry_for_path(folder)
                 .unwrap_or_else(|| panic!("{folder}: no entry"));
-            assert_eq!((key, entry.path.as_str()), (i.key.as_str(), i.path.as_str()), "{abs}");
+            assert_eq!(
+                (key, entry.path.as_str()),
+                (i.key.as_str(), i.path.as_str()),
+                "{abs}"
+            );
             assert_eq!(dir.name, i.name);
         }
     }
