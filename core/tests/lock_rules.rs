@@ -814,3 +814,24 @@ fn fail_package_names_npm_reserves() {
 fn sj(v: &omega_core::json::Value<'_>) -> serde_json::Value {
     serde_json::from_str(&omega_core::json::to_text(v)).unwrap()
 }
+
+/// RelPath review (issue 11): a new install of a name pinned elsewhere went to
+/// `admit_new_install` without the path check `admit` makes, so a candidate path with `..`
+/// could become a new lock entry's `path`. Now every admission parses the path (`RelPath`).
+#[test]
+fn fail_new_install_of_pinned_name_with_an_unsafe_path() {
+    let (alice, bob) = (key(1), key(2));
+    let (lock, _) = ms_pinned(&alice, &bob);
+    let r6 = release("ms", "v6", "2.1.4", 6, ks(1, &[&alice], &[&bob]), &[&alice]);
+    for bad in [
+        "node_modules/foo/node_modules/../../ms",
+        "node_modules/foo//node_modules/ms",
+        "node_modules\\foo\\node_modules\\ms",
+    ] {
+        let e = at_nested(&lock, &candidate("ms", bad, &r6), &[]).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::UnsafePath, "{bad}: {e}");
+    }
+    // The same release at the right path is admitted by the name's pins.
+    let ok = at_nested(&lock, &candidate("ms", NESTED, &r6), &[]).unwrap();
+    assert_eq!(ok.entry.path, NESTED);
+}
