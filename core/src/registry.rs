@@ -1985,15 +1985,7 @@ pub(crate) fn name_to_raw(ns: &NameState) -> RawName {
                     RawNoticeRecord {
                         entry: n.entry,
                         severity: n.notice.severity.as_str().to_string(),
-                        affected: n
-                            .notice
-                            .affected
-                            .iter()
-                            .map(|r| RawRange {
-                                from: r.from,
-                                to: r.to,
-                            })
-                            .collect(),
+                        affected: n.notice.affected.iter().map(RawRange::from).collect(),
                         fixed: n.notice.fixed,
                         summary: n.notice.summary.clone(),
                         url: n.notice.url.clone(),

@@ -322,6 +322,15 @@ pub(crate) struct RawRange {
     pub(crate) to: u64,
 }
 
+impl From<&SequenceRange> for RawRange {
+    fn from(r: &SequenceRange) -> RawRange {
+        RawRange {
+            from: r.from,
+            to: r.to,
+        }
+    }
+}
+
 impl RawRange {
     /// `{"from": n, "to": m}`.
     pub(crate) fn read(v: Value<'_>, at: &At<'_>) -> Result<RawRange> {
@@ -973,14 +982,7 @@ impl Statement {
                 name: s.name.clone(),
                 id: s.id.clone(),
                 severity: s.severity.as_str().to_owned(),
-                affected: s
-                    .affected
-                    .iter()
-                    .map(|r| RawRange {
-                        from: r.from,
-                        to: r.to,
-                    })
-                    .collect(),
+                affected: s.affected.iter().map(RawRange::from).collect(),
                 fixed: s.fixed,
                 summary: s.summary.clone(),
                 url: s.url.clone(),
