@@ -1579,12 +1579,9 @@ impl RawStateHead {
         let log_key = f.string("log_key", at)?;
         let index_key = f.string("index_key", at)?;
         let mode = f.string("mode", at)?;
-        let sa = at.field("skipped");
-        let items = f.required("skipped", at)?.into_array(&sa)?;
-        let mut skipped = Vec::with_capacity(items.len());
-        for (i, v) in items.into_iter().enumerate() {
-            skipped.push(v.into_u64(&sa.index(i))?);
-        }
+        let skipped = f
+            .required("skipped", at)?
+            .into_items(&at.field("skipped"), |v, at| v.into_u64(at))?;
         Ok(RawStateHead {
             size,
             genesis,
@@ -1677,12 +1674,9 @@ impl RawState {
     /// The fields of a saved state whose version was checked already.
     fn read(mut f: Fields<'_>, at: &At<'_>) -> Result<RawState> {
         let head = RawStateHead::read(&mut f, at)?;
-        let na = at.field("names");
-        let mut names = BTreeMap::new();
-        for (k, v) in f.required("names", at)?.into_members(&na)? {
-            let rn = RawName::read(v, &na.field(&k))?;
-            names.insert(k.into_owned(), rn);
-        }
+        let names = f
+            .required("names", at)?
+            .into_map(&at.field("names"), RawName::read)?;
         f.end(at)?;
         Ok(RawState { head, names })
     }
@@ -1731,31 +1725,24 @@ impl RawName {
         let last_sequence = present(&mut f, "last_sequence", at)?
             .map(|v| v.into_u64(&at.field("last_sequence")))
             .transpose()?;
-        let ra = at.field("releases");
-        let mut releases = BTreeMap::new();
-        for (k, v) in f.required("releases", at)?.into_members(&ra)? {
-            let r = RawReleaseRecord::read(v, &ra.field(&k))?;
-            releases.insert(k.into_owned(), r);
-        }
-        let va = at.field("revoked");
-        let items = f.required("revoked", at)?.into_array(&va)?;
-        let mut revoked = Vec::with_capacity(items.len());
-        for (i, v) in items.into_iter().enumerate() {
-            let at = va.index(i);
-            let mut o = v.into_fields(&at)?;
-            revoked.push(RawRevoked {
-                key: o.string("key", &at)?,
-                entry: o.u64("entry", &at)?,
-                reason: o.string("reason", &at)?,
-            });
-            o.end(&at)?;
-        }
-        let na = at.field("notices");
-        let mut notices = BTreeMap::new();
-        for (k, v) in f.required("notices", at)?.into_members(&na)? {
-            let n = RawNoticeRecord::read(v, &na.field(&k))?;
-            notices.insert(k.into_owned(), n);
-        }
+        let releases = f
+            .required("releases", at)?
+            .into_map(&at.field("releases"), RawReleaseRecord::read)?;
+        let revoked = f
+            .required("revoked", at)?
+            .into_items(&at.field("revoked"), |v, at| {
+                let mut o = v.into_fields(at)?;
+                let r = RawRevoked {
+                    key: o.string("key", at)?,
+                    entry: o.u64("entry", at)?,
+                    reason: o.string("reason", at)?,
+                };
+                o.end(at)?;
+                Ok(r)
+            })?;
+        let notices = f
+            .required("notices", at)?
+            .into_map(&at.field("notices"), RawNoticeRecord::read)?;
         let known_keys = f
             .required("known_keys", at)?
             .into_strings(&at.field("known_keys"))?;

@@ -196,13 +196,10 @@ fn parse_bucket(bytes: &[u8], hash: &[u8; 32], b: u8) -> Result<BTreeMap<String,
     check_piece(bytes, hash, &what)?;
     let at = At::root(&what);
     let mut f = piece_fields(bytes, "omega-state-bucket", &at)?;
-    let na = at.field("names");
     // Sorted, as serde read them: refusals below come in the same order.
-    let mut names = BTreeMap::new();
-    for (name, h) in f.required("names", &at)?.into_members(&na)? {
-        let h = h.into_string(&na.field(&name))?;
-        names.insert(name.into_owned(), h);
-    }
+    let names = f
+        .required("names", &at)?
+        .into_map(&at.field("names"), |v, at| v.into_string(at))?;
     f.end(&at)?;
     let mut map = BTreeMap::new();
     for (name, h) in names {

@@ -5,6 +5,7 @@
 //! of the wrong type are refused (duplicate keys were refused by the reader already).
 
 use alloc::borrow::Cow;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -153,14 +154,38 @@ impl<'a> Value<'a> {
         })
     }
 
-    /// An array of strings.
-    pub fn into_strings(self, at: &At<'_>) -> Result<Vec<String>> {
+    /// The items of the array here, each read by `read` at its place (`at[i]`).
+    pub fn into_items<T>(
+        self,
+        at: &At<'_>,
+        mut read: impl FnMut(Value<'a>, &At<'_>) -> Result<T>,
+    ) -> Result<Vec<T>> {
         let items = self.into_array(at)?;
         let mut out = Vec::with_capacity(items.len());
         for (i, v) in items.into_iter().enumerate() {
-            out.push(v.into_string(&at.index(i))?);
+            out.push(read(v, &at.index(i))?);
         }
         Ok(out)
+    }
+
+    /// The members of the object here by key, each value read by `read` at its place
+    /// (`at.key`).
+    pub fn into_map<T>(
+        self,
+        at: &At<'_>,
+        mut read: impl FnMut(Value<'a>, &At<'_>) -> Result<T>,
+    ) -> Result<BTreeMap<String, T>> {
+        let mut out = BTreeMap::new();
+        for (k, v) in self.into_members(at)? {
+            let t = read(v, &at.field(&k))?;
+            out.insert(k.into_owned(), t);
+        }
+        Ok(out)
+    }
+
+    /// An array of strings.
+    pub fn into_strings(self, at: &At<'_>) -> Result<Vec<String>> {
+        self.into_items(at, |v, at| v.into_string(at))
     }
 }
 
