@@ -146,6 +146,41 @@ pub fn measure_file(path: &Path, rel: &RelPath, buf: &mut [u8], limit: u64) -> R
     }))
 }
 
+/// Reads the open regular file `f`, whose `fstat` size was `stat_size`, to its end but never
+/// more than `limit + 1` bytes (so a file over `limit`, or one that grew past it while being
+/// read, shows as longer than `limit`). The buffer is sized from `stat_size` at once, so a file
+/// that did not change is read by one `read` call, and a short read that ends where `fstat`
+/// put the end is taken as the end (as [`measure_file`] does): no call that returns 0.
+pub(crate) fn read_bounded(f: &mut File, stat_size: u64, limit: u64) -> io::Result<Vec<u8>> {
+    let cap = limit.saturating_add(1);
+    let first = usize::try_from(stat_size.saturating_add(1).min(cap))
+        .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+    let mut buf = vec![0u8; first];
+    let mut size = 0usize;
+    loop {
+        if size == buf.len() {
+            // Full: the file is longer than `fstat` said; grow up to the cap.
+            if size as u64 >= cap {
+                break;
+            }
+            let more = usize::try_from((size as u64).saturating_mul(2).clamp(1, cap))
+                .map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
+            buf.resize(more.max(size + 1), 0);
+        }
+        let want = buf.len() - size;
+        let n = read_some(f, &mut buf[size..])?;
+        if n == 0 {
+            break;
+        }
+        size += n;
+        if n < want && size as u64 == stat_size {
+            break;
+        }
+    }
+    buf.truncate(size);
+    Ok(buf)
+}
+
 /// Hashes one file through `buf`: returns its kind, size and BLAKE2b-256. `rel` names it in
 /// errors. A file over [`MAX_FILE_BYTES`] is refused (`TOO_LARGE`) on its `fstat` size, before
 /// any byte is read.
@@ -404,10 +439,8 @@ pub fn read_limited(path: &Path, limit: usize) -> Result<Option<Vec<u8>>> {
     if !meta.is_file() {
         return Err(type_error(&path.display().to_string(), &meta.file_type()));
     }
-    let mut out = Vec::new();
-    f.take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| io_error(path, &e))?;
+    let mut f = f;
+    let out = read_bounded(&mut f, meta.len(), limit as u64).map_err(|e| io_error(path, &e))?;
     if out.len() > limit {
         return fail(
             ErrorCode::TooLarge,
@@ -735,4 +768,39 @@ pub fn verify_dir(root: &Path, pins: &Pins) -> Result<Report> {
     }
     // Every file is the manifest's: what is left (the digest pin) is check_dir's.
     check_package(input(&TreeListing::new(entries)?), pins)
+}
+
+#[cfg(test)]
+mod read_bounded_tests {
+    use super::{fs, read_bounded, File, Vec};
+
+    fn file(len: usize) -> (tempfile::TempDir, File) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("f");
+        fs::write(&p, (0..len).map(|i| i as u8).collect::<Vec<u8>>()).unwrap();
+        let f = File::open(&p).unwrap();
+        (d, f)
+    }
+
+    #[test]
+    fn reads_to_the_end_within_the_limit_plus_one() {
+        // As fstat said: the whole file.
+        let (_d, mut f) = file(100);
+        assert_eq!(read_bounded(&mut f, 100, 100).unwrap().len(), 100);
+        // Over the limit: exactly limit + 1 bytes, whatever fstat said.
+        let (_d, mut f) = file(100);
+        assert_eq!(read_bounded(&mut f, 100, 10).unwrap().len(), 11);
+        // Longer than fstat said (it grew): the buffer grows to the end, or to limit + 1.
+        let (_d, mut f) = file(100_000);
+        let all = read_bounded(&mut f, 5, u64::MAX - 1).unwrap();
+        assert_eq!(all.len(), 100_000);
+        assert!(all.iter().enumerate().all(|(i, &b)| b == i as u8));
+        let (_d, mut f) = file(100_000);
+        assert_eq!(read_bounded(&mut f, 5, 70_000).unwrap().len(), 70_001);
+        // Shorter than fstat said (it shrank): what is there.
+        let (_d, mut f) = file(10);
+        assert_eq!(read_bounded(&mut f, 1000, 1000).unwrap().len(), 10);
+        let (_d, mut f) = file(0);
+        assert!(read_bounded(&mut f, 0, 0).unwrap().is_empty());
+    }
 }

@@ -12,14 +12,14 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::check::Pins;
 use crate::error::{Error, ErrorCode, Result};
 use crate::fs::{
-    io_error, kind_of, libc_eloop, measure_file, open_nofollow, read_installed_package,
-    read_limited, type_error, walk_excluding, Measured, NESTED_MODULES_DIR, READ_BUFFER_BYTES,
+    io_error, kind_of, libc_eloop, measure_file, open_nofollow, read_bounded,
+    read_installed_package, read_limited, type_error, walk_excluding, Measured, NESTED_MODULES_DIR,
+    READ_BUFFER_BYTES,
 };
 use crate::limits::{MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use crate::loader::Table;
@@ -52,16 +52,15 @@ pub fn read_listed_file(path: &Path, rel: &str, table: &Table) -> Result<Vec<u8>
         return Err(type_error(rel, &meta.file_type()).context(package));
     }
     let expected = table.entry_sized(rel, meta.len())?;
-    let capacity = usize::try_from(expected.size).map_err(|_| {
+    usize::try_from(expected.size).map_err(|_| {
         Error::new(
             ErrorCode::TooLarge,
             format!("{package}: file {rel:?} is too large to load"),
         )
     })?;
-    let mut bytes = Vec::with_capacity(capacity);
-    // One byte more than listed: a file that grew since fstat shows as a changed size.
-    f.take(expected.size.saturating_add(1))
-        .read_to_end(&mut bytes)
+    // At most one byte more than listed: a file that grew since fstat shows as a changed size.
+    let mut f = f;
+    let bytes = read_bounded(&mut f, meta.len(), expected.size)
         .map_err(|e| io_error(path, &e).context(package))?;
     table.check_bytes(rel, kind_of(&meta), &bytes)?;
     Ok(bytes)
@@ -95,6 +94,26 @@ pub fn open_manifest_table(root: &Path, label: &str, pins: &Pins) -> Result<Tabl
         }
         None => open_full(root, label, pins),
     }
+}
+
+/// The enforcing loader's table of the installed package at `root`: with `whole` (tree mode)
+/// [`open_tree_table`]; else (files mode) [`open_manifest_table`], and then the package's
+/// `package.json`, which steers Node's resolution (`main`, `exports`, `imports`) before any
+/// file loads, is compared with the table at once ([`read_listed_file`]; a package without
+/// one is left to its files; a link there is refused). Both engines' loaders open packages by this rule (the WASM
+/// engine, which reads files through Node, calls the same checks one by one).
+pub fn open_loader_table(root: &Path, label: &str, pins: &Pins, whole: bool) -> Result<Table> {
+    if whole {
+        return open_tree_table(root, label, pins);
+    }
+    let table = open_manifest_table(root, label, pins)?;
+    let package_json = root.join("package.json");
+    // Anything there, a link too, is checked (and a link refused); nothing there, nothing to
+    // steer Node.
+    if std::fs::symlink_metadata(&package_json).is_ok() {
+        read_listed_file(&package_json, "package.json", &table)?;
+    }
+    Ok(table)
 }
 
 /// Tree mode: the table of the installed package at `root` from all its files, checked now,

@@ -275,20 +275,21 @@ impl Lockfile {
             let path = RelPath::new(e.path).map_err(|e| e.context(&ctx))?;
             check_install_path(&name, &path).map_err(|e| e.context(what))?;
             let tree = TreeDigest::parse(&e.tree).map_err(|e| e.context(&ctx))?;
+            let mut decode = |k: &str| match decoded.get(k) {
+                Some(key) => Ok(*key),
+                None => {
+                    let key = PublicKey::from_base64(k)?;
+                    decoded.insert(k.to_string(), key);
+                    Ok(key)
+                }
+            };
             let keys = match e.keys {
-                Some(k) => Some(KeySet::from_raw(k, &ctx, false)?),
+                Some(k) => Some(KeySet::from_raw_with(k, &ctx, false, &mut decode)?),
                 None => None,
             };
             let mut keylist = |v: &[String]| {
                 v.iter()
-                    .map(|k| match decoded.get(k) {
-                        Some(key) => Ok(*key),
-                        None => {
-                            let key = PublicKey::from_base64(k).map_err(|e| e.context(&ctx))?;
-                            decoded.insert(k.clone(), key);
-                            Ok(key)
-                        }
-                    })
+                    .map(|k| decode(k).map_err(|e| e.context(&ctx)))
                     .collect::<Result<Vec<_>>>()
             };
             let revoked = keylist(&e.revoked)?;

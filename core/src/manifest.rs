@@ -87,9 +87,20 @@ impl KeySet {
     }
 
     pub(crate) fn from_raw(raw: RawKeys, what: &str, full: bool) -> Result<KeySet> {
-        let parse = |v: Vec<String>| -> Result<Vec<PublicKey>> {
+        Self::from_raw_with(raw, what, full, &mut |k| PublicKey::from_base64(k))
+    }
+
+    /// [`KeySet::from_raw`] with the keys decoded by `decode` (a lock decodes each distinct
+    /// key text once for all its entries).
+    pub(crate) fn from_raw_with(
+        raw: RawKeys,
+        what: &str,
+        full: bool,
+        decode: &mut dyn FnMut(&str) -> Result<PublicKey>,
+    ) -> Result<KeySet> {
+        let mut parse = |v: Vec<String>| -> Result<Vec<PublicKey>> {
             v.iter()
-                .map(|k| PublicKey::from_base64(k).map_err(|e| e.context(what)))
+                .map(|k| decode(k).map_err(|e| e.context(what)))
                 .collect()
         };
         if raw.signers.len() + raw.next.len() > MAX_KEYS {

@@ -28,11 +28,15 @@ const { fileURLToPath } = require('node:url');
 const VERIFIED = Symbol('omega-verify.verifiedSource');
 const SOURCES = Symbol.for('omega-verify.sources');
 
-/** The verified bytes of `filename` from every source (each may refuse), or undefined. */
-function verifiedBytes(filename) {
+/**
+ * The verified bytes of `filename` from every source (each may refuse), or undefined. With
+ * `asText` (a JavaScript or JSON source for Node's in-thread hooks) a source may give the text
+ * instead, decoded as Node decodes a Buffer source.
+ */
+function verifiedBytes(filename, asText = false) {
   let bytes;
   for (const source of globalThis[SOURCES] || []) {
-    const b = source(filename);
+    const b = source(filename, asText);
     if (b !== null && b !== undefined && bytes === undefined) bytes = b;
   }
   return bytes;
@@ -115,11 +119,12 @@ function filenameOf(url) {
 function loadHook(url, context, nextLoad) {
   if (!url.startsWith('file:')) return nextLoad(url, context);
   const filename = filenameOf(url);
-  const bytes = verifiedBytes(filename);
-  if (bytes === undefined) return nextLoad(url, context);
   const fromRequire = Array.isArray(context.conditions) && context.conditions.includes('require');
-  let format = context.format ?? formatOf(filename, fromRequire);
-  if (format === null || (format !== 'commonjs' && format !== 'module' && format !== 'json' && format !== undefined)) {
+  const format = context.format ?? formatOf(filename, fromRequire);
+  const text = format === 'commonjs' || format === 'module' || format === 'json' || format === undefined;
+  const bytes = verifiedBytes(filename, text);
+  if (bytes === undefined) return nextLoad(url, context);
+  if (!text) {
     // Not known without Node's loader (or not JavaScript/JSON: .node addons, wasm): Node
     // loads it; where it has a source, the verified bytes stand in for it.
     const result = nextLoad(url, context);

@@ -30,7 +30,7 @@ const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
 const lockfile = require('./lockfile.js');
 const {
-  OWN_DIR, inside, isBare, splitSpecifier, isReal, normalAbsolute,
+  OWN_DIR, inside, isBare, splitSpecifier, normalAbsolute,
 } = require('./resolve.js');
 
 /** The settings of enforcing mode, from the environment (validated). */
@@ -147,6 +147,9 @@ class Enforcer {
    */
   checkResolved(request, fromDir, file, lookedUp, searchDirs) {
     const how = new How(request, fromDir);
+    // A lookup that met no link looked up the file itself: nothing for the link check (one
+    // string less to hand the engine per resolution).
+    if (lookedUp === file) lookedUp = null;
     if (request.startsWith('#')) {
       if (this.steps(UNTIL_IMPORTS, null, request, fromDir, file, lookedUp, null, how) === IMPORTS) {
         this.checkImports(request, fromDir, file, how);
@@ -319,16 +322,18 @@ class Enforcer {
 
   /**
    * Checks `file` (a real absolute path) before it loads and returns the verified bytes to
-   * compile (a Buffer), or null for a file that loads as it is (the app's own files,
+   * compile (a Buffer; with `asText`, a string decoded as Node decodes a Buffer source, when the
+   * engine can give one), or null for a file that loads as it is (the app's own files,
    * omega-verify's, an unpinned package under OMEGA_UNPINNED=warn). Throws an OmegaError that
    * names the package and the file when it must not load. One engine call (omega-core's
    * layout::Layout::load, then the read against the table) unless a package must be opened.
    */
-  beforeLoad(file) {
+  beforeLoad(file, asText = false) {
+    const text = asText && typeof this.engine.layoutLoadText === 'function';
     for (let i = 0; i < MAX_STEPS; i++) {
       let r;
       try {
-        r = this.engine.layoutLoad(this.layout, file);
+        r = text ? this.engine.layoutLoadText(this.layout, file) : this.engine.layoutLoad(this.layout, file);
       } catch (e) {
         throw refusal(e, file, '');
       }
@@ -403,7 +408,9 @@ class Enforcer {
   }
 
   verify(pkg, file, how) {
-    if (!isReal(pkg.dir)) {
+    // The layout's verdict (omega-core's Layout::real_entry, kept per folder for the process,
+    // the one the bare-name checks use), not a realpath of every component per package.
+    if (!this.engine.layoutIsReal(this.layout, pkg.dir)) {
       // Only with --preserve-symlinks: Node otherwise hands out real paths.
       return {
         error: refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `package ${pkg.name}: ${pkg.dir} is or passes through a symbolic link`), file, how),
@@ -425,16 +432,11 @@ class Enforcer {
     try {
       // Against omega-core's audit pins of the entry (LockEntry::audit_pins), or its refusal
       // (KEY_REVOKED: a signed entry whose signers were all revoked).
-      if (this.config.mode === 'files') {
-        const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, false);
-        // package.json steers resolution (main, exports) before any file loads: check it now.
-        const pj = join(pkg.dir, 'package.json');
-        if (fs.existsSync(pj)) this.engine.checkPinnedFile(id, 'package.json', pj);
-        return { table: id, dependencies };
-      }
       // Tree mode: the whole directory is checked now, and its files as read are the table
-      // that every file is compared with when it loads.
-      const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, true);
+      // that every file is compared with when it loads. Files mode: the signed manifest is the
+      // table, and package.json (which steers resolution before any file loads) is compared
+      // with it in the same call (omega-core's listed::open_loader_table).
+      const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, this.config.mode === 'tree');
       return { table: id, dependencies };
     } catch (e) {
       return { error: refusal(e, file, how) };

@@ -195,6 +195,12 @@ const native = {
     if (typeof r === 'string') unwrap(r);
     return r;
   },
+  /** layoutLoad for a JavaScript or JSON file: its verified text (as Node decodes a Buffer source). */
+  layoutLoadText(h, file) {
+    const r = addon.layoutLoadText(h, file);
+    if (typeof r === 'object') unwrap(r[0]);
+    return r;
+  },
   /** The names of the last step that was not a pass. */
   layoutDetail(h) {
     return addon.layoutDetail(h);
@@ -206,6 +212,10 @@ const native = {
   /** The first node_modules/<name> from `dirs` up (as looked up), or null. */
   layoutFirstEntry(h, name, dirs) {
     return addon.layoutFirstEntry(h, name, dirs) ?? null;
+  },
+  /** Whether `dir` is its own real path (decided once per process, as the bare-name checks decide it). */
+  layoutIsReal(h, dir) {
+    return addon.layoutIsReal(h, dir);
   },
   layoutOpened(h, dir, table, dependencies) {
     addon.layoutOpened(h, dir, table, dependencies);

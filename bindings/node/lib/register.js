@@ -107,7 +107,7 @@ function installCommonJS(enforcer) {
     return file;
   };
 
-  compile.addSource((filename) => enforcer.beforeLoad(filename));
+  compile.addSource((filename, asText) => enforcer.beforeLoad(filename, asText));
 }
 
 /**

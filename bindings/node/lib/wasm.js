@@ -232,9 +232,25 @@ const engine = {
   lockKey(handle, rel) {
     return call(() => wasm.lockKey(handle, rel)) ?? null;
   },
+  /**
+   * The loader's table of a locked package (omega-core's listed::open_loader_table, step by
+   * step: this engine reads through Node): tree mode (`whole`) all its files; files mode the
+   * signed manifest, then package.json compared with it at once (it steers resolution).
+   */
   openLockedTable(handle, rel, dir, whole) {
     const { key, ...pins } = call(() => wasm.lockAuditPins(handle, rel));
-    return engine.openPinnedFiles(dir, pins, key, whole);
+    const t = engine.openPinnedFiles(dir, pins, key, whole);
+    if (!whole) {
+      const pj = path.join(dir, 'package.json');
+      let there = true;
+      try {
+        fs.lstatSync(pj);
+      } catch {
+        there = false;
+      }
+      if (there) engine.checkPinnedFile(t.id, 'package.json', pj);
+    }
+    return t;
   },
   lockPins(handle, rel, pins, label, lockName) {
     const r = call(() => wasm.lockPins(handle, rel, wasmPins(pins, label), label, lockName));
@@ -334,6 +350,9 @@ const engine = {
   },
   layoutFirstEntry(h, name, dirs) {
     return call(() => wasm.layoutFirstEntry(h, name, dirs)) ?? null;
+  },
+  layoutIsReal(h, dir) {
+    return call(() => wasm.layoutIsReal(h, dir));
   },
   layoutOpened(h, dir, table, dependencies) {
     call(() => wasm.layoutOpened(h, dir, table, dependencies));

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use omega_core::listed::{open_manifest_table, open_tree_table, read_listed_file};
+use omega_core::listed::{open_loader_table, read_listed_file};
 use omega_core::loader::Table;
 use omega_core::{Error, ErrorCode, Pins};
 use serde_json::{json, Value};
@@ -78,7 +78,7 @@ pub fn prefetch(jobs: Vec<Job>, whole: bool) {
         .name("omega-prefetch".into())
         .spawn(move || {
             for job in jobs {
-                let Some(key) = cache_key(&job.dir, &job.pins_text, whole) else {
+                let Some(key) = cache_key(&job.dir, &job.pins_text, whole, true) else {
                     continue;
                 };
                 {
@@ -97,6 +97,7 @@ pub fn prefetch(jobs: Vec<Job>, whole: bool) {
                     &job.pins_text,
                     &job.label,
                     whole,
+                    true,
                     true,
                 );
             }
@@ -123,11 +124,19 @@ impl Drop for Clear {
     }
 }
 
-fn cache_key(dir: &str, pins_text: &str, whole: bool) -> Option<String> {
-    std::fs::canonicalize(dir).ok().and_then(|p| {
-        p.to_str()
-            .map(|s| format!("{s}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
-    })
+/// The cache key of a table: the package folder, how it was read and the pins. A caller's
+/// folder is made canonical first (`Ω` may name it through a link); a lock entry's folder is
+/// taken as given (`locked`: the loader's folders are real paths under the lock's real
+/// directory, the same text the thread ahead builds), saving a `realpath` per package. A
+/// table is the verified listing for its pins whichever folder it was read from, and every
+/// file is compared with it when it loads, so the key only decides reuse.
+fn cache_key(dir: &str, pins_text: &str, whole: bool, locked: bool) -> Option<String> {
+    let dir = if locked {
+        dir.to_string()
+    } else {
+        std::fs::canonicalize(dir).ok()?.to_str()?.to_string()
+    };
+    Some(format!("{dir}\u{0}{}\u{0}{pins_text}", u8::from(whole)))
 }
 
 fn tables() -> MutexGuard<'static, Tables> {
@@ -204,7 +213,7 @@ pub fn open_pins(
     label: &str,
     whole: bool,
 ) -> Result<Opened, Error> {
-    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole, false)?;
+    let (id, table) = open_with(dir, || Ok(pins), pins_text, label, whole, false, true)?;
     Ok(Opened {
         id,
         dependencies: table.dependencies.clone(),
@@ -224,9 +233,11 @@ fn open_table(
         label,
         whole,
         false,
+        false,
     )
 }
 
+#[allow(clippy::too_many_arguments)]
 fn open_with(
     dir: &str,
     pins: impl FnOnce() -> Result<Pins, Error>,
@@ -234,8 +245,9 @@ fn open_with(
     label: &str,
     whole: bool,
     prefetching: bool,
+    locked: bool,
 ) -> Result<(u32, Arc<Table>), Error> {
-    let key = cache_key(dir, pins_text, whole);
+    let key = cache_key(dir, pins_text, whole, locked);
     if let (Some(k), false) = (&key, prefetching) {
         // A table the prefetch thread is opening right now: wait for it rather than open it
         // twice (a refusal is not kept: then it is opened here, for the error).
@@ -259,12 +271,9 @@ fn open_with(
         .map(|k| Claim(k.clone()));
     let pins = pins()?;
     let root = Path::new(dir);
-    let table = if whole {
-        // Tree mode: every file now, sizes first (omega-core's open_tree_table).
-        open_tree_table(root, label, &pins)?
-    } else {
-        open_manifest_table(root, label, &pins)?
-    };
+    // Tree mode: every file now, sizes first; files mode: the manifest, and package.json
+    // compared with it (omega-core's open_loader_table).
+    let table = open_loader_table(root, label, &pins, whole)?;
     let mut t = tables();
     let id = u32::try_from(t.all.len())
         .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;

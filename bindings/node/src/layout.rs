@@ -7,6 +7,7 @@
 //! (`Step::code`) for the JS to act on (open a package, check a dependency pin, refuse), its
 //! names from [`layout_detail`].
 
+use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use napi::bindgen_prelude::{Buffer, Either, Either3};
@@ -15,19 +16,61 @@ use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
 
 use crate::envelope::envelope;
 
-struct Disk;
+/// The disk as the layout sees it. `real_dirs`: the folders already found to be real
+/// directories (no link), kept for the process, as the layout keeps its link verdicts.
+struct Disk<'a> {
+    real_dirs: &'a mut HashSet<String>,
+}
 
-impl LayoutHost for Disk {
+impl LayoutHost for Disk<'_> {
     fn is_dir(&mut self, path: &str) -> bool {
         std::fs::metadata(path).is_ok_and(|m| m.is_dir())
     }
+    /// `realpath(path) == path` for the normalized absolute paths the layout asks about:
+    /// every component exists and none is a symbolic link. Each folder on the way is
+    /// `lstat`ed once per process (a `realpath` per package would `readlink` every
+    /// component of every package folder again); other paths go to `canonicalize`.
     fn is_real(&mut self, path: &str) -> bool {
-        std::fs::canonicalize(path).is_ok_and(|r| r.as_os_str() == std::ffi::OsStr::new(path))
+        if !normalized_absolute(path) {
+            return std::fs::canonicalize(path)
+                .is_ok_and(|r| r.as_os_str() == std::ffi::OsStr::new(path));
+        }
+        let mut end = 0;
+        while end < path.len() {
+            end = path[end + 1..]
+                .find('/')
+                .map_or(path.len(), |i| end + 1 + i);
+            let prefix = &path[..end];
+            if self.real_dirs.contains(prefix) {
+                continue;
+            }
+            match std::fs::symlink_metadata(prefix) {
+                Ok(m) if m.file_type().is_symlink() => return false,
+                Ok(m) if m.is_dir() => {
+                    self.real_dirs.insert(prefix.to_string());
+                }
+                // A file is real only as the last component.
+                Ok(_) if end == path.len() => {}
+                _ => return false,
+            }
+        }
+        true
     }
+}
+
+/// An absolute `/`-separated path without empty, `.` or `..` components (nor a trailing `/`).
+fn normalized_absolute(path: &str) -> bool {
+    path.len() > 1
+        && path.starts_with('/')
+        && path[1..]
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 struct State {
     layout: Layout,
+    /// The folders found real so far (`Disk::real_dirs`).
+    real_dirs: HashSet<String>,
     /// The names of the last step that was not a pass.
     detail: Vec<String>,
 }
@@ -67,6 +110,7 @@ pub fn layout_new(root: String, own: String) -> napi::Result<u32> {
     let mut all = layouts();
     all.push(State {
         layout,
+        real_dirs: HashSet::new(),
         detail: Vec::new(),
     });
     Ok(u32::try_from(all.len() - 1).unwrap_or(u32::MAX))
@@ -98,7 +142,13 @@ pub fn layout_resolve(
             looked_up: looked_up.as_deref(),
             dirs: dir_refs.as_deref(),
         };
-        let step = s.layout.resolution(&mut Disk, &r, stage);
+        let step = s.layout.resolution(
+            &mut Disk {
+                real_dirs: &mut s.real_dirs,
+            },
+            &r,
+            stage,
+        );
         if !matches!(step, Step::Pass | Step::Check { .. }) {
             s.detail = step.detail();
         }
@@ -128,9 +178,21 @@ pub fn layout_before(
         let step = match &dirs {
             Some(d) => {
                 let refs: Vec<&str> = d.iter().map(String::as_str).collect();
-                s.layout.before_resolve(&mut Disk, &name, &refs)
+                s.layout.before_resolve(
+                    &mut Disk {
+                        real_dirs: &mut s.real_dirs,
+                    },
+                    &name,
+                    &refs,
+                )
             }
-            None => s.layout.before_resolve(&mut Disk, &name, &[from.as_str()]),
+            None => s.layout.before_resolve(
+                &mut Disk {
+                    real_dirs: &mut s.real_dirs,
+                },
+                &name,
+                &[from.as_str()],
+            ),
         };
         if step != Step::Pass {
             s.detail = step.detail();
@@ -162,6 +224,44 @@ pub fn layout_load(h: u32, file: String) -> napi::Result<Either3<Buffer, u32, St
     })
 }
 
+/// [`layout_load`] for a file Node compiles as text (JavaScript or JSON, on Node's in-thread
+/// hooks): the verified bytes as a string, decoded as Node decodes a `Buffer` source
+/// (`TextDecoder`: a leading byte order mark dropped, a malformed sequence replaced by U+FFFD),
+/// so that no `Buffer` is made and decoded in JavaScript; a step's number; or `[envelope]`, the
+/// error envelope of a file that does not match its table.
+#[napi]
+pub fn layout_load_text(h: u32, file: String) -> napi::Result<Either3<String, u32, Vec<String>>> {
+    let step = with(h, |s| {
+        let step = s.layout.load(&file);
+        if !matches!(step, Step::Pass | Step::Check { .. }) {
+            s.detail = step.detail();
+        }
+        step
+    })?;
+    Ok(match step {
+        Step::Check { table, rel } => {
+            match crate::files::read(table, &rel, std::path::Path::new(&file)) {
+                Ok(bytes) => Either3::A(decoded_text(bytes)),
+                Err(e) => Either3::C(vec![envelope(Err(e))]),
+            }
+        }
+        other => Either3::B(other.code()),
+    })
+}
+
+/// The text of `bytes` as the WHATWG UTF-8 decoder gives it (Node's `TextDecoder`, which Node
+/// applies to a `Buffer` source): without a leading byte order mark, each maximal ill-formed
+/// subsequence replaced by U+FFFD (Rust's `from_utf8_lossy` follows the same rule).
+fn decoded_text(mut bytes: Vec<u8>) -> String {
+    if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
+        bytes.drain(..3);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
 /// The names of the last step that was not a pass (`Step::detail`).
 #[napi]
 pub fn layout_detail(h: u32) -> napi::Result<Vec<String>> {
@@ -178,7 +278,29 @@ pub fn layout_place(h: u32, file: String) -> napi::Result<Vec<String>> {
 #[napi]
 pub fn layout_first_entry(h: u32, name: String, dirs: Vec<String>) -> napi::Result<Option<String>> {
     let refs: Vec<&str> = dirs.iter().map(String::as_str).collect();
-    with(h, |s| s.layout.first_entry(&mut Disk, &name, &refs))
+    with(h, |s| {
+        s.layout.first_entry(
+            &mut Disk {
+                real_dirs: &mut s.real_dirs,
+            },
+            &name,
+            &refs,
+        )
+    })
+}
+
+/// Whether `dir` is its own real path (`Layout::real_entry`: decided once per process, the
+/// same verdict the bare-name checks use).
+#[napi]
+pub fn layout_is_real(h: u32, dir: String) -> napi::Result<bool> {
+    with(h, |s| {
+        s.layout.real_entry(
+            &mut Disk {
+                real_dirs: &mut s.real_dirs,
+            },
+            &dir,
+        )
+    })
 }
 
 /// The package at `dir` is open: its table (-1: none, it loads unchecked) and the names its

@@ -693,6 +693,13 @@ pub fn layout_first_entry(
     with_layout(h, |s| s.layout.first_entry(&mut s.disk, name, &refs))
 }
 
+/// Whether `dir` is its own real path (`Layout::real_entry`: decided once per process, the
+/// same verdict the bare-name checks use).
+#[wasm_bindgen(js_name = layoutIsReal)]
+pub fn layout_is_real(h: u32, dir: &str) -> Result<bool, JsValue> {
+    with_layout(h, |s| s.layout.real_entry(&mut s.disk, dir))
+}
+
 /// The package at `dir` is open: its table (-1: none, it loads unchecked) and the names its
 /// signed manifest pins.
 #[wasm_bindgen(js_name = layoutOpened)]
