@@ -96,26 +96,6 @@ pub fn open_manifest_table(root: &Path, label: &str, pins: &Pins) -> Result<Tabl
     }
 }
 
-/// The enforcing loader's table of the installed package at `root`: with `whole` (tree mode)
-/// [`open_tree_table`]; else (files mode) [`open_manifest_table`], and then the package's
-/// `package.json`, which steers Node's resolution (`main`, `exports`, `imports`) before any
-/// file loads, is compared with the table at once ([`read_listed_file`]; a package without
-/// one is left to its files; a link there is refused). Both engines' loaders open packages by this rule (the WASM
-/// engine, which reads files through Node, calls the same checks one by one).
-pub fn open_loader_table(root: &Path, label: &str, pins: &Pins, whole: bool) -> Result<Table> {
-    if whole {
-        return open_tree_table(root, label, pins);
-    }
-    let table = open_manifest_table(root, label, pins)?;
-    let package_json = root.join("package.json");
-    // Anything there, a link too, is checked (and a link refused); nothing there, nothing to
-    // steer Node.
-    if std::fs::symlink_metadata(&package_json).is_ok() {
-        read_listed_file(&package_json, "package.json", &table)?;
-    }
-    Ok(table)
-}
-
 /// Tree mode: the table of the installed package at `root` from all its files, checked now,
 /// doing as little as the verdict needs (as [`crate::fs::verify_dir`] does):
 ///

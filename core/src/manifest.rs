@@ -87,7 +87,7 @@ impl KeySet {
     }
 
     pub(crate) fn from_raw(raw: RawKeys, what: &str, full: bool) -> Result<KeySet> {
-        Self::from_raw_with(raw, what, full, &mut |k| PublicKey::from_base64(k))
+        Self::from_raw_with(raw, what, full, |k| PublicKey::from_base64(k))
     }
 
     /// [`KeySet::from_raw`] with the keys decoded by `decode` (a lock decodes each distinct
@@ -96,7 +96,7 @@ impl KeySet {
         raw: RawKeys,
         what: &str,
         full: bool,
-        decode: &mut dyn FnMut(&str) -> Result<PublicKey>,
+        mut decode: impl FnMut(&str) -> Result<PublicKey>,
     ) -> Result<KeySet> {
         let mut parse = |v: Vec<String>| -> Result<Vec<PublicKey>> {
             v.iter()

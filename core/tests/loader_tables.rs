@@ -239,49 +239,6 @@ fn fail_tree_open_sizes_first_agrees_with_the_full_check() {
     assert_eq!(e.code(), ErrorCode::UnsupportedFileType, "{e}");
 }
 
-/// Files mode's loader open (`listed::open_loader_table`): the signed manifest is the table
-/// and package.json, which steers Node's resolution before any file loads, is compared with it
-/// in the same open (both Node engines; the native one may do it on its thread ahead). A
-/// changed package.json, a link in its place, or one that the manifest does not list is
-/// refused; a package without one opens.
-#[cfg(feature = "sign")]
-#[test]
-fn fail_files_mode_open_checks_package_json_at_once() {
-    use omega_core::listed::open_loader_table;
-    let d = tempfile::tempdir().unwrap();
-    let r = d.path();
-    write(r, "package.json", b"{\"main\":\"index.js\"}\n", 0o644);
-    let pins = signed_package(r);
-    let t = open_loader_table(r, "left-pad", &pins, false).unwrap();
-    assert_eq!(t.files.len(), 4);
-    let tree = open_loader_table(r, "left-pad", &pins, true).unwrap();
-    assert_eq!(tree.files, t.files);
-
-    write(r, "package.json", b"{\"main\":\"lib/util.js\"}\n", 0o644);
-    let e = open_loader_table(r, "left-pad", &pins, false).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::FileChanged, "{e}");
-    assert!(e.to_string().contains("package.json"), "{e}");
-
-    fs::remove_file(r.join("package.json")).unwrap();
-    std::os::unix::fs::symlink("index.js", r.join("package.json")).unwrap();
-    let e = open_loader_table(r, "left-pad", &pins, false).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::UnsupportedFileType, "{e}");
-    // A dangling link too (Node would not read it, but nothing of a package may be a link).
-    fs::remove_file(r.join("package.json")).unwrap();
-    std::os::unix::fs::symlink("missing.json", r.join("package.json")).unwrap();
-    let e = open_loader_table(r, "left-pad", &pins, false).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::UnsupportedFileType, "{e}");
-
-    // Signed without a package.json: opens; one put there afterwards is not in the table.
-    let d2 = tempfile::tempdir().unwrap();
-    let r2 = d2.path();
-    let pins2 = signed_package(r2);
-    open_loader_table(r2, "left-pad", &pins2, false).unwrap();
-    write(r2, "package.json", b"{\"main\":\"lib/util.js\"}\n", 0o644);
-    let e = open_loader_table(r2, "left-pad", &pins2, false).unwrap_err();
-    assert_eq!(e.code(), ErrorCode::FileExtra, "{e}");
-}
-
 /// The loader reads a listed file in one `read` when its size is as listed, and never more
 /// than one byte past the listed size: a file that grew (even far past it) is refused on its
 /// size with the bytes read bounded, one that shrank is refused too.

@@ -30,8 +30,8 @@ const SOURCES = Symbol.for('omega-verify.sources');
 
 /**
  * The verified bytes of `filename` from every source (each may refuse), or undefined. With
- * `asText` (a JavaScript or JSON source for Node's in-thread hooks) a source may give the text
- * instead, decoded as Node decodes a Buffer source.
+ * `asText` ('require' or 'import': a JavaScript or JSON source for Node's in-thread hooks) a
+ * source may give the text instead, as plain Node reads it for that kind of load.
  */
 function verifiedBytes(filename, asText = false) {
   let bytes;
@@ -122,8 +122,13 @@ function loadHook(url, context, nextLoad) {
   const fromRequire = Array.isArray(context.conditions) && context.conditions.includes('require');
   const format = context.format ?? formatOf(filename, fromRequire);
   const text = format === 'commonjs' || format === 'module' || format === 'json' || format === undefined;
-  const bytes = verifiedBytes(filename, text);
+  let bytes = verifiedBytes(filename, text && (fromRequire ? 'require' : 'import'));
   if (bytes === undefined) return nextLoad(url, context);
+  if (text && fromRequire && typeof bytes !== 'string') {
+    // Plain Node's CommonJS loader reads a file as UTF-8 text with its byte order mark kept
+    // (readFileUtf8); a Buffer source would go through TextDecoder, which drops it.
+    bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
   if (!text) {
     // Not known without Node's loader (or not JavaScript/JSON: .node addons, wasm): Node
     // loads it; where it has a source, the verified bytes stand in for it.

@@ -322,18 +322,18 @@ class Enforcer {
 
   /**
    * Checks `file` (a real absolute path) before it loads and returns the verified bytes to
-   * compile (a Buffer; with `asText`, a string decoded as Node decodes a Buffer source, when the
-   * engine can give one), or null for a file that loads as it is (the app's own files,
+   * compile (a Buffer; with `asText` ('require' or 'import'), when the engine can give one, a
+   * string as plain Node would read the file for that kind of load), or null for a file that loads as it is (the app's own files,
    * omega-verify's, an unpinned package under OMEGA_UNPINNED=warn). Throws an OmegaError that
    * names the package and the file when it must not load. One engine call (omega-core's
    * layout::Layout::load, then the read against the table) unless a package must be opened.
    */
   beforeLoad(file, asText = false) {
-    const text = asText && typeof this.engine.layoutLoadText === 'function';
+    const text = asText !== false && typeof this.engine.layoutLoadText === 'function';
     for (let i = 0; i < MAX_STEPS; i++) {
       let r;
       try {
-        r = text ? this.engine.layoutLoadText(this.layout, file) : this.engine.layoutLoad(this.layout, file);
+        r = text ? this.engine.layoutLoadText(this.layout, file, asText === 'require') : this.engine.layoutLoad(this.layout, file);
       } catch (e) {
         throw refusal(e, file, '');
       }
@@ -432,10 +432,11 @@ class Enforcer {
     try {
       // Against omega-core's audit pins of the entry (LockEntry::audit_pins), or its refusal
       // (KEY_REVOKED: a signed entry whose signers were all revoked).
-      // Tree mode: the whole directory is checked now, and its files as read are the table
-      // that every file is compared with when it loads. Files mode: the signed manifest is the
-      // table, and package.json (which steers resolution before any file loads) is compared
-      // with it in the same call (omega-core's listed::open_loader_table).
+      // Tree mode: the whole directory is checked (or was, by the native engine's thread
+      // ahead), and its files as read are the table that every file is compared with when it
+      // loads. Files mode: the signed manifest is the table. In both, package.json (which
+      // steers resolution before any file loads, and which Node reads next) is compared with
+      // the table in the same call, each time a package is opened here (threat model N19).
       const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, this.config.mode === 'tree');
       return { table: id, dependencies };
     } catch (e) {

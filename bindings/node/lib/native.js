@@ -195,9 +195,13 @@ const native = {
     if (typeof r === 'string') unwrap(r);
     return r;
   },
-  /** layoutLoad for a JavaScript or JSON file: its verified text (as Node decodes a Buffer source). */
-  layoutLoadText(h, file) {
-    const r = addon.layoutLoadText(h, file);
+  /**
+   * layoutLoad for a JavaScript or JSON file: its verified text as plain Node would read it
+   * (`keepBom` for a require: a byte order mark kept, as readFileUtf8 does; else dropped, as
+   * TextDecoder does for an import).
+   */
+  layoutLoadText(h, file, keepBom) {
+    const r = addon.layoutLoadText(h, file, !!keepBom);
     if (typeof r === 'object') unwrap(r[0]);
     return r;
   },

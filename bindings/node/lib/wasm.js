@@ -233,23 +233,21 @@ const engine = {
     return call(() => wasm.lockKey(handle, rel)) ?? null;
   },
   /**
-   * The loader's table of a locked package (omega-core's listed::open_loader_table, step by
-   * step: this engine reads through Node): tree mode (`whole`) all its files; files mode the
-   * signed manifest, then package.json compared with it at once (it steers resolution).
+   * The loader's table of a locked package (as the native engine's openLockedTable): tree mode
+   * (`whole`) all its files, files mode the signed manifest; then, on every call, package.json
+   * compared with the table, since Node reads it next (it steers resolution).
    */
   openLockedTable(handle, rel, dir, whole) {
     const { key, ...pins } = call(() => wasm.lockAuditPins(handle, rel));
     const t = engine.openPinnedFiles(dir, pins, key, whole);
-    if (!whole) {
-      const pj = path.join(dir, 'package.json');
-      let there = true;
-      try {
-        fs.lstatSync(pj);
-      } catch {
-        there = false;
-      }
-      if (there) engine.checkPinnedFile(t.id, 'package.json', pj);
+    const pj = path.join(dir, 'package.json');
+    let there = true;
+    try {
+      fs.lstatSync(pj);
+    } catch {
+      there = false;
     }
+    if (there) engine.checkPinnedFile(t.id, 'package.json', pj);
     return t;
   },
   lockPins(handle, rel, pins, label, lockName) {

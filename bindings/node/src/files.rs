@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use omega_core::listed::{open_loader_table, read_listed_file};
+use omega_core::listed::{open_manifest_table, open_tree_table, read_listed_file};
 use omega_core::loader::Table;
 use omega_core::{Error, ErrorCode, Pins};
 use serde_json::{json, Value};
@@ -271,9 +271,12 @@ fn open_with(
         .map(|k| Claim(k.clone()));
     let pins = pins()?;
     let root = Path::new(dir);
-    // Tree mode: every file now, sizes first; files mode: the manifest, and package.json
-    // compared with it (omega-core's open_loader_table).
-    let table = open_loader_table(root, label, &pins, whole)?;
+    let table = if whole {
+        // Tree mode: every file now, sizes first (omega-core's open_tree_table).
+        open_tree_table(root, label, &pins)?
+    } else {
+        open_manifest_table(root, label, &pins)?
+    };
     let mut t = tables();
     let id = u32::try_from(t.all.len())
         .map_err(|_| Error::new(ErrorCode::TooLarge, "too many packages opened"))?;
@@ -311,6 +314,19 @@ pub fn read(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
 fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
     let table = table(id)?;
     read_listed_file(abs, rel, &table)
+}
+
+/// The loader's check of a package's `package.json` each time it opens the package (files and
+/// tree mode, whether the table was made now or earlier by the thread ahead): Node reads it to
+/// resolve the package (`main`, `exports`, `imports`, `type`) right after, so it is compared
+/// with the table then, not only when the table was made (threat model N19). Anything at that
+/// path is checked (a link or FIFO refused); nothing there is left to the files.
+pub fn check_package_json(id: u32, dir: &str) -> Result<(), Error> {
+    let path = Path::new(dir).join("package.json");
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(());
+    }
+    check(id, "package.json", &path)
 }
 
 /// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified

@@ -16,10 +16,14 @@ use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
 
 use crate::envelope::envelope;
 
-/// The disk as the layout sees it. `real_dirs`: the folders already found to be real
-/// directories (no link), kept for the process, as the layout keeps its link verdicts.
+/// The disk as the layout sees it. `real_dirs`: the folders from `/` down to the project
+/// folder `root` already found to be real directories (no link), kept for the process: above
+/// and at the project, where the packages' writer has no say (the project is the lock's real
+/// folder). Below it every component is looked at again for each new question (the layout
+/// keeps each package folder's verdict, N1; threat model N21).
 struct Disk<'a> {
     real_dirs: &'a mut HashSet<String>,
+    root: &'a str,
 }
 
 impl LayoutHost for Disk<'_> {
@@ -27,9 +31,10 @@ impl LayoutHost for Disk<'_> {
         std::fs::metadata(path).is_ok_and(|m| m.is_dir())
     }
     /// `realpath(path) == path` for the normalized absolute paths the layout asks about:
-    /// every component exists and none is a symbolic link. Each folder on the way is
-    /// `lstat`ed once per process (a `realpath` per package would `readlink` every
-    /// component of every package folder again); other paths go to `canonicalize`.
+    /// every component exists and none is a symbolic link, found with one `lstat` per
+    /// component below the project (those down to the project once per process), where
+    /// `realpath(3)` would `readlink` every component from `/`; other paths go to
+    /// `canonicalize`.
     fn is_real(&mut self, path: &str) -> bool {
         if !normalized_absolute(path) {
             return std::fs::canonicalize(path)
@@ -47,7 +52,12 @@ impl LayoutHost for Disk<'_> {
             match std::fs::symlink_metadata(prefix) {
                 Ok(m) if m.file_type().is_symlink() => return false,
                 Ok(m) if m.is_dir() => {
-                    self.real_dirs.insert(prefix.to_string());
+                    let at_or_above_root = self.root == prefix
+                        || (self.root.starts_with(prefix)
+                            && self.root.as_bytes().get(prefix.len()) == Some(&b'/'));
+                    if at_or_above_root {
+                        self.real_dirs.insert(prefix.to_string());
+                    }
                 }
                 // A file is real only as the last component.
                 Ok(_) if end == path.len() => {}
@@ -69,6 +79,8 @@ fn normalized_absolute(path: &str) -> bool {
 
 struct State {
     layout: Layout,
+    /// The project folder (real path).
+    root: String,
     /// The folders found real so far (`Disk::real_dirs`).
     real_dirs: HashSet<String>,
     /// The names of the last step that was not a pass.
@@ -110,6 +122,7 @@ pub fn layout_new(root: String, own: String) -> napi::Result<u32> {
     let mut all = layouts();
     all.push(State {
         layout,
+        root,
         real_dirs: HashSet::new(),
         detail: Vec::new(),
     });
@@ -145,6 +158,7 @@ pub fn layout_resolve(
         let step = s.layout.resolution(
             &mut Disk {
                 real_dirs: &mut s.real_dirs,
+                root: &s.root,
             },
             &r,
             stage,
@@ -181,6 +195,7 @@ pub fn layout_before(
                 s.layout.before_resolve(
                     &mut Disk {
                         real_dirs: &mut s.real_dirs,
+                        root: &s.root,
                     },
                     &name,
                     &refs,
@@ -189,6 +204,7 @@ pub fn layout_before(
             None => s.layout.before_resolve(
                 &mut Disk {
                     real_dirs: &mut s.real_dirs,
+                    root: &s.root,
                 },
                 &name,
                 &[from.as_str()],
@@ -225,12 +241,19 @@ pub fn layout_load(h: u32, file: String) -> napi::Result<Either3<Buffer, u32, St
 }
 
 /// [`layout_load`] for a file Node compiles as text (JavaScript or JSON, on Node's in-thread
-/// hooks): the verified bytes as a string, decoded as Node decodes a `Buffer` source
-/// (`TextDecoder`: a leading byte order mark dropped, a malformed sequence replaced by U+FFFD),
-/// so that no `Buffer` is made and decoded in JavaScript; a step's number; or `[envelope]`, the
-/// error envelope of a file that does not match its table.
+/// hooks): the verified bytes as the string plain Node would compile, so that no `Buffer` is
+/// made and decoded in JavaScript: for a `require` (`keep_bom`) as Node's CommonJS loader reads
+/// a file (`readFileUtf8`: a byte order mark kept, which then makes a `#!` line or a JSON
+/// document a syntax error as it does without the loader), for an `import` as Node decodes a
+/// `Buffer` source (`TextDecoder`: a leading byte order mark dropped); malformed sequences
+/// replaced by U+FFFD either way. Else a step's number, or `[envelope]`, the error envelope of
+/// a file that does not match its table.
 #[napi]
-pub fn layout_load_text(h: u32, file: String) -> napi::Result<Either3<String, u32, Vec<String>>> {
+pub fn layout_load_text(
+    h: u32,
+    file: String,
+    keep_bom: bool,
+) -> napi::Result<Either3<String, u32, Vec<String>>> {
     let step = with(h, |s| {
         let step = s.layout.load(&file);
         if !matches!(step, Step::Pass | Step::Check { .. }) {
@@ -241,7 +264,7 @@ pub fn layout_load_text(h: u32, file: String) -> napi::Result<Either3<String, u3
     Ok(match step {
         Step::Check { table, rel } => {
             match crate::files::read(table, &rel, std::path::Path::new(&file)) {
-                Ok(bytes) => Either3::A(decoded_text(bytes)),
+                Ok(bytes) => Either3::A(decoded_text(bytes, keep_bom)),
                 Err(e) => Either3::C(vec![envelope(Err(e))]),
             }
         }
@@ -249,11 +272,12 @@ pub fn layout_load_text(h: u32, file: String) -> napi::Result<Either3<String, u3
     })
 }
 
-/// The text of `bytes` as the WHATWG UTF-8 decoder gives it (Node's `TextDecoder`, which Node
-/// applies to a `Buffer` source): without a leading byte order mark, each maximal ill-formed
-/// subsequence replaced by U+FFFD (Rust's `from_utf8_lossy` follows the same rule).
-fn decoded_text(mut bytes: Vec<u8>) -> String {
-    if bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
+/// The text of `bytes` as the WHATWG UTF-8 decoder gives it (V8's, behind both Node's
+/// `readFileUtf8` and its `TextDecoder`): each maximal ill-formed subsequence replaced by
+/// U+FFFD (Rust's `from_utf8_lossy` follows the same rule); a leading byte order mark dropped
+/// unless `keep_bom` (`TextDecoder` drops it, `readFileUtf8` keeps it).
+fn decoded_text(mut bytes: Vec<u8>, keep_bom: bool) -> String {
+    if !keep_bom && bytes.starts_with(&[0xef, 0xbb, 0xbf]) {
         bytes.drain(..3);
     }
     match String::from_utf8(bytes) {
@@ -282,6 +306,7 @@ pub fn layout_first_entry(h: u32, name: String, dirs: Vec<String>) -> napi::Resu
         s.layout.first_entry(
             &mut Disk {
                 real_dirs: &mut s.real_dirs,
+                root: &s.root,
             },
             &name,
             &refs,
@@ -297,6 +322,7 @@ pub fn layout_is_real(h: u32, dir: String) -> napi::Result<bool> {
         s.layout.real_entry(
             &mut Disk {
                 real_dirs: &mut s.real_dirs,
+                root: &s.root,
             },
             &dir,
         )

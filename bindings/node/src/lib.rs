@@ -330,7 +330,8 @@ pub fn lock_key(id: u32, path: String) -> napi::Result<Option<String>> {
 /// Opens the verified file table of the package at `dir` against the entry of lock `id` that
 /// pins `path` (its audit pins, `LockEntry::audit_pins`: the tree, every `signed_by` key
 /// required; `KEY_REVOKED` when the entry is signed but all its signers were revoked), as
-/// [`open_table`].
+/// [`open_table`]; then, on every call, its `package.json` against the table
+/// ([`files::check_package_json`]: Node reads it next).
 #[napi]
 pub fn open_locked_table(
     id: u32,
@@ -339,13 +340,15 @@ pub fn open_locked_table(
     whole: bool,
 ) -> Either<OpenedTable, String> {
     let opened = lock::entry(id, &path).and_then(|(key, e)| {
-        files::open_pins(
+        let o = files::open_pins(
             &dir,
             e.audit_pins(&key)?,
             &format!("lock\u{0}{id}\u{0}{path}"),
             &key,
             whole,
-        )
+        )?;
+        files::check_package_json(o.id, &dir)?;
+        Ok(o)
     });
     match opened {
         Ok(o) => Either::A(opened_table(o)),
