@@ -87,7 +87,7 @@ impl KeySet {
     }
 
     pub(crate) fn from_raw(raw: RawKeys, what: &str, full: bool) -> Result<KeySet> {
-        Self::from_raw_with(raw, what, full, |k| PublicKey::from_base64(k))
+        Self::from_raw_with(raw, what, full, PublicKey::from_base64)
     }
 
     /// [`KeySet::from_raw`] with the keys decoded by `decode` (a lock decodes each distinct
