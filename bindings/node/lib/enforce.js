@@ -323,8 +323,9 @@ class Enforcer {
   /**
    * Checks `file` (a real absolute path) before it loads and returns the verified bytes to
    * compile (a Buffer; with `asText` ('require' or 'import'), when the engine can give one, a
-   * string as plain Node would read the file for that kind of load), or null for a file that loads as it is (the app's own files,
-   * omega-verify's, an unpinned package under OMEGA_UNPINNED=warn). Throws an OmegaError that
+   * string as plain Node would read the file for that kind of load), or null for a file that
+   * loads as it is (the app's own files, omega-verify's, an unpinned package under
+   * OMEGA_UNPINNED=warn). Throws an OmegaError that
    * names the package and the file when it must not load. One engine call (omega-core's
    * layout::Layout::load, then the read against the table) unless a package must be opened.
    */

@@ -87,6 +87,19 @@ struct State {
     detail: Vec<String>,
 }
 
+impl State {
+    /// The layout and the disk it asks, borrowed together.
+    fn parts(&mut self) -> (&mut Layout, Disk<'_>) {
+        (
+            &mut self.layout,
+            Disk {
+                real_dirs: &mut self.real_dirs,
+                root: &self.root,
+            },
+        )
+    }
+}
+
 fn layouts() -> MutexGuard<'static, Vec<State>> {
     static LAYOUTS: OnceLock<Mutex<Vec<State>>> = OnceLock::new();
     LAYOUTS
@@ -155,14 +168,8 @@ pub fn layout_resolve(
             looked_up: looked_up.as_deref(),
             dirs: dir_refs.as_deref(),
         };
-        let step = s.layout.resolution(
-            &mut Disk {
-                real_dirs: &mut s.real_dirs,
-                root: &s.root,
-            },
-            &r,
-            stage,
-        );
+        let (layout, mut disk) = s.parts();
+        let step = layout.resolution(&mut disk, &r, stage);
         if !matches!(step, Step::Pass | Step::Check { .. }) {
             s.detail = step.detail();
         }
@@ -189,31 +196,44 @@ pub fn layout_before(
     from: String,
 ) -> napi::Result<u32> {
     with(h, |s| {
-        let step = match &dirs {
-            Some(d) => {
-                let refs: Vec<&str> = d.iter().map(String::as_str).collect();
-                s.layout.before_resolve(
-                    &mut Disk {
-                        real_dirs: &mut s.real_dirs,
-                        root: &s.root,
-                    },
-                    &name,
-                    &refs,
-                )
-            }
-            None => s.layout.before_resolve(
-                &mut Disk {
-                    real_dirs: &mut s.real_dirs,
-                    root: &s.root,
-                },
-                &name,
-                &[from.as_str()],
-            ),
+        let refs: Vec<&str> = match &dirs {
+            Some(d) => d.iter().map(String::as_str).collect(),
+            None => vec![from.as_str()],
         };
+        let (layout, mut disk) = s.parts();
+        let step = layout.before_resolve(&mut disk, &name, &refs);
         if step != Step::Pass {
             s.detail = step.detail();
         }
         step.code()
+    })
+}
+
+/// What a load gets from the layout: the verified bytes of a package file (read and compared
+/// with its table), a step's number (0: the file loads as it is), or the error envelope of a
+/// file that does not match its table.
+enum Loaded {
+    Bytes(Vec<u8>),
+    Step(u32),
+    Refused(String),
+}
+
+fn load(h: u32, file: &str) -> napi::Result<Loaded> {
+    let step = with(h, |s| {
+        let step = s.layout.load(file);
+        if !matches!(step, Step::Pass | Step::Check { .. }) {
+            s.detail = step.detail();
+        }
+        step
+    })?;
+    Ok(match step {
+        Step::Check { table, rel } => {
+            match crate::files::read(table, &rel, std::path::Path::new(file)) {
+                Ok(bytes) => Loaded::Bytes(bytes),
+                Err(e) => Loaded::Refused(envelope(Err(e))),
+            }
+        }
+        other => Loaded::Step(other.code()),
     })
 }
 
@@ -222,21 +242,10 @@ pub fn layout_before(
 /// that does not match its table.
 #[napi]
 pub fn layout_load(h: u32, file: String) -> napi::Result<Either3<Buffer, u32, String>> {
-    let step = with(h, |s| {
-        let step = s.layout.load(&file);
-        if !matches!(step, Step::Pass | Step::Check { .. }) {
-            s.detail = step.detail();
-        }
-        step
-    })?;
-    Ok(match step {
-        Step::Check { table, rel } => {
-            match crate::files::read(table, &rel, std::path::Path::new(&file)) {
-                Ok(bytes) => Either3::A(bytes.into()),
-                Err(e) => Either3::C(envelope(Err(e))),
-            }
-        }
-        other => Either3::B(other.code()),
+    Ok(match load(h, &file)? {
+        Loaded::Bytes(bytes) => Either3::A(bytes.into()),
+        Loaded::Step(code) => Either3::B(code),
+        Loaded::Refused(envelope) => Either3::C(envelope),
     })
 }
 
@@ -254,21 +263,10 @@ pub fn layout_load_text(
     file: String,
     keep_bom: bool,
 ) -> napi::Result<Either3<String, u32, Vec<String>>> {
-    let step = with(h, |s| {
-        let step = s.layout.load(&file);
-        if !matches!(step, Step::Pass | Step::Check { .. }) {
-            s.detail = step.detail();
-        }
-        step
-    })?;
-    Ok(match step {
-        Step::Check { table, rel } => {
-            match crate::files::read(table, &rel, std::path::Path::new(&file)) {
-                Ok(bytes) => Either3::A(decoded_text(bytes, keep_bom)),
-                Err(e) => Either3::C(vec![envelope(Err(e))]),
-            }
-        }
-        other => Either3::B(other.code()),
+    Ok(match load(h, &file)? {
+        Loaded::Bytes(bytes) => Either3::A(decoded_text(bytes, keep_bom)),
+        Loaded::Step(code) => Either3::B(code),
+        Loaded::Refused(envelope) => Either3::C(vec![envelope]),
     })
 }
 
@@ -303,14 +301,8 @@ pub fn layout_place(h: u32, file: String) -> napi::Result<Vec<String>> {
 pub fn layout_first_entry(h: u32, name: String, dirs: Vec<String>) -> napi::Result<Option<String>> {
     let refs: Vec<&str> = dirs.iter().map(String::as_str).collect();
     with(h, |s| {
-        s.layout.first_entry(
-            &mut Disk {
-                real_dirs: &mut s.real_dirs,
-                root: &s.root,
-            },
-            &name,
-            &refs,
-        )
+        let (layout, mut disk) = s.parts();
+        layout.first_entry(&mut disk, &name, &refs)
     })
 }
 
@@ -319,13 +311,8 @@ pub fn layout_first_entry(h: u32, name: String, dirs: Vec<String>) -> napi::Resu
 #[napi]
 pub fn layout_is_real(h: u32, dir: String) -> napi::Result<bool> {
     with(h, |s| {
-        s.layout.real_entry(
-            &mut Disk {
-                real_dirs: &mut s.real_dirs,
-                root: &s.root,
-            },
-            &dir,
-        )
+        let (layout, mut disk) = s.parts();
+        layout.real_entry(&mut disk, &dir)
     })
 }
 
