@@ -343,12 +343,7 @@ impl RawRange {
 
     /// An array of ranges.
     pub(crate) fn read_all(v: Value<'_>, at: &At<'_>) -> Result<Vec<RawRange>> {
-        let items = v.into_array(at)?;
-        let mut out = Vec::with_capacity(items.len());
-        for (i, v) in items.into_iter().enumerate() {
-            out.push(RawRange::read(v, &at.index(i))?);
-        }
-        Ok(out)
+        v.into_items(at, RawRange::read)
     }
 
     pub(crate) fn write(self) -> Value<'static> {

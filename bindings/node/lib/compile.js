@@ -42,6 +42,11 @@ function verifiedBytes(filename, asText = false) {
   return bytes;
 }
 
+/** `bytes` as Node's CommonJS loader reads a file: UTF-8 text, byte order mark kept (readFileUtf8). */
+function requireText(bytes) {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 function stripBOM(text) {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
@@ -125,9 +130,9 @@ function loadHook(url, context, nextLoad) {
   let bytes = verifiedBytes(filename, text && (fromRequire ? 'require' : 'import'));
   if (bytes === undefined) return nextLoad(url, context);
   if (text && fromRequire && typeof bytes !== 'string') {
-    // Plain Node's CommonJS loader reads a file as UTF-8 text with its byte order mark kept
-    // (readFileUtf8); a Buffer source would go through TextDecoder, which drops it.
-    bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    // A Buffer source would go through TextDecoder, which drops the byte order mark that
+    // plain Node's CommonJS loader keeps.
+    bytes = requireText(bytes);
   }
   if (!text) {
     // Not known without Node's loader (or not JavaScript/JSON: .node addons, wasm): Node
@@ -166,7 +171,7 @@ function install() {
     const own = Object.prototype.hasOwnProperty.call(module, '_compile');
     const compile = module._compile;
     module._compile = function omegaCompileVerified(_content, file, ...rest) {
-      return compile.call(this, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), file, ...rest);
+      return compile.call(this, requireText(bytes), file, ...rest);
     };
     try {
       return js.call(this, module, filename);
@@ -180,7 +185,7 @@ function install() {
   Module._extensions['.json'] = function omegaVerifiedJson(module, filename) {
     const bytes = module[VERIFIED];
     if (bytes === undefined) return json.call(this, module, filename);
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    const text = requireText(bytes);
     try {
       module.exports = JSON.parse(stripBOM(text));
     } catch (err) {
