@@ -99,12 +99,16 @@ pub enum Step {
     /// Nothing left: the file may be resolved or loaded as it is.
     Pass,
     /// The file must match table `table` at path `rel` (the host compares or reads it; a
-    /// failure is the refusal). Last step.
+    /// failure is the refusal), and so must each of `scopes`, the `package.json` files Node
+    /// reads for it besides its package's own (checked when the package opens). Last step.
     Check {
         /// The table of the file's package.
         table: u32,
         /// The file's path in the package.
         rel: String,
+        /// The folders' `package.json` files to check (the host then calls
+        /// [`Layout::scope_checked`] for each).
+        scopes: Vec<Scope>,
     },
     /// The package must be verified first (its verdict kept by the host); then ask again,
     /// after [`Layout::opened`].
@@ -195,6 +199,29 @@ impl Place {
     }
 }
 
+/// A `package.json` below a package's top that Node reads for a file it resolves or loads
+/// (threat model N22): the one of each folder between the file and its package folder (its
+/// `type` decides whether the file is CommonJS or an ES module) and, for a request naming a
+/// folder whose `main` led elsewhere (`require('./lib')` resolved outside `lib/`), that
+/// folder's. Its package's table decides (`crate::loader::Table::scope`): a listed one is
+/// compared with its entry, an unlisted one must be absent, a listed one present.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scope {
+    /// The table of the package it lies in.
+    pub table: u32,
+    /// That package's folder.
+    pub dir: String,
+    /// Its path in the package (`lib/package.json`).
+    pub rel: String,
+}
+
+impl Scope {
+    /// Its absolute path.
+    pub fn path(&self) -> String {
+        join(&self.dir, &self.rel)
+    }
+}
+
 /// Which part of a resolution's checks to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
@@ -208,12 +235,14 @@ pub enum Stage {
     File,
 }
 
-/// A resolution to check: `request`'s package name `name` (when it is bare) from the folder
+/// A resolution to check: `request` (its package name `name` when it is bare) from the folder
 /// `from` resolved to the real path `file`; `looked_up` is the path Node looked up before it
 /// followed links, when known; `dirs`, the folders whose `node_modules` the lookup searched
 /// (`None`: `from`).
 #[derive(Clone, Copy, Debug)]
 pub struct Resolution<'a> {
+    /// The request as written (`None`: not known; no folder request is then looked for).
+    pub request: Option<&'a str>,
     /// The package name of a bare request, else `None`.
     pub name: Option<&'a str>,
     /// The requester's folder.
@@ -249,6 +278,8 @@ pub struct Layout {
     reals: BTreeMap<String, bool>,
     packages: BTreeMap<String, Opened>,
     pins: BTreeSet<(String, String, String)>,
+    /// (table, path) of the [`Scope`]s the host has checked.
+    scopes: BTreeSet<(u32, String)>,
 }
 
 /// Whether `p` is an absolute `/`-separated path with no `.`, `..` or empty component.
@@ -374,6 +405,7 @@ impl Layout {
             reals: BTreeMap::new(),
             packages: BTreeMap::new(),
             pins: BTreeSet::new(),
+            scopes: BTreeSet::new(),
         }
     }
 
@@ -627,7 +659,86 @@ impl Layout {
                 return Step::Pass;
             }
         }
-        self.file_step(place)
+        match self.file_step(place) {
+            Step::Check {
+                table,
+                rel,
+                mut scopes,
+            } => {
+                if let Some(step) = self.folder_scope(host, r, &file, &mut scopes) {
+                    return step;
+                }
+                Step::Check { table, rel, scopes }
+            }
+            other => other,
+        }
+    }
+
+    /// The folder a request names (`./lib`, `/abs/lib`, `pkg/lib` below the package the name
+    /// finds) when `file` is neither that path, that path with an extension, nor inside it:
+    /// then the folder's `package.json` (`main`) is what led there.
+    fn folder_request(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        r: &Resolution<'_>,
+        file: &str,
+    ) -> Option<String> {
+        let request = r.request?;
+        let target = if request == "."
+            || request == ".."
+            || request.starts_with("./")
+            || request.starts_with("../")
+        {
+            normalize(&join(&normalize(r.from), request))
+        } else if request.starts_with('/') {
+            normalize(request)
+        } else {
+            let name = r.name?;
+            let sub = request.get(name.len()..)?.strip_prefix('/')?;
+            let from = [r.from];
+            let entry = self.first_entry(host, name, r.dirs.unwrap_or(&from[..]))?;
+            normalize(&join(&entry, sub))
+        };
+        match file.strip_prefix(target.as_str()) {
+            Some("") => None,
+            Some(rest) if rest.starts_with('/') => None,
+            Some(rest) if rest.starts_with('.') && !rest.contains('/') => None,
+            _ => Some(target),
+        }
+    }
+
+    /// Adds to `scopes` the `package.json` of the folder a request names when that folder's
+    /// `main` led elsewhere ([`Layout::folder_request`]), unless it is a package's top (checked
+    /// when the package opens), outside every package, or checked already; its package is
+    /// opened first when it is not open yet (that step is returned).
+    fn folder_scope(
+        &mut self,
+        host: &mut dyn LayoutHost,
+        r: &Resolution<'_>,
+        file: &str,
+        scopes: &mut Vec<Scope>,
+    ) -> Option<Step> {
+        let folder = self.folder_request(host, r, file)?;
+        let Place::Package(pkg, rel) = self.place(&join(&folder, "package.json")) else {
+            return None;
+        };
+        if rel == "package.json" {
+            return None;
+        }
+        let table = match self.packages.get(&pkg.dir) {
+            None => return Some(Step::Open(pkg)),
+            Some(Opened { table: None, .. }) => return None,
+            Some(Opened { table: Some(t), .. }) => *t,
+        };
+        let scope = Scope {
+            table,
+            dir: pkg.dir,
+            rel,
+        };
+        if !self.scopes.contains(&(table, scope.rel.clone())) && !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+        None
     }
 
     fn bare_name(
@@ -700,9 +811,42 @@ impl Layout {
                 Some(Opened { table: None, .. }) => Step::Pass,
                 Some(Opened {
                     table: Some(table), ..
-                }) => Step::Check { table: *table, rel },
+                }) => {
+                    let scopes = self.folder_scopes(*table, &pkg.dir, &rel);
+                    Step::Check {
+                        table: *table,
+                        rel,
+                        scopes,
+                    }
+                }
             },
         }
+    }
+
+    /// The `package.json` of each folder between the file `rel` of a package and the package's
+    /// top, nearest last, that the host has not checked yet: Node reads the nearest one that
+    /// exists to decide how the file loads (`type`).
+    fn folder_scopes(&self, table: u32, dir: &str, rel: &str) -> Vec<Scope> {
+        let mut scopes = Vec::new();
+        for (i, b) in rel.bytes().enumerate() {
+            if b != b'/' {
+                continue;
+            }
+            let scope = alloc::format!("{}/package.json", rel.get(..i).unwrap_or(""));
+            if !self.scopes.contains(&(table, scope.clone())) {
+                scopes.push(Scope {
+                    table,
+                    dir: dir.to_string(),
+                    rel: scope,
+                });
+            }
+        }
+        scopes
+    }
+
+    /// The host checked `scope` against its table: it is not asked for again.
+    pub fn scope_checked(&mut self, scope: &Scope) {
+        self.scopes.insert((scope.table, scope.rel.clone()));
     }
 
     /// Before Node resolves the bare name `name` from `dirs` (and so before it reads the
@@ -834,6 +978,7 @@ mod tests {
         let mut l = Layout::new("/p", "/opt/omega");
         let mut d = disk();
         let r = Resolution {
+            request: None,
             name: Some("l"),
             from: "/p/src",
             file: "/p/elsewhere/i.js",
@@ -848,6 +993,7 @@ mod tests {
             })
         );
         let r = Resolution {
+            request: None,
             name: None,
             from: "/p/src",
             file: "/p/node_modules/a/i.js",
@@ -861,6 +1007,7 @@ mod tests {
             })
         );
         let r = Resolution {
+            request: None,
             name: Some("a"),
             from: "/p/src",
             file: "/p/node_modules/@s/b/i.js",
@@ -881,11 +1028,167 @@ mod tests {
         );
     }
 
+    fn check(table: u32, rel: &str, scopes: &[(u32, &str, &str)]) -> Step {
+        Step::Check {
+            table,
+            rel: rel.into(),
+            scopes: scopes
+                .iter()
+                .map(|(t, d, r)| Scope {
+                    table: *t,
+                    dir: (*d).into(),
+                    rel: (*r).into(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn each_folder_package_json_above_a_file_is_checked_once() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        let a = "/p/node_modules/a";
+        l.opened(a, Some(2), &[]);
+        let step = l.load("/p/node_modules/a/lib/esm/x.js");
+        assert_eq!(
+            step,
+            check(
+                2,
+                "lib/esm/x.js",
+                &[(2, a, "lib/package.json"), (2, a, "lib/esm/package.json")]
+            )
+        );
+        assert_eq!(
+            Scope {
+                table: 2,
+                dir: a.into(),
+                rel: "lib/package.json".into()
+            }
+            .path(),
+            "/p/node_modules/a/lib/package.json"
+        );
+        // Checked by the host: not asked for again; a sibling folder's still is.
+        if let Step::Check { scopes, .. } = &step {
+            for s in scopes {
+                l.scope_checked(s);
+            }
+        }
+        assert_eq!(
+            l.load("/p/node_modules/a/lib/esm/y.js"),
+            check(2, "lib/esm/y.js", &[])
+        );
+        assert_eq!(
+            l.load("/p/node_modules/a/lib/cjs/y.js"),
+            check(2, "lib/cjs/y.js", &[(2, a, "lib/cjs/package.json")])
+        );
+        // A file at the package's top: its package.json is checked when the package opens.
+        assert_eq!(l.load("/p/node_modules/a/i.js"), check(2, "i.js", &[]));
+    }
+
+    #[test]
+    fn a_folder_request_that_led_outside_its_folder_checks_the_folder_package_json() {
+        let mut l = Layout::new("/p", "/opt/omega");
+        let mut d = disk();
+        let a = "/p/node_modules/a";
+        l.opened(a, Some(2), &[]);
+        let resolve = |l: &mut Layout, d: &mut Disk, request: &str, from: &str, file: &str| {
+            let name = if request.starts_with('.') || request.starts_with('/') {
+                None
+            } else {
+                request.split('/').next()
+            };
+            let r = Resolution {
+                request: Some(request),
+                name,
+                from,
+                file,
+                looked_up: None,
+                dirs: None,
+            };
+            l.resolution(d, &r, Stage::Full)
+        };
+        // The folder's own file, a file of that name with an extension, or one inside it: no
+        // folder's package.json beyond the folders above the file.
+        for (request, file) in [
+            ("./lib", "/p/node_modules/a/lib"),
+            ("./lib", "/p/node_modules/a/lib.js"),
+            ("./x", "/p/node_modules/a/x.json"),
+            (".", "/p/node_modules/a/index.js"),
+        ] {
+            let rel = file.strip_prefix("/p/node_modules/a/").unwrap_or("");
+            assert_eq!(
+                resolve(&mut l, &mut d, request, a, file),
+                check(2, rel, &[]),
+                "{request}"
+            );
+        }
+        // lib/package.json's main led to ../x.js: lib/package.json is checked.
+        assert_eq!(
+            resolve(&mut l, &mut d, "./lib", a, "/p/node_modules/a/x.js"),
+            check(2, "x.js", &[(2, a, "lib/package.json")])
+        );
+        assert_eq!(
+            resolve(
+                &mut l,
+                &mut d,
+                "../lib",
+                "/p/node_modules/a/src",
+                "/p/node_modules/a/x.js"
+            ),
+            check(2, "x.js", &[(2, a, "lib/package.json")])
+        );
+        assert_eq!(
+            resolve(
+                &mut l,
+                &mut d,
+                "/p/node_modules/a/lib",
+                "/p/src",
+                "/p/node_modules/a/x.js"
+            ),
+            check(2, "x.js", &[(2, a, "lib/package.json")])
+        );
+        // A bare subpath: the folder below the package the name finds.
+        assert_eq!(
+            resolve(&mut l, &mut d, "a/lib", "/p/src", "/p/node_modules/a/x.js"),
+            check(2, "x.js", &[(2, a, "lib/package.json")])
+        );
+        // Into another package: that package's folder, opened first.
+        let b = "/p/node_modules/@s/b";
+        assert_eq!(
+            resolve(&mut l, &mut d, "../@s/b/lib", a, "/p/node_modules/a/x.js"),
+            Step::Open(pkg(b, "@s/b"))
+        );
+        l.opened(b, Some(5), &[]);
+        assert_eq!(
+            resolve(&mut l, &mut d, "../@s/b/lib", a, "/p/node_modules/a/x.js"),
+            check(2, "x.js", &[(5, b, "lib/package.json")])
+        );
+        // A package's own folder (its package.json is checked when it opens), the app's own
+        // folders and a checked scope: nothing more.
+        assert_eq!(
+            resolve(&mut l, &mut d, "../@s/b", a, "/p/node_modules/a/x.js"),
+            check(2, "x.js", &[])
+        );
+        assert_eq!(
+            resolve(&mut l, &mut d, "./lib", "/p/src", "/p/node_modules/a/x.js"),
+            check(2, "x.js", &[])
+        );
+        l.scope_checked(&Scope {
+            table: 2,
+            dir: a.into(),
+            rel: "lib/package.json".into(),
+        });
+        assert_eq!(
+            resolve(&mut l, &mut d, "./lib", a, "/p/node_modules/a/x.js"),
+            check(2, "x.js", &[])
+        );
+    }
+
     #[test]
     fn a_package_file_is_checked_after_its_package_and_pins() {
         let mut l = Layout::new("/p", "/opt/omega");
         let mut d = disk();
         let r = Resolution {
+            request: None,
             name: Some("c"),
             from: "/p/node_modules/a/lib",
             file: "/p/node_modules/a/node_modules/c/i.js",
@@ -899,7 +1202,8 @@ mod tests {
             l.resolution(&mut d, &r, Stage::Full),
             Step::Check {
                 table: 3,
-                rel: "i.js".into()
+                rel: "i.js".into(),
+                scopes: vec![]
             }
         );
         l.opened("/p/node_modules/a", Some(1), &["c"]);
@@ -969,6 +1273,7 @@ mod tests {
         d.dirs.push("/p/node_modules/l");
         l.opened("/p/node_modules/a", Some(0), &[]);
         let r = Resolution {
+            request: None,
             name: Some("l"),
             from: "/p/src",
             file: "/p/node_modules/a/index.js",
@@ -995,6 +1300,7 @@ mod tests {
         let c = pkg("/p/node_modules/a/node_modules/c", "c");
         l.opened(&c.dir, Some(3), &[]);
         let r = Resolution {
+            request: None,
             name: Some("c"),
             from: "/p/node_modules/a/lib",
             file: "/p/node_modules/a/node_modules/c/i.js",

@@ -66,6 +66,30 @@ pub fn read_listed_file(path: &Path, rel: &str, table: &Table) -> Result<Vec<u8>
     Ok(bytes)
 }
 
+/// Checks the `package.json` at `path` (`rel` in its package) that Node reads to resolve or
+/// load the package's files ([`Table::scope`]): when listed it must be there and match its
+/// entry (its bytes are returned), when not listed it must be absent (`lstat`: anything at
+/// that path counts, a link or FIFO included).
+pub fn check_scope_file(path: &Path, rel: &str, table: &Table) -> Result<Option<Vec<u8>>> {
+    let present = match std::fs::symlink_metadata(path) {
+        Ok(_) => true,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            false
+        }
+        Err(e) => return Err(io_error(path, &e).context(&table.report.package)),
+    };
+    if table.scope(rel, present)? {
+        read_listed_file(path, rel, table).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
 /// The table of the installed package at `root` (`node_modules/<name>`, its own
 /// `node_modules/` left out) from all its files, as read and checked now: `check_package`
 /// over the files, the report of every problem on refusal.

@@ -138,6 +138,26 @@ impl Table {
         }
     }
 
+    /// A `package.json` that Node reads to resolve or load the package's files (its top-level
+    /// one, or a folder's: [`crate::layout::Scope`]), `present` or not on disk: whether the host
+    /// must compare it with its entry (listed and present). A listed one that is absent is
+    /// `FILE_MISSING` (Node would read the folder above's in its place), an unlisted one that
+    /// is present `FILE_EXTRA` (its `type` or `main` would steer how verified files load;
+    /// threat model N22).
+    pub fn scope(&self, rel: &str, present: bool) -> Result<bool> {
+        match (self.listed_size(rel).is_some(), present) {
+            (true, true) => Ok(true),
+            (false, false) => Ok(false),
+            (true, false) => Err(self.refuse(file_problem(
+                &self.report.package,
+                ErrorCode::FileMissing,
+                rel,
+                "is missing",
+            ))),
+            (false, true) => self.entry(rel).map(|_| false),
+        }
+    }
+
     /// The listed size of the file `rel`, or `None` when it is not listed (no refusal is built:
     /// a cheap lookup for the paths-first comparison of [`crate::listed::open_tree_table`]).
     pub fn listed_size(&self, rel: &str) -> Option<u64> {

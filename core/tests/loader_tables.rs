@@ -261,3 +261,51 @@ fn fail_read_listed_file_reads_no_more_than_one_byte_past_the_listing() {
         b"module.exports = 1;\n"
     );
 }
+
+#[test]
+fn fail_folder_package_json_must_be_listed_and_match_or_be_absent() {
+    use omega_core::listed::check_scope_file;
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, "package.json", b"{\"name\":\"demo\"}\n", 0o644);
+    write(r, "esm/package.json", b"{\"type\":\"module\"}\n", 0o644);
+    let t = unsigned(r);
+    let code = |rel: &str| {
+        check_scope_file(&r.join(rel), rel, &t)
+            .err()
+            .map(|e| (e.code(), e.to_string().contains(rel)))
+    };
+    // Listed and there: compared, its bytes returned.
+    assert_eq!(
+        check_scope_file(&r.join("esm/package.json"), "esm/package.json", &t).unwrap(),
+        Some(b"{\"type\":\"module\"}\n".to_vec())
+    );
+    // Not listed and absent (a folder or a path that does not exist): nothing to compare.
+    assert_eq!(code("lib/package.json"), None);
+    assert_eq!(code("nope/package.json"), None);
+    // Not listed but there: the folder's `type` or `main` would steer verified files.
+    write(r, "lib/package.json", b"{\"type\":\"module\"}\n", 0o644);
+    assert_eq!(code("lib/package.json"), Some((ErrorCode::FileExtra, true)));
+    fs::remove_file(r.join("lib/package.json")).unwrap();
+    std::os::unix::fs::symlink("../package.json", r.join("lib/package.json")).unwrap();
+    assert_eq!(code("lib/package.json"), Some((ErrorCode::FileExtra, true)));
+    // Listed: changed, a link, or gone (Node would read the folder above's instead).
+    write(r, "esm/package.json", b"{\"type\":\"commonjs\"}", 0o644);
+    assert_eq!(
+        code("esm/package.json"),
+        Some((ErrorCode::FileChanged, true))
+    );
+    fs::remove_file(r.join("esm/package.json")).unwrap();
+    std::os::unix::fs::symlink("../package.json", r.join("esm/package.json")).unwrap();
+    assert_eq!(
+        code("esm/package.json").map(|c| c.0),
+        Some(ErrorCode::UnsupportedFileType)
+    );
+    fs::remove_file(r.join("esm/package.json")).unwrap();
+    assert_eq!(
+        code("esm/package.json"),
+        Some((ErrorCode::FileMissing, true))
+    );
+    fs::remove_file(r.join("package.json")).unwrap();
+    assert_eq!(code("package.json"), Some((ErrorCode::FileMissing, true)));
+}

@@ -171,7 +171,7 @@ class Enforcer {
     for (let i = 0; i < MAX_STEPS; i++) {
       let step;
       try {
-        step = this.engine.layoutResolve(this.layout, stage, name, fromDir, file, lookedUp, searchDirs);
+        step = this.engine.layoutResolve(this.layout, stage, name, fromDir, file, lookedUp, searchDirs, request);
       } catch (e) {
         throw refusal(e, file, how); // the file does not match its package's table
       }

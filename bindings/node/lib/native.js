@@ -180,8 +180,8 @@ const native = {
     return addon.layoutNew(root, own);
   },
   /** The next step of a resolution (stage 0 full, 1 imports, 2 bare, 3 file); throws a file's refusal. */
-  layoutResolve(h, stage, name, from, file, lookedUp, dirs) {
-    const r = addon.layoutResolve(h, stage, name ?? undefined, from, file, lookedUp ?? undefined, dirs ?? undefined);
+  layoutResolve(h, stage, name, from, file, lookedUp, dirs, request) {
+    const r = addon.layoutResolve(h, stage, name ?? undefined, from, file, lookedUp ?? undefined, dirs ?? undefined, request ?? undefined);
     if (typeof r === 'string') unwrap(r);
     return r;
   },

@@ -241,13 +241,7 @@ const engine = {
     const { key, ...pins } = call(() => wasm.lockAuditPins(handle, rel));
     const t = engine.openPinnedFiles(dir, pins, key, whole);
     const pj = path.join(dir, 'package.json');
-    let there = true;
-    try {
-      fs.lstatSync(pj);
-    } catch {
-      there = false;
-    }
-    if (there) engine.checkPinnedFile(t.id, 'package.json', pj);
+    if (scopePresent(t.id, 'package.json', pj)) engine.checkPinnedFile(t.id, 'package.json', pj);
     return t;
   },
   lockPins(handle, rel, pins, label, lockName) {
@@ -331,8 +325,8 @@ const engine = {
   layoutNew(root, own) {
     return call(() => wasm.layoutNew(root, own, LAYOUT_HOST));
   },
-  layoutResolve(h, stage, name, from, file, lookedUp, dirs) {
-    return call(() => wasm.layoutResolve(h, stage, name ?? undefined, from, file, lookedUp ?? undefined, dirs ?? null));
+  layoutResolve(h, stage, name, from, file, lookedUp, dirs, request) {
+    return call(() => wasm.layoutResolve(h, stage, name ?? undefined, from, file, lookedUp ?? undefined, dirs ?? null, request ?? undefined));
   },
   layoutBefore(h, name, dirs, from) {
     return call(() => wasm.layoutBefore(h, name, dirs ?? null, from));
@@ -391,7 +385,26 @@ const LAYOUT_HOST = {
   read(id, rel, abs) {
     return engine.readPinnedFile(id, rel, abs);
   },
+  scope(id, rel, abs) {
+    if (scopePresent(id, rel, abs)) engine.readPinnedFile(id, rel, abs);
+  },
 };
+
+/**
+ * A package.json that Node reads for files of table `id`'s package (its top-level one, or a
+ * folder's): whether it must be compared with its entry (omega-core's Table::scope on what
+ * `lstat` finds: throws for a listed one that is absent or an unlisted one that is there).
+ */
+function scopePresent(id, rel, abs) {
+  let present = true;
+  try {
+    fs.lstatSync(abs);
+  } catch (e) {
+    if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw withContext(e, packageOf(id));
+    present = false;
+  }
+  return call(() => wasm.tableScope(id, rel, present));
+}
 
 // Promise forms: off the main thread, in a worker.
 const { run } = require('./wasm-async.js');

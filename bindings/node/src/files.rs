@@ -320,19 +320,32 @@ fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
 /// tree mode, whether the table was made now or earlier by the thread ahead): Node reads it to
 /// resolve the package (`main`, `exports`, `imports`, `type`) right after, so it is compared
 /// with the table then, not only when the table was made (threat model N19). Anything at that
-/// path is checked (a link or FIFO refused); nothing there is left to the files.
+/// path is checked (a link or FIFO refused); a listed one that is missing is refused (Node
+/// would read the folder above's), an unlisted one must be absent (`Table::scope`).
 pub fn check_package_json(id: u32, dir: &str) -> Result<(), Error> {
-    let path = Path::new(dir).join("package.json");
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Ok(());
+    let abs = Path::new(dir).join("package.json");
+    if let Some(bytes) = check_scope(id, "package.json", &abs)? {
+        keep(id, &abs, bytes);
     }
-    check(id, "package.json", &path)
+    Ok(())
+}
+
+/// Checks the `package.json` `rel` (at `abs`) that Node reads for files of table `id`'s
+/// package (`omega_core::listed::check_scope_file`): its bytes when it is listed.
+pub fn check_scope(id: u32, rel: &str, abs: &Path) -> Result<Option<Vec<u8>>, Error> {
+    omega_core::listed::check_scope_file(abs, rel, &*table(id)?)
 }
 
 /// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified
 /// bytes for its load.
 pub fn check(id: u32, rel: &str, abs: &Path) -> Result<(), Error> {
     let bytes = read_now(id, rel, abs)?;
+    keep(id, abs, bytes);
+    Ok(())
+}
+
+/// Keeps the verified `bytes` of the file at `abs` (table `id`) for its load.
+fn keep(id: u32, abs: &Path, bytes: Vec<u8>) {
     let mut p = pending();
     if p.bytes.saturating_add(bytes.len()) > PENDING_LIMIT {
         p.files.clear();
@@ -342,5 +355,4 @@ pub fn check(id: u32, rel: &str, abs: &Path) -> Result<(), Error> {
     if let Some(old) = p.files.insert((id, abs.to_path_buf()), bytes) {
         p.bytes = p.bytes.saturating_sub(old.len());
     }
-    Ok(())
 }

@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use napi::bindgen_prelude::{Buffer, Either, Either3};
 use napi_derive::napi;
-use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
+use omega_core::layout::{Layout, LayoutHost, Resolution, Scope, Stage, Step};
 
 use crate::envelope::envelope;
 
@@ -143,8 +143,9 @@ pub fn layout_new(root: String, own: String) -> napi::Result<u32> {
 }
 
 /// The next step of a resolution's checks (`Layout::resolution`; stage 0 full, 1 imports,
-/// 2 bare, 3 file): 0 when it passes (a package file compared with its table here), else the
-/// step's number; the error envelope of a file that does not match its table.
+/// 2 bare, 3 file) of `request` (as written): 0 when it passes (a package file and the
+/// folders' `package.json` files that Node reads for it compared with their tables here), else
+/// the step's number; the error envelope of a file that does not match its table.
 #[allow(clippy::too_many_arguments)]
 #[napi]
 pub fn layout_resolve(
@@ -155,6 +156,7 @@ pub fn layout_resolve(
     file: String,
     looked_up: Option<String>,
     dirs: Option<Vec<String>>,
+    request: Option<String>,
 ) -> napi::Result<Either<u32, String>> {
     let stage = stage_of(stage)?;
     let dir_refs: Option<Vec<&str>> = dirs
@@ -162,6 +164,7 @@ pub fn layout_resolve(
         .map(|d| d.iter().map(String::as_str).collect());
     let step = with(h, |s| {
         let r = Resolution {
+            request: request.as_deref(),
             name: name.as_deref(),
             from: &from,
             file: &file,
@@ -176,14 +179,27 @@ pub fn layout_resolve(
         step
     })?;
     Ok(match step {
-        Step::Check { table, rel } => {
-            match crate::files::check(table, &rel, std::path::Path::new(&file)) {
+        Step::Check { table, rel, scopes } => {
+            match crate::files::check(table, &rel, std::path::Path::new(&file))
+                .and_then(|()| check_scopes(h, &scopes))
+            {
                 Ok(()) => Either::A(0),
                 Err(e) => Either::B(envelope(Err(e))),
             }
         }
         other => Either::A(other.code()),
     })
+}
+
+/// Checks the folders' `package.json` files of a [`Step::Check`] (`files::check_scope`), each
+/// then marked checked in the layout.
+fn check_scopes(h: u32, scopes: &[Scope]) -> Result<(), omega_core::Error> {
+    for scope in scopes {
+        crate::files::check_scope(scope.table, &scope.rel, std::path::Path::new(&scope.path()))?;
+        // The layout exists: the step came from it.
+        let _ = with(h, |s| s.layout.scope_checked(scope));
+    }
+    Ok(())
 }
 
 /// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
@@ -227,8 +243,10 @@ fn load(h: u32, file: &str) -> napi::Result<Loaded> {
         step
     })?;
     Ok(match step {
-        Step::Check { table, rel } => {
-            match crate::files::read(table, &rel, std::path::Path::new(file)) {
+        Step::Check { table, rel, scopes } => {
+            match crate::files::read(table, &rel, std::path::Path::new(file))
+                .and_then(|bytes| check_scopes(h, &scopes).map(|()| bytes))
+            {
                 Ok(bytes) => Loaded::Bytes(bytes),
                 Err(e) => Loaded::Refused(envelope(Err(e))),
             }

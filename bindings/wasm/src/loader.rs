@@ -14,7 +14,7 @@ use std::cell::RefCell;
 use js_sys::{Array, Object, Reflect};
 use omega_core::check::MemoryPackage;
 use omega_core::hash::{parse_hex32, to_hex};
-use omega_core::layout::{Layout, LayoutHost, Resolution, Stage, Step};
+use omega_core::layout::{Layout, LayoutHost, Resolution, Scope, Stage, Step};
 use omega_core::limits::{MAX_FILES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES, MAX_SIGNATURE_FILE_BYTES};
 use omega_core::loader::{merge_pins, Table};
 use omega_core::lock::package_name_of_key;
@@ -409,6 +409,14 @@ pub fn table_entry_size(id: u32, rel: &str) -> Result<f64, JsValue> {
     with_table(id, |t| t.entry(rel).map(|e| e.size as f64).map_err(core))
 }
 
+/// Whether the `package.json` `rel` that Node reads for files of table `id`'s package, found
+/// on disk or not (`present`), must be compared with its entry (`Table::scope`); throws the
+/// refusal (`FILE_MISSING` for a listed one absent, `FILE_EXTRA` for an unlisted one there).
+#[wasm_bindgen(js_name = tableScope)]
+pub fn table_scope(id: u32, rel: &str, present: bool) -> Result<bool, JsValue> {
+    with_table(id, |t| t.scope(rel, present).map_err(core))
+}
+
 /// Compares the bytes read for the file `rel` with its entry in table `id`
 /// (`Table::check_bytes`: size, kind, BLAKE2b-256); throws the refusal (`FILE_CHANGED`,
 /// `FILE_EXTRA`) with the table's report otherwise.
@@ -492,6 +500,7 @@ struct LayoutState {
     disk: JsDisk,
     check: js_sys::Function,
     read: js_sys::Function,
+    scope: js_sys::Function,
     detail: Vec<String>,
 }
 
@@ -501,12 +510,12 @@ thread_local! {
 
 fn with_layout<T>(h: u32, f: impl FnOnce(&mut LayoutState) -> T) -> Result<T, JsValue> {
     LAYOUTS.with(|all| {
-        // A host callback (`isDir`, `isReal`, `check`, `read`) that re-enters the layout (a
+        // A host callback (`isDir`, `isReal`, `check`, `read`, `scope`) that re-enters the layout (a
         // patched `fs` that calls `require`) gets an error, not a trap that would leave the
         // layout borrowed for good.
         let mut all = all.try_borrow_mut().map_err(|_| {
             JsValue::from(js_sys::Error::new(
-                "layout: re-entered from a host callback (isDir, isReal, check or read)",
+                "layout: re-entered from a host callback (isDir, isReal, check, read or scope)",
             ))
         })?;
         let s = all
@@ -539,7 +548,8 @@ fn strings(v: &JsValue) -> Option<Vec<String>> {
 }
 
 /// A new layout for the project at `root` (real path), omega-verify's own files at `own`;
-/// `host`: `{isDir(path), isReal(path), check(table, rel, file), read(table, rel, file)}`.
+/// `host`: `{isDir(path), isReal(path), check(table, rel, file), read(table, rel, file),
+/// scope(table, rel, file)}`.
 #[wasm_bindgen(js_name = layoutNew)]
 pub fn layout_new(root: &str, own: &str, host: JsValue) -> Result<u32, JsValue> {
     let state = LayoutState {
@@ -551,6 +561,7 @@ pub fn layout_new(root: &str, own: &str, host: JsValue) -> Result<u32, JsValue> 
         },
         check: function(&host, "check")?,
         read: function(&host, "read")?,
+        scope: function(&host, "scope")?,
         detail: Vec::new(),
     };
     LAYOUTS.with(|all| {
@@ -583,14 +594,16 @@ pub fn layout_resolve(
     file: &str,
     #[wasm_bindgen(js_name = lookedUp)] looked_up: Option<String>,
     #[wasm_bindgen(unchecked_param_type = "string[] | null")] dirs: JsValue,
+    request: Option<String>,
 ) -> Result<u32, JsValue> {
     let stage = stage_of(stage)?;
     let dirs = strings(&dirs);
     let dir_refs: Option<Vec<&str>> = dirs
         .as_ref()
         .map(|d| d.iter().map(String::as_str).collect());
-    let (step, check) = with_layout(h, |s| {
+    let (step, check, scope) = with_layout(h, |s| {
         let r = Resolution {
+            request: request.as_deref(),
             name: name.as_deref(),
             from,
             file,
@@ -601,21 +614,38 @@ pub fn layout_resolve(
         if !matches!(step, Step::Pass | Step::Check { .. }) {
             s.detail = step.detail();
         }
-        (step, s.check.clone())
+        (step, s.check.clone(), s.scope.clone())
     })?;
     // The layout is not borrowed while the host checks (it calls into this module).
     match step {
-        Step::Check { table, rel } => {
+        Step::Check { table, rel, scopes } => {
             check.call3(
                 &JsValue::NULL,
                 &JsValue::from(table),
                 &JsValue::from_str(&rel),
                 &JsValue::from_str(file),
             )?;
+            check_scopes(h, &scope, &scopes)?;
             Ok(0)
         }
         other => Ok(other.code()),
     }
+}
+
+/// Has the host check the folders' `package.json` files of a [`Step::Check`] (`host.scope`:
+/// omega-core's `Table::scope` on what `lstat` finds, the file compared when listed), each
+/// then marked checked in the layout.
+fn check_scopes(h: u32, scope: &js_sys::Function, scopes: &[Scope]) -> Result<(), JsValue> {
+    for s in scopes {
+        scope.call3(
+            &JsValue::NULL,
+            &JsValue::from(s.table),
+            &JsValue::from_str(&s.rel),
+            &JsValue::from_str(&s.path()),
+        )?;
+        with_layout(h, |l| l.layout.scope_checked(s))?;
+    }
+    Ok(())
 }
 
 /// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
@@ -647,20 +677,24 @@ pub fn layout_before(
 /// another step's number.
 #[wasm_bindgen(js_name = layoutLoad, unchecked_return_type = "number | Uint8Array")]
 pub fn layout_load(h: u32, file: &str) -> Result<JsValue, JsValue> {
-    let (step, read) = with_layout(h, |s| {
+    let (step, read, scope) = with_layout(h, |s| {
         let step = s.layout.load(file);
         if !matches!(step, Step::Pass | Step::Check { .. }) {
             s.detail = step.detail();
         }
-        (step, s.read.clone())
+        (step, s.read.clone(), s.scope.clone())
     })?;
     match step {
-        Step::Check { table, rel } => read.call3(
-            &JsValue::NULL,
-            &JsValue::from(table),
-            &JsValue::from_str(&rel),
-            &JsValue::from_str(file),
-        ),
+        Step::Check { table, rel, scopes } => {
+            let bytes = read.call3(
+                &JsValue::NULL,
+                &JsValue::from(table),
+                &JsValue::from_str(&rel),
+                &JsValue::from_str(file),
+            )?;
+            check_scopes(h, &scope, &scopes)?;
+            Ok(bytes)
+        }
         other => Ok(JsValue::from(other.code())),
     }
 }
