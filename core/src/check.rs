@@ -109,6 +109,9 @@ struct Prepared<'a> {
     block_keys: Vec<Option<usize>>,
     planned: Vec<Planned>,
     missing_signatures: bool,
+    /// The digest of `input.files` when it is known already (they are the parsed manifest's
+    /// own list, whose digest the parse compared with its `tree`).
+    tree: Option<TreeDigest>,
 }
 
 impl Pins {
@@ -150,15 +153,26 @@ impl Pins {
 }
 
 fn prepare<'a>(input: PackageInput<'a>, pins: &'a Pins) -> Result<Prepared<'a>> {
+    prepare_parsed(input, pins, None)
+}
+
+/// [`prepare`] with `input.manifest` already parsed (`parsed`, when given, is
+/// `Manifest::parse` of those bytes).
+fn prepare_parsed<'a>(
+    input: PackageInput<'a>,
+    pins: &'a Pins,
+    parsed: Option<Manifest>,
+) -> Result<Prepared<'a>> {
     let label = input.label;
     pins.validate(label)?;
-    let manifest = match input.manifest {
-        Some(bytes) => Some(
+    let manifest = match (input.manifest, parsed) {
+        (Some(_), Some(m)) => Some(m),
+        (Some(bytes), None) => Some(
             Manifest::parse(bytes).map_err(|e| e.context(&format!("{label}/{MANIFEST_PATH}")))?,
         ),
         // No manifest while keys are pinned: an unsigned package, a verification failure
         // (THRESHOLD_NOT_MET, reported by `finish`), not an input error.
-        None => None,
+        (None, _) => None,
     };
     let mut prepared = Prepared {
         input,
@@ -169,6 +183,7 @@ fn prepare<'a>(input: PackageInput<'a>, pins: &'a Pins) -> Result<Prepared<'a>> 
         block_keys: Vec::new(),
         planned: Vec::new(),
         missing_signatures: false,
+        tree: None,
     };
     if pins.keys.is_empty() {
         return Ok(prepared);
@@ -346,7 +361,7 @@ fn finish(mut p: Prepared<'_>, verdicts: &[bool]) -> Report {
         .manifest
         .as_ref()
         .map_or_else(|| label.to_string(), |m| m.name.clone());
-    let tree = p.input.files.digest();
+    let tree = p.tree.unwrap_or_else(|| p.input.files.digest());
     let (signatures, signed_by, mut problems) = signature_verdicts(&p, &package, verdicts);
 
     // Files, in path order.
@@ -461,6 +476,22 @@ pub fn compare_files(package: &str, expected: &[FileEntry], actual: &[FileEntry]
 /// of the first problem, carrying the report. Unparseable input fails without a report.
 pub fn check_package(input: PackageInput<'_>, pins: &Pins) -> Result<Report> {
     let p = prepare(input, pins)?;
+    let verdicts = verify_planned(&p);
+    finish(p, &verdicts).into_result()
+}
+
+/// [`check_package`] of a signed package's manifest against its own file list (a loader's
+/// files-mode table): `manifest` is `Manifest::parse` of `input.manifest` (not parsed again) and
+/// `input.files` is its list, whose digest the parse compared with the manifest's `tree` (not
+/// computed again).
+pub(crate) fn check_manifest_listing(
+    input: PackageInput<'_>,
+    pins: &Pins,
+    manifest: Manifest,
+) -> Result<Report> {
+    let tree = manifest.tree;
+    let mut p = prepare_parsed(input, pins, Some(manifest))?;
+    p.tree = Some(tree);
     let verdicts = verify_planned(&p);
     finish(p, &verdicts).into_result()
 }

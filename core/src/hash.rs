@@ -137,11 +137,16 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut s, bytes);
+    s
+}
+
+/// Appends `bytes` to `s` in lowercase hex.
+pub fn push_hex(s: &mut String, bytes: &[u8]) {
     for b in bytes {
         s.push(HEX[usize::from(b >> 4)] as char);
         s.push(HEX[usize::from(b & 15)] as char);
     }
-    s
 }
 
 fn hex_val(c: u8) -> Option<u8> {

@@ -11,7 +11,9 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use crate::check::{check_package, compare_files, file_problem, PackageInput, Problem};
+use crate::check::{
+    check_manifest_listing, check_package, compare_files, file_problem, PackageInput, Problem,
+};
 use crate::manifest::Manifest;
 use crate::tree::{is_metadata_path, FileEntry, FileKind, TreeListing};
 use crate::{Error, ErrorCode, LockEntry, Lockfile, Pins, Report, Result};
@@ -51,8 +53,10 @@ impl Table {
         let m = Manifest::parse(manifest)
             .map_err(|e| e.context(&format!("{label}/{}", crate::manifest::MANIFEST_PATH)))?;
         let dependencies = dependencies_of(&m);
-        let listed = TreeListing::new(m.files)?;
-        let report = check_package(
+        // The parse checked the list as `TreeListing::new` would (valid paths, sorted, no
+        // collisions), and the check below takes the parsed manifest: one parse per table.
+        let listed = TreeListing::from_valid_sorted(m.files.clone());
+        let report = check_manifest_listing(
             PackageInput {
                 label,
                 files: &listed,
@@ -60,6 +64,7 @@ impl Table {
                 signatures,
             },
             pins,
+            m,
         )?;
         Ok(Table {
             report,

@@ -14,7 +14,8 @@ use crate::json::{self, At, ObjectBuilder, Value};
 use crate::keys::PublicKey;
 use crate::limits::{MAX_FILES, MAX_KEYS, MAX_MANIFEST_BYTES, MAX_NAME_BYTES, MAX_VERSION_BYTES};
 use crate::tree::{
-    check_collisions, is_metadata_path, FileEntry, FileKind, RelPath, TreeDigest, TreeListing,
+    check_collisions, digest_of, is_metadata_path, FileEntry, FileKind, RelPath, TreeDigest,
+    TreeListing,
 };
 
 /// The manifest format version this build reads and writes.
@@ -382,7 +383,9 @@ impl Manifest {
                     format!("{what}: file {path:?}: kind must be \"f\" or \"x\""),
                 )
             })?;
-            let hash = parse_hex32(&f.blake2b256, &format!("{what}: file {path:?}: blake2b256"))?;
+            // The message's context is made only for a refusal (this runs once per file).
+            let hash = parse_hex32(&f.blake2b256, "blake2b256")
+                .map_err(|e| e.context(&format!("{what}: file {path:?}")))?;
             if let Some(prev) = files.last().map(|p: &FileEntry| p.path.as_str()) {
                 if prev.as_bytes() >= path.as_bytes() {
                     return fail(
@@ -399,14 +402,12 @@ impl Manifest {
             });
         }
         check_collisions(files.iter().map(|f| f.path.as_str())).map_err(|e| e.context(&what))?;
-        let listing = TreeListing::new(files.clone()).map_err(|e| e.context(&what))?;
-        if listing.digest() != tree {
+        // Valid, sorted and free of collisions (checked above): what `TreeListing::new` checks.
+        let listed = digest_of(&files);
+        if listed != tree {
             return fail(
                 ErrorCode::Malformed,
-                format!(
-                    "{what}: \"tree\" {tree} is not the digest of its file list ({})",
-                    listing.digest()
-                ),
+                format!("{what}: \"tree\" {tree} is not the digest of its file list ({listed})"),
             );
         }
         let mut dependencies = BTreeMap::new();

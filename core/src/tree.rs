@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::error::{fail, Error, ErrorCode, Result};
-use crate::hash::{parse_hex32, to_hex, Blake2b256};
+use crate::hash::{parse_hex32, push_hex, to_hex, Blake2b256};
 use crate::limits::{MAX_COMPONENT_BYTES, MAX_FILES, MAX_PATH_BYTES};
 
 /// The text prefix of a tree digest.
@@ -352,28 +352,53 @@ impl TreeListing {
 
     /// The `b2tree:` digest.
     pub fn digest(&self) -> TreeDigest {
-        let mut h = Blake2b256::new();
-        h.update(TREE_HEADER);
-        let mut line = String::with_capacity(256);
-        for e in &self.entries {
-            line.clear();
-            push_line(&mut line, e);
-            h.update(line.as_bytes());
-        }
-        TreeDigest(h.finalize())
+        digest_of(&self.entries)
+    }
+
+    /// A listing of `entries` that are known to be valid, sorted by path and free of
+    /// collisions (a parsed manifest's file list: `Manifest::parse` checked each of those).
+    pub(crate) fn from_valid_sorted(entries: Vec<FileEntry>) -> TreeListing {
+        TreeListing { entries }
     }
 }
 
+/// The `b2tree:` digest of `entries` (sorted by path), as [`TreeListing::digest`].
+pub(crate) fn digest_of(entries: &[FileEntry]) -> TreeDigest {
+    let mut h = Blake2b256::new();
+    h.update(TREE_HEADER);
+    let mut line = String::with_capacity(256);
+    for e in entries {
+        line.clear();
+        push_line(&mut line, e);
+        h.update(line.as_bytes());
+    }
+    TreeDigest(h.finalize())
+}
+
+/// `kind size hash path\n` (the hash in lowercase hex), without the formatting machinery: it
+/// runs once per file of every listing hashed.
 fn push_line(s: &mut String, e: &FileEntry) {
-    use core::fmt::Write;
-    let _ = writeln!(
-        s,
-        "{} {} {} {}",
-        e.kind.as_str(),
-        e.size,
-        to_hex(&e.hash),
-        e.path
-    );
+    s.push_str(e.kind.as_str());
+    s.push(' ');
+    let mut digits = [0u8; 20];
+    let mut n = e.size;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        s.push(char::from(d));
+    }
+    s.push(' ');
+    push_hex(s, &e.hash);
+    s.push(' ');
+    s.push_str(&e.path);
+    s.push('\n');
 }
 
 /// Refuses duplicate paths and paths equal up to ASCII case (`UNSAFE_PATH`). `sorted` must be
@@ -406,4 +431,29 @@ pub(crate) fn check_collisions<'a>(sorted: impl Iterator<Item = &'a str> + Clone
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The listing line written without `format!` is the one `format!` writes (DESIGN's
+    /// `kind size hash path`), for sizes with 1 to 20 digits.
+    #[test]
+    fn a_listing_line_is_kind_size_hash_path() {
+        for size in [0, 9, 10, 4_096, 1 << 40, u64::MAX] {
+            for (kind, path) in [(FileKind::Regular, "a"), (FileKind::Executable, "bin/x y")] {
+                let e = FileEntry {
+                    path: RelPath::new(String::from(path)).unwrap(),
+                    kind,
+                    size,
+                    hash: [0xa5; 32],
+                };
+                let mut line = String::new();
+                push_line(&mut line, &e);
+                let expected = format!("{} {size} {} {path}\n", kind.as_str(), to_hex(&e.hash));
+                assert_eq!(line, expected);
+            }
+        }
+    }
 }
