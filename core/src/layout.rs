@@ -674,43 +674,58 @@ impl Layout {
         }
     }
 
-    /// The folder a request names (`./lib`, `/abs/lib`, `pkg/lib` below the package the name
-    /// finds) when `file` is neither that path, that path with an extension, nor inside it:
-    /// then the folder's `package.json` (`main`) is what led there.
-    fn folder_request(
+    /// The folders a request may name (`./lib` from the requester's folder, or from each of the
+    /// searched folders when a caller gave them, as `require.resolve(x, {paths})` resolves a
+    /// relative request; `/abs/lib`; `pkg/lib` below the package the name finds), unless `file`
+    /// is one of them or lies inside one (then the folders above the file cover it). Node may
+    /// have read such a folder's `package.json` (`main`) to get to `file`: a trailing `/` sends
+    /// it there first, and a `main` can name any file, `lib.min.js` as well as `../x.js`.
+    fn folder_requests(
         &mut self,
         host: &mut dyn LayoutHost,
         r: &Resolution<'_>,
         file: &str,
-    ) -> Option<String> {
-        let request = r.request?;
-        let target = if request == "."
+    ) -> Vec<String> {
+        let Some(request) = r.request else {
+            return Vec::new();
+        };
+        let targets: Vec<String> = if request == "."
             || request == ".."
             || request.starts_with("./")
             || request.starts_with("../")
         {
-            normalize(&join(&normalize(r.from), request))
-        } else if request.starts_with('/') {
-            normalize(request)
-        } else {
-            let name = r.name?;
-            let sub = request.get(name.len()..)?.strip_prefix('/')?;
             let from = [r.from];
-            let entry = self.first_entry(host, name, r.dirs.unwrap_or(&from[..]))?;
-            normalize(&join(&entry, sub))
+            r.dirs
+                .unwrap_or(&from[..])
+                .iter()
+                .map(|d| normalize(&join(&normalize(d), request)))
+                .collect()
+        } else if request.starts_with('/') {
+            alloc::vec![normalize(request)]
+        } else {
+            let Some(name) = r.name.filter(|n| request.starts_with(n)) else {
+                return Vec::new();
+            };
+            let Some(sub) = request.get(name.len()..).and_then(|s| s.strip_prefix('/')) else {
+                return Vec::new();
+            };
+            let from = [r.from];
+            match self.first_entry(host, name, r.dirs.unwrap_or(&from[..])) {
+                Some(entry) => alloc::vec![normalize(&join(&entry, sub))],
+                None => return Vec::new(),
+            }
         };
-        match file.strip_prefix(target.as_str()) {
-            Some("") => None,
-            Some(rest) if rest.starts_with('/') => None,
-            Some(rest) if rest.starts_with('.') && !rest.contains('/') => None,
-            _ => Some(target),
+        if targets.iter().any(|t| t == file || inside(file, t)) {
+            return Vec::new();
         }
+        targets
     }
 
-    /// Adds to `scopes` the `package.json` of the folder a request names when that folder's
-    /// `main` led elsewhere ([`Layout::folder_request`]), unless it is a package's top (checked
-    /// when the package opens), outside every package, or checked already; its package is
-    /// opened first when it is not open yet (that step is returned).
+    /// Adds to `scopes` the `package.json` of each folder a request may name when the file it
+    /// resolved to is not in it ([`Layout::folder_requests`]), unless it lies outside every
+    /// package or was checked already. A package's top-level one is checked when the package
+    /// opens: that package is opened if it is not open yet (the step is returned), as is the
+    /// package of a folder below its top.
     fn folder_scope(
         &mut self,
         host: &mut dyn LayoutHost,
@@ -718,25 +733,29 @@ impl Layout {
         file: &str,
         scopes: &mut Vec<Scope>,
     ) -> Option<Step> {
-        let folder = self.folder_request(host, r, file)?;
-        let Place::Package(pkg, rel) = self.place(&join(&folder, "package.json")) else {
-            return None;
-        };
-        if rel == "package.json" {
-            return None;
-        }
-        let table = match self.packages.get(&pkg.dir) {
-            None => return Some(Step::Open(pkg)),
-            Some(Opened { table: None, .. }) => return None,
-            Some(Opened { table: Some(t), .. }) => *t,
-        };
-        let scope = Scope {
-            table,
-            dir: pkg.dir,
-            rel,
-        };
-        if !self.scopes.contains(&(table, scope.rel.clone())) && !scopes.contains(&scope) {
-            scopes.push(scope);
+        for folder in self.folder_requests(host, r, file) {
+            let Place::Package(pkg, rel) = self.place(&join(&folder, "package.json")) else {
+                continue;
+            };
+            if rel == "package.json" {
+                if let Some(step) = self.open_step(pkg) {
+                    return Some(step);
+                }
+                continue;
+            }
+            let table = match self.packages.get(&pkg.dir) {
+                None => return Some(Step::Open(pkg)),
+                Some(Opened { table: None, .. }) => continue,
+                Some(Opened { table: Some(t), .. }) => *t,
+            };
+            let scope = Scope {
+                table,
+                dir: pkg.dir,
+                rel,
+            };
+            if !self.scopes.contains(&(table, scope.rel.clone())) && !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
         }
         None
     }
@@ -1106,19 +1125,38 @@ mod tests {
             };
             l.resolution(d, &r, Stage::Full)
         };
-        // The folder's own file, a file of that name with an extension, or one inside it: no
-        // folder's package.json beyond the folders above the file.
-        for (request, file) in [
-            ("./lib", "/p/node_modules/a/lib"),
-            ("./lib", "/p/node_modules/a/lib.js"),
-            ("./x", "/p/node_modules/a/x.json"),
-            (".", "/p/node_modules/a/index.js"),
+        // The path itself, or a file inside the folder: no folder's package.json beyond the
+        // folders above the file.
+        let lib_scope = [(2, a, "lib/package.json")];
+        for (request, file, scopes) in [
+            ("./lib", "/p/node_modules/a/lib", &[][..]),
+            ("./lib.js", "/p/node_modules/a/lib.js", &[]),
+            ("./lib/", "/p/node_modules/a/lib/index.js", &lib_scope[..]),
+            (".", "/p/node_modules/a/index.js", &[]),
         ] {
             let rel = file.strip_prefix("/p/node_modules/a/").unwrap_or("");
             assert_eq!(
                 resolve(&mut l, &mut d, request, a, file),
-                check(2, rel, &[]),
+                check(2, rel, scopes),
                 "{request}"
+            );
+        }
+        // A file beside the folder: Node tries `lib.js` before the folder, unless the request
+        // ends in `/`, and `main` may name `../lib.min.js` as well: the folder's package.json
+        // is checked (absent when unlisted).
+        for (request, file) in [
+            ("./lib", "/p/node_modules/a/lib.js"),
+            ("./lib/", "/p/node_modules/a/lib.js"),
+            ("./lib", "/p/node_modules/a/lib.min.js"),
+        ] {
+            assert_eq!(
+                resolve(&mut l, &mut d, request, a, file),
+                check(
+                    2,
+                    file.strip_prefix("/p/node_modules/a/").unwrap_or(""),
+                    &[(2, a, "lib/package.json")]
+                ),
+                "{request} {file}"
             );
         }
         // lib/package.json's main led to ../x.js: lib/package.json is checked.
@@ -1162,8 +1200,31 @@ mod tests {
             resolve(&mut l, &mut d, "../@s/b/lib", a, "/p/node_modules/a/x.js"),
             check(2, "x.js", &[(5, b, "lib/package.json")])
         );
-        // A package's own folder (its package.json is checked when it opens), the app's own
-        // folders and a checked scope: nothing more.
+        // Another package's own folder: its package.json is checked when it opens, so it is
+        // opened first; once open, nothing more. The app's own folders and a checked scope:
+        // nothing more.
+        let c = "/p/node_modules/a/node_modules/c";
+        assert_eq!(
+            resolve(
+                &mut l,
+                &mut d,
+                "./node_modules/c",
+                a,
+                "/p/node_modules/a/x.js"
+            ),
+            Step::Open(pkg(c, "c"))
+        );
+        l.opened(c, Some(7), &[]);
+        assert_eq!(
+            resolve(
+                &mut l,
+                &mut d,
+                "./node_modules/c",
+                a,
+                "/p/node_modules/a/x.js"
+            ),
+            check(2, "x.js", &[])
+        );
         assert_eq!(
             resolve(&mut l, &mut d, "../@s/b", a, "/p/node_modules/a/x.js"),
             check(2, "x.js", &[])
@@ -1171,6 +1232,19 @@ mod tests {
         assert_eq!(
             resolve(&mut l, &mut d, "./lib", "/p/src", "/p/node_modules/a/x.js"),
             check(2, "x.js", &[])
+        );
+        // `require.resolve('./lib', {paths})`: each searched folder is a base.
+        let r = Resolution {
+            request: Some("./lib"),
+            name: None,
+            from: "/p/src",
+            file: "/p/node_modules/a/x.js",
+            looked_up: None,
+            dirs: Some(&["/p/src", a]),
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            check(2, "x.js", &[(2, a, "lib/package.json")])
         );
         l.scope_checked(&Scope {
             table: 2,

@@ -69,14 +69,20 @@ pub fn read_listed_file(path: &Path, rel: &str, table: &Table) -> Result<Vec<u8>
 /// Checks the `package.json` at `path` (`rel` in its package) that Node reads to resolve or
 /// load the package's files ([`Table::scope`]): when listed it must be there and match its
 /// entry (its bytes are returned), when not listed it must be absent (`lstat`: anything at
-/// that path counts, a link or FIFO included).
+/// that path counts, a link or FIFO included). A path that cannot be looked at (missing, a
+/// name too long, a folder that cannot be searched) is absent, as it is for Node, which then
+/// reads no `package.json` there.
 pub fn check_scope_file(path: &Path, rel: &str, table: &Table) -> Result<Option<Vec<u8>>> {
+    use std::io::ErrorKind;
     let present = match std::fs::symlink_metadata(path) {
         Ok(_) => true,
         Err(e)
             if matches!(
                 e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ErrorKind::NotFound
+                    | ErrorKind::NotADirectory
+                    | ErrorKind::InvalidFilename
+                    | ErrorKind::PermissionDenied
             ) =>
         {
             false

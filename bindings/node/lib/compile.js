@@ -56,7 +56,11 @@ const SYNC_HOOKS = typeof Module.registerHooks === 'function';
 
 const packageTypes = new Map(); // directory -> the `type` of the nearest package.json ('' for none)
 
-/** The `type` field of the package.json nearest to `dir` (Node's lookup for .js files). */
+/**
+ * The `type` field of the package.json nearest to `dir` (Node's lookup for .js files): up from
+ * `dir`, stopping at a folder named node_modules before reading its package.json (Node's
+ * `readPackageScope` and `getPackageScopeConfig` do the same; threat model N22).
+ */
 function packageType(dir) {
   const seen = [];
   let type = '';
@@ -66,6 +70,7 @@ function packageType(dir) {
       type = known;
       break;
     }
+    if (path.basename(d) === 'node_modules') break;
     seen.push(d);
     let text = null;
     try {
@@ -82,7 +87,7 @@ function packageType(dir) {
       }
       break;
     }
-    if (path.basename(d) === 'node_modules' || path.dirname(d) === d) break;
+    if (path.dirname(d) === d) break;
   }
   for (const d of seen) packageTypes.set(d, type);
   return type;

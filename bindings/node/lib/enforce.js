@@ -91,6 +91,7 @@ class Enforcer {
     this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table, dependencies} | {}
     this.scopes = new Map(); // directory -> its #imports scope (importsScope), once verified
     this.resolved = new Set(); // bare names (with their search folders) whose checks passed
+    this.folders = new Set(); // folders' package.json paths Node can read without blocking, and bare requests so checked
     this.dependencyPins = new Map(); // package dir \0 pinned digest -> null (verified) | the refusal
     this.lock = null;
     if (config.lock) {
@@ -240,6 +241,42 @@ class Enforcer {
       }
     }
     if (memo !== null) this.resolved.add(memo);
+  }
+
+  /**
+   * Before Node's CommonJS resolver looks at a request that may name a folder in a package
+   * (relative, absolute, or a bare name with a subpath): it reads that folder's package.json
+   * (`main`) before any check, so a FIFO there would block it; anything there that Node could
+   * not read without blocking is refused (N22, as N12 for a package's own package.json). What
+   * the folder's package.json says is checked after the resolution (omega-core's layout).
+   */
+  beforeFolder(request, fromDir, searchDirs) {
+    let targets;
+    let memo = null;
+    if (request.charCodeAt(0) === 47) {
+      targets = [request];
+    } else if (request === '.' || request === '..' || request.startsWith('./') || request.startsWith('../')) {
+      targets = (searchDirs ?? [fromDir]).map((d) => path.resolve(d, request));
+    } else {
+      if (!isBareSpec(request) || request.startsWith('#')) return;
+      const name = bareName(request);
+      if (!name || request.length <= name.length + 1) return;
+      memo = `\0${request}\0${searchDirs ? searchDirs.join('\0') : fromDir}`;
+      if (this.folders.has(memo)) return;
+      const entry = this.engine.layoutFirstEntry(this.layout, name, searchDirs ?? [fromDir]);
+      if (entry === null) return;
+      targets = [path.resolve(entry, request.slice(name.length + 1))];
+    }
+    for (const t of targets) {
+      if (!t.includes('/node_modules/')) continue; // the app's own folders are the app's
+      const pj = join(t, 'package.json');
+      if (this.folders.has(pj)) continue;
+      if (!readableByNode(pj)) {
+        throw refusal(new OmegaError('UNSUPPORTED_FILE_TYPE', `${pj} is not a regular file: Node would read it (a folder's main) and could block`), pj, new How(request, fromDir));
+      }
+      this.folders.add(pj);
+    }
+    if (memo !== null) this.folders.add(memo);
   }
 
   /**
@@ -501,12 +538,16 @@ function join(dir, name) {
   return path.join(dir, name);
 }
 
-/** Whether Node may open `file` without blocking: a regular file, or nothing there. */
+/**
+ * Whether Node may open `file` without blocking: a regular file, or nothing there (or nothing
+ * Node could open: a name too long, a folder that cannot be searched).
+ */
 function readableByNode(file) {
   try {
-    return fs.statSync(file).isFile();
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    return st === undefined || st.isFile();
   } catch (e) {
-    return e.code === 'ENOENT' || e.code === 'ENOTDIR';
+    return e.code === 'ENOTDIR' || e.code === 'ENAMETOOLONG' || e.code === 'EACCES';
   }
 }
 

@@ -80,8 +80,11 @@ function installCommonJS(enforcer) {
   Module._resolveFilename = function omegaResolveFilename(request, parent, ...rest) {
     const from = parent && parent.filename ? path.dirname(parent.filename) : process.cwd();
     const searchDirs = rest[1] && Array.isArray(rest[1].paths) ? searchDirsOf(rest[1], from) : undefined;
-    // Relative and absolute requests name no package: nothing to verify before Node looks.
-    if (typeof request === 'string' && request.charCodeAt(0) !== 46 && request.charCodeAt(0) !== 47) enforcer.beforeResolve(request, from, searchDirs);
+    if (typeof request === 'string') {
+      // Relative and absolute requests name no package: nothing to verify before Node looks.
+      if (request.charCodeAt(0) !== 46 && request.charCodeAt(0) !== 47) enforcer.beforeResolve(request, from, searchDirs);
+      enforcer.beforeFolder(request, from, searchDirs);
+    }
     const saved = calls;
     calls = [];
     let file;

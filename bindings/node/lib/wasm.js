@@ -390,17 +390,21 @@ const LAYOUT_HOST = {
   },
 };
 
+/** `lstat` failures that mean no package.json there, for Node as for omega-core's rule. */
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EACCES']);
+
 /**
  * A package.json that Node reads for files of table `id`'s package (its top-level one, or a
  * folder's): whether it must be compared with its entry (omega-core's Table::scope on what
- * `lstat` finds: throws for a listed one that is absent or an unlisted one that is there).
+ * `lstat` finds: throws for a listed one that is absent or an unlisted one that is there; a
+ * path that cannot be looked at is absent, as listed::check_scope_file has it).
  */
 function scopePresent(id, rel, abs) {
   let present = true;
   try {
     fs.lstatSync(abs);
   } catch (e) {
-    if (e.code !== 'ENOENT' && e.code !== 'ENOTDIR') throw withContext(e, packageOf(id));
+    if (!ABSENT.has(e.code)) throw withContext(fromFs(e, abs), packageOf(id));
     present = false;
   }
   return call(() => wasm.tableScope(id, rel, present));

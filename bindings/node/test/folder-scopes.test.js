@@ -9,6 +9,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 const { PKG_DIR, omega, tmpdir, write, runNode } = require('./helpers.js');
 
 const REGISTER = path.join(PKG_DIR, 'register.js');
@@ -28,14 +29,26 @@ function kappaProject() {
   write(path.join(dir, 'cjs', 'a.js'), "module.exports = 'cjs/a';\n");
   write(path.join(dir, 'esm', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
   write(path.join(dir, 'esm', 'm.js'), "export default 'esm/m';\n");
+  // A folder beside a file of its name, and a folder beside a minified copy.
+  write(path.join(dir, 't', 'index.js'), "module.exports = 't/index';\n");
+  write(path.join(dir, 't.js'), "module.exports = 't.js';\n");
+  write(path.join(dir, 'dist', 'index.js'), "module.exports = 'dist/index';\n");
+  write(path.join(dir, 'dist.min.js'), "module.exports = 'dist.min.js';\n");
   omega('pack', dir, '--name', 'kappa', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
+  // np: signed, with no package.json; m.js says how Node ran it.
+  const np = path.join(root, 'node_modules', 'np');
+  write(path.join(np, 'm.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
+  omega('pack', np, '--name', 'np', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
   omega('lock', root);
   // Each request in turn (argv: JSON [how, specifier] pairs): LOADED with its value, or
   // REFUSED with the error's code.
   write(path.join(root, 'main.js'), `(async () => {
   for (const [how, spec] of JSON.parse(process.argv[2])) {
     try {
-      const v = how === 'import' ? (await import(spec)).default : require(spec);
+      const kappa = require('node:path').join(__dirname, 'node_modules', 'kappa');
+      const v = how === 'import' ? (await import(spec)).default
+        : how === 'resolve-in-kappa' ? require(require.resolve(spec, { paths: [kappa] }))
+        : require(spec);
       console.log('LOADED ' + spec + ' ' + JSON.stringify(v));
     } catch (e) {
       console.log('REFUSED ' + spec + ' ' + e.code);
@@ -52,11 +65,23 @@ function run(root, mode, requests) {
   return r.stdout;
 }
 
+/** `run` without the loader: what plain Node does. */
+function plain(root, requests) {
+  const r = runNode(root, ['main.js', JSON.stringify(requests)]);
+  assert.equal(r.status, 0, `stdout: ${r.stdout} stderr: ${r.stderr}`);
+  return r.stdout;
+}
+
 const UNTOUCHED = [
   ['require', 'kappa/lib'],
   ['require', 'kappa/cjs/a.js'],
   ['import', 'kappa/esm/m.js'],
   ['require', 'kappa/x.js'],
+  ['require', 'kappa/t/'],
+  ['require', 'kappa/dist'],
+  ['require', './node_modules/kappa'],
+  ['resolve-in-kappa', './lib'],
+  ['import', 'np/m.js'],
 ];
 
 for (const mode of ['files', 'tree']) {
@@ -67,6 +92,60 @@ for (const mode of ['files', 'tree']) {
     assert.match(out, /LOADED kappa\/cjs\/a.js "cjs\/a"/);
     assert.match(out, /LOADED kappa\/esm\/m.js "esm\/m"/);
     assert.match(out, /LOADED kappa\/x.js "x"/);
+    assert.match(out, /LOADED kappa\/t\/ "t\/index"/);
+    assert.match(out, /LOADED kappa\/dist "dist\/index"/);
+    assert.match(out, /LOADED .\/node_modules\/kappa "kappa"/);
+    assert.match(out, /LOADED .\/lib "lib\/index"/);
+    assert.match(out, /LOADED np\/m.js "cjs"/);
+  });
+
+  // Review of session 10 (F1): a request ending in `/` goes to the folder's package.json
+  // first, and a `main` may name a file beside the folder that Node would not try itself.
+  test(`N22: ${mode} mode: an unsigned folder package.json whose main names a file beside the folder is refused`, () => {
+    const { root, dir } = kappaProject();
+    write(path.join(dir, 't', 'package.json'), JSON.stringify({ main: '../t.js' }) + '\n');
+    write(path.join(dir, 'dist', 'package.json'), JSON.stringify({ main: '../dist.min.js' }) + '\n');
+    const out = run(root, mode, [['require', 'kappa/t/'], ['require', 'kappa/dist']]);
+    assert.match(out, /REFUSED kappa\/t\/ FILE_EXTRA/, out);
+    assert.match(out, /REFUSED kappa\/dist FILE_EXTRA/, out);
+  });
+
+  // F2: a path request naming another package's folder: that package is opened (its
+  // package.json compared) even though the file it led to is in another package.
+  test(`N22: ${mode} mode: a path request naming a package whose package.json main was changed is refused`, () => {
+    const { root, dir } = kappaProject();
+    write(path.join(dir, 'package.json'), JSON.stringify({ name: 'kappa', version: '1.0.0', main: '../np/m.js' }) + '\n');
+    const out = run(root, mode, [['require', './node_modules/kappa'], ['require', path.join(root, 'node_modules', 'kappa')]]);
+    assert.match(out, /REFUSED .\/node_modules\/kappa FILE_CHANGED/, out);
+    assert.match(out, /REFUSED \/.*\/node_modules\/kappa FILE_CHANGED/, out);
+  });
+
+  // F4: require.resolve('./lib', {paths}) resolves against the given folders.
+  test(`N22: ${mode} mode: require.resolve of a folder with paths checks the folder under those paths`, () => {
+    const { root, dir } = kappaProject();
+    write(path.join(dir, 'lib', 'package.json'), JSON.stringify({ main: '../x.js' }) + '\n');
+    const out = run(root, mode, [['resolve-in-kappa', './lib']]);
+    assert.match(out, /REFUSED .\/lib FILE_EXTRA/, out);
+  });
+
+  // F3: the loader decides a file's format with Node's lookup, which stops at node_modules:
+  // a loose node_modules/package.json does not make np/m.js an ES module.
+  test(`N22: ${mode} mode: a loose node_modules/package.json does not change how a package without one loads`, () => {
+    const { root } = kappaProject();
+    write(path.join(root, 'node_modules', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
+    const requests = [['import', 'np/m.js'], ['require', 'np/m.js']];
+    const out = run(root, mode, requests);
+    assert.equal(out, plain(root, requests));
+    assert.match(out, /LOADED np\/m.js "cjs"\n.*LOADED np\/m.js "cjs"/, out);
+  });
+
+  // F5: a FIFO as a folder's package.json: refused before Node's resolver reads it.
+  test(`N22: ${mode} mode: a FIFO as a folder's package.json is refused, not waited on`, () => {
+    const { root, dir } = kappaProject();
+    execFileSync('mkfifo', [path.join(dir, 'lib', 'package.json')]);
+    const out = run(root, mode, [['require', 'kappa/lib'], ['require', './node_modules/kappa/lib/']]);
+    assert.match(out, /REFUSED kappa\/lib UNSUPPORTED_FILE_TYPE/, out);
+    assert.match(out, /REFUSED .\/node_modules\/kappa\/lib\/ UNSUPPORTED_FILE_TYPE/, out);
   });
 
   test(`N22: ${mode} mode: an unsigned lib/package.json whose main picks another verified file is refused`, () => {
@@ -108,3 +187,30 @@ for (const mode of ['files', 'tree']) {
     assert.match(out, /REFUSED kappa FILE_MISSING\n.*REFUSED kappa\/x.js FILE_MISSING/, out);
   });
 }
+
+// F6: a folder whose package.json path is longer than PATH_MAX, while its file's is not: the
+// loader counts it as absent and does what plain Node does (Node 20 and 22 load the file, Node
+// 24 refuses with its own ERR_INVALID_PACKAGE_CONFIG), on both engines.
+test('N22: files mode: a folder package.json path longer than PATH_MAX counts as absent', () => {
+  const root = tmpdir('omega-node-long-');
+  omega('keygen', '-W', '-s', path.join(root, 'k.key'), '-p', path.join(root, 'k.pub'));
+  const dir = path.join(root, 'node_modules', 'deep');
+  const want = 4085 - dir.length - 1;
+  const parts = [];
+  for (let n = 0; n < want; ) {
+    const c = Math.min(200, want - n - (parts.length ? 1 : 0));
+    parts.push('d'.repeat(c));
+    n += c + (parts.length > 1 ? 1 : 0);
+  }
+  const rel = parts.join('/');
+  write(path.join(dir, 'package.json'), JSON.stringify({ name: 'deep', version: '1.0.0' }) + '\n');
+  write(path.join(dir, rel, 'x.js'), "module.exports = 'deep x';\n");
+  assert.ok(path.join(dir, rel, 'package.json').length > 4096);
+  omega('pack', dir, '--name', 'deep', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
+  omega('lock', root);
+  write(path.join(root, 'main.js'), `try { console.log(require('deep/${rel}/x.js')); } catch (e) { console.log('ERR ' + e.code); }\n`);
+  const r = runNode(root, ['--require', REGISTER, 'main.js'], { OMEGA_VERIFY: 'files' });
+  const p = runNode(root, ['main.js']);
+  assert.match(p.stdout, /^(deep x|ERR ERR_INVALID_PACKAGE_CONFIG)\n$/);
+  assert.equal(r.stdout, p.stdout, r.stderr);
+});
