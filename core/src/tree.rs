@@ -375,26 +375,12 @@ pub(crate) fn digest_of(entries: &[FileEntry]) -> TreeDigest {
     TreeDigest(h.finalize())
 }
 
-/// `kind size hash path\n` (the hash in lowercase hex), without the formatting machinery: it
-/// runs once per file of every listing hashed.
+/// `kind size hash path\n` (the hash in lowercase hex), the hash written without a `String` of
+/// its own: this runs once per file of every listing hashed.
 fn push_line(s: &mut String, e: &FileEntry) {
+    use core::fmt::Write;
     s.push_str(e.kind.as_str());
-    s.push(' ');
-    let mut digits = [0u8; 20];
-    let mut n = e.size;
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[i..] {
-        s.push(char::from(d));
-    }
-    s.push(' ');
+    let _ = write!(s, " {} ", e.size);
     push_hex(s, &e.hash);
     s.push(' ');
     s.push_str(&e.path);
