@@ -677,9 +677,10 @@ impl Layout {
     /// The folders a request may name (`./lib` from the requester's folder, or from each of the
     /// searched folders when a caller gave them, as `require.resolve(x, {paths})` resolves a
     /// relative request; `/abs/lib`; `pkg/lib` below the package the name finds), unless `file`
-    /// is one of them or lies inside one (then the folders above the file cover it). Node may
-    /// have read such a folder's `package.json` (`main`) to get to `file`: a trailing `/` sends
-    /// it there first, and a `main` can name any file, `lib.min.js` as well as `../x.js`.
+    /// is one of them, lies inside one (then the folders above the file cover it), or is one
+    /// with an extension Node tries before the folder. Node may have read such a folder's
+    /// `package.json` (`main`) to get to `file`: a trailing `/` sends it there first, and a
+    /// `main` can name any file, `lib.min.js` as well as `../x.js`.
     fn folder_requests(
         &mut self,
         host: &mut dyn LayoutHost,
@@ -715,7 +716,25 @@ impl Layout {
                 None => return Vec::new(),
             }
         };
-        if targets.iter().any(|t| t == file || inside(file, t)) {
+        // Node's CommonJS resolver tries the path, then the path with `.js`, `.json` and `.node`,
+        // and only then the folder, unless the request ends in `/`, `/.` or `/..` (or is `.` or
+        // `..`): a file found as the path with one of those extensions was found before any
+        // folder was looked at.
+        let folder_first = request == "."
+            || request == ".."
+            || request.ends_with('/')
+            || request.ends_with("/.")
+            || request.ends_with("/..");
+        let by_extension = |t: &String| {
+            !folder_first
+                && file
+                    .strip_prefix(t.as_str())
+                    .is_some_and(|ext| matches!(ext, ".js" | ".json" | ".node"))
+        };
+        if targets
+            .iter()
+            .any(|t| t == file || inside(file, t) || by_extension(t))
+        {
             return Vec::new();
         }
         targets
@@ -1141,13 +1160,30 @@ mod tests {
                 "{request}"
             );
         }
-        // A file beside the folder: Node tries `lib.js` before the folder, unless the request
-        // ends in `/`, and `main` may name `../lib.min.js` as well: the folder's package.json
-        // is checked (absent when unlisted).
+        // A file beside the folder: Node tries `lib.js`, `lib.json` and `lib.node` before the
+        // folder, so those were found without it, unless the request ends in `/`; a `main`
+        // may name `../lib.min.js` or `../lib.mjs` as well: the folder's package.json is
+        // checked then (absent when unlisted).
         for (request, file) in [
             ("./lib", "/p/node_modules/a/lib.js"),
+            ("./lib", "/p/node_modules/a/lib.json"),
+            ("./lib", "/p/node_modules/a/lib.node"),
+        ] {
+            assert_eq!(
+                resolve(&mut l, &mut d, request, a, file),
+                check(
+                    2,
+                    file.strip_prefix("/p/node_modules/a/").unwrap_or(""),
+                    &[]
+                ),
+                "{request} {file}"
+            );
+        }
+        for (request, file) in [
             ("./lib/", "/p/node_modules/a/lib.js"),
+            ("./lib/.", "/p/node_modules/a/lib.js"),
             ("./lib", "/p/node_modules/a/lib.min.js"),
+            ("./lib", "/p/node_modules/a/lib.mjs"),
         ] {
             assert_eq!(
                 resolve(&mut l, &mut d, request, a, file),
