@@ -676,9 +676,9 @@ impl Layout {
 
     /// The folders a request may name (`./lib` from the requester's folder, or from each of the
     /// searched folders when a caller gave them, as `require.resolve(x, {paths})` resolves a
-    /// relative request; `/abs/lib`; `pkg/lib` below the package the name finds), unless `file`
-    /// is one of them, lies inside one (then the folders above the file cover it), or is one
-    /// with an extension Node tries before the folder. Node may have read such a folder's
+    /// relative request; `/abs/lib`; `pkg/lib` below the package the name finds), but not the
+    /// ones `file` is, lies inside (then the folders above the file cover it), or is with an
+    /// extension Node tries before the folder. Node may have read such a folder's
     /// `package.json` (`main`) to get to `file`: a trailing `/` sends it there first, and a
     /// `main` can name any file, `lib.min.js` as well as `../x.js`.
     fn folder_requests(
@@ -731,12 +731,10 @@ impl Layout {
                     .strip_prefix(t.as_str())
                     .is_some_and(|ext| matches!(ext, ".js" | ".json" | ".node"))
         };
-        if targets
-            .iter()
-            .any(|t| t == file || inside(file, t) || by_extension(t))
-        {
-            return Vec::new();
-        }
+        // Only the folders the file was not found through: with `paths`, a folder earlier in the
+        // list may have led into a later one.
+        let mut targets = targets;
+        targets.retain(|t| !(t == file || inside(file, t) || by_extension(t)));
         targets
     }
 
@@ -1164,34 +1162,19 @@ mod tests {
         // folder, so those were found without it, unless the request ends in `/`; a `main`
         // may name `../lib.min.js` or `../lib.mjs` as well: the folder's package.json is
         // checked then (absent when unlisted).
-        for (request, file) in [
-            ("./lib", "/p/node_modules/a/lib.js"),
-            ("./lib", "/p/node_modules/a/lib.json"),
-            ("./lib", "/p/node_modules/a/lib.node"),
+        for (request, file, scopes) in [
+            ("./lib", "/p/node_modules/a/lib.js", &[][..]),
+            ("./lib", "/p/node_modules/a/lib.json", &[]),
+            ("./lib", "/p/node_modules/a/lib.node", &[]),
+            ("./lib/", "/p/node_modules/a/lib.js", &lib_scope[..]),
+            ("./lib/.", "/p/node_modules/a/lib.js", &lib_scope),
+            ("./lib", "/p/node_modules/a/lib.min.js", &lib_scope),
+            ("./lib", "/p/node_modules/a/lib.mjs", &lib_scope),
         ] {
+            let rel = file.strip_prefix("/p/node_modules/a/").unwrap_or("");
             assert_eq!(
                 resolve(&mut l, &mut d, request, a, file),
-                check(
-                    2,
-                    file.strip_prefix("/p/node_modules/a/").unwrap_or(""),
-                    &[]
-                ),
-                "{request} {file}"
-            );
-        }
-        for (request, file) in [
-            ("./lib/", "/p/node_modules/a/lib.js"),
-            ("./lib/.", "/p/node_modules/a/lib.js"),
-            ("./lib", "/p/node_modules/a/lib.min.js"),
-            ("./lib", "/p/node_modules/a/lib.mjs"),
-        ] {
-            assert_eq!(
-                resolve(&mut l, &mut d, request, a, file),
-                check(
-                    2,
-                    file.strip_prefix("/p/node_modules/a/").unwrap_or(""),
-                    &[(2, a, "lib/package.json")]
-                ),
+                check(2, rel, scopes),
                 "{request} {file}"
             );
         }
@@ -1281,6 +1264,24 @@ mod tests {
         assert_eq!(
             l.resolution(&mut d, &r, Stage::Full),
             check(2, "x.js", &[(2, a, "lib/package.json")])
+        );
+        // The file found under the second folder of `paths` does not excuse the first's
+        // package.json, whose main may have led there (second review of session 10).
+        let r = Resolution {
+            request: Some("./lib"),
+            name: None,
+            from: "/p/src",
+            file: "/p/node_modules/@s/b/lib/index.js",
+            looked_up: None,
+            dirs: Some(&[a, b]),
+        };
+        assert_eq!(
+            l.resolution(&mut d, &r, Stage::Full),
+            check(
+                5,
+                "lib/index.js",
+                &[(5, b, "lib/package.json"), (2, a, "lib/package.json")]
+            )
         );
         l.scope_checked(&Scope {
             table: 2,

@@ -25,6 +25,7 @@
 // ESM hooks (hooks.mjs); every verdict on contents comes from omega-core through the engine.
 
 const fs = require('node:fs');
+const Module = require('node:module');
 const path = require('node:path');
 const { fileURLToPath, pathToFileURL } = require('node:url');
 const { OmegaError, typeError } = require('./errors.js');
@@ -245,10 +246,12 @@ class Enforcer {
 
   /**
    * Before Node's CommonJS resolver looks at a request that may name a folder in a package
-   * (relative, absolute, or a bare name with a subpath): it reads that folder's package.json
-   * (`main`) before any check, so a FIFO there would block it; anything there that Node could
-   * not read without blocking is refused (N22, as N12 for a package's own package.json). What
-   * the folder's package.json says is checked after the resolution (omega-core's layout).
+   * (relative, absolute, or a bare name, with or without a subpath, in every `node_modules`
+   * Node may try): it reads that folder's package.json (`main`) before any check, and a bare
+   * name's in a later `node_modules` when an earlier copy does not resolve, so a FIFO there would block
+   * it; anything there that Node could not read without blocking is refused (N22, as N12 for a
+   * package's own package.json). What the folder's package.json says is checked after the
+   * resolution (omega-core's layout).
    */
   beforeFolder(request, fromDir, searchDirs) {
     let targets;
@@ -260,12 +263,22 @@ class Enforcer {
     } else {
       if (!isBareSpec(request) || request.startsWith('#')) return;
       const name = bareName(request);
-      if (!name || request.length <= name.length + 1) return;
+      if (!name) return;
       memo = `\0${request}\0${searchDirs ? searchDirs.join('\0') : fromDir}`;
       if (this.folders.has(memo)) return;
-      const entry = this.engine.layoutFirstEntry(this.layout, name, searchDirs ?? [fromDir]);
-      if (entry === null) return;
-      targets = [path.resolve(entry, request.slice(name.length + 1))];
+      // Every copy Node may try in the project, in its order: when one does not resolve, it
+      // goes on to the next `node_modules` up, reading that copy's package.json (`exports`)
+      // and the folder's (second review of session 10). The folders above the project are not
+      // the packages' writer's (as N21 has it).
+      targets = [];
+      const top = `${this.root}/`;
+      for (const d of searchDirs ?? [fromDir]) {
+        for (const nm of Module._nodeModulePaths(d)) {
+          if (!nm.startsWith(top)) continue;
+          targets.push(path.resolve(nm, name));
+          if (request !== name) targets.push(path.resolve(nm, request));
+        }
+      }
     }
     for (const t of targets) {
       if (!t.includes('/node_modules/')) continue; // the app's own folders are the app's

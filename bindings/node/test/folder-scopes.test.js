@@ -38,7 +38,14 @@ function kappaProject() {
   // np: signed, with no package.json; m.js says how Node ran it.
   const np = path.join(root, 'node_modules', 'np');
   write(path.join(np, 'm.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
+  write(path.join(np, 'lib.js'), "module.exports = 'np lib.js';\n");
+  write(path.join(np, 'req.js'), 'module.exports = (x) => require(x);\n');
   omega('pack', np, '--name', 'np', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
+  // np's own copy of kappa: no lib/ in it.
+  const nested = path.join(np, 'node_modules', 'kappa');
+  write(path.join(nested, 'package.json'), JSON.stringify({ name: 'kappa', version: '0.9.0' }) + '\n');
+  write(path.join(nested, 'index.js'), "module.exports = 'nested kappa';\n");
+  omega('pack', nested, '--name', 'kappa', '--version', '0.9.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
   omega('lock', root);
   // Each request in turn (argv: JSON [how, specifier] pairs): LOADED with its value, or
   // REFUSED with the error's code.
@@ -46,8 +53,11 @@ function kappaProject() {
   for (const [how, spec] of JSON.parse(process.argv[2])) {
     try {
       const kappa = require('node:path').join(__dirname, 'node_modules', 'kappa');
+      const np = require('node:path').join(__dirname, 'node_modules', 'np');
       const v = how === 'import' ? (await import(spec)).default
         : how === 'resolve-in-kappa' ? require(require.resolve(spec, { paths: [kappa] }))
+        : how === 'resolve-in-both' ? require(require.resolve(spec, { paths: [kappa, np] }))
+        : how === 'from-np' ? require('np/req.js')(spec)
         : require(spec);
       console.log('LOADED ' + spec + ' ' + JSON.stringify(v));
     } catch (e) {
@@ -81,6 +91,9 @@ const UNTOUCHED = [
   ['require', 'kappa/dist'],
   ['require', './node_modules/kappa'],
   ['resolve-in-kappa', './lib'],
+  ['resolve-in-both', './lib'],
+  ['from-np', 'kappa'],
+  ['from-np', 'kappa/lib'],
   ['import', 'np/m.js'],
 ];
 
@@ -97,6 +110,11 @@ for (const mode of ['files', 'tree']) {
     assert.match(out, /LOADED .\/node_modules\/kappa "kappa"/);
     assert.match(out, /LOADED .\/lib "lib\/index"/);
     assert.match(out, /LOADED np\/m.js "cjs"/);
+    assert.match(out, /LOADED .\/lib "lib\/index"\n.*LOADED .\/lib "lib\/index"/);
+    assert.match(out, /LOADED kappa "nested kappa"/);
+    // np's own kappa has no lib/: Node goes on to the top-level kappa, which is another
+    // package than the one the name finds from np (refused as ever, after the resolution).
+    assert.match(out, /REFUSED kappa\/lib UNSAFE_PATH/);
   });
 
   // Review of session 10 (F1): a request ending in `/` goes to the folder's package.json
@@ -127,6 +145,27 @@ for (const mode of ['files', 'tree']) {
     const out = run(root, mode, [['resolve-in-kappa', './lib']]);
     assert.match(out, /REFUSED .\/lib FILE_EXTRA/, out);
   });
+
+  // Second review, P1: with `paths`, the file found under a later folder (np/lib.js, as the
+  // path with `.js`) does not excuse the earlier folder's package.json whose main led there.
+  test(`N22: ${mode} mode: require.resolve with two paths checks the first folder when its main led into the second`, () => {
+    const { root, dir } = kappaProject();
+    write(path.join(dir, 'lib', 'package.json'), JSON.stringify({ main: '../../np/lib.js' }) + '\n');
+    const out = run(root, mode, [['resolve-in-both', './lib']]);
+    assert.match(out, /REFUSED .\/lib FILE_EXTRA/, out);
+  });
+
+  // Second review, P8 and P8b: np's own kappa has no lib/, so Node goes on to the top-level
+  // kappa, reading its package.json and lib/package.json: a FIFO at either is refused first.
+  for (const fifo of ['lib/package.json', 'package.json']) {
+    test(`N22: ${mode} mode: a FIFO as ${fifo} of a later copy of a bare name is refused, not waited on`, () => {
+      const { root, dir } = kappaProject();
+      fs.rmSync(path.join(dir, fifo), { force: true });
+      execFileSync('mkfifo', [path.join(dir, fifo)]);
+      const out = run(root, mode, [['from-np', 'kappa/lib']]);
+      assert.match(out, /REFUSED kappa\/lib UNSUPPORTED_FILE_TYPE/, out);
+    });
+  }
 
   // F3: the loader decides a file's format with Node's lookup, which stops at node_modules:
   // a loose node_modules/package.json does not make np/m.js an ES module.

@@ -619,12 +619,7 @@ pub fn layout_resolve(
     // The layout is not borrowed while the host checks (it calls into this module).
     match step {
         Step::Check { table, rel, scopes } => {
-            check.call3(
-                &JsValue::NULL,
-                &JsValue::from(table),
-                &JsValue::from_str(&rel),
-                &JsValue::from_str(file),
-            )?;
+            host_call(&check, table, &rel, file)?;
             check_scopes(h, &scope, &scopes)?;
             Ok(0)
         }
@@ -637,15 +632,21 @@ pub fn layout_resolve(
 /// then marked checked in the layout.
 fn check_scopes(h: u32, scope: &js_sys::Function, scopes: &[Scope]) -> Result<(), JsValue> {
     for s in scopes {
-        scope.call3(
-            &JsValue::NULL,
-            &JsValue::from(s.table),
-            &JsValue::from_str(&s.rel),
-            &JsValue::from_str(&s.path()),
-        )?;
+        host_call(scope, s.table, &s.rel, &s.path())?;
         with_layout(h, |l| l.layout.scope_checked(s))?;
     }
     Ok(())
+}
+
+/// Calls the host's `check`, `read` or `scope` with a table, a path in its package and the
+/// file's absolute path.
+fn host_call(f: &js_sys::Function, table: u32, rel: &str, file: &str) -> Result<JsValue, JsValue> {
+    f.call3(
+        &JsValue::NULL,
+        &JsValue::from(table),
+        &JsValue::from_str(rel),
+        &JsValue::from_str(file),
+    )
 }
 
 /// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
@@ -686,12 +687,7 @@ pub fn layout_load(h: u32, file: &str) -> Result<JsValue, JsValue> {
     })?;
     match step {
         Step::Check { table, rel, scopes } => {
-            let bytes = read.call3(
-                &JsValue::NULL,
-                &JsValue::from(table),
-                &JsValue::from_str(&rel),
-                &JsValue::from_str(file),
-            )?;
+            let bytes = host_call(&read, table, &rel, file)?;
             check_scopes(h, &scope, &scopes)?;
             Ok(bytes)
         }
