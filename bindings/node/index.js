@@ -98,7 +98,10 @@ function checkAsync(p) {
   let pending = inflight.get(key);
   if (!pending) {
     pending = engine.openPinnedFilesAsync(p.dir, p.pins, p.pkg, true)
-      .then(({ id }) => verified.set(p.dir, id))
+      .then(({ id }) => {
+        engine.checkPackageTop(id, p.dir);
+        verified.set(p.dir, id);
+      })
       .finally(() => inflight.delete(key));
     inflight.set(key, pending);
   }
@@ -108,6 +111,8 @@ function checkAsync(p) {
 /** The synchronous check of a planned load. */
 function checkSync(p) {
   const { id } = engine.openTable(p.dir, p.pins, p.pkg, true);
+  // Node's scope lookup reads the package's package.json, or with none its scope folder's.
+  engine.checkPackageTop(id, p.dir);
   verified.set(p.dir, id);
 }
 

@@ -363,6 +363,27 @@ pub fn package_of_file(file: &str) -> Option<(Option<PackageDir>, String)> {
     Some((Some(PackageDir { dir, name }), rel))
 }
 
+/// The `package.json` files Node's scope lookup reads above the package folder `dir` (a
+/// normalized absolute path) when the package has none of its own: those of the folders
+/// between `dir` and the nearest folder above it named `node_modules`, nearest first. For
+/// `…/node_modules/@scope/name`, `…/node_modules/@scope/package.json`; none for
+/// `…/node_modules/name` (Node stops at a `node_modules` folder) or when no `node_modules`
+/// holds `dir` (the folders above are then the project's, not a package writer's).
+pub fn package_json_above(dir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut d = parent(dir);
+    loop {
+        if d == "/" {
+            return Vec::new();
+        }
+        if d.rsplit('/').next() == Some("node_modules") {
+            return out;
+        }
+        out.push(join(d, "package.json"));
+        d = parent(d);
+    }
+}
+
 /// `dir`/`name` for a normalized absolute `dir`.
 fn join(dir: &str, name: &str) -> String {
     if dir == "/" {
@@ -1442,5 +1463,22 @@ mod tests {
         assert!(
             plain_name("@s/b") && plain_name("a") && !plain_name("a/..") && !plain_name("@s/..")
         );
+    }
+
+    #[test]
+    fn a_package_without_package_json_reads_its_scope_folder_s() {
+        assert_eq!(
+            package_json_above("/p/node_modules/@s/np"),
+            ["/p/node_modules/@s/package.json"]
+        );
+        assert_eq!(
+            package_json_above("/p/node_modules/a/node_modules/@s/np"),
+            ["/p/node_modules/a/node_modules/@s/package.json"]
+        );
+        assert!(package_json_above("/p/node_modules/np").is_empty());
+        assert!(package_json_above("/p/node_modules/a/node_modules/np").is_empty());
+        // Not in a node_modules: the folders above are the project's.
+        assert!(package_json_above("/p/vendor/np").is_empty());
+        assert!(package_json_above("/np").is_empty());
     }
 }

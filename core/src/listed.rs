@@ -68,14 +68,37 @@ pub fn read_listed_file(path: &Path, rel: &str, table: &Table) -> Result<Vec<u8>
 
 /// Checks the `package.json` at `path` (`rel` in its package) that Node reads to resolve or
 /// load the package's files ([`Table::scope`]): when listed it must be there and match its
-/// entry (its bytes are returned), when not listed it must be absent (`lstat`: anything at
-/// that path counts, a link or FIFO included). A path that cannot be looked at (missing, a
-/// name too long, a folder that cannot be searched) is absent, as it is for Node, which then
-/// reads no `package.json` there.
+/// entry (its bytes are returned), when not listed it must be absent ([`present`]).
 pub fn check_scope_file(path: &Path, rel: &str, table: &Table) -> Result<Option<Vec<u8>>> {
+    if table.scope(rel, present(path, table)?)? {
+        read_listed_file(path, rel, table).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Checks the top-level `package.json` of the package at `dir` (table `table`) as
+/// [`check_scope_file`] does, and when the package has none (none listed, none there), the
+/// ones Node's scope lookup reads in its place ([`crate::layout::package_json_above`]): each
+/// must be absent ([`Table::scope_above`]). The top-level one's bytes when it is listed.
+pub fn check_package_top(dir: &str, table: &Table) -> Result<Option<Vec<u8>>> {
+    let own = Path::new(dir).join("package.json");
+    let bytes = check_scope_file(&own, "package.json", table)?;
+    if bytes.is_none() {
+        for above in crate::layout::package_json_above(dir) {
+            table.scope_above(&above, present(Path::new(&above), table)?)?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// Whether anything is at `path` (`lstat`: a link or FIFO counts). A path that cannot be
+/// looked at (missing, a name too long, a folder that cannot be searched) is absent, as it is
+/// for Node, which then reads no `package.json` there.
+fn present(path: &Path, table: &Table) -> Result<bool> {
     use std::io::ErrorKind;
-    let present = match std::fs::symlink_metadata(path) {
-        Ok(_) => true,
+    match std::fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
         Err(e)
             if matches!(
                 e.kind(),
@@ -85,14 +108,9 @@ pub fn check_scope_file(path: &Path, rel: &str, table: &Table) -> Result<Option<
                     | ErrorKind::PermissionDenied
             ) =>
         {
-            false
+            Ok(false)
         }
-        Err(e) => return Err(io_error(path, &e).context(&table.report.package)),
-    };
-    if table.scope(rel, present)? {
-        read_listed_file(path, rel, table).map(Some)
-    } else {
-        Ok(None)
+        Err(e) => Err(io_error(path, &e).context(&table.report.package)),
     }
 }
 
@@ -248,6 +266,30 @@ mod tests {
         assert_eq!(e.code(), ErrorCode::FileExtra);
         assert!(e.message().contains(".omega/"));
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn fail_a_scope_folder_package_json_read_for_a_package_without_one() {
+        let root = tmp("scope-above");
+        let scope = root.join("node_modules").join("@s");
+        let dir = scope.join("np");
+        std::fs::create_dir_all(dir.join(".omega")).unwrap();
+        std::fs::write(dir.join("m.js"), b"module.exports = 1;\n").unwrap();
+        let table = verified(&dir);
+        let dir_text = dir.to_str().unwrap();
+        assert_eq!(check_package_top(dir_text, &table).unwrap(), None);
+        std::fs::write(scope.join("package.json"), b"{\"type\": \"module\"}\n").unwrap();
+        let e = check_package_top(dir_text, &table).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::FileExtra);
+        assert!(e.message().contains("@s/package.json"), "{}", e.message());
+        // A package with a package.json of its own: Node stops there.
+        std::fs::write(dir.join("package.json"), b"{}\n").unwrap();
+        let table = verified(&dir);
+        assert_eq!(
+            check_package_top(dir_text, &table).unwrap().unwrap(),
+            b"{}\n"
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

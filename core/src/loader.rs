@@ -163,6 +163,24 @@ impl Table {
         }
     }
 
+    /// A package with no `package.json` of its own (none listed, none there): the one at the
+    /// absolute `path` that Node's scope lookup reads in its place
+    /// ([`crate::layout::package_json_above`]: a scope folder's), `present` on disk or not.
+    /// No package lists it, and its `type` would decide how the package's files load, so it
+    /// must be absent (`FILE_EXTRA`, naming it; threat model N22). Nothing to check when the
+    /// package lists a `package.json`: Node then stops at that one, which must be there.
+    pub fn scope_above(&self, path: &str, present: bool) -> Result<()> {
+        if !present || self.listed_size("package.json").is_some() {
+            return Ok(());
+        }
+        Err(self.refuse(file_problem(
+            &self.report.package,
+            ErrorCode::FileExtra,
+            path,
+            "is read by Node for this package's files (it has no package.json of its own), and no package lists it",
+        )))
+    }
+
     /// The listed size of the file `rel`, or `None` when it is not listed (no refusal is built:
     /// a cheap lookup for the paths-first comparison of [`crate::listed::open_tree_table`]).
     pub fn listed_size(&self, rel: &str) -> Option<u64> {

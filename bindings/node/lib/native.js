@@ -167,6 +167,11 @@ const native = {
     if (typeof r === 'string') unwrap(r);
     return true;
   },
+  /** The top-level package.json of table `id`'s package at `dir`, as at each lock open (else throws). */
+  checkPackageTop(id, dir) {
+    const r = addon.checkPackageTop(id, dir);
+    if (typeof r === 'string') unwrap(r);
+  },
   /** The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws). */
   readPinnedFile(id, rel, abs) {
     const r = addon.readPinnedFile(id, rel, abs);

@@ -235,14 +235,29 @@ const engine = {
   /**
    * The loader's table of a locked package (as the native engine's openLockedTable): tree mode
    * (`whole`) all its files, files mode the signed manifest; then, on every call, package.json
-   * compared with the table, since Node reads it next (it steers resolution).
+   * compared with the table, since Node reads it next (it steers resolution): checkPackageTop.
    */
   openLockedTable(handle, rel, dir, whole) {
     const { key, ...pins } = call(() => wasm.lockAuditPins(handle, rel));
     const t = engine.openPinnedFiles(dir, pins, key, whole);
-    const pj = path.join(dir, 'package.json');
-    if (scopePresent(t.id, 'package.json', pj)) engine.checkPinnedFile(t.id, 'package.json', pj);
+    engine.checkPackageTop(t.id, dir);
     return t;
+  },
+  /**
+   * The top-level package.json of table `id`'s package at `dir` compared with the table; with
+   * none (none listed, none there), the scope folder's that Node's scope lookup reads in its
+   * place must be absent (as listed::check_package_top). Throws the refusal.
+   */
+  checkPackageTop(id, dir) {
+    const pj = path.join(dir, 'package.json');
+    if (scopePresent(id, 'package.json', pj)) {
+      engine.checkPinnedFile(id, 'package.json', pj);
+      return;
+    }
+    for (const above of wasm.packageJsonAbove(dir)) {
+      const present = lstatPresent(above, id);
+      call(() => wasm.tableScopeAbove(id, above, present));
+    }
   },
   lockPins(handle, rel, pins, label, lockName) {
     const r = call(() => wasm.lockPins(handle, rel, wasmPins(pins, label), label, lockName));
@@ -400,14 +415,19 @@ const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EACCES']);
  * path that cannot be looked at is absent, as listed::check_scope_file has it).
  */
 function scopePresent(id, rel, abs) {
-  let present = true;
+  const present = lstatPresent(abs, id);
+  return call(() => wasm.tableScope(id, rel, present));
+}
+
+/** Whether anything is at `abs` (lstat), as listed::check_scope_file has it. */
+function lstatPresent(abs, id) {
   try {
     fs.lstatSync(abs);
+    return true;
   } catch (e) {
     if (!ABSENT.has(e.code)) throw withContext(fromFs(e, abs), packageOf(id));
-    present = false;
+    return false;
   }
-  return call(() => wasm.tableScope(id, rel, present));
 }
 
 // Promise forms: off the main thread, in a worker.

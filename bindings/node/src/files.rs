@@ -321,11 +321,12 @@ fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
 /// resolve the package (`main`, `exports`, `imports`, `type`) right after, so it is compared
 /// with the table then, not only when the table was made (threat model N19). Anything at that
 /// path is checked (a link or FIFO refused); a listed one that is missing is refused (Node
-/// would read the folder above's), an unlisted one must be absent (`Table::scope`).
+/// would read the folder above's), an unlisted one must be absent (`Table::scope`); with none,
+/// so must the scope folder's that Node reads in its place
+/// (`omega_core::listed::check_package_top`).
 pub fn check_package_json(id: u32, dir: &str) -> Result<(), Error> {
-    let abs = Path::new(dir).join("package.json");
-    if let Some(bytes) = check_scope(id, "package.json", &abs)? {
-        keep(id, &abs, bytes);
+    if let Some(bytes) = omega_core::listed::check_package_top(dir, &*table(id)?)? {
+        keep(id, &Path::new(dir).join("package.json"), bytes);
     }
     Ok(())
 }

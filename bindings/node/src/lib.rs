@@ -299,6 +299,17 @@ pub fn check_pinned_file(id: u32, rel: String, abs: String) -> Option<String> {
         .map(|e| envelope(Err(e)))
 }
 
+/// Checks the top-level `package.json` of table `id`'s package at `dir` as the loader does at
+/// each open ([`files::check_package_json`]; with none, the scope folder's Node would read in
+/// its place must be absent): nothing (undefined) when it passes, else the error envelope.
+/// For `Ω`, whose loads go through Node's scope lookup.
+#[napi]
+pub fn check_package_top(id: u32, dir: String) -> Option<String> {
+    files::check_package_json(id, &dir)
+        .err()
+        .map(|e| envelope(Err(e)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lock files
 

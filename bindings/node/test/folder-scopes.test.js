@@ -253,3 +253,35 @@ test('N22: files mode: a folder package.json path longer than PATH_MAX counts as
   assert.match(p.stdout, /^(deep x|ERR ERR_INVALID_PACKAGE_CONFIG)\n$/);
   assert.equal(r.stdout, p.stdout, r.stderr);
 });
+
+// A scoped package with no package.json of its own: Node's scope lookup goes on to its scope
+// folder's (node_modules/@sc/package.json; it stops only at a folder named node_modules), which
+// no package lists: a loose one there with "type": "module" made a verified CommonJS file an
+// ES module. It must be absent (Table::scope_above), in both modes.
+for (const mode of ['files', 'tree']) {
+  test(`N22: ${mode} mode: a loose scope folder package.json read for a scoped package without one is refused`, () => {
+    const root = tmpdir('omega-node-scope-above-');
+    omega('keygen', '-W', '-s', path.join(root, 'k.key'), '-p', path.join(root, 'k.pub'));
+    const np = path.join(root, 'node_modules', '@sc', 'np');
+    write(path.join(np, 'm.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
+    omega('pack', np, '--name', '@sc/np', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
+    omega('lock', root);
+    write(path.join(root, 'main.js'), `(async () => {
+  for (const [how, spec] of JSON.parse(process.argv[2])) {
+    try {
+      const v = how === 'import' ? (await import(spec)).default : require(spec);
+      console.log('LOADED ' + how + ' ' + JSON.stringify(v));
+    } catch (e) {
+      console.log('REFUSED ' + how + ' ' + e.code);
+    }
+  }
+})();
+`);
+    const requests = [['import', '@sc/np/m.js'], ['require', '@sc/np/m.js']];
+    assert.equal(run(root, mode, requests), 'LOADED import "cjs"\nLOADED require "cjs"\n');
+    write(path.join(root, 'node_modules', '@sc', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
+    // Plain Node runs the verified CommonJS file as an ES module.
+    assert.match(plain(root, [['import', '@sc/np/m.js']]), /^LOADED import undefined\n$/);
+    assert.equal(run(root, mode, requests), 'REFUSED import FILE_EXTRA\nREFUSED require FILE_EXTRA\n');
+  });
+}

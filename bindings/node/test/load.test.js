@@ -6,7 +6,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { project, write, ENGINE, loadOmega } = require('./helpers.js');
+const { project, write, ENGINE, loadOmega, tmpdir } = require('./helpers.js');
 
 const Ω = loadOmega();
 
@@ -213,4 +213,22 @@ test('the promise form does not block the event loop while hashing', async () =>
   clearInterval(timer);
   // Hashing 48 MiB takes tens of milliseconds or more; the 1 ms timer kept firing meanwhile.
   assert.ok(ticks >= Math.min(5, ms / 10), `only ${ticks} timer ticks in ${ms.toFixed(1)} ms`);
+});
+
+// Threat model N22: a scoped package with no package.json of its own; Node's scope lookup
+// reads its scope folder's (node_modules/@sc/package.json), which no package lists: a loose one
+// with "type": "module" would run the verified CommonJS file as an ES module. Refused.
+test('a loose scope folder package.json, read for a scoped package without one, is refused', async () => {
+  const root = tmpdir('omega-node-omega-scope-');
+  const np = path.join(root, 'node_modules', '@sc', 'np');
+  write(path.join(np, 'index.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
+  const digest = Ω.digestDirSync(np);
+  const loose = path.join(root, 'node_modules', '@sc', 'package.json');
+  write(loose, JSON.stringify({ type: 'module' }) + '\n');
+  const from = callerIn(root);
+  assert.throws(() => from.sync('@sc/np', digest), (e) => e.code === 'FILE_EXTRA' && e.message.includes('@sc/package.json'));
+  await assert.rejects(from.promise('@sc/np', digest), (e) => e.code === 'FILE_EXTRA');
+  await assert.rejects(cb(from, '@sc/np', digest), (e) => e.code === 'FILE_EXTRA');
+  fs.unlinkSync(loose);
+  assert.equal(from.sync('@sc/np', digest), 'cjs');
 });

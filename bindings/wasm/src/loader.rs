@@ -417,6 +417,21 @@ pub fn table_scope(id: u32, rel: &str, present: bool) -> Result<bool, JsValue> {
     with_table(id, |t| t.scope(rel, present).map_err(core))
 }
 
+/// The `package.json` files Node reads above the package folder `dir` when the package has
+/// none of its own (`omega_core::layout::package_json_above`: a scope folder's).
+#[wasm_bindgen(js_name = packageJsonAbove)]
+pub fn package_json_above(dir: &str) -> Vec<String> {
+    omega_core::layout::package_json_above(dir)
+}
+
+/// For table `id`'s package with no `package.json` of its own, the one at `path` that Node
+/// reads in its place, found on disk or not (`present`): throws the refusal (`FILE_EXTRA`)
+/// when it is there (`Table::scope_above`).
+#[wasm_bindgen(js_name = tableScopeAbove)]
+pub fn table_scope_above(id: u32, path: &str, present: bool) -> Result<(), JsValue> {
+    with_table(id, |t| t.scope_above(path, present).map_err(core))
+}
+
 /// Compares the bytes read for the file `rel` with its entry in table `id`
 /// (`Table::check_bytes`: size, kind, BLAKE2b-256); throws the refusal (`FILE_CHANGED`,
 /// `FILE_EXTRA`) with the table's report otherwise.
