@@ -14,7 +14,9 @@
 // median CPU time of the main thread (Node >= 23.9) and of the process, and the median of
 // the per-round ratios of the main thread's to plain's; CONFIGS=<regex> keeps only the
 // configurations whose name matches (plain always runs); EXTRA_ENV="A=1 B=2" adds a copy of
-// each configuration with those variables, named with them.
+// each configuration with those variables, named with them; FLOORS=1 adds floor.js's three
+// configurations (the load hook without the loader's checks: read; read and hash, native; the
+// same in WebAssembly).
 
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -48,6 +50,12 @@ registers.forEach((r, i) => {
     }
   }
 });
+if (process.env.FLOORS === '1') {
+  // The floor (floor.js): the same load hook with none of the loader's checks.
+  for (const how of ['read', 'native', 'wasm']) {
+    configs.push({ name: `floor, ${how}`, args: [...probe, '--require', path.join(__dirname, 'floor.js'), '-e', script], env: { FLOOR: how } });
+  }
+}
 if (keep) configs = configs.filter((c, i) => i === 0 || keep.test(c.name));
 
 /** One run: {ms (wall), main and cpu (CPU time of the main thread and the process, ms; CPU=1)}. */
