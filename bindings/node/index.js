@@ -80,7 +80,12 @@ function verifiedSource(filename) {
   for (;;) {
     const id = verified.get(d);
     if (id !== undefined) {
-      return engine.readPinnedFile(id, path.relative(d, filename).split(path.sep).join('/'), filename);
+      const rel = path.relative(d, filename).split(path.sep).join('/');
+      const bytes = engine.readPinnedFile(id, rel, filename);
+      // The package.json files that decide how the file loads, as they are now (one may have
+      // been written since Ω checked the package; threat model N22).
+      engine.checkFileScopes(id, d, rel);
+      return bytes;
     }
     if (path.basename(d) === 'node_modules') return null;
     const up = path.dirname(d);

@@ -17,6 +17,8 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
+use crate::loader::Table;
+
 const NM: &str = "/node_modules/";
 
 /// What a host tells [`Layout`] about its disk.
@@ -205,20 +207,56 @@ impl Place {
 /// folder whose `main` led elsewhere (`require('./lib')` resolved outside `lib/`), that
 /// folder's. Its package's table decides (`crate::loader::Table::scope`): a listed one is
 /// compared with its entry, an unlisted one must be absent, a listed one present.
+///
+/// Every check of a file asks for all of them again, never once per process: Node looks for a
+/// missing one again at a later load (threat model N22, session 11), so one written after a
+/// first check must be seen at the next.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
-    /// The table of the package it lies in.
+    /// The table of the package it is read for.
     pub table: u32,
     /// That package's folder.
     pub dir: String,
-    /// Its path in the package (`lib/package.json`).
+    /// Its path in the package (`lib/package.json`); for [`ScopeKind::Above`], its absolute
+    /// path.
     pub rel: String,
+    /// Which of the package's `package.json` files it is.
+    pub kind: ScopeKind,
+}
+
+/// Which `package.json` a [`Scope`] is, and so what is checked of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeKind {
+    /// A folder's below the package's top: a listed one is there and compared with its entry,
+    /// an unlisted one is absent ([`Table::scope`]).
+    Folder,
+    /// The package's own: compared when the package opened (Node reads it then, and keeps what
+    /// it read); at each check after, a listed one must still be there, an unlisted one still
+    /// absent (Node would read one that appeared).
+    Top,
+    /// One above the package's top that Node reads when the package has no `package.json` of
+    /// its own ([`package_json_above`]): absent ([`Table::scope_above`]).
+    Above,
 }
 
 impl Scope {
     /// Its absolute path.
     pub fn path(&self) -> String {
-        join(&self.dir, &self.rel)
+        match self.kind {
+            ScopeKind::Above => self.rel.clone(),
+            ScopeKind::Folder | ScopeKind::Top => join(&self.dir, &self.rel),
+        }
+    }
+
+    /// The verdict of `table` (its package's) on this `package.json`, found on disk or not
+    /// (`present`, by `lstat`): `Ok(true)` when the host must then compare its bytes with the
+    /// entry, `Ok(false)` when nothing more is needed, else the refusal.
+    pub fn check(&self, table: &Table, present: bool) -> crate::error::Result<bool> {
+        match self.kind {
+            ScopeKind::Folder => table.scope(&self.rel, present),
+            ScopeKind::Top => table.scope(&self.rel, present).map(|_| false),
+            ScopeKind::Above => table.scope_above(&self.rel, present).map(|()| false),
+        }
     }
 }
 
@@ -278,8 +316,6 @@ pub struct Layout {
     reals: BTreeMap<String, bool>,
     packages: BTreeMap<String, Opened>,
     pins: BTreeSet<(String, String, String)>,
-    /// (table, path) of the [`Scope`]s the host has checked.
-    scopes: BTreeSet<(u32, String)>,
 }
 
 /// Whether `p` is an absolute `/`-separated path with no `.`, `..` or empty component.
@@ -414,6 +450,34 @@ fn plain_name(name: &str) -> bool {
     }
 }
 
+/// The `package.json` files Node may read to load the file `rel` of the package at `dir`
+/// (table `table`), to decide whether it is CommonJS or an ES module (`type`: the nearest one
+/// that exists): the package's own, each folder's between the file and the package's top
+/// (nearest last), then those above the top that Node reads when the package has none. The
+/// layout's [`Step::Check`] of a package file carries them; `Ω`'s loads ask for them directly.
+pub fn file_scopes(table: u32, dir: &str, rel: &str) -> Vec<Scope> {
+    let scope = |rel: String, kind| Scope {
+        table,
+        dir: dir.to_string(),
+        rel,
+        kind,
+    };
+    let mut scopes = alloc::vec![scope("package.json".to_string(), ScopeKind::Top)];
+    for (i, b) in rel.bytes().enumerate() {
+        if b == b'/' {
+            let folder = rel.get(..i).unwrap_or("");
+            scopes.push(scope(
+                alloc::format!("{folder}/package.json"),
+                ScopeKind::Folder,
+            ));
+        }
+    }
+    for above in package_json_above(dir) {
+        scopes.push(scope(above, ScopeKind::Above));
+    }
+    scopes
+}
+
 impl Layout {
     /// The layout of the project at `root` (the lock file's folder, a real path), with the
     /// loader's own files at `own`.
@@ -426,7 +490,6 @@ impl Layout {
             reals: BTreeMap::new(),
             packages: BTreeMap::new(),
             pins: BTreeSet::new(),
-            scopes: BTreeSet::new(),
         }
     }
 
@@ -761,9 +824,9 @@ impl Layout {
 
     /// Adds to `scopes` the `package.json` of each folder a request may name when the file it
     /// resolved to is not in it ([`Layout::folder_requests`]), unless it lies outside every
-    /// package or was checked already. A package's top-level one is checked when the package
-    /// opens: that package is opened if it is not open yet (the step is returned), as is the
-    /// package of a folder below its top.
+    /// package. A package's top-level one is compared when the package opens, and is then a
+    /// [`ScopeKind::Top`]; that package is opened if it is not open yet (the step is returned),
+    /// as is the package of a folder below its top.
     fn folder_scope(
         &mut self,
         host: &mut dyn LayoutHost,
@@ -775,23 +838,23 @@ impl Layout {
             let Place::Package(pkg, rel) = self.place(&join(&folder, "package.json")) else {
                 continue;
             };
-            if rel == "package.json" {
-                if let Some(step) = self.open_step(pkg) {
-                    return Some(step);
-                }
-                continue;
-            }
             let table = match self.packages.get(&pkg.dir) {
                 None => return Some(Step::Open(pkg)),
                 Some(Opened { table: None, .. }) => continue,
                 Some(Opened { table: Some(t), .. }) => *t,
             };
+            let kind = if rel == "package.json" {
+                ScopeKind::Top
+            } else {
+                ScopeKind::Folder
+            };
             let scope = Scope {
                 table,
                 dir: pkg.dir,
                 rel,
+                kind,
             };
-            if !self.scopes.contains(&(table, scope.rel.clone())) && !scopes.contains(&scope) {
+            if !scopes.contains(&scope) {
                 scopes.push(scope);
             }
         }
@@ -869,7 +932,7 @@ impl Layout {
                 Some(Opened {
                     table: Some(table), ..
                 }) => {
-                    let scopes = self.folder_scopes(*table, &pkg.dir, &rel);
+                    let scopes = file_scopes(*table, &pkg.dir, &rel);
                     Step::Check {
                         table: *table,
                         rel,
@@ -878,32 +941,6 @@ impl Layout {
                 }
             },
         }
-    }
-
-    /// The `package.json` of each folder between the file `rel` of a package and the package's
-    /// top, nearest last, that the host has not checked yet: Node reads the nearest one that
-    /// exists to decide how the file loads (`type`).
-    fn folder_scopes(&self, table: u32, dir: &str, rel: &str) -> Vec<Scope> {
-        let mut scopes = Vec::new();
-        for (i, b) in rel.bytes().enumerate() {
-            if b != b'/' {
-                continue;
-            }
-            let scope = alloc::format!("{}/package.json", rel.get(..i).unwrap_or(""));
-            if !self.scopes.contains(&(table, scope.clone())) {
-                scopes.push(Scope {
-                    table,
-                    dir: dir.to_string(),
-                    rel: scope,
-                });
-            }
-        }
-        scopes
-    }
-
-    /// The host checked `scope` against its table: it is not asked for again.
-    pub fn scope_checked(&mut self, scope: &Scope) {
-        self.scopes.insert((scope.table, scope.rel.clone()));
     }
 
     /// Before Node resolves the bare name `name` from `dirs` (and so before it reads the
@@ -1085,60 +1122,84 @@ mod tests {
         );
     }
 
-    fn check(table: u32, rel: &str, scopes: &[(u32, &str, &str)]) -> Step {
+    /// The check of the file `rel` of the package at `dir` (table `table`): its own scopes
+    /// ([`file_scopes`]) and `extra` ones (a request's folders: `package.json` at a package's
+    /// top is [`ScopeKind::Top`]).
+    fn check_in(table: u32, dir: &str, rel: &str, extra: &[(u32, &str, &str)]) -> Step {
+        let mut scopes = file_scopes(table, dir, rel);
+        scopes.extend(extra.iter().map(|(t, d, r)| Scope {
+            table: *t,
+            dir: (*d).into(),
+            rel: (*r).into(),
+            kind: if *r == "package.json" {
+                ScopeKind::Top
+            } else {
+                ScopeKind::Folder
+            },
+        }));
         Step::Check {
             table,
             rel: rel.into(),
-            scopes: scopes
-                .iter()
-                .map(|(t, d, r)| Scope {
-                    table: *t,
-                    dir: (*d).into(),
-                    rel: (*r).into(),
-                })
-                .collect(),
+            scopes,
+        }
+    }
+
+    fn scope(table: u32, dir: &str, rel: &str, kind: ScopeKind) -> Scope {
+        Scope {
+            table,
+            dir: dir.into(),
+            rel: rel.into(),
+            kind,
         }
     }
 
     #[test]
-    fn each_folder_package_json_above_a_file_is_checked_once() {
+    fn every_package_json_node_may_read_for_a_file_is_checked_at_every_load() {
         let mut l = Layout::new("/p", "/opt/omega");
         let a = "/p/node_modules/a";
         l.opened(a, Some(2), &[]);
-        let step = l.load("/p/node_modules/a/lib/esm/x.js");
+        let want = Step::Check {
+            table: 2,
+            rel: "lib/esm/x.js".into(),
+            scopes: vec![
+                scope(2, a, "package.json", ScopeKind::Top),
+                scope(2, a, "lib/package.json", ScopeKind::Folder),
+                scope(2, a, "lib/esm/package.json", ScopeKind::Folder),
+            ],
+        };
+        assert_eq!(l.load("/p/node_modules/a/lib/esm/x.js"), want);
+        // Asked for again at the next load: one may have been written since (Node looks again).
+        assert_eq!(l.load("/p/node_modules/a/lib/esm/x.js"), want);
         assert_eq!(
-            step,
-            check(
-                2,
-                "lib/esm/x.js",
-                &[(2, a, "lib/package.json"), (2, a, "lib/esm/package.json")]
-            )
-        );
-        assert_eq!(
-            Scope {
-                table: 2,
-                dir: a.into(),
-                rel: "lib/package.json".into()
-            }
-            .path(),
+            scope(2, a, "lib/package.json", ScopeKind::Folder).path(),
             "/p/node_modules/a/lib/package.json"
         );
-        // Checked by the host: not asked for again; a sibling folder's still is.
-        if let Step::Check { scopes, .. } = &step {
-            for s in scopes {
-                l.scope_checked(s);
+        // A file at the package's top: the package's own.
+        assert_eq!(
+            l.load("/p/node_modules/a/i.js"),
+            Step::Check {
+                table: 2,
+                rel: "i.js".into(),
+                scopes: vec![scope(2, a, "package.json", ScopeKind::Top)],
             }
-        }
-        assert_eq!(
-            l.load("/p/node_modules/a/lib/esm/y.js"),
-            check(2, "lib/esm/y.js", &[])
         );
+        // A scoped package: also its scope folder's, read when the package has none.
+        let b = "/p/node_modules/@s/b";
+        l.opened(b, Some(5), &[]);
+        let above = scope(5, b, "/p/node_modules/@s/package.json", ScopeKind::Above);
+        assert_eq!(above.path(), "/p/node_modules/@s/package.json");
         assert_eq!(
-            l.load("/p/node_modules/a/lib/cjs/y.js"),
-            check(2, "lib/cjs/y.js", &[(2, a, "lib/cjs/package.json")])
+            l.load("/p/node_modules/@s/b/lib/x.js"),
+            Step::Check {
+                table: 5,
+                rel: "lib/x.js".into(),
+                scopes: vec![
+                    scope(5, b, "package.json", ScopeKind::Top),
+                    scope(5, b, "lib/package.json", ScopeKind::Folder),
+                    above,
+                ],
+            }
         );
-        // A file at the package's top: its package.json is checked when the package opens.
-        assert_eq!(l.load("/p/node_modules/a/i.js"), check(2, "i.js", &[]));
     }
 
     #[test]
@@ -1164,18 +1225,18 @@ mod tests {
             l.resolution(d, &r, Stage::Full)
         };
         // The path itself, or a file inside the folder: no folder's package.json beyond the
-        // folders above the file.
+        // file's own (the folders above it).
         let lib_scope = [(2, a, "lib/package.json")];
         for (request, file, scopes) in [
             ("./lib", "/p/node_modules/a/lib", &[][..]),
             ("./lib.js", "/p/node_modules/a/lib.js", &[]),
-            ("./lib/", "/p/node_modules/a/lib/index.js", &lib_scope[..]),
+            ("./lib/", "/p/node_modules/a/lib/index.js", &[]),
             (".", "/p/node_modules/a/index.js", &[]),
         ] {
             let rel = file.strip_prefix("/p/node_modules/a/").unwrap_or("");
             assert_eq!(
                 resolve(&mut l, &mut d, request, a, file),
-                check(2, rel, scopes),
+                check_in(2, a, rel, scopes),
                 "{request}"
             );
         }
@@ -1195,14 +1256,14 @@ mod tests {
             let rel = file.strip_prefix("/p/node_modules/a/").unwrap_or("");
             assert_eq!(
                 resolve(&mut l, &mut d, request, a, file),
-                check(2, rel, scopes),
+                check_in(2, a, rel, scopes),
                 "{request} {file}"
             );
         }
         // lib/package.json's main led to ../x.js: lib/package.json is checked.
         assert_eq!(
             resolve(&mut l, &mut d, "./lib", a, "/p/node_modules/a/x.js"),
-            check(2, "x.js", &[(2, a, "lib/package.json")])
+            check_in(2, a, "x.js", &[(2, a, "lib/package.json")])
         );
         assert_eq!(
             resolve(
@@ -1212,7 +1273,7 @@ mod tests {
                 "/p/node_modules/a/src",
                 "/p/node_modules/a/x.js"
             ),
-            check(2, "x.js", &[(2, a, "lib/package.json")])
+            check_in(2, a, "x.js", &[(2, a, "lib/package.json")])
         );
         assert_eq!(
             resolve(
@@ -1222,12 +1283,12 @@ mod tests {
                 "/p/src",
                 "/p/node_modules/a/x.js"
             ),
-            check(2, "x.js", &[(2, a, "lib/package.json")])
+            check_in(2, a, "x.js", &[(2, a, "lib/package.json")])
         );
         // A bare subpath: the folder below the package the name finds.
         assert_eq!(
             resolve(&mut l, &mut d, "a/lib", "/p/src", "/p/node_modules/a/x.js"),
-            check(2, "x.js", &[(2, a, "lib/package.json")])
+            check_in(2, a, "x.js", &[(2, a, "lib/package.json")])
         );
         // Into another package: that package's folder, opened first.
         let b = "/p/node_modules/@s/b";
@@ -1238,10 +1299,10 @@ mod tests {
         l.opened(b, Some(5), &[]);
         assert_eq!(
             resolve(&mut l, &mut d, "../@s/b/lib", a, "/p/node_modules/a/x.js"),
-            check(2, "x.js", &[(5, b, "lib/package.json")])
+            check_in(2, a, "x.js", &[(5, b, "lib/package.json")])
         );
-        // Another package's own folder: its package.json is checked when it opens, so it is
-        // opened first; once open, nothing more. The app's own folders and a checked scope:
+        // Another package's own folder: its package.json is compared when it opens, so it is
+        // opened first; once open, it is that package's Top scope. The app's own folders:
         // nothing more.
         let c = "/p/node_modules/a/node_modules/c";
         assert_eq!(
@@ -1263,15 +1324,15 @@ mod tests {
                 a,
                 "/p/node_modules/a/x.js"
             ),
-            check(2, "x.js", &[])
+            check_in(2, a, "x.js", &[(7, c, "package.json")])
         );
         assert_eq!(
             resolve(&mut l, &mut d, "../@s/b", a, "/p/node_modules/a/x.js"),
-            check(2, "x.js", &[])
+            check_in(2, a, "x.js", &[(5, b, "package.json")])
         );
         assert_eq!(
             resolve(&mut l, &mut d, "./lib", "/p/src", "/p/node_modules/a/x.js"),
-            check(2, "x.js", &[])
+            check_in(2, a, "x.js", &[])
         );
         // `require.resolve('./lib', {paths})`: each searched folder is a base.
         let r = Resolution {
@@ -1284,7 +1345,7 @@ mod tests {
         };
         assert_eq!(
             l.resolution(&mut d, &r, Stage::Full),
-            check(2, "x.js", &[(2, a, "lib/package.json")])
+            check_in(2, a, "x.js", &[(2, a, "lib/package.json")])
         );
         // The file found under the second folder of `paths` does not excuse the first's
         // package.json, whose main may have led there (second review of session 10).
@@ -1298,20 +1359,12 @@ mod tests {
         };
         assert_eq!(
             l.resolution(&mut d, &r, Stage::Full),
-            check(
-                5,
-                "lib/index.js",
-                &[(5, b, "lib/package.json"), (2, a, "lib/package.json")]
-            )
+            check_in(5, b, "lib/index.js", &[(2, a, "lib/package.json")])
         );
-        l.scope_checked(&Scope {
-            table: 2,
-            dir: a.into(),
-            rel: "lib/package.json".into(),
-        });
+        // Asked for again each time (none is kept as checked).
         assert_eq!(
             resolve(&mut l, &mut d, "./lib", a, "/p/node_modules/a/x.js"),
-            check(2, "x.js", &[])
+            check_in(2, a, "x.js", &[(2, a, "lib/package.json")])
         );
     }
 
@@ -1332,11 +1385,7 @@ mod tests {
         l.opened(&c.dir, Some(3), &[]);
         assert_eq!(
             l.resolution(&mut d, &r, Stage::Full),
-            Step::Check {
-                table: 3,
-                rel: "i.js".into(),
-                scopes: vec![]
-            }
+            check_in(3, &c.dir, "i.js", &[])
         );
         l.opened("/p/node_modules/a", Some(1), &["c"]);
         assert_eq!(

@@ -92,6 +92,19 @@ pub fn check_package_top(dir: &str, table: &Table) -> Result<Option<Vec<u8>>> {
     Ok(bytes)
 }
 
+/// Checks a `package.json` that Node may read for a file of `table`'s package
+/// ([`crate::layout::Scope`], from a layout's [`crate::layout::Step::Check`]): what `lstat`
+/// finds there against the table ([`crate::layout::Scope::check`]), and a listed folder's
+/// bytes compared with its entry.
+pub fn check_layout_scope(scope: &crate::layout::Scope, table: &Table) -> Result<()> {
+    let path = scope.path();
+    let path = Path::new(&path);
+    if scope.check(table, present(path, table)?)? {
+        read_listed_file(path, &scope.rel, table)?;
+    }
+    Ok(())
+}
+
 /// Whether anything is at `path` (`lstat`: a link or FIFO counts). A path that cannot be
 /// looked at (missing, a name too long, a folder that cannot be searched) is absent, as it is
 /// for Node, which then reads no `package.json` there.

@@ -309,3 +309,51 @@ fn fail_folder_package_json_must_be_listed_and_match_or_be_absent() {
     fs::remove_file(r.join("package.json")).unwrap();
     assert_eq!(code("package.json"), Some((ErrorCode::FileMissing, true)));
 }
+
+#[test]
+fn fail_each_kind_of_package_json_a_file_loads_through() {
+    use omega_core::layout::{Scope, ScopeKind};
+    use omega_core::listed::check_layout_scope;
+    let d = tempfile::tempdir().unwrap();
+    // A scoped package with no package.json of its own.
+    let scope_dir = d.path().join("node_modules").join("@s");
+    let r = scope_dir.join("b");
+    let t = unsigned(&r);
+    let dir = r.to_str().unwrap();
+    let above_path = scope_dir.join("package.json");
+    let scope = |rel: &str, kind| Scope {
+        table: 0,
+        dir: dir.into(),
+        rel: rel.into(),
+        kind,
+    };
+    let top = scope("package.json", ScopeKind::Top);
+    let lib = scope("lib/package.json", ScopeKind::Folder);
+    let above = scope(above_path.to_str().unwrap(), ScopeKind::Above);
+    let code = |s: &Scope| check_layout_scope(s, &t).err().map(|e| e.code());
+    for s in [&top, &lib, &above] {
+        assert_eq!(code(s), None, "{s:?}");
+    }
+    // Written after a first check: each is refused at the next one.
+    write(&r, "package.json", b"{\"main\":\"lib/a.js\"}\n", 0o644);
+    assert_eq!(code(&top), Some(ErrorCode::FileExtra));
+    fs::remove_file(r.join("package.json")).unwrap();
+    write(&r, "lib/package.json", b"{\"type\":\"module\"}\n", 0o644);
+    assert_eq!(code(&lib), Some(ErrorCode::FileExtra));
+    fs::remove_file(r.join("lib/package.json")).unwrap();
+    fs::write(&above_path, b"{\"type\":\"module\"}\n").unwrap();
+    let e = check_layout_scope(&above, &t).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::FileExtra);
+    assert!(e.to_string().contains("@s/package.json"), "{e}");
+
+    // A package with its own package.json: Node stops there; a listed one must stay.
+    write(&r, "package.json", b"{\"name\":\"b\"}\n", 0o644);
+    let pkg = omega_core::fs::read_package(&r).unwrap();
+    let digest = pkg.listing.digest();
+    let t = Table::from_files("b", pkg.listing, None, None, &Pins::digest(digest)).unwrap();
+    let code = |s: &Scope| check_layout_scope(s, &t).err().map(|e| e.code());
+    assert_eq!(code(&above), None);
+    assert_eq!(code(&top), None);
+    fs::remove_file(r.join("package.json")).unwrap();
+    assert_eq!(code(&top), Some(ErrorCode::FileMissing));
+}

@@ -24,6 +24,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const Module = require('node:module');
 const { fileURLToPath } = require('node:url');
+const { OmegaError } = require('./errors.js');
 
 const VERIFIED = Symbol('omega-verify.verifiedSource');
 const SOURCES = Symbol.for('omega-verify.sources');
@@ -72,12 +73,7 @@ function packageType(dir) {
     }
     if (path.basename(d) === 'node_modules') break;
     seen.push(d);
-    let text = null;
-    try {
-      text = fs.readFileSync(path.join(d, 'package.json'), 'utf8');
-    } catch {
-      // none here
-    }
+    const text = readRegular(path.join(d, 'package.json'));
     if (text !== null) {
       try {
         const t = JSON.parse(text).type;
@@ -91,6 +87,26 @@ function packageType(dir) {
   }
   for (const d of seen) packageTypes.set(d, type);
   return type;
+}
+
+/**
+ * The text of the regular file at `p`, '' for anything else there (a FIFO is never waited on:
+ * the loader's checks refuse it right after), null when nothing is.
+ */
+function readRegular(p) {
+  let fd;
+  try {
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    return fs.fstatSync(fd).isFile() ? fs.readFileSync(fd, 'utf8') : '';
+  } catch {
+    return '';
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -144,9 +160,26 @@ function loadHook(url, context, nextLoad) {
     // loads it; where it has a source, the verified bytes stand in for it.
     const result = nextLoad(url, context);
     if (result.source === null || result.source === undefined || result.format === 'builtin') return result;
+    // Node chose the format from the bytes it read itself (a .js file in a package without
+    // `type`: its syntax decides): they must be the verified ones, or a file written in between
+    // would decide how the verified bytes run (threat model N22, session 11).
+    sameSource(filename, result.source, bytes);
     return { ...result, source: bytes, shortCircuit: true };
   }
   return { format, source: bytes, shortCircuit: true };
+}
+
+/**
+ * Refuses (FILE_CHANGED) when the source Node's own loader read for `filename` (text or bytes),
+ * from which it chose the module's format, is not the verified `bytes` that will run in its
+ * place: the file was changed between the two reads (threat model N22, session 11).
+ */
+function sameSource(filename, source, bytes) {
+  const a = typeof source === 'string' ? Buffer.from(source, 'utf8') : Buffer.from(source.buffer ?? source, source.byteOffset ?? 0, source.byteLength);
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!a.equals(b)) {
+    throw new OmegaError('FILE_CHANGED', `${filename}: changed while it loaded (Node read other bytes than the verified ones)`);
+  }
 }
 
 function install() {
@@ -206,4 +239,4 @@ function addSource(source) {
   globalThis[SOURCES].push(source);
 }
 
-module.exports = { addSource, SYNC_HOOKS };
+module.exports = { addSource, SYNC_HOOKS, loadHook, sameSource };

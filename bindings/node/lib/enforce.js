@@ -90,6 +90,7 @@ class Enforcer {
     this.config = config;
     this.engine = engine;
     this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table, dependencies} | {}
+    this.failed = new Map(); // package dir -> the engine's refusal of it, kept for the process
     this.scopes = new Map(); // directory -> its #imports scope (importsScope), once verified
     this.resolved = new Set(); // bare names (with their search folders) whose checks passed
     this.folders = new Set(); // folders' package.json paths Node can read without blocking, and bare requests so checked
@@ -480,6 +481,11 @@ class Enforcer {
       };
     }
     const rel = this.lock.rel(pkg.dir);
+    // A package refused once stays refused, even when the verdict is dropped to name the file
+    // Node resolves (beforeResolve) and the files are put back: Node may have read and kept a
+    // tampered package.json during the refused attempt (threat model N22, session 11).
+    const failed = this.failed.get(pkg.dir);
+    if (failed !== undefined) return { error: refusal(failed, file, how) };
     try {
       // Against omega-core's audit pins of the entry (LockEntry::audit_pins), or its refusal
       // (KEY_REVOKED: a signed entry whose signers were all revoked).
@@ -491,6 +497,7 @@ class Enforcer {
       const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, this.config.mode === 'tree');
       return { table: id, dependencies };
     } catch (e) {
+      this.failed.set(pkg.dir, e);
       return { error: refusal(e, file, how) };
     }
   }

@@ -13,12 +13,14 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 let enforcer = null;
 let lookedUpPath = null;
+let sameSource = null;
 
 export async function initialize(data) {
   const engine = require('./engine.js');
   const { Enforcer, esmLookedUp } = require('./enforce.js');
   enforcer = new Enforcer(data.config, engine);
   lookedUpPath = esmLookedUp;
+  ({ sameSource } = require('./compile.js'));
 }
 
 function fromDirOf(context) {
@@ -46,5 +48,7 @@ export async function load(url, context, nextLoad) {
   // CommonJS hooks compile the verified bytes. Where a source is given (newer Nodes), it is
   // the verified one.
   if (result.format === 'commonjs' && (result.source === null || result.source === undefined)) return result;
+  // Node chose the format from the bytes it read: they must be the verified ones.
+  if (result.source !== null && result.source !== undefined) sameSource(fileURLToPath(url), result.source, bytes);
   return { ...result, source: bytes };
 }

@@ -172,6 +172,11 @@ const native = {
     const r = addon.checkPackageTop(id, dir);
     if (typeof r === 'string') unwrap(r);
   },
+  /** The package.json files Node may read to load file `rel` of table `id`'s package at `dir` (else throws). */
+  checkFileScopes(id, dir, rel) {
+    const r = addon.checkFileScopes(id, dir, rel);
+    if (typeof r === 'string') unwrap(r);
+  },
   /** The bytes of file `rel` (at `abs`) when they are those of table `id` (else throws). */
   readPinnedFile(id, rel, abs) {
     const r = addon.readPinnedFile(id, rel, abs);

@@ -379,6 +379,11 @@ const engine = {
   },
 };
 
+/** The package.json files Node may read to load file `rel` of table `id`'s package at `dir` (else throws). */
+engine.checkFileScopes = function checkFileScopes(id, dir, rel) {
+  call(() => wasm.tableCheckFileScopes(id, dir, rel, LAYOUT_HOST.scope, LAYOUT_HOST.read));
+};
+
 module.exports = engine;
 
 /** What omega-core's layout asks this engine's host (bindings/wasm/src/loader.rs). */
@@ -401,7 +406,7 @@ const LAYOUT_HOST = {
     return engine.readPinnedFile(id, rel, abs);
   },
   scope(id, rel, abs) {
-    if (scopePresent(id, rel, abs)) engine.readPinnedFile(id, rel, abs);
+    return lstatPresent(abs, id);
   },
 };
 

@@ -331,10 +331,10 @@ pub fn check_package_json(id: u32, dir: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks the `package.json` `rel` (at `abs`) that Node reads for files of table `id`'s
-/// package (`omega_core::listed::check_scope_file`): its bytes when it is listed.
-pub fn check_scope(id: u32, rel: &str, abs: &Path) -> Result<Option<Vec<u8>>, Error> {
-    omega_core::listed::check_scope_file(abs, rel, &*table(id)?)
+/// Checks a `package.json` that Node may read for a file of a package (a layout's step,
+/// `omega_core::listed::check_layout_scope`) against its package's table.
+pub fn check_layout_scope(scope: &omega_core::layout::Scope) -> Result<(), Error> {
+    omega_core::listed::check_layout_scope(scope, &*table(scope.table)?)
 }
 
 /// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified

@@ -181,7 +181,7 @@ pub fn layout_resolve(
     Ok(match step {
         Step::Check { table, rel, scopes } => {
             match crate::files::check(table, &rel, std::path::Path::new(&file))
-                .and_then(|()| check_scopes(h, &scopes))
+                .and_then(|()| check_scopes(&scopes))
             {
                 Ok(()) => Either::A(0),
                 Err(e) => Either::B(envelope(Err(e))),
@@ -191,15 +191,9 @@ pub fn layout_resolve(
     })
 }
 
-/// Checks the folders' `package.json` files of a [`Step::Check`] (`files::check_scope`), each
-/// then marked checked in the layout.
-fn check_scopes(h: u32, scopes: &[Scope]) -> Result<(), omega_core::Error> {
-    for scope in scopes {
-        crate::files::check_scope(scope.table, &scope.rel, std::path::Path::new(&scope.path()))?;
-        // The layout exists: the step came from it.
-        let _ = with(h, |s| s.layout.scope_checked(scope));
-    }
-    Ok(())
+/// Checks the `package.json` files of a [`Step::Check`] (`files::check_layout_scope`).
+fn check_scopes(scopes: &[Scope]) -> Result<(), omega_core::Error> {
+    scopes.iter().try_for_each(crate::files::check_layout_scope)
 }
 
 /// Before Node resolves the bare name `name` from `dirs` (default `[from]`):
@@ -245,7 +239,7 @@ fn load(h: u32, file: &str) -> napi::Result<Loaded> {
     Ok(match step {
         Step::Check { table, rel, scopes } => {
             match crate::files::read(table, &rel, std::path::Path::new(file))
-                .and_then(|bytes| check_scopes(h, &scopes).map(|()| bytes))
+                .and_then(|bytes| check_scopes(&scopes).map(|()| bytes))
             {
                 Ok(bytes) => Loaded::Bytes(bytes),
                 Err(e) => Loaded::Refused(envelope(Err(e))),

@@ -310,6 +310,19 @@ pub fn check_package_top(id: u32, dir: String) -> Option<String> {
         .map(|e| envelope(Err(e)))
 }
 
+/// Checks the `package.json` files Node may read to load the file `rel` of table `id`'s
+/// package at `dir` (`omega_core::layout::file_scopes`, each by
+/// `omega_core::listed::check_layout_scope`): nothing (undefined) when they pass, else the
+/// error envelope. For `Ω`'s loads, which go through no layout.
+#[napi]
+pub fn check_file_scopes(id: u32, dir: String, rel: String) -> Option<String> {
+    omega_core::layout::file_scopes(id, &dir, &rel)
+        .iter()
+        .try_for_each(files::check_layout_scope)
+        .err()
+        .map(|e| envelope(Err(e)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Lock files
 

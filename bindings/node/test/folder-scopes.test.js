@@ -27,6 +27,7 @@ function kappaProject() {
   write(path.join(dir, 'lib', 'other.js'), "module.exports = 'lib/other';\n");
   write(path.join(dir, 'lib', 'up.js'), "module.exports = require('../lib2');\n");
   write(path.join(dir, 'cjs', 'a.js'), "module.exports = 'cjs/a';\n");
+  write(path.join(dir, 'cjs', 'b.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
   write(path.join(dir, 'esm', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
   write(path.join(dir, 'esm', 'm.js'), "export default 'esm/m';\n");
   // A folder beside a file of its name, and a folder beside a minified copy.
@@ -48,9 +49,14 @@ function kappaProject() {
   omega('pack', nested, '--name', 'kappa', '--version', '0.9.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
   omega('lock', root);
   // Each request in turn (argv: JSON [how, specifier] pairs): LOADED with its value, or
-  // REFUSED with the error's code.
+  // REFUSED with the error's code; ['write', path, text] writes a file (the attacker, while the
+  // app runs).
   write(path.join(root, 'main.js'), `(async () => {
-  for (const [how, spec] of JSON.parse(process.argv[2])) {
+  for (const [how, spec, text] of JSON.parse(process.argv[2])) {
+    if (how === 'write') {
+      require('node:fs').writeFileSync(require('node:path').join(__dirname, spec), text);
+      continue;
+    }
     try {
       const kappa = require('node:path').join(__dirname, 'node_modules', 'kappa');
       const np = require('node:path').join(__dirname, 'node_modules', 'np');
@@ -167,6 +173,37 @@ for (const mode of ['files', 'tree']) {
     });
   }
 
+  // Review of session 11: a package.json written after a first check was never looked at
+  // again, while Node looks for a missing one again at a later load (Node 22 at every one).
+  test(`N22: ${mode} mode: a folder package.json written after the folder's first load is refused at the next`, () => {
+    const { root } = kappaProject();
+    const out = run(root, mode, [
+      ['require', 'kappa/cjs/a.js'],
+      ['write', 'node_modules/kappa/cjs/package.json', '{"type":"module"}\n'],
+      ['require', 'kappa/cjs/b.js'],
+      ['import', 'kappa/cjs/b.js'],
+      ['require', 'kappa/lib/other.js'],
+      ['write', 'node_modules/kappa/lib/package.json', '{"main":"other.js"}\n'],
+      ['require', 'kappa/lib'],
+    ]);
+    assert.match(out, /^LOADED kappa\/cjs\/a.js "cjs\/a"\nREFUSED kappa\/cjs\/b.js FILE_EXTRA\nREFUSED kappa\/cjs\/b.js FILE_EXTRA\nLOADED kappa\/lib\/other.js "lib\/other"\nREFUSED kappa\/lib FILE_EXTRA\n$/, out);
+  });
+
+  // Review of session 11: a refused attempt let Node read and keep a tampered package.json;
+  // with the signed one put back, a second attempt passed the checks and Node used its copy.
+  test(`N22: ${mode} mode: a package refused once stays refused after its files are put back`, () => {
+    const { root, dir } = kappaProject();
+    const signed = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+    const out = run(root, mode, [
+      ['write', 'node_modules/kappa/package.json', signed.replace('index.js', 'x.js')],
+      ['require', 'kappa'],
+      ['write', 'node_modules/kappa/package.json', signed],
+      ['require', 'kappa'],
+      ['import', 'kappa'],
+    ]);
+    assert.equal(out, 'REFUSED kappa FILE_CHANGED\nREFUSED kappa FILE_CHANGED\nREFUSED kappa FILE_CHANGED\n');
+  });
+
   // F3: the loader decides a file's format with Node's lookup, which stops at node_modules:
   // a loose node_modules/package.json does not make np/m.js an ES module.
   test(`N22: ${mode} mode: a loose node_modules/package.json does not change how a package without one loads`, () => {
@@ -264,10 +301,15 @@ for (const mode of ['files', 'tree']) {
     omega('keygen', '-W', '-s', path.join(root, 'k.key'), '-p', path.join(root, 'k.pub'));
     const np = path.join(root, 'node_modules', '@sc', 'np');
     write(path.join(np, 'm.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
+    write(path.join(np, 'first.cjs'), "module.exports = 'first';\n");
     omega('pack', np, '--name', '@sc/np', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
     omega('lock', root);
     write(path.join(root, 'main.js'), `(async () => {
-  for (const [how, spec] of JSON.parse(process.argv[2])) {
+  for (const [how, spec, text] of JSON.parse(process.argv[2])) {
+    if (how === 'write') {
+      require('node:fs').writeFileSync(require('node:path').join(__dirname, spec), text);
+      continue;
+    }
     try {
       const v = how === 'import' ? (await import(spec)).default : require(spec);
       console.log('LOADED ' + how + ' ' + JSON.stringify(v));
@@ -279,6 +321,13 @@ for (const mode of ['files', 'tree']) {
 `);
     const requests = [['import', '@sc/np/m.js'], ['require', '@sc/np/m.js']];
     assert.equal(run(root, mode, requests), 'LOADED import "cjs"\nLOADED require "cjs"\n');
+    // Written while the app runs, after the package's first load (review of session 11).
+    assert.equal(run(root, mode, [
+      ['require', '@sc/np/first.cjs'],
+      ['write', 'node_modules/@sc/package.json', '{"type":"module"}\n'],
+      ['import', '@sc/np/m.js'],
+      ['require', '@sc/np/m.js'],
+    ]), 'LOADED require "first"\nREFUSED import FILE_EXTRA\nREFUSED require FILE_EXTRA\n');
     write(path.join(root, 'node_modules', '@sc', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
     // Plain Node runs the verified CommonJS file as an ES module.
     assert.match(plain(root, [['import', '@sc/np/m.js']]), /^LOADED import undefined\n$/);

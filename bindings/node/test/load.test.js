@@ -232,3 +232,17 @@ test('a loose scope folder package.json, read for a scoped package without one, 
   fs.unlinkSync(loose);
   assert.equal(from.sync('@sc/np', digest), 'cjs');
 });
+
+// Review of session 11: the same file written after Ω checked and loaded the package: the
+// package's later require of one of its files runs as Node now reads it, so it is refused.
+test('a loose scope folder package.json written after Ω loaded the package is refused at its next load', async () => {
+  const root = tmpdir('omega-node-omega-scope-later-');
+  const np = path.join(root, 'node_modules', '@sc', 'np');
+  write(path.join(np, 'index.js'), "module.exports = () => require('./lazy.js');\n");
+  write(path.join(np, 'lazy.js'), "var how = this === undefined ? 'esm' : 'cjs';\nif (how === 'cjs') module.exports = how;\n");
+  const digest = Ω.digestDirSync(np);
+  const from = callerIn(root);
+  const lazy = from.sync('@sc/np', digest);
+  write(path.join(root, 'node_modules', '@sc', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
+  assert.throws(lazy, (e) => e.code === 'FILE_EXTRA' && e.message.includes('@sc/package.json'));
+});

@@ -564,7 +564,7 @@ fn strings(v: &JsValue) -> Option<Vec<String>> {
 
 /// A new layout for the project at `root` (real path), omega-verify's own files at `own`;
 /// `host`: `{isDir(path), isReal(path), check(table, rel, file), read(table, rel, file),
-/// scope(table, rel, file)}`.
+/// scope(table, rel, file)}` (`scope`: whether anything is at `file`, by `lstat`).
 #[wasm_bindgen(js_name = layoutNew)]
 pub fn layout_new(root: &str, own: &str, host: JsValue) -> Result<u32, JsValue> {
     let state = LayoutState {
@@ -616,7 +616,7 @@ pub fn layout_resolve(
     let dir_refs: Option<Vec<&str>> = dirs
         .as_ref()
         .map(|d| d.iter().map(String::as_str).collect());
-    let (step, check, scope) = with_layout(h, |s| {
+    let (step, check, read, scope) = with_layout(h, |s| {
         let r = Resolution {
             request: request.as_deref(),
             name: name.as_deref(),
@@ -629,26 +629,53 @@ pub fn layout_resolve(
         if !matches!(step, Step::Pass | Step::Check { .. }) {
             s.detail = step.detail();
         }
-        (step, s.check.clone(), s.scope.clone())
+        (step, s.check.clone(), s.read.clone(), s.scope.clone())
     })?;
     // The layout is not borrowed while the host checks (it calls into this module).
     match step {
         Step::Check { table, rel, scopes } => {
             host_call(&check, table, &rel, file)?;
-            check_scopes(h, &scope, &scopes)?;
+            check_scopes(&scope, &read, &scopes)?;
             Ok(0)
         }
         other => Ok(other.code()),
     }
 }
 
-/// Has the host check the folders' `package.json` files of a [`Step::Check`] (`host.scope`:
-/// omega-core's `Table::scope` on what `lstat` finds, the file compared when listed), each
-/// then marked checked in the layout.
-fn check_scopes(h: u32, scope: &js_sys::Function, scopes: &[Scope]) -> Result<(), JsValue> {
+/// Checks the `package.json` files Node may read to load the file `rel` of table `id`'s
+/// package at `dir` (`omega_core::layout::file_scopes`) as a layout's check does: `present(table,
+/// rel, file)` says whether anything is at `file` (`lstat`), `read(table, rel, file)` compares a
+/// listed one. For `Ω`'s loads, which go through no layout.
+#[wasm_bindgen(js_name = tableCheckFileScopes)]
+pub fn table_check_file_scopes(
+    id: u32,
+    dir: &str,
+    rel: &str,
+    present: &js_sys::Function,
+    read: &js_sys::Function,
+) -> Result<(), JsValue> {
+    check_scopes(
+        present,
+        read,
+        &omega_core::layout::file_scopes(id, dir, rel),
+    )
+}
+
+/// Checks the `package.json` files of a [`Step::Check`]: the host says whether anything is
+/// there (`host.scope`, by `lstat`), omega-core's `Scope::check` decides against the table,
+/// and a listed folder's bytes are compared (`host.read`), as `listed::check_layout_scope` does
+/// for the addon.
+fn check_scopes(
+    scope: &js_sys::Function,
+    read: &js_sys::Function,
+    scopes: &[Scope],
+) -> Result<(), JsValue> {
     for s in scopes {
-        host_call(scope, s.table, &s.rel, &s.path())?;
-        with_layout(h, |l| l.layout.scope_checked(s))?;
+        let path = s.path();
+        let present = host_call(scope, s.table, &s.rel, &path)?.is_truthy();
+        if with_table(s.table, |t| s.check(t, present).map_err(core))? {
+            host_call(read, s.table, &s.rel, &path)?;
+        }
     }
     Ok(())
 }
@@ -703,7 +730,7 @@ pub fn layout_load(h: u32, file: &str) -> Result<JsValue, JsValue> {
     match step {
         Step::Check { table, rel, scopes } => {
             let bytes = host_call(&read, table, &rel, file)?;
-            check_scopes(h, &scope, &scopes)?;
+            check_scopes(&scope, &read, &scopes)?;
             Ok(bytes)
         }
         other => Ok(JsValue::from(other.code())),
