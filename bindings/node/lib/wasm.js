@@ -427,8 +427,8 @@ function scopePresent(id, rel, abs) {
 /** Whether anything is at `abs` (lstat), as listed::check_scope_file has it. */
 function lstatPresent(abs, id) {
   try {
-    fs.lstatSync(abs);
-    return true;
+    // No error made for the common answer, a missing file (ENOENT).
+    return fs.lstatSync(abs, { throwIfNoEntry: false }) !== undefined;
   } catch (e) {
     if (!ABSENT.has(e.code)) throw withContext(fromFs(e, abs), packageOf(id));
     return false;
