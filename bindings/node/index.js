@@ -69,6 +69,11 @@ function load(p) {
 
 /** Ω's verified packages: real package directory -> file table id (engine). */
 const verified = new Map();
+/**
+ * Ω's packages whose file or package.json a load refused: directory -> the refusal, thrown at
+ * each later load (Node may have read and kept a tampered package.json meanwhile).
+ */
+const refusedDirs = new Map();
 
 /**
  * The verified bytes of a file of a package Ω loaded (null for any other file): compile.js
@@ -80,12 +85,19 @@ function verifiedSource(filename) {
   for (;;) {
     const id = verified.get(d);
     if (id !== undefined) {
+      const refused = refusedDirs.get(d);
+      if (refused !== undefined) throw refused;
       const rel = path.relative(d, filename).split(path.sep).join('/');
-      const bytes = engine.readPinnedFile(id, rel, filename);
-      // The package.json files that decide how the file loads, as they are now (one may have
-      // been written since Ω checked the package; threat model N22).
-      engine.checkFileScopes(id, d, rel);
-      return bytes;
+      try {
+        const bytes = engine.readPinnedFile(id, rel, filename);
+        // The package.json files that decide how the file loads, as they are now (one may have
+        // been written since Ω checked the package; threat model N22).
+        engine.checkFileScopes(id, d, rel);
+        return bytes;
+      } catch (e) {
+        refusedDirs.set(d, e);
+        throw e;
+      }
     }
     if (path.basename(d) === 'node_modules') return null;
     const up = path.dirname(d);

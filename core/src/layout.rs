@@ -227,13 +227,11 @@ pub struct Scope {
 /// Which `package.json` a [`Scope`] is, and so what is checked of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScopeKind {
-    /// A folder's below the package's top: a listed one is there and compared with its entry,
-    /// an unlisted one is absent ([`Table::scope`]).
+    /// One in the package, the package's own or a folder's: a listed one is there and compared
+    /// with its entry, an unlisted one is absent ([`Table::scope`]). The package's own too, at
+    /// every check and not only when the package opened: Node may read it for the first time
+    /// long after (a first load of a `.cjs` file reads none).
     Folder,
-    /// The package's own: compared when the package opened (Node reads it then, and keeps what
-    /// it read); at each check after, a listed one must still be there, an unlisted one still
-    /// absent (Node would read one that appeared).
-    Top,
     /// One above the package's top that Node reads when the package has no `package.json` of
     /// its own ([`package_json_above`]): absent ([`Table::scope_above`]).
     Above,
@@ -244,7 +242,7 @@ impl Scope {
     pub fn path(&self) -> String {
         match self.kind {
             ScopeKind::Above => self.rel.clone(),
-            ScopeKind::Folder | ScopeKind::Top => join(&self.dir, &self.rel),
+            ScopeKind::Folder => join(&self.dir, &self.rel),
         }
     }
 
@@ -254,7 +252,6 @@ impl Scope {
     pub fn check(&self, table: &Table, present: bool) -> crate::error::Result<bool> {
         match self.kind {
             ScopeKind::Folder => table.scope(&self.rel, present),
-            ScopeKind::Top => table.scope(&self.rel, present).map(|_| false),
             ScopeKind::Above => table.scope_above(&self.rel, present).map(|()| false),
         }
     }
@@ -462,7 +459,7 @@ pub fn file_scopes(table: u32, dir: &str, rel: &str) -> Vec<Scope> {
         rel,
         kind,
     };
-    let mut scopes = alloc::vec![scope("package.json".to_string(), ScopeKind::Top)];
+    let mut scopes = alloc::vec![scope("package.json".to_string(), ScopeKind::Folder)];
     for (i, b) in rel.bytes().enumerate() {
         if b == b'/' {
             let folder = rel.get(..i).unwrap_or("");
@@ -824,9 +821,9 @@ impl Layout {
 
     /// Adds to `scopes` the `package.json` of each folder a request may name when the file it
     /// resolved to is not in it ([`Layout::folder_requests`]), unless it lies outside every
-    /// package. A package's top-level one is compared when the package opens, and is then a
-    /// [`ScopeKind::Top`]; that package is opened if it is not open yet (the step is returned),
-    /// as is the package of a folder below its top.
+    /// package. A package's top-level one is compared when the package opens and at each check;
+    /// that package is opened if it is not open yet (the step is returned), as is the package
+    /// of a folder below its top.
     fn folder_scope(
         &mut self,
         host: &mut dyn LayoutHost,
@@ -843,16 +840,11 @@ impl Layout {
                 Some(Opened { table: None, .. }) => continue,
                 Some(Opened { table: Some(t), .. }) => *t,
             };
-            let kind = if rel == "package.json" {
-                ScopeKind::Top
-            } else {
-                ScopeKind::Folder
-            };
             let scope = Scope {
                 table,
                 dir: pkg.dir,
                 rel,
-                kind,
+                kind: ScopeKind::Folder,
             };
             if !scopes.contains(&scope) {
                 scopes.push(scope);
@@ -1123,19 +1115,14 @@ mod tests {
     }
 
     /// The check of the file `rel` of the package at `dir` (table `table`): its own scopes
-    /// ([`file_scopes`]) and `extra` ones (a request's folders: `package.json` at a package's
-    /// top is [`ScopeKind::Top`]).
+    /// ([`file_scopes`]) and `extra` ones (a request's folders).
     fn check_in(table: u32, dir: &str, rel: &str, extra: &[(u32, &str, &str)]) -> Step {
         let mut scopes = file_scopes(table, dir, rel);
         scopes.extend(extra.iter().map(|(t, d, r)| Scope {
             table: *t,
             dir: (*d).into(),
             rel: (*r).into(),
-            kind: if *r == "package.json" {
-                ScopeKind::Top
-            } else {
-                ScopeKind::Folder
-            },
+            kind: ScopeKind::Folder,
         }));
         Step::Check {
             table,
@@ -1162,7 +1149,7 @@ mod tests {
             table: 2,
             rel: "lib/esm/x.js".into(),
             scopes: vec![
-                scope(2, a, "package.json", ScopeKind::Top),
+                scope(2, a, "package.json", ScopeKind::Folder),
                 scope(2, a, "lib/package.json", ScopeKind::Folder),
                 scope(2, a, "lib/esm/package.json", ScopeKind::Folder),
             ],
@@ -1180,7 +1167,7 @@ mod tests {
             Step::Check {
                 table: 2,
                 rel: "i.js".into(),
-                scopes: vec![scope(2, a, "package.json", ScopeKind::Top)],
+                scopes: vec![scope(2, a, "package.json", ScopeKind::Folder)],
             }
         );
         // A scoped package: also its scope folder's, read when the package has none.
@@ -1194,7 +1181,7 @@ mod tests {
                 table: 5,
                 rel: "lib/x.js".into(),
                 scopes: vec![
-                    scope(5, b, "package.json", ScopeKind::Top),
+                    scope(5, b, "package.json", ScopeKind::Folder),
                     scope(5, b, "lib/package.json", ScopeKind::Folder),
                     above,
                 ],
@@ -1302,7 +1289,7 @@ mod tests {
             check_in(2, a, "x.js", &[(5, b, "lib/package.json")])
         );
         // Another package's own folder: its package.json is compared when it opens, so it is
-        // opened first; once open, it is that package's Top scope. The app's own folders:
+        // opened first; once open, its package.json is checked as the file's own are. The app's own folders:
         // nothing more.
         let c = "/p/node_modules/a/node_modules/c";
         assert_eq!(

@@ -327,7 +327,7 @@ fn fail_each_kind_of_package_json_a_file_loads_through() {
         rel: rel.into(),
         kind,
     };
-    let top = scope("package.json", ScopeKind::Top);
+    let top = scope("package.json", ScopeKind::Folder);
     let lib = scope("lib/package.json", ScopeKind::Folder);
     let above = scope(above_path.to_str().unwrap(), ScopeKind::Above);
     let code = |s: &Scope| check_layout_scope(s, &t).err().map(|e| e.code());
@@ -346,7 +346,8 @@ fn fail_each_kind_of_package_json_a_file_loads_through() {
     assert_eq!(e.code(), ErrorCode::FileExtra);
     assert!(e.to_string().contains("@s/package.json"), "{e}");
 
-    // A package with its own package.json: Node stops there; a listed one must stay.
+    // A package with its own package.json: Node stops there; a listed one must stay as signed
+    // (Node may read it for the first time long after the package opened).
     write(&r, "package.json", b"{\"name\":\"b\"}\n", 0o644);
     let pkg = omega_core::fs::read_package(&r).unwrap();
     let digest = pkg.listing.digest();
@@ -354,6 +355,13 @@ fn fail_each_kind_of_package_json_a_file_loads_through() {
     let code = |s: &Scope| check_layout_scope(s, &t).err().map(|e| e.code());
     assert_eq!(code(&above), None);
     assert_eq!(code(&top), None);
+    write(
+        &r,
+        "package.json",
+        b"{\"name\":\"b\",\"main\":\"lib/a.js\"}\n",
+        0o644,
+    );
+    assert_eq!(code(&top), Some(ErrorCode::FileChanged));
     fs::remove_file(r.join("package.json")).unwrap();
     assert_eq!(code(&top), Some(ErrorCode::FileMissing));
 }

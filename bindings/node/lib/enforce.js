@@ -91,6 +91,7 @@ class Enforcer {
     this.engine = engine;
     this.packages = new Map(); // package dir (or file, for loose files) -> {error} | {table, dependencies} | {}
     this.failed = new Map(); // package dir -> the engine's refusal of it, kept for the process
+    this.labels = new Map(); // an opened package's lock key (its tables' label) -> its dir
     this.scopes = new Map(); // directory -> its #imports scope (importsScope), once verified
     this.resolved = new Set(); // bare names (with their search folders) whose checks passed
     this.folders = new Set(); // folders' package.json paths Node can read without blocking, and bare requests so checked
@@ -176,7 +177,8 @@ class Enforcer {
       try {
         step = this.engine.layoutResolve(this.layout, stage, name, fromDir, file, lookedUp, searchDirs, request);
       } catch (e) {
-        throw refusal(e, file, how); // the file does not match its package's table
+        this.taint(e);
+        throw refusal(e, file, how); // the file (or a package.json Node reads for it) does not match its package's table
       }
       if (step === PASS || step === IMPORTS) return step;
       const d = this.engine.layoutDetail(this.layout);
@@ -387,6 +389,7 @@ class Enforcer {
       try {
         r = text ? this.engine.layoutLoadText(this.layout, file, asText === 'require') : this.engine.layoutLoad(this.layout, file);
       } catch (e) {
+        this.taint(e);
         throw refusal(e, file, '');
       }
       if (typeof r !== 'number') return r;
@@ -453,6 +456,20 @@ class Enforcer {
     return state;
   }
 
+  /**
+   * A check refused a file of an opened package, or a package.json Node reads for one (the
+   * refusal's report names the package's table): Node may have read and kept that package.json
+   * meanwhile, so the package stays refused for the process, as a refused open does (its
+   * verdict is dropped: the next check opens it again, and `failed` refuses).
+   */
+  taint(e) {
+    const label = e instanceof OmegaError && e.report ? e.report.package : undefined;
+    const dir = label === undefined ? undefined : this.labels.get(label);
+    if (dir === undefined) return;
+    this.failed.set(dir, e);
+    this.forget(dir);
+  }
+
   /** Drops the verdict on the package at `dir` (it is opened again when next asked). */
   forget(dir) {
     this.packages.delete(dir);
@@ -495,6 +512,7 @@ class Enforcer {
       // steers resolution before any file loads, and which Node reads next) is compared with
       // the table in the same call, each time a package is opened here (threat model N19).
       const { id, dependencies } = this.engine.openLockedTable(this.lock.handle, rel, pkg.dir, this.config.mode === 'tree');
+      this.labels.set(key, pkg.dir);
       return { table: id, dependencies };
     } catch (e) {
       this.failed.set(pkg.dir, e);

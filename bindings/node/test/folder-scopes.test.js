@@ -14,6 +14,39 @@ const { PKG_DIR, omega, tmpdir, write, runNode } = require('./helpers.js');
 
 const REGISTER = path.join(PKG_DIR, 'register.js');
 
+/**
+ * main.js of a test project: each request in turn (argv: JSON [how, specifier] pairs), LOADED
+ * with its value or REFUSED with the error's code; ['write', path, text] writes a file and
+ * ['remove', path] removes one (the attacker, while the app runs).
+ */
+function writeMain(root) {
+  write(path.join(root, 'main.js'), `(async () => {
+  for (const [how, spec, text] of JSON.parse(process.argv[2])) {
+    if (how === 'write') {
+      require('node:fs').writeFileSync(require('node:path').join(__dirname, spec), text);
+      continue;
+    }
+    if (how === 'remove') {
+      require('node:fs').rmSync(require('node:path').join(__dirname, spec));
+      continue;
+    }
+    try {
+      const kappa = require('node:path').join(__dirname, 'node_modules', 'kappa');
+      const np = require('node:path').join(__dirname, 'node_modules', 'np');
+      const v = how === 'import' ? (await import(spec)).default
+        : how === 'resolve-in-kappa' ? require(require.resolve(spec, { paths: [kappa] }))
+        : how === 'resolve-in-both' ? require(require.resolve(spec, { paths: [kappa, np] }))
+        : how === 'from-np' ? require('np/req.js')(spec)
+        : require(spec);
+      console.log('LOADED ' + spec + ' ' + JSON.stringify(v));
+    } catch (e) {
+      console.log('REFUSED ' + spec + ' ' + e.code);
+    }
+  }
+})();
+`);
+}
+
 // kappa: a CommonJS package with a folder `lib/` (index.js and other.js), a folder `cjs/`
 // of CommonJS, a folder `esm/` whose signed package.json says `"type": "module"`, and x.js.
 function kappaProject() {
@@ -23,6 +56,7 @@ function kappaProject() {
   write(path.join(dir, 'package.json'), JSON.stringify({ name: 'kappa', version: '1.0.0', main: 'index.js' }) + '\n');
   write(path.join(dir, 'index.js'), "module.exports = 'kappa';\n");
   write(path.join(dir, 'x.js'), "module.exports = 'x';\n");
+  write(path.join(dir, 'first.cjs'), "module.exports = 'first';\n");
   write(path.join(dir, 'lib', 'index.js'), "module.exports = 'lib/index';\n");
   write(path.join(dir, 'lib', 'other.js'), "module.exports = 'lib/other';\n");
   write(path.join(dir, 'lib', 'up.js'), "module.exports = require('../lib2');\n");
@@ -48,30 +82,7 @@ function kappaProject() {
   write(path.join(nested, 'index.js'), "module.exports = 'nested kappa';\n");
   omega('pack', nested, '--name', 'kappa', '--version', '0.9.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
   omega('lock', root);
-  // Each request in turn (argv: JSON [how, specifier] pairs): LOADED with its value, or
-  // REFUSED with the error's code; ['write', path, text] writes a file (the attacker, while the
-  // app runs).
-  write(path.join(root, 'main.js'), `(async () => {
-  for (const [how, spec, text] of JSON.parse(process.argv[2])) {
-    if (how === 'write') {
-      require('node:fs').writeFileSync(require('node:path').join(__dirname, spec), text);
-      continue;
-    }
-    try {
-      const kappa = require('node:path').join(__dirname, 'node_modules', 'kappa');
-      const np = require('node:path').join(__dirname, 'node_modules', 'np');
-      const v = how === 'import' ? (await import(spec)).default
-        : how === 'resolve-in-kappa' ? require(require.resolve(spec, { paths: [kappa] }))
-        : how === 'resolve-in-both' ? require(require.resolve(spec, { paths: [kappa, np] }))
-        : how === 'from-np' ? require('np/req.js')(spec)
-        : require(spec);
-      console.log('LOADED ' + spec + ' ' + JSON.stringify(v));
-    } catch (e) {
-      console.log('REFUSED ' + spec + ' ' + e.code);
-    }
-  }
-})();
-`);
+  writeMain(root);
   return { root, dir };
 }
 
@@ -186,7 +197,14 @@ for (const mode of ['files', 'tree']) {
       ['write', 'node_modules/kappa/lib/package.json', '{"main":"other.js"}\n'],
       ['require', 'kappa/lib'],
     ]);
-    assert.match(out, /^LOADED kappa\/cjs\/a.js "cjs\/a"\nREFUSED kappa\/cjs\/b.js FILE_EXTRA\nREFUSED kappa\/cjs\/b.js FILE_EXTRA\nLOADED kappa\/lib\/other.js "lib\/other"\nREFUSED kappa\/lib FILE_EXTRA\n$/, out);
+    // After a refusal the package stays refused (lib/other.js too), in the thread that refused.
+    assert.equal(out, 'LOADED kappa/cjs/a.js "cjs/a"\nREFUSED kappa/cjs/b.js FILE_EXTRA\nREFUSED kappa/cjs/b.js FILE_EXTRA\nREFUSED kappa/lib/other.js FILE_EXTRA\nREFUSED kappa/lib FILE_EXTRA\n');
+    const main = run(kappaProject().root, mode, [
+      ['require', 'kappa/lib/other.js'],
+      ['write', 'node_modules/kappa/lib/package.json', '{"main":"other.js"}\n'],
+      ['require', 'kappa/lib'],
+    ]);
+    assert.equal(main, 'LOADED kappa/lib/other.js "lib/other"\nREFUSED kappa/lib FILE_EXTRA\n');
   });
 
   // Review of session 11: a refused attempt let Node read and keep a tampered package.json;
@@ -202,6 +220,44 @@ for (const mode of ['files', 'tree']) {
       ['import', 'kappa'],
     ]);
     assert.equal(out, 'REFUSED kappa FILE_CHANGED\nREFUSED kappa FILE_CHANGED\nREFUSED kappa FILE_CHANGED\n');
+  });
+
+  // Second review of session 11 (A1): the package opened by a load that makes Node read no
+  // package.json (a .cjs file); its signed package.json changed after: Node reads it for the
+  // first time at the next bare request, so it is compared at every check, not only at open.
+  test(`N22: ${mode} mode: the package's own package.json changed after it opened, before Node read it, is refused`, () => {
+    const { root, dir } = kappaProject();
+    const signed = fs.readFileSync(path.join(dir, 'package.json'), 'utf8');
+    const out = run(root, mode, [
+      ['require', './node_modules/kappa/first.cjs'],
+      ['write', 'node_modules/kappa/package.json', signed.replace('index.js', 'x.js')],
+      ['require', 'kappa'],
+    ]);
+    assert.equal(out, 'LOADED ./node_modules/kappa/first.cjs "first"\nREFUSED kappa FILE_CHANGED\n');
+  });
+
+  // Second review of session 11 (A2): a folder's package.json refused by a check, then
+  // removed: Node had read and kept it during the refused attempt, so the package stays refused.
+  test(`N22: ${mode} mode: a package whose folder package.json was refused stays refused after it is removed`, () => {
+    const { root } = kappaProject();
+    const out = run(root, mode, [
+      ['require', 'kappa/lib/other.js'],
+      ['write', 'node_modules/kappa/cjs/package.json', '{"type":"module"}\n'],
+      ['import', 'kappa/cjs/b.js'],
+      ['remove', 'node_modules/kappa/cjs/package.json'],
+      ['import', 'kappa/cjs/b.js'],
+      ['import', 'kappa/x.js'],
+    ]);
+    // On Node 20 imports are checked on the hooks thread, which keeps its own verdicts.
+    assert.equal(out, 'LOADED kappa/lib/other.js "lib/other"\nREFUSED kappa/cjs/b.js FILE_EXTRA\nREFUSED kappa/cjs/b.js FILE_EXTRA\nREFUSED kappa/x.js FILE_EXTRA\n');
+    const steered = run(kappaProject().root, mode, [
+      ['require', 'kappa/lib/other.js'],
+      ['write', 'node_modules/kappa/lib/package.json', '{"main":"other.js"}\n'],
+      ['require', 'kappa/lib'],
+      ['remove', 'node_modules/kappa/lib/package.json'],
+      ['require', 'kappa/lib'],
+    ]);
+    assert.equal(steered, 'LOADED kappa/lib/other.js "lib/other"\nREFUSED kappa/lib FILE_EXTRA\nREFUSED kappa/lib FILE_EXTRA\n');
   });
 
   // F3: the loader decides a file's format with Node's lookup, which stops at node_modules:
@@ -304,33 +360,19 @@ for (const mode of ['files', 'tree']) {
     write(path.join(np, 'first.cjs'), "module.exports = 'first';\n");
     omega('pack', np, '--name', '@sc/np', '--version', '1.0.0', '--sequence', '1', '-s', path.join(root, 'k.key'));
     omega('lock', root);
-    write(path.join(root, 'main.js'), `(async () => {
-  for (const [how, spec, text] of JSON.parse(process.argv[2])) {
-    if (how === 'write') {
-      require('node:fs').writeFileSync(require('node:path').join(__dirname, spec), text);
-      continue;
-    }
-    try {
-      const v = how === 'import' ? (await import(spec)).default : require(spec);
-      console.log('LOADED ' + how + ' ' + JSON.stringify(v));
-    } catch (e) {
-      console.log('REFUSED ' + how + ' ' + e.code);
-    }
-  }
-})();
-`);
+    writeMain(root);
     const requests = [['import', '@sc/np/m.js'], ['require', '@sc/np/m.js']];
-    assert.equal(run(root, mode, requests), 'LOADED import "cjs"\nLOADED require "cjs"\n');
+    assert.equal(run(root, mode, requests), 'LOADED @sc/np/m.js "cjs"\nLOADED @sc/np/m.js "cjs"\n');
     // Written while the app runs, after the package's first load (review of session 11).
     assert.equal(run(root, mode, [
       ['require', '@sc/np/first.cjs'],
       ['write', 'node_modules/@sc/package.json', '{"type":"module"}\n'],
       ['import', '@sc/np/m.js'],
       ['require', '@sc/np/m.js'],
-    ]), 'LOADED require "first"\nREFUSED import FILE_EXTRA\nREFUSED require FILE_EXTRA\n');
+    ]), 'LOADED @sc/np/first.cjs "first"\nREFUSED @sc/np/m.js FILE_EXTRA\nREFUSED @sc/np/m.js FILE_EXTRA\n');
     write(path.join(root, 'node_modules', '@sc', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
     // Plain Node runs the verified CommonJS file as an ES module.
-    assert.match(plain(root, [['import', '@sc/np/m.js']]), /^LOADED import undefined\n$/);
-    assert.equal(run(root, mode, requests), 'REFUSED import FILE_EXTRA\nREFUSED require FILE_EXTRA\n');
+    assert.match(plain(root, [['import', '@sc/np/m.js']]), /^LOADED @sc\/np\/m.js undefined\n$/);
+    assert.equal(run(root, mode, requests), 'REFUSED @sc/np/m.js FILE_EXTRA\nREFUSED @sc/np/m.js FILE_EXTRA\n');
   });
 }

@@ -246,3 +246,19 @@ test('a loose scope folder package.json written after Ω loaded the package is r
   write(path.join(root, 'node_modules', '@sc', 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
   assert.throws(lazy, (e) => e.code === 'FILE_EXTRA' && e.message.includes('@sc/package.json'));
 });
+
+// Second review of session 11 (A4): a load refused for a folder's package.json, which is then
+// removed: Node had read and kept it, so Ω's package stays refused.
+test('an Ω package whose folder package.json was refused at a load stays refused after it is removed', () => {
+  const root = tmpdir('omega-node-omega-refused-');
+  const k = path.join(root, 'node_modules', 'k');
+  write(path.join(k, 'package.json'), JSON.stringify({ name: 'k', version: '1.0.0' }) + '\n');
+  write(path.join(k, 'index.js'), 'module.exports = (x) => require(x);\n');
+  write(path.join(k, 'lib', 'index.js'), "module.exports = 'lib/index';\n");
+  write(path.join(k, 'lib', 'other.js'), "module.exports = 'lib/other';\n");
+  const req = callerIn(root).sync('k', Ω.digestDirSync(k));
+  write(path.join(k, 'lib', 'package.json'), JSON.stringify({ main: 'other.js' }) + '\n');
+  assert.throws(() => req('./lib'), (e) => e.code === 'FILE_EXTRA');
+  fs.unlinkSync(path.join(k, 'lib', 'package.json'));
+  assert.throws(() => req('./lib'), (e) => e.code === 'FILE_EXTRA');
+});
