@@ -102,14 +102,14 @@ pub enum Step {
     Pass,
     /// The file must match table `table` at path `rel` (the host compares or reads it; a
     /// failure is the refusal), and so must each of `scopes`, the `package.json` files Node
-    /// reads for it besides its package's own (checked when the package opens). Last step.
+    /// may read for it, its package's own included ([`file_scopes`], and the folders a request
+    /// named). Last step.
     Check {
         /// The table of the file's package.
         table: u32,
         /// The file's path in the package.
         rel: String,
-        /// The folders' `package.json` files to check (the host then calls
-        /// [`Layout::scope_checked`] for each).
+        /// The `package.json` files to check, each by [`Scope::check`] on what `lstat` finds.
         scopes: Vec<Scope>,
     },
     /// The package must be verified first (its verdict kept by the host); then ask again,

@@ -77,32 +77,33 @@ pub fn check_scope_file(path: &Path, rel: &str, table: &Table) -> Result<Option<
     }
 }
 
-/// Checks the top-level `package.json` of the package at `dir` (table `table`) as
-/// [`check_scope_file`] does, and when the package has none (none listed, none there), the
-/// ones Node's scope lookup reads in its place ([`crate::layout::package_json_above`]): each
-/// must be absent ([`Table::scope_above`]). The top-level one's bytes when it is listed.
-pub fn check_package_top(dir: &str, table: &Table) -> Result<Option<Vec<u8>>> {
-    let own = Path::new(dir).join("package.json");
-    let bytes = check_scope_file(&own, "package.json", table)?;
-    if bytes.is_none() {
-        for above in crate::layout::package_json_above(dir) {
-            table.scope_above(&above, present(Path::new(&above), table)?)?;
+/// Checks the top-level `package.json` of the package at `dir` (table `table`, number `id`)
+/// and, when the package has none (none listed, none there), the ones Node's scope lookup reads
+/// in its place: the scopes of a file at the package's top
+/// ([`crate::layout::file_scopes`]), each by [`check_layout_scope`]. The top-level one's bytes
+/// when it is listed.
+pub fn check_package_top(id: u32, dir: &str, table: &Table) -> Result<Option<Vec<u8>>> {
+    let mut own = None;
+    for scope in crate::layout::file_scopes(id, dir, "package.json") {
+        if let Some(bytes) = check_layout_scope(&scope, table)? {
+            own = Some(bytes);
         }
     }
-    Ok(bytes)
+    Ok(own)
 }
 
 /// Checks a `package.json` that Node may read for a file of `table`'s package
 /// ([`crate::layout::Scope`], from a layout's [`crate::layout::Step::Check`]): what `lstat`
-/// finds there against the table ([`crate::layout::Scope::check`]), and a listed folder's
-/// bytes compared with its entry.
-pub fn check_layout_scope(scope: &crate::layout::Scope, table: &Table) -> Result<()> {
+/// finds there against the table ([`crate::layout::Scope::check`]), and a listed one's bytes
+/// compared with its entry (returned).
+pub fn check_layout_scope(scope: &crate::layout::Scope, table: &Table) -> Result<Option<Vec<u8>>> {
     let path = scope.path();
     let path = Path::new(&path);
     if scope.check(table, present(path, table)?)? {
-        read_listed_file(path, &scope.rel, table)?;
+        read_listed_file(path, &scope.rel, table).map(Some)
+    } else {
+        Ok(None)
     }
-    Ok(())
 }
 
 /// Whether anything is at `path` (`lstat`: a link or FIFO counts). A path that cannot be
@@ -290,16 +291,16 @@ mod tests {
         std::fs::write(dir.join("m.js"), b"module.exports = 1;\n").unwrap();
         let table = verified(&dir);
         let dir_text = dir.to_str().unwrap();
-        assert_eq!(check_package_top(dir_text, &table).unwrap(), None);
+        assert_eq!(check_package_top(0, dir_text, &table).unwrap(), None);
         std::fs::write(scope.join("package.json"), b"{\"type\": \"module\"}\n").unwrap();
-        let e = check_package_top(dir_text, &table).unwrap_err();
+        let e = check_package_top(0, dir_text, &table).unwrap_err();
         assert_eq!(e.code(), ErrorCode::FileExtra);
         assert!(e.message().contains("@s/package.json"), "{}", e.message());
         // A package with a package.json of its own: Node stops there.
         std::fs::write(dir.join("package.json"), b"{}\n").unwrap();
         let table = verified(&dir);
         assert_eq!(
-            check_package_top(dir_text, &table).unwrap().unwrap(),
+            check_package_top(0, dir_text, &table).unwrap().unwrap(),
             b"{}\n"
         );
         std::fs::remove_dir_all(&root).unwrap();

@@ -244,20 +244,13 @@ const engine = {
     return t;
   },
   /**
-   * The top-level package.json of table `id`'s package at `dir` compared with the table; with
-   * none (none listed, none there), the scope folder's that Node's scope lookup reads in its
-   * place must be absent (as listed::check_package_top). Throws the refusal.
+   * The top-level package.json of table `id`'s package at `dir` compared with the table (its
+   * bytes kept for the load); with none (none listed, none there), the scope folder's that
+   * Node's scope lookup reads in its place must be absent: the scopes of a file at the
+   * package's top, as listed::check_package_top. Throws the refusal.
    */
   checkPackageTop(id, dir) {
-    const pj = path.join(dir, 'package.json');
-    if (scopePresent(id, 'package.json', pj)) {
-      engine.checkPinnedFile(id, 'package.json', pj);
-      return;
-    }
-    for (const above of wasm.packageJsonAbove(dir)) {
-      const present = lstatPresent(above, id);
-      call(() => wasm.tableScopeAbove(id, above, present));
-    }
+    call(() => wasm.tableCheckFileScopes(id, dir, 'package.json', LAYOUT_HOST.scope, LAYOUT_HOST.check));
   },
   lockPins(handle, rel, pins, label, lockName) {
     const r = call(() => wasm.lockPins(handle, rel, wasmPins(pins, label), label, lockName));
@@ -414,17 +407,9 @@ const LAYOUT_HOST = {
 const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EACCES']);
 
 /**
- * A package.json that Node reads for files of table `id`'s package (its top-level one, or a
- * folder's): whether it must be compared with its entry (omega-core's Table::scope on what
- * `lstat` finds: throws for a listed one that is absent or an unlisted one that is there; a
- * path that cannot be looked at is absent, as listed::check_scope_file has it).
+ * Whether anything is at `abs` (lstat; a link or FIFO counts), as omega-core's listed::present
+ * has it: a path that cannot be looked at is absent, as for Node.
  */
-function scopePresent(id, rel, abs) {
-  const present = lstatPresent(abs, id);
-  return call(() => wasm.tableScope(id, rel, present));
-}
-
-/** Whether anything is at `abs` (lstat), as listed::check_scope_file has it. */
 function lstatPresent(abs, id) {
   try {
     // No error made for the common answer, a missing file (ENOENT).

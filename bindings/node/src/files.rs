@@ -325,7 +325,7 @@ fn read_now(id: u32, rel: &str, abs: &Path) -> Result<Vec<u8>, Error> {
 /// so must the scope folder's that Node reads in its place
 /// (`omega_core::listed::check_package_top`).
 pub fn check_package_json(id: u32, dir: &str) -> Result<(), Error> {
-    if let Some(bytes) = omega_core::listed::check_package_top(dir, &*table(id)?)? {
+    if let Some(bytes) = omega_core::listed::check_package_top(id, dir, &*table(id)?)? {
         keep(id, &Path::new(dir).join("package.json"), bytes);
     }
     Ok(())
@@ -334,7 +334,7 @@ pub fn check_package_json(id: u32, dir: &str) -> Result<(), Error> {
 /// Checks a `package.json` that Node may read for a file of a package (a layout's step,
 /// `omega_core::listed::check_layout_scope`) against its package's table.
 pub fn check_layout_scope(scope: &omega_core::layout::Scope) -> Result<(), Error> {
-    omega_core::listed::check_layout_scope(scope, &*table(scope.table)?)
+    omega_core::listed::check_layout_scope(scope, &*table(scope.table)?).map(|_| ())
 }
 
 /// Checks the file `rel` (at `abs`) against table `id` (a resolution), keeping the verified

@@ -409,29 +409,6 @@ pub fn table_entry_size(id: u32, rel: &str) -> Result<f64, JsValue> {
     with_table(id, |t| t.entry(rel).map(|e| e.size as f64).map_err(core))
 }
 
-/// Whether the `package.json` `rel` that Node reads for files of table `id`'s package, found
-/// on disk or not (`present`), must be compared with its entry (`Table::scope`); throws the
-/// refusal (`FILE_MISSING` for a listed one absent, `FILE_EXTRA` for an unlisted one there).
-#[wasm_bindgen(js_name = tableScope)]
-pub fn table_scope(id: u32, rel: &str, present: bool) -> Result<bool, JsValue> {
-    with_table(id, |t| t.scope(rel, present).map_err(core))
-}
-
-/// The `package.json` files Node reads above the package folder `dir` when the package has
-/// none of its own (`omega_core::layout::package_json_above`: a scope folder's).
-#[wasm_bindgen(js_name = packageJsonAbove)]
-pub fn package_json_above(dir: &str) -> Vec<String> {
-    omega_core::layout::package_json_above(dir)
-}
-
-/// For table `id`'s package with no `package.json` of its own, the one at `path` that Node
-/// reads in its place, found on disk or not (`present`): throws the refusal (`FILE_EXTRA`)
-/// when it is there (`Table::scope_above`).
-#[wasm_bindgen(js_name = tableScopeAbove)]
-pub fn table_scope_above(id: u32, path: &str, present: bool) -> Result<(), JsValue> {
-    with_table(id, |t| t.scope_above(path, present).map_err(core))
-}
-
 /// Compares the bytes read for the file `rel` with its entry in table `id`
 /// (`Table::check_bytes`: size, kind, BLAKE2b-256); throws the refusal (`FILE_CHANGED`,
 /// `FILE_EXTRA`) with the table's report otherwise.
@@ -645,7 +622,8 @@ pub fn layout_resolve(
 /// Checks the `package.json` files Node may read to load the file `rel` of table `id`'s
 /// package at `dir` (`omega_core::layout::file_scopes`) as a layout's check does: `present(table,
 /// rel, file)` says whether anything is at `file` (`lstat`), `read(table, rel, file)` compares a
-/// listed one. For `Ω`'s loads, which go through no layout.
+/// listed one. For `Ω`'s loads, which go through no layout, and for a package's top-level
+/// `package.json` when it opens (`rel` = `package.json`, as `listed::check_package_top`).
 #[wasm_bindgen(js_name = tableCheckFileScopes)]
 pub fn table_check_file_scopes(
     id: u32,
