@@ -56,7 +56,10 @@ test-node: build-node build-wasm node-deps node-versions
 	  for e in native wasm; do \
 	    case "$$e $(NODE_WASM_VERSIONS)" in native*|*" $$v"*) ;; *) continue;; esac; \
 	    echo "test-node: Node $$v, engine $$e"; \
-	    (cd $(NODE_DIR) && OMEGA_BIN=$(abspath $(NODE_TARGET))/release/omega OMEGA_ENGINE=$$e $(call node_bin,$$v) --test --test-reporter=tap $(NODE_TESTS)); \
+	    tmp=$(abspath $(NODE_TARGET))/tmp/node-$$v-$$e; rm -rf $$tmp; mkdir -p $$tmp; \
+	    (cd $(NODE_DIR) && TMPDIR=$$tmp OMEGA_BIN=$(abspath $(NODE_TARGET))/release/omega OMEGA_ENGINE=$$e $(call node_bin,$$v) --test --test-reporter=tap $(NODE_TESTS)); \
+	    if [ -n "$$(ls -A $$tmp)" ]; then echo "test-node: the suite left files in $$tmp:" >&2; ls -A $$tmp | head >&2; exit 1; fi; \
+	    rmdir $$tmp; \
 	  done; done
 	cd $(NODE_DIR) && node_modules/.bin/tsc -p types-test
 	@echo "test-node: index.d.ts type-checks (tsc --noEmit, types-test/)"

