@@ -21,8 +21,7 @@ use omega_core::statement::{
 use omega_core::ErrorCode;
 use proptest::prelude::*;
 
-mod common;
-use common::registry::*;
+use crate::common::registry::*;
 
 /// The whole client flow on `reg` with `trust`: checkpoint, consistency with the pin, replay,
 /// index, release; returns the verified release and the pin to record.

@@ -5,13 +5,11 @@
 //! the full-tile fallback, byte caps, unasked paths, 404s, and final versus per-release errors.
 #![cfg(feature = "sign")]
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::host::{served, URL};
+use crate::common::registry::*;
 use base64ct::{Base64, Encoding};
-use common::host::{served, URL};
-use common::registry::*;
 use omega_core::client;
 use omega_core::driver::{Phase, Reader, ReleaseRequest};
 use omega_core::report::KeyStyle;

@@ -7,10 +7,8 @@
 //! index note, and an owner change accepted.
 #![cfg(feature = "sign")]
 
-mod common;
-
-use common::host::*;
-use common::registry::*;
+use crate::common::host::*;
+use crate::common::registry::*;
 use omega_core::client::{self, SavedState};
 use omega_core::driver::{IndexCheck, Phase, Reader, ReleaseOptions, ReleasePick, ReleaseRequest};
 use omega_core::{Error, ErrorCode};

@@ -5,11 +5,9 @@
 //! STALE from a reader the call did not open is retried once.
 #![cfg(feature = "sign")]
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::registry::*;
+use crate::common::registry::*;
 use omega_core::driver::{Reader, REFRESH_SECONDS};
 use omega_core::{Error, ErrorCode};
 

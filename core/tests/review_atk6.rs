@@ -5,10 +5,8 @@
 //! and guard the rule.
 #![cfg(feature = "sign")]
 
-mod common;
-
-use common::host::*;
-use common::registry::*;
+use crate::common::host::*;
+use crate::common::registry::*;
 use omega_core::client::SavedState;
 use omega_core::driver::{Phase, ReleaseRequest};
 use omega_core::{Error, ErrorCode};

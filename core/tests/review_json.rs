@@ -28,7 +28,11 @@ fn measure(kind: &str) -> (usize, usize) {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "measure_helper",
+            // The helper's test name in this binary (`review_json::measure_helper`).
+            &format!(
+                "{}::measure_helper",
+                module_path!().split_once("::").map_or("", |(_, m)| m)
+            ),
             "--nocapture",
             "--test-threads=1",
         ])

@@ -6,12 +6,10 @@
 //! entry 0 when one is missing or bad.
 #![cfg(feature = "sign")]
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::host::{pinned, served, Files, URL};
-use common::registry::*;
+use crate::common::host::{pinned, served, Files, URL};
+use crate::common::registry::*;
 use omega_core::client::{self, SavedState};
 use omega_core::driver::{Phase, Reader, STATE_PIECE_PREFIX};
 use omega_core::hash::{parse_hex32, to_hex};
