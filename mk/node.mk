@@ -10,7 +10,8 @@
 #               one addon and WASM build, and tsc --noEmit on the typed examples
 #               (bindings/node/types-test). The suites make their fixtures with the omega
 #               command line (release build). NODE_WASM_VERSIONS: the versions that also run the
-#               WASM engine's suite (all three by default).
+#               WASM engine's suite (all three by default). Each suite runs with its own TMPDIR
+#               (target/tmp/node-<version>-<engine>) and fails if it leaves anything there.
 #   bench-node  bindings/node/bench/cold-start.sh (express 5 + lodash 4, and a ~500-package
 #               toolchain, from the npm registry; hyperfine on each pinned Node version; see
 #               docs/benchmarks.md). hyperfine is installed when missing (node-hyperfine: the
